@@ -180,6 +180,8 @@ export const DryRunCellSchema = z.strictObject({
   description: z.string().optional(),
   ...jobReference,
   preview: PreviewSchema.default(PreviewSchema.parse({})),
+  /** Share of records that must be valid for the dry run to pass, e.g. 0.999. */
+  successThreshold: z.number().min(0).max(1).default(1),
 });
 
 export const ExecuteCellSchema = z.strictObject({

@@ -1,0 +1,122 @@
+/**
+ * The template `backfill new` writes: a runbook that walks the six steps of a careful backfill (plan,
+ * communicate, test, run and monitor, verify, document), with the questions each step must answer.
+ */
+
+export interface NewRunbookOptions {
+  /** Runbook name: what a production run must be confirmed with. */
+  name: string;
+  title?: string;
+  owner: string;
+}
+
+export function newRunbookText({ name, title, owner }: NewRunbookOptions): string {
+  return `---
+title: ${JSON.stringify(title ?? `Backfill: ${name}`)}
+name: ${name}
+owner: ${JSON.stringify(owner)}
+environments:
+  staging:
+    description: Shadow copy of production for rehearsals
+    vars:
+      BASE_URL: http://127.0.0.1:8080
+  production:
+    production: true
+    vars:
+      BASE_URL: https://service.example.internal
+stakeholders:
+  - name: ${JSON.stringify(owner)}
+    role: runs the backfill
+---
+
+# ${title ?? `Backfill: ${name}`}
+
+## 1. Plan
+
+- **What changes, and why?** One paragraph a stakeholder understands.
+- **Systems touched and their owners:** which services, databases and queues; who owns each.
+- **Where does the record list come from?** Which query or export; how fresh it must be.
+- **How do records reach production?** API, queue, script? What does one request cost the target?
+- **What does success mean?** 100 %? 99.99 %? How is a record checked to be right afterwards?
+- **What can go wrong?** Load on the target, a partial failure half-way, one malformed record,
+  a record sent twice (is the action idempotent?), stale or duplicated input.
+
+The job: where the records come from, what is done with each, and how fast.
+
+\`\`\`job id=main
+source:
+  type: inline
+  key: id
+  fields:
+    id: string
+  records:
+    - id: "1001"
+    - id: "1002"
+action:
+  type: http
+  method: POST
+  url: \${env:BASE_URL}/records/\${record:id}/reprocess
+throttle:
+  rate: 10
+  concurrency: 2
+\`\`\`
+
+## 2. Communicate
+
+Stakeholders know when it runs, how fast, how to halt it and whom to call. Required items gate production.
+
+\`\`\`checklist id=sign-off
+- item: Owners of every touched system know the window and the rate
+  owner: ${JSON.stringify(owner)}
+  required: true
+- item: On-call knows how to halt the backfill (backfill control FILE stop)
+  owner: ${JSON.stringify(owner)}
+  required: true
+\`\`\`
+
+## 3. Test
+
+A dry run reads every record, validates it and shows exactly what would be sent — and sends nothing.
+
+\`\`\`dry-run id=preview
+job: main
+\`\`\`
+
+Then a small backfill on a safe subset, against staging first.
+
+\`\`\`execute id=small-batch
+job: main
+subset:
+  first: 1
+\`\`\`
+
+## 4. Run and monitor
+
+Throttled, with checkpoints; watch the target's dashboards and slow down or stop when they turn red.
+
+\`\`\`execute id=full
+job: main
+successThreshold: 0.9999
+\`\`\`
+
+## 5. Verify
+
+"It processed the record" is not "the record is right": check each record's end state.
+
+\`\`\`verify id=check
+job: main
+check:
+  type: http
+  url: \${env:BASE_URL}/records/\${record:id}
+  expect:
+    status: 200
+\`\`\`
+
+## 6. Document
+
+- **Results:** counts, duration, manual interventions, production impact.
+- **Steps to reproduce:** the exact commands.
+- **Recommended changes:** what would make the next backfill easier.
+- **Announcement:** tell stakeholders it is done and where the report is.
+`;
+}

@@ -1,0 +1,31 @@
+import { jobCell, type RunnableCell, type Runbook } from './format/runbook';
+import type { ActionSpec, SourceSpec, Subset, Throttle } from './format/schemas';
+import { UserError } from './types';
+
+/** What a runnable cell actually does: its job's definition with the cell's overrides applied. */
+export interface ResolvedJob {
+  /** The job cell's id. */
+  job: string;
+  /** The runnable cell's id. */
+  cell: string;
+  /** File line of the job's `source`, for messages about the source. */
+  sourceLine: number;
+  source: SourceSpec;
+  action: ActionSpec;
+  throttle: Throttle;
+  subset?: Subset;
+}
+
+export function resolveJob(runbook: Runbook, cell: RunnableCell): ResolvedJob {
+  const definition = jobCell(runbook, cell.spec.job);
+  if (!definition) throw new UserError(`cell ${cell.id} refers to unknown job "${cell.spec.job}"`);
+  return {
+    job: definition.id,
+    cell: cell.id,
+    sourceLine: definition.locate(['source']),
+    source: definition.spec.source,
+    action: definition.spec.action,
+    throttle: { ...definition.spec.throttle, ...cell.spec.throttle },
+    ...(cell.spec.subset ? { subset: cell.spec.subset } : {}),
+  };
+}
