@@ -81,7 +81,8 @@ export function parseRunbook(text: string, file: string): { runbook?: Runbook; i
       if (parsed.ok) results.set(segment.for, parsed.value);
     } else if (segment.type === 'cell') {
       const schema = CELL_SCHEMAS[segment.kind];
-      const parsed = parseYamlBlock(segment.body, schema, { file, firstLine, cell: segment.id }, issues);
+      const where = { file, firstLine, emptyLine: segment.line, cell: segment.id };
+      const parsed = parseYamlBlock(segment.body, schema, where, issues);
       if (parsed.ok) {
         cells.push({
           kind: segment.kind,

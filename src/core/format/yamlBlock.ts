@@ -11,6 +11,8 @@ export interface BlockLocation {
   file: string;
   /** File line of the block's first line. */
   firstLine: number;
+  /** Line to report when the block is empty (a cell's opening fence). */
+  emptyLine?: number;
   cell?: string;
 }
 
@@ -39,7 +41,8 @@ export function parseYamlBlock<S extends z.ZodType>(
     }
     return { ok: false };
   }
-  const locate = (path: PropertyKey[]) => locatePath(doc.contents, path, lineOf, where.firstLine);
+  const locate = (path: PropertyKey[]) =>
+    locatePath(doc.contents, path, lineOf, where.emptyLine ?? where.firstLine);
   const result = schema.safeParse(doc.toJS() ?? emptyValueFor(doc.contents), { reportInput: true });
   if (result.success) return { ok: true, value: result.data, locate };
 

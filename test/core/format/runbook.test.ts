@@ -1,0 +1,49 @@
+import { strict as assert } from 'node:assert';
+import { parseRunbook } from '../../../src/core/format/runbook';
+import { formatIssue } from '../../../src/core/issues';
+import { MALFORMED } from '../../support/malformedRunbooks';
+
+describe('runbook validation', () => {
+  it('has at least 15 distinct malformed cases', () => {
+    assert.ok(MALFORMED.length >= 15);
+  });
+
+  for (const c of MALFORMED) {
+    it(`reports ${c.name} at its line, cell and field`, () => {
+      const { runbook, issues } = parseRunbook(c.text, 'bad.backfill');
+      assert.equal(runbook, undefined);
+      const issue = issues.find((i) => i.message.includes(c.message));
+      assert.ok(issue, `no issue says "${c.message}"; got:\n${issues.map(formatIssue).join('\n')}`);
+      assert.equal(issue.line, c.line, formatIssue(issue));
+      assert.equal(issue.cell, c.cell, formatIssue(issue));
+      if (c.field) assert.equal(issue.field, c.field, formatIssue(issue));
+    });
+  }
+
+  it('formats an issue as FILE:LINE: cell ID: FIELD: message', () => {
+    assert.equal(
+      formatIssue({
+        file: 'a.backfill',
+        line: 7,
+        cell: 'full',
+        field: 'throttle.rate',
+        message: 'expected a number',
+      }),
+      'a.backfill:7: cell full: throttle.rate: expected a number',
+    );
+  });
+
+  it('applies defaults to a valid job so later cells inherit the throttle', () => {
+    const text =
+      '---\ntitle: T\nname: t\nowner: o\n---\n```job id=j\nsource:\n  type: inline\n  key: id\n  records: []\n' +
+      'action:\n  type: http\n  url: http://127.0.0.1:1/\nthrottle:\n  rate: 7\n```\n';
+    const { runbook, issues } = parseRunbook(text, 'ok.backfill');
+    assert.deepEqual(issues, []);
+    const job = runbook!.cells[0]!;
+    assert.equal(job.kind, 'job');
+    if (job.kind === 'job') {
+      assert.equal(job.spec.throttle.rate, 7);
+      assert.equal(job.spec.throttle.concurrency, 4);
+    }
+  });
+});
