@@ -1,0 +1,76 @@
+import { dryRun, type DryRunReport } from '../../core/dryRun';
+import { parseVarOverrides, resolveEnvironment } from '../../core/environment';
+import { findCell, isRunnable, type RunnableCell, type Runbook } from '../../core/format/runbook';
+import { resolveJob } from '../../core/job';
+import { UserError } from '../../core/types';
+import { ExitCode } from '../exitCodes';
+import { loadRunbook } from '../loadRunbook';
+import { formatDryRunReport } from '../output/dryRunText';
+import { ProgressLine } from '../output/progressLine';
+
+export interface DryRunCommandOptions {
+  cell?: string;
+  env?: string;
+  var?: string[];
+  json?: boolean;
+  progress?: boolean;
+}
+
+/**
+ * `backfill dry-run FILE`: dry-runs one cell (--cell) or every dry-run cell. Exit 0 when all passed,
+ * 1 when one finished below its success threshold.
+ */
+export async function dryRunCommand(file: string, options: DryRunCommandOptions): Promise<number> {
+  const runbook = loadRunbook(file);
+  const cells = cellsToDryRun(runbook, options.cell);
+  const environment = resolveEnvironment(runbook.header, options.env, parseVarOverrides(options.var ?? []));
+  const reports: DryRunReport[] = [];
+  for (const cell of cells) {
+    const progress = new ProgressLine(options.progress !== false, `dry run ${cell.id}`);
+    try {
+      reports.push(
+        await dryRun(runbook, cell, resolveJob(runbook, cell), {
+          environment,
+          secretValues: process.env,
+          onProgress: (p) => progress.update(p.records, p.bytesRead, p.totalBytes),
+        }),
+      );
+    } finally {
+      progress.clear();
+    }
+  }
+  if (options.json) {
+    process.stdout.write(JSON.stringify(options.cell ? reports[0] : reports, null, 2) + '\n');
+  } else {
+    process.stdout.write(reports.map((r) => formatDryRunReport(r)).join('\n'));
+  }
+  return reports.every((r) => r.passed) ? ExitCode.ok : ExitCode.belowThreshold;
+}
+
+function cellsToDryRun(runbook: Runbook, id: string | undefined): RunnableCell[] {
+  const runnable = runbook.cells.filter((c): c is RunnableCell => isRunnable(c) && c.kind !== 'verify');
+  if (id === undefined) {
+    const dryRunCells = runnable.filter((c) => c.kind === 'dry-run');
+    if (dryRunCells.length === 0) {
+      throw new UserError(`${runbook.file} has no dry-run cell: pass --cell with one of: ${ids(runnable)}`);
+    }
+    return dryRunCells;
+  }
+  const cell = findCell(runbook, id);
+  if (!cell) throw new UserError(`no cell "${id}" in ${runbook.file}: use one of: ${ids(runnable)}`);
+  if (cell.kind === 'verify') {
+    throw new UserError(
+      `cell ${id} is a verify cell: dry-run takes a dry-run or execute cell (${ids(runnable)})`,
+    );
+  }
+  if (!isRunnable(cell)) {
+    throw new UserError(
+      `cell ${id} is a ${cell.kind} cell, which does not run: use one of: ${ids(runnable)}`,
+    );
+  }
+  return [cell];
+}
+
+function ids(cells: RunnableCell[]): string {
+  return cells.map((c) => c.id).join(', ') || '(none)';
+}

@@ -1,0 +1,348 @@
+/**
+ * The dry run — the default of everything. It reads the whole source, validates every record, renders
+ * what would be sent for every record (so a record that cannot be sent safely is caught now), keeps the
+ * exact rendering of a sample, counts, estimates the duration and fingerprints the job. It performs no
+ * side effect on the target: no request, no command, no handler; only a module's `dryRun` export runs.
+ */
+import { randomUUID } from 'node:crypto';
+import * as os from 'node:os';
+import { compileAction, type ActionPreview } from './actions/preview';
+import type { ResolvedEnvironment } from './environment';
+import { fingerprintJob, sha256, type JobFingerprint } from './fingerprint';
+import type { RunnableCell, Runbook } from './format/runbook';
+import type { ResolvedJob } from './job';
+import { Ledger } from './ledger';
+import { SecretResolver, Redactor } from './secrets';
+import { openSource } from './sources/openSource';
+import { RecordValidator } from './sources/recordValidator';
+import { createSubsetFilter } from './sources/subsetFilter';
+import type { RejectedRecord, ValidRecord } from './types';
+
+/** How many rejected and duplicate records a report lists; all of them are counted. */
+const LISTED = 100;
+
+export interface DryRunOptions {
+  environment: ResolvedEnvironment;
+  /** Where `${secret:NAME}` values come from: process.env on the CLI, SecretStorage in the editor. */
+  secretValues: Record<string, string | undefined>;
+  /** Whom the ledger records as having run it. */
+  operator?: string;
+  /** Called at most every few hundred milliseconds while reading. */
+  onProgress?: (progress: DryRunProgress) => void;
+  signal?: AbortSignal;
+  /** Store the result in the ledger (default true). */
+  record?: boolean;
+}
+
+export interface DryRunProgress {
+  records: number;
+  bytesRead: number;
+  totalBytes?: number;
+}
+
+export interface PreviewItem {
+  why: 'first' | 'random';
+  key: string;
+  line: number;
+  /** Exactly what would be sent, secrets redacted. */
+  send: ActionPreview;
+}
+
+export interface DuplicateRecord {
+  key: string;
+  line: number;
+  firstLine: number;
+}
+
+export interface DryRunReport {
+  id: string;
+  runbook: string;
+  cell: string;
+  job: string;
+  /** Where records came from; rejected records' lines are lines of this file. */
+  source: { type: string; path?: string };
+  environment: { name: string; production: boolean };
+  operator: string;
+  startedAt: string;
+  finishedAt: string;
+  counts: {
+    /** Records read from the source. */
+    total: number;
+    valid: number;
+    rejected: number;
+    duplicates: number;
+    /** Valid records the cell's subset selects: what a run would send. */
+    selected: number;
+  };
+  rejected: RejectedRecord[];
+  duplicates: DuplicateRecord[];
+  preview: PreviewItem[];
+  estimate: { records: number; rate: number; concurrency: number; seconds: number };
+  fingerprint: JobFingerprint;
+  passed: boolean;
+  /** Why the dry run did not pass, in words the operator can act on. */
+  problems: string[];
+  warnings: string[];
+  /** Where the result was stored, when it was. */
+  ledger?: string;
+}
+
+export async function dryRun(
+  runbook: Runbook,
+  cell: RunnableCell,
+  job: ResolvedJob,
+  options: DryRunOptions,
+): Promise<DryRunReport> {
+  const startedAt = new Date().toISOString();
+  const action = compileAction(job.action, { baseDir: runbook.baseDir });
+  // A missing secret does not stop a dry run: it renders a stand-in (redacted like any secret) and
+  // the dry run does not pass, so a real run cannot start without it.
+  const missingSecrets = action.references.secretNames.filter((name) => !options.secretValues[name]);
+  const secrets = new SecretResolver({ ...options.secretValues, ...standIns(missingSecrets) });
+  const redactor = new Redactor(secrets);
+  secrets.resolveAll(action.references.secretNames);
+  const renderContext = { env: options.environment.vars, secrets };
+
+  const stream = openSource(job.source, {
+    baseDir: runbook.baseDir,
+    sourceLine: job.sourceLine,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const validator = new RecordValidator(job.source);
+  const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
+  const sample = new PreviewSampler(firstCount(cell), randomCount(cell), seed(cell));
+  const rejected: RejectedRecord[] = [];
+  const duplicates: DuplicateRecord[] = [];
+  const counts = { total: 0, valid: 0, rejected: 0, duplicates: 0, selected: 0 };
+  const progress = throttled(options.onProgress, 250);
+
+  for await (const item of stream) {
+    counts.total += 1;
+    const checked = validator.check(item);
+    if (checked.rejected) {
+      counts.rejected += 1;
+      if (rejected.length < LISTED) rejected.push(checked.rejected);
+    } else if (checked.duplicate) {
+      counts.duplicates += 1;
+      if (duplicates.length < LISTED) duplicates.push(checked.duplicate);
+    } else if (checked.valid) {
+      const record = checked.valid;
+      // Render every record, not only the sample: a value that cannot be sent safely is found now.
+      const rendered = action.render(record, renderContext);
+      if (!rendered.ok) {
+        counts.rejected += 1;
+        if (rejected.length < LISTED)
+          rejected.push({ line: record.line, key: record.key, reason: rendered.reason });
+      } else {
+        counts.valid += 1;
+        if (subset.includes(record)) {
+          counts.selected += 1;
+          sample.offer(record);
+        }
+      }
+    }
+    progress({ records: counts.total, bytesRead: stream.bytesRead(), totalBytes: stream.totalBytes() });
+  }
+  counts.selected = subset.finish(counts.selected);
+
+  const fingerprint = fingerprintJob(job, options.environment, stream.contentHash());
+  const preview = await renderPreview(sample.picked(subset), runbook, fingerprint, renderContext, action);
+  const threshold = cell.kind === 'verify' ? 1 : cell.spec.successThreshold;
+  const problems = passProblems(counts, threshold, missingSecrets);
+  const report: DryRunReport = {
+    id: randomUUID(),
+    runbook: runbook.header.name,
+    cell: cell.id,
+    job: job.job,
+    source: sourceDescription(job, runbook),
+    environment: { name: options.environment.name, production: options.environment.production },
+    operator: options.operator ?? defaultOperator(),
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    counts,
+    rejected,
+    duplicates,
+    preview,
+    estimate: estimate(counts.selected, job),
+    fingerprint,
+    passed: problems.length === 0,
+    problems,
+    warnings: secrets.warnings(),
+  };
+  const safeReport = redactor.redactValue(report);
+  if (options.record !== false) safeReport.ledger = await storeInLedger(runbook, safeReport);
+  return safeReport;
+}
+
+async function renderPreview(
+  picked: { record: ValidRecord; why: 'first' | 'random' }[],
+  runbook: Runbook,
+  fingerprint: JobFingerprint,
+  context: { env: Record<string, string>; secrets: SecretResolver },
+  action: ReturnType<typeof compileAction>,
+): Promise<PreviewItem[]> {
+  const items: PreviewItem[] = [];
+  for (const { record, why } of picked) {
+    const idempotencyKey = idempotencyKeyFor(runbook.header.name, fingerprint.combined, record.key);
+    // preview() also runs a module's side-effect-free dryRun export; never its handler.
+    const rendered = await action.preview(record, { ...context, idempotencyKey });
+    if (rendered.ok) items.push({ why, key: record.key, line: record.line, send: rendered.preview });
+  }
+  return items;
+}
+
+/**
+ * The idempotency key of a record: stable across retries and resumes of the same job on the same data,
+ * so the target can recognise a record it has already applied.
+ */
+export function idempotencyKeyFor(runbookName: string, fingerprint: string, key: string): string {
+  return sha256(`${runbookName}\u0000${fingerprint}\u0000${key}`).slice(0, 32);
+}
+
+function passProblems(counts: DryRunReport['counts'], threshold: number, missingSecrets: string[]): string[] {
+  const problems: string[] = [];
+  if (counts.selected === 0) problems.push('no record would be sent: check the source and the subset');
+  const considered = counts.valid + counts.rejected;
+  if (considered > 0 && counts.valid / considered < threshold) {
+    const share = ((counts.valid / considered) * 100).toFixed(2);
+    problems.push(
+      `only ${share} % of records are valid, below the success threshold of ${threshold * 100} %: ` +
+        'fix the rejected records or lower successThreshold',
+    );
+  }
+  for (const name of missingSecrets) {
+    problems.push(`secret ${name} is not set: provide it (e.g. export ${name}=…) before a real run`);
+  }
+  return problems;
+}
+
+function sourceDescription(job: ResolvedJob, runbook: Runbook): DryRunReport['source'] {
+  const { source } = job;
+  if ('path' in source) return { type: source.type, path: source.path };
+  // Inline records are located by their line in the runbook itself.
+  return source.type === 'inline' ? { type: source.type, path: runbook.file } : { type: source.type };
+}
+
+function standIns(names: string[]): Record<string, string> {
+  return Object.fromEntries(names.map((name) => [name, `unset-secret-${name}`]));
+}
+
+function estimate(records: number, job: ResolvedJob): DryRunReport['estimate'] {
+  const { rate, concurrency } = job.throttle;
+  return { records, rate, concurrency, seconds: records / rate };
+}
+
+async function storeInLedger(runbook: Runbook, report: DryRunReport): Promise<string> {
+  const ledger = await Ledger.open(runbook.file);
+  try {
+    ledger.recordDryRun({
+      id: report.id,
+      cell: report.cell,
+      job: report.job,
+      environment: report.environment.name,
+      operator: report.operator,
+      host: os.hostname(),
+      startedAt: report.startedAt,
+      finishedAt: report.finishedAt,
+      definitionHash: report.fingerprint.definition,
+      contentHash: report.fingerprint.content,
+      fingerprint: report.fingerprint.combined,
+      passed: report.passed,
+      total: report.counts.total,
+      valid: report.counts.valid,
+      rejected: report.counts.rejected,
+      duplicates: report.counts.duplicates,
+      report: JSON.stringify(report),
+    });
+    ledger.save();
+    return ledger.file;
+  } finally {
+    ledger.close();
+  }
+}
+
+export function defaultOperator(): string {
+  if (process.env.BACKFILL_OPERATOR) return process.env.BACKFILL_OPERATOR;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function firstCount(cell: RunnableCell): number {
+  return cell.kind === 'dry-run' ? cell.spec.preview.first : 3;
+}
+function randomCount(cell: RunnableCell): number {
+  return cell.kind === 'dry-run' ? cell.spec.preview.random : 3;
+}
+function seed(cell: RunnableCell): number {
+  return cell.kind === 'dry-run' ? cell.spec.preview.seed : 1;
+}
+
+function throttled<T>(callback: ((value: T) => void) | undefined, everyMs: number): (value: T) => void {
+  if (!callback) return () => undefined;
+  let last = 0;
+  return (value) => {
+    const now = Date.now();
+    if (now - last >= everyMs) {
+      last = now;
+      callback(value);
+    }
+  };
+}
+
+/**
+ * Keeps the first N selected records and a seeded uniform random sample (reservoir sampling) of the
+ * rest, in constant memory whatever the size of the source.
+ */
+class PreviewSampler {
+  private readonly first: ValidRecord[] = [];
+  private readonly reservoir: ValidRecord[] = [];
+  private seen = 0;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly firstCount: number,
+    private readonly randomCount: number,
+    seed: number,
+  ) {
+    this.random = mulberry32(seed);
+  }
+
+  offer(record: ValidRecord): void {
+    if (this.first.length < this.firstCount) {
+      this.first.push(record);
+      return;
+    }
+    this.seen += 1;
+    if (this.reservoir.length < this.randomCount) {
+      this.reservoir.push(record);
+    } else {
+      const slot = Math.floor(this.random() * this.seen);
+      if (slot < this.randomCount) this.reservoir[slot] = record;
+    }
+  }
+
+  picked(subset: {
+    includes(record: ValidRecord): boolean;
+  }): { record: ValidRecord; why: 'first' | 'random' }[] {
+    const random = [...this.reservoir].sort((a, b) => a.line - b.line);
+    return [
+      ...this.first.filter((r) => subset.includes(r)).map((record) => ({ record, why: 'first' as const })),
+      ...random.filter((r) => subset.includes(r)).map((record) => ({ record, why: 'random' as const })),
+    ];
+  }
+}
+
+/** A small seeded PRNG, so the same seed previews the same records. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,65 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MALFORMED } from '../support/malformedRunbooks';
+import { runCli, tempDir, REPO } from '../support/cli';
+
+describe('backfill check and new', () => {
+  let work: ReturnType<typeof tempDir>;
+  beforeEach(() => (work = tempDir()));
+  afterEach(() => work.cleanup());
+
+  for (const c of MALFORMED) {
+    it(`exits 2 with a located message for ${c.name}`, async () => {
+      const file = path.join(work.dir, 'bad.backfill');
+      fs.writeFileSync(file, c.text);
+      const result = await runCli(['check', file]);
+      assert.equal(result.code, 2);
+      const located = `${file}:${c.line}: ${c.cell ? `cell ${c.cell}: ` : ''}${c.field ? `${c.field}: ` : ''}`;
+      const line = result.stderr.split('\n').find((l) => l.startsWith(located) && l.includes(c.message));
+      assert.ok(line, `expected a line starting "${located}" saying "${c.message}"; got:\n${result.stderr}`);
+      assert.ok(!/\n\s+at /.test(result.stderr), 'no stack trace');
+    });
+  }
+
+  it('accepts the demo runbook', async () => {
+    const result = await runCli(['check', path.join(REPO, 'runbooks', 'demo.backfill'), '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const parsed = JSON.parse(result.stdout);
+    assert.equal(parsed.ok, true);
+    assert.ok(parsed.cells.some((c: { id: string }) => c.id === 'preview'));
+  });
+
+  it('scaffolds a runbook that walks the six steps and passes check', async () => {
+    const file = path.join(work.dir, 'resend-invoices.backfill');
+    const created = await runCli(['new', file, '--owner', 'Ada']);
+    assert.equal(created.code, 0, created.stderr);
+    const text = fs.readFileSync(file, 'utf8');
+    for (const step of ['Plan', 'Communicate', 'Test', 'Run and monitor', 'Verify', 'Document']) {
+      assert.match(text, new RegExp(`## \\d\\. ${step}`));
+    }
+    assert.match(text, /^name: resend-invoices$/m);
+    const checked = await runCli(['check', file]);
+    assert.equal(checked.code, 0, checked.stderr);
+  });
+
+  it('refuses to overwrite an existing runbook without --force', async () => {
+    const file = path.join(work.dir, 'a.backfill');
+    fs.writeFileSync(file, 'keep me');
+    const result = await runCli(['new', file]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /already exists/);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'keep me');
+  });
+
+  it('exits 2 for a missing runbook file and for an unknown command, 0 for --help', async () => {
+    const missing = await runCli(['check', path.join(work.dir, 'nope.backfill')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no such file/);
+    const unknown = await runCli(['explode']);
+    assert.equal(unknown.code, 2);
+    const help = await runCli(['dry-run', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--cell <id>/);
+  });
+});
