@@ -1,0 +1,25 @@
+/** JSON Lines record source: one JSON object per line; blank lines are skipped. */
+import { createReadStream } from 'node:fs';
+import type { RecordStream, SourceItem } from '../types';
+import { jsonTextToItem } from './jsonRecord';
+import type { TextLine } from './lineReader';
+import { readLines } from './lineReader';
+import { createRecordStream, tapChunks } from './recordStream';
+import type { FileReadOptions } from './sourceFile';
+
+/** Reads the JSON Lines file at `path` (already resolved and known to exist). */
+export function jsonlSource(path: string, options: FileReadOptions): RecordStream {
+  return createRecordStream(async function* (tap) {
+    const file = createReadStream(path, { highWaterMark: options.chunkBytes, signal: options.signal });
+    yield* jsonLinesToItems(readLines(tapChunks(file, tap)));
+  }, options.totalBytes);
+}
+
+/** Parses batches of lines as JSON Lines; also reads a command's standard output. */
+export async function* jsonLinesToItems(batches: AsyncIterable<TextLine[]>): AsyncGenerator<SourceItem> {
+  for await (const lines of batches) {
+    for (const { text, line } of lines) {
+      if (text.trim() !== '') yield jsonTextToItem(text, line);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Splits a byte stream into numbered text lines without holding more than one chunk (plus one
+ * unfinished line) in memory. Shared by the CSV, JSON Lines and command sources.
+ */
+import { StringDecoder } from 'node:string_decoder';
+
+/** One physical line of text, without its line break; `line` is 1-based. */
+export interface TextLine {
+  text: string;
+  line: number;
+}
+
+const BYTE_ORDER_MARK = '\uFEFF';
+
+/**
+ * Yields the lines of `chunks` in batches (one batch per chunk), because one `await` per line
+ * costs more than the splitting itself on million-line files.
+ *
+ * Accepts `\n` and `\r\n` line breaks. A last line without a line break is still yielded; an empty
+ * input yields no lines.
+ */
+export async function* readLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<TextLine[]> {
+  let partial = '';
+  let lineNumber = 0;
+  for await (const text of decodeUtf8(chunks)) {
+    // Split only the new text, so a very long line costs one concatenation per chunk, not a re-scan.
+    const pieces = text.split('\n');
+    pieces[0] = partial + pieces[0];
+    partial = pieces.pop() ?? '';
+    if (pieces.length > 0)
+      yield pieces.map((piece) => ({ text: withoutCarriageReturn(piece), line: ++lineNumber }));
+  }
+  if (partial.length > 0) yield [{ text: withoutCarriageReturn(partial), line: ++lineNumber }];
+}
+
+/** Decodes UTF-8 chunks to text, dropping a byte order mark at the start. */
+export async function* decodeUtf8(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  // StringDecoder keeps a multi-byte character that is split across two chunks intact.
+  const decoder = new StringDecoder('utf8');
+  let atStart = true;
+  for await (const chunk of chunks) {
+    let text = decoder.write(chunk);
+    if (atStart && text.length > 0) {
+      if (text.startsWith(BYTE_ORDER_MARK)) text = text.slice(1);
+      atStart = false;
+    }
+    if (text.length > 0) yield text;
+  }
+  const rest = decoder.end();
+  if (rest.length > 0) yield rest;
+}
+
+/**
+ * The decoder turns bytes that are not UTF-8 into U+FFFD. A record holding one would send mangled
+ * values to production, so sources reject it instead (a genuine U+FFFD is almost always earlier
+ * damage of the same kind).
+ */
+export const NOT_UTF8_REASON = 'not valid UTF-8 (or contains U+FFFD): convert the source file to UTF-8';
+
+/** True when `text` holds the character the decoder puts in place of bytes that are not UTF-8. */
+export function hasUndecodableBytes(text: string): boolean {
+  return text.includes('\uFFFD');
+}
+
+function withoutCarriageReturn(text: string): string {
+  return text.endsWith('\r') ? text.slice(0, -1) : text;
+}

@@ -1,0 +1,72 @@
+/**
+ * The bookkeeping every record source shares: a single pass, a content hash of exactly the bytes that
+ * were read, and progress counters. Sources only write the generator that turns bytes into items.
+ */
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import type { RecordStream, SourceItem } from '../types';
+
+/** Hashes and counts bytes as they flow past, so a source never has to read its input twice. */
+export class ByteTap {
+  private readonly hash: Hash = createHash('sha256');
+  private count = 0;
+
+  /** Records a chunk that was just read. */
+  update(chunk: Buffer | string): void {
+    this.hash.update(chunk);
+    this.count += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+  }
+
+  get bytesRead(): number {
+    return this.count;
+  }
+
+  /** Finishes the hash; call once, after the last chunk. */
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/** Yields the chunks of `chunks` unchanged after passing each one through `tap`. */
+export async function* tapChunks(chunks: AsyncIterable<Buffer>, tap: ByteTap): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    tap.update(chunk);
+    yield chunk;
+  }
+}
+
+/**
+ * Wraps a source's item generator as a {@link RecordStream}.
+ *
+ * The hash is only handed out after the generator ran to its end: a hash of a partly read source
+ * would let a production gate match a dry run that never saw all the data.
+ */
+export function createRecordStream(
+  read: (tap: ByteTap) => AsyncGenerator<SourceItem>,
+  totalBytes?: number,
+): RecordStream {
+  const tap = new ByteTap();
+  let started = false;
+  let hash: string | undefined;
+
+  async function* readToEnd(): AsyncGenerator<SourceItem> {
+    yield* read(tap);
+    hash = tap.digest();
+  }
+
+  return {
+    [Symbol.asyncIterator]() {
+      if (started) throw new Error('a record stream can be iterated only once; open the source again');
+      started = true;
+      return readToEnd();
+    },
+    contentHash() {
+      if (hash === undefined) {
+        throw new Error('the content hash is only known once the record stream was read to its end');
+      }
+      return hash;
+    },
+    bytesRead: () => tap.bytesRead,
+    totalBytes: () => totalBytes,
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * Checks each record read from a source against the job's declared record schema: types the declared
+ * fields (CSV values arrive as strings), derives the record's key and spots repeated keys. A record
+ * that fails is rejected with a reason precise enough to fix the source without guessing.
+ */
+import type { FieldSpec, SourceSpec } from '../format/schemas';
+import type { RejectedRecord, SourceItem, ValidRecord } from '../types';
+import { UserError } from '../types';
+import { describeJsonType } from './jsonRecord';
+
+/** A record whose key was already seen; the first occurrence is the one kept. */
+export interface DuplicateRecord {
+  key: string;
+  line: number;
+  /** Line of the first record with this key. */
+  firstLine: number;
+}
+
+/** The verdict on one item: exactly one of the three is set. */
+export type CheckResult =
+  | { valid: ValidRecord; rejected?: undefined; duplicate?: undefined }
+  | { valid?: undefined; rejected: RejectedRecord; duplicate?: undefined }
+  | { valid?: undefined; rejected?: undefined; duplicate: DuplicateRecord };
+
+export interface ValidationCounts {
+  checked: number;
+  valid: number;
+  rejected: number;
+  duplicates: number;
+}
+
+type Coerced = { value: unknown } | { problem: string };
+
+interface CompiledField {
+  name: string;
+  spec: FieldSpec;
+  pattern: RegExp | undefined;
+}
+
+/** Validates the records of one source in source order; keeps the keys seen so far to find repeats. */
+export class RecordValidator {
+  readonly counts: ValidationCounts = { checked: 0, valid: 0, rejected: 0, duplicates: 0 };
+  private readonly keyField: string;
+  private readonly fields: CompiledField[];
+  /** Key → line of its first record. A Map of a million short strings is tens of MB, fine for a run. */
+  private readonly firstLineOfKey = new Map<string, number>();
+
+  /** Throws a UserError when a declared pattern is not a valid regular expression. */
+  constructor(spec: Pick<SourceSpec, 'key' | 'fields'>) {
+    this.keyField = spec.key;
+    this.fields = Object.entries(spec.fields).map(([name, field]) => ({
+      name,
+      spec: field,
+      pattern: compilePattern(name, field.pattern),
+    }));
+  }
+
+  /** Checks the next item read from the source. */
+  check(item: SourceItem): CheckResult {
+    this.counts.checked += 1;
+    const result = this.verdict(item);
+    if (result.valid) this.counts.valid += 1;
+    else if (result.rejected) this.counts.rejected += 1;
+    else this.counts.duplicates += 1;
+    return result;
+  }
+
+  private verdict(item: SourceItem): CheckResult {
+    if (item.kind === 'rejected') return { rejected: { line: item.line, reason: item.reason } };
+    const { fields, problems } = this.coerceFields(item.fields);
+    const key = recordKey(this.keyField, ownValue(fields, this.keyField));
+    if ('problem' in key) {
+      return { rejected: { line: item.line, reason: [key.problem, ...problems].join('; ') } };
+    }
+    if (problems.length > 0) {
+      return { rejected: { line: item.line, key: key.key, reason: problems.join('; ') } };
+    }
+    const firstLine = this.firstLineOfKey.get(key.key);
+    if (firstLine !== undefined) return { duplicate: { key: key.key, line: item.line, firstLine } };
+    this.firstLineOfKey.set(key.key, item.line);
+    return { valid: { key: key.key, line: item.line, fields } };
+  }
+
+  /** Returns the record with declared fields typed and empty optional ones removed, plus every problem. */
+  private coerceFields(raw: Record<string, unknown>): {
+    fields: Record<string, unknown>;
+    problems: string[];
+  } {
+    const fields = { ...raw };
+    const problems: string[] = [];
+    for (const { name, spec, pattern } of this.fields) {
+      const value = ownValue(fields, name);
+      if (isMissing(value)) {
+        // An empty CSV cell (or null) means "no value": absent for optional fields, an error for required
+        // ones, except the key, whose absence is reported once as a missing key.
+        if (!spec.required) delete fields[name];
+        else if (name !== this.keyField) problems.push(`field ${name}: required but missing`);
+        continue;
+      }
+      const coerced = coerceValue(value, spec.type);
+      if ('problem' in coerced) {
+        problems.push(`field ${name}: ${coerced.problem}`);
+        continue;
+      }
+      if (pattern && !pattern.test(String(coerced.value))) {
+        problems.push(
+          `field ${name}: ${JSON.stringify(String(coerced.value))} does not match pattern ${pattern.source}`,
+        );
+        continue;
+      }
+      // Safe even for a field named "__proto__": the value exists, so it is an own property that shadows the setter.
+      fields[name] = coerced.value;
+    }
+    return { fields, problems };
+  }
+}
+
+function compilePattern(name: string, pattern: string | undefined): RegExp | undefined {
+  if (pattern === undefined) return undefined;
+  try {
+    return new RegExp(pattern);
+  } catch (error) {
+    throw new UserError(`field ${name}: invalid pattern ${pattern}: ${(error as Error).message}`);
+  }
+}
+
+/** Reads an own property only, so a record without a "__proto__" field does not yield Object.prototype. */
+function ownValue(record: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(record, name) ? record[name] : undefined;
+}
+
+function isMissing(value: unknown): boolean {
+  return value === undefined || value === null || value === '';
+}
+
+// Strict forms: Number() would also accept "", " ", "0x1F", "1e3 " and "Infinity".
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const INTEGER = /^[+-]?\d+$/;
+
+/** Converts `value` to the declared type, or says why it cannot be. */
+export function coerceValue(value: unknown, type: FieldSpec['type']): Coerced {
+  switch (type) {
+    case 'string':
+      if (typeof value === 'string') return { value };
+      // Ids often arrive as JSON numbers; their decimal text is the intended string.
+      if (typeof value === 'number' || typeof value === 'boolean') return { value: String(value) };
+      return { problem: `expected a string, got ${describeJsonType(value)}` };
+    case 'number':
+      return toNumber(value);
+    case 'integer':
+      return toInteger(value);
+    case 'boolean':
+      return toBoolean(value);
+  }
+}
+
+function toNumber(value: unknown): Coerced {
+  if (typeof value === 'number' && Number.isFinite(value)) return { value };
+  if (typeof value === 'string' && DECIMAL.test(value.trim())) return { value: Number(value) };
+  return { problem: `expected a number, got ${show(value)}` };
+}
+
+function toInteger(value: unknown): Coerced {
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  const number =
+    typeof value === 'number' ? value : text !== undefined && INTEGER.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(number)) return { problem: `expected an integer, got ${show(value)}` };
+  if (!Number.isSafeInteger(number)) {
+    return { problem: `${show(value)} is too large to be exact as a number; declare the field as a string` };
+  }
+  return { value: number };
+}
+
+function toBoolean(value: unknown): Coerced {
+  if (typeof value === 'boolean') return { value };
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+  if (text === 'true' || text === 'false') return { value: text === 'true' };
+  return { problem: `expected true or false, got ${show(value)}` };
+}
+
+/** A value as it appears in a message: strings quoted, other JSON as JSON. */
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return describeJsonType(value);
+}
+
+/**
+ * The key as a string. Numbers are fine (their decimal text is the key) unless too large to be exact,
+ * which would silently merge distinct records; anything that is not a plain value cannot be a key.
+ */
+function recordKey(field: string, value: unknown): { key: string } | { problem: string } {
+  if (isMissing(value)) return { problem: `missing key field ${field}` };
+  if (typeof value === 'string') return { key: value };
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+      return {
+        problem: `key field ${field}: ${value} is too large to be exact; write it as a string in the source`,
+      };
+    }
+    return { key: String(value) };
+  }
+  return { problem: `key field ${field}: expected a string or a number, got ${describeJsonType(value)}` };
+}

@@ -1,0 +1,36 @@
+/** Locating a file-based record source before any reading starts. */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UserError } from '../types';
+
+/** What a file source needs besides its path. */
+export interface FileReadOptions {
+  /** The file's size, for progress. */
+  totalBytes: number;
+  signal?: AbortSignal;
+  /** Size of the chunks read from disk; tests make it tiny to exercise chunk boundaries. */
+  chunkBytes?: number;
+}
+
+/**
+ * Resolves `path` against the runbook's folder and checks that it is a readable file, so a wrong
+ * path fails when the source is opened rather than half-way through a run.
+ */
+export function locateSourceFile(path: string, baseDir: string): { path: string; size: number } {
+  const resolved = resolve(baseDir, path);
+  let stats;
+  try {
+    stats = statSync(resolved);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UserError(
+        `record source not found: ${resolved} (the source path "${path}" is relative to the runbook's folder ${baseDir}; fix the path or create the file)`,
+      );
+    }
+    throw new UserError(`cannot read record source ${resolved}: ${(error as Error).message}`);
+  }
+  if (!stats.isFile()) {
+    throw new UserError(`record source ${resolved} is not a file; the source path must name a file`);
+  }
+  return { path: resolved, size: stats.size };
+}
