@@ -4,7 +4,10 @@ import * as path from 'node:path';
 import { REPO, runCli, tempDir } from '../support/cli';
 
 /** What a dry run of each runbook in runbooks/ must count: every source kind, with its malformed records. */
-const EXPECTED: Record<string, { source: string; total: number; valid: number; rejected: number; duplicates: number }> = {
+const EXPECTED: Record<
+  string,
+  { source: string; total: number; valid: number; rejected: number; duplicates: number }
+> = {
   'demo.backfill': { source: 'csv', total: 501, valid: 497, rejected: 3, duplicates: 1 },
   'jsonl-source.backfill': { source: 'jsonl', total: 200, valid: 198, rejected: 2, duplicates: 0 },
   'json-source.backfill': { source: 'json', total: 100, valid: 99, rejected: 1, duplicates: 0 },
@@ -44,7 +47,7 @@ describe('the runbooks in runbooks/', () => {
     });
   }
 
-  it('shows the module's dryRun result in the preview', async () => {
+  it("shows the module's dryRun result in the preview", async () => {
     const result = await runCli(['dry-run', path.join(work.dir, 'sqlite-source.backfill'), '--json']);
     const [report] = JSON.parse(result.stdout);
     // seats = (id % 7) + 1; plan = [basic, team, business][id % 3]; basic 4, team 9, business 15 per seat.
