@@ -11,7 +11,7 @@ import type { ResolvedEnvironment } from './environment';
 import { fingerprintJob, sha256, type JobFingerprint } from './fingerprint';
 import type { RunnableCell, Runbook } from './format/runbook';
 import type { ResolvedJob } from './job';
-import { Ledger } from './ledger';
+import { Ledger } from './ledger/ledger';
 import { SecretResolver, Redactor } from './secrets';
 import { openSource } from './sources/openSource';
 import { RecordValidator } from './sources/recordValidator';

@@ -1,183 +1,461 @@
 /**
  * The ledger: a SQLite database (sql.js) kept beside the runbook, in `<runbook>.d/ledger.sqlite`.
- * It records what happened so later runs can be gated on it: dry-run results (with their job
- * fingerprint) now; runs, per-record outcomes and sign-offs as execution lands.
+ * It records what happened so later runs can be gated on it and resumed from it: dry runs (with their
+ * job fingerprint), runs, the latest outcome of every record of a run chain, and checklist sign-offs.
  *
  * sql.js holds the database in memory; `save()` writes it whole to a temporary file, fsyncs it and
  * renames it over the old one, so a crash leaves either the old or the new ledger, never half of one.
- * A file that is not a ledger is refused and never overwritten.
+ * Because only the whole database can be written, a run checkpoints each outcome in the journal
+ * (journal.ts) and folds it in here. A file that is not a ledger is refused and never overwritten; a
+ * ledger another process saved since this one was opened is never overwritten either.
+ *
+ * This folder cannot depend on the vscode API.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Database } from 'sql.js';
-import { loadSqlJs } from './sqlite';
-import { UserError } from './types';
+import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import type { RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../run/types';
+import { loadSqlJs } from '../sqlite';
+import { UserError } from '../types';
+import { replaceFileDurably } from './durableFs';
+import type { DryRunRow, Row } from './rows';
+import {
+  dryRunParameters,
+  OUTCOME_COLUMNS,
+  outcomeParameters,
+  RUN_COLUMNS,
+  runParameters,
+  toDryRunRow,
+  toOutcome,
+  toRun,
+  toSignOff,
+} from './rows';
+import { MIGRATIONS, REQUIRED_TABLES, SCHEMA_VERSION } from './schema';
 
-const SCHEMA_VERSION = 1;
+export type { DryRunRow } from './rows';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS dry_runs (
-  id TEXT PRIMARY KEY,
-  cell TEXT NOT NULL,
-  job TEXT NOT NULL,
-  environment TEXT NOT NULL,
-  operator TEXT NOT NULL,
-  host TEXT NOT NULL,
-  started_at TEXT NOT NULL,
-  finished_at TEXT NOT NULL,
-  definition_hash TEXT NOT NULL,
-  content_hash TEXT NOT NULL,
-  fingerprint TEXT NOT NULL,
-  passed INTEGER NOT NULL,
-  total INTEGER NOT NULL,
-  valid INTEGER NOT NULL,
-  rejected INTEGER NOT NULL,
-  duplicates INTEGER NOT NULL,
-  report TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS dry_runs_by_fingerprint ON dry_runs (fingerprint, passed);
-`;
-
-export interface DryRunRow {
-  id: string;
-  cell: string;
-  job: string;
-  environment: string;
-  operator: string;
-  host: string;
-  startedAt: string;
-  finishedAt: string;
-  definitionHash: string;
-  contentHash: string;
-  fingerprint: string;
-  passed: boolean;
-  total: number;
-  valid: number;
-  rejected: number;
-  duplicates: number;
-  /** The full dry-run report as JSON, secrets already redacted. */
-  report: string;
+/** Which outcomes to read; every given field must match. */
+export interface OutcomeFilter {
+  cell?: string;
+  chain?: string;
+  status?: RecordStatus | readonly RecordStatus[];
 }
+
+/** Number of records of a chain in each status (zero when none). */
+export type StatusCounts = Record<RecordStatus, number>;
 
 /** Folder beside the runbook holding its ledger and run state: `orders.backfill` → `orders.backfill.d/`. */
 export function stateDirFor(runbookFile: string): string {
   return `${path.resolve(runbookFile)}.d`;
 }
 
+/** The ledger file inside a state folder. */
+export function ledgerFileIn(stateDir: string): string {
+  return path.join(stateDir, 'ledger.sqlite');
+}
+
+const INSERT_OUTCOME = `INSERT OR REPLACE INTO records (${OUTCOME_COLUMNS.join(', ')})
+  VALUES (${OUTCOME_COLUMNS.map(() => '?').join(', ')})`;
+
+// An upsert rather than INSERT OR REPLACE: replaying a run-start keeps the row (and its rowid, which
+// orders runs that started in the same millisecond) instead of deleting and re-inserting it.
+const UPSERT_RUN = `INSERT INTO runs (${RUN_COLUMNS.join(', ')})
+  VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})
+  ON CONFLICT (id) DO UPDATE SET ${RUN_COLUMNS.filter((column) => column !== 'id')
+    .map((column) => `${column} = excluded.${column}`)
+    .join(', ')}`;
+
+const FINISH_RUN = 'UPDATE runs SET outcome = ?, reason = ?, counts = ?, ended_at = ? WHERE id = ?';
+
+/** The ledger of one runbook, held in memory; `save()` writes it back atomically. */
 export class Ledger {
+  /** Prepared statements of the hot paths, reused so a million upserts do not parse SQL a million times. */
+  private readonly statements = new Map<string, Statement>();
+  private transactionDepth = 0;
+
   private constructor(
-    private readonly db: Database,
+    private db: Database,
+    private readonly sql: SqlJsStatic,
     readonly file: string,
+    /** What the file on disk was when this ledger last read or wrote it; see `isUnchangedOnDisk`. */
+    private diskIdentity: string,
   ) {}
 
-  /** Opens the ledger of a runbook, creating it in memory when it does not exist yet. */
+  /**
+   * Opens the ledger of a runbook, creating it in memory (not on disk) when it does not exist yet, and
+   * migrating an older one in memory (the file changes only on `save`).
+   */
   static async open(runbookFile: string): Promise<Ledger> {
-    const file = path.join(stateDirFor(runbookFile), 'ledger.sqlite');
-    const SQL = await loadSqlJs();
-    if (!fs.existsSync(file)) {
-      const db = new SQL.Database();
-      db.run(SCHEMA);
-      db.run('INSERT INTO meta VALUES (?, ?)', ['schema_version', String(SCHEMA_VERSION)]);
-      return new Ledger(db, file);
-    }
-    let db: Database;
-    try {
-      db = new SQL.Database(fs.readFileSync(file));
-      const version = db.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0];
-      if (version === undefined) throw new Error('no schema version');
-      if (Number(version) > SCHEMA_VERSION) {
-        throw new UserError(
-          `ledger ${file} was written by a newer backfill (schema ${version}): upgrade backfill`,
-        );
-      }
-      db.run(SCHEMA);
-    } catch (error) {
-      if (error instanceof UserError) throw error;
-      throw new UserError(
-        `ledger ${file} is not a readable backfill ledger (${(error as Error).message}); ` +
-          'it was left untouched: move it aside to start a new ledger, or restore it from a backup',
-      );
-    }
-    return new Ledger(db, file);
+    return Ledger.openFile(ledgerFileIn(stateDirFor(runbookFile)));
+  }
+
+  /**
+   * A file that is not SQLite, lacks the meta table or its tables, or was written by a newer backfill is
+   * refused with a UserError and left byte for byte as it was.
+   */
+  private static async openFile(file: string): Promise<Ledger> {
+    const sql = await loadSqlJs();
+    const { db, identity } = loadDatabase(sql, file);
+    return new Ledger(db, sql, file, identity);
   }
 
   recordDryRun(row: DryRunRow): void {
-    this.db.run('INSERT INTO dry_runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', [
-      row.id,
-      row.cell,
-      row.job,
-      row.environment,
-      row.operator,
-      row.host,
-      row.startedAt,
-      row.finishedAt,
-      row.definitionHash,
-      row.contentHash,
-      row.fingerprint,
-      row.passed ? 1 : 0,
-      row.total,
-      row.valid,
-      row.rejected,
-      row.duplicates,
-      row.report,
-    ]);
+    this.db.run('INSERT INTO dry_runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', dryRunParameters(row));
   }
 
-  /** Dry runs of a cell, newest first. */
+  /** Dry runs of a cell (or of all cells), newest first. */
   dryRuns(cell?: string): DryRunRow[] {
-    const statement = this.db.prepare(
-      `SELECT * FROM dry_runs ${cell ? 'WHERE cell = :cell' : ''} ORDER BY started_at DESC, rowid DESC`,
-    );
-    if (cell) statement.bind({ ':cell': cell });
-    const rows: DryRunRow[] = [];
-    while (statement.step()) rows.push(toDryRunRow(statement.getAsObject()));
-    statement.free();
-    return rows;
+    const where = cell === undefined ? '' : 'WHERE cell = ?';
+    const sql = `SELECT * FROM dry_runs ${where} ORDER BY started_at DESC, rowid DESC`;
+    return this.all(sql, cell === undefined ? [] : [cell]).map(toDryRunRow);
   }
 
   /** The newest passing dry run with exactly this fingerprint, if any: what the production gate needs. */
   passingDryRun(fingerprint: string): DryRunRow | undefined {
-    return this.dryRuns().find((row) => row.fingerprint === fingerprint && row.passed);
+    const sql =
+      'SELECT * FROM dry_runs WHERE fingerprint = ? AND passed = 1 ORDER BY started_at DESC, rowid DESC';
+    const row = this.all(sql, [fingerprint])[0];
+    return row && toDryRunRow(row);
   }
 
-  /** Writes the whole database atomically: temp file, fsync, rename. */
-  save(): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    const fd = fs.openSync(temporary, 'w');
+  /** Records a run (normally with outcome `running`). Idempotent: starting the same run again rewrites it. */
+  startRun(run: RunRecord): void {
+    this.prepared(UPSERT_RUN).run(runParameters(run));
+  }
+
+  /**
+   * Records how a run ended. Returns false when the ledger knows no run with this id. Idempotent; the
+   * end time defaults to now, and a replayed journal passes the one it recorded.
+   */
+  finishRun(
+    id: string,
+    outcome: RunOutcome,
+    reason?: string,
+    counts?: string,
+    endedAt: string = new Date().toISOString(),
+  ): boolean {
+    this.prepared(FINISH_RUN).run([outcome, reason ?? null, counts ?? null, endedAt, id]);
+    return this.db.getRowsModified() > 0;
+  }
+
+  /** Runs of a cell (or of all cells), newest first. */
+  runs(cell?: string): RunRecord[] {
+    const where = cell === undefined ? '' : 'WHERE cell = ?';
+    const sql = `SELECT * FROM runs ${where} ORDER BY started_at DESC, rowid DESC`;
+    return this.all(sql, cell === undefined ? [] : [cell]).map(toRun);
+  }
+
+  /** The newest run of a cell, if any. */
+  latestRun(cell: string): RunRecord | undefined {
+    const row = this.all('SELECT * FROM runs WHERE cell = ? ORDER BY started_at DESC, rowid DESC LIMIT 1', [
+      cell,
+    ])[0];
+    return row && toRun(row);
+  }
+
+  /** Runs still marked `running`, oldest first: after a crash, the ones nobody finished. */
+  runningRuns(): RunRecord[] {
+    return this.all("SELECT * FROM runs WHERE outcome = 'running' ORDER BY started_at, rowid").map(toRun);
+  }
+
+  /** Time of the last outcome a run recorded, if it recorded any: the best guess at when it died. */
+  lastOutcomeAt(run: string): string | undefined {
+    const value = this.all('SELECT MAX(at) AS at FROM records WHERE run = ?', [run])[0]?.at;
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  /** Makes this the latest outcome of its key in its chain, replacing the previous one. */
+  upsertOutcome(outcome: RecordOutcome): void {
+    this.prepared(INSERT_OUTCOME).run(outcomeParameters(outcome));
+  }
+
+  /** Upserts many outcomes in one transaction (a million take seconds); returns how many. */
+  upsertOutcomes(outcomes: Iterable<RecordOutcome>): number {
+    return this.transaction(() => {
+      let count = 0;
+      for (const outcome of outcomes) {
+        this.upsertOutcome(outcome);
+        count += 1;
+      }
+      return count;
+    });
+  }
+
+  /**
+   * The latest outcomes matching the filter, in chain then source-line order. Lazy: rows are read as the
+   * iterator advances, so exporting a million outcomes never holds them all. Finish (or break out of) the
+   * iteration before saving or closing the ledger.
+   */
+  *outcomes(filter: OutcomeFilter = {}): IterableIterator<RecordOutcome> {
+    const { where, parameters } = outcomeWhere(filter);
+    const statement = this.db.prepare(`SELECT * FROM records ${where} ORDER BY chain, line, key`);
     try {
-      fs.writeSync(fd, this.db.export());
-      fs.fsyncSync(fd);
+      statement.bind(parameters);
+      for (const row of rowsOf(statement)) yield toOutcome(row);
     } finally {
-      fs.closeSync(fd);
+      statement.free();
     }
-    fs.renameSync(temporary, this.file);
+  }
+
+  /** Keys of a chain whose latest outcome has one of these statuses: what a resume skips or re-runs. */
+  keysWithStatus(chain: string, statuses: readonly RecordStatus[]): Set<string> {
+    const keys = new Set<string>();
+    if (statuses.length === 0) return keys;
+    const statement = this.db.prepare(
+      `SELECT key FROM records WHERE chain = ? AND status IN (${placeholders(statuses.length)})`,
+    );
+    try {
+      statement.bind([chain, ...statuses]);
+      while (statement.step()) keys.add(String(statement.get()[0]));
+    } finally {
+      statement.free();
+    }
+    return keys;
+  }
+
+  /** How many records of a chain are in each status. */
+  countByStatus(chain: string): StatusCounts {
+    const counts: StatusCounts = { succeeded: 0, failed: 0, rejected: 0 };
+    const rows = this.all('SELECT status, COUNT(*) AS n FROM records WHERE chain = ? GROUP BY status', [
+      chain,
+    ]);
+    for (const row of rows) counts[String(row.status) as RecordStatus] = Number(row.n);
+    return counts;
+  }
+
+  /** Appends a sign-off to the history; unchecking an item is a sign-off with `checked: false`. */
+  recordSignOff(signOff: SignOff): void {
+    this.db.run('INSERT INTO signoffs (checklist, item, signed_by, at, checked) VALUES (?, ?, ?, ?, ?)', [
+      signOff.checklist,
+      signOff.item,
+      signOff.by,
+      signOff.at,
+      signOff.checked ? 1 : 0,
+    ]);
+  }
+
+  /** Sign-offs of a checklist (or of all), in the order they were recorded. */
+  signOffs(checklist?: string): SignOff[] {
+    const where = checklist === undefined ? '' : 'WHERE checklist = ?';
+    return this.all(
+      `SELECT * FROM signoffs ${where} ORDER BY id`,
+      checklist === undefined ? [] : [checklist],
+    ).map(toSignOff);
+  }
+
+  /**
+   * Runs `work` in one SQLite transaction: all of it is applied or none of it. Without one, sql.js
+   * commits every statement on its own, which makes a million upserts take minutes instead of seconds.
+   * Nested calls join the outer transaction.
+   */
+  transaction<T>(work: () => T): T {
+    if (this.transactionDepth > 0) return this.nested(work);
+    this.db.run('BEGIN');
+    try {
+      const result = this.nested(work);
+      this.db.run('COMMIT');
+      return result;
+    } catch (error) {
+      this.db.run('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** True while no other process has saved the ledger file since this ledger read or wrote it. */
+  isUnchangedOnDisk(): boolean {
+    return identityOf(this.file) === this.diskIdentity;
+  }
+
+  /** Drops what is in memory and reads the file again (another process saved it meanwhile). */
+  reload(): void {
+    const { db, identity } = loadDatabase(this.sql, this.file);
+    this.freeStatements();
+    this.db.close();
+    this.db = db;
+    this.diskIdentity = identity;
+  }
+
+  /**
+   * Writes the whole database atomically: temporary file, fsync, rename, fsync of the folder. Refuses
+   * (UserError, nothing written) when another process saved the file since this ledger read it, because
+   * writing this copy would silently drop what that process recorded.
+   */
+  save(): void {
+    if (!this.isUnchangedOnDisk()) {
+      throw new UserError(
+        `ledger ${this.file} was saved by another backfill process since this one opened it; ` +
+          'nothing was overwritten: run the command again',
+      );
+    }
+    this.diskIdentity = identityOfStats(replaceFileDurably(this.file, this.db.export()));
   }
 
   close(): void {
+    this.freeStatements();
     this.db.close();
+  }
+
+  private nested<T>(work: () => T): T {
+    this.transactionDepth += 1;
+    try {
+      return work();
+    } finally {
+      this.transactionDepth -= 1;
+    }
+  }
+
+  private prepared(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private freeStatements(): void {
+    for (const statement of this.statements.values()) statement.free();
+    this.statements.clear();
+  }
+
+  private all(sql: string, parameters: SqlValue[] = []): Row[] {
+    const statement = this.db.prepare(sql);
+    try {
+      statement.bind(parameters);
+      return [...rowsOf(statement)];
+    } finally {
+      statement.free();
+    }
   }
 }
 
-function toDryRunRow(row: Record<string, unknown>): DryRunRow {
-  return {
-    id: String(row.id),
-    cell: String(row.cell),
-    job: String(row.job),
-    environment: String(row.environment),
-    operator: String(row.operator),
-    host: String(row.host),
-    startedAt: String(row.started_at),
-    finishedAt: String(row.finished_at),
-    definitionHash: String(row.definition_hash),
-    contentHash: String(row.content_hash),
-    fingerprint: String(row.fingerprint),
-    passed: row.passed === 1,
-    total: Number(row.total),
-    valid: Number(row.valid),
-    rejected: Number(row.rejected),
-    duplicates: Number(row.duplicates),
-    report: String(row.report),
-  };
+/**
+ * Reads and checks a ledger file, migrating an older schema in memory (the file changes only on save).
+ * The file is read through one descriptor so its identity and its bytes belong to the same version even
+ * if another process replaces it meanwhile.
+ */
+function loadDatabase(sql: SqlJsStatic, file: string): { db: Database; identity: string } {
+  const fd = openIfExists(file);
+  if (fd === undefined) return { db: migrated(new sql.Database(), file, 0), identity: ABSENT };
+  let bytes: Buffer;
+  let identity: string;
+  try {
+    identity = identityOfStats(fs.fstatSync(fd, { bigint: true }));
+    bytes = fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const db = new sql.Database(bytes);
+  try {
+    return { db: migrated(db, file, readSchemaVersion(db, file)), identity };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function openIfExists(file: string): number | undefined {
+  try {
+    return fs.openSync(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function readSchemaVersion(db: Database, file: string): number {
+  let value: SqlValue | undefined;
+  try {
+    value = db.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0];
+  } catch (error) {
+    throw notALedger(file, (error as Error).message);
+  }
+  const version = Number(value);
+  if (value === undefined || value === null || !Number.isInteger(version) || version < 1) {
+    throw notALedger(file, 'no schema version');
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new UserError(
+      `ledger ${file} was written by a newer backfill (schema ${version}): upgrade backfill`,
+    );
+  }
+  return version;
+}
+
+/** Applies the migrations after `version`, then checks every table of the current schema is there. */
+function migrated(db: Database, file: string, version: number): Database {
+  const pending = MIGRATIONS.filter((migration) => migration.to > version);
+  if (pending.length > 0) {
+    db.run('BEGIN');
+    for (const migration of pending) db.run(migration.sql);
+    db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
+    db.run('COMMIT');
+  }
+  const tables = new Set(db.exec("SELECT name FROM sqlite_master WHERE type = 'table'")[0]?.values.flat());
+  const missing = REQUIRED_TABLES.filter((table) => !tables.has(table));
+  if (missing.length > 0) throw notALedger(file, `missing table ${missing.join(', ')}`);
+  return db;
+}
+
+function notALedger(file: string, why: string): UserError {
+  return new UserError(
+    `ledger ${file} is not a readable backfill ledger (${why}); ` +
+      'it was left untouched: move it aside to start a new ledger, or restore it from a backup',
+  );
+}
+
+const ABSENT = 'absent';
+
+/** Device, inode, size and modification time: every save renames a new file in, so any save changes it. */
+function identityOf(file: string): string {
+  try {
+    return identityOfStats(fs.statSync(file, { bigint: true }));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ABSENT;
+    throw error;
+  }
+}
+
+function identityOfStats(stats: fs.BigIntStats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+}
+
+function outcomeWhere(filter: OutcomeFilter): { where: string; parameters: SqlValue[] } {
+  const conditions: string[] = [];
+  const parameters: SqlValue[] = [];
+  if (filter.chain !== undefined) {
+    conditions.push('chain = ?');
+    parameters.push(filter.chain);
+  }
+  if (filter.cell !== undefined) {
+    conditions.push('cell = ?');
+    parameters.push(filter.cell);
+  }
+  if (filter.status !== undefined) {
+    const statuses: readonly RecordStatus[] =
+      typeof filter.status === 'string' ? [filter.status] : filter.status;
+    conditions.push(statuses.length === 0 ? 'FALSE' : `status IN (${placeholders(statuses.length)})`);
+    parameters.push(...statuses);
+  }
+  return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', parameters };
+}
+
+/**
+ * The rows of a bound statement as objects. Reads column names once: `getAsObject` asks sql.js for them
+ * on every row, which doubles the time to read a million outcomes.
+ */
+function* rowsOf(statement: Statement): Generator<Row> {
+  let names: string[] | undefined;
+  while (statement.step()) {
+    names ??= statement.getColumnNames();
+    const values = statement.get();
+    const row: Row = {};
+    for (let column = 0; column < names.length; column += 1)
+      row[names[column] as string] = values[column] ?? null;
+    yield row;
+  }
+}
+
+function placeholders(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
 }

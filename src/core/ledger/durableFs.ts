@@ -1,0 +1,74 @@
+/**
+ * The few file operations whose ordering the ledger's promise ("nothing is lost") rests on. A write is
+ * only durable once its file is fsync'd, and a rename or a new file only once its directory is too:
+ * without that, a power loss can bring back the old ledger while the journal that fed the new one is
+ * already truncated.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * Replaces `file` atomically with `bytes`: temporary file, fsync, rename, fsync of the directory.
+ * Returns the stats of the written file, taken before the rename so they are ours even if another
+ * process renames its own version in right after.
+ */
+export function replaceFileDurably(file: string, bytes: Uint8Array): fs.BigIntStats {
+  const directory = path.dirname(file);
+  fs.mkdirSync(directory, { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(temporary, 'w');
+  let stats: fs.BigIntStats;
+  try {
+    writeAllSync(fd, bytes);
+    fs.fsyncSync(fd);
+    stats = fs.fstatSync(fd, { bigint: true });
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temporary, file);
+  fsyncDirectory(directory);
+  return stats;
+}
+
+/** Truncates `file` to `length` bytes and fsyncs it, so the cut survives a crash. */
+export function truncateDurably(file: string, length: number): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    fs.ftruncateSync(fd, length);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Makes the entries of a directory (new, renamed or removed files) durable. Some platforms (Windows)
+ * cannot open a directory; there the rename is as durable as the platform makes it.
+ */
+export function fsyncDirectory(directory: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(directory, 'r');
+  } catch {
+    return;
+  }
+  try {
+    fs.fsyncSync(fd);
+  } catch (error) {
+    if (!isOneOf(error, ['EINVAL', 'EPERM', 'EISDIR', 'EBADF'])) throw error;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** `fs.writeSync` may write less than asked; loop until every byte is out. */
+export function writeAllSync(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+/** True when `error` is a Node system error with one of these codes. */
+export function isOneOf(error: unknown, codes: readonly string[]): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && codes.includes(code);
+}

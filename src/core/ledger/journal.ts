@@ -1,0 +1,222 @@
+/**
+ * The journal: an append-only JSON Lines file, `<runbook>.d/journal.jsonl`, holding the checkpoints of a
+ * run (its start, every record's outcome, its end). sql.js can only write the whole database, which is
+ * far too slow to do per record; appending one line is not. An outcome counts as checkpointed once the
+ * `flush()` that wrote it has resolved: its bytes are then fsync'd.
+ *
+ * The journal is folded into the ledger (at the end of a run, and on the next open after a crash):
+ * entries are applied, the ledger is saved atomically, and only then is the journal emptied. Applying
+ * an entry twice gives the same state, so a crash between the save and the truncation is harmless.
+ *
+ * This folder cannot depend on the vscode API.
+ */
+import * as fs from 'node:fs';
+import { UserError } from '../types';
+import { fsyncDirectory, truncateDurably } from './durableFs';
+import type { JournalEntry, JournalScan, NewJournalEntry } from './journalFile';
+import { journalFileIn, scanJournal } from './journalFile';
+import { Ledger, stateDirFor } from './ledger';
+
+export type { JournalEntry, JournalScan, NewJournalEntry } from './journalFile';
+export { journalFileIn } from './journalFile';
+
+/** An open journal, appended to by the one process that holds the run lock. */
+export class Journal {
+  private pending: string[] = [];
+  /** Every write, fold and close runs after the previous one: the file has one writer at a time. */
+  private tail: Promise<unknown> = Promise.resolve();
+  /** The flush that has not started yet; flush calls made meanwhile join it (group commit). */
+  private queuedFlush: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private closing: Promise<void> | undefined;
+  private syncs = 0;
+
+  private constructor(
+    readonly file: string,
+    private readonly stateDir: string,
+    private readonly fd: number,
+    private nextSeq: number,
+  ) {}
+
+  /**
+   * Opens (creating) the journal of a state folder for appending. A torn last line is cut away first, so
+   * the next append starts on a line of its own; a malformed line before the last is refused.
+   */
+  static async open(stateDir: string): Promise<Journal> {
+    fs.mkdirSync(stateDir, { recursive: true });
+    const file = journalFileIn(stateDir);
+    const scan = scanJournal(file, () => undefined);
+    const existed = fs.existsSync(file);
+    if (scan.tornTail) truncateDurably(file, scan.validBytes);
+    const fd = fs.openSync(file, 'a');
+    // A new file is only durable once its folder is: without it, fsync'd lines could vanish with it.
+    if (!existed) fsyncDirectory(stateDir);
+    return new Journal(file, stateDir, fd, scan.lastSeq + 1);
+  }
+
+  /** Buffers an entry (nothing is written until `flush`); returns its seq. */
+  append(entry: NewJournalEntry): number {
+    this.assertWritable();
+    const seq = this.nextSeq;
+    this.nextSeq += 1;
+    // Serialised now, so a caller changing the object afterwards cannot change what was checkpointed.
+    this.pending.push(`${JSON.stringify({ seq, ...entry })}\n`);
+    return seq;
+  }
+
+  /**
+   * Writes every buffered entry with one write and fsyncs it; resolves once they are durable. Calls
+   * made while a flush is in progress coalesce into the next one, so a thousand outcomes finishing
+   * together cost two fsyncs, not a thousand. After a failed write the journal refuses further use:
+   * what reached the disk is unknown, and the run must stop rather than count unwritten outcomes.
+   */
+  flush(): Promise<void> {
+    this.queuedFlush ??= this.exclusive(() => {
+      this.queuedFlush = undefined;
+      return this.writePending();
+    });
+    return this.queuedFlush;
+  }
+
+  /**
+   * Folds the journal into `ledger` and empties it: flushes, applies every entry, saves the ledger
+   * atomically, truncates the journal. If another process saved the ledger meanwhile (a dry run, a
+   * sign-off), the ledger is first read again so their work is kept; everything this run recorded is in
+   * the journal, so nothing of it is lost by the reload. Entries appended during the fold stay buffered.
+   */
+  checkpoint(ledger: Ledger): Promise<JournalScan> {
+    return this.exclusive(async () => {
+      await this.writePending();
+      if (!ledger.isUnchangedOnDisk()) ledger.reload();
+      return foldJournal(ledger, this.stateDir);
+    });
+  }
+
+  /** Flushes what is buffered and closes the file; later calls return the same promise. */
+  close(): Promise<void> {
+    this.closing ??= this.exclusive(() => this.writePending()).finally(() => fs.closeSync(this.fd));
+    return this.closing;
+  }
+
+  /** How many fsyncs this journal did: group commit keeps it far below the number of entries. */
+  get syncCount(): number {
+    return this.syncs;
+  }
+
+  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(() => {
+      if (this.failure) throw this.failure;
+      return operation();
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const bytes = Buffer.from(this.pending.join(''), 'utf8');
+    this.pending = [];
+    try {
+      await writeAll(this.fd, bytes);
+      await fsync(this.fd);
+      this.syncs += 1;
+    } catch (error) {
+      this.failure = new UserError(
+        `journal ${this.file} could not be written (${(error as Error).message}): the run must stop; ` +
+          'records whose outcome was not written are sent again, with the same idempotency key, on resume',
+      );
+      throw this.failure;
+    }
+  }
+
+  private assertWritable(): void {
+    if (this.failure) throw this.failure;
+    if (this.closing) throw new Error(`journal ${this.file} is closed`);
+  }
+}
+
+/** Reads the journal of a state folder: its valid entries in order, and a torn last line if there is one. */
+export function replay(stateDir: string): { entries: JournalEntry[]; scan: JournalScan } {
+  const entries: JournalEntry[] = [];
+  const scan = scanJournal(journalFileIn(stateDir), (entry) => entries.push(entry));
+  return { entries, scan };
+}
+
+/**
+ * Applies the journal of a state folder to `ledger` in one transaction, saves the ledger, then empties
+ * the journal. Idempotent: folding the same journal again gives the same ledger. A malformed journal is
+ * refused (UserError) before anything is saved or truncated; the ledger in memory is left as it was.
+ * Must not run while a `Journal` of the same folder is writing: use `Journal.checkpoint` then.
+ */
+export function foldJournal(ledger: Ledger, stateDir: string): JournalScan {
+  const file = journalFileIn(stateDir);
+  const scan = ledger.transaction(() =>
+    scanJournal(file, (entry, line) => applyEntry(ledger, entry, file, line)),
+  );
+  if (scan.entries > 0) ledger.save();
+  // Only after the save is durable: a crash before this line leaves the journal to be folded again.
+  if (scan.entries > 0 || scan.tornTail) truncateDurably(file, 0);
+  return scan;
+}
+
+/** What `openLedgerForRun` hands the runner. */
+export interface RunState {
+  ledger: Ledger;
+  journal: Journal;
+  /** What was left in the journal by a run that crashed, now folded into the ledger. */
+  recovered: JournalScan;
+}
+
+/**
+ * Opens a runbook's ledger for a run: folds what a crashed run left in the journal, then opens the
+ * journal for the new run. Call it while holding the run lock (lock.ts). On failure nothing is left open.
+ */
+export async function openLedgerForRun(runbookFile: string): Promise<RunState> {
+  const stateDir = stateDirFor(runbookFile);
+  const ledger = await Ledger.open(runbookFile);
+  try {
+    const recovered = foldJournal(ledger, stateDir);
+    const journal = await Journal.open(stateDir);
+    return { ledger, journal, recovered };
+  } catch (error) {
+    ledger.close();
+    throw error;
+  }
+}
+
+function applyEntry(ledger: Ledger, entry: JournalEntry, file: string, line: number): void {
+  switch (entry.type) {
+    case 'outcome':
+      ledger.upsertOutcome(entry.outcome);
+      return;
+    case 'run-start':
+      ledger.startRun(entry.run);
+      return;
+    case 'run-end':
+      if (!ledger.finishRun(entry.id, entry.outcome, entry.reason, entry.counts, entry.endedAt)) {
+        throw new UserError(
+          `journal ${file}:${line} ends run ${entry.id}, which ledger ${ledger.file} does not know: ` +
+            'the ledger does not belong with this journal (restored from a backup?); nothing was changed',
+        );
+      }
+      return;
+  }
+}
+
+/** `fs.write` may write less than asked; loop until every byte is out. */
+async function writeAll(fd: number, bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await write(fd, bytes, offset);
+}
+
+function write(fd: number, bytes: Buffer, offset: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    fs.write(fd, bytes, offset, bytes.length - offset, null, (error, written) =>
+      error ? reject(error) : resolve(written),
+    ),
+  );
+}
+
+function fsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
+}

@@ -1,0 +1,217 @@
+/**
+ * Conversions between the ledger's SQL rows and the contracts of src/core/run/types.ts. Optional fields
+ * are stored as NULL and read back as absent, so an outcome round-trips to a deep-equal object.
+ */
+import type { SqlValue } from 'sql.js';
+import type {
+  ErrorKind,
+  RecordOutcome,
+  RecordStatus,
+  RunMode,
+  RunOutcome,
+  RunRecord,
+  SignOff,
+} from '../run/types';
+
+/** A row as sql.js returns it from `getAsObject`. */
+export type Row = Record<string, SqlValue>;
+
+/** One dry run as the ledger keeps it: what the production gate looks for. */
+export interface DryRunRow {
+  id: string;
+  cell: string;
+  job: string;
+  environment: string;
+  operator: string;
+  host: string;
+  startedAt: string;
+  finishedAt: string;
+  definitionHash: string;
+  contentHash: string;
+  fingerprint: string;
+  passed: boolean;
+  total: number;
+  valid: number;
+  rejected: number;
+  duplicates: number;
+  /** The full dry-run report as JSON, secrets already redacted. */
+  report: string;
+}
+
+/** Column order of `records`, shared by the insert statement and `outcomeParameters`. */
+export const OUTCOME_COLUMNS = [
+  'chain',
+  'key',
+  'run',
+  'cell',
+  'status',
+  'attempts',
+  'line',
+  'last_error',
+  'error_kind',
+  'http_status',
+  'duration_ms',
+  'idempotency_key',
+  'at',
+] as const;
+
+/** Column order of `runs`, shared by the insert statement and `runParameters`. */
+export const RUN_COLUMNS = [
+  'id',
+  'chain',
+  'cell',
+  'job',
+  'mode',
+  'environment',
+  'operator',
+  'host',
+  'pid',
+  'started_at',
+  'ended_at',
+  'fingerprint',
+  'params',
+  'outcome',
+  'reason',
+  'counts',
+] as const;
+
+export function dryRunParameters(row: DryRunRow): SqlValue[] {
+  return [
+    row.id,
+    row.cell,
+    row.job,
+    row.environment,
+    row.operator,
+    row.host,
+    row.startedAt,
+    row.finishedAt,
+    row.definitionHash,
+    row.contentHash,
+    row.fingerprint,
+    row.passed ? 1 : 0,
+    row.total,
+    row.valid,
+    row.rejected,
+    row.duplicates,
+    row.report,
+  ];
+}
+
+export function toDryRunRow(row: Row): DryRunRow {
+  return {
+    id: String(row.id),
+    cell: String(row.cell),
+    job: String(row.job),
+    environment: String(row.environment),
+    operator: String(row.operator),
+    host: String(row.host),
+    startedAt: String(row.started_at),
+    finishedAt: String(row.finished_at),
+    definitionHash: String(row.definition_hash),
+    contentHash: String(row.content_hash),
+    fingerprint: String(row.fingerprint),
+    passed: row.passed === 1,
+    total: Number(row.total),
+    valid: Number(row.valid),
+    rejected: Number(row.rejected),
+    duplicates: Number(row.duplicates),
+    report: String(row.report),
+  };
+}
+
+export function outcomeParameters(outcome: RecordOutcome): SqlValue[] {
+  return [
+    outcome.chain,
+    outcome.key,
+    outcome.run,
+    outcome.cell,
+    outcome.status,
+    outcome.attempts,
+    outcome.line,
+    outcome.lastError ?? null,
+    outcome.errorKind ?? null,
+    outcome.httpStatus ?? null,
+    outcome.durationMs ?? null,
+    outcome.idempotencyKey,
+    outcome.at,
+  ];
+}
+
+export function toOutcome(row: Row): RecordOutcome {
+  return {
+    run: String(row.run),
+    chain: String(row.chain),
+    cell: String(row.cell),
+    key: String(row.key),
+    status: String(row.status) as RecordStatus,
+    attempts: Number(row.attempts),
+    line: Number(row.line),
+    ...optional('lastError', row.last_error, String),
+    ...optional('errorKind', row.error_kind, (value) => String(value) as ErrorKind),
+    ...optional('httpStatus', row.http_status, Number),
+    ...optional('durationMs', row.duration_ms, Number),
+    idempotencyKey: String(row.idempotency_key),
+    at: String(row.at),
+  };
+}
+
+export function runParameters(run: RunRecord): SqlValue[] {
+  return [
+    run.id,
+    run.chain,
+    run.cell,
+    run.job,
+    run.mode,
+    run.environment,
+    run.operator,
+    run.host,
+    run.pid,
+    run.startedAt,
+    run.endedAt ?? null,
+    run.fingerprint,
+    run.params,
+    run.outcome,
+    run.reason ?? null,
+    run.counts ?? null,
+  ];
+}
+
+export function toRun(row: Row): RunRecord {
+  return {
+    id: String(row.id),
+    chain: String(row.chain),
+    cell: String(row.cell),
+    job: String(row.job),
+    mode: String(row.mode) as RunMode,
+    environment: String(row.environment),
+    operator: String(row.operator),
+    host: String(row.host),
+    pid: Number(row.pid),
+    startedAt: String(row.started_at),
+    ...optional('endedAt', row.ended_at, String),
+    fingerprint: String(row.fingerprint),
+    params: String(row.params),
+    outcome: String(row.outcome) as RunOutcome,
+    ...optional('reason', row.reason, String),
+    ...optional('counts', row.counts, String),
+  };
+}
+
+export function toSignOff(row: Row): SignOff {
+  return {
+    checklist: String(row.checklist),
+    item: String(row.item),
+    by: String(row.signed_by),
+    at: String(row.at),
+    checked: row.checked === 1,
+  };
+}
+
+/** `{ [name]: convert(value) }` when the column is not NULL, `{}` otherwise. */
+function optional<K extends string, T>(
+  name: K,
+  value: SqlValue | undefined,
+  convert: (value: SqlValue) => T,
+): { [P in K]?: T } {
+  return value === null || value === undefined ? {} : ({ [name]: convert(value) } as { [P in K]?: T });
+}

@@ -1,0 +1,95 @@
+/**
+ * The ledger's tables and how a ledger written by an older backfill is brought up to date. A new ledger
+ * is created by the very same migrations, so every migration runs on every new ledger too.
+ */
+
+/** The schema this backfill writes; a ledger with a higher version is refused (upgrade backfill). */
+export const SCHEMA_VERSION = 2;
+
+/** Version 1: the meta table and the dry runs (what the production gate reads). */
+const VERSION_1 = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dry_runs (
+  id TEXT PRIMARY KEY,
+  cell TEXT NOT NULL,
+  job TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  operator TEXT NOT NULL,
+  host TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  definition_hash TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  passed INTEGER NOT NULL,
+  total INTEGER NOT NULL,
+  valid INTEGER NOT NULL,
+  rejected INTEGER NOT NULL,
+  duplicates INTEGER NOT NULL,
+  report TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dry_runs_by_fingerprint ON dry_runs (fingerprint, passed);
+`;
+
+/**
+ * Version 2: execution. `records` keeps only the latest outcome of each key in a run chain, which is
+ * what resume and verification need; it is WITHOUT ROWID because its primary key is the natural one
+ * and a second b-tree for a rowid would only slow down a million upserts.
+ */
+const VERSION_2 = `
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  chain TEXT NOT NULL,
+  cell TEXT NOT NULL,
+  job TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  operator TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  fingerprint TEXT NOT NULL,
+  params TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  reason TEXT,
+  counts TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_cell ON runs (cell, started_at);
+CREATE INDEX IF NOT EXISTS runs_by_outcome ON runs (outcome);
+CREATE TABLE IF NOT EXISTS records (
+  chain TEXT NOT NULL,
+  key TEXT NOT NULL,
+  run TEXT NOT NULL,
+  cell TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  line INTEGER NOT NULL,
+  last_error TEXT,
+  error_kind TEXT,
+  http_status INTEGER,
+  duration_ms REAL,
+  idempotency_key TEXT NOT NULL,
+  at TEXT NOT NULL,
+  PRIMARY KEY (chain, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_by_cell_status ON records (cell, status);
+CREATE TABLE IF NOT EXISTS signoffs (
+  id INTEGER PRIMARY KEY,
+  checklist TEXT NOT NULL,
+  item TEXT NOT NULL,
+  signed_by TEXT NOT NULL,
+  at TEXT NOT NULL,
+  checked INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS signoffs_by_checklist ON signoffs (checklist);
+`;
+
+/** Migrations in order; `sql` brings a ledger from version `to - 1` to version `to`. */
+export const MIGRATIONS: readonly { to: number; sql: string }[] = [
+  { to: 1, sql: VERSION_1 },
+  { to: 2, sql: VERSION_2 },
+];
+
+/** Tables a ledger of the current version must hold; a file without them is not a ledger. */
+export const REQUIRED_TABLES = ['meta', 'dry_runs', 'runs', 'records', 'signoffs'] as const;

@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Ledger, ledgerFileIn, stateDirFor } from '../../../src/core/ledger/ledger';
+import type { RecordOutcome, RunRecord } from '../../../src/core/run/types';
+import { loadSqlJs } from '../../../src/core/sqlite';
+
+/** A fresh folder per test holding `orders.backfill` (never created: only its state folder matters). */
+export function useRunbook(): {
+  readonly runbook: string;
+  readonly stateDir: string;
+  readonly ledgerFile: string;
+} {
+  let dir = '';
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backfill-ledger-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return {
+    get runbook() {
+      return path.join(dir, 'orders.backfill');
+    },
+    get stateDir() {
+      return stateDirFor(path.join(dir, 'orders.backfill'));
+    },
+    get ledgerFile() {
+      return ledgerFileIn(stateDirFor(path.join(dir, 'orders.backfill')));
+    },
+  };
+}
+
+export function outcome(key: string, overrides: Partial<RecordOutcome> = {}): RecordOutcome {
+  return {
+    run: 'run-1',
+    chain: 'chain-1',
+    cell: 'orders',
+    key,
+    status: 'succeeded',
+    attempts: 1,
+    line: 2,
+    idempotencyKey: `idem-${key}`,
+    at: '2026-03-01T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+export function run(id: string, overrides: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id,
+    chain: 'chain-1',
+    cell: 'orders',
+    job: 'orders',
+    mode: 'execute',
+    environment: 'staging',
+    operator: 'ada',
+    host: 'bastion-1',
+    pid: 4242,
+    startedAt: '2026-03-01T10:00:00.000Z',
+    fingerprint: 'fp-1',
+    params: '{"rate":10}',
+    outcome: 'running',
+    ...overrides,
+  };
+}
+
+/** Opens the ledger, lets `work` change it, saves and closes it. */
+export async function withSavedLedger(runbook: string, work: (ledger: Ledger) => void): Promise<void> {
+  const ledger = await Ledger.open(runbook);
+  try {
+    work(ledger);
+    ledger.save();
+  } finally {
+    ledger.close();
+  }
+}
+
+/** Opens the ledger, reads from it, closes it. */
+export async function readLedger<T>(runbook: string, read: (ledger: Ledger) => T): Promise<T> {
+  const ledger = await Ledger.open(runbook);
+  try {
+    return read(ledger);
+  } finally {
+    ledger.close();
+  }
+}
+
+/** Writes a ledger as the first backfill did: schema version 1, meta and dry_runs only, one dry run. */
+export async function writeVersion1Ledger(file: string): Promise<void> {
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database();
+  db.run(`
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE dry_runs (
+      id TEXT PRIMARY KEY, cell TEXT NOT NULL, job TEXT NOT NULL, environment TEXT NOT NULL,
+      operator TEXT NOT NULL, host TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT NOT NULL,
+      definition_hash TEXT NOT NULL, content_hash TEXT NOT NULL, fingerprint TEXT NOT NULL,
+      passed INTEGER NOT NULL, total INTEGER NOT NULL, valid INTEGER NOT NULL, rejected INTEGER NOT NULL,
+      duplicates INTEGER NOT NULL, report TEXT NOT NULL
+    );
+    CREATE INDEX dry_runs_by_fingerprint ON dry_runs (fingerprint, passed);
+    INSERT INTO meta VALUES ('schema_version', '1');
+    INSERT INTO dry_runs VALUES ('dry-1', 'orders', 'orders', 'staging', 'ada', 'bastion-1',
+      '2026-02-01T09:00:00.000Z', '2026-02-01T09:01:00.000Z', 'def', 'content', 'fp-1', 1, 3, 3, 0, 0, '{}');
+  `);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, db.export());
+  db.close();
+}
+
+/** The pid of a process that has exited: nothing runs under it any more (until the pid is reused). */
+export async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  await new Promise((resolve) => child.on('exit', resolve));
+  if (child.pid === undefined) throw new Error('could not spawn a child process');
+  return child.pid;
+}
+
+/** A child process that sleeps until killed; stop it with the returned function. */
+export async function sleepingChild(): Promise<{ pid: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 600000)'], { stdio: 'ignore' });
+  await new Promise((resolve) => child.on('spawn', resolve));
+  if (child.pid === undefined) throw new Error('could not spawn a child process');
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  return {
+    pid: child.pid,
+    stop: async () => {
+      child.kill();
+      await exited;
+    },
+  };
+}

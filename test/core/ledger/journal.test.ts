@@ -1,0 +1,370 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import {
+  foldJournal,
+  Journal,
+  journalFileIn,
+  openLedgerForRun,
+  replay,
+} from '../../../src/core/ledger/journal';
+import { Ledger } from '../../../src/core/ledger/ledger';
+import { UserError } from '../../../src/core/types';
+import { outcome, readLedger, run, useRunbook, withSavedLedger } from './helpers';
+
+describe('Journal', () => {
+  const paths = useRunbook();
+  const journalFile = () => journalFileIn(paths.stateDir);
+  const lines = () => fs.readFileSync(journalFile(), 'utf8').split('\n').filter(Boolean);
+
+  /** Appends entries through a journal and closes it, as a run that stops cleanly would. */
+  async function journalOf(...outcomes: ReturnType<typeof outcome>[]): Promise<void> {
+    const journal = await Journal.open(paths.stateDir);
+    journal.append({ type: 'run-start', run: run('run-1') });
+    for (const entry of outcomes) journal.append({ type: 'outcome', outcome: entry });
+    await journal.close();
+  }
+
+  it('has the flushed entries in the file on disk once flush resolves', async () => {
+    const journal = await Journal.open(paths.stateDir);
+    try {
+      assert.equal(journal.append({ type: 'outcome', outcome: outcome('1') }), 1);
+      assert.equal(journal.append({ type: 'outcome', outcome: outcome('2', { status: 'failed' }) }), 2);
+      assert.equal(fs.readFileSync(journalFile(), 'utf8'), '', 'nothing is written before flush');
+      await journal.flush();
+      assert.deepEqual(
+        lines().map((line) => JSON.parse(line) as unknown),
+        [
+          { seq: 1, type: 'outcome', outcome: outcome('1') },
+          { seq: 2, type: 'outcome', outcome: outcome('2', { status: 'failed' }) },
+        ],
+      );
+    } finally {
+      await journal.close();
+    }
+  });
+
+  it('coalesces flushes called while one is in progress into a single next write and fsync', async () => {
+    const journal = await Journal.open(paths.stateDir);
+    try {
+      journal.append({ type: 'outcome', outcome: outcome('first') });
+      const first = journal.flush();
+      const waiting: Promise<void>[] = [];
+      for (let i = 0; i < 100; i += 1) {
+        journal.append({ type: 'outcome', outcome: outcome(`k${i}`) });
+        waiting.push(journal.flush());
+      }
+      await Promise.all([first, ...waiting]);
+      assert.equal(lines().length, 101);
+      assert.ok(journal.syncCount <= 2, `expected at most 2 fsyncs, got ${journal.syncCount}`);
+    } finally {
+      await journal.close();
+    }
+  });
+
+  it('keeps what was appended even if the appended object is changed afterwards', async () => {
+    const journal = await Journal.open(paths.stateDir);
+    const entry = outcome('1');
+    journal.append({ type: 'outcome', outcome: entry });
+    entry.status = 'failed';
+    await journal.close();
+    assert.deepEqual(replay(paths.stateDir).entries, [{ seq: 1, type: 'outcome', outcome: outcome('1') }]);
+  });
+
+  it('replays entries of every type in order, with their seq', async () => {
+    const journal = await Journal.open(paths.stateDir);
+    journal.append({ type: 'run-start', run: run('run-1') });
+    journal.append({ type: 'outcome', outcome: outcome('1') });
+    journal.append({
+      type: 'run-end',
+      id: 'run-1',
+      outcome: 'halted',
+      reason: 'stopped',
+      counts: '{}',
+      endedAt: '2026-03-01T11:00:00.000Z',
+    });
+    await journal.close();
+    assert.deepEqual(replay(paths.stateDir).entries, [
+      { seq: 1, type: 'run-start', run: run('run-1') },
+      { seq: 2, type: 'outcome', outcome: outcome('1') },
+      { seq: 3, type: 'run-end', id: 'run-1', outcome: 'halted', reason: 'stopped', counts: '{}', endedAt: '2026-03-01T11:00:00.000Z' },
+    ]); // prettier-ignore
+  });
+
+  it('ignores a torn last line, cuts it away on open, and reads later appends back correctly', async () => {
+    await journalOf(outcome('1'), outcome('2'));
+    const torn = '{"seq":4,"type":"outcome","outcome":{"run":"run-1","ch';
+    fs.appendFileSync(journalFile(), torn);
+    const { entries, scan } = replay(paths.stateDir);
+    assert.equal(entries.length, 3);
+    assert.deepEqual(scan.tornTail, { line: 4, bytes: torn.length });
+
+    const journal = await Journal.open(paths.stateDir);
+    assert.ok(fs.readFileSync(journalFile(), 'utf8').endsWith('}\n'), 'the torn line is cut away on open');
+    journal.append({ type: 'outcome', outcome: outcome('3') });
+    await journal.close();
+
+    const after = replay(paths.stateDir);
+    assert.equal(after.scan.tornTail, undefined);
+    assert.deepEqual(
+      after.entries.map((entry) => entry.seq),
+      [1, 2, 3, 4],
+    );
+    assert.deepEqual(after.entries[3], { seq: 4, type: 'outcome', outcome: outcome('3') });
+  });
+
+  it('treats a last line of NUL bytes left by a crash as torn', async () => {
+    await journalOf(outcome('1'));
+    fs.appendFileSync(journalFile(), Buffer.concat([Buffer.alloc(40), Buffer.from('"}}\n')]));
+    const { entries, scan } = replay(paths.stateDir);
+    assert.equal(entries.length, 2);
+    assert.equal(scan.tornTail?.line, 3);
+  });
+
+  it('refuses a malformed line in the middle, naming file and line, and leaves the journal byte for byte', async () => {
+    await journalOf(outcome('1'), outcome('2'));
+    const damaged = lines();
+    damaged[1] = '{"seq":2,"type":"outcome","outcome":{"key":';
+    fs.writeFileSync(journalFile(), damaged.join('\n') + '\n');
+    const before = fs.readFileSync(journalFile());
+
+    const refused = (error: Error) => {
+      assert.ok(error instanceof UserError);
+      assert.ok(error.message.includes(`${journalFile()}:2 is not a valid journal entry`), error.message);
+      return true;
+    };
+    assert.throws(() => replay(paths.stateDir), refused);
+    await assert.rejects(Journal.open(paths.stateDir), refused);
+    await assert.rejects(openLedgerForRun(paths.runbook), refused);
+    assert.deepEqual(fs.readFileSync(journalFile()), before);
+    assert.equal(fs.existsSync(paths.ledgerFile), false, 'no ledger was written from a refused journal');
+  });
+
+  it('refuses an entry whose fields are wrong, saying which field', async () => {
+    await journalOf(outcome('1'), outcome('2'));
+    const damaged = lines();
+    damaged[1] = JSON.stringify({ seq: 2, type: 'outcome', outcome: { ...outcome('1'), status: 'done' } });
+    fs.writeFileSync(journalFile(), damaged.join('\n') + '\n');
+    assert.throws(() => replay(paths.stateDir), /:2 is not a valid journal entry \(outcome\.status: /);
+  });
+
+  it('refuses a seq that does not increase: a second writer or an edit', async () => {
+    await journalOf(outcome('1'), outcome('2'));
+    const damaged = lines();
+    fs.writeFileSync(journalFile(), [damaged[0], damaged[2], damaged[1]].join('\n') + '\n');
+    assert.throws(
+      () => replay(paths.stateDir),
+      /:3 is not a valid journal entry \(seq 2 does not follow seq 3/,
+    );
+  });
+
+  it('refuses any further use after a write fails, so a run cannot count unwritten outcomes', async () => {
+    const journal = await Journal.open(paths.stateDir);
+    // The disk going away, simulated: the descriptor the journal writes to is closed under it.
+    fs.closeSync((journal as unknown as { fd: number }).fd);
+    journal.append({ type: 'outcome', outcome: outcome('1') });
+    await assert.rejects(journal.flush(), /journal .* could not be written .*the run must stop/);
+    assert.throws(() => journal.append({ type: 'outcome', outcome: outcome('2') }), /could not be written/);
+    await assert.rejects(journal.flush(), /could not be written/);
+  });
+
+  it('refuses appends after close', async () => {
+    const journal = await Journal.open(paths.stateDir);
+    await journal.close();
+    assert.throws(() => journal.append({ type: 'outcome', outcome: outcome('1') }), /closed/);
+  });
+});
+
+describe('foldJournal', () => {
+  const paths = useRunbook();
+  const journalFile = () => journalFileIn(paths.stateDir);
+
+  /** A crashed run: its start and outcomes are in the journal, never folded into the ledger. */
+  async function crashedRun(): Promise<void> {
+    const journal = await Journal.open(paths.stateDir);
+    journal.append({ type: 'run-start', run: run('run-1') });
+    journal.append({ type: 'outcome', outcome: outcome('1', { status: 'failed', attempts: 1 }) });
+    journal.append({ type: 'outcome', outcome: outcome('2') });
+    journal.append({ type: 'outcome', outcome: outcome('1', { status: 'succeeded', attempts: 2 }) });
+    journal.append({ type: 'outcome', outcome: outcome('3', { status: 'rejected' }) });
+    await journal.close();
+  }
+
+  const state = (runbook: string) =>
+    readLedger(runbook, (ledger) => ({
+      counts: ledger.countByStatus('chain-1'),
+      outcomes: [...ledger.outcomes()],
+      runs: ledger.runs(),
+    }));
+
+  it('applies the journal to the ledger, saves it, then empties the journal', async () => {
+    await crashedRun();
+    const ledger = await Ledger.open(paths.runbook);
+    try {
+      const scan = foldJournal(ledger, paths.stateDir);
+      assert.equal(scan.entries, 5);
+    } finally {
+      ledger.close();
+    }
+    assert.equal(fs.statSync(journalFile()).size, 0);
+    const folded = await state(paths.runbook);
+    assert.deepEqual(folded.counts, { succeeded: 2, failed: 0, rejected: 1 });
+    assert.deepEqual(folded.runs, [run('run-1')]);
+  });
+
+  it('gives the same ledger when the same journal is folded twice', async () => {
+    await crashedRun();
+    const journal = fs.readFileSync(journalFile());
+    await fold(paths.runbook, paths.stateDir);
+    const once = await state(paths.runbook);
+    fs.writeFileSync(journalFile(), journal);
+    await fold(paths.runbook, paths.stateDir);
+    assert.deepEqual(await state(paths.runbook), once);
+  });
+
+  it('survives a crash between saving the ledger and truncating the journal', async () => {
+    await crashedRun();
+    const journalBeforeFold = fs.readFileSync(journalFile());
+    await fold(paths.runbook, paths.stateDir);
+    const saved = await state(paths.runbook);
+    // The crash: the ledger save is durable, the truncation never happened.
+    fs.writeFileSync(journalFile(), journalBeforeFold);
+
+    const { ledger, journal, recovered } = await openLedgerForRun(paths.runbook);
+    try {
+      assert.equal(recovered.entries, 5);
+      assert.equal(fs.statSync(journalFile()).size, 0);
+    } finally {
+      await journal.close();
+      ledger.close();
+    }
+    assert.deepEqual(await state(paths.runbook), saved);
+  });
+
+  it('refuses a run-end of a run the ledger does not know and saves nothing', async () => {
+    const journal = await Journal.open(paths.stateDir);
+    journal.append({ type: 'outcome', outcome: outcome('1') });
+    journal.append({ type: 'run-end', id: 'ghost', outcome: 'succeeded', endedAt: 'now' });
+    await journal.close();
+    const before = fs.readFileSync(journalFile());
+    await assert.rejects(
+      fold(paths.runbook, paths.stateDir),
+      /:2 ends run ghost, which ledger .* does not know/,
+    );
+    assert.deepEqual(fs.readFileSync(journalFile()), before);
+    assert.equal(fs.existsSync(paths.ledgerFile), false);
+  });
+
+  it('folds a million journalled outcomes', async () => {
+    const journal = await Journal.open(paths.stateDir);
+    for (let i = 0; i < 1_000_000; i += 1) {
+      journal.append({ type: 'outcome', outcome: outcome(`k${i}`, { line: i + 2 }) });
+      if (i % 10_000 === 0) await journal.flush();
+    }
+    await journal.close();
+    const ledger = await Ledger.open(paths.runbook);
+    try {
+      assert.equal(foldJournal(ledger, paths.stateDir).entries, 1_000_000);
+      assert.equal(ledger.keysWithStatus('chain-1', ['succeeded']).size, 1_000_000);
+    } finally {
+      ledger.close();
+    }
+    assert.equal(fs.statSync(journalFile()).size, 0);
+  });
+});
+
+describe('openLedgerForRun', () => {
+  const paths = useRunbook();
+  const journalFile = () => journalFileIn(paths.stateDir);
+
+  it('folds what a crashed run left and opens the journal for the next run', async () => {
+    const crashed = await Journal.open(paths.stateDir);
+    crashed.append({ type: 'run-start', run: run('run-1') });
+    crashed.append({ type: 'outcome', outcome: outcome('1') });
+    await crashed.flush();
+    // No close: the process died here, with a partial write after the last fsync.
+    fs.appendFileSync(journalFile(), '{"seq":3,"ty');
+
+    const { ledger, journal, recovered } = await openLedgerForRun(paths.runbook);
+    try {
+      assert.deepEqual(recovered.entries, 2);
+      assert.equal(recovered.tornTail?.line, 3);
+      assert.equal(ledger.latestRun('orders')?.outcome, 'running');
+      assert.deepEqual(ledger.keysWithStatus('chain-1', ['succeeded']), new Set(['1']));
+      assert.equal(journal.append({ type: 'outcome', outcome: outcome('2') }), 1);
+      await journal.flush();
+      assert.equal(replay(paths.stateDir).entries.length, 1);
+    } finally {
+      await journal.close();
+      ledger.close();
+    }
+  });
+
+  it('checkpoints a run: its entries land in the ledger and the journal is emptied', async () => {
+    const { ledger, journal } = await openLedgerForRun(paths.runbook);
+    try {
+      ledger.startRun(run('run-1'));
+      journal.append({ type: 'run-start', run: run('run-1') });
+      journal.append({ type: 'outcome', outcome: outcome('1') });
+      journal.append({
+        type: 'run-end',
+        id: 'run-1',
+        outcome: 'succeeded',
+        endedAt: '2026-03-01T11:00:00.000Z',
+      });
+      await journal.checkpoint(ledger);
+      assert.equal(fs.statSync(journalFile()).size, 0);
+    } finally {
+      await journal.close();
+      ledger.close();
+    }
+    const latest = await readLedger(paths.runbook, (ledger) => ledger.latestRun('orders'));
+    assert.equal(latest?.outcome, 'succeeded');
+    assert.equal(await readLedger(paths.runbook, (ledger) => ledger.countByStatus('chain-1').succeeded), 1);
+  });
+
+  it('keeps a sign-off another process saved during the run when the run checkpoints', async () => {
+    const { ledger, journal } = await openLedgerForRun(paths.runbook);
+    try {
+      ledger.save();
+      journal.append({ type: 'run-start', run: run('run-1') });
+      journal.append({ type: 'outcome', outcome: outcome('1') });
+      await journal.flush();
+      await withSavedLedger(paths.runbook, (other) =>
+        other.recordSignOff({ checklist: 'approvals', item: 'owner', by: 'ada', at: 'now', checked: true }),
+      );
+      await journal.checkpoint(ledger);
+    } finally {
+      await journal.close();
+      ledger.close();
+    }
+    const after = await readLedger(paths.runbook, (ledger) => ({
+      signOffs: ledger.signOffs().length,
+      outcomes: [...ledger.outcomes()].length,
+      runs: ledger.runs().length,
+    }));
+    assert.deepEqual(after, { signOffs: 1, outcomes: 1, runs: 1 });
+  });
+
+  it('refuses a corrupted ledger and leaves it and the journal byte for byte', async () => {
+    const journal = await Journal.open(paths.stateDir);
+    journal.append({ type: 'outcome', outcome: outcome('1') });
+    await journal.close();
+    fs.writeFileSync(paths.ledgerFile, Buffer.from('SQLite format 3\0 but then garbage'));
+    const ledgerBefore = fs.readFileSync(paths.ledgerFile);
+    const journalBefore = fs.readFileSync(journalFile());
+
+    await assert.rejects(openLedgerForRun(paths.runbook), /not a readable backfill ledger/);
+    await assert.rejects(Ledger.open(paths.runbook), /not a readable backfill ledger/);
+    assert.deepEqual(fs.readFileSync(paths.ledgerFile), ledgerBefore);
+    assert.deepEqual(fs.readFileSync(journalFile()), journalBefore);
+  });
+});
+
+async function fold(runbook: string, stateDir: string): Promise<void> {
+  const ledger = await Ledger.open(runbook);
+  try {
+    foldJournal(ledger, stateDir);
+  } finally {
+    ledger.close();
+  }
+}

@@ -1,0 +1,347 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Ledger } from '../../../src/core/ledger/ledger';
+import type { DryRunRow } from '../../../src/core/ledger/ledger';
+import { SCHEMA_VERSION } from '../../../src/core/ledger/schema';
+import type { RecordOutcome } from '../../../src/core/run/types';
+import { loadSqlJs } from '../../../src/core/sqlite';
+import { UserError } from '../../../src/core/types';
+import { outcome, readLedger, run, useRunbook, withSavedLedger, writeVersion1Ledger } from './helpers';
+
+const dryRun: DryRunRow = {
+  id: 'dry-2',
+  cell: 'orders',
+  job: 'orders',
+  environment: 'staging',
+  operator: 'ada',
+  host: 'bastion-1',
+  startedAt: '2026-02-02T09:00:00.000Z',
+  finishedAt: '2026-02-02T09:01:00.000Z',
+  definitionHash: 'def',
+  contentHash: 'content',
+  fingerprint: 'fp-2',
+  passed: true,
+  total: 3,
+  valid: 3,
+  rejected: 0,
+  duplicates: 0,
+  report: '{}',
+};
+
+describe('Ledger', () => {
+  const paths = useRunbook();
+
+  it('reads back an outcome with every optional field exactly as it was upserted', async () => {
+    const failed = outcome('42', {
+      status: 'failed',
+      attempts: 3,
+      line: 43,
+      lastError: 'HTTP 503: upstream unavailable',
+      errorKind: 'http-5xx',
+      httpStatus: 503,
+      durationMs: 12.5,
+    });
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(failed));
+    assert.deepEqual(await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]), [failed]);
+  });
+
+  it('reads back an outcome without optional fields with none of them present', async () => {
+    const bare = outcome('7');
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(bare));
+    const [read] = await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]);
+    assert.deepEqual(read, bare);
+    assert.deepEqual(Object.keys(read ?? {}).sort(), Object.keys(bare).sort());
+  });
+
+  it('keeps only the latest outcome of a key within a chain, and separate outcomes per chain', async () => {
+    await withSavedLedger(paths.runbook, (ledger) => {
+      ledger.upsertOutcome(outcome('1', { status: 'failed', attempts: 2 }));
+      ledger.upsertOutcome(outcome('1', { status: 'succeeded', attempts: 1, run: 'run-2' }));
+      ledger.upsertOutcome(outcome('1', { chain: 'chain-2', status: 'rejected' }));
+    });
+    const latest = await readLedger(paths.runbook, (ledger) => [...ledger.outcomes({ chain: 'chain-1' })]);
+    assert.deepEqual(latest, [outcome('1', { status: 'succeeded', attempts: 1, run: 'run-2' })]);
+    assert.equal(await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()].length), 2);
+  });
+
+  it('filters outcomes by cell, chain and one or several statuses, in source-line order', async () => {
+    await withSavedLedger(paths.runbook, (ledger) =>
+      ledger.upsertOutcomes([
+        outcome('c', { line: 4, status: 'failed' }),
+        outcome('a', { line: 2, status: 'succeeded' }),
+        outcome('b', { line: 3, status: 'rejected' }),
+        outcome('d', { line: 5, status: 'failed', cell: 'refunds', chain: 'chain-9' }),
+      ]),
+    );
+    const keys = (filter: Parameters<Ledger['outcomes']>[0]) =>
+      readLedger(paths.runbook, (ledger) => [...ledger.outcomes(filter)].map((o) => o.key));
+    assert.deepEqual(await keys({ chain: 'chain-1' }), ['a', 'b', 'c']);
+    assert.deepEqual(await keys({ cell: 'orders', status: 'failed' }), ['c']);
+    assert.deepEqual(await keys({ status: ['failed', 'rejected'] }), ['b', 'c', 'd']);
+    assert.deepEqual(await keys({ cell: 'refunds' }), ['d']);
+    assert.deepEqual(await keys({ status: [] }), []);
+  });
+
+  it('counts the records of a chain per status, with zero for a status no record has', async () => {
+    await withSavedLedger(paths.runbook, (ledger) =>
+      ledger.upsertOutcomes([
+        outcome('1'),
+        outcome('2'),
+        outcome('3', { status: 'failed' }),
+        outcome('4', { chain: 'other' }),
+      ]),
+    );
+    assert.deepEqual(await readLedger(paths.runbook, (ledger) => ledger.countByStatus('chain-1')), {
+      succeeded: 2,
+      failed: 1,
+      rejected: 0,
+    });
+  });
+
+  it('returns the keys of a million outcomes with the asked statuses as a set', async () => {
+    const ledger = await Ledger.open(paths.runbook);
+    try {
+      const count = ledger.upsertOutcomes(millionOutcomes());
+      assert.equal(count, 1_000_000);
+      const done = ledger.keysWithStatus('chain-1', ['succeeded', 'failed', 'rejected']);
+      assert.equal(done.size, 1_000_000);
+      assert.ok(done.has('k0') && done.has('k999999'));
+      const failed = ledger.keysWithStatus('chain-1', ['failed']);
+      assert.equal(failed.size, 100_000);
+      assert.ok(failed.has('k10') && !failed.has('k11'));
+      assert.equal(ledger.keysWithStatus('chain-1', []).size, 0);
+      assert.deepEqual(ledger.countByStatus('chain-1'), { succeeded: 900_000, failed: 100_000, rejected: 0 });
+    } finally {
+      ledger.close();
+    }
+  });
+
+  it('rolls back every upsert of a transaction that throws', async () => {
+    const ledger = await Ledger.open(paths.runbook);
+    try {
+      assert.throws(() =>
+        ledger.transaction(() => {
+          ledger.upsertOutcome(outcome('1'));
+          throw new Error('interrupted');
+        }),
+      );
+      assert.equal([...ledger.outcomes()].length, 0);
+    } finally {
+      ledger.close();
+    }
+  });
+
+  it('records a run, finishes it and lists the runs of a cell newest first', async () => {
+    await withSavedLedger(paths.runbook, (ledger) => {
+      ledger.startRun(run('run-1', { startedAt: '2026-03-01T10:00:00.000Z' }));
+      ledger.startRun(run('run-2', { startedAt: '2026-03-02T10:00:00.000Z' }));
+      ledger.startRun(run('run-3', { cell: 'refunds' }));
+      assert.equal(
+        ledger.finishRun(
+          'run-1',
+          'halted',
+          'stopped by operator',
+          '{"succeeded":3}',
+          '2026-03-01T11:00:00.000Z',
+        ),
+        true,
+      );
+      assert.equal(ledger.finishRun('no-such-run', 'succeeded'), false);
+    });
+    const runs = await readLedger(paths.runbook, (ledger) => ledger.runs('orders'));
+    assert.deepEqual(
+      runs.map((r) => r.id),
+      ['run-2', 'run-1'],
+    );
+    assert.deepEqual(
+      runs[1],
+      run('run-1', {
+        outcome: 'halted',
+        reason: 'stopped by operator',
+        counts: '{"succeeded":3}',
+        endedAt: '2026-03-01T11:00:00.000Z',
+      }),
+    );
+    assert.equal(await readLedger(paths.runbook, (ledger) => ledger.latestRun('orders')?.id), 'run-2');
+    assert.equal(await readLedger(paths.runbook, (ledger) => ledger.latestRun('nothing')), undefined);
+    assert.equal(await readLedger(paths.runbook, (ledger) => ledger.runs().length), 3);
+  });
+
+  it('rewrites a run started again with the same id instead of failing or duplicating it', async () => {
+    await withSavedLedger(paths.runbook, (ledger) => {
+      ledger.startRun(run('run-1'));
+      ledger.startRun(run('run-1', { params: '{"rate":5}' }));
+    });
+    const runs = await readLedger(paths.runbook, (ledger) => ledger.runs());
+    assert.deepEqual(runs, [run('run-1', { params: '{"rate":5}' })]);
+  });
+
+  it('appends sign-offs as history and lists them per checklist in the order recorded', async () => {
+    const signOffs = [
+      { checklist: 'approvals', item: 'owner', by: 'ada', at: '2026-03-01T09:00:00.000Z', checked: true },
+      { checklist: 'comms', item: 'announce', by: 'bob', at: '2026-03-01T09:01:00.000Z', checked: true },
+      { checklist: 'approvals', item: 'owner', by: 'ada', at: '2026-03-01T09:02:00.000Z', checked: false },
+    ];
+    await withSavedLedger(paths.runbook, (ledger) => signOffs.forEach((s) => ledger.recordSignOff(s)));
+    assert.deepEqual(await readLedger(paths.runbook, (ledger) => ledger.signOffs('approvals')), [
+      signOffs[0],
+      signOffs[2],
+    ]);
+    assert.deepEqual(await readLedger(paths.runbook, (ledger) => ledger.signOffs()), signOffs);
+  });
+
+  it('keeps the dry-run API: records, lists and finds the passing dry run of a fingerprint', async () => {
+    await withSavedLedger(paths.runbook, (ledger) => {
+      ledger.recordDryRun(dryRun);
+      ledger.recordDryRun({ ...dryRun, id: 'dry-3', passed: false, startedAt: '2026-02-03T09:00:00.000Z' });
+    });
+    assert.deepEqual(
+      await readLedger(paths.runbook, (ledger) => ledger.dryRuns('orders').map((row) => row.id)),
+      ['dry-3', 'dry-2'],
+    );
+    assert.deepEqual(await readLedger(paths.runbook, (ledger) => ledger.passingDryRun('fp-2')), dryRun);
+    assert.equal(await readLedger(paths.runbook, (ledger) => ledger.passingDryRun('fp-unknown')), undefined);
+  });
+
+  it('creates nothing on disk until saved', async () => {
+    const ledger = await Ledger.open(paths.runbook);
+    ledger.upsertOutcome(outcome('1'));
+    ledger.close();
+    assert.equal(fs.existsSync(paths.ledgerFile), false);
+  });
+
+  it('migrates a version 1 ledger: keeps its dry runs and adds runs, records and sign-offs', async () => {
+    await writeVersion1Ledger(paths.ledgerFile);
+    await withSavedLedger(paths.runbook, (ledger) => {
+      assert.equal(ledger.passingDryRun('fp-1')?.id, 'dry-1');
+      ledger.startRun(run('run-1'));
+      ledger.upsertOutcome(outcome('1'));
+      ledger.recordSignOff({ checklist: 'c', item: 'i', by: 'ada', at: 'now', checked: true });
+    });
+    assert.equal(await readSchemaVersion(paths.ledgerFile), String(SCHEMA_VERSION));
+    const reopened = await readLedger(paths.runbook, (ledger) => ({
+      dryRuns: ledger.dryRuns().length,
+      runs: ledger.runs().length,
+      outcomes: [...ledger.outcomes()].length,
+      signOffs: ledger.signOffs().length,
+    }));
+    assert.deepEqual(reopened, { dryRuns: 1, runs: 1, outcomes: 1, signOffs: 1 });
+  });
+
+  it('does not rewrite a version 1 ledger merely by opening it', async () => {
+    await writeVersion1Ledger(paths.ledgerFile);
+    const before = fs.readFileSync(paths.ledgerFile);
+    await readLedger(paths.runbook, (ledger) => ledger.runs());
+    assert.deepEqual(fs.readFileSync(paths.ledgerFile), before);
+  });
+
+  it('refuses a ledger written by a newer backfill and leaves it byte for byte', async () => {
+    await writeVersion1Ledger(paths.ledgerFile);
+    await rewriteSchemaVersion(paths.ledgerFile, SCHEMA_VERSION + 1);
+    const before = fs.readFileSync(paths.ledgerFile);
+    await assert.rejects(Ledger.open(paths.runbook), (error: Error) => {
+      assert.ok(error instanceof UserError);
+      assert.match(error.message, /newer backfill .*upgrade backfill/);
+      return true;
+    });
+    assert.deepEqual(fs.readFileSync(paths.ledgerFile), before);
+  });
+
+  for (const [name, write] of [
+    ['is not SQLite', (file: string) => fs.writeFileSync(file, 'this is not a database\n'.repeat(100))],
+    [
+      'is SQLite without the meta table',
+      (file: string) => writeSqlite(file, 'CREATE TABLE other (x INTEGER)'),
+    ],
+    ['is empty', (file: string) => fs.writeFileSync(file, '')],
+  ] as const) {
+    it(`refuses a ledger file that ${name}, naming it, and leaves it byte for byte`, async () => {
+      fs.mkdirSync(paths.stateDir, { recursive: true });
+      await write(paths.ledgerFile);
+      const before = fs.readFileSync(paths.ledgerFile);
+      await assert.rejects(Ledger.open(paths.runbook), (error: Error) => {
+        assert.ok(error instanceof UserError);
+        assert.ok(error.message.includes(paths.ledgerFile));
+        assert.match(error.message, /not a readable backfill ledger.*left untouched/);
+        return true;
+      });
+      assert.deepEqual(fs.readFileSync(paths.ledgerFile), before);
+    });
+  }
+
+  it('refuses to save over a ledger another process saved since it was opened, and writes nothing', async () => {
+    await withSavedLedger(paths.runbook, (ledger) => ledger.recordDryRun(dryRun));
+    const stale = await Ledger.open(paths.runbook);
+    try {
+      await withSavedLedger(paths.runbook, (other) => other.recordSignOff(signOff('other')));
+      const before = fs.readFileSync(paths.ledgerFile);
+      stale.upsertOutcome(outcome('1'));
+      assert.equal(stale.isUnchangedOnDisk(), false);
+      assert.throws(() => stale.save(), /saved by another backfill process.*nothing was overwritten/);
+      assert.deepEqual(fs.readFileSync(paths.ledgerFile), before);
+    } finally {
+      stale.close();
+    }
+  });
+
+  it('saves repeatedly from the same ledger and reloads what another process saved', async () => {
+    const ledger = await Ledger.open(paths.runbook);
+    try {
+      ledger.upsertOutcome(outcome('1'));
+      ledger.save();
+      ledger.upsertOutcome(outcome('2'));
+      ledger.save();
+      await withSavedLedger(paths.runbook, (other) => other.recordSignOff(signOff('other')));
+      ledger.reload();
+      assert.equal(ledger.signOffs().length, 1);
+      assert.equal([...ledger.outcomes()].length, 2);
+      ledger.upsertOutcome(outcome('3'));
+      ledger.save();
+    } finally {
+      ledger.close();
+    }
+    assert.equal(await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()].length), 3);
+  });
+
+  it('leaves no temporary file beside the ledger after saving', async () => {
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(outcome('1')));
+    assert.deepEqual(fs.readdirSync(path.dirname(paths.ledgerFile)), ['ledger.sqlite']);
+  });
+});
+
+function* millionOutcomes(): Generator<RecordOutcome> {
+  for (let i = 0; i < 1_000_000; i += 1) {
+    yield outcome(`k${i}`, { status: i % 10 === 0 ? 'failed' : 'succeeded', line: i + 2 });
+  }
+}
+
+function signOff(by: string) {
+  return { checklist: 'approvals', item: 'owner', by, at: '2026-03-01T09:00:00.000Z', checked: true };
+}
+
+async function readSchemaVersion(file: string): Promise<unknown> {
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database(fs.readFileSync(file));
+  try {
+    return db.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0];
+  } finally {
+    db.close();
+  }
+}
+
+async function rewriteSchemaVersion(file: string, version: number): Promise<void> {
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database(fs.readFileSync(file));
+  db.run("UPDATE meta SET value = ? WHERE key = 'schema_version'", [String(version)]);
+  fs.writeFileSync(file, db.export());
+  db.close();
+}
+
+async function writeSqlite(file: string, sql: string): Promise<void> {
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database();
+  db.run(sql);
+  fs.writeFileSync(file, db.export());
+  db.close();
+}
