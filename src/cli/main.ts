@@ -5,8 +5,12 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { formatIssue } from '../core/issues';
-import { UserError } from '../core/types';
+import { RefusedError, UserError } from '../core/types';
 import { checkCommand } from './commands/checkCommand';
+import { controlCommand } from './commands/controlCommand';
+import { ledgerCommand } from './commands/ledgerCommand';
+import { runCommand } from './commands/runCommand';
+import { statusCommand } from './commands/statusCommand';
 import { dryRunCommand } from './commands/dryRunCommand';
 import { newCommand } from './commands/newCommand';
 import { ExitCode } from './exitCodes';
@@ -69,6 +73,55 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--no-progress', 'no progress line on the terminal')
     .action(async (file: string, options) => setExitCode(await dryRunCommand(file, options)));
 
+  program
+    .command('run')
+    .description(
+      'run an execute cell: a dry run unless --execute (or --production --confirm NAME for a production environment)',
+    )
+    .argument('<file>', 'runbook file')
+    .requiredOption('--cell <id>', 'the execute cell to run')
+    .option('--env <name>', 'environment (default: the runbook default, never production implicitly)')
+    .addOption(
+      new Option('--var <name=value>', 'override an environment variable (repeatable)').argParser(collect),
+    )
+    .option('--execute', 'really send records (non-production environments)')
+    .option('--production', 'really send records to a production environment (needs --confirm)')
+    .option('--confirm <name>', "the runbook's name, typed to confirm a production run")
+    .option('--restart', 'start over instead of resuming the halted or finished run of the cell')
+    .option('--only <failed>', 're-run exactly the records that failed in the latest run of the cell')
+    .option('--events <file>', 'append JSON Lines events (start, progress, errors, halt, finish) to a file')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics')
+    .option('--detach', 'run in a background process; watch it with status, steer it with control')
+    .option('--json', 'print the result as JSON')
+    .option('--no-progress', 'no progress line on the terminal')
+    .action(async (file: string, options) => setExitCode(await runCommand(file, options)));
+
+  program
+    .command('control')
+    .description('steer a running backfill: pause, resume, stop, rate N, concurrency N')
+    .argument('<file>', 'runbook file')
+    .argument('<action>', 'pause | resume | stop | rate | concurrency')
+    .argument('[value]', 'the new rate (records per second) or concurrency')
+    .action((file: string, action: string, value: string | undefined) =>
+      setExitCode(controlCommand(file, action, value)),
+    );
+
+  program
+    .command('status')
+    .description('state of each cell: latest run, counts, and live rate, latency and ETA while running')
+    .argument('<file>', 'runbook file')
+    .option('--json', 'print the status as JSON')
+    .action(async (file: string, options) => setExitCode(await statusCommand(file, options)));
+
+  program
+    .command('ledger')
+    .description("export per-record outcomes of each execute cell's latest run")
+    .argument('<file>', 'runbook file')
+    .option('--cell <id>', 'only this cell')
+    .option('--status <status>', 'only records with this status: succeeded, failed or rejected')
+    .option('--format <format>', 'csv or jsonl', 'csv')
+    .action(async (file: string, options) => setExitCode(await ledgerCommand(file, options)));
+
   return program;
 }
 
@@ -87,6 +140,10 @@ function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
     // Help and version are printed by commander itself and are not errors.
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalid;
+  }
+  if (error instanceof RefusedError) {
+    process.stderr.write(`backfill: refused: ${error.message}\n`);
+    return ExitCode.refused;
   }
   if (error instanceof UserError) {
     process.stderr.write(`backfill: ${error.message}\n`);

@@ -1,5 +1,5 @@
 import { jobCell, type RunnableCell, type Runbook } from './format/runbook';
-import type { ActionSpec, SourceSpec, Subset, Throttle } from './format/schemas';
+import type { ActionSpec, ErrorBudgetSpec, SourceSpec, Subset, Throttle } from './format/schemas';
 import { UserError } from './types';
 
 /** What a runnable cell actually does: its job's definition with the cell's overrides applied. */
@@ -13,7 +13,10 @@ export interface ResolvedJob {
   source: SourceSpec;
   action: ActionSpec;
   throttle: Throttle;
+  errorBudget: ErrorBudgetSpec;
   subset?: Subset;
+  /** Share of records that must succeed (execute cells; 1 otherwise). */
+  successThreshold: number;
 }
 
 export function resolveJob(runbook: Runbook, cell: RunnableCell): ResolvedJob {
@@ -26,6 +29,11 @@ export function resolveJob(runbook: Runbook, cell: RunnableCell): ResolvedJob {
     source: definition.spec.source,
     action: definition.spec.action,
     throttle: { ...definition.spec.throttle, ...cell.spec.throttle },
+    errorBudget: {
+      ...definition.spec.errorBudget,
+      ...(cell.kind === 'execute' ? cell.spec.errorBudget : {}),
+    },
+    successThreshold: cell.kind === 'verify' ? 1 : cell.spec.successThreshold,
     ...(cell.spec.subset ? { subset: cell.spec.subset } : {}),
   };
 }

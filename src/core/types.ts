@@ -51,3 +51,11 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/** A refusal by a safety gate (exit code 4): the message says which gate and how to satisfy it. */
+export class RefusedError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefusedError';
+  }
+}

@@ -15,9 +15,13 @@ export class ProgressLine {
   }
 
   update(records: number, bytesRead: number, totalBytes?: number): void {
-    if (!this.enabled) return;
     const share = totalBytes ? ` ${Math.min(100, (bytesRead / totalBytes) * 100).toFixed(0)} %` : '';
-    this.stream.write(`\r${this.label}: ${records.toLocaleString('en-US')} records read${share}\x1b[K`);
+    this.show(`${records.toLocaleString('en-US')} records read${share}`);
+  }
+
+  show(text: string): void {
+    if (!this.enabled) return;
+    this.stream.write(`\r${this.label}: ${text}\x1b[K`);
     this.shown = true;
   }
 

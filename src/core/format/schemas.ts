@@ -133,6 +133,19 @@ export const ThrottleSchema = z.strictObject({
   /** Per request (or command) timeout. */
   timeoutMs: millis.default(10_000),
   retries: z.number().int().nonnegative().default(3),
+  /** Which failures are retried (up to `retries` times, with exponential backoff and jitter). */
+  retryOn: z
+    .array(z.enum(['429', '5xx', 'timeout', 'connection']))
+    .default(['429', '5xx', 'timeout', 'connection']),
+});
+
+/** Stop conditions: the run halts (resumable, exit 3) with the reason when one is exceeded. */
+export const ErrorBudgetSchema = z.strictObject({
+  /** Failed share of the last `window` records above which the run halts. */
+  maxFailureRatio: z.number().min(0).max(1).default(0.2),
+  window: z.number().int().positive().default(100),
+  maxConsecutiveFailures: z.number().int().positive().default(50),
+  maxFailures: z.number().int().positive().optional(),
 });
 
 export const ThrottleOverrideSchema = ThrottleSchema.partial();
@@ -159,6 +172,7 @@ export const JobCellSchema = z.strictObject({
   source: SourceSchema,
   action: ActionSchema,
   throttle: ThrottleSchema.default(ThrottleSchema.parse({})),
+  errorBudget: ErrorBudgetSchema.default(ErrorBudgetSchema.parse({})),
 });
 
 const PreviewSchema = z.strictObject({
@@ -189,6 +203,7 @@ export const ExecuteCellSchema = z.strictObject({
   ...jobReference,
   /** Fraction of records that must succeed for the run to count as a success, e.g. 0.9999. */
   successThreshold: z.number().min(0).max(1).default(1),
+  errorBudget: ErrorBudgetSchema.partial().optional(),
 });
 
 export const VerifyCellSchema = z.strictObject({
@@ -265,6 +280,7 @@ export type CommandActionSpec = Extract<ActionSpec, { type: 'command' }>;
 export type ModuleActionSpec = Extract<ActionSpec, { type: 'module' }>;
 export type Throttle = z.infer<typeof ThrottleSchema>;
 export type Subset = z.infer<typeof SubsetSchema>;
+export type ErrorBudgetSpec = z.infer<typeof ErrorBudgetSchema>;
 export type JobCell = z.infer<typeof JobCellSchema>;
 export type DryRunCell = z.infer<typeof DryRunCellSchema>;
 export type ExecuteCell = z.infer<typeof ExecuteCellSchema>;

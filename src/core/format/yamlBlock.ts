@@ -163,7 +163,8 @@ const KNOWN_FIELDS = [
   'count', 'percent', 'seed', 'range', 'from', 'to', 'exclude', 'job', 'subset', 'preview', 'random',
   'successThreshold', 'check', 'expect', 'status', 'tolerance', 'expectExitCode', 'id', 'item', 'checked',
   'by', 'at', 'run', 'environment', 'operator', 'startedAt', 'finishedAt', 'durationMs', 'outcome',
-  'fingerprint', 'counts', 'errors',
+  'fingerprint', 'counts', 'errors', 'retryOn', 'errorBudget', 'maxFailureRatio', 'window',
+  'maxConsecutiveFailures', 'maxFailures',
 ]; // prettier-ignore
 
 function unknownFieldMessage(key: string): string {

@@ -1,0 +1,43 @@
+import * as os from 'node:os';
+import { stateDirFor } from '../../core/ledger/ledger';
+import { sendControl, type ControlCommand } from '../../core/run/control';
+import { isLive, readStatus } from '../../core/run/runStatus';
+import { UserError } from '../../core/types';
+import { ExitCode } from '../exitCodes';
+
+/** `backfill control FILE pause|resume|stop|rate N|concurrency N`: steers a running backfill. */
+export function controlCommand(file: string, action: string, value: string | undefined): number {
+  const command = parseCommand(action, value);
+  const stateDir = stateDirFor(file);
+  const status = readStatus(stateDir);
+  if (!status || !isLive(status, os.hostname()) || status.state === 'finished' || status.state === 'halted') {
+    throw new UserError(`no backfill of ${file} is running: nothing to ${action}`);
+  }
+  sendControl(stateDir, command);
+  process.stdout.write(
+    `Sent "${action}${value !== undefined ? ` ${value}` : ''}" to run ${status.run} (pid ${status.pid}); it applies within a second.\n`,
+  );
+  return ExitCode.ok;
+}
+
+function parseCommand(action: string, value: string | undefined): ControlCommand {
+  if (action === 'pause' || action === 'resume' || action === 'stop') {
+    if (value !== undefined) throw new UserError(`${action} takes no value`);
+    return { command: action };
+  }
+  if (action === 'rate' || action === 'concurrency') {
+    const number = Number(value);
+    if (
+      value === undefined ||
+      !Number.isFinite(number) ||
+      number <= 0 ||
+      (action === 'concurrency' && !Number.isInteger(number))
+    ) {
+      throw new UserError(
+        `${action} needs a positive ${action === 'rate' ? 'number (records per second)' : 'whole number'}, e.g. ${action} 20`,
+      );
+    }
+    return { command: action, value: number };
+  }
+  throw new UserError(`unknown control "${action}": use pause, resume, stop, rate N or concurrency N`);
+}

@@ -1,0 +1,54 @@
+import { Ledger } from '../../core/ledger/ledger';
+import type { RecordOutcome, RecordStatus } from '../../core/run/types';
+import { UserError } from '../../core/types';
+import { ExitCode } from '../exitCodes';
+import { loadRunbook } from '../loadRunbook';
+
+const STATUSES = ['succeeded', 'failed', 'rejected'] as const;
+const COLUMNS: (keyof RecordOutcome)[] = [
+  'cell', 'key', 'status', 'attempts', 'line', 'lastError', 'errorKind', 'httpStatus', 'durationMs', 'idempotencyKey', 'run', 'at',
+]; // prettier-ignore
+
+/** `backfill ledger FILE`: exports per-record outcomes of the latest run chain of each (or one) cell. */
+export async function ledgerCommand(
+  file: string,
+  options: { cell?: string; status?: string; format?: string },
+): Promise<number> {
+  const format = options.format ?? 'csv';
+  if (format !== 'csv' && format !== 'jsonl') throw new UserError(`--format ${format}: use csv or jsonl`);
+  if (options.status !== undefined && !(STATUSES as readonly string[]).includes(options.status)) {
+    throw new UserError(`--status ${options.status}: use one of ${STATUSES.join(', ')}`);
+  }
+  const runbook = loadRunbook(file);
+  const cells = runbook.cells.filter((c) => c.kind === 'execute' && (!options.cell || c.id === options.cell));
+  if (options.cell && cells.length === 0)
+    throw new UserError(`--cell ${options.cell}: not an execute cell of ${file}`);
+  const ledger = await Ledger.open(runbook.file);
+  try {
+    if (format === 'csv') process.stdout.write(COLUMNS.join(',') + '\n');
+    for (const cell of cells) {
+      const latest = ledger.latestRun(cell.id);
+      if (!latest) continue;
+      const filter = {
+        chain: latest.chain,
+        ...(options.status ? { status: options.status as RecordStatus } : {}),
+      };
+      for (const outcome of ledger.outcomes(filter)) {
+        process.stdout.write(format === 'csv' ? csvRow(outcome) : JSON.stringify(outcome) + '\n');
+      }
+    }
+  } finally {
+    ledger.close();
+  }
+  return ExitCode.ok;
+}
+
+function csvRow(outcome: RecordOutcome): string {
+  return COLUMNS.map((column) => csvField(outcome[column])).join(',') + '\n';
+}
+
+function csvField(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}

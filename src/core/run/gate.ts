@@ -1,0 +1,102 @@
+/**
+ * The safety gates in front of a real write. Dry run is the default; a real write needs --execute, and
+ * a production environment needs --production --confirm NAME instead, every required checklist item
+ * checked, and a passing dry run of the same job definition on the same source data.
+ */
+import type { ResolvedEnvironment } from '../environment';
+import type { JobFingerprint } from '../fingerprint';
+import type { Runbook } from '../format/runbook';
+import type { DryRunRow } from '../ledger/ledger';
+
+export interface RunFlags {
+  execute?: boolean;
+  production?: boolean;
+  confirm?: string;
+}
+
+export type GateName = 'mode' | 'confirmation' | 'checklist' | 'dry-run';
+
+export type GateDecision =
+  { allowed: true; mode: 'execute' | 'production' } | { allowed: false; gate: GateName; reason: string };
+
+/** Decides whether flags ask for a real write at all (false: the command performs a dry run). */
+export function wantsRealWrite(flags: RunFlags): boolean {
+  return !!(flags.execute || flags.production);
+}
+
+/** Flag-level gates, checked before anything is read. */
+export function checkModeGate(
+  runbook: Runbook,
+  environment: ResolvedEnvironment,
+  flags: RunFlags,
+): GateDecision {
+  const name = runbook.header.name;
+  if (!environment.production) {
+    if (flags.production) {
+      return refused(
+        'mode',
+        `environment ${environment.name} is not marked production: use --execute for it`,
+      );
+    }
+    return { allowed: true, mode: 'execute' };
+  }
+  if (!flags.production) {
+    return refused(
+      'confirmation',
+      `environment ${environment.name} is production: a real run needs --production --confirm ${name}`,
+    );
+  }
+  if (flags.confirm !== name) {
+    return refused(
+      'confirmation',
+      flags.confirm === undefined
+        ? `a production run needs --confirm ${name} (the runbook's name)`
+        : `--confirm "${flags.confirm}" does not match the runbook's name: type --confirm ${name}`,
+    );
+  }
+  return { allowed: true, mode: 'production' };
+}
+
+/** Required checklist items that are not checked, as "cell: item (owner)". */
+export function uncheckedRequiredItems(runbook: Runbook): string[] {
+  const unchecked: string[] = [];
+  for (const cell of runbook.cells) {
+    if (cell.kind !== 'checklist') continue;
+    for (const item of cell.spec) {
+      if (item.required && !item.checked) unchecked.push(`${cell.id}: "${item.item}" (owner ${item.owner})`);
+    }
+  }
+  return unchecked;
+}
+
+/** Gates that need the runbook's state: the checklist and a matching passing dry run. */
+export function checkProductionGates(
+  runbook: Runbook,
+  cellId: string,
+  fingerprint: JobFingerprint,
+  dryRuns: DryRunRow[],
+): GateDecision {
+  const unchecked = uncheckedRequiredItems(runbook);
+  if (unchecked.length > 0) {
+    return refused(
+      'checklist',
+      `required checklist items are not checked: ${unchecked.join('; ')} — have their owners check them in the runbook`,
+    );
+  }
+  if (dryRuns.some((row) => row.passed && row.fingerprint === fingerprint.combined)) {
+    return { allowed: true, mode: 'production' };
+  }
+  const latest =
+    dryRuns.find((row) => row.cell === cellId && row.passed) ?? dryRuns.find((row) => row.passed);
+  const next = `run: backfill dry-run ${runbook.file} --cell ${cellId} --env ENV`;
+  if (!latest) return refused('dry-run', `no passing dry run of this job exists: ${next}`);
+  const what =
+    latest.definitionHash !== fingerprint.definition
+      ? 'the job definition (source, action, subset or environment) changed'
+      : 'the source data changed';
+  return refused('dry-run', `${what} since the last passing dry run (${latest.startedAt}): ${next}`);
+}
+
+function refused(gate: GateName, reason: string): GateDecision {
+  return { allowed: false, gate, reason };
+}

@@ -1,0 +1,77 @@
+/**
+ * Prometheus text exposition of a run's status on 127.0.0.1, so existing dashboards and alerts can
+ * watch a backfill like any other service.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RunStatus } from './runStatus';
+
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startMetricsServer(
+  port: number,
+  status: () => RunStatus | undefined,
+): Promise<MetricsServer> {
+  const server = http.createServer((request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404).end('see /metrics\n');
+      return;
+    }
+    response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+    response.end(prometheusText(status()));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function prometheusText(status: RunStatus | undefined): string {
+  if (!status) return '# no run yet\n';
+  const labels = `cell="${status.cell}",run="${status.run}"`;
+  const lines: string[] = [];
+  const metric = (name: string, type: string, help: string, values: [string, number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [extra, value] of values) lines.push(`${name}{${labels}${extra}} ${value}`);
+  };
+  metric('backfill_records_total', 'counter', 'Records with a final outcome, by status.', [
+    [',status="succeeded"', status.succeeded],
+    [',status="failed"', status.failed],
+    [',status="rejected"', status.rejected],
+    [',status="skipped"', status.skipped],
+  ]);
+  metric('backfill_records_expected', 'gauge', 'Records the run will process in all (0 when unknown).', [
+    ['', status.total ?? 0],
+  ]);
+  metric('backfill_in_flight', 'gauge', 'Records being sent now.', [['', status.inFlight]]);
+  metric('backfill_rate_records_per_second', 'gauge', 'Dispatch rate.', [
+    [',kind="now"', status.rate.now],
+    [',kind="average"', status.rate.average],
+    [',kind="configured"', status.rate.configured],
+    [',kind="effective"', status.rate.effective],
+  ]);
+  metric('backfill_latency_milliseconds', 'gauge', 'Latency of record attempts.', [
+    [',quantile="0.5"', status.latencyMs.p50],
+    [',quantile="0.95"', status.latencyMs.p95],
+    [',quantile="0.99"', status.latencyMs.p99],
+  ]);
+  metric(
+    'backfill_errors_total',
+    'counter',
+    'Failed attempts by kind.',
+    Object.entries(status.errorsByKind).map(([kind, count]) => [`,kind="${kind}"`, count ?? 0]),
+  );
+  metric('backfill_paused', 'gauge', '1 while the run is paused.', [['', status.state === 'paused' ? 1 : 0]]);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,70 @@
+/**
+ * The status of a run as other processes see it: `<runbook>.d/status.json`, rewritten atomically about
+ * once a second by the runner, read by `backfill status`, the extension and the metrics endpoint.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ErrorKind, RunMode } from './types';
+
+export type RunState = 'running' | 'paused' | 'stopping' | 'halted' | 'finished';
+
+export interface RunStatus {
+  run: string;
+  chain: string;
+  cell: string;
+  mode: RunMode;
+  environment: string;
+  pid: number;
+  host: string;
+  state: RunState;
+  startedAt: string;
+  updatedAt: string;
+  /** Records the run chain will process in all, when known (from the matching dry run). */
+  total?: number;
+  /** Records with a final outcome in this chain, including earlier runs of the chain. */
+  done: number;
+  succeeded: number;
+  failed: number;
+  rejected: number;
+  /** Records skipped because an earlier run of the chain already finished them. */
+  skipped: number;
+  inFlight: number;
+  rate: { now: number; average: number; configured: number; effective: number };
+  concurrency: number;
+  latencyMs: { p50: number; p95: number; p99: number };
+  errorsByKind: Partial<Record<ErrorKind, number>>;
+  etaSeconds?: number;
+  /** Why the run halted or how it finished. */
+  reason?: string;
+  outcome?: string;
+}
+
+export function statusFile(stateDir: string): string {
+  return path.join(stateDir, 'status.json');
+}
+
+export function writeStatus(stateDir: string, status: RunStatus): void {
+  const file = statusFile(stateDir);
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, JSON.stringify(status));
+  fs.renameSync(temporary, file);
+}
+
+export function readStatus(stateDir: string): RunStatus | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(statusFile(stateDir), 'utf8')) as RunStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the process that wrote the status is still alive on this host. */
+export function isLive(status: RunStatus, host: string): boolean {
+  if (status.host !== host) return status.state === 'running' || status.state === 'paused';
+  try {
+    process.kill(status.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

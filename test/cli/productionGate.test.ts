@@ -1,0 +1,83 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import { runCli, tempDir } from '../support/cli';
+import { writeFixtureRunbook } from '../support/runbookFixture';
+import { startTargetServer, type TargetServer } from '../support/targetServer';
+
+describe('the production gate', function () {
+  this.timeout(60_000);
+  let work: ReturnType<typeof tempDir>;
+  let target: TargetServer;
+
+  beforeEach(async () => {
+    work = tempDir();
+    target = await startTargetServer();
+  });
+  afterEach(async () => {
+    await target.stop();
+    work.cleanup();
+  });
+
+  it('refuses until confirmed, signed off and dry-run on the same data, then proceeds', async () => {
+    const file = writeFixtureRunbook(work.dir, { records: 30, production: true, requiredItem: 'unchecked' });
+    const vars = ['--env', 'prod', '--var', `BASE_URL=${target.url}`];
+    const run = (...flags: string[]) => runCli(['run', file, '--cell', 'full', ...vars, ...flags]);
+
+    const plainExecute = await run('--execute');
+    assert.equal(plainExecute.code, 4);
+    assert.match(plainExecute.stderr, /is production: a real run needs --production --confirm fixture-job/);
+
+    const unconfirmed = await run('--production');
+    assert.equal(unconfirmed.code, 4);
+    assert.match(unconfirmed.stderr, /needs --confirm fixture-job/);
+
+    const mistyped = await run('--production', '--confirm', 'fixture-jobs');
+    assert.equal(mistyped.code, 4);
+    assert.match(mistyped.stderr, /does not match the runbook's name/);
+
+    const unchecked = await run('--production', '--confirm', 'fixture-job');
+    assert.equal(unchecked.code, 4);
+    assert.match(
+      unchecked.stderr,
+      /required checklist items are not checked: sign-off: "Owner approves" \(owner Grace\)/,
+    );
+
+    fs.writeFileSync(
+      file,
+      fs
+        .readFileSync(file, 'utf8')
+        .replace(
+          '  required: true\n',
+          '  required: true\n  checked: { by: Grace, at: "2026-11-26T09:00:00Z" }\n',
+        ),
+    );
+    const noDryRun = await run('--production', '--confirm', 'fixture-job');
+    assert.equal(noDryRun.code, 4);
+    assert.match(noDryRun.stderr, /no passing dry run of this job exists/);
+
+    const dryRun = await runCli(['dry-run', file, ...vars]);
+    assert.equal(dryRun.code, 0, dryRun.stdout + dryRun.stderr);
+
+    fs.appendFileSync(`${work.dir}/records.csv`, 'k99999,1.5\n');
+    const changed = await run('--production', '--confirm', 'fixture-job');
+    assert.equal(changed.code, 4);
+    assert.match(changed.stderr, /the source data changed since the last passing dry run/);
+    assert.equal(target.arrivals.length, 0, 'nothing was sent while refused');
+
+    const again = await runCli(['dry-run', file, ...vars]);
+    assert.equal(again.code, 0, again.stderr);
+    const proceeds = await run('--production', '--confirm', 'fixture-job');
+    assert.equal(proceeds.code, 0, proceeds.stdout + proceeds.stderr);
+    assert.match(proceeds.stdout, /PRODUCTION run/);
+    assert.match(proceeds.stdout, /Records: 31 · rate 1000\/s · concurrency 4/);
+    assert.equal(target.countsByKey().size, 31);
+  });
+
+  it('refuses --production for an environment that is not marked production', async () => {
+    const file = writeFixtureRunbook(work.dir, { records: 3 });
+    const result = await runCli(['run', file, '--cell', 'full', '--production', '--confirm', 'fixture-job']);
+    assert.equal(result.code, 4);
+    assert.match(result.stderr, /not marked production: use --execute/);
+    assert.equal(target.arrivals.length, 0);
+  });
+});

@@ -1,0 +1,89 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface FixtureOptions {
+  /** Number of valid records, keyed k0001, k0002, … */
+  records: number;
+  /** Malformed rows appended after the valid ones (rejected by the schema: a non-numeric amount). */
+  malformed?: number;
+  rate?: number;
+  concurrency?: number;
+  retries?: number;
+  timeoutMs?: number;
+  /** successThreshold of the execute cell (default 0.5). */
+  threshold?: number;
+  /** Extra YAML lines for the execute cell `full` (e.g. error budget, threshold). */
+  executeExtra?: string;
+  /** Mark the single environment as production. */
+  production?: boolean;
+  /** Add a required checklist item, checked or not. */
+  requiredItem?: 'checked' | 'unchecked';
+}
+
+export function keyOf(index: number): string {
+  return `k${String(index).padStart(5, '0')}`;
+}
+
+/**
+ * Writes a runbook (`job.backfill`) and its CSV (`records.csv`) into `dir`: an HTTP job that POSTs each
+ * record to ${env:BASE_URL}/items/KEY, a dry-run cell `preview`, and an execute cell `full`.
+ */
+export function writeFixtureRunbook(dir: string, options: FixtureOptions): string {
+  const rows = ['id,amount'];
+  for (let i = 1; i <= options.records; i += 1) rows.push(`${keyOf(i)},${i}.5`);
+  for (let i = 1; i <= (options.malformed ?? 0); i += 1) rows.push(`bad${i},not-a-number`);
+  fs.writeFileSync(path.join(dir, 'records.csv'), rows.join('\n') + '\n');
+  const environment = options.production ? 'prod' : 'test';
+  const checklist =
+    options.requiredItem === undefined
+      ? ''
+      : `\`\`\`checklist id=sign-off\n- item: Owner approves\n  owner: Grace\n  required: true\n${
+          options.requiredItem === 'checked' ? '  checked: { by: Grace, at: "2026-11-01T10:00:00Z" }\n' : ''
+        }\`\`\`\n\n`;
+  const text = `---
+title: Fixture
+name: fixture-job
+owner: Tests
+environments:
+  ${environment}:
+    production: ${options.production ? 'true' : 'false'}
+    vars:
+      BASE_URL: http://127.0.0.1:9
+---
+
+\`\`\`job id=items
+source:
+  type: csv
+  path: records.csv
+  key: id
+  fields:
+    id: string
+    amount: number
+action:
+  type: http
+  method: POST
+  url: \${env:BASE_URL}/items/\${record:id}
+  body:
+    id: \${record:id}
+    amount: \${record:amount}
+throttle:
+  rate: ${options.rate ?? 1000}
+  concurrency: ${options.concurrency ?? 4}
+  retries: ${options.retries ?? 3}
+  timeoutMs: ${options.timeoutMs ?? 5000}
+\`\`\`
+
+${checklist}\`\`\`dry-run id=preview
+job: items
+successThreshold: 0
+\`\`\`
+
+\`\`\`execute id=full
+job: items
+successThreshold: ${options.threshold ?? 0.5}
+${options.executeExtra ?? ''}\`\`\`
+`;
+  const file = path.join(dir, 'job.backfill');
+  fs.writeFileSync(file, text);
+  return file;
+}
