@@ -118,7 +118,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description("export per-record outcomes of each execute cell's latest run")
     .argument('<file>', 'runbook file')
     .option('--cell <id>', 'only this cell')
-    .option('--status <status>', 'only records with this status: succeeded, failed or rejected')
+    .option('--status <status>', 'only records with this status: succeeded, failed, rejected or pending')
     .option('--format <format>', 'csv or jsonl', 'csv')
     .action(async (file: string, options) => setExitCode(await ledgerCommand(file, options)));
 

@@ -1,10 +1,16 @@
+import type { ExecuteCell } from '../../core/format/schemas';
+import type { Runbook, RunnableCell } from '../../core/format/runbook';
+import { resolveJob } from '../../core/job';
 import { Ledger } from '../../core/ledger/ledger';
+import { openSource } from '../../core/sources/openSource';
+import { RecordValidator } from '../../core/sources/recordValidator';
+import { createSubsetFilter } from '../../core/sources/subsetFilter';
 import type { RecordOutcome, RecordStatus } from '../../core/run/types';
 import { UserError } from '../../core/types';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 
-const STATUSES = ['succeeded', 'failed', 'rejected'] as const;
+const STATUSES = ['succeeded', 'failed', 'rejected', 'pending'] as const;
 const COLUMNS: (keyof RecordOutcome)[] = [
   'cell', 'key', 'status', 'attempts', 'line', 'lastError', 'errorKind', 'httpStatus', 'durationMs', 'idempotencyKey', 'run', 'at',
 ]; // prettier-ignore
@@ -28,6 +34,17 @@ export async function ledgerCommand(
     if (format === 'csv') process.stdout.write(COLUMNS.join(',') + '\n');
     for (const cell of cells) {
       const latest = ledger.latestRun(cell.id);
+      if (options.status === 'pending') {
+        const done = latest
+          ? ledger.keysWithStatus(latest.chain, ['succeeded', 'failed', 'rejected'])
+          : new Set<string>();
+        for await (const pending of pendingRecords(runbook, cell as RunnableCell, done)) {
+          process.stdout.write(
+            format === 'csv' ? csvRow(pending as RecordOutcome) : JSON.stringify(pending) + '\n',
+          );
+        }
+        continue;
+      }
       if (!latest) continue;
       const filter = {
         chain: latest.chain,
@@ -41,6 +58,28 @@ export async function ledgerCommand(
     ledger.close();
   }
   return ExitCode.ok;
+}
+
+/** Records the cell selects that have no outcome yet in its latest chain: what a resume would send. */
+async function* pendingRecords(
+  runbook: Runbook,
+  cell: RunnableCell,
+  done: Set<string>,
+): AsyncGenerator<Partial<RecordOutcome>> {
+  const job = resolveJob(runbook, cell);
+  const validator = new RecordValidator(job.source);
+  const subset = createSubsetFilter((cell.spec as ExecuteCell).subset, { baseDir: runbook.baseDir });
+  for await (const item of openSource(job.source, { baseDir: runbook.baseDir, sourceLine: job.sourceLine })) {
+    const record = validator.check(item).valid;
+    if (record && subset.includes(record) && !done.has(record.key)) {
+      yield {
+        cell: cell.id,
+        key: record.key,
+        status: 'pending' as RecordOutcome['status'],
+        line: record.line,
+      };
+    }
+  }
 }
 
 function csvRow(outcome: RecordOutcome): string {
