@@ -71,6 +71,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .option('--json', 'print the report as JSON')
     .option('--no-progress', 'no progress line on the terminal')
+    .option('--no-write-result', "do not write the cell's result block into the runbook")
     .action(async (file: string, options) => setExitCode(await dryRunCommand(file, options)));
 
   program
@@ -94,6 +95,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--detach', 'run in a background process; watch it with status, steer it with control')
     .option('--json', 'print the result as JSON')
     .option('--no-progress', 'no progress line on the terminal')
+    .option('--no-write-result', "do not write the cell's result block into the runbook at the end")
     .action(async (file: string, options) => setExitCode(await runCommand(file, options)));
 
   program

@@ -2,6 +2,7 @@ import { dryRun, type DryRunReport } from '../../core/dryRun';
 import { parseVarOverrides, resolveEnvironment } from '../../core/environment';
 import { findCell, isRunnable, type RunnableCell, type Runbook } from '../../core/format/runbook';
 import { resolveJob } from '../../core/job';
+import { recordDryRunResult } from '../../core/report/recordResult';
 import { UserError } from '../../core/types';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
@@ -14,6 +15,8 @@ export interface DryRunCommandOptions {
   var?: string[];
   json?: boolean;
   progress?: boolean;
+  /** Write each cell's result block into the runbook (default true: the runbook is the record). */
+  writeResult?: boolean;
 }
 
 /**
@@ -39,12 +42,23 @@ export async function dryRunCommand(file: string, options: DryRunCommandOptions)
       progress.clear();
     }
   }
+  const recorded = options.writeResult === false ? [] : reports.map((r) => recordResult(runbook, r));
   if (options.json) {
     process.stdout.write(JSON.stringify(options.cell ? reports[0] : reports, null, 2) + '\n');
   } else {
-    process.stdout.write(reports.map((r) => formatDryRunReport(r)).join('\n'));
+    process.stdout.write(reports.map((r, i) => formatDryRunReport(r) + (recorded[i] ?? '')).join('\n'));
   }
   return reports.every((r) => r.passed) ? ExitCode.ok : ExitCode.belowThreshold;
+}
+
+/** Writes the cell's result block; a failure is a warning, never a failed dry run. */
+function recordResult(runbook: Runbook, report: DryRunReport): string {
+  const write = recordDryRunResult(runbook.file, report, process.env);
+  if (write.written) return `  Result recorded in ${runbook.file} (result for=${report.cell})\n`;
+  process.stderr.write(
+    `backfill: warning: the result of cell ${report.cell} was not recorded: ${write.reason}\n`,
+  );
+  return '';
 }
 
 function cellsToDryRun(runbook: Runbook, id: string | undefined): RunnableCell[] {

@@ -7,6 +7,7 @@ import { findCell, type Runbook } from '../../core/format/runbook';
 import { resolveJob } from '../../core/job';
 import { stateDirFor } from '../../core/ledger/ledger';
 import { checkModeGate, checkProductionGates, wantsRealWrite } from '../../core/run/gate';
+import { recordRunResult } from '../../core/report/recordResult';
 import { runBackfill, type RunEvent, type RunPlan } from '../../core/run/runner';
 import { UserError } from '../../core/types';
 import { ExitCode } from '../exitCodes';
@@ -29,6 +30,8 @@ export interface RunCommandOptions {
   detach?: boolean;
   json?: boolean;
   progress?: boolean;
+  /** Write the cell's result block into the runbook at the end (default true). */
+  writeResult?: boolean;
 }
 
 /**
@@ -38,7 +41,10 @@ export interface RunCommandOptions {
 export async function runCommand(file: string, options: RunCommandOptions): Promise<number> {
   if (!wantsRealWrite(options)) {
     process.stderr.write('No --execute: performing a dry run (nothing is sent).\n');
-    return dryRunCommand(file, { cell: options.cell, ...pick(options, ['env', 'var', 'json', 'progress']) });
+    return dryRunCommand(file, {
+      cell: options.cell,
+      ...pick(options, ['env', 'var', 'json', 'progress', 'writeResult']),
+    });
   }
   if (options.only !== undefined && options.only !== 'failed') {
     throw new UserError(`--only ${options.only}: only "failed" is supported`);
@@ -92,6 +98,13 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     });
     progress.clear();
     if (result.outcome === 'refused') return refuse(result.reason ?? 'refused', options);
+    // The runbook is the record: every run that started, halted ones included, leaves its result block.
+    const write =
+      options.writeResult === false
+        ? undefined
+        : await recordRunResult(runbook.file, cell.id, result.status?.run, process.env);
+    if (write && !write.written)
+      process.stderr.write(`backfill: warning: result not recorded: ${write.reason}\n`);
     if (options.json) {
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     } else {

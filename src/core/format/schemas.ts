@@ -264,6 +264,8 @@ export const ResultSchema = z.strictObject({
   finishedAt: z.string().optional(),
   durationMs: z.number().nonnegative().optional(),
   outcome: z.string().optional(),
+  /** Why the run halted, stayed below its threshold, or why a dry run did not pass. */
+  reason: z.string().optional(),
   fingerprint: z.string().optional(),
   counts: z.record(z.string(), z.number()).default({}),
   rate: z.number().nonnegative().optional(),

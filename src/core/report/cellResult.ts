@@ -1,0 +1,135 @@
+/**
+ * The summary of one run as embedded in the runbook (a {@link Result}): built from a dry-run report, or
+ * from a run as the ledger recorded it. Counts describe the records of the whole run chain after the run
+ * (what is true of the records now, resumes included); the rate describes the run itself.
+ */
+import type { DryRunReport } from '../dryRun';
+import type { Result } from '../format/schemas';
+import type { Ledger } from '../ledger/ledger';
+import type { RecordOutcome, RunRecord } from '../run/types';
+
+/** The result block of a dry run: what was read and whether it passed. */
+export function resultOfDryRun(report: DryRunReport): Result {
+  const { total, valid, rejected, duplicates, selected } = report.counts;
+  return {
+    outcome: report.passed ? 'passed' : 'not passed',
+    ...(report.problems.length > 0 ? { reason: report.problems.join('; ') } : {}),
+    mode: 'dry-run',
+    ...(report.environment.name ? { environment: report.environment.name } : {}),
+    operator: report.operator,
+    startedAt: report.startedAt,
+    finishedAt: report.finishedAt,
+    durationMs: elapsedMs(report.startedAt, report.finishedAt) ?? 0,
+    counts: { total, valid, rejected, duplicates, selected },
+    run: report.id,
+    fingerprint: report.fingerprint.combined,
+  };
+}
+
+/** What a run recorded about itself at its end (`runs.counts`): the records it finished. */
+export interface RunCounts {
+  succeeded?: number;
+  failed?: number;
+  rejected?: number;
+  skipped?: number;
+  done?: number;
+  total?: number | null;
+  [status: string]: number | null | undefined;
+}
+
+/** Parses a run's stored counts; a crashed run has none, and a damaged value is treated as none. */
+export function parseRunCounts(run: RunRecord): RunCounts | undefined {
+  if (!run.counts) return undefined;
+  try {
+    const value = JSON.parse(run.counts) as unknown;
+    return value && typeof value === 'object' ? (value as RunCounts) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The result block of an execute, production or verify run, read from the ledger after it ended. */
+export function resultOfRun(ledger: Ledger, run: RunRecord): Result {
+  const chain = chainState(ledger, run.chain);
+  const own = parseRunCounts(run);
+  const finishedAt = run.endedAt ?? ledger.lastOutcomeAt(run.id);
+  const durationMs = finishedAt ? elapsedMs(run.startedAt, finishedAt) : undefined;
+  const processed = processedBy(own) ?? chain.finishedByRun(run.id);
+  const counts: Record<string, number> = {
+    ...(typeof own?.total === 'number' ? { total: own.total } : {}),
+    ...chain.byStatus,
+    processed,
+    ...(own?.skipped ? { skipped: own.skipped } : {}),
+  };
+  return {
+    outcome: run.outcome,
+    ...(run.reason ? { reason: run.reason } : {}),
+    mode: run.mode,
+    ...(run.environment ? { environment: run.environment } : {}),
+    operator: run.operator,
+    startedAt: run.startedAt,
+    ...(finishedAt ? { finishedAt } : {}),
+    ...(durationMs !== undefined ? { durationMs } : {}),
+    counts,
+    ...(durationMs ? { rate: round2(processed / (durationMs / 1000)) } : {}),
+    ...(Object.keys(chain.errorsByKind).length > 0 ? { errors: chain.errorsByKind } : {}),
+    run: run.id,
+    fingerprint: run.fingerprint,
+  };
+}
+
+/** Records a run finished itself (not those skipped because an earlier run of the chain had). */
+function processedBy(counts: RunCounts | undefined): number | undefined {
+  if (!counts) return undefined;
+  const statuses = Object.entries(counts).filter(([name]) => !NOT_STATUSES.has(name));
+  return statuses.reduce((sum, [, value]) => sum + (typeof value === 'number' ? value : 0), 0);
+}
+
+const NOT_STATUSES = new Set(['skipped', 'done', 'total']);
+
+interface ChainState {
+  /** Records of the chain in each status, zero counts left out; every status the ledger holds. */
+  byStatus: Record<string, number>;
+  /** Records whose latest outcome is an error, by kind (failed records only: rejections are counted). */
+  errorsByKind: Record<string, number>;
+  finishedByRun(run: string): number;
+}
+
+/** One pass over a chain's latest outcomes: counts by status, errors by kind, outcomes per run. */
+function chainState(ledger: Ledger, chain: string): ChainState {
+  const byStatus: Record<string, number> = {};
+  const errorsByKind: Record<string, number> = {};
+  const perRun = new Map<string, number>();
+  for (const outcome of ledger.outcomes({ chain })) {
+    byStatus[outcome.status] = (byStatus[outcome.status] ?? 0) + 1;
+    if (isError(outcome)) errorsByKind[outcome.errorKind!] = (errorsByKind[outcome.errorKind!] ?? 0) + 1;
+    perRun.set(outcome.run, (perRun.get(outcome.run) ?? 0) + 1);
+  }
+  return { byStatus: inStatusOrder(byStatus), errorsByKind, finishedByRun: (run) => perRun.get(run) ?? 0 };
+}
+
+const STATUS_ORDER = ['succeeded', 'verified', 'failed', 'mismatch', 'missing', 'error', 'rejected'];
+
+/** Counts in a reading order: good news first, then problems, then anything else alphabetically. */
+export function inStatusOrder(counts: Record<string, number>): Record<string, number> {
+  const rank = (status: string) => {
+    const index = STATUS_ORDER.indexOf(status);
+    return index === -1 ? STATUS_ORDER.length : index;
+  };
+  const names = Object.keys(counts).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return Object.fromEntries(names.map((name) => [name, counts[name]!]));
+}
+
+function isError(outcome: RecordOutcome): boolean {
+  return outcome.errorKind !== undefined && outcome.status !== 'succeeded' && outcome.status !== 'rejected';
+}
+
+/** Milliseconds between two ISO times; undefined when either does not parse. */
+export function elapsedMs(from: string, to: string): number | undefined {
+  const ms = Date.parse(to) - Date.parse(from);
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
