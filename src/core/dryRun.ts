@@ -13,6 +13,7 @@ import type { RunnableCell, Runbook } from './format/runbook';
 import type { ResolvedJob } from './job';
 import { Ledger } from './ledger/ledger';
 import { SecretResolver, Redactor } from './secrets';
+import { seededRandom } from './seededRandom';
 import { openSource } from './sources/openSource';
 import { RecordValidator } from './sources/recordValidator';
 import { createSubsetFilter } from './sources/subsetFilter';
@@ -307,7 +308,7 @@ class PreviewSampler {
     private readonly randomCount: number,
     seed: number,
   ) {
-    this.random = mulberry32(seed);
+    this.random = seededRandom(seed);
   }
 
   offer(record: ValidRecord): void {
@@ -333,16 +334,4 @@ class PreviewSampler {
       ...random.filter((r) => subset.includes(r)).map((record) => ({ record, why: 'random' as const })),
     ];
   }
-}
-
-/** A small seeded PRNG, so the same seed previews the same records. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,18 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { ManualClock } from '../../../src/core/run/clock';
 import { LatencyStats, RateMeter } from '../../../src/core/run/latencyStats';
-
-/** Deterministic uniform [0, 1) numbers (mulberry32). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../src/core/seededRandom';
 
 /** The exact nearest-rank quantile of `values`. */
 function exactQuantile(sorted: number[], q: number): number {

@@ -1,18 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { ManualClock, type Clock } from '../../../src/core/run/clock';
 import { RateLimiter } from '../../../src/core/run/rateLimiter';
-
-/** Deterministic uniform [0, 1) numbers (mulberry32), so the workloads below are the same every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../src/core/seededRandom';
 
 /** The largest number of grants in any closed one-second window [t - 1000, t]. */
 function maxInOneSecond(grants: number[]): number {
