@@ -13,6 +13,8 @@ import { runCommand } from './commands/runCommand';
 import { statusCommand } from './commands/statusCommand';
 import { dryRunCommand } from './commands/dryRunCommand';
 import { newCommand } from './commands/newCommand';
+import { announceCommand } from './commands/announceCommand';
+import { reportCommand } from './commands/reportCommand';
 import { ExitCode } from './exitCodes';
 
 const EXIT_CODES_HELP = `
@@ -123,6 +125,30 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--status <status>', 'only records with this status: succeeded, failed, rejected or pending')
     .option('--format <format>', 'csv or jsonl', 'csv')
     .action(async (file: string, options) => setExitCode(await ledgerCommand(file, options)));
+
+  program
+    .command('report')
+    .description(
+      'write the post-run report: runs, charts, verification, interventions, timeline, steps to reproduce',
+    )
+    .argument('<file>', 'runbook file')
+    .option('--format <format>', 'html (self-contained, prints well) or md', 'html')
+    .option('--out <path>', 'where to write it (default: beside the runbook, NAME.report.html or .md)')
+    .action(async (file: string, options) => setExitCode(await reportCommand(file, options)));
+
+  program
+    .command('announce')
+    .description('print a short message for stakeholders at the start or the end of the backfill')
+    .argument('<file>', 'runbook file')
+    .requiredOption(
+      '--phase <phase>',
+      'start (what, when, rate, how to halt, whom to call) or done (results)',
+    )
+    .option('--cell <id>', 'the execute cell to announce (default: the last one)')
+    .option('--env <name>', 'environment it runs in (default: the runbook default)')
+    .option('--when <text>', "when it runs, in words (default: now, or the running run's start)")
+    .option('--report <path>', 'where the report is (default: the report beside the runbook, if written)')
+    .action(async (file: string, options) => setExitCode(await announceCommand(file, options)));
 
   return program;
 }

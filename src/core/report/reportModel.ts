@@ -1,0 +1,346 @@
+/**
+ * Everything the post-run report shows, gathered once from the runbook and its ledger into plain data:
+ * the HTML and Markdown renderers only lay it out. This folder cannot depend on the vscode API.
+ */
+import * as path from 'node:path';
+import { checklistItemId, type Cell, type Runbook } from '../format/runbook';
+import type { ChecklistItem, Header, Result } from '../format/schemas';
+import type { DryRunRow, Ledger } from '../ledger/ledger';
+import type { RunRecord, SignOff } from '../run/types';
+import { elapsedMs, inStatusOrder, parseRunCounts } from './cellResult';
+import { interventionsOf, timelineOf, type Intervention, type TimelineEntry } from './history';
+import { documentParts, recommendedChanges, type DocumentPart, type NotesSection } from './notes';
+import { reproduceSteps, type ReproduceStep } from './reproduce';
+import { SeriesBuilder, type TimeSeries } from './timeSeries';
+
+export interface ReportModel {
+  generatedAt: string;
+  /** The runbook's file name (not its full path: the report is shared beyond this machine). */
+  runbookFile: string;
+  title: string;
+  name: string;
+  owner: string;
+  stakeholders: Header['stakeholders'];
+  /** Runnable cells in document order, each with its latest state. */
+  cells: CellReport[];
+  checklists: ChecklistReport[];
+  /** Every dry run and run of every cell, oldest first. */
+  runs: RunReport[];
+  verification: VerificationReport[];
+  interventions: Intervention[];
+  timeline: TimelineEntry[];
+  reproduce: ReproduceStep[];
+  recommendedChanges?: NotesSection;
+  document: DocumentPart[];
+}
+
+export interface CellReport {
+  id: string;
+  kind: Cell['kind'];
+  description?: string;
+  job?: string;
+  /** Outcome of the latest run (or dry run) of the cell; undefined when it never ran. */
+  outcome?: string;
+  /** State of the records of the latest run chain (or the latest dry run's counts). */
+  counts: Record<string, number>;
+  startedAt?: string;
+  endedAt?: string;
+  durationMs?: number;
+  /** The result block embedded in the runbook, as committed. */
+  embedded?: Result;
+}
+
+export interface ChecklistReport {
+  id: string;
+  items: ChecklistItemReport[];
+}
+
+export interface ChecklistItemReport {
+  id: string;
+  item: string;
+  owner: string;
+  required: boolean;
+  /** Who checked it and when: the runbook's own record, else the latest sign-off in the ledger. */
+  checked?: { by: string; at: string };
+  /** Every sign-off the ledger holds for the item, oldest first (unchecking included). */
+  history: SignOff[];
+}
+
+export type RunKind = 'dry-run' | RunRecord['mode'];
+
+export interface RunReport {
+  id: string;
+  cell: string;
+  kind: RunKind;
+  environment: string;
+  operator: string;
+  host?: string;
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+  outcome: string;
+  reason?: string;
+  /** What this run itself did: records it finished by status, plus skipped (done earlier in its chain). */
+  counts: Record<string, number>;
+  chain?: string;
+  /** Records this run finished that needed more than one attempt. */
+  retried: number;
+  /** Records this run left failed (or not right), by kind of error. */
+  errorsByKind: Record<string, number>;
+  /** Average records per second over the run. */
+  rate?: number;
+  series?: TimeSeries;
+  /** Parameters the run was started with (throttle, subset, flags, vars), secrets already redacted. */
+  params: RunParams;
+  fingerprint: string;
+}
+
+export interface RunParams {
+  restart?: boolean;
+  onlyFailed?: boolean;
+  vars?: Record<string, string>;
+  throttle?: { rate?: number; concurrency?: number };
+  [flag: string]: unknown;
+}
+
+export interface VerificationReport {
+  cell: string;
+  run?: string;
+  outcome?: string;
+  endedAt?: string;
+  /** Records of the latest verification chain by status (verified, mismatch, missing, error…). */
+  counts: Record<string, number>;
+}
+
+export interface ReportOptions {
+  now?: Date;
+}
+
+/** Gathers the report of a runbook from its ledger. Reads only; the ledger is left as it was. */
+export function buildReportModel(runbook: Runbook, ledger: Ledger, options: ReportOptions = {}): ReportModel {
+  const runs = [...dryRunReports(ledger.dryRuns()), ...runReports(ledger)].sort(byStart);
+  const signOffs = ledger.signOffs();
+  const checklists = checklistReports(runbook, signOffs);
+  const model: ReportModel = {
+    generatedAt: (options.now ?? new Date()).toISOString(),
+    runbookFile: path.basename(runbook.file),
+    title: runbook.header.title,
+    name: runbook.header.name,
+    owner: runbook.header.owner,
+    stakeholders: runbook.header.stakeholders,
+    cells: cellReports(runbook, ledger, runs),
+    checklists,
+    runs,
+    verification: verificationReports(runbook, ledger),
+    interventions: interventionsOf(runs, runbook),
+    timeline: timelineOf(runs, checklists),
+    reproduce: reproduceSteps(runs, runbook),
+    document: documentParts(runbook),
+  };
+  const changes = recommendedChanges(runbook);
+  if (changes) model.recommendedChanges = changes;
+  return model;
+}
+
+function byStart(a: { startedAt: string }, b: { startedAt: string }): number {
+  return a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0;
+}
+
+function dryRunReports(rows: DryRunRow[]): RunReport[] {
+  return rows.map((row) => {
+    const report = parseJson<{ counts?: { selected?: number }; problems?: string[] }>(row.report);
+    const selected = report?.counts?.selected;
+    return {
+      id: row.id,
+      cell: row.cell,
+      kind: 'dry-run',
+      environment: row.environment,
+      operator: row.operator,
+      host: row.host,
+      startedAt: row.startedAt,
+      endedAt: row.finishedAt,
+      durationMs: elapsedMs(row.startedAt, row.finishedAt) ?? 0,
+      outcome: row.passed ? 'passed' : 'not passed',
+      ...(report?.problems?.length ? { reason: report.problems.join('; ') } : {}),
+      counts: {
+        total: row.total,
+        valid: row.valid,
+        rejected: row.rejected,
+        duplicates: row.duplicates,
+        ...(selected !== undefined ? { selected } : {}),
+      },
+      retried: 0,
+      errorsByKind: {},
+      params: {},
+      fingerprint: row.fingerprint,
+    };
+  });
+}
+
+/** Runs with their own counts, errors and time series, from one pass over each cell's outcomes. */
+function runReports(ledger: Ledger): RunReport[] {
+  const runs = ledger.runs();
+  const tallies = new Map(runs.map((run) => [run.id, new RunTally(run, ledger)]));
+  for (const cell of new Set(runs.map((run) => run.cell))) {
+    for (const outcome of ledger.outcomes({ cell })) tallies.get(outcome.run)?.add(outcome);
+  }
+  return runs.map((run) => tallies.get(run.id)!.report());
+}
+
+/** Accumulates what one run's outcomes say: counts, retries, errors by kind, the time series. */
+class RunTally {
+  private readonly counts: Record<string, number> = {};
+  private readonly errorsByKind: Record<string, number> = {};
+  private retried = 0;
+  private readonly series: SeriesBuilder;
+  private readonly endedAt: string | undefined;
+
+  constructor(
+    private readonly run: RunRecord,
+    ledger: Ledger,
+  ) {
+    this.endedAt = run.endedAt ?? ledger.lastOutcomeAt(run.id);
+    const start = Date.parse(run.startedAt);
+    this.series = new SeriesBuilder(start, this.endedAt ? Date.parse(this.endedAt) : start);
+  }
+
+  add(outcome: { status: string; attempts: number; errorKind?: string; at: string }): void {
+    this.counts[outcome.status] = (this.counts[outcome.status] ?? 0) + 1;
+    if (outcome.attempts > 1) this.retried += 1;
+    const isError = outcome.status !== 'succeeded' && outcome.status !== 'rejected';
+    if (isError && outcome.errorKind) {
+      this.errorsByKind[outcome.errorKind] = (this.errorsByKind[outcome.errorKind] ?? 0) + 1;
+    }
+    this.series.add(outcome.status, Date.parse(outcome.at));
+  }
+
+  report(): RunReport {
+    const { run } = this;
+    const counts = this.ownCounts();
+    const durationMs = this.endedAt ? elapsedMs(run.startedAt, this.endedAt) : undefined;
+    const finished = Object.entries(counts)
+      .filter(([name]) => name !== 'skipped')
+      .reduce((sum, [, n]) => sum + n, 0);
+    return {
+      id: run.id,
+      cell: run.cell,
+      kind: run.mode,
+      environment: run.environment,
+      operator: run.operator,
+      host: run.host,
+      startedAt: run.startedAt,
+      ...(this.endedAt ? { endedAt: this.endedAt } : {}),
+      ...(durationMs !== undefined ? { durationMs } : {}),
+      outcome: run.outcome,
+      ...(run.reason ? { reason: run.reason } : {}),
+      counts,
+      chain: run.chain,
+      retried: this.retried,
+      errorsByKind: this.errorsByKind,
+      ...(durationMs ? { rate: Math.round((finished / (durationMs / 1000)) * 100) / 100 } : {}),
+      series: this.series.build(),
+      params: parseJson<RunParams>(run.params) ?? {},
+      fingerprint: run.fingerprint,
+    };
+  }
+
+  /**
+   * The counts the run recorded at its end are exact; the outcomes still attributed to it are not
+   * (a later run may have sent some records again), so they are the fallback for a crashed run.
+   */
+  private ownCounts(): Record<string, number> {
+    const stored = parseRunCounts(this.run);
+    if (!stored) return inStatusOrder(this.counts);
+    const counts: Record<string, number> = {};
+    for (const [name, value] of Object.entries(stored)) {
+      if (typeof value === 'number' && name !== 'done' && name !== 'total') counts[name] = value;
+    }
+    return inStatusOrder(counts);
+  }
+}
+
+function cellReports(runbook: Runbook, ledger: Ledger, runs: RunReport[]): CellReport[] {
+  const cells: CellReport[] = [];
+  for (const cell of runbook.cells) {
+    if (cell.kind === 'job' || cell.kind === 'checklist') continue;
+    const report: CellReport = {
+      id: cell.id,
+      kind: cell.kind,
+      job: cell.spec.job,
+      counts: {},
+      ...(cell.spec.description ? { description: cell.spec.description } : {}),
+      ...(cell.result ? { embedded: cell.result } : {}),
+    };
+    const latest = [...runs].reverse().find((run) => run.cell === cell.id);
+    if (latest) {
+      Object.assign(report, {
+        outcome: latest.outcome,
+        startedAt: latest.startedAt,
+        ...(latest.endedAt ? { endedAt: latest.endedAt } : {}),
+        ...(latest.durationMs !== undefined ? { durationMs: latest.durationMs } : {}),
+      });
+      report.counts = latest.chain ? chainCounts(ledger, latest.chain) : latest.counts;
+    }
+    cells.push(report);
+  }
+  return cells;
+}
+
+/** Records of a chain by status, zero counts left out. */
+function chainCounts(ledger: Ledger, chain: string): Record<string, number> {
+  const counts = Object.entries(ledger.countByStatus(chain)).filter(([, n]) => n > 0);
+  return inStatusOrder(Object.fromEntries(counts));
+}
+
+function checklistReports(runbook: Runbook, signOffs: SignOff[]): ChecklistReport[] {
+  return runbook.cells
+    .filter((cell): cell is Extract<Cell, { kind: 'checklist' }> => cell.kind === 'checklist')
+    .map((cell) => ({
+      id: cell.id,
+      items: cell.spec.map((item) =>
+        checklistItemReport(
+          item,
+          signOffs.filter((s) => s.checklist === cell.id),
+        ),
+      ),
+    }));
+}
+
+function checklistItemReport(item: ChecklistItem, signOffs: SignOff[]): ChecklistItemReport {
+  const id = checklistItemId(item);
+  const history = signOffs.filter((s) => s.item === id);
+  const latest = history.at(-1);
+  const checked = item.checked ?? (latest?.checked ? { by: latest.by, at: latest.at } : undefined);
+  return {
+    id,
+    item: item.item,
+    owner: item.owner,
+    required: item.required,
+    ...(checked ? { checked } : {}),
+    history,
+  };
+}
+
+function verificationReports(runbook: Runbook, ledger: Ledger): VerificationReport[] {
+  return runbook.cells
+    .filter((cell) => cell.kind === 'verify')
+    .map((cell) => {
+      const latest = ledger.latestRun(cell.id);
+      if (!latest) return { cell: cell.id, counts: {} };
+      return {
+        cell: cell.id,
+        run: latest.id,
+        outcome: latest.outcome,
+        ...(latest.endedAt ? { endedAt: latest.endedAt } : {}),
+        counts: chainCounts(ledger, latest.chain),
+      };
+    });
+}
+
+function parseJson<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * A compact time series of a run, derived from the time (`at`) of each record's outcome in the ledger:
+ * how many records ended well and how many did not in each bucket of a few seconds. The runner keeps no
+ * series of its own, and needs none: the outcomes already say when each record finished.
+ *
+ * The ledger keeps only the latest outcome of each record in a chain, so a record that a later run sent
+ * again (a resume, `--only failed`) counts in that later run's series, not in the first one's.
+ */
+
+/** One bucket: records whose outcome is good (succeeded, verified) or bad (failed, mismatch…). */
+export interface Bucket {
+  good: number;
+  bad: number;
+}
+
+export interface TimeSeries {
+  /** Epoch milliseconds where the first bucket starts: the run's start. */
+  start: number;
+  bucketSeconds: number;
+  /** Length of the last bucket, which the end of the run cuts short (seconds, at least half a bucket). */
+  lastBucketSeconds: number;
+  buckets: Bucket[];
+}
+
+/** Bucket widths that read well on an axis; the smallest giving at most {@link MAX_BUCKETS} is used. */
+const NICE_SECONDS = [
+  0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400,
+];
+const MAX_BUCKETS = 60;
+
+/** Statuses counted as the good part of a bucket; rejected records were never sent and are left out. */
+const GOOD = new Set(['succeeded', 'verified']);
+const NEUTRAL = new Set(['rejected']);
+
+/** The bucket width for a run of this length: 10 s for a 10-minute run, 0.1 s for a 5-second one. */
+export function bucketSecondsFor(durationMs: number): number {
+  const seconds = durationMs / 1000;
+  return NICE_SECONDS.find((width) => seconds / width <= MAX_BUCKETS) ?? NICE_SECONDS.at(-1)!;
+}
+
+/** Builds a series incrementally, one outcome at a time, in constant memory per bucket. */
+export class SeriesBuilder {
+  private readonly series: TimeSeries;
+
+  constructor(startMs: number, endMs: number) {
+    const durationMs = Math.max(0, endMs - startMs);
+    const bucketSeconds = bucketSecondsFor(durationMs);
+    const count = Math.max(1, Math.ceil(durationMs / 1000 / bucketSeconds));
+    // A last bucket cut very short would show a few records as a spike of rate: give it at least half a width.
+    const lastBucketSeconds = Math.max(bucketSeconds / 2, durationMs / 1000 - (count - 1) * bucketSeconds);
+    this.series = {
+      start: startMs,
+      bucketSeconds,
+      lastBucketSeconds: Math.min(bucketSeconds, lastBucketSeconds),
+      buckets: Array.from({ length: count }, () => ({ good: 0, bad: 0 })),
+    };
+  }
+
+  /** Counts one outcome; times outside the run (clock skew) land in the first or last bucket. */
+  add(status: string, atMs: number): void {
+    if (NEUTRAL.has(status) || !Number.isFinite(atMs)) return;
+    const { buckets, bucketSeconds, start } = this.series;
+    const index = Math.min(
+      buckets.length - 1,
+      Math.max(0, Math.floor((atMs - start) / 1000 / bucketSeconds)),
+    );
+    const bucket = buckets[index]!;
+    if (GOOD.has(status)) bucket.good += 1;
+    else bucket.bad += 1;
+  }
+
+  build(): TimeSeries {
+    return this.series;
+  }
+}
+
+/** Records per second in each bucket (good and bad together), the short last bucket accounted for. */
+export function ratePerBucket(series: TimeSeries): number[] {
+  return series.buckets.map((bucket, index) => (bucket.good + bucket.bad) / widthOf(series, index));
+}
+
+/** Bad outcomes per second in each bucket. */
+export function badRatePerBucket(series: TimeSeries): number[] {
+  return series.buckets.map((bucket, index) => bucket.bad / widthOf(series, index));
+}
+
+function widthOf(series: TimeSeries, index: number): number {
+  return index === series.buckets.length - 1 ? series.lastBucketSeconds : series.bucketSeconds;
+}
+
+/** Peak rate over the buckets; short runs have one bucket, whose rate is the average. */
+export function peakRate(series: TimeSeries): number {
+  return Math.max(0, ...ratePerBucket(series));
+}
