@@ -1,0 +1,231 @@
+// Layer 4, renderer part: the built renderer in Chromium with real theme colours. Fast (no VS Code), so
+// it covers what the notebook test cannot afford to: escaping, hundreds of thousands of errors, element
+// identity across updates, the checklist's messages, every view in every theme.
+//
+//   npm run test:ui   (this file and the notebook test)
+import { strict as assert } from 'node:assert';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { MIME } from '../../../media/renderer/payloads';
+import {
+  checklistPayload,
+  demoDryRun,
+  HOSTILE_VALUE,
+  hostileDryRun,
+  progressPayload,
+  runStatus,
+  history,
+  verifyPayload,
+} from '../../media/payloadFixtures';
+import { launchChromium } from '../harness/chromium';
+import { REPO_ROOT } from '../harness/codeServer';
+import { buildRenderer, openGallery, type GalleryPage, type ThemeName } from './rendererGallery';
+
+const SCREENSHOTS = path.join(REPO_ROOT, 'test-output/ui');
+
+describe('notebook renderer in Chromium', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  let gallery: GalleryPage;
+
+  before(async () => {
+    const bundle = await buildRenderer();
+    browser = await launchChromium();
+    gallery = await openGallery(browser, bundle);
+    await mkdir(SCREENSHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  afterEach(() => {
+    assert.deepEqual(gallery.errors.splice(0), [], 'uncaught errors in the page');
+  });
+
+  it('renders the demo dry run: verdict, counts, sample requests and rejected lines', async () => {
+    await gallery.render('dry-run', MIME.dryRun, demoDryRun());
+    const view = gallery.page.locator('#dry-run');
+    await view.getByText('Dry run not passed').waitFor();
+    assert.equal(await view.locator('[data-stat="valid"] .bf-stat-value').textContent(), '497');
+    assert.equal(await view.locator('[data-stat="rejected"] .bf-stat-value').textContent(), '3');
+    await view.getByText('secret ORDERS_API_TOKEN is not set', { exact: false }).waitFor();
+    const firstRequest = await view.locator('.bf-sample .bf-code').first().textContent();
+    assert.match(firstRequest ?? '', /^POST http:\/\/127\.0\.0\.1:8080\/orders\/ORD-100001\/resend\n/);
+    const rejectedRow = view.locator('.bf-list tbody tr').first();
+    assert.deepEqual(await rejectedRow.locator('td').allTextContents(), [
+      '43',
+      'ORD-100042',
+      'field amount: expected a number, got "12,5"',
+    ]);
+  });
+
+  it('shows record values as text and never as markup', async () => {
+    await gallery.render('hostile', MIME.dryRun, hostileDryRun());
+    const view = gallery.page.locator('#hostile');
+    assert.equal(await view.locator('img').count(), 0);
+    assert.equal(await gallery.page.evaluate(() => document.body.dataset.pwned), undefined);
+    assert.equal(
+      await view.locator('.bf-list tbody tr td.bf-key').first().textContent(),
+      `${HOSTILE_VALUE}-0`,
+    );
+    assert.match(
+      (await view.locator('.bf-code').first().textContent()) ?? '',
+      /\{"note":"<img src=x onerror=/,
+    );
+  });
+
+  it('caps 300,000 rejected records at 20 rows and says how many more there are', async () => {
+    const view = gallery.page.locator('#hostile');
+    assert.equal(await view.locator('.bf-list').first().locator('tbody tr').count(), 20);
+    assert.equal(
+      await view.locator('.bf-list .bf-more').first().textContent(),
+      'and 299,980 more — all are in the ledger',
+    );
+  });
+
+  it('updates live progress in place: same elements, new figures, nothing added', async () => {
+    await gallery.render('progress', MIME.progress, progressPayload({}, 5));
+    await gallery.page.evaluate(() => {
+      const root = document.querySelector('#progress .bf-progress') as HTMLElement;
+      const win = window as unknown as { marked: Element[]; added: number };
+      win.marked = Array.from(root.querySelectorAll('*'));
+      win.added = 0;
+      new MutationObserver((records) => {
+        for (const record of records)
+          win.added += Array.from(record.addedNodes).filter((node) => node instanceof Element).length;
+      }).observe(root, { childList: true, subtree: true });
+    });
+    for (let second = 6; second <= 15; second += 1) {
+      await gallery.render('progress', MIME.progress, {
+        status: runStatus({ done: second * 1000, succeeded: second * 1000 - 180, etaSeconds: 600 - second }),
+        history: history(second),
+      });
+    }
+    const result = await gallery.page.evaluate(() => {
+      const win = window as unknown as { marked: Element[]; added: number };
+      const root = document.querySelector('#progress .bf-progress') as HTMLElement;
+      return {
+        allStillThere: win.marked.every((node) => node.isConnected),
+        sameCount: win.marked.length === root.querySelectorAll('*').length,
+        added: win.added,
+      };
+    });
+    // MutationObserver callbacks run as microtasks after each evaluate; all have run by now.
+    assert.deepEqual(result, { allStillThere: true, sameCount: true, added: 0 });
+    const view = gallery.page.locator('#progress');
+    assert.equal(await view.locator('.bf-headline').textContent(), '15,000 of 50,000 records · 30 %');
+    assert.equal(await view.locator('.bf-bar').getAttribute('aria-valuenow'), '30.0');
+    assert.equal(await view.locator('.bf-eta').textContent(), 'ETA 9 min 45 s');
+  });
+
+  it('shows hundreds of thousands of errors as one row per kind and a ten-hour chart in bounded nodes', async () => {
+    const status = runStatus({
+      state: 'halted',
+      mode: 'production',
+      environment: 'production',
+      reason: 'error budget exhausted: 250,045 of 300,000 records failed (83 %)',
+      done: 300_000,
+      succeeded: 49_955,
+      failed: 250_045,
+      errorsByKind: { 'http-5xx': 250_000, timeout: 45 },
+    });
+    await gallery.render('errors', MIME.progress, { status, history: history(36_000, 8) });
+    const view = gallery.page.locator('#errors');
+    assert.equal(await view.locator('.bf-error-kind').count(), 2);
+    assert.deepEqual(await view.locator('.bf-error-kind').first().locator('span').allTextContents(), [
+      'HTTP 5xx',
+      '250,000',
+    ]);
+    assert.ok((await view.locator('*').count()) < 150, 'a bounded number of elements');
+    await view.getByText('Halted: error budget exhausted').waitFor();
+    assert.equal(await view.locator('.bf-mode').textContent(), 'PRODUCTION');
+  });
+
+  it('re-renders one progress update with a 3,600-sample history in a few milliseconds', async () => {
+    const payload = { status: runStatus(), history: history(3600) };
+    await gallery.render('timing', MIME.progress, payload);
+    const perUpdateMs = await gallery.page.evaluate((value) => {
+      const win = window as unknown as { gallery: { render(id: string, mime: string, p: unknown): void } };
+      const start = performance.now();
+      for (let i = 0; i < 50; i += 1)
+        win.gallery.render('timing', 'application/vnd.backfill.progress+json', value);
+      return (performance.now() - start) / 50;
+    }, payload);
+    // Generous: the point is "well under the one-second update period", not a benchmark.
+    assert.ok(perUpdateMs < 50, `${perUpdateMs.toFixed(1)} ms per update`);
+  });
+
+  it('asks the extension to check an item and does not check the box by itself', async () => {
+    await gallery.render('checklist', MIME.checklist, checklistPayload());
+    const item = gallery.page.locator('#checklist .bf-checklist-item').nth(1);
+    await item.locator('input').click();
+    assert.deepEqual(await gallery.posted(), [
+      { type: 'toggleChecklistItem', cell: 'sign-off', item: 'support' },
+    ]);
+    assert.equal(await item.locator('input').isChecked(), false);
+    assert.equal(await item.getAttribute('data-pending'), 'true');
+
+    const recorded = checklistPayload();
+    const support = recorded.items[1];
+    if (support) support.checked = { by: 'ada', at: new Date().toISOString() };
+    await gallery.render('checklist', MIME.checklist, recorded);
+    assert.equal(await item.locator('input').isChecked(), true);
+    assert.equal(await item.getAttribute('data-pending'), null);
+    assert.match((await item.locator('.bf-checklist-note').textContent()) ?? '', /^checked by ada at /);
+  });
+
+  it('renders verification results with the records that are not right', async () => {
+    await gallery.render('verify', MIME.verify, verifyPayload());
+    const view = gallery.page.locator('#verify');
+    await view.getByText('496 of 500 records verified (99.2 %) · 3 to re-backfill').waitFor();
+    assert.equal(await view.locator('tbody tr').count(), 4);
+    assert.equal(await view.locator('tbody tr').first().getAttribute('data-tone'), 'danger');
+  });
+
+  it('says clearly when an output cannot be shown', async () => {
+    await gallery.renderText('broken', MIME.progress, '{"status": ');
+    await gallery.page
+      .locator('#broken')
+      .getByText('Backfill output could not be shown: the output is not valid JSON')
+      .waitFor();
+  });
+
+  for (const theme of ['dark', 'light', 'high-contrast', 'high-contrast-light'] as ThemeName[]) {
+    it(`looks right in the ${theme} theme (screenshot)`, async () => {
+      await showcase(gallery);
+      await gallery.setTheme(theme);
+      const file = path.join(SCREENSHOTS, `renderer-${theme}.png`);
+      await gallery.page.screenshot({ path: file, fullPage: true });
+      // The live view on its own, at full size: the one an operator stares at for hours.
+      await gallery.page
+        .locator('#show-progress')
+        .screenshot({ path: path.join(SCREENSHOTS, `renderer-${theme}-progress.png`) });
+      console.log(`      screenshot ${path.relative(REPO_ROOT, file)} (and -progress.png)`);
+    });
+  }
+});
+
+/** One of each view, in the order a runbook shows them, for the screenshots. */
+async function showcase(gallery: GalleryPage): Promise<void> {
+  await gallery.page.evaluate(() => document.getElementById('outputs')?.replaceChildren());
+  await gallery.render('show-checklist', MIME.checklist, checklistPayload());
+  await gallery.render('show-dry-run', MIME.dryRun, demoDryRun());
+  await gallery.render('show-progress', MIME.progress, progressPayload({}, 120));
+  await gallery.render(
+    'show-halted',
+    MIME.progress,
+    progressPayload(
+      {
+        state: 'halted',
+        mode: 'production',
+        environment: 'production',
+        reason: 'error budget exhausted: 5.2 % of the last 1,000 records failed (budget 1 %)',
+        rate: { now: 0, average: 41.7, configured: 50, effective: 25 },
+      },
+      300,
+    ),
+  );
+  await gallery.render('show-verify', MIME.verify, verifyPayload());
+}

@@ -1,0 +1,105 @@
+import { strict as assert } from 'node:assert';
+import { progressModel } from '../../media/renderer/progressModel';
+import { runStatus, STARTED } from './payloadFixtures';
+
+const NOW = new Date(STARTED + 121_000);
+
+describe('renderer progress model', () => {
+  it('states done of total with its share and the ETA', () => {
+    const model = progressModel(runStatus(), NOW);
+    assert.equal(model.headline, '12,345 of 50,000 records · 24.7 %');
+    assert.equal(model.eta, 'ETA 13 min 03 s');
+    assert.equal(model.percent?.toFixed(2), '24.69');
+    assert.equal(model.stateLabel, 'Running');
+  });
+
+  it('splits the bar by outcome over the total', () => {
+    const { segments } = progressModel(
+      runStatus({ total: 1000, succeeded: 500, failed: 100, rejected: 50, skipped: 50 }),
+    );
+    assert.deepEqual(segments, { succeeded: 0.5, failed: 0.1, rejected: 0.05, skipped: 0.05 });
+  });
+
+  it('never lets the bar overflow when outcomes outnumber an old total', () => {
+    const { segments } = progressModel(
+      runStatus({ total: 100, succeeded: 150, failed: 50, rejected: 0, skipped: 0 }),
+    );
+    assert.equal(segments.succeeded + segments.failed, 1);
+  });
+
+  it('shows what is done without a goal when the total is unknown', () => {
+    const model = progressModel(runStatus({ total: undefined, done: 777 }));
+    assert.equal(model.determinate, false);
+    assert.equal(model.percent, undefined);
+    assert.equal(model.headline, '777 records done');
+  });
+
+  it('gives every figure an operator watches', () => {
+    const model = progressModel(runStatus());
+    const stats = Object.fromEntries(
+      [...model.recordStats, ...model.speedStats].map((stat) => [stat.id, stat.value]),
+    );
+    assert.deepEqual(stats, {
+      succeeded: '12,100',
+      failed: '180',
+      rejected: '40',
+      skipped: '25',
+      'in-flight': '4',
+      rate: '48.2/s',
+      average: '45.1/s',
+      limit: '50/s',
+      p50: '84 ms',
+      p95: '310 ms',
+    });
+  });
+
+  it('says when the runner slowed below the configured rate', () => {
+    const limit = progressModel(
+      runStatus({ rate: { now: 20, average: 30, configured: 50, effective: 20 } }),
+    ).speedStats.find((stat) => stat.id === 'limit');
+    assert.equal(limit?.label, 'Limit, slowed from 50/s');
+    assert.equal(limit?.value, '20/s');
+    assert.equal(limit?.tone, 'warning');
+  });
+
+  it('explains a halt with its reason, in red', () => {
+    const model = progressModel(
+      runStatus({ state: 'halted', reason: 'error budget exhausted: 5.2 % failed' }),
+    );
+    assert.deepEqual(model.banner, { tone: 'danger', text: 'Halted: error budget exhausted: 5.2 % failed' });
+    assert.equal(model.stateTone, 'danger');
+    assert.equal(model.eta, 'took 2 min 00 s');
+  });
+
+  it('shows paused and stopping runs with what happens next', () => {
+    assert.equal(progressModel(runStatus({ state: 'paused' })).banner?.text, 'Paused: resume to continue');
+    assert.equal(progressModel(runStatus({ state: 'paused' })).eta, 'ETA: paused');
+    assert.equal(
+      progressModel(runStatus({ state: 'stopping', inFlight: 3 })).banner?.text,
+      'Stopping: finishing 3 in flight',
+    );
+  });
+
+  it('marks a production run unmistakably', () => {
+    const model = progressModel(runStatus({ mode: 'production', environment: 'production' }));
+    assert.equal(model.mode, 'PRODUCTION');
+    assert.equal(model.production, true);
+  });
+
+  it('counts errors by kind for the errors panel', () => {
+    const model = progressModel(runStatus());
+    assert.equal(model.errorTotal, 180);
+    assert.deepEqual(
+      model.errors.map((row) => row.kind),
+      ['http-5xx', 'timeout', 'http-429'],
+    );
+  });
+
+  it('colours a finished run by its outcome', () => {
+    assert.equal(
+      progressModel(runStatus({ state: 'finished', failed: 0, outcome: 'succeeded' })).stateTone,
+      'success',
+    );
+    assert.equal(progressModel(runStatus({ state: 'finished', outcome: 'failed' })).stateTone, 'danger');
+  });
+});

@@ -1,0 +1,71 @@
+import { strict as assert } from 'node:assert';
+import { requestText, shellQuote } from '../../media/renderer/requestText';
+
+describe('renderer request text', () => {
+  it('shows an HTTP request as on the wire, with the body exactly as it is sent', () => {
+    const text = requestText({
+      type: 'http',
+      method: 'POST',
+      url: 'http://127.0.0.1:8080/orders/ORD-1/resend',
+      headers: { Authorization: 'Bearer [redacted:TOKEN]', 'Content-Type': 'application/json' },
+      body: '{"orderId":"ORD-1","amount":12.5}',
+    });
+    assert.equal(
+      text,
+      [
+        'POST http://127.0.0.1:8080/orders/ORD-1/resend',
+        'Authorization: Bearer [redacted:TOKEN]',
+        'Content-Type: application/json',
+        '',
+        '{"orderId":"ORD-1","amount":12.5}',
+      ].join('\n'),
+    );
+  });
+
+  it('shows a request without a body without a blank line', () => {
+    assert.equal(
+      requestText({ type: 'http', method: 'DELETE', url: 'http://x/1', headers: {} }),
+      'DELETE http://x/1',
+    );
+  });
+
+  it('quotes command arguments so their boundaries are unambiguous', () => {
+    const text = requestText({
+      type: 'command',
+      mode: 'record',
+      argv: ['./resend', '--id', "O'Brien & Co", ''],
+      env: { BACKFILL_IDEMPOTENCY_KEY: 'abc123' },
+      stdin: '{"id":"1"}',
+    });
+    assert.equal(
+      text,
+      ['BACKFILL_IDEMPOTENCY_KEY=abc123', "$ ./resend --id 'O'\\''Brien & Co' ''", 'stdin: {"id":"1"}'].join(
+        '\n',
+      ),
+    );
+  });
+
+  it('shows a module call and what its dryRun export returned', () => {
+    const text = requestText({
+      type: 'module',
+      path: 'handlers/reprice.ts',
+      export: 'default',
+      dryRun: { price: 9 },
+    });
+    assert.equal(
+      text,
+      'handlers/reprice.ts → default(record, context)\ndryRun returned:\n{\n  "price": 9\n}',
+    );
+  });
+
+  it('reveals a bidi override hidden in a record value', () => {
+    const text = requestText({ type: 'http', method: 'GET', url: 'http://x/\u202Egnp.exe', headers: {} });
+    assert.equal(text, 'GET http://x/\\u{202e}gnp.exe');
+  });
+
+  it('leaves safe shell words bare', () => {
+    assert.equal(shellQuote('--rate=50'), '--rate=50');
+    assert.equal(shellQuote('a b'), "'a b'");
+    assert.equal(shellQuote('$(rm -rf /)'), "'$(rm -rf /)'");
+  });
+});

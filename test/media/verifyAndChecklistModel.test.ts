@@ -1,0 +1,44 @@
+import { strict as assert } from 'node:assert';
+import { checklistModel } from '../../media/renderer/checklistModel';
+import { verifyModel } from '../../media/renderer/verifyModel';
+import { checklistPayload, STARTED, verifyPayload } from './payloadFixtures';
+
+describe('renderer verification model', () => {
+  it('summarises verified records and the gaps to re-backfill', () => {
+    const model = verifyModel(verifyPayload());
+    assert.equal(model.headline, '496 of 500 records verified (99.2 %) · 3 to re-backfill');
+    assert.equal(model.tone, 'danger');
+  });
+
+  it('lists records that are not right with what differs, as text', () => {
+    const [first, second] = verifyModel(verifyPayload()).samples.shown;
+    assert.equal(first?.statusLabel, 'Mismatch');
+    assert.equal(first?.expected, '{"confirmationResent":true}');
+    assert.equal(second?.actual, '{"amount":6.5}');
+  });
+
+  it('is green when every record is verified', () => {
+    const model = verifyModel({
+      cell: 'c',
+      counts: { verified: 10, mismatch: 0, missing: 0, error: 0 },
+      samples: [],
+    });
+    assert.equal(model.tone, 'success');
+    assert.equal(model.samples.more, 0);
+  });
+});
+
+describe('renderer checklist model', () => {
+  it('says which required items still block production', () => {
+    const model = checklistModel(checklistPayload(), new Date(STARTED));
+    assert.equal(model.summary, '1 of 3 checked · 1 required item blocks production');
+    assert.equal(model.tone, 'warning');
+  });
+
+  it('records who checked an item and when, and whom an open item waits for', () => {
+    const [checked, open] = checklistModel(checklistPayload(), new Date(STARTED)).rows;
+    assert.match(checked?.note ?? '', /^checked by grace at \d\d:\d\d:\d\d$/);
+    assert.equal(open?.note, 'waiting for Ada Lovelace');
+    assert.equal(open?.required, true);
+  });
+});
