@@ -156,7 +156,15 @@ export function coerceValue(value: unknown, type: FieldSpec['type']): Coerced {
 
 function toNumber(value: unknown): Coerced {
   if (typeof value === 'number' && Number.isFinite(value)) return { value };
-  if (typeof value === 'string' && DECIMAL.test(value.trim())) return { value: Number(value) };
+  if (typeof value === 'string' && DECIMAL.test(value.trim())) {
+    const number = Number(value);
+    // "1e999" or a 400-digit amount is decimal text, but as a number it is Infinity, which a JSON body
+    // would carry as null: refuse it rather than send something other than what the source says.
+    if (!Number.isFinite(number)) {
+      return { problem: `${show(value)} is too large for a number; declare the field as a string` };
+    }
+    return { value: number };
+  }
   return { problem: `expected a number, got ${show(value)}` };
 }
 

@@ -73,6 +73,17 @@ describe('RecordValidator', () => {
     );
   });
 
+  it('rejects decimal text too large for a number instead of turning it into Infinity', () => {
+    assert.equal(
+      reasonFor({ amount: 'number' }, { amount: '1e999' }),
+      'field amount: "1e999" is too large for a number; declare the field as a string',
+    );
+    assert.match(
+      reasonFor({ amount: 'number' }, { amount: '9'.repeat(400) }) ?? '',
+      /too large for a number/,
+    );
+  });
+
   it('rejects a missing required field, and treats an empty optional one as absent', () => {
     const fields = {
       email: 'string',
