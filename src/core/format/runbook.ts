@@ -99,7 +99,9 @@ export function parseRunbook(text: string, file: string): { runbook?: Runbook; i
     const result = results.get(cell.id);
     if (result) cell.result = result;
   }
-  if (header.ok) checkReferences(header.value, cells, file, issues);
+  // Job cells that failed validation still exist: a reference to one is not also "unknown".
+  const jobIds = doc.segments.flatMap((s) => (s.type === 'cell' && s.kind === 'job' ? [s.id] : []));
+  if (header.ok) checkReferences(header.value, cells, jobIds, file, issues);
   if (issues.length > 0 || !header.ok) return { issues: sortIssues(issues) };
   return {
     runbook: { file, baseDir: path.dirname(path.resolve(file)), text: doc, header: header.value, cells },
@@ -107,18 +109,17 @@ export function parseRunbook(text: string, file: string): { runbook?: Runbook; i
   };
 }
 
-function checkReferences(header: Header, cells: Cell[], file: string, issues: Issue[]): void {
-  const jobs = cells.filter((c) => c.kind === 'job').map((c) => c.id);
+function checkReferences(header: Header, cells: Cell[], jobs: string[], file: string, issues: Issue[]): void {
   for (const cell of cells) {
     if (cell.kind !== 'dry-run' && cell.kind !== 'execute' && cell.kind !== 'verify') continue;
     if (!jobs.includes(cell.spec.job)) {
-      const known = jobs.length > 0 ? `one of: ${jobs.join(', ')}` : 'none is defined yet';
+      const add = `add a \`job id=${cell.spec.job}\` cell`;
       issues.push({
         file,
         line: cell.locate(['job']),
         cell: cell.id,
         field: 'job',
-        message: `unknown job "${cell.spec.job}": add a \`job id=${cell.spec.job}\` cell or use ${known}`,
+        message: `unknown job "${cell.spec.job}": ${jobs.length > 0 ? `${add} or use one of: ${jobs.join(', ')}` : add}`,
       });
     }
   }

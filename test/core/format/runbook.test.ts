@@ -46,4 +46,26 @@ describe('runbook validation', () => {
       assert.equal(job.spec.throttle.concurrency, 4);
     }
   });
+
+  it('reports an invalid job cell once, not again as an unknown job in the cells that use it', () => {
+    const text =
+      '---\ntitle: T\nname: t\nowner: o\n---\n```job id=j\nsource:\n  type: inline\n  key: id\n  records: []\n' +
+      'action:\n  type: http\n  url: http://127.0.0.1:1/\nthrottle:\n  concurency: 2\n```\n\n```dry-run id=d\njob: j\n```\n';
+    const { issues } = parseRunbook(text, 'bad.backfill');
+    assert.deepEqual(
+      issues.map((issue) => formatIssue(issue)),
+      [
+        'bad.backfill:15: cell j: throttle.concurency: unknown field "concurency": did you mean "concurrency"?',
+      ],
+    );
+  });
+
+  it('says how to add a missing job without suggesting jobs when there are none', () => {
+    const text = '---\ntitle: T\nname: t\nowner: o\n---\n```dry-run id=d\njob: orders\n```\n';
+    const { issues } = parseRunbook(text, 'bad.backfill');
+    assert.deepEqual(
+      issues.map((issue) => issue.message),
+      ['unknown job "orders": add a `job id=orders` cell'],
+    );
+  });
 });
