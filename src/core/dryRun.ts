@@ -147,9 +147,15 @@ export async function dryRun(
   counts.selected = subset.finish(counts.selected);
 
   const fingerprint = fingerprintJob(job, options.environment, stream.contentHash());
-  const preview = await renderPreview(sample.picked(subset), runbook, fingerprint, renderContext, action);
+  const { preview, failed } = await renderPreview(
+    sample.picked(subset),
+    runbook,
+    fingerprint,
+    renderContext,
+    action,
+  );
   const threshold = cell.kind === 'verify' ? 1 : cell.spec.successThreshold;
-  const problems = passProblems(counts, threshold, missingSecrets);
+  const problems = [...passProblems(counts, threshold, missingSecrets), ...failed];
   const report: DryRunReport = {
     id: randomUUID(),
     runbook: runbook.header.name,
@@ -181,15 +187,20 @@ async function renderPreview(
   fingerprint: JobFingerprint,
   context: { env: Record<string, string>; secrets: SecretResolver },
   action: ReturnType<typeof compileAction>,
-): Promise<PreviewItem[]> {
+): Promise<{ preview: PreviewItem[]; failed: string[] }> {
   const items: PreviewItem[] = [];
+  const failed: string[] = [];
   for (const { record, why } of picked) {
     const idempotencyKey = idempotencyKeyFor(runbook.header.name, fingerprint.combined, record.key);
     // preview() also runs a module's side-effect-free dryRun export; never its handler.
     const rendered = await action.preview(record, { ...context, idempotencyKey });
     if (rendered.ok) items.push({ why, key: record.key, line: record.line, send: rendered.preview });
+    // A module that cannot be loaded, or whose dryRun throws, cannot be shown, so it must not pass:
+    // a passing dry run is what lets a production run start.
+    else if (!failed.some((problem) => problem.endsWith(`: ${rendered.reason}`)))
+      failed.push(`record ${record.key} (line ${record.line}) cannot be previewed: ${rendered.reason}`);
   }
-  return items;
+  return { preview: items, failed };
 }
 
 /**

@@ -76,4 +76,23 @@ describe('backfill dry-run', () => {
     assert.match(result.stdout, /below the success threshold of 100 %/);
     assert.equal(service.received.length, 0);
   });
+
+  it('does not pass when the module of a module action cannot be loaded, and says which', async () => {
+    const runbook = path.join(work.dir, 'module.backfill');
+    fs.writeFileSync(
+      runbook,
+      '---\ntitle: T\nname: t\nowner: o\n---\n\n```job id=j\nsource:\n  type: inline\n  key: id\n' +
+        '  records: [{ id: a }, { id: b }]\naction:\n  type: module\n  path: missing.mjs\n```\n\n' +
+        '```dry-run id=d\njob: j\n```\n',
+    );
+    const result = await runCli(['dry-run', runbook, '--json']);
+    assert.equal(result.code, 1, result.stderr);
+    const [report] = JSON.parse(result.stdout);
+    assert.equal(report.passed, false);
+    assert.equal(report.problems.length, 1, 'one problem, however many records the preview tried');
+    assert.match(
+      report.problems[0],
+      /^record a \(line \d+\) cannot be previewed: module missing\.mjs not found \(looked for .*missing\.mjs\)$/,
+    );
+  });
 });
