@@ -92,9 +92,14 @@ export class Journal {
     });
   }
 
-  /** Flushes what is buffered and closes the file; later calls return the same promise. */
+  /**
+   * Flushes what is buffered and closes the file; later calls return the same promise. A journal whose
+   * write already failed only closes the file: that failure was reported to the flush that met it, and
+   * nothing buffered since can be written.
+   */
   close(): Promise<void> {
-    this.closing ??= this.exclusive(() => this.writePending()).finally(() => fs.closeSync(this.fd));
+    const write = this.failure ? this.tail : this.exclusive(() => this.writePending());
+    this.closing ??= write.finally(() => fs.closeSync(this.fd)).then(() => undefined);
     return this.closing;
   }
 
