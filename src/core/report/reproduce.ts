@@ -58,7 +58,12 @@ function overridesOf(run: RunReport, runs: RunReport[], runbook: Runbook): Recor
 function noteFor(run: RunReport, resumed: boolean): string {
   const outcome = `${run.outcome}${run.reason ? `: ${run.reason}` : ''}`;
   if (run.kind === 'dry-run') return `dry run (sends nothing) — ${outcome}`;
-  const what = resumed ? `resumes the chain (the same command again)` : `${run.kind} run ${shortId(run.id)}`;
+  const only = onlyFlag(run);
+  const what = only
+    ? `${run.kind} run ${shortId(run.id)}: exactly the ${only} records again`
+    : resumed
+      ? `${run.kind} run ${shortId(run.id)} resumes the chain (the same command again)`
+      : `${run.kind} run ${shortId(run.id)}`;
   return `${what} — ${outcome}`;
 }
 
