@@ -30,7 +30,7 @@ export interface ResultText {
   close: string;
 }
 
-interface FenceText {
+interface FenceText extends Spacing {
   /** Exact opening line, line break included (`---` for the header). */
   open: string;
   /** Exact closing line, with its line break when it has one. */
@@ -39,8 +39,13 @@ interface FenceText {
   bodyEnd: string;
   /** The exact body when the value was empty (a body of blank lines). */
   emptyBody?: string;
+}
+
+interface Spacing {
   /** Whitespace after the cell (and its result) up to the next cell's text. */
   trailing: string;
+  /** Blank lines written before a cell that was added in the editor. */
+  leading?: string;
 }
 
 export type CellMeta =
@@ -48,8 +53,8 @@ export type CellMeta =
   | ({ kind: CellKind; id: string; result?: ResultText } & FenceText)
   /** A result block that does not follow its cell: kept where it is, and reported. */
   | ({ kind: 'result'; id: string } & FenceText)
-  | { kind: 'notes'; trailing: string }
-  | { kind: 'raw'; trailing: string };
+  | ({ kind: 'notes' } & Spacing)
+  | ({ kind: 'raw' } & Spacing);
 
 export interface CellText {
   /** True for notes (Markdown) cells. */
@@ -130,13 +135,23 @@ export function runbookToCells(text: string): RunbookCells {
 export function cellsToRunbook(
   cells: readonly CellText[],
   eol: Eol = '\n',
-): { text: string; lines: CellLines[] } {
+): { text: string; lines: CellLines[]; metas: CellMeta[] } {
   const writer = new TextWriter();
   const ids = new Set(cells.flatMap((c) => (c.meta && 'id' in c.meta ? [c.meta.id] : [])));
   const lines: CellLines[] = [];
+  /** The metadata each cell was written with: a cell added in the editor gets its kind and id here. */
+  const metas: CellMeta[] = [];
   for (const cell of cells) {
     const meta = cell.meta ?? newCellMeta(cell, ids, eol, writer.text === '');
-    if (!cell.meta) writer.startBlock(eol, writer.text === '' ? 0 : 1);
+    metas.push(meta);
+    if (cell.meta) {
+      writer.write(meta.leading ?? '');
+    } else {
+      // A new cell starts after a blank line; kept in its metadata, so the next save writes it again.
+      const at = writer.text.length;
+      writer.startBlock(eol, writer.text === '' ? 0 : 1);
+      if (writer.text.length > at) meta.leading = writer.text.slice(at);
+    }
     if (meta.kind === 'raw') {
       lines.push({ first: writer.line, lines: lineCount(cell.value) });
       writer.write(cell.value + meta.trailing);
@@ -162,7 +177,7 @@ export function cellsToRunbook(
     }
     writer.write(meta.trailing);
   }
-  return { text: writer.text, lines };
+  return { text: writer.text, lines, metas };
 }
 
 /**

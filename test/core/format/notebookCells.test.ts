@@ -116,6 +116,20 @@ describe('runbook text as notebook cells', () => {
     assert.deepEqual(kinds(runbookToCells(text).cells).slice(-2), ['execute:execute-1', 'notes']);
   });
 
+  it('writes a new cell the same way again once the metadata it was written with is kept', () => {
+    const { cells, eol } = runbookToCells(SMALL);
+    cells.splice(
+      2,
+      0,
+      { markup: false, value: '- item: New\n  owner: Ada' },
+      { markup: true, value: 'More.' },
+    );
+    const first = cellsToRunbook(cells, eol);
+    const kept = cells.map((cell, i) => ({ ...cell, meta: first.metas[i]! }));
+    assert.equal(cellsToRunbook(kept, eol).text, first.text);
+    assert.deepEqual(parseRunbook(first.text, 'x.backfill').issues, []);
+  });
+
   it('sets a result block after a cell with one blank line, and the file parses with it attached', () => {
     const { cells, eol } = runbookToCells(SMALL);
     const block = renderResultBlock('orders', { mode: 'dry-run', outcome: 'passed', counts: { total: 1 } });
