@@ -1,0 +1,182 @@
+/**
+ * Checklist cells: ▶ shows their items; checking one (Backfill: Check or Uncheck a Checklist Item, or a
+ * click in the rendered checklist) edits the cell's YAML — `checked: { by, at }` added or removed, every
+ * other byte kept — and records the sign-off in the ledger. `by` is `backfill.checklists.signOffAs`, else
+ * `git config user.name` in the runbook's folder, else the OS user; `at` is the current time (ISO 8601).
+ *
+ * A sign-off is a record and the production gate reads it from the file, so a toggle saves the runbook
+ * right away — unless the runbook already had unsaved changes of the user's, which are never saved
+ * behind their back: then it stays dirty and says so.
+ */
+import { execFile } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { checklistItems, toggleChecklistItem } from '../core/format/checklistEdit';
+import { checklistItemId } from '../core/format/runbook';
+import { Ledger } from '../core/ledger/ledger';
+import { UserError } from '../core/types';
+import { Disposable } from './disposable';
+import { cellId, cellKind, resolveCell, resolveNotebook, type CellReference } from './notebookDocument';
+import { checklistOutput, checklistView, errorOutput } from './outputs';
+import type { Prompts } from './prompts';
+import { signOffAs } from './settings';
+import { ensureTrusted } from './workspaceTrust';
+
+export const RENDERER_ID = 'backfill-renderer';
+
+export interface ToggleArguments extends CellReference {
+  item?: string;
+}
+
+export interface ChecklistServices {
+  prompts: Prompts;
+  showOutputs(
+    cell: vscode.NotebookCell,
+    outputs: vscode.NotebookCellOutput[],
+    success: boolean,
+  ): Promise<void>;
+}
+
+/** The outputs ▶ shows for a checklist cell. */
+export function checklistOutputFor(cell: vscode.NotebookCell): {
+  outputs: vscode.NotebookCellOutput[];
+  ok: boolean;
+} {
+  const read = checklistItems(cell.document.getText());
+  if (!read.ok) return { outputs: [errorOutput('Invalid checklist', read.reason)], ok: false };
+  return {
+    outputs: [checklistOutput(checklistView(cellId(cell) ?? '', read.items, checklistItemId))],
+    ok: true,
+  };
+}
+
+export class Checklists extends Disposable {
+  constructor(private readonly s: ChecklistServices) {
+    super();
+    this._register(
+      vscode.commands.registerCommand('backfill.toggleChecklistItem', (argument?: unknown) =>
+        this.toggle(argument),
+      ),
+    );
+    const messaging = vscode.notebooks.createRendererMessaging(RENDERER_ID);
+    this._register(
+      messaging.onDidReceiveMessage(({ editor, message }) => this.onMessage(editor.notebook, message)),
+    );
+  }
+
+  /** Checks or unchecks one item; returns whether it is checked now (undefined when nothing changed). */
+  async toggle(argument?: unknown): Promise<boolean | undefined> {
+    if (!ensureTrusted()) return undefined;
+    const notebook = await resolveNotebook(argument);
+    if (!notebook) return fail('open a runbook to check its checklist items');
+    let cell = resolveCell(notebook, argument);
+    if (!cell || cellKind(cell) !== 'checklist') cell = await this.pickChecklist(notebook);
+    if (!cell) return undefined;
+    const id = cellId(cell)!;
+    const read = checklistItems(cell.document.getText());
+    if (!read.ok) return fail(read.reason);
+    const item =
+      (argument as ToggleArguments | undefined)?.item ??
+      (await this.s.prompts.pick(
+        read.items.map((i) => ({
+          id: checklistItemId(i),
+          label: `${i.checked ? '$(pass-filled)' : '$(circle-large-outline)'} ${i.item}`,
+          description: `${i.owner}${i.required ? ' · required' : ''}`,
+          ...(i.checked ? { detail: `checked by ${i.checked.by} at ${i.checked.at}` } : {}),
+        })),
+        'Check or uncheck an item',
+      ));
+    if (!item) return undefined;
+
+    const wasDirty = notebook.isDirty;
+    const mark = { by: await signerName(notebook), at: new Date().toISOString() };
+    const toggled = toggleChecklistItem(cell.document.getText(), item, mark);
+    if (!toggled.ok) return fail(toggled.reason);
+    const edit = new vscode.WorkspaceEdit();
+    const whole = new vscode.Range(0, 0, cell.document.lineCount, 0);
+    edit.replace(cell.document.uri, whole, toggled.text);
+    if (!(await vscode.workspace.applyEdit(edit))) return fail('the checklist cell could not be edited');
+
+    if (notebook.uri.scheme === 'file') {
+      await recordSignOff(notebook.uri.fsPath, { checklist: id, item, ...mark, checked: toggled.checked });
+    }
+    if (!wasDirty) {
+      await notebook.save();
+    } else {
+      void vscode.window.showInformationMessage(
+        `Backfill: "${toggled.item.item}" ${toggled.checked ? 'checked' : 'unchecked'} and recorded in the ledger. ` +
+          'Save the runbook to record it in the file (it has other unsaved changes).',
+      );
+    }
+    const current = cell.index >= 0 && !notebook.isClosed ? cell : undefined;
+    if (current) {
+      const { outputs, ok } = checklistOutputFor(current);
+      await this.s.showOutputs(current, outputs, ok);
+    }
+    return toggled.checked;
+  }
+
+  private onMessage(notebook: vscode.NotebookDocument, message: unknown): void {
+    const m = message as { type?: string; cell?: unknown; item?: unknown } | undefined;
+    if (m?.type !== 'toggleChecklistItem' || typeof m.cell !== 'string' || typeof m.item !== 'string') return;
+    void this.toggle({ notebookUri: notebook.uri, cell: m.cell, item: m.item });
+  }
+
+  private async pickChecklist(notebook: vscode.NotebookDocument): Promise<vscode.NotebookCell | undefined> {
+    const cells = notebook.getCells().filter((c) => cellKind(c) === 'checklist');
+    if (cells.length <= 1) return cells[0] ?? fail('this runbook has no checklist cell');
+    const picked = await this.s.prompts.pick(
+      cells.map((c) => ({ id: cellId(c)!, label: cellId(c)! })),
+      'Which checklist?',
+    );
+    return cells.find((c) => cellId(c) === picked);
+  }
+}
+
+function fail(reason: string): undefined {
+  void vscode.window.showErrorMessage(`Backfill: ${reason}`);
+  return undefined;
+}
+
+async function recordSignOff(
+  file: string,
+  signOff: { checklist: string; item: string; by: string; at: string; checked: boolean },
+): Promise<void> {
+  // A run folding its journal may save the ledger at the same moment: open it again and retry.
+  for (let attempt = 1; ; attempt += 1) {
+    const ledger = await Ledger.open(file);
+    try {
+      ledger.recordSignOff(signOff);
+      ledger.save();
+      return;
+    } catch (error) {
+      if (!(error instanceof UserError) || attempt >= 3) {
+        void vscode.window.showWarningMessage(
+          `Backfill: the sign-off is in the runbook but not in the ledger: ${(error as Error).message}`,
+        );
+        return;
+      }
+    } finally {
+      ledger.close();
+    }
+  }
+}
+
+/** Who signs: the setting, else git's user.name for the runbook's folder, else the OS user. */
+async function signerName(notebook: vscode.NotebookDocument): Promise<string> {
+  const configured = signOffAs();
+  if (configured) return configured;
+  const cwd = notebook.uri.scheme === 'file' ? path.dirname(notebook.uri.fsPath) : undefined;
+  const fromGit = await new Promise<string | undefined>((resolve) =>
+    execFile('git', ['config', 'user.name'], { cwd, timeout: 2000 }, (error, stdout) =>
+      resolve(error ? undefined : stdout.trim() || undefined),
+    ),
+  );
+  if (fromGit) return fromGit;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,315 @@
+/**
+ * The `backfill-controller` notebook controller. ▶ never writes anything:
+ *
+ * - a dry-run or execute cell → a dry run (the bundled CLI; it reads every record, sends nothing);
+ * - a checklist cell → its items, checkable (see checklists.ts);
+ * - a verify cell → a verification, which only reads (realRuns.ts);
+ * - the header and job cells → their problems, if any.
+ *
+ * Run All runs the cells in order and stops at the first that fails. Real runs start only from Run in
+ * Production… (realRuns.ts); this controller shows them: it attaches a cell execution to the run's
+ * monitor, and re-attaches when a runbook whose run is live is opened again.
+ */
+import * as vscode from 'vscode';
+import { cellsToRunbook, cellAtLine } from '../core/format/notebookCells';
+import { formatIssue } from '../core/issues';
+import { resultOfDryRun } from '../core/report/cellResult';
+import { setCellResult } from './cellResults';
+import { checklistOutputFor } from './checklists';
+import { Disposable } from './disposable';
+import type { Environments } from './environments';
+import {
+  cellId,
+  cellKind,
+  cellTexts,
+  findCell,
+  isRunbook,
+  NOTEBOOK_TYPE,
+  notebookEol,
+  notebookText,
+  parseNotebook,
+} from './notebookDocument';
+import { dryRunOutput, errorOutput, textOutput } from './outputs';
+import type { Prompts } from './prompts';
+import { RealRuns } from './realRuns';
+import { RunAttachment } from './runAttachment';
+import type { ActiveRuns, RunMonitor } from './runMonitor';
+import { concludeRun } from './runOutcome';
+import type { Cli } from './runnerProcess';
+import { isNotReady, prepareRun } from './runPreparation';
+import { redactorForRun, type RunbookSecrets } from './secrets';
+import { UNTRUSTED_MESSAGE } from './workspaceTrust';
+import type { Redactor } from '../core/secrets';
+
+export const CONTROLLER_ID = 'backfill-controller';
+
+export interface ControllerServices {
+  extensionId: string;
+  cli: Cli;
+  runs: ActiveRuns;
+  environments: Environments;
+  secrets: RunbookSecrets;
+  prompts: Prompts;
+}
+
+export class BackfillController extends Disposable {
+  readonly controller: vscode.NotebookController;
+  readonly realRuns: RealRuns;
+  /** Cells showing a live run, by `notebook uri#cell id`. */
+  private readonly attachments = new Map<string, RunAttachment>();
+  /** Notebooks this controller is selected for: only those can show executions. */
+  private readonly selected = new Set<string>();
+
+  constructor(private readonly s: ControllerServices) {
+    super();
+    this.controller = this._register(
+      vscode.notebooks.createNotebookController(CONTROLLER_ID, NOTEBOOK_TYPE, 'Backfill'),
+    );
+    this.controller.supportedLanguages = ['yaml'];
+    this.controller.supportsExecutionOrder = false;
+    this.controller.description = '▶ dry-runs (sends nothing); real runs only through Run in Production…';
+    this.controller.executeHandler = (cells) => this.execute(cells);
+    this.realRuns = new RealRuns({
+      ...s,
+      attach: (cell, monitor, prepared) => this.attach(cell, monitor, prepared.redactor),
+      showOutputs: (cell, outputs, success) => this.showOutputs(cell, outputs, success),
+    });
+    this._register(
+      this.controller.onDidChangeSelectedNotebooks(({ notebook, selected }) => {
+        if (selected) this.selected.add(notebook.uri.toString());
+        else this.selected.delete(notebook.uri.toString());
+        if (selected) this.reattach(notebook);
+      }),
+    );
+    this._register(vscode.workspace.onDidOpenNotebookDocument((notebook) => this.reattach(notebook)));
+    this._register(
+      vscode.window.onDidChangeVisibleNotebookEditors((editors) =>
+        editors.forEach((e) => this.reattach(e.notebook)),
+      ),
+    );
+    this._register(vscode.workspace.onDidCloseNotebookDocument((notebook) => this.detachAll(notebook)));
+    this._register({ dispose: () => [...this.attachments.values()].forEach((a) => a.detach()) });
+    for (const notebook of vscode.workspace.notebookDocuments) this.reattach(notebook);
+  }
+
+  /** Replaces a cell's outputs through a short execution (a refusal, a re-rendered checklist). */
+  async showOutputs(
+    cell: vscode.NotebookCell,
+    outputs: vscode.NotebookCellOutput[],
+    success: boolean,
+  ): Promise<void> {
+    if (this.attachments.has(keyOf(cell))) return;
+    const execution = await this.createExecution(cell);
+    if (!execution) {
+      void vscode.window.showWarningMessage(`Backfill: ${outputs.length > 0 ? 'see the cell' : ''}`);
+      return;
+    }
+    execution.start(Date.now());
+    await execution.replaceOutput(outputs);
+    execution.end(success, Date.now());
+  }
+
+  /**
+   * Shows a live run in its cell until it ends; resolves with its success, or undefined when the cell
+   * could not show it (the run goes on regardless) or was detached.
+   */
+  async attach(
+    cell: vscode.NotebookCell,
+    monitor: RunMonitor,
+    redactor: Redactor,
+  ): Promise<boolean | undefined> {
+    const key = keyOf(cell);
+    if (this.attachments.has(key)) return undefined;
+    const execution = await this.createExecution(cell);
+    if (!execution) {
+      void vscode.window.showInformationMessage(
+        `Backfill: cell ${monitor.cell} is running in its own process; select the Backfill controller to watch it.`,
+      );
+      return undefined;
+    }
+    let success: boolean | undefined;
+    const attachment = new RunAttachment(execution, monitor, cell, async (end, endedCell) => {
+      const concluded = await concludeRun(end, endedCell, monitor, redactor);
+      success = concluded.success;
+      return concluded;
+    });
+    this.attachments.set(key, attachment);
+    return new Promise((resolve) =>
+      attachment.onDidDetach(() => {
+        if (this.attachments.get(key) === attachment) this.attachments.delete(key);
+        resolve(success);
+      }),
+    );
+  }
+
+  private async execute(cells: vscode.NotebookCell[]): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      if (cells[0])
+        await this.showOutputs(cells[0], [errorOutput('Workspace not trusted', UNTRUSTED_MESSAGE)], false);
+      return;
+    }
+    for (const cell of cells) {
+      if (this.attachments.has(keyOf(cell))) continue;
+      // Run All stops at the first cell that fails.
+      if (!(await this.executeCell(cell))) return;
+    }
+  }
+
+  private async executeCell(cell: vscode.NotebookCell): Promise<boolean> {
+    // A cell added in the editor gets its kind when the runbook is saved; until then, what it would get.
+    const kind =
+      cellKind(cell) ??
+      cellsToRunbook(cellTexts(cell.notebook), notebookEol(cell.notebook)).metas[cell.index]?.kind;
+    try {
+      switch (kind) {
+        case 'dry-run':
+        case 'execute':
+          return await this.dryRun(cell);
+        case 'checklist':
+          return await this.run(cell, async () => checklistOutputFor(cell));
+        case 'verify':
+          return await this.realRuns.verify(cell);
+        default:
+          return await this.run(cell, async () => this.problemsOf(cell));
+      }
+    } catch (error) {
+      await this.showOutputs(
+        cell,
+        [errorOutput('Backfill', error instanceof Error ? error.message : String(error))],
+        false,
+      );
+      return false;
+    }
+  }
+
+  /** A short execution whose outputs come from `work`. */
+  private async run(
+    cell: vscode.NotebookCell,
+    work: () => Promise<{ outputs: vscode.NotebookCellOutput[]; ok: boolean }>,
+  ): Promise<boolean> {
+    const { outputs, ok } = await work();
+    await this.showOutputs(cell, outputs, ok);
+    return ok;
+  }
+
+  /** ▶ on a dry-run or execute cell: a dry run through the CLI. Nothing is sent. */
+  private async dryRun(cell: vscode.NotebookCell): Promise<boolean> {
+    const execution = this.controller.createNotebookCellExecution(cell);
+    execution.start(Date.now());
+    const finish = async (outputs: vscode.NotebookCellOutput[], ok: boolean) => {
+      await execution.replaceOutput(outputs);
+      execution.end(ok, Date.now());
+      return ok;
+    };
+    await execution.replaceOutput([textOutput('Dry run: reading every record (nothing is sent)…')]);
+    const prepared = await prepareRun(cell.notebook, this.s);
+    if (isNotReady(prepared))
+      return finish([errorOutput(prepared.title, prepared.message, prepared.next)], false);
+    const id = cellId(cell);
+    if (!id)
+      return finish(
+        [errorOutput('No cell id', 'Save the runbook so the cell gets its id, then run it.')],
+        false,
+      );
+    const abort = new AbortController();
+    execution.token.onCancellationRequested(() => abort.abort());
+    const outcome = await this.s.cli.dryRun({
+      file: prepared.file,
+      cell: id,
+      environment: prepared.environment.name,
+      secrets: prepared.secrets,
+      signal: abort.signal,
+    });
+    if (abort.signal.aborted) return finish([textOutput('Dry run cancelled. Nothing was sent.')], false);
+    if (!outcome.report) {
+      const message = prepared.redactor.redact(
+        outcome.stderr.trim() || `the dry run exited with code ${outcome.exitCode}`,
+      );
+      return finish(
+        [errorOutput('Dry run failed', message, 'Fix the problem shown, then run the cell again.')],
+        false,
+      );
+    }
+    const report = prepared.redactor.redactValue(outcome.report);
+    await setCellResult(cell.notebook, id, resultOfDryRun(report), prepared.redactor);
+    return finish([dryRunOutput(report)], report.passed);
+  }
+
+  /** ▶ on the header or a job cell: the runbook's problems located in this cell, if any. */
+  private problemsOf(cell: vscode.NotebookCell): { outputs: vscode.NotebookCellOutput[]; ok: boolean } {
+    const { issues, lines } = parseNotebook(cell.notebook);
+    const own = issues.filter((issue) => cellAtLine(lines, issue.line)?.index === cell.index);
+    if (own.length === 0) {
+      return { outputs: [textOutput('No problems in this cell.')], ok: true };
+    }
+    return {
+      outputs: [
+        errorOutput('Problems in this cell', own.map(formatIssue).join('\n'), 'Fix them, then run again.'),
+      ],
+      ok: false,
+    };
+  }
+
+  /** Shows the live run of a runbook that was opened (again), in its cell. */
+  private reattach(notebook: vscode.NotebookDocument): void {
+    if (!isRunbook(notebook) || notebook.isClosed || notebook.uri.scheme !== 'file') return;
+    if (!vscode.workspace.isTrusted) return;
+    const monitor = this.s.runs.live(notebook.uri.fsPath);
+    const cell = monitor && findCell(notebook, monitor.cell);
+    if (!monitor || !cell || this.attachments.has(keyOf(cell))) return;
+    if (
+      !this.selected.has(notebook.uri.toString()) &&
+      !vscode.window.visibleNotebookEditors.some((e) => e.notebook === notebook)
+    ) {
+      return; // Selecting the controller (or showing the notebook) calls this again.
+    }
+    const redactor = redactorForRun(notebookText(notebook).text, {});
+    void this.attach(cell, monitor, redactor);
+  }
+
+  private detachAll(notebook: vscode.NotebookDocument): void {
+    const prefix = `${notebook.uri.toString()}#`;
+    for (const [key, attachment] of [...this.attachments]) {
+      if (key.startsWith(prefix)) attachment.detach();
+    }
+    this.selected.delete(notebook.uri.toString());
+  }
+
+  /** An execution for the cell, selecting this controller for its notebook first if needed. */
+  private async createExecution(
+    cell: vscode.NotebookCell,
+  ): Promise<vscode.NotebookCellExecution | undefined> {
+    try {
+      return this.controller.createNotebookCellExecution(cell);
+    } catch {
+      if (!(await this.select(cell.notebook))) return undefined;
+      try {
+        return this.controller.createNotebookCellExecution(cell);
+      } catch {
+        return undefined;
+      }
+    }
+  }
+
+  /** Selects this controller for a notebook shown in an editor; true once it is selected. */
+  private async select(notebook: vscode.NotebookDocument): Promise<boolean> {
+    const key = notebook.uri.toString();
+    if (this.selected.has(key)) return true;
+    const editor = vscode.window.visibleNotebookEditors.find((e) => e.notebook === notebook);
+    if (!editor) return false;
+    this.controller.updateNotebookAffinity(notebook, vscode.NotebookControllerAffinity.Preferred);
+    await vscode.commands.executeCommand('notebook.selectKernel', {
+      notebookEditor: editor,
+      id: CONTROLLER_ID,
+      extension: this.s.extensionId,
+    });
+    for (let waited = 0; waited < 2000 && !this.selected.has(key); waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return this.selected.has(key);
+  }
+}
+
+function keyOf(cell: vscode.NotebookCell): string {
+  return `${cell.notebook.uri.toString()}#${cellId(cell) ?? cell.index}`;
+}

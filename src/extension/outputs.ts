@@ -1,0 +1,113 @@
+/**
+ * The output items cells show. Each rich item (rendered by media/renderer/) comes with a text/plain
+ * summary, so a cell reads sensibly without the renderer too. Everything shown passes the run's
+ * redactor first.
+ */
+import * as vscode from 'vscode';
+import type { DryRunReport } from '../core/dryRun';
+import type { ChecklistItem } from '../core/format/schemas';
+import type { RunStatus } from '../core/run/runStatus';
+import { humanSeconds } from './prompts';
+import type { ProgressView } from './runMonitor';
+
+export const MIME = {
+  dryRun: 'application/vnd.backfill.dry-run+json',
+  progress: 'application/vnd.backfill.progress+json',
+  verify: 'application/vnd.backfill.verify+json',
+  checklist: 'application/vnd.backfill.checklist+json',
+} as const;
+
+export function dryRunOutput(report: DryRunReport): vscode.NotebookCellOutput {
+  return new vscode.NotebookCellOutput([
+    vscode.NotebookCellOutputItem.json(report, MIME.dryRun),
+    vscode.NotebookCellOutputItem.text(dryRunSummary(report)),
+  ]);
+}
+
+export function dryRunSummary(report: DryRunReport): string {
+  const c = report.counts;
+  const lines = [
+    `Dry run of ${report.cell} (${report.environment.name || 'default environment'}): ${report.passed ? 'passed' : 'did not pass'} — nothing was sent.`,
+    `${c.total} read · ${c.valid} valid · ${c.rejected} rejected · ${c.duplicates} duplicate keys · ${c.selected} selected`,
+    `Estimated ${humanSeconds(report.estimate.seconds)} at ${report.estimate.rate}/s, concurrency ${report.estimate.concurrency}`,
+    ...report.problems.map((problem) => `Problem: ${problem}`),
+    ...report.warnings.map((warning) => `Warning: ${warning}`),
+    ...report.rejected
+      .slice(0, 10)
+      .map((r) => `Rejected line ${r.line}${r.key ? ` (${r.key})` : ''}: ${r.reason}`),
+  ];
+  return lines.join('\n');
+}
+
+export function progressOutput(view: ProgressView): vscode.NotebookCellOutput {
+  return new vscode.NotebookCellOutput([
+    vscode.NotebookCellOutputItem.json(view, MIME.progress),
+    vscode.NotebookCellOutputItem.text(progressSummary(view.status)),
+  ]);
+}
+
+export function progressSummary(s: RunStatus): string {
+  const of = s.total !== undefined ? ` of ${s.total}` : '';
+  const eta =
+    s.etaSeconds !== undefined && s.state === 'running' ? ` · ETA ${humanSeconds(s.etaSeconds)}` : '';
+  const end = s.reason ? ` — ${s.reason}` : '';
+  return (
+    `${s.mode === 'production' ? 'PRODUCTION run' : 'Run'} of ${s.cell} (${s.environment || 'default'}): ${s.state}${end}\n` +
+    `${s.done}${of} done · ${s.succeeded} succeeded · ${s.failed} failed · ${s.rejected} rejected · ` +
+    `${s.skipped} skipped · ${s.rate.now}/s (configured ${s.rate.configured}/s)${eta}`
+  );
+}
+
+export interface ChecklistView {
+  cell: string;
+  items: {
+    id: string;
+    item: string;
+    owner: string;
+    required: boolean;
+    checked?: { by: string; at: string };
+  }[];
+}
+
+export function checklistOutput(view: ChecklistView): vscode.NotebookCellOutput {
+  const text = view.items
+    .map((i) => {
+      const mark = i.checked ? '☑' : '☐';
+      const who = i.checked ? ` — checked by ${i.checked.by} at ${i.checked.at}` : '';
+      return `${mark} ${i.item} (${i.owner}${i.required ? ', required' : ''})${who}`;
+    })
+    .join('\n');
+  return new vscode.NotebookCellOutput([
+    vscode.NotebookCellOutputItem.json(view, MIME.checklist),
+    vscode.NotebookCellOutputItem.text(text || '(no items)'),
+  ]);
+}
+
+export function checklistView(
+  cell: string,
+  items: ChecklistItem[],
+  idOf: (item: ChecklistItem) => string,
+): ChecklistView {
+  return {
+    cell,
+    items: items.map((item) => ({
+      id: idOf(item),
+      item: item.item,
+      owner: item.owner,
+      required: item.required,
+      ...(item.checked ? { checked: item.checked } : {}),
+    })),
+  };
+}
+
+export function textOutput(text: string): vscode.NotebookCellOutput {
+  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(text)]);
+}
+
+/** An error the user can act on: what went wrong and what to do next; no stack trace. */
+export function errorOutput(title: string, message: string, next?: string): vscode.NotebookCellOutput {
+  const error = new Error(next ? `${message}\n\n${next}` : message);
+  error.name = title;
+  error.stack = '';
+  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.error(error)]);
+}

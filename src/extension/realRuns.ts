@@ -1,0 +1,327 @@
+/**
+ * Runs that touch the target: Run in Production… (an execute cell for real, in the chosen environment),
+ * Retry Failed Records, and verification. Each starts the runner in its own process (see
+ * runnerProcess.ts) and attaches the cell to it, so the run outlives the window.
+ *
+ * Nothing here starts without an explicit yes: a real write shows the dry run's figures (target, record
+ * count, rate, concurrency, estimated duration) in a modal first, and a production run also needs the
+ * runbook's name typed. The gates in the runner still apply on top of these questions.
+ */
+import * as vscode from 'vscode';
+import type { DryRunReport } from '../core/dryRun';
+import type { ResolvedEnvironment } from '../core/environment';
+import { findCell as findRunbookCell, jobCell, type Runbook } from '../core/format/runbook';
+import { resolveJob } from '../core/job';
+import { Ledger, stateDirFor } from '../core/ledger/ledger';
+import { readStatus } from '../core/run/runStatus';
+import { uncheckedRequiredItems } from '../core/run/gate';
+import type { Environments } from './environments';
+import { cellId, cellKind, findCell, resolveCell, resolveNotebook, runbookLabel } from './notebookDocument';
+import { errorOutput } from './outputs';
+import type { Prompts, RunConfirmation } from './prompts';
+import { describeRefusal } from './runOutcome';
+import type { ActiveRuns, RunMonitor } from './runMonitor';
+import type { Cli, RunRequest } from './runnerProcess';
+import { isNotReady, prepareRun, type PreparedRun } from './runPreparation';
+import type { RunbookSecrets } from './secrets';
+import { ensureTrusted } from './workspaceTrust';
+
+export interface RealRunServices {
+  cli: Cli;
+  runs: ActiveRuns;
+  environments: Environments;
+  secrets: RunbookSecrets;
+  prompts: Prompts;
+  /** Shows a run in its cell; resolves with the run's success once it ends (or undefined if detached). */
+  attach(cell: vscode.NotebookCell, monitor: RunMonitor, prepared: PreparedRun): Promise<boolean | undefined>;
+  /** Replaces a cell's outputs outside a run (refusals before anything started). */
+  showOutputs(
+    cell: vscode.NotebookCell,
+    outputs: vscode.NotebookCellOutput[],
+    success: boolean,
+  ): Promise<void>;
+}
+
+export class RealRuns {
+  constructor(private readonly s: RealRunServices) {}
+
+  /** Run in Production…: a real run of an execute cell in the chosen environment. */
+  async runInProduction(argument: unknown): Promise<void> {
+    const target = await this.executeCell(argument, 'Run in Production…');
+    if (target) await this.start(target.cell, { onlyFailed: false });
+  }
+
+  /** Retry Failed Records: `--only failed` of the cell's latest run. */
+  async retryFailed(argument: unknown): Promise<void> {
+    const target = await this.executeCell(argument, 'Retry Failed Records', true);
+    if (target) await this.start(target.cell, { onlyFailed: true });
+  }
+
+  /**
+   * ▶ on a verify cell: a verification only reads, so it needs no typed name; a production environment
+   * still asks first. Resolves with the verification's success once it ends.
+   */
+  async verify(cell: vscode.NotebookCell): Promise<boolean> {
+    const prepared = await this.prepare(cell);
+    if (!prepared) return false;
+    const id = cellId(cell)!;
+    const job = resolveJob(prepared.runbook, findRunbookCell(prepared.runbook, id) as never);
+    if (prepared.environment.production) {
+      const ok = await this.s.prompts.confirmRun({
+        ...this.figures(prepared, id, prepared.environment),
+        target: `read-only checks against ${prepared.environment.name}`,
+        records: 0,
+        rate: job.throttle.rate,
+        concurrency: job.throttle.concurrency,
+        estimatedSeconds: 0,
+      });
+      if (!ok) return this.refuse(cell, 'Not confirmed', 'The verification of production was not confirmed.');
+    }
+    return (
+      (await this.launch(cell, prepared, { kind: 'verify', production: prepared.environment.production })) ??
+      false
+    );
+  }
+
+  private async start(cell: vscode.NotebookCell, options: { onlyFailed: boolean }): Promise<void> {
+    const prepared = await this.prepare(cell);
+    if (!prepared) return;
+    const id = cellId(cell)!;
+    const { environment, runbook } = prepared;
+    const name = runbook.header.name;
+    if (environment.production) {
+      const unchecked = uncheckedRequiredItems(runbook);
+      if (unchecked.length > 0) {
+        const reason = `required checklist items are not checked: ${unchecked.join('; ')}`;
+        return void this.refuse(
+          cell,
+          'Refused by the checklist gate',
+          reason,
+          describeRefusal(reason).next,
+          true,
+        );
+      }
+    }
+    const figures = options.onlyFailed
+      ? await this.failedFigures(prepared, id)
+      : await this.dryRunFigures(cell, prepared, id);
+    if (!figures) return;
+    const confirmation: RunConfirmation = {
+      ...this.figures(prepared, id, environment),
+      ...figures,
+      onlyFailed: options.onlyFailed,
+    };
+    const needsModal = environment.production || !options.onlyFailed;
+    if (needsModal && !(await this.s.prompts.confirmRun(confirmation))) {
+      void vscode.window.showInformationMessage('Backfill: run cancelled; nothing was sent.');
+      return;
+    }
+    let mode: RunRequest['mode'] = { kind: 'execute' };
+    if (environment.production) {
+      const typed = await this.s.prompts.typeRunbookName(name);
+      if (typed !== name) {
+        return void this.refuse(
+          cell,
+          'Production run not confirmed',
+          `The runbook's name (${name}) was not typed, so the production run did not start. Nothing was sent.`,
+          'Use Run in Production… again and type the name to confirm.',
+          true,
+        );
+      }
+      mode = { kind: 'production', confirm: typed };
+    }
+    // The command returns once the run started; the cell shows it until it ends.
+    void this.launch(cell, prepared, mode, options.onlyFailed);
+  }
+
+  private async launch(
+    cell: vscode.NotebookCell,
+    prepared: PreparedRun,
+    mode: RunRequest['mode'],
+    onlyFailed = false,
+  ): Promise<boolean | undefined> {
+    const id = cellId(cell)!;
+    const started = this.s.cli.startRun({
+      file: prepared.file,
+      cell: id,
+      environment: prepared.environment.name,
+      secrets: prepared.secrets,
+      mode,
+      onlyFailed,
+    });
+    const monitor = this.s.runs.follow(prepared.file, id, started.pid, started.exited);
+    return this.s.attach(cell, monitor, prepared);
+  }
+
+  /** The execute cell a command is about; undefined (after saying why) when there is none. */
+  private async executeCell(
+    argument: unknown,
+    what: string,
+    preferLatestRun = false,
+  ): Promise<{ cell: vscode.NotebookCell } | undefined> {
+    if (!ensureTrusted()) return undefined;
+    const notebook = await resolveNotebook(argument);
+    if (!notebook) {
+      void vscode.window.showErrorMessage(`Backfill: ${what} needs an open runbook (a .backfill notebook).`);
+      return undefined;
+    }
+    let cell = resolveCell(notebook, argument);
+    if (cell && cellKind(cell) !== 'execute') cell = undefined;
+    if (!cell && preferLatestRun) cell = this.latestRunCell(notebook);
+    if (!cell) {
+      const executes = notebook.getCells().filter((c) => cellKind(c) === 'execute');
+      const picked =
+        executes.length === 1
+          ? cellId(executes[0]!)
+          : await this.s.prompts.pick(
+              executes.map((c) => ({ id: cellId(c)!, label: cellId(c)! })),
+              `${what}: which execute cell?`,
+            );
+      cell = executes.find((c) => cellId(c) === picked);
+    }
+    if (!cell) {
+      void vscode.window.showErrorMessage(
+        `Backfill: ${what} runs an execute cell; ${runbookLabel(notebook)} has none selected.`,
+      );
+      return undefined;
+    }
+    const live = this.s.runs.live(notebook.uri.fsPath);
+    if (live) {
+      void vscode.window.showErrorMessage(
+        `Backfill: cell ${live.cell} of ${runbookLabel(notebook)} is running; one run at a time. Stop it or wait for it to end.`,
+      );
+      return undefined;
+    }
+    return { cell };
+  }
+
+  /** The cell of the runbook's latest run, from its status file. */
+  private latestRunCell(notebook: vscode.NotebookDocument): vscode.NotebookCell | undefined {
+    const status = readStatus(stateDirFor(notebook.uri.fsPath));
+    return status ? findCell(notebook, status.cell) : undefined;
+  }
+
+  private async prepare(cell: vscode.NotebookCell): Promise<PreparedRun | undefined> {
+    const prepared = await prepareRun(cell.notebook, this.s);
+    if (!isNotReady(prepared)) return prepared;
+    await this.refuse(cell, prepared.title, prepared.message, prepared.next);
+    return undefined;
+  }
+
+  private figures(prepared: PreparedRun, id: string, environment: ResolvedEnvironment) {
+    return {
+      runbook: runbookLabel(prepared.notebook),
+      name: prepared.runbook.header.name,
+      cell: id,
+      environment: environment.name,
+      production: environment.production,
+    };
+  }
+
+  /** The dry run behind the confirmation: the real figures of what would be sent (and the gate's dry run). */
+  private async dryRunFigures(
+    cell: vscode.NotebookCell,
+    prepared: PreparedRun,
+    id: string,
+  ): Promise<
+    Pick<RunConfirmation, 'target' | 'records' | 'rate' | 'concurrency' | 'estimatedSeconds'> | undefined
+  > {
+    const outcome = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Backfill: dry run of ${id} for the confirmation (nothing is sent)…`,
+        cancellable: true,
+      },
+      (_progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        return this.s.cli.dryRun({
+          file: prepared.file,
+          cell: id,
+          environment: prepared.environment.name,
+          secrets: prepared.secrets,
+          signal: abort.signal,
+        });
+      },
+    );
+    const report = outcome.report && prepared.redactor.redactValue(outcome.report);
+    if (!report) {
+      const message = prepared.redactor.redact(outcome.stderr.trim() || `exit code ${outcome.exitCode}`);
+      await this.refuse(
+        cell,
+        'Dry run failed',
+        message,
+        'Fix the problem, then use Run in Production… again.',
+      );
+      return undefined;
+    }
+    if (!report.passed) {
+      await this.refuse(
+        cell,
+        'The dry run does not pass',
+        report.problems.join('\n') || 'see the dry run (▶) for details',
+        'Nothing was sent. Fix the problems (▶ shows the full dry run), then use Run in Production… again.',
+      );
+      return undefined;
+    }
+    return {
+      target: describeTarget(prepared.runbook, report, prepared.environment),
+      records: report.counts.selected,
+      rate: report.estimate.rate,
+      concurrency: report.estimate.concurrency,
+      estimatedSeconds: report.estimate.seconds,
+    };
+  }
+
+  private async failedFigures(prepared: PreparedRun, id: string) {
+    const ledger = await Ledger.open(prepared.file);
+    let failed = 0;
+    try {
+      const latest = ledger.latestRun(id);
+      if (latest) failed = ledger.countByStatus(latest.chain).failed;
+    } finally {
+      ledger.close();
+    }
+    if (failed === 0) {
+      void vscode.window.showInformationMessage(
+        `Backfill: the latest run of ${id} has no failed records to retry.`,
+      );
+      return undefined;
+    }
+    const job = resolveJob(prepared.runbook, findRunbookCell(prepared.runbook, id) as never);
+    return {
+      target: describeTarget(prepared.runbook, undefined, prepared.environment, job.action),
+      records: failed,
+      rate: job.throttle.rate,
+      concurrency: job.throttle.concurrency,
+      estimatedSeconds: failed / job.throttle.rate,
+    };
+  }
+
+  private async refuse(
+    cell: vscode.NotebookCell,
+    title: string,
+    message: string,
+    next?: string,
+    notify = false,
+  ): Promise<false> {
+    if (notify) void vscode.window.showWarningMessage(`Backfill: ${title} — ${message}`);
+    await this.s.showOutputs(cell, [errorOutput(title, message, next)], false);
+    return false;
+  }
+}
+
+/** The target in words: method and URL (env values filled in), the command, or the module. */
+function describeTarget(
+  runbook: Runbook,
+  report: DryRunReport | undefined,
+  environment: ResolvedEnvironment,
+  action = report ? jobCell(runbook, report.job)?.spec.action : undefined,
+): string {
+  const fill = (text: string) =>
+    text.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, n: string) => environment.vars[n] ?? m);
+  if (!action) return '(unknown)';
+  if (action.type === 'http') return `${action.method} ${fill(action.url)}`;
+  if (action.type === 'command') return `command ${action.argv.map(fill).join(' ')}`;
+  return `module ${action.path} (export ${action.export})`;
+}

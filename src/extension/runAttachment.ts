@@ -1,0 +1,113 @@
+/**
+ * A cell execution that shows a live run: it replaces the cell's progress output each time the monitor
+ * reads a new status (about once a second), turns the cell's stop button into the kill switch, and ends
+ * with the run's outcome. The run itself lives in its own process: detaching (the notebook closes, the
+ * window reloads) ends this execution and nothing else.
+ */
+import * as vscode from 'vscode';
+import { sendControl } from '../core/run/control';
+import { Disposable } from './disposable';
+import { errorOutput, progressOutput, textOutput } from './outputs';
+import type { RunEnd, RunMonitor } from './runMonitor';
+
+/** What happens at the end of a run, beyond the cell's outputs (result metadata, notifications). */
+export interface RunEndHandler {
+  (
+    end: RunEnd,
+    cell: vscode.NotebookCell,
+  ): Promise<{ success: boolean; outputs: vscode.NotebookCellOutput[] }>;
+}
+
+/**
+ * How long a cancellation waits before it counts as the stop button. VS Code also cancels the running
+ * cells of a notebook whose document is being closed; that must detach, never stop the backfill. The
+ * close reaches the extension host right after the cancellation, so a short wait tells them apart.
+ */
+const CLOSE_GRACE_MS = 500;
+
+export class RunAttachment extends Disposable {
+  private ended = false;
+  private readonly detached = this._register(new vscode.EventEmitter<void>());
+  /** Fires once, when the execution ended (run over) or was detached (notebook closed). */
+  readonly onDidDetach = this.detached.event;
+
+  constructor(
+    private readonly execution: vscode.NotebookCellExecution,
+    private readonly monitor: RunMonitor,
+    private readonly cell: vscode.NotebookCell,
+    private readonly onEnd: RunEndHandler,
+  ) {
+    super();
+    const startedAt = monitor.progress ? Date.parse(monitor.progress.status.startedAt) : Date.now();
+    execution.start(Number.isFinite(startedAt) ? startedAt : Date.now());
+    void execution.replaceOutput(
+      monitor.progress
+        ? progressOutput(monitor.progress)
+        : textOutput('Starting the run in its own process…'),
+    );
+    this._register(monitor.onDidChange((view) => void this.show([progressOutput(view)])));
+    this._register(monitor.onDidEnd((end) => void this.finish(end)));
+    this._register(execution.token.onCancellationRequested(() => void this.onCancel()));
+    if (monitor.ended) void this.finish(monitor.ended);
+  }
+
+  /** Ends the execution without touching the run (the notebook is closing). */
+  detach(): void {
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      this.execution.end(undefined);
+    } catch {
+      // The notebook is gone already; the execution went with it.
+    }
+    this.detached.fire();
+    this.dispose();
+  }
+
+  private async onCancel(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS));
+    const notebook = this.cell.notebook;
+    const shown = vscode.window.visibleNotebookEditors.some((editor) => editor.notebook === notebook);
+    if (this.ended) return;
+    if (notebook.isClosed || !shown) return this.detach();
+    sendControl(this.monitor.stateDir, { command: 'stop' });
+    const latest = this.monitor.progress;
+    void this.show([
+      ...(latest ? [progressOutput(latest)] : []),
+      textOutput(
+        'Stopping: no new record is sent; records in flight finish (or are aborted after their timeout and ' +
+          'sent again on resume), then the run checkpoints and halts.',
+      ),
+    ]);
+  }
+
+  private async show(outputs: vscode.NotebookCellOutput[]): Promise<void> {
+    if (this.ended) return;
+    try {
+      await this.execution.replaceOutput(outputs);
+    } catch {
+      // The cell was deleted or its notebook closed: nothing left to show it in.
+    }
+  }
+
+  private async finish(end: RunEnd): Promise<void> {
+    if (this.ended) return;
+    let success = false;
+    let outputs: vscode.NotebookCellOutput[];
+    try {
+      ({ success, outputs } = await this.onEnd(end, this.cell));
+    } catch (error) {
+      outputs = [errorOutput('Backfill', error instanceof Error ? error.message : String(error))];
+    }
+    if (this.ended) return;
+    await this.show(outputs);
+    this.ended = true;
+    try {
+      this.execution.end(success, Date.now());
+    } catch {
+      // Already gone with its notebook.
+    }
+    this.detached.fire();
+    this.dispose();
+  }
+}

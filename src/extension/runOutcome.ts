@@ -1,0 +1,171 @@
+/**
+ * What a cell shows when its run ends — finished, halted, refused by a gate, or gone — and the result
+ * summary it records (in the cell's metadata; see cellResults.ts). Refusals say which gate refused and
+ * how to satisfy it.
+ */
+import * as vscode from 'vscode';
+import { Ledger } from '../core/ledger/ledger';
+import { resultOfRun } from '../core/report/cellResult';
+import type { RunStatus } from '../core/run/runStatus';
+import type { Redactor } from '../core/secrets';
+import { setCellResult } from './cellResults';
+import { cellId } from './notebookDocument';
+import { errorOutput, MIME, progressOutput, textOutput } from './outputs';
+import type { RunEnd, RunMonitor } from './runMonitor';
+
+const VERIFY_STATUSES = ['verified', 'mismatch', 'missing', 'error'] as const;
+const VERIFY_SAMPLES = 50;
+
+export async function concludeRun(
+  end: RunEnd,
+  cell: vscode.NotebookCell,
+  monitor: RunMonitor,
+  redactor: Redactor,
+): Promise<{ success: boolean; outputs: vscode.NotebookCellOutput[] }> {
+  const id = cellId(cell) ?? monitor.cell;
+  if (end.kind === 'exited')
+    return exitedEarly(end.exit.exitCode, end.exit.result?.reason, end.exit.log, redactor);
+  if (end.kind === 'vanished') {
+    const outputs = [
+      ...(monitor.progress ? [progressOutput(monitor.progress)] : []),
+      errorOutput(
+        'Run ended without finishing',
+        'The runner process is gone (killed or crashed) without a final status.',
+        'Nothing is lost: every finished record is checkpointed. Run the cell again (Run in Production…) to resume; ' +
+          'records that were in flight are sent again with the same idempotency key.',
+      ),
+    ];
+    return { success: false, outputs };
+  }
+  const status = end.status;
+  const view = monitor.progress ?? { status, history: [] };
+  const outputs: vscode.NotebookCellOutput[] = [progressOutput(view)];
+  const recorded = await recordResult(monitor.file, id, status, cell.notebook, redactor);
+  if (recorded.verify) outputs.unshift(recorded.verify);
+  if (status.outcome === 'halted' || status.state === 'halted') {
+    outputs.push(
+      textOutput(
+        `Halted${status.reason ? `: ${status.reason}` : ''}. Nothing is lost: run the cell again (Run in Production…) ` +
+          'to resume where it stopped.',
+      ),
+    );
+  } else if (status.outcome === 'below-threshold') {
+    outputs.push(
+      textOutput(
+        `Finished below the success threshold${status.reason ? `: ${status.reason}` : ''}. Re-run the failures with ` +
+          'Backfill: Retry Failed Records; see them with Backfill: Show Ledger.',
+      ),
+    );
+  }
+  return { success: status.outcome === 'succeeded', outputs };
+}
+
+/** The runner exited before writing a final status: a refusal, invalid input, or a crash at start. */
+function exitedEarly(
+  exitCode: number | null,
+  reason: string | undefined,
+  log: string,
+  redactor: Redactor,
+): { success: boolean; outputs: vscode.NotebookCellOutput[] } {
+  const text = redactor.redact(reason ?? lastErrorLines(log));
+  if (exitCode === 4) {
+    const refusal = describeRefusal(text);
+    void vscode.window.showWarningMessage(`Backfill: refused by the ${refusal.gate} gate — ${text}`);
+    return {
+      success: false,
+      outputs: [errorOutput(`Refused by the ${refusal.gate} gate`, text, refusal.next)],
+    };
+  }
+  const title = exitCode === 2 ? 'Cannot run' : 'Run failed';
+  return {
+    success: false,
+    outputs: [errorOutput(title, text || `the runner exited with code ${exitCode ?? 'unknown'}`)],
+  };
+}
+
+/** Which gate refused, and how to satisfy it, from the refusal's words. */
+export function describeRefusal(reason: string): { gate: string; next: string } {
+  if (/checklist/i.test(reason)) {
+    return {
+      gate: 'checklist',
+      next:
+        "Have each required item's owner check it in the runbook's checklist cell (click it, or Backfill: Check " +
+        'or Uncheck a Checklist Item), save the runbook, and run again.',
+    };
+  }
+  if (/dry run/i.test(reason)) {
+    return {
+      gate: 'dry-run',
+      next: 'Dry-run the cell (▶) in this environment; once it passes for the current job and data, run again.',
+    };
+  }
+  if (/lock|already running|another/i.test(reason)) {
+    return {
+      gate: 'one-run-at-a-time',
+      next: 'Another run of this runbook holds its lock: wait for it to end or stop it (Backfill: Stop).',
+    };
+  }
+  if (/halt file/i.test(reason)) return { gate: 'halt-file', next: 'Remove the halt file, then run again.' };
+  return {
+    gate: 'confirmation',
+    next: "A production run needs the runbook's name typed in the confirmation: use Run in Production….",
+  };
+}
+
+function lastErrorLines(log: string): string {
+  const lines = log.trim().split('\n');
+  const errors = lines.filter((line) => line.startsWith('backfill:'));
+  return (errors.length > 0 ? errors.slice(-3) : lines.slice(-5)).join('\n');
+}
+
+async function recordResult(
+  file: string,
+  id: string,
+  status: RunStatus,
+  notebook: vscode.NotebookDocument,
+  redactor: Redactor,
+): Promise<{ verify?: vscode.NotebookCellOutput }> {
+  let ledger: Ledger | undefined;
+  try {
+    ledger = await Ledger.open(file);
+    const run = ledger.runs(status.cell).find((r) => r.id === status.run);
+    if (run) await setCellResult(notebook, id, resultOfRun(ledger, run), redactor);
+    if (status.mode !== 'verify') return {};
+    const payload = redactor.redactValue(verifyPayload(ledger, status));
+    return {
+      verify: new vscode.NotebookCellOutput([
+        vscode.NotebookCellOutputItem.json(payload, MIME.verify),
+        vscode.NotebookCellOutputItem.text(
+          `Verification of ${status.cell}: ${VERIFY_STATUSES.map((s) => `${payload.counts[s]} ${s}`).join(' · ')}`,
+        ),
+      ]),
+    };
+  } catch (error) {
+    void vscode.window.showWarningMessage(
+      `Backfill: the run ended, but its result could not be read from the ledger: ${(error as Error).message}`,
+    );
+    return {};
+  } finally {
+    ledger?.close();
+  }
+}
+
+function verifyPayload(ledger: Ledger, status: RunStatus) {
+  const counts = { verified: 0, mismatch: 0, missing: 0, error: 0 };
+  const samples: { key: string; status: string; expected?: unknown; actual?: unknown; detail?: string }[] =
+    [];
+  for (const outcome of ledger.outcomes({ cell: status.cell, chain: status.chain })) {
+    if (!(VERIFY_STATUSES as readonly string[]).includes(outcome.status)) continue;
+    counts[outcome.status as keyof typeof counts] += 1;
+    if (outcome.status !== 'verified' && samples.length < VERIFY_SAMPLES) {
+      samples.push({
+        key: outcome.key,
+        status: outcome.status,
+        ...(outcome.expected !== undefined ? { expected: outcome.expected } : {}),
+        ...(outcome.actual !== undefined ? { actual: outcome.actual } : {}),
+        ...(outcome.lastError ? { detail: outcome.lastError } : {}),
+      });
+    }
+  }
+  return { cell: status.cell, counts, samples };
+}
