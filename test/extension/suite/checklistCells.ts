@@ -1,0 +1,88 @@
+// Checking a checklist item: the cell's YAML, the file, the ledger.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { Ledger } from '../../../src/core/ledger/ledger';
+import {
+  answer,
+  cellById,
+  cleanUp,
+  demoFixture,
+  executeCell,
+  MIME,
+  openRunbook,
+  outputJson,
+  waitFor,
+  type Fixture,
+} from './support';
+
+interface ChecklistPayload {
+  cell: string;
+  items: { id: string; required: boolean; checked?: { by: string; at: string } }[];
+}
+
+describe('checklist cells', () => {
+  let fixture: Fixture | undefined;
+  let prompts: vscode.Disposable | undefined;
+  afterEach(async () => {
+    prompts?.dispose();
+    await cleanUp(fixture);
+    fixture = undefined;
+  });
+
+  it('renders the items of a checklist cell with ▶', async () => {
+    fixture = await demoFixture();
+    prompts = await answer();
+    const notebook = await openRunbook(fixture.uri);
+    const cell = cellById(notebook, 'sign-off');
+    await executeCell(cell);
+    await waitFor(() => outputJson(cell, MIME.checklist) !== undefined, 'the checklist output');
+    const payload = outputJson<ChecklistPayload>(cell, MIME.checklist)!;
+    assert.equal(payload.cell, 'sign-off');
+    assert.deepEqual(
+      payload.items.map((i) => [i.required, i.checked]),
+      [
+        [true, undefined],
+        [true, undefined],
+        [false, undefined],
+      ],
+    );
+  });
+
+  it('persists a checked item to the file and records the sign-off in the ledger; unchecking removes it', async () => {
+    fixture = await demoFixture();
+    prompts = await answer();
+    const notebook = await openRunbook(fixture.uri);
+    const before = fs.readFileSync(fixture.file, 'utf8');
+    const item = 'orders-service-owner-agrees-to-the-window-and-50-requests-pe';
+    const args = { notebookUri: notebook.uri.toString(), cell: 'sign-off', item };
+
+    const checked = await vscode.commands.executeCommand<boolean>('backfill.toggleChecklistItem', args);
+    assert.equal(checked, true);
+    assert.equal(notebook.isDirty, false, 'a toggle on a saved runbook is saved at once');
+    const after = fs.readFileSync(fixture.file, 'utf8');
+    const line =
+      /\n {2}required: true\n {2}checked: \{ by: "([^"]+)", at: "([^"]+)" \}\n- item: Support knows/.exec(
+        after,
+      );
+    assert.ok(line, after);
+    assert.ok(!Number.isNaN(Date.parse(line[2]!)));
+    // Only the one line changed.
+    assert.equal(after.replace(/ {2}checked: \{[^\n]*\}\n/, ''), before);
+
+    const payload = outputJson<ChecklistPayload>(cellById(notebook, 'sign-off'), MIME.checklist);
+    assert.equal(payload?.items[0]?.checked?.by, line[1]);
+
+    const ledger = await Ledger.open(fixture.file);
+    try {
+      const signOffs = ledger.signOffs('sign-off');
+      assert.equal(signOffs.length, 1);
+      assert.deepEqual([signOffs[0]!.item, signOffs[0]!.by, signOffs[0]!.checked], [item, line[1], true]);
+    } finally {
+      ledger.close();
+    }
+
+    assert.equal(await vscode.commands.executeCommand('backfill.toggleChecklistItem', args), false);
+    assert.equal(fs.readFileSync(fixture.file, 'utf8'), before);
+  });
+});

@@ -1,0 +1,18 @@
+// Entry point the extension host loads (extensionTestsPath), bundled with its tests into one file. The
+// imports stay lazy in the bundle, so the tests register after mocha defines describe/it. Test modules
+// are not named *.test.ts: the unit run (.mocharc.json) must never load them without `vscode`.
+import { resultFileFromEnvironment, runMochaSuite } from '../harness/extensionHostMocha';
+
+export function run(): Promise<void> {
+  return runMochaSuite(
+    async () => {
+      await import('./notebookEditing');
+      await import('./dryRunCells');
+      await import('./checklistCells');
+      await import('./productionRuns');
+      await import('./liveRuns');
+    },
+    resultFileFromEnvironment(),
+    { timeoutMs: 120_000 },
+  );
+}

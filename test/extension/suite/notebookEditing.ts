@@ -1,0 +1,63 @@
+// The runbook as a notebook: cells from the file, the file back from the cells, problems as you type.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { cellById, cleanUp, demoFixture, extensionApi, openRunbook, waitFor, type Fixture } from './support';
+
+describe('a .backfill runbook in the notebook editor', () => {
+  let fixture: Fixture | undefined;
+  afterEach(async () => {
+    await cleanUp(fixture);
+    fixture = undefined;
+  });
+
+  it('opens as notes, a YAML header and one YAML cell per fenced cell, results riding with their cell', async () => {
+    fixture = await demoFixture();
+    const notebook = await openRunbook(fixture.uri);
+    const code = notebook.getCells().filter((c) => c.kind === vscode.NotebookCellKind.Code);
+    assert.deepEqual(
+      code.map((c) => (c.metadata as { backfill: { kind: string } }).backfill.kind),
+      ['header', 'job', 'checklist', 'dry-run', 'execute', 'execute', 'verify'],
+    );
+    assert.ok(code.every((c) => c.document.languageId === 'yaml'));
+    assert.ok(notebook.getCells().some((c) => c.kind === vscode.NotebookCellKind.Markup));
+    assert.equal(cellById(notebook, 'preview').document.getText().split('\n')[0], 'job: orders');
+  });
+
+  it('saves an edited then restored runbook byte for byte', async () => {
+    fixture = await demoFixture();
+    const before = fs.readFileSync(fixture.file, 'utf8');
+    const notebook = await openRunbook(fixture.uri);
+    const cell = cellById(notebook, 'full');
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(cell.document.uri, new vscode.Position(0, 0), '# a comment\n');
+    await vscode.workspace.applyEdit(edit);
+    const undo = new vscode.WorkspaceEdit();
+    undo.delete(cell.document.uri, new vscode.Range(0, 0, 1, 0));
+    await vscode.workspace.applyEdit(undo);
+    assert.ok(notebook.isDirty);
+    assert.ok(await notebook.save());
+    assert.equal(fs.readFileSync(fixture.file, 'utf8'), before);
+  });
+
+  it('shows a schema error at its line in the cell as you type, and clears it when fixed', async () => {
+    fixture = await demoFixture();
+    const api = await extensionApi();
+    const notebook = await openRunbook(fixture.uri);
+    const cell = cellById(notebook, 'small-batch');
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(cell.document.uri, cell.document.lineAt(4).range, '  rate: 5\n  concurency: 2');
+    await vscode.workspace.applyEdit(edit);
+    await waitFor(() => api.diagnostics(cell.document.uri).length > 0, 'a diagnostic');
+    const [diagnostic] = api.diagnostics(cell.document.uri);
+    assert.equal(diagnostic!.range.start.line, 5);
+    assert.match(diagnostic!.message, /unknown field "concurency": did you mean "concurrency"\?/);
+    const fix = new vscode.WorkspaceEdit();
+    fix.delete(
+      cell.document.uri,
+      new vscode.Range(4, cell.document.lineAt(4).text.length, 5, cell.document.lineAt(5).text.length),
+    );
+    await vscode.workspace.applyEdit(fix);
+    await waitFor(() => api.diagnostics(cell.document.uri).length === 0, 'the diagnostic to clear');
+  });
+});

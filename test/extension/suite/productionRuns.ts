@@ -1,0 +1,124 @@
+// Run in Production…: nothing reaches the target without the typed confirmation and every gate.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { stateDirFor } from '../../../src/core/ledger/ledger';
+import {
+  answer,
+  cellById,
+  cleanUp,
+  demoFixture,
+  openRunbook,
+  outputText,
+  progressOf,
+  waitFor,
+  type Fixture,
+} from './support';
+
+const SIGN_OFF = [
+  'orders-service-owner-agrees-to-the-window-and-50-requests-pe',
+  'support-knows-customers-will-receive-a-second-confirmation',
+];
+
+describe('Run in Production…', () => {
+  let fixture: Fixture | undefined;
+  let prompts: vscode.Disposable | undefined;
+  afterEach(async () => {
+    prompts?.dispose();
+    await cleanUp(fixture);
+    fixture = undefined;
+  });
+
+  async function productionRunbook(): Promise<vscode.NotebookDocument> {
+    fixture = await demoFixture();
+    const notebook = await openRunbook(fixture.uri);
+    assert.ok(
+      await vscode.commands.executeCommand('backfill.selectEnvironment', {
+        notebookUri: notebook.uri.toString(),
+        environment: 'production',
+      }),
+    );
+    return notebook;
+  }
+
+  it('is refused by the checklist gate while required items are unchecked, and sends nothing', async () => {
+    const notebook = await productionRunbook();
+    let asked = false;
+    prompts = await answer({
+      confirmRun: async () => ((asked = true), true),
+      typeRunbookName: async (name) => name,
+    });
+    await vscode.commands.executeCommand('backfill.runInProduction', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    const cell = cellById(notebook, 'small-batch');
+    await waitFor(() => cell.outputs.length > 0, 'the refusal');
+    assert.match(outputText(cell), /Refused by the checklist gate/);
+    assert.match(outputText(cell), /Orders service owner agrees/);
+    assert.equal(asked, false, 'no confirmation is asked for a run a gate refuses');
+    assert.equal(fixture!.server.received.length, 0);
+  });
+
+  it('without the runbook name typed, starts nothing and sends nothing', async () => {
+    const notebook = await productionRunbook();
+    for (const item of SIGN_OFF) {
+      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
+        notebookUri: notebook.uri.toString(),
+        cell: 'sign-off',
+        item,
+      });
+    }
+    let shown: { records: number; target: string; production: boolean } | undefined;
+    prompts = await answer({
+      confirmRun: async (run) => ((shown = run), true),
+      typeRunbookName: async () => undefined,
+    });
+    await vscode.commands.executeCommand('backfill.runInProduction', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    const cell = cellById(notebook, 'small-batch');
+    await waitFor(() => cell.outputs.length > 0, 'the refusal', 30_000);
+    assert.match(outputText(cell), /Production run not confirmed/);
+    // The modal showed the dry run's figures first.
+    assert.equal(shown?.production, true);
+    assert.equal(shown?.records, 10);
+    assert.match(shown!.target, /^POST http:\/\/127\.0\.0\.1:\d+\/orders\/\$\{record:order_id\}\/resend$/);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(fixture!.server.received.length, 0);
+    assert.ok(!fs.existsSync(`${stateDirFor(fixture!.file)}/status.json`), 'no runner started');
+  });
+
+  it('with the name typed and the gates satisfied, runs in production and the cell shows the result', async () => {
+    const notebook = await productionRunbook();
+    for (const item of SIGN_OFF) {
+      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
+        notebookUri: notebook.uri.toString(),
+        cell: 'sign-off',
+        item,
+      });
+    }
+    prompts = await answer({ typeRunbookName: async (name) => name });
+    await vscode.commands.executeCommand('backfill.runInProduction', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    const cell = cellById(notebook, 'small-batch');
+    await waitFor(() => cell.executionSummary?.success !== undefined, 'the run to end', 60_000);
+    // The first ten records include malformed rows, which count against the threshold: the cell says so.
+    const status = progressOf(cell)!;
+    assert.equal(status.mode, 'production');
+    assert.equal(status.state, 'finished');
+    assert.equal(cell.executionSummary?.success, status.outcome === 'succeeded', outputText(cell));
+    assert.equal(new Set(fixture!.server.received.map((r) => r.url)).size, 10);
+    assert.ok(
+      fixture!.server.received.every((r) => r.headers.authorization === 'Bearer test-token-6f1c2a9d84'),
+    );
+    await notebook.save();
+    assert.match(
+      fs.readFileSync(fixture!.file, 'utf8'),
+      /```result for=small-batch\noutcome: [a-z-]+\n[\s\S]*?mode: production\n/,
+    );
+  });
+});
