@@ -62,4 +62,20 @@ describe('backfill check and new', () => {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--cell <id>/);
   });
+
+  it('refuses a runbook that is not valid UTF-8 at its line, and a dry run leaves it byte for byte', async () => {
+    const file = path.join(work.dir, 'latin1.backfill');
+    const bytes = Buffer.concat([
+      Buffer.from('---\ntitle: Caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('\nname: t\nowner: o\n---\n'),
+    ]);
+    fs.writeFileSync(file, bytes);
+    for (const command of ['check', 'dry-run']) {
+      const result = await runCli([command, file]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.ok(result.stderr.includes(`${file}:2: not valid UTF-8`), result.stderr);
+    }
+    assert.deepEqual(fs.readFileSync(file), bytes);
+  });
 });
