@@ -237,4 +237,14 @@ export const MALFORMED: MalformedCase[] = [
     field: 'YAML',
     message: 'Map keys must be unique',
   },
+  {
+    name: 'field pattern that is not a regular expression',
+    text:
+      HEADER +
+      JOB.replace('  key: id\n', '  key: id\n  fields:\n    id: { type: string, pattern: "([a-z" }\n'),
+    line: 11,
+    cell: 'orders',
+    field: 'source.fields.id.pattern',
+    message: 'not a valid regular expression: /([a-z/: Unterminated character class',
+  },
 ];

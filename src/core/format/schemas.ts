@@ -55,9 +55,19 @@ const FieldSpecSchema = z.union([
     type: FieldTypeSchema,
     required: z.boolean().default(true),
     /** A regular expression the (string form of the) value must match. */
-    pattern: z.string().optional(),
+    pattern: z.string().superRefine(checkRegExp).optional(),
   }),
 ]);
+
+/** Patterns are checked when the runbook is read, so `check` reports a typo at its line. */
+function checkRegExp(pattern: string, ctx: z.RefinementCtx): void {
+  try {
+    new RegExp(pattern);
+  } catch (error) {
+    const why = (error as Error).message.replace(/^Invalid regular expression: /, '');
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${why}` });
+  }
+}
 
 const sourceCommon = {
   /** The field whose value identifies a record: checkpoints, idempotency keys and gap re-runs use it. */

@@ -175,9 +175,11 @@ describe('RecordValidator', () => {
     assert.deepEqual(check.counts, { checked: 4, valid: 1, rejected: 2, duplicates: 1 });
   });
 
-  it('refuses an invalid pattern when built', () => {
+  it('refuses an invalid pattern when built, even from a spec that skipped the runbook schema', () => {
+    const spec = sourceSpec({ type: 'inline', records: [], key: 'order_id' });
+    const fields = { sku: { type: 'string' as const, required: true, pattern: '([A-Z' } };
     assert.throws(
-      () => validator({ sku: { type: 'string', pattern: '([A-Z' } }),
+      () => new RecordValidator({ ...spec, fields }),
       (error: unknown) => {
         assert.ok(error instanceof UserError);
         assert.match(error.message, /^field sku: invalid pattern \(\[A-Z: /);
