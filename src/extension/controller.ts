@@ -87,6 +87,9 @@ export class BackfillController extends Disposable {
         editors.forEach((e) => this.reattach(e.notebook)),
       ),
     );
+    this._register(
+      vscode.window.onDidChangeActiveNotebookEditor((editor) => editor && this.reattach(editor.notebook)),
+    );
     this._register(vscode.workspace.onDidCloseNotebookDocument((notebook) => this.detachAll(notebook)));
     this._register({ dispose: () => [...this.attachments.values()].forEach((a) => a.detach()) });
     for (const notebook of vscode.workspace.notebookDocuments) this.reattach(notebook);
@@ -128,7 +131,7 @@ export class BackfillController extends Disposable {
       return undefined;
     }
     let success: boolean | undefined;
-    const attachment = new RunAttachment(execution, monitor, cell, async (end, endedCell) => {
+    const attachment = new RunAttachment(execution, monitor, cell, redactor, async (end, endedCell) => {
       const concluded = await concludeRun(end, endedCell, monitor, redactor);
       success = concluded.success;
       return concluded;
@@ -291,15 +294,14 @@ export class BackfillController extends Disposable {
     }
   }
 
-  /** Selects this controller for a notebook shown in an editor; true once it is selected. */
+  /** Selects this controller for the notebook of the active editor; true once it is selected. */
   private async select(notebook: vscode.NotebookDocument): Promise<boolean> {
     const key = notebook.uri.toString();
     if (this.selected.has(key)) return true;
-    const editor = vscode.window.visibleNotebookEditors.find((e) => e.notebook === notebook);
-    if (!editor) return false;
+    // The command acts on the active notebook editor (an API editor cannot be passed to it).
+    if (vscode.window.activeNotebookEditor?.notebook !== notebook) return false;
     this.controller.updateNotebookAffinity(notebook, vscode.NotebookControllerAffinity.Preferred);
     await vscode.commands.executeCommand('notebook.selectKernel', {
-      notebookEditor: editor,
       id: CONTROLLER_ID,
       extension: this.s.extensionId,
     });

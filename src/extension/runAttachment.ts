@@ -8,7 +8,8 @@ import * as vscode from 'vscode';
 import { sendControl } from '../core/run/control';
 import { Disposable } from './disposable';
 import { errorOutput, progressOutput, textOutput } from './outputs';
-import type { RunEnd, RunMonitor } from './runMonitor';
+import type { ProgressView, RunEnd, RunMonitor } from './runMonitor';
+import type { Redactor } from '../core/secrets';
 
 /** What happens at the end of a run, beyond the cell's outputs (result metadata, notifications). */
 export interface RunEndHandler {
@@ -35,6 +36,7 @@ export class RunAttachment extends Disposable {
     private readonly execution: vscode.NotebookCellExecution,
     private readonly monitor: RunMonitor,
     private readonly cell: vscode.NotebookCell,
+    private readonly redactor: Redactor,
     private readonly onEnd: RunEndHandler,
   ) {
     super();
@@ -42,10 +44,10 @@ export class RunAttachment extends Disposable {
     execution.start(Number.isFinite(startedAt) ? startedAt : Date.now());
     void execution.replaceOutput(
       monitor.progress
-        ? progressOutput(monitor.progress)
+        ? this.progress(monitor.progress)
         : textOutput('Starting the run in its own process…'),
     );
-    this._register(monitor.onDidChange((view) => void this.show([progressOutput(view)])));
+    this._register(monitor.onDidChange((view) => void this.show([this.progress(view)])));
     this._register(monitor.onDidEnd((end) => void this.finish(end)));
     this._register(execution.token.onCancellationRequested(() => void this.onCancel()));
     if (monitor.ended) void this.finish(monitor.ended);
@@ -73,12 +75,17 @@ export class RunAttachment extends Disposable {
     sendControl(this.monitor.stateDir, { command: 'stop' });
     const latest = this.monitor.progress;
     void this.show([
-      ...(latest ? [progressOutput(latest)] : []),
+      ...(latest ? [this.progress(latest)] : []),
       textOutput(
         'Stopping: no new record is sent; records in flight finish (or are aborted after their timeout and ' +
           'sent again on resume), then the run checkpoints and halts.',
       ),
     ]);
+  }
+
+  /** Run statuses carry error messages from the target: redacted like everything shown. */
+  private progress(view: ProgressView): vscode.NotebookCellOutput {
+    return progressOutput(this.redactor.redactValue(view));
   }
 
   private async show(outputs: vscode.NotebookCellOutput[]): Promise<void> {

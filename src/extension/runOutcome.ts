@@ -27,7 +27,7 @@ export async function concludeRun(
     return exitedEarly(end.exit.exitCode, end.exit.result?.reason, end.exit.log, redactor);
   if (end.kind === 'vanished') {
     const outputs = [
-      ...(monitor.progress ? [progressOutput(monitor.progress)] : []),
+      ...(monitor.progress ? [progressOutput(redactor.redactValue(monitor.progress))] : []),
       errorOutput(
         'Run ended without finishing',
         'The runner process is gone (killed or crashed) without a final status.',
@@ -39,7 +39,7 @@ export async function concludeRun(
   }
   const status = end.status;
   const view = monitor.progress ?? { status, history: [] };
-  const outputs: vscode.NotebookCellOutput[] = [progressOutput(view)];
+  const outputs: vscode.NotebookCellOutput[] = [progressOutput(redactor.redactValue(view))];
   const recorded = await recordResult(monitor.file, id, status, cell.notebook, redactor);
   if (recorded.verify) outputs.unshift(recorded.verify);
   if (status.outcome === 'halted' || status.state === 'halted') {
