@@ -10,6 +10,7 @@ export function run(): Promise<void> {
       await import('./dryRunCells');
       await import('./checklistCells');
       await import('./productionRuns');
+      await import('./verifyCells');
       await import('./liveRuns');
     },
     resultFileFromEnvironment(),

@@ -1,0 +1,60 @@
+// ▶ on a verify cell checks each record's end state (it only reads) and shows what is not right.
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import {
+  answer,
+  cellById,
+  cleanUp,
+  demoFixture,
+  executeCell,
+  openRunbook,
+  outputJson,
+  outputText,
+  waitFor,
+  type Fixture,
+} from './support';
+
+const VERIFY_FIRST_20 = (text: string) =>
+  text.replace(
+    '```verify id=check\njob: orders\n',
+    '```verify id=check\njob: orders\nsubset:\n  first: 20\n',
+  );
+
+describe('verify cells', () => {
+  let fixture: Fixture | undefined;
+  let prompts: vscode.Disposable | undefined;
+  afterEach(async () => {
+    prompts?.dispose();
+    await cleanUp(fixture);
+    fixture = undefined;
+  });
+
+  it('verifies the records and lists the ones that are not right, sending no write', async () => {
+    fixture = await demoFixture(VERIFY_FIRST_20);
+    prompts = await answer();
+    const notebook = await openRunbook(fixture.uri);
+    // Re-send the first ten orders for real (local environment), then verify the first twenty.
+    await vscode.commands.executeCommand('backfill.runInProduction', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    const batch = cellById(notebook, 'small-batch');
+    await waitFor(() => batch.executionSummary?.success !== undefined, 'the small batch', 60_000);
+    const writes = fixture.server.received.filter((r) => r.method === 'POST').length;
+
+    const check = cellById(notebook, 'check');
+    await executeCell(check);
+    await waitFor(() => check.executionSummary?.success !== undefined, 'the verification', 60_000);
+    const payload = outputJson<{
+      counts: Record<string, number>;
+      samples: { key: string; status: string }[];
+    }>(check, 'application/vnd.backfill.verify+json');
+    assert.ok(payload, outputText(check));
+    assert.equal(payload.counts.verified, 10);
+    assert.equal(payload.counts.mismatch, 10);
+    assert.equal(payload.samples.length, 10);
+    assert.ok(payload.samples.every((s) => s.status === 'mismatch'));
+    assert.equal(check.executionSummary?.success, false);
+    assert.equal(fixture.server.received.filter((r) => r.method === 'POST').length, writes, 'no write');
+  });
+});
