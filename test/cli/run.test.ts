@@ -236,6 +236,18 @@ describe('backfill run', function () {
     assert.equal(target.arrivals.length, 0);
   });
 
+  it('refuses, with exit 2 and a clear message, a file where the state folder belongs, and leaves it', async () => {
+    const { file, target, args } = await setUp({ records: 3 });
+    fs.writeFileSync(`${file}.d`, 'not a folder');
+    for (const command of [args('--execute'), ['dry-run', file]]) {
+      const result = await runCli(command);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /job\.backfill\.d is not a folder: backfill keeps the runbook's ledger/);
+    }
+    assert.equal(fs.readFileSync(`${file}.d`, 'utf8'), 'not a folder');
+    assert.equal(target.arrivals.length, 0);
+  });
+
   it('tolerates a torn last journal line and resumes without losing a record', async () => {
     const { file, target, args } = await setUp({ records: 300, rate: 200, concurrency: 2 });
     const run = startCli(args('--execute'));

@@ -49,6 +49,25 @@ export function stateDirFor(runbookFile: string): string {
   return `${path.resolve(runbookFile)}.d`;
 }
 
+/**
+ * Refuses a file (or anything else) where the state folder belongs, with a message that says what the
+ * folder is for, instead of failing later on an obscure ENOTDIR or EEXIST. A missing folder is fine.
+ */
+export function assertStateDirUsable(stateDir: string): void {
+  let stats: fs.Stats;
+  try {
+    stats = fs.statSync(stateDir);
+  } catch {
+    return;
+  }
+  if (!stats.isDirectory()) {
+    throw new UserError(
+      `${stateDir} is not a folder: backfill keeps the runbook's ledger, journal and status in a folder ` +
+        'of that name; move that file away (it was left untouched)',
+    );
+  }
+}
+
 /** The ledger file inside a state folder. */
 export function ledgerFileIn(stateDir: string): string {
   return path.join(stateDir, 'ledger.sqlite');
@@ -86,7 +105,9 @@ export class Ledger {
    * migrating an older one in memory (the file changes only on `save`).
    */
   static async open(runbookFile: string): Promise<Ledger> {
-    return Ledger.openFile(ledgerFileIn(stateDirFor(runbookFile)));
+    const stateDir = stateDirFor(runbookFile);
+    assertStateDirUsable(stateDir);
+    return Ledger.openFile(ledgerFileIn(stateDir));
   }
 
   /**

@@ -16,7 +16,7 @@ import { fingerprintJob, type JobFingerprint } from '../fingerprint';
 import type { Runbook } from '../format/runbook';
 import type { ResolvedJob } from '../job';
 import { openLedgerForRun, type Journal } from '../ledger/journal';
-import { stateDirFor, type Ledger } from '../ledger/ledger';
+import { assertStateDirUsable, stateDirFor, type Ledger } from '../ledger/ledger';
 import { acquireRunLock, markCrashedRuns } from '../ledger/lock';
 import { Redactor, SecretResolver } from '../secrets';
 import { openSource } from '../sources/openSource';
@@ -112,6 +112,7 @@ export async function runBackfill(options: RunOptions): Promise<RunResult> {
       `halt file ${haltFile} exists: remove it to allow the run (it stops runs of this runbook)`,
     );
   }
+  assertStateDirUsable(stateDir);
   fs.mkdirSync(stateDir, { recursive: true });
   const runId = randomUUID();
   const startedAt = new Date().toISOString();
