@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MALFORMED } from '../support/malformedRunbooks';
-import { runCli, tempDir, REPO } from '../support/cli';
+import { CLI, runCli, tempDir, REPO } from '../support/cli';
 
 describe('backfill check and new', () => {
   let work: ReturnType<typeof tempDir>;
@@ -77,5 +78,17 @@ describe('backfill check and new', () => {
       assert.ok(result.stderr.includes(`${file}:2: not valid UTF-8`), result.stderr);
     }
     assert.deepEqual(fs.readFileSync(file), bytes);
+  });
+
+  it('ends quietly with its own exit code when the reader of its output goes away (| head)', async () => {
+    const child = spawn(process.execPath, [CLI, 'check', path.join(REPO, 'runbooks', 'demo.backfill')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, stderr);
+    assert.ok(!/\n\s+at /.test(stderr), `no stack trace:\n${stderr}`);
   });
 });
