@@ -104,7 +104,7 @@ export class RecordValidator {
       }
       if (pattern && !pattern.test(String(coerced.value))) {
         problems.push(
-          `field ${name}: ${JSON.stringify(String(coerced.value))} does not match pattern ${pattern.source}`,
+          `field ${name}: ${show(String(coerced.value))} does not match pattern ${pattern.source}`,
         );
         continue;
       }
@@ -186,9 +186,17 @@ function toBoolean(value: unknown): Coerced {
   return { problem: `expected true or false, got ${show(value)}` };
 }
 
-/** A value as it appears in a message: strings quoted, other JSON as JSON. */
+/**
+ * Longest string a reason quotes: enough to recognise the value. Reasons are printed, listed in the dry
+ * run's report and stored in the ledger, so a 10 MB cell must not be copied into each of them.
+ */
+const SHOWN_LENGTH = 60;
+
+/** A value as it appears in a message: strings quoted (the start of a long one), other JSON as JSON. */
 function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > SHOWN_LENGTH ? `${value.slice(0, SHOWN_LENGTH - 3)}...` : value);
+  }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return describeJsonType(value);
 }

@@ -84,6 +84,16 @@ describe('RecordValidator', () => {
     );
   });
 
+  it('quotes only the start of a long value, so a 10 MB cell is not copied into its reason', () => {
+    const huge = 'x'.repeat(10 * 1024 * 1024);
+    assert.equal(
+      reasonFor({ amount: 'number' }, { amount: huge }),
+      `field amount: expected a number, got "${'x'.repeat(57)}..."`,
+    );
+    const pattern = { code: { type: 'string', pattern: '^[0-9]+$' } };
+    assert.ok((reasonFor(pattern, { code: huge }) ?? '').length < 200);
+  });
+
   it('rejects a missing required field, and treats an empty optional one as absent', () => {
     const fields = {
       email: 'string',
