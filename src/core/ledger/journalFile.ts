@@ -179,7 +179,15 @@ function everyMemberOf<T extends string>() {
   return <const L extends readonly T[]>(list: L & ([T] extends [L[number]] ? unknown : never)): L => list;
 }
 
-const RECORD_STATUSES = everyMemberOf<RecordStatus>()(['succeeded', 'failed', 'rejected']);
+const RECORD_STATUSES = everyMemberOf<RecordStatus>()([
+  'succeeded',
+  'failed',
+  'rejected',
+  'verified',
+  'mismatch',
+  'missing',
+  'error',
+]);
 const RUN_MODES = everyMemberOf<RunMode>()(['execute', 'production', 'verify']);
 const RUN_OUTCOMES = everyMemberOf<RunOutcome>()([
   'running',
@@ -212,6 +220,8 @@ const OUTCOME: z.ZodType<RecordOutcome> = z.object({
   errorKind: z.enum(ERROR_KINDS).optional(),
   httpStatus: z.number().int().optional(),
   durationMs: z.number().optional(),
+  expected: z.string().optional(),
+  actual: z.string().optional(),
   idempotencyKey: z.string(),
   at: z.string(),
 });

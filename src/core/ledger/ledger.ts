@@ -14,6 +14,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import { RECORD_STATUSES } from '../run/types';
 import type { RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../run/types';
 import { loadSqlJs } from '../sqlite';
 import { UserError } from '../types';
@@ -85,6 +86,8 @@ const UPSERT_RUN = `INSERT INTO runs (${RUN_COLUMNS.join(', ')})
     .join(', ')}`;
 
 const FINISH_RUN = 'UPDATE runs SET outcome = ?, reason = ?, counts = ?, ended_at = ? WHERE id = ?';
+
+const SELECT_OUTCOME = 'SELECT * FROM records WHERE chain = ? AND key = ?';
 
 /** The ledger of one runbook, held in memory; `save()` writes it back atomically. */
 export class Ledger {
@@ -234,9 +237,21 @@ export class Ledger {
     return keys;
   }
 
-  /** How many records of a chain are in each status. */
+  /** The latest outcome of one key in a chain, if it has one. */
+  outcomeOf(chain: string, key: string): RecordOutcome | undefined {
+    const statement = this.prepared(SELECT_OUTCOME);
+    try {
+      statement.bind([chain, key]);
+      const row = rowsOf(statement).next();
+      return row.done ? undefined : toOutcome(row.value);
+    } finally {
+      statement.reset();
+    }
+  }
+
+  /** How many records of a chain are in each status (every status is present, zero when none). */
   countByStatus(chain: string): StatusCounts {
-    const counts: StatusCounts = { succeeded: 0, failed: 0, rejected: 0 };
+    const counts = Object.fromEntries(RECORD_STATUSES.map((status) => [status, 0])) as StatusCounts;
     const rows = this.all('SELECT status, COUNT(*) AS n FROM records WHERE chain = ? GROUP BY status', [
       chain,
     ]);

@@ -53,6 +53,8 @@ export const OUTCOME_COLUMNS = [
   'duration_ms',
   'idempotency_key',
   'at',
+  'expected',
+  'actual',
 ] as const;
 
 /** Column order of `runs`, shared by the insert statement and `runParameters`. */
@@ -134,6 +136,8 @@ export function outcomeParameters(outcome: RecordOutcome): SqlValue[] {
     outcome.durationMs ?? null,
     outcome.idempotencyKey,
     outcome.at,
+    outcome.expected ?? null,
+    outcome.actual ?? null,
   ];
 }
 
@@ -150,6 +154,8 @@ export function toOutcome(row: Row): RecordOutcome {
     ...optional('errorKind', row.error_kind, (value) => String(value) as ErrorKind),
     ...optional('httpStatus', row.http_status, Number),
     ...optional('durationMs', row.duration_ms, Number),
+    ...optional('expected', row.expected, String),
+    ...optional('actual', row.actual, String),
     idempotencyKey: String(row.idempotency_key),
     at: String(row.at),
   };

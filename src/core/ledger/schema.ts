@@ -4,7 +4,7 @@
  */
 
 /** The schema this backfill writes; a ledger with a higher version is refused (upgrade backfill). */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Version 1: the meta table and the dry runs (what the production gate reads). */
 const VERSION_1 = `
@@ -85,10 +85,20 @@ CREATE TABLE IF NOT EXISTS signoffs (
 CREATE INDEX IF NOT EXISTS signoffs_by_checklist ON signoffs (checklist);
 `;
 
+/**
+ * Version 3: verification. A check's outcome keeps what differed — the expected and the actual values,
+ * as JSON — so a mismatch can be exported and fixed without checking the record again.
+ */
+const VERSION_3 = `
+ALTER TABLE records ADD COLUMN expected TEXT;
+ALTER TABLE records ADD COLUMN actual TEXT;
+`;
+
 /** Migrations in order; `sql` brings a ledger from version `to - 1` to version `to`. */
 export const MIGRATIONS: readonly { to: number; sql: string }[] = [
   { to: 1, sql: VERSION_1 },
   { to: 2, sql: VERSION_2 },
+  { to: 3, sql: VERSION_3 },
 ];
 
 /** Tables a ledger of the current version must hold; a file without them is not a ledger. */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Ledger } from '../../../src/core/ledger/ledger';
 import type { DryRunRow } from '../../../src/core/ledger/ledger';
-import { SCHEMA_VERSION } from '../../../src/core/ledger/schema';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../../src/core/ledger/schema';
 import type { RecordOutcome } from '../../../src/core/run/types';
 import { loadSqlJs } from '../../../src/core/sqlite';
 import { UserError } from '../../../src/core/types';
@@ -54,6 +54,35 @@ describe('Ledger', () => {
     assert.deepEqual(Object.keys(read ?? {}).sort(), Object.keys(bare).sort());
   });
 
+  it('reads back a verification mismatch with the expected and actual values it found', async () => {
+    const mismatch = outcome('42', {
+      status: 'mismatch',
+      lastError: 'amount: expected 5.5, got 6.5',
+      expected: '{"amount":5.5}',
+      actual: '{"amount":6.5}',
+      httpStatus: 200,
+      idempotencyKey: '',
+    });
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(mismatch));
+    assert.deepEqual(await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]), [mismatch]);
+  });
+
+  it('looks up the latest outcome of one key in a chain, and nothing for a key without one', async () => {
+    await withSavedLedger(paths.runbook, (ledger) =>
+      ledger.upsertOutcomes([
+        outcome('1', { status: 'failed' }),
+        outcome('1', { status: 'succeeded', attempts: 2 }),
+      ]),
+    );
+    const [found, unknown] = await readLedger(paths.runbook, (ledger) => [
+      ledger.outcomeOf('chain-1', '1'),
+      ledger.outcomeOf('chain-1', '2'),
+    ]);
+    assert.equal(found?.status, 'succeeded');
+    assert.equal(found?.attempts, 2);
+    assert.equal(unknown, undefined);
+  });
+
   it('keeps only the latest outcome of a key within a chain, and separate outcomes per chain', async () => {
     await withSavedLedger(paths.runbook, (ledger) => {
       ledger.upsertOutcome(outcome('1', { status: 'failed', attempts: 2 }));
@@ -96,6 +125,10 @@ describe('Ledger', () => {
       succeeded: 2,
       failed: 1,
       rejected: 0,
+      verified: 0,
+      mismatch: 0,
+      missing: 0,
+      error: 0,
     });
   });
 
@@ -111,7 +144,8 @@ describe('Ledger', () => {
       assert.equal(failed.size, 100_000);
       assert.ok(failed.has('k10') && !failed.has('k11'));
       assert.equal(ledger.keysWithStatus('chain-1', []).size, 0);
-      assert.deepEqual(ledger.countByStatus('chain-1'), { succeeded: 900_000, failed: 100_000, rejected: 0 });
+      const counts = ledger.countByStatus('chain-1');
+      assert.deepEqual([counts.succeeded, counts.failed, counts.rejected], [900_000, 100_000, 0]);
     } finally {
       ledger.close();
     }
@@ -227,6 +261,26 @@ describe('Ledger', () => {
       signOffs: ledger.signOffs().length,
     }));
     assert.deepEqual(reopened, { dryRuns: 1, runs: 1, outcomes: 1, signOffs: 1 });
+  });
+
+  it('migrates a version 2 ledger: its outcomes read back unchanged, and mismatches can be stored', async () => {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    for (const migration of MIGRATIONS.filter((m) => m.to <= 2)) db.run(migration.sql);
+    db.run("INSERT INTO meta VALUES ('schema_version', '2')");
+    db.run(
+      "INSERT INTO records VALUES ('chain-1', '1', 'run-1', 'orders', 'succeeded', 1, 2, NULL, NULL, NULL, NULL, 'idem-1', '2026-03-01T10:00:00.000Z')",
+    );
+    fs.mkdirSync(path.dirname(paths.ledgerFile), { recursive: true });
+    fs.writeFileSync(paths.ledgerFile, db.export());
+    db.close();
+    const mismatch = outcome('2', { status: 'mismatch', expected: '{"a":1}', actual: '{"a":2}' });
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(mismatch));
+    assert.equal(await readSchemaVersion(paths.ledgerFile), String(SCHEMA_VERSION));
+    assert.deepEqual(await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]), [
+      outcome('1'),
+      mismatch,
+    ]);
   });
 
   it('does not rewrite a version 1 ledger merely by opening it', async () => {
