@@ -36,7 +36,7 @@ export function sqliteSource(
 }
 
 /** sql.js is shared with the ledger (one wasm instance per process); its loader knows where the wasm is. */
-async function loadSqlJsForUser(): Promise<SqlJsStatic> {
+export async function loadSqlJsForUser(): Promise<SqlJsStatic> {
   try {
     return await loadSqlJs();
   } catch (error) {
@@ -44,7 +44,8 @@ async function loadSqlJsForUser(): Promise<SqlJsStatic> {
   }
 }
 
-function openQueryOnly(SQL: SqlJsStatic, bytes: Uint8Array, path: string): Database {
+/** Opens an in-memory copy of a database whose statements cannot write (a writing query fails loudly). */
+export function openQueryOnly(SQL: SqlJsStatic, bytes: Uint8Array, path: string): Database {
   let db: Database | undefined;
   try {
     db = new SQL.Database(bytes);

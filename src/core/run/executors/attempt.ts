@@ -93,18 +93,25 @@ export function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Keeps the first `limit` bytes written to it and counts the rest: enough of a body for a message. */
+/** Keeps the first `limit` bytes written to it and drops the rest: enough of a body for a message. */
 export class HeadBuffer {
   private readonly chunks: Buffer[] = [];
   private kept = 0;
+  private dropped = false;
 
   constructor(private readonly limit: number) {}
 
   write(chunk: Buffer): void {
-    if (this.kept >= this.limit) return;
-    const slice = chunk.subarray(0, this.limit - this.kept);
+    const slice = chunk.subarray(0, Math.max(0, this.limit - this.kept));
+    if (slice.length < chunk.length) this.dropped = true;
+    if (slice.length === 0) return;
     this.chunks.push(slice);
     this.kept += slice.length;
+  }
+
+  /** True when bytes beyond the limit were dropped: the text is only the start of what was written. */
+  get truncated(): boolean {
+    return this.dropped;
   }
 
   text(): string {

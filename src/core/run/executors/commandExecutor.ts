@@ -98,7 +98,12 @@ function reportedAttempt(line: ReportedResult, durationMs: number): AttemptResul
   return failed(durationMs, { kind: 'handler-error', retryable: line.retryable, message: line.error });
 }
 
-function failedOrSucceeded(
+/**
+ * The result of an attempt whose process ended so: exit 0 succeeds, 75 asks for a retry, any other exit
+ * status fails for good, a timeout is a retryable failure, and a program that could not start is a
+ * permanent one. Messages end with what the program printed last.
+ */
+export function failedOrSucceeded(
   outcome: ProcessOutcome,
   argv: string[],
   opts: CommandOptions,

@@ -28,10 +28,33 @@ import { parseRetryAfter } from './retryAfter';
 /** How much of an error response's body is kept for the message; the rest is read and dropped. */
 const KEPT_BODY_BYTES = 300;
 
+/**
+ * How much of a response a check reads: a record's state is small, and a body beyond this is not one
+ * (a listing, an error page); it is cut, and the check is told so.
+ */
+export const MAX_CHECK_BODY_BYTES = 1024 * 1024;
+
+/** A complete response, as a check sees it. */
+export interface CheckResponse {
+  status: number;
+  /** The body as text: all of it, or its first {@link MAX_CHECK_BODY_BYTES} when `truncated`. */
+  body: string;
+  truncated: boolean;
+}
+
+/** Decides what a response to a check means: a verdict, or a failure saying why it is no answer. */
+export type ResponseJudge = (response: CheckResponse, durationMs: number) => AttemptResult;
+
 /** Sends HTTP attempts over its own pool of keep-alive connections. */
 export interface HttpExecutor {
   /** Sends the preview once. Never throws: every problem is a failed {@link AttemptResult}. */
   execute(preview: HttpPreview, opts: AttemptOptions): Promise<AttemptResult>;
+  /**
+   * Sends the preview once and lets `judge` decide what the response means. A 429 or a 5xx stays a
+   * retryable failure, as for `execute`: an overloaded or failing target has not answered the question.
+   * Never throws.
+   */
+  check(preview: HttpPreview, opts: AttemptOptions, judge: ResponseJudge): Promise<AttemptResult>;
   /** Changes the cap on connections per host, e.g. when the operator changes the run's concurrency. */
   setMaxSockets(maxSockets: number): void;
   /** Closes the pooled connections; attempts still in flight are cut off. */
@@ -54,8 +77,11 @@ export function createHttpExecutor(opts: { maxSockets: number }): HttpExecutor {
     http: new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets }),
     https: new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets }),
   };
+  const forExecution: ResponseReading = { keptBodyBytes: KEPT_BODY_BYTES, classify: classifyResponse };
   return {
-    execute: (preview, attempt) => sendOnce(preview, agents, attempt),
+    execute: (preview, attempt) => sendOnce(preview, agents, attempt, forExecution),
+    check: (preview, attempt, judge) =>
+      sendOnce(preview, agents, attempt, { keptBodyBytes: MAX_CHECK_BODY_BYTES, classify: judging(judge) }),
     setMaxSockets: (maxSockets) => {
       // Agents read the cap whenever a request needs a socket, so the change applies to the next request.
       agents.http.maxSockets = maxSockets;
@@ -82,7 +108,28 @@ export async function executeHttp(preview: HttpPreview, opts: AttemptOptions): P
   }
 }
 
-function sendOnce(preview: HttpPreview, agents: Agents, opts: AttemptOptions): Promise<AttemptResult> {
+/** How much of a response body to keep, and what the response means once it has been read. */
+interface ResponseReading {
+  keptBodyBytes: number;
+  classify(response: IncomingMessage, body: HeadBuffer, durationMs: number): AttemptResult;
+}
+
+/** A check's reading: overload and server errors are failures; any other response goes to the judge. */
+function judging(judge: ResponseJudge): ResponseReading['classify'] {
+  return (response, body, durationMs) => {
+    const status = response.statusCode ?? 0;
+    if (status === 429 || (status >= 500 && status < 600))
+      return classifyResponse(response, body, durationMs);
+    return judge({ status, body: body.text(), truncated: body.truncated }, durationMs);
+  };
+}
+
+function sendOnce(
+  preview: HttpPreview,
+  agents: Agents,
+  opts: AttemptOptions,
+  reading: ResponseReading,
+): Promise<AttemptResult> {
   const elapsed = startStopwatch();
   const target = parseTarget(preview.url);
   if (!target.ok) return Promise.resolve(failed(elapsed(), target.failure));
@@ -120,8 +167,8 @@ function sendOnce(preview: HttpPreview, agents: Agents, opts: AttemptOptions): P
     request.on('error', (error) => fail(connectionFailure(error, status)));
     request.on('response', (response) => {
       status = response.statusCode;
-      readResponse(response, {
-        onEnd: (body) => finish(classifyResponse(response, body, elapsed())),
+      readResponse(response, reading.keptBodyBytes, {
+        onEnd: (body) => finish(reading.classify(response, body, elapsed())),
         onCutOff: fail,
       });
     });
@@ -167,10 +214,11 @@ function hasHeader(headers: Record<string, string>, lowerCaseName: string): bool
  */
 function readResponse(
   response: IncomingMessage,
-  on: { onEnd: (keptBody: string) => void; onCutOff: (failure: Failure) => void },
+  keptBodyBytes: number,
+  on: { onEnd: (keptBody: HeadBuffer) => void; onCutOff: (failure: Failure) => void },
 ): void {
   const status = response.statusCode ?? 0;
-  const kept = new HeadBuffer(KEPT_BODY_BYTES);
+  const kept = new HeadBuffer(keptBodyBytes);
   const cutOff = (): void =>
     on.onCutOff({
       kind: 'connection',
@@ -179,7 +227,7 @@ function readResponse(
       message: `the connection closed before the end of the response (HTTP ${status})`,
     });
   response.on('data', (chunk: Buffer) => kept.write(chunk));
-  response.on('end', () => on.onEnd(kept.text()));
+  response.on('end', () => on.onEnd(kept));
   response.on('error', cutOff);
   response.on('close', () => {
     if (!response.complete) cutOff();
@@ -191,11 +239,12 @@ function readResponse(
  * Other 5xx are retryable server errors; other 4xx say the request itself is wrong, so retrying cannot
  * help. Redirects are not followed: the action must name the final URL.
  */
-function classifyResponse(response: IncomingMessage, body: string, durationMs: number): AttemptResult {
+function classifyResponse(response: IncomingMessage, body: HeadBuffer, durationMs: number): AttemptResult {
   const status = response.statusCode ?? 0;
   if (status >= 200 && status < 300) return succeeded(durationMs, status);
 
-  const message = describeResponse(status, response.statusMessage, body);
+  // A check keeps a longer body than a message should carry.
+  const message = describeResponse(status, response.statusMessage, body.text().slice(0, KEPT_BODY_BYTES));
   const retryAfterMs = parseRetryAfter(singleHeader(response.headers, 'retry-after'));
   const retryHint = retryAfterMs === undefined ? {} : { retryAfterMs };
   if (status === 429) {

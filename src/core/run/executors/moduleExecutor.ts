@@ -21,15 +21,27 @@ export interface HandlerContext extends ModuleContext {
   signal: AbortSignal;
 }
 
+/**
+ * Turns what a module function returned into the attempt's result. A handler's return value does not
+ * matter (it succeeded by not throwing); a `verify` function's return value is its verdict.
+ */
+export type ReturnInterpreter = (returned: unknown, durationMs: number) => AttemptResult;
+
 /** Calls one loaded handler, attempt after attempt. */
 export interface ModuleExecutor {
   /** The module's absolute path, for messages. */
   readonly absolutePath: string;
   /**
    * Calls the handler with a copy of the fields and the context (build it with `moduleContext(record,
-   * renderCtx, false)`; the idempotency key comes with it). Never throws.
+   * renderCtx, false)`; the idempotency key comes with it). `interpret` reads what it returned; by
+   * default returning at all is success. Never throws.
    */
-  execute(fields: Record<string, unknown>, ctx: ModuleContext, opts: AttemptOptions): Promise<AttemptResult>;
+  execute(
+    fields: Record<string, unknown>,
+    ctx: ModuleContext,
+    opts: AttemptOptions,
+    interpret?: ReturnInterpreter,
+  ): Promise<AttemptResult>;
 }
 
 /**
@@ -46,7 +58,8 @@ export async function createModuleExecutor(
   const { main, absolutePath } = loaded.module;
   return {
     absolutePath,
-    execute: (fields, ctx, opts) => callHandler(main, fields, ctx, opts),
+    execute: (fields, ctx, opts, interpret = (_returned, durationMs) => succeeded(durationMs)) =>
+      callHandler(main, fields, ctx, opts, interpret),
   };
 }
 
@@ -55,6 +68,7 @@ function callHandler(
   fields: Record<string, unknown>,
   ctx: ModuleContext,
   opts: AttemptOptions,
+  interpret: ReturnInterpreter,
 ): Promise<AttemptResult> {
   const elapsed = startStopwatch();
   if (opts.signal?.aborted) return Promise.resolve(failed(elapsed(), abortedFailure()));
@@ -62,14 +76,15 @@ function callHandler(
 
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (failure?: Failure): void => {
+    const settle = (result: () => AttemptResult): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       stopHandler.abort();
-      resolve(failure ? failed(elapsed(), failure) : succeeded(elapsed()));
+      resolve(result());
     };
+    const finish = (failure: Failure): void => settle(() => failed(elapsed(), failure));
     const onAbort = (): void => finish(abortedFailure());
     // A promise cannot be cancelled: on timeout the handler's work is abandoned, not stopped, and may still
     // complete later. Its ctx.signal fires so it can stop itself; the idempotency key makes the retry safe.
@@ -88,7 +103,7 @@ function callHandler(
     // A copy, so a handler that mutates its argument cannot change the record the engine goes on to use.
     // Wrapped in a promise so a handler that throws synchronously is handled like one that rejects.
     new Promise<unknown>((run) => run(handler(structuredClone(fields), context))).then(
-      () => finish(),
+      (returned) => settle(() => interpret(returned, elapsed())),
       (error: unknown) => finish(handlerFailure(error)),
     );
   });
