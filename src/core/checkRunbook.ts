@@ -1,38 +1,57 @@
 /**
- * Checks that need more than the schemas: every job's action compiles (template syntax, placeholders),
- * and every `${env:NAME}` it uses is defined by each environment of the runbook. Problems are located at
- * the job cell's field, like schema problems.
+ * Checks that need more than the schemas: every job's action and every verify cell's check compiles
+ * (template syntax, placeholders, expectations), and every `${env:NAME}` they use is defined by each
+ * environment of the runbook. Problems are located at the cell's field, like schema problems.
  */
+import type { ActionIssue } from './actions/compiledAction';
 import { compileAction } from './actions/preview';
-import type { Runbook } from './format/runbook';
+import type { TemplateReferences } from './actions/template';
+import type { Cell, Runbook } from './format/runbook';
 import type { Issue } from './types';
+import { compileCheck } from './verify/verificationStrategy';
 
 export function checkRunbook(runbook: Runbook): Issue[] {
   const issues: Issue[] = [];
-  const environments = Object.entries(runbook.header.environments);
   for (const cell of runbook.cells) {
-    if (cell.kind !== 'job') continue;
-    const action = compileAction(cell.spec.action, { baseDir: runbook.baseDir });
-    const at = (field: string) => ({
-      file: runbook.file,
-      line: cell.locate(['action', ...fieldPath(field)]),
-      cell: cell.id,
-      field: `action.${field}`,
-    });
-    for (const issue of action.issues) issues.push({ ...at(issue.field), message: issue.message });
-    for (const name of action.references.envNames) {
-      const lacking = environments.filter(([, env]) => !(name in env.vars)).map(([envName]) => envName);
-      if (environments.length === 0 || lacking.length > 0) {
-        issues.push({
-          file: runbook.file,
-          line: cell.locate(['action']),
-          cell: cell.id,
-          field: 'action',
-          message: `\${env:${name}} is not defined in environment${lacking.length > 1 ? 's' : ''} ${
-            lacking.join(', ') || '(none declared)'
-          }: add it to their vars`,
-        });
-      }
+    if (cell.kind === 'job') {
+      const action = compileAction(cell.spec.action, { baseDir: runbook.baseDir });
+      issues.push(...locatedIssues(runbook, cell, 'action', action.issues, action.references));
+    } else if (cell.kind === 'verify') {
+      const check = compileCheck(cell.spec.check);
+      issues.push(...locatedIssues(runbook, cell, 'check', check.issues, check.references));
+    }
+  }
+  return issues;
+}
+
+/** The compile issues of a cell's `action` or `check`, and the env names some environment lacks. */
+function locatedIssues(
+  runbook: Runbook,
+  cell: Cell,
+  root: 'action' | 'check',
+  compiled: readonly ActionIssue[],
+  references: TemplateReferences,
+): Issue[] {
+  const issues: Issue[] = compiled.map((issue) => ({
+    file: runbook.file,
+    line: cell.locate([root, ...fieldPath(issue.field)]),
+    cell: cell.id,
+    field: `${root}.${issue.field}`,
+    message: issue.message,
+  }));
+  const environments = Object.entries(runbook.header.environments);
+  for (const name of references.envNames) {
+    const lacking = environments.filter(([, env]) => !(name in env.vars)).map(([envName]) => envName);
+    if (environments.length === 0 || lacking.length > 0) {
+      issues.push({
+        file: runbook.file,
+        line: cell.locate([root]),
+        cell: cell.id,
+        field: root,
+        message: `\${env:${name}} is not defined in environment${lacking.length > 1 ? 's' : ''} ${
+          lacking.join(', ') || '(none declared)'
+        }: add it to their vars`,
+      });
     }
   }
   return issues;

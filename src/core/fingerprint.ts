@@ -4,8 +4,9 @@ import type { ResolvedJob } from './job';
 
 /**
  * A job fingerprint ties a dry run to exactly what a real run would do: the normalized definition
- * (source, key, record schema, action, subset, environment) and the source content. The throttle is
- * left out on purpose — rate and concurrency can change during a run without changing what is sent.
+ * (source, key, record schema, action or a verify cell's check, subset, environment) and the source
+ * content. The throttle is left out on purpose — rate and concurrency can change during a run without
+ * changing what is sent.
  * Secret values are never part of it: templates name secrets, they do not hold them.
  */
 export interface JobFingerprint {
@@ -20,9 +21,10 @@ export function fingerprintJob(
   env: ResolvedEnvironment,
   contentHash: string,
 ): JobFingerprint {
-  const definition = sha256(
-    canonicalJson({ source: job.source, action: job.action, subset: job.subset ?? null, env }),
-  );
+  // A verification is defined by its check, not by the action that wrote the records: fixing the action
+  // before re-backfilling the gaps must not orphan the verification that found them.
+  const what = job.check ? { check: job.check } : { action: job.action };
+  const definition = sha256(canonicalJson({ source: job.source, ...what, subset: job.subset ?? null, env }));
   return { definition, content: contentHash, combined: sha256(`${definition}:${contentHash}`) };
 }
 

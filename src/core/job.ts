@@ -1,4 +1,5 @@
 import { jobCell, type RunnableCell, type Runbook } from './format/runbook';
+import type { CheckSpec } from './format/checkSchemas';
 import type { ActionSpec, ErrorBudgetSpec, SourceSpec, Subset, Throttle } from './format/schemas';
 import { UserError } from './types';
 
@@ -17,6 +18,8 @@ export interface ResolvedJob {
   subset?: Subset;
   /** Share of records that must succeed (execute cells; 1 otherwise). */
   successThreshold: number;
+  /** A verify cell's check: its runs read each record's end state instead of sending the action. */
+  check?: CheckSpec;
 }
 
 export function resolveJob(runbook: Runbook, cell: RunnableCell): ResolvedJob {
@@ -35,5 +38,6 @@ export function resolveJob(runbook: Runbook, cell: RunnableCell): ResolvedJob {
     },
     successThreshold: cell.kind === 'verify' ? 1 : cell.spec.successThreshold,
     ...(cell.spec.subset ? { subset: cell.spec.subset } : {}),
+    ...(cell.kind === 'verify' ? { check: cell.spec.check } : {}),
   };
 }

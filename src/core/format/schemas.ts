@@ -3,6 +3,7 @@
  * such as `concurency`) is an error, never a silent fall-back to a default.
  */
 import { z } from 'zod';
+import { CheckSchema } from './checkSchemas';
 
 const name = z
   .string()
@@ -219,37 +220,8 @@ export const ExecuteCellSchema = z.strictObject({
 export const VerifyCellSchema = z.strictObject({
   description: z.string().optional(),
   ...jobReference,
-  check: z.discriminatedUnion('type', [
-    z.strictObject({
-      type: z.literal('http'),
-      method: z.enum(['GET', 'POST']).default('GET'),
-      url: z.string().min(1),
-      headers: templateMap.default({}),
-      expect: z
-        .strictObject({
-          status: z.number().int().default(200),
-          body: z.record(z.string(), z.unknown()).default({}),
-          tolerance: z.number().nonnegative().default(0),
-        })
-        .default({ status: 200, body: {}, tolerance: 0 }),
-    }),
-    z.strictObject({
-      type: z.literal('command'),
-      argv: z.array(z.string()).min(1),
-      expectExitCode: z.number().int().default(0),
-    }),
-    z.strictObject({
-      type: z.literal('module'),
-      path: z.string().min(1),
-      export: z.string().default('verify'),
-    }),
-    z.strictObject({
-      type: z.literal('sqlite'),
-      path: z.string().min(1),
-      query: z.string().min(1),
-      expect: z.record(z.string(), z.unknown()).default({}),
-    }),
-  ]),
+  /** How to read each record's real end state and what it must be (see checkSchemas.ts). */
+  check: CheckSchema,
 });
 
 export const ChecklistItemSchema = z.strictObject({

@@ -1,0 +1,127 @@
+/**
+ * What the runner does to each record. The runner owns everything around an attempt — reading the
+ * source, the rate limit, concurrency, retries, the error budget, live control, checkpoints and resume —
+ * and a strategy owns the attempt itself: sending the job's action to the target (execution), or
+ * reading the record's real end state and judging it (verification, in src/core/verify/). This folder
+ * cannot depend on the vscode API.
+ */
+import { compileAction, type ActionPreview, type RenderContext } from '../actions/preview';
+import type { Rendered } from '../actions/template';
+import type { ResolvedEnvironment } from '../environment';
+import type { ResolvedJob } from '../job';
+import { UserError, type ValidRecord } from '../types';
+import type { AttemptOptions } from './executors/attempt';
+import { createExecutor } from './executors';
+import type { AttemptResult } from './types';
+
+/** One record rendered for its attempts: rendered once, attempted until it has an outcome. */
+export interface PreparedUnit {
+  record: ValidRecord;
+  /** The key the attempt carries to the target; empty when it sends nothing that needs one (a check). */
+  idempotencyKey: string;
+}
+
+/** The attempts of one run: execution of a job's action, or verification of records' end states. */
+export interface AttemptStrategy<U extends PreparedUnit = PreparedUnit> {
+  /** Where attempts go, for the plan, e.g. `POST http://…/orders/${record:id}/resend in staging`. */
+  readonly target: string;
+  /** Secrets the templates name: resolved before the first record, so redaction covers them all. */
+  readonly secretNames: readonly string[];
+  /** The status of a record whose attempt worked: `succeeded`, or `verified` (a check's verdict decides). */
+  readonly successStatus: 'succeeded' | 'verified';
+  /** The status of a record whose every attempt failed: `failed`, or `error` (it could not be checked). */
+  readonly failureStatus: 'failed' | 'error';
+  /** Records per attempt: more than one only for a command action in batch mode. */
+  readonly batchSize: number;
+  /** Renders the attempt for one record, or says why the record is refused (it is then `rejected`). */
+  prepare(record: ValidRecord, idempotencyKey: string): Rendered<U>;
+  /** One attempt for each unit, results by record key; never more at once than the runner's concurrency. Never throws. */
+  attempt(units: U[], opts: AttemptOptions): Promise<Map<string, AttemptResult>>;
+  /** Follows a live concurrency change (pooled HTTP connections). */
+  setConcurrency(concurrency: number): void;
+  close(): Promise<void>;
+}
+
+/** What creating a strategy needs besides the job. */
+export interface StrategyOptions {
+  /** The runbook's folder: module paths are relative to it, and commands run in it. */
+  baseDir: string;
+  environment: ResolvedEnvironment;
+  /** The run's environment vars and secrets. */
+  context: Pick<RenderContext, 'env' | 'secrets'>;
+  /** Where to send the user when the definition is invalid, e.g. `backfill check orders.backfill`. */
+  checkCommand: string;
+}
+
+interface ExecutionUnit extends PreparedUnit {
+  preview: ActionPreview;
+}
+
+/**
+ * The strategy of an execute cell: renders the job's action for each record (with its idempotency key)
+ * and sends it with the action's executor. Throws a UserError when the action is invalid or its module
+ * cannot be loaded, so a run refuses to start instead of failing every record the same way.
+ */
+export async function createExecutionStrategy(
+  job: ResolvedJob,
+  options: StrategyOptions,
+): Promise<AttemptStrategy<ExecutionUnit>> {
+  const action = compileAction(job.action, { baseDir: options.baseDir });
+  if (action.issues.length > 0) {
+    throw new UserError(`the action of job ${job.job} is invalid: run ${options.checkCommand}`);
+  }
+  const executor = await createExecutor(job.action, {
+    baseDir: options.baseDir,
+    concurrency: job.throttle.concurrency,
+    context: options.context,
+  });
+  const batched = job.action.type === 'command' && job.action.mode === 'batch';
+  return {
+    target: describeAction(job, options.environment),
+    secretNames: action.references.secretNames,
+    successStatus: 'succeeded',
+    failureStatus: 'failed',
+    batchSize: batched ? job.throttle.batchSize : 1,
+    prepare: (record, idempotencyKey) => {
+      const rendered = action.render(record, { ...options.context, idempotencyKey });
+      return rendered.ok
+        ? { ok: true, value: { record, idempotencyKey, preview: rendered.preview } }
+        : rendered;
+    },
+    attempt: (units, opts) =>
+      executor.executeUnits(
+        units.map((unit) => ({
+          key: unit.record.key,
+          fields: unit.record.fields,
+          preview: unit.preview,
+          line: unit.record.line,
+          idempotencyKey: unit.idempotencyKey,
+        })),
+        opts,
+      ),
+    setConcurrency: (concurrency) => executor.setConcurrency(concurrency),
+    close: () => executor.close(),
+  };
+}
+
+function describeAction(job: ResolvedJob, environment: ResolvedEnvironment): string {
+  const action = job.action;
+  const what =
+    action.type === 'http'
+      ? `${action.method} ${withEnv(action.url, environment.vars)}`
+      : action.type === 'command'
+        ? `command ${JSON.stringify(action.argv)}`
+        : `module ${action.path} export ${action.export}`;
+  return `${what}${describeEnvironment(environment)}`;
+}
+
+/** ` in staging`, ` in production (PRODUCTION)`, or nothing without a named environment. */
+export function describeEnvironment(environment: ResolvedEnvironment): string {
+  if (!environment.name) return '';
+  return ` in ${environment.name}${environment.production ? ' (PRODUCTION)' : ''}`;
+}
+
+/** Shows configuration values in a target description; record and secret placeholders stay as written. */
+export function withEnv(template: string, vars: Record<string, string>): string {
+  return template.replace(/\$\{env:([^}]+)\}/g, (placeholder, name: string) => vars[name] ?? placeholder);
+}

@@ -1,0 +1,84 @@
+/**
+ * The gaps of a backfill: the records the latest verification of a job found mismatched or missing,
+ * which a gap re-backfill (`--only unverified` on an execute cell) sends again. This folder cannot
+ * depend on the vscode API.
+ */
+import type { Runbook } from '../format/runbook';
+import type { Ledger } from '../ledger/ledger';
+import { GAP_STATUSES, type RunRecord } from '../run/types';
+import { UserError } from '../types';
+
+/** What a gap re-backfill sends again, and the verification that found it. */
+export interface VerificationGaps {
+  /** The latest finished verification run of the job: its chain's outcomes are the gaps. */
+  verification: RunRecord;
+  /** Keys found mismatched or missing, less those already re-backfilled since that verification. */
+  keys: Set<string>;
+}
+
+/**
+ * Finds the gaps the latest verification of `job` (by any verify cell checking it) left. A gap already
+ * re-backfilled by `cell` since that verification ended is left out, so a re-backfill that was halted
+ * resumes instead of sending its records twice. Throws a UserError saying what to do when there is no
+ * finished verification, or nothing left to re-backfill.
+ */
+export function findVerificationGaps(
+  runbook: Runbook,
+  ledger: Ledger,
+  job: string,
+  cell: string,
+): VerificationGaps {
+  const verification = latestVerification(runbook, ledger, job);
+  const found = ledger.keysWithStatus(verification.chain, GAP_STATUSES);
+  const resent = resentSince(ledger, cell, verification, found);
+  const keys = new Set([...found].filter((key) => !resent.has(key)));
+  if (keys.size > 0) return { verification, keys };
+  const recheck = `backfill run ${runbook.file} --cell ${verification.cell} --only unverified`;
+  if (found.size > 0) {
+    throw new UserError(
+      `every gap verification run ${verification.id} found was re-backfilled since: re-check them with ${recheck}`,
+    );
+  }
+  throw new UserError(
+    `verification run ${verification.id} (cell ${verification.cell}) found no mismatched or missing record of job ${job}: nothing to re-backfill`,
+  );
+}
+
+function latestVerification(runbook: Runbook, ledger: Ledger, job: string): RunRecord {
+  const cells = runbook.cells.filter((c) => c.kind === 'verify' && c.spec.job === job).map((c) => c.id);
+  if (cells.length === 0) {
+    throw new UserError(
+      `no verify cell checks job ${job}: add one and run it to find the gaps to re-backfill`,
+    );
+  }
+  const runs = cells.map((id) => ledger.latestRun(id)).filter((run): run is RunRecord => run !== undefined);
+  const latest = runs.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0))[0];
+  if (!latest) {
+    throw new UserError(
+      `job ${job} has not been verified yet: run backfill run ${runbook.file} --cell ${cells[0]} first`,
+    );
+  }
+  if (latest.outcome !== 'succeeded' && latest.outcome !== 'below-threshold') {
+    throw new UserError(
+      `the latest verification of job ${job} (run ${latest.id} of cell ${latest.cell}) is ${latest.outcome}, so its ` +
+        `gaps are not all known: finish it first with backfill run ${runbook.file} --cell ${latest.cell}`,
+    );
+  }
+  return latest;
+}
+
+/**
+ * Gap keys that `cell`'s chain re-sent after the verification ended. One whose re-send failed is still a
+ * gap: it is sent again.
+ */
+function resentSince(ledger: Ledger, cell: string, verification: RunRecord, gaps: Set<string>): Set<string> {
+  const chain = ledger.latestRun(cell)?.chain;
+  const endedAt = verification.endedAt;
+  const resent = new Set<string>();
+  if (chain === undefined || endedAt === undefined) return resent;
+  for (const key of gaps) {
+    const outcome = ledger.outcomeOf(chain, key);
+    if (outcome && outcome.at > endedAt && outcome.status !== 'failed') resent.add(key);
+  }
+  return resent;
+}
