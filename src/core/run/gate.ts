@@ -2,6 +2,9 @@
  * The safety gates in front of a real write. Dry run is the default; a real write needs --execute, and
  * a production environment needs --production --confirm NAME instead, every required checklist item
  * checked, and a passing dry run of the same job definition on the same source data.
+ *
+ * A verification only reads, so it needs none of that — except that reading a production environment
+ * (with the check's load on it) still takes an explicit --production.
  */
 import type { ResolvedEnvironment } from '../environment';
 import type { JobFingerprint } from '../fingerprint';
@@ -17,7 +20,8 @@ export interface RunFlags {
 export type GateName = 'mode' | 'confirmation' | 'checklist' | 'dry-run';
 
 export type GateDecision =
-  { allowed: true; mode: 'execute' | 'production' } | { allowed: false; gate: GateName; reason: string };
+  | { allowed: true; mode: 'execute' | 'production' | 'verify' }
+  | { allowed: false; gate: GateName; reason: string };
 
 /** Decides whether flags ask for a real write at all (false: the command performs a dry run). */
 export function wantsRealWrite(flags: RunFlags): boolean {
@@ -55,6 +59,34 @@ export function checkModeGate(
     );
   }
   return { allowed: true, mode: 'production' };
+}
+
+/**
+ * The gate in front of a verification. It writes nothing, so there is no --execute, no typed
+ * confirmation, no checklist and no dry run to require; but its checks do load the target, so a
+ * production environment is only read with --production, never by accident. A --confirm that is given
+ * must still match, so a wrong runbook is not verified by mistake.
+ */
+export function checkVerifyGate(
+  runbook: Runbook,
+  environment: ResolvedEnvironment,
+  flags: RunFlags,
+): GateDecision {
+  const name = runbook.header.name;
+  if (!environment.production && flags.production) {
+    return refused('mode', `environment ${environment.name} is not marked production: drop --production`);
+  }
+  if (environment.production && !flags.production) {
+    return refused(
+      'confirmation',
+      `environment ${environment.name} is production: verifying it needs --production ` +
+        '(a verification only reads, so no --confirm is needed)',
+    );
+  }
+  if (flags.confirm !== undefined && flags.confirm !== name) {
+    return refused('confirmation', `--confirm "${flags.confirm}" does not match the runbook's name ${name}`);
+  }
+  return { allowed: true, mode: 'verify' };
 }
 
 /** Required checklist items that are not checked, as "cell: item (owner)". */

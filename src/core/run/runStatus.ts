@@ -8,6 +8,14 @@ import type { ErrorKind, RunMode } from './types';
 
 export type RunState = 'running' | 'paused' | 'stopping' | 'halted' | 'finished';
 
+/** How many checked records a verification found in each category. */
+export interface VerificationCounts {
+  verified: number;
+  mismatch: number;
+  missing: number;
+  error: number;
+}
+
 export interface RunStatus {
   run: string;
   chain: string;
@@ -26,6 +34,8 @@ export interface RunStatus {
   succeeded: number;
   failed: number;
   rejected: number;
+  /** A verification's records by category, including earlier runs of the chain. */
+  verification?: VerificationCounts;
   /** Records skipped because an earlier run of the chain already finished them. */
   skipped: number;
   inFlight: number;

@@ -1,53 +1,65 @@
 /**
- * The runner: sends an execute cell's records to the target, throttled (rate limit that never bursts,
- * concurrency cap, adaptive slowing on 429/503), with retries, an error budget, live control and a
- * checkpoint of every record's outcome in an fsync'd journal — so a crash or a stop at any instant loses
- * nothing and a re-run resumes exactly: finished records are skipped, records that were in flight are
- * sent again with the same idempotency key.
+ * The runner: sends an execute cell's records to the target — or checks a verify cell's records' end
+ * states — throttled (rate limit that never bursts, concurrency cap, adaptive slowing on 429/503), with
+ * retries, an error budget, live control and a checkpoint of every record's outcome in an fsync'd
+ * journal — so a crash or a stop at any instant loses nothing and a re-run resumes exactly: finished
+ * records are skipped, records that were in flight are sent again with the same idempotency key.
+ *
+ * What one attempt does is an {@link AttemptStrategy}: the job's action (execution) or the cell's check
+ * (verification). Everything else here is shared by both.
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import pLimit from 'p-limit';
-import { compileAction, type ActionPreview, type RenderContext } from '../actions/preview';
 import { idempotencyKeyFor } from '../dryRun';
 import type { ResolvedEnvironment } from '../environment';
 import { fingerprintJob, type JobFingerprint } from '../fingerprint';
 import type { Runbook } from '../format/runbook';
 import type { ResolvedJob } from '../job';
 import { openLedgerForRun, type Journal } from '../ledger/journal';
-import { assertStateDirUsable, stateDirFor, type Ledger } from '../ledger/ledger';
+import { assertStateDirUsable, stateDirFor, type Ledger, type StatusCounts } from '../ledger/ledger';
 import { acquireRunLock, markCrashedRuns } from '../ledger/lock';
 import { Redactor, SecretResolver } from '../secrets';
 import { openSource } from '../sources/openSource';
 import { RecordValidator } from '../sources/recordValidator';
-import { createSubsetFilter } from '../sources/subsetFilter';
-import { RefusedError, UserError, type ValidRecord } from '../types';
+import { createSubsetFilter, type SubsetFilter } from '../sources/subsetFilter';
+import { RefusedError, UserError } from '../types';
+import { findVerificationGaps } from '../verify/gaps';
+import { createVerificationStrategy } from '../verify/verificationStrategy';
 import { AdaptiveRate } from './adaptiveRate';
+import { createExecutionStrategy, type AttemptStrategy, type PreparedUnit } from './attemptStrategy';
 import { retryDelayMs } from './backoff';
 import { realClock, type Clock } from './clock';
 import { haltFileFor, readControl, resetControl, type ControlState } from './control';
 import { ErrorBudget } from './errorBudget';
-import { createExecutor, type Executor } from './executors';
 import type { GateDecision } from './gate';
 import { LatencyStats, RateMeter } from './latencyStats';
 import { startMetricsServer, type MetricsServer } from './metricsServer';
+import { PermitReserve } from './permitReserve';
 import { RateLimiter } from './rateLimiter';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
 import { sourceContentHash } from './sourceHash';
-import type { AttemptResult, ErrorKind, RecordOutcome, RunOutcome, RunRecord } from './types';
+import { RECORD_STATUSES, UNVERIFIED_STATUSES } from './types';
+import type { AttemptResult, ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord } from './types';
 
 export interface RunOptions {
   runbook: Runbook;
   job: ResolvedJob;
   environment: ResolvedEnvironment;
-  mode: 'execute' | 'production';
+  /** `verify` for a verify cell (its job carries the check): reads end states, sends no action. */
+  mode: 'execute' | 'production' | 'verify';
   secretValues: Record<string, string | undefined>;
   operator: string;
   /** Start a new run chain instead of resuming or refusing. */
   restart?: boolean;
-  /** Re-run exactly the records that failed in the latest chain. */
+  /** Re-run exactly the records that failed (could not be checked, for a verification) in the latest chain. */
   onlyFailed?: boolean;
+  /**
+   * An execute cell: re-run exactly the records the latest verification of its job found mismatched or
+   * missing (the gaps). A verify cell: re-check exactly the records its latest chain did not verify.
+   */
+  onlyUnverified?: boolean;
   /** Gates that need the fingerprint and the ledger (production); checked after the lock is taken. */
   gate?: (fingerprint: JobFingerprint, ledger: Ledger) => GateDecision;
   /** Called once the plan is known, before the first record is sent. */
@@ -63,7 +75,11 @@ export interface RunPlan {
   run: string;
   chain: string;
   resumed: boolean;
+  /** What the run does to each record. */
+  kind: 'execute' | 'verify';
   target: string;
+  /** Set when the run re-runs chosen records only (`--only failed` or `--only unverified`). */
+  rerun?: Rerun;
   total?: number;
   alreadyDone: number;
   rate: number;
@@ -95,14 +111,25 @@ export interface RunResult {
   exitCode: 0 | 1 | 3 | 4;
 }
 
-interface Unit {
-  record: ValidRecord;
-  preview: ActionPreview;
-  idempotencyKey: string;
+/** The records a run re-runs instead of the whole selection, and why. */
+export interface Rerun {
+  only: 'failed' | 'unverified';
+  records: number;
+  /** For a gap re-backfill: the verification run that found the gaps. */
+  verification?: string;
 }
+
+/** The records chosen for a re-run, and the verification loop that chose them (gap re-backfills). */
+interface RerunSelection extends Rerun {
+  keys: Set<string>;
+}
+
+type Unit = PreparedUnit;
 
 const CONTROL_POLL_MS = 200;
 const ERROR_SAMPLES_PER_KIND = 20;
+/** Longest expected or actual value a mismatch stores: enough to see what is wrong, never a whole document. */
+const MAX_STORED_VALUE_LENGTH = 2000;
 
 export async function runBackfill(options: RunOptions): Promise<RunResult> {
   const stateDir = stateDirFor(options.runbook.file);
@@ -161,8 +188,12 @@ class Run {
   private readonly latency = new LatencyStats();
   private readonly meter: RateMeter;
   private readonly errorsByKind: Partial<Record<ErrorKind, number>> = {};
-  private readonly counts = { succeeded: 0, failed: 0, rejected: 0, skipped: 0 };
-  private readonly earlier = { succeeded: 0, failed: 0, rejected: 0 };
+  /** Outcomes this run recorded, by status. */
+  private readonly counts: StatusCounts = zeroCounts();
+  /** Records skipped because an earlier run of the chain finished them. */
+  private skipped = 0;
+  /** Outcomes of earlier runs of the chain, less the records this run re-runs. */
+  private earlier: StatusCounts = zeroCounts();
   private inFlight = 0;
   private state: RunState = 'running';
   private haltReason: string | undefined;
@@ -171,19 +202,18 @@ class Run {
   /** Aborted when the grace period after a stop ends: aborts requests still in flight. */
   private readonly hardStop = new AbortController();
   private controlSeq = 0;
-  private stoppedPromise: Promise<void> | undefined;
   private resumeWaiters: (() => void)[] = [];
   private run!: RunRecord;
   private total: number | undefined;
   private rate!: AdaptiveRate;
   private limiter!: RateLimiter;
+  /** The dispatch loop's permits, taken a little ahead at rates above what timers can pace one by one. */
+  private permits!: PermitReserve;
   private limit!: ReturnType<typeof pLimit>;
   private budget!: ErrorBudget;
   private flushing: Promise<void> | undefined;
-  /** Set once the state folder refused a write: nothing more can be checkpointed, so the run halts. */
-  private stateWriteFailure: Error | undefined;
   private errorSamples = new Map<ErrorKind, number>();
-  private executor: Executor | undefined;
+  private strategy!: AttemptStrategy;
 
   constructor(
     private readonly options: RunOptions,
@@ -200,13 +230,40 @@ class Run {
     this.redactor = new Redactor(this.secrets);
   }
 
+  /** A verification reads each record's end state; it sends no action and needs no idempotency key. */
+  private get verifying(): boolean {
+    return this.options.mode === 'verify';
+  }
+
   async execute(): Promise<RunResult> {
-    const { job, runbook, environment } = this.options;
-    const action = compileAction(job.action, { baseDir: runbook.baseDir });
-    if (action.issues.length > 0) {
-      throw new UserError(`the action of job ${job.job} is invalid: run backfill check ${runbook.file}`);
+    this.strategy = await this.createStrategy();
+    try {
+      return await this.executeWith();
+    } finally {
+      await this.strategy.close();
     }
-    const missing = this.secrets.resolveAll(action.references.secretNames);
+  }
+
+  /** The attempt strategy: the cell's check for a verification, the job's action otherwise. */
+  private createStrategy(): Promise<AttemptStrategy> {
+    const { job, runbook, environment } = this.options;
+    const options = {
+      baseDir: runbook.baseDir,
+      environment,
+      context: { env: environment.vars, secrets: this.secrets },
+      checkCommand: `backfill check ${runbook.file}`,
+    };
+    if (!this.verifying) return createExecutionStrategy(job, options);
+    if (!job.check) throw new Error(`internal error: cell ${job.cell} has no check to verify with`);
+    return createVerificationStrategy(job.cell, job.check, {
+      ...options,
+      concurrency: job.throttle.concurrency,
+    });
+  }
+
+  private async executeWith(): Promise<RunResult> {
+    const { job, runbook, environment } = this.options;
+    const missing = this.secrets.resolveAll(this.strategy.secretNames);
     if (missing.length > 0) throw new UserError(missing.join('; '));
 
     const contentHash = await sourceContentHash(job.source, {
@@ -223,23 +280,18 @@ class Run {
       };
     }
     const chain = this.chooseChain(fingerprint);
-    const doneKeys = this.ledger.keysWithStatus(chain.id, ['succeeded', 'failed', 'rejected']);
-    const onlyKeys = this.options.onlyFailed ? this.ledger.keysWithStatus(chain.id, ['failed']) : undefined;
-    if (onlyKeys && onlyKeys.size === 0) {
-      throw new UserError(`no failed records in the latest run of cell ${job.cell}: nothing to re-run`);
-    }
+    const rerun = this.selectRerun(chain.id);
+    const doneKeys = rerun ? new Set<string>() : this.ledger.keysWithStatus(chain.id, RECORD_STATUSES);
     // Counts of earlier runs of the chain, so progress and the success threshold cover the whole chain.
-    // With --only failed the failed records are being re-run, so they start uncounted.
-    const byStatus = this.ledger.countByStatus(chain.id);
-    this.earlier.succeeded = byStatus.succeeded ?? 0;
-    this.earlier.failed = onlyKeys ? 0 : (byStatus.failed ?? 0);
-    this.earlier.rejected = byStatus.rejected ?? 0;
-    this.total = onlyKeys
-      ? this.earlier.succeeded + this.earlier.rejected + onlyKeys.size
-      : this.expectedTotal(fingerprint);
+    // Records being re-run start uncounted.
+    this.earlier = this.earlierCounts(chain.id, rerun?.keys);
+    const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
+    const sampled = job.subset?.sample?.count !== undefined ? await this.prepareSubset(subset) : undefined;
+    this.total = rerun ? sumOf(this.earlier) + rerun.keys.size : (this.expectedTotal(fingerprint) ?? sampled);
 
     this.rate = new AdaptiveRate(job.throttle.rate, this.clock);
     this.limiter = new RateLimiter(job.throttle.rate, this.clock);
+    this.permits = new PermitReserve(this.limiter);
     this.limit = pLimit(job.throttle.concurrency);
     this.budget = new ErrorBudget(job.errorBudget);
     this.run = {
@@ -261,6 +313,8 @@ class Run {
           errorBudget: job.errorBudget,
           restart: !!this.options.restart,
           onlyFailed: !!this.options.onlyFailed,
+          onlyUnverified: !!this.options.onlyUnverified,
+          ...(rerun?.verification ? { verification: rerun.verification } : {}),
           vars: environment.vars,
         }),
       ),
@@ -270,23 +324,7 @@ class Run {
     this.journal.append({ type: 'run-start', run: this.run });
     await this.journal.flush();
 
-    const plan: RunPlan = {
-      run: this.runId,
-      chain: chain.id,
-      resumed: chain.resumed,
-      target: describeTarget(job, environment),
-      ...(this.total !== undefined ? { total: this.total } : {}),
-      alreadyDone: this.options.onlyFailed ? 0 : doneKeys.size,
-      rate: job.throttle.rate,
-      concurrency: job.throttle.concurrency,
-      ...(this.total !== undefined
-        ? {
-            estimatedSeconds:
-              Math.max(0, this.total - (this.options.onlyFailed ? 0 : doneKeys.size)) / job.throttle.rate,
-          }
-        : {}),
-      fingerprint: fingerprint.combined,
-    };
+    const plan = this.plan(chain, fingerprint, doneKeys.size, rerun);
     this.options.onPlan?.(plan);
     this.emit({ type: 'start', at: new Date().toISOString(), plan });
 
@@ -303,7 +341,7 @@ class Run {
         metrics = await startMetricsServer(this.options.metricsPort, () => this.status());
       }
       this.tick();
-      await this.dispatchAll(action, fingerprint, doneKeys, onlyKeys);
+      await this.dispatchAll(fingerprint, doneKeys, subset, rerun);
     } finally {
       for (const timer of timers) clearInterval(timer);
       this.options.signal?.removeEventListener('abort', stopOnSignal);
@@ -312,7 +350,46 @@ class Run {
     return this.finish();
   }
 
-  /** Resume the latest chain of this cell when it did not finish; refuse what would be ambiguous. */
+  private plan(
+    chain: { id: string; resumed: boolean },
+    fingerprint: JobFingerprint,
+    alreadyDone: number,
+    rerun: RerunSelection | undefined,
+  ): RunPlan {
+    const { job } = this.options;
+    const remaining = rerun
+      ? rerun.keys.size
+      : this.total !== undefined
+        ? this.total - alreadyDone
+        : undefined;
+    return {
+      run: this.runId,
+      chain: chain.id,
+      resumed: chain.resumed,
+      kind: this.verifying ? 'verify' : 'execute',
+      target: this.strategy.target,
+      ...(rerun
+        ? {
+            rerun: {
+              only: rerun.only,
+              records: rerun.records,
+              ...(rerun.verification ? { verification: rerun.verification } : {}),
+            },
+          }
+        : {}),
+      ...(this.total !== undefined ? { total: this.total } : {}),
+      alreadyDone: rerun ? 0 : alreadyDone,
+      rate: job.throttle.rate,
+      concurrency: job.throttle.concurrency,
+      ...(remaining !== undefined ? { estimatedSeconds: Math.max(0, remaining) / job.throttle.rate } : {}),
+      fingerprint: fingerprint.combined,
+    };
+  }
+
+  /**
+   * Resume the latest chain of this cell when it did not finish; refuse what would be ambiguous. A
+   * finished verification is simply verified again, in a new chain: it only reads.
+   */
   private chooseChain(fingerprint: JobFingerprint): { id: string; resumed: boolean } {
     const cell = this.options.job.cell;
     const latest = this.ledger.latestRun(cell);
@@ -320,20 +397,62 @@ class Run {
     const sameJob = latest.fingerprint === fingerprint.combined;
     const unfinished =
       latest.outcome === 'halted' || latest.outcome === 'crashed' || latest.outcome === 'running';
+    const rerun = this.options.onlyFailed || this.options.onlyUnverified;
     if (!sameJob) {
-      if (unfinished || this.options.onlyFailed) {
+      if (unfinished || rerun) {
         throw new UserError(
           `the job or its source data changed since run ${latest.id} of cell ${cell} (${latest.outcome}): ` +
-            'dry-run it again, then start over with --restart',
+            `${this.verifying ? 'verify' : 'dry-run it'} again, then start over with --restart`,
         );
       }
       return { id: randomUUID(), resumed: false };
     }
-    if (unfinished || this.options.onlyFailed) return { id: latest.chain, resumed: true };
+    if (unfinished || rerun) return { id: latest.chain, resumed: true };
+    if (this.verifying) return { id: randomUUID(), resumed: false };
     throw new UserError(
-      `cell ${cell} already finished in run ${latest.id} (${latest.outcome}): ` +
-        're-run its failed records with --only failed, or everything with --restart',
+      `cell ${cell} already finished in run ${latest.id} (${latest.outcome}): re-run its failed records ` +
+        'with --only failed, the gaps a verification found with --only unverified, or everything with --restart',
     );
+  }
+
+  /** The records `--only failed` or `--only unverified` re-run, or undefined for a whole run. */
+  private selectRerun(chain: string): RerunSelection | undefined {
+    const { job, runbook } = this.options;
+    if (this.options.onlyFailed) {
+      const status = this.strategy.failureStatus;
+      const keys = this.ledger.keysWithStatus(chain, [status]);
+      if (keys.size === 0) {
+        throw new UserError(`no ${status} records in the latest run of cell ${job.cell}: nothing to re-run`);
+      }
+      return { only: 'failed', records: keys.size, keys };
+    }
+    if (!this.options.onlyUnverified) return undefined;
+    if (this.verifying) {
+      const keys = this.ledger.keysWithStatus(chain, UNVERIFIED_STATUSES);
+      if (keys.size === 0) {
+        throw new UserError(
+          `every record the latest verification of cell ${job.cell} checked is verified: nothing to re-check`,
+        );
+      }
+      return { only: 'unverified', records: keys.size, keys };
+    }
+    const gaps = findVerificationGaps(runbook, this.ledger, job.job, job.cell);
+    return {
+      only: 'unverified',
+      records: gaps.keys.size,
+      keys: gaps.keys,
+      verification: gaps.verification.id,
+    };
+  }
+
+  /** The chain's counts by status, less the records about to be re-run (they get new outcomes). */
+  private earlierCounts(chain: string, rerunKeys: Set<string> | undefined): StatusCounts {
+    const counts = this.ledger.countByStatus(chain);
+    for (const key of rerunKeys ?? []) {
+      const outcome = this.ledger.outcomeOf(chain, key);
+      if (outcome) counts[outcome.status] -= 1;
+    }
+    return counts;
   }
 
   private expectedTotal(fingerprint: JobFingerprint): number | undefined {
@@ -349,25 +468,17 @@ class Run {
   }
 
   private async dispatchAll(
-    action: ReturnType<typeof compileAction>,
     fingerprint: JobFingerprint,
     doneKeys: Set<string>,
-    onlyKeys: Set<string> | undefined,
+    subset: SubsetFilter,
+    rerun: RerunSelection | undefined,
   ): Promise<void> {
-    const { job, runbook, environment } = this.options;
+    const { job, runbook } = this.options;
     const stream = openSource(job.source, { baseDir: runbook.baseDir, sourceLine: job.sourceLine });
     const validator = new RecordValidator(job.source);
-    const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
-    if (job.subset?.sample?.count !== undefined) await this.prepareSubset(subset);
-    const context: RenderContext = { env: environment.vars, secrets: this.secrets };
-    const executor = await createExecutor(job.action, {
-      baseDir: runbook.baseDir,
-      concurrency: job.throttle.concurrency,
-      context,
-    });
-    this.executor = executor;
-    const batchSize =
-      job.action.type === 'command' && job.action.mode === 'batch' ? job.throttle.batchSize : 1;
+    const onlyKeys = rerun?.keys;
+    const keyScope = idempotencyScope(fingerprint, rerun);
+    const batchSize = this.strategy.batchSize;
     let batch: Unit[] = [];
     const running = new Set<Promise<void>>();
     try {
@@ -385,45 +496,45 @@ class Run {
         const record = checked.valid;
         if (!subset.includes(record)) continue;
         if (onlyKeys ? !onlyKeys.has(record.key) : doneKeys.has(record.key)) {
-          if (!onlyKeys) this.counts.skipped += 1;
+          if (!onlyKeys) this.skipped += 1;
           continue;
         }
-        const idempotencyKey = idempotencyKeyFor(runbook.header.name, fingerprint.combined, record.key);
-        const rendered = action.render(record, { ...context, idempotencyKey });
-        if (!rendered.ok) {
-          this.finalizeRejected(record.key, record.line, rendered.reason);
+        const idempotencyKey = this.verifying
+          ? ''
+          : idempotencyKeyFor(runbook.header.name, keyScope, record.key);
+        const prepared = this.strategy.prepare(record, idempotencyKey);
+        if (!prepared.ok) {
+          this.finalizeRejected(record.key, record.line, prepared.reason);
           continue;
         }
-        batch.push({ record, preview: rendered.preview, idempotencyKey });
+        batch.push(prepared.value);
         if (batch.length < batchSize) continue;
-        if (!(await this.dispatch(batch, executor, running))) break;
+        if (!(await this.dispatch(batch, running))) break;
         batch = [];
       }
-      if (batch.length > 0 && !this.dispatchStop.signal.aborted)
-        await this.dispatch(batch, executor, running);
+      if (batch.length > 0 && !this.dispatchStop.signal.aborted) await this.dispatch(batch, running);
     } catch (error) {
       if (!this.dispatchStop.signal.aborted) throw error;
     } finally {
       await this.drain(running, job.throttle.timeoutMs);
-      await executor.close();
       await this.flushJournal();
     }
   }
 
   /** Waits for a concurrency slot, a rate permit and no pause; false when the run is stopping. */
-  private async dispatch(units: Unit[], executor: Executor, running: Set<Promise<void>>): Promise<boolean> {
+  private async dispatch(units: Unit[], running: Set<Promise<void>>): Promise<boolean> {
     while (this.state === 'paused' && !this.dispatchStop.signal.aborted) await this.waitForResume();
     while (this.limit.activeCount + this.limit.pendingCount >= this.limit.concurrency) {
       if (this.dispatchStop.signal.aborted) return false;
       await Promise.race([...running, this.stopped()]);
     }
     try {
-      await this.limiter.acquire(units.length, this.dispatchStop.signal);
+      await this.permits.take(units.length, this.dispatchStop.signal);
     } catch {
       return false;
     }
     if (this.dispatchStop.signal.aborted) return false;
-    const task = this.limit(() => this.process(units, executor));
+    const task = this.limit(() => this.process(units));
     running.add(task);
     void task.finally(() => running.delete(task));
     return true;
@@ -434,28 +545,22 @@ class Run {
    * until the outcomes are fsync'd, so at any instant at most `concurrency` records are sent-but-not-
    * checkpointed: exactly the records a kill -9 can make run again.
    */
-  private async process(units: Unit[], executor: Executor): Promise<void> {
-    await this.attempt(units, executor);
-    await this.journal.flush().catch((error: unknown) => this.onStateWriteFailure(error));
+  private async process(units: Unit[]): Promise<void> {
+    await this.attempt(units);
+    await this.journal.flush();
   }
 
-  private async attempt(units: Unit[], executor: Executor): Promise<void> {
+  private async attempt(units: Unit[]): Promise<void> {
     const { throttle } = this.options.job;
     let pending = units;
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       this.inFlight += pending.length;
       let results: Map<string, AttemptResult>;
       try {
-        results = await executor.executeUnits(
-          pending.map((u) => ({
-            key: u.record.key,
-            fields: u.record.fields,
-            preview: u.preview,
-            line: u.record.line,
-            idempotencyKey: u.idempotencyKey,
-          })),
-          { timeoutMs: throttle.timeoutMs, signal: this.hardStop.signal },
-        );
+        results = await this.strategy.attempt(pending, {
+          timeoutMs: throttle.timeoutMs,
+          signal: this.hardStop.signal,
+        });
       } finally {
         this.inFlight -= pending.length;
       }
@@ -468,7 +573,7 @@ class Run {
         this.latency.record(result.durationMs);
         if (result.ok) {
           this.rate.onSuccess();
-          this.finalize(unit, 'succeeded', attempt, result);
+          this.finalize(unit, result.verdict?.status ?? this.strategy.successStatus, attempt, result);
           continue;
         }
         this.errorsByKind[result.kind] = (this.errorsByKind[result.kind] ?? 0) + 1;
@@ -481,7 +586,7 @@ class Run {
           retry.push(unit);
           retryAfterMs = Math.max(retryAfterMs, result.retryAfterMs ?? 0);
         } else {
-          this.finalize(unit, 'failed', attempt, result);
+          this.finalize(unit, this.strategy.failureStatus, attempt, result);
         }
       }
       if (retry.length === 0) return;
@@ -496,12 +601,7 @@ class Run {
     }
   }
 
-  private finalize(
-    unit: Unit,
-    status: 'succeeded' | 'failed',
-    attempts: number,
-    result: AttemptResult,
-  ): void {
+  private finalize(unit: Unit, status: RecordStatus, attempts: number, result: AttemptResult): void {
     const outcome: RecordOutcome = {
       run: this.runId,
       chain: this.run.chain,
@@ -513,18 +613,45 @@ class Run {
       idempotencyKey: unit.idempotencyKey,
       durationMs: result.durationMs,
       ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
-      ...(!result.ok ? { lastError: this.redactor.redact(result.message), errorKind: result.kind } : {}),
+      ...this.whatWentWrong(result),
       at: new Date().toISOString(),
     };
-    if (!this.record(outcome)) return;
+    this.record(outcome);
     this.meter.record(1);
     this.counts[status] += 1;
-    const halt = this.budget.record(status === 'succeeded');
+    // A mismatch is a finding, not a failure: only records that could not be attempted spend the budget.
+    const halt = this.budget.record(status !== this.strategy.failureStatus);
     if (halt) this.stop(halt);
   }
 
+  /** A failure's message and kind, or what a check found wrong; secrets redacted. */
+  private whatWentWrong(result: AttemptResult): Partial<RecordOutcome> {
+    if (!result.ok) return { lastError: this.redactor.redact(result.message), errorKind: result.kind };
+    const verdict = result.verdict;
+    if (!verdict || verdict.status === 'verified') return {};
+    return {
+      lastError: this.redactor.redact(verdict.detail),
+      ...(verdict.expected !== undefined ? { expected: this.storedValue(verdict.expected) } : {}),
+      ...(verdict.actual !== undefined ? { actual: this.storedValue(verdict.actual) } : {}),
+    };
+  }
+
+  /** A value as JSON for the ledger: redacted, and cut short so one odd record cannot bloat it. */
+  private storedValue(value: unknown): string {
+    let text: string;
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value); // a BigInt or a cycle from a module's verdict
+    }
+    const redacted = this.redactor.redact(text);
+    return redacted.length <= MAX_STORED_VALUE_LENGTH
+      ? redacted
+      : `${redacted.slice(0, MAX_STORED_VALUE_LENGTH - 1)}…`;
+  }
+
   private finalizeRejected(key: string, line: number, reason: string): void {
-    const recorded = this.record({
+    this.record({
       run: this.runId,
       chain: this.run.chain,
       cell: this.run.cell,
@@ -537,37 +664,15 @@ class Run {
       idempotencyKey: '',
       at: new Date().toISOString(),
     });
-    if (recorded) this.counts.rejected += 1;
+    this.counts.rejected += 1;
   }
 
-  /** Checkpoints an outcome; false when the state folder no longer takes writes (the run is halting). */
-  private record(outcome: RecordOutcome): boolean {
-    if (this.stateWriteFailure) return false;
-    try {
-      this.journal.append({ type: 'outcome', outcome });
-    } catch (error) {
-      this.onStateWriteFailure(error);
-      return false;
-    }
-    this.ledger.upsertOutcome(outcome);
+  private record(outcome: RecordOutcome): void {
+    this.journal.append({ type: 'outcome', outcome });
+    // Not upserted into the ledger now: the journal is folded into it in one transaction when the run
+    // ends (or on the next open after a crash), and nothing reads the ledger's outcomes meanwhile. One
+    // sql.js autocommit transaction per outcome cost a fifth of a run's time for nothing.
     this.scheduleFlush();
-    return true;
-  }
-
-  /**
-   * The state folder refused a write (read-only remount, full disk, changed permissions). An outcome
-   * that is not durable must not count, so the run halts now, resumable: the records whose outcome was
-   * not written are sent again, with the same idempotency key, once the folder is fixed.
-   */
-  private onStateWriteFailure(error: unknown): void {
-    if (this.stateWriteFailure) return;
-    this.stateWriteFailure = error instanceof Error ? error : new Error(String(error));
-    // The journal's own message goes on to explain resuming, which the halt reason says in its words.
-    const why = this.stateWriteFailure.message.replace(/: the run must stop;.*$/s, '');
-    this.stop(
-      `could not write to the state folder ${this.stateDir}: ${why}; nothing more can be checkpointed: ` +
-        'make the folder writable, then run the same command to resume',
-    );
   }
 
   /** Group commit: outcomes finished in the same tick share one write and one fsync. */
@@ -575,13 +680,13 @@ class Run {
     if (this.flushing) return;
     this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       this.flushing = undefined;
-      await this.journal.flush().catch((error: unknown) => this.onStateWriteFailure(error));
+      await this.journal.flush();
     });
   }
 
   private async flushJournal(): Promise<void> {
     await this.flushing;
-    await this.journal.flush().catch((error: unknown) => this.onStateWriteFailure(error));
+    await this.journal.flush();
   }
 
   private sampleError(unit: Unit, result: Extract<AttemptResult, { ok: false }>): void {
@@ -609,13 +714,11 @@ class Run {
     this.emit({ type: 'halt', at: new Date().toISOString(), reason });
   }
 
-  /** One promise for the whole run: a listener per wait would pile up on the signal until the stop. */
   private stopped(): Promise<void> {
-    this.stoppedPromise ??= new Promise((resolve) => {
+    return new Promise((resolve) => {
       if (this.dispatchStop.signal.aborted) resolve();
       else this.dispatchStop.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    return this.stoppedPromise;
   }
 
   private async drain(running: Set<Promise<void>>, graceMs: number): Promise<void> {
@@ -649,12 +752,13 @@ class Run {
     }
     if (control.concurrency !== undefined && control.concurrency > 0) {
       this.limit.concurrency = control.concurrency;
-      this.executor?.setConcurrency(control.concurrency);
+      this.strategy.setConcurrency(control.concurrency);
     }
     if (this.state === 'stopping') return;
     if (control.paused && this.state === 'running') this.state = 'paused';
     if (!control.paused && this.state === 'paused') {
       this.state = 'running';
+      this.permits.clear();
       for (const wake of this.resumeWaiters.splice(0)) wake();
     }
     this.tick();
@@ -664,22 +768,20 @@ class Run {
   private tick(): void {
     this.limiter.setRate(this.rate.effective());
     const status = this.status();
-    try {
-      writeStatus(this.stateDir, status);
-    } catch (error) {
-      this.onStateWriteFailure(error);
-    }
+    writeStatus(this.stateDir, status);
     this.emit({ type: 'progress', at: status.updatedAt, status });
   }
 
+  /** Outcomes of the whole chain so far: earlier runs and this one. */
+  private totals(): StatusCounts {
+    const totals = zeroCounts();
+    for (const status of RECORD_STATUSES) totals[status] = this.earlier[status] + this.counts[status];
+    return totals;
+  }
+
   status(): RunStatus {
-    const done =
-      this.earlier.succeeded +
-      this.earlier.failed +
-      this.earlier.rejected +
-      this.counts.succeeded +
-      this.counts.failed +
-      this.counts.rejected;
+    const totals = this.totals();
+    const done = sumOf(totals);
     const rateNow = this.meter.rateNow();
     const remaining = this.total !== undefined ? Math.max(0, this.total - done) : undefined;
     return {
@@ -695,10 +797,20 @@ class Run {
       updatedAt: new Date().toISOString(),
       ...(this.total !== undefined ? { total: this.total } : {}),
       done,
-      succeeded: this.earlier.succeeded + this.counts.succeeded,
-      failed: this.earlier.failed + this.counts.failed,
-      rejected: this.earlier.rejected + this.counts.rejected,
-      skipped: this.counts.skipped,
+      succeeded: totals.succeeded,
+      failed: totals.failed,
+      rejected: totals.rejected,
+      ...(this.verifying
+        ? {
+            verification: {
+              verified: totals.verified,
+              mismatch: totals.mismatch,
+              missing: totals.missing,
+              error: totals.error,
+            },
+          }
+        : {}),
+      skipped: this.skipped,
       inFlight: this.inFlight,
       rate: {
         now: round(rateNow),
@@ -719,11 +831,10 @@ class Run {
   }
 
   private async finish(): Promise<RunResult> {
-    if (this.stateWriteFailure) return this.finishUnrecorded();
     const halted = this.dispatchStop.signal.aborted;
     const status = this.status();
-    const considered = status.succeeded + status.failed + status.rejected;
-    const share = considered === 0 ? 1 : status.succeeded / considered;
+    const totals = this.totals();
+    const share = this.successShare(totals);
     const outcome: RunOutcome = halted
       ? 'halted'
       : share >= this.options.job.successThreshold
@@ -732,26 +843,26 @@ class Run {
     const reason = halted
       ? this.haltReason
       : outcome === 'below-threshold'
-        ? `${(share * 100).toFixed(2)} % succeeded, below the success threshold of ${this.options.job.successThreshold * 100} %`
+        ? this.belowThresholdReason(totals, share)
         : undefined;
     const endedAt = new Date().toISOString();
-    const counts = JSON.stringify({ ...this.counts, done: status.done, total: status.total ?? null });
+    const counts = JSON.stringify({
+      ...this.runCounts(),
+      skipped: this.skipped,
+      done: status.done,
+      total: status.total ?? null,
+    });
     this.ledger.finishRun(this.runId, outcome, reason, counts, endedAt);
-    try {
-      this.journal.append({
-        type: 'run-end',
-        id: this.runId,
-        outcome,
-        ...(reason ? { reason } : {}),
-        counts,
-        endedAt,
-      });
-      await this.journal.flush();
-      await this.journal.checkpoint(this.ledger);
-    } catch (error) {
-      this.onStateWriteFailure(error);
-      return this.finishUnrecorded();
-    }
+    this.journal.append({
+      type: 'run-end',
+      id: this.runId,
+      outcome,
+      ...(reason ? { reason } : {}),
+      counts,
+      endedAt,
+    });
+    await this.journal.flush();
+    await this.journal.checkpoint(this.ledger);
     this.state = halted ? 'halted' : 'finished';
     const final = { ...this.status(), outcome, ...(reason ? { reason } : {}) };
     writeStatus(this.stateDir, final);
@@ -764,20 +875,43 @@ class Run {
     };
   }
 
-  /**
-   * The end of a run whose state folder stopped taking writes: halted, resumable, and nothing more is
-   * written there. What was checkpointed before the failure is in the journal; the next run folds it.
-   */
-  private finishUnrecorded(): RunResult {
-    this.state = 'halted';
-    const reason = this.haltReason ?? `the state folder ${this.stateDir} could not be written`;
-    const final = { ...this.status(), outcome: 'halted' as const, reason };
-    this.emit({ type: 'finish', at: new Date().toISOString(), outcome: 'halted', status: final });
-    return { outcome: 'halted', reason, status: final, exitCode: 3 };
+  /** The statuses a run of this kind records. */
+  private statuses(): readonly RecordStatus[] {
+    return this.verifying ? VERIFY_RUN_STATUSES : EXECUTE_RUN_STATUSES;
   }
 
-  /** A count sample decides its records only after seeing all of them: read the source once first. */
-  private async prepareSubset(subset: ReturnType<typeof createSubsetFilter>): Promise<void> {
+  /** This run's own counts (not the chain's), for the ledger's run record. */
+  private runCounts(): Partial<StatusCounts> {
+    return Object.fromEntries(this.statuses().map((status) => [status, this.counts[status]]));
+  }
+
+  /**
+   * Share of the chain's records that ended right. A verification leaves rejected records out: they were
+   * never sent, and the dry run and the execution already count them.
+   */
+  private successShare(totals: StatusCounts): number {
+    const considered = this.statuses()
+      .filter((status) => !(this.verifying && status === 'rejected'))
+      .reduce((sum, status) => sum + totals[status], 0);
+    return considered === 0 ? 1 : totals[this.strategy.successStatus] / considered;
+  }
+
+  private belowThresholdReason(totals: StatusCounts, share: number): string {
+    if (this.verifying) {
+      const checked = totals.verified + totals.mismatch + totals.missing + totals.error;
+      return (
+        `${checked - totals.verified} of ${checked} checked records are not verified: ` +
+        `${totals.mismatch} mismatch, ${totals.missing} missing, ${totals.error} could not be checked`
+      );
+    }
+    return `${(share * 100).toFixed(2)} % succeeded, below the success threshold of ${this.options.job.successThreshold * 100} %`;
+  }
+
+  /**
+   * A count sample decides its records only after seeing all of them: read the source once first.
+   * Returns how many records the sample selects.
+   */
+  private async prepareSubset(subset: SubsetFilter): Promise<number> {
     const { job, runbook } = this.options;
     const validator = new RecordValidator(job.source);
     let candidates = 0;
@@ -788,12 +922,24 @@ class Run {
       const checked = validator.check(item);
       if (checked.valid && subset.includes(checked.valid)) candidates += 1;
     }
-    subset.finish(candidates);
+    return subset.finish(candidates);
   }
 
   private emit(event: RunEvent): void {
     this.options.onEvent?.(this.redactor.redactValue(event));
   }
+}
+
+const EXECUTE_RUN_STATUSES: readonly RecordStatus[] = ['succeeded', 'failed', 'rejected'];
+const VERIFY_RUN_STATUSES: readonly RecordStatus[] = ['verified', 'mismatch', 'missing', 'error', 'rejected'];
+
+/**
+ * What idempotency keys derive from besides the runbook and the record key. A gap re-backfill adds the
+ * verification that found the gap: a target that de-duplicates by key would otherwise ignore the very
+ * request meant to fix the record, while retries and resumes of the same re-backfill share their key.
+ */
+function idempotencyScope(fingerprint: JobFingerprint, rerun: RerunSelection | undefined): string {
+  return rerun?.verification ? `${fingerprint.combined}:${rerun.verification}` : fingerprint.combined;
 }
 
 function retryAllowed(result: Extract<AttemptResult, { ok: false }>, retryOn: readonly string[]): boolean {
@@ -811,19 +957,12 @@ function retryAllowed(result: Extract<AttemptResult, { ok: false }>, retryOn: re
   }
 }
 
-function describeTarget(job: ResolvedJob, environment: ResolvedEnvironment): string {
-  const action = job.action;
-  const where = environment.name
-    ? ` in ${environment.name}${environment.production ? ' (PRODUCTION)' : ''}`
-    : '';
-  if (action.type === 'http') return `${action.method} ${withEnv(action.url, environment.vars)}${where}`;
-  if (action.type === 'command') return `command ${JSON.stringify(action.argv)}${where}`;
-  return `module ${action.path} export ${action.export}${where}`;
+function zeroCounts(): StatusCounts {
+  return Object.fromEntries(RECORD_STATUSES.map((status) => [status, 0])) as StatusCounts;
 }
 
-/** Shows configuration values in a target description; record and secret placeholders stay as written. */
-function withEnv(template: string, vars: Record<string, string>): string {
-  return template.replace(/\$\{env:([^}]+)\}/g, (placeholder, name: string) => vars[name] ?? placeholder);
+function sumOf(counts: StatusCounts): number {
+  return RECORD_STATUSES.reduce((sum, status) => sum + counts[status], 0);
 }
 
 function round(value: number): number {
