@@ -4,10 +4,11 @@ import { sleep, startCli, waitFor } from '../support/cliProcess';
 import { keyOf, writeFixtureRunbook } from '../support/runbookFixture';
 import { startTargetServer, type TargetServer } from '../support/targetServer';
 
-/** How many kill -9s; CI runs the default, a soak runs more (BACKFILL_KILLS=200 npm run test:unit). */
-const KILLS = Number(process.env.BACKFILL_KILLS ?? 20);
-const RECORDS = 3000;
+/** How many kill -9s; CI runs the default, a soak runs more (BACKFILL_KILLS=500 npm run test:unit). */
+const KILLS = Number(process.env.BACKFILL_KILLS ?? 50);
 const CONCURRENCY = 8;
+/** Enough records that every kill lands mid-run: each short-lived run sends a hundred or so. */
+const RECORDS = Math.max(3000, KILLS * 150);
 
 describe('kill -9 and resume', function () {
   this.timeout(KILLS * 15_000 + 60_000);
