@@ -79,10 +79,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command('run')
     .description(
-      'run an execute cell: a dry run unless --execute (or --production --confirm NAME for a production environment)',
+      'run an execute cell (a dry run unless --execute, or --production --confirm NAME for a production ' +
+        'environment) or a verify cell (it only reads; --production to read a production environment)',
     )
     .argument('<file>', 'runbook file')
-    .requiredOption('--cell <id>', 'the execute cell to run')
+    .requiredOption('--cell <id>', 'the execute or verify cell to run')
     .option('--env <name>', 'environment (default: the runbook default, never production implicitly)')
     .addOption(
       new Option('--var <name=value>', 'override an environment variable (repeatable)').argParser(collect),
@@ -91,7 +92,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--production', 'really send records to a production environment (needs --confirm)')
     .option('--confirm <name>', "the runbook's name, typed to confirm a production run")
     .option('--restart', 'start over instead of resuming the halted or finished run of the cell')
-    .option('--only <failed>', 're-run exactly the records that failed in the latest run of the cell')
+    .option(
+      '--only <failed|unverified>',
+      'failed: re-run exactly the records that failed in the latest run of the cell; unverified: re-run ' +
+        'the records the latest verification found mismatched or missing (execute cell), or re-check ' +
+        'the records it did not verify (verify cell)',
+    )
     .option('--events <file>', 'append JSON Lines events (start, progress, errors, halt, finish) to a file')
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics')
     .option('--detach', 'run in a background process; watch it with status, steer it with control')
@@ -119,10 +125,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('ledger')
-    .description("export per-record outcomes of each execute cell's latest run")
+    .description("export per-record outcomes of each execute and verify cell's latest run")
     .argument('<file>', 'runbook file')
     .option('--cell <id>', 'only this cell')
-    .option('--status <status>', 'only records with this status: succeeded, failed, rejected or pending')
+    .option(
+      '--status <status>',
+      'only records with this status: succeeded, failed, rejected or pending; for verify cells verified, ' +
+        'mismatch, missing, error (or unverified: all three)',
+    )
     .option('--format <format>', 'csv or jsonl', 'csv')
     .action(async (file: string, options) => setExitCode(await ledgerCommand(file, options)));
 

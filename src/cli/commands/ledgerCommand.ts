@@ -1,21 +1,26 @@
-import type { ExecuteCell } from '../../core/format/schemas';
 import type { Runbook, RunnableCell } from '../../core/format/runbook';
 import { resolveJob } from '../../core/job';
 import { Ledger } from '../../core/ledger/ledger';
 import { openSource } from '../../core/sources/openSource';
 import { RecordValidator } from '../../core/sources/recordValidator';
 import { createSubsetFilter } from '../../core/sources/subsetFilter';
+import { RECORD_STATUSES, UNVERIFIED_STATUSES } from '../../core/run/types';
 import type { RecordOutcome, RecordStatus } from '../../core/run/types';
 import { UserError } from '../../core/types';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 
-const STATUSES = ['succeeded', 'failed', 'rejected', 'pending'] as const;
+/** `unverified` is every verification outcome but `verified`: what `run --only unverified` re-checks. */
+const STATUSES = [...RECORD_STATUSES, 'unverified', 'pending'] as const;
 const COLUMNS: (keyof RecordOutcome)[] = [
   'cell', 'key', 'status', 'attempts', 'line', 'lastError', 'errorKind', 'httpStatus', 'durationMs', 'idempotencyKey', 'run', 'at',
+  'expected', 'actual',
 ]; // prettier-ignore
 
-/** `backfill ledger FILE`: exports per-record outcomes of the latest run chain of each (or one) cell. */
+/**
+ * `backfill ledger FILE`: exports per-record outcomes of the latest run chain of each (or one) execute or
+ * verify cell; a verification's mismatches come with the expected and actual values.
+ */
 export async function ledgerCommand(
   file: string,
   options: { cell?: string; status?: string; format?: string },
@@ -26,18 +31,18 @@ export async function ledgerCommand(
     throw new UserError(`--status ${options.status}: use one of ${STATUSES.join(', ')}`);
   }
   const runbook = loadRunbook(file);
-  const cells = runbook.cells.filter((c) => c.kind === 'execute' && (!options.cell || c.id === options.cell));
+  const cells = runbook.cells.filter(
+    (c) => (c.kind === 'execute' || c.kind === 'verify') && (!options.cell || c.id === options.cell),
+  );
   if (options.cell && cells.length === 0)
-    throw new UserError(`--cell ${options.cell}: not an execute cell of ${file}`);
+    throw new UserError(`--cell ${options.cell}: not an execute or verify cell of ${file}`);
   const ledger = await Ledger.open(runbook.file);
   try {
     if (format === 'csv') process.stdout.write(COLUMNS.join(',') + '\n');
     for (const cell of cells) {
       const latest = ledger.latestRun(cell.id);
       if (options.status === 'pending') {
-        const done = latest
-          ? ledger.keysWithStatus(latest.chain, ['succeeded', 'failed', 'rejected'])
-          : new Set<string>();
+        const done = latest ? ledger.keysWithStatus(latest.chain, RECORD_STATUSES) : new Set<string>();
         for await (const pending of pendingRecords(runbook, cell as RunnableCell, done)) {
           process.stdout.write(
             format === 'csv' ? csvRow(pending as RecordOutcome) : JSON.stringify(pending) + '\n',
@@ -46,10 +51,7 @@ export async function ledgerCommand(
         continue;
       }
       if (!latest) continue;
-      const filter = {
-        chain: latest.chain,
-        ...(options.status ? { status: options.status as RecordStatus } : {}),
-      };
+      const filter = { chain: latest.chain, ...statusFilter(options.status) };
       for (const outcome of ledger.outcomes(filter)) {
         process.stdout.write(format === 'csv' ? csvRow(outcome) : JSON.stringify(outcome) + '\n');
       }
@@ -60,6 +62,11 @@ export async function ledgerCommand(
   return ExitCode.ok;
 }
 
+function statusFilter(status: string | undefined): { status?: RecordStatus | readonly RecordStatus[] } {
+  if (status === undefined) return {};
+  return { status: status === 'unverified' ? UNVERIFIED_STATUSES : (status as RecordStatus) };
+}
+
 /** Records the cell selects that have no outcome yet in its latest chain: what a resume would send. */
 async function* pendingRecords(
   runbook: Runbook,
@@ -67,9 +74,20 @@ async function* pendingRecords(
   done: Set<string>,
 ): AsyncGenerator<Partial<RecordOutcome>> {
   const job = resolveJob(runbook, cell);
+  const subset = createSubsetFilter(cell.spec.subset, { baseDir: runbook.baseDir });
+  const read = () => openSource(job.source, { baseDir: runbook.baseDir, sourceLine: job.sourceLine });
+  // A count sample knows its records only once it has seen all of them, as in the runner.
+  if (cell.spec.subset?.sample?.count !== undefined) {
+    const validator = new RecordValidator(job.source);
+    let candidates = 0;
+    for await (const item of read()) {
+      const record = validator.check(item).valid;
+      if (record && subset.includes(record)) candidates += 1;
+    }
+    subset.finish(candidates);
+  }
   const validator = new RecordValidator(job.source);
-  const subset = createSubsetFilter((cell.spec as ExecuteCell).subset, { baseDir: runbook.baseDir });
-  for await (const item of openSource(job.source, { baseDir: runbook.baseDir, sourceLine: job.sourceLine })) {
+  for await (const item of read()) {
     const record = validator.check(item).valid;
     if (record && subset.includes(record) && !done.has(record.key)) {
       yield {

@@ -2,18 +2,18 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultOperator } from '../../core/dryRun';
-import { parseVarOverrides, resolveEnvironment } from '../../core/environment';
-import { findCell, type Runbook } from '../../core/format/runbook';
+import { parseVarOverrides, resolveEnvironment, type ResolvedEnvironment } from '../../core/environment';
+import { findCell, type Cell, type Runbook, type RunnableCell } from '../../core/format/runbook';
 import { resolveJob } from '../../core/job';
 import { stateDirFor } from '../../core/ledger/ledger';
-import { checkModeGate, checkProductionGates, wantsRealWrite } from '../../core/run/gate';
+import { checkModeGate, checkProductionGates, checkVerifyGate, wantsRealWrite } from '../../core/run/gate';
 import { recordRunResult } from '../../core/report/recordResult';
-import { runBackfill, type RunEvent, type RunPlan } from '../../core/run/runner';
+import { runBackfill, type RunResult } from '../../core/run/runner';
 import { UserError } from '../../core/types';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
-import { duration } from '../output/dryRunText';
 import { ProgressLine } from '../output/progressLine';
+import { describePlan, describeResult, describeVerification, progressText } from '../output/runText';
 import { dryRunCommand } from './dryRunCommand';
 
 export interface RunCommandOptions {
@@ -35,10 +35,14 @@ export interface RunCommandOptions {
 }
 
 /**
- * `backfill run FILE --cell ID`: a dry run of the cell unless --execute (or, for a production
- * environment, --production --confirm NAME) asks for a real write through every gate.
+ * `backfill run FILE --cell ID`. An execute cell: a dry run unless --execute (or, for a production
+ * environment, --production --confirm NAME) asks for a real write through every gate. A verify cell:
+ * a verification, which only reads (a production environment still needs --production).
  */
 export async function runCommand(file: string, options: RunCommandOptions): Promise<number> {
+  const runbook = loadRunbook(file);
+  const cell = findCell(runbook, options.cell);
+  if (cell?.kind === 'verify') return verifyCell(file, runbook, cell, options);
   if (!wantsRealWrite(options)) {
     process.stderr.write('No --execute: performing a dry run (nothing is sent).\n');
     return dryRunCommand(file, {
@@ -46,23 +50,70 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
       ...pick(options, ['env', 'var', 'json', 'progress', 'writeResult']),
     });
   }
-  if (options.only !== undefined && options.only !== 'failed') {
-    throw new UserError(`--only ${options.only}: only "failed" is supported`);
-  }
-  if (options.restart && options.only) throw new UserError('--restart and --only failed cannot be combined');
-  const runbook = loadRunbook(file);
-  const cell = findCell(runbook, options.cell);
+  checkOnly(options, ['failed', 'unverified']);
   if (!cell || cell.kind !== 'execute') {
-    const ids = runbook.cells.filter((c) => c.kind === 'execute').map((c) => c.id);
+    const ids = runbook.cells.filter((c) => c.kind === 'execute' || c.kind === 'verify').map((c) => c.id);
     throw new UserError(
-      `--cell ${options.cell}: not an execute cell of ${file}; use one of: ${ids.join(', ') || '(none)'}`,
+      `--cell ${options.cell}: not an execute or verify cell of ${file}; use one of: ${ids.join(', ') || '(none)'}`,
     );
   }
   const environment = resolveEnvironment(runbook.header, options.env, parseVarOverrides(options.var ?? []));
   const modeGate = checkModeGate(runbook, environment, options);
   if (!modeGate.allowed) return refuse(modeGate.reason, options);
   if (options.detach) return detach(file, runbook);
+  const recheckWith = runbook.cells.find((c) => c.kind === 'verify' && c.spec.job === cell.spec.job)?.id;
+  return performRun(runbook, cell, options, {
+    environment,
+    mode: modeGate.mode,
+    describe: (result) =>
+      describeResult(result, file, cell.id, options.only === 'unverified' ? recheckWith : undefined),
+  });
+}
 
+/** A verification: the cell's check for each record, through the same runner, gates for reading only. */
+async function verifyCell(
+  file: string,
+  runbook: Runbook,
+  cell: Extract<Cell, { kind: 'verify' }>,
+  options: RunCommandOptions,
+): Promise<number> {
+  checkOnly(options, ['unverified']);
+  if (options.execute) process.stderr.write('Note: a verify cell only reads; --execute changes nothing.\n');
+  const environment = resolveEnvironment(runbook.header, options.env, parseVarOverrides(options.var ?? []));
+  const gate = checkVerifyGate(runbook, environment, options);
+  if (!gate.allowed) return refuse(gate.reason, options);
+  if (options.detach) return detach(file, runbook);
+  return performRun(runbook, cell, options, {
+    environment,
+    mode: 'verify',
+    describe: (result) => describeVerification(result, runbook, cell.id, cell.spec.job),
+  });
+}
+
+function checkOnly(options: RunCommandOptions, allowed: string[]): void {
+  if (options.only !== undefined && !allowed.includes(options.only)) {
+    throw new UserError(
+      `--only ${options.only}: use ${allowed.map((only) => `--only ${only}`).join(' or ')}`,
+    );
+  }
+  if (options.restart && options.only)
+    throw new UserError(`--restart and --only ${options.only} cannot be combined`);
+}
+
+interface RunSetup {
+  environment: ResolvedEnvironment;
+  mode: 'execute' | 'production' | 'verify';
+  /** The result in words, with the next command to type. */
+  describe: (result: RunResult) => string;
+}
+
+/** Runs the cell in this process: progress, events, signals as stop, the result block, the exit code. */
+async function performRun(
+  runbook: Runbook,
+  cell: RunnableCell,
+  options: RunCommandOptions,
+  setup: RunSetup,
+): Promise<number> {
   const job = resolveJob(runbook, cell);
   const events = options.events ? fs.openSync(options.events, 'a') : undefined;
   const progress = new ProgressLine(options.progress !== false && !options.json, `run ${cell.id}`);
@@ -74,13 +125,14 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     const result = await runBackfill({
       runbook,
       job,
-      environment,
-      mode: modeGate.mode,
+      environment: setup.environment,
+      mode: setup.mode,
       secretValues: process.env,
       operator: defaultOperator(),
       ...(options.restart ? { restart: true } : {}),
       ...(options.only === 'failed' ? { onlyFailed: true } : {}),
-      ...(modeGate.mode === 'production'
+      ...(options.only === 'unverified' ? { onlyUnverified: true } : {}),
+      ...(setup.mode === 'production'
         ? {
             gate: (fingerprint, ledger) =>
               checkProductionGates(runbook, cell.id, fingerprint, ledger.dryRuns()),
@@ -89,11 +141,11 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
       ...(options.metricsPort !== undefined ? { metricsPort: Number(options.metricsPort) } : {}),
       signal: stop.signal,
       onPlan: (plan) => {
-        if (!options.json) process.stdout.write(describePlan(plan, modeGate.mode));
+        if (!options.json) process.stdout.write(describePlan(plan, setup.mode));
       },
       onEvent: (event) => {
         if (events !== undefined) fs.writeSync(events, JSON.stringify(event) + '\n');
-        showProgress(event, progress);
+        if (event.type === 'progress') progress.show(progressText(event.status));
       },
     });
     progress.clear();
@@ -108,7 +160,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     if (options.json) {
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     } else {
-      process.stdout.write(describeResult(result.outcome, result.reason, result.status, file, cell.id));
+      process.stdout.write(setup.describe(result));
     }
     return result.exitCode;
   } finally {
@@ -123,48 +175,6 @@ function refuse(reason: string, options: RunCommandOptions): number {
   if (options.json) process.stdout.write(JSON.stringify({ outcome: 'refused', reason }) + '\n');
   process.stderr.write(`backfill: refused: ${reason}\n`);
   return ExitCode.refused;
-}
-
-function describePlan(plan: RunPlan, mode: string): string {
-  const records = plan.total !== undefined ? plan.total.toLocaleString('en-US') : 'all selected';
-  return [
-    `${mode === 'production' ? 'PRODUCTION run' : 'Run'} ${plan.run}${plan.resumed ? ` (resuming chain ${plan.chain}, ${plan.alreadyDone} records already done)` : ''}`,
-    `  Target: ${plan.target}`,
-    `  Records: ${records} · rate ${plan.rate}/s · concurrency ${plan.concurrency}` +
-      (plan.estimatedSeconds !== undefined ? ` · estimated ${duration(plan.estimatedSeconds)}` : ''),
-    `  Stop it with Ctrl-C, backfill control FILE stop, or a halt file; run the same command again to resume.`,
-    '',
-  ].join('\n');
-}
-
-function showProgress(event: RunEvent, progress: ProgressLine): void {
-  if (event.type !== 'progress') return;
-  const s = event.status;
-  const of = s.total !== undefined ? ` of ${s.total}` : '';
-  progress.show(
-    `${s.done}${of} done · ${s.succeeded} ok · ${s.failed} failed · ${s.rejected} rejected · ` +
-      `${s.rate.now}/s · p95 ${s.latencyMs.p95} ms${s.etaSeconds !== undefined ? ` · ETA ${duration(s.etaSeconds)}` : ''}` +
-      (s.state === 'paused' ? ' · PAUSED' : ''),
-  );
-}
-
-function describeResult(
-  outcome: string,
-  reason: string | undefined,
-  status: { succeeded: number; failed: number; rejected: number; skipped: number; done: number } | undefined,
-  file: string,
-  cell: string,
-): string {
-  const counts = status
-    ? `  ${status.succeeded} succeeded, ${status.failed} failed, ${status.rejected} rejected, ${status.skipped} skipped (done earlier)\n`
-    : '';
-  const next =
-    outcome === 'halted'
-      ? `  Halted: ${reason}. Resume with the same command.\n`
-      : outcome === 'below-threshold'
-        ? `  ${reason}. Re-run the failures: backfill run ${file} --cell ${cell} --execute --only failed\n`
-        : '';
-  return `Run ${outcome}.\n${counts}${next}`;
 }
 
 /** Starts the same run in its own background process, writing to the runbook's state folder. */

@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import { Ledger, stateDirFor } from '../../core/ledger/ledger';
-import { isLive, readStatus, type RunStatus } from '../../core/run/runStatus';
+import { isLive, readStatus, type RunStatus, type VerificationCounts } from '../../core/run/runStatus';
+import type { RunRecord } from '../../core/run/types';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 import { duration } from '../output/dryRunText';
@@ -18,9 +19,31 @@ interface CellStatus {
   succeeded: number;
   failed: number;
   rejected: number;
+  /** A verify cell's records by category, over its latest chain. */
+  verification?: VerificationCounts;
+  /** Every run of the cell, oldest first: first runs, resumes, re-runs and gap re-backfills. */
+  history: HistoryEntry[];
   /** Live figures, present while a run of the cell is in progress. */
   live?: RunStatus;
 }
+
+/** One run of a cell, as the history lists it. */
+interface HistoryEntry {
+  run: string;
+  chain: string;
+  /** Why the run happened: `run`, `resume`, `restart`, `only failed` or `only unverified`. */
+  what: string;
+  /** For a gap re-backfill: the verification run whose gaps it re-sent. */
+  verification?: string;
+  startedAt: string;
+  endedAt?: string;
+  outcome: string;
+  /** The run's own counts by status. */
+  counts?: Record<string, number>;
+}
+
+/** How many runs of a cell the text output lists; `--json` has them all. */
+const HISTORY_SHOWN = 8;
 
 /** `backfill status FILE`: per runnable cell, its latest run from the ledger, and live figures if running. */
 export async function statusCommand(file: string, options: { json?: boolean }): Promise<number> {
@@ -43,6 +66,17 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
         succeeded: counts.succeeded ?? 0,
         failed: counts.failed ?? 0,
         rejected: counts.rejected ?? 0,
+        ...(cell.kind === 'verify'
+          ? {
+              verification: {
+                verified: counts.verified ?? 0,
+                mismatch: counts.mismatch ?? 0,
+                missing: counts.missing ?? 0,
+                error: counts.error ?? 0,
+              },
+            }
+          : {}),
+        history: historyOf(ledger.runs(cell.id).reverse()),
       };
       if (latest) {
         Object.assign(entry, {
@@ -60,6 +94,7 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
           succeeded: live.succeeded,
           failed: live.failed,
           rejected: live.rejected,
+          ...(live.verification ? { verification: live.verification } : {}),
         });
         if (live.total !== undefined) entry.total = live.total;
       }
@@ -85,15 +120,67 @@ function dryRunState(ledger: Ledger, cell: string): string {
     : 'not run';
 }
 
+/** Names each run by why it happened, from its parameters and the run before it. */
+function historyOf(runs: RunRecord[]): HistoryEntry[] {
+  return runs.map((run, index) => {
+    const params = parseParams(run.params);
+    const what = params.onlyUnverified
+      ? 'only unverified'
+      : params.onlyFailed
+        ? 'only failed'
+        : params.restart
+          ? 'restart'
+          : index > 0 && runs[index - 1]?.chain === run.chain
+            ? 'resume'
+            : 'run';
+    const counts = run.counts ? parseCounts(run.counts) : undefined;
+    return {
+      run: run.id,
+      chain: run.chain,
+      what,
+      ...(typeof params.verification === 'string' ? { verification: params.verification } : {}),
+      startedAt: run.startedAt,
+      ...(run.endedAt ? { endedAt: run.endedAt } : {}),
+      outcome: run.outcome,
+      ...(counts ? { counts } : {}),
+    };
+  });
+}
+
+function parseParams(params: string): Record<string, unknown> {
+  try {
+    return JSON.parse(params) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** The statuses a run recorded (zero counts left out); done, total and skipped are not statuses. */
+function parseCounts(counts: string): Record<string, number> {
+  const parsed = parseParams(counts);
+  const statuses = Object.entries(parsed).filter(
+    ([name, value]) => typeof value === 'number' && value > 0 && !['done', 'total', 'skipped'].includes(name),
+  );
+  return Object.fromEntries(statuses) as Record<string, number>;
+}
+
 function describeCell(c: CellStatus): string {
   const lines = [`${c.cell} (${c.kind}): ${c.state}${c.reason ? ` — ${c.reason}` : ''}`];
   if (c.run) lines.push(`  run ${c.run} started ${c.startedAt}${c.endedAt ? `, ended ${c.endedAt}` : ''}`);
-  if (c.run || c.live) {
-    const of = c.total !== undefined ? ` of ${c.total}` : '';
+  const of = c.total !== undefined ? ` of ${c.total}` : '';
+  const v = c.verification;
+  if (v && (c.run || c.live)) {
+    const checked = v.verified + v.mismatch + v.missing + v.error;
+    lines.push(
+      `  ${checked}${of} checked: ${v.verified} verified, ${v.mismatch} mismatch, ${v.missing} missing, ` +
+        `${v.error} could not be checked, ${c.rejected} rejected`,
+    );
+  } else if (c.run || c.live) {
     lines.push(
       `  ${c.succeeded + c.failed + c.rejected}${of} done: ${c.succeeded} succeeded, ${c.failed} failed, ${c.rejected} rejected`,
     );
   }
+  if (c.history.length > 1) lines.push(...describeHistory(c.history));
   if (c.live) {
     const s = c.live;
     lines.push(
@@ -104,4 +191,19 @@ function describeCell(c: CellStatus): string {
     if (errors.length > 0) lines.push(`  errors: ${errors.map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
   }
   return lines.join('\n') + '\n';
+}
+
+function describeHistory(history: HistoryEntry[]): string[] {
+  const shown = history.slice(-HISTORY_SHOWN);
+  const earlier = history.length - shown.length;
+  return [
+    `  history (${history.length} runs${earlier > 0 ? `, the last ${shown.length} shown` : ''}):`,
+    ...shown.map((entry) => {
+      const counts = Object.entries(entry.counts ?? {})
+        .map(([status, n]) => `${n} ${status}`)
+        .join(', ');
+      const gaps = entry.verification ? ` (gaps of verification ${entry.verification})` : '';
+      return `    ${entry.startedAt} ${entry.run} ${entry.what}${gaps}: ${entry.outcome}${counts ? `, ${counts}` : ''}`;
+    }),
+  ];
 }

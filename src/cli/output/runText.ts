@@ -1,0 +1,99 @@
+/**
+ * What `backfill run` prints: the plan before the first record, the progress line, and the result with
+ * the next command to type. Execution and verification runs read differently; both live here.
+ */
+import type { Runbook } from '../../core/format/runbook';
+import type { RunResult, RunPlan } from '../../core/run/runner';
+import type { RunStatus } from '../../core/run/runStatus';
+import { duration } from './dryRunText';
+
+/** The plan of a run, printed before the first record is sent or checked. */
+export function describePlan(plan: RunPlan, mode: string): string {
+  const records = plan.total !== undefined ? plan.total.toLocaleString('en-US') : 'all selected';
+  const title =
+    plan.kind === 'verify' ? 'Verification run' : mode === 'production' ? 'PRODUCTION run' : 'Run';
+  const resumed = plan.resumed
+    ? plan.rerun
+      ? ` (in chain ${plan.chain})`
+      : ` (resuming chain ${plan.chain}, ${plan.alreadyDone} records already done)`
+    : '';
+  return [
+    `${title} ${plan.run}${resumed}`,
+    ...(plan.rerun ? [`  ${describeRerun(plan)}`] : []),
+    `  Target: ${plan.target}`,
+    `  Records: ${records} · rate ${plan.rate}/s · concurrency ${plan.concurrency}` +
+      (plan.estimatedSeconds !== undefined ? ` · estimated ${duration(plan.estimatedSeconds)}` : ''),
+    `  Stop it with Ctrl-C, backfill control FILE stop, or a halt file; run the same command again to resume.`,
+    '',
+  ].join('\n');
+}
+
+function describeRerun(plan: RunPlan): string {
+  const rerun = plan.rerun!;
+  const records = rerun.records.toLocaleString('en-US');
+  if (rerun.only === 'failed') return `Re-running the ${records} records that failed`;
+  if (plan.kind === 'verify') return `Re-checking the ${records} records the verification did not verify`;
+  return `Re-backfilling the ${records} records verification run ${rerun.verification} found mismatched or missing`;
+}
+
+/** The one-line progress of a run, refreshed every second. */
+export function progressText(status: RunStatus): string {
+  const of = status.total !== undefined ? ` of ${status.total}` : '';
+  const v = status.verification;
+  const counts = v
+    ? `${status.done}${of} checked · ${v.verified} verified · ${v.mismatch} mismatch · ${v.missing} missing · ${v.error} error`
+    : `${status.done}${of} done · ${status.succeeded} ok · ${status.failed} failed · ${status.rejected} rejected`;
+  return (
+    `${counts} · ${status.rate.now}/s · p95 ${status.latencyMs.p95} ms` +
+    (status.etaSeconds !== undefined ? ` · ETA ${duration(status.etaSeconds)}` : '') +
+    (status.state === 'paused' ? ' · PAUSED' : '')
+  );
+}
+
+/** The result of an execution run and what to do next. */
+export function describeResult(result: RunResult, file: string, cell: string, recheckWith?: string): string {
+  const { outcome, reason, status } = result;
+  const counts = status
+    ? `  ${status.succeeded} succeeded, ${status.failed} failed, ${status.rejected} rejected, ${status.skipped} skipped (done earlier)\n`
+    : '';
+  const next =
+    outcome === 'halted'
+      ? `  Halted: ${reason}. Resume with the same command.\n`
+      : outcome === 'below-threshold'
+        ? `  ${reason}. Re-run the failures: backfill run ${file} --cell ${cell} --execute --only failed\n`
+        : recheckWith
+          ? `  Re-check them: backfill run ${file} --cell ${recheckWith} --only unverified\n`
+          : '';
+  return `Run ${outcome}.\n${counts}${next}`;
+}
+
+/** The result of a verification run: counts by category, and how to list and fix the gaps. */
+export function describeVerification(result: RunResult, runbook: Runbook, cell: string, job: string): string {
+  const { outcome, reason, status } = result;
+  const v = status?.verification;
+  const counts =
+    status && v
+      ? `  ${v.verified} verified, ${v.mismatch} mismatch, ${v.missing} missing, ${v.error} could not be checked, ` +
+        `${status.rejected} rejected, ${status.skipped} skipped (checked earlier)\n`
+      : '';
+  if (outcome === 'halted') {
+    return `Verification halted.\n${counts}  Halted: ${reason}. Resume with the same command.\n`;
+  }
+  if (outcome === 'succeeded') return `Verification succeeded: every checked record is verified.\n${counts}`;
+  const file = runbook.file;
+  const lines = [`Verification found gaps: ${reason}.`, counts.trimEnd()];
+  if (v && v.mismatch + v.missing > 0) {
+    lines.push(`  List them: backfill ledger ${file} --cell ${cell} --status mismatch (or missing)`);
+    const execute = executeCellFor(runbook, job);
+    if (execute)
+      lines.push(`  Re-backfill them: backfill run ${file} --cell ${execute} --execute --only unverified`);
+  }
+  lines.push(`  Then re-check them: backfill run ${file} --cell ${cell} --only unverified`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The execute cell that re-backfills a job's gaps: the one over the whole source, else the first. */
+function executeCellFor(runbook: Runbook, job: string): string | undefined {
+  const cells = runbook.cells.filter((c) => c.kind === 'execute' && c.spec.job === job);
+  return (cells.find((c) => c.kind === 'execute' && c.spec.subset === undefined) ?? cells[0])?.id;
+}
