@@ -202,6 +202,7 @@ class Run {
   /** Aborted when the grace period after a stop ends: aborts requests still in flight. */
   private readonly hardStop = new AbortController();
   private controlSeq = 0;
+  private stoppedPromise: Promise<void> | undefined;
   private resumeWaiters: (() => void)[] = [];
   private run!: RunRecord;
   private total: number | undefined;
@@ -212,6 +213,8 @@ class Run {
   private limit!: ReturnType<typeof pLimit>;
   private budget!: ErrorBudget;
   private flushing: Promise<void> | undefined;
+  /** Set once the state folder refused a write: nothing more can be checkpointed, so the run halts. */
+  private stateWriteFailure: Error | undefined;
   private errorSamples = new Map<ErrorKind, number>();
   private strategy!: AttemptStrategy;
 
@@ -547,7 +550,7 @@ class Run {
    */
   private async process(units: Unit[]): Promise<void> {
     await this.attempt(units);
-    await this.journal.flush();
+    await this.journal.flush().catch((error: unknown) => this.onStateWriteFailure(error));
   }
 
   private async attempt(units: Unit[]): Promise<void> {
@@ -616,7 +619,7 @@ class Run {
       ...this.whatWentWrong(result),
       at: new Date().toISOString(),
     };
-    this.record(outcome);
+    if (!this.record(outcome)) return;
     this.meter.record(1);
     this.counts[status] += 1;
     // A mismatch is a finding, not a failure: only records that could not be attempted spend the budget.
@@ -651,7 +654,7 @@ class Run {
   }
 
   private finalizeRejected(key: string, line: number, reason: string): void {
-    this.record({
+    const recorded = this.record({
       run: this.runId,
       chain: this.run.chain,
       cell: this.run.cell,
@@ -664,15 +667,39 @@ class Run {
       idempotencyKey: '',
       at: new Date().toISOString(),
     });
-    this.counts.rejected += 1;
+    if (recorded) this.counts.rejected += 1;
   }
 
-  private record(outcome: RecordOutcome): void {
-    this.journal.append({ type: 'outcome', outcome });
+  /** Checkpoints an outcome; false when the state folder no longer takes writes (the run is halting). */
+  private record(outcome: RecordOutcome): boolean {
+    if (this.stateWriteFailure) return false;
+    try {
+      this.journal.append({ type: 'outcome', outcome });
+    } catch (error) {
+      this.onStateWriteFailure(error);
+      return false;
+    }
     // Not upserted into the ledger now: the journal is folded into it in one transaction when the run
     // ends (or on the next open after a crash), and nothing reads the ledger's outcomes meanwhile. One
     // sql.js autocommit transaction per outcome cost a fifth of a run's time for nothing.
     this.scheduleFlush();
+    return true;
+  }
+
+  /**
+   * The state folder refused a write (read-only remount, full disk, changed permissions). An outcome
+   * that is not durable must not count, so the run halts now, resumable: the records whose outcome was
+   * not written are sent again, with the same idempotency key, once the folder is fixed.
+   */
+  private onStateWriteFailure(error: unknown): void {
+    if (this.stateWriteFailure) return;
+    this.stateWriteFailure = error instanceof Error ? error : new Error(String(error));
+    // The journal's own message goes on to explain resuming, which the halt reason says in its words.
+    const why = this.stateWriteFailure.message.replace(/: the run must stop;.*$/s, '');
+    this.stop(
+      `could not write to the state folder ${this.stateDir}: ${why}; nothing more can be checkpointed: ` +
+        'make the folder writable, then run the same command to resume',
+    );
   }
 
   /** Group commit: outcomes finished in the same tick share one write and one fsync. */
@@ -680,13 +707,13 @@ class Run {
     if (this.flushing) return;
     this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       this.flushing = undefined;
-      await this.journal.flush();
+      await this.journal.flush().catch((error: unknown) => this.onStateWriteFailure(error));
     });
   }
 
   private async flushJournal(): Promise<void> {
     await this.flushing;
-    await this.journal.flush();
+    await this.journal.flush().catch((error: unknown) => this.onStateWriteFailure(error));
   }
 
   private sampleError(unit: Unit, result: Extract<AttemptResult, { ok: false }>): void {
@@ -714,11 +741,13 @@ class Run {
     this.emit({ type: 'halt', at: new Date().toISOString(), reason });
   }
 
+  /** One promise for the whole run: a listener per wait would pile up on the signal until the stop. */
   private stopped(): Promise<void> {
-    return new Promise((resolve) => {
+    this.stoppedPromise ??= new Promise((resolve) => {
       if (this.dispatchStop.signal.aborted) resolve();
       else this.dispatchStop.signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    return this.stoppedPromise;
   }
 
   private async drain(running: Set<Promise<void>>, graceMs: number): Promise<void> {
@@ -768,7 +797,11 @@ class Run {
   private tick(): void {
     this.limiter.setRate(this.rate.effective());
     const status = this.status();
-    writeStatus(this.stateDir, status);
+    try {
+      writeStatus(this.stateDir, status);
+    } catch (error) {
+      this.onStateWriteFailure(error);
+    }
     this.emit({ type: 'progress', at: status.updatedAt, status });
   }
 
@@ -831,6 +864,7 @@ class Run {
   }
 
   private async finish(): Promise<RunResult> {
+    if (this.stateWriteFailure) return this.finishUnrecorded();
     const halted = this.dispatchStop.signal.aborted;
     const status = this.status();
     const totals = this.totals();
@@ -853,16 +887,21 @@ class Run {
       total: status.total ?? null,
     });
     this.ledger.finishRun(this.runId, outcome, reason, counts, endedAt);
-    this.journal.append({
-      type: 'run-end',
-      id: this.runId,
-      outcome,
-      ...(reason ? { reason } : {}),
-      counts,
-      endedAt,
-    });
-    await this.journal.flush();
-    await this.journal.checkpoint(this.ledger);
+    try {
+      this.journal.append({
+        type: 'run-end',
+        id: this.runId,
+        outcome,
+        ...(reason ? { reason } : {}),
+        counts,
+        endedAt,
+      });
+      await this.journal.flush();
+      await this.journal.checkpoint(this.ledger);
+    } catch (error) {
+      this.onStateWriteFailure(error);
+      return this.finishUnrecorded();
+    }
     this.state = halted ? 'halted' : 'finished';
     const final = { ...this.status(), outcome, ...(reason ? { reason } : {}) };
     writeStatus(this.stateDir, final);
@@ -905,6 +944,18 @@ class Run {
       );
     }
     return `${(share * 100).toFixed(2)} % succeeded, below the success threshold of ${this.options.job.successThreshold * 100} %`;
+  }
+
+  /**
+   * The end of a run whose state folder stopped taking writes: halted, resumable, and nothing more is
+   * written there. What was checkpointed before the failure is in the journal; the next run folds it.
+   */
+  private finishUnrecorded(): RunResult {
+    this.state = 'halted';
+    const reason = this.haltReason ?? `the state folder ${this.stateDir} could not be written`;
+    const final = { ...this.status(), outcome: 'halted' as const, reason };
+    this.emit({ type: 'finish', at: new Date().toISOString(), outcome: 'halted', status: final });
+    return { outcome: 'halted', reason, status: final, exitCode: 3 };
   }
 
   /**
