@@ -24,7 +24,9 @@ export class ExecuteCellsContext extends Disposable {
       .filter(isRunbook)
       .flatMap((notebook) => notebook.getCells())
       .filter((cell) => cellKind(cell) === 'execute')
-      .map((cell) => cell.document.uri.toString());
+      // URIs, not strings: VS Code turns them into the workbench's own form (which differs in a remote
+      // window) before comparing them with `notebookCellResource`.
+      .map((cell) => cell.document.uri);
     void vscode.commands.executeCommand('setContext', 'backfill.executeCells', cells);
   }
 }

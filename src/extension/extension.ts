@@ -10,10 +10,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ExecuteCellsContext } from './cellContext';
+import { CellStatusBar } from './cellStatusBar';
 import { Checklists } from './checklists';
 import { BackfillController } from './controller';
 import { RunbookDiagnostics } from './diagnostics';
 import { Environments } from './environments';
+import { FieldHelp } from './fieldHelp';
 import { showLedger } from './ledgerView';
 import { newRunbook } from './newRunbook';
 import { RunbookNotebooks } from './notebookSerializer';
@@ -59,6 +61,8 @@ export function activate(context: vscode.ExtensionContext): BackfillTestApi | un
     controller,
     diagnostics,
     new ExecuteCellsContext(),
+    new CellStatusBar(environments),
+    new FieldHelp(),
     new RunStatusBar(runs),
     new RunControls(runs, prompts),
     new Checklists({

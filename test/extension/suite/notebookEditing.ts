@@ -40,6 +40,36 @@ describe('a .backfill runbook in the notebook editor', () => {
     assert.equal(fs.readFileSync(fixture.file, 'utf8'), before);
   });
 
+  it('completes the fields a cell takes and explains a field on hover', async () => {
+    fixture = await demoFixture();
+    const notebook = await openRunbook(fixture.uri);
+    const cell = cellById(notebook, 'small-batch');
+    const labels = async (line: number, character: number) => {
+      const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+        'vscode.executeCompletionItemProvider',
+        cell.document.uri,
+        new vscode.Position(line, character),
+      );
+      return list.items.map((item) => (typeof item.label === 'string' ? item.label : item.label.label));
+    };
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(cell.document.uri, new vscode.Position(cell.document.lineCount, 0), '\n');
+    await vscode.workspace.applyEdit(edit);
+    const top = await labels(cell.document.lineCount - 1, 0);
+    assert.ok(top.includes('errorBudget') && top.includes('successThreshold'), top.join(', '));
+    const throttle = await labels(4, 2); // "  rate: 5", inside throttle:
+    assert.ok(throttle.includes('concurrency') && throttle.includes('retryOn'), throttle.join(', '));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      cell.document.uri,
+      new vscode.Position(4, 3),
+    );
+    const text = hovers
+      .flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value)))
+      .join('\n');
+    assert.match(text, /Records per second, never exceeded/);
+  });
+
   it('shows a schema error at its line in the cell as you type, and clears it when fixed', async () => {
     fixture = await demoFixture();
     const api = await extensionApi();
