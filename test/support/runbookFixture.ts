@@ -18,6 +18,8 @@ export interface FixtureOptions {
   production?: boolean;
   /** Add a required checklist item, checked or not. */
   requiredItem?: 'checked' | 'unchecked';
+  /** More cells (e.g. a verify cell of job `items`), appended after the execute cell. */
+  extraCells?: string;
 }
 
 export function keyOf(index: number): string {
@@ -82,7 +84,7 @@ successThreshold: 0
 job: items
 successThreshold: ${options.threshold ?? 0.5}
 ${options.executeExtra ?? ''}\`\`\`
-`;
+${options.extraCells ? `\n${options.extraCells}` : ''}`;
   const file = path.join(dir, 'job.backfill');
   fs.writeFileSync(file, text);
   return file;
