@@ -188,10 +188,38 @@ function reportError(error: unknown): number {
     for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`);
     return ExitCode.invalid;
   }
+  const refused = refusedWrite(error);
+  if (refused) {
+    process.stderr.write(`backfill: ${refused}\n`);
+    return ExitCode.invalid;
+  }
   process.stderr.write(
     `backfill: internal error: ${(error as Error)?.message ?? String(error)}\n` +
       'This is a bug in backfill; please report it with the command you ran.\n',
   );
   if (process.env.BACKFILL_DEBUG) process.stderr.write(`${(error as Error)?.stack}\n`);
   return ExitCode.internal;
+}
+
+/** File-system answers that mean the machine refused an access, not that backfill is broken. */
+const REFUSED_WRITES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted (read-only or immutable)',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exceeded',
+};
+
+/**
+ * Says what to fix when the file system refused an access before anything was changed (a run's lock, a
+ * dry run's ledger); a run already under way halts resumably on its own (exit 3) instead.
+ */
+function refusedWrite(error: unknown): string | undefined {
+  const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
+  const why = code === undefined ? undefined : REFUSED_WRITES[code];
+  if (!why || !path) return undefined;
+  return (
+    `${path}: ${why} (${code}): check the permissions of the file and its folder, and that the file ` +
+    'system is writable and has space, then run the same command again'
+  );
 }

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import initSqlJs from 'sql.js';
 import { runCli, tempDir } from '../support/cli';
 import { badInputRunbook, HTTP_ACTION, lineOf, snapshot, sourceBlock } from './support/badInputRunbook';
+import { unwritableFolders } from './support/unwritableFolder';
 
 type Files = Record<string, string | Buffer>;
 
@@ -25,8 +26,8 @@ interface Refusal {
   runbook?: string | Buffer | null;
   files?: Files;
   folders?: string[];
-  /** What the state folder holds beforehand, or a file in its place. */
-  state?: Files | 'a file';
+  /** What the state folder holds beforehand, a file in its place, or a ledger in a read-only folder. */
+  state?: Files | 'a file' | 'read-only';
   args: (file: string) => string[];
   env?: NodeJS.ProcessEnv;
   /** What stderr must contain (each of them). */
@@ -335,6 +336,20 @@ const REFUSALS: Refusal[] = [
     says: (file) => `journal ${file}.d/journal.jsonl:1 is not a valid journal entry`,
   },
   {
+    name: 'a state folder that is read-only before a run starts',
+    files: GOOD_CSV,
+    state: 'read-only',
+    args: (file) => execute(file),
+    says: (file) => [`${file}.d/lock`, 'check the permissions of the file and its folder'],
+  },
+  {
+    name: 'a state folder that is read-only before a dry run records its result',
+    files: GOOD_CSV,
+    state: 'read-only',
+    args: dryRun,
+    says: (file) => [`${file}.d/ledger.sqlite`, 'check the permissions of the file and its folder'],
+  },
+  {
     name: 'a file where the state folder belongs',
     files: GOOD_CSV,
     state: 'a file',
@@ -518,6 +533,7 @@ describe('the bad-input catalogue', function () {
   let seedLedger: Buffer;
   let sqliteFile: Buffer;
   let work: ReturnType<typeof tempDir>;
+  const folders = unwritableFolders();
 
   before(async () => {
     const SQL = await initSqlJs();
@@ -565,10 +581,19 @@ describe('the bad-input catalogue', function () {
     if (c.state === 'a file') fs.writeFileSync(stateDir, 'not a folder');
     else if (c.state || seeded) {
       fs.mkdirSync(stateDir);
-      for (const [name, content] of Object.entries(c.state ?? { 'ledger.sqlite': seedLedger })) {
+      const files = typeof c.state === 'object' ? c.state : { 'ledger.sqlite': seedLedger };
+      for (const [name, content] of Object.entries(files))
         fs.writeFileSync(path.join(stateDir, name), content);
-      }
     }
+    if (c.state === 'read-only' && !('unavailable' in folders)) folders.freeze(stateDir);
+    try {
+      await runRefused(c, dir, file, seeded);
+    } finally {
+      if (c.state === 'read-only' && !('unavailable' in folders)) folders.thaw(stateDir);
+    }
+  }
+
+  async function runRefused(c: Refusal, dir: string, file: string, seeded: boolean): Promise<void> {
     const text = fs.existsSync(file) && fs.statSync(file).isFile() ? fs.readFileSync(file, 'utf8') : '';
     const before = snapshot(dir);
     const result = await runCli(c.args(file), { env: c.env ?? {} });
@@ -596,7 +621,8 @@ describe('the bad-input catalogue', function () {
 
   describe('refused with exit 2, a located message and no write', () => {
     for (const c of REFUSALS) {
-      it(`refuses ${c.name}`, async () => {
+      it(`refuses ${c.name}`, async function () {
+        if (c.state === 'read-only' && 'unavailable' in folders) this.skip();
         await assertRefused(c, work.dir, false);
         if (c.state !== undefined || c.runbook === null) return;
         const again = tempDir('backfill-bad-input-');
