@@ -26,12 +26,12 @@ export class ChartView {
     setAttr(plot, 'viewBox', `0 0 ${SIZE.width} ${SIZE.height}`);
     setAttr(plot, 'preserveAspectRatio', 'none');
     setAttr(plot, 'role', 'img');
-    setAttr(plot, 'aria-label', 'Records per second and errors per second over the run');
+    setAttr(plot, 'aria-label', 'Records per second and records failed per second over the run');
     plot.append(this.grid, this.rateArea, this.errorArea, this.rateLine);
     const frame = el('div', 'bf-chart-frame');
     frame.append(plot, this.yMax, el('span', 'bf-chart-zero', '0'), this.empty);
     const legend = el('figcaption', 'bf-chart-legend');
-    legend.append(legendKey('bf-key-rate', 'records/s'), legendKey('bf-key-errors', 'errors/s'), this.span);
+    legend.append(legendKey('bf-key-rate', 'records/s'), legendKey('bf-key-errors', 'failed/s'), this.span);
     this.root.append(frame, legend);
   }
 

@@ -22,8 +22,9 @@ export function formatRate(perSecond: number | undefined): string {
 export function formatPercent(part: number, whole: number): string {
   if (!isFiniteNumber(part) || !isFiniteNumber(whole) || whole <= 0) return '–';
   const share = (part / whole) * 100;
-  // 99.96 % would print as 100.0 %: an operator reads that as "all done" while records remain.
-  const shown = part < whole ? Math.min(share, 99.9) : share;
+  // 99.96 % would print as 100.0 %: an operator reads that as "all done" while records remain. Above
+  // 100 % (a whole estimated before the count grew) means nothing to anyone.
+  const shown = part < whole ? Math.min(share, 99.9) : Math.min(share, 100);
   return `${trimZero(shown.toFixed(1))} %`;
 }
 

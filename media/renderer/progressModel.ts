@@ -120,7 +120,7 @@ function speedStats(status: RunStatus): Stat[] {
     { id: 'average', label: 'Average', value: formatRate(rate?.average) },
     {
       id: 'limit',
-      label: slowed ? `Limit, slowed from ${formatRate(rate.configured)}` : 'Limit',
+      label: slowed ? `Slowed from ${formatRate(rate.configured)}` : 'Limit',
       value: formatRate(slowed ? rate.effective : rate?.configured),
       tone: slowed ? 'warning' : 'neutral',
       title: `${formatCount(status.concurrency)} at a time`,
@@ -158,7 +158,9 @@ function bannerOf(status: RunStatus): { banner?: ProgressModel['banner'] } {
         banner: { tone: 'warning', text: reason ? `Paused: ${reason}` : 'Paused: resume to continue' },
       };
     case 'finished':
-      return reason ? { banner: { tone: finishedTone(status), text: `Finished: ${reason}` } } : {};
+      // A plain success says so in the badge; the banner is for what needs reading.
+      if (!status.reason && (!status.outcome || status.outcome === 'succeeded')) return {};
+      return { banner: { tone: finishedTone(status), text: `Finished: ${reason}` } };
     default:
       return reason ? { banner: { tone: 'info', text: reason } } : {};
   }

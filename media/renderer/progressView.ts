@@ -27,7 +27,7 @@ export class ProgressView {
   private readonly speedStats = createStatTiles();
   private readonly chart = new ChartView();
   private readonly errorsHeading = el('h3', 'bf-heading');
-  private readonly errorsEmpty = el('div', 'bf-muted', 'No errors so far.');
+  private readonly errorsEmpty = el('div', 'bf-muted', 'No failed attempt so far.');
   private readonly errorRows: KeyedList<ErrorKindRow>;
 
   constructor() {
@@ -80,9 +80,12 @@ export class ProgressView {
     this.recordStats.update(model.recordStats);
     this.speedStats.update(model.speedStats);
     this.chart.update(payload.history);
+    // Attempts, not records: a 429 retried into a success counts here but not under Failed.
     setText(
       this.errorsHeading,
-      model.errorTotal > 0 ? `Errors by kind — ${formatCount(model.errorTotal)}` : 'Errors by kind',
+      model.errorTotal > 0
+        ? `Failed attempts by kind — ${formatCount(model.errorTotal)}`
+        : 'Failed attempts by kind',
     );
     setHidden(this.errorsEmpty, model.errors.length > 0);
     this.errorRows.sync(model.errors);

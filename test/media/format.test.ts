@@ -29,6 +29,7 @@ describe('renderer formatting', () => {
   it('never rounds an unfinished share up to 100 %', () => {
     assert.equal(formatPercent(9996, 10000), '99.9 %');
     assert.equal(formatPercent(10000, 10000), '100 %');
+    assert.equal(formatPercent(500, 497), '100 %');
     assert.equal(formatPercent(1, 3), '33.3 %');
     assert.equal(formatPercent(5, 0), '–');
   });

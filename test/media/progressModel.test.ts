@@ -57,7 +57,7 @@ describe('renderer progress model', () => {
     const limit = progressModel(
       runStatus({ rate: { now: 20, average: 30, configured: 50, effective: 20 } }),
     ).speedStats.find((stat) => stat.id === 'limit');
-    assert.equal(limit?.label, 'Limit, slowed from 50/s');
+    assert.equal(limit?.label, 'Slowed from 50/s');
     assert.equal(limit?.value, '20/s');
     assert.equal(limit?.tone, 'warning');
   });
@@ -93,6 +93,14 @@ describe('renderer progress model', () => {
       model.errors.map((row) => row.kind),
       ['http-5xx', 'timeout', 'http-429'],
     );
+  });
+
+  it('adds no banner to a plain success but explains a run below its threshold', () => {
+    assert.equal(progressModel(runStatus({ state: 'finished', outcome: 'succeeded' })).banner, undefined);
+    assert.deepEqual(progressModel(runStatus({ state: 'finished', outcome: 'below-threshold' })).banner, {
+      tone: 'danger',
+      text: 'Finished: below-threshold',
+    });
   });
 
   it('colours a finished run by its outcome', () => {

@@ -1,0 +1,173 @@
+// Layer 4 in the real thing: the demo runbook in VS Code (code-server 4.96.4) in Debian's Chromium, with
+// this repository loaded as the extension (dev mode). A person's path: open the runbook from the Explorer,
+// press the dry-run cell's ▶, read the rendered preview; then a real run of the demo against a local
+// orders service and its live progress. Screenshots go to test-output/ui/.
+//
+//   npm run test:ui   (needs scripts/install-code-server.sh once)
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startOrdersService, type OrdersService } from '../../../src/demo/ordersService';
+import { REPO_ROOT } from '../harness/codeServer';
+import { openVsCode, type VsCodeSession } from '../harness/runInCodeServer';
+import {
+  answerDialog,
+  findCodeCell,
+  openRunbook,
+  outputFrame,
+  pressCellAction,
+  runCell,
+  screenshotOutput,
+  selectColorTheme,
+} from './notebookPage';
+
+const SCREENSHOTS = path.join(REPO_ROOT, 'test-output/ui');
+/** Handed to the extension host's environment, where the extension finds secrets it has not stored. */
+const TOKEN = 'ui-test-token-5f1c9a';
+
+describe('demo runbook in VS Code (code-server + Chromium)', function () {
+  this.timeout(120_000);
+  let session: VsCodeSession;
+  let workspace: string;
+  let orders: OrdersService;
+
+  before(async function () {
+    this.timeout(180_000);
+    execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
+    // 500s (retried) show errors on the chart without 429s, which would slow the run down for minutes.
+    orders = await startOrdersService({ latencyMs: 30, rate500: 0.04, seed: 7 });
+    workspace = await demoWorkspace(orders.url);
+    await mkdir(SCREENSHOTS, { recursive: true });
+    session = await openVsCode({
+      workspace,
+      extensionDevelopmentPath: REPO_ROOT,
+      env: { ORDERS_API_TOKEN: TOKEN },
+    });
+  });
+
+  after(async () => {
+    await session?.stop();
+    await orders?.stop();
+    if (workspace) await rm(workspace, { recursive: true, force: true });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed') return;
+    const file = path.join(SCREENSHOTS, `failure-${slug(this.currentTest.title)}.png`);
+    await session?.page.screenshot({ path: file }).catch(() => undefined);
+    await writeFile(file.replace(/\.png$/, '-console.log'), session?.consoleLog() ?? '').catch(
+      () => undefined,
+    );
+  });
+
+  it('opens the demo runbook as a notebook', async () => {
+    const { page } = session;
+    await selectColorTheme(page, 'Dark Modern', 'vs-dark');
+    const editor = await openRunbook(page, 'demo.backfill');
+    // The header, shown as a YAML cell rather than as the file's text.
+    await editor
+      .locator('.code-cell-row')
+      .filter({ hasText: 'name: resend-order-confirmations' })
+      .first()
+      .waitFor();
+  });
+
+  it('dry-runs the dry-run cell from its Run button and renders the preview', async () => {
+    const { page } = session;
+    const cell = await findCodeCell(page, 'seed: 7');
+    await runCell(cell);
+    const output = outputFrame(page).locator('.bf-dry-run');
+    await output.waitFor({ timeout: 60_000 });
+    assert.equal(await output.locator('[data-stat="valid"] .bf-stat-value').textContent(), '497');
+    assert.equal(await output.locator('[data-stat="rejected"] .bf-stat-value').textContent(), '3');
+    await output.getByText('Dry run passed').waitFor();
+    const rejected = output.locator('.bf-list tbody tr').first().locator('td');
+    assert.deepEqual(await rejected.allTextContents(), [
+      '43',
+      'ORD-100042',
+      'field amount: expected a number, got "12,5"',
+    ]);
+    const request = (await output.locator('.bf-code').first().textContent()) ?? '';
+    assert.match(request, /^POST http:\/\/127\.0\.0\.1:\d+\/orders\/ORD-100001\/resend\n/);
+    assert.match(request, /Authorization: Bearer \[redacted:ORDERS_API_TOKEN\]/);
+    assert.ok(!((await output.textContent()) ?? '').includes(TOKEN), 'the secret never reaches the output');
+    assert.equal(orders.received.length, 0, 'a dry run sends nothing');
+    await screenshotOutput(session.page, output, path.join(SCREENSHOTS, 'demo-dry-run-dark.png'));
+  });
+
+  it('shows the same preview in the Light Modern theme', async () => {
+    const { page } = session;
+    await selectColorTheme(page, 'Light Modern', 'vs');
+    const output = outputFrame(page).locator('.bf-dry-run');
+    await output.getByText('Dry run passed').waitFor();
+    const foreground = await outputFrame(page)
+      .locator('html')
+      .evaluate((html) => html.style.getPropertyValue('--vscode-foreground').trim());
+    assert.equal(foreground, '#3b3b3b', 'the output webview uses the light theme colours');
+    await screenshotOutput(session.page, output, path.join(SCREENSHOTS, 'demo-dry-run-light.png'));
+    await selectColorTheme(page, 'Dark Modern', 'vs-dark');
+  });
+
+  it('shows live progress of a real run and its end, and the service received the records', async function () {
+    this.timeout(180_000);
+    const { page } = session;
+    // The `full` execute cell: the one that neither previews nor takes a subset.
+    const full = await findCodeCell(page, (cells) =>
+      cells
+        .filter({ hasText: 'successThreshold: 0.99' })
+        .filter({ hasNotText: 'preview' })
+        .filter({ hasNotText: 'subset' }),
+    );
+    await pressCellAction(full, /Run in Production/);
+    const question = await answerDialog(page, 'Run for Real');
+    assert.match(question, /for real in local/);
+
+    const progress = outputFrame(page).locator('.bf-progress');
+    await progress.waitFor({ timeout: 60_000 });
+    await progress.locator('.bf-chart-rate[d^="M"]').waitFor({ timeout: 30_000 });
+    // Marks the view, then checks after a few updates that it is still the same element, updated.
+    await progress.evaluate((element) => element.setAttribute('data-test-mark', 'first'));
+    const before = await progress.locator('.bf-headline').textContent();
+    await page.waitForTimeout(4_000);
+    assert.equal(await progress.locator('.bf-header .bf-badge').first().textContent(), 'Running');
+    assert.notEqual(await progress.locator('.bf-headline').textContent(), before, 'the figures moved');
+    const kept = await outputFrame(page).locator('.bf-progress[data-test-mark="first"]').count();
+    assert.equal(kept, 1, 'the view is updated in place across outputs, not rebuilt (no flicker)');
+    await screenshotOutput(page, progress, path.join(SCREENSHOTS, 'demo-progress-running-dark.png'));
+
+    const finished = outputFrame(page).locator(
+      '.bf-progress[data-state="finished"], .bf-progress[data-state="halted"]',
+    );
+    await finished.waitFor({ timeout: 120_000 });
+    assert.equal(await finished.getAttribute('data-state'), 'finished');
+    assert.match((await finished.locator('.bf-headline').textContent()) ?? '', /^\d{3} of 497 records/);
+    assert.equal(await finished.locator('[data-stat="succeeded"] .bf-stat-value').textContent(), '497');
+    const resent = new Set(orders.received.map((request) => request.url.split('/')[2]));
+    assert.equal(resent.size, 497, 'every valid order reached the service');
+    await screenshotOutput(page, finished, path.join(SCREENSHOTS, 'demo-progress-finished-dark.png'));
+  });
+});
+
+/** runbooks/ copied into a fresh folder, with the local environment pointed at the test's service. */
+async function demoWorkspace(baseUrl: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'backfill-ui-'));
+  await cp(path.join(REPO_ROOT, 'runbooks'), dir, { recursive: true });
+  const runbook = path.join(dir, 'demo.backfill');
+  const text = await readFile(runbook, 'utf8');
+  // 25 per second instead of 50: a 20-second run leaves time to watch (and screenshot) it live.
+  const pointed = text
+    .replace('BASE_URL: http://127.0.0.1:8080', `BASE_URL: ${baseUrl}`)
+    .replace(/^ {2}rate: 50$/m, '  rate: 25');
+  assert.notEqual(pointed, text);
+  await writeFile(runbook, pointed);
+  return dir;
+}
+
+function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 60);
+}
