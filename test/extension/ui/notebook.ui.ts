@@ -18,6 +18,7 @@ import {
   openRunbook,
   outputFrame,
   pressCellAction,
+  revealInNotebook,
   runCell,
   screenshotOutput,
   selectColorTheme,
@@ -72,6 +73,27 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       .filter({ hasText: 'name: resend-order-confirmations' })
       .first()
       .waitFor();
+  });
+
+  it('signs off a checklist item from its rendered checkbox, recorded in the runbook', async () => {
+    const { page } = session;
+    await runCell(await findCodeCell(page, 'Support knows customers'));
+    const checklist = outputFrame(page).locator('.bf-checklist');
+    await checklist.waitFor({ timeout: 30_000 });
+    assert.equal(await checklist.locator('.bf-checklist-item[data-checked="true"]').count(), 0);
+    const item = checklist.locator('.bf-checklist-item').filter({ hasText: 'Support knows customers' });
+    await revealInNotebook(page, checklist);
+    await item.locator('input[type="checkbox"]').click();
+    // The extension records the sign-off and sends the checklist back; only then is the box checked.
+    await checklist.locator('.bf-checklist-item[data-checked="true"]').waitFor({ timeout: 30_000 });
+    assert.match((await item.locator('.bf-checklist-note').textContent()) ?? '', /^checked by .+ at /);
+    await screenshotOutput(page, checklist, path.join(SCREENSHOTS, 'demo-checklist-dark.png'));
+    const saved = await waitFor(async () => {
+      const text = await readFile(path.join(workspace, 'demo.backfill'), 'utf8');
+      const after = text.slice(text.indexOf('Support knows customers'));
+      return /^\s+checked:/m.test(after.slice(0, after.indexOf('- item:', 1))) ? text : undefined;
+    });
+    assert.ok(saved, 'the sign-off is written into the runbook');
   });
 
   it('dry-runs the dry-run cell from its Run button and renders the preview', async () => {
@@ -163,6 +185,16 @@ async function demoWorkspace(baseUrl: string): Promise<string> {
   assert.notEqual(pointed, text);
   await writeFile(runbook, pointed);
   return dir;
+}
+
+/** Polls until `probe` returns a value (the extension writes files asynchronously), or undefined. */
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T | undefined> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return undefined;
 }
 
 function slug(text: string): string {

@@ -99,14 +99,7 @@ export async function screenshotOutput(page: Page, output: Locator, file: string
   const normal = page.viewportSize() ?? { width: 1400, height: 900 };
   await page.setViewportSize({ width: normal.width, height: 2200 });
   try {
-    const list = page.locator('.notebook-editor .cell-list-container').first();
-    let box = await output.boundingBox();
-    for (let attempt = 0; attempt < 40 && box && (box.y < 100 || box.y > 180); attempt += 1) {
-      await list.hover();
-      await page.mouse.wheel(0, Math.max(-400, Math.min(400, box.y - 140)));
-      await page.waitForTimeout(120);
-      box = await output.boundingBox();
-    }
+    const box = await revealInNotebook(page, output);
     if (!box) throw new Error(`the output for ${path.basename(file)} is not on the page`);
     const height = Math.min(box.height + 16, 2200 - box.y);
     await page.screenshot({
@@ -117,4 +110,28 @@ export async function screenshotOutput(page: Page, output: Locator, file: string
     await page.setViewportSize(normal);
   }
   console.log(`      screenshot ${path.relative(process.cwd(), file)} (and -window.png)`);
+}
+
+/**
+ * Wheels the notebook until `element` (inside an output) has its top near the top of the window and
+ * returns its box. Outputs are drawn in a webview under the notebook's own scrolling, which Playwright's
+ * scroll-into-view does not move, so a click on an element below the fold would land on nothing.
+ */
+export async function revealInNotebook(page: Page, element: Locator): Promise<Box | null> {
+  const list = page.locator('.notebook-editor .cell-list-container').first();
+  let box = await element.boundingBox();
+  for (let attempt = 0; attempt < 40 && box && (box.y < 100 || box.y > 180); attempt += 1) {
+    await list.hover();
+    await page.mouse.wheel(0, Math.max(-400, Math.min(400, box.y - 140)));
+    await page.waitForTimeout(120);
+    box = await element.boundingBox();
+  }
+  return box;
+}
+
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
