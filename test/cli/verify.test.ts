@@ -326,6 +326,10 @@ export function verify(record: { id: string; amount: number }, ctx: { env: Recor
     };
     assert.equal(status.cells.find((cell) => cell.cell === 'check')?.state, 'halted');
 
+    const onlyGaps = await runCli([...args, '--only', 'unverified']);
+    assert.equal(onlyGaps.code, 2, 'a halted verification is finished before its gaps are re-checked');
+    assert.match(onlyGaps.stderr, /is halted: finish it first/);
+
     const resumed = await runCli(args);
     assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
     assert.match(resumed.stdout, /resuming chain/);

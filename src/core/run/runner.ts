@@ -410,6 +410,14 @@ class Run {
       }
       return { id: randomUUID(), resumed: false };
     }
+    if (unfinished && this.verifying && this.options.onlyUnverified) {
+      // Re-checking only the gaps of a verification that never reached every record would end it
+      // "succeeded" with records still unchecked.
+      throw new UserError(
+        `verification run ${latest.id} of cell ${cell} is ${latest.outcome}: finish it first with ` +
+          `backfill run ${this.options.runbook.file} --cell ${cell}, then re-check with --only unverified`,
+      );
+    }
     if (unfinished || rerun) return { id: latest.chain, resumed: true };
     if (this.verifying) return { id: randomUUID(), resumed: false };
     throw new UserError(
