@@ -103,10 +103,10 @@ describe('target faults: every valid record ends delivered or recorded as failed
 
   it('retries answers slower than the timeout, and records a record that is always too slow as failed', async () => {
     const { file, target, run } = await setUp(
-      { records: 24, concurrency: 4, retries: 2, timeoutMs: 300, threshold: 0.9 },
+      { records: 24, concurrency: 4, retries: 2, timeoutMs: 500, threshold: 0.9 },
       (request, _n, attempt) =>
         request.key === 'k00005' || (attempt === 1 && Number(request.key.slice(1)) % 4 === 0)
-          ? { delayMs: 1500 }
+          ? { delayMs: 2000 }
           : {},
     );
     const result = await run();
