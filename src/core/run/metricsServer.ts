@@ -50,6 +50,11 @@ export function prometheusText(status: RunStatus | undefined): string {
     [',status="failed"', status.failed],
     [',status="rejected"', status.rejected],
     [',status="skipped"', status.skipped],
+    // A verification's categories, so a dashboard can alert on mismatches while it runs.
+    ...Object.entries(status.verification ?? {}).map(([category, value]): [string, number] => [
+      `,status="${category}"`,
+      value,
+    ]),
   ]);
   metric('backfill_records_expected', 'gauge', 'Records the run will process in all (0 when unknown).', [
     ['', status.total ?? 0],
