@@ -4,9 +4,10 @@ import type { ResolvedJob } from './job';
 
 /**
  * A job fingerprint ties a dry run to exactly what a real run would do: the normalized definition
- * (source, key, record schema, action or a verify cell's check, subset, environment) and the source
- * content. The throttle is left out on purpose — rate and concurrency can change during a run without
- * changing what is sent.
+ * (source, key, record schema, action or a verify cell's check, environment) and the source content.
+ * The throttle is left out on purpose — rate and concurrency can change during a run without changing
+ * what is sent. So is the subset: a small batch and the full run send the same records the same way,
+ * so one dry run of the job covers both, and a record keeps its idempotency key from one to the other.
  * Secret values are never part of it: templates name secrets, they do not hold them.
  */
 export interface JobFingerprint {
@@ -14,6 +15,8 @@ export interface JobFingerprint {
   content: string;
   /** Hash of both: what the production gate compares. */
   combined: string;
+  /** Hash of the cell's subset: which of the job's records a cell selects (for record counts). */
+  subset: string;
 }
 
 export function fingerprintJob(
@@ -24,8 +27,13 @@ export function fingerprintJob(
   // A verification is defined by its check, not by the action that wrote the records: fixing the action
   // before re-backfilling the gaps must not orphan the verification that found them.
   const what = job.check ? { check: job.check } : { action: job.action };
-  const definition = sha256(canonicalJson({ source: job.source, ...what, subset: job.subset ?? null, env }));
-  return { definition, content: contentHash, combined: sha256(`${definition}:${contentHash}`) };
+  const definition = sha256(canonicalJson({ source: job.source, ...what, env }));
+  return {
+    definition,
+    content: contentHash,
+    combined: sha256(`${definition}:${contentHash}`),
+    subset: sha256(canonicalJson(job.subset ?? null)),
+  };
 }
 
 export function sha256(text: string): string {

@@ -24,6 +24,11 @@ export interface OrdersServiceOptions {
   rate500?: number;
   /** Seed for the failure draw, so a run is repeatable. */
   seed?: number;
+  /**
+   * Orders whose first re-send is acknowledged (202) but never applied: the "processed, but not right"
+   * failure that only verification catches.
+   */
+  losesFirstResendOf?: (id: string) => boolean;
 }
 
 export interface OrdersService {
@@ -39,6 +44,7 @@ export async function startOrdersService(options: OrdersServiceOptions = {}): Pr
   const random = seededRandom(options.seed ?? 42);
   const received: ReceivedRequest[] = [];
   const resent = new Map<string, { times: number; lastBody: string }>();
+  const lost = new Set<string>();
 
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -67,6 +73,10 @@ export async function startOrdersService(options: OrdersServiceOptions = {}): Pr
     if (!match) return send(response, 404, { error: 'not found' });
     const id = decodeURIComponent(match[1]!);
     if (match[2] && request.method === 'POST') {
+      if (options.losesFirstResendOf?.(id) && !lost.has(id)) {
+        lost.add(id);
+        return send(response, 202, { id, resent: true });
+      }
       const previous = resent.get(id);
       resent.set(id, { times: (previous?.times ?? 0) + 1, lastBody: body });
       return send(response, 202, { id, resent: true });

@@ -124,7 +124,7 @@ export function checkProductionGates(
   if (!latest) return refused('dry-run', `no passing dry run of this job exists: ${next}`);
   const what =
     latest.definitionHash !== fingerprint.definition
-      ? 'the job definition (source, action, subset or environment) changed'
+      ? 'the job definition (source, action or environment) changed'
       : 'the source data changed';
   return refused('dry-run', `${what} since the last passing dry run (${latest.startedAt}): ${next}`);
 }

@@ -467,15 +467,20 @@ class Run {
   }
 
   private expectedTotal(fingerprint: JobFingerprint): number | undefined {
-    const dryRun = this.ledger.passingDryRun(fingerprint.combined) ?? undefined;
-    if (!dryRun) return undefined;
-    try {
-      // The fingerprint covers source, action, subset and environment: the same selection of records.
-      const report = JSON.parse(dryRun.report) as { counts?: { selected?: number } };
-      return report.counts?.selected;
-    } catch {
-      return undefined;
+    // A passing dry run of the same job, data and subset selected exactly the records this run sends.
+    for (const dryRun of this.ledger.dryRuns()) {
+      if (!dryRun.passed || dryRun.fingerprint !== fingerprint.combined) continue;
+      try {
+        const report = JSON.parse(dryRun.report) as {
+          counts?: { selected?: number };
+          fingerprint?: { subset?: string };
+        };
+        if (report.fingerprint?.subset === fingerprint.subset) return report.counts?.selected;
+      } catch {
+        // an unreadable report only means the total is not known up front
+      }
     }
+    return undefined;
   }
 
   private async dispatchAll(
@@ -498,8 +503,10 @@ class Run {
         const checked = validator.check(item);
         if (checked.rejected) {
           const key = checked.rejected.key ?? `line:${checked.rejected.line}`;
-          // Rejections are deterministic: one already recorded in this chain is not counted twice.
-          if (!onlyKeys && !doneKeys.has(key))
+          // Rejections are deterministic: one already recorded in this chain is not counted twice. A cell
+          // with a subset selects among valid records only, so the source's malformed records are not
+          // part of its selection (the dry run reports them).
+          if (!onlyKeys && !job.subset && !doneKeys.has(key))
             this.finalizeRejected(key, checked.rejected.line, checked.rejected.reason);
           continue;
         }
