@@ -14,6 +14,7 @@ const fieldExpectations = z.record(z.string(), z.unknown());
 /** Largest difference between two numbers that still counts as equal (absolute). */
 const tolerance = z.number().nonnegative().default(0);
 
+/** Reads the record's state with an HTTP request (templated like an HTTP action) and judges the answer. */
 export const HttpCheckSchema = z.strictObject({
   type: z.literal('http'),
   method: z.enum(['GET', 'POST']).default('GET'),
@@ -33,6 +34,7 @@ export const HttpCheckSchema = z.strictObject({
     .default({ status: 200, body: {}, tolerance: 0 }),
 });
 
+/** Runs a command per record and judges its exit code and, optionally, the JSON it prints. */
 export const CommandCheckSchema = z.strictObject({
   type: z.literal('command'),
   /** argv array, never a shell string; the record is written to stdin as one JSON line. */
@@ -51,6 +53,7 @@ export const CommandCheckSchema = z.strictObject({
     .default({ exitCode: 0, tolerance: 0 }),
 });
 
+/** Calls a JS or TS module's verify function, which returns the verdict itself. */
 export const ModuleCheckSchema = z.strictObject({
   type: z.literal('module'),
   /**
@@ -61,6 +64,7 @@ export const ModuleCheckSchema = z.strictObject({
   export: z.string().default('verify'),
 });
 
+/** Queries a SQLite file per record, with record values bound as parameters, and judges the first row. */
 export const SqliteCheckSchema = z.strictObject({
   type: z.literal('sqlite'),
   /** A SQLite file, relative to the runbook; read once when the verification starts, never written. */
@@ -78,6 +82,7 @@ export const SqliteCheckSchema = z.strictObject({
     .default({ columns: {}, tolerance: 0 }),
 });
 
+/** A verify cell's `check`, by `type`. */
 export const CheckSchema = z.discriminatedUnion('type', [
   HttpCheckSchema,
   CommandCheckSchema,

@@ -15,6 +15,7 @@ import type { RateLimiter } from './rateLimiter';
 /** How far ahead the reserve takes permits: about two timer wake-ups. */
 const AHEAD_MS = 2;
 
+/** Hands out a rate limiter's permits to one sequential caller, a couple of milliseconds' worth at a time. */
 export class PermitReserve {
   /** Permits granted and not handed out yet. */
   private held = 0;

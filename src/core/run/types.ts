@@ -1,6 +1,6 @@
 /**
- * Contracts of execution: what an executor returns for one attempt, what the ledger records per record
- * and per run. This folder cannot depend on the vscode API.
+ * Contracts of execution and verification: what one attempt (or check) returns, what the ledger records
+ * per record and per run. This folder cannot depend on the vscode API.
  */
 
 /** Outcomes of sending a record (an execute cell): it was applied, it failed for good, or it was refused. */
