@@ -12,6 +12,7 @@ export function run(): Promise<void> {
       await import('./productionRuns');
       await import('./verifyCells');
       await import('./liveRuns');
+      await import('./runCommands');
     },
     resultFileFromEnvironment(),
     { timeoutMs: 120_000 },

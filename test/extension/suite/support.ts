@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { startOrdersService, type OrdersService } from '../../../src/demo/ordersService';
+import {
+  startOrdersService,
+  type OrdersService,
+  type OrdersServiceOptions,
+} from '../../../src/demo/ordersService';
 import { stateDirFor } from '../../../src/core/ledger/ledger';
 import { readStatus, type RunStatus } from '../../../src/core/run/runStatus';
 import type { BackfillTestApi } from '../../../src/extension/extension';
@@ -53,7 +57,10 @@ export async function answer(overrides: Partial<Prompts> = {}): Promise<vscode.D
  * environments pointed at a new local orders service, so anything sent — even to "production" — lands
  * there and can be counted.
  */
-export async function demoFixture(edit: (text: string) => string = (t) => t): Promise<Fixture> {
+export async function demoFixture(
+  edit: (text: string) => string = (t) => t,
+  service: OrdersServiceOptions = {},
+): Promise<Fixture> {
   const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
   const runbooks = path.join(extension.extensionPath, 'runbooks');
   const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
@@ -62,7 +69,7 @@ export async function demoFixture(edit: (text: string) => string = (t) => t): Pr
   const dir = path.join(workspace, `case-${process.pid}-${counter}`);
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
   fs.copyFileSync(path.join(runbooks, 'data/orders.csv'), path.join(dir, 'data/orders.csv'));
-  const server = await startOrdersService({ latencyMs: 5 });
+  const server = await startOrdersService({ latencyMs: 5, ...service });
   const text = fs
     .readFileSync(path.join(runbooks, 'demo.backfill'), 'utf8')
     .replace('http://127.0.0.1:8080', server.url)

@@ -1,0 +1,96 @@
+// The run controls from the command palette (the status bar's quick pick runs the same commands), the
+// ledger's failed records, and re-running exactly those.
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import {
+  answer,
+  cellById,
+  cleanUp,
+  demoFixture,
+  openRunbook,
+  outputText,
+  posted,
+  statusOf,
+  waitFor,
+  type Fixture,
+} from './support';
+
+describe('run commands', () => {
+  let fixture: Fixture | undefined;
+  let prompts: vscode.Disposable | undefined;
+  afterEach(async () => {
+    prompts?.dispose();
+    await cleanUp(fixture);
+    fixture = undefined;
+  });
+
+  it('pauses, changes the rate of, resumes and stops a running backfill', async () => {
+    fixture = await demoFixture((text) =>
+      text.replace(
+        '```execute id=full\njob: orders\n',
+        '```execute id=full\njob: orders\nthrottle:\n  rate: 30\n',
+      ),
+    );
+    prompts = await answer();
+    const notebook = await openRunbook(fixture.uri);
+    const target = { notebookUri: notebook.uri.toString() };
+    await vscode.commands.executeCommand('backfill.runInProduction', { ...target, cell: 'full' });
+    const file = fixture.file;
+    await waitFor(() => (statusOf(file)?.done ?? 0) >= 10, 'the run to start', 30_000);
+
+    assert.equal(await vscode.commands.executeCommand('backfill.pause', target), true);
+    await waitFor(() => statusOf(file)?.state === 'paused', 'paused');
+    const pausedAt = posted(fixture.server).length;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.ok(posted(fixture.server).length - pausedAt <= 4, 'nothing new is sent while paused');
+
+    assert.equal(await vscode.commands.executeCommand('backfill.changeRate', { ...target, rate: 60 }), true);
+    await waitFor(() => statusOf(file)?.rate.configured === 60, 'the new rate');
+    assert.equal(await vscode.commands.executeCommand('backfill.resume', target), true);
+    await waitFor(() => statusOf(file)?.state === 'running', 'running again');
+    await waitFor(() => posted(fixture!.server).length > pausedAt + 10, 'records sent after resume');
+
+    assert.equal(await vscode.commands.executeCommand('backfill.stop', target), true);
+    const cell = cellById(notebook, 'full');
+    await waitFor(() => cell.executionSummary?.success === false, 'the cell to show the halt', 30_000);
+    assert.equal(statusOf(file)?.state, 'halted');
+    assert.match(outputText(cell), /Halted/);
+  });
+
+  it('shows the failed records from the ledger and retries exactly those', async () => {
+    fixture = await demoFixture(
+      (text) =>
+        text.replace('first: 10\nthrottle:\n  rate: 5\n', 'first: 10\nthrottle:\n  rate: 5\n  retries: 0\n'),
+      { rate500: 0.3, seed: 7 },
+    );
+    prompts = await answer();
+    const notebook = await openRunbook(fixture.uri);
+    const target = { notebookUri: notebook.uri.toString() };
+    await vscode.commands.executeCommand('backfill.runInProduction', { ...target, cell: 'small-batch' });
+    const cell = cellById(notebook, 'small-batch');
+    await waitFor(() => cell.executionSummary?.success !== undefined, 'the small batch', 60_000);
+    const failed = statusOf(fixture.file)!.failed;
+    assert.ok(failed > 0, 'some records failed');
+
+    const ledger = await vscode.commands.executeCommand<vscode.TextDocument>('backfill.showLedger', {
+      ...target,
+      format: 'jsonl',
+    });
+    const rows = ledger
+      .getText()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; status: string });
+    assert.equal(rows.length, failed);
+    assert.ok(rows.every((row) => row.status === 'failed'));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+
+    const before = posted(fixture.server).length;
+    await vscode.commands.executeCommand('backfill.retryFailed', { ...target, cell: 'small-batch' });
+    await waitFor(() => posted(fixture!.server).length >= before + failed, 'the retry', 30_000);
+    await waitFor(() => statusOf(fixture!.file)?.state === 'finished', 'the retry to finish', 30_000);
+    const retried = posted(fixture.server).slice(before);
+    assert.deepEqual(new Set(retried), new Set(rows.map((row) => row.key)));
+    assert.equal(retried.length, failed, 'each failed record was sent once more, nothing else');
+  });
+});
