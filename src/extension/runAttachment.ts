@@ -43,9 +43,7 @@ export class RunAttachment extends Disposable {
     const startedAt = monitor.progress ? Date.parse(monitor.progress.status.startedAt) : Date.now();
     execution.start(Number.isFinite(startedAt) ? startedAt : Date.now());
     void execution.replaceOutput(
-      monitor.progress
-        ? this.progress(monitor.progress)
-        : textOutput('Starting the run in its own process…'),
+      monitor.progress ? this.progress(monitor.progress) : textOutput('Starting the run in its own process…'),
     );
     this._register(monitor.onDidChange((view) => void this.show([this.progress(view)])));
     this._register(monitor.onDidEnd((end) => void this.finish(end)));
