@@ -472,10 +472,13 @@ class Run {
       if (!dryRun.passed || dryRun.fingerprint !== fingerprint.combined) continue;
       try {
         const report = JSON.parse(dryRun.report) as {
-          counts?: { selected?: number };
+          counts?: { selected?: number; rejected?: number };
           fingerprint?: { subset?: string };
         };
-        if (report.fingerprint?.subset === fingerprint.subset) return report.counts?.selected;
+        if (report.fingerprint?.subset !== fingerprint.subset || report.counts?.selected === undefined)
+          continue;
+        // Without a subset the run also records the source's malformed rows, so they are part of "done".
+        return report.counts.selected + (this.options.job.subset ? 0 : (report.counts.rejected ?? 0));
       } catch {
         // an unreadable report only means the total is not known up front
       }
