@@ -126,7 +126,7 @@ interface RerunSelection extends Rerun {
 
 type Unit = PreparedUnit;
 
-const CONTROL_POLL_MS = 200;
+const CONTROL_POLL_MS = 50;
 const ERROR_SAMPLES_PER_KIND = 20;
 /** Longest expected or actual value a mismatch stores: enough to see what is wrong, never a whole document. */
 const MAX_STORED_VALUE_LENGTH = 2000;
