@@ -1,16 +1,55 @@
-// `npm run bench`: runs every benchmark, prints a table, writes bench/output/results.json.
-// Benchmarks print figures; they are never part of the test suite.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+// `npm run bench` runs every benchmark; `node bench/run.mjs throughput rate` runs the ones named (after
+// `npm run build`). Each prints its figures; bench/output/results.json keeps the latest figures of every
+// benchmark with the machine and the load average around it, since a busy machine changes them.
+// Benchmarks are never part of the test suite.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { benchCheckpointCost } from './checkpointCost.mjs';
 import { benchDryRunCsv } from './dryRunCsv.mjs';
+import { benchEngineOverhead } from './engineOverhead.mjs';
+import { benchKillSwitch } from './killSwitch.mjs';
+import { benchRateAccuracy } from './rateAccuracy.mjs';
+import { benchResume } from './resume.mjs';
+import { benchThroughput } from './throughput.mjs';
+import { benchVerification } from './verification.mjs';
 
+const BENCHMARKS = {
+  throughput: benchThroughput,
+  overhead: benchEngineOverhead,
+  checkpoint: benchCheckpointCost,
+  resume: benchResume,
+  rate: benchRateAccuracy,
+  kill: benchKillSwitch,
+  'dry-run': async () => [await benchDryRunCsv()],
+  verify: benchVerification,
+};
+
+const RESULTS = new URL('./output/results.json', import.meta.url);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-const results = [await benchDryRunCsv()];
+
+const names = process.argv.slice(2);
+const unknown = names.filter((name) => !(name in BENCHMARKS));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; one of: ${Object.keys(BENCHMARKS).join(', ')}`);
+  process.exit(2);
+}
 
 console.log(`Machine: ${machine}\n`);
-console.table(results);
-mkdirSync(new URL('./output/', import.meta.url), { recursive: true });
-writeFileSync(
-  new URL('./output/results.json', import.meta.url),
-  JSON.stringify({ machine, at: new Date().toISOString(), results }, null, 2),
-);
+const saved = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : { benchmarks: {} };
+for (const name of names.length > 0 ? names : Object.keys(BENCHMARKS)) {
+  const before = loadavg()[0];
+  const rows = await BENCHMARKS[name]();
+  const loadAverage = { before: round(before), after: round(loadavg()[0]) };
+  console.log(`${name} (load average ${loadAverage.before} → ${loadAverage.after})`);
+  console.table(
+    rows.map(({ name: what, figure, target, met }) => ({ benchmark: what, figure, target, met })),
+  );
+  saved.benchmarks[name] = { at: new Date().toISOString(), loadAverage, rows };
+  // Written after each benchmark, so an interrupted run keeps what it measured.
+  mkdirSync(new URL('./output/', import.meta.url), { recursive: true });
+  writeFileSync(RESULTS, JSON.stringify({ ...saved, machine }, null, 2));
+}
+
+function round(n) {
+  return Math.round(n * 100) / 100;
+}
