@@ -35,7 +35,7 @@ export interface ChecklistServices {
     cell: vscode.NotebookCell,
     outputs: vscode.NotebookCellOutput[],
     success: boolean,
-  ): Promise<void>;
+  ): Promise<boolean>;
 }
 
 /** The outputs ▶ shows for a checklist cell. */

@@ -95,21 +95,22 @@ export class BackfillController extends Disposable {
     for (const notebook of vscode.workspace.notebookDocuments) this.reattach(notebook);
   }
 
-  /** Replaces a cell's outputs through a short execution (a refusal, a re-rendered checklist). */
+  /**
+   * Replaces a cell's outputs through a short execution (a refusal, a re-rendered checklist); false when
+   * the cell cannot show them (its run is showing, or the controller is not selected for it).
+   */
   async showOutputs(
     cell: vscode.NotebookCell,
     outputs: vscode.NotebookCellOutput[],
     success: boolean,
-  ): Promise<void> {
-    if (this.attachments.has(keyOf(cell))) return;
+  ): Promise<boolean> {
+    if (this.attachments.has(keyOf(cell))) return false;
     const execution = await this.createExecution(cell);
-    if (!execution) {
-      void vscode.window.showWarningMessage(`Backfill: ${outputs.length > 0 ? 'see the cell' : ''}`);
-      return;
-    }
+    if (!execution) return false;
     execution.start(Date.now());
     await execution.replaceOutput(outputs);
     execution.end(success, Date.now());
+    return true;
   }
 
   /**

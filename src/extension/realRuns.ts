@@ -10,7 +10,13 @@
 import * as vscode from 'vscode';
 import type { DryRunReport } from '../core/dryRun';
 import type { ResolvedEnvironment } from '../core/environment';
-import { findCell as findRunbookCell, jobCell, type Runbook } from '../core/format/runbook';
+import {
+  findCell as findRunbookCell,
+  isRunnable,
+  jobCell,
+  type RunnableCell,
+  type Runbook,
+} from '../core/format/runbook';
 import { resolveJob } from '../core/job';
 import { Ledger, stateDirFor } from '../core/ledger/ledger';
 import { readStatus } from '../core/run/runStatus';
@@ -39,7 +45,7 @@ export interface RealRunServices {
     cell: vscode.NotebookCell,
     outputs: vscode.NotebookCellOutput[],
     success: boolean,
-  ): Promise<void>;
+  ): Promise<boolean>;
 }
 
 export class RealRuns {
@@ -65,7 +71,7 @@ export class RealRuns {
     const prepared = await this.prepare(cell);
     if (!prepared) return false;
     const id = cellId(cell)!;
-    const job = resolveJob(prepared.runbook, findRunbookCell(prepared.runbook, id) as never);
+    const job = resolveJob(prepared.runbook, runnableCell(prepared.runbook, id));
     if (prepared.environment.production) {
       const ok = await this.s.prompts.confirmRun({
         ...this.figures(prepared, id, prepared.environment),
@@ -288,7 +294,7 @@ export class RealRuns {
       );
       return undefined;
     }
-    const job = resolveJob(prepared.runbook, findRunbookCell(prepared.runbook, id) as never);
+    const job = resolveJob(prepared.runbook, runnableCell(prepared.runbook, id));
     return {
       target: describeTarget(prepared.runbook, undefined, prepared.environment, job.action),
       records: failed,
@@ -305,10 +311,16 @@ export class RealRuns {
     next?: string,
     notify = false,
   ): Promise<false> {
-    if (notify) void vscode.window.showWarningMessage(`Backfill: ${title} — ${message}`);
-    await this.s.showOutputs(cell, [errorOutput(title, message, next)], false);
+    const shown = await this.s.showOutputs(cell, [errorOutput(title, message, next)], false);
+    if (notify || !shown) void vscode.window.showWarningMessage(`Backfill: ${title} — ${message}`);
     return false;
   }
+}
+
+function runnableCell(runbook: Runbook, id: string): RunnableCell {
+  const cell = findRunbookCell(runbook, id);
+  if (!cell || !isRunnable(cell)) throw new Error(`cell ${id} is not a runnable cell of this runbook`);
+  return cell;
 }
 
 /** The target in words: method and URL (env values filled in), the command, or the module. */

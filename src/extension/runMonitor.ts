@@ -13,6 +13,7 @@ import type { RunExit } from './runnerProcess';
 
 /** One point per second of the chart the renderer draws. */
 export interface ProgressPoint {
+  /** When: milliseconds since the epoch, on a whole second. */
   t: number;
   done: number;
   succeeded: number;
@@ -99,7 +100,9 @@ export class RunMonitor extends Disposable {
   }
 
   private record(status: RunStatus): void {
-    const t = Math.floor(Date.parse(status.updatedAt) / 1000) || Math.floor(Date.now() / 1000);
+    // Milliseconds since the epoch, one point per second (the renderer's ProgressSample.t).
+    const at = Date.parse(status.updatedAt);
+    const t = Math.floor((Number.isFinite(at) ? at : Date.now()) / 1000) * 1000;
     const point = {
       t,
       done: status.done,
