@@ -70,6 +70,28 @@ describe('a .backfill runbook in the notebook editor', () => {
     assert.match(text, /Records per second, never exceeded/);
   });
 
+  it('creates a new runbook from the template and opens it as a notebook without problems', async () => {
+    fixture = await demoFixture();
+    const api = await extensionApi();
+    const uri = vscode.Uri.file(`${fixture.dir}/resend-invoices.backfill`);
+    const notebook = await vscode.commands.executeCommand<vscode.NotebookDocument>(
+      'backfill.newRunbook',
+      uri,
+    );
+    assert.equal(notebook.notebookType, 'backfill');
+    assert.match(fs.readFileSync(uri.fsPath, 'utf8'), /^---\ntitle: .*\nname: resend-invoices\n/);
+    const kinds = notebook
+      .getCells()
+      .map((c) => (c.metadata as { backfill?: { kind: string } }).backfill?.kind)
+      .filter((k) => k !== 'notes');
+    assert.deepEqual(kinds, ['header', 'job', 'checklist', 'dry-run', 'execute', 'execute', 'verify']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(
+      notebook.getCells().flatMap((c) => api.diagnostics(c.document.uri)),
+      [],
+    );
+  });
+
   it('shows a schema error at its line in the cell as you type, and clears it when fixed', async () => {
     fixture = await demoFixture();
     const api = await extensionApi();
