@@ -15,10 +15,11 @@ export interface RunConfirmation {
   environment: string;
   production: boolean;
   target: string;
-  records: number;
+  /** Records that would be sent (checked, for a verification); undefined when not counted beforehand. */
+  records: number | undefined;
   rate: number;
   concurrency: number;
-  estimatedSeconds: number;
+  estimatedSeconds: number | undefined;
   /** Set for Retry Failed Records: only the failures of the latest run are sent again. */
   onlyFailed?: boolean;
 }
@@ -160,9 +161,13 @@ export class SwitchablePrompts implements Prompts {
 export function describeRun(run: RunConfirmation): string {
   return [
     `Target: ${run.target}`,
-    `Records: ${run.records.toLocaleString('en-US')}${run.onlyFailed ? ' (at most; only the failed ones are sent)' : ''}`,
+    run.records === undefined
+      ? 'Records: every record the cell selects'
+      : `Records: ${run.records.toLocaleString('en-US')}${run.onlyFailed ? ' (at most; only the failed ones are sent)' : ''}`,
     `Rate: ${run.rate}/s · concurrency ${run.concurrency}`,
-    `Estimated duration: ${humanSeconds(run.estimatedSeconds)}`,
+    ...(run.estimatedSeconds !== undefined
+      ? [`Estimated duration: ${humanSeconds(run.estimatedSeconds)}`]
+      : []),
     `Environment: ${run.environment || '(default)'}${run.production ? ' — PRODUCTION' : ''}`,
     '',
     'It runs in its own process: closing or reloading the window does not stop it. Stop it with the ' +

@@ -76,10 +76,10 @@ export class RealRuns {
       const ok = await this.s.prompts.confirmRun({
         ...this.figures(prepared, id, prepared.environment),
         target: `read-only checks against ${prepared.environment.name}`,
-        records: 0,
+        records: undefined,
         rate: job.throttle.rate,
         concurrency: job.throttle.concurrency,
-        estimatedSeconds: 0,
+        estimatedSeconds: undefined,
       });
       if (!ok) return this.refuse(cell, 'Not confirmed', 'The verification of production was not confirmed.');
     }
@@ -108,10 +108,18 @@ export class RealRuns {
         );
       }
     }
-    const figures = options.onlyFailed
+    const measured = options.onlyFailed
       ? await this.failedFigures(prepared, id)
       : await this.dryRunFigures(cell, prepared, id);
-    if (!figures) return;
+    if (!measured) return;
+    const { fingerprint, ...figures } = measured;
+    let restart = false;
+    if (!options.onlyFailed) {
+      const again = await this.runAgain(prepared.file, id, fingerprint);
+      if (again === 'cancel') return;
+      if (again === 'retry') return this.start(cell, { onlyFailed: true });
+      restart = again === 'restart';
+    }
     const confirmation: RunConfirmation = {
       ...this.figures(prepared, id, environment),
       ...figures,
@@ -137,14 +145,47 @@ export class RealRuns {
       mode = { kind: 'production', confirm: typed };
     }
     // The command returns once the run started; the cell shows it until it ends.
-    void this.launch(cell, prepared, mode, options.onlyFailed);
+    void this.launch(cell, prepared, mode, { onlyFailed: options.onlyFailed, restart });
+  }
+
+  /**
+   * A cell whose latest run finished for this very job and data is not run again by accident: the user
+   * chooses to start over, to retry its failures, or to leave it.
+   */
+  private async runAgain(
+    file: string,
+    id: string,
+    fingerprint: string | undefined,
+  ): Promise<'new' | 'restart' | 'retry' | 'cancel'> {
+    const ledger = await Ledger.open(file);
+    let latest;
+    try {
+      latest = ledger.latestRun(id);
+    } finally {
+      ledger.close();
+    }
+    const finished = latest && (latest.outcome === 'succeeded' || latest.outcome === 'below-threshold');
+    if (!latest || !finished || latest.fingerprint !== fingerprint) return 'new';
+    const picked = await this.s.prompts.pick(
+      [
+        {
+          id: 'restart',
+          label: 'Run it again from the start',
+          description: 'every selected record is sent again',
+        },
+        { id: 'retry', label: 'Retry Failed Records', description: 'only the records that failed' },
+        { id: 'cancel', label: 'Leave it' },
+      ],
+      `Cell ${id} already finished (${latest.outcome}, ${latest.startedAt}) for this job and data`,
+    );
+    return picked === 'restart' || picked === 'retry' ? picked : 'cancel';
   }
 
   private async launch(
     cell: vscode.NotebookCell,
     prepared: PreparedRun,
     mode: RunRequest['mode'],
-    onlyFailed = false,
+    options: { onlyFailed?: boolean; restart?: boolean } = {},
   ): Promise<boolean | undefined> {
     const id = cellId(cell)!;
     const started = this.s.cli.startRun({
@@ -153,7 +194,7 @@ export class RealRuns {
       environment: prepared.environment.name,
       secrets: prepared.secrets,
       mode,
-      onlyFailed,
+      ...options,
     });
     const monitor = this.s.runs.follow(prepared.file, id, started.pid, started.exited);
     return this.s.attach(cell, monitor, prepared);
@@ -230,7 +271,10 @@ export class RealRuns {
     prepared: PreparedRun,
     id: string,
   ): Promise<
-    Pick<RunConfirmation, 'target' | 'records' | 'rate' | 'concurrency' | 'estimatedSeconds'> | undefined
+    | (Pick<RunConfirmation, 'target' | 'records' | 'rate' | 'concurrency' | 'estimatedSeconds'> & {
+        fingerprint?: string;
+      })
+    | undefined
   > {
     const outcome = await vscode.window.withProgress(
       {
@@ -276,6 +320,7 @@ export class RealRuns {
       rate: report.estimate.rate,
       concurrency: report.estimate.concurrency,
       estimatedSeconds: report.estimate.seconds,
+      fingerprint: report.fingerprint.combined,
     };
   }
 
@@ -301,6 +346,7 @@ export class RealRuns {
       rate: job.throttle.rate,
       concurrency: job.throttle.concurrency,
       estimatedSeconds: failed / job.throttle.rate,
+      fingerprint: undefined,
     };
   }
 

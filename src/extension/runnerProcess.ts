@@ -45,6 +45,8 @@ export interface RunRequest {
   mode:
     { kind: 'execute' } | { kind: 'production'; confirm: string } | { kind: 'verify'; production: boolean };
   onlyFailed?: boolean;
+  /** Start a new chain instead of refusing a cell whose latest run finished. */
+  restart?: boolean;
 }
 
 export interface StartedRun {
@@ -99,6 +101,7 @@ export class BundledCli implements Cli {
     const args = [
       ...['run', request.file, '--cell', request.cell, ...envArgs(request.environment), ...mode],
       ...(request.onlyFailed ? ['--only', 'failed'] : []),
+      ...(request.restart ? ['--restart'] : []),
       ...['--json', '--no-progress', '--no-write-result'],
     ];
     let child: ChildProcess;

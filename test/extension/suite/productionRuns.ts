@@ -69,7 +69,7 @@ describe('Run in Production…', () => {
         item,
       });
     }
-    let shown: { records: number; target: string; production: boolean } | undefined;
+    let shown: { records: number | undefined; target: string; production: boolean } | undefined;
     prompts = await answer({
       confirmRun: async (run) => ((shown = run), true),
       typeRunbookName: async () => undefined,

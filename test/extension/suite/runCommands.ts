@@ -93,4 +93,38 @@ describe('run commands', () => {
     assert.deepEqual(new Set(retried), new Set(rows.map((row) => row.key)));
     assert.equal(retried.length, failed, 'each failed record was sent once more, nothing else');
   });
+  it('runs a finished cell again only when asked to start over', async () => {
+    fixture = await demoFixture();
+    let choice = 'cancel';
+    let question = '';
+    prompts = await answer({ pick: async (_choices, placeholder) => ((question = placeholder), choice) });
+    const notebook = await openRunbook(fixture.uri);
+    const target = { notebookUri: notebook.uri.toString(), cell: 'small-batch' };
+    const cell = cellById(notebook, 'small-batch');
+    const runs = () => statusOf(fixture!.file)?.run;
+
+    await vscode.commands.executeCommand('backfill.runInProduction', target);
+    await waitFor(() => statusOf(fixture!.file)?.state === 'finished', 'the first run', 30_000);
+    const first = runs();
+    const sent = posted(fixture.server).length;
+    assert.equal(sent, 10);
+
+    await vscode.commands.executeCommand('backfill.runInProduction', target);
+    assert.match(question, /already finished/);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(posted(fixture.server).length, sent, 'leaving it sends nothing');
+    assert.equal(runs(), first);
+
+    choice = 'restart';
+    await vscode.commands.executeCommand('backfill.runInProduction', target);
+    await waitFor(
+      () => runs() !== first && statusOf(fixture!.file)?.state === 'finished',
+      'the new run',
+      30_000,
+    );
+    await waitFor(
+      () => cell.executionSummary?.success !== undefined && posted(fixture!.server).length === 2 * sent,
+      'all sent again',
+    );
+  });
 });
