@@ -57,6 +57,8 @@ export class BackfillController extends Disposable {
   readonly realRuns: RealRuns;
   /** Cells showing a live run, by `notebook uri#cell id`. */
   private readonly attachments = new Map<string, RunAttachment>();
+  /** Cells whose execution is being created (selecting the controller can take a moment). */
+  private readonly attaching = new Set<string>();
   /** Notebooks this controller is selected for: only those can show executions. */
   private readonly selected = new Set<string>();
 
@@ -123,8 +125,14 @@ export class BackfillController extends Disposable {
     redactor: Redactor,
   ): Promise<boolean | undefined> {
     const key = keyOf(cell);
-    if (this.attachments.has(key)) return undefined;
-    const execution = await this.createExecution(cell);
+    if (this.attachments.has(key) || this.attaching.has(key)) return undefined;
+    this.attaching.add(key);
+    let execution: vscode.NotebookCellExecution | undefined;
+    try {
+      execution = await this.createExecution(cell);
+    } finally {
+      this.attaching.delete(key);
+    }
     if (!execution) {
       void vscode.window.showInformationMessage(
         `Backfill: cell ${monitor.cell} is running in its own process; select the Backfill controller to watch it.`,
@@ -260,7 +268,7 @@ export class BackfillController extends Disposable {
     if (!vscode.workspace.isTrusted) return;
     const monitor = this.s.runs.live(notebook.uri.fsPath);
     const cell = monitor && findCell(notebook, monitor.cell);
-    if (!monitor || !cell || this.attachments.has(keyOf(cell))) return;
+    if (!monitor || !cell || this.attachments.has(keyOf(cell)) || this.attaching.has(keyOf(cell))) return;
     if (
       !this.selected.has(notebook.uri.toString()) &&
       !vscode.window.visibleNotebookEditors.some((e) => e.notebook === notebook)
