@@ -136,30 +136,63 @@ export const ActionSchema = z.discriminatedUnion('type', [
 
 // ---------------------------------------------------------------------------------------------- throttle
 
-export const ThrottleSchema = z.strictObject({
+/**
+ * Throttle fields without defaults: a cell's `throttle:` overrides only the fields it names, so the
+ * defaults live on the job's schema alone (zod's partial() would keep them and reset the job's values).
+ */
+const throttleFields = {
   /** Records per second, never exceeded. */
-  rate: z.number().positive().default(10),
-  concurrency: z.number().int().positive().default(4),
-  batchSize: z.number().int().positive().default(100),
+  rate: z.number().positive(),
+  concurrency: z.number().int().positive(),
+  batchSize: z.number().int().positive(),
   /** Per request (or command) timeout. */
-  timeoutMs: millis.default(10_000),
-  retries: z.number().int().nonnegative().default(3),
+  timeoutMs: millis,
+  retries: z.number().int().nonnegative(),
   /** Which failures are retried (up to `retries` times, with exponential backoff and jitter). */
-  retryOn: z
-    .array(z.enum(['429', '5xx', 'timeout', 'connection']))
-    .default(['429', '5xx', 'timeout', 'connection']),
+  retryOn: z.array(z.enum(['429', '5xx', 'timeout', 'connection'])),
+};
+
+export const ThrottleSchema = z.strictObject({
+  rate: throttleFields.rate.default(10),
+  concurrency: throttleFields.concurrency.default(4),
+  batchSize: throttleFields.batchSize.default(100),
+  timeoutMs: throttleFields.timeoutMs.default(10_000),
+  retries: throttleFields.retries.default(3),
+  retryOn: throttleFields.retryOn.default(['429', '5xx', 'timeout', 'connection']),
 });
+
+export const ThrottleOverrideSchema = z.strictObject({
+  rate: throttleFields.rate.optional(),
+  concurrency: throttleFields.concurrency.optional(),
+  batchSize: throttleFields.batchSize.optional(),
+  timeoutMs: throttleFields.timeoutMs.optional(),
+  retries: throttleFields.retries.optional(),
+  retryOn: throttleFields.retryOn.optional(),
+});
+
+const errorBudgetFields = {
+  /** Failed share of the last `window` records above which the run halts. */
+  maxFailureRatio: z.number().min(0).max(1),
+  window: z.number().int().positive(),
+  maxConsecutiveFailures: z.number().int().positive(),
+  maxFailures: z.number().int().positive(),
+};
 
 /** Stop conditions: the run halts (resumable, exit 3) with the reason when one is exceeded. */
 export const ErrorBudgetSchema = z.strictObject({
-  /** Failed share of the last `window` records above which the run halts. */
-  maxFailureRatio: z.number().min(0).max(1).default(0.2),
-  window: z.number().int().positive().default(100),
-  maxConsecutiveFailures: z.number().int().positive().default(50),
-  maxFailures: z.number().int().positive().optional(),
+  maxFailureRatio: errorBudgetFields.maxFailureRatio.default(0.2),
+  window: errorBudgetFields.window.default(100),
+  maxConsecutiveFailures: errorBudgetFields.maxConsecutiveFailures.default(50),
+  maxFailures: errorBudgetFields.maxFailures.optional(),
 });
 
-export const ThrottleOverrideSchema = ThrottleSchema.partial();
+/** A cell's error budget overrides only the fields it names. */
+export const ErrorBudgetOverrideSchema = z.strictObject({
+  maxFailureRatio: errorBudgetFields.maxFailureRatio.optional(),
+  window: errorBudgetFields.window.optional(),
+  maxConsecutiveFailures: errorBudgetFields.maxConsecutiveFailures.optional(),
+  maxFailures: errorBudgetFields.maxFailures.optional(),
+});
 
 export const SubsetSchema = z.strictObject({
   first: z.number().int().positive().optional(),
@@ -214,7 +247,7 @@ export const ExecuteCellSchema = z.strictObject({
   ...jobReference,
   /** Fraction of records that must succeed for the run to count as a success, e.g. 0.9999. */
   successThreshold: z.number().min(0).max(1).default(1),
-  errorBudget: ErrorBudgetSchema.partial().optional(),
+  errorBudget: ErrorBudgetOverrideSchema.optional(),
 });
 
 export const VerifyCellSchema = z.strictObject({

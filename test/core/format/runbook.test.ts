@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { parseRunbook } from '../../../src/core/format/runbook';
+import { parseRunbook, type RunnableCell } from '../../../src/core/format/runbook';
+import { resolveJob } from '../../../src/core/job';
 import { formatIssue } from '../../../src/core/issues';
 import { MALFORMED } from '../../support/malformedRunbooks';
 
@@ -67,5 +68,24 @@ describe('runbook validation', () => {
       issues.map((issue) => issue.message),
       ['unknown job "orders": add a `job id=orders` cell'],
     );
+  });
+});
+
+describe('cell overrides', () => {
+  it("override only the throttle and error budget fields a cell names, keeping the job's others", () => {
+    const text =
+      '---\ntitle: T\nname: t\nowner: o\n---\n```job id=j\nsource:\n  type: inline\n  key: id\n  records: []\n' +
+      'action:\n  type: http\n  url: http://127.0.0.1:1/\nthrottle:\n  rate: 7\n  retries: 9\n  timeoutMs: 1234\n' +
+      'errorBudget:\n  window: 40\n```\n```execute id=e\njob: j\nthrottle:\n  rate: 2\nerrorBudget:\n  maxFailures: 5\n```\n';
+    const { runbook, issues } = parseRunbook(text, 'o.backfill');
+    assert.deepEqual(issues, []);
+    const cell = runbook!.cells[1]!;
+    assert.equal(cell.kind, 'execute');
+    const job = resolveJob(runbook!, cell as RunnableCell);
+    assert.deepEqual(
+      [job.throttle.rate, job.throttle.retries, job.throttle.timeoutMs, job.throttle.concurrency],
+      [2, 9, 1234, 4],
+    );
+    assert.deepEqual([job.errorBudget.window, job.errorBudget.maxFailures], [40, 5]);
   });
 });
