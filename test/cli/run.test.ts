@@ -93,6 +93,16 @@ describe('backfill run', function () {
     assert.deepEqual(JSON.parse(arrival.body), { id: 'k00007', amount: 7.5 });
   });
 
+  it('prints no Node warning on stderr at high concurrency (abort listeners are bounded, not leaked)', async () => {
+    const { target, args } = await setUp({ records: 1500, rate: 100000, concurrency: 32 }, () => ({
+      delayMs: 5,
+    }));
+    const result = await runCli(args('--execute'));
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(target.countsByKey().size, 1500);
+    assert.doesNotMatch(result.stderr, /Warning/);
+  });
+
   it('never exceeds the concurrency cap nor the rate in any one-second window', async () => {
     const { target, args } = await setUp({ records: 120, rate: 40, concurrency: 3 }, () => ({ delayMs: 40 }));
     const result = await runCli(args('--execute'));

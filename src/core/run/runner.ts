@@ -9,6 +9,7 @@
  * (verification). Everything else here is shared by both.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import pLimit from 'p-limit';
@@ -231,6 +232,9 @@ class Run {
     this.meter = new RateMeter(this.clock);
     this.secrets = new SecretResolver(options.secretValues);
     this.redactor = new Redactor(this.secrets);
+    // Every attempt in flight and every wait listens to these two signals (at most `concurrency` plus
+    // the dispatcher at a time, each removed when done): not a leak, so no MaxListenersExceededWarning.
+    setMaxListeners(0, this.dispatchStop.signal, this.hardStop.signal);
   }
 
   /** A verification reads each record's end state; it sends no action and needs no idempotency key. */
