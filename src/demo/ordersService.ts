@@ -4,7 +4,7 @@
  * assert on what actually arrived — never on what the tool says it sent.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopbackServer';
 
 export interface ReceivedRequest {
   method: string;
@@ -88,21 +88,13 @@ export async function startOrdersService(options: OrdersServiceOptions = {}): Pr
     return send(response, 405, { error: 'method not allowed' });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const listener = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: listener.url,
+    port: listener.port,
     received,
     resent,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: listener.stop,
   };
 }
 

@@ -4,18 +4,15 @@
  * redactor first.
  */
 import * as vscode from 'vscode';
+import { MIME } from '../../media/renderer/payloads';
 import type { DryRunReport } from '../core/dryRun';
 import type { ChecklistItem } from '../core/format/schemas';
 import type { RunStatus } from '../core/run/runStatus';
 import { humanSeconds } from './prompts';
 import type { ProgressView } from './runMonitor';
 
-export const MIME = {
-  dryRun: 'application/vnd.backfill.dry-run+json',
-  progress: 'application/vnd.backfill.progress+json',
-  verify: 'application/vnd.backfill.verify+json',
-  checklist: 'application/vnd.backfill.checklist+json',
-} as const;
+// One list of mime types for the producer (here) and the renderer that reads them.
+export { MIME };
 
 export function dryRunOutput(report: DryRunReport): vscode.NotebookCellOutput {
   return new vscode.NotebookCellOutput([

@@ -7,7 +7,7 @@
  * so a test can leave chosen records in a wrong end state the way a buggy target would.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../../src/demo/loopbackServer';
 
 export type Item = Record<string, unknown>;
 
@@ -66,22 +66,14 @@ export async function startStateService(options: StateServiceOptions = {}): Prom
       return item === undefined ? answer(response, 404, { error: 'not found' }) : answer(response, 200, item);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const listener = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listener.url,
     items,
     writes,
     reads,
     idempotencyKeys,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: listener.stop,
   };
 }
 

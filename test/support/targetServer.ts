@@ -4,7 +4,7 @@
  * the test's `behave` callback decides: success, an error status, a Retry-After, a delay, or no answer.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../../src/demo/loopbackServer';
 
 export interface Arrival {
   method: string;
@@ -76,13 +76,9 @@ export async function startTargetServer(
       }, answer.delayMs ?? 0);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const listener = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listener.url,
     arrivals,
     get maxInFlight() {
       return maxInFlight;
@@ -102,10 +98,6 @@ export async function startTargetServer(
       }
       return busiest;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: listener.stop,
   };
 }

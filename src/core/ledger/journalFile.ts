@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { ErrorKind, RecordOutcome, RecordStatus, RunMode, RunOutcome, RunRecord } from '../run/types';
+import { RECORD_STATUSES as ALL_RECORD_STATUSES } from '../run/types';
 import { UserError } from '../types';
 
 /** One checkpoint, numbered by `seq` (strictly increasing within a journal file). */
@@ -179,15 +180,7 @@ function everyMemberOf<T extends string>() {
   return <const L extends readonly T[]>(list: L & ([T] extends [L[number]] ? unknown : never)): L => list;
 }
 
-const RECORD_STATUSES = everyMemberOf<RecordStatus>()([
-  'succeeded',
-  'failed',
-  'rejected',
-  'verified',
-  'mismatch',
-  'missing',
-  'error',
-]);
+const RECORD_STATUSES = everyMemberOf<RecordStatus>()(ALL_RECORD_STATUSES);
 const RUN_MODES = everyMemberOf<RunMode>()(['execute', 'production', 'verify']);
 const RUN_OUTCOMES = everyMemberOf<RunOutcome>()([
   'running',

@@ -12,6 +12,7 @@ import {
 } from '../../../src/core/format/notebookCells';
 import { renderResultBlock } from '../../../src/core/format/resultBlock';
 import { parseRunbook } from '../../../src/core/format/runbook';
+import { pick, seeded, type Random } from '../../support/random';
 
 const RUNBOOKS = path.join(__dirname, '..', '..', '..', 'runbooks');
 
@@ -194,20 +195,6 @@ describe('runbook text as notebook cells', () => {
     assert.equal(inferCellKind(': : :'), 'job');
   });
 });
-
-type Random = () => number;
-
-function seeded(seed: number): Random {
-  let state = seed;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 4294967296;
-  };
-}
-
-function pick<T>(random: Random, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)]!;
-}
 
 const LINES = [
   '',

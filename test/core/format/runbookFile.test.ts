@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parseRunbook } from '../../../src/core/format/runbook';
 import { parseRunbookFile, renderFence, serializeRunbookFile } from '../../../src/core/format/runbookFile';
 import { newRunbookText } from '../../../src/core/format/newRunbook';
+import { pick, seeded, type Random } from '../../support/random';
 
 const RUNBOOKS = path.join(__dirname, '..', '..', '..', 'runbooks');
 
@@ -86,20 +87,6 @@ describe('runbook file format', () => {
     assert.equal(cell.type === 'cell' && cell.body, 'body: "```"\n');
   });
 });
-
-type Random = () => number;
-
-function seeded(seed: number): Random {
-  let state = seed;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 4294967296;
-  };
-}
-
-function pick<T>(random: Random, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)]!;
-}
 
 const PROSE = [
   '# Plan',

@@ -1,0 +1,27 @@
+import type * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface LoopbackListener {
+  url: string;
+  port: number;
+  /** Closes the server, dropping keep-alive and hanging connections so it never waits on them. */
+  stop(): Promise<void>;
+}
+
+/** Starts `server` on 127.0.0.1 on a free port: demos and tests never listen anywhere else. */
+export async function listenOnLoopback(server: http.Server): Promise<LoopbackListener> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
