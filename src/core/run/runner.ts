@@ -128,6 +128,12 @@ interface RerunSelection extends Rerun {
 type Unit = PreparedUnit;
 
 const CONTROL_POLL_MS = 50;
+/**
+ * Units per concurrency slot that may wait for their outcome's fsync while new ones are sent: a kill -9
+ * sends again at most `concurrency × (1 + DURABILITY_WINDOW_PER_SLOT)` units, in practice the units in
+ * flight plus a few milliseconds' worth. Sixteen keeps a no-op action from waiting on fsyncs of 5 ms.
+ */
+export const DURABILITY_WINDOW_PER_SLOT = 16;
 const ERROR_SAMPLES_PER_KIND = 20;
 /** Longest expected or actual value a mismatch stores: enough to see what is wrong, never a whole document. */
 const MAX_STORED_VALUE_LENGTH = 2000;
@@ -196,6 +202,13 @@ class Run {
   /** Outcomes of earlier runs of the chain, less the records this run re-runs. */
   private earlier: StatusCounts = zeroCounts();
   private inFlight = 0;
+  /** Units sent, or being sent, whose outcome is not yet fsync'd: what a kill -9 would send again. */
+  private undurable = 0;
+  /** Pending while the dispatcher waits for room; `wake` resolves it. */
+  private release: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  /** An attempt threw (a bug): nothing more is sent and the run reports it. */
+  private internalFailure: Error | undefined;
   private state: RunState = 'running';
   private haltReason: string | undefined;
   /** Aborted on stop: ends waits for a rate permit, a backoff or a resume at once. */
@@ -203,7 +216,6 @@ class Run {
   /** Aborted when the grace period after a stop ends: aborts requests still in flight. */
   private readonly hardStop = new AbortController();
   private controlSeq = 0;
-  private stoppedPromise: Promise<void> | undefined;
   private resumeWaiters: (() => void)[] = [];
   private run!: RunRecord;
   private total: number | undefined;
@@ -544,35 +556,80 @@ class Run {
       await this.drain(running, job.throttle.timeoutMs);
       await this.flushJournal();
     }
+    if (this.internalFailure) throw this.internalFailure;
   }
 
-  /** Waits for a concurrency slot, a rate permit and no pause; false when the run is stopping. */
+  /**
+   * Waits for a concurrency slot, room in the durability window, a rate permit and no pause; false when
+   * the run is stopping. The slot is freed when the attempt ends; the unit leaves the durability window
+   * when its outcome is fsync'd. So a `kill -9` sends again at most `concurrency` units in flight plus
+   * the `durabilityWindow` units whose outcome was still on its way to the disk.
+   */
   private async dispatch(units: Unit[], running: Set<Promise<void>>): Promise<boolean> {
     while (this.state === 'paused' && !this.dispatchStop.signal.aborted) await this.waitForResume();
-    while (this.limit.activeCount + this.limit.pendingCount >= this.limit.concurrency) {
+    while (this.mustWaitForRoom()) {
       if (this.dispatchStop.signal.aborted) return false;
-      await Promise.race([...running, this.stopped()]);
+      await this.nextRelease();
     }
+    if (this.internalFailure) throw this.internalFailure;
     try {
       await this.permits.take(units.length, this.dispatchStop.signal);
     } catch {
       return false;
     }
     if (this.dispatchStop.signal.aborted) return false;
-    const task = this.limit(() => this.process(units));
-    running.add(task);
-    void task.finally(() => running.delete(task));
+    this.undurable += 1;
+    const attempted = this.limit(() => this.attempt(units));
+    const durable = attempted
+      .then(
+        () => {
+          this.wakeDispatcher();
+          return this.journal.flush().catch((error: unknown) => this.onStateWriteFailure(error));
+        },
+        (error: unknown) => {
+          // An attempt throws only on a bug: stop sending and report it once in-flight records end.
+          this.internalFailure ??= error instanceof Error ? error : new Error(String(error));
+        },
+      )
+      .finally(() => {
+        this.undurable -= 1;
+        running.delete(durable);
+        this.wakeDispatcher();
+      });
+    running.add(durable);
     return true;
   }
 
+  private mustWaitForRoom(): boolean {
+    const { activeCount, pendingCount, concurrency } = this.limit;
+    return (
+      !this.internalFailure &&
+      (activeCount + pendingCount >= concurrency || this.undurable >= concurrency + this.durabilityWindow())
+    );
+  }
+
   /**
-   * Sends a unit until it succeeds, fails for good, or the run stops. The concurrency slot is held
-   * until the outcomes are fsync'd, so at any instant at most `concurrency` records are sent-but-not-
-   * checkpointed: exactly the records a kill -9 can make run again.
+   * How many attempted units may wait for their outcome's fsync while new ones are sent. Without it a
+   * slot would be held for an fsync after every response — half of a fast target's throughput; with it
+   * unbounded, a kill -9 could repeat any number of records.
    */
-  private async process(units: Unit[]): Promise<void> {
-    await this.attempt(units);
-    await this.journal.flush().catch((error: unknown) => this.onStateWriteFailure(error));
+  private durabilityWindow(): number {
+    return this.limit.concurrency * DURABILITY_WINDOW_PER_SLOT;
+  }
+
+  /** Resolves the next time a slot or a durability-window place is freed, or the run stops. */
+  private nextRelease(): Promise<void> {
+    this.release ??= new Promise((resolve) => {
+      this.wake = resolve;
+    });
+    return this.release;
+  }
+
+  private wakeDispatcher(): void {
+    const wake = this.wake;
+    this.release = undefined;
+    this.wake = undefined;
+    wake?.();
   }
 
   private async attempt(units: Unit[]): Promise<void> {
@@ -759,17 +816,9 @@ class Run {
     this.haltReason = reason;
     this.state = 'stopping';
     this.dispatchStop.abort();
+    this.wakeDispatcher();
     for (const wake of this.resumeWaiters.splice(0)) wake();
     this.emit({ type: 'halt', at: new Date().toISOString(), reason });
-  }
-
-  /** One promise for the whole run: a listener per wait would pile up on the signal until the stop. */
-  private stopped(): Promise<void> {
-    this.stoppedPromise ??= new Promise((resolve) => {
-      if (this.dispatchStop.signal.aborted) resolve();
-      else this.dispatchStop.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-    return this.stoppedPromise;
   }
 
   private async drain(running: Set<Promise<void>>, graceMs: number): Promise<void> {
