@@ -274,4 +274,41 @@ describe('backfill run', function () {
     const rows = await ledgerRows(file, 'succeeded');
     assert.equal(rows.length, 300);
   });
+  it('resumes past finished records, whether their keys are read as written or typed, and sends the rest once', async () => {
+    // Integer keys: "003" and "3" are the same record, "01" repeats "1". A halted run finishes 1-5;
+    // the resume must skip each of them (and their repeats) and send 6-8 exactly once.
+    const { file, target, args } = await setUp(
+      {
+        records: 0,
+        retries: 0,
+        concurrency: 1,
+        rate: 1000,
+        executeExtra: 'errorBudget:\n  maxConsecutiveFailures: 1\n',
+      },
+      (arrival) => (arrival.key === '5' && !healed ? { status: 500 } : {}),
+    );
+    let healed = false;
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('    id: string', '    id: integer'));
+    const rows = ['1', '2', '003', '4', '01', '5', '3', '6', '0007', '8', '6'];
+    fs.writeFileSync(
+      path.join(work.dir, 'records.csv'),
+      ['id,amount', ...rows.map((id) => `${id},1.5`)].join('\n') + '\n',
+    );
+    const halted = await runCli(args('--execute'));
+    assert.equal(halted.code, 3, halted.stdout + halted.stderr);
+    assert.deepEqual(
+      target.arrivals.map((a) => a.key),
+      ['1', '2', '3', '4', '5'],
+    );
+    healed = true;
+    const resumed = await runCli(args('--execute', '--json'));
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    assert.deepEqual(
+      target.arrivals.slice(5).map((a) => a.key),
+      ['6', '7', '8'],
+    );
+    const status = (JSON.parse(resumed.stdout) as { status: { skipped: number; done: number } }).status;
+    assert.equal(status.skipped, 5, 'the five finished records, not their repeats');
+    assert.equal(status.done, 8);
+  });
 });

@@ -65,6 +65,22 @@ export class RecordValidator {
     return result;
   }
 
+  /**
+   * Accounts for a record skipped without being checked because its key is already known to be
+   * finished (a resume). Its key still counts as seen, so a later record with that key is a duplicate
+   * as it would be after a full check. Returns false when the key was seen before: a duplicate.
+   */
+  skipUnchecked(key: string, line: number): boolean {
+    this.counts.checked += 1;
+    if (this.firstLineOfKey.has(key)) {
+      this.counts.duplicates += 1;
+      return false;
+    }
+    this.counts.valid += 1;
+    this.firstLineOfKey.set(key, line);
+    return true;
+  }
+
   private verdict(item: SourceItem): CheckResult {
     if (item.kind === 'rejected') return { rejected: { line: item.line, reason: item.reason } };
     const { fields, problems } = this.coerceFields(item.fields);
