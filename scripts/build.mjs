@@ -1,10 +1,12 @@
 // One esbuild call per kind of output. Node bundles (the CLI, the demo, the extension) keep `vscode`
 // external (the editor provides it), and esbuild itself (a native binary, used at run time to load
-// TypeScript handler modules). The notebook renderer runs in the editor's webview: a browser ES module.
+// TypeScript handler modules). The `backfill` launcher loads the CLI's bundles (below). The notebook
+// renderer runs in the editor's webview: a browser ES module.
 // An entry whose source does not exist yet is skipped, so the build works while it is being written.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
@@ -14,7 +16,8 @@ const present = (entries) =>
 
 const node = {
   entryPoints: present({
-    cli: 'src/cli/bin.ts',
+    'cli-main': 'src/cli/main.ts',
+    control: 'src/cli/commands/controlCommand.ts',
     demo: 'src/demo/demo.ts',
     extension: 'src/extension/extension.ts',
   }),
@@ -26,6 +29,32 @@ const node = {
   sourcemap: true,
   external: ['vscode', 'esbuild'],
   logLevel: 'warning',
+};
+
+/**
+ * `backfill` (dist/cli.js) is a launcher: `backfill control` loads only dist/control.js, so a stop typed
+ * during a run acts at once; every other command loads the whole command line, dist/cli-main.js. Its two
+ * lazy imports become plain requires of those sibling bundles instead of being bundled into it.
+ */
+const LAUNCHER = path.join('src', 'cli', 'bin.ts');
+const LAUNCHED = { './main': './cli-main.js', './commands/controlCommand': './control.js' };
+const launcher = {
+  ...node,
+  entryPoints: present({ cli: LAUNCHER }),
+  // require, not import(): Node's ES module loader would add its own start-up and scan the bundle.
+  supported: { 'dynamic-import': false },
+  plugins: [
+    {
+      name: 'launcher-loads-siblings',
+      setup(build) {
+        build.onResolve({ filter: /^\.\// }, ({ path: imported, importer }) =>
+          importer.endsWith(LAUNCHER) && LAUNCHED[imported]
+            ? { path: LAUNCHED[imported], external: true }
+            : undefined,
+        );
+      },
+    },
+  ],
 };
 
 const renderer = {
@@ -42,7 +71,7 @@ const renderer = {
 mkdirSync('dist', { recursive: true });
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');
 
-const builds = [node, renderer].filter((options) => Object.keys(options.entryPoints).length > 0);
+const builds = [node, launcher, renderer].filter((options) => Object.keys(options.entryPoints).length > 0);
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();
 } else {

@@ -2,7 +2,7 @@
 // offline. The package must work with no node_modules: everything is bundled into dist/ except esbuild,
 // which the runner uses at run time to load JS/TS module actions and which cannot be bundled (its JS API
 // starts a native binary found by a path relative to itself). So this machine's esbuild package and its
-// platform binary are staged into dist/node_modules/, where Node resolves `esbuild` from dist/cli.js,
+// platform binary are staged into dist/node_modules/, where Node resolves `esbuild` from the bundles,
 // and the .vsix is marked for this platform (`--target`): it installs only where that binary runs.
 //
 //   npm run package [-- --out <file.vsix>]
@@ -16,7 +16,14 @@ const require = createRequire(import.meta.url);
 const ROOT = path.resolve(import.meta.dirname, '..');
 const STAGE = path.join(ROOT, 'out/vsix');
 /** What the extension cannot start without; the build skips entries whose source is missing. */
-const REQUIRED = ['dist/extension.js', 'dist/cli.js', 'dist/renderer.js', 'dist/sql-wasm.wasm'];
+const REQUIRED = [
+  'dist/extension.js',
+  'dist/cli.js',
+  'dist/cli-main.js',
+  'dist/control.js',
+  'dist/renderer.js',
+  'dist/sql-wasm.wasm',
+];
 /** Manifest fields for npm and development only: vsce would run `vscode:prepublish` from `scripts`. */
 const DEVELOPMENT_FIELDS = ['scripts', 'devDependencies', 'dependencies', 'bin'];
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// The `backfill` executable: everything else is in main.ts, which the demo and tests call in-process.
+// The `backfill` executable, a launcher. Everything is in main.ts, which the demo and tests call
+// in-process, except the common forms of `control`: a stop typed while a run is going must not wait for
+// the whole command line to load. The build makes both imports below requires of their own bundles
+// (dist/cli-main.js, dist/control.js), so `control` loads only its own small one.
 import { ExitCode } from './exitCodes';
-import { main } from './main';
 
 // A reader that goes away (`backfill ledger FILE | head`) is not a failure of the command: the rest
 // of the output has nowhere to go, but a run in progress must finish and checkpoint, not crash.
@@ -11,7 +13,17 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-main(process.argv).then(
+async function backfill(argv: string[]): Promise<number> {
+  if (argv[2] === 'control') {
+    const { tryControlFastPath } = await import('./commands/controlCommand');
+    const code = tryControlFastPath(argv.slice(3));
+    if (code !== undefined) return code;
+  }
+  const { main } = await import('./main');
+  return main(argv);
+}
+
+backfill(process.argv).then(
   (code) => {
     process.exitCode = code;
   },

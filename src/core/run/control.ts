@@ -1,7 +1,7 @@
 /**
  * Live control of a running backfill from another process: `backfill control FILE pause|resume|stop|
- * rate N|concurrency N` writes `<runbook>.d/control.json`; the runner polls it (and the halt file
- * `<runbook>.halt`, for operators without the command line) several times a second.
+ * rate N|concurrency N` writes `<runbook>.d/control.json`; the runner watches it (and the halt file
+ * `<runbook>.halt`, for operators without the command line) and polls both several times a second.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -79,4 +79,45 @@ function writeControl(stateDir: string, state: ControlState): void {
   const temporary = `${controlFile(stateDir)}.${process.pid}.tmp`;
   fs.writeFileSync(temporary, JSON.stringify(state));
   fs.renameSync(temporary, controlFile(stateDir));
+}
+
+/** An open watch; `close` ends it, and no call to `onChange` follows. */
+export interface ControlWatch {
+  close(): void;
+}
+
+/**
+ * Calls `onChange` as soon as a command may have arrived — `control.json` renamed into the state folder,
+ * the halt file created or removed — so the runner need not wait for its next poll. `fs.watch` is not
+ * reliable everywhere (network and some container file systems drop events, a folder may be unwatchable),
+ * so it is only a shortcut: the runner keeps polling, and a watch that cannot start or fails later ends
+ * quietly. Other files of the folders (the journal, status.json, the runbook) are ignored.
+ */
+export function watchControl(stateDir: string, haltFile: string, onChange: () => void): ControlWatch {
+  let open = true;
+  const watchers: fs.FSWatcher[] = [];
+  const close = () => {
+    open = false;
+    for (const watcher of watchers.splice(0)) watcher.close();
+  };
+  const watch = (folder: string, name: string) => {
+    let watcher: fs.FSWatcher;
+    try {
+      // Without a file name (some platforms) any change of the folder may be the one.
+      watcher = fs.watch(folder, (_event, changed) => {
+        if (open && (!changed || changed === name)) onChange();
+      });
+    } catch {
+      return;
+    }
+    watcher.on('error', () => {
+      watcher.close();
+      const index = watchers.indexOf(watcher);
+      if (index >= 0) watchers.splice(index, 1);
+    });
+    watchers.push(watcher);
+  };
+  watch(stateDir, path.basename(controlFile(stateDir)));
+  watch(path.dirname(haltFile), path.basename(haltFile));
+  return { close };
 }

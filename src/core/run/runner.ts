@@ -32,7 +32,7 @@ import { AdaptiveRate } from './adaptiveRate';
 import { createExecutionStrategy, type AttemptStrategy, type PreparedUnit } from './attemptStrategy';
 import { retryDelayMs } from './backoff';
 import { realClock, type Clock } from './clock';
-import { haltFileFor, readControl, resetControl, type ControlState } from './control';
+import { haltFileFor, readControl, resetControl, watchControl, type ControlState } from './control';
 import { ErrorBudget } from './errorBudget';
 import type { GateDecision } from './gate';
 import { LatencyStats, RateMeter } from './latencyStats';
@@ -350,6 +350,8 @@ class Run {
     resetControl(this.stateDir);
     const stopOnSignal = () => this.stop('stopped by signal');
     this.options.signal?.addEventListener('abort', stopOnSignal);
+    // The watch acts on a command the moment it lands; the poll is for where watching does not work.
+    const controlWatch = watchControl(this.stateDir, this.haltFile, () => this.pollControl());
     const timers = [
       setInterval(() => this.pollControl(), CONTROL_POLL_MS),
       setInterval(() => this.tick(), 1000),
@@ -362,6 +364,7 @@ class Run {
       this.tick();
       await this.dispatchAll(fingerprint, doneKeys, subset, rerun);
     } finally {
+      controlWatch.close();
       for (const timer of timers) clearInterval(timer);
       this.options.signal?.removeEventListener('abort', stopOnSignal);
       await metrics?.close();
