@@ -147,6 +147,76 @@ describe('Journal', () => {
     assert.throws(() => replay(paths.stateDir), /:2 is not a valid journal entry \(outcome\.status: /);
   });
 
+  // Outcome lines are checked by a fast path before the schema; each of these must still be refused,
+  // with the field the schema names.
+  for (const [what, entry, field] of [
+    ['a negative attempt count', { outcome: { ...outcome('2'), attempts: -1 } }, 'outcome.attempts'],
+    ['a fractional line', { outcome: { ...outcome('2'), line: 2.5 } }, 'outcome.line'],
+    ['a line given as text', { outcome: { ...outcome('2'), line: '2' } }, 'outcome.line'],
+    [
+      'an HTTP status beyond safe integers',
+      { outcome: { ...outcome('2'), httpStatus: 2 ** 53 } },
+      'outcome.httpStatus',
+    ],
+    ['a duration given as text', { outcome: { ...outcome('2'), durationMs: '12' } }, 'outcome.durationMs'],
+    ['an unknown error kind', { outcome: { ...outcome('2'), errorKind: 'gremlins' } }, 'outcome.errorKind'],
+    ['a null last error', { outcome: { ...outcome('2'), lastError: null } }, 'outcome.lastError'],
+    ['a missing key', { outcome: { ...outcome('2'), key: undefined } }, 'outcome.key'],
+    [
+      'a numeric idempotency key',
+      { outcome: { ...outcome('2'), idempotencyKey: 7 } },
+      'outcome.idempotencyKey',
+    ],
+    ['an outcome that is a list', { outcome: [outcome('2')] }, 'outcome'],
+    ['an outcome that is null', { outcome: null }, 'outcome'],
+    ['a fractional seq', { seq: 2.5, outcome: outcome('2') }, 'seq'],
+  ] as const) {
+    it(`refuses an outcome line with ${what}, naming ${field}`, async () => {
+      await journalOf(outcome('1'), outcome('2'), outcome('3'));
+      const damaged = lines();
+      damaged[2] = JSON.stringify({ seq: 3, type: 'outcome', ...entry });
+      fs.writeFileSync(journalFile(), damaged.join('\n') + '\n');
+      const escaped = field.replace('.', '\\.');
+      assert.throws(
+        () => replay(paths.stateDir),
+        (error: Error) => {
+          assert.ok(error instanceof UserError);
+          assert.match(error.message, new RegExp(`:3 is not a valid journal entry \\(${escaped}: `));
+          return true;
+        },
+      );
+    });
+  }
+
+  it('reads an outcome line with a field it does not know without that field, like any other entry', async () => {
+    await journalOf(outcome('1'), outcome('2'));
+    const extended = lines();
+    extended[2] = JSON.stringify({ seq: 3, type: 'outcome', outcome: { ...outcome('2'), color: 'red' } });
+    extended[1] = JSON.stringify({ seq: 2, type: 'outcome', outcome: outcome('1'), note: 'hi' });
+    fs.writeFileSync(journalFile(), extended.join('\n') + '\n');
+    const { entries } = replay(paths.stateDir);
+    assert.deepEqual(entries.slice(1), [
+      { seq: 2, type: 'outcome', outcome: outcome('1') },
+      { seq: 3, type: 'outcome', outcome: outcome('2') },
+    ]);
+  });
+
+  it('reads back every optional field of an outcome line', async () => {
+    const full = outcome('1', {
+      status: 'mismatch',
+      attempts: 2,
+      line: 9,
+      lastError: 'amount differs',
+      errorKind: 'http-5xx',
+      httpStatus: 200,
+      durationMs: 1.5,
+      expected: '{"a":1}',
+      actual: '{"a":2}',
+    });
+    await journalOf(full);
+    assert.deepEqual(replay(paths.stateDir).entries[1], { seq: 2, type: 'outcome', outcome: full });
+  });
+
   it('refuses a seq that does not increase: a second writer or an edit', async () => {
     await journalOf(outcome('1'), outcome('2'));
     const damaged = lines();
@@ -271,6 +341,12 @@ describe('foldJournal', () => {
       ledger.close();
     }
     assert.equal(fs.statSync(journalFile()).size, 0);
+    // What was saved is the whole ledger: opened again from disk, every outcome is there.
+    const reopened = await readLedger(paths.runbook, (again) => ({
+      succeeded: again.countByStatus('chain-1').succeeded,
+      last: again.outcomeOf('chain-1', 'k999999'),
+    }));
+    assert.deepEqual(reopened, { succeeded: 1_000_000, last: outcome('k999999', { line: 1_000_001 }) });
   });
 });
 
