@@ -2,13 +2,13 @@
  * Rate permits for one sequential caller: the runner's dispatch loop. This file cannot depend on the
  * vscode API.
  *
- * A caller that asks for one permit at a time, each right after the last was granted, gets at most one
- * permit per timer wake-up: when permits are closer together than a timer can fire (20,000 a second are
- * 0.05 ms apart; a timer fires a millisecond or more later), every other acquire waits a whole wake-up,
- * and the run goes at about a thousand records a second whatever its configured rate. So at such rates
- * the reserve takes the next couple of milliseconds' worth of permits in one acquire — which the limiter
- * grants at the last of their slots, so no permit is used before its slot — and hands them out one by one.
- * At ordinary rates (below 500 a second) it asks for exactly what it is asked for.
+ * At high rates permits are closer together than a timer can fire (20,000 a second are 0.05 ms apart; a
+ * timer fires a millisecond or more later). The limiter makes up the few milliseconds a late wake-up
+ * costs, so a caller asking for one permit at a time does get the rate, but it calls the limiter once per
+ * record. So at such rates the reserve takes the next couple of milliseconds' worth of permits in one
+ * acquire — which the limiter grants at the last of their slots, so no permit is used before its slot —
+ * and hands them out one by one. At ordinary rates (below 500 a second) it asks for exactly what it is
+ * asked for.
  */
 import type { RateLimiter } from './rateLimiter';
 
