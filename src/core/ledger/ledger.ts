@@ -89,11 +89,21 @@ const FINISH_RUN = 'UPDATE runs SET outcome = ?, reason = ?, counts = ?, ended_a
 
 const SELECT_OUTCOME = 'SELECT * FROM records WHERE chain = ? AND key = ?';
 
+const INSERT_NAME = 'INSERT OR IGNORE INTO names (value) VALUES (?)';
+const SELECT_NAME_ID = 'SELECT id FROM names WHERE value = ?';
+const SELECT_NAME = 'SELECT value FROM names WHERE id = ?';
+
 /** The ledger of one runbook, held in memory; `save()` writes it back atomically. */
 export class Ledger {
   /** Prepared statements of the hot paths, reused so a million upserts do not parse SQL a million times. */
   private readonly statements = new Map<string, Statement>();
   private transactionDepth = 0;
+  /**
+   * Both directions of `names` (chains, runs and cells of outcomes), as far as this ledger has used them.
+   * Emptied whenever the database they describe is rolled back or replaced.
+   */
+  private readonly nameIds = new Map<string, number>();
+  private readonly namesById = new Map<number, string>();
 
   private constructor(
     private db: Database,
@@ -184,13 +194,20 @@ export class Ledger {
 
   /** Time of the last outcome a run recorded, if it recorded any: the best guess at when it died. */
   lastOutcomeAt(run: string): string | undefined {
-    const value = this.all('SELECT MAX(at) AS at FROM records WHERE run = ?', [run])[0]?.at;
+    const id = this.nameId(run);
+    if (id === undefined) return undefined;
+    const value = this.all('SELECT MAX(at) AS at FROM records WHERE run = ?', [id])[0]?.at;
     return typeof value === 'string' ? value : undefined;
   }
 
   /** Makes this the latest outcome of its key in its chain, replacing the previous one. */
   upsertOutcome(outcome: RecordOutcome): void {
-    this.prepared(INSERT_OUTCOME).run(outcomeParameters(outcome));
+    const ids = {
+      chain: this.internName(outcome.chain),
+      run: this.internName(outcome.run),
+      cell: this.internName(outcome.cell),
+    };
+    this.prepared(INSERT_OUTCOME).run(outcomeParameters(outcome, ids));
   }
 
   /** Upserts many outcomes in one transaction (a million take seconds); returns how many. */
@@ -206,16 +223,18 @@ export class Ledger {
   }
 
   /**
-   * The latest outcomes matching the filter, in chain then source-line order. Lazy: rows are read as the
-   * iterator advances, so exporting a million outcomes never holds them all. Finish (or break out of) the
-   * iteration before saving or closing the ledger.
+   * The latest outcomes matching the filter, chain by chain (in the order the ledger first stored them),
+   * each in source-line order. Lazy: rows are read as the iterator advances, so exporting a million
+   * outcomes never holds them all. Finish (or break out of) the iteration before saving or closing the
+   * ledger.
    */
   *outcomes(filter: OutcomeFilter = {}): IterableIterator<RecordOutcome> {
-    const { where, parameters } = outcomeWhere(filter);
+    const { where, parameters } = this.outcomeWhere(filter);
     const statement = this.db.prepare(`SELECT * FROM records ${where} ORDER BY chain, line, key`);
+    const nameOf = (id: SqlValue | undefined) => this.nameOf(id);
     try {
       statement.bind(parameters);
-      for (const row of rowsOf(statement)) yield toOutcome(row);
+      for (const row of rowsOf(statement)) yield toOutcome(row, nameOf);
     } finally {
       statement.free();
     }
@@ -224,12 +243,13 @@ export class Ledger {
   /** Keys of a chain whose latest outcome has one of these statuses: what a resume skips or re-runs. */
   keysWithStatus(chain: string, statuses: readonly RecordStatus[]): Set<string> {
     const keys = new Set<string>();
-    if (statuses.length === 0) return keys;
+    const id = this.nameId(chain);
+    if (statuses.length === 0 || id === undefined) return keys;
     const statement = this.db.prepare(
       `SELECT key FROM records WHERE chain = ? AND status IN (${placeholders(statuses.length)})`,
     );
     try {
-      statement.bind([chain, ...statuses]);
+      statement.bind([id, ...statuses]);
       while (statement.step()) keys.add(String(statement.get()[0]));
     } finally {
       statement.free();
@@ -239,22 +259,25 @@ export class Ledger {
 
   /** The latest outcome of one key in a chain, if it has one. */
   outcomeOf(chain: string, key: string): RecordOutcome | undefined {
+    const id = this.nameId(chain);
+    if (id === undefined) return undefined;
     const statement = this.prepared(SELECT_OUTCOME);
+    let row: Row | undefined;
     try {
-      statement.bind([chain, key]);
-      const row = rowsOf(statement).next();
-      return row.done ? undefined : toOutcome(row.value);
+      statement.bind([id, key]);
+      row = rowsOf(statement).next().value ?? undefined;
     } finally {
       statement.reset();
     }
+    return row && toOutcome(row, (value) => this.nameOf(value));
   }
 
   /** How many records of a chain are in each status (every status is present, zero when none). */
   countByStatus(chain: string): StatusCounts {
     const counts = Object.fromEntries(RECORD_STATUSES.map((status) => [status, 0])) as StatusCounts;
-    const rows = this.all('SELECT status, COUNT(*) AS n FROM records WHERE chain = ? GROUP BY status', [
-      chain,
-    ]);
+    const id = this.nameId(chain);
+    if (id === undefined) return counts;
+    const rows = this.all('SELECT status, COUNT(*) AS n FROM records WHERE chain = ? GROUP BY status', [id]);
     for (const row of rows) counts[String(row.status) as RecordStatus] = Number(row.n);
     return counts;
   }
@@ -293,6 +316,8 @@ export class Ledger {
       return result;
     } catch (error) {
       this.db.run('ROLLBACK');
+      // Names added by the transaction are gone with it: their ids must not be reused from memory.
+      this.forgetNames();
       throw error;
     }
   }
@@ -306,6 +331,7 @@ export class Ledger {
   reload(): void {
     const { db, identity } = loadDatabase(this.sql, this.file);
     this.freeStatements();
+    this.forgetNames();
     this.db.close();
     this.db = db;
     this.diskIdentity = identity;
@@ -328,6 +354,7 @@ export class Ledger {
 
   close(): void {
     this.freeStatements();
+    this.forgetNames();
     this.db.close();
   }
 
@@ -347,6 +374,79 @@ export class Ledger {
       this.statements.set(sql, statement);
     }
     return statement;
+  }
+
+  /** The id of `name` in `names`, adding it when it is not there yet. */
+  private internName(name: string): number {
+    const known = this.nameIds.get(name);
+    if (known !== undefined) return known;
+    this.prepared(INSERT_NAME).run([name]);
+    const id = this.nameId(name);
+    if (id === undefined) throw new Error(`ledger ${this.file}: name ${name} was not stored`);
+    return id;
+  }
+
+  /** The id of `name` in `names`, if the ledger has it. */
+  private nameId(name: string): number | undefined {
+    const known = this.nameIds.get(name);
+    if (known !== undefined) return known;
+    const value = this.single(SELECT_NAME_ID, [name]);
+    if (value === undefined) return undefined;
+    const id = Number(value);
+    this.remember(name, id);
+    return id;
+  }
+
+  /** The name an outcome row refers to by id; a row referring to no name means a damaged ledger. */
+  private nameOf(id: SqlValue | undefined): string {
+    const known = this.namesById.get(Number(id));
+    if (known !== undefined) return known;
+    const value = this.single(SELECT_NAME, [id ?? null]);
+    if (value === undefined) {
+      throw notALedger(this.file, `an outcome refers to name ${String(id)}, which the ledger lacks`);
+    }
+    this.remember(String(value), Number(id));
+    return String(value);
+  }
+
+  private remember(name: string, id: number): void {
+    this.nameIds.set(name, id);
+    this.namesById.set(id, name);
+  }
+
+  private forgetNames(): void {
+    this.nameIds.clear();
+    this.namesById.clear();
+  }
+
+  /** The first column of the first row of a prepared statement, if it returns a row. */
+  private single(sql: string, parameters: SqlValue[]): SqlValue | undefined {
+    const statement = this.prepared(sql);
+    try {
+      statement.bind(parameters);
+      return statement.step() ? statement.get()[0] : undefined;
+    } finally {
+      statement.reset();
+    }
+  }
+
+  private outcomeWhere(filter: OutcomeFilter): { where: string; parameters: SqlValue[] } {
+    const conditions: string[] = [];
+    const parameters: SqlValue[] = [];
+    for (const column of ['chain', 'cell'] as const) {
+      const name = filter[column];
+      if (name === undefined) continue;
+      const id = this.nameId(name);
+      conditions.push(id === undefined ? 'FALSE' : `${column} = ?`);
+      if (id !== undefined) parameters.push(id);
+    }
+    if (filter.status !== undefined) {
+      const statuses: readonly RecordStatus[] =
+        typeof filter.status === 'string' ? [filter.status] : filter.status;
+      conditions.push(statuses.length === 0 ? 'FALSE' : `status IN (${placeholders(statuses.length)})`);
+      parameters.push(...statuses);
+    }
+    return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', parameters };
   }
 
   private freeStatements(): void {
@@ -454,26 +554,6 @@ function identityOf(file: string): string {
 
 function identityOfStats(stats: fs.BigIntStats): string {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}`;
-}
-
-function outcomeWhere(filter: OutcomeFilter): { where: string; parameters: SqlValue[] } {
-  const conditions: string[] = [];
-  const parameters: SqlValue[] = [];
-  if (filter.chain !== undefined) {
-    conditions.push('chain = ?');
-    parameters.push(filter.chain);
-  }
-  if (filter.cell !== undefined) {
-    conditions.push('cell = ?');
-    parameters.push(filter.cell);
-  }
-  if (filter.status !== undefined) {
-    const statuses: readonly RecordStatus[] =
-      typeof filter.status === 'string' ? [filter.status] : filter.status;
-    conditions.push(statuses.length === 0 ? 'FALSE' : `status IN (${placeholders(statuses.length)})`);
-    parameters.push(...statuses);
-  }
-  return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', parameters };
 }
 
 /**

@@ -121,12 +121,19 @@ export function toDryRunRow(row: Row): DryRunRow {
   };
 }
 
-export function outcomeParameters(outcome: RecordOutcome): SqlValue[] {
+/** The ids under which `names` keeps an outcome's chain, run and cell (schema version 4). */
+export interface OutcomeNameIds {
+  chain: number;
+  run: number;
+  cell: number;
+}
+
+export function outcomeParameters(outcome: RecordOutcome, ids: OutcomeNameIds): SqlValue[] {
   return [
-    outcome.chain,
+    ids.chain,
     outcome.key,
-    outcome.run,
-    outcome.cell,
+    ids.run,
+    ids.cell,
     outcome.status,
     outcome.attempts,
     outcome.line,
@@ -141,11 +148,12 @@ export function outcomeParameters(outcome: RecordOutcome): SqlValue[] {
   ];
 }
 
-export function toOutcome(row: Row): RecordOutcome {
+/** An outcome from its row; `nameOf` turns the row's chain, run and cell ids back into their names. */
+export function toOutcome(row: Row, nameOf: (id: SqlValue | undefined) => string): RecordOutcome {
   return {
-    run: String(row.run),
-    chain: String(row.chain),
-    cell: String(row.cell),
+    run: nameOf(row.run),
+    chain: nameOf(row.chain),
+    cell: nameOf(row.cell),
     key: String(row.key),
     status: String(row.status) as RecordStatus,
     attempts: Number(row.attempts),

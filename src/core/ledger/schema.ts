@@ -4,7 +4,7 @@
  */
 
 /** The schema this backfill writes; a ledger with a higher version is refused (upgrade backfill). */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Version 1: the meta table and the dry runs (what the production gate reads). */
 const VERSION_1 = `
@@ -94,12 +94,54 @@ ALTER TABLE records ADD COLUMN expected TEXT;
 ALTER TABLE records ADD COLUMN actual TEXT;
 `;
 
+/**
+ * Version 4: compact outcome rows, because sql.js holds the whole ledger in memory and saving it copies it
+ * once more: at 280 bytes a row, a million outcomes made a 280 MB file and a 700 MB process. The run,
+ * chain and cell of an outcome — two UUIDs and a name, the same on every row of a run — are stored once
+ * in `names` and referenced by number (`Ledger` translates both ways), and the index on (cell, status)
+ * is gone: the queries that matter (resume, counts, verification) are by chain, the primary key's prefix,
+ * and the few by cell (reports, exports) scan the table, which costs about what their sort does anyway.
+ * A million outcomes now take about 120 bytes each, and a fold does one b-tree insert per outcome
+ * instead of two.
+ */
+const VERSION_4 = `
+CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE);
+INSERT OR IGNORE INTO names (value)
+  SELECT chain FROM records UNION SELECT run FROM records UNION SELECT cell FROM records;
+CREATE TABLE records_v4 (
+  chain INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  run INTEGER NOT NULL,
+  cell INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  line INTEGER NOT NULL,
+  last_error TEXT,
+  error_kind TEXT,
+  http_status INTEGER,
+  duration_ms REAL,
+  idempotency_key TEXT NOT NULL,
+  at TEXT NOT NULL,
+  expected TEXT,
+  actual TEXT,
+  PRIMARY KEY (chain, key)
+) WITHOUT ROWID;
+INSERT INTO records_v4
+  SELECT (SELECT id FROM names WHERE value = r.chain), r.key, (SELECT id FROM names WHERE value = r.run),
+    (SELECT id FROM names WHERE value = r.cell), r.status, r.attempts, r.line, r.last_error, r.error_kind,
+    r.http_status, r.duration_ms, r.idempotency_key, r.at, r.expected, r.actual
+  FROM records r;
+DROP TABLE records;
+ALTER TABLE records_v4 RENAME TO records;
+`;
+
 /** Migrations in order; `sql` brings a ledger from version `to - 1` to version `to`. */
 export const MIGRATIONS: readonly { to: number; sql: string }[] = [
   { to: 1, sql: VERSION_1 },
   { to: 2, sql: VERSION_2 },
   { to: 3, sql: VERSION_3 },
+  { to: 4, sql: VERSION_4 },
 ];
 
 /** Tables a ledger of the current version must hold; a file without them is not a ledger. */
-export const REQUIRED_TABLES = ['meta', 'dry_runs', 'runs', 'records', 'signoffs'] as const;
+export const REQUIRED_TABLES = ['meta', 'dry_runs', 'runs', 'records', 'names', 'signoffs'] as const;

@@ -283,6 +283,136 @@ describe('Ledger', () => {
     ]);
   });
 
+  it('migrates a version 3 ledger to compact rows: every outcome reads back unchanged', async () => {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    for (const migration of MIGRATIONS.filter((m) => m.to <= 3)) db.run(migration.sql);
+    db.run("INSERT INTO meta VALUES ('schema_version', '3')");
+    const older = [
+      outcome('1'),
+      outcome('2', { status: 'failed', lastError: 'HTTP 503', errorKind: 'http-5xx', httpStatus: 503 }),
+      outcome('3', { chain: 'chain-2', run: 'run-2', cell: 'refunds', durationMs: 1.5 }),
+      outcome('4', { status: 'mismatch', expected: '{"a":1}', actual: '{"a":2}', idempotencyKey: '' }),
+    ];
+    for (const o of older) {
+      db.run('INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+        o.chain,
+        o.key,
+        o.run,
+        o.cell,
+        o.status,
+        o.attempts,
+        o.line,
+        o.lastError ?? null,
+        o.errorKind ?? null,
+        o.httpStatus ?? null,
+        o.durationMs ?? null,
+        o.idempotencyKey,
+        o.at,
+        o.expected ?? null,
+        o.actual ?? null,
+      ]);
+    }
+    fs.mkdirSync(path.dirname(paths.ledgerFile), { recursive: true });
+    fs.writeFileSync(paths.ledgerFile, db.export());
+    db.close();
+
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(outcome('5')));
+    assert.equal(await readSchemaVersion(paths.ledgerFile), String(SCHEMA_VERSION));
+    const [byChain, refunds, mismatch] = await readLedger(paths.runbook, (ledger) => [
+      [...ledger.outcomes({ chain: 'chain-1' })],
+      [...ledger.outcomes({ cell: 'refunds' })],
+      ledger.outcomeOf('chain-1', '4'),
+    ]);
+    assert.deepEqual(byChain, [older[0], older[1], older[3], outcome('5')]);
+    assert.deepEqual(refunds, [older[2]]);
+    assert.deepEqual(mismatch, older[3]);
+    assert.deepEqual(
+      await sqlOf(
+        paths.ledgerFile,
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'",
+      ),
+      [],
+    );
+  });
+
+  it('stores the chain, run and cell an outcome shares with others once', async () => {
+    await withSavedLedger(paths.runbook, (ledger) =>
+      ledger.upsertOutcomes(Array.from({ length: 1000 }, (_, i) => outcome(`k${i}`))),
+    );
+    assert.deepEqual(await sqlOf(paths.ledgerFile, 'SELECT value FROM names ORDER BY value'), [
+      ['chain-1'],
+      ['orders'],
+      ['run-1'],
+    ]);
+  });
+
+  it('keeps no name of a rolled-back transaction: a later outcome with it is saved whole', async () => {
+    const ledger = await Ledger.open(paths.runbook);
+    try {
+      assert.throws(() =>
+        ledger.transaction(() => {
+          ledger.upsertOutcome(outcome('1', { chain: 'chain-9', run: 'run-9', cell: 'refunds' }));
+          throw new Error('interrupted');
+        }),
+      );
+      ledger.upsertOutcome(outcome('2', { chain: 'chain-9', run: 'run-9', cell: 'refunds' }));
+      ledger.save();
+    } finally {
+      ledger.close();
+    }
+    const later = outcome('2', { chain: 'chain-9', run: 'run-9', cell: 'refunds' });
+    assert.deepEqual(await readLedger(paths.runbook, (reopened) => [...reopened.outcomes()]), [later]);
+  });
+
+  it('finds nothing for a chain, run or cell it has never stored', async () => {
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(outcome('1')));
+    const found = await readLedger(paths.runbook, (ledger) => ({
+      byChain: [...ledger.outcomes({ chain: 'nope' })].length,
+      byCell: [...ledger.outcomes({ cell: 'nope' })].length,
+      keys: ledger.keysWithStatus('nope', ['succeeded']).size,
+      one: ledger.outcomeOf('nope', '1'),
+      failed: ledger.countByStatus('nope').failed,
+      last: ledger.lastOutcomeAt('nope'),
+    }));
+    assert.deepEqual(found, {
+      byChain: 0,
+      byCell: 0,
+      keys: 0,
+      one: undefined,
+      failed: 0,
+      last: undefined,
+    });
+  });
+
+  it('gives the time of the last outcome a run recorded', async () => {
+    await withSavedLedger(paths.runbook, (ledger) =>
+      ledger.upsertOutcomes([
+        outcome('1', { at: '2026-03-01T10:00:02.000Z' }),
+        outcome('2', { at: '2026-03-01T10:00:05.000Z' }),
+        outcome('3', { at: '2026-03-01T10:00:09.000Z', run: 'run-2' }),
+      ]),
+    );
+    assert.equal(
+      await readLedger(paths.runbook, (ledger) => ledger.lastOutcomeAt('run-1')),
+      '2026-03-01T10:00:05.000Z',
+    );
+  });
+
+  it('refuses, naming the file, a ledger whose outcome refers to a name it lacks', async () => {
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(outcome('1')));
+    await editSqlite(paths.ledgerFile, "DELETE FROM names WHERE value = 'run-1'");
+    await assert.rejects(
+      readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]),
+      (error: Error) => {
+        assert.ok(error instanceof UserError);
+        assert.ok(error.message.includes(paths.ledgerFile));
+        assert.match(error.message, /not a readable backfill ledger \(an outcome refers to name \d+/);
+        return true;
+      },
+    );
+  });
+
   it('does not rewrite a version 1 ledger merely by opening it', async () => {
     await writeVersion1Ledger(paths.ledgerFile);
     const before = fs.readFileSync(paths.ledgerFile);
@@ -358,6 +488,25 @@ describe('Ledger', () => {
     assert.equal(await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()].length), 3);
   });
 
+  it('looks names up afresh after reloading: outcomes saved after a reload keep their own chain', async () => {
+    const ledger = await Ledger.open(paths.runbook);
+    try {
+      ledger.upsertOutcome(outcome('1', { chain: 'chain-a' }));
+      await withSavedLedger(paths.runbook, (other) =>
+        other.upsertOutcome(outcome('2', { chain: 'chain-b', run: 'run-b', cell: 'cell-b' })),
+      );
+      ledger.reload();
+      ledger.upsertOutcome(outcome('3', { chain: 'chain-a' }));
+      ledger.save();
+    } finally {
+      ledger.close();
+    }
+    assert.deepEqual(await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]), [
+      outcome('2', { chain: 'chain-b', run: 'run-b', cell: 'cell-b' }),
+      outcome('3', { chain: 'chain-a' }),
+    ]);
+  });
+
   it('leaves no temporary file beside the ledger after saving', async () => {
     await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(outcome('1')));
     assert.deepEqual(fs.readdirSync(path.dirname(paths.ledgerFile)), ['ledger.sqlite']);
@@ -388,6 +537,25 @@ async function rewriteSchemaVersion(file: string, version: number): Promise<void
   const SQL = await loadSqlJs();
   const db = new SQL.Database(fs.readFileSync(file));
   db.run("UPDATE meta SET value = ? WHERE key = 'schema_version'", [String(version)]);
+  fs.writeFileSync(file, db.export());
+  db.close();
+}
+
+/** The rows a query returns from a ledger file, read without the Ledger class. */
+async function sqlOf(file: string, sql: string): Promise<unknown[][]> {
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database(fs.readFileSync(file));
+  try {
+    return db.exec(sql)[0]?.values ?? [];
+  } finally {
+    db.close();
+  }
+}
+
+async function editSqlite(file: string, sql: string): Promise<void> {
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database(fs.readFileSync(file));
+  db.run(sql);
   fs.writeFileSync(file, db.export());
   db.close();
 }
