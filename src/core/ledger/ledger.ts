@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { RECORD_STATUSES } from '../run/types';
-import type { RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../run/types';
+import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../run/types';
 import { loadSqlJs } from '../sqlite';
 import { UserError } from '../types';
 import { replaceFileDurably } from './durableFs';
@@ -44,6 +44,14 @@ export interface OutcomeFilter {
 
 /** Number of records of a chain in each status (zero when none). */
 export type StatusCounts = Record<RecordStatus, number>;
+
+/** How many of a chain's latest outcomes have this status, error kind (if any) and run. */
+export interface ChainTally {
+  status: RecordStatus;
+  errorKind?: ErrorKind;
+  run: string;
+  count: number;
+}
 
 /** Folder beside the runbook holding its ledger and run state: `orders.backfill` → `orders.backfill.d/`. */
 export function stateDirFor(runbookFile: string): string {
@@ -275,11 +283,30 @@ export class Ledger {
   /** How many records of a chain are in each status (every status is present, zero when none). */
   countByStatus(chain: string): StatusCounts {
     const counts = Object.fromEntries(RECORD_STATUSES.map((status) => [status, 0])) as StatusCounts;
-    const id = this.nameId(chain);
-    if (id === undefined) return counts;
-    const rows = this.all('SELECT status, COUNT(*) AS n FROM records WHERE chain = ? GROUP BY status', [id]);
-    for (const row of rows) counts[String(row.status) as RecordStatus] = Number(row.n);
+    for (const { status, count } of this.tallyChain(chain)) counts[status] += count;
     return counts;
+  }
+
+  /**
+   * The latest outcomes of a chain counted by status, error kind and run, in one pass inside SQLite:
+   * a summary of a million outcomes without reading them out one by one.
+   */
+  tallyChain(chain: string): ChainTally[] {
+    const id = this.nameId(chain);
+    if (id === undefined) return [];
+    const rows = this.all(
+      `SELECT status, error_kind, run, COUNT(*) AS n FROM records WHERE chain = ?
+        GROUP BY status, error_kind, run`,
+      [id],
+    );
+    return rows.map((row) => ({
+      status: String(row.status) as RecordStatus,
+      ...(row.error_kind === null || row.error_kind === undefined
+        ? {}
+        : { errorKind: String(row.error_kind) as ErrorKind }),
+      run: this.nameOf(row.run),
+      count: Number(row.n),
+    }));
   }
 
   /** Appends a sign-off to the history; unchecking an item is a sign-off with `checked: false`. */

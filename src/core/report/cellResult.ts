@@ -6,7 +6,7 @@
 import type { DryRunReport } from '../dryRun';
 import type { Result } from '../format/schemas';
 import type { Ledger } from '../ledger/ledger';
-import type { RecordOutcome, RunRecord } from '../run/types';
+import type { RecordStatus, RunRecord } from '../run/types';
 
 /** The result block of a dry run: what was read and whether it passed. */
 export function resultOfDryRun(report: DryRunReport): Result {
@@ -95,15 +95,20 @@ interface ChainState {
   finishedByRun(run: string): number;
 }
 
-/** One pass over a chain's latest outcomes: counts by status, errors by kind, outcomes per run. */
+/**
+ * Counts by status, errors by kind and outcomes per run of a chain's latest outcomes, from the ledger's
+ * tally (counted inside SQLite) rather than from every outcome: a million-record chain is summed in a
+ * fraction of a second.
+ */
 function chainState(ledger: Ledger, chain: string): ChainState {
   const byStatus: Record<string, number> = {};
   const errorsByKind: Record<string, number> = {};
   const perRun = new Map<string, number>();
-  for (const outcome of ledger.outcomes({ chain })) {
-    byStatus[outcome.status] = (byStatus[outcome.status] ?? 0) + 1;
-    if (isError(outcome)) errorsByKind[outcome.errorKind!] = (errorsByKind[outcome.errorKind!] ?? 0) + 1;
-    perRun.set(outcome.run, (perRun.get(outcome.run) ?? 0) + 1);
+  for (const { status, errorKind, run, count } of ledger.tallyChain(chain)) {
+    byStatus[status] = (byStatus[status] ?? 0) + count;
+    if (errorKind !== undefined && isError(status))
+      errorsByKind[errorKind] = (errorsByKind[errorKind] ?? 0) + count;
+    perRun.set(run, (perRun.get(run) ?? 0) + count);
   }
   return { byStatus: inStatusOrder(byStatus), errorsByKind, finishedByRun: (run) => perRun.get(run) ?? 0 };
 }
@@ -120,8 +125,9 @@ export function inStatusOrder(counts: Record<string, number>): Record<string, nu
   return Object.fromEntries(names.map((name) => [name, counts[name]!]));
 }
 
-function isError(outcome: RecordOutcome): boolean {
-  return outcome.errorKind !== undefined && outcome.status !== 'succeeded' && outcome.status !== 'rejected';
+/** An outcome with an error kind counts as an error unless it succeeded or was rejected (counted apart). */
+function isError(status: RecordStatus): boolean {
+  return status !== 'succeeded' && status !== 'rejected';
 }
 
 /** Milliseconds between two ISO times; undefined when either does not parse. */

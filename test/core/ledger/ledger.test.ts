@@ -373,6 +373,7 @@ describe('Ledger', () => {
       keys: ledger.keysWithStatus('nope', ['succeeded']).size,
       one: ledger.outcomeOf('nope', '1'),
       failed: ledger.countByStatus('nope').failed,
+      tally: ledger.tallyChain('nope'),
       last: ledger.lastOutcomeAt('nope'),
     }));
     assert.deepEqual(found, {
@@ -381,8 +382,36 @@ describe('Ledger', () => {
       keys: 0,
       one: undefined,
       failed: 0,
+      tally: [],
       last: undefined,
     });
+  });
+
+  it('tallies a chain by status, error kind and run without reading its outcomes one by one', async () => {
+    await withSavedLedger(paths.runbook, (ledger) =>
+      ledger.upsertOutcomes([
+        outcome('1'),
+        outcome('2', { run: 'run-2' }),
+        outcome('3', { status: 'failed', errorKind: 'timeout', run: 'run-2' }),
+        outcome('4', { status: 'failed', errorKind: 'timeout', run: 'run-2' }),
+        outcome('5', { status: 'failed', errorKind: 'http-5xx', run: 'run-2' }),
+        outcome('6', { status: 'rejected', errorKind: 'render' }),
+        outcome('7', { chain: 'chain-2' }),
+      ]),
+    );
+    const tally = await readLedger(paths.runbook, (ledger) => ledger.tallyChain('chain-1'));
+    const sorted = (rows: typeof tally) =>
+      [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    assert.deepEqual(
+      sorted(tally),
+      sorted([
+        { status: 'succeeded', run: 'run-1', count: 1 },
+        { status: 'succeeded', run: 'run-2', count: 1 },
+        { status: 'failed', errorKind: 'timeout', run: 'run-2', count: 2 },
+        { status: 'failed', errorKind: 'http-5xx', run: 'run-2', count: 1 },
+        { status: 'rejected', errorKind: 'render', run: 'run-1', count: 1 },
+      ]),
+    );
   });
 
   it('gives the time of the last outcome a run recorded', async () => {

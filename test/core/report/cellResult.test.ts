@@ -1,0 +1,69 @@
+import { strict as assert } from 'node:assert';
+import { Ledger } from '../../../src/core/ledger/ledger';
+import { resultOfRun } from '../../../src/core/report/cellResult';
+import { outcome, run, useRunbook } from '../ledger/helpers';
+
+describe('the result of a run, read from the ledger', () => {
+  const paths = useRunbook();
+  let ledger: Ledger;
+
+  beforeEach(async () => {
+    ledger = await Ledger.open(paths.runbook);
+    // A first run that left one failure, and a resume that retried it and finished the chain.
+    ledger.upsertOutcomes([
+      outcome('1', { run: 'run-1' }),
+      outcome('2', { run: 'run-1', status: 'rejected', errorKind: 'render' }),
+      outcome('3', { run: 'run-2', status: 'failed', errorKind: 'timeout' }),
+      outcome('4', { run: 'run-2', status: 'failed', errorKind: 'timeout' }),
+      outcome('5', { run: 'run-2', status: 'failed', errorKind: 'http-5xx' }),
+      outcome('6', { run: 'run-2' }),
+      outcome('7', { run: 'run-2', at: '2026-03-01T10:00:30.000Z' }),
+      outcome('8', { chain: 'chain-2', run: 'run-9', status: 'failed', errorKind: 'timeout' }),
+    ]);
+  });
+  afterEach(() => ledger.close());
+
+  it('counts the whole chain by status, good news first, and the run by what it recorded at its end', () => {
+    const resume = run('run-2', {
+      outcome: 'below-threshold',
+      startedAt: '2026-03-01T10:00:00.000Z',
+      endedAt: '2026-03-01T10:00:10.000Z',
+      counts: JSON.stringify({ succeeded: 2, failed: 3, rejected: 0, skipped: 2, done: 7, total: 8 }),
+    });
+    const result = resultOfRun(ledger, resume);
+    assert.deepEqual(result.counts, {
+      total: 8,
+      succeeded: 3,
+      failed: 3,
+      rejected: 1,
+      processed: 5,
+      skipped: 2,
+    });
+    assert.deepEqual(Object.keys(result.counts), [
+      'total',
+      'succeeded',
+      'failed',
+      'rejected',
+      'processed',
+      'skipped',
+    ]);
+    assert.deepEqual(result.errors, { timeout: 2, 'http-5xx': 1 });
+    assert.equal(result.durationMs, 10_000);
+    assert.equal(result.rate, 0.5);
+  });
+
+  it('counts what a crashed run finished from its outcomes, and ends it at its last outcome', () => {
+    const crashed = run('run-2', { outcome: 'crashed', startedAt: '2026-03-01T10:00:00.000Z' });
+    const result = resultOfRun(ledger, crashed);
+    assert.equal(result.counts.processed, 5);
+    assert.equal(result.finishedAt, '2026-03-01T10:00:30.000Z');
+    assert.equal(result.durationMs, 30_000);
+  });
+
+  it('leaves out errors when no record of the chain failed', () => {
+    const other = run('run-1', { chain: 'chain-3', counts: '{"succeeded":0}' });
+    const result = resultOfRun(ledger, other);
+    assert.equal(result.errors, undefined);
+    assert.deepEqual(result.counts, { processed: 0 });
+  });
+});
