@@ -11,6 +11,7 @@
  * This folder cannot depend on the vscode API.
  */
 import * as fs from 'node:fs';
+import type { RecordOutcome } from '../run/types';
 import { UserError } from '../types';
 import { fsyncDirectory, truncateDurably } from './durableFs';
 import type { JournalEntry, JournalScan, NewJournalEntry } from './journalFile';
@@ -157,9 +158,25 @@ export function replay(stateDir: string): { entries: JournalEntry[]; scan: Journ
  */
 export function foldJournal(ledger: Ledger, stateDir: string): JournalScan {
   const file = journalFileIn(stateDir);
-  const scan = ledger.transaction(() =>
-    scanJournal(file, (entry, line) => applyEntry(ledger, entry, file, line)),
-  );
+  const scan = ledger.transaction(() => {
+    // Outcomes are upserted a batch at a time (see Ledger.upsertOutcomes), always before the next
+    // entry of another kind, so entries still apply in journal order.
+    const outcomes: RecordOutcome[] = [];
+    const upsertPending = () => {
+      ledger.upsertOutcomes(outcomes);
+      outcomes.length = 0;
+    };
+    const read = scanJournal(file, (entry, line) => {
+      if (entry.type === 'outcome') {
+        if (outcomes.push(entry.outcome) === OUTCOMES_PER_BATCH) upsertPending();
+        return;
+      }
+      upsertPending();
+      applyRunEntry(ledger, entry, file, line);
+    });
+    upsertPending();
+    return read;
+  });
   if (scan.entries > 0) ledger.save();
   // Only after the save is durable: a crash before this line leaves the journal to be folded again.
   if (scan.entries > 0 || scan.tornTail) truncateDurably(file, 0);
@@ -191,11 +208,17 @@ export async function openLedgerForRun(runbookFile: string): Promise<RunState> {
   }
 }
 
-function applyEntry(ledger: Ledger, entry: JournalEntry, file: string, line: number): void {
+/** Outcomes of a journal handed to the ledger at once: enough to fill its multi-row statements. */
+const OUTCOMES_PER_BATCH = 4096;
+
+/** Applies a run's start or end (outcomes go through `Ledger.upsertOutcomes`). */
+function applyRunEntry(
+  ledger: Ledger,
+  entry: Exclude<JournalEntry, { type: 'outcome' }>,
+  file: string,
+  line: number,
+): void {
   switch (entry.type) {
-    case 'outcome':
-      ledger.upsertOutcome(entry.outcome);
-      return;
     case 'run-start':
       ledger.startRun(entry.run);
       return;

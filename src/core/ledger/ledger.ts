@@ -82,8 +82,22 @@ export function ledgerFileIn(stateDir: string): string {
   return path.join(stateDir, 'ledger.sqlite');
 }
 
-const INSERT_OUTCOME = `INSERT OR REPLACE INTO records (${OUTCOME_COLUMNS.join(', ')})
-  VALUES (${OUTCOME_COLUMNS.map(() => '?').join(', ')})`;
+/** An upsert of `rows` outcomes in one statement; later rows replace earlier ones of the same key. */
+function insertOutcomes(rows: number): string {
+  const row = `(${OUTCOME_COLUMNS.map(() => '?').join(', ')})`;
+  return `INSERT OR REPLACE INTO records (${OUTCOME_COLUMNS.join(', ')})
+  VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
+}
+
+const INSERT_OUTCOME = insertOutcomes(1);
+
+/**
+ * Outcomes per statement in `upsertOutcomes`: each statement costs a round trip into sql.js and a
+ * reset, so a million outcomes fold about a sixth faster 256 at a time than one at a time (3,840
+ * parameters, far below SQLite's limit of 32,766).
+ */
+const OUTCOMES_PER_STATEMENT = 256;
+const INSERT_OUTCOMES = insertOutcomes(OUTCOMES_PER_STATEMENT);
 
 // An upsert rather than INSERT OR REPLACE: replaying a run-start keeps the row (and its rowid, which
 // orders runs that started in the same millisecond) instead of deleting and re-inserting it.
@@ -210,21 +224,29 @@ export class Ledger {
 
   /** Makes this the latest outcome of its key in its chain, replacing the previous one. */
   upsertOutcome(outcome: RecordOutcome): void {
-    const ids = {
-      chain: this.internName(outcome.chain),
-      run: this.internName(outcome.run),
-      cell: this.internName(outcome.cell),
-    };
-    this.prepared(INSERT_OUTCOME).run(outcomeParameters(outcome, ids));
+    this.prepared(INSERT_OUTCOME).run(this.outcomeParameters(outcome));
   }
 
-  /** Upserts many outcomes in one transaction (a million take seconds); returns how many. */
+  /**
+   * Upserts many outcomes in one transaction, in order (a later outcome of a key replaces an earlier
+   * one), several per statement; returns how many. A million take seconds.
+   */
   upsertOutcomes(outcomes: Iterable<RecordOutcome>): number {
     return this.transaction(() => {
       let count = 0;
+      let parameters: SqlValue[] = [];
       for (const outcome of outcomes) {
-        this.upsertOutcome(outcome);
+        for (const value of this.outcomeParameters(outcome)) parameters.push(value);
         count += 1;
+        if (count % OUTCOMES_PER_STATEMENT === 0) {
+          this.prepared(INSERT_OUTCOMES).run(parameters);
+          parameters = [];
+        }
+      }
+      const rest = count % OUTCOMES_PER_STATEMENT;
+      for (let row = 0; row < rest; row += 1) {
+        const from = row * OUTCOME_COLUMNS.length;
+        this.prepared(INSERT_OUTCOME).run(parameters.slice(from, from + OUTCOME_COLUMNS.length));
       }
       return count;
     });
@@ -401,6 +423,14 @@ export class Ledger {
       this.statements.set(sql, statement);
     }
     return statement;
+  }
+
+  private outcomeParameters(outcome: RecordOutcome): SqlValue[] {
+    return outcomeParameters(outcome, {
+      chain: this.internName(outcome.chain),
+      run: this.internName(outcome.run),
+      cell: this.internName(outcome.cell),
+    });
   }
 
   /** The id of `name` in `names`, adding it when it is not there yet. */

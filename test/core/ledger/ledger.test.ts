@@ -151,6 +151,20 @@ describe('Ledger', () => {
     }
   });
 
+  it('upserts many outcomes in order: the last of a key wins, within a statement and across them', async () => {
+    // 1,000 outcomes: several full multi-row statements and a remainder, each key three times.
+    const keys = Array.from({ length: 333 }, (_, i) => `k${i}`);
+    const many = [
+      ...keys.map((key, i) => outcome(key, { status: 'failed', line: i + 2 })),
+      ...keys.map((key, i) => outcome(key, { status: 'failed', attempts: 2, line: i + 2 })),
+      ...keys.map((key, i) => outcome(key, { attempts: 3, line: i + 2, run: i % 2 ? 'run-2' : 'run-1' })),
+      outcome('k0', { status: 'rejected', line: 2 }),
+    ];
+    await withSavedLedger(paths.runbook, (ledger) => assert.equal(ledger.upsertOutcomes(many), 1000));
+    const latest = await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]);
+    assert.deepEqual(latest, [outcome('k0', { status: 'rejected', line: 2 }), ...many.slice(667, 999)]);
+  });
+
   it('rolls back every upsert of a transaction that throws', async () => {
     const ledger = await Ledger.open(paths.runbook);
     try {
