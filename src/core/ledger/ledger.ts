@@ -398,6 +398,9 @@ export class Ledger {
           'nothing was overwritten: run the command again',
       );
     }
+    // export() is the only way out of sql.js's in-memory file system (sql.js does not expose it), so a
+    // save holds the database twice for a moment; that is why outcome rows are kept small (schema 4).
+    // Since sql.js 1.16 it copies through SQLite's backup API: open statements and transactions stay.
     this.diskIdentity = identityOfStats(replaceFileDurably(this.file, this.db.export()));
   }
 
