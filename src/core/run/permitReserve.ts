@@ -34,6 +34,13 @@ export class PermitReserve {
     this.held += batch - count;
   }
 
+  /** Takes `count` permits already in hand, without waiting; false (taking none) when there are fewer. */
+  tryTake(count: number): boolean {
+    if (this.held < count) return false;
+    this.held -= count;
+    return true;
+  }
+
   /** Forgets the permits held, e.g. on resuming after a pause: they belong to a moment that has passed. */
   clear(): void {
     this.held = 0;

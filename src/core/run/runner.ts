@@ -12,7 +12,6 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import pLimit from 'p-limit';
 import { idempotencyKeyFor } from '../dryRun';
 import type { ResolvedEnvironment } from '../environment';
 import { fingerprintJob, type JobFingerprint } from '../fingerprint';
@@ -223,7 +222,10 @@ class Run {
   private limiter!: RateLimiter;
   /** The dispatch loop's permits, taken a little ahead at rates above what timers can pace one by one. */
   private permits!: PermitReserve;
-  private limit!: ReturnType<typeof pLimit>;
+  /** The live concurrency cap (`control concurrency N` changes it). */
+  private concurrency!: number;
+  /** Units whose attempt is under way: what the concurrency cap counts. */
+  private attempting = 0;
   private budget!: ErrorBudget;
   private flushing: Promise<void> | undefined;
   /** Set once the state folder refused a write: nothing more can be checkpointed, so the run halts. */
@@ -311,7 +313,7 @@ class Run {
     this.rate = new AdaptiveRate(job.throttle.rate, this.clock);
     this.limiter = new RateLimiter(job.throttle.rate, this.clock);
     this.permits = new PermitReserve(this.limiter);
-    this.limit = pLimit(job.throttle.concurrency);
+    this.concurrency = job.throttle.concurrency;
     this.budget = new ErrorBudget(job.errorBudget);
     this.run = {
       id: this.runId,
@@ -518,7 +520,6 @@ class Run {
     const keyScope = idempotencyScope(fingerprint, rerun);
     const batchSize = this.strategy.batchSize;
     let batch: Unit[] = [];
-    const running = new Set<Promise<void>>();
     const finishedAsRead = finishedByRawKey(job.source.key, doneKeys, !onlyKeys && !job.subset);
     try {
       for await (const item of stream) {
@@ -555,28 +556,40 @@ class Run {
         }
         batch.push(prepared.value);
         if (batch.length < batchSize) continue;
-        if (!(await this.dispatch(batch, running))) break;
+        if (!this.trySend(batch) && !(await this.dispatch(batch))) break;
         batch = [];
       }
-      if (batch.length > 0 && !this.dispatchStop.signal.aborted) await this.dispatch(batch, running);
+      if (batch.length > 0 && !this.dispatchStop.signal.aborted && !this.trySend(batch)) {
+        await this.dispatch(batch);
+      }
     } catch (error) {
       if (!this.dispatchStop.signal.aborted) throw error;
     } finally {
-      await this.drain(running, job.throttle.timeoutMs);
+      await this.drain(job.throttle.timeoutMs);
       await this.flushJournal();
     }
     if (this.internalFailure) throw this.internalFailure;
   }
 
   /**
-   * Waits for a concurrency slot, room in the durability window, a rate permit and no pause; false when
-   * the run is stopping. The slot is freed when the attempt ends; the unit leaves the durability window
-   * when its outcome is fsync'd. So a `kill -9` sends again at most `concurrency` units in flight plus
-   * the `durabilityWindow` units whose outcome was still on its way to the disk.
+   * Sends the units at once when nothing stands in the way — running, a free slot, room in the
+   * durability window, rate permits already in hand — without a single await: the common case at high
+   * rates. False when they must wait: `dispatch` then sends them.
    */
-  private async dispatch(units: Unit[], running: Set<Promise<void>>): Promise<boolean> {
+  private trySend(units: Unit[]): boolean {
+    const blocked = this.state !== 'running' || this.internalFailure !== undefined || this.mustWaitForRoom();
+    if (blocked || !this.permits.tryTake(units.length)) return false;
+    this.send(units);
+    return true;
+  }
+
+  /**
+   * Waits for a concurrency slot, room in the durability window, a rate permit and no pause, then sends;
+   * false when the run is stopping.
+   */
+  private async dispatch(units: Unit[]): Promise<boolean> {
     while (this.state === 'paused' && !this.dispatchStop.signal.aborted) await this.waitForResume();
-    while (this.mustWaitForRoom()) {
+    while (this.internalFailure === undefined && this.mustWaitForRoom()) {
       if (this.dispatchStop.signal.aborted) return false;
       await this.nextRelease();
     }
@@ -587,33 +600,40 @@ class Run {
       return false;
     }
     if (this.dispatchStop.signal.aborted) return false;
+    this.send(units);
+    return true;
+  }
+
+  /**
+   * Attempts the units. Their slot is freed when the attempt ends; they leave the durability window when
+   * their outcome is fsync'd. So a `kill -9` sends again at most `concurrency` units in flight plus the
+   * `durabilityWindow` units whose outcome was still on its way to the disk.
+   */
+  private send(units: Unit[]): void {
+    this.attempting += 1;
     this.undurable += 1;
-    const attempted = this.limit(() => this.attempt(units));
-    const durable = attempted
+    void this.attempt(units)
       .then(
         () => {
+          this.attempting -= 1;
           this.wakeDispatcher();
           return this.journal.flush().catch((error: unknown) => this.onStateWriteFailure(error));
         },
         (error: unknown) => {
           // An attempt throws only on a bug: stop sending and report it once in-flight records end.
+          this.attempting -= 1;
           this.internalFailure ??= error instanceof Error ? error : new Error(String(error));
         },
       )
-      .finally(() => {
+      .then(() => {
         this.undurable -= 1;
-        running.delete(durable);
         this.wakeDispatcher();
       });
-    running.add(durable);
-    return true;
   }
 
   private mustWaitForRoom(): boolean {
-    const { activeCount, pendingCount, concurrency } = this.limit;
     return (
-      !this.internalFailure &&
-      (activeCount + pendingCount >= concurrency || this.undurable >= concurrency + this.durabilityWindow())
+      this.attempting >= this.concurrency || this.undurable >= this.concurrency + this.durabilityWindow()
     );
   }
 
@@ -623,7 +643,7 @@ class Run {
    * unbounded, a kill -9 could repeat any number of records.
    */
   private durabilityWindow(): number {
-    return this.limit.concurrency * DURABILITY_WINDOW_PER_SLOT;
+    return this.concurrency * DURABILITY_WINDOW_PER_SLOT;
   }
 
   /** Resolves the next time a slot or a durability-window place is freed, or the run stops. */
@@ -830,15 +850,16 @@ class Run {
     this.emit({ type: 'halt', at: new Date().toISOString(), reason });
   }
 
-  private async drain(running: Set<Promise<void>>, graceMs: number): Promise<void> {
-    if (running.size === 0) return;
+  /** Waits until every unit sent has its outcome durable, or was aborted after the grace period. */
+  private async drain(graceMs: number): Promise<void> {
+    if (this.undurable === 0) return;
     const grace = this.dispatchStop.signal.aborted
       ? setTimeout(() => this.hardStop.abort(), graceMs)
       : undefined;
     const onStop = () => setTimeout(() => this.hardStop.abort(), graceMs);
     this.dispatchStop.signal.addEventListener('abort', onStop, { once: true });
     try {
-      await Promise.allSettled([...running]);
+      while (this.undurable > 0) await this.nextRelease();
     } finally {
       clearTimeout(grace);
       this.dispatchStop.signal.removeEventListener('abort', onStop);
@@ -860,7 +881,7 @@ class Run {
       this.limiter.setRate(this.rate.effective());
     }
     if (control.concurrency !== undefined && control.concurrency > 0) {
-      this.limit.concurrency = control.concurrency;
+      this.concurrency = control.concurrency;
       this.strategy.setConcurrency(control.concurrency);
     }
     if (this.state === 'stopping') return;
@@ -931,7 +952,7 @@ class Run {
         configured: this.rate.configured(),
         effective: round(this.rate.effective()),
       },
-      concurrency: this.limit.concurrency,
+      concurrency: this.concurrency,
       latencyMs: {
         p50: this.latency.quantile(0.5),
         p95: this.latency.quantile(0.95),

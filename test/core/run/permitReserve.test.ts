@@ -107,4 +107,20 @@ describe('PermitReserve', () => {
     await reserve.take(1);
     assert.equal(limiter.counts.length, 2, 'a cleared reserve asks the limiter again');
   });
+  it('hands out without waiting only permits already in hand, and never more than it holds', async () => {
+    const clock = new ManualClock();
+    const limiter = new CountingLimiter(10_000, clock);
+    const reserve = new PermitReserve(limiter);
+    assert.equal(reserve.tryTake(1), false, 'nothing in hand before the first take');
+    assert.deepEqual(limiter.counts, [], 'tryTake never asks the limiter');
+    await reserve.take(1); // takes 20, hands out 1: 19 in hand
+    let taken = 0;
+    while (reserve.tryTake(1)) taken += 1;
+    assert.equal(taken, 19);
+    assert.equal(reserve.tryTake(1), false);
+    await reserve.take(3); // asks again: 20, hands out 3: 17 in hand
+    assert.equal(reserve.tryTake(18), false, 'a larger request takes none');
+    assert.equal(reserve.tryTake(17), true);
+    assert.equal(limiter.counts.length, 2);
+  });
 });
