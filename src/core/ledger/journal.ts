@@ -61,7 +61,8 @@ export class Journal {
     const seq = this.nextSeq;
     this.nextSeq += 1;
     // Serialised now, so a caller changing the object afterwards cannot change what was checkpointed.
-    this.pending.push(`${JSON.stringify({ seq, ...entry })}\n`);
+    // `seq` first without copying the entry into a new object: one line per record adds up.
+    this.pending.push(`{"seq":${seq},${JSON.stringify(entry).slice(1)}\n`);
     return seq;
   }
 

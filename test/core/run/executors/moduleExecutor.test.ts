@@ -61,6 +61,13 @@ describe('module executor', () => {
     assert.deepEqual(fields, { id: 'A-1' });
   });
 
+  it('gives the handler a deep copy of a record with nested values', async () => {
+    const fields = { id: 'A-2', tags: ['a'] };
+    await executor.execute(fields, context('A-2'), { timeoutMs: 5000 });
+
+    assert.deepEqual(fields, { id: 'A-2', tags: ['a'] });
+  });
+
   it('reads an error thrown with retryable: true as a retryable handler error', async () => {
     const result = failure(
       await executor.execute({ behaviour: 'fail-transient' }, context(), { timeoutMs: 5000 }),
