@@ -586,6 +586,7 @@ function migrated(db: Database, file: string, version: number): Database {
     for (const migration of pending) db.run(migration.sql);
     db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
     db.run('COMMIT');
+    if (pending.some((migration) => migration.rebuilds)) db.run('VACUUM');
   }
   const tables = new Set(db.exec("SELECT name FROM sqlite_master WHERE type = 'table'")[0]?.values.flat());
   const missing = REQUIRED_TABLES.filter((table) => !tables.has(table));

@@ -135,12 +135,16 @@ DROP TABLE records;
 ALTER TABLE records_v4 RENAME TO records;
 `;
 
-/** Migrations in order; `sql` brings a ledger from version `to - 1` to version `to`. */
-export const MIGRATIONS: readonly { to: number; sql: string }[] = [
+/**
+ * Migrations in order; `sql` brings a ledger from version `to - 1` to version `to`. One that `rebuilds` a
+ * table leaves the old table's pages free in the file (SQLite keeps them for reuse), so the ledger is
+ * vacuumed after it: a migrated million-outcome ledger would otherwise be saved at 400 MB, not 120 MB.
+ */
+export const MIGRATIONS: readonly { to: number; sql: string; rebuilds?: true }[] = [
   { to: 1, sql: VERSION_1 },
   { to: 2, sql: VERSION_2 },
   { to: 3, sql: VERSION_3 },
-  { to: 4, sql: VERSION_4 },
+  { to: 4, sql: VERSION_4, rebuilds: true },
 ];
 
 /** Tables a ledger of the current version must hold; a file without them is not a ledger. */

@@ -350,6 +350,28 @@ describe('Ledger', () => {
     );
   });
 
+  it('leaves no free pages of the rebuilt table in a migrated version 3 ledger', async () => {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    for (const migration of MIGRATIONS.filter((m) => m.to <= 3)) db.run(migration.sql);
+    db.run("INSERT INTO meta VALUES ('schema_version', '3')");
+    db.run(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+      INSERT INTO records SELECT 'chain-1', 'k' || i, 'run-1', 'orders', 'succeeded', 1, i + 1,
+        NULL, NULL, NULL, NULL, 'idem-' || i, '2026-03-01T10:00:00.000Z', NULL, NULL FROM n`);
+    fs.mkdirSync(path.dirname(paths.ledgerFile), { recursive: true });
+    fs.writeFileSync(paths.ledgerFile, db.export());
+    db.close();
+    const before = fs.statSync(paths.ledgerFile).size;
+
+    await withSavedLedger(paths.runbook, () => undefined);
+    assert.deepEqual(await sqlOf(paths.ledgerFile, 'PRAGMA freelist_count'), [[0]]);
+    assert.ok(fs.statSync(paths.ledgerFile).size < before, 'the migrated ledger is smaller');
+    assert.equal(
+      await readLedger(paths.runbook, (ledger) => ledger.countByStatus('chain-1').succeeded),
+      5000,
+    );
+  });
+
   it('stores the chain, run and cell an outcome shares with others once', async () => {
     await withSavedLedger(paths.runbook, (ledger) =>
       ledger.upsertOutcomes(Array.from({ length: 1000 }, (_, i) => outcome(`k${i}`))),
