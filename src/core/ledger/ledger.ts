@@ -275,15 +275,14 @@ export class Ledger {
     const keys = new Set<string>();
     const id = this.nameId(chain);
     if (statuses.length === 0 || id === undefined) return keys;
-    const statement = this.db.prepare(
-      `SELECT key FROM records WHERE chain = ? AND status IN (${placeholders(statuses.length)})`,
+    // One JSON array built inside SQLite: stepping through 600,000 rows one by one across the wasm
+    // boundary took twice as long.
+    const [row] = this.all(
+      `SELECT json_group_array(key) AS keys FROM records
+        WHERE chain = ? AND status IN (${placeholders(statuses.length)})`,
+      [id, ...statuses],
     );
-    try {
-      statement.bind([id, ...statuses]);
-      while (statement.step()) keys.add(String(statement.get()[0]));
-    } finally {
-      statement.free();
-    }
+    for (const key of JSON.parse(String(row?.keys ?? '[]')) as string[]) keys.add(key);
     return keys;
   }
 
@@ -305,7 +304,10 @@ export class Ledger {
   /** How many records of a chain are in each status (every status is present, zero when none). */
   countByStatus(chain: string): StatusCounts {
     const counts = Object.fromEntries(RECORD_STATUSES.map((status) => [status, 0])) as StatusCounts;
-    for (const { status, count } of this.tallyChain(chain)) counts[status] += count;
+    const id = this.nameId(chain);
+    if (id === undefined) return counts;
+    const rows = this.all('SELECT status, COUNT(*) AS n FROM records WHERE chain = ? GROUP BY status', [id]);
+    for (const row of rows) counts[String(row.status) as RecordStatus] += Number(row.n);
     return counts;
   }
 

@@ -132,6 +132,22 @@ describe('Ledger', () => {
     });
   });
 
+  it('returns keys exactly as stored, whatever characters they hold', async () => {
+    const odd = [
+      'a"b',
+      'back\\slash',
+      'new\nline',
+      'tab\tand\u0001control',
+      'ünïcødé ✓',
+      '[1,2]',
+      '',
+      ' padded ',
+    ];
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcomes(odd.map((key) => outcome(key))));
+    const keys = await readLedger(paths.runbook, (ledger) => ledger.keysWithStatus('chain-1', ['succeeded']));
+    assert.deepEqual([...keys].sort(), [...odd].sort());
+  });
+
   it('returns the keys of a million outcomes with the asked statuses as a set', async () => {
     const ledger = await Ledger.open(paths.runbook);
     try {
