@@ -1,8 +1,9 @@
 // `npm run bench` runs every benchmark; `node bench/run.mjs throughput rate` runs the ones named (after
-// `npm run build`). Each prints its figures; bench/output/results.json keeps the latest figures of every
-// benchmark with the machine and the load average around it, since a busy machine changes them.
+// `npm run build`). Each prints its figures; bench/results.json keeps the latest figures of every
+// benchmark with the machine and the load average around it, since a busy machine changes them; it is
+// committed with the table in bench/README.md that `node bench/table.mjs` prints from it.
 // Benchmarks are never part of the test suite.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { benchCheckpointCost } from './checkpointCost.mjs';
 import { benchDryRunCsv } from './dryRunCsv.mjs';
@@ -24,7 +25,7 @@ const BENCHMARKS = {
   verify: benchVerification,
 };
 
-const RESULTS = new URL('./output/results.json', import.meta.url);
+const RESULTS = new URL('./results.json', import.meta.url);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 
 const names = process.argv.slice(2);
@@ -46,7 +47,6 @@ for (const name of names.length > 0 ? names : Object.keys(BENCHMARKS)) {
   );
   saved.benchmarks[name] = { at: new Date().toISOString(), loadAverage, rows };
   // Written after each benchmark, so an interrupted run keeps what it measured.
-  mkdirSync(new URL('./output/', import.meta.url), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify({ ...saved, machine }, null, 2));
 }
 

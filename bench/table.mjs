@@ -1,10 +1,8 @@
-// Prints bench/output/results.json as the Markdown table of bench/README.md, with the load average
+// Prints bench/results.json as the Markdown table of bench/README.md, with the load average
 // (1 minute) before each benchmark, so the README is pasted from the figures, never retyped.
 import { readFileSync } from 'node:fs';
 
-const { machine, benchmarks } = JSON.parse(
-  readFileSync(new URL('./output/results.json', import.meta.url), 'utf8'),
-);
+const { machine, benchmarks } = JSON.parse(readFileSync(new URL('./results.json', import.meta.url), 'utf8'));
 const ORDER = ['throughput', 'overhead', 'checkpoint', 'resume', 'rate', 'kill', 'dry-run', 'verify'];
 const cell = (value) => String(value).replaceAll('|', '\\|');
 
