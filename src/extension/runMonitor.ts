@@ -82,6 +82,11 @@ export class RunMonitor extends Disposable {
     return this.end;
   }
 
+  /** Reads the status now rather than at the next tick: a command must not act on a second-old view. */
+  refresh(): void {
+    this.poll();
+  }
+
   private poll(): void {
     if (this.end || this.isDisposed) return;
     const read = readStatus(this.stateDir);
@@ -167,6 +172,7 @@ export class ActiveRuns extends Disposable {
    */
   live(file: string): RunMonitor | undefined {
     const followed = this.monitors.get(file);
+    followed?.refresh();
     if (followed && !followed.ended) return followed;
     const status = readStatus(stateDirFor(file));
     if (!status || status.state === 'finished' || status.state === 'halted') return undefined;
