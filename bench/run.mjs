@@ -2,7 +2,7 @@
 // `npm run build`). Each prints its figures; bench/results.json keeps the latest figures of every
 // benchmark with the machine and the load average around it, since a busy machine changes them; it is
 // committed with the table in bench/README.md that `node bench/table.mjs` prints from it.
-// Benchmarks are never part of the test suite.
+// No test asserts their figures; test/bench/ only runs each one small so a broken one is caught.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { benchCheckpointCost } from './checkpointCost.mjs';
