@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { defaultOperator } from '../../core/dryRun';
 import { parseVarOverrides, resolveEnvironment, type ResolvedEnvironment } from '../../core/environment';
 import { findCell, type Cell, type Runbook, type RunnableCell } from '../../core/format/runbook';
+import type { Result } from '../../core/format/schemas';
 import { resolveJob } from '../../core/job';
 import { stateDirFor } from '../../core/ledger/ledger';
 import { checkModeGate, checkProductionGates, checkVerifyGate, wantsRealWrite } from '../../core/run/gate';
@@ -121,6 +122,8 @@ async function performRun(
   const onSignal = () => stop.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The run's result block, handed over from the ledger the run holds, written once the lock is released.
+  let cellResult: Result | undefined;
   try {
     const result = await runBackfill({
       runbook,
@@ -143,6 +146,7 @@ async function performRun(
       onPlan: (plan) => {
         if (!options.json) process.stdout.write(describePlan(plan, setup.mode));
       },
+      onResult: (ended) => (cellResult = ended),
       onEvent: (event) => {
         if (events !== undefined) fs.writeSync(events, JSON.stringify(event) + '\n');
         if (event.type === 'progress') progress.show(progressText(event.status));
@@ -154,7 +158,7 @@ async function performRun(
     const write =
       options.writeResult === false
         ? undefined
-        : await recordRunResult(runbook.file, cell.id, result.status?.run, process.env);
+        : recordRunResult(runbook.file, cell.id, cellResult, process.env);
     if (write && !write.written)
       process.stderr.write(`backfill: warning: result not recorded: ${write.reason}\n`);
     if (options.json) {

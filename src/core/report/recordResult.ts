@@ -10,10 +10,9 @@ import type { DryRunReport } from '../dryRun';
 import { setCellResult } from '../format/resultBlock';
 import type { Result } from '../format/schemas';
 import { fsyncDirectory, writeAllSync } from '../ledger/durableFs';
-import { Ledger } from '../ledger/ledger';
 import type { Redactor } from '../secrets';
 import { UserError } from '../types';
-import { resultOfDryRun, resultOfRun } from './cellResult';
+import { resultOfDryRun } from './cellResult';
 import { redactorFor } from './knownSecrets';
 
 /** Whether the result landed in the runbook; when not, why (for a warning: the run itself stands). */
@@ -82,23 +81,15 @@ export function recordDryRunResult(
 }
 
 /**
- * Records the result of run `runId` (or, without one, the latest run) of a cell, as the ledger has it
- * once the run ended: halted and below-threshold runs included.
+ * Records a run's result block (`RunOptions.onResult` hands it over once the run ended: halted and
+ * below-threshold runs included); undefined when the run left no ended run in the ledger.
  */
-export async function recordRunResult(
+export function recordRunResult(
   file: string,
   cellId: string,
-  runId: string | undefined,
+  result: Result | undefined,
   environment: Readonly<Record<string, string | undefined>>,
-): Promise<ResultWrite> {
-  const ledger = await Ledger.open(file);
-  let result: Result | undefined;
-  try {
-    const run = runId ? ledger.runs(cellId).find((r) => r.id === runId) : ledger.latestRun(cellId);
-    if (run) result = resultOfRun(ledger, run);
-  } finally {
-    ledger.close();
-  }
+): ResultWrite {
   if (!result) return { written: false, reason: `the ledger has no run of cell ${cellId}` };
   return writeCellResult(file, cellId, result, redactorForFile(file, environment));
 }

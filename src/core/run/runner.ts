@@ -16,10 +16,12 @@ import { idempotencyKeyFor } from '../dryRun';
 import type { ResolvedEnvironment } from '../environment';
 import { fingerprintJob, type JobFingerprint } from '../fingerprint';
 import type { Runbook } from '../format/runbook';
+import type { Result } from '../format/schemas';
 import type { ResolvedJob } from '../job';
 import { openLedgerForRun, type Journal } from '../ledger/journal';
 import { assertStateDirUsable, stateDirFor, type Ledger, type StatusCounts } from '../ledger/ledger';
 import { acquireRunLock, markCrashedRuns } from '../ledger/lock';
+import { resultOfRun } from '../report/cellResult';
 import { Redactor, SecretResolver } from '../secrets';
 import { openSource } from '../sources/openSource';
 import { RecordValidator } from '../sources/recordValidator';
@@ -64,6 +66,11 @@ export interface RunOptions {
   gate?: (fingerprint: JobFingerprint, ledger: Ledger) => GateDecision;
   /** Called once the plan is known, before the first record is sent. */
   onPlan?: (plan: RunPlan) => void;
+  /**
+   * Called once the run ended and its outcome is in the ledger, with the cell's result block as the ledger
+   * has it — from the ledger the run already holds, so writing the block needs no second load of it.
+   */
+  onResult?: (result: Result) => void;
   onEvent?: (event: RunEvent) => void;
   metricsPort?: number;
   /** Aborting it is a stop: the same as `backfill control FILE stop`. */
@@ -155,7 +162,9 @@ export async function runBackfill(options: RunOptions): Promise<RunResult> {
     try {
       markCrashedRuns(ledger, runId);
       const run = new Run(options, ledger, journal, stateDir, haltFile, runId, startedAt);
-      return await run.execute();
+      const result = await run.execute();
+      reportResult(options, ledger, runId);
+      return result;
     } finally {
       await journal.close();
       ledger.close();
@@ -163,6 +172,16 @@ export async function runBackfill(options: RunOptions): Promise<RunResult> {
   } finally {
     releaseLock(lock);
   }
+}
+
+/**
+ * Hands `onResult` the run's result block, once the run is recorded as ended: a run whose state folder
+ * stopped taking writes is still `running` in the ledger and has no result to record.
+ */
+function reportResult(options: RunOptions, ledger: Ledger, runId: string): void {
+  if (!options.onResult) return;
+  const run = ledger.runs(options.job.cell).find((r) => r.id === runId);
+  if (run && run.outcome !== 'running') options.onResult(resultOfRun(ledger, run));
 }
 
 /**
