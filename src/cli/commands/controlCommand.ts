@@ -11,32 +11,14 @@ import { isLive, readStatus } from '../../core/run/runStatus';
 import { UserError } from '../../core/types';
 import { ExitCode } from '../exitCodes';
 
-/** What commander prints for `backfill control --help` (main.ts declares the command; a test pins the two). */
-export const CONTROL_HELP = `Usage: backfill control [options] <file> <action> [value]
-
-steer a running backfill: pause, resume, stop, rate N, concurrency N
-
-Arguments:
-  file        runbook file
-  action      pause | resume | stop | rate | concurrency
-  value       the new rate (records per second) or concurrency
-
-Options:
-  -h, --help  display help for command
-`;
-
 /**
- * `backfill control ARGS` for the forms that need no parser: `--help` or `-h` alone, and FILE ACTION
- * [VALUE] that sends. Anything else — an option, a missing or extra argument, a refusal, a failure — is
+ * `backfill control ARGS` for the one form that must be fast and needs no parser: FILE ACTION [VALUE]
+ * that sends. Anything else — help, an option, a missing or extra argument, a refusal, a failure — is
  * undefined, with nothing written, and the full command line runs it and reports it in its own words.
  * Running a failed command again is harmless: a command is either sent or not, and sending one twice
  * sets the same state.
  */
 export function tryControlFastPath(args: readonly string[]): number | undefined {
-  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
-    process.stdout.write(CONTROL_HELP);
-    return ExitCode.ok;
-  }
   const [file, action, value] = args;
   if (file === undefined || action === undefined || args.length > 3) return undefined;
   if (args.some((arg) => arg.startsWith('-'))) return undefined;
