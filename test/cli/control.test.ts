@@ -134,7 +134,7 @@ describe('backfill control', function () {
       assert.equal(readControl(stateDirFor(file)).paused, true);
       assert.deepEqual(await bundlesLoadedFor(['control', '--help'], work.dir), {
         code: 0,
-        bundles: ['cli.js', 'control.js'],
+        bundles: ['cli-main.js', 'cli.js', 'control.js'],
       });
       assert.deepEqual(await bundlesLoadedFor(['control', file, 'rate', 'fast'], work.dir), {
         code: 2,
