@@ -8,6 +8,7 @@ import {
   type DispatchThrottle,
 } from '../../../src/core/run/dispatcher';
 import type { AttemptResult, RecordStatus } from '../../../src/core/run/types';
+import { busiestSecond } from './support/busiestSecond';
 
 /** What the fake strategy answers for one attempt of one record, and how long the attempt takes. */
 interface Answer {
@@ -127,17 +128,6 @@ function setUp(
     return true;
   };
   return { clock, strategy, dispatcher, outcomes, attempted, stops, feed };
-}
-
-/** The largest number of sorted `times` in any half-open one-second window. */
-function busiestSecond(times: number[]): number {
-  let most = 0;
-  let end = 0;
-  for (let start = 0; start < times.length; start += 1) {
-    while (end < times.length && times[end]! < times[start]! + 1000) end += 1;
-    most = Math.max(most, end - start);
-  }
-  return most;
 }
 
 describe('Dispatcher', () => {
