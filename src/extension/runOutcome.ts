@@ -4,6 +4,7 @@
  * how to satisfy it.
  */
 import * as vscode from 'vscode';
+import { ExitCode } from '../cli/exitCodes';
 import { Ledger } from '../core/ledger/ledger';
 import { resultOfRun } from '../core/report/cellResult';
 import type { RunStatus } from '../core/run/runStatus';
@@ -68,7 +69,7 @@ function exitedEarly(
   redactor: Redactor,
 ): { success: boolean; outputs: vscode.NotebookCellOutput[] } {
   const text = redactor.redact(reason ?? lastErrorLines(log));
-  if (exitCode === 4) {
+  if (exitCode === ExitCode.refused) {
     const refusal = describeRefusal(text);
     void vscode.window.showWarningMessage(`Backfill: refused by the ${refusal.gate} gate — ${text}`);
     return {
@@ -76,7 +77,7 @@ function exitedEarly(
       outputs: [errorOutput(`Refused by the ${refusal.gate} gate`, text, refusal.next)],
     };
   }
-  const title = exitCode === 2 ? 'Cannot run' : 'Run failed';
+  const title = exitCode === ExitCode.invalid ? 'Cannot run' : 'Run failed';
   return {
     success: false,
     outputs: [errorOutput(title, text || `the runner exited with code ${exitCode ?? 'unknown'}`)],

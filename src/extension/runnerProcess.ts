@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ExitCode } from '../cli/exitCodes';
 import type { DryRunReport } from '../core/dryRun';
 import { stateDirFor } from '../core/ledger/ledger';
 
@@ -82,7 +83,8 @@ export class BundledCli implements Cli {
       path.dirname(request.file),
       request.signal,
     );
-    if (result.exitCode !== 0 && result.exitCode !== 1) return result;
+    // A dry run that passed (0) or found problems (1) printed its report.
+    if (result.exitCode !== ExitCode.ok && result.exitCode !== ExitCode.belowThreshold) return result;
     try {
       return { ...result, report: JSON.parse(result.stdout) as DryRunReport };
     } catch {

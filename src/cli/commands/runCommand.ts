@@ -11,7 +11,7 @@ import { checkModeGate, checkProductionGates, checkVerifyGate, wantsRealWrite } 
 import { recordRunResult } from '../../core/report/recordResult';
 import { runBackfill, type RunResult } from '../../core/run/runner';
 import { UserError } from '../../core/types';
-import { ExitCode } from '../exitCodes';
+import { ExitCode, exitCodeOfRun } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 import { ProgressLine } from '../output/progressLine';
 import { describePlan, describeResult, describeVerification, progressText } from '../output/runText';
@@ -161,12 +161,13 @@ async function performRun(
         : recordRunResult(runbook.file, cell.id, cellResult, process.env);
     if (write && !write.written)
       process.stderr.write(`backfill: warning: result not recorded: ${write.reason}\n`);
+    const exitCode = exitCodeOfRun(result.outcome);
     if (options.json) {
-      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      process.stdout.write(JSON.stringify({ ...result, exitCode }, null, 2) + '\n');
     } else {
       process.stdout.write(setup.describe(result));
     }
-    return result.exitCode;
+    return exitCode;
   } finally {
     progress.clear();
     process.off('SIGINT', onSignal);

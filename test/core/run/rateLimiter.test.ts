@@ -3,17 +3,7 @@ import { ManualClock, type Clock } from '../../../src/core/run/clock';
 import { PermitReserve } from '../../../src/core/run/permitReserve';
 import { RateLimiter } from '../../../src/core/run/rateLimiter';
 import { seededRandom } from '../../../src/core/seededRandom';
-
-/** The largest number of `times` (sorted) in any half-open one-second window [t, t + 1000). */
-function busiestSecond(times: number[]): number {
-  let most = 0;
-  let end = 0;
-  for (let start = 0; start < times.length; start += 1) {
-    while (end < times.length && times[end]! < times[start]! + 1000) end += 1;
-    most = Math.max(most, end - start);
-  }
-  return most;
-}
+import { busiestSecond } from './support/busiestSecond';
 
 /** Permits per second from the first grant to the last. */
 function averageRate(grants: number[]): number {

@@ -1,0 +1,279 @@
+/**
+ * The outcome recorder: writes what a run did where a crash cannot lose it — the run's start and end in
+ * the ledger and the journal, and every record's outcome in the fsync'd journal, group-committed
+ * (outcomes finished in the same tick share one write and one fsync) and folded into the ledger when the
+ * run ends (or on the next open after a crash). A state folder that refuses a write halts the run,
+ * resumable. With the resume plan's loader, the only part of a run that touches the ledger. This file
+ * cannot depend on the vscode API.
+ */
+import * as os from 'node:os';
+import type { ResolvedEnvironment } from '../environment';
+import type { Result } from '../format/schemas';
+import type { ResolvedJob } from '../job';
+import { openLedgerForRun, type Journal } from '../ledger/journal';
+import { stateDirFor, type Ledger } from '../ledger/ledger';
+import { markCrashedRuns } from '../ledger/lock';
+import { resultOfRun } from '../report/cellResult';
+import type { Redactor } from '../secrets';
+import type { PreparedUnit } from './attemptStrategy';
+import type { AttemptResult, RecordOutcome, RecordStatus, RunMode, RunOutcome, RunRecord } from './types';
+
+/** What a new run record says besides what the options of the run say. */
+export interface NewRunRecord {
+  id: string;
+  chain: string;
+  job: Pick<ResolvedJob, 'cell' | 'job' | 'throttle' | 'subset' | 'errorBudget'>;
+  mode: RunMode;
+  environment: Pick<ResolvedEnvironment, 'name' | 'vars'>;
+  operator: string;
+  startedAt: string;
+  fingerprint: string;
+  restart?: boolean;
+  onlyFailed?: boolean;
+  onlyUnverified?: boolean;
+  /** For a gap re-backfill: the verification run that found the gaps. */
+  verification?: string;
+  redactor: Redactor;
+}
+
+/** A run as the ledger records it when it starts: `running`, its parameters with secrets redacted. */
+export function newRunRecord(input: NewRunRecord): RunRecord {
+  const { job, environment } = input;
+  return {
+    id: input.id,
+    chain: input.chain,
+    cell: job.cell,
+    job: job.job,
+    mode: input.mode,
+    environment: environment.name,
+    operator: input.operator,
+    host: os.hostname(),
+    pid: process.pid,
+    startedAt: input.startedAt,
+    fingerprint: input.fingerprint,
+    params: JSON.stringify(
+      input.redactor.redactValue({
+        throttle: job.throttle,
+        subset: job.subset ?? null,
+        errorBudget: job.errorBudget,
+        restart: !!input.restart,
+        onlyFailed: !!input.onlyFailed,
+        onlyUnverified: !!input.onlyUnverified,
+        ...(input.verification ? { verification: input.verification } : {}),
+        vars: environment.vars,
+      }),
+    ),
+    outcome: 'running',
+  };
+}
+
+/** Longest expected or actual value a mismatch stores: enough to see what is wrong, never a whole document. */
+const MAX_STORED_VALUE_LENGTH = 2000;
+
+export class OutcomeRecorder {
+  private run!: RunRecord;
+  private redactor!: Redactor;
+  private halt: (reason: string) => void = () => undefined;
+  private flushing: Promise<void> | undefined;
+  /** Set once the state folder refused a write: nothing more can be checkpointed, so the run halts. */
+  private failure: Error | undefined;
+
+  private constructor(
+    /** The runbook's ledger, for the resume plan's loader; nothing else of a run reads it. */
+    readonly ledger: Ledger,
+    private readonly journal: Journal,
+    private readonly stateDir: string,
+  ) {}
+
+  /**
+   * Opens the runbook's ledger for the run `runId` (folding what a crashed run left in the journal) and
+   * marks the runs that were left `running` as crashed. Call it while holding the run lock.
+   */
+  static async open(runbookFile: string, runId: string): Promise<OutcomeRecorder> {
+    const { ledger, journal } = await openLedgerForRun(runbookFile);
+    try {
+      markCrashedRuns(ledger, runId);
+    } catch (error) {
+      await journal.close();
+      ledger.close();
+      throw error;
+    }
+    return new OutcomeRecorder(ledger, journal, stateDirFor(runbookFile));
+  }
+
+  /**
+   * Records the run's start, durably, and from then on records its outcomes. `halt` is called once if
+   * the state folder refuses a write.
+   */
+  async start(run: RunRecord, redactor: Redactor, halt: (reason: string) => void): Promise<void> {
+    this.run = run;
+    this.redactor = redactor;
+    this.halt = halt;
+    this.ledger.startRun(run);
+    this.journal.append({ type: 'run-start', run });
+    await this.journal.flush();
+  }
+
+  /** The state folder refused a write: no outcome is recorded from now on. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Checkpoints a unit's outcome; false when the state folder no longer takes writes (the run is halting). */
+  recordAttempt(unit: PreparedUnit, status: RecordStatus, attempts: number, result: AttemptResult): boolean {
+    const run = this.run;
+    return this.record({
+      run: run.id,
+      chain: run.chain,
+      cell: run.cell,
+      key: unit.record.key,
+      status,
+      attempts,
+      line: unit.record.line,
+      idempotencyKey: unit.idempotencyKey,
+      durationMs: result.durationMs,
+      ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
+      ...this.whatWentWrong(result),
+      at: new Date().toISOString(),
+    });
+  }
+
+  /** Checkpoints a record refused before any attempt (malformed, or its action could not be rendered). */
+  recordRejected(key: string, line: number, reason: string): boolean {
+    const run = this.run;
+    return this.record({
+      run: run.id,
+      chain: run.chain,
+      cell: run.cell,
+      key,
+      status: 'rejected',
+      attempts: 0,
+      line,
+      lastError: this.redactor.redact(reason),
+      errorKind: 'render',
+      idempotencyKey: '',
+      at: new Date().toISOString(),
+    });
+  }
+
+  /** Resolves once the outcomes recorded so far are durable, or the state folder refused them. */
+  durable(): Promise<void> {
+    return this.journal.flush().catch((error: unknown) => this.fail(error));
+  }
+
+  /** Writes every outcome recorded so far: the group commit under way, then what is left. */
+  async flush(): Promise<void> {
+    await this.flushing;
+    await this.durable();
+  }
+
+  /**
+   * Records the run's end and folds the journal into the ledger; false when the state folder refused
+   * it (the run is then halted, and the next run folds what the journal holds).
+   */
+  async finish(
+    outcome: RunOutcome,
+    reason: string | undefined,
+    counts: string,
+    endedAt: string,
+  ): Promise<boolean> {
+    this.ledger.finishRun(this.run.id, outcome, reason, counts, endedAt);
+    try {
+      this.journal.append({
+        type: 'run-end',
+        id: this.run.id,
+        outcome,
+        ...(reason ? { reason } : {}),
+        counts,
+        endedAt,
+      });
+      await this.journal.flush();
+      await this.journal.checkpoint(this.ledger);
+    } catch (error) {
+      this.fail(error);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The cell's result block for run `runId` as the ledger has it, once the run is recorded as ended: a
+   * run whose state folder stopped taking writes is still `running` in the ledger and has none.
+   */
+  resultBlock(cell: string, runId: string): Result | undefined {
+    const run = this.ledger.runs(cell).find((r) => r.id === runId);
+    return run && run.outcome !== 'running' ? resultOfRun(this.ledger, run) : undefined;
+  }
+
+  /** Writes what is buffered and closes the journal and the ledger. */
+  async close(): Promise<void> {
+    await this.journal.close();
+    this.ledger.close();
+  }
+
+  /**
+   * The state folder refused a write (read-only remount, full disk, changed permissions). An outcome
+   * that is not durable must not count, so the run halts now, resumable: the records whose outcome was
+   * not written are sent again, with the same idempotency key, once the folder is fixed.
+   */
+  fail(error: unknown): void {
+    if (this.failure) return;
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    // The journal's own message goes on to explain resuming, which the halt reason says in its words.
+    const why = this.failure.message.replace(/: the run must stop;.*$/s, '');
+    this.halt(
+      `could not write to the state folder ${this.stateDir}: ${why}; nothing more can be checkpointed: ` +
+        'make the folder writable, then run the same command to resume',
+    );
+  }
+
+  private record(outcome: RecordOutcome): boolean {
+    if (this.failure) return false;
+    try {
+      this.journal.append({ type: 'outcome', outcome });
+    } catch (error) {
+      this.fail(error);
+      return false;
+    }
+    // Not upserted into the ledger now: the journal is folded into it in one transaction when the run
+    // ends (or on the next open after a crash), and nothing reads the ledger's outcomes meanwhile. One
+    // sql.js autocommit transaction per outcome cost a fifth of a run's time for nothing.
+    this.scheduleFlush();
+    return true;
+  }
+
+  /** Group commit: outcomes finished in the same tick share one write and one fsync. */
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      this.flushing = undefined;
+      await this.durable();
+    });
+  }
+
+  /** A failure's message and kind, or what a check found wrong; secrets redacted. */
+  private whatWentWrong(result: AttemptResult): Partial<RecordOutcome> {
+    if (!result.ok) return { lastError: this.redactor.redact(result.message), errorKind: result.kind };
+    const verdict = result.verdict;
+    if (!verdict || verdict.status === 'verified') return {};
+    return {
+      lastError: this.redactor.redact(verdict.detail),
+      ...(verdict.expected !== undefined ? { expected: this.storedValue(verdict.expected) } : {}),
+      ...(verdict.actual !== undefined ? { actual: this.storedValue(verdict.actual) } : {}),
+    };
+  }
+
+  /** A value as JSON for the ledger: redacted, and cut short so one odd record cannot bloat it. */
+  private storedValue(value: unknown): string {
+    let text: string;
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value); // a BigInt or a cycle from a module's verdict
+    }
+    const redacted = this.redactor.redact(text);
+    return redacted.length <= MAX_STORED_VALUE_LENGTH
+      ? redacted
+      : `${redacted.slice(0, MAX_STORED_VALUE_LENGTH - 1)}…`;
+  }
+}

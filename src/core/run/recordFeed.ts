@@ -1,0 +1,146 @@
+/**
+ * The record feed: reads the job's source once, record by record, and hands the dispatcher what this run
+ * must attempt — valid, selected (subset, re-run list), not finished by an earlier run of the chain,
+ * rendered for its attempt with its idempotency key — in batches of the strategy's size. Malformed and
+ * unrenderable records are reported as rejected, finished ones as skipped. This file cannot depend on
+ * the vscode API.
+ */
+import { idempotencyKeyFor } from '../dryRun';
+import type { ResolvedJob } from '../job';
+import { openSource } from '../sources/openSource';
+import { RecordValidator } from '../sources/recordValidator';
+import type { SubsetFilter } from '../sources/subsetFilter';
+import type { SourceItem } from '../types';
+import type { AttemptStrategy, PreparedUnit } from './attemptStrategy';
+import { idempotencyScope, type ResumePlan } from './resumePlan';
+import type { RunKind } from './verdict';
+
+export interface FeedInput<U extends PreparedUnit> {
+  job: Pick<ResolvedJob, 'source' | 'sourceLine' | 'subset'>;
+  baseDir: string;
+  /** The runbook's name: idempotency keys derive from it. */
+  runbookName: string;
+  kind: RunKind;
+  /** The job's combined fingerprint: idempotency keys derive from it. */
+  fingerprint: string;
+  plan: ResumePlan;
+  subset: SubsetFilter;
+  strategy: Pick<AttemptStrategy<U>, 'prepare' | 'batchSize'>;
+}
+
+/** Where the feed sends units: the dispatcher. */
+export interface FeedTarget<U> {
+  readonly stopSignal: AbortSignal;
+  trySend(units: U[]): boolean;
+  dispatch(units: U[]): Promise<boolean>;
+}
+
+/** What the feed reports besides the units it sends. */
+export interface FeedSink {
+  /** A record an earlier run of the chain finished. */
+  skipped(): void;
+  /** A record refused before any attempt: malformed, or its attempt could not be rendered. */
+  rejected(key: string, line: number, reason: string): void;
+}
+
+/**
+ * Feeds the source's records to `target` until the source ends or the target stops. Returns once the
+ * last unit is handed over, not once it has an outcome.
+ */
+export async function feedRecords<U extends PreparedUnit>(
+  input: FeedInput<U>,
+  target: FeedTarget<U>,
+  sink: FeedSink,
+): Promise<void> {
+  const { job, plan, subset, strategy } = input;
+  const stream = openSource(job.source, { baseDir: input.baseDir, sourceLine: job.sourceLine });
+  const validator = new RecordValidator(job.source);
+  const onlyKeys = plan.rerun?.keys;
+  const doneKeys = plan.doneKeys;
+  const keyScope = idempotencyScope(input.fingerprint, plan.rerun);
+  const verifying = input.kind === 'verify';
+  const batchSize = strategy.batchSize;
+  const stopped = target.stopSignal;
+  let batch: U[] = [];
+  const finishedAsRead = finishedByRawKey(job.source.key, doneKeys, !onlyKeys && !job.subset);
+  try {
+    for await (const item of stream) {
+      if (stopped.aborted) break;
+      const finishedKey = finishedAsRead(item);
+      if (finishedKey !== undefined) {
+        if (validator.skipUnchecked(finishedKey, item.line)) sink.skipped();
+        continue;
+      }
+      const checked = validator.check(item);
+      if (checked.rejected) {
+        const key = checked.rejected.key ?? `line:${checked.rejected.line}`;
+        // Rejections are deterministic: one already recorded in this chain is not counted twice. A cell
+        // with a subset selects among valid records only, so the source's malformed records are not
+        // part of its selection (the dry run reports them).
+        if (!onlyKeys && !job.subset && !doneKeys.has(key))
+          sink.rejected(key, checked.rejected.line, checked.rejected.reason);
+        continue;
+      }
+      if (!checked.valid) continue; // a duplicate key: the first occurrence is the one sent
+      const record = checked.valid;
+      if (!subset.includes(record)) continue;
+      if (onlyKeys ? !onlyKeys.has(record.key) : doneKeys.has(record.key)) {
+        if (!onlyKeys) sink.skipped();
+        continue;
+      }
+      const idempotencyKey = verifying ? '' : idempotencyKeyFor(input.runbookName, keyScope, record.key);
+      const prepared = strategy.prepare(record, idempotencyKey);
+      if (!prepared.ok) {
+        sink.rejected(record.key, record.line, prepared.reason);
+        continue;
+      }
+      batch.push(prepared.value);
+      if (batch.length < batchSize) continue;
+      if (!target.trySend(batch) && !(await target.dispatch(batch))) break;
+      batch = [];
+    }
+    if (batch.length > 0 && !stopped.aborted && !target.trySend(batch)) {
+      await target.dispatch(batch);
+    }
+  } catch (error) {
+    if (!stopped.aborted) throw error;
+  }
+}
+
+/**
+ * A count sample decides its records only after seeing all of them: read the source once first.
+ * Returns how many records the sample selects.
+ */
+export async function prepareSubset(
+  job: Pick<ResolvedJob, 'source' | 'sourceLine'>,
+  baseDir: string,
+  subset: SubsetFilter,
+): Promise<number> {
+  const validator = new RecordValidator(job.source);
+  let candidates = 0;
+  for await (const item of openSource(job.source, { baseDir, sourceLine: job.sourceLine })) {
+    const checked = validator.check(item);
+    if (checked.valid && subset.includes(checked.valid)) candidates += 1;
+  }
+  return subset.finish(candidates);
+}
+
+/**
+ * A resume's shortcut past the finished part of the source: the key of a record whose key, exactly as
+ * read, is the key of a finished record — skipped without typing and validating it (600,000 such
+ * records cost half a second). Only a string exactly as read counts: a key that typing would change
+ * ("007" as an integer) takes the full path, whose result is the same, only slower. Not with a subset
+ * or a re-run list, which choose records by their typed values.
+ */
+function finishedByRawKey(
+  keyField: string,
+  doneKeys: ReadonlySet<string>,
+  applies: boolean,
+): (item: SourceItem) => string | undefined {
+  if (!applies || doneKeys.size === 0) return () => undefined;
+  return (item) => {
+    if (item.kind !== 'record' || !Object.hasOwn(item.fields, keyField)) return undefined;
+    const raw = item.fields[keyField];
+    return typeof raw === 'string' && doneKeys.has(raw) ? raw : undefined;
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Reads what a run's resume plan needs from the ledger, in the order its decisions need it, and asks
+ * the production gates (which read the ledger too). With the outcome recorder, the only part of a run
+ * that touches the ledger: the decisions themselves are resumePlan.ts's pure functions. This file
+ * cannot depend on the vscode API.
+ */
+import { randomUUID } from 'node:crypto';
+import type { JobFingerprint } from '../fingerprint';
+import type { Runbook } from '../format/runbook';
+import type { Ledger } from '../ledger/ledger';
+import { findVerificationGaps } from '../verify/gaps';
+import type { GateDecision } from './gate';
+import {
+  chooseChain,
+  earlierCounts,
+  expectedTotal,
+  rerunOfGaps,
+  rerunOfKeys,
+  rerunQuery,
+  type ResumePlan,
+  type ResumeRequest,
+  type RerunSelection,
+} from './resumePlan';
+import { RECORD_STATUSES } from './types';
+
+export interface ResumePlanInput {
+  request: ResumeRequest;
+  runbook: Runbook;
+  /** The job cell's id: a gap re-backfill looks for the verify cells that check it. */
+  job: string;
+  fingerprint: JobFingerprint;
+  /** The cell selects a subset of the records. */
+  hasSubset: boolean;
+  /** Gates that need the fingerprint and the ledger (production). */
+  gate?: (fingerprint: JobFingerprint, ledger: Ledger) => GateDecision;
+}
+
+/** The plan, or why a gate refused the run. Refusals that are the plan's own (finished) throw. */
+export type LoadedResumePlan = { plan: ResumePlan } | { refused: string };
+
+export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Promise<LoadedResumePlan> {
+  const { request, fingerprint } = input;
+  const decision = input.gate?.(fingerprint, ledger);
+  if (decision && !decision.allowed) {
+    return { refused: `refused by the ${decision.gate} gate: ${decision.reason}` };
+  }
+  const chain = chooseChain(request, ledger.latestRun(request.cell), fingerprint.combined, randomUUID);
+  const rerun = readRerun(ledger, input, chain.id);
+  const doneKeys = rerun ? new Set<string>() : ledger.keysWithStatus(chain.id, RECORD_STATUSES);
+  // Counts of earlier runs of the chain, so progress and the success threshold cover the whole chain.
+  const rerunStatuses = [...(rerun?.keys ?? [])].map((key) => ledger.outcomeOf(chain.id, key)?.status);
+  const earlier = earlierCounts(ledger.countByStatus(chain.id), rerunStatuses);
+  const expected = rerun ? undefined : expectedTotal(ledger.dryRuns(), fingerprint, input.hasSubset);
+  return {
+    plan: {
+      chain,
+      ...(rerun ? { rerun } : {}),
+      doneKeys,
+      earlier,
+      ...(expected !== undefined ? { expectedTotal: expected } : {}),
+    },
+  };
+}
+
+/** The records `--only failed` or `--only unverified` re-run, or undefined for a whole run. */
+function readRerun(ledger: Ledger, input: ResumePlanInput, chain: string): RerunSelection | undefined {
+  const query = rerunQuery(input.request);
+  if (!query) return undefined;
+  if ('gaps' in query) {
+    return rerunOfGaps(findVerificationGaps(input.runbook, ledger, input.job, input.request.cell));
+  }
+  return rerunOfKeys(input.request, query.only, ledger.keysWithStatus(chain, query.statuses));
+}

@@ -1,0 +1,58 @@
+/**
+ * What a run tells its caller (the command line, the extension through it): the plan before the first
+ * record, events while it runs, and its result. The result is an outcome, never an exit code: mapping
+ * it to one is the command line's business (src/cli/exitCodes.ts). This file cannot depend on the
+ * vscode API.
+ */
+import type { RunStatus } from './runStatus';
+import type { ErrorKind, RunOutcome } from './types';
+
+export interface RunPlan {
+  run: string;
+  chain: string;
+  resumed: boolean;
+  /** What the run does to each record. */
+  kind: 'execute' | 'verify';
+  target: string;
+  /** Set when the run re-runs chosen records only (`--only failed` or `--only unverified`). */
+  rerun?: Rerun;
+  total?: number;
+  alreadyDone: number;
+  rate: number;
+  concurrency: number;
+  estimatedSeconds?: number;
+  fingerprint: string;
+}
+
+/** The records a run re-runs instead of the whole selection, and why. */
+export interface Rerun {
+  only: 'failed' | 'unverified';
+  records: number;
+  /** For a gap re-backfill: the verification run that found the gaps. */
+  verification?: string;
+}
+
+export type RunEvent =
+  | { type: 'start'; at: string; plan: RunPlan }
+  | { type: 'progress'; at: string; status: RunStatus }
+  | {
+      type: 'error';
+      at: string;
+      key: string;
+      line: number;
+      kind: ErrorKind;
+      message: string;
+      httpStatus?: number;
+    }
+  | { type: 'halt'; at: string; reason: string }
+  | { type: 'finish'; at: string; outcome: RunOutcome; status: RunStatus };
+
+/** How a run ended: its verdict, or refused by a gate before it started. */
+export type RunResultOutcome = Extract<RunOutcome, 'succeeded' | 'below-threshold' | 'halted'> | 'refused';
+
+export interface RunResult {
+  /** `succeeded`, `below-threshold`, `halted` (resumable), or `refused` by a gate. */
+  outcome: RunResultOutcome;
+  reason?: string;
+  status?: RunStatus;
+}

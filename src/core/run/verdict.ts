@@ -1,0 +1,89 @@
+/**
+ * The final verdict of a run: halted (resumable), succeeded, or finished below its success threshold,
+ * with the reason in words. Pure: counts in, verdict out. The core stops at the verdict; the command
+ * line maps it to an exit code (src/cli/exitCodes.ts). This file cannot depend on the vscode API.
+ */
+import type { StatusCounts } from '../ledger/ledger';
+import type { RecordStatus, RunOutcome } from './types';
+
+/** What a run does to each record: sends the job's action, or checks the record's end state. */
+export type RunKind = 'execute' | 'verify';
+
+/** The outcomes a run that started can end with. */
+export type FinalOutcome = Extract<RunOutcome, 'succeeded' | 'below-threshold' | 'halted'>;
+
+export interface Verdict {
+  outcome: FinalOutcome;
+  /** Why it halted or fell short; absent when it succeeded. */
+  reason?: string;
+}
+
+export interface VerdictInput {
+  kind: RunKind;
+  /** The run was stopped: by an operator, a signal, the halt file, the error budget, a state write failure. */
+  halted: boolean;
+  /** Why it was stopped, in words. */
+  haltReason?: string;
+  /** Outcomes of the whole chain: the earlier runs' and this run's. */
+  totals: StatusCounts;
+  /** Share of records that must end right, 0..1. */
+  successThreshold: number;
+}
+
+/** The statuses a run of each kind records. */
+export const RUN_STATUSES: Readonly<Record<RunKind, readonly RecordStatus[]>> = {
+  execute: ['succeeded', 'failed', 'rejected'],
+  verify: ['verified', 'mismatch', 'missing', 'error', 'rejected'],
+};
+
+/** The status of a record that ended right, for each kind of run. */
+const SUCCESS_STATUS: Readonly<Record<RunKind, RecordStatus>> = { execute: 'succeeded', verify: 'verified' };
+
+/**
+ * Decides how a run ended. A halted run is halted whatever its counts: it is resumable, not judged.
+ * Otherwise the chain's success share against the threshold decides.
+ */
+export function decideVerdict(input: VerdictInput): Verdict {
+  if (input.halted) return { outcome: 'halted', ...(input.haltReason ? { reason: input.haltReason } : {}) };
+  // Checks that a finished run's records add up (issue 16's accounting: outcomes + rejected + skipped
+  // against the records read) belong here: after "halted", which is not judged, and before the share.
+  const share = successShare(input.kind, input.totals);
+  if (share >= input.successThreshold) return { outcome: 'succeeded' };
+  return { outcome: 'below-threshold', reason: belowThresholdReason(input, share) };
+}
+
+/**
+ * The verdict of a run whose state folder stopped taking writes: halted, resumable, whatever its counts,
+ * since what it did is not all recorded.
+ */
+export function unrecordedVerdict(stateDir: string, haltReason: string | undefined): Verdict {
+  return { outcome: 'halted', reason: haltReason ?? `the state folder ${stateDir} could not be written` };
+}
+
+/**
+ * Share of the chain's records that ended right. A verification leaves rejected records out: they were
+ * never sent, and the dry run and the execution already count them. No record at all is a success.
+ */
+export function successShare(kind: RunKind, totals: StatusCounts): number {
+  const considered = RUN_STATUSES[kind]
+    .filter((status) => !(kind === 'verify' && status === 'rejected'))
+    .reduce((sum, status) => sum + totals[status], 0);
+  return considered === 0 ? 1 : totals[SUCCESS_STATUS[kind]] / considered;
+}
+
+/** This run's own counts of the statuses its kind records (not the chain's), for its run record. */
+export function runCounts(kind: RunKind, counts: StatusCounts): Partial<StatusCounts> {
+  return Object.fromEntries(RUN_STATUSES[kind].map((status) => [status, counts[status]]));
+}
+
+function belowThresholdReason(input: VerdictInput, share: number): string {
+  const totals = input.totals;
+  if (input.kind === 'verify') {
+    const checked = totals.verified + totals.mismatch + totals.missing + totals.error;
+    return (
+      `${checked - totals.verified} of ${checked} checked records are not verified: ` +
+      `${totals.mismatch} mismatch, ${totals.missing} missing, ${totals.error} could not be checked`
+    );
+  }
+  return `${(share * 100).toFixed(2)} % succeeded, below the success threshold of ${input.successThreshold * 100} %`;
+}
