@@ -18,9 +18,10 @@ import { fingerprintJob, type JobFingerprint } from '../fingerprint';
 import type { Runbook } from '../format/runbook';
 import type { Result } from '../format/schemas';
 import type { ResolvedJob } from '../job';
-import { openLedgerForRun, type Journal } from '../ledger/journal';
-import { assertStateDirUsable, stateDirFor, type Ledger, type StatusCounts } from '../ledger/ledger';
-import { acquireRunLock, markCrashedRuns } from '../ledger/lock';
+import type { Ledger, OutcomeRecorder, StatusCounts } from '../ledger/ledger';
+import { markCrashedRuns } from '../ledger/lock';
+import { lockRuns, openLedgerForRun } from '../ledger/openLedger';
+import { assertStateDirUsable, stateDirFor } from '../ledger/statePaths';
 import { resultOfRun } from '../report/cellResult';
 import { Redactor, SecretResolver } from '../secrets';
 import { openSource } from '../sources/openSource';
@@ -35,6 +36,7 @@ import { retryDelayMs } from './backoff';
 import { realClock, type Clock } from './clock';
 import { haltFileFor, readControl, resetControl, watchControl, type ControlState } from './control';
 import { ErrorBudget } from './errorBudget';
+import { hasFinished } from './finishedRun';
 import type { GateDecision } from './gate';
 import { LatencyStats, RateMeter } from './latencyStats';
 import { startMetricsServer, type MetricsServer } from './metricsServer';
@@ -63,7 +65,7 @@ export interface RunOptions {
    */
   onlyUnverified?: boolean;
   /** Gates that need the fingerprint and the ledger (production); checked after the lock is taken. */
-  gate?: (fingerprint: JobFingerprint, ledger: Ledger) => GateDecision;
+  gate?: (fingerprint: JobFingerprint, ledger: Ledger) => Promise<GateDecision>;
   /** Called once the plan is known, before the first record is sent. */
   onPlan?: (plan: RunPlan) => void;
   /**
@@ -156,18 +158,18 @@ export async function runBackfill(options: RunOptions): Promise<RunResult> {
   fs.mkdirSync(stateDir, { recursive: true });
   const runId = randomUUID();
   const startedAt = new Date().toISOString();
-  const lock = takeLock(stateDir, runId, options.job.cell, startedAt);
+  const lock = await takeLock(options.runbook.file, runId, options.job.cell, startedAt);
   try {
     const { ledger, journal } = await openLedgerForRun(options.runbook.file);
     try {
-      markCrashedRuns(ledger, runId);
+      await markCrashedRuns(ledger, runId);
       const run = new Run(options, ledger, journal, stateDir, haltFile, runId, startedAt);
       const result = await run.execute();
-      reportResult(options, ledger, runId);
+      await reportResult(options, ledger, runId);
       return result;
     } finally {
       await journal.close();
-      ledger.close();
+      await ledger.close();
     }
   } finally {
     releaseLock(lock);
@@ -178,10 +180,10 @@ export async function runBackfill(options: RunOptions): Promise<RunResult> {
  * Hands `onResult` the run's result block, once the run is recorded as ended: a run whose state folder
  * stopped taking writes is still `running` in the ledger and has no result to record.
  */
-function reportResult(options: RunOptions, ledger: Ledger, runId: string): void {
+async function reportResult(options: RunOptions, ledger: Ledger, runId: string): Promise<void> {
   if (!options.onResult) return;
-  const run = ledger.runs(options.job.cell).find((r) => r.id === runId);
-  if (run && run.outcome !== 'running') options.onResult(resultOfRun(ledger, run));
+  const run = (await ledger.runs(options.job.cell)).find((r) => r.id === runId);
+  if (run && run.outcome !== 'running') options.onResult(await resultOfRun(ledger, run));
 }
 
 /**
@@ -197,9 +199,9 @@ function releaseLock(lock: { release(): void }): void {
 }
 
 /** One writer at a time: a second concurrent run of the same runbook is refused by this gate. */
-function takeLock(stateDir: string, runId: string, cell: string, startedAt: string) {
+async function takeLock(runbookFile: string, runId: string, cell: string, startedAt: string) {
   try {
-    return acquireRunLock(stateDir, { pid: process.pid, host: os.hostname(), runId, cell, startedAt });
+    return await lockRuns(runbookFile, { pid: process.pid, host: os.hostname(), runId, cell, startedAt });
   } catch (error) {
     if (error instanceof UserError && !(error instanceof RefusedError)) throw new RefusedError(error.message);
     throw error;
@@ -255,7 +257,7 @@ class Run {
   constructor(
     private readonly options: RunOptions,
     private readonly ledger: Ledger,
-    private readonly journal: Journal,
+    private readonly journal: OutcomeRecorder,
     private readonly stateDir: string,
     private readonly haltFile: string,
     private readonly runId: string,
@@ -311,7 +313,7 @@ class Run {
       sourceLine: job.sourceLine,
     });
     const fingerprint = fingerprintJob(job, environment, contentHash);
-    const decision = this.options.gate?.(fingerprint, this.ledger);
+    const decision = await this.options.gate?.(fingerprint, this.ledger);
     if (decision && !decision.allowed) {
       return {
         outcome: 'refused',
@@ -319,15 +321,17 @@ class Run {
         exitCode: 4,
       };
     }
-    const chain = this.chooseChain(fingerprint);
-    const rerun = this.selectRerun(chain.id);
-    const doneKeys = rerun ? new Set<string>() : this.ledger.keysWithStatus(chain.id, RECORD_STATUSES);
+    const chain = await this.chooseChain(fingerprint);
+    const rerun = await this.selectRerun(chain.id);
+    const doneKeys = rerun ? new Set<string>() : await this.ledger.keysWithStatus(chain.id, RECORD_STATUSES);
     // Counts of earlier runs of the chain, so progress and the success threshold cover the whole chain.
     // Records being re-run start uncounted.
-    this.earlier = this.earlierCounts(chain.id, rerun?.keys);
+    this.earlier = await this.earlierCounts(chain.id, rerun?.keys);
     const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
     const sampled = job.subset?.sample?.count !== undefined ? await this.prepareSubset(subset) : undefined;
-    this.total = rerun ? sumOf(this.earlier) + rerun.keys.size : (this.expectedTotal(fingerprint) ?? sampled);
+    this.total = rerun
+      ? sumOf(this.earlier) + rerun.keys.size
+      : ((await this.expectedTotal(fingerprint)) ?? sampled);
 
     this.rate = new AdaptiveRate(job.throttle.rate, this.clock);
     this.limiter = new RateLimiter(job.throttle.rate, this.clock);
@@ -360,7 +364,7 @@ class Run {
       ),
       outcome: 'running',
     };
-    this.ledger.startRun(this.run);
+    await this.ledger.startRun(this.run);
     this.journal.append({ type: 'run-start', run: this.run });
     await this.journal.flush();
 
@@ -433,13 +437,12 @@ class Run {
    * Resume the latest chain of this cell when it did not finish; refuse what would be ambiguous. A
    * finished verification is simply verified again, in a new chain: it only reads.
    */
-  private chooseChain(fingerprint: JobFingerprint): { id: string; resumed: boolean } {
+  private async chooseChain(fingerprint: JobFingerprint): Promise<{ id: string; resumed: boolean }> {
     const cell = this.options.job.cell;
-    const latest = this.ledger.latestRun(cell);
+    const latest = await this.ledger.latestRun(cell);
     if (this.options.restart || !latest) return { id: randomUUID(), resumed: false };
     const sameJob = latest.fingerprint === fingerprint.combined;
-    const unfinished =
-      latest.outcome === 'halted' || latest.outcome === 'crashed' || latest.outcome === 'running';
+    const unfinished = !hasFinished(latest);
     const rerun = this.options.onlyFailed || this.options.onlyUnverified;
     if (!sameJob) {
       if (unfinished || rerun) {
@@ -467,11 +470,11 @@ class Run {
   }
 
   /** The records `--only failed` or `--only unverified` re-run, or undefined for a whole run. */
-  private selectRerun(chain: string): RerunSelection | undefined {
+  private async selectRerun(chain: string): Promise<RerunSelection | undefined> {
     const { job, runbook } = this.options;
     if (this.options.onlyFailed) {
       const status = this.strategy.failureStatus;
-      const keys = this.ledger.keysWithStatus(chain, [status]);
+      const keys = await this.ledger.keysWithStatus(chain, [status]);
       if (keys.size === 0) {
         throw new UserError(`no ${status} records in the latest run of cell ${job.cell}: nothing to re-run`);
       }
@@ -479,7 +482,7 @@ class Run {
     }
     if (!this.options.onlyUnverified) return undefined;
     if (this.verifying) {
-      const keys = this.ledger.keysWithStatus(chain, UNVERIFIED_STATUSES);
+      const keys = await this.ledger.keysWithStatus(chain, UNVERIFIED_STATUSES);
       if (keys.size === 0) {
         throw new UserError(
           `every record the latest verification of cell ${job.cell} checked is verified: nothing to re-check`,
@@ -487,7 +490,7 @@ class Run {
       }
       return { only: 'unverified', records: keys.size, keys };
     }
-    const gaps = findVerificationGaps(runbook, this.ledger, job.job, job.cell);
+    const gaps = await findVerificationGaps(runbook, this.ledger, job.job, job.cell);
     return {
       only: 'unverified',
       records: gaps.keys.size,
@@ -497,18 +500,18 @@ class Run {
   }
 
   /** The chain's counts by status, less the records about to be re-run (they get new outcomes). */
-  private earlierCounts(chain: string, rerunKeys: Set<string> | undefined): StatusCounts {
-    const counts = this.ledger.countByStatus(chain);
+  private async earlierCounts(chain: string, rerunKeys: Set<string> | undefined): Promise<StatusCounts> {
+    const counts = await this.ledger.countByStatus(chain);
     for (const key of rerunKeys ?? []) {
-      const outcome = this.ledger.outcomeOf(chain, key);
+      const outcome = await this.ledger.outcomeOf(chain, key);
       if (outcome) counts[outcome.status] -= 1;
     }
     return counts;
   }
 
-  private expectedTotal(fingerprint: JobFingerprint): number | undefined {
+  private async expectedTotal(fingerprint: JobFingerprint): Promise<number | undefined> {
     // A passing dry run of the same job, data and subset selected exactly the records this run sends.
-    for (const dryRun of this.ledger.dryRuns()) {
+    for (const dryRun of await this.ledger.dryRuns()) {
       if (!dryRun.passed || dryRun.fingerprint !== fingerprint.combined) continue;
       try {
         const report = JSON.parse(dryRun.report) as {
@@ -1006,7 +1009,7 @@ class Run {
       done: status.done,
       total: status.total ?? null,
     });
-    this.ledger.finishRun(this.runId, outcome, reason, counts, endedAt);
+    await this.ledger.finishRun(this.runId, outcome, reason, counts, endedAt);
     try {
       this.journal.append({
         type: 'run-end',
@@ -1017,7 +1020,7 @@ class Run {
         endedAt,
       });
       await this.journal.flush();
-      await this.journal.checkpoint(this.ledger);
+      await this.journal.checkpoint();
     } catch (error) {
       this.onStateWriteFailure(error);
       return this.finishUnrecorded();
