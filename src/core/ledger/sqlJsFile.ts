@@ -87,7 +87,7 @@ export function notALedger(file: string, why: string): UserError {
 }
 
 /** The identity of a ledger file that does not exist (yet). */
-export const ABSENT = 'absent';
+const ABSENT = 'absent';
 
 /** Device, inode, size and modification time: every save renames a new file in, so any save changes it. */
 export function identityOf(file: string): string {

@@ -33,15 +33,7 @@ import {
   toRun,
   toSignOff,
 } from './rows';
-import {
-  ABSENT,
-  identityOf,
-  identityOfStats,
-  loadDatabase,
-  notALedger,
-  placeholders,
-  rowsOf,
-} from './sqlJsFile';
+import { identityOf, identityOfStats, loadDatabase, notALedger, placeholders, rowsOf } from './sqlJsFile';
 import { assertStateDirUsable, ledgerFileIn, stateDirFor } from './statePaths';
 
 /** An upsert of `rows` outcomes in one statement; later rows replace earlier ones of the same key. */

@@ -5,16 +5,7 @@ import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
 import type { LockInfo } from '../../../src/core/ledger/lock';
 import { acquireRunLock, lockFileIn, markCrashedRuns } from '../../../src/core/ledger/lock';
 import { UserError } from '../../../src/core/types';
-import {
-  deadPid,
-  outcome,
-  readLedger,
-  run,
-  sleepingChild,
-  useRunbook,
-  withSavedLedger,
-  all,
-} from './helpers';
+import { deadPid, outcome, readLedger, run, sleepingChild, useRunbook, withSavedLedger } from './helpers';
 
 describe('acquireRunLock', () => {
   const paths = useRunbook();
