@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
 import { ledgerFileIn, stateDirFor } from '../../../src/core/ledger/statePaths';
+import type { DryRunRow } from '../../../src/core/ledger/ledger';
 import type { RecordOutcome, RunRecord } from '../../../src/core/run/types';
 import { loadSqlJs } from '../../../src/core/sqlite';
 
@@ -61,6 +62,30 @@ export function run(id: string, overrides: Partial<RunRecord> = {}): RunRecord {
     fingerprint: 'fp-1',
     params: '{"rate":10}',
     outcome: 'running',
+    ...overrides,
+  };
+}
+
+/** A passing dry run of cell `orders` with fingerprint `fp-2`. */
+export function dryRunRow(overrides: Partial<DryRunRow> = {}): DryRunRow {
+  return {
+    id: 'dry-2',
+    cell: 'orders',
+    job: 'orders',
+    environment: 'staging',
+    operator: 'ada',
+    host: 'bastion-1',
+    startedAt: '2026-02-02T09:00:00.000Z',
+    finishedAt: '2026-02-02T09:01:00.000Z',
+    definitionHash: 'def',
+    contentHash: 'content',
+    fingerprint: 'fp-2',
+    passed: true,
+    total: 3,
+    valid: 3,
+    rejected: 0,
+    duplicates: 0,
+    report: '{}',
     ...overrides,
   };
 }

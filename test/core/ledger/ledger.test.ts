@@ -2,32 +2,22 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
-import type { DryRunRow } from '../../../src/core/ledger/ledger';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../../src/core/ledger/schema';
 import type { RecordOutcome } from '../../../src/core/run/types';
 import { loadSqlJs } from '../../../src/core/sqlite';
 import { UserError } from '../../../src/core/types';
-import { outcome, readLedger, run, useRunbook, withSavedLedger, writeVersion1Ledger, all } from './helpers';
+import {
+  all,
+  dryRunRow,
+  outcome,
+  readLedger,
+  run,
+  useRunbook,
+  withSavedLedger,
+  writeVersion1Ledger,
+} from './helpers';
 
-const dryRun: DryRunRow = {
-  id: 'dry-2',
-  cell: 'orders',
-  job: 'orders',
-  environment: 'staging',
-  operator: 'ada',
-  host: 'bastion-1',
-  startedAt: '2026-02-02T09:00:00.000Z',
-  finishedAt: '2026-02-02T09:01:00.000Z',
-  definitionHash: 'def',
-  contentHash: 'content',
-  fingerprint: 'fp-2',
-  passed: true,
-  total: 3,
-  valid: 3,
-  rejected: 0,
-  duplicates: 0,
-  report: '{}',
-};
+const dryRun = dryRunRow();
 
 describe('Ledger', () => {
   const paths = useRunbook();

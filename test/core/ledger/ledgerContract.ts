@@ -4,10 +4,10 @@
  * a database ledger shared by many workers next. Each test gets a new, empty ledger place.
  */
 import assert from 'node:assert/strict';
-import type { DryRunRow, Ledger } from '../../../src/core/ledger/ledger';
+import type { Ledger } from '../../../src/core/ledger/ledger';
 import { markCrashedRuns } from '../../../src/core/ledger/lock';
 import type { RecordOutcome } from '../../../src/core/run/types';
-import { all, outcome, run } from './helpers';
+import { all, dryRunRow, outcome, run } from './helpers';
 
 /** A new, empty place for one ledger: each `open` is a new connection to that same ledger. */
 export interface LedgerPlace {
@@ -15,25 +15,7 @@ export interface LedgerPlace {
   cleanup(): Promise<void>;
 }
 
-const DRY_RUN: DryRunRow = {
-  id: 'dry-1',
-  cell: 'orders',
-  job: 'orders',
-  environment: 'staging',
-  operator: 'ada',
-  host: 'bastion-1',
-  startedAt: '2026-02-02T09:00:00.000Z',
-  finishedAt: '2026-02-02T09:01:00.000Z',
-  definitionHash: 'def',
-  contentHash: 'content',
-  fingerprint: 'fp-1',
-  passed: true,
-  total: 3,
-  valid: 3,
-  rejected: 0,
-  duplicates: 0,
-  report: '{"counts":{"selected":3}}',
-};
+const DRY_RUN = dryRunRow({ id: 'dry-1', fingerprint: 'fp-1', report: '{"counts":{"selected":3}}' });
 
 /** Runs the ledger contract against the implementation `createPlace` makes ledgers of. */
 export function describeLedgerContract(name: string, createPlace: () => Promise<LedgerPlace>): void {
