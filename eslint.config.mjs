@@ -3,6 +3,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const LEDGER_IMPLEMENTATIONS = {
+  group: ['**/ledger/sqlJsLedger', '**/ledger/sqlJsFile'],
+  message: 'Use the Ledger interface (core/ledger/ledger) and openLedger (core/ledger/openLedger).',
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -34,6 +39,26 @@ export default tseslint.config(
         { paths: [{ name: 'vscode', message: 'Only src/extension/ may import vscode.' }] },
       ],
     },
+  },
+  // The ledger is used through its interface (src/core/ledger/ledger.ts) and opened by openLedger.ts, the
+  // one place that decides which implementation a runbook has; only src/core/ledger knows the classes.
+  // (Repeats the vscode rule above: a later block's options replace an earlier one's.)
+  {
+    files: ['src/core/**/*.ts', 'src/cli/**/*.ts', 'src/demo/**/*.ts'],
+    ignores: ['src/core/ledger/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'Only src/extension/ may import vscode.' }],
+          patterns: [LEDGER_IMPLEMENTATIONS],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/extension/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [LEDGER_IMPLEMENTATIONS] }] },
   },
   {
     files: ['**/*.cjs'],

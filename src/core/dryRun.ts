@@ -11,7 +11,7 @@ import type { ResolvedEnvironment } from './environment';
 import { fingerprintJob, sha256, type JobFingerprint } from './fingerprint';
 import type { RunnableCell, Runbook } from './format/runbook';
 import type { ResolvedJob } from './job';
-import { Ledger } from './ledger/ledger';
+import { openLedger } from './ledger/openLedger';
 import { SecretResolver, Redactor } from './secrets';
 import { seededRandom } from './seededRandom';
 import { openSource } from './sources/openSource';
@@ -245,9 +245,9 @@ function estimate(records: number, job: ResolvedJob): DryRunReport['estimate'] {
 }
 
 async function storeInLedger(runbook: Runbook, report: DryRunReport): Promise<string> {
-  const ledger = await Ledger.open(runbook.file);
+  const ledger = await openLedger(runbook.file);
   try {
-    ledger.recordDryRun({
+    await ledger.recordDryRun({
       id: report.id,
       cell: report.cell,
       job: report.job,
@@ -266,10 +266,10 @@ async function storeInLedger(runbook: Runbook, report: DryRunReport): Promise<st
       duplicates: report.counts.duplicates,
       report: JSON.stringify(report),
     });
-    ledger.save();
-    return ledger.file;
+    await ledger.save();
+    return ledger.location;
   } finally {
-    ledger.close();
+    await ledger.close();
   }
 }
 

@@ -3,8 +3,8 @@
  * result as the runbook records it, and for execute cells the way to a real run.
  */
 import * as vscode from 'vscode';
-import { parse } from 'yaml';
 import { cellsToRunbook } from '../core/format/notebookCells';
+import { readResultBody } from '../core/format/resultBlock';
 import { Disposable } from './disposable';
 import type { Environments } from './environments';
 import {
@@ -61,7 +61,7 @@ export class CellStatusBar extends Disposable implements vscode.NotebookCellStat
     const items = [item(`${ICONS[meta.kind] ?? ''} ${meta.kind}${id}`, meta.open.trim())];
     if (meta.kind === 'header') items.push(this.environmentItem(cell.notebook));
     if ('result' in meta && meta.result) {
-      const result = readResult(meta.result.body);
+      const result = describeResult(meta.result.body);
       if (result) items.push(item(`last: ${result}`, 'The result recorded in the runbook (result block)'));
     }
     if (meta.kind === 'execute' && 'id' in meta) {
@@ -106,20 +106,12 @@ function item(text: string, tooltip: string): vscode.NotebookCellStatusBarItem {
   return result;
 }
 
-function readResult(body: string): string | undefined {
-  try {
-    const value = parse(body) as {
-      outcome?: string;
-      mode?: string;
-      finishedAt?: string;
-      startedAt?: string;
-    } | null;
-    if (!value?.outcome) return undefined;
-    const when = value.finishedAt ?? value.startedAt;
-    return [value.outcome, value.mode, when ? new Date(when).toLocaleString() : undefined]
-      .filter(Boolean)
-      .join(' · ');
-  } catch {
-    return undefined;
-  }
+/** The result block in a few words — outcome, mode, when — as the core reads it; nothing if it is invalid. */
+function describeResult(body: string): string | undefined {
+  const result = readResultBody(body);
+  if (!result?.outcome) return undefined;
+  const when = result.finishedAt ?? result.startedAt;
+  return [result.outcome, result.mode, when ? new Date(when).toLocaleString() : undefined]
+    .filter(Boolean)
+    .join(' · ');
 }

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { checklistItems, toggleChecklistItem } from '../core/format/checklistEdit';
 import { checklistItemId } from '../core/format/runbook';
-import { Ledger } from '../core/ledger/ledger';
+import { openLedger } from '../core/ledger/openLedger';
 import { UserError } from '../core/types';
 import { Disposable } from './disposable';
 import { cellId, cellKind, resolveCell, resolveNotebook, type CellReference } from './notebookDocument';
@@ -145,10 +145,10 @@ async function recordSignOff(
 ): Promise<void> {
   // A run folding its journal may save the ledger at the same moment: open it again and retry.
   for (let attempt = 1; ; attempt += 1) {
-    const ledger = await Ledger.open(file);
+    const ledger = await openLedger(file);
     try {
-      ledger.recordSignOff(signOff);
-      ledger.save();
+      await ledger.recordSignOff(signOff);
+      await ledger.save();
       return;
     } catch (error) {
       if (!(error instanceof UserError) || attempt >= 3) {
@@ -158,7 +158,7 @@ async function recordSignOff(
         return;
       }
     } finally {
-      ledger.close();
+      await ledger.close();
     }
   }
 }

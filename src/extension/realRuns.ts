@@ -18,7 +18,9 @@ import {
   type Runbook,
 } from '../core/format/runbook';
 import { resolveJob } from '../core/job';
-import { Ledger, stateDirFor } from '../core/ledger/ledger';
+import { openLedger } from '../core/ledger/openLedger';
+import { stateDirFor } from '../core/ledger/statePaths';
+import { finishedRunOf } from '../core/run/finishedRun';
 import { readStatus } from '../core/run/runStatus';
 import { uncheckedRequiredItems } from '../core/run/gate';
 import type { Environments } from './environments';
@@ -157,15 +159,14 @@ export class RealRuns {
     id: string,
     fingerprint: string | undefined,
   ): Promise<'new' | 'restart' | 'retry' | 'cancel'> {
-    const ledger = await Ledger.open(file);
+    const ledger = await openLedger(file);
     let latest;
     try {
-      latest = ledger.latestRun(id);
+      latest = await finishedRunOf(ledger, id, fingerprint);
     } finally {
-      ledger.close();
+      await ledger.close();
     }
-    const finished = latest && (latest.outcome === 'succeeded' || latest.outcome === 'below-threshold');
-    if (!latest || !finished || latest.fingerprint !== fingerprint) return 'new';
+    if (!latest) return 'new';
     const picked = await this.s.prompts.pick(
       [
         {
@@ -325,13 +326,13 @@ export class RealRuns {
   }
 
   private async failedFigures(prepared: PreparedRun, id: string) {
-    const ledger = await Ledger.open(prepared.file);
+    const ledger = await openLedger(prepared.file);
     let failed = 0;
     try {
-      const latest = ledger.latestRun(id);
-      if (latest) failed = ledger.countByStatus(latest.chain).failed;
+      const latest = await ledger.latestRun(id);
+      if (latest) failed = (await ledger.countByStatus(latest.chain)).failed;
     } finally {
-      ledger.close();
+      await ledger.close();
     }
     if (failed === 0) {
       void vscode.window.showInformationMessage(

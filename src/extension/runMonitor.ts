@@ -6,7 +6,7 @@
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { stateDirFor } from '../core/ledger/ledger';
+import { stateDirFor } from '../core/ledger/statePaths';
 import { isLive, readStatus, type RunStatus } from '../core/run/runStatus';
 import { Disposable } from './disposable';
 import type { RunExit } from './runnerProcess';

@@ -5,9 +5,11 @@
  */
 import * as vscode from 'vscode';
 import { ExitCode } from '../cli/exitCodes';
-import { Ledger } from '../core/ledger/ledger';
+import type { Ledger } from '../core/ledger/ledger';
+import { openLedger } from '../core/ledger/openLedger';
 import { resultOfRun } from '../core/report/cellResult';
 import type { RunStatus } from '../core/run/runStatus';
+import { UNVERIFIED_STATUSES } from '../core/run/types';
 import type { Redactor } from '../core/secrets';
 import { setCellResult } from './cellResults';
 import { cellId } from './notebookDocument';
@@ -128,11 +130,11 @@ async function recordResult(
 ): Promise<{ verify?: vscode.NotebookCellOutput }> {
   let ledger: Ledger | undefined;
   try {
-    ledger = await Ledger.open(file);
-    const run = ledger.runs(status.cell).find((r) => r.id === status.run);
-    if (run) await setCellResult(notebook, id, resultOfRun(ledger, run), redactor);
+    ledger = await openLedger(file);
+    const run = (await ledger.runs(status.cell)).find((r) => r.id === status.run);
+    if (run) await setCellResult(notebook, id, await resultOfRun(ledger, run), redactor);
     if (status.mode !== 'verify') return {};
-    const payload = redactor.redactValue(verifyPayload(ledger, status));
+    const payload = redactor.redactValue(await verifyPayload(ledger, status));
     return {
       verify: new vscode.NotebookCellOutput([
         vscode.NotebookCellOutputItem.json(payload, MIME.verify),
@@ -147,26 +149,29 @@ async function recordResult(
     );
     return {};
   } finally {
-    ledger?.close();
+    await ledger?.close();
   }
 }
 
-function verifyPayload(ledger: Ledger, status: RunStatus) {
-  const counts = { verified: 0, mismatch: 0, missing: 0, error: 0 };
+/**
+ * The verify cell's output: the ledger counts the chain's records by status, and only the first problems
+ * are read out as samples, so a verification of millions of records costs the editor nothing per record.
+ */
+async function verifyPayload(ledger: Ledger, status: RunStatus) {
+  const all = await ledger.countByStatus(status.chain);
+  const counts = { verified: all.verified, mismatch: all.mismatch, missing: all.missing, error: all.error };
   const samples: { key: string; status: string; expected?: unknown; actual?: unknown; detail?: string }[] =
     [];
-  for (const outcome of ledger.outcomes({ cell: status.cell, chain: status.chain })) {
-    if (!(VERIFY_STATUSES as readonly string[]).includes(outcome.status)) continue;
-    counts[outcome.status as keyof typeof counts] += 1;
-    if (outcome.status !== 'verified' && samples.length < VERIFY_SAMPLES) {
-      samples.push({
-        key: outcome.key,
-        status: outcome.status,
-        ...(outcome.expected !== undefined ? { expected: outcome.expected } : {}),
-        ...(outcome.actual !== undefined ? { actual: outcome.actual } : {}),
-        ...(outcome.lastError ? { detail: outcome.lastError } : {}),
-      });
-    }
+  const problems = { cell: status.cell, chain: status.chain, status: UNVERIFIED_STATUSES };
+  for await (const outcome of ledger.outcomes(problems)) {
+    if (samples.length >= VERIFY_SAMPLES) break;
+    samples.push({
+      key: outcome.key,
+      status: outcome.status,
+      ...(outcome.expected !== undefined ? { expected: outcome.expected } : {}),
+      ...(outcome.actual !== undefined ? { actual: outcome.actual } : {}),
+      ...(outcome.lastError ? { detail: outcome.lastError } : {}),
+    });
   }
   return { cell: status.cell, counts, samples };
 }

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ExitCode } from '../cli/exitCodes';
 import type { DryRunReport } from '../core/dryRun';
-import { stateDirFor } from '../core/ledger/ledger';
+import { stateDirFor } from '../core/ledger/statePaths';
 
 /** What the CLI printed and how it exited. */
 export interface CliResult {

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { tryControlFastPath } from '../../src/cli/commands/controlCommand';
 import { main } from '../../src/cli/main';
-import { stateDirFor } from '../../src/core/ledger/ledger';
+import { stateDirFor } from '../../src/core/ledger/statePaths';
 import { readControl } from '../../src/core/run/control';
 import { readStatus, statusFile } from '../../src/core/run/runStatus';
 import { CLI, REPO, runCli, tempDir } from '../support/cli';

@@ -5,7 +5,7 @@
  * commands' code would cost its Node process about as much again as Node's own start-up.
  */
 import * as os from 'node:os';
-import { stateDirFor } from '../../core/ledger/ledger';
+import { stateDirFor } from '../../core/ledger/statePaths';
 import { sendControl, type ControlCommand } from '../../core/run/control';
 import { isLive, readStatus } from '../../core/run/runStatus';
 import { UserError } from '../../core/types';

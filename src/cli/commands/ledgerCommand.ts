@@ -1,6 +1,6 @@
 import type { Runbook, RunnableCell } from '../../core/format/runbook';
 import { resolveJob } from '../../core/job';
-import { Ledger } from '../../core/ledger/ledger';
+import { openLedger } from '../../core/ledger/openLedger';
 import { openSource } from '../../core/sources/openSource';
 import { RecordValidator } from '../../core/sources/recordValidator';
 import { createSubsetFilter } from '../../core/sources/subsetFilter';
@@ -36,13 +36,13 @@ export async function ledgerCommand(
   );
   if (options.cell && cells.length === 0)
     throw new UserError(`--cell ${options.cell}: not an execute or verify cell of ${file}`);
-  const ledger = await Ledger.open(runbook.file);
+  const ledger = await openLedger(runbook.file);
   try {
     if (format === 'csv') process.stdout.write(COLUMNS.join(',') + '\n');
     for (const cell of cells) {
-      const latest = ledger.latestRun(cell.id);
+      const latest = await ledger.latestRun(cell.id);
       if (options.status === 'pending') {
-        const done = latest ? ledger.keysWithStatus(latest.chain, RECORD_STATUSES) : new Set<string>();
+        const done = latest ? await ledger.keysWithStatus(latest.chain, RECORD_STATUSES) : new Set<string>();
         for await (const pending of pendingRecords(runbook, cell as RunnableCell, done)) {
           process.stdout.write(
             format === 'csv' ? csvRow(pending as RecordOutcome) : JSON.stringify(pending) + '\n',
@@ -52,12 +52,12 @@ export async function ledgerCommand(
       }
       if (!latest) continue;
       const filter = { chain: latest.chain, ...statusFilter(options.status) };
-      for (const outcome of ledger.outcomes(filter)) {
+      for await (const outcome of ledger.outcomes(filter)) {
         process.stdout.write(format === 'csv' ? csvRow(outcome) : JSON.stringify(outcome) + '\n');
       }
     }
   } finally {
-    ledger.close();
+    await ledger.close();
   }
   return ExitCode.ok;
 }

@@ -6,7 +6,7 @@ import { parseVarOverrides, resolveEnvironment, type ResolvedEnvironment } from 
 import { findCell, type Cell, type Runbook, type RunnableCell } from '../../core/format/runbook';
 import type { Result } from '../../core/format/schemas';
 import { resolveJob } from '../../core/job';
-import { stateDirFor } from '../../core/ledger/ledger';
+import { stateDirFor } from '../../core/ledger/statePaths';
 import { checkModeGate, checkProductionGates, checkVerifyGate, wantsRealWrite } from '../../core/run/gate';
 import { recordRunResult } from '../../core/report/recordResult';
 import { runBackfill, type RunResult } from '../../core/run/runner';
@@ -137,8 +137,8 @@ async function performRun(
       ...(options.only === 'unverified' ? { onlyUnverified: true } : {}),
       ...(setup.mode === 'production'
         ? {
-            gate: (fingerprint, ledger) =>
-              checkProductionGates(runbook, cell.id, fingerprint, ledger.dryRuns()),
+            gate: async (fingerprint, ledger) =>
+              checkProductionGates(runbook, cell.id, fingerprint, await ledger.dryRuns()),
           }
         : {}),
       ...(options.metricsPort !== undefined ? { metricsPort: Number(options.metricsPort) } : {}),

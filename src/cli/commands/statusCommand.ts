@@ -1,5 +1,7 @@
 import * as os from 'node:os';
-import { Ledger, stateDirFor } from '../../core/ledger/ledger';
+import type { Ledger } from '../../core/ledger/ledger';
+import { openLedger } from '../../core/ledger/openLedger';
+import { stateDirFor } from '../../core/ledger/statePaths';
 import { isLive, readStatus, type RunStatus, type VerificationCounts } from '../../core/run/runStatus';
 import type { RunRecord } from '../../core/run/types';
 import { ExitCode } from '../exitCodes';
@@ -52,17 +54,21 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
   const live = readStatus(stateDir);
   const liveRunning =
     live && isLive(live, os.hostname()) && live.state !== 'finished' && live.state !== 'halted';
-  const ledger = await Ledger.open(runbook.file);
+  const ledger = await openLedger(runbook.file);
   const cells: CellStatus[] = [];
   try {
     for (const cell of runbook.cells) {
       if (cell.kind !== 'execute' && cell.kind !== 'verify' && cell.kind !== 'dry-run') continue;
-      const latest = ledger.latestRun(cell.id);
-      const counts: Partial<Record<string, number>> = latest ? ledger.countByStatus(latest.chain) : {};
+      const latest = await ledger.latestRun(cell.id);
+      const counts: Partial<Record<string, number>> = latest ? await ledger.countByStatus(latest.chain) : {};
       const entry: CellStatus = {
         cell: cell.id,
         kind: cell.kind,
-        state: latest ? latest.outcome : cell.kind === 'dry-run' ? dryRunState(ledger, cell.id) : 'not run',
+        state: latest
+          ? latest.outcome
+          : cell.kind === 'dry-run'
+            ? await dryRunState(ledger, cell.id)
+            : 'not run',
         succeeded: counts.succeeded ?? 0,
         failed: counts.failed ?? 0,
         rejected: counts.rejected ?? 0,
@@ -76,7 +82,7 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
               },
             }
           : {}),
-        history: historyOf(ledger.runs(cell.id).reverse()),
+        history: historyOf((await ledger.runs(cell.id)).reverse()),
       };
       if (latest) {
         Object.assign(entry, {
@@ -101,7 +107,7 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
       cells.push(entry);
     }
   } finally {
-    ledger.close();
+    await ledger.close();
   }
   if (options.json) {
     process.stdout.write(JSON.stringify({ runbook: runbook.header.name, cells }, null, 2) + '\n');
@@ -111,8 +117,8 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
   return ExitCode.ok;
 }
 
-function dryRunState(ledger: Ledger, cell: string): string {
-  const latest = ledger.dryRuns(cell)[0];
+async function dryRunState(ledger: Ledger, cell: string): Promise<string> {
+  const latest = (await ledger.dryRuns(cell))[0];
   return latest
     ? latest.passed
       ? `dry run passed ${latest.startedAt}`

@@ -89,6 +89,19 @@ export function renderResultBody(result: Result, eol: '\n' | '\r\n' = '\n'): str
   return body;
 }
 
+/**
+ * What a result block's YAML body says, validated by {@link ResultSchema} exactly as the runbook's parser
+ * validates it; undefined when the body is not YAML or not a valid result (the parser reports why).
+ */
+export function readResultBody(body: string): Result | undefined {
+  try {
+    const checked = ResultSchema.safeParse(parse(body));
+    return checked.success ? checked.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The result block attached to the cell at `index` (directly after it, or after one blank notes run). */
 function attachedResult(
   segments: Segment[],

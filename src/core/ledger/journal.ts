@@ -16,7 +16,7 @@ import { UserError } from '../types';
 import { fsyncDirectory, truncateDurably } from './durableFs';
 import type { JournalEntry, JournalScan, NewJournalEntry } from './journalFile';
 import { journalFileIn, scanJournal } from './journalFile';
-import { Ledger, stateDirFor } from './ledger';
+import type { SqlJsLedger } from './sqlJsLedger';
 
 export type { JournalEntry, JournalScan, NewJournalEntry } from './journalFile';
 export { journalFileIn } from './journalFile';
@@ -86,7 +86,7 @@ export class Journal {
    * sign-off), the ledger is first read again so their work is kept; everything this run recorded is in
    * the journal, so nothing of it is lost by the reload. Entries appended during the fold stay buffered.
    */
-  checkpoint(ledger: Ledger): Promise<JournalScan> {
+  checkpoint(ledger: SqlJsLedger): Promise<JournalScan> {
     return this.exclusive(async () => {
       await this.writePending();
       if (!ledger.isUnchangedOnDisk()) ledger.reload();
@@ -157,10 +157,10 @@ export function replay(stateDir: string): { entries: JournalEntry[]; scan: Journ
  * refused (UserError) before anything is saved or truncated; the ledger in memory is left as it was.
  * Must not run while a `Journal` of the same folder is writing: use `Journal.checkpoint` then.
  */
-export function foldJournal(ledger: Ledger, stateDir: string): JournalScan {
+export async function foldJournal(ledger: SqlJsLedger, stateDir: string): Promise<JournalScan> {
   const file = journalFileIn(stateDir);
   const scan = ledger.transaction(() => {
-    // Outcomes are upserted a batch at a time (see Ledger.upsertOutcomes), always before the next
+    // Outcomes are upserted a batch at a time (see SqlJsLedger.upsertOutcomes), always before the next
     // entry of another kind, so entries still apply in journal order.
     const outcomes: RecordOutcome[] = [];
     const upsertPending = () => {
@@ -178,53 +178,28 @@ export function foldJournal(ledger: Ledger, stateDir: string): JournalScan {
     upsertPending();
     return read;
   });
-  if (scan.entries > 0) ledger.save();
+  if (scan.entries > 0) await ledger.save();
   // Only after the save is durable: a crash before this line leaves the journal to be folded again.
   if (scan.entries > 0 || scan.tornTail) truncateDurably(file, 0);
   return scan;
 }
 
-/** What `openLedgerForRun` hands the runner. */
-export interface RunState {
-  ledger: Ledger;
-  journal: Journal;
-  /** What was left in the journal by a run that crashed, now folded into the ledger. */
-  recovered: JournalScan;
-}
-
-/**
- * Opens a runbook's ledger for a run: folds what a crashed run left in the journal, then opens the
- * journal for the new run. Call it while holding the run lock (lock.ts). On failure nothing is left open.
- */
-export async function openLedgerForRun(runbookFile: string): Promise<RunState> {
-  const stateDir = stateDirFor(runbookFile);
-  const ledger = await Ledger.open(runbookFile);
-  try {
-    const recovered = foldJournal(ledger, stateDir);
-    const journal = await Journal.open(stateDir);
-    return { ledger, journal, recovered };
-  } catch (error) {
-    ledger.close();
-    throw error;
-  }
-}
-
 /** Outcomes of a journal handed to the ledger at once: enough to fill its multi-row statements. */
 const OUTCOMES_PER_BATCH = 4096;
 
-/** Applies a run's start or end (outcomes go through `Ledger.upsertOutcomes`). */
+/** Applies a run's start or end (outcomes go through `SqlJsLedger.upsertOutcomes`). */
 function applyRunEntry(
-  ledger: Ledger,
+  ledger: SqlJsLedger,
   entry: Exclude<JournalEntry, { type: 'outcome' }>,
   file: string,
   line: number,
 ): void {
   switch (entry.type) {
     case 'run-start':
-      ledger.startRun(entry.run);
+      ledger.startRunSync(entry.run);
       return;
     case 'run-end':
-      if (!ledger.finishRun(entry.id, entry.outcome, entry.reason, entry.counts, entry.endedAt)) {
+      if (!ledger.finishRunSync(entry.id, entry.outcome, entry.reason, entry.counts, entry.endedAt)) {
         throw new UserError(
           `journal ${file}:${line} ends run ${entry.id}, which ledger ${ledger.file} does not know: ` +
             'the ledger does not belong with this journal (restored from a backup?); nothing was changed',

@@ -1,39 +1,41 @@
 /**
- * The ledger: a SQLite database (sql.js) kept beside the runbook, in `<runbook>.d/ledger.sqlite`.
- * It records what happened so later runs can be gated on it and resumed from it: dry runs (with their
- * job fingerprint), runs, the latest outcome of every record of a run chain, and checklist sign-offs.
+ * The ledger, as the rest of backfill sees it: what happened to a runbook — dry runs (the production
+ * gate's evidence), runs, the latest outcome of every record of a run chain, checklist sign-offs — so
+ * later runs can be gated on it and resumed from it. This module holds only the contract and its
+ * types; the embedded sql.js ledger beside the runbook (sqlJsLedger.ts) is its first implementation, and
+ * openLedger.ts is the one place that decides which implementation a runbook uses.
  *
- * sql.js holds the database in memory; `save()` writes it whole to a temporary file, fsyncs it and
- * renames it over the old one, so a crash leaves either the old or the new ledger, never half of one.
- * Because only the whole database can be written, a run checkpoints each outcome in the journal
- * (journal.ts) and folds it in here. A file that is not a ledger is refused and never overwritten; a
- * ledger another process saved since this one was opened is never overwritten either.
+ * Every method is asynchronous because a ledger on a database server answers over the network. Writes
+ * are durable once `save()` resolves (an implementation may make them durable sooner); a ledger closed
+ * without saving may lose what it was told since the last save. A run does not write its outcomes here
+ * one by one: it appends them to its {@link OutcomeRecorder}, which commits them in groups.
  *
  * This folder cannot depend on the vscode API.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
-import { RECORD_STATUSES } from '../run/types';
 import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../run/types';
-import { loadSqlJs } from '../sqlite';
-import { UserError } from '../types';
-import { replaceFileDurably } from './durableFs';
-import type { DryRunRow, Row } from './rows';
-import {
-  dryRunParameters,
-  OUTCOME_COLUMNS,
-  outcomeParameters,
-  RUN_COLUMNS,
-  runParameters,
-  toDryRunRow,
-  toOutcome,
-  toRun,
-  toSignOff,
-} from './rows';
-import { MIGRATIONS, REQUIRED_TABLES, SCHEMA_VERSION } from './schema';
+import type { JournalScan, NewJournalEntry } from './journalFile';
 
-export type { DryRunRow } from './rows';
+/** One dry run as the ledger keeps it: what the production gate looks for. */
+export interface DryRunRow {
+  id: string;
+  cell: string;
+  job: string;
+  environment: string;
+  operator: string;
+  host: string;
+  startedAt: string;
+  finishedAt: string;
+  definitionHash: string;
+  contentHash: string;
+  fingerprint: string;
+  passed: boolean;
+  total: number;
+  valid: number;
+  rejected: number;
+  duplicates: number;
+  /** The full dry-run report as JSON, secrets already redacted. */
+  report: string;
+}
 
 /** Which outcomes to read; every given field must match. */
 export interface OutcomeFilter {
@@ -53,588 +55,137 @@ export interface ChainTally {
   count: number;
 }
 
-/** Folder beside the runbook holding its ledger and run state: `orders.backfill` → `orders.backfill.d/`. */
-export function stateDirFor(runbookFile: string): string {
-  return `${path.resolve(runbookFile)}.d`;
-}
+/** The ledger of one runbook. */
+export interface Ledger {
+  /** Where the ledger is, for messages: a file, or a database with its credentials left out. */
+  readonly location: string;
 
-/**
- * Refuses a file (or anything else) where the state folder belongs, with a message that says what the
- * folder is for, instead of failing later on an obscure ENOTDIR or EEXIST. A missing folder is fine.
- */
-export function assertStateDirUsable(stateDir: string): void {
-  let stats: fs.Stats;
-  try {
-    stats = fs.statSync(stateDir);
-  } catch {
-    return;
-  }
-  if (!stats.isDirectory()) {
-    throw new UserError(
-      `${stateDir} is not a folder: backfill keeps the runbook's ledger, journal and status in a folder ` +
-        'of that name; move that file away (it was left untouched)',
-    );
-  }
-}
-
-/** The ledger file inside a state folder. */
-export function ledgerFileIn(stateDir: string): string {
-  return path.join(stateDir, 'ledger.sqlite');
-}
-
-/** An upsert of `rows` outcomes in one statement; later rows replace earlier ones of the same key. */
-function insertOutcomes(rows: number): string {
-  const row = `(${OUTCOME_COLUMNS.map(() => '?').join(', ')})`;
-  return `INSERT OR REPLACE INTO records (${OUTCOME_COLUMNS.join(', ')})
-  VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
-}
-
-const INSERT_OUTCOME = insertOutcomes(1);
-
-/**
- * Outcomes per statement in `upsertOutcomes`: each statement costs a round trip into sql.js and a
- * reset, so a million outcomes fold about a sixth faster 256 at a time than one at a time (3,840
- * parameters, far below SQLite's limit of 32,766).
- */
-const OUTCOMES_PER_STATEMENT = 256;
-const INSERT_OUTCOMES = insertOutcomes(OUTCOMES_PER_STATEMENT);
-
-// An upsert rather than INSERT OR REPLACE: replaying a run-start keeps the row (and its rowid, which
-// orders runs that started in the same millisecond) instead of deleting and re-inserting it.
-const UPSERT_RUN = `INSERT INTO runs (${RUN_COLUMNS.join(', ')})
-  VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})
-  ON CONFLICT (id) DO UPDATE SET ${RUN_COLUMNS.filter((column) => column !== 'id')
-    .map((column) => `${column} = excluded.${column}`)
-    .join(', ')}`;
-
-const FINISH_RUN = 'UPDATE runs SET outcome = ?, reason = ?, counts = ?, ended_at = ? WHERE id = ?';
-
-const SELECT_OUTCOME = 'SELECT * FROM records WHERE chain = ? AND key = ?';
-
-const INSERT_NAME = 'INSERT OR IGNORE INTO names (value) VALUES (?)';
-const SELECT_NAME_ID = 'SELECT id FROM names WHERE value = ?';
-const SELECT_NAME = 'SELECT value FROM names WHERE id = ?';
-
-/** The ledger of one runbook, held in memory; `save()` writes it back atomically. */
-export class Ledger {
-  /** Prepared statements of the hot paths, reused so a million upserts do not parse SQL a million times. */
-  private readonly statements = new Map<string, Statement>();
-  private transactionDepth = 0;
-  /**
-   * Both directions of `names` (chains, runs and cells of outcomes), as far as this ledger has used them.
-   * Emptied whenever the database they describe is rolled back or replaced.
-   */
-  private readonly nameIds = new Map<string, number>();
-  private readonly namesById = new Map<number, string>();
-
-  private constructor(
-    private db: Database,
-    private readonly sql: SqlJsStatic,
-    readonly file: string,
-    /** What the file on disk was when this ledger last read or wrote it; see `isUnchangedOnDisk`. */
-    private diskIdentity: string,
-  ) {}
-
-  /**
-   * Opens the ledger of a runbook, creating it in memory (not on disk) when it does not exist yet, and
-   * migrating an older one in memory (the file changes only on `save`).
-   */
-  static async open(runbookFile: string): Promise<Ledger> {
-    const stateDir = stateDirFor(runbookFile);
-    assertStateDirUsable(stateDir);
-    return Ledger.openFile(ledgerFileIn(stateDir));
-  }
-
-  /**
-   * A file that is not SQLite, lacks the meta table or its tables, or was written by a newer backfill is
-   * refused with a UserError and left byte for byte as it was.
-   */
-  private static async openFile(file: string): Promise<Ledger> {
-    const sql = await loadSqlJs();
-    const { db, identity } = loadDatabase(sql, file);
-    return new Ledger(db, sql, file, identity);
-  }
-
-  recordDryRun(row: DryRunRow): void {
-    this.db.run('INSERT INTO dry_runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', dryRunParameters(row));
-  }
-
+  /** Records a dry run. */
+  recordDryRun(row: DryRunRow): Promise<void>;
   /** Dry runs of a cell (or of all cells), newest first. */
-  dryRuns(cell?: string): DryRunRow[] {
-    const where = cell === undefined ? '' : 'WHERE cell = ?';
-    const sql = `SELECT * FROM dry_runs ${where} ORDER BY started_at DESC, rowid DESC`;
-    return this.all(sql, cell === undefined ? [] : [cell]).map(toDryRunRow);
-  }
-
+  dryRuns(cell?: string): Promise<DryRunRow[]>;
   /** The newest passing dry run with exactly this fingerprint, if any: what the production gate needs. */
-  passingDryRun(fingerprint: string): DryRunRow | undefined {
-    const sql =
-      'SELECT * FROM dry_runs WHERE fingerprint = ? AND passed = 1 ORDER BY started_at DESC, rowid DESC';
-    const row = this.all(sql, [fingerprint])[0];
-    return row && toDryRunRow(row);
-  }
+  passingDryRun(fingerprint: string): Promise<DryRunRow | undefined>;
 
   /** Records a run (normally with outcome `running`). Idempotent: starting the same run again rewrites it. */
-  startRun(run: RunRecord): void {
-    this.prepared(UPSERT_RUN).run(runParameters(run));
-  }
-
+  startRun(run: RunRecord): Promise<void>;
   /**
-   * Records how a run ended. Returns false when the ledger knows no run with this id. Idempotent; the
-   * end time defaults to now, and a replayed journal passes the one it recorded.
+   * Records how a run ended; false when the ledger knows no run with this id. Idempotent; the end time
+   * defaults to now, and a replayed checkpoint passes the one it recorded.
    */
   finishRun(
     id: string,
     outcome: RunOutcome,
     reason?: string,
     counts?: string,
-    endedAt: string = new Date().toISOString(),
-  ): boolean {
-    this.prepared(FINISH_RUN).run([outcome, reason ?? null, counts ?? null, endedAt, id]);
-    return this.db.getRowsModified() > 0;
-  }
-
+    endedAt?: string,
+  ): Promise<boolean>;
   /** Runs of a cell (or of all cells), newest first. */
-  runs(cell?: string): RunRecord[] {
-    const where = cell === undefined ? '' : 'WHERE cell = ?';
-    const sql = `SELECT * FROM runs ${where} ORDER BY started_at DESC, rowid DESC`;
-    return this.all(sql, cell === undefined ? [] : [cell]).map(toRun);
-  }
-
+  runs(cell?: string): Promise<RunRecord[]>;
   /** The newest run of a cell, if any. */
-  latestRun(cell: string): RunRecord | undefined {
-    const row = this.all('SELECT * FROM runs WHERE cell = ? ORDER BY started_at DESC, rowid DESC LIMIT 1', [
-      cell,
-    ])[0];
-    return row && toRun(row);
-  }
-
+  latestRun(cell: string): Promise<RunRecord | undefined>;
   /** Runs still marked `running`, oldest first: after a crash, the ones nobody finished. */
-  runningRuns(): RunRecord[] {
-    return this.all("SELECT * FROM runs WHERE outcome = 'running' ORDER BY started_at, rowid").map(toRun);
-  }
-
+  runningRuns(): Promise<RunRecord[]>;
   /** Time of the last outcome a run recorded, if it recorded any: the best guess at when it died. */
-  lastOutcomeAt(run: string): string | undefined {
-    const id = this.nameId(run);
-    if (id === undefined) return undefined;
-    const value = this.all('SELECT MAX(at) AS at FROM records WHERE run = ?', [id])[0]?.at;
-    return typeof value === 'string' ? value : undefined;
-  }
-
-  /** Makes this the latest outcome of its key in its chain, replacing the previous one. */
-  upsertOutcome(outcome: RecordOutcome): void {
-    this.prepared(INSERT_OUTCOME).run(this.outcomeParameters(outcome));
-  }
+  lastOutcomeAt(run: string): Promise<string | undefined>;
 
   /**
-   * Upserts many outcomes in one transaction, in order (a later outcome of a key replaces an earlier
-   * one), several per statement; returns how many. A million take seconds.
+   * Makes each outcome the latest of its key in its chain, in order (a later outcome of a key replaces
+   * an earlier one); resolves with how many. For batches: a run's hot path goes through its recorder.
    */
-  upsertOutcomes(outcomes: Iterable<RecordOutcome>): number {
-    return this.transaction(() => {
-      let count = 0;
-      let parameters: SqlValue[] = [];
-      for (const outcome of outcomes) {
-        for (const value of this.outcomeParameters(outcome)) parameters.push(value);
-        count += 1;
-        if (count % OUTCOMES_PER_STATEMENT === 0) {
-          this.prepared(INSERT_OUTCOMES).run(parameters);
-          parameters = [];
-        }
-      }
-      const rest = count % OUTCOMES_PER_STATEMENT;
-      for (let row = 0; row < rest; row += 1) {
-        const from = row * OUTCOME_COLUMNS.length;
-        this.prepared(INSERT_OUTCOME).run(parameters.slice(from, from + OUTCOME_COLUMNS.length));
-      }
-      return count;
-    });
-  }
-
+  recordOutcomes(outcomes: Iterable<RecordOutcome>): Promise<number>;
   /**
-   * The latest outcomes matching the filter, chain by chain (in the order the ledger first stored them),
-   * each in source-line order. Lazy: rows are read as the iterator advances, so exporting a million
-   * outcomes never holds them all. Finish (or break out of) the iteration before saving or closing the
-   * ledger.
+   * The latest outcomes matching the filter, chain by chain, each in source-line order. Streamed: rows
+   * are read as the iteration advances, so a ledger of any size is never held whole. Finish (or break
+   * out of) the iteration before saving or closing the ledger.
    */
-  *outcomes(filter: OutcomeFilter = {}): IterableIterator<RecordOutcome> {
-    const { where, parameters } = this.outcomeWhere(filter);
-    const statement = this.db.prepare(`SELECT * FROM records ${where} ORDER BY chain, line, key`);
-    const nameOf = (id: SqlValue | undefined) => this.nameOf(id);
-    try {
-      statement.bind(parameters);
-      for (const row of rowsOf(statement)) yield toOutcome(row, nameOf);
-    } finally {
-      statement.free();
-    }
-  }
-
+  outcomes(filter?: OutcomeFilter): AsyncIterable<RecordOutcome>;
   /** Keys of a chain whose latest outcome has one of these statuses: what a resume skips or re-runs. */
-  keysWithStatus(chain: string, statuses: readonly RecordStatus[]): Set<string> {
-    const keys = new Set<string>();
-    const id = this.nameId(chain);
-    if (statuses.length === 0 || id === undefined) return keys;
-    // One JSON array built inside SQLite: stepping through 600,000 rows one by one across the wasm
-    // boundary took twice as long.
-    const [row] = this.all(
-      `SELECT json_group_array(key) AS keys FROM records
-        WHERE chain = ? AND status IN (${placeholders(statuses.length)})`,
-      [id, ...statuses],
-    );
-    for (const key of JSON.parse(String(row?.keys ?? '[]')) as string[]) keys.add(key);
-    return keys;
-  }
-
+  keysWithStatus(chain: string, statuses: readonly RecordStatus[]): Promise<Set<string>>;
   /** The latest outcome of one key in a chain, if it has one. */
-  outcomeOf(chain: string, key: string): RecordOutcome | undefined {
-    const id = this.nameId(chain);
-    if (id === undefined) return undefined;
-    const statement = this.prepared(SELECT_OUTCOME);
-    let row: Row | undefined;
-    try {
-      statement.bind([id, key]);
-      row = rowsOf(statement).next().value ?? undefined;
-    } finally {
-      statement.reset();
-    }
-    return row && toOutcome(row, (value) => this.nameOf(value));
-  }
-
+  outcomeOf(chain: string, key: string): Promise<RecordOutcome | undefined>;
   /** How many records of a chain are in each status (every status is present, zero when none). */
-  countByStatus(chain: string): StatusCounts {
-    const counts = Object.fromEntries(RECORD_STATUSES.map((status) => [status, 0])) as StatusCounts;
-    const id = this.nameId(chain);
-    if (id === undefined) return counts;
-    const rows = this.all('SELECT status, COUNT(*) AS n FROM records WHERE chain = ? GROUP BY status', [id]);
-    for (const row of rows) counts[String(row.status) as RecordStatus] += Number(row.n);
-    return counts;
-  }
-
-  /**
-   * The latest outcomes of a chain counted by status, error kind and run, in one pass inside SQLite:
-   * a summary of a million outcomes without reading them out one by one.
-   */
-  tallyChain(chain: string): ChainTally[] {
-    const id = this.nameId(chain);
-    if (id === undefined) return [];
-    const rows = this.all(
-      `SELECT status, error_kind, run, COUNT(*) AS n FROM records WHERE chain = ?
-        GROUP BY status, error_kind, run`,
-      [id],
-    );
-    return rows.map((row) => ({
-      status: String(row.status) as RecordStatus,
-      ...(row.error_kind === null || row.error_kind === undefined
-        ? {}
-        : { errorKind: String(row.error_kind) as ErrorKind }),
-      run: this.nameOf(row.run),
-      count: Number(row.n),
-    }));
-  }
+  countByStatus(chain: string): Promise<StatusCounts>;
+  /** The latest outcomes of a chain counted by status, error kind and run, without reading them out. */
+  tallyChain(chain: string): Promise<ChainTally[]>;
 
   /** Appends a sign-off to the history; unchecking an item is a sign-off with `checked: false`. */
-  recordSignOff(signOff: SignOff): void {
-    this.db.run('INSERT INTO signoffs (checklist, item, signed_by, at, checked) VALUES (?, ?, ?, ?, ?)', [
-      signOff.checklist,
-      signOff.item,
-      signOff.by,
-      signOff.at,
-      signOff.checked ? 1 : 0,
-    ]);
-  }
-
+  recordSignOff(signOff: SignOff): Promise<void>;
   /** Sign-offs of a checklist (or of all), in the order they were recorded. */
-  signOffs(checklist?: string): SignOff[] {
-    const where = checklist === undefined ? '' : 'WHERE checklist = ?';
-    return this.all(
-      `SELECT * FROM signoffs ${where} ORDER BY id`,
-      checklist === undefined ? [] : [checklist],
-    ).map(toSignOff);
-  }
+  signOffs(checklist?: string): Promise<SignOff[]>;
 
   /**
-   * Runs `work` in one SQLite transaction: all of it is applied or none of it. Without one, sql.js
-   * commits every statement on its own, which makes a million upserts take minutes instead of seconds.
-   * Nested calls join the outer transaction.
+   * Makes every write so far durable. Refuses (UserError, nothing written) rather than drop what another
+   * process recorded meanwhile.
    */
-  transaction<T>(work: () => T): T {
-    if (this.transactionDepth > 0) return this.nested(work);
-    this.db.run('BEGIN');
-    try {
-      const result = this.nested(work);
-      this.db.run('COMMIT');
-      return result;
-    } catch (error) {
-      this.db.run('ROLLBACK');
-      // Names added by the transaction are gone with it: their ids must not be reused from memory.
-      this.forgetNames();
-      throw error;
-    }
-  }
-
-  /** True while no other process has saved the ledger file since this ledger read or wrote it. */
-  isUnchangedOnDisk(): boolean {
-    return identityOf(this.file) === this.diskIdentity;
-  }
-
-  /** Drops what is in memory and reads the file again (another process saved it meanwhile). */
-  reload(): void {
-    const { db, identity } = loadDatabase(this.sql, this.file);
-    this.freeStatements();
-    this.forgetNames();
-    this.db.close();
-    this.db = db;
-    this.diskIdentity = identity;
-  }
-
-  /**
-   * Writes the whole database atomically: temporary file, fsync, rename, fsync of the folder. Refuses
-   * (UserError, nothing written) when another process saved the file since this ledger read it, because
-   * writing this copy would silently drop what that process recorded.
-   */
-  save(): void {
-    if (!this.isUnchangedOnDisk()) {
-      throw new UserError(
-        `ledger ${this.file} was saved by another backfill process since this one opened it; ` +
-          'nothing was overwritten: run the command again',
-      );
-    }
-    // export() is the only way out of sql.js's in-memory file system (sql.js does not expose it), so a
-    // save holds the database twice for a moment; that is why outcome rows are kept small (schema 4).
-    // Since sql.js 1.16 it copies through SQLite's backup API: open statements and transactions stay.
-    this.diskIdentity = identityOfStats(replaceFileDurably(this.file, this.db.export()));
-  }
-
-  close(): void {
-    this.freeStatements();
-    this.forgetNames();
-    this.db.close();
-  }
-
-  private nested<T>(work: () => T): T {
-    this.transactionDepth += 1;
-    try {
-      return work();
-    } finally {
-      this.transactionDepth -= 1;
-    }
-  }
-
-  private prepared(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  private outcomeParameters(outcome: RecordOutcome): SqlValue[] {
-    return outcomeParameters(outcome, {
-      chain: this.internName(outcome.chain),
-      run: this.internName(outcome.run),
-      cell: this.internName(outcome.cell),
-    });
-  }
-
-  /** The id of `name` in `names`, adding it when it is not there yet. */
-  private internName(name: string): number {
-    const known = this.nameIds.get(name);
-    if (known !== undefined) return known;
-    this.prepared(INSERT_NAME).run([name]);
-    const id = this.nameId(name);
-    if (id === undefined) throw new Error(`ledger ${this.file}: name ${name} was not stored`);
-    return id;
-  }
-
-  /** The id of `name` in `names`, if the ledger has it. */
-  private nameId(name: string): number | undefined {
-    const known = this.nameIds.get(name);
-    if (known !== undefined) return known;
-    const value = this.single(SELECT_NAME_ID, [name]);
-    if (value === undefined) return undefined;
-    const id = Number(value);
-    this.remember(name, id);
-    return id;
-  }
-
-  /** The name an outcome row refers to by id; a row referring to no name means a damaged ledger. */
-  private nameOf(id: SqlValue | undefined): string {
-    const known = this.namesById.get(Number(id));
-    if (known !== undefined) return known;
-    const value = this.single(SELECT_NAME, [id ?? null]);
-    if (value === undefined) {
-      throw notALedger(this.file, `an outcome refers to name ${String(id)}, which the ledger lacks`);
-    }
-    this.remember(String(value), Number(id));
-    return String(value);
-  }
-
-  private remember(name: string, id: number): void {
-    this.nameIds.set(name, id);
-    this.namesById.set(id, name);
-  }
-
-  private forgetNames(): void {
-    this.nameIds.clear();
-    this.namesById.clear();
-  }
-
-  /** The first column of the first row of a prepared statement, if it returns a row. */
-  private single(sql: string, parameters: SqlValue[]): SqlValue | undefined {
-    const statement = this.prepared(sql);
-    try {
-      statement.bind(parameters);
-      return statement.step() ? statement.get()[0] : undefined;
-    } finally {
-      statement.reset();
-    }
-  }
-
-  private outcomeWhere(filter: OutcomeFilter): { where: string; parameters: SqlValue[] } {
-    const conditions: string[] = [];
-    const parameters: SqlValue[] = [];
-    for (const column of ['chain', 'cell'] as const) {
-      const name = filter[column];
-      if (name === undefined) continue;
-      const id = this.nameId(name);
-      conditions.push(id === undefined ? 'FALSE' : `${column} = ?`);
-      if (id !== undefined) parameters.push(id);
-    }
-    if (filter.status !== undefined) {
-      const statuses: readonly RecordStatus[] =
-        typeof filter.status === 'string' ? [filter.status] : filter.status;
-      conditions.push(statuses.length === 0 ? 'FALSE' : `status IN (${placeholders(statuses.length)})`);
-      parameters.push(...statuses);
-    }
-    return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', parameters };
-  }
-
-  private freeStatements(): void {
-    for (const statement of this.statements.values()) statement.free();
-    this.statements.clear();
-  }
-
-  private all(sql: string, parameters: SqlValue[] = []): Row[] {
-    const statement = this.db.prepare(sql);
-    try {
-      statement.bind(parameters);
-      return [...rowsOf(statement)];
-    } finally {
-      statement.free();
-    }
-  }
+  save(): Promise<void>;
+  /** Releases what the ledger holds; unsaved writes may be lost. */
+  close(): Promise<void>;
 }
 
 /**
- * Reads and checks a ledger file, migrating an older schema in memory (the file changes only on save).
- * The file is read through one descriptor so its identity and its bytes belong to the same version even
- * if another process replaces it meanwhile.
+ * Where a run's checkpoints go: its start, every record's outcome, its end. `append` only buffers, so the
+ * hot path never waits on the ledger per record; `flush` makes everything appended durable in one group
+ * commit (an outcome counts as checkpointed once the flush that wrote it resolved).
  */
-function loadDatabase(sql: SqlJsStatic, file: string): { db: Database; identity: string } {
-  const fd = openIfExists(file);
-  if (fd === undefined) return { db: migrated(new sql.Database(), file, 0), identity: ABSENT };
-  let bytes: Buffer;
-  let identity: string;
-  try {
-    identity = identityOfStats(fs.fstatSync(fd, { bigint: true }));
-    bytes = fs.readFileSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  const db = new sql.Database(bytes);
-  try {
-    return { db: migrated(db, file, readSchemaVersion(db, file)), identity };
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+export interface OutcomeRecorder {
+  /** Buffers an entry (nothing is written until `flush`); returns its sequence number. */
+  append(entry: NewJournalEntry): number;
+  /** Writes everything buffered durably; calls made meanwhile join the next group commit. */
+  flush(): Promise<void>;
+  /** Makes everything recorded so far readable through the ledger (the embedded one folds its journal). */
+  checkpoint(): Promise<JournalScan>;
+  /** Flushes what is buffered and releases the recorder; later calls return the same promise. */
+  close(): Promise<void>;
 }
 
-function openIfExists(file: string): number | undefined {
-  try {
-    return fs.openSync(file, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+/** What a run works with, from `openLedgerForRun`. */
+export interface RunLedger {
+  ledger: Ledger;
+  journal: OutcomeRecorder;
+  /** What a run that crashed had recorded and never made part of the ledger, recovered now. */
+  recovered: JournalScan;
 }
 
-function readSchemaVersion(db: Database, file: string): number {
-  let value: SqlValue | undefined;
-  try {
-    value = db.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0];
-  } catch (error) {
-    throw notALedger(file, (error as Error).message);
-  }
-  const version = Number(value);
-  if (value === undefined || value === null || !Number.isInteger(version) || version < 1) {
-    throw notALedger(file, 'no schema version');
-  }
-  if (version > SCHEMA_VERSION) {
-    throw new UserError(
-      `ledger ${file} was written by a newer backfill (schema ${version}): upgrade backfill`,
-    );
-  }
-  return version;
+/** Who holds the lock. */
+export interface LockInfo {
+  pid: number;
+  host: string;
+  runId: string;
+  cell: string;
+  startedAt: string;
 }
 
-/** Applies the migrations after `version`, then checks every table of the current schema is there. */
-function migrated(db: Database, file: string, version: number): Database {
-  const pending = MIGRATIONS.filter((migration) => migration.to > version);
-  if (pending.length > 0) {
-    db.run('BEGIN');
-    for (const migration of pending) db.run(migration.sql);
-    db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
-    db.run('COMMIT');
-    if (pending.some((migration) => migration.rebuilds)) db.run('VACUUM');
-  }
-  const tables = new Set(db.exec("SELECT name FROM sqlite_master WHERE type = 'table'")[0]?.values.flat());
-  const missing = REQUIRED_TABLES.filter((table) => !tables.has(table));
-  if (missing.length > 0) throw notALedger(file, `missing table ${missing.join(', ')}`);
-  return db;
+/** A lock found stale and replaced, so the operator can be told. */
+export interface StaleLock {
+  /** What the stale lock said, when it was readable. */
+  info?: LockInfo;
+  /** Why it was stale, in words. */
+  reason: string;
 }
 
-function notALedger(file: string, why: string): UserError {
-  return new UserError(
-    `ledger ${file} is not a readable backfill ledger (${why}); ` +
-      'it was left untouched: move it aside to start a new ledger, or restore it from a backup',
-  );
+/** A lock this process holds. */
+export interface RunLock {
+  readonly file: string;
+  readonly info: LockInfo;
+  /** The stale lock this one replaced, if any. */
+  readonly takenOver?: StaleLock;
+  /** Removes the lock if it is still this one (never someone else's); safe to call twice. */
+  release(): void;
 }
 
-const ABSENT = 'absent';
-
-/** Device, inode, size and modification time: every save renames a new file in, so any save changes it. */
-function identityOf(file: string): string {
-  try {
-    return identityOfStats(fs.statSync(file, { bigint: true }));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ABSENT;
-    throw error;
-  }
-}
-
-function identityOfStats(stats: fs.BigIntStats): string {
-  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}`;
-}
-
-/**
- * The rows of a bound statement as objects. Reads column names once: `getAsObject` asks sql.js for them
- * on every row, which doubles the time to read a million outcomes.
- */
-function* rowsOf(statement: Statement): Generator<Row> {
-  let names: string[] | undefined;
-  while (statement.step()) {
-    names ??= statement.getColumnNames();
-    const values = statement.get();
-    const row: Row = {};
-    for (let column = 0; column < names.length; column += 1)
-      row[names[column] as string] = values[column] ?? null;
-    yield row;
-  }
-}
-
-function placeholders(count: number): string {
-  return Array.from({ length: count }, () => '?').join(', ');
+/** One kind of ledger: how a runbook's ledger of that kind is opened, locked and recorded into. */
+export interface LedgerBackend {
+  /** Opens the ledger of a runbook for reading and for writes that are saved explicitly. */
+  open(runbookFile: string): Promise<Ledger>;
+  /**
+   * Takes the run lock: one run of a runbook at a time. A lock left by a process that is gone is taken
+   * over (`takenOver` says so); a live one is refused with a UserError saying who holds it.
+   */
+  lockRuns(runbookFile: string, holder: LockInfo): Promise<RunLock>;
+  /**
+   * Opens the ledger for a run, holding the run lock: recovers what a crashed run recorded, then opens
+   * the recorder of the new run. On failure nothing is left open.
+   */
+  openForRun(runbookFile: string): Promise<RunLedger>;
 }

@@ -13,34 +13,9 @@ import * as path from 'node:path';
 import type { RunRecord } from '../run/types';
 import { UserError } from '../types';
 import { isOneOf } from './durableFs';
-import type { Ledger } from './ledger';
+import type { Ledger, LockInfo, RunLock, StaleLock } from './ledger';
 
-/** Who holds the lock. */
-export interface LockInfo {
-  pid: number;
-  host: string;
-  runId: string;
-  cell: string;
-  startedAt: string;
-}
-
-/** A lock found stale and replaced, so the operator can be told. */
-export interface StaleLock {
-  /** What the stale lock said, when it was readable. */
-  info?: LockInfo;
-  /** Why it was stale, in words. */
-  reason: string;
-}
-
-/** A lock this process holds. */
-export interface RunLock {
-  readonly file: string;
-  readonly info: LockInfo;
-  /** The stale lock this one replaced, if any. */
-  readonly takenOver?: StaleLock;
-  /** Removes the lock if it is still this one (never someone else's); safe to call twice. */
-  release(): void;
-}
+export type { LockInfo, RunLock, StaleLock } from './ledger';
 
 /**
  * Linux identifies a process exactly by boot and start time; with them a pid reused after a reboot or
@@ -83,17 +58,16 @@ export function acquireRunLock(stateDir: string, info: LockInfo): RunLock {
  * ledger if it marked any. Call it while holding the run lock: then no other process runs them.
  * Returns the runs it marked.
  */
-export function markCrashedRuns(ledger: Ledger, liveRunId?: string): RunRecord[] {
-  const crashed = ledger.runningRuns().filter((run) => run.id !== liveRunId);
+export async function markCrashedRuns(ledger: Ledger, liveRunId?: string): Promise<RunRecord[]> {
+  const crashed = (await ledger.runningRuns()).filter((run) => run.id !== liveRunId);
   if (crashed.length === 0) return [];
-  ledger.transaction(() => {
-    for (const run of crashed) {
-      // When it died is unknown; its last recorded outcome is the best estimate there is.
-      const endedAt = ledger.lastOutcomeAt(run.id) ?? run.startedAt;
-      ledger.finishRun(run.id, 'crashed', CRASHED_REASON, run.counts, endedAt);
-    }
-  });
-  ledger.save();
+  // All of them or none reach the disk: nothing is durable before the save.
+  for (const run of crashed) {
+    // When it died is unknown; its last recorded outcome is the best estimate there is.
+    const endedAt = (await ledger.lastOutcomeAt(run.id)) ?? run.startedAt;
+    await ledger.finishRun(run.id, 'crashed', CRASHED_REASON, run.counts, endedAt);
+  }
+  await ledger.save();
   return crashed;
 }
 

@@ -12,31 +12,10 @@ import type {
   RunRecord,
   SignOff,
 } from '../run/types';
+import type { DryRunRow } from './ledger';
 
 /** A row as sql.js returns it from `getAsObject`. */
 export type Row = Record<string, SqlValue>;
-
-/** One dry run as the ledger keeps it: what the production gate looks for. */
-export interface DryRunRow {
-  id: string;
-  cell: string;
-  job: string;
-  environment: string;
-  operator: string;
-  host: string;
-  startedAt: string;
-  finishedAt: string;
-  definitionHash: string;
-  contentHash: string;
-  fingerprint: string;
-  passed: boolean;
-  total: number;
-  valid: number;
-  rejected: number;
-  duplicates: number;
-  /** The full dry-run report as JSON, secrets already redacted. */
-  report: string;
-}
 
 /** Column order of `records`, shared by the insert statement and `outcomeParameters`. */
 export const OUTCOME_COLUMNS = [

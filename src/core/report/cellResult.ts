@@ -49,10 +49,10 @@ export function parseRunCounts(run: RunRecord): RunCounts | undefined {
 }
 
 /** The result block of an execute, production or verify run, read from the ledger after it ended. */
-export function resultOfRun(ledger: Ledger, run: RunRecord): Result {
-  const chain = chainState(ledger, run.chain);
+export async function resultOfRun(ledger: Ledger, run: RunRecord): Promise<Result> {
+  const chain = await chainState(ledger, run.chain);
   const own = parseRunCounts(run);
-  const finishedAt = run.endedAt ?? ledger.lastOutcomeAt(run.id);
+  const finishedAt = run.endedAt ?? (await ledger.lastOutcomeAt(run.id));
   const durationMs = finishedAt ? elapsedMs(run.startedAt, finishedAt) : undefined;
   const processed = processedBy(own) ?? chain.finishedByRun(run.id);
   const counts: Record<string, number> = {
@@ -100,11 +100,11 @@ interface ChainState {
  * tally (counted inside SQLite) rather than from every outcome: a million-record chain is summed in a
  * fraction of a second.
  */
-function chainState(ledger: Ledger, chain: string): ChainState {
+async function chainState(ledger: Ledger, chain: string): Promise<ChainState> {
   const byStatus: Record<string, number> = {};
   const errorsByKind: Record<string, number> = {};
   const perRun = new Map<string, number>();
-  for (const { status, errorKind, run, count } of ledger.tallyChain(chain)) {
+  for (const { status, errorKind, run, count } of await ledger.tallyChain(chain)) {
     byStatus[status] = (byStatus[status] ?? 0) + count;
     if (errorKind !== undefined && isError(status))
       errorsByKind[errorKind] = (errorsByKind[errorKind] ?? 0) + count;

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type { Runbook } from '../format/runbook';
 import { replaceFileDurably } from '../ledger/durableFs';
-import { Ledger } from '../ledger/ledger';
+import { openLedger } from '../ledger/openLedger';
 import type { Redactor } from '../secrets';
 import { renderHtmlReport } from './htmlReport';
 import { renderMarkdownReport } from './markdownReport';
@@ -26,11 +26,11 @@ export async function loadReportModel(
   redactor: Redactor,
   now?: Date,
 ): Promise<ReportModel> {
-  const ledger = await Ledger.open(runbook.file);
+  const ledger = await openLedger(runbook.file);
   try {
-    return redactor.redactValue(buildReportModel(runbook, ledger, now ? { now } : {}));
+    return redactor.redactValue(await buildReportModel(runbook, ledger, now ? { now } : {}));
   } finally {
-    ledger.close();
+    await ledger.close();
   }
 }
 

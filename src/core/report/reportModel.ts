@@ -117,9 +117,13 @@ export interface ReportOptions {
 }
 
 /** Gathers the report of a runbook from its ledger. Reads only; the ledger is left as it was. */
-export function buildReportModel(runbook: Runbook, ledger: Ledger, options: ReportOptions = {}): ReportModel {
-  const runs = [...dryRunReports(ledger.dryRuns()), ...runReports(ledger)].sort(byStart);
-  const signOffs = ledger.signOffs();
+export async function buildReportModel(
+  runbook: Runbook,
+  ledger: Ledger,
+  options: ReportOptions = {},
+): Promise<ReportModel> {
+  const runs = [...dryRunReports(await ledger.dryRuns()), ...(await runReports(ledger))].sort(byStart);
+  const signOffs = await ledger.signOffs();
   const checklists = checklistReports(runbook, signOffs);
   const model: ReportModel = {
     generatedAt: (options.now ?? new Date()).toISOString(),
@@ -128,10 +132,10 @@ export function buildReportModel(runbook: Runbook, ledger: Ledger, options: Repo
     name: runbook.header.name,
     owner: runbook.header.owner,
     stakeholders: runbook.header.stakeholders,
-    cells: cellReports(runbook, ledger, runs),
+    cells: await cellReports(runbook, ledger, runs),
     checklists,
     runs,
-    verification: verificationReports(runbook, ledger),
+    verification: await verificationReports(runbook, ledger),
     interventions: interventionsOf(runs, runbook),
     timeline: timelineOf(runs, checklists),
     reproduce: reproduceSteps(runs, runbook),
@@ -178,11 +182,13 @@ function dryRunReports(rows: DryRunRow[]): RunReport[] {
 }
 
 /** Runs with their own counts, errors and time series, from one pass over each cell's outcomes. */
-function runReports(ledger: Ledger): RunReport[] {
-  const runs = ledger.runs();
-  const tallies = new Map(runs.map((run) => [run.id, new RunTally(run, ledger)]));
+async function runReports(ledger: Ledger): Promise<RunReport[]> {
+  const runs = await ledger.runs();
+  const tallies = new Map<string, RunTally>();
+  for (const run of runs)
+    tallies.set(run.id, new RunTally(run, run.endedAt ?? (await ledger.lastOutcomeAt(run.id))));
   for (const cell of new Set(runs.map((run) => run.cell))) {
-    for (const outcome of ledger.outcomes({ cell })) tallies.get(outcome.run)?.add(outcome);
+    for await (const outcome of ledger.outcomes({ cell })) tallies.get(outcome.run)?.add(outcome);
   }
   return runs.map((run) => tallies.get(run.id)!.report());
 }
@@ -193,13 +199,11 @@ class RunTally {
   private readonly errorsByKind: Record<string, number> = {};
   private retried = 0;
   private readonly series: SeriesBuilder;
-  private readonly endedAt: string | undefined;
-
   constructor(
     private readonly run: RunRecord,
-    ledger: Ledger,
+    /** When the run ended, or its last outcome's time if it never recorded an end. */
+    private readonly endedAt: string | undefined,
   ) {
-    this.endedAt = run.endedAt ?? ledger.lastOutcomeAt(run.id);
     const start = Date.parse(run.startedAt);
     this.series = new SeriesBuilder(start, this.endedAt ? Date.parse(this.endedAt) : start);
   }
@@ -259,7 +263,7 @@ class RunTally {
   }
 }
 
-function cellReports(runbook: Runbook, ledger: Ledger, runs: RunReport[]): CellReport[] {
+async function cellReports(runbook: Runbook, ledger: Ledger, runs: RunReport[]): Promise<CellReport[]> {
   const cells: CellReport[] = [];
   for (const cell of runbook.cells) {
     if (cell.kind === 'job' || cell.kind === 'checklist') continue;
@@ -279,7 +283,7 @@ function cellReports(runbook: Runbook, ledger: Ledger, runs: RunReport[]): CellR
         ...(latest.endedAt ? { endedAt: latest.endedAt } : {}),
         ...(latest.durationMs !== undefined ? { durationMs: latest.durationMs } : {}),
       });
-      report.counts = latest.chain ? chainCounts(ledger, latest.chain) : latest.counts;
+      report.counts = latest.chain ? await chainCounts(ledger, latest.chain) : latest.counts;
     }
     cells.push(report);
   }
@@ -287,8 +291,8 @@ function cellReports(runbook: Runbook, ledger: Ledger, runs: RunReport[]): CellR
 }
 
 /** Records of a chain by status, zero counts left out. */
-function chainCounts(ledger: Ledger, chain: string): Record<string, number> {
-  const counts = Object.entries(ledger.countByStatus(chain)).filter(([, n]) => n > 0);
+async function chainCounts(ledger: Ledger, chain: string): Promise<Record<string, number>> {
+  const counts = Object.entries(await ledger.countByStatus(chain)).filter(([, n]) => n > 0);
   return inStatusOrder(Object.fromEntries(counts));
 }
 
@@ -321,20 +325,23 @@ function checklistItemReport(item: ChecklistItem, signOffs: SignOff[]): Checklis
   };
 }
 
-function verificationReports(runbook: Runbook, ledger: Ledger): VerificationReport[] {
-  return runbook.cells
-    .filter((cell) => cell.kind === 'verify')
-    .map((cell) => {
-      const latest = ledger.latestRun(cell.id);
-      if (!latest) return { cell: cell.id, counts: {} };
-      return {
-        cell: cell.id,
-        run: latest.id,
-        outcome: latest.outcome,
-        ...(latest.endedAt ? { endedAt: latest.endedAt } : {}),
-        counts: chainCounts(ledger, latest.chain),
-      };
+async function verificationReports(runbook: Runbook, ledger: Ledger): Promise<VerificationReport[]> {
+  const reports: VerificationReport[] = [];
+  for (const cell of runbook.cells.filter((c) => c.kind === 'verify')) {
+    const latest = await ledger.latestRun(cell.id);
+    if (!latest) {
+      reports.push({ cell: cell.id, counts: {} });
+      continue;
+    }
+    reports.push({
+      cell: cell.id,
+      run: latest.id,
+      outcome: latest.outcome,
+      ...(latest.endedAt ? { endedAt: latest.endedAt } : {}),
+      counts: await chainCounts(ledger, latest.chain),
     });
+  }
+  return reports;
 }
 
 function parseJson<T>(text: string): T | undefined {

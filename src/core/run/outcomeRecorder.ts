@@ -10,8 +10,9 @@ import * as os from 'node:os';
 import type { ResolvedEnvironment } from '../environment';
 import type { Result } from '../format/schemas';
 import type { ResolvedJob } from '../job';
-import { openLedgerForRun, type Journal } from '../ledger/journal';
-import { stateDirFor, type Ledger } from '../ledger/ledger';
+import type { Ledger, OutcomeRecorder as Journal } from '../ledger/ledger';
+import { openLedgerForRun } from '../ledger/openLedger';
+import { stateDirFor } from '../ledger/statePaths';
 import { markCrashedRuns } from '../ledger/lock';
 import { resultOfRun } from '../report/cellResult';
 import type { Redactor } from '../secrets';
@@ -92,10 +93,10 @@ export class OutcomeRecorder {
   static async open(runbookFile: string, runId: string): Promise<OutcomeRecorder> {
     const { ledger, journal } = await openLedgerForRun(runbookFile);
     try {
-      markCrashedRuns(ledger, runId);
+      await markCrashedRuns(ledger, runId);
     } catch (error) {
       await journal.close();
-      ledger.close();
+      await ledger.close();
       throw error;
     }
     return new OutcomeRecorder(ledger, journal, stateDirFor(runbookFile));
@@ -109,7 +110,7 @@ export class OutcomeRecorder {
     this.run = run;
     this.redactor = redactor;
     this.halt = halt;
-    this.ledger.startRun(run);
+    await this.ledger.startRun(run);
     this.journal.append({ type: 'run-start', run });
     await this.journal.flush();
   }
@@ -177,7 +178,7 @@ export class OutcomeRecorder {
     counts: string,
     endedAt: string,
   ): Promise<boolean> {
-    this.ledger.finishRun(this.run.id, outcome, reason, counts, endedAt);
+    await this.ledger.finishRun(this.run.id, outcome, reason, counts, endedAt);
     try {
       this.journal.append({
         type: 'run-end',
@@ -188,7 +189,7 @@ export class OutcomeRecorder {
         endedAt,
       });
       await this.journal.flush();
-      await this.journal.checkpoint(this.ledger);
+      await this.journal.checkpoint();
     } catch (error) {
       this.fail(error);
       return false;
@@ -200,15 +201,15 @@ export class OutcomeRecorder {
    * The cell's result block for run `runId` as the ledger has it, once the run is recorded as ended: a
    * run whose state folder stopped taking writes is still `running` in the ledger and has none.
    */
-  resultBlock(cell: string, runId: string): Result | undefined {
-    const run = this.ledger.runs(cell).find((r) => r.id === runId);
-    return run && run.outcome !== 'running' ? resultOfRun(this.ledger, run) : undefined;
+  async resultBlock(cell: string, runId: string): Promise<Result | undefined> {
+    const run = (await this.ledger.runs(cell)).find((r) => r.id === runId);
+    return run && run.outcome !== 'running' ? await resultOfRun(this.ledger, run) : undefined;
   }
 
   /** Writes what is buffered and closes the journal and the ledger. */
   async close(): Promise<void> {
     await this.journal.close();
-    this.ledger.close();
+    await this.ledger.close();
   }
 
   /**

@@ -21,7 +21,7 @@ import {
   type ResumeRequest,
   type RerunSelection,
 } from './resumePlan';
-import { RECORD_STATUSES } from './types';
+import { RECORD_STATUSES, type RecordStatus } from './types';
 
 export interface ResumePlanInput {
   request: ResumeRequest;
@@ -32,7 +32,7 @@ export interface ResumePlanInput {
   /** The cell selects a subset of the records. */
   hasSubset: boolean;
   /** Gates that need the fingerprint and the ledger (production). */
-  gate?: (fingerprint: JobFingerprint, ledger: Ledger) => GateDecision;
+  gate?: (fingerprint: JobFingerprint, ledger: Ledger) => Promise<GateDecision>;
 }
 
 /** The plan, or why a gate refused the run. Refusals that are the plan's own (finished) throw. */
@@ -40,17 +40,18 @@ export type LoadedResumePlan = { plan: ResumePlan } | { refused: string };
 
 export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Promise<LoadedResumePlan> {
   const { request, fingerprint } = input;
-  const decision = input.gate?.(fingerprint, ledger);
+  const decision = await input.gate?.(fingerprint, ledger);
   if (decision && !decision.allowed) {
     return { refused: `refused by the ${decision.gate} gate: ${decision.reason}` };
   }
-  const chain = chooseChain(request, ledger.latestRun(request.cell), fingerprint.combined, randomUUID);
-  const rerun = readRerun(ledger, input, chain.id);
-  const doneKeys = rerun ? new Set<string>() : ledger.keysWithStatus(chain.id, RECORD_STATUSES);
+  const chain = chooseChain(request, await ledger.latestRun(request.cell), fingerprint.combined, randomUUID);
+  const rerun = await readRerun(ledger, input, chain.id);
+  const doneKeys = rerun ? new Set<string>() : await ledger.keysWithStatus(chain.id, RECORD_STATUSES);
   // Counts of earlier runs of the chain, so progress and the success threshold cover the whole chain.
-  const rerunStatuses = [...(rerun?.keys ?? [])].map((key) => ledger.outcomeOf(chain.id, key)?.status);
-  const earlier = earlierCounts(ledger.countByStatus(chain.id), rerunStatuses);
-  const expected = rerun ? undefined : expectedTotal(ledger.dryRuns(), fingerprint, input.hasSubset);
+  const rerunStatuses: (RecordStatus | undefined)[] = [];
+  for (const key of rerun?.keys ?? []) rerunStatuses.push((await ledger.outcomeOf(chain.id, key))?.status);
+  const earlier = earlierCounts(await ledger.countByStatus(chain.id), rerunStatuses);
+  const expected = rerun ? undefined : expectedTotal(await ledger.dryRuns(), fingerprint, input.hasSubset);
   return {
     plan: {
       chain,
@@ -63,11 +64,15 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
 }
 
 /** The records `--only failed` or `--only unverified` re-run, or undefined for a whole run. */
-function readRerun(ledger: Ledger, input: ResumePlanInput, chain: string): RerunSelection | undefined {
+async function readRerun(
+  ledger: Ledger,
+  input: ResumePlanInput,
+  chain: string,
+): Promise<RerunSelection | undefined> {
   const query = rerunQuery(input.request);
   if (!query) return undefined;
   if ('gaps' in query) {
-    return rerunOfGaps(findVerificationGaps(input.runbook, ledger, input.job, input.request.cell));
+    return rerunOfGaps(await findVerificationGaps(input.runbook, ledger, input.job, input.request.cell));
   }
-  return rerunOfKeys(input.request, query.only, ledger.keysWithStatus(chain, query.statuses));
+  return rerunOfKeys(input.request, query.only, await ledger.keysWithStatus(chain, query.statuses));
 }

@@ -22,8 +22,9 @@ import { fingerprintJob, type JobFingerprint } from '../fingerprint';
 import type { Runbook } from '../format/runbook';
 import type { Result } from '../format/schemas';
 import type { ResolvedJob } from '../job';
-import { assertStateDirUsable, stateDirFor, type Ledger } from '../ledger/ledger';
-import { acquireRunLock } from '../ledger/lock';
+import type { Ledger } from '../ledger/ledger';
+import { lockRuns } from '../ledger/openLedger';
+import { assertStateDirUsable, stateDirFor } from '../ledger/statePaths';
 import { Redactor, SecretResolver } from '../secrets';
 import { createSubsetFilter, type SubsetFilter } from '../sources/subsetFilter';
 import { RefusedError, UserError } from '../types';
@@ -68,7 +69,7 @@ export interface RunOptions {
    */
   onlyUnverified?: boolean;
   /** Gates that need the fingerprint and the ledger (production); checked after the lock is taken. */
-  gate?: (fingerprint: JobFingerprint, ledger: Ledger) => GateDecision;
+  gate?: (fingerprint: JobFingerprint, ledger: Ledger) => Promise<GateDecision>;
   /** Called once the plan is known, before the first record is sent. */
   onPlan?: (plan: RunPlan) => void;
   /**
@@ -95,12 +96,12 @@ export async function runBackfill(options: RunOptions): Promise<RunResult> {
   fs.mkdirSync(stateDir, { recursive: true });
   const runId = randomUUID();
   const startedAt = new Date().toISOString();
-  const lock = takeLock(stateDir, runId, options.job.cell, startedAt);
+  const lock = await takeLock(options.runbook.file, runId, options.job.cell, startedAt);
   try {
     const recorder = await OutcomeRecorder.open(options.runbook.file, runId);
     try {
       const result = await new Run(options, recorder, stateDir, haltFile, runId, startedAt).execute();
-      const block = options.onResult ? recorder.resultBlock(options.job.cell, runId) : undefined;
+      const block = options.onResult ? await recorder.resultBlock(options.job.cell, runId) : undefined;
       if (block) options.onResult?.(block);
       return result;
     } finally {
@@ -124,9 +125,9 @@ function releaseLock(lock: { release(): void }): void {
 }
 
 /** One writer at a time: a second concurrent run of the same runbook is refused by this gate. */
-function takeLock(stateDir: string, runId: string, cell: string, startedAt: string) {
+async function takeLock(runbookFile: string, runId: string, cell: string, startedAt: string) {
   try {
-    return acquireRunLock(stateDir, { pid: process.pid, host: os.hostname(), runId, cell, startedAt });
+    return await lockRuns(runbookFile, { pid: process.pid, host: os.hostname(), runId, cell, startedAt });
   } catch (error) {
     if (error instanceof UserError && !(error instanceof RefusedError)) throw new RefusedError(error.message);
     throw error;

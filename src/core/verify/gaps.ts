@@ -5,6 +5,7 @@
  */
 import type { Runbook } from '../format/runbook';
 import type { Ledger } from '../ledger/ledger';
+import { hasFinished } from '../run/finishedRun';
 import { GAP_STATUSES, type RunRecord } from '../run/types';
 import { UserError } from '../types';
 
@@ -22,15 +23,15 @@ export interface VerificationGaps {
  * resumes instead of sending its records twice. Throws a UserError saying what to do when there is no
  * finished verification, or nothing left to re-backfill.
  */
-export function findVerificationGaps(
+export async function findVerificationGaps(
   runbook: Runbook,
   ledger: Ledger,
   job: string,
   cell: string,
-): VerificationGaps {
-  const verification = latestVerification(runbook, ledger, job);
-  const found = ledger.keysWithStatus(verification.chain, GAP_STATUSES);
-  const resent = resentSince(ledger, cell, verification, found);
+): Promise<VerificationGaps> {
+  const verification = await latestVerification(runbook, ledger, job);
+  const found = await ledger.keysWithStatus(verification.chain, GAP_STATUSES);
+  const resent = await resentSince(ledger, cell, verification, found);
   const keys = new Set([...found].filter((key) => !resent.has(key)));
   if (keys.size > 0) return { verification, keys };
   const recheck = `backfill run ${runbook.file} --cell ${verification.cell} --only unverified`;
@@ -44,21 +45,22 @@ export function findVerificationGaps(
   );
 }
 
-function latestVerification(runbook: Runbook, ledger: Ledger, job: string): RunRecord {
+async function latestVerification(runbook: Runbook, ledger: Ledger, job: string): Promise<RunRecord> {
   const cells = runbook.cells.filter((c) => c.kind === 'verify' && c.spec.job === job).map((c) => c.id);
   if (cells.length === 0) {
     throw new UserError(
       `no verify cell checks job ${job}: add one and run it to find the gaps to re-backfill`,
     );
   }
-  const runs = cells.map((id) => ledger.latestRun(id)).filter((run): run is RunRecord => run !== undefined);
+  const latestRuns = await Promise.all(cells.map((id) => ledger.latestRun(id)));
+  const runs = latestRuns.filter((run): run is RunRecord => run !== undefined);
   const latest = runs.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0))[0];
   if (!latest) {
     throw new UserError(
       `job ${job} has not been verified yet: run backfill run ${runbook.file} --cell ${cells[0]} first`,
     );
   }
-  if (latest.outcome !== 'succeeded' && latest.outcome !== 'below-threshold') {
+  if (!hasFinished(latest)) {
     throw new UserError(
       `the latest verification of job ${job} (run ${latest.id} of cell ${latest.cell}) is ${latest.outcome}, so its ` +
         `gaps are not all known: finish it first with backfill run ${runbook.file} --cell ${latest.cell}`,
@@ -71,13 +73,18 @@ function latestVerification(runbook: Runbook, ledger: Ledger, job: string): RunR
  * Gap keys that `cell`'s chain re-sent after the verification ended. One whose re-send failed is still a
  * gap: it is sent again.
  */
-function resentSince(ledger: Ledger, cell: string, verification: RunRecord, gaps: Set<string>): Set<string> {
-  const chain = ledger.latestRun(cell)?.chain;
+async function resentSince(
+  ledger: Ledger,
+  cell: string,
+  verification: RunRecord,
+  gaps: Set<string>,
+): Promise<Set<string>> {
+  const chain = (await ledger.latestRun(cell))?.chain;
   const endedAt = verification.endedAt;
   const resent = new Set<string>();
   if (chain === undefined || endedAt === undefined) return resent;
   for (const key of gaps) {
-    const outcome = ledger.outcomeOf(chain, key);
+    const outcome = await ledger.outcomeOf(chain, key);
     if (outcome && outcome.at > endedAt && outcome.status !== 'failed') resent.add(key);
   }
   return resent;

@@ -3,7 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseRunbook } from '../../../src/core/format/runbook';
 import { parseRunbookFile, serializeRunbookFile } from '../../../src/core/format/runbookFile';
-import { renderResultBlock, renderResultBody, setCellResult } from '../../../src/core/format/resultBlock';
+import {
+  readResultBody,
+  renderResultBlock,
+  renderResultBody,
+  setCellResult,
+} from '../../../src/core/format/resultBlock';
 import type { Result } from '../../../src/core/format/schemas';
 import { UserError } from '../../../src/core/types';
 
@@ -142,4 +147,16 @@ describe('embedded result blocks', () => {
       assert.deepEqual(parseRunbook(text, file).issues, []);
     });
   }
+});
+
+describe('reading a result block', () => {
+  it('reads back exactly the result that was written, comments and all', () => {
+    assert.deepEqual(readResultBody(renderResultBody(RESULT)), RESULT);
+  });
+
+  it('reads nothing from a body that is not YAML or not a valid result, as the parser would refuse it', () => {
+    assert.equal(readResultBody('outcome: [unclosed'), undefined);
+    assert.equal(readResultBody('outcome: succeeded\nmode: sometimes\n'), undefined);
+    assert.equal(readResultBody('outcome: succeeded\nmode: execute\nsurprise: 1\n'), undefined);
+  });
 });

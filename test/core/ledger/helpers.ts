@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Ledger, ledgerFileIn, stateDirFor } from '../../../src/core/ledger/ledger';
+import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
+import { ledgerFileIn, stateDirFor } from '../../../src/core/ledger/statePaths';
+import type { DryRunRow } from '../../../src/core/ledger/ledger';
 import type { RecordOutcome, RunRecord } from '../../../src/core/run/types';
 import { loadSqlJs } from '../../../src/core/sqlite';
 
@@ -64,25 +66,62 @@ export function run(id: string, overrides: Partial<RunRecord> = {}): RunRecord {
   };
 }
 
+/** A passing dry run of cell `orders` with fingerprint `fp-2`. */
+export function dryRunRow(overrides: Partial<DryRunRow> = {}): DryRunRow {
+  return {
+    id: 'dry-2',
+    cell: 'orders',
+    job: 'orders',
+    environment: 'staging',
+    operator: 'ada',
+    host: 'bastion-1',
+    startedAt: '2026-02-02T09:00:00.000Z',
+    finishedAt: '2026-02-02T09:01:00.000Z',
+    definitionHash: 'def',
+    contentHash: 'content',
+    fingerprint: 'fp-2',
+    passed: true,
+    total: 3,
+    valid: 3,
+    rejected: 0,
+    duplicates: 0,
+    report: '{}',
+    ...overrides,
+  };
+}
+
 /** Opens the ledger, lets `work` change it, saves and closes it. */
-export async function withSavedLedger(runbook: string, work: (ledger: Ledger) => void): Promise<void> {
-  const ledger = await Ledger.open(runbook);
+export async function withSavedLedger(
+  runbook: string,
+  work: (ledger: SqlJsLedger) => unknown,
+): Promise<void> {
+  const ledger = await SqlJsLedger.open(runbook);
   try {
-    work(ledger);
-    ledger.save();
+    await work(ledger);
+    await ledger.save();
   } finally {
-    ledger.close();
+    await ledger.close();
   }
 }
 
 /** Opens the ledger, reads from it, closes it. */
-export async function readLedger<T>(runbook: string, read: (ledger: Ledger) => T): Promise<T> {
-  const ledger = await Ledger.open(runbook);
+export async function readLedger<T>(
+  runbook: string,
+  read: (ledger: SqlJsLedger) => T | Promise<T>,
+): Promise<T> {
+  const ledger = await SqlJsLedger.open(runbook);
   try {
-    return read(ledger);
+    return await read(ledger);
   } finally {
-    ledger.close();
+    await ledger.close();
   }
+}
+
+/** Every item of an async iterable (Array.fromAsync needs Node 22). */
+export async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const collected: T[] = [];
+  for await (const item of items) collected.push(item);
+  return collected;
 }
 
 /** Writes a ledger as the first backfill did: schema version 1, meta and dry_runs only, one dry run. */

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import {
-  foldJournal,
-  Journal,
-  journalFileIn,
-  openLedgerForRun,
-  replay,
-} from '../../../src/core/ledger/journal';
-import { Ledger } from '../../../src/core/ledger/ledger';
+import { foldJournal, Journal, journalFileIn, replay } from '../../../src/core/ledger/journal';
+import { openLedgerForRun } from '../../../src/core/ledger/openLedger';
+import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
 import { UserError } from '../../../src/core/types';
-import { outcome, readLedger, run, useRunbook, withSavedLedger } from './helpers';
+import { outcome, readLedger, run, useRunbook, withSavedLedger, all } from './helpers';
 
 describe('Journal', () => {
   const paths = useRunbook();
@@ -260,20 +255,20 @@ describe('foldJournal', () => {
   }
 
   const state = (runbook: string) =>
-    readLedger(runbook, (ledger) => ({
-      counts: ledger.countByStatus('chain-1'),
-      outcomes: [...ledger.outcomes()],
-      runs: ledger.runs(),
+    readLedger(runbook, async (ledger) => ({
+      counts: await ledger.countByStatus('chain-1'),
+      outcomes: await all(ledger.outcomes()),
+      runs: await ledger.runs(),
     }));
 
   it('applies the journal to the ledger, saves it, then empties the journal', async () => {
     await crashedRun();
-    const ledger = await Ledger.open(paths.runbook);
+    const ledger = await SqlJsLedger.open(paths.runbook);
     try {
-      const scan = foldJournal(ledger, paths.stateDir);
+      const scan = await foldJournal(ledger, paths.stateDir);
       assert.equal(scan.entries, 5);
     } finally {
-      ledger.close();
+      await ledger.close();
     }
     assert.equal(fs.statSync(journalFile()).size, 0);
     const folded = await state(paths.runbook);
@@ -305,7 +300,7 @@ describe('foldJournal', () => {
       assert.equal(fs.statSync(journalFile()).size, 0);
     } finally {
       await journal.close();
-      ledger.close();
+      await ledger.close();
     }
     assert.deepEqual(await state(paths.runbook), saved);
   });
@@ -333,18 +328,18 @@ describe('foldJournal', () => {
       if (i % 10_000 === 0) await journal.flush();
     }
     await journal.close();
-    const ledger = await Ledger.open(paths.runbook);
+    const ledger = await SqlJsLedger.open(paths.runbook);
     try {
-      assert.equal(foldJournal(ledger, paths.stateDir).entries, 1_000_000);
-      assert.equal(ledger.keysWithStatus('chain-1', ['succeeded']).size, 1_000_000);
+      assert.equal((await foldJournal(ledger, paths.stateDir)).entries, 1_000_000);
+      assert.equal((await ledger.keysWithStatus('chain-1', ['succeeded'])).size, 1_000_000);
     } finally {
-      ledger.close();
+      await ledger.close();
     }
     assert.equal(fs.statSync(journalFile()).size, 0);
     // What was saved is the whole ledger: opened again from disk, every outcome is there.
-    const reopened = await readLedger(paths.runbook, (again) => ({
-      succeeded: again.countByStatus('chain-1').succeeded,
-      last: again.outcomeOf('chain-1', 'k999999'),
+    const reopened = await readLedger(paths.runbook, async (again) => ({
+      succeeded: (await again.countByStatus('chain-1')).succeeded,
+      last: await again.outcomeOf('chain-1', 'k999999'),
     }));
     assert.deepEqual(reopened, { succeeded: 1_000_000, last: outcome('k999999', { line: 1_000_001 }) });
   });
@@ -366,21 +361,21 @@ describe('openLedgerForRun', () => {
     try {
       assert.deepEqual(recovered.entries, 2);
       assert.equal(recovered.tornTail?.line, 3);
-      assert.equal(ledger.latestRun('orders')?.outcome, 'running');
-      assert.deepEqual(ledger.keysWithStatus('chain-1', ['succeeded']), new Set(['1']));
+      assert.equal((await ledger.latestRun('orders'))?.outcome, 'running');
+      assert.deepEqual(await ledger.keysWithStatus('chain-1', ['succeeded']), new Set(['1']));
       assert.equal(journal.append({ type: 'outcome', outcome: outcome('2') }), 1);
       await journal.flush();
       assert.equal(replay(paths.stateDir).entries.length, 1);
     } finally {
       await journal.close();
-      ledger.close();
+      await ledger.close();
     }
   });
 
   it('checkpoints a run: its entries land in the ledger and the journal is emptied', async () => {
     const { ledger, journal } = await openLedgerForRun(paths.runbook);
     try {
-      ledger.startRun(run('run-1'));
+      await ledger.startRun(run('run-1'));
       journal.append({ type: 'run-start', run: run('run-1') });
       journal.append({ type: 'outcome', outcome: outcome('1') });
       journal.append({
@@ -389,36 +384,47 @@ describe('openLedgerForRun', () => {
         outcome: 'succeeded',
         endedAt: '2026-03-01T11:00:00.000Z',
       });
-      await journal.checkpoint(ledger);
+      await journal.checkpoint();
       assert.equal(fs.statSync(journalFile()).size, 0);
     } finally {
       await journal.close();
-      ledger.close();
+      await ledger.close();
     }
-    const latest = await readLedger(paths.runbook, (ledger) => ledger.latestRun('orders'));
+    const latest = await readLedger(paths.runbook, async (ledger) => await ledger.latestRun('orders'));
     assert.equal(latest?.outcome, 'succeeded');
-    assert.equal(await readLedger(paths.runbook, (ledger) => ledger.countByStatus('chain-1').succeeded), 1);
+    assert.equal(
+      await readLedger(paths.runbook, async (ledger) => (await ledger.countByStatus('chain-1')).succeeded),
+      1,
+    );
   });
 
   it('keeps a sign-off another process saved during the run when the run checkpoints', async () => {
     const { ledger, journal } = await openLedgerForRun(paths.runbook);
     try {
-      ledger.save();
+      await ledger.save();
       journal.append({ type: 'run-start', run: run('run-1') });
       journal.append({ type: 'outcome', outcome: outcome('1') });
       await journal.flush();
-      await withSavedLedger(paths.runbook, (other) =>
-        other.recordSignOff({ checklist: 'approvals', item: 'owner', by: 'ada', at: 'now', checked: true }),
+      await withSavedLedger(
+        paths.runbook,
+        async (other) =>
+          await other.recordSignOff({
+            checklist: 'approvals',
+            item: 'owner',
+            by: 'ada',
+            at: 'now',
+            checked: true,
+          }),
       );
-      await journal.checkpoint(ledger);
+      await journal.checkpoint();
     } finally {
       await journal.close();
-      ledger.close();
+      await ledger.close();
     }
-    const after = await readLedger(paths.runbook, (ledger) => ({
-      signOffs: ledger.signOffs().length,
-      outcomes: [...ledger.outcomes()].length,
-      runs: ledger.runs().length,
+    const after = await readLedger(paths.runbook, async (ledger) => ({
+      signOffs: (await ledger.signOffs()).length,
+      outcomes: (await all(ledger.outcomes())).length,
+      runs: (await ledger.runs()).length,
     }));
     assert.deepEqual(after, { signOffs: 1, outcomes: 1, runs: 1 });
   });
@@ -432,17 +438,17 @@ describe('openLedgerForRun', () => {
     const journalBefore = fs.readFileSync(journalFile());
 
     await assert.rejects(openLedgerForRun(paths.runbook), /not a readable backfill ledger/);
-    await assert.rejects(Ledger.open(paths.runbook), /not a readable backfill ledger/);
+    await assert.rejects(SqlJsLedger.open(paths.runbook), /not a readable backfill ledger/);
     assert.deepEqual(fs.readFileSync(paths.ledgerFile), ledgerBefore);
     assert.deepEqual(fs.readFileSync(journalFile()), journalBefore);
   });
 });
 
 async function fold(runbook: string, stateDir: string): Promise<void> {
-  const ledger = await Ledger.open(runbook);
+  const ledger = await SqlJsLedger.open(runbook);
   try {
-    foldJournal(ledger, stateDir);
+    await foldJournal(ledger, stateDir);
   } finally {
-    ledger.close();
+    await ledger.close();
   }
 }

@@ -1,33 +1,23 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Ledger } from '../../../src/core/ledger/ledger';
-import type { DryRunRow } from '../../../src/core/ledger/ledger';
+import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../../src/core/ledger/schema';
 import type { RecordOutcome } from '../../../src/core/run/types';
 import { loadSqlJs } from '../../../src/core/sqlite';
 import { UserError } from '../../../src/core/types';
-import { outcome, readLedger, run, useRunbook, withSavedLedger, writeVersion1Ledger } from './helpers';
+import {
+  all,
+  dryRunRow,
+  outcome,
+  readLedger,
+  run,
+  useRunbook,
+  withSavedLedger,
+  writeVersion1Ledger,
+} from './helpers';
 
-const dryRun: DryRunRow = {
-  id: 'dry-2',
-  cell: 'orders',
-  job: 'orders',
-  environment: 'staging',
-  operator: 'ada',
-  host: 'bastion-1',
-  startedAt: '2026-02-02T09:00:00.000Z',
-  finishedAt: '2026-02-02T09:01:00.000Z',
-  definitionHash: 'def',
-  contentHash: 'content',
-  fingerprint: 'fp-2',
-  passed: true,
-  total: 3,
-  valid: 3,
-  rejected: 0,
-  duplicates: 0,
-  report: '{}',
-};
+const dryRun = dryRunRow();
 
 describe('Ledger', () => {
   const paths = useRunbook();
@@ -42,14 +32,16 @@ describe('Ledger', () => {
       httpStatus: 503,
       durationMs: 12.5,
     });
-    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(failed));
-    assert.deepEqual(await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]), [failed]);
+    await withSavedLedger(paths.runbook, async (ledger) => ledger.upsertOutcome(failed));
+    assert.deepEqual(await readLedger(paths.runbook, async (ledger) => await all(ledger.outcomes())), [
+      failed,
+    ]);
   });
 
   it('reads back an outcome without optional fields with none of them present', async () => {
     const bare = outcome('7');
-    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(bare));
-    const [read] = await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]);
+    await withSavedLedger(paths.runbook, async (ledger) => ledger.upsertOutcome(bare));
+    const [read] = await readLedger(paths.runbook, async (ledger) => await all(ledger.outcomes()));
     assert.deepEqual(read, bare);
     assert.deepEqual(Object.keys(read ?? {}).sort(), Object.keys(bare).sort());
   });
@@ -63,20 +55,22 @@ describe('Ledger', () => {
       httpStatus: 200,
       idempotencyKey: '',
     });
-    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(mismatch));
-    assert.deepEqual(await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]), [mismatch]);
+    await withSavedLedger(paths.runbook, async (ledger) => ledger.upsertOutcome(mismatch));
+    assert.deepEqual(await readLedger(paths.runbook, async (ledger) => await all(ledger.outcomes())), [
+      mismatch,
+    ]);
   });
 
   it('looks up the latest outcome of one key in a chain, and nothing for a key without one', async () => {
-    await withSavedLedger(paths.runbook, (ledger) =>
+    await withSavedLedger(paths.runbook, async (ledger) =>
       ledger.upsertOutcomes([
         outcome('1', { status: 'failed' }),
         outcome('1', { status: 'succeeded', attempts: 2 }),
       ]),
     );
-    const [found, unknown] = await readLedger(paths.runbook, (ledger) => [
-      ledger.outcomeOf('chain-1', '1'),
-      ledger.outcomeOf('chain-1', '2'),
+    const [found, unknown] = await readLedger(paths.runbook, async (ledger) => [
+      await ledger.outcomeOf('chain-1', '1'),
+      await ledger.outcomeOf('chain-1', '2'),
     ]);
     assert.equal(found?.status, 'succeeded');
     assert.equal(found?.attempts, 2);
@@ -84,18 +78,21 @@ describe('Ledger', () => {
   });
 
   it('keeps only the latest outcome of a key within a chain, and separate outcomes per chain', async () => {
-    await withSavedLedger(paths.runbook, (ledger) => {
+    await withSavedLedger(paths.runbook, async (ledger) => {
       ledger.upsertOutcome(outcome('1', { status: 'failed', attempts: 2 }));
       ledger.upsertOutcome(outcome('1', { status: 'succeeded', attempts: 1, run: 'run-2' }));
       ledger.upsertOutcome(outcome('1', { chain: 'chain-2', status: 'rejected' }));
     });
-    const latest = await readLedger(paths.runbook, (ledger) => [...ledger.outcomes({ chain: 'chain-1' })]);
+    const latest = await readLedger(
+      paths.runbook,
+      async (ledger) => await all(ledger.outcomes({ chain: 'chain-1' })),
+    );
     assert.deepEqual(latest, [outcome('1', { status: 'succeeded', attempts: 1, run: 'run-2' })]);
-    assert.equal(await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()].length), 2);
+    assert.equal(await readLedger(paths.runbook, async (ledger) => (await all(ledger.outcomes())).length), 2);
   });
 
   it('filters outcomes by cell, chain and one or several statuses, in source-line order', async () => {
-    await withSavedLedger(paths.runbook, (ledger) =>
+    await withSavedLedger(paths.runbook, async (ledger) =>
       ledger.upsertOutcomes([
         outcome('c', { line: 4, status: 'failed' }),
         outcome('a', { line: 2, status: 'succeeded' }),
@@ -103,8 +100,8 @@ describe('Ledger', () => {
         outcome('d', { line: 5, status: 'failed', cell: 'refunds', chain: 'chain-9' }),
       ]),
     );
-    const keys = (filter: Parameters<Ledger['outcomes']>[0]) =>
-      readLedger(paths.runbook, (ledger) => [...ledger.outcomes(filter)].map((o) => o.key));
+    const keys = (filter: Parameters<SqlJsLedger['outcomes']>[0]) =>
+      readLedger(paths.runbook, async (ledger) => (await all(ledger.outcomes(filter))).map((o) => o.key));
     assert.deepEqual(await keys({ chain: 'chain-1' }), ['a', 'b', 'c']);
     assert.deepEqual(await keys({ cell: 'orders', status: 'failed' }), ['c']);
     assert.deepEqual(await keys({ status: ['failed', 'rejected'] }), ['b', 'c', 'd']);
@@ -113,7 +110,7 @@ describe('Ledger', () => {
   });
 
   it('counts the records of a chain per status, with zero for a status no record has', async () => {
-    await withSavedLedger(paths.runbook, (ledger) =>
+    await withSavedLedger(paths.runbook, async (ledger) =>
       ledger.upsertOutcomes([
         outcome('1'),
         outcome('2'),
@@ -121,15 +118,18 @@ describe('Ledger', () => {
         outcome('4', { chain: 'other' }),
       ]),
     );
-    assert.deepEqual(await readLedger(paths.runbook, (ledger) => ledger.countByStatus('chain-1')), {
-      succeeded: 2,
-      failed: 1,
-      rejected: 0,
-      verified: 0,
-      mismatch: 0,
-      missing: 0,
-      error: 0,
-    });
+    assert.deepEqual(
+      await readLedger(paths.runbook, async (ledger) => await ledger.countByStatus('chain-1')),
+      {
+        succeeded: 2,
+        failed: 1,
+        rejected: 0,
+        verified: 0,
+        mismatch: 0,
+        missing: 0,
+        error: 0,
+      },
+    );
   });
 
   it('returns keys exactly as stored, whatever characters they hold', async () => {
@@ -143,27 +143,32 @@ describe('Ledger', () => {
       '',
       ' padded ',
     ];
-    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcomes(odd.map((key) => outcome(key))));
-    const keys = await readLedger(paths.runbook, (ledger) => ledger.keysWithStatus('chain-1', ['succeeded']));
+    await withSavedLedger(paths.runbook, async (ledger) =>
+      ledger.upsertOutcomes(odd.map((key) => outcome(key))),
+    );
+    const keys = await readLedger(
+      paths.runbook,
+      async (ledger) => await ledger.keysWithStatus('chain-1', ['succeeded']),
+    );
     assert.deepEqual([...keys].sort(), [...odd].sort());
   });
 
   it('returns the keys of a million outcomes with the asked statuses as a set', async () => {
-    const ledger = await Ledger.open(paths.runbook);
+    const ledger = await SqlJsLedger.open(paths.runbook);
     try {
       const count = ledger.upsertOutcomes(millionOutcomes());
       assert.equal(count, 1_000_000);
-      const done = ledger.keysWithStatus('chain-1', ['succeeded', 'failed', 'rejected']);
+      const done = await ledger.keysWithStatus('chain-1', ['succeeded', 'failed', 'rejected']);
       assert.equal(done.size, 1_000_000);
       assert.ok(done.has('k0') && done.has('k999999'));
-      const failed = ledger.keysWithStatus('chain-1', ['failed']);
+      const failed = await ledger.keysWithStatus('chain-1', ['failed']);
       assert.equal(failed.size, 100_000);
       assert.ok(failed.has('k10') && !failed.has('k11'));
-      assert.equal(ledger.keysWithStatus('chain-1', []).size, 0);
-      const counts = ledger.countByStatus('chain-1');
+      assert.equal((await ledger.keysWithStatus('chain-1', [])).size, 0);
+      const counts = await ledger.countByStatus('chain-1');
       assert.deepEqual([counts.succeeded, counts.failed, counts.rejected], [900_000, 100_000, 0]);
     } finally {
-      ledger.close();
+      await ledger.close();
     }
   });
 
@@ -176,13 +181,13 @@ describe('Ledger', () => {
       ...keys.map((key, i) => outcome(key, { attempts: 3, line: i + 2, run: i % 2 ? 'run-2' : 'run-1' })),
       outcome('k0', { status: 'rejected', line: 2 }),
     ];
-    await withSavedLedger(paths.runbook, (ledger) => assert.equal(ledger.upsertOutcomes(many), 1000));
-    const latest = await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]);
+    await withSavedLedger(paths.runbook, async (ledger) => assert.equal(ledger.upsertOutcomes(many), 1000));
+    const latest = await readLedger(paths.runbook, async (ledger) => await all(ledger.outcomes()));
     assert.deepEqual(latest, [outcome('k0', { status: 'rejected', line: 2 }), ...many.slice(667, 999)]);
   });
 
   it('rolls back every upsert of a transaction that throws', async () => {
-    const ledger = await Ledger.open(paths.runbook);
+    const ledger = await SqlJsLedger.open(paths.runbook);
     try {
       assert.throws(() =>
         ledger.transaction(() => {
@@ -190,19 +195,19 @@ describe('Ledger', () => {
           throw new Error('interrupted');
         }),
       );
-      assert.equal([...ledger.outcomes()].length, 0);
+      assert.equal((await all(ledger.outcomes())).length, 0);
     } finally {
-      ledger.close();
+      await ledger.close();
     }
   });
 
   it('records a run, finishes it and lists the runs of a cell newest first', async () => {
-    await withSavedLedger(paths.runbook, (ledger) => {
-      ledger.startRun(run('run-1', { startedAt: '2026-03-01T10:00:00.000Z' }));
-      ledger.startRun(run('run-2', { startedAt: '2026-03-02T10:00:00.000Z' }));
-      ledger.startRun(run('run-3', { cell: 'refunds' }));
+    await withSavedLedger(paths.runbook, async (ledger) => {
+      await ledger.startRun(run('run-1', { startedAt: '2026-03-01T10:00:00.000Z' }));
+      await ledger.startRun(run('run-2', { startedAt: '2026-03-02T10:00:00.000Z' }));
+      await ledger.startRun(run('run-3', { cell: 'refunds' }));
       assert.equal(
-        ledger.finishRun(
+        await ledger.finishRun(
           'run-1',
           'halted',
           'stopped by operator',
@@ -211,9 +216,9 @@ describe('Ledger', () => {
         ),
         true,
       );
-      assert.equal(ledger.finishRun('no-such-run', 'succeeded'), false);
+      assert.equal(await ledger.finishRun('no-such-run', 'succeeded'), false);
     });
-    const runs = await readLedger(paths.runbook, (ledger) => ledger.runs('orders'));
+    const runs = await readLedger(paths.runbook, async (ledger) => await ledger.runs('orders'));
     assert.deepEqual(
       runs.map((r) => r.id),
       ['run-2', 'run-1'],
@@ -227,17 +232,23 @@ describe('Ledger', () => {
         endedAt: '2026-03-01T11:00:00.000Z',
       }),
     );
-    assert.equal(await readLedger(paths.runbook, (ledger) => ledger.latestRun('orders')?.id), 'run-2');
-    assert.equal(await readLedger(paths.runbook, (ledger) => ledger.latestRun('nothing')), undefined);
-    assert.equal(await readLedger(paths.runbook, (ledger) => ledger.runs().length), 3);
+    assert.equal(
+      await readLedger(paths.runbook, async (ledger) => (await ledger.latestRun('orders'))?.id),
+      'run-2',
+    );
+    assert.equal(
+      await readLedger(paths.runbook, async (ledger) => await ledger.latestRun('nothing')),
+      undefined,
+    );
+    assert.equal(await readLedger(paths.runbook, async (ledger) => (await ledger.runs()).length), 3);
   });
 
   it('rewrites a run started again with the same id instead of failing or duplicating it', async () => {
-    await withSavedLedger(paths.runbook, (ledger) => {
-      ledger.startRun(run('run-1'));
-      ledger.startRun(run('run-1', { params: '{"rate":5}' }));
+    await withSavedLedger(paths.runbook, async (ledger) => {
+      await ledger.startRun(run('run-1'));
+      await ledger.startRun(run('run-1', { params: '{"rate":5}' }));
     });
-    const runs = await readLedger(paths.runbook, (ledger) => ledger.runs());
+    const runs = await readLedger(paths.runbook, async (ledger) => await ledger.runs());
     assert.deepEqual(runs, [run('run-1', { params: '{"rate":5}' })]);
   });
 
@@ -247,48 +258,63 @@ describe('Ledger', () => {
       { checklist: 'comms', item: 'announce', by: 'bob', at: '2026-03-01T09:01:00.000Z', checked: true },
       { checklist: 'approvals', item: 'owner', by: 'ada', at: '2026-03-01T09:02:00.000Z', checked: false },
     ];
-    await withSavedLedger(paths.runbook, (ledger) => signOffs.forEach((s) => ledger.recordSignOff(s)));
-    assert.deepEqual(await readLedger(paths.runbook, (ledger) => ledger.signOffs('approvals')), [
+    await withSavedLedger(paths.runbook, async (ledger) => {
+      for (const s of signOffs) await ledger.recordSignOff(s);
+    });
+    assert.deepEqual(await readLedger(paths.runbook, async (ledger) => await ledger.signOffs('approvals')), [
       signOffs[0],
       signOffs[2],
     ]);
-    assert.deepEqual(await readLedger(paths.runbook, (ledger) => ledger.signOffs()), signOffs);
+    assert.deepEqual(await readLedger(paths.runbook, async (ledger) => await ledger.signOffs()), signOffs);
   });
 
   it('keeps the dry-run API: records, lists and finds the passing dry run of a fingerprint', async () => {
-    await withSavedLedger(paths.runbook, (ledger) => {
-      ledger.recordDryRun(dryRun);
-      ledger.recordDryRun({ ...dryRun, id: 'dry-3', passed: false, startedAt: '2026-02-03T09:00:00.000Z' });
+    await withSavedLedger(paths.runbook, async (ledger) => {
+      await ledger.recordDryRun(dryRun);
+      await ledger.recordDryRun({
+        ...dryRun,
+        id: 'dry-3',
+        passed: false,
+        startedAt: '2026-02-03T09:00:00.000Z',
+      });
     });
     assert.deepEqual(
-      await readLedger(paths.runbook, (ledger) => ledger.dryRuns('orders').map((row) => row.id)),
+      await readLedger(paths.runbook, async (ledger) =>
+        (await ledger.dryRuns('orders')).map((row) => row.id),
+      ),
       ['dry-3', 'dry-2'],
     );
-    assert.deepEqual(await readLedger(paths.runbook, (ledger) => ledger.passingDryRun('fp-2')), dryRun);
-    assert.equal(await readLedger(paths.runbook, (ledger) => ledger.passingDryRun('fp-unknown')), undefined);
+    assert.deepEqual(
+      await readLedger(paths.runbook, async (ledger) => await ledger.passingDryRun('fp-2')),
+      dryRun,
+    );
+    assert.equal(
+      await readLedger(paths.runbook, async (ledger) => await ledger.passingDryRun('fp-unknown')),
+      undefined,
+    );
   });
 
   it('creates nothing on disk until saved', async () => {
-    const ledger = await Ledger.open(paths.runbook);
+    const ledger = await SqlJsLedger.open(paths.runbook);
     ledger.upsertOutcome(outcome('1'));
-    ledger.close();
+    await ledger.close();
     assert.equal(fs.existsSync(paths.ledgerFile), false);
   });
 
   it('migrates a version 1 ledger: keeps its dry runs and adds runs, records and sign-offs', async () => {
     await writeVersion1Ledger(paths.ledgerFile);
-    await withSavedLedger(paths.runbook, (ledger) => {
-      assert.equal(ledger.passingDryRun('fp-1')?.id, 'dry-1');
-      ledger.startRun(run('run-1'));
+    await withSavedLedger(paths.runbook, async (ledger) => {
+      assert.equal((await ledger.passingDryRun('fp-1'))?.id, 'dry-1');
+      await ledger.startRun(run('run-1'));
       ledger.upsertOutcome(outcome('1'));
-      ledger.recordSignOff({ checklist: 'c', item: 'i', by: 'ada', at: 'now', checked: true });
+      await ledger.recordSignOff({ checklist: 'c', item: 'i', by: 'ada', at: 'now', checked: true });
     });
     assert.equal(await readSchemaVersion(paths.ledgerFile), String(SCHEMA_VERSION));
-    const reopened = await readLedger(paths.runbook, (ledger) => ({
-      dryRuns: ledger.dryRuns().length,
-      runs: ledger.runs().length,
-      outcomes: [...ledger.outcomes()].length,
-      signOffs: ledger.signOffs().length,
+    const reopened = await readLedger(paths.runbook, async (ledger) => ({
+      dryRuns: (await ledger.dryRuns()).length,
+      runs: (await ledger.runs()).length,
+      outcomes: (await all(ledger.outcomes())).length,
+      signOffs: (await ledger.signOffs()).length,
     }));
     assert.deepEqual(reopened, { dryRuns: 1, runs: 1, outcomes: 1, signOffs: 1 });
   });
@@ -305,9 +331,9 @@ describe('Ledger', () => {
     fs.writeFileSync(paths.ledgerFile, db.export());
     db.close();
     const mismatch = outcome('2', { status: 'mismatch', expected: '{"a":1}', actual: '{"a":2}' });
-    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(mismatch));
+    await withSavedLedger(paths.runbook, async (ledger) => ledger.upsertOutcome(mismatch));
     assert.equal(await readSchemaVersion(paths.ledgerFile), String(SCHEMA_VERSION));
-    assert.deepEqual(await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]), [
+    assert.deepEqual(await readLedger(paths.runbook, async (ledger) => await all(ledger.outcomes())), [
       outcome('1'),
       mismatch,
     ]);
@@ -347,12 +373,12 @@ describe('Ledger', () => {
     fs.writeFileSync(paths.ledgerFile, db.export());
     db.close();
 
-    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(outcome('5')));
+    await withSavedLedger(paths.runbook, async (ledger) => ledger.upsertOutcome(outcome('5')));
     assert.equal(await readSchemaVersion(paths.ledgerFile), String(SCHEMA_VERSION));
-    const [byChain, refunds, mismatch] = await readLedger(paths.runbook, (ledger) => [
-      [...ledger.outcomes({ chain: 'chain-1' })],
-      [...ledger.outcomes({ cell: 'refunds' })],
-      ledger.outcomeOf('chain-1', '4'),
+    const [byChain, refunds, mismatch] = await readLedger(paths.runbook, async (ledger) => [
+      await all(ledger.outcomes({ chain: 'chain-1' })),
+      await all(ledger.outcomes({ cell: 'refunds' })),
+      await ledger.outcomeOf('chain-1', '4'),
     ]);
     assert.deepEqual(byChain, [older[0], older[1], older[3], outcome('5')]);
     assert.deepEqual(refunds, [older[2]]);
@@ -383,13 +409,13 @@ describe('Ledger', () => {
     assert.deepEqual(await sqlOf(paths.ledgerFile, 'PRAGMA freelist_count'), [[0]]);
     assert.ok(fs.statSync(paths.ledgerFile).size < before, 'the migrated ledger is smaller');
     assert.equal(
-      await readLedger(paths.runbook, (ledger) => ledger.countByStatus('chain-1').succeeded),
+      await readLedger(paths.runbook, async (ledger) => (await ledger.countByStatus('chain-1')).succeeded),
       5000,
     );
   });
 
   it('stores the chain, run and cell an outcome shares with others once', async () => {
-    await withSavedLedger(paths.runbook, (ledger) =>
+    await withSavedLedger(paths.runbook, async (ledger) =>
       ledger.upsertOutcomes(Array.from({ length: 1000 }, (_, i) => outcome(`k${i}`))),
     );
     assert.deepEqual(await sqlOf(paths.ledgerFile, 'SELECT value FROM names ORDER BY value'), [
@@ -400,7 +426,7 @@ describe('Ledger', () => {
   });
 
   it('keeps no name of a rolled-back transaction: a later outcome with it is saved whole', async () => {
-    const ledger = await Ledger.open(paths.runbook);
+    const ledger = await SqlJsLedger.open(paths.runbook);
     try {
       assert.throws(() =>
         ledger.transaction(() => {
@@ -409,24 +435,26 @@ describe('Ledger', () => {
         }),
       );
       ledger.upsertOutcome(outcome('2', { chain: 'chain-9', run: 'run-9', cell: 'refunds' }));
-      ledger.save();
+      await ledger.save();
     } finally {
-      ledger.close();
+      await ledger.close();
     }
     const later = outcome('2', { chain: 'chain-9', run: 'run-9', cell: 'refunds' });
-    assert.deepEqual(await readLedger(paths.runbook, (reopened) => [...reopened.outcomes()]), [later]);
+    assert.deepEqual(await readLedger(paths.runbook, async (reopened) => await all(reopened.outcomes())), [
+      later,
+    ]);
   });
 
   it('finds nothing for a chain, run or cell it has never stored', async () => {
-    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(outcome('1')));
-    const found = await readLedger(paths.runbook, (ledger) => ({
-      byChain: [...ledger.outcomes({ chain: 'nope' })].length,
-      byCell: [...ledger.outcomes({ cell: 'nope' })].length,
-      keys: ledger.keysWithStatus('nope', ['succeeded']).size,
-      one: ledger.outcomeOf('nope', '1'),
-      failed: ledger.countByStatus('nope').failed,
-      tally: ledger.tallyChain('nope'),
-      last: ledger.lastOutcomeAt('nope'),
+    await withSavedLedger(paths.runbook, async (ledger) => ledger.upsertOutcome(outcome('1')));
+    const found = await readLedger(paths.runbook, async (ledger) => ({
+      byChain: (await all(ledger.outcomes({ chain: 'nope' }))).length,
+      byCell: (await all(ledger.outcomes({ cell: 'nope' }))).length,
+      keys: (await ledger.keysWithStatus('nope', ['succeeded'])).size,
+      one: await ledger.outcomeOf('nope', '1'),
+      failed: (await ledger.countByStatus('nope')).failed,
+      tally: await ledger.tallyChain('nope'),
+      last: await ledger.lastOutcomeAt('nope'),
     }));
     assert.deepEqual(found, {
       byChain: 0,
@@ -440,7 +468,7 @@ describe('Ledger', () => {
   });
 
   it('tallies a chain by status, error kind and run without reading its outcomes one by one', async () => {
-    await withSavedLedger(paths.runbook, (ledger) =>
+    await withSavedLedger(paths.runbook, async (ledger) =>
       ledger.upsertOutcomes([
         outcome('1'),
         outcome('2', { run: 'run-2' }),
@@ -451,7 +479,7 @@ describe('Ledger', () => {
         outcome('7', { chain: 'chain-2' }),
       ]),
     );
-    const tally = await readLedger(paths.runbook, (ledger) => ledger.tallyChain('chain-1'));
+    const tally = await readLedger(paths.runbook, async (ledger) => await ledger.tallyChain('chain-1'));
     const sorted = (rows: typeof tally) =>
       [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     assert.deepEqual(
@@ -467,7 +495,7 @@ describe('Ledger', () => {
   });
 
   it('gives the time of the last outcome a run recorded', async () => {
-    await withSavedLedger(paths.runbook, (ledger) =>
+    await withSavedLedger(paths.runbook, async (ledger) =>
       ledger.upsertOutcomes([
         outcome('1', { at: '2026-03-01T10:00:02.000Z' }),
         outcome('2', { at: '2026-03-01T10:00:05.000Z' }),
@@ -475,16 +503,16 @@ describe('Ledger', () => {
       ]),
     );
     assert.equal(
-      await readLedger(paths.runbook, (ledger) => ledger.lastOutcomeAt('run-1')),
+      await readLedger(paths.runbook, async (ledger) => await ledger.lastOutcomeAt('run-1')),
       '2026-03-01T10:00:05.000Z',
     );
   });
 
   it('refuses, naming the file, a ledger whose outcome refers to a name it lacks', async () => {
-    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(outcome('1')));
+    await withSavedLedger(paths.runbook, async (ledger) => ledger.upsertOutcome(outcome('1')));
     await editSqlite(paths.ledgerFile, "DELETE FROM names WHERE value = 'run-1'");
     await assert.rejects(
-      readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]),
+      readLedger(paths.runbook, async (ledger) => await all(ledger.outcomes())),
       (error: Error) => {
         assert.ok(error instanceof UserError);
         assert.ok(error.message.includes(paths.ledgerFile));
@@ -497,7 +525,7 @@ describe('Ledger', () => {
   it('does not rewrite a version 1 ledger merely by opening it', async () => {
     await writeVersion1Ledger(paths.ledgerFile);
     const before = fs.readFileSync(paths.ledgerFile);
-    await readLedger(paths.runbook, (ledger) => ledger.runs());
+    await readLedger(paths.runbook, async (ledger) => await ledger.runs());
     assert.deepEqual(fs.readFileSync(paths.ledgerFile), before);
   });
 
@@ -505,7 +533,7 @@ describe('Ledger', () => {
     await writeVersion1Ledger(paths.ledgerFile);
     await rewriteSchemaVersion(paths.ledgerFile, SCHEMA_VERSION + 1);
     const before = fs.readFileSync(paths.ledgerFile);
-    await assert.rejects(Ledger.open(paths.runbook), (error: Error) => {
+    await assert.rejects(SqlJsLedger.open(paths.runbook), (error: Error) => {
       assert.ok(error instanceof UserError);
       assert.match(error.message, /newer backfill .*upgrade backfill/);
       return true;
@@ -525,7 +553,7 @@ describe('Ledger', () => {
       fs.mkdirSync(paths.stateDir, { recursive: true });
       await write(paths.ledgerFile);
       const before = fs.readFileSync(paths.ledgerFile);
-      await assert.rejects(Ledger.open(paths.runbook), (error: Error) => {
+      await assert.rejects(SqlJsLedger.open(paths.runbook), (error: Error) => {
         assert.ok(error instanceof UserError);
         assert.ok(error.message.includes(paths.ledgerFile));
         assert.match(error.message, /not a readable backfill ledger.*left untouched/);
@@ -536,60 +564,60 @@ describe('Ledger', () => {
   }
 
   it('refuses to save over a ledger another process saved since it was opened, and writes nothing', async () => {
-    await withSavedLedger(paths.runbook, (ledger) => ledger.recordDryRun(dryRun));
-    const stale = await Ledger.open(paths.runbook);
+    await withSavedLedger(paths.runbook, async (ledger) => await ledger.recordDryRun(dryRun));
+    const stale = await SqlJsLedger.open(paths.runbook);
     try {
-      await withSavedLedger(paths.runbook, (other) => other.recordSignOff(signOff('other')));
+      await withSavedLedger(paths.runbook, async (other) => await other.recordSignOff(signOff('other')));
       const before = fs.readFileSync(paths.ledgerFile);
       stale.upsertOutcome(outcome('1'));
       assert.equal(stale.isUnchangedOnDisk(), false);
-      assert.throws(() => stale.save(), /saved by another backfill process.*nothing was overwritten/);
+      await assert.rejects(stale.save(), /saved by another backfill process.*nothing was overwritten/);
       assert.deepEqual(fs.readFileSync(paths.ledgerFile), before);
     } finally {
-      stale.close();
+      await stale.close();
     }
   });
 
   it('saves repeatedly from the same ledger and reloads what another process saved', async () => {
-    const ledger = await Ledger.open(paths.runbook);
+    const ledger = await SqlJsLedger.open(paths.runbook);
     try {
       ledger.upsertOutcome(outcome('1'));
-      ledger.save();
+      await ledger.save();
       ledger.upsertOutcome(outcome('2'));
-      ledger.save();
-      await withSavedLedger(paths.runbook, (other) => other.recordSignOff(signOff('other')));
+      await ledger.save();
+      await withSavedLedger(paths.runbook, async (other) => await other.recordSignOff(signOff('other')));
       ledger.reload();
-      assert.equal(ledger.signOffs().length, 1);
-      assert.equal([...ledger.outcomes()].length, 2);
+      assert.equal((await ledger.signOffs()).length, 1);
+      assert.equal((await all(ledger.outcomes())).length, 2);
       ledger.upsertOutcome(outcome('3'));
-      ledger.save();
+      await ledger.save();
     } finally {
-      ledger.close();
+      await ledger.close();
     }
-    assert.equal(await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()].length), 3);
+    assert.equal(await readLedger(paths.runbook, async (ledger) => (await all(ledger.outcomes())).length), 3);
   });
 
   it('looks names up afresh after reloading: outcomes saved after a reload keep their own chain', async () => {
-    const ledger = await Ledger.open(paths.runbook);
+    const ledger = await SqlJsLedger.open(paths.runbook);
     try {
       ledger.upsertOutcome(outcome('1', { chain: 'chain-a' }));
-      await withSavedLedger(paths.runbook, (other) =>
+      await withSavedLedger(paths.runbook, async (other) =>
         other.upsertOutcome(outcome('2', { chain: 'chain-b', run: 'run-b', cell: 'cell-b' })),
       );
       ledger.reload();
       ledger.upsertOutcome(outcome('3', { chain: 'chain-a' }));
-      ledger.save();
+      await ledger.save();
     } finally {
-      ledger.close();
+      await ledger.close();
     }
-    assert.deepEqual(await readLedger(paths.runbook, (ledger) => [...ledger.outcomes()]), [
+    assert.deepEqual(await readLedger(paths.runbook, async (ledger) => await all(ledger.outcomes())), [
       outcome('2', { chain: 'chain-b', run: 'run-b', cell: 'cell-b' }),
       outcome('3', { chain: 'chain-a' }),
     ]);
   });
 
   it('leaves no temporary file beside the ledger after saving', async () => {
-    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcome(outcome('1')));
+    await withSavedLedger(paths.runbook, async (ledger) => ledger.upsertOutcome(outcome('1')));
     assert.deepEqual(fs.readdirSync(path.dirname(paths.ledgerFile)), ['ledger.sqlite']);
   });
 });

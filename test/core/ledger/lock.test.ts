@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { Ledger } from '../../../src/core/ledger/ledger';
+import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
 import type { LockInfo } from '../../../src/core/ledger/lock';
 import { acquireRunLock, lockFileIn, markCrashedRuns } from '../../../src/core/ledger/lock';
 import { UserError } from '../../../src/core/types';
@@ -150,22 +150,22 @@ describe('markCrashedRuns', () => {
   const paths = useRunbook();
 
   it('marks runs left running as crashed, except the live one, and saves the ledger', async () => {
-    await withSavedLedger(paths.runbook, (ledger) => {
-      ledger.startRun(run('run-dead', { startedAt: '2026-03-01T10:00:00.000Z' }));
+    await withSavedLedger(paths.runbook, async (ledger) => {
+      await ledger.startRun(run('run-dead', { startedAt: '2026-03-01T10:00:00.000Z' }));
       ledger.upsertOutcome(outcome('1', { run: 'run-dead', at: '2026-03-01T10:05:00.000Z' }));
-      ledger.startRun(run('run-finished', { outcome: 'succeeded' }));
-      ledger.startRun(run('run-live', { startedAt: '2026-03-02T10:00:00.000Z' }));
+      await ledger.startRun(run('run-finished', { outcome: 'succeeded' }));
+      await ledger.startRun(run('run-live', { startedAt: '2026-03-02T10:00:00.000Z' }));
     });
-    const ledger = await Ledger.open(paths.runbook);
+    const ledger = await SqlJsLedger.open(paths.runbook);
     try {
       assert.deepEqual(
-        markCrashedRuns(ledger, 'run-live').map((r) => r.id),
+        (await markCrashedRuns(ledger, 'run-live')).map((r) => r.id),
         ['run-dead'],
       );
     } finally {
-      ledger.close();
+      await ledger.close();
     }
-    const runs = await readLedger(paths.runbook, (ledger) => ledger.runs());
+    const runs = await readLedger(paths.runbook, async (ledger) => await ledger.runs());
     const byId = new Map(runs.map((r) => [r.id, r]));
     assert.equal(byId.get('run-dead')?.outcome, 'crashed');
     assert.equal(byId.get('run-dead')?.endedAt, '2026-03-01T10:05:00.000Z');
@@ -175,13 +175,16 @@ describe('markCrashedRuns', () => {
   });
 
   it('changes and saves nothing when no run was left running', async () => {
-    await withSavedLedger(paths.runbook, (ledger) => ledger.startRun(run('run-1', { outcome: 'halted' })));
+    await withSavedLedger(
+      paths.runbook,
+      async (ledger) => await ledger.startRun(run('run-1', { outcome: 'halted' })),
+    );
     const before = fs.readFileSync(paths.ledgerFile);
-    const ledger = await Ledger.open(paths.runbook);
+    const ledger = await SqlJsLedger.open(paths.runbook);
     try {
-      assert.deepEqual(markCrashedRuns(ledger), []);
+      assert.deepEqual(await markCrashedRuns(ledger), []);
     } finally {
-      ledger.close();
+      await ledger.close();
     }
     assert.deepEqual(fs.readFileSync(paths.ledgerFile), before);
   });

@@ -1,14 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { Ledger } from '../../../src/core/ledger/ledger';
+import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
 import { resultOfRun } from '../../../src/core/report/cellResult';
 import { outcome, run, useRunbook } from '../ledger/helpers';
 
 describe('the result of a run, read from the ledger', () => {
   const paths = useRunbook();
-  let ledger: Ledger;
+  let ledger: SqlJsLedger;
 
   beforeEach(async () => {
-    ledger = await Ledger.open(paths.runbook);
+    ledger = await SqlJsLedger.open(paths.runbook);
     // A first run that left one failure, and a resume that retried it and finished the chain.
     ledger.upsertOutcomes([
       outcome('1', { run: 'run-1' }),
@@ -23,14 +23,14 @@ describe('the result of a run, read from the ledger', () => {
   });
   afterEach(() => ledger.close());
 
-  it('counts the whole chain by status, good news first, and the run by what it recorded at its end', () => {
+  it('counts the whole chain by status, good news first, and the run by what it recorded at its end', async () => {
     const resume = run('run-2', {
       outcome: 'below-threshold',
       startedAt: '2026-03-01T10:00:00.000Z',
       endedAt: '2026-03-01T10:00:10.000Z',
       counts: JSON.stringify({ succeeded: 2, failed: 3, rejected: 0, skipped: 2, done: 7, total: 8 }),
     });
-    const result = resultOfRun(ledger, resume);
+    const result = await resultOfRun(ledger, resume);
     assert.deepEqual(result.counts, {
       total: 8,
       succeeded: 3,
@@ -52,17 +52,17 @@ describe('the result of a run, read from the ledger', () => {
     assert.equal(result.rate, 0.5);
   });
 
-  it('counts what a crashed run finished from its outcomes, and ends it at its last outcome', () => {
+  it('counts what a crashed run finished from its outcomes, and ends it at its last outcome', async () => {
     const crashed = run('run-2', { outcome: 'crashed', startedAt: '2026-03-01T10:00:00.000Z' });
-    const result = resultOfRun(ledger, crashed);
+    const result = await resultOfRun(ledger, crashed);
     assert.equal(result.counts.processed, 5);
     assert.equal(result.finishedAt, '2026-03-01T10:00:30.000Z');
     assert.equal(result.durationMs, 30_000);
   });
 
-  it('leaves out errors when no record of the chain failed', () => {
+  it('leaves out errors when no record of the chain failed', async () => {
     const other = run('run-1', { chain: 'chain-3', counts: '{"succeeded":0}' });
-    const result = resultOfRun(ledger, other);
+    const result = await resultOfRun(ledger, other);
     assert.equal(result.errors, undefined);
     assert.deepEqual(result.counts, { processed: 0 });
   });

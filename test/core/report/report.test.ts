@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseRunbook, type Runbook } from '../../../src/core/format/runbook';
-import { Ledger } from '../../../src/core/ledger/ledger';
+import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
 import type { RecordOutcome, RecordStatus, RunRecord } from '../../../src/core/run/types';
 import { renderAnnouncement } from '../../../src/core/report/announcement';
 import { redactorFor } from '../../../src/core/report/knownSecrets';
@@ -112,7 +112,7 @@ function outcome(
 describe('the report', () => {
   let work: ReturnType<typeof tempDir>;
   let runbook: Runbook;
-  let ledger: Ledger;
+  let ledger: SqlJsLedger;
   let model: ReportModel;
 
   before(async () => {
@@ -120,7 +120,7 @@ describe('the report', () => {
     const file = path.join(work.dir, 'accounts.backfill');
     fs.writeFileSync(file, TEXT);
     runbook = parseRunbook(TEXT, file).runbook!;
-    ledger = await Ledger.open(file);
+    ledger = await SqlJsLedger.open(file);
     const first = run({
       outcome: 'halted',
       // As if a source had not redacted it: the report layer must catch it anyway.
@@ -145,7 +145,7 @@ describe('the report', () => {
       endedAt: at(110),
       outcome: 'below-threshold',
     });
-    for (const r of [first, second, verification]) ledger.startRun(r);
+    for (const r of [first, second, verification]) await ledger.startRun(r);
     ledger.upsertOutcomes([
       outcome(first.id, 'chain-1', 'full', 'k1', 'succeeded', 5),
       outcome(first.id, 'chain-1', 'full', 'k2', 'succeeded', 25),
@@ -154,17 +154,17 @@ describe('the report', () => {
       outcome(verification.id, 'chain-v', 'check', 'k2', 'verified', 102),
       outcome(verification.id, 'chain-v', 'check', 'k3', 'mismatch', 103),
     ]);
-    ledger.recordSignOff({
+    await ledger.recordSignOff({
       checklist: 'approvals',
       item: 'owner',
       by: 'Grace',
       at: at(-3600),
       checked: true,
     });
-    model = buildReportModel(runbook, ledger, { now: new Date(START + 3_600_000) });
+    model = await buildReportModel(runbook, ledger, { now: new Date(START + 3_600_000) });
   });
-  after(() => {
-    ledger.close();
+  after(async () => {
+    await ledger.close();
     work.cleanup();
   });
 

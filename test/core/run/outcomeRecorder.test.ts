@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Ledger } from '../../../src/core/ledger/ledger';
+import { openLedger } from '../../../src/core/ledger/openLedger';
 import { newRunRecord, OutcomeRecorder } from '../../../src/core/run/outcomeRecorder';
 import type { AttemptResult } from '../../../src/core/run/types';
 import { Redactor, SecretResolver } from '../../../src/core/secrets';
@@ -56,7 +56,7 @@ describe('outcome recorder', () => {
     try {
       assert.doesNotMatch(run.params, new RegExp(SECRET));
       assert.match(run.params, /\[redacted:TOKEN\]/);
-      assert.equal(recorder.ledger.latestRun('full')?.outcome, 'running');
+      assert.equal((await recorder.ledger.latestRun('full'))?.outcome, 'running');
     } finally {
       await recorder.close();
     }
@@ -78,31 +78,35 @@ describe('outcome recorder', () => {
       assert.equal(recorder.recordAttempt(unit('b'), 'failed', 4, failed), true);
       assert.equal(recorder.recordRejected('c', 9, `bad ${SECRET}`), true);
       await recorder.flush();
-      assert.equal(recorder.ledger.outcomeOf('chain-1', 'a'), undefined, 'in the journal only until the end');
+      assert.equal(
+        await recorder.ledger.outcomeOf('chain-1', 'a'),
+        undefined,
+        'in the journal only until the end',
+      );
       assert.equal(
         await recorder.finish('below-threshold', 'too many failures', '{}', '2026-12-05T01:00:00.000Z'),
         true,
       );
-      const b = recorder.ledger.outcomeOf('chain-1', 'b')!;
+      const b = (await recorder.ledger.outcomeOf('chain-1', 'b'))!;
       assert.equal(b.status, 'failed');
       assert.equal(b.attempts, 4);
       assert.equal(b.httpStatus, 503);
       assert.equal(b.idempotencyKey, 'idem-b');
       assert.equal(b.errorKind, 'http-5xx');
       assert.equal(b.lastError, 'token [redacted:TOKEN] refused');
-      const c = recorder.ledger.outcomeOf('chain-1', 'c')!;
+      const c = (await recorder.ledger.outcomeOf('chain-1', 'c'))!;
       assert.deepEqual([c.status, c.line, c.lastError], ['rejected', 9, 'bad [redacted:TOKEN]']);
-      assert.equal(recorder.ledger.outcomeOf('chain-1', 'a')?.status, 'succeeded');
-      assert.equal(recorder.ledger.latestRun('full')?.outcome, 'below-threshold');
-      assert.ok(recorder.resultBlock('full', 'run-1'), 'an ended run has a result block');
+      assert.equal((await recorder.ledger.outcomeOf('chain-1', 'a'))?.status, 'succeeded');
+      assert.equal((await recorder.ledger.latestRun('full'))?.outcome, 'below-threshold');
+      assert.ok(await recorder.resultBlock('full', 'run-1'), 'an ended run has a result block');
     } finally {
       await recorder.close();
     }
-    const reopened = await Ledger.open(file);
+    const reopened = await openLedger(file);
     try {
-      assert.deepEqual(reopened.countByStatus('chain-1').succeeded, 1, 'the fold was saved to disk');
+      assert.deepEqual((await reopened.countByStatus('chain-1')).succeeded, 1, 'the fold was saved to disk');
     } finally {
-      reopened.close();
+      await reopened.close();
     }
   });
 
@@ -120,7 +124,7 @@ describe('outcome recorder', () => {
         },
       });
       await recorder.finish('succeeded', undefined, '{}', '2026-12-05T01:00:00.000Z');
-      const m = recorder.ledger.outcomeOf('chain-1', 'm')!;
+      const m = (await recorder.ledger.outcomeOf('chain-1', 'm'))!;
       assert.equal(m.lastError, 'amount differs');
       assert.equal(m.expected!.length, 2000);
       assert.ok(m.expected!.endsWith('…'));
@@ -135,7 +139,7 @@ describe('outcome recorder', () => {
     await first.recorder.close();
     const second = await OutcomeRecorder.open(file, 'run-2');
     try {
-      assert.equal(second.ledger.runs('full').find((r) => r.id === 'run-1')?.outcome, 'crashed');
+      assert.equal((await second.ledger.runs('full')).find((r) => r.id === 'run-1')?.outcome, 'crashed');
     } finally {
       await second.close();
     }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { Ledger } from '../../../src/core/ledger/ledger';
+import { openLedger } from '../../../src/core/ledger/openLedger';
 import {
   answer,
   cellById,
@@ -73,13 +73,13 @@ describe('checklist cells', () => {
     const payload = outputJson<ChecklistPayload>(cellById(notebook, 'sign-off'), MIME.checklist);
     assert.equal(payload?.items[0]?.checked?.by, line[1]);
 
-    const ledger = await Ledger.open(fixture.file);
+    const ledger = await openLedger(fixture.file);
     try {
-      const signOffs = ledger.signOffs('sign-off');
+      const signOffs = await ledger.signOffs('sign-off');
       assert.equal(signOffs.length, 1);
       assert.deepEqual([signOffs[0]!.item, signOffs[0]!.by, signOffs[0]!.checked], [item, line[1], true]);
     } finally {
-      ledger.close();
+      await ledger.close();
     }
 
     assert.equal(await vscode.commands.executeCommand('backfill.toggleChecklistItem', args), false);

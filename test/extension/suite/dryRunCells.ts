@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { DryRunReport } from '../../../src/core/dryRun';
-import { Ledger } from '../../../src/core/ledger/ledger';
+import { openLedger } from '../../../src/core/ledger/openLedger';
 import {
   answer,
   cellById,
@@ -54,13 +54,13 @@ describe('running cells with ▶', () => {
     assert.ok(!JSON.stringify(report).includes(TOKEN));
     assert.equal(fixture.server.received.length, 0);
 
-    const ledger = await Ledger.open(fixture.file);
+    const ledger = await openLedger(fixture.file);
     try {
-      const rows = ledger.dryRuns('preview');
+      const rows = await ledger.dryRuns('preview');
       assert.equal(rows.length, 1);
       assert.equal(rows[0]!.passed, true);
     } finally {
-      ledger.close();
+      await ledger.close();
     }
 
     // The summary rides in the cell's metadata: the notebook is dirty until saved, then the file has it.

@@ -2,7 +2,7 @@
 // cell's stop button halts it with nothing lost.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { Ledger } from '../../../src/core/ledger/ledger';
+import { openLedger } from '../../../src/core/ledger/openLedger';
 import {
   answer,
   cellById,
@@ -25,12 +25,14 @@ const SLOW = (text: string) =>
   );
 
 async function succeededKeys(file: string, cell: string): Promise<Set<string>> {
-  const ledger = await Ledger.open(file);
+  const ledger = await openLedger(file);
   try {
-    const chain = ledger.latestRun(cell)!.chain;
-    return new Set([...ledger.outcomes({ cell, chain, status: 'succeeded' })].map((o) => o.key));
+    const chain = (await ledger.latestRun(cell))!.chain;
+    const keys = new Set<string>();
+    for await (const o of ledger.outcomes({ cell, chain, status: 'succeeded' })) keys.add(o.key);
+    return keys;
   } finally {
-    ledger.close();
+    await ledger.close();
   }
 }
 

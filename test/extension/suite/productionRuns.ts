@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { stateDirFor } from '../../../src/core/ledger/ledger';
+import { stateDirFor } from '../../../src/core/ledger/statePaths';
 import {
   answer,
   cellById,

@@ -9,7 +9,7 @@ import {
   type OrdersService,
   type OrdersServiceOptions,
 } from '../../../src/demo/ordersService';
-import { stateDirFor } from '../../../src/core/ledger/ledger';
+import { stateDirFor } from '../../../src/core/ledger/statePaths';
 import { readStatus, type RunStatus } from '../../../src/core/run/runStatus';
 import type { BackfillTestApi } from '../../../src/extension/extension';
 import type { Prompts } from '../../../src/extension/prompts';
