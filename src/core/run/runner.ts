@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import { idempotencyKeyFor } from '../dryRun';
 import type { ResolvedEnvironment } from '../environment';
 import { fingerprintJob, type JobFingerprint } from '../fingerprint';
+import { rangeProblem } from '../format/numericRanges';
 import type { Runbook } from '../format/runbook';
 import type { Result } from '../format/schemas';
 import type { ResolvedJob } from '../job';
@@ -41,6 +42,7 @@ import { startMetricsServer, type MetricsServer } from './metricsServer';
 import { PermitReserve } from './permitReserve';
 import { RateLimiter } from './rateLimiter';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
+import { SelectionAccounting } from './selectionAccounting';
 import { sourceContentHash } from './sourceHash';
 import { RECORD_STATUSES, UNVERIFIED_STATUSES } from './types';
 import type { AttemptResult, ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord } from './types';
@@ -76,6 +78,8 @@ export interface RunOptions {
   /** Aborting it is a stop: the same as `backfill control FILE stop`. */
   signal?: AbortSignal;
   clock?: Clock;
+  /** Tests only, never set by the CLI or the extension: the dispatcher forgets the records it names. */
+  testDropRecord?: (key: string) => boolean;
 }
 
 export interface RunPlan {
@@ -251,6 +255,7 @@ class Run {
   private stateWriteFailure: Error | undefined;
   private errorSamples = new Map<ErrorKind, number>();
   private strategy!: AttemptStrategy;
+  private readonly accounting = new SelectionAccounting();
 
   constructor(
     private readonly options: RunOptions,
@@ -541,11 +546,12 @@ class Run {
     let batch: Unit[] = [];
     const finishedAsRead = finishedByRawKey(job.source.key, doneKeys, !onlyKeys && !job.subset);
     try {
-      for await (const item of stream) {
+      for await (const item of this.accounting.reading(stream)) {
         if (this.dispatchStop.signal.aborted) break;
         const finishedKey = finishedAsRead(item);
         if (finishedKey !== undefined) {
           if (validator.skipUnchecked(finishedKey, item.line)) this.skipped += 1;
+          else this.accounting.onOutside();
           continue;
         }
         const checked = validator.check(item);
@@ -556,13 +562,18 @@ class Run {
           // part of its selection (the dry run reports them).
           if (!onlyKeys && !job.subset && !doneKeys.has(key))
             this.finalizeRejected(key, checked.rejected.line, checked.rejected.reason);
+          else this.accounting.onOutside();
           continue;
         }
-        if (!checked.valid) continue; // a duplicate key: the first occurrence is the one sent
+        // A duplicate key (the first occurrence is the one sent), or a record outside the subset.
+        if (!checked.valid || !subset.includes(checked.valid)) {
+          this.accounting.onOutside();
+          continue;
+        }
         const record = checked.valid;
-        if (!subset.includes(record)) continue;
         if (onlyKeys ? !onlyKeys.has(record.key) : doneKeys.has(record.key)) {
           if (!onlyKeys) this.skipped += 1;
+          else this.accounting.onOutside();
           continue;
         }
         const idempotencyKey = this.verifying
@@ -573,6 +584,7 @@ class Run {
           this.finalizeRejected(record.key, record.line, prepared.reason);
           continue;
         }
+        if (this.options.testDropRecord?.(record.key)) continue;
         batch.push(prepared.value);
         if (batch.length < batchSize) continue;
         if (!this.trySend(batch) && !(await this.dispatch(batch))) break;
@@ -895,11 +907,11 @@ class Run {
     if (control.seq === this.controlSeq) return;
     this.controlSeq = control.seq;
     if (control.stop) this.stop('stopped by backfill control');
-    if (control.rate !== undefined && control.rate > 0) {
+    if (control.rate !== undefined && !rangeProblem('rate', control.rate)) {
       this.rate.setConfigured(control.rate);
       this.limiter.setRate(this.rate.effective());
     }
-    if (control.concurrency !== undefined && control.concurrency > 0) {
+    if (control.concurrency !== undefined && !rangeProblem('concurrency', control.concurrency)) {
       this.concurrency = control.concurrency;
       this.strategy.setConcurrency(control.concurrency);
     }
@@ -985,6 +997,8 @@ class Run {
 
   private async finish(): Promise<RunResult> {
     if (this.stateWriteFailure) return this.finishUnrecorded();
+    const unaccounted = this.accounting.problem({ outcomes: sumOf(this.counts), skipped: this.skipped });
+    if (unaccounted) this.stop(unaccounted);
     const halted = this.dispatchStop.signal.aborted;
     const status = this.status();
     const totals = this.totals();
