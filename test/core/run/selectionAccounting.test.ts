@@ -1,12 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { SelectionAccounting } from '../../../src/core/run/selectionAccounting';
 
+/** Reads `items` through the accounting, all of them or only the first `upTo`. */
 async function readAll(accounting: SelectionAccounting, items: number[], upTo?: number): Promise<void> {
-  let seen = 0;
-  for await (const _ of accounting.reading(fromArray(items))) {
-    seen += 1;
-    if (upTo !== undefined && seen >= upTo) break;
+  const iterator = accounting.reading(fromArray(items))[Symbol.asyncIterator]();
+  for (let seen = 0; upTo === undefined || seen < upTo; seen += 1) {
+    if ((await iterator.next()).done) return;
   }
+  await iterator.return?.();
 }
 
 async function* fromArray<T>(items: T[]): AsyncGenerator<T> {
@@ -56,7 +57,9 @@ describe('SelectionAccounting', () => {
       }
     }
     const accounting = new SelectionAccounting();
-    for await (const _ of accounting.reading(source())) break;
+    const iterator = accounting.reading(source())[Symbol.asyncIterator]();
+    await iterator.next();
+    await iterator.return?.();
     assert.equal(finished, true);
   });
 });
