@@ -42,7 +42,7 @@ import { startMetricsServer, type MetricsServer } from './metricsServer';
 import { PermitReserve } from './permitReserve';
 import { RateLimiter } from './rateLimiter';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
-import { SelectionAccounting } from './selectionAccounting';
+import { emptySelectionReason, SelectionAccounting } from './selectionAccounting';
 import { sourceContentHash } from './sourceHash';
 import { RECORD_STATUSES, UNVERIFIED_STATUSES } from './types';
 import type { AttemptResult, ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord } from './types';
@@ -118,8 +118,10 @@ export interface RunResult {
   outcome: RunOutcome | 'refused';
   reason?: string;
   status?: RunStatus;
-  /** 0 succeeded, 1 below threshold, 3 halted (resumable), 4 refused by a gate. */
+  /** 0 succeeded, 1 below threshold or empty, 3 halted (resumable), 4 refused by a gate. */
   exitCode: 0 | 1 | 3 | 4;
+  /** The run had no record at all: outcome `below-threshold`, and `reason` says the selection is empty. */
+  empty?: true;
 }
 
 /** The records a run re-runs instead of the whole selection, and why. */
@@ -1003,15 +1005,16 @@ class Run {
     const status = this.status();
     const totals = this.totals();
     const share = this.successShare(totals);
+    const empty = emptySelectionReason(sumOf(totals), this.skipped);
     const outcome: RunOutcome = halted
       ? 'halted'
-      : share >= this.options.job.successThreshold
+      : !empty && share >= this.options.job.successThreshold
         ? 'succeeded'
         : 'below-threshold';
     const reason = halted
       ? this.haltReason
       : outcome === 'below-threshold'
-        ? this.belowThresholdReason(totals, share)
+        ? (empty ?? this.belowThresholdReason(totals, share))
         : undefined;
     const endedAt = new Date().toISOString();
     const counts = JSON.stringify({
@@ -1044,6 +1047,7 @@ class Run {
       outcome,
       ...(reason ? { reason } : {}),
       status: final,
+      ...(empty && !halted ? { empty: true } : {}),
       exitCode: halted ? 3 : outcome === 'succeeded' ? 0 : 1,
     };
   }

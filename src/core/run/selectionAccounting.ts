@@ -79,3 +79,16 @@ export class SelectionAccounting {
     );
   }
 }
+
+/**
+ * Why a run that ended with no record at all — none sent, rejected or finished earlier — is no success
+ * of the backfill: a header-only file or a subset that matches nothing is almost always a mistake.
+ * Undefined when the chain has records.
+ */
+export function emptySelectionReason(chainRecords: number, skipped: number): string | undefined {
+  if (chainRecords > 0 || skipped > 0) return undefined;
+  return (
+    'the selection is empty: the source has no records, or the subset selects none, so nothing was ' +
+    'sent; this is not a success of the backfill'
+  );
+}
