@@ -1,0 +1,83 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runCli, tempDir } from '../support/cli';
+import { sleep, startCli, waitFor } from '../support/cliProcess';
+import { writeFixtureRunbook } from '../support/runbookFixture';
+import { startTargetServer, type TargetServer } from '../support/targetServer';
+
+describe('backfill run at the edges', function () {
+  this.timeout(120_000);
+  let work: ReturnType<typeof tempDir>;
+  let target: TargetServer;
+
+  beforeEach(async () => {
+    work = tempDir();
+    target = await startTargetServer();
+  });
+  afterEach(async () => {
+    await target.stop();
+    work.cleanup();
+  });
+
+  const runArgs = (file: string, ...extra: string[]) => [
+    'run',
+    file,
+    '--cell',
+    'full',
+    '--var',
+    `BASE_URL=${target.url}`,
+    '--execute',
+    ...extra,
+  ];
+
+  it('does not call a run over a header-only CSV a success: exit 1, "selected no records"', async () => {
+    const file = writeFixtureRunbook(work.dir, { records: 0, threshold: 0 });
+    const result = await runCli(runArgs(file));
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stdout, /Run selected no records: nothing was sent/);
+    assert.doesNotMatch(result.stdout, /Run succeeded/);
+    assert.equal(target.arrivals.length, 0);
+    const status = await runCli(['status', file, '--json']);
+    assert.match(status.stdout, /the selection is empty/);
+  });
+
+  it('says when a stopped runner shows no sign of life, and stops saying it once it runs again', async () => {
+    const file = writeFixtureRunbook(work.dir, { records: 2000, rate: 50 });
+    const run = startCli(runArgs(file));
+    try {
+      await waitFor(() => target.arrivals.length >= 3, 'the first requests', 60_000);
+      run.child.kill('SIGSTOP');
+      await sleep(7000);
+      const stopped = await runCli(['status', file]);
+      assert.match(stopped.stdout, /full \(execute\): running\? no sign of life for \d+ s/, stopped.stdout);
+      run.child.kill('SIGCONT');
+      await sleep(2500);
+      const again = await runCli(['status', file]);
+      assert.match(again.stdout, /full \(execute\): running\n/, again.stdout);
+    } finally {
+      run.child.kill('SIGCONT');
+      run.child.kill('SIGKILL');
+      await run.exited;
+    }
+  });
+
+  it('follows a ledger that is a symbolic link, and leaves the link a link', async () => {
+    const file = writeFixtureRunbook(work.dir, { records: 3 });
+    const first = await runCli(runArgs(file));
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    const ledger = path.join(`${file}.d`, 'ledger.sqlite');
+    const real = path.join(work.dir, 'elsewhere', 'ledger.sqlite');
+    fs.mkdirSync(path.dirname(real));
+    fs.renameSync(ledger, real);
+    fs.symlinkSync(real, ledger);
+    const before = fs.readFileSync(real);
+
+    const second = await runCli(runArgs(file, '--restart'));
+    assert.equal(second.code, 0, second.stdout + second.stderr);
+    assert.ok(fs.lstatSync(ledger).isSymbolicLink(), 'the ledger is still a symbolic link');
+    assert.ok(!fs.readFileSync(real).equals(before), 'the file it points to holds the second run');
+    const runs = await runCli(['status', file, '--json']);
+    assert.equal(runs.code, 0, runs.stderr);
+  });
+});
