@@ -62,6 +62,24 @@ describe('backfill run at the edges', function () {
     }
   });
 
+  it('refuses a record value in LD_PRELOAD of a command action with a located error (exit 2)', async () => {
+    const file = path.join(work.dir, 'preload.backfill');
+    fs.writeFileSync(
+      file,
+      '---\ntitle: T\nname: t\nowner: o\n---\n```job id=orders\nsource:\n  type: inline\n  key: id\n' +
+        '  records: [{ id: "1" }]\naction:\n  type: command\n  argv: [./send]\n  env:\n' +
+        '    LD_PRELOAD: "${record:id}"\n```\n',
+    );
+    const result = await runCli(['check', file]);
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:15: cell orders: action\\.env\\.LD_PRELOAD: LD_PRELOAD changes how the program is loaded`,
+      ),
+    );
+  });
+
   it('follows a ledger that is a symbolic link, and leaves the link a link', async () => {
     const file = writeFixtureRunbook(work.dir, { records: 3 });
     const first = await runCli(runArgs(file));
