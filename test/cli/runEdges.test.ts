@@ -80,6 +80,17 @@ describe('backfill run at the edges', function () {
     );
   });
 
+  it('reads past a line of 40 MB of NUL bytes (a sparse file) as one rejected record with its line', async () => {
+    const file = writeFixtureRunbook(work.dir, { records: 2 });
+    const csv = path.join(work.dir, 'records.csv');
+    fs.appendFileSync(csv, 'k00003,3.5\n');
+    fs.truncateSync(csv, fs.statSync(csv).size + 40 * 1024 * 1024);
+    const result = await runCli(['dry-run', file, '--cell', 'preview', '--json']);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /"line": 5,[^}]*"reason": "the line is longer than 16 MiB/);
+    assert.doesNotMatch(result.stderr, /internal error/);
+  });
+
   it('follows a ledger that is a symbolic link, and leaves the link a link', async () => {
     const file = writeFixtureRunbook(work.dir, { records: 3 });
     const first = await runCli(runArgs(file));
