@@ -92,37 +92,28 @@ describe('kill -9 and resume', function () {
       const run = startCli(args);
       // Every third kill lands at a random instant of start-up, before anything is sent: a kill while
       // the runner reads the ledger, folds the journal or records the run's start is another case.
-      if (kills % 3 === 2) {
+      const inStartUp = kills % 3 === 2;
+      if (inStartUp) {
         await sleep(nextRandom() * STARTUP_MS);
-        const sentBefore = target.arrivals.length > before;
-        run.child.kill('SIGKILL');
-        const how = await run.exitedWith;
-        checkSince(before);
-        if (how !== 'SIGKILL') {
-          endedOnItsOwn = how;
+      } else {
+        const started = await Promise.race([
+          // Start-up takes seconds more on a loaded machine; a minute is no hang.
+          waitFor(() => target.arrivals.length > before, 'dispatch', 60_000).then(
+            () => true,
+            (error: Error) => {
+              throw new Error(`${error.message}: ${run.stdout()} ${run.stderr()}`);
+            },
+          ),
+          run.exited.then(() => false),
+        ]);
+        if (!started) {
+          endedOnItsOwn = await run.exitedWith;
+          checkSince(before);
           break;
         }
-        kills += 1;
-        if (!sentBefore) startupKills += 1;
-        checkpointedKeys(file, checkpointed);
-        continue;
+        await sleep(nextRandom() * 120);
       }
-      const started = await Promise.race([
-        // Start-up takes seconds more on a loaded machine; a minute is no hang.
-        waitFor(() => target.arrivals.length > before, 'dispatch', 60_000).then(
-          () => true,
-          (error: Error) => {
-            throw new Error(`${error.message}: ${run.stdout()} ${run.stderr()}`);
-          },
-        ),
-        run.exited.then(() => false),
-      ]);
-      if (!started) {
-        endedOnItsOwn = await run.exitedWith;
-        checkSince(before);
-        break;
-      }
-      await sleep(nextRandom() * 120);
+      const sentBefore = target.arrivals.length > before;
       run.child.kill('SIGKILL');
       const how = await run.exitedWith;
       checkSince(before);
@@ -131,6 +122,7 @@ describe('kill -9 and resume', function () {
         break;
       }
       kills += 1;
+      if (inStartUp && !sentBefore) startupKills += 1;
       checkpointedKeys(file, checkpointed);
       if (kills % 50 === 0) console.log(`      ${kills} kills so far (${startupKills} in start-up)`);
     }
