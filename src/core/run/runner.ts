@@ -44,6 +44,7 @@ import { RateLimiter } from './rateLimiter';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
 import { emptySelectionReason, SelectionAccounting } from './selectionAccounting';
 import { sourceContentHash } from './sourceHash';
+import { isStateWriteFailure, stateWriteHaltReason } from './stateWriteFailure';
 import { RECORD_STATUSES, UNVERIFIED_STATUSES } from './types';
 import type { AttemptResult, ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord } from './types';
 
@@ -159,6 +160,15 @@ export async function runBackfill(options: RunOptions): Promise<RunResult> {
     );
   }
   assertStateDirUsable(stateDir);
+  try {
+    return await runInStateDir(options, stateDir, haltFile);
+  } catch (error) {
+    if (!isStateWriteFailure(error, stateDir)) throw error;
+    return { outcome: 'halted', reason: stateWriteHaltReason(stateDir, error), exitCode: 3 };
+  }
+}
+
+async function runInStateDir(options: RunOptions, stateDir: string, haltFile: string): Promise<RunResult> {
   fs.mkdirSync(stateDir, { recursive: true });
   const runId = randomUUID();
   const startedAt = new Date().toISOString();
