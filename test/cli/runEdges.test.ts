@@ -91,6 +91,27 @@ describe('backfill run at the edges', function () {
     assert.doesNotMatch(result.stderr, /internal error/);
   });
 
+  it("names a source outside the runbook's folder by its absolute path in the dry run and the report", async () => {
+    const book = path.join(work.dir, 'book');
+    fs.mkdirSync(book);
+    const file = writeFixtureRunbook(book, { records: 2 });
+    const data = path.join(work.dir, 'data', 'records.csv');
+    fs.mkdirSync(path.dirname(data));
+    fs.renameSync(path.join(book, 'records.csv'), data);
+    fs.writeFileSync(
+      file,
+      fs.readFileSync(file, 'utf8').replace('path: records.csv', 'path: ../data/records.csv'),
+    );
+    const dryRun = await runCli(['dry-run', file, '--cell', 'preview']);
+    assert.equal(dryRun.code, 0, dryRun.stdout + dryRun.stderr);
+    assert.ok(dryRun.stdout.includes(`Source outside the runbook's folder: ${data}`), dryRun.stdout);
+    const report = await runCli(['report', file, '--format', 'md', '--out', path.join(work.dir, 'r.md')]);
+    assert.equal(report.code, 0, report.stdout + report.stderr);
+    assert.ok(
+      fs.readFileSync(path.join(work.dir, 'r.md'), 'utf8').includes(`outside the runbook's folder: ${data}`),
+    );
+  });
+
   it('follows a ledger that is a symbolic link, and leaves the link a link', async () => {
     const file = writeFixtureRunbook(work.dir, { records: 3 });
     const first = await runCli(runArgs(file));
