@@ -171,7 +171,7 @@ describe('kill -9 and resume', function () {
     console.log(
       `      ${kills} kills (${startupKills} in start-up), ${accepted.size} keys, ${repeats} repeats, ` +
         `at most ${maxPerKill} after one kill (bound ${bound}), ${lost} lost, ` +
-        `${log.length - accepted.size - repeats} refused or slow answers retried`,
+        `${log.length - accepted.size - repeats} answers 429 or 500, retried`,
     );
     const ledger = await runCli(['ledger', file, '--status', 'succeeded', '--format', 'jsonl']);
     assert.equal(ledger.stdout.split('\n').filter(Boolean).length, RECORDS);
