@@ -2,6 +2,7 @@
  * The live progress view's content, computed from the latest status: every text and width the view
  * shows. Pure (no DOM), so each figure is unit-tested; progressView.ts only copies it into elements.
  */
+import { staleHeartbeat } from '../../src/core/run/heartbeat';
 import type { RunState, RunStatus } from '../../src/core/run/runStatus';
 import { errorKindRows, type ErrorKindRow } from './aggregate';
 import { formatClock, formatCount, formatDuration, formatLatency, formatPercent, formatRate } from './format';
@@ -82,7 +83,8 @@ export function progressModel(status: RunStatus, now: Date = new Date()): Progre
     speedStats: speedStats(status),
     errors,
     errorTotal: errors.reduce((sum, row) => sum + row.count, 0),
-    updated: `updated ${formatClock(status.updatedAt, now)}`,
+    // A runner that stopped writing its status (SIGSTOP, hung) must not look like a running one.
+    updated: staleHeartbeat(status, now.getTime()) ?? `updated ${formatClock(status.updatedAt, now)}`,
   };
 }
 

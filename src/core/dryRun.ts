@@ -15,6 +15,7 @@ import { openLedger } from './ledger/openLedger';
 import { SecretResolver, Redactor } from './secrets';
 import { seededRandom } from './seededRandom';
 import { openSource } from './sources/openSource';
+import { outsideRunbookFolder } from './sources/sourceLocation';
 import { RecordValidator } from './sources/recordValidator';
 import { createSubsetFilter } from './sources/subsetFilter';
 import type { RejectedRecord, ValidRecord } from './types';
@@ -61,7 +62,7 @@ export interface DryRunReport {
   cell: string;
   job: string;
   /** Where records came from; rejected records' lines are lines of this file. */
-  source: { type: string; path?: string };
+  source: { type: string; path?: string; outsideRunbookFolder?: string };
   environment: { name: string; production: boolean };
   operator: string;
   startedAt: string;
@@ -230,7 +231,10 @@ function passProblems(counts: DryRunReport['counts'], threshold: number, missing
 
 function sourceDescription(job: ResolvedJob, runbook: Runbook): DryRunReport['source'] {
   const { source } = job;
-  if ('path' in source) return { type: source.type, path: source.path };
+  if ('path' in source) {
+    const outside = outsideRunbookFolder(source.path, runbook.baseDir);
+    return { type: source.type, path: source.path, ...(outside ? { outsideRunbookFolder: outside } : {}) };
+  }
   // Inline records are located by their line in the runbook itself.
   return source.type === 'inline' ? { type: source.type, path: runbook.file } : { type: source.type };
 }

@@ -99,11 +99,65 @@ export class Redactor {
 
   constructor(private readonly secrets: SecretValueSource) {}
 
-  /** Returns `text` with every known secret form replaced. */
+  /**
+   * Returns `text` with every known secret form replaced. A text cut short — ending (or, for the tail of
+   * an output, starting) with "…" or "..." — may hold only a piece of a secret at the cut, which no
+   * longer matches: a piece of at least {@link MIN_REDACTABLE_SECRET_LENGTH} characters there is
+   * replaced too.
+   */
   redact(text: string): string {
     const pattern = this.currentPattern();
     if (!pattern) return text;
-    return text.replace(pattern, (form) => `[redacted:${this.nameByForm.get(form) ?? 'secret'}]`);
+    const whole = text.replace(pattern, (form) => `[redacted:${this.nameByForm.get(form) ?? 'secret'}]`);
+    return this.redactCutPieces(whole);
+  }
+
+  /**
+   * Redacts `text`, then cuts it to at most `max` characters ending in "…": redaction before the cut,
+   * so a secret straddling the cut is recognised whole, and the cut text redacted again for any piece.
+   */
+  redactAndCut(text: string, max: number): string {
+    const redacted = this.redact(text);
+    return redacted.length <= max ? redacted : this.redact(`${redacted.slice(0, max - 1)}…`);
+  }
+
+  private redactCutPieces(text: string): string {
+    let result = text;
+    const end = CUT_MARKS.find((mark) => result.endsWith(mark));
+    if (end !== undefined) {
+      const body = result.slice(0, -end.length);
+      const piece = this.longestPiece(body, (form, length) => body.endsWith(form.slice(0, length)));
+      if (piece) result = `${body.slice(0, body.length - piece.length)}${piece.marker}${end}`;
+    }
+    const start = CUT_MARKS.find((mark) => result.startsWith(mark));
+    if (start !== undefined) {
+      const body = result.slice(start.length);
+      const piece = this.longestPiece(body, (form, length) => body.startsWith(form.slice(-length)));
+      if (piece) result = `${start}${piece.marker}${body.slice(piece.length)}`;
+    }
+    return result;
+  }
+
+  /** The longest piece (at least the minimum length, short of a whole form) of a secret that `fits`. */
+  private longestPiece(
+    body: string,
+    fits: (form: string, length: number) => boolean,
+  ): { length: number; marker: string } | undefined {
+    let best: { length: number; marker: string } | undefined;
+    for (const [form, name] of this.nameByForm) {
+      for (
+        let length = Math.min(form.length - 1, body.length);
+        length >= MIN_REDACTABLE_SECRET_LENGTH;
+        length -= 1
+      ) {
+        if ((best?.length ?? 0) >= length) break;
+        if (fits(form, length)) {
+          best = { length, marker: `[redacted:${name}]` };
+          break;
+        }
+      }
+    }
+    return best;
   }
 
   /** Redacts every string (and object key) inside a JSON-serializable value; the input is not modified. */
@@ -135,6 +189,9 @@ export class Redactor {
     this.pattern = forms.length > 0 ? new RegExp(forms.map(escapeRegExp).join('|'), 'g') : undefined;
   }
 }
+
+/** How a text cut short says so: the ellipsis our own cuts append, and three dots. */
+const CUT_MARKS = ['…', '...'];
 
 /** The spellings a secret takes once it is put in a URL, a form body or a JSON string. */
 function encodedForms(value: string): Set<string> {

@@ -161,6 +161,24 @@ describe('backfill control', function () {
     });
   });
 
+  describe('its arguments', () => {
+    it('refuses a rate or a concurrency outside its sane range, naming the range, sending nothing', async () => {
+      const file = path.join(work.dir, 'job.backfill');
+      pretendRunning(file);
+      for (const [action, value, message] of [
+        ['rate', '1e308', 'rate 1e308: 1e+308 is out of range: must be between 0.00001 and 1,000,000'],
+        ['rate', 'Infinity', 'rate Infinity: Infinity is out of range'],
+        ['concurrency', '100000', 'concurrency 100000: 100,000 is out of range: must be between 1 and 1,000'],
+        ['concurrency', '2.5', 'a whole number'],
+      ] as const) {
+        const result = await fullCli('control', file, action, value);
+        assert.equal(result.code, 2, `${action} ${value}: ${result.stderr}`);
+        assert.ok(result.stderr.includes(message), result.stderr);
+      }
+      assert.equal(readControl(stateDirFor(file)).seq, 0, 'nothing was sent');
+    });
+  });
+
   describe('reaching a running run', () => {
     /** A run of 400 records at 50/s (8 s) under `preload`, once it has sent its first records. */
     async function startRun(preload: string) {

@@ -64,6 +64,20 @@ describe('secret redaction', () => {
     );
   });
 
+  it('redacts before cutting, so a secret straddling the cut is recognised whole', () => {
+    const redactor = redactorFor({ CANARY: 'CANARY_9f3k2' });
+    const text = `${'x'.repeat(20)}CANARY_9f3k2 tail`;
+    assert.equal(redactor.redactAndCut(text, 30), `${'x'.repeat(20)}[redacted…`);
+  });
+
+  it('redacts a piece of at least four characters of a secret at a marked cut, at either end', () => {
+    const redactor = redactorFor({ CANARY: 'CANARY_9f3k2' });
+    assert.equal(redactor.redact('HTTP 500: echo CANARY_9f3…'), 'HTTP 500: echo [redacted:CANARY]…');
+    assert.equal(redactor.redact('…9f3k2 was refused'), '…[redacted:CANARY] was refused');
+    assert.equal(redactor.redact('ends with CAN…'), 'ends with CAN…', 'three characters stay');
+    assert.equal(redactor.redact('not cut: CANARY_9f3'), 'not cut: CANARY_9f3', 'an unmarked text is whole');
+  });
+
   it('replaces the URL-encoded, form-encoded and JSON-escaped forms too', () => {
     const redactor = redactorFor({ ORDERS_TOKEN: TOKEN });
     const text = [

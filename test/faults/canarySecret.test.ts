@@ -16,7 +16,12 @@ const FORMS = [
   new URLSearchParams({ v: CANARY }).toString().slice(2),
   Buffer.from(CANARY).toString('base64'),
   'S3cr3t',
+  // The piece of the secret before a cut: what a redaction after truncation let through.
+  CANARY.slice(0, 10),
 ];
+
+/** Error bodies are quoted up to 300 characters: this puts the first 14 of the secret's at the cut. */
+const CUT_AT = 300;
 
 function leaks(text: string | Buffer): string[] {
   const haystack = typeof text === 'string' ? Buffer.from(text) : text;
@@ -49,6 +54,11 @@ describe('a canary secret used in every kind of template', function () {
       if (request.key === 'c003') return { status: 500, body: `upstream failed for ${echo}` };
       if (request.key === 'c004') return { status: 400, body: `bad request ${echo}` };
       if (request.key === 'c005' && attempt === 1) return { status: 429, body: `slow down ${echo}` };
+      if (request.key === 'c006') {
+        const authorization = request.headers.authorization ?? '';
+        const padding = 'x'.repeat(CUT_AT - 'Bearer '.length - 14);
+        return { status: 500, body: `${padding}${authorization} and more` };
+      }
       return { body: `ok ${echo}` };
     });
   });

@@ -62,6 +62,12 @@ describe('the ledger folder turning read-only mid-run', function () {
     assert.ok(!/\n\s+at /.test(run.stderr()), `no stack trace:\n${run.stderr()}`);
     assert.ok(target.received.length < RECORDS, 'the run stopped sending');
 
+    // Resuming while the folder still refuses writes is the same fault, with the same answer.
+    const early = await runCli([...args, '--no-progress']);
+    assert.equal(early.code, 3, `a resume on the still unwritable folder:\n${early.stdout}${early.stderr}`);
+    assert.ok(early.stdout.includes(`could not write to the state folder ${stateDir}`), early.stdout);
+    assert.doesNotMatch(early.stdout + early.stderr, /internal error|This is a bug/);
+
     folders.thaw(stateDir);
     const checkpointed = checkpointedKeys(stateDir);
     assert.ok(checkpointed.length > 0, 'records were checkpointed before the fault');

@@ -13,6 +13,12 @@ describe('renderer progress model', () => {
     assert.equal(model.stateLabel, 'Running');
   });
 
+  it('says when the runner has shown no sign of life for a while, instead of when it last wrote', () => {
+    assert.match(progressModel(runStatus(), NOW).updated, /^updated /);
+    const silent = progressModel(runStatus(), new Date(STARTED + 132_000));
+    assert.equal(silent.updated, 'no sign of life for 12 s');
+  });
+
   it('splits the bar by outcome over the total', () => {
     const { segments } = progressModel(
       runStatus({ total: 1000, succeeded: 500, failed: 100, rejected: 50, skipped: 50 }),

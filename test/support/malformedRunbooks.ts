@@ -18,7 +18,31 @@ const JOB =
   '```job id=orders\nsource:\n  type: inline\n  key: id\n  records: [{ id: "1" }]\naction:\n  type: http\n  url: http://127.0.0.1:1/x\n```\n';
 // HEADER is lines 1-5; JOB is lines 6-14; what follows starts at line 15.
 
+/** "Billion laughs": nine levels of nine aliases each, 9^9 strings once expanded. */
+function aliasBomb(indent: string): string {
+  const levels = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+  for (const [previous, name] of [...'abcdefgh'].map((p, i) => [p, 'bcdefghi'[i]!])) {
+    levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(', ')}]`);
+  }
+  return levels.map((line) => indent + line + '\n').join('');
+}
+
 export const MALFORMED: MalformedCase[] = [
+  {
+    name: 'a YAML alias bomb in the header',
+    text: HEADER.replace('owner: o\n', 'owner: o\nbomb:\n' + aliasBomb('  ')),
+    line: 7,
+    field: 'YAML',
+    message: 'too many aliases (*name)',
+  },
+  {
+    name: 'a YAML alias bomb in a cell',
+    text: HEADER + JOB + '```execute id=full\njob: orders\ndescription:\n' + aliasBomb('  ') + '```\n',
+    line: 19,
+    cell: 'full',
+    field: 'YAML',
+    message: 'too many aliases (*name)',
+  },
   { name: 'no front matter', text: '# Just notes\n', line: 1, message: 'missing front matter' },
   {
     name: 'unterminated front matter',
@@ -143,7 +167,50 @@ export const MALFORMED: MalformedCase[] = [
     line: 15,
     cell: 'orders',
     field: 'throttle.concurrency',
-    message: 'expected number to be >0',
+    message:
+      '-1 is out of range: must be between 1 and 1,000 (requests or processes at once), a whole number',
+  },
+  ...(
+    [
+      ['rate', '1e308', '1e+308 is out of range: must be between 0.00001 and 1,000,000 (records per second)'],
+      ['rate', '.inf', 'expected a number, got Infinity'],
+      ['concurrency', '100000', '100,000 is out of range: must be between 1 and 1,000'],
+      ['retries', '1e9', '1,000,000,000 is out of range: must be between 0 and 100 (retries per record)'],
+      ['timeoutMs', '1e12', 'is out of range: must be between 1 and 86,400,000 (milliseconds)'],
+      [
+        'batchSize',
+        '2.5',
+        '2.5 is out of range: must be between 1 and 10,000 (records per request or process), a whole number',
+      ],
+    ] as const
+  ).map(([field, value, message]) => ({
+    name: `throttle.${field}: ${value}`,
+    text:
+      HEADER +
+      JOB.replace(
+        '  url: http://127.0.0.1:1/x\n',
+        `  url: http://127.0.0.1:1/x\nthrottle:\n  ${field}: ${value}\n`,
+      ),
+    line: 15,
+    cell: 'orders',
+    field: `throttle.${field}`,
+    message,
+  })),
+  {
+    name: 'an error budget window too large to hold in memory',
+    text: HEADER + JOB + '```execute id=full\njob: orders\nerrorBudget:\n  window: 1e9\n```\n',
+    line: 18,
+    cell: 'full',
+    field: 'errorBudget.window',
+    message: 'must be between 1 and 1,000,000 (records)',
+  },
+  {
+    name: 'a subset of no records',
+    text: HEADER + JOB + '```dry-run id=few\njob: orders\nsubset:\n  first: 0\n```\n',
+    line: 18,
+    cell: 'few',
+    field: 'subset.first',
+    message: '0 is out of range: must be between 1 and 100,000,000 (records)',
   },
   {
     name: 'unknown HTTP method',
@@ -204,7 +271,7 @@ export const MALFORMED: MalformedCase[] = [
     line: 17,
     cell: 'full',
     field: 'successThreshold',
-    message: 'expected number to be <=1',
+    message: '99.9 is out of range: must be between 0 and 1 (share of the records)',
   },
   {
     name: 'cell YAML syntax error',

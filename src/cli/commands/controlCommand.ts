@@ -5,6 +5,7 @@
  * commands' code would cost its Node process about as much again as Node's own start-up.
  */
 import * as os from 'node:os';
+import { describeRange, rangeProblem } from '../../core/format/numericRanges';
 import { stateDirFor } from '../../core/ledger/statePaths';
 import { sendControl, type ControlCommand } from '../../core/run/control';
 import { isLive, readStatus } from '../../core/run/runStatus';
@@ -50,17 +51,11 @@ function parseCommand(action: string, value: string | undefined): ControlCommand
     return { command: action };
   }
   if (action === 'rate' || action === 'concurrency') {
-    const number = Number(value);
-    if (
-      value === undefined ||
-      !Number.isFinite(number) ||
-      number <= 0 ||
-      (action === 'concurrency' && !Number.isInteger(number))
-    ) {
-      throw new UserError(
-        `${action} needs a positive ${action === 'rate' ? 'number (records per second)' : 'whole number'}, e.g. ${action} 20`,
-      );
-    }
+    if (value === undefined)
+      throw new UserError(`${action} needs a value ${describeRange(action)}, e.g. ${action} 20`);
+    const number = value.trim() === '' ? Number.NaN : Number(value);
+    const problem = rangeProblem(action, number);
+    if (problem) throw new UserError(`${action} ${value}: ${problem}`);
     return { command: action, value: number };
   }
   throw new UserError(`unknown control "${action}": use pause, resume, stop, rate N or concurrency N`);

@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import type { Ledger } from '../../core/ledger/ledger';
 import { openLedger } from '../../core/ledger/openLedger';
 import { stateDirFor } from '../../core/ledger/statePaths';
+import { staleHeartbeat } from '../../core/run/heartbeat';
 import { isLive, readStatus, type RunStatus, type VerificationCounts } from '../../core/run/runStatus';
 import type { RunRecord } from '../../core/run/types';
 import { ExitCode } from '../exitCodes';
@@ -27,6 +28,8 @@ interface CellStatus {
   history: HistoryEntry[];
   /** Live figures, present while a run of the cell is in progress. */
   live?: RunStatus;
+  /** "no sign of life for 12 s": the live runner stopped writing its status. */
+  stale?: string;
 }
 
 /** One run of a cell, as the history lists it. */
@@ -94,8 +97,12 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
         });
       }
       if (liveRunning && live.cell === cell.id) {
+        const stale = staleHeartbeat(live);
         Object.assign(entry, {
-          state: live.state,
+          state: stale
+            ? `${live.state}? ${stale}: the runner (pid ${live.pid}) may be stopped or hung; its figures are frozen`
+            : live.state,
+          ...(stale ? { stale } : {}),
           live,
           succeeded: live.succeeded,
           failed: live.failed,

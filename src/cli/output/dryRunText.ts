@@ -12,6 +12,9 @@ export function formatDryRunReport(report: DryRunReport): string {
     `  Records: ${n(counts.total)} read, ${n(counts.valid)} valid, ${n(counts.rejected)} rejected, ` +
       `${n(counts.duplicates)} duplicate keys; ${n(counts.selected)} selected to send`,
   ];
+  if (report.source.outsideRunbookFolder) {
+    lines.push(`  Source outside the runbook's folder: ${report.source.outsideRunbookFolder}`);
+  }
   if (report.rejected.length > 0) {
     lines.push(
       `  Rejected${counts.rejected > report.rejected.length ? ` (first ${report.rejected.length})` : ''}:`,

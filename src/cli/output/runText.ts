@@ -53,6 +53,12 @@ export function progressText(status: RunStatus): string {
 /** The result of an execution run and what to do next. */
 export function describeResult(result: RunResult, file: string, cell: string, recheckWith?: string): string {
   const { outcome, reason, status } = result;
+  if (result.empty) {
+    return (
+      `Run selected no records: nothing was sent (exit code 1, not a success).\n  ${reason}.\n` +
+      `  See what the cell selects: backfill dry-run ${file} --cell ${cell}\n`
+    );
+  }
   const counts = status
     ? `  ${status.succeeded} succeeded, ${status.failed} failed, ${status.rejected} rejected, ${status.skipped} skipped (done earlier)\n`
     : '';

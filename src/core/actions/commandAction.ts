@@ -14,6 +14,7 @@ import type {
   RenderContext,
   RenderResult,
 } from './compiledAction';
+import { loaderVariableProblem } from './loaderVariables';
 import { invalidAction, renderOnlyAction } from './compiledAction';
 import type { CompiledTemplate, Rendered, TemplateValues } from './template';
 import { compileTemplate, describeSource, mergeReferences } from './template';
@@ -69,12 +70,18 @@ function compileEnv(env: Record<string, string>, issues: ActionIssue[]): [string
   const compiled: [string, CompiledTemplate][] = [];
   for (const [name, text] of Object.entries(env)) {
     if (!ENV_NAME.test(name)) {
-      issues.push({ field: `env.${name}`, message: `"${name}" is not a valid environment variable name` });
+      const why = name.includes('${') ? ': a name cannot come from a template or a record value' : '';
+      issues.push({
+        field: `env.${name}`,
+        message: `"${name}" is not a valid environment variable name${why}`,
+      });
       continue;
     }
     // Environment values travel like arguments: any text but NUL, never through a shell.
     const result = compileTemplate(text, 'argv');
-    if (result.ok) compiled.push([name, result.template]);
+    const loader = result.ok && loaderVariableProblem(name, result.template.references().recordFields);
+    if (loader) issues.push({ field: `env.${name}`, message: loader });
+    else if (result.ok) compiled.push([name, result.template]);
     else issues.push({ field: `env.${name}`, message: `${result.message} (column ${result.column})` });
   }
   return compiled;

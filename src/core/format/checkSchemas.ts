@@ -5,6 +5,7 @@
  * This file cannot depend on the vscode API.
  */
 import { z } from 'zod';
+import { rangedNumber } from './rangedNumber';
 
 const templateMap = z.record(z.string(), z.string());
 
@@ -12,7 +13,7 @@ const templateMap = z.record(z.string(), z.string());
 const fieldExpectations = z.record(z.string(), z.unknown());
 
 /** Largest difference between two numbers that still counts as equal (absolute). */
-const tolerance = z.number().nonnegative().default(0);
+const tolerance = rangedNumber('expect.tolerance').default(0);
 
 /** Reads the record's state with an HTTP request (templated like an HTTP action) and judges the answer. */
 export const HttpCheckSchema = z.strictObject({
@@ -26,7 +27,7 @@ export const HttpCheckSchema = z.strictObject({
   expect: z
     .strictObject({
       /** The status of a record in the right state. 404 and 410 mean the record is missing. */
-      status: z.number().int().min(100).max(599).default(200),
+      status: rangedNumber('expect.status').default(200),
       /** Fields of the JSON response body. */
       body: fieldExpectations.default({}),
       tolerance,
@@ -43,9 +44,9 @@ export const CommandCheckSchema = z.strictObject({
   expect: z
     .strictObject({
       /** The exit code of a record in the right state; any other code (but 75, "retry") is a mismatch. */
-      exitCode: z.number().int().default(0),
+      exitCode: rangedNumber('expect.exitCode').default(0),
       /** An exit code meaning "no such record". */
-      missingExitCode: z.number().int().optional(),
+      missingExitCode: rangedNumber('expect.exitCode').optional(),
       /** Fields of the JSON object the command prints; empty output or `null` means the record is missing. */
       stdout: fieldExpectations.optional(),
       tolerance,

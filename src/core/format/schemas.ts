@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { CheckSchema } from './checkSchemas';
+import { rangedNumber } from './rangedNumber';
 
 const name = z
   .string()
@@ -11,9 +12,6 @@ const name = z
     /^[a-z0-9][a-z0-9._-]*$/,
     'use lower-case letters, digits, ".", "_" or "-", starting with a letter or digit',
   );
-
-/** A positive duration in milliseconds. */
-const millis = z.number().int().positive();
 
 // ---------------------------------------------------------------------------------------------- header
 
@@ -142,12 +140,12 @@ export const ActionSchema = z.discriminatedUnion('type', [
  */
 const throttleFields = {
   /** Records per second, never exceeded. */
-  rate: z.number().positive(),
-  concurrency: z.number().int().positive(),
-  batchSize: z.number().int().positive(),
+  rate: rangedNumber('rate'),
+  concurrency: rangedNumber('concurrency'),
+  batchSize: rangedNumber('batchSize'),
   /** Per request (or command) timeout. */
-  timeoutMs: millis,
-  retries: z.number().int().nonnegative(),
+  timeoutMs: rangedNumber('timeoutMs'),
+  retries: rangedNumber('retries'),
   /** Which failures are retried (up to `retries` times, with exponential backoff and jitter). */
   retryOn: z.array(z.enum(['429', '5xx', 'timeout', 'connection'])),
 };
@@ -172,10 +170,10 @@ export const ThrottleOverrideSchema = z.strictObject({
 
 const errorBudgetFields = {
   /** Failed share of the last `window` records above which the run halts. */
-  maxFailureRatio: z.number().min(0).max(1),
-  window: z.number().int().positive(),
-  maxConsecutiveFailures: z.number().int().positive(),
-  maxFailures: z.number().int().positive(),
+  maxFailureRatio: rangedNumber('maxFailureRatio'),
+  window: rangedNumber('window'),
+  maxConsecutiveFailures: rangedNumber('maxConsecutiveFailures'),
+  maxFailures: rangedNumber('maxFailures'),
 };
 
 /** Stop conditions: the run halts (resumable, exit 3) with the reason when one is exceeded. */
@@ -195,14 +193,14 @@ export const ErrorBudgetOverrideSchema = z.strictObject({
 });
 
 export const SubsetSchema = z.strictObject({
-  first: z.number().int().positive().optional(),
+  first: rangedNumber('subset.first').optional(),
   keys: z.array(z.union([z.string(), z.number()]).transform(String)).optional(),
   keysFile: z.string().optional(),
   sample: z
     .strictObject({
-      count: z.number().int().positive().optional(),
-      percent: z.number().positive().max(100).optional(),
-      seed: z.number().int().default(1),
+      count: rangedNumber('subset.sample.count').optional(),
+      percent: rangedNumber('subset.sample.percent').optional(),
+      seed: rangedNumber('subset.sample.seed').default(1),
     })
     .optional(),
   range: z.strictObject({ from: z.string().optional(), to: z.string().optional() }).optional(),
@@ -221,10 +219,10 @@ export const JobCellSchema = z.strictObject({
 
 const PreviewSchema = z.strictObject({
   /** How many of the first records to render. */
-  first: z.number().int().nonnegative().default(3),
+  first: rangedNumber('preview.first').default(3),
   /** How many records, drawn at random with the seed, to render. */
-  random: z.number().int().nonnegative().default(3),
-  seed: z.number().int().default(1),
+  random: rangedNumber('preview.random').default(3),
+  seed: rangedNumber('preview.seed').default(1),
 });
 
 const jobReference = {
@@ -239,14 +237,14 @@ export const DryRunCellSchema = z.strictObject({
   ...jobReference,
   preview: PreviewSchema.default(PreviewSchema.parse({})),
   /** Share of records that must be valid for the dry run to pass, e.g. 0.999. */
-  successThreshold: z.number().min(0).max(1).default(1),
+  successThreshold: rangedNumber('successThreshold').default(1),
 });
 
 export const ExecuteCellSchema = z.strictObject({
   description: z.string().optional(),
   ...jobReference,
   /** Fraction of records that must succeed for the run to count as a success, e.g. 0.9999. */
-  successThreshold: z.number().min(0).max(1).default(1),
+  successThreshold: rangedNumber('successThreshold').default(1),
   errorBudget: ErrorBudgetOverrideSchema.optional(),
 });
 

@@ -2,8 +2,8 @@
  * Parses one YAML block (the header or a cell body) and validates it with a zod schema, turning every
  * problem into a located issue: `FILE:LINE: cell ID: FIELD: what is wrong, what is expected`.
  */
-import { LineCounter, parseDocument, isMap, isSeq } from 'yaml';
-import type { Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isSeq, visit } from 'yaml';
+import type { Document, Node } from 'yaml';
 import type { z } from 'zod';
 import type { Issue } from '../types';
 
@@ -43,7 +43,12 @@ export function parseYamlBlock<S extends z.ZodType>(
   }
   const locate = (path: PropertyKey[]) =>
     locatePath(doc.contents, path, lineOf, where.emptyLine ?? where.firstLine);
-  const result = schema.safeParse(doc.toJS() ?? emptyValueFor(doc.contents), { reportInput: true });
+  const data = toPlainData(doc);
+  if ('tooManyAliases' in data) {
+    issues.push({ ...base, line: lineOf(data.at), field: 'YAML', message: ALIAS_BOMB_MESSAGE });
+    return { ok: false };
+  }
+  const result = schema.safeParse(data.value ?? emptyValueFor(doc.contents), { reportInput: true });
   if (result.success) return { ok: true, value: result.data, locate };
 
   for (const issue of result.error.issues) {
@@ -63,6 +68,34 @@ export function parseYamlBlock<S extends z.ZodType>(
   }
   return { ok: false };
 }
+
+const ALIAS_BOMB_MESSAGE =
+  'too many aliases (*name): the block expands to more than a runbook can hold, as in a "billion ' +
+  'laughs" attack: write the values out instead of through nested aliases';
+
+/**
+ * The block as plain values. The yaml library refuses to expand aliases beyond a budget (a few nested
+ * aliases can stand for billions of nodes) by throwing: that is the runbook's mistake, not a bug, so it
+ * becomes a located issue at the first alias.
+ */
+function toPlainData(doc: Document): { value: unknown } | { tooManyAliases: true; at: number } {
+  try {
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (error) {
+    if (!/alias/i.test((error as Error).message)) throw error;
+    let at = 0;
+    visit(doc, {
+      Alias(_key, node) {
+        at = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    return { tooManyAliases: true, at };
+  }
+}
+
+/** The yaml library's own default: plenty for anchors that share a block of settings. */
+const MAX_ALIAS_COUNT = 100;
 
 /** An empty block is `null` in YAML; report it as missing content rather than as a type error. */
 function emptyValueFor(contents: unknown): unknown {
@@ -110,6 +143,7 @@ function locatePath(
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   return `${typeof value} ${JSON.stringify(value)}`;

@@ -12,7 +12,10 @@ import * as path from 'node:path';
  * Returns the stats of the written file, taken before the rename so they are ours even if another
  * process renames its own version in right after.
  */
-export function replaceFileDurably(file: string, bytes: Uint8Array): fs.BigIntStats {
+export function replaceFileDurably(link: string, bytes: Uint8Array): fs.BigIntStats {
+  // A symbolic link is followed: renaming over the link itself would turn it into a regular file and
+  // leave the file it points to silently behind.
+  const file = followLinks(link);
   const directory = path.dirname(file);
   fs.mkdirSync(directory, { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
@@ -28,6 +31,15 @@ export function replaceFileDurably(file: string, bytes: Uint8Array): fs.BigIntSt
   fs.renameSync(temporary, file);
   fsyncDirectory(directory);
   return stats;
+}
+
+/** The file a path names once symbolic links are followed (the path itself when it is not one). */
+function followLinks(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file; // not there yet: written as a new file
+  }
 }
 
 /** Truncates `file` to `length` bytes and fsyncs it, so the cut survives a crash. */

@@ -3,6 +3,7 @@
  * each cell in its place, and the "recommended changes" the authors wrote down for next time.
  */
 import type { Cell, Runbook } from '../format/runbook';
+import { outsideRunbookFolder } from '../sources/sourceLocation';
 
 export type DocumentPart =
   | { type: 'notes'; markdown: string }
@@ -30,18 +31,22 @@ export function documentParts(runbook: Runbook): DocumentPart[] {
       type: 'cell',
       kind: cell.kind,
       id: cell.id,
-      summary: cellSummary(cell),
+      summary: cellSummary(cell, runbook.baseDir),
       ...(description ? { description } : {}),
     });
   }
   return parts;
 }
 
-function cellSummary(cell: Cell): string {
+function cellSummary(cell: Cell, baseDir: string): string {
   switch (cell.kind) {
     case 'job': {
       const { source, action, throttle } = cell.spec;
-      const from = 'path' in source ? `${source.type} ${source.path}` : source.type;
+      const outside = 'path' in source ? outsideRunbookFolder(source.path, baseDir) : undefined;
+      const from =
+        'path' in source
+          ? `${source.type} ${source.path}${outside ? ` (outside the runbook's folder: ${outside})` : ''}`
+          : source.type;
       const to =
         action.type === 'http'
           ? `${action.method} ${action.url}`

@@ -4,6 +4,7 @@
  * watching does not work — and stops it when the caller's signal aborts. This file cannot depend on the
  * vscode API.
  */
+import { rangeProblem } from '../format/numericRanges';
 import * as fs from 'node:fs';
 import { readControl, resetControl, watchControl, type ControlState } from './control';
 
@@ -22,8 +23,9 @@ export interface Controllable {
 /** Applies one new state of the control file. Nonsensical values (a rate of 0) are ignored. */
 export function applyControl(control: ControlState, target: Controllable): void {
   if (control.stop) target.stop('stopped by backfill control');
-  if (control.rate !== undefined && control.rate > 0) target.setRate(control.rate);
-  if (control.concurrency !== undefined && control.concurrency > 0)
+  // Out of range (a hand-written control.json): ignored, as `backfill control` would have refused it.
+  if (control.rate !== undefined && !rangeProblem('rate', control.rate)) target.setRate(control.rate);
+  if (control.concurrency !== undefined && !rangeProblem('concurrency', control.concurrency))
     target.setConcurrency(control.concurrency);
   if (target.stopping) return;
   if (control.paused) target.pause();

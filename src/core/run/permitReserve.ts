@@ -15,6 +15,13 @@ import type { RateLimiter } from './rateLimiter';
 /** How far ahead the reserve takes permits: about two timer wake-ups. */
 const AHEAD_MS = 2;
 
+/**
+ * Most permits taken ahead at once, whatever the rate: at a huge (or unlimited) rate `rate × AHEAD_MS`
+ * overflows to Infinity, which the limiter rightly refuses — and a refused acquire once ended the
+ * dispatch loop as if the source were finished, records silently unsent.
+ */
+const MAX_AHEAD_PERMITS = 10_000;
+
 /** Hands out a rate limiter's permits to one sequential caller, a couple of milliseconds' worth at a time. */
 export class PermitReserve {
   /** Permits granted and not handed out yet. */
@@ -29,7 +36,8 @@ export class PermitReserve {
       return;
     }
     const needed = count - this.held;
-    const batch = Math.max(needed, Math.floor((this.limiter.rate * AHEAD_MS) / 1000));
+    const ahead = Math.min(MAX_AHEAD_PERMITS, Math.floor((this.limiter.rate * AHEAD_MS) / 1000));
+    const batch = Math.max(needed, ahead);
     await this.limiter.acquire(batch, signal);
     this.held += batch - count;
   }

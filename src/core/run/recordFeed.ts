@@ -12,6 +12,7 @@ import { RecordValidator } from '../sources/recordValidator';
 import type { SubsetFilter } from '../sources/subsetFilter';
 import type { SourceItem } from '../types';
 import type { AttemptStrategy, PreparedUnit } from './attemptStrategy';
+import type { SelectionAccounting } from './selectionAccounting';
 import { idempotencyScope, type ResumePlan } from './resumePlan';
 import type { RunKind } from './verdict';
 
@@ -26,6 +27,10 @@ export interface FeedInput<U extends PreparedUnit> {
   plan: ResumePlan;
   subset: SubsetFilter;
   strategy: Pick<AttemptStrategy<U>, 'prepare' | 'batchSize'>;
+  /** Counts what is read and set aside, so the run can prove every selected record has an outcome. */
+  accounting: SelectionAccounting;
+  /** Tests only, never set by the CLI or the extension: the feed forgets the records it names. */
+  dropRecord?: (key: string) => boolean;
 }
 
 /** Where the feed sends units: the dispatcher. */
@@ -52,7 +57,7 @@ export async function feedRecords<U extends PreparedUnit>(
   target: FeedTarget<U>,
   sink: FeedSink,
 ): Promise<void> {
-  const { job, plan, subset, strategy } = input;
+  const { job, plan, subset, strategy, accounting } = input;
   const stream = openSource(job.source, { baseDir: input.baseDir, sourceLine: job.sourceLine });
   const validator = new RecordValidator(job.source);
   const onlyKeys = plan.rerun?.keys;
@@ -64,11 +69,12 @@ export async function feedRecords<U extends PreparedUnit>(
   let batch: U[] = [];
   const finishedAsRead = finishedByRawKey(job.source.key, doneKeys, !onlyKeys && !job.subset);
   try {
-    for await (const item of stream) {
+    for await (const item of accounting.reading(stream)) {
       if (stopped.aborted) break;
       const finishedKey = finishedAsRead(item);
       if (finishedKey !== undefined) {
         if (validator.skipUnchecked(finishedKey, item.line)) sink.skipped();
+        else accounting.onOutside();
         continue;
       }
       const checked = validator.check(item);
@@ -79,13 +85,18 @@ export async function feedRecords<U extends PreparedUnit>(
         // part of its selection (the dry run reports them).
         if (!onlyKeys && !job.subset && !doneKeys.has(key))
           sink.rejected(key, checked.rejected.line, checked.rejected.reason);
+        else accounting.onOutside();
         continue;
       }
-      if (!checked.valid) continue; // a duplicate key: the first occurrence is the one sent
+      // A duplicate key (the first occurrence is the one sent), or a record outside the subset.
+      if (!checked.valid || !subset.includes(checked.valid)) {
+        accounting.onOutside();
+        continue;
+      }
       const record = checked.valid;
-      if (!subset.includes(record)) continue;
       if (onlyKeys ? !onlyKeys.has(record.key) : doneKeys.has(record.key)) {
         if (!onlyKeys) sink.skipped();
+        else accounting.onOutside();
         continue;
       }
       const idempotencyKey = verifying ? '' : idempotencyKeyFor(input.runbookName, keyScope, record.key);
@@ -94,6 +105,7 @@ export async function feedRecords<U extends PreparedUnit>(
         sink.rejected(record.key, record.line, prepared.reason);
         continue;
       }
+      if (input.dropRecord?.(record.key)) continue;
       batch.push(prepared.value);
       if (batch.length < batchSize) continue;
       if (!target.trySend(batch) && !(await target.dispatch(batch))) break;

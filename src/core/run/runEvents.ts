@@ -55,4 +55,6 @@ export interface RunResult {
   outcome: RunResultOutcome;
   reason?: string;
   status?: RunStatus;
+  /** The run had no record at all: outcome `below-threshold`, and `reason` says the selection is empty. */
+  empty?: true;
 }

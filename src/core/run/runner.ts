@@ -44,6 +44,9 @@ import { describeRunPlan, plannedTotal, type ResumePlan } from './resumePlan';
 import { loadResumePlan } from './resumePlanLoader';
 import type { RunEvent, RunPlan, RunResult } from './runEvents';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
+import { emptySelectionReason, SelectionAccounting } from './selectionAccounting';
+import { sumOf } from './statusCounts';
+import { isStateWriteFailure, stateWriteHaltReason } from './stateWriteFailure';
 import { sourceContentHash } from './sourceHash';
 import type { AttemptResult, RecordStatus, RunRecord } from './types';
 import { decideVerdict, runCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
@@ -82,6 +85,8 @@ export interface RunOptions {
   /** Aborting it is a stop: the same as `backfill control FILE stop`. */
   signal?: AbortSignal;
   clock?: Clock;
+  /** Tests only, never set by the CLI or the extension: the dispatcher forgets the records it names. */
+  testDropRecord?: (key: string) => boolean;
 }
 
 export async function runBackfill(options: RunOptions): Promise<RunResult> {
@@ -93,6 +98,15 @@ export async function runBackfill(options: RunOptions): Promise<RunResult> {
     );
   }
   assertStateDirUsable(stateDir);
+  try {
+    return await runInStateDir(options, stateDir, haltFile);
+  } catch (error) {
+    if (!isStateWriteFailure(error, stateDir)) throw error;
+    return { outcome: 'halted', reason: stateWriteHaltReason(stateDir, error) };
+  }
+}
+
+async function runInStateDir(options: RunOptions, stateDir: string, haltFile: string): Promise<RunResult> {
   fs.mkdirSync(stateDir, { recursive: true });
   const runId = randomUUID();
   const startedAt = new Date().toISOString();
@@ -144,6 +158,7 @@ class Run {
   private record!: RunRecord;
   private total: number | undefined;
   private readonly counters: LiveCounters;
+  private readonly accounting = new SelectionAccounting();
   private dispatcher!: Dispatcher<PreparedUnit>;
   private budget!: ErrorBudget;
 
@@ -293,6 +308,8 @@ class Run {
           plan,
           subset,
           strategy: this.strategy,
+          accounting: this.accounting,
+          ...(this.options.testDropRecord ? { dropRecord: this.options.testDropRecord } : {}),
         },
         this.dispatcher,
         {
@@ -350,12 +367,19 @@ class Run {
     if (this.recorder.failed) return this.finishUnrecorded();
     const halted = this.dispatcher.stopping;
     const status = this.status();
+    const totals = this.counters.totals();
+    const unaccounted = halted
+      ? undefined
+      : this.accounting.problem({ outcomes: sumOf(this.counters.own()), skipped: this.counters.skipped });
+    const empty = emptySelectionReason(sumOf(totals), this.counters.skipped);
     const verdict = decideVerdict({
       kind: this.kind,
       halted,
       haltReason: this.dispatcher.stopReason,
-      totals: this.counters.totals(),
+      totals,
       successThreshold: this.options.job.successThreshold,
+      ...(unaccounted ? { unaccounted } : {}),
+      ...(empty ? { empty } : {}),
     });
     const endedAt = new Date().toISOString();
     const counts = JSON.stringify({
@@ -367,7 +391,8 @@ class Run {
     if (!(await this.recorder.finish(verdict.outcome, verdict.reason, counts, endedAt))) {
       return this.finishUnrecorded();
     }
-    return this.ended(verdict, halted ? 'halted' : 'finished', endedAt, true);
+    const result = this.ended(verdict, verdict.outcome === 'halted' ? 'halted' : 'finished', endedAt, true);
+    return empty && verdict.outcome !== 'halted' ? { ...result, empty: true } : result;
   }
 
   /**

@@ -28,6 +28,10 @@ export interface VerdictInput {
   totals: StatusCounts;
   /** Share of records that must end right, 0..1. */
   successThreshold: number;
+  /** Why the run's books do not balance (selectionAccounting.ts): the run halts instead of finishing. */
+  unaccounted?: string;
+  /** Why the selection was empty (selectionAccounting.ts): no success of the backfill. */
+  empty?: string;
 }
 
 /** The statuses a run of each kind records. */
@@ -45,8 +49,9 @@ const SUCCESS_STATUS: Readonly<Record<RunKind, RecordStatus>> = { execute: 'succ
  */
 export function decideVerdict(input: VerdictInput): Verdict {
   if (input.halted) return { outcome: 'halted', ...(input.haltReason ? { reason: input.haltReason } : {}) };
-  // Checks that a finished run's records add up (issue 16's accounting: outcomes + rejected + skipped
-  // against the records read) belong here: after "halted", which is not judged, and before the share.
+  // A finished run whose records do not add up lost some: halted, so the same command resumes them.
+  if (input.unaccounted) return { outcome: 'halted', reason: input.unaccounted };
+  if (input.empty) return { outcome: 'below-threshold', reason: input.empty };
   const share = successShare(input.kind, input.totals);
   if (share >= input.successThreshold) return { outcome: 'succeeded' };
   return { outcome: 'below-threshold', reason: belowThresholdReason(input, share) };

@@ -8,7 +8,7 @@ import type { RecordStream, SourceItem } from '../types';
 import { UserError } from '../types';
 import { CsvRowParser } from './csvRowParser';
 import type { CsvRow } from './csvRowParser';
-import { hasUndecodableBytes, NOT_UTF8_REASON, readLines } from './lineReader';
+import { hasUndecodableBytes, LINE_TOO_LONG_REASON, NOT_UTF8_REASON, readLines } from './lineReader';
 import { createRecordStream, tapChunks } from './recordStream';
 import type { FileReadOptions } from './sourceFile';
 
@@ -19,7 +19,11 @@ export function csvSource(path: string, delimiter: string, options: FileReadOpti
     const parser = new CsvRowParser(delimiter);
     const records = new CsvRecordBuilder(path, parser);
     for await (const lines of readLines(tapChunks(file, tap))) {
-      for (const { text, line } of lines) {
+      for (const { text, line, tooLong } of lines) {
+        if (tooLong) {
+          yield records.tooLong(line);
+          continue;
+        }
         for (const row of parser.pushLine(text, line)) {
           const item = records.fromRow(row);
           if (item) yield item;
@@ -41,6 +45,12 @@ class CsvRecordBuilder {
     private readonly path: string,
     private readonly parser: CsvRowParser,
   ) {}
+
+  /** A line too long to be a row: a rejected record, or a located refusal when it is the header. */
+  tooLong(line: number): SourceItem {
+    if (!this.header) throw new UserError(`${this.path}:${line}: the header line: ${LINE_TOO_LONG_REASON}`);
+    return { kind: 'rejected', line, reason: LINE_TOO_LONG_REASON };
+  }
 
   /** Returns the item for `row`, or nothing for the header row. */
   fromRow(row: CsvRow): SourceItem | undefined {

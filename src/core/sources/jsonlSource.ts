@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import type { RecordStream, SourceItem } from '../types';
 import { jsonTextToItem } from './jsonRecord';
 import type { TextLine } from './lineReader';
-import { readLines } from './lineReader';
+import { LINE_TOO_LONG_REASON, readLines } from './lineReader';
 import { createRecordStream, tapChunks } from './recordStream';
 import type { FileReadOptions } from './sourceFile';
 
@@ -18,8 +18,9 @@ export function jsonlSource(path: string, options: FileReadOptions): RecordStrea
 /** Parses batches of lines as JSON Lines; also reads a command's standard output. */
 export async function* jsonLinesToItems(batches: AsyncIterable<TextLine[]>): AsyncGenerator<SourceItem> {
   for await (const lines of batches) {
-    for (const { text, line } of lines) {
-      if (text.trim() !== '') yield jsonTextToItem(text, line);
+    for (const { text, line, tooLong } of lines) {
+      if (tooLong) yield { kind: 'rejected', line, reason: LINE_TOO_LONG_REASON };
+      else if (text.trim() !== '') yield jsonTextToItem(text, line);
     }
   }
 }

@@ -8,7 +8,20 @@ import { StringDecoder } from 'node:string_decoder';
 export interface TextLine {
   text: string;
   line: number;
+  /** Longer than {@link MAX_LINE_CHARS}: `text` is empty, the line was read past and dropped. */
+  tooLong?: true;
 }
+
+/**
+ * Longest line a source reads: 16 MiB of characters. A longer one (a 2 GB file of NUL bytes and no line
+ * break, a binary file named .csv) cannot be a record and would not fit in one string: it is read past,
+ * never held, and becomes a rejected record with its line.
+ */
+export const MAX_LINE_CHARS = 16 * 1024 * 1024;
+
+/** The reason a source gives for a line longer than {@link MAX_LINE_CHARS}. */
+export const LINE_TOO_LONG_REASON =
+  'the line is longer than 16 MiB (16,777,216 characters): not a record (is the file binary, or missing line breaks?)';
 
 const BYTE_ORDER_MARK = '\uFEFF';
 
@@ -17,20 +30,39 @@ const BYTE_ORDER_MARK = '\uFEFF';
  * costs more than the splitting itself on million-line files.
  *
  * Accepts `\n` and `\r\n` line breaks. A last line without a line break is still yielded; an empty
- * input yields no lines.
+ * input yields no lines. A line longer than {@link MAX_LINE_CHARS} is yielded as `tooLong`, without its
+ * text, and memory stays bounded however long it is.
  */
 export async function* readLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<TextLine[]> {
   let partial = '';
+  /** The unfinished line is already too long: its text is being dropped until its line break. */
+  let overlong = false;
   let lineNumber = 0;
+  const tooLong = (): TextLine => ({ text: '', line: ++lineNumber, tooLong: true });
   for await (const text of decodeUtf8(chunks)) {
     // Split only the new text, so a very long line costs one concatenation per chunk, not a re-scan.
     const pieces = text.split('\n');
-    pieces[0] = partial + pieces[0];
-    partial = pieces.pop() ?? '';
-    if (pieces.length > 0)
-      yield pieces.map((piece) => ({ text: withoutCarriageReturn(piece), line: ++lineNumber }));
+    const rest = pieces.pop() ?? '';
+    if (pieces.length > 0) {
+      const firstTooLong = overlong || partial.length + pieces[0]!.length > MAX_LINE_CHARS;
+      pieces[0] = firstTooLong ? '' : partial + pieces[0];
+      partial = '';
+      overlong = false;
+      yield pieces.map((piece, index) =>
+        (index === 0 && firstTooLong) || piece.length > MAX_LINE_CHARS
+          ? tooLong()
+          : { text: withoutCarriageReturn(piece), line: ++lineNumber },
+      );
+    }
+    if (overlong || partial.length + rest.length > MAX_LINE_CHARS) {
+      overlong = true;
+      partial = '';
+    } else {
+      partial += rest;
+    }
   }
-  if (partial.length > 0) yield [{ text: withoutCarriageReturn(partial), line: ++lineNumber }];
+  if (overlong) yield [tooLong()];
+  else if (partial.length > 0) yield [{ text: withoutCarriageReturn(partial), line: ++lineNumber }];
 }
 
 /** Decodes UTF-8 chunks to text, dropping a byte order mark at the start. */

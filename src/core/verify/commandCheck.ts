@@ -12,7 +12,7 @@ import { compileCommandAction } from '../actions/commandAction';
 import { mergeReferences } from '../actions/template';
 import type { CommandCheckSpec } from '../format/checkSchemas';
 import type { AttemptOptions } from '../run/executors/attempt';
-import { HeadBuffer, failed, oneLineTail, startStopwatch } from '../run/executors/attempt';
+import { HeadBuffer, failed, oneLineTail, quoted, startStopwatch } from '../run/executors/attempt';
 import { RETRYABLE_EXIT_CODE, failedOrSucceeded } from '../run/executors/commandExecutor';
 import { runProcess } from '../run/executors/processRunner';
 import type { AttemptResult } from '../run/types';
@@ -112,7 +112,7 @@ function judgeOutput(
   try {
     printed = JSON.parse(text);
   } catch {
-    return unreadable(`the check command did not print JSON: ${text.slice(0, 200)}`);
+    return unreadable(`the check command did not print JSON: ${quoted(text)}`);
   }
   return checked(durationMs, compareFields(expected, printed, tolerance));
 }

@@ -8,7 +8,7 @@ import { compileHttpAction } from '../actions/httpAction';
 import { mergeReferences } from '../actions/template';
 import type { HttpCheckSpec } from '../format/checkSchemas';
 import type { AttemptOptions } from '../run/executors/attempt';
-import { failed } from '../run/executors/attempt';
+import { failed, quoted } from '../run/executors/attempt';
 import { createHttpExecutor, type CheckResponse } from '../run/executors/httpExecutor';
 import type { AttemptResult } from '../run/types';
 import type { CompiledCheck, OpenCheck } from './compiledCheck';
@@ -96,7 +96,7 @@ function judgeResponse(
     kind: status >= 400 && status < 500 ? 'http-4xx' : 'other',
     retryable: false,
     httpStatus: status,
-    message: `the check got HTTP ${status} instead of ${expect.status}: ${response.body.slice(0, 200)}`,
+    message: `the check got HTTP ${status} instead of ${expect.status}: ${quoted(response.body)}`,
   });
 }
 
@@ -116,7 +116,7 @@ function judgeBody(
   try {
     body = JSON.parse(response.body);
   } catch {
-    return unreadable(`the response body is not JSON: ${response.body.slice(0, 200)}`);
+    return unreadable(`the response body is not JSON: ${quoted(response.body)}`);
   }
   return checked(durationMs, compareFields(expected, body, tolerance), status);
 }

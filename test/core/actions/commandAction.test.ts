@@ -80,4 +80,33 @@ describe('command action preview', () => {
       ['env.BAD-NAME'],
     );
   });
+
+  it('refuses a record value in a variable that changes how the program is loaded', () => {
+    for (const name of ['LD_PRELOAD', 'LD_LIBRARY_PATH', 'NODE_OPTIONS', 'PATH', 'DYLD_INSERT_LIBRARIES']) {
+      const action = commandAction({ argv: ['./x'], env: { [name]: '/tmp/${record:id}.so' } });
+      assert.deepEqual(
+        action.issues.map((issue) => [issue.field, issue.message]),
+        [
+          [
+            `env.${name}`,
+            `${name} changes how the program is loaded, so it cannot take a record value (\${record:id}): ` +
+              'set it from the runbook, ${env:…} or ${secret:…}, or pass the value as an argument',
+          ],
+        ],
+      );
+    }
+  });
+
+  it("lets loader variables take the runbook's own values, and other variables record values", () => {
+    const action = commandAction({
+      argv: ['./x'],
+      env: { PATH: '${env:TOOLS}:/usr/bin', NODE_OPTIONS: '--max-old-space-size=512', ORDER: '${record:id}' },
+    });
+    assert.deepEqual(action.issues, []);
+  });
+
+  it('says that a record value cannot name an environment variable', () => {
+    const action = commandAction({ argv: ['./x'], env: { '${record:name}': 'x' } });
+    assert.match(action.issues[0]?.message ?? '', /a name cannot come from a template or a record value/);
+  });
 });

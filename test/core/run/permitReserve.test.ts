@@ -107,6 +107,20 @@ describe('PermitReserve', () => {
     await reserve.take(1);
     assert.equal(limiter.counts.length, 2, 'a cleared reserve asks the limiter again');
   });
+  it('grants permits at a rate so large that two milliseconds of it overflow to Infinity', async () => {
+    for (const rate of [1e308, Number.POSITIVE_INFINITY]) {
+      const clock = new ManualClock();
+      const limiter = new CountingLimiter(rate, clock);
+      const reserve = new PermitReserve(limiter);
+      await reserve.take(1);
+      await reserve.take(5);
+      assert.ok(
+        limiter.counts.every((count) => Number.isInteger(count) && count <= 10_000),
+        `asked for ${limiter.counts.join(', ')} at ${rate}`,
+      );
+    }
+  });
+
   it('hands out without waiting only permits already in hand, and never more than it holds', async () => {
     const clock = new ManualClock();
     const limiter = new CountingLimiter(10_000, clock);

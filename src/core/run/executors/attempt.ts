@@ -74,6 +74,14 @@ export function oneLine(text: string, max = MAX_MESSAGE_LENGTH): string {
 }
 
 /**
+ * The first `max` characters of a text a message quotes, marked "…" when cut: the mark tells redaction
+ * that a piece of a secret may end the text (see Redactor.redact).
+ */
+export function quoted(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
  * Like {@link oneLine} but keeps the end of the text: the last lines a program printed are the ones
  * that say why it failed.
  */

@@ -12,6 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { HttpPreview } from '../../actions/compiledAction';
+import type { Redactor } from '../../secrets';
 import type { AttemptResult } from '../types';
 import type { AttemptOptions, Failure } from './attempt';
 import {
@@ -20,13 +21,20 @@ import {
   errorCode,
   errorMessage,
   failed,
+  quoted,
   startStopwatch,
   succeeded,
 } from './attempt';
 import { parseRetryAfter } from './retryAfter';
 
-/** How much of an error response's body is kept for the message; the rest is read and dropped. */
+/** How much of an error response's body the message quotes. */
 const KEPT_BODY_BYTES = 300;
+
+/**
+ * Bytes read past the quoted part, so that a secret the body echoes across the cut is redacted whole
+ * before the cut (the rest of the body is read and dropped).
+ */
+const REDACTION_LOOKAHEAD_BYTES = 1024;
 
 /**
  * How much of a response a check reads: a record's state is small, and a body beyond this is not one
@@ -72,12 +80,15 @@ interface Agents {
  * host (use the run's concurrency): a backfill sends many requests to one host, and a new TCP and TLS
  * handshake per record would cost more than the request.
  */
-export function createHttpExecutor(opts: { maxSockets: number }): HttpExecutor {
+export function createHttpExecutor(opts: { maxSockets: number; redactor?: Redactor }): HttpExecutor {
   const agents: Agents = {
     http: new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets }),
     https: new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets }),
   };
-  const forExecution: ResponseReading = { keptBodyBytes: KEPT_BODY_BYTES, classify: classifyResponse };
+  const forExecution: ResponseReading = {
+    keptBodyBytes: KEPT_BODY_BYTES + REDACTION_LOOKAHEAD_BYTES,
+    classify: (response, body, durationMs) => classifyResponse(response, body, durationMs, opts.redactor),
+  };
   return {
     execute: (preview, attempt) => sendOnce(preview, agents, attempt, forExecution),
     check: (preview, attempt, judge) =>
@@ -119,7 +130,7 @@ function judging(judge: ResponseJudge): ResponseReading['classify'] {
   return (response, body, durationMs) => {
     const status = response.statusCode ?? 0;
     if (status === 429 || (status >= 500 && status < 600))
-      return classifyResponse(response, body, durationMs);
+      return classifyResponse(response, body, durationMs, undefined);
     return judge({ status, body: body.text(), truncated: body.truncated }, durationMs);
   };
 }
@@ -239,12 +250,16 @@ function readResponse(
  * Other 5xx are retryable server errors; other 4xx say the request itself is wrong, so retrying cannot
  * help. Redirects are not followed: the action must name the final URL.
  */
-function classifyResponse(response: IncomingMessage, body: HeadBuffer, durationMs: number): AttemptResult {
+function classifyResponse(
+  response: IncomingMessage,
+  body: HeadBuffer,
+  durationMs: number,
+  redactor: Redactor | undefined,
+): AttemptResult {
   const status = response.statusCode ?? 0;
   if (status >= 200 && status < 300) return succeeded(durationMs, status);
 
-  // A check keeps a longer body than a message should carry.
-  const message = describeResponse(status, response.statusMessage, body.text().slice(0, KEPT_BODY_BYTES));
+  const message = describeResponse(status, response.statusMessage, quotedBody(body, redactor));
   const retryAfterMs = parseRetryAfter(singleHeader(response.headers, 'retry-after'));
   const retryHint = retryAfterMs === undefined ? {} : { retryAfterMs };
   if (status === 429) {
@@ -274,6 +289,16 @@ function classifyResponse(response: IncomingMessage, body: HeadBuffer, durationM
   const unexpected =
     status >= 300 && status < 400 ? `${message} (redirects are not followed: use the final URL)` : message;
   return failed(durationMs, { kind: 'other', retryable: false, httpStatus: status, message: unexpected });
+}
+
+/**
+ * The start of an error body for the message, marked "…" when cut: secrets redacted before the cut when
+ * the run's redactor is known, and the runner's redaction takes any piece of one at a marked cut.
+ */
+function quotedBody(body: HeadBuffer, redactor: Redactor | undefined): string {
+  const text = body.text();
+  if (redactor) return redactor.redactAndCut(text, KEPT_BODY_BYTES);
+  return body.truncated && text.length <= KEPT_BODY_BYTES ? `${text}…` : quoted(text, KEPT_BODY_BYTES);
 }
 
 function describeResponse(status: number, reason: string | undefined, body: string): string {

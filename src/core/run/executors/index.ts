@@ -10,7 +10,7 @@
 import type { ActionPreview, CommandPreview, RenderContext } from '../../actions/compiledAction';
 import { moduleContext } from '../../actions/moduleAction';
 import type { ActionSpec, CommandActionSpec, ModuleActionSpec } from '../../format/schemas';
-import { SecretResolver } from '../../secrets';
+import { Redactor, SecretResolver } from '../../secrets';
 import type { ValidRecord } from '../../types';
 import type { AttemptResult } from '../types';
 import type { AttemptOptions } from './attempt';
@@ -102,7 +102,10 @@ export async function createExecutor(spec: ActionSpec, opts: ExecutorOptions): P
 }
 
 function httpActionExecutor(opts: ExecutorOptions): Executor {
-  const http = createHttpExecutor({ maxSockets: opts.concurrency });
+  const http = createHttpExecutor({
+    maxSockets: opts.concurrency,
+    ...(opts.context ? { redactor: new Redactor(opts.context.secrets) } : {}),
+  });
   return recordModeExecutor(opts, {
     execute: (preview, _record, _ctx, attempt) =>
       preview.type === 'http'
