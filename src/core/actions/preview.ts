@@ -7,9 +7,9 @@
  */
 import type { ActionSpec } from '../format/schemas';
 import type { CompiledAction } from './compiledAction';
-import { compileCommandAction } from './commandAction';
-import { compileHttpAction } from './httpAction';
-import { compileModuleAction } from './moduleAction';
+import { compileCommandAction } from './command/commandAction';
+import { compileHttpAction } from './http/httpAction';
+import { compileModuleAction } from './module/moduleAction';
 
 export type {
   ActionIssue,
@@ -22,9 +22,9 @@ export type {
   RenderResult,
 } from './compiledAction';
 
-export { loadActionModule, loadModuleDryRun } from './moduleLoader';
-export type { ModuleContext, ModuleFunction } from './moduleLoader';
-export { moduleContext } from './moduleAction';
+export { loadActionModule, loadModuleDryRun } from './module/moduleLoader';
+export type { ModuleContext, ModuleFunction } from './module/moduleLoader';
+export { moduleContext } from './module/moduleAction';
 export { listTemplateReferences } from './template';
 export type { TemplateReferences } from './template';
 

@@ -10,8 +10,8 @@ import type { Rendered } from '../actions/template';
 import type { ResolvedEnvironment } from '../environment';
 import type { ResolvedJob } from '../job';
 import { UserError, type ValidRecord } from '../types';
-import type { AttemptOptions } from './executors/attempt';
-import { createExecutor } from './executors';
+import type { AttemptOptions } from '../actions/attempt';
+import { createExecutor } from '../actions/executor';
 import type { AttemptResult } from './types';
 
 /** One record rendered for its attempts: rendered once, attempted until it has an outcome. */

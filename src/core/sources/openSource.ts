@@ -2,9 +2,9 @@
 import type { SourceSpec } from '../format/schemas';
 import type { RecordStream } from '../types';
 import { commandSource } from './commandSource';
-import { csvSource } from './csvSource';
+import { csvSource } from './csv/csvSource';
 import { inlineSource } from './inlineSource';
-import { jsonArraySource } from './jsonArraySource';
+import { jsonArraySource } from './json/jsonArraySource';
 import { jsonlSource } from './jsonlSource';
 import { locateSourceFile } from './sourceFile';
 import { sqliteSource } from './sqliteSource';

@@ -12,11 +12,11 @@ import {
 } from '../run/attemptStrategy';
 import type { AttemptResult } from '../run/types';
 import { UserError } from '../types';
-import type { CompiledCheck, RecordCheck } from './compiledCheck';
-import { compileCommandCheck } from './commandCheck';
-import { compileHttpCheck } from './httpCheck';
-import { compileModuleCheck } from './moduleCheck';
-import { compileSqliteCheck } from './sqliteCheck';
+import type { CompiledCheck, RecordCheck } from '../checks/compiledCheck';
+import { compileCommandCheck } from '../checks/commandCheck';
+import { compileHttpCheck } from '../checks/httpCheck';
+import { compileModuleCheck } from '../checks/moduleCheck';
+import { compileSqliteCheck } from '../checks/sqliteCheck';
 
 /**
  * Compiles a check spec once. Problems in the spec come back in `issues`, each naming its field
