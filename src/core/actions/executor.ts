@@ -1,35 +1,18 @@
 /**
- * The entry point of execution: one executor per action spec, performing one attempt of a rendered
- * action at a time, with a uniform interface for HTTP, command and module actions. This file cannot
- * depend on the vscode API.
+ * What every action kind's executor offers the runner: one attempt of a rendered action at a time, with a
+ * uniform interface for every kind (each kind creates its own, see its folder). This file cannot depend
+ * on the vscode API.
  *
  * Executors never throw for a record: every problem (a refused connection, an exit status, a thrown
  * handler error, a timeout) is an {@link AttemptResult} saying whether a retry may help. Messages are one
  * line and never contain request headers; the runner still redacts them before storing or showing them.
  */
-import type { ActionPreview, CommandPreview, RenderContext } from './compiledAction';
-import { moduleContext } from './module/moduleAction';
-import type { ActionSpec, CommandActionSpec, ModuleActionSpec } from '../format/schemas';
 import { SecretResolver } from '../secrets';
 import type { ValidRecord } from '../types';
-import type { AttemptResult } from '../run/types';
 import type { AttemptOptions } from './attempt';
 import { failed } from './attempt';
-import type { BatchRecord } from './command/commandExecutor';
-import { executeCommand, executeCommandBatch } from './command/commandExecutor';
-import { createHttpExecutor } from './http/httpExecutor';
-import { createModuleExecutor } from './module/moduleExecutor';
-
-export type { AttemptOptions } from './attempt';
-export { ABORTED_MESSAGE } from './attempt';
-export type { BatchRecord, CommandOptions } from './command/commandExecutor';
-export { RETRYABLE_EXIT_CODE, executeCommand, executeCommandBatch } from './command/commandExecutor';
-export type { HttpExecutor } from './http/httpExecutor';
-export { createHttpExecutor, executeHttp } from './http/httpExecutor';
-export type { HandlerContext, ModuleExecutor } from './module/moduleExecutor';
-export { createModuleExecutor } from './module/moduleExecutor';
-export { MAX_RETRY_AFTER_MS, parseRetryAfter } from './http/retryAfter';
-export { KILL_GRACE_MS } from './command/processRunner';
+import type { AttemptResult } from './attemptResult';
+import type { ActionPreview, RenderContext } from './compiledAction';
 
 /** One record to attempt, as rendered for this run. */
 export interface ExecutionUnit {
@@ -86,65 +69,8 @@ export interface ExecutorOptions {
   context?: Pick<RenderContext, 'env' | 'secrets'>;
 }
 
-/**
- * Creates the executor for an action spec. Throws a UserError when a module action's module cannot be
- * loaded, so a run refuses to start with that message instead of failing every record with it.
- */
-export async function createExecutor(spec: ActionSpec, opts: ExecutorOptions): Promise<Executor> {
-  switch (spec.type) {
-    case 'http':
-      return httpActionExecutor(opts);
-    case 'command':
-      return commandActionExecutor(spec, opts);
-    case 'module':
-      return moduleActionExecutor(spec, opts);
-  }
-}
-
-function httpActionExecutor(opts: ExecutorOptions): Executor {
-  const http = createHttpExecutor({ maxSockets: opts.concurrency });
-  return recordModeExecutor(opts, {
-    execute: (preview, _record, _ctx, attempt) =>
-      preview.type === 'http'
-        ? http.execute(preview, attempt)
-        : Promise.resolve(wrongPreview('http', preview)),
-    setConcurrency: (concurrency) => http.setMaxSockets(concurrency),
-    close: () => http.close(),
-  });
-}
-
-function commandActionExecutor(spec: CommandActionSpec, opts: ExecutorOptions): Executor {
-  if (spec.mode === 'record') {
-    return recordModeExecutor(opts, {
-      execute: (preview, _record, _ctx, attempt) =>
-        preview.type === 'command'
-          ? executeCommand(preview, { ...attempt, cwd: opts.baseDir })
-          : Promise.resolve(wrongPreview('command', preview)),
-    });
-  }
-  return {
-    mode: 'batch',
-    // A single record in batch mode is a batch of one, so the program sees the input it expects.
-    execute: async (preview, record, _ctx, attempt) => {
-      const results = await runCommandBatches([{ ...record, preview }], opts.baseDir, attempt);
-      return results.get(record.key) ?? wrongPreview('command', preview);
-    },
-    executeUnits: (units, attempt) => runCommandBatches(units, opts.baseDir, attempt),
-    setConcurrency: () => undefined,
-    close: () => Promise.resolve(),
-  };
-}
-
-async function moduleActionExecutor(spec: ModuleActionSpec, opts: ExecutorOptions): Promise<Executor> {
-  const handler = await createModuleExecutor(spec, opts.baseDir);
-  return recordModeExecutor(opts, {
-    execute: (_preview, record, ctx, attempt) =>
-      handler.execute(record.fields, moduleContext(record, ctx, false), attempt),
-  });
-}
-
 /** Fills in the parts every record-mode executor shares. */
-function recordModeExecutor(
+export function recordModeExecutor(
   opts: ExecutorOptions,
   parts: Pick<Executor, 'execute'> & Partial<Executor>,
 ): Executor {
@@ -166,36 +92,8 @@ function recordModeExecutor(
   };
 }
 
-/**
- * Runs batch-mode units, one process per distinct argv and env. Both are usually the same for every
- * record; when a template makes them differ, each variant still gets exactly what it rendered.
- */
-async function runCommandBatches(
-  units: Pick<ExecutionUnit, 'key' | 'preview'>[],
-  cwd: string,
-  attempt: AttemptOptions,
-): Promise<Map<string, AttemptResult>> {
-  const results = new Map<string, AttemptResult>();
-  const groups = new Map<string, { preview: CommandPreview; records: BatchRecord[] }>();
-  for (const { key, preview } of units) {
-    if (preview.type !== 'command') {
-      results.set(key, wrongPreview('command', preview));
-      continue;
-    }
-    const groupKey = JSON.stringify([preview.argv, preview.env]);
-    const group = groups.get(groupKey) ?? { preview, records: [] };
-    group.records.push({ key, stdin: preview.stdin });
-    groups.set(groupKey, group);
-  }
-  for (const { preview, records } of groups.values()) {
-    const batch = await executeCommandBatch(preview.argv, preview.env, records, { ...attempt, cwd });
-    for (const [key, result] of batch) results.set(key, result);
-  }
-  return results;
-}
-
 /** A preview of another action type: a bug in the caller, reported as a value like everything else. */
-function wrongPreview(expected: string, preview: ActionPreview): AttemptResult {
+export function wrongPreview(expected: string, preview: ActionPreview): AttemptResult {
   return failed(0, {
     kind: 'other',
     retryable: false,

@@ -5,12 +5,6 @@
  * Rendering has no side effect: no request is sent, no process spawned, no handler called. A record that
  * cannot be rendered safely is refused with a reason, so a dry run counts it instead of crashing.
  */
-import type { ActionSpec } from '../format/schemas';
-import type { CompiledAction } from './compiledAction';
-import { compileCommandAction } from './command/commandAction';
-import { compileHttpAction } from './http/httpAction';
-import { compileModuleAction } from './module/moduleAction';
-
 export type {
   ActionIssue,
   ActionPreview,
@@ -28,18 +22,4 @@ export { moduleContext } from './module/moduleAction';
 export { listTemplateReferences } from './template';
 export type { TemplateReferences } from './template';
 
-/**
- * Compiles an action spec once. Problems in the spec come back in `issues`, each naming its field
- * (`url`, `headers.Authorization`, `body.items[0]`, `argv[2]`, `env.TOKEN`, `path`); such an action
- * refuses every record with them. `baseDir` is the runbook's folder: module paths are relative to it.
- */
-export function compileAction(spec: ActionSpec, opts: { baseDir: string }): CompiledAction {
-  switch (spec.type) {
-    case 'http':
-      return compileHttpAction(spec);
-    case 'command':
-      return compileCommandAction(spec);
-    case 'module':
-      return compileModuleAction(spec, opts);
-  }
-}
+export { compileAction } from './actionKinds';

@@ -10,15 +10,39 @@
 import type { CommandPreview } from '../actions/compiledAction';
 import { compileCommandAction } from '../actions/command/commandAction';
 import { mergeReferences } from '../actions/template';
-import type { CommandCheckSpec } from '../format/checkSchemas';
 import type { AttemptOptions } from '../actions/attempt';
 import { HeadBuffer, failed, oneLineTail, startStopwatch } from '../actions/attempt';
 import { RETRYABLE_EXIT_CODE, failedOrSucceeded } from '../actions/command/commandExecutor';
 import { runProcess } from '../actions/command/processRunner';
-import type { AttemptResult } from '../run/types';
+import type { AttemptResult } from '../actions/attemptResult';
 import type { CompiledCheck } from './compiledCheck';
 import { checked, invalidCheck } from './compiledCheck';
 import { compareFields, compileExpectations, type ExpectedFields } from './expectations';
+import { z } from 'zod';
+import { withEnv } from '../actions/targetText';
+import type { CheckKind } from './checkKind';
+import { expectedFieldsSchema, toleranceSchema } from './expectations';
+
+/** Runs a command per record and judges its exit code and, optionally, the JSON it prints. */
+const CommandCheckSchema = z.strictObject({
+  type: z.literal('command'),
+  /** argv array, never a shell string; the record is written to stdin as one JSON line. */
+  argv: z.array(z.string()).min(1),
+  env: z.record(z.string(), z.string()).default({}),
+  expect: z
+    .strictObject({
+      /** The exit code of a record in the right state; any other code (but 75, "retry") is a mismatch. */
+      exitCode: z.number().int().default(0),
+      /** An exit code meaning "no such record". */
+      missingExitCode: z.number().int().optional(),
+      /** Fields of the JSON object the command prints; empty output or `null` means the record is missing. */
+      stdout: expectedFieldsSchema.optional(),
+      tolerance: toleranceSchema,
+    })
+    .default({ exitCode: 0, tolerance: 0 }),
+});
+
+export type CommandCheckSpec = z.infer<typeof CommandCheckSchema>;
 
 /** What a check command may print; a record's state is far smaller. */
 const MAX_STDOUT_BYTES = 1024 * 1024;
@@ -37,7 +61,6 @@ export function compileCommandCheck(spec: CommandCheckSpec): CompiledCheck {
   return {
     issues: [],
     references: mergeReferences([command.references, ...(expected ? [expected.references] : [])]),
-    describe: () => `command ${JSON.stringify(spec.argv)}`,
     open: ({ baseDir, context }) =>
       Promise.resolve({
         prepare: (record) => {
@@ -116,3 +139,16 @@ function judgeOutput(
   }
   return checked(durationMs, compareFields(expected, printed, tolerance));
 }
+
+export const commandCheck: CheckKind<typeof CommandCheckSchema> = {
+  type: 'command',
+  schema: CommandCheckSchema,
+  compile: (spec) => compileCommandCheck(spec),
+  describe: (spec, vars) => `command ${JSON.stringify(spec.argv.map((arg) => withEnv(arg, vars)))}`,
+  fieldHelp: {
+    argv: 'Command and arguments; the record is written to stdin as one JSON line.',
+    env: 'Variables added to the command environment.',
+    expect:
+      'What the command must say: `exitCode` (default 0), `missingExitCode`, `stdout` fields, `tolerance`.',
+  },
+};

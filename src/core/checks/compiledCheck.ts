@@ -9,7 +9,7 @@
 import type { ActionIssue, RenderContext } from '../actions/compiledAction';
 import type { Rendered, TemplateReferences } from '../actions/template';
 import type { AttemptOptions } from '../actions/attempt';
-import type { AttemptResult, CheckVerdict } from '../run/types';
+import type { AttemptResult, CheckVerdict } from '../actions/attemptResult';
 import type { ValidRecord } from '../types';
 
 /** Checks one record once: its verdict, or a failure the runner may retry. Never throws. */
@@ -39,8 +39,6 @@ export interface CompiledCheck {
   readonly issues: readonly ActionIssue[];
   /** Record fields, env names and secrets the check references. */
   readonly references: TemplateReferences;
-  /** Where checks go, for the plan; `${env:NAME}` filled in, record and secret placeholders as written. */
-  describe(env: Readonly<Record<string, string>>): string;
   /** Opens what checking needs; throws a UserError (the run does not start) when it cannot. */
   open(options: CheckOpenOptions): Promise<OpenCheck>;
 }
@@ -57,7 +55,6 @@ export function invalidCheck(issues: ActionIssue[]): CompiledCheck {
   return {
     issues,
     references: { recordFields: [], envNames: [], secretNames: [] },
-    describe: () => 'an invalid check',
     open: () => Promise.reject(new Error('internal error: an invalid check was opened')),
   };
 }

@@ -6,6 +6,7 @@
  * `amount: ${record:amount}` expects the record's own amount (keeping its type: a number stays a number)
  * and `confirmationResent: true` a constant. Rendering only substitutes values; nothing is evaluated.
  */
+import { z } from 'zod';
 import type { ActionIssue } from '../actions/compiledAction';
 import { compileJsonTemplate, type CompiledJsonTemplate } from '../actions/jsonTemplate';
 import {
@@ -14,7 +15,13 @@ import {
   type TemplateReferences,
   type TemplateValues,
 } from '../actions/template';
-import type { CheckVerdict } from '../run/types';
+import type { CheckVerdict } from '../actions/attemptResult';
+
+/** Field path → expected value; string leaves are templates (`${record:FIELD}`, `${env:NAME}`). */
+export const expectedFieldsSchema = z.record(z.string(), z.unknown());
+
+/** Largest difference between two numbers that still counts as equal (absolute). */
+export const toleranceSchema = z.number().nonnegative().default(0);
 
 /** One record's expected values, as field path and value, in the order the runbook lists them. */
 export type ExpectedFields = readonly (readonly [path: string, value: unknown])[];

@@ -6,16 +6,40 @@
  */
 import { compileHttpAction } from '../actions/http/httpAction';
 import { mergeReferences } from '../actions/template';
-import type { HttpCheckSpec } from '../format/checkSchemas';
 import type { AttemptOptions } from '../actions/attempt';
 import { failed } from '../actions/attempt';
 import { createHttpExecutor, type CheckResponse } from '../actions/http/httpExecutor';
-import type { AttemptResult } from '../run/types';
+import type { AttemptResult } from '../actions/attemptResult';
 import type { CompiledCheck, OpenCheck } from './compiledCheck';
 import { checked, invalidCheck } from './compiledCheck';
-import { withEnv } from '../run/attemptStrategy';
+import { withEnv } from '../actions/targetText';
 import { compareFields, type CompiledExpectations, type ExpectedFields } from './expectations';
 import { compileExpectations } from './expectations';
+import { z } from 'zod';
+import type { CheckKind } from './checkKind';
+import { expectedFieldsSchema, toleranceSchema } from './expectations';
+
+/** Reads the record's state with an HTTP request (templated like an HTTP action) and judges the answer. */
+const HttpCheckSchema = z.strictObject({
+  type: z.literal('http'),
+  method: z.enum(['GET', 'POST']).default('GET'),
+  /** Templated like an action's URL: a record value is exactly one encoded path segment or query value. */
+  url: z.string().min(1),
+  headers: z.record(z.string(), z.string()).default({}),
+  /** A JSON body for lookups that need one (POST); string leaves are templates. */
+  body: z.unknown().optional(),
+  expect: z
+    .strictObject({
+      /** The status of a record in the right state. 404 and 410 mean the record is missing. */
+      status: z.number().int().min(100).max(599).default(200),
+      /** Fields of the JSON response body. */
+      body: expectedFieldsSchema.default({}),
+      tolerance: toleranceSchema,
+    })
+    .default({ status: 200, body: {}, tolerance: 0 }),
+});
+
+export type HttpCheckSpec = z.infer<typeof HttpCheckSchema>;
 
 /** Statuses saying the record does not exist (unless the check expects exactly that status). */
 const MISSING_STATUSES = new Set([404, 410]);
@@ -36,7 +60,6 @@ export function compileHttpCheck(spec: HttpCheckSpec): CompiledCheck {
   return {
     issues: [],
     references: mergeReferences([request.references, expected.references]),
-    describe: (env) => `${spec.method} ${withEnv(spec.url, env)}`,
     open: ({ concurrency, context }) => {
       const http = createHttpExecutor({ maxSockets: concurrency });
       const open: OpenCheck = {
@@ -120,3 +143,17 @@ function judgeBody(
   }
   return checked(durationMs, compareFields(expected, body, tolerance), status);
 }
+
+export const httpCheck: CheckKind<typeof HttpCheckSchema> = {
+  type: 'http',
+  schema: HttpCheckSchema,
+  compile: (spec) => compileHttpCheck(spec),
+  describe: (spec, vars) => `${spec.method} ${withEnv(spec.url, vars)}`,
+  fieldHelp: {
+    method: 'GET (default) or POST.',
+    url: 'URL template, like an HTTP action\'s: a record value is one encoded path segment or query value.',
+    headers: 'Header templates; a value with a line break is refused.',
+    body: 'A JSON body for lookups that need one (POST); string leaves are templates.',
+    expect: 'What the answer must be: `status` (default 200), `body` fields, `tolerance` for numbers.',
+  },
+};

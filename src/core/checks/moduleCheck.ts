@@ -10,13 +10,27 @@
 import path from 'node:path';
 import { moduleContext } from '../actions/module/moduleAction';
 import { MODULE_EXTENSIONS } from '../actions/module/moduleLoader';
-import type { ModuleCheckSpec } from '../format/checkSchemas';
 import { failed } from '../actions/attempt';
 import { createModuleExecutor } from '../actions/module/moduleExecutor';
-import type { AttemptResult, CheckVerdict } from '../run/types';
+import type { AttemptResult, CheckVerdict } from '../actions/attemptResult';
 import type { CompiledCheck } from './compiledCheck';
 import { checked, invalidCheck } from './compiledCheck';
 import { describeValue } from './expectations';
+import { z } from 'zod';
+import type { CheckKind } from './checkKind';
+
+/** Calls a JS or TS module's verify function, which returns the verdict itself. */
+const ModuleCheckSchema = z.strictObject({
+  type: z.literal('module'),
+  /**
+   * A JS or TS file, relative to the runbook, whose export returns `{ ok: true }` or `{ ok: false,
+   * expected, actual, detail }` (`missing: true` for a record that does not exist).
+   */
+  path: z.string().min(1),
+  export: z.string().default('verify'),
+});
+
+export type ModuleCheckSpec = z.infer<typeof ModuleCheckSchema>;
 
 /** Compiles a module check: the module is loaded when the check is opened, once per run. */
 export function compileModuleCheck(spec: ModuleCheckSpec): CompiledCheck {
@@ -26,7 +40,6 @@ export function compileModuleCheck(spec: ModuleCheckSpec): CompiledCheck {
   return {
     issues: [],
     references: { recordFields: [], envNames: [], secretNames: [] },
-    describe: () => `module ${spec.path} export ${spec.export}`,
     open: async ({ baseDir, context }) => {
       const verify = await createModuleExecutor(spec, baseDir);
       return {
@@ -72,3 +85,14 @@ function toVerdict(returned: unknown): CheckVerdict | undefined {
     ...(result.actual !== undefined ? { actual: result.actual } : {}),
   };
 }
+
+export const moduleCheck: CheckKind<typeof ModuleCheckSchema> = {
+  type: 'module',
+  schema: ModuleCheckSchema,
+  compile: (spec) => compileModuleCheck(spec),
+  describe: (spec) => `module ${spec.path} (export ${spec.export})`,
+  fieldHelp: {
+    path: 'JS or TS module relative to the runbook whose export returns `{ ok: true }` or `{ ok: false, … }`.',
+    export: 'Name of the verify export (default `verify`).',
+  },
+};

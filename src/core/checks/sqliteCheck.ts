@@ -11,15 +11,37 @@ import path from 'node:path';
 import type { BindParams, SqlValue, Statement } from 'sql.js';
 import { compileJsonTemplate } from '../actions/jsonTemplate';
 import { mergeReferences, type Rendered } from '../actions/template';
-import type { SqliteCheckSpec } from '../format/checkSchemas';
 import { errorMessage, failed, startStopwatch } from '../actions/attempt';
-import type { AttemptResult } from '../run/types';
+import type { AttemptResult } from '../actions/attemptResult';
 import { loadSqlJsForUser, openQueryOnly } from '../sources/sqliteSource';
 import { UserError } from '../types';
 import type { CompiledCheck, OpenCheck } from './compiledCheck';
 import { checked, invalidCheck } from './compiledCheck';
 import type { CompiledExpectations, ExpectedFields } from './expectations';
 import { compareFields, compileExpectations } from './expectations';
+import { z } from 'zod';
+import type { CheckKind } from './checkKind';
+import { expectedFieldsSchema, toleranceSchema } from './expectations';
+
+/** Queries a SQLite file per record, with record values bound as parameters, and judges the first row. */
+const SqliteCheckSchema = z.strictObject({
+  type: z.literal('sqlite'),
+  /** A SQLite file, relative to the runbook; read once when the verification starts, never written. */
+  path: z.string().min(1),
+  /** One statement with `?` (or `:name`) parameters: record values are bound, never put in the SQL. */
+  query: z.string().min(1),
+  /** Values for the parameters: a list for `?`, a map for `:name`; string leaves are templates. */
+  params: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]).default([]),
+  expect: z
+    .strictObject({
+      /** Values of the first row's columns. No row means the record is missing. */
+      columns: expectedFieldsSchema.default({}),
+      tolerance: toleranceSchema,
+    })
+    .default({ columns: {}, tolerance: 0 }),
+});
+
+export type SqliteCheckSpec = z.infer<typeof SqliteCheckSchema>;
 
 /** Compiles the parameters and the expected columns of a SQLite check. */
 export function compileSqliteCheck(spec: SqliteCheckSpec): CompiledCheck {
@@ -35,7 +57,6 @@ export function compileSqliteCheck(spec: SqliteCheckSpec): CompiledCheck {
   return {
     issues: [],
     references: mergeReferences([params.template.references(), expected.references]),
-    describe: () => `query ${JSON.stringify(spec.query)} on ${spec.path}`,
     open: async ({ baseDir, context }) => {
       const statement = await prepareQuery(path.resolve(baseDir, spec.path), spec.query);
       const open: OpenCheck = {
@@ -152,3 +173,16 @@ function toSqlValue(value: unknown): Rendered<SqlValue> {
   if (typeof value === 'boolean') return { ok: true, value: value ? 1 : 0 };
   return { ok: true, value: JSON.stringify(value) };
 }
+
+export const sqliteCheck: CheckKind<typeof SqliteCheckSchema> = {
+  type: 'sqlite',
+  schema: SqliteCheckSchema,
+  compile: (spec) => compileSqliteCheck(spec),
+  describe: (spec) => `query ${JSON.stringify(spec.query)} on ${spec.path}`,
+  fieldHelp: {
+    path: 'SQLite file, relative to the runbook; read once, never written.',
+    query: 'One statement with `?` or `:name` parameters: record values are bound, never put in the SQL.',
+    params: 'Values for the parameters: a list for `?`, a map for `:name`; string leaves are templates.',
+    expect: 'What the first row must hold: `columns`, `tolerance` for numbers. No row means missing.',
+  },
+};

@@ -41,7 +41,7 @@ import { startMetricsServer, type MetricsServer } from './metricsServer';
 import { PermitReserve } from './permitReserve';
 import { RateLimiter } from './rateLimiter';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
-import { sourceContentHash } from './sourceHash';
+import { sourceContentHash } from '../sources/sourceKinds';
 import { RECORD_STATUSES, UNVERIFIED_STATUSES } from './types';
 import type { AttemptResult, ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord } from './types';
 

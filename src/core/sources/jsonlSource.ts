@@ -6,6 +6,10 @@ import type { TextLine } from './lineReader';
 import { readLines } from './lineReader';
 import { createRecordStream, tapChunks } from './recordStream';
 import type { FileReadOptions } from './sourceFile';
+import { z } from 'zod';
+import { sourceCommon } from './sourceFields';
+import { fileContentHash, locateSourceFile } from './sourceFile';
+import type { SourceKind } from './sourceKind';
 
 /** Reads the JSON Lines file at `path` (already resolved and known to exist). */
 export function jsonlSource(path: string, options: FileReadOptions): RecordStream {
@@ -23,3 +27,18 @@ export async function* jsonLinesToItems(batches: AsyncIterable<TextLine[]>): Asy
     }
   }
 }
+
+const jsonlSourceSchema = z.strictObject({ type: z.literal('jsonl'), path: z.string().min(1), ...sourceCommon });
+
+/** The JSON Lines file source kind, hashed as the file's raw bytes. */
+export const jsonlSourceKind: SourceKind<typeof jsonlSourceSchema> = {
+  type: 'jsonl',
+  schema: jsonlSourceSchema,
+  open: (spec, options) => {
+    const file = locateSourceFile(spec.path, options.baseDir);
+    return jsonlSource(file.path, { totalBytes: file.size, signal: options.signal, chunkBytes: options.chunkBytes });
+  },
+  contentHash: (spec, options) => fileContentHash(spec.path, options),
+  describe: (spec) => `${spec.type} ${spec.path}`,
+  fieldHelp: { path: 'File, relative to the runbook.' },
+};

@@ -1,5 +1,6 @@
 /** Locating a file-based record source before any reading starts. */
-import { statSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../types';
 
@@ -33,4 +34,22 @@ export function locateSourceFile(path: string, baseDir: string): { path: string;
     throw new UserError(`record source ${resolved} is not a file; the source path must name a file`);
   }
   return { path: resolved, size: stats.size };
+}
+
+/** The SHA-256 of a file's raw bytes, streamed; what a file source's stream hashes as it reads. */
+export async function hashFile(
+  path: string,
+  signal?: AbortSignal,
+  hash: Hash = createHash('sha256'),
+): Promise<Hash> {
+  for await (const chunk of createReadStream(path, { signal })) hash.update(chunk as Buffer);
+  return hash;
+}
+
+/** The content hash of a file source before reading it: the file's raw bytes, as its stream hashes them. */
+export async function fileContentHash(
+  path: string,
+  options: { baseDir: string; signal?: AbortSignal },
+): Promise<string> {
+  return (await hashFile(locateSourceFile(path, options.baseDir).path, options.signal)).digest('hex');
 }

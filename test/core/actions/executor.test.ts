@@ -4,7 +4,7 @@ import type { ActionPreview, RenderContext } from '../../../src/core/actions/pre
 import { ActionSchema } from '../../../src/core/format/schemas';
 import type { ActionSpec } from '../../../src/core/format/schemas';
 import type { Executor, ExecutionUnit } from '../../../src/core/actions/executor';
-import { createExecutor } from '../../../src/core/actions/executor';
+import { createExecutor } from '../../../src/core/actions/actionKinds';
 import { SecretResolver } from '../../../src/core/secrets';
 import type { ValidRecord } from '../../../src/core/types';
 import { UserError } from '../../../src/core/types';

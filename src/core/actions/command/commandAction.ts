@@ -5,7 +5,7 @@
  * There is no shell anywhere: each argv element is one template and becomes exactly one argument,
  * whatever the record value contains.
  */
-import type { CommandActionSpec } from '../../format/schemas';
+import type { CommandActionSpec } from './commandSchema';
 import type { ValidRecord } from '../../types';
 import type {
   ActionIssue,

@@ -2,7 +2,7 @@
  * Compiles an HTTP action spec into what it would send for each record. This file cannot depend on the
  * vscode API, and rendering never touches the network: sending is the executor's job.
  */
-import type { HttpActionSpec } from '../../format/schemas';
+import type { HttpActionSpec } from './httpSchema';
 import type { ValidRecord } from '../../types';
 import type { ActionIssue, CompiledAction, HttpPreview, RenderContext, RenderResult } from '../compiledAction';
 import { invalidAction, renderOnlyAction } from '../compiledAction';

@@ -12,7 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { HttpPreview } from '../compiledAction';
-import type { AttemptResult } from '../../run/types';
+import type { AttemptResult } from '../attemptResult';
 import type { AttemptOptions, Failure } from '../attempt';
 import {
   HeadBuffer,

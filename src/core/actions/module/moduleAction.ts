@@ -5,7 +5,7 @@
  * `dryRun(record, ctx)` export; the handler itself is never called here.
  */
 import path from 'node:path';
-import type { ModuleActionSpec } from '../../format/schemas';
+import type { ModuleActionSpec } from './moduleSchema';
 import type { ValidRecord } from '../../types';
 import type { CompiledAction, ModulePreview, RenderContext, RenderResult } from '../compiledAction';
 import { invalidAction } from '../compiledAction';
