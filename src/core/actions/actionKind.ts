@@ -14,7 +14,10 @@ import type { Executor, ExecutorOptions } from './executor';
 export type KindSchema = z.ZodObject<{ type: z.ZodLiteral<string> } & z.ZodRawShape, any>;
 
 /** One action kind: its schema, how it is compiled, how it runs, how it is described, its editor help. */
-export interface ActionKind<Schema extends KindSchema = KindSchema, Preview extends ActionPreview = ActionPreview> {
+export interface ActionKind<
+  Schema extends KindSchema = KindSchema,
+  Preview extends ActionPreview = ActionPreview,
+> {
   /** The `type:` that selects this kind, equal to the schema's literal. */
   readonly type: z.output<Schema>['type'];
   /** The kind's fields, strict: the runbook format's `action:` union is built from these. */

@@ -151,7 +151,7 @@ export const httpCheck: CheckKind<typeof HttpCheckSchema> = {
   describe: (spec, vars) => `${spec.method} ${withEnv(spec.url, vars)}`,
   fieldHelp: {
     method: 'GET (default) or POST.',
-    url: 'URL template, like an HTTP action\'s: a record value is one encoded path segment or query value.',
+    url: "URL template, like an HTTP action's: a record value is one encoded path segment or query value.",
     headers: 'Header templates; a value with a line break is refused.',
     body: 'A JSON body for lookups that need one (POST); string leaves are templates.',
     expect: 'What the answer must be: `status` (default 200), `body` fields, `tolerance` for numbers.',

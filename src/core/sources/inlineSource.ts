@@ -36,7 +36,8 @@ const inlineSourceSchema = z.strictObject({
 export const inlineSourceKind: SourceKind<typeof inlineSourceSchema> = {
   type: 'inline',
   schema: inlineSourceSchema,
-  open: (spec, options) => inlineSource(spec.records, { firstLine: options.sourceLine, signal: options.signal }),
+  open: (spec, options) =>
+    inlineSource(spec.records, { firstLine: options.sourceLine, signal: options.signal }),
   contentHash: (spec, options) => hashByReading(inlineSourceKind.open(spec, options)),
   describe: (spec) => spec.type,
   fieldHelp: { records: 'The records themselves (inline source).' },

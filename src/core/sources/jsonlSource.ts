@@ -28,7 +28,11 @@ export async function* jsonLinesToItems(batches: AsyncIterable<TextLine[]>): Asy
   }
 }
 
-const jsonlSourceSchema = z.strictObject({ type: z.literal('jsonl'), path: z.string().min(1), ...sourceCommon });
+const jsonlSourceSchema = z.strictObject({
+  type: z.literal('jsonl'),
+  path: z.string().min(1),
+  ...sourceCommon,
+});
 
 /** The JSON Lines file source kind, hashed as the file's raw bytes. */
 export const jsonlSourceKind: SourceKind<typeof jsonlSourceSchema> = {
@@ -36,7 +40,11 @@ export const jsonlSourceKind: SourceKind<typeof jsonlSourceSchema> = {
   schema: jsonlSourceSchema,
   open: (spec, options) => {
     const file = locateSourceFile(spec.path, options.baseDir);
-    return jsonlSource(file.path, { totalBytes: file.size, signal: options.signal, chunkBytes: options.chunkBytes });
+    return jsonlSource(file.path, {
+      totalBytes: file.size,
+      signal: options.signal,
+      chunkBytes: options.chunkBytes,
+    });
   },
   contentHash: (spec, options) => fileContentHash(spec.path, options),
   describe: (spec) => `${spec.type} ${spec.path}`,

@@ -4,7 +4,13 @@
  */
 import type { HttpActionSpec } from './httpSchema';
 import type { ValidRecord } from '../../types';
-import type { ActionIssue, CompiledAction, HttpPreview, RenderContext, RenderResult } from '../compiledAction';
+import type {
+  ActionIssue,
+  CompiledAction,
+  HttpPreview,
+  RenderContext,
+  RenderResult,
+} from '../compiledAction';
 import { invalidAction, renderOnlyAction } from '../compiledAction';
 import type { CompiledJsonTemplate } from '../jsonTemplate';
 import { compileJsonTemplate } from '../jsonTemplate';

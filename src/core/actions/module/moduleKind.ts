@@ -22,7 +22,10 @@ export const moduleAction: ActionKind<typeof moduleActionSchema, ModulePreview> 
   },
   recordsPerAttempt: () => 1,
   describe: (spec) => `module ${spec.path} (export ${spec.export})`,
-  previewLines: (send) => [`module ${send.path} export ${send.export}`, `dryRun: ${JSON.stringify(send.dryRun)}`],
+  previewLines: (send) => [
+    `module ${send.path} export ${send.export}`,
+    `dryRun: ${JSON.stringify(send.dryRun)}`,
+  ],
   fieldHelp: {
     path: 'JS or TS module relative to the runbook, exporting the handler (and optionally `dryRun`).',
     export: 'Name of the handler export (default `handler`).',

@@ -5,7 +5,11 @@ import { fileContentHash, locateSourceFile } from '../sourceFile';
 import type { SourceKind } from '../sourceKind';
 import { jsonArraySource } from './jsonArraySource';
 
-const jsonSourceSchema = z.strictObject({ type: z.literal('json'), path: z.string().min(1), ...sourceCommon });
+const jsonSourceSchema = z.strictObject({
+  type: z.literal('json'),
+  path: z.string().min(1),
+  ...sourceCommon,
+});
 
 export const jsonSourceKind: SourceKind<typeof jsonSourceSchema> = {
   type: 'json',
