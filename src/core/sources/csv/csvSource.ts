@@ -2,6 +2,9 @@
  * CSV record source: the first row names the columns, every later row is one record whose values
  * stay strings (the record validator types them). Streams, so a file of millions of rows is read
  * in constant memory.
+ *
+ * Hand-written on purpose: csv-parse swallows the records after a quoting error and miscounts lines
+ * (the reason is in csvRowParser.ts); every malformed record must be reported at its own line.
  */
 import { createReadStream } from 'node:fs';
 import type { RecordStream, SourceItem } from '../../types';

@@ -3,6 +3,9 @@
  * starts on. It only tracks strings, escapes and bracket depth; each element is then parsed on its own,
  * so one malformed element is rejected while the others are still read, and memory holds one element
  * at a time instead of the whole file.
+ *
+ * Why it stays hand-written: streaming JSON libraries (stream-json, @streamparser/json) stop at the first
+ * malformed element and report no source line, while a backfill must reject that one element and go on.
  */
 
 /** A top-level element's text, a problem located at a line, or a file that is no array at all. */
