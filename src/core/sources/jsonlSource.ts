@@ -8,7 +8,7 @@ import { createRecordStream, tapChunks } from './recordStream';
 import type { FileReadOptions } from './sourceFile';
 import { z } from 'zod';
 import { sourceCommon } from './sourceFields';
-import { fileContentHash, locateSourceFile } from './sourceFile';
+import { fileSourceParts } from './sourceFile';
 import type { SourceKind } from './sourceKind';
 
 /** Reads the JSON Lines file at `path` (already resolved and known to exist). */
@@ -38,15 +38,6 @@ const jsonlSourceSchema = z.strictObject({
 export const jsonlSourceKind: SourceKind<typeof jsonlSourceSchema> = {
   type: 'jsonl',
   schema: jsonlSourceSchema,
-  open: (spec, options) => {
-    const file = locateSourceFile(spec.path, options.baseDir);
-    return jsonlSource(file.path, {
-      totalBytes: file.size,
-      signal: options.signal,
-      chunkBytes: options.chunkBytes,
-    });
-  },
-  contentHash: (spec, options) => fileContentHash(spec.path, options),
-  describe: (spec) => `${spec.type} ${spec.path}`,
+  ...fileSourceParts((path, _spec, read) => jsonlSource(path, read)),
   fieldHelp: { path: 'File, relative to the runbook.' },
 };

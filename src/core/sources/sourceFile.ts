@@ -2,7 +2,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { RecordStream } from '../types';
 import { UserError } from '../types';
+import type { OpenSourceOptions } from './sourceKind';
 
 /** What a file source needs besides its path. */
 export interface FileReadOptions {
@@ -52,4 +54,22 @@ export async function fileContentHash(
   options: { baseDir: string; signal?: AbortSignal },
 ): Promise<string> {
   return (await hashFile(locateSourceFile(path, options.baseDir).path, options.signal)).digest('hex');
+}
+
+/**
+ * The parts every file source kind shares: the file is located beside the runbook when opened, hashed as
+ * its raw bytes, and described by its kind and path. `read` turns the located file into records.
+ */
+export function fileSourceParts<S extends { type: string; path: string }>(
+  read: (path: string, spec: S, options: FileReadOptions) => RecordStream,
+) {
+  return {
+    open: (spec: S, options: OpenSourceOptions): RecordStream => {
+      const file = locateSourceFile(spec.path, options.baseDir);
+      const { signal, chunkBytes } = options;
+      return read(file.path, spec, { totalBytes: file.size, signal, chunkBytes });
+    },
+    contentHash: (spec: S, options: OpenSourceOptions) => fileContentHash(spec.path, options),
+    describe: (spec: S) => `${spec.type} ${spec.path}`,
+  };
 }

@@ -11,7 +11,7 @@ import { UserError } from '../types';
 import { z } from 'zod';
 import { createRecordStream } from './recordStream';
 import { sourceCommon } from './sourceFields';
-import { hashFile, locateSourceFile } from './sourceFile';
+import { fileSourceParts, hashFile, locateSourceFile } from './sourceFile';
 import type { SourceKind } from './sourceKind';
 
 /** Reads the rows of `query` from the SQLite file at `path` (already resolved and known to exist). */
@@ -57,17 +57,15 @@ const sqliteSourceSchema = z.strictObject({
 export const sqliteSourceKind: SourceKind<typeof sqliteSourceSchema> = {
   type: 'sqlite',
   schema: sqliteSourceSchema,
-  open: (spec, options) => {
-    const file = locateSourceFile(spec.path, options.baseDir);
-    return sqliteSource(file.path, spec.query, { totalBytes: file.size, signal: options.signal });
-  },
+  ...fileSourceParts<z.output<typeof sqliteSourceSchema>>((path, spec, read) =>
+    sqliteSource(path, spec.query, read),
+  ),
   // Raw bytes, with no sql.js and no parsing, so a resume starts fast.
   contentHash: async (spec, options) => {
     const hash = await hashFile(locateSourceFile(spec.path, options.baseDir).path, options.signal);
     hashQuery(hash, spec.query);
     return hash.digest('hex');
   },
-  describe: (spec) => `${spec.type} ${spec.path}`,
   fieldHelp: { path: 'File, relative to the runbook.', query: 'SQL query (sqlite source).' },
 };
 

@@ -6,6 +6,7 @@ import {
   recordsPerAttempt,
 } from '../../../src/core/actions/actionKinds';
 import { ActionSchema, JobCellSchema } from '../../../src/core/format/schemas';
+import { itChecksEveryRegisteredKind } from '../kindRegistry';
 import { actionSpec, record, renderContext } from './helpers';
 
 /** One valid spec per kind, with a `${env:…}` placeholder: a kind registered without one here fails. */
@@ -27,35 +28,15 @@ const EXAMPLES: Record<string, Record<string, unknown>> = {
 const VARS = { BASE_URL: 'https://api.example.com' };
 
 describe('action kinds', () => {
-  it('has an example for every registered kind, and each kind a distinct type', () => {
-    const types = actionKinds.map((kind) => kind.type);
-    assert.equal(new Set(types).size, types.length);
-    assert.deepEqual(
-      types.filter((type) => !EXAMPLES[type]),
-      [],
-    );
-  });
-
-  it("builds the format's action union from the registry, so no kind is missing from it", () => {
-    assert.deepEqual(
-      ActionSchema.options,
-      actionKinds.map((kind) => kind.schema),
-    );
-    assert.equal(JobCellSchema.shape.action, ActionSchema);
+  itChecksEveryRegisteredKind({
+    kinds: actionKinds,
+    union: ActionSchema,
+    cellField: JobCellSchema.shape.action,
+    examples: EXAMPLES,
   });
 
   for (const kind of actionKinds) {
     describe(`the ${kind.type} kind`, () => {
-      it("names its schema's type literal", () => {
-        assert.equal(kind.schema.shape.type.value, kind.type);
-      });
-
-      it('documents every field it takes but type, and no other', () => {
-        const own = Object.keys(kind.schema.shape).filter((field) => field !== 'type');
-        assert.deepEqual(Object.keys(kind.fieldHelp).sort(), own.sort());
-        for (const text of Object.values(kind.fieldHelp)) assert.match(text, /\S/);
-      });
-
       it('compiles its example, describes its target with env values filled in, and shows its preview', async () => {
         const spec = actionSpec(EXAMPLES[kind.type]!);
         const compiled = kind.compile(spec as never, { baseDir: __dirname });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { CheckSchema, checkKinds, describeCheck } from '../../../src/core/checks/checkKinds';
 import { VerifyCellSchema } from '../../../src/core/format/schemas';
+import { itChecksEveryRegisteredKind } from '../kindRegistry';
 
 /** One valid spec per kind: a kind registered without one here fails. */
 const EXAMPLES: Record<string, Record<string, unknown>> = {
@@ -22,35 +23,15 @@ const EXAMPLES: Record<string, Record<string, unknown>> = {
 const VARS = { BASE_URL: 'https://api.example.com', REGION: 'eu' };
 
 describe('check kinds', () => {
-  it('has an example for every registered kind, and each kind a distinct type', () => {
-    const types = checkKinds.map((kind) => kind.type);
-    assert.equal(new Set(types).size, types.length);
-    assert.deepEqual(
-      types.filter((type) => !EXAMPLES[type]),
-      [],
-    );
-  });
-
-  it("builds the format's check union from the registry, so no kind is missing from it", () => {
-    assert.deepEqual(
-      CheckSchema.options,
-      checkKinds.map((kind) => kind.schema),
-    );
-    assert.equal(VerifyCellSchema.shape.check, CheckSchema);
+  itChecksEveryRegisteredKind({
+    kinds: checkKinds,
+    union: CheckSchema,
+    cellField: VerifyCellSchema.shape.check,
+    examples: EXAMPLES,
   });
 
   for (const kind of checkKinds) {
     describe(`the ${kind.type} kind`, () => {
-      it("names its schema's type literal", () => {
-        assert.equal(kind.schema.shape.type.value, kind.type);
-      });
-
-      it('documents every field it takes but type, and no other', () => {
-        const own = Object.keys(kind.schema.shape).filter((field) => field !== 'type');
-        assert.deepEqual(Object.keys(kind.fieldHelp).sort(), own.sort());
-        for (const text of Object.values(kind.fieldHelp)) assert.match(text, /\S/);
-      });
-
       it('compiles its example with no issue and describes it with env values filled in', () => {
         const spec = CheckSchema.parse(EXAMPLES[kind.type]!);
         assert.deepEqual(kind.compile(spec as never).issues, []);

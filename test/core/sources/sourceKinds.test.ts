@@ -4,6 +4,7 @@ import { JobCellSchema, SourceSchema } from '../../../src/core/format/schemas';
 import { sourceCommonFieldHelp } from '../../../src/core/sources/sourceFields';
 import { sourceKinds } from '../../../src/core/sources/sourceKinds';
 import { loadSqlJs } from '../../../src/core/sqlite';
+import { itChecksEveryRegisteredKind } from '../kindRegistry';
 import { collect, fixtures, sourceSpec, useTempDir } from './helpers';
 
 /** One valid spec per kind: a kind added to the registry without one here fails. */
@@ -30,36 +31,16 @@ describe('source kinds', () => {
     db.close();
   });
 
-  it('has an example for every registered kind, and each kind a distinct type', () => {
-    const types = sourceKinds.map((kind) => kind.type);
-    assert.deepEqual(new Set(types).size, types.length);
-    assert.deepEqual(
-      types.filter((type) => !EXAMPLES[type]),
-      [],
-    );
-  });
-
-  it("builds the format's source union from the registry, so no kind is missing from it", () => {
-    assert.deepEqual(
-      SourceSchema.options,
-      sourceKinds.map((kind) => kind.schema),
-    );
-    assert.equal(JobCellSchema.shape.source, SourceSchema);
+  itChecksEveryRegisteredKind({
+    kinds: sourceKinds,
+    union: SourceSchema,
+    cellField: JobCellSchema.shape.source,
+    examples: EXAMPLES,
+    common: Object.keys(sourceCommonFieldHelp),
   });
 
   for (const kind of sourceKinds) {
     describe(`the ${kind.type} kind`, () => {
-      it("names its schema's type literal", () => {
-        assert.equal(kind.schema.shape.type.value, kind.type);
-      });
-
-      it('documents every field it takes, and no other', () => {
-        const own = Object.keys(kind.schema.shape).filter((field) => field !== 'type');
-        const documented = [...Object.keys(sourceCommonFieldHelp), ...Object.keys(kind.fieldHelp)];
-        assert.deepEqual(documented.sort(), own.sort());
-        for (const text of Object.values(kind.fieldHelp)) assert.match(text, /\S/);
-      });
-
       it('describes itself in words, and hashes its content before reading exactly as its stream does', async () => {
         const spec = sourceSpec(EXAMPLES[kind.type]!);
         assert.equal(spec.type, kind.type);

@@ -1,7 +1,7 @@
 /** The JSON array file source kind: one record per element. Hashed as the file's raw bytes. */
 import { z } from 'zod';
 import { sourceCommon } from '../sourceFields';
-import { fileContentHash, locateSourceFile } from '../sourceFile';
+import { fileSourceParts } from '../sourceFile';
 import type { SourceKind } from '../sourceKind';
 import { jsonArraySource } from './jsonArraySource';
 
@@ -14,15 +14,6 @@ const jsonSourceSchema = z.strictObject({
 export const jsonSourceKind: SourceKind<typeof jsonSourceSchema> = {
   type: 'json',
   schema: jsonSourceSchema,
-  open: (spec, options) => {
-    const file = locateSourceFile(spec.path, options.baseDir);
-    return jsonArraySource(file.path, {
-      totalBytes: file.size,
-      signal: options.signal,
-      chunkBytes: options.chunkBytes,
-    });
-  },
-  contentHash: (spec, options) => fileContentHash(spec.path, options),
-  describe: (spec) => `${spec.type} ${spec.path}`,
+  ...fileSourceParts((path, _spec, read) => jsonArraySource(path, read)),
   fieldHelp: { path: 'File, relative to the runbook.' },
 };
