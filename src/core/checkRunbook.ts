@@ -8,7 +8,7 @@ import { compileAction } from './actions/preview';
 import type { TemplateReferences } from './actions/template';
 import type { Cell, Runbook } from './format/runbook';
 import type { Issue } from './types';
-import { compileCheck } from './verify/verificationStrategy';
+import { compileCheck } from './checks/checkKinds';
 
 export function checkRunbook(runbook: Runbook): Issue[] {
   const issues: Issue[] = [];

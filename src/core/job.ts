@@ -1,5 +1,5 @@
 import { jobCell, type RunnableCell, type Runbook } from './format/runbook';
-import type { CheckSpec } from './format/checkSchemas';
+import type { CheckSpec } from './checks/checkKinds';
 import type { ActionSpec, ErrorBudgetSpec, SourceSpec, Subset, Throttle } from './format/schemas';
 import { UserError } from './types';
 

@@ -1,13 +1,20 @@
 /**
  * Completions and hovers for the fields of runbook cells: which fields a cell kind (or a mapping such as
  * `throttle:`) takes, and what each means. The names match the strict schemas in
- * src/core/format/schemas.ts, which reject anything else.
+ * src/core/format/schemas.ts, which reject anything else; a source, action or check kind's fields come
+ * from the kind's own descriptor.
  */
 import * as vscode from 'vscode';
+import { actionFieldHelp } from '../core/actions/actionKinds';
+import { checkFieldHelp } from '../core/checks/checkKinds';
+import { sourceFieldHelp } from '../core/sources/sourceKinds';
 import { Disposable } from './disposable';
 import { cellMeta, isRunbook } from './notebookDocument';
 
-type Fields = Record<string, string>;
+type Fields = Readonly<Record<string, string>>;
+
+/** `csv, jsonl, … or inline`: the registered kinds, as a family's `type` help lists them. */
+const kindList = (help: Fields): string => (help.type ?? '').replace(/\.$/, '');
 
 const TOP: Record<string, Fields> = {
   header: {
@@ -20,9 +27,8 @@ const TOP: Record<string, Fields> = {
   },
   job: {
     description: 'What the job does, in words.',
-    source:
-      'Where records come from: `type` csv, jsonl, json, sqlite, command or inline, and the record `key`.',
-    action: 'What is done with each record: `type` http, command or module.',
+    source: `Where records come from: \`type\` ${kindList(sourceFieldHelp)}, and the record \`key\`.`,
+    action: `What is done with each record: \`type\` ${kindList(actionFieldHelp)}.`,
     throttle: 'Rate, concurrency, batch size, timeout and retries.',
     errorBudget:
       'When a run halts by itself: failure ratio over a window, consecutive failures, total failures.',
@@ -48,34 +54,15 @@ const TOP: Record<string, Fields> = {
     job: 'The id of the job cell whose records are checked.',
     subset: 'Which records to check.',
     throttle: 'Rate and concurrency of the checks.',
-    check:
-      "How each record's real end state is read (`type` http, command, module or sqlite) and what it must be.",
+    check: `How each record's real end state is read (\`type\` ${kindList(checkFieldHelp)}) and what it must be.`,
   },
 };
 
 const NESTED: Record<string, Fields> = {
-  source: {
-    type: 'csv, jsonl, json, sqlite, command or inline.',
-    path: 'File, relative to the runbook.',
-    key: 'The field that identifies a record (checkpoints, idempotency keys, re-runs).',
-    fields: 'Declared types: `string`, `number`, `integer`, `boolean`, or `{ type, required, pattern }`.',
-    delimiter: 'CSV delimiter (default `,`).',
-    query: 'SQL query (sqlite source).',
-    argv: 'Command and arguments whose stdout is JSON Lines (never a shell string).',
-    records: 'The records themselves (inline source).',
-  },
-  action: {
-    type: 'http, command or module.',
-    method: 'GET, POST (default), PUT, PATCH or DELETE.',
-    url: 'URL template: `${env:NAME}`, `${record:FIELD}` (one encoded path segment), `${secret:NAME}`.',
-    headers: 'Header templates; a value with a line break is refused.',
-    body: 'A JSON body; string leaves are templates and stay one JSON value.',
-    argv: 'Command and arguments; each element stays one argument.',
-    mode: '`record` (one process per record) or `batch` (JSON Lines on stdin).',
-    env: 'Variables added to the command environment.',
-    path: 'JS or TS module relative to the runbook, exporting the handler (and optionally `dryRun`).',
-    export: 'Name of the handler export (default `handler`).',
-  },
+  // Each kind's fields are documented by the kind itself (src/core/{sources,actions,checks}).
+  source: sourceFieldHelp,
+  action: actionFieldHelp,
+  check: checkFieldHelp,
   throttle: {
     rate: 'Records per second, never exceeded (default 10).',
     concurrency: 'Records in flight at once (default 4).',

@@ -8,6 +8,7 @@
  * runbook's name typed. The gates in the runner still apply on top of these questions.
  */
 import * as vscode from 'vscode';
+import { describeAction } from '../core/actions/actionKinds';
 import type { DryRunReport } from '../core/dryRun';
 import type { ResolvedEnvironment } from '../core/environment';
 import {
@@ -370,17 +371,12 @@ function runnableCell(runbook: Runbook, id: string): RunnableCell {
   return cell;
 }
 
-/** The target in words: method and URL (env values filled in), the command, or the module. */
+/** The target in words, as the plan and the report say it (env values filled in). */
 function describeTarget(
   runbook: Runbook,
   report: DryRunReport | undefined,
   environment: ResolvedEnvironment,
   action = report ? jobCell(runbook, report.job)?.spec.action : undefined,
 ): string {
-  const fill = (text: string) =>
-    text.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, n: string) => environment.vars[n] ?? m);
-  if (!action) return '(unknown)';
-  if (action.type === 'http') return `${action.method} ${fill(action.url)}`;
-  if (action.type === 'command') return `command ${action.argv.map(fill).join(' ')}`;
-  return `module ${action.path} (export ${action.export})`;
+  return action ? describeAction(action, environment.vars) : '(unknown)';
 }

@@ -1,3 +1,4 @@
+import { previewLines as describePreview } from '../../core/actions/actionKinds';
 import type { DryRunReport, PreviewItem } from '../../core/dryRun';
 
 const n = (value: number) => value.toLocaleString('en-US');
@@ -48,23 +49,7 @@ export function formatDryRunReport(report: DryRunReport): string {
 
 function previewLines(item: PreviewItem): string[] {
   const head = `    [${item.why}] key ${item.key} (source line ${item.line})`;
-  const send = item.send;
-  if (send.type === 'http') {
-    return [
-      head,
-      `      ${send.method} ${send.url}`,
-      ...Object.entries(send.headers).map(([k, v]) => `      ${k}: ${v}`),
-      ...(send.body !== undefined ? [`      ${send.body}`] : []),
-    ];
-  }
-  if (send.type === 'command') {
-    return [head, `      argv: ${JSON.stringify(send.argv)}`, `      stdin: ${send.stdin}`];
-  }
-  return [
-    head,
-    `      module ${send.path} export ${send.export}`,
-    `      dryRun: ${JSON.stringify(send.dryRun)}`,
-  ];
+  return [head, ...describePreview(item.send).map((line) => `      ${line}`)];
 }
 
 export function duration(seconds: number): string {

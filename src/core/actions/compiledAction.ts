@@ -2,7 +2,6 @@
  * What compiling an action spec produces, shared by the HTTP, command and module compilers.
  * This file cannot depend on the vscode API.
  */
-import type { ActionSpec } from '../format/schemas';
 import type { SecretResolver } from '../secrets';
 import type { ValidRecord } from '../types';
 import type { TemplateReferences } from './template';
@@ -57,9 +56,14 @@ export interface ActionIssue {
   message: string;
 }
 
+/** Any kind's action spec, as far as what is shared by every kind goes. */
+export interface AnyActionSpec {
+  readonly type: string;
+}
+
 /** An action spec compiled once, rendered for every record. */
 export interface CompiledAction {
-  readonly spec: ActionSpec;
+  readonly spec: AnyActionSpec;
   /**
    * Problems in the spec itself (template syntax, header names, ...). When there are any, every record
    * is refused with them as the reason, so a dry run reports them instead of crashing.
@@ -78,7 +82,7 @@ export interface CompiledAction {
 
 /** A compiled action whose preview is its rendering (every type but module). */
 export function renderOnlyAction(
-  spec: ActionSpec,
+  spec: AnyActionSpec,
   references: TemplateReferences,
   render: CompiledAction['render'],
 ): CompiledAction {
@@ -92,7 +96,7 @@ export function renderOnlyAction(
 }
 
 /** A compiled action for a spec with issues: it refuses every record with them. */
-export function invalidAction(spec: ActionSpec, issues: ActionIssue[]): CompiledAction {
+export function invalidAction(spec: AnyActionSpec, issues: ActionIssue[]): CompiledAction {
   const reason = `the action is invalid: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`;
   const refuse = (): RenderResult => ({ ok: false, reason });
   return {

@@ -5,12 +5,6 @@
  * Rendering has no side effect: no request is sent, no process spawned, no handler called. A record that
  * cannot be rendered safely is refused with a reason, so a dry run counts it instead of crashing.
  */
-import type { ActionSpec } from '../format/schemas';
-import type { CompiledAction } from './compiledAction';
-import { compileCommandAction } from './commandAction';
-import { compileHttpAction } from './httpAction';
-import { compileModuleAction } from './moduleAction';
-
 export type {
   ActionIssue,
   ActionPreview,
@@ -22,24 +16,10 @@ export type {
   RenderResult,
 } from './compiledAction';
 
-export { loadActionModule, loadModuleDryRun } from './moduleLoader';
-export type { ModuleContext, ModuleFunction } from './moduleLoader';
-export { moduleContext } from './moduleAction';
+export { loadActionModule, loadModuleDryRun } from './module/moduleLoader';
+export type { ModuleContext, ModuleFunction } from './module/moduleLoader';
+export { moduleContext } from './module/moduleAction';
 export { listTemplateReferences } from './template';
 export type { TemplateReferences } from './template';
 
-/**
- * Compiles an action spec once. Problems in the spec come back in `issues`, each naming its field
- * (`url`, `headers.Authorization`, `body.items[0]`, `argv[2]`, `env.TOKEN`, `path`); such an action
- * refuses every record with them. `baseDir` is the runbook's folder: module paths are relative to it.
- */
-export function compileAction(spec: ActionSpec, opts: { baseDir: string }): CompiledAction {
-  switch (spec.type) {
-    case 'http':
-      return compileHttpAction(spec);
-    case 'command':
-      return compileCommandAction(spec);
-    case 'module':
-      return compileModuleAction(spec, opts);
-  }
-}
+export { compileAction } from './actionKinds';

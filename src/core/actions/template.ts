@@ -8,6 +8,10 @@
  * The invariant every context enforces: a record value can never become a new URL path segment, a query
  * parameter, a header line, a command argument or code. A value that cannot be placed safely refuses the
  * record (a value, never an exception) so a dry run counts it as rejected with the reason.
+ *
+ * Why not a template engine (Handlebars, Mustache, lodash.template): they escape for HTML or not at all,
+ * while each place here (URL segment, query, header, argv, JSON) needs its own refusal rules, and they
+ * evaluate expressions, which record values must never reach.
  */
 import type { SecretLookup } from '../secrets';
 

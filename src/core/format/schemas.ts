@@ -3,7 +3,9 @@
  * such as `concurency`) is an error, never a silent fall-back to a default.
  */
 import { z } from 'zod';
-import { CheckSchema } from './checkSchemas';
+import { ActionSchema } from '../actions/actionKinds';
+import { CheckSchema } from '../checks/checkKinds';
+import { SourceSchema } from '../sources/sourceKinds';
 import { rangedNumber } from './rangedNumber';
 
 const name = z
@@ -42,95 +44,14 @@ export const HeaderSchema = z.strictObject({
 
 // ----------------------------------------------------------------------------------------------- records
 
-export const FieldTypeSchema = z.enum(['string', 'number', 'integer', 'boolean']);
-
-const FieldSpecSchema = z.union([
-  FieldTypeSchema.transform((type) => ({
-    type,
-    required: true as boolean,
-    pattern: undefined as string | undefined,
-  })),
-  z.strictObject({
-    type: FieldTypeSchema,
-    required: z.boolean().default(true),
-    /** A regular expression the (string form of the) value must match. */
-    pattern: z.string().superRefine(checkRegExp).optional(),
-  }),
-]);
-
-/** Patterns are checked when the runbook is read, so `check` reports a typo at its line. */
-function checkRegExp(pattern: string, ctx: z.RefinementCtx): void {
-  try {
-    new RegExp(pattern);
-  } catch (error) {
-    const why = (error as Error).message.replace(/^Invalid regular expression: /, '');
-    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${why}` });
-  }
-}
-
-const sourceCommon = {
-  /** The field whose value identifies a record: checkpoints, idempotency keys and gap re-runs use it. */
-  key: z.string().min(1),
-  /** Declared record schema: each field's type and whether it is required. Other fields pass through. */
-  fields: z.record(z.string(), FieldSpecSchema).default({}),
-};
-
-export const SourceSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('csv'),
-    path: z.string().min(1),
-    delimiter: z.string().length(1).default(','),
-    ...sourceCommon,
-  }),
-  z.strictObject({ type: z.literal('jsonl'), path: z.string().min(1), ...sourceCommon }),
-  z.strictObject({ type: z.literal('json'), path: z.string().min(1), ...sourceCommon }),
-  z.strictObject({
-    type: z.literal('sqlite'),
-    path: z.string().min(1),
-    query: z.string().min(1),
-    ...sourceCommon,
-  }),
-  z.strictObject({
-    type: z.literal('command'),
-    /** argv array, never a shell string; stdout is read as JSON Lines. */
-    argv: z.array(z.string()).min(1),
-    ...sourceCommon,
-  }),
-  z.strictObject({
-    type: z.literal('inline'),
-    records: z.array(z.record(z.string(), z.unknown())),
-    ...sourceCommon,
-  }),
-]);
+export { FieldTypeSchema } from '../sources/sourceFields';
+/** A job's `source:`, by `type`: built from the registry of source kinds (src/core/sources/sourceKinds.ts). */
+export { SourceSchema } from '../sources/sourceKinds';
 
 // ----------------------------------------------------------------------------------------------- actions
 
-const templateMap = z.record(z.string(), z.string());
-
-export const ActionSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('http'),
-    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
-    url: z.string().min(1),
-    headers: templateMap.default({}),
-    /** A JSON body; string leaves are templates. */
-    body: z.unknown().optional(),
-  }),
-  z.strictObject({
-    type: z.literal('command'),
-    /** argv array, never a shell string. Each element is a template and stays one argument. */
-    argv: z.array(z.string()).min(1),
-    /** `record`: one process per record, the record as JSON on stdin; `batch`: JSON Lines on stdin. */
-    mode: z.enum(['record', 'batch']).default('record'),
-    env: templateMap.default({}),
-  }),
-  z.strictObject({
-    type: z.literal('module'),
-    /** A JS or TS file, relative to the runbook, exporting the handler (and optionally `dryRun`). */
-    path: z.string().min(1),
-    export: z.string().default('handler'),
-  }),
-]);
+/** A job's `action:`, by `type`: built from the registry of action kinds (src/core/actions/actionKinds.ts). */
+export { ActionSchema } from '../actions/actionKinds';
 
 // ---------------------------------------------------------------------------------------------- throttle
 
@@ -251,7 +172,7 @@ export const ExecuteCellSchema = z.strictObject({
 export const VerifyCellSchema = z.strictObject({
   description: z.string().optional(),
   ...jobReference,
-  /** How to read each record's real end state and what it must be (see checkSchemas.ts). */
+  /** How to read each record's real end state and what it must be (see src/core/checks/checkKinds.ts). */
   check: CheckSchema,
 });
 
@@ -287,12 +208,12 @@ export const ResultSchema = z.strictObject({
 
 export type Header = z.infer<typeof HeaderSchema>;
 export type Environment = z.infer<typeof EnvironmentSchema>;
-export type SourceSpec = z.infer<typeof SourceSchema>;
-export type FieldSpec = z.infer<typeof FieldSpecSchema>;
-export type ActionSpec = z.infer<typeof ActionSchema>;
-export type HttpActionSpec = Extract<ActionSpec, { type: 'http' }>;
-export type CommandActionSpec = Extract<ActionSpec, { type: 'command' }>;
-export type ModuleActionSpec = Extract<ActionSpec, { type: 'module' }>;
+export type { SourceSpec } from '../sources/sourceKinds';
+export type { FieldSpec } from '../sources/sourceFields';
+export type { ActionSpec } from '../actions/actionKinds';
+export type { HttpActionSpec } from '../actions/http/httpSchema';
+export type { CommandActionSpec } from '../actions/command/commandSchema';
+export type { ModuleActionSpec } from '../actions/module/moduleSchema';
 export type Throttle = z.infer<typeof ThrottleSchema>;
 export type Subset = z.infer<typeof SubsetSchema>;
 export type ErrorBudgetSpec = z.infer<typeof ErrorBudgetSchema>;

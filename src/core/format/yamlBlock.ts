@@ -1,6 +1,9 @@
 /**
  * Parses one YAML block (the header or a cell body) and validates it with a zod schema, turning every
  * problem into a located issue: `FILE:LINE: cell ID: FIELD: what is wrong, what is expected`.
+ *
+ * The parsing itself is the `yaml` library's; what stays ours is only mapping its nodes and zod's issue
+ * paths back to runbook lines, which no library does for a YAML block inside another file.
  */
 import { LineCounter, parseDocument, isMap, isSeq, visit } from 'yaml';
 import type { Document, Node } from 'yaml';

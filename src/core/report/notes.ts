@@ -2,7 +2,9 @@
  * The runbook's prose as the report shows it: the notes in document order with a short description of
  * each cell in its place, and the "recommended changes" the authors wrote down for next time.
  */
+import { describeAction } from '../actions/actionKinds';
 import type { Cell, Runbook } from '../format/runbook';
+import { describeSource } from '../sources/sourceKinds';
 import { outsideRunbookFolder } from '../sources/sourceLocation';
 
 export type DocumentPart =
@@ -43,17 +45,9 @@ function cellSummary(cell: Cell, baseDir: string): string {
     case 'job': {
       const { source, action, throttle } = cell.spec;
       const outside = 'path' in source ? outsideRunbookFolder(source.path, baseDir) : undefined;
-      const from =
-        'path' in source
-          ? `${source.type} ${source.path}${outside ? ` (outside the runbook's folder: ${outside})` : ''}`
-          : source.type;
-      const to =
-        action.type === 'http'
-          ? `${action.method} ${action.url}`
-          : action.type === 'command'
-            ? `command ${action.argv.join(' ')}`
-            : `module ${action.path}`;
-      return `records from ${from} (key ${source.key}) → ${to}, at most ${throttle.rate}/s, concurrency ${throttle.concurrency}`;
+      const where = outside ? ` (outside the runbook's folder: ${outside})` : '';
+      // No environment here: the report describes the runbook, so `${env:NAME}` stays as written.
+      return `records from ${describeSource(source)}${where} (key ${source.key}) → ${describeAction(action)}, at most ${throttle.rate}/s, concurrency ${throttle.concurrency}`;
     }
     case 'checklist':
       return `${cell.spec.length} items, ${cell.spec.filter((item) => item.required).length} required`;

@@ -5,13 +5,13 @@
  * reading the record's real end state and judging it (verification, in src/core/verify/). This folder
  * cannot depend on the vscode API.
  */
-import { compileAction, type ActionPreview, type RenderContext } from '../actions/preview';
+import { compileAction, createExecutor, describeAction, recordsPerAttempt } from '../actions/actionKinds';
+import type { AttemptOptions } from '../actions/attempt';
+import type { ActionPreview, RenderContext } from '../actions/compiledAction';
 import type { Rendered } from '../actions/template';
 import type { ResolvedEnvironment } from '../environment';
 import type { ResolvedJob } from '../job';
 import { UserError, type ValidRecord } from '../types';
-import type { AttemptOptions } from './executors/attempt';
-import { createExecutor } from './executors';
 import type { AttemptResult } from './types';
 
 /** One record rendered for its attempts: rendered once, attempted until it has an outcome. */
@@ -75,13 +75,12 @@ export async function createExecutionStrategy(
     concurrency: job.throttle.concurrency,
     context: options.context,
   });
-  const batched = job.action.type === 'command' && job.action.mode === 'batch';
   return {
-    target: describeAction(job, options.environment),
+    target: `${describeAction(job.action, options.environment.vars)}${describeEnvironment(options.environment)}`,
     secretNames: action.references.secretNames,
     successStatus: 'succeeded',
     failureStatus: 'failed',
-    batchSize: batched ? job.throttle.batchSize : 1,
+    batchSize: recordsPerAttempt(job.action, job.throttle.batchSize),
     prepare: (record, idempotencyKey) => {
       const rendered = action.render(record, { ...options.context, idempotencyKey });
       return rendered.ok
@@ -104,24 +103,8 @@ export async function createExecutionStrategy(
   };
 }
 
-function describeAction(job: ResolvedJob, environment: ResolvedEnvironment): string {
-  const action = job.action;
-  const what =
-    action.type === 'http'
-      ? `${action.method} ${withEnv(action.url, environment.vars)}`
-      : action.type === 'command'
-        ? `command ${JSON.stringify(action.argv)}`
-        : `module ${action.path} export ${action.export}`;
-  return `${what}${describeEnvironment(environment)}`;
-}
-
 /** ` in staging`, ` in production (PRODUCTION)`, or nothing without a named environment. */
 export function describeEnvironment(environment: ResolvedEnvironment): string {
   if (!environment.name) return '';
   return ` in ${environment.name}${environment.production ? ' (PRODUCTION)' : ''}`;
-}
-
-/** Shows configuration values in a target description; record and secret placeholders stay as written. */
-export function withEnv(template: string, vars: Record<string, string>): string {
-  return template.replace(/\$\{env:([^}]+)\}/g, (placeholder, name: string) => vars[name] ?? placeholder);
 }

@@ -2,6 +2,9 @@
  * The throttle: permits at a steady `rate` per second, granted in FIFO order, never in bursts.
  * This file cannot depend on the vscode API.
  *
+ * Why not a library (bottleneck, p-throttle, limiter): they are token buckets or fixed windows, which burst
+ * or exceed the rate within a sliding second, and none takes the fake clock the runner's tests drive.
+ *
  * A token bucket would let an idle limiter save up permits and then release them all at once, which is
  * exactly the load spike a production backfill must not cause. So this limiter is spacing-based: every
  * permit gets a slot `max(asked at - MAX_CATCH_UP_MS, previous slot + 1000 / rate)`, is granted once its

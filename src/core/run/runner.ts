@@ -46,8 +46,8 @@ import type { RunEvent, RunPlan, RunResult } from './runEvents';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
 import { emptySelectionReason, SelectionAccounting } from './selectionAccounting';
 import { sumOf } from './statusCounts';
+import { sourceContentHash } from '../sources/sourceKinds';
 import { isStateWriteFailure, stateWriteHaltReason } from './stateWriteFailure';
-import { sourceContentHash } from './sourceHash';
 import type { AttemptResult, RecordStatus, RunRecord } from './types';
 import { decideVerdict, runCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
 

@@ -2,6 +2,7 @@
  * Contracts of execution and verification: what one attempt (or check) returns, what the ledger records
  * per record and per run. This folder cannot depend on the vscode API.
  */
+import type { ErrorKind } from '../actions/attemptResult';
 
 /** Outcomes of sending a record (an execute cell): it was applied, it failed for good, or it was refused. */
 export type ExecutionStatus = 'succeeded' | 'failed' | 'rejected';
@@ -40,52 +41,7 @@ export const UNVERIFIED_STATUSES = [
  */
 export const GAP_STATUSES = ['mismatch', 'missing'] as const satisfies readonly RecordStatus[];
 
-/** Broad kinds of failure, for "errors by kind" and for deciding retries. */
-export type ErrorKind =
-  | 'http-4xx'
-  | 'http-429'
-  | 'http-5xx'
-  | 'timeout'
-  | 'connection'
-  | 'command-exit'
-  | 'handler-error'
-  | 'render'
-  | 'other';
-
-/**
- * What a check found about one record's end state. `expected` and `actual` hold only the values that
- * differ (field path → value), so a stored mismatch stays small and says exactly what is wrong.
- */
-export type CheckVerdict =
-  | { status: 'verified' }
-  | {
-      status: 'mismatch' | 'missing';
-      /** One line: what differs, e.g. `amount: expected 5.5, got 6.5`. */
-      detail: string;
-      expected?: unknown;
-      actual?: unknown;
-    };
-
-/**
- * The outcome of one attempt to apply (or check) one record. A check that could be made is `ok` and
- * carries its verdict; one that could not (a timeout, a 503) is a failure like any other attempt's.
- */
-export type AttemptResult =
-  | { ok: true; durationMs: number; httpStatus?: number; verdict?: CheckVerdict }
-  | {
-      ok: false;
-      durationMs: number;
-      kind: ErrorKind;
-      /** Retrying may succeed: 429, 5xx, timeouts, connection errors (configurable). */
-      retryable: boolean;
-      /** The target asked to wait this long before retrying (Retry-After). */
-      retryAfterMs?: number;
-      /** The target signals overload (429 or 503): the runner slows down. */
-      overload: boolean;
-      httpStatus?: number;
-      /** Short, redacted, one line. */
-      message: string;
-    };
+export type { AttemptResult, CheckVerdict, ErrorKind } from '../actions/attemptResult';
 
 /** One record's outcome as the ledger keeps it (the latest per chain and key). */
 export interface RecordOutcome {

@@ -10,6 +10,10 @@ import { jsonLinesToItems } from './jsonlSource';
 import { readLines } from './lineReader';
 import type { ByteTap } from './recordStream';
 import { createRecordStream, tapChunks } from './recordStream';
+import { z } from 'zod';
+import { hashByReading } from './recordStream';
+import { sourceCommon } from './sourceFields';
+import type { SourceKind } from './sourceKind';
 
 /** How much of the end of stderr to keep for the error message of a failing command. */
 const STDERR_TAIL_BYTES = 4096;
@@ -101,3 +105,21 @@ class TailBuffer {
     return all.subarray(Math.max(0, all.length - this.limit)).toString('utf8');
   }
 }
+
+const commandSourceSchema = z.strictObject({
+  type: z.literal('command'),
+  /** argv array, never a shell string; stdout is read as JSON Lines. */
+  argv: z.array(z.string()).min(1),
+  ...sourceCommon,
+});
+
+/** The command source kind: a program's JSON Lines output, hashed as the bytes it printed. */
+export const commandSourceKind: SourceKind<typeof commandSourceSchema> = {
+  type: 'command',
+  schema: commandSourceSchema,
+  open: (spec, options) =>
+    commandSource(spec.argv, { cwd: options.baseDir, env: options.env, signal: options.signal }),
+  contentHash: (spec, options) => hashByReading(commandSourceKind.open(spec, options)),
+  describe: (spec) => spec.type,
+  fieldHelp: { argv: 'Command and arguments whose stdout is JSON Lines (never a shell string).' },
+};

@@ -2,6 +2,10 @@
 import type { RecordStream } from '../types';
 import { canonicalJson } from './canonicalJson';
 import { createRecordStream } from './recordStream';
+import { z } from 'zod';
+import { hashByReading } from './recordStream';
+import { sourceCommon } from './sourceFields';
+import type { SourceKind } from './sourceKind';
 
 /**
  * Yields `records` in order. With `firstLine` (the runbook line of the first record) each record's
@@ -21,3 +25,20 @@ export function inlineSource(
     }
   }, Buffer.byteLength(text));
 }
+
+const inlineSourceSchema = z.strictObject({
+  type: z.literal('inline'),
+  records: z.array(z.record(z.string(), z.unknown())),
+  ...sourceCommon,
+});
+
+/** The inline source kind: records written in the runbook, hashed as their canonical JSON. */
+export const inlineSourceKind: SourceKind<typeof inlineSourceSchema> = {
+  type: 'inline',
+  schema: inlineSourceSchema,
+  open: (spec, options) =>
+    inlineSource(spec.records, { firstLine: options.sourceLine, signal: options.signal }),
+  contentHash: (spec, options) => hashByReading(inlineSourceKind.open(spec, options)),
+  describe: (spec) => spec.type,
+  fieldHelp: { records: 'The records themselves (inline source).' },
+};

@@ -6,6 +6,10 @@ import type { TextLine } from './lineReader';
 import { LINE_TOO_LONG_REASON, readLines } from './lineReader';
 import { createRecordStream, tapChunks } from './recordStream';
 import type { FileReadOptions } from './sourceFile';
+import { z } from 'zod';
+import { sourceCommon } from './sourceFields';
+import { fileSourceParts } from './sourceFile';
+import type { SourceKind } from './sourceKind';
 
 /** Reads the JSON Lines file at `path` (already resolved and known to exist). */
 export function jsonlSource(path: string, options: FileReadOptions): RecordStream {
@@ -24,3 +28,17 @@ export async function* jsonLinesToItems(batches: AsyncIterable<TextLine[]>): Asy
     }
   }
 }
+
+const jsonlSourceSchema = z.strictObject({
+  type: z.literal('jsonl'),
+  path: z.string().min(1),
+  ...sourceCommon,
+});
+
+/** The JSON Lines file source kind, hashed as the file's raw bytes. */
+export const jsonlSourceKind: SourceKind<typeof jsonlSourceSchema> = {
+  type: 'jsonl',
+  schema: jsonlSourceSchema,
+  ...fileSourceParts((path, _spec, read) => jsonlSource(path, read)),
+  fieldHelp: { path: 'File, relative to the runbook.' },
+};

@@ -1,6 +1,9 @@
 /**
  * Splits a byte stream into numbered text lines without holding more than one chunk (plus one
  * unfinished line) in memory. Shared by the CSV, JSON Lines and command sources.
+ *
+ * Why not node:readline: it costs one event (or one `await`) per line, which on million-line files costs
+ * more than the splitting, while this reader yields one batch of numbered lines per chunk.
  */
 import { StringDecoder } from 'node:string_decoder';
 

@@ -70,3 +70,12 @@ export function createRecordStream(
     totalBytes: () => totalBytes,
   };
 }
+
+/**
+ * The content hash of a source that can only be known by reading it (a command's output, inline
+ * records): reads the stream to the end, which is what computes it.
+ */
+export async function hashByReading(stream: RecordStream): Promise<string> {
+  for await (const item of stream) void item;
+  return stream.contentHash();
+}

@@ -3,7 +3,8 @@
  * fields (CSV values arrive as strings), derives the record's key and spots repeated keys. A record
  * that fails is rejected with a reason precise enough to fix the source without guessing.
  */
-import type { FieldSpec, SourceSpec } from '../format/schemas';
+import type { FieldSpec } from './sourceFields';
+import type { SourceSpec } from './sourceKinds';
 import type { RejectedRecord, SourceItem, ValidRecord } from '../types';
 import { UserError } from '../types';
 import { describeJsonType } from './jsonRecord';

@@ -1,7 +1,10 @@
 /** Locating a file-based record source before any reading starts. */
-import { statSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { RecordStream } from '../types';
 import { UserError } from '../types';
+import type { OpenSourceOptions } from './sourceKind';
 
 /** What a file source needs besides its path. */
 export interface FileReadOptions {
@@ -33,4 +36,40 @@ export function locateSourceFile(path: string, baseDir: string): { path: string;
     throw new UserError(`record source ${resolved} is not a file; the source path must name a file`);
   }
   return { path: resolved, size: stats.size };
+}
+
+/** The SHA-256 of a file's raw bytes, streamed; what a file source's stream hashes as it reads. */
+export async function hashFile(
+  path: string,
+  signal?: AbortSignal,
+  hash: Hash = createHash('sha256'),
+): Promise<Hash> {
+  for await (const chunk of createReadStream(path, { signal })) hash.update(chunk as Buffer);
+  return hash;
+}
+
+/** The content hash of a file source before reading it: the file's raw bytes, as its stream hashes them. */
+export async function fileContentHash(
+  path: string,
+  options: { baseDir: string; signal?: AbortSignal },
+): Promise<string> {
+  return (await hashFile(locateSourceFile(path, options.baseDir).path, options.signal)).digest('hex');
+}
+
+/**
+ * The parts every file source kind shares: the file is located beside the runbook when opened, hashed as
+ * its raw bytes, and described by its kind and path. `read` turns the located file into records.
+ */
+export function fileSourceParts<S extends { type: string; path: string }>(
+  read: (path: string, spec: S, options: FileReadOptions) => RecordStream,
+) {
+  return {
+    open: (spec: S, options: OpenSourceOptions): RecordStream => {
+      const file = locateSourceFile(spec.path, options.baseDir);
+      const { signal, chunkBytes } = options;
+      return read(file.path, spec, { totalBytes: file.size, signal, chunkBytes });
+    },
+    contentHash: (spec: S, options: OpenSourceOptions) => fileContentHash(spec.path, options),
+    describe: (spec: S) => `${spec.type} ${spec.path}`,
+  };
 }

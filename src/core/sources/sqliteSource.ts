@@ -8,7 +8,11 @@ import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import { loadSqlJs } from '../sqlite';
 import type { RecordStream, SourceItem } from '../types';
 import { UserError } from '../types';
+import { z } from 'zod';
 import { createRecordStream } from './recordStream';
+import { sourceCommon } from './sourceFields';
+import { fileSourceParts, hashFile, locateSourceFile } from './sourceFile';
+import type { SourceKind } from './sourceKind';
 
 /** Reads the rows of `query` from the SQLite file at `path` (already resolved and known to exist). */
 export function sqliteSource(
@@ -20,9 +24,7 @@ export function sqliteSource(
     const SQL = await loadSqlJsForUser();
     const bytes = await readFile(path);
     tap.update(bytes);
-    // The query is part of what was read: the same file queried differently is different data.
-    tap.update('\0');
-    tap.update(query);
+    hashQuery(tap, query);
     const db = openQueryOnly(SQL, bytes, path);
     try {
       for (const item of queryRows(db, query, path)) {
@@ -34,6 +36,38 @@ export function sqliteSource(
     }
   }, options.totalBytes);
 }
+
+/**
+ * The one rule of what a SQLite source's content is: the file's bytes, then the query (the same file
+ * queried differently is different data). Both the stream and the up-front hash end with this.
+ */
+function hashQuery(hash: { update(data: string): unknown }, query: string): void {
+  hash.update('\0');
+  hash.update(query);
+}
+
+const sqliteSourceSchema = z.strictObject({
+  type: z.literal('sqlite'),
+  path: z.string().min(1),
+  query: z.string().min(1),
+  ...sourceCommon,
+});
+
+/** The SQLite source kind: the rows of one query, read from an in-memory copy of the file. */
+export const sqliteSourceKind: SourceKind<typeof sqliteSourceSchema> = {
+  type: 'sqlite',
+  schema: sqliteSourceSchema,
+  ...fileSourceParts<z.output<typeof sqliteSourceSchema>>((path, spec, read) =>
+    sqliteSource(path, spec.query, read),
+  ),
+  // Raw bytes, with no sql.js and no parsing, so a resume starts fast.
+  contentHash: async (spec, options) => {
+    const hash = await hashFile(locateSourceFile(spec.path, options.baseDir).path, options.signal);
+    hashQuery(hash, spec.query);
+    return hash.digest('hex');
+  },
+  fieldHelp: { path: 'File, relative to the runbook.', query: 'SQL query (sqlite source).' },
+};
 
 /** sql.js is shared with the ledger (one wasm instance per process); its loader knows where the wasm is. */
 export async function loadSqlJsForUser(): Promise<SqlJsStatic> {

@@ -3,37 +3,16 @@
  * so a verify cell is throttled, retried, controllable, checkpointed and resumable exactly like an
  * execute cell. This folder cannot depend on the vscode API.
  */
-import type { CheckSpec } from '../format/checkSchemas';
+import type { AttemptResult } from '../actions/attemptResult';
+import { checkKindOf, type CheckSpec } from '../checks/checkKinds';
+import type { RecordCheck } from '../checks/compiledCheck';
 import {
   describeEnvironment,
   type AttemptStrategy,
   type PreparedUnit,
   type StrategyOptions,
 } from '../run/attemptStrategy';
-import type { AttemptResult } from '../run/types';
 import { UserError } from '../types';
-import type { CompiledCheck, RecordCheck } from './compiledCheck';
-import { compileCommandCheck } from './commandCheck';
-import { compileHttpCheck } from './httpCheck';
-import { compileModuleCheck } from './moduleCheck';
-import { compileSqliteCheck } from './sqliteCheck';
-
-/**
- * Compiles a check spec once. Problems in the spec come back in `issues`, each naming its field
- * (`url`, `expect.body.amount`, `argv[1]`, `params[0]`), relative to `check`.
- */
-export function compileCheck(spec: CheckSpec): CompiledCheck {
-  switch (spec.type) {
-    case 'http':
-      return compileHttpCheck(spec);
-    case 'command':
-      return compileCommandCheck(spec);
-    case 'module':
-      return compileModuleCheck(spec);
-    case 'sqlite':
-      return compileSqliteCheck(spec);
-  }
-}
 
 interface CheckUnit extends PreparedUnit {
   check: RecordCheck;
@@ -48,7 +27,8 @@ export async function createVerificationStrategy(
   spec: CheckSpec,
   options: StrategyOptions & { concurrency: number },
 ): Promise<AttemptStrategy<CheckUnit>> {
-  const compiled = compileCheck(spec);
+  const kind = checkKindOf(spec);
+  const compiled = kind.compile(spec);
   if (compiled.issues.length > 0) {
     throw new UserError(`the check of cell ${cell} is invalid: run ${options.checkCommand}`);
   }
@@ -58,7 +38,7 @@ export async function createVerificationStrategy(
     context: options.context,
   });
   return {
-    target: `${compiled.describe(options.environment.vars)}${describeEnvironment(options.environment)}`,
+    target: `${kind.describe(spec, options.environment.vars)}${describeEnvironment(options.environment)}`,
     secretNames: compiled.references.secretNames,
     successStatus: 'verified',
     failureStatus: 'error',

@@ -1,0 +1,24 @@
+/**
+ * Field help shared by the three kind registries (sources, actions, checks): the editor's hovers and
+ * completions for a `source:`, `action:` or `check:` mapping. This file cannot depend on the vscode API.
+ */
+
+/** Field name → what it means, in one short Markdown sentence. */
+export type FieldHelp = Readonly<Record<string, string>>;
+
+/**
+ * The help of one family's mapping: `type` lists the registered kinds, then the fields every kind takes,
+ * then each kind's own fields (the first kind to document a shared field, such as `path`, words it).
+ */
+export function familyFieldHelp(
+  kinds: readonly { type: string; fieldHelp: FieldHelp }[],
+  common: FieldHelp = {},
+): FieldHelp {
+  const types = kinds.map((kind) => kind.type);
+  const listed = types.length > 1 ? `${types.slice(0, -1).join(', ')} or ${types.at(-1)}` : types.join('');
+  const help: Record<string, string> = { type: `${listed}.`, ...common };
+  for (const kind of kinds) {
+    for (const [field, text] of Object.entries(kind.fieldHelp)) help[field] ??= text;
+  }
+  return help;
+}

@@ -1,0 +1,49 @@
+/**
+ * What a source kind (csv, jsonl, json, sqlite, command, inline, …) supplies: everything about it lives in
+ * its own module, and src/core/sources/sourceKinds.ts lists the kinds. A descriptor missing a part does
+ * not compile, and test/core/sources/sourceKinds.test.ts checks every registered kind.
+ */
+import type { z } from 'zod';
+import type { FieldHelp } from '../kindHelp';
+import type { RecordStream } from '../types';
+
+/** The strict zod object schema of one kind's spec, whose `type` is the kind's literal name. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- zod's object config is not ours to name
+export type SourceKindSchema = z.ZodObject<{ type: z.ZodLiteral<string> } & z.ZodRawShape, any>;
+
+export interface OpenSourceOptions {
+  /** The runbook's folder: source paths and a command's working directory are relative to it. */
+  baseDir: string;
+  /** Environment for a command source; defaults to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Aborting stops reading (and kills a source command): iteration then throws the abort reason. */
+  signal?: AbortSignal;
+  /** Runbook line of the first inline record, so inline records report real lines. */
+  sourceLine?: number;
+  /** Size of file read chunks; only tests need to change it. */
+  chunkBytes?: number;
+}
+
+/** One source kind: its schema, how it is opened, how its content is hashed, how it is described. */
+export interface SourceKind<Schema extends SourceKindSchema = SourceKindSchema> {
+  /** The `type:` that selects this kind, equal to the schema's literal. */
+  readonly type: z.output<Schema>['type'];
+  /** The kind's fields (with the `key` and `fields` every source takes), strict. */
+  readonly schema: Schema;
+  /**
+   * Opens the records. Throws a UserError at once when a source file is missing; problems inside the
+   * data arrive as `rejected` items, or as a UserError from iteration when the source as a whole cannot
+   * be read. The stream's `contentHash()` is available after reading to the end.
+   */
+  open(spec: z.output<Schema>, options: OpenSourceOptions): RecordStream;
+  /**
+   * The content hash before a run starts, equal to what {@link open}'s stream computes after reading it
+   * all (the dry-run fingerprint gate compares the two): idempotency keys and the production gate need it
+   * before the first record is sent.
+   */
+  contentHash(spec: z.output<Schema>, options: OpenSourceOptions): Promise<string>;
+  /** Where the records come from, in words: `csv orders.csv`. */
+  describe(spec: z.output<Schema>): string;
+  /** Help for each field but `type`, `key` and `fields`, for the editor. */
+  readonly fieldHelp: FieldHelp;
+}
