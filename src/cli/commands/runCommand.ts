@@ -138,7 +138,7 @@ async function performRun(
       ...(setup.mode === 'production'
         ? {
             gate: (fingerprint, ledger) =>
-              checkProductionGates(runbook, cell.id, fingerprint, ledger.dryRuns()),
+              checkProductionGates(runbook, cell.id, fingerprint, ledger.dryRuns(), setup.environment.name),
           }
         : {}),
       ...(options.metricsPort !== undefined ? { metricsPort: Number(options.metricsPort) } : {}),
