@@ -21,8 +21,6 @@ const USER_SETTINGS = {
   'update.mode': 'none',
   // Test workspaces sit inside this repository; the prompt to open it would cover the notebook.
   'git.openRepositoryInParentFolders': 'never',
-  // A signer who owns no item of the demo, so signing one always meets the owner warning.
-  'backfill.checklists.signOffAs': 'UI Tester',
 };
 
 export interface CodeServerOptions {
