@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 import type * as EsbuildApi from 'esbuild-wasm';
+import { findBundledFile } from '../bundledFile';
 
 type Esbuild = typeof EsbuildApi;
 
@@ -55,18 +56,9 @@ async function start(): Promise<Esbuild> {
 }
 
 function findFile(besideBundle: string, inPackage: string): string {
-  const candidates = [path.join(__dirname, besideBundle), safeResolve(inPackage)];
-  const found = candidates.find((file): file is string => !!file && fs.existsSync(file));
+  const found = findBundledFile(besideBundle, inPackage);
   if (!found) throw new Error(`${besideBundle} not found beside ${__dirname}: reinstall backfill`);
   return found;
-}
-
-function safeResolve(request: string): string | undefined {
-  try {
-    return require.resolve(request);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Extensions tried, in order, for an import written without one (`./orders` → `./orders.ts`). */
