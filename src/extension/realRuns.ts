@@ -20,7 +20,7 @@ import {
 import { resolveJob } from '../core/job';
 import { Ledger, stateDirFor } from '../core/ledger/ledger';
 import { readStatus } from '../core/run/runStatus';
-import { uncheckedRequiredItems } from '../core/run/gate';
+import { signOffGateReason } from '../core/run/gate';
 import type { Environments } from './environments';
 import { cellId, cellKind, findCell, resolveCell, resolveNotebook, runbookLabel } from './notebookDocument';
 import { errorOutput } from './outputs';
@@ -96,9 +96,9 @@ export class RealRuns {
     const { environment, runbook } = prepared;
     const name = runbook.header.name;
     if (environment.production) {
-      const unchecked = uncheckedRequiredItems(runbook);
-      if (unchecked.length > 0) {
-        const reason = `required checklist items are not checked: ${unchecked.join('; ')}`;
+      // Unchecked, stale (the plan changed) or unsigned sign-offs: refused before the dry run and the modal.
+      const reason = signOffGateReason(runbook);
+      if (reason) {
         return void this.refuse(
           cell,
           'Refused by the checklist gate',

@@ -90,18 +90,6 @@ export function checkVerifyGate(
   return { allowed: true, mode: 'verify' };
 }
 
-/** Required checklist items that are not checked, as "cell: item (owner)". */
-export function uncheckedRequiredItems(runbook: Runbook): string[] {
-  const unchecked: string[] = [];
-  for (const cell of runbook.cells) {
-    if (cell.kind !== 'checklist') continue;
-    for (const item of cell.spec) {
-      if (item.required && !item.checked) unchecked.push(`${cell.id}: "${item.item}" (owner ${item.owner})`);
-    }
-  }
-  return unchecked;
-}
-
 /**
  * Gates that need the runbook's state: the required sign-offs (checked, for the plan as it is now, and
  * signed when the runbook requires it) and a passing dry run with the same fingerprint. `environment` is
@@ -114,24 +102,8 @@ export function checkProductionGates(
   dryRuns: DryRunRow[],
   environment: string,
 ): GateDecision {
-  const problems = signOffProblems(runbook);
-  if (problems.length > 0) {
-    const unchecked = problems.filter((problem) => problem.kind === 'unchecked');
-    const stale = problems.filter((problem) => problem.kind !== 'unchecked');
-    const parts = [
-      ...(unchecked.length > 0
-        ? [
-            `required checklist items are not checked: ${unchecked
-              .map((p) => `${p.checklist}: "${itemText(runbook, p.checklist, p.item)}" (owner ${p.owner})`)
-              .join('; ')} — have their owners check them in the runbook`,
-          ]
-        : []),
-      ...(stale.length > 0
-        ? [`sign-offs that do not hold:\n${stale.map((p) => `  ${p.message}`).join('\n')}`]
-        : []),
-    ];
-    return refused('checklist', parts.join('\n'));
-  }
+  const signOffs = signOffGateReason(runbook);
+  if (signOffs) return refused('checklist', signOffs);
   if (dryRuns.some((row) => row.passed && row.fingerprint === fingerprint.combined)) {
     return { allowed: true, mode: 'production' };
   }
@@ -155,6 +127,30 @@ export function checkProductionGates(
       ? 'the job definition (source, action or environment) changed'
       : 'the source data changed';
   return refused('dry-run', `${what} since the last passing dry run (${latest.startedAt}): ${next}`);
+}
+
+/**
+ * Why the required sign-offs do not open the production gate (unchecked items, then sign-offs that do
+ * not hold, each located), or undefined when they all hold.
+ */
+export function signOffGateReason(runbook: Runbook): string | undefined {
+  const problems = signOffProblems(runbook);
+  if (problems.length === 0) return undefined;
+  const unchecked = problems.filter((problem) => problem.kind === 'unchecked');
+  const stale = problems.filter((problem) => problem.kind !== 'unchecked');
+  const parts = [
+    ...(unchecked.length > 0
+      ? [
+          `required checklist items are not checked: ${unchecked
+            .map((p) => `${p.checklist}: "${itemText(runbook, p.checklist, p.item)}" (owner ${p.owner})`)
+            .join('; ')} — have their owners check them in the runbook`,
+        ]
+      : []),
+    ...(stale.length > 0
+      ? [`sign-offs that do not hold:\n${stale.map((p) => `  ${p.message}`).join('\n')}`]
+      : []),
+  ];
+  return parts.join('\n');
 }
 
 function itemText(runbook: Runbook, checklist: string, itemId: string): string {
