@@ -1,7 +1,8 @@
 // One esbuild call per kind of output. Node bundles (the CLI, the demo, the extension) keep `vscode`
-// external (the editor provides it), and esbuild itself (a native binary, used at run time to load
-// TypeScript handler modules). The `backfill` launcher loads the CLI's bundles (below). The notebook
-// renderer runs in the editor's webview: a browser ES module.
+// external (the editor provides it). The `backfill` launcher loads the CLI's bundles (below). The notebook
+// renderer runs in the editor's webview: a browser ES module. Beside the bundles go the WebAssembly they
+// load at run time: sql.js's (the ledger) and esbuild's with its browser API (TypeScript handler modules,
+// see src/core/actions/wasmEsbuild.ts), so dist/ needs no node_modules and no native binary.
 // An entry whose source does not exist yet is skipped, so the build works while it is being written.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -27,7 +28,7 @@ const node = {
   format: 'cjs',
   target: 'node20',
   sourcemap: true,
-  external: ['vscode', 'esbuild'],
+  external: ['vscode'],
   logLevel: 'warning',
 };
 
@@ -70,6 +71,8 @@ const renderer = {
 
 mkdirSync('dist', { recursive: true });
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');
+copyFileSync(require.resolve('esbuild-wasm/esbuild.wasm'), 'dist/esbuild.wasm');
+copyFileSync(require.resolve('esbuild-wasm/lib/browser.js'), 'dist/esbuild-browser.js');
 
 const builds = [node, launcher, renderer].filter((options) => Object.keys(options.entryPoints).length > 0);
 if (watch) {

@@ -15,6 +15,7 @@ import { dryRunCommand } from './commands/dryRunCommand';
 import { newCommand } from './commands/newCommand';
 import { announceCommand } from './commands/announceCommand';
 import { reportCommand } from './commands/reportCommand';
+import { signCommand } from './commands/signCommand';
 import { ExitCode } from './exitCodes';
 
 const EXIT_CODES_HELP = `
@@ -159,6 +160,19 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--when <text>', "when it runs, in words (default: now, or the running run's start)")
     .option('--report <path>', 'where the report is (default: the report beside the runbook, if written)')
     .action(async (file: string, options) => setExitCode(await announceCommand(file, options)));
+
+  program
+    .command('sign')
+    .description(
+      'sign a checklist item off, bound to the plan as it is now (a changed plan needs a new sign-off)',
+    )
+    .argument('<file>', 'runbook file')
+    .requiredOption('--item <id>', 'the checklist item (its id, or the slug of its text)')
+    .option('--checklist <id>', 'the checklist cell, when the item id is in more than one')
+    .option('--as <name>', 'who signs (default: git config user.name, else the OS user)')
+    .option('--key <file>', 'sign with this SSH key (ssh-keygen -Y sign), e.g. ~/.ssh/id_ed25519')
+    .option('--yes', 'sign an item someone else owns without asking')
+    .action(async (file: string, options) => setExitCode(await signCommand(file, options)));
 
   return program;
 }

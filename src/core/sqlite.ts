@@ -1,6 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
+import { findBundledFile } from './bundledFile';
 
 let loading: Promise<SqlJsStatic> | undefined;
 
@@ -14,20 +13,7 @@ export function loadSqlJs(): Promise<SqlJsStatic> {
 }
 
 function sqlWasmPath(): string {
-  const candidates = [
-    process.env.BACKFILL_SQL_WASM,
-    path.join(__dirname, 'sql-wasm.wasm'),
-    safeResolve('sql.js/dist/sql-wasm.wasm'),
-  ];
-  const found = candidates.find((p): p is string => !!p && fs.existsSync(p));
+  const found = findBundledFile('sql-wasm.wasm', 'sql.js/dist/sql-wasm.wasm', process.env.BACKFILL_SQL_WASM);
   if (!found) throw new Error('sql-wasm.wasm not found: reinstall the package or set BACKFILL_SQL_WASM');
   return found;
-}
-
-function safeResolve(request: string): string | undefined {
-  try {
-    return require.resolve(request);
-  } catch {
-    return undefined;
-  }
 }

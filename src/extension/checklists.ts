@@ -1,7 +1,8 @@
 /**
  * Checklist cells: ▶ shows their items; checking one (Backfill: Check or Uncheck a Checklist Item, or a
  * click in the rendered checklist) edits the cell's YAML — `checked: { by, at }` added or removed, every
- * other byte kept — and records the sign-off in the ledger. `by` is `backfill.checklists.signOffAs`, else
+ * other byte kept — and records the sign-off in the ledger. A sign-off records the plan it approves
+ * (core/signoff/signOffPlan.ts); signing an item someone else owns asks first. `by` is `backfill.checklists.signOffAs`, else
  * `git config user.name` in the runbook's folder, else the OS user; `at` is the current time (ISO 8601).
  *
  * A sign-off is a record and the production gate reads it from the file, so a toggle saves the runbook
@@ -12,12 +13,20 @@ import { execFile } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { checklistItems, toggleChecklistItem } from '../core/format/checklistEdit';
+import { checklistItems, toggleChecklistItem, type SignOffMark } from '../core/format/checklistEdit';
 import { checklistItemId } from '../core/format/runbook';
 import { openLedger } from '../core/ledger/openLedger';
+import { planHash } from '../core/signoff/signOffPlan';
 import { UserError } from '../core/types';
 import { Disposable } from './disposable';
-import { cellId, cellKind, resolveCell, resolveNotebook, type CellReference } from './notebookDocument';
+import {
+  cellId,
+  cellKind,
+  parseNotebook,
+  resolveCell,
+  resolveNotebook,
+  type CellReference,
+} from './notebookDocument';
 import { checklistOutput, checklistView, errorOutput } from './outputs';
 import type { Prompts } from './prompts';
 import { signOffAs } from './settings';
@@ -90,7 +99,8 @@ export class Checklists extends Disposable {
     if (!item) return undefined;
 
     const wasDirty = notebook.isDirty;
-    const mark = { by: await signerName(notebook), at: new Date().toISOString() };
+    const mark = await this.signOffMark(notebook, id, item);
+    if (!mark) return undefined;
     const toggled = toggleChecklistItem(cell.document.getText(), item, mark);
     if (!toggled.ok) return fail(toggled.reason);
     const edit = new vscode.WorkspaceEdit();
@@ -115,6 +125,36 @@ export class Checklists extends Disposable {
       await this.s.showOutputs(current, outputs, ok);
     }
     return toggled.checked;
+  }
+
+  /**
+   * Who signs, when, and the plan the sign-off approves (a sign-off without it does not open the
+   * production gate). Signing an item someone else owns asks first. Undefined: nothing to sign.
+   */
+  private async signOffMark(
+    notebook: vscode.NotebookDocument,
+    checklistId: string,
+    itemId: string,
+  ): Promise<SignOffMark | undefined> {
+    const mark: SignOffMark = { by: await signerName(notebook), at: new Date().toISOString() };
+    const { runbook } = parseNotebook(notebook);
+    const cell = runbook?.cells.find((c) => c.kind === 'checklist' && c.id === checklistId);
+    const item =
+      cell?.kind === 'checklist' ? cell.spec.find((i) => checklistItemId(i) === itemId) : undefined;
+    if (!runbook || cell?.kind !== 'checklist' || !item) {
+      return fail('fix the problems shown in the runbook first: a sign-off records the plan it approves');
+    }
+    if (item.checked) return mark; // unchecking
+    if (runbook.header.requireSignedSignOffs) {
+      return fail(
+        `this runbook requires signed sign-offs: sign with your SSH key from a terminal: ` +
+          `backfill sign ${notebook.uri.fsPath} --item ${itemId} --key ~/.ssh/id_ed25519`,
+      );
+    }
+    if (item.owner !== mark.by && !(await this.s.prompts.confirmSignOffFor(item.item, item.owner, mark.by))) {
+      return undefined;
+    }
+    return { ...mark, plan: planHash(runbook, cell) };
   }
 
   private onMessage(notebook: vscode.NotebookDocument, message: unknown): void {

@@ -43,6 +43,8 @@ export interface Prompts {
   askRate(current: number | undefined): Promise<number | undefined>;
   pickLedgerFormat(): Promise<LedgerFormat | undefined>;
   newRunbookLocation(suggested: vscode.Uri | undefined): Promise<vscode.Uri | undefined>;
+  /** A warning before signing off an item someone else owns; true to sign anyway. */
+  confirmSignOffFor(item: string, owner: string, signer: string): Promise<boolean>;
 }
 
 /** The real prompts: the window's modals, input boxes and quick picks. */
@@ -120,6 +122,16 @@ export class WindowPrompts implements Prompts {
       ...(suggested ? { defaultUri: suggested } : {}),
     });
   }
+
+  async confirmSignOffFor(item: string, owner: string, signer: string): Promise<boolean> {
+    const sign = `Sign as ${signer}`;
+    const answer = await vscode.window.showWarningMessage(
+      `"${item}" is owned by ${owner}, not ${signer}.`,
+      { modal: true, detail: `A sign-off says ${owner}'s part is done. Sign it off as ${signer} anyway?` },
+      sign,
+    );
+    return answer === sign;
+  }
 }
 
 /** The prompts in use, which the integration tests can override one question at a time. */
@@ -154,6 +166,13 @@ export class SwitchablePrompts implements Prompts {
   }
   newRunbookLocation(suggested: vscode.Uri | undefined): Promise<vscode.Uri | undefined> {
     return (this.overrides.newRunbookLocation ?? this.real.newRunbookLocation.bind(this.real))(suggested);
+  }
+  confirmSignOffFor(item: string, owner: string, signer: string): Promise<boolean> {
+    return (this.overrides.confirmSignOffFor ?? this.real.confirmSignOffFor.bind(this.real))(
+      item,
+      owner,
+      signer,
+    );
   }
 }
 

@@ -23,7 +23,7 @@ import { openLedger } from '../core/ledger/openLedger';
 import { stateDirFor } from '../core/ledger/statePaths';
 import { finishedRunOf } from '../core/run/finishedRun';
 import { readStatus } from '../core/run/runStatus';
-import { uncheckedRequiredItems } from '../core/run/gate';
+import { signOffGateReason } from '../core/run/gate';
 import type { Environments } from './environments';
 import { cellId, cellKind, findCell, resolveCell, resolveNotebook, runbookLabel } from './notebookDocument';
 import { errorOutput } from './outputs';
@@ -99,9 +99,9 @@ export class RealRuns {
     const { environment, runbook } = prepared;
     const name = runbook.header.name;
     if (environment.production) {
-      const unchecked = uncheckedRequiredItems(runbook);
-      if (unchecked.length > 0) {
-        const reason = `required checklist items are not checked: ${unchecked.join('; ')}`;
+      // Unchecked, stale (the plan changed) or unsigned sign-offs: refused before the dry run and the modal.
+      const reason = signOffGateReason(runbook);
+      if (reason) {
         return void this.refuse(
           cell,
           'Refused by the checklist gate',

@@ -42,6 +42,7 @@ describe('the production gate', function () {
       /required checklist items are not checked: sign-off: "Owner approves" \(owner Grace\)/,
     );
 
+    // Typed by hand: a sign-off that records no plan approves nothing.
     fs.writeFileSync(
       file,
       fs
@@ -51,9 +52,20 @@ describe('the production gate', function () {
           '  required: true\n  checked: { by: Grace, at: "2026-11-26T09:00:00Z" }\n',
         ),
     );
+    const handTyped = await run('--production', '--confirm', 'fixture-job');
+    assert.equal(handTyped.code, 4);
+    assert.match(
+      handTyped.stderr,
+      /job\.backfill:\d+: checklist sign-off: item owner-approves: the sign-off by Grace records no plan \(typed by hand\?\)/,
+    );
+    const signed = await runCli(['sign', file, '--item', 'owner-approves', '--as', 'Grace']);
+    assert.equal(signed.code, 0, signed.stderr);
     const noDryRun = await run('--production', '--confirm', 'fixture-job');
     assert.equal(noDryRun.code, 4);
-    assert.match(noDryRun.stderr, /no passing dry run of this job exists/);
+    assert.match(
+      noDryRun.stderr,
+      /no passing dry run of this job exists: run: backfill dry-run \S+ --cell full --env prod\n/,
+    );
 
     const dryRun = await runCli(['dry-run', file, ...vars]);
     assert.equal(dryRun.code, 0, dryRun.stdout + dryRun.stderr);
@@ -71,6 +83,29 @@ describe('the production gate', function () {
     assert.match(proceeds.stdout, /PRODUCTION run/);
     assert.match(proceeds.stdout, /Records: 31 · rate 1000\/s · concurrency 4/);
     assert.equal(target.countsByKey().size, 31);
+  });
+
+  it('names the environment in use, and says to dry-run it there when the only passing dry run was elsewhere', async () => {
+    const file = writeFixtureRunbook(work.dir, {
+      records: 3,
+      production: true,
+      requiredItem: 'unchecked',
+      headerExtra: '  staging:\n    vars:\n      BASE_URL: http://127.0.0.1:9\n',
+    });
+    assert.equal((await runCli(['sign', file, '--item', 'owner-approves', '--as', 'Grace'])).code, 0);
+    const staging = await runCli(['dry-run', file, '--env', 'staging', '--var', `BASE_URL=${target.url}`]);
+    assert.equal(staging.code, 0, staging.stderr);
+    const result = await runCli([
+      ...['run', file, '--cell', 'full', '--env', 'prod', '--var', `BASE_URL=${target.url}`],
+      ...['--production', '--confirm', 'fixture-job'],
+    ]);
+    assert.equal(result.code, 4);
+    assert.match(
+      result.stderr,
+      /the only passing dry run of this job was in staging: dry-run it in prod: run: backfill dry-run \S+ --cell full --env prod\n/,
+    );
+    assert.doesNotMatch(result.stderr, /--env ENV/);
+    assert.equal(target.arrivals.length, 0);
   });
 
   it('refuses --production for an environment that is not marked production', async () => {

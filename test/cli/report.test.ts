@@ -280,7 +280,10 @@ describe('backfill report and announce after a real run', function () {
     const done = await cli('announce', file, '--phase', 'done');
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stdout, /^- full: succeeded — 198 succeeded, 2 failed \(3 runs, /m);
-    assert.match(done.stdout, /^Manual interventions: 1 override, 1 halt, 1 resume, 1 re-run$/m);
+    assert.match(
+      done.stdout,
+      /^Manual interventions: 1 override \(--var BASE_URL=http:\/\/127\.0\.0\.1:\d+\), 1 halt, 1 resume, 1 re-run$/m,
+    );
     assert.match(done.stdout, /^Report: .*job\.report\.(html|md)$/m);
   });
 

@@ -92,6 +92,22 @@ describe('monitoring and controlling a run', function () {
     assert.equal(lines[lines.length - 1].status.succeeded, 149);
   });
 
+  it('shows latency rounded to 0.1 ms in status and status --json while it runs', async () => {
+    target = await startTargetServer(() => ({ delayMs: 7 }));
+    const file = writeFixtureRunbook(work.dir, { records: 60, rate: 5, concurrency: 1 });
+    const run = startCli(['run', file, '--cell', 'full', '--execute', '--var', `BASE_URL=${target.url}`]);
+    await waitFor(() => target!.arrivals.length >= 3, 'the first records');
+    const text = (await runCli(['status', file])).stdout;
+    assert.match(text, /latency p50 \d+(\.\d)? ms, p95 \d+(\.\d)? ms/, text);
+    const status = JSON.parse((await runCli(['status', file, '--json'])).stdout);
+    const live = status.cells.find((c: { cell: string }) => c.cell === 'full').live;
+    for (const ms of Object.values(live.latencyMs) as number[]) {
+      assert.ok(Number.isInteger(Math.round(ms * 10 * 1e6) / 1e6), `latency ${ms} rounded to 0.1 ms`);
+    }
+    assert.equal(await runCli(['control', file, 'stop']).then((r) => r.code), 0);
+    assert.equal(await run.exited, 3, run.stderr());
+  });
+
   it('runs detached in its own process and is watched with status until it finishes', async () => {
     target = await startTargetServer();
     const file = writeFixtureRunbook(work.dir, { records: 100, rate: 100, concurrency: 2 });

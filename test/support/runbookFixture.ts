@@ -20,6 +20,8 @@ export interface FixtureOptions {
   requiredItem?: 'checked' | 'unchecked';
   /** More cells (e.g. a verify cell of job `items`), appended after the execute cell. */
   extraCells?: string;
+  /** More header lines (e.g. stakeholders), appended to the front matter. */
+  headerExtra?: string;
 }
 
 export function keyOf(index: number): string {
@@ -51,7 +53,7 @@ environments:
     production: ${options.production ? 'true' : 'false'}
     vars:
       BASE_URL: http://127.0.0.1:9
----
+${options.headerExtra ?? ''}---
 
 \`\`\`job id=items
 source:

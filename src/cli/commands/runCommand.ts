@@ -138,7 +138,13 @@ async function performRun(
       ...(setup.mode === 'production'
         ? {
             gate: async (fingerprint, ledger) =>
-              checkProductionGates(runbook, cell.id, fingerprint, await ledger.dryRuns()),
+              checkProductionGates(
+                runbook,
+                cell.id,
+                fingerprint,
+                await ledger.dryRuns(),
+                setup.environment.name,
+              ),
           }
         : {}),
       ...(options.metricsPort !== undefined ? { metricsPort: Number(options.metricsPort) } : {}),

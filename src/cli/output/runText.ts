@@ -4,7 +4,7 @@
  */
 import type { Runbook } from '../../core/format/runbook';
 import type { RunResult, RunPlan } from '../../core/run/runner';
-import type { RunStatus } from '../../core/run/runStatus';
+import { roundLatency, type RunStatus } from '../../core/run/runStatus';
 import { duration } from './dryRunText';
 
 /** The plan of a run, printed before the first record is sent or checked. */
@@ -44,7 +44,7 @@ export function progressText(status: RunStatus): string {
     ? `${status.done}${of} checked · ${v.verified} verified · ${v.mismatch} mismatch · ${v.missing} missing · ${v.error} error`
     : `${status.done}${of} done · ${status.succeeded} ok · ${status.failed} failed · ${status.rejected} rejected`;
   return (
-    `${counts} · ${status.rate.now}/s · p95 ${status.latencyMs.p95} ms` +
+    `${counts} · ${status.rate.now}/s · p95 ${roundLatency(status.latencyMs).p95} ms` +
     (status.etaSeconds !== undefined ? ` · ETA ${duration(status.etaSeconds)}` : '') +
     (status.state === 'paused' ? ' · PAUSED' : '')
   );

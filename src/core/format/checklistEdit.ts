@@ -11,6 +11,16 @@ export interface SignOffMark {
   by: string;
   /** ISO 8601 time. */
   at: string;
+  /** The plan hash the sign-off approves (core/signoff/signOffPlan.ts). */
+  plan?: string;
+  /** An SSH signature of the sign-off, base64 on one line (core/signoff/sshSignature.ts). */
+  signature?: string;
+}
+
+/** The `checked` value written for a mark: its fields in a fixed order, absent ones left out. */
+function checkedValue(mark: SignOffMark): Record<string, string> {
+  const { by, at, plan, signature } = mark;
+  return { by, at, ...(plan ? { plan } : {}), ...(signature ? { signature } : {}) };
 }
 
 export type ChecklistToggle =
@@ -48,7 +58,7 @@ export function toggleChecklistItem(body: string, itemId: string, mark: SignOffM
   const text = isMap(node) && !node.flow ? editBlockMap(body, node, checked, mark) : undefined;
   if (text !== undefined) return { ok: true, text, checked, item };
   // A flow mapping (`- { item: …, owner: … }`): rewritten by the YAML library, comments kept.
-  if (checked) doc.setIn([index, 'checked'], doc.createNode({ by: mark.by, at: mark.at }, { flow: true }));
+  if (checked) doc.setIn([index, 'checked'], doc.createNode(checkedValue(mark), { flow: true }));
   else doc.deleteIn([index, 'checked']);
   return { ok: true, text: doc.toString(), checked, item };
 }
@@ -71,7 +81,8 @@ function editBlockMap(body: string, map: YAMLMap, checked: boolean, mark: SignOf
   if (first === undefined || after === undefined) return undefined;
   const indent = first - (lineStart(body, first) ?? first);
   const eol = body.includes('\r\n') ? '\r\n' : '\n';
-  const line = `${' '.repeat(indent)}checked: { by: ${JSON.stringify(mark.by)}, at: ${JSON.stringify(mark.at)} }`;
+  const fields = Object.entries(checkedValue(mark)).map(([key, value]) => `${key}: ${JSON.stringify(value)}`);
+  const line = `${' '.repeat(indent)}checked: { ${fields.join(', ')} }`;
   const before = body.slice(0, after);
   const needsBreak = before !== '' && !before.endsWith('\n');
   return before + (needsBreak ? eol : '') + line + (needsBreak ? '' : eol) + body.slice(after);

@@ -29,6 +29,11 @@ export const StakeholderSchema = z.strictObject({
   name: z.string().min(1),
   role: z.string().optional(),
   contact: z.string().optional(),
+  /** Their SSH public key (`ssh-ed25519 AAAA… comment`): what their signed sign-offs are verified with. */
+  key: z
+    .string()
+    .regex(/^(ssh-|ecdsa-|sk-)\S+ \S+/, 'an SSH public key line: ssh-ed25519 AAAA… (from KEY.pub)')
+    .optional(),
 });
 
 export const HeaderSchema = z.strictObject({
@@ -40,6 +45,8 @@ export const HeaderSchema = z.strictObject({
   /** The environment used when none is chosen; defaults to the first non-production one. */
   defaultEnvironment: name.optional(),
   stakeholders: z.array(StakeholderSchema).default([]),
+  /** Production refuses a required sign-off that is not signed with its signer's key from `stakeholders`. */
+  requireSignedSignOffs: z.boolean().default(false),
 });
 
 // ----------------------------------------------------------------------------------------------- records
@@ -183,7 +190,16 @@ export const ChecklistItemSchema = z.strictObject({
   owner: z.string().min(1),
   /** Required items gate production runs. */
   required: z.boolean().default(false),
-  checked: z.strictObject({ by: z.string().min(1), at: z.string().min(1) }).optional(),
+  checked: z
+    .strictObject({
+      by: z.string().min(1),
+      at: z.string().min(1),
+      /** The plan the sign-off approved (see core/signoff/signOffPlan.ts). */
+      plan: z.string().optional(),
+      /** `ssh-keygen -Y sign` of the sign-off by `by`'s key, base64 on one line. */
+      signature: z.string().optional(),
+    })
+    .optional(),
 });
 
 export const ChecklistCellSchema = z.array(ChecklistItemSchema);

@@ -102,7 +102,13 @@ function interventionSummary(model: ReportModel): string {
   const byKind = new Map<string, number>();
   for (const intervention of model.interventions)
     byKind.set(intervention.kind, (byKind.get(intervention.kind) ?? 0) + 1);
-  return [...byKind].map(([kind, n]) => `${n} ${kind}`).join(', ');
+  // An override says what was overridden, as the command line said it.
+  const overrides = new Set(model.interventions.flatMap((i) => i.overrides ?? []).map((o) => `--var ${o}`));
+  return [...byKind]
+    .map(([kind, n]) =>
+      kind === 'override' ? `${n} override (${[...overrides].join(' ')})` : `${n} ${kind}`,
+    )
+    .join(', ');
 }
 
 function contacts(model: ReportModel): string {

@@ -14,6 +14,8 @@ export interface Intervention {
   run: string;
   kind: InterventionKind;
   text: string;
+  /** An override's variables as `NAME=value` (secrets are never --var values; reports redact them). */
+  overrides?: string[];
 }
 
 export interface TimelineEntry {
@@ -42,6 +44,7 @@ export function interventionsOf(runs: RunReport[], runbook: Runbook): Interventi
     const overrides = Object.entries(varOverrides(run, runbook)).map(([name, value]) => `${name}=${value}`);
     if (overrides.length > 0 && overridesOfCell.get(run.cell) !== overrides.join(', ')) {
       add('override', `variables overridden with --var: ${overrides.join(', ')}`);
+      interventions.at(-1)!.overrides = overrides;
     }
     overridesOfCell.set(run.cell, overrides.join(', '));
     if (run.outcome === 'halted') add('halt', `halted: ${run.reason ?? 'no reason recorded'}`, run.endedAt);

@@ -17,7 +17,7 @@ import type {
   RunReport,
   VerificationReport,
 } from './reportModel';
-import { countsText, formatDuration, formatNumber, formatTime } from './text';
+import { countsText, formatDuration, formatNumber, formatTime, timeRunning } from './text';
 import { peakRate } from './timeSeries';
 
 /** Renders the report model as a complete HTML document. */
@@ -100,7 +100,7 @@ function summarySection(model: ReportModel): SafeHtml {
           <th>Latest outcome</th>
           <th>Records (latest run chain)</th>
           <th>Started</th>
-          <th class="num">Duration</th>
+          <th class="num">Time running</th>
         </tr>
       </thead>
       <tbody>
@@ -130,7 +130,7 @@ function cellRow(cell: CellReport): SafeHtml {
     <td>${cell.outcome ? badge(cell.outcome) : markup`<span class="muted">not run</span>`}</td>
     <td>${countsText(cell.counts)}</td>
     <td class="nowrap">${formatTime(cell.startedAt)}</td>
-    <td class="num">${formatDuration(cell.durationMs)}</td>
+    <td class="num">${timeRunning(cell)}</td>
   </tr>`;
 }
 

@@ -5,7 +5,7 @@
  */
 import { shortId } from './history';
 import type { ChecklistReport, ReportModel, RunReport } from './reportModel';
-import { countsText, formatDuration, formatNumber, formatTime } from './text';
+import { countsText, formatDuration, formatNumber, formatTime, timeRunning } from './text';
 import { badRatePerBucket, peakRate, ratePerBucket } from './timeSeries';
 
 /** Renders the report model as Markdown. */
@@ -59,9 +59,9 @@ function summary(model: ReportModel): string {
     cell.outcome ?? 'not run',
     md(countsText(cell.counts)),
     formatTime(cell.startedAt),
-    formatDuration(cell.durationMs),
+    timeRunning(cell),
   ]);
-  return `## Summary\n\n${table(['Cell', 'Kind', 'Latest outcome', 'Records (latest run chain)', 'Started', 'Duration'], rows)}`;
+  return `## Summary\n\n${table(['Cell', 'Kind', 'Latest outcome', 'Records (latest run chain)', 'Started', 'Time running'], rows)}`;
 }
 
 function verification(model: ReportModel): string {

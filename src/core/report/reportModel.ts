@@ -45,7 +45,10 @@ export interface CellReport {
   counts: Record<string, number>;
   startedAt?: string;
   endedAt?: string;
+  /** Time spent running: every run of the cell together (each run's own is in {@link RunReport}). */
   durationMs?: number;
+  /** How many runs that time is spread over (a full run, its resumes, its gap re-sends). */
+  runCount?: number;
   /** The result block embedded in the runbook, as committed. */
   embedded?: Result;
 }
@@ -205,7 +208,11 @@ class RunTally {
     private readonly endedAt: string | undefined,
   ) {
     const start = Date.parse(run.startedAt);
-    this.series = new SeriesBuilder(start, this.endedAt ? Date.parse(this.endedAt) : start);
+    this.series = new SeriesBuilder(
+      start,
+      this.endedAt ? Date.parse(this.endedAt) : start,
+      recordedOutcomes(run.counts),
+    );
   }
 
   add(outcome: { status: string; attempts: number; errorKind?: string; at: string }): void {
@@ -263,6 +270,15 @@ class RunTally {
   }
 }
 
+/** Outcomes a run recorded (its counts without done, total, skipped), or undefined when unknown. */
+function recordedOutcomes(counts: string | undefined): number | undefined {
+  const parsed = parseJson<Record<string, unknown>>(counts ?? '');
+  if (!parsed) return undefined;
+  return Object.entries(parsed)
+    .filter(([name, n]) => typeof n === 'number' && !['done', 'total', 'skipped', 'rejected'].includes(name))
+    .reduce((sum, [, n]) => sum + (n as number), 0);
+}
+
 async function cellReports(runbook: Runbook, ledger: Ledger, runs: RunReport[]): Promise<CellReport[]> {
   const cells: CellReport[] = [];
   for (const cell of runbook.cells) {
@@ -277,11 +293,18 @@ async function cellReports(runbook: Runbook, ledger: Ledger, runs: RunReport[]):
     };
     const latest = [...runs].reverse().find((run) => run.cell === cell.id);
     if (latest) {
+      // A gap re-send's 1 s is not the duration of the 22 s run before it: the cell's runs add up.
+      const ofCell = runs.filter(
+        (run) => run.cell === cell.id && (run.kind === 'dry-run') === (latest.kind === 'dry-run'),
+      );
+      const spent = latest.kind === 'dry-run' ? [latest] : ofCell;
+      const durationMs = spent.reduce((sum, run) => sum + (run.durationMs ?? 0), 0);
       Object.assign(report, {
         outcome: latest.outcome,
-        startedAt: latest.startedAt,
+        startedAt: spent[0]!.startedAt,
         ...(latest.endedAt ? { endedAt: latest.endedAt } : {}),
-        ...(latest.durationMs !== undefined ? { durationMs: latest.durationMs } : {}),
+        ...(spent.some((run) => run.durationMs !== undefined) ? { durationMs } : {}),
+        runCount: spent.length,
       });
       report.counts = latest.chain ? await chainCounts(ledger, latest.chain) : latest.counts;
     }

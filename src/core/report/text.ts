@@ -35,3 +35,9 @@ export function countsText(counts: Record<string, number>): string {
     .map(([name, n]) => `${formatNumber(n)} ${name}`);
   return parts.length > 0 ? parts.join(', ') : '—';
 }
+
+/** A cell's time running: all its runs together, and over how many ("32 s (2 runs)"). */
+export function timeRunning(cell: { durationMs?: number; runCount?: number }): string {
+  const runs = cell.runCount ?? 0;
+  return formatDuration(cell.durationMs) + (runs > 1 ? ` (${runs} runs)` : '');
+}

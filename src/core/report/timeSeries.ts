@@ -27,24 +27,34 @@ const NICE_SECONDS = [
   0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400,
 ];
 const MAX_BUCKETS = 60;
+/** Records a bucket holds on average at least, so a steady 5/s run does not show bars of 0 and 10/s. */
+const MIN_RECORDS_PER_BUCKET = 5;
 
 /** Statuses counted as the good part of a bucket; rejected records were never sent and are left out. */
 const GOOD = new Set(['succeeded', 'verified']);
 const NEUTRAL = new Set(['rejected']);
 
-/** The bucket width for a run of this length: 10 s for a 10-minute run, 0.1 s for a 5-second one. */
-export function bucketSecondsFor(durationMs: number): number {
+/**
+ * The bucket width for a run of this length: 10 s for a 10-minute run, 0.1 s for a 5-second one — and,
+ * when the number of records is known, wide enough to hold a few records each (a 22-second run of 110
+ * records gets 1 s buckets, not 0.5 s ones holding two or three).
+ */
+export function bucketSecondsFor(durationMs: number, records?: number): number {
   const seconds = durationMs / 1000;
-  return NICE_SECONDS.find((width) => seconds / width <= MAX_BUCKETS) ?? NICE_SECONDS.at(-1)!;
+  const fewest = records !== undefined && records > 0 ? (seconds * MIN_RECORDS_PER_BUCKET) / records : 0;
+  return (
+    NICE_SECONDS.find((width) => seconds / width <= MAX_BUCKETS && width >= fewest) ?? NICE_SECONDS.at(-1)!
+  );
 }
 
 /** Builds a series incrementally, one outcome at a time, in constant memory per bucket. */
 export class SeriesBuilder {
   private readonly series: TimeSeries;
 
-  constructor(startMs: number, endMs: number) {
+  /** `records`: how many outcomes the run recorded, when known (it widens the buckets of a slow run). */
+  constructor(startMs: number, endMs: number, records?: number) {
     const durationMs = Math.max(0, endMs - startMs);
-    const bucketSeconds = bucketSecondsFor(durationMs);
+    const bucketSeconds = bucketSecondsFor(durationMs, records);
     const count = Math.max(1, Math.ceil(durationMs / 1000 / bucketSeconds));
     // A last bucket cut very short would show a few records as a spike of rate: give it at least half a width.
     const lastBucketSeconds = Math.max(bucketSeconds / 2, durationMs / 1000 - (count - 1) * bucketSeconds);

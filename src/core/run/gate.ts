@@ -8,8 +8,9 @@
  */
 import type { ResolvedEnvironment } from '../environment';
 import type { JobFingerprint } from '../fingerprint';
-import type { Runbook } from '../format/runbook';
+import { checklistItemId, type Runbook } from '../format/runbook';
 import type { DryRunRow } from '../ledger/ledger';
+import { signOffProblems } from '../signoff/signOffGate';
 
 export interface RunFlags {
   execute?: boolean;
@@ -89,44 +90,76 @@ export function checkVerifyGate(
   return { allowed: true, mode: 'verify' };
 }
 
-/** Required checklist items that are not checked, as "cell: item (owner)". */
-export function uncheckedRequiredItems(runbook: Runbook): string[] {
-  const unchecked: string[] = [];
-  for (const cell of runbook.cells) {
-    if (cell.kind !== 'checklist') continue;
-    for (const item of cell.spec) {
-      if (item.required && !item.checked) unchecked.push(`${cell.id}: "${item.item}" (owner ${item.owner})`);
-    }
-  }
-  return unchecked;
-}
-
-/** Gates that need the runbook's state: the checklist and a matching passing dry run. */
+/**
+ * Gates that need the runbook's state: the required sign-offs (checked, for the plan as it is now, and
+ * signed when the runbook requires it) and a passing dry run with the same fingerprint. `environment` is
+ * the one the run uses, named in the command to type.
+ */
 export function checkProductionGates(
   runbook: Runbook,
   cellId: string,
   fingerprint: JobFingerprint,
   dryRuns: DryRunRow[],
+  environment: string,
 ): GateDecision {
-  const unchecked = uncheckedRequiredItems(runbook);
-  if (unchecked.length > 0) {
-    return refused(
-      'checklist',
-      `required checklist items are not checked: ${unchecked.join('; ')} — have their owners check them in the runbook`,
-    );
-  }
+  const signOffs = signOffGateReason(runbook);
+  if (signOffs) return refused('checklist', signOffs);
   if (dryRuns.some((row) => row.passed && row.fingerprint === fingerprint.combined)) {
     return { allowed: true, mode: 'production' };
   }
-  const latest =
-    dryRuns.find((row) => row.cell === cellId && row.passed) ?? dryRuns.find((row) => row.passed);
-  const next = `run: backfill dry-run ${runbook.file} --cell ${cellId} --env ENV`;
-  if (!latest) return refused('dry-run', `no passing dry run of this job exists: ${next}`);
+  const next = `run: backfill dry-run ${runbook.file} --cell ${cellId} --env ${environment}`;
+  const cell = runbook.cells.find((c) => c.id === cellId);
+  const job = cell && 'job' in cell.spec ? cell.spec.job : undefined;
+  const passed = dryRuns.filter((row) => row.passed && (job === undefined || row.job === job));
+  const here = passed.filter((row) => row.environment === environment);
+  const latest = here.find((row) => row.cell === cellId) ?? here[0];
+  if (!latest) {
+    const elsewhere = passed[0]?.environment;
+    return refused(
+      'dry-run',
+      elsewhere
+        ? `the only passing dry run of this job was in ${elsewhere}: dry-run it in ${environment}: ${next}`
+        : `no passing dry run of this job exists: ${next}`,
+    );
+  }
   const what =
     latest.definitionHash !== fingerprint.definition
       ? 'the job definition (source, action or environment) changed'
       : 'the source data changed';
   return refused('dry-run', `${what} since the last passing dry run (${latest.startedAt}): ${next}`);
+}
+
+/**
+ * Why the required sign-offs do not open the production gate (unchecked items, then sign-offs that do
+ * not hold, each located), or undefined when they all hold.
+ */
+export function signOffGateReason(runbook: Runbook): string | undefined {
+  const problems = signOffProblems(runbook);
+  if (problems.length === 0) return undefined;
+  const unchecked = problems.filter((problem) => problem.kind === 'unchecked');
+  const stale = problems.filter((problem) => problem.kind !== 'unchecked');
+  const parts = [
+    ...(unchecked.length > 0
+      ? [
+          `required checklist items are not checked: ${unchecked
+            .map((p) => `${p.checklist}: "${itemText(runbook, p.checklist, p.item)}" (owner ${p.owner})`)
+            .join('; ')} — have their owners check them in the runbook`,
+        ]
+      : []),
+    ...(stale.length > 0
+      ? [`sign-offs that do not hold:\n${stale.map((p) => `  ${p.message}`).join('\n')}`]
+      : []),
+  ];
+  return parts.join('\n');
+}
+
+function itemText(runbook: Runbook, checklist: string, itemId: string): string {
+  for (const cell of runbook.cells) {
+    if (cell.kind !== 'checklist' || cell.id !== checklist) continue;
+    const item = cell.spec.find((i) => checklistItemId(i) === itemId);
+    if (item) return item.item;
+  }
+  return itemId;
 }
 
 function refused(gate: GateName, reason: string): GateDecision {

@@ -186,15 +186,28 @@ describe('the report', () => {
     assert.equal(model.runs[1]!.retried, 1);
   });
 
-  it('builds a time series from outcome times: at most 60 buckets, half a second for a 30-second run', () => {
+  it('builds a time series from outcome times, its buckets picked from the run’s length and records', () => {
+    // 3 records in 30 s: half-second buckets would show two lone bars; a few records a bucket at least.
     const series = model.runs[0]!.series!;
-    assert.equal(series.bucketSeconds, 0.5);
-    assert.equal(series.buckets.length, 60);
-    assert.deepEqual(series.buckets[10], { good: 1, bad: 0 });
-    assert.deepEqual(series.buckets[50], { good: 1, bad: 0 });
+    assert.equal(series.bucketSeconds, 60);
+    assert.equal(series.buckets.length, 1);
+    assert.deepEqual(series.buckets[0], { good: 2, bad: 0 });
     assert.equal(
       series.buckets.reduce((sum, b) => sum + b.good + b.bad, 0),
       2,
+    );
+  });
+
+  it('gives a cell the time of all its runs, not the last re-run’s as the whole', () => {
+    const full = model.cells.find((c) => c.id === 'full')!;
+    assert.deepEqual([full.durationMs, full.runCount, full.startedAt], [32_000, 2, at(0)]);
+    assert.deepEqual(
+      model.runs.filter((r) => r.cell === 'full').map((r) => r.durationMs),
+      [30_000, 2_000],
+    );
+    assert.match(
+      render('md'),
+      /\| `full` \| execute \| succeeded \| 3 succeeded \| [^|]+ \| 32 s \(2 runs\) \|/,
     );
   });
 

@@ -8,6 +8,9 @@ describe('run time series', () => {
     assert.equal(bucketSecondsFor(5_000), 0.1);
     assert.equal(bucketSecondsFor(3_600_000), 60);
     assert.equal(bucketSecondsFor(0), 0.1);
+    // A 22-second run at 5/s: 1 s buckets (five records each), not 0.5 s ones.
+    assert.equal(bucketSecondsFor(22_000, 110), 1);
+    assert.equal(bucketSecondsFor(22_000), 0.5);
   });
 
   it('counts good and bad outcomes per bucket and leaves rejected records out of the rate', () => {

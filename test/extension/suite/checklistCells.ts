@@ -62,7 +62,7 @@ describe('checklist cells', () => {
     assert.equal(notebook.isDirty, false, 'a toggle on a saved runbook is saved at once');
     const after = fs.readFileSync(fixture.file, 'utf8');
     const line =
-      /\n {2}required: true\n {2}checked: \{ by: "([^"]+)", at: "([^"]+)" \}\n- item: Support knows/.exec(
+      /\n {2}required: true\n {2}checked: \{ by: "([^"]+)", at: "([^"]+)", plan: "[0-9a-f-]{38}" \}\n- item: Support knows/.exec(
         after,
       );
     assert.ok(line, after);
@@ -84,5 +84,36 @@ describe('checklist cells', () => {
 
     assert.equal(await vscode.commands.executeCommand('backfill.toggleChecklistItem', args), false);
     assert.equal(fs.readFileSync(fixture.file, 'utf8'), before);
+  });
+
+  it('warns before signing an item someone else owns, and signs nothing when told no', async () => {
+    fixture = await demoFixture();
+    const asked: string[][] = [];
+    prompts = await answer({
+      confirmSignOffFor: async (item, owner, signer) => {
+        asked.push([item, owner, signer]);
+        return false;
+      },
+    });
+    await vscode.workspace
+      .getConfiguration('backfill.checklists')
+      .update('signOffAs', 'Mallory', vscode.ConfigurationTarget.Global);
+    try {
+      const notebook = await openRunbook(fixture.uri);
+      const before = fs.readFileSync(fixture.file, 'utf8');
+      const item = 'orders-service-owner-agrees-to-the-window-and-50-requests-pe';
+      const args = { notebookUri: notebook.uri.toString(), cell: 'sign-off', item };
+      const result = await vscode.commands.executeCommand('backfill.toggleChecklistItem', args);
+      assert.equal(result, undefined);
+      assert.deepEqual(asked, [
+        ['Orders service owner agrees to the window and 50 requests per second', 'Grace Hopper', 'Mallory'],
+      ]);
+      assert.equal(fs.readFileSync(fixture.file, 'utf8'), before, 'nothing signed');
+      assert.equal(notebook.isDirty, false);
+    } finally {
+      await vscode.workspace
+        .getConfiguration('backfill.checklists')
+        .update('signOffAs', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 });

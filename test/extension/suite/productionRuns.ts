@@ -62,6 +62,11 @@ describe('Run in Production…', () => {
 
   it('without the runbook name typed, starts nothing and sends nothing', async () => {
     const notebook = await productionRunbook();
+    let shown: { records: number | undefined; target: string; production: boolean } | undefined;
+    prompts = await answer({
+      confirmRun: async (run) => ((shown = run), true),
+      typeRunbookName: async () => undefined,
+    });
     for (const item of SIGN_OFF) {
       await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
         notebookUri: notebook.uri.toString(),
@@ -69,11 +74,6 @@ describe('Run in Production…', () => {
         item,
       });
     }
-    let shown: { records: number | undefined; target: string; production: boolean } | undefined;
-    prompts = await answer({
-      confirmRun: async (run) => ((shown = run), true),
-      typeRunbookName: async () => undefined,
-    });
     await vscode.commands.executeCommand('backfill.runInProduction', {
       notebookUri: notebook.uri.toString(),
       cell: 'small-batch',
@@ -92,6 +92,7 @@ describe('Run in Production…', () => {
 
   it('with the name typed and the gates satisfied, runs in production and the cell shows the result', async () => {
     const notebook = await productionRunbook();
+    prompts = await answer({ typeRunbookName: async (name) => name });
     for (const item of SIGN_OFF) {
       await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
         notebookUri: notebook.uri.toString(),
@@ -99,7 +100,6 @@ describe('Run in Production…', () => {
         item,
       });
     }
-    prompts = await answer({ typeRunbookName: async (name) => name });
     await vscode.commands.executeCommand('backfill.runInProduction', {
       notebookUri: notebook.uri.toString(),
       cell: 'small-batch',

@@ -48,6 +48,7 @@ export async function answer(overrides: Partial<Prompts> = {}): Promise<vscode.D
   return api.setPrompts({
     askSecret: async () => TOKEN,
     confirmRun: async () => true,
+    confirmSignOffFor: async () => true,
     ...overrides,
   });
 }

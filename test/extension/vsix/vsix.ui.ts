@@ -1,11 +1,12 @@
 // The packaged extension as a user gets it: `npm run package` builds the .vsix (offline), code-server
 // installs it with --install-extension, and the installed copy — with no node_modules anywhere near it —
-// runs dry runs on its own (sql.js's wasm, esbuild for a TypeScript module action) and in the notebook.
+// runs dry runs on its own (sql.js's wasm, esbuild's wasm for a TypeScript module action) and in the
+// notebook. It carries no native binary: one package for every platform.
 //
 //   npm run test:vsix   (needs scripts/install-code-server.sh once)
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn } from 'node:child_process';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../harness/codeServer';
@@ -35,7 +36,7 @@ describe('the packaged extension (.vsix)', function () {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  it('installs with code-server --install-extension: the bundle, the runner, the wasm, esbuild, nothing else', async () => {
+  it('installs with code-server --install-extension: the bundle, the runner, the wasm, nothing else', async () => {
     const extensions = path.join(scratch, 'extensions');
     await installVsix(scratch, extensions);
     const folders = (await readdir(extensions)).filter((name) => name.startsWith('backfill-runbooks.'));
@@ -49,15 +50,21 @@ describe('the packaged extension (.vsix)', function () {
       'dist/cli.js',
       'dist/renderer.js',
       'dist/sql-wasm.wasm',
-      'dist/node_modules/esbuild/lib/main.js',
-      `dist/node_modules/@esbuild/${process.platform}-${process.arch}/bin/esbuild`,
+      'dist/esbuild.wasm',
+      'dist/esbuild-browser.js',
     ]) {
       assert.ok(files.includes(required), `${required} is installed`);
     }
-    assert.ok(
-      !files.some((file) => file.startsWith('node_modules/')),
-      'no node_modules beside the extension',
+    assert.deepEqual(
+      files.filter((file) => /(^|\/)node_modules\/|@esbuild\/|\.node$/.test(file)),
+      [],
+      'no node_modules, no platform esbuild package, no native addon',
     );
+    const natives: string[] = [];
+    for (const file of files) {
+      if (isNativeExecutable(await readFile(path.join(installed, file)))) natives.push(file);
+    }
+    assert.deepEqual(natives, [], 'no native executable of any platform (ELF, Mach-O, PE)');
     assert.deepEqual(
       files.filter(
         (file) => /^(src|test|media\/renderer)\/|\.map$|\.ts$/.test(file) && !file.endsWith('.d.ts'),
@@ -78,7 +85,8 @@ describe('the packaged extension (.vsix)', function () {
         '--json',
         '--no-write-result',
       ],
-      { cwd: workspace, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: scratch } },
+      // No PATH: the runner must not need a `node` of its own (VS Code users may have none).
+      { cwd: workspace, encoding: 'utf8', env: { PATH: path.join(scratch, 'empty'), HOME: scratch } },
     );
     const reports = JSON.parse(stdout) as {
       counts: { total: number };
@@ -174,4 +182,14 @@ async function listFiles(root: string): Promise<string[]> {
     .filter((entry) => entry.isFile())
     .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
     .sort();
+}
+
+/** Whether the bytes start like a native executable or library: ELF, Mach-O (thin or universal), PE. */
+function isNativeExecutable(bytes: Buffer): boolean {
+  const magic = bytes.subarray(0, 4).toString('hex');
+  return (
+    magic === '7f454c46' ||
+    ['feedface', 'feedfacf', 'cefaedfe', 'cffaedfe', 'cafebabe'].includes(magic) ||
+    bytes.subarray(0, 2).toString('latin1') === 'MZ'
+  );
 }

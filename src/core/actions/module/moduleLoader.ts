@@ -5,13 +5,13 @@
  *
  * Every file, JS or TS, CommonJS or ESM, goes through one esbuild bundle to CommonJS in memory: relative
  * imports (TS included) are inlined, packages stay `require`d from the module's own folder, and nothing
- * is written to disk.
+ * is written to disk. esbuild runs as WebAssembly (wasmEsbuild.ts), so no package carries a native binary.
  */
 import Module from 'node:module';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { build as esbuildBuild } from 'esbuild';
 import { UserError } from '../../types';
+import { loadWasmEsbuild, localFiles } from '../wasmEsbuild';
 
 /** What a module's handler and `dryRun` receive besides the record's fields. */
 export interface ModuleContext {
@@ -115,10 +115,10 @@ async function isFile(file: string): Promise<boolean> {
 }
 
 async function bundleToCommonJs(absolutePath: string, shownPath: string): Promise<Loaded<string>> {
-  let build: typeof esbuildBuild;
+  let esbuild: Awaited<ReturnType<typeof loadWasmEsbuild>>;
   try {
-    // Imported lazily: only runbooks with module actions pay for starting esbuild.
-    ({ build } = await import('esbuild'));
+    // Started lazily: only runbooks with module actions pay for starting esbuild.
+    esbuild = await loadWasmEsbuild();
   } catch (error) {
     return {
       ok: false,
@@ -126,10 +126,10 @@ async function bundleToCommonJs(absolutePath: string, shownPath: string): Promis
     };
   }
   try {
-    const result = await build({
+    const result = await esbuild.build({
       entryPoints: [absolutePath],
       bundle: true,
-      packages: 'external',
+      plugins: [localFiles],
       platform: 'node',
       format: 'cjs',
       target: 'node20',
