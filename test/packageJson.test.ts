@@ -20,6 +20,7 @@ describe('the extension manifest', () => {
     assert.deepEqual(ids, [
       'backfill.changeRate',
       'backfill.dryRunCell',
+      'backfill.execute',
       'backfill.newRunbook',
       'backfill.pause',
       'backfill.resume',
