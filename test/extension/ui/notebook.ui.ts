@@ -15,6 +15,7 @@ import { openVsCode, type VsCodeSession } from '../harness/runInCodeServer';
 import {
   answerDialog,
   findCodeCell,
+  focusedDialogButton,
   openRunbook,
   outputFrame,
   pressCellAction,
@@ -132,6 +133,51 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     await selectColorTheme(page, 'Dark Modern', 'vs-dark');
   });
 
+  it('shows the environment in the status bar and the toolbar, and production unmistakably', async () => {
+    const { page } = session;
+    const environment = page.locator('.statusbar-item', { hasText: /^\s*local\s*$/ });
+    await environment.waitFor({ timeout: 30_000 });
+    await page.locator('.notebook-toolbar-container', { hasText: 'Backfill · local' }).waitFor();
+    const full = await findCodeCell(page, (cells) =>
+      cells
+        .filter({ hasText: 'successThreshold: 0.99' })
+        .filter({ hasNotText: 'preview' })
+        .filter({ hasNotText: 'subset' }),
+    );
+    await full.hover();
+    assert.equal(await full.getByRole('button', { name: /Run in Production/ }).count(), 0);
+
+    await environment.click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'production' }).first().click();
+    const production = page.locator('.statusbar-item', { hasText: 'PRODUCTION: production' });
+    await production.waitFor({ timeout: 30_000 });
+    const background = await production.evaluate((e) => getComputedStyle(e).backgroundColor);
+    assert.notEqual(background, 'rgba(0, 0, 0, 0)', 'the production item has a background colour');
+    await page.locator('.notebook-toolbar-container', { hasText: 'PRODUCTION production' }).waitFor();
+    const banner = outputFrame(page).getByRole('alert').filter({ hasText: 'PRODUCTION' });
+    await banner.waitFor({ timeout: 30_000 });
+    const cell = await findCodeCell(page, (cells) =>
+      cells
+        .filter({ hasText: 'successThreshold: 0.99' })
+        .filter({ hasNotText: 'preview' })
+        .filter({ hasNotText: 'subset' }),
+    );
+    await pressCellAction(cell, /Run in Production/);
+    // The checklist gate refuses (an item is unchecked): a notice under the cell, no confirmation.
+    await outputFrame(page).getByText('Refused by the checklist gate').first().waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-dark.png') });
+    await selectColorTheme(page, 'Dark High Contrast', 'hc-black');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-hc.png') });
+    await selectColorTheme(page, 'Light Modern', 'vs');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-light.png') });
+    await selectColorTheme(page, 'Dark Modern', 'vs-dark');
+
+    await production.click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'local' }).first().click();
+    await environment.waitFor({ timeout: 30_000 });
+    await banner.waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
   it('shows live progress of a real run and its end, and the service received the records', async function () {
     this.timeout(180_000);
     const { page } = session;
@@ -142,8 +188,11 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
         .filter({ hasNotText: 'preview' })
         .filter({ hasNotText: 'subset' }),
     );
-    await pressCellAction(full, /Run in Production/);
-    const question = await answerDialog(page, 'Run for Real');
+    // On a non-production environment the real-run action is Execute…, and the modal's default is Cancel.
+    await pressCellAction(full, /^Execute…/);
+    assert.equal(await focusedDialogButton(page), 'Cancel', 'Enter in the confirmation cancels');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-confirm-execute-dark.png') });
+    const question = await answerDialog(page, 'Execute');
     assert.match(question, /for real in local/);
 
     const progress = outputFrame(page).locator('.bf-progress');
