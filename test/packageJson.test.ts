@@ -27,6 +27,7 @@ describe('the extension manifest', () => {
       'backfill.retryFailed',
       'backfill.runInProduction',
       'backfill.selectEnvironment',
+      'backfill.selectProductionEnvironment',
       'backfill.showLedger',
       'backfill.stop',
       'backfill.toggleChecklistItem',

@@ -2,7 +2,10 @@
  * Production is unmistakable. The environment of the active runbook is always on screen:
  *
  * - in the status bar (`$(warning) PRODUCTION: name` on the warning colour; click to choose another);
- * - in the notebook toolbar, as the Backfill controller's label (`Backfill · local`);
+ * - in the notebook toolbar, a $(warning) PRODUCTION button while it is a production one (the
+ *   `backfill.activeRunbookInProduction` context key; toolbar titles are static, so the name itself is
+ *   in the status bar — and the controller's label is not used: updating a controller while a notebook
+ *   is edited made its next save fail in code-server 4.96);
  * - as a banner output on the header cell while the environment is a production one;
  * - on execute cells, whose real-run action is named for what it does: Execute… on a non-production
  *   environment, Run in Production… only on a production one (the `backfill.productionCells` context key).
@@ -35,12 +38,11 @@ export function runsInProduction(notebook: vscode.NotebookDocument, environments
   return state !== undefined && ('unchosen' in state || state.environment.production);
 }
 
-export interface BannerHost {
-  /** Shows (or, given undefined, removes) the banner output on the runbook's header cell. */
-  showBanner(notebook: vscode.NotebookDocument, banner: vscode.NotebookCellOutput | undefined): Promise<void>;
-  /** The controller's label, shown in the notebook toolbar. */
-  setLabel(label: string): void;
-}
+/** Shows (or, given undefined, removes) the banner output on the runbook's header cell. */
+export type ShowBanner = (
+  notebook: vscode.NotebookDocument,
+  banner: vscode.NotebookCellOutput | undefined,
+) => Promise<void>;
 
 export class EnvironmentIndicator extends Disposable {
   private readonly item = this._register(
@@ -49,7 +51,7 @@ export class EnvironmentIndicator extends Disposable {
 
   constructor(
     private readonly environments: Environments,
-    private readonly host: BannerHost,
+    private readonly showBanner: ShowBanner,
   ) {
     super();
     this.item.name = 'Backfill environment';
@@ -70,6 +72,7 @@ export class EnvironmentIndicator extends Disposable {
     const notebook = vscode.window.activeNotebookEditor?.notebook;
     if (!notebook || !isRunbook(notebook)) {
       this.item.hide();
+      void vscode.commands.executeCommand('setContext', 'backfill.activeRunbookInProduction', false);
       return;
     }
     const state = environmentOf(notebook, this.environments);
@@ -90,10 +93,8 @@ export class EnvironmentIndicator extends Disposable {
       arguments: [{ notebookUri: notebook.uri.toString() }],
     };
     this.item.show();
-    this.host.setLabel(
-      production ? `Backfill · ⚠ PRODUCTION ${name}` : `Backfill · ${name ?? 'choose environment'}`,
-    );
-    if (banner) void this.host.showBanner(notebook, production ? productionBanner(name!) : undefined);
+    void vscode.commands.executeCommand('setContext', 'backfill.activeRunbookInProduction', production);
+    if (banner) void this.showBanner(notebook, production ? productionBanner(name!) : undefined);
   }
 
   /** The execute cells whose real run goes to production: they show Run in Production…, others Execute…. */

@@ -63,10 +63,7 @@ export function activate(context: vscode.ExtensionContext): BackfillTestApi | un
     diagnostics,
     new ExecuteCellsContext(),
     new CellStatusBar(environments),
-    new EnvironmentIndicator(environments, {
-      showBanner: (notebook, banner) => controller.showBanner(notebook, banner),
-      setLabel: (label) => (controller.controller.label = label),
-    }),
+    new EnvironmentIndicator(environments, (notebook, banner) => controller.showBanner(notebook, banner)),
     new FieldHelp(),
     new RunStatusBar(runs),
     new RunControls(runs, prompts),
@@ -83,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): BackfillTestApi | un
     command('backfill.retryFailed', (argument) => controller.realRuns.retryFailed(argument)),
     command('backfill.showLedger', (argument) => ensureTrusted() && showLedger(argument, cli, prompts)),
     command('backfill.selectEnvironment', (argument) => selectEnvironment(argument, environments)),
+    command('backfill.selectProductionEnvironment', (argument) => selectEnvironment(argument, environments)),
   );
 
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;

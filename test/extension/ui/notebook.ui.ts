@@ -133,11 +133,12 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     await selectColorTheme(page, 'Dark Modern', 'vs-dark');
   });
 
-  it('shows the environment in the status bar and the toolbar, and production unmistakably', async () => {
+  it('shows the environment in the status bar, and production unmistakably: toolbar, banner, action', async () => {
     const { page } = session;
     const environment = page.locator('.statusbar-item', { hasText: /^\s*local\s*$/ });
     await environment.waitFor({ timeout: 30_000 });
-    await page.locator('.notebook-toolbar-container', { hasText: 'Backfill · local' }).waitFor();
+    const toolbar = page.locator('.notebook-toolbar-container');
+    await toolbar.getByRole('button', { name: 'Select Environment', exact: true }).waitFor();
     const full = await findCodeCell(page, (cells) =>
       cells
         .filter({ hasText: 'successThreshold: 0.99' })
@@ -153,7 +154,7 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     await production.waitFor({ timeout: 30_000 });
     const background = await production.evaluate((e) => getComputedStyle(e).backgroundColor);
     assert.notEqual(background, 'rgba(0, 0, 0, 0)', 'the production item has a background colour');
-    await page.locator('.notebook-toolbar-container', { hasText: 'PRODUCTION production' }).waitFor();
+    await toolbar.getByRole('button', { name: /PRODUCTION — Select Environment/ }).waitFor();
     const banner = outputFrame(page).getByRole('alert').filter({ hasText: 'PRODUCTION' });
     await banner.waitFor({ timeout: 30_000 });
     const cell = await findCodeCell(page, (cells) =>
