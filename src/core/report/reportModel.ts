@@ -5,7 +5,8 @@
 import * as path from 'node:path';
 import { checklistItemId, type Cell, type Runbook } from '../format/runbook';
 import type { ChecklistItem, Header, Result } from '../format/schemas';
-import type { DryRunRow, Ledger } from '../ledger/ledger';
+import { readAttempts, type Attempt } from '../ledger/attempts';
+import { stateDirFor, type DryRunRow, type Ledger } from '../ledger/ledger';
 import type { RunRecord, SignOff } from '../run/types';
 import { elapsedMs, inStatusOrder, parseRunCounts } from './cellResult';
 import { interventionsOf, timelineOf, type Intervention, type TimelineEntry } from './history';
@@ -28,6 +29,8 @@ export interface ReportModel {
   runs: RunReport[];
   verification: VerificationReport[];
   interventions: Intervention[];
+  /** Real runs refused by a gate or cancelled at a question (they wrote no result). */
+  attempts: Attempt[];
   timeline: TimelineEntry[];
   reproduce: ReproduceStep[];
   recommendedChanges?: NotesSection;
@@ -133,6 +136,7 @@ export function buildReportModel(runbook: Runbook, ledger: Ledger, options: Repo
     runs,
     verification: verificationReports(runbook, ledger),
     interventions: interventionsOf(runs, runbook),
+    attempts: readAttempts(stateDirFor(runbook.file)),
     timeline: timelineOf(runs, checklists),
     reproduce: reproduceSteps(runs, runbook),
     document: documentParts(runbook),
