@@ -220,6 +220,26 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     assert.equal(resent.size, 497, 'every valid order reached the service');
     await screenshotOutput(page, finished, path.join(SCREENSHOTS, 'demo-progress-finished-dark.png'));
   });
+
+  it('verifies in one output that wraps and does not overlap the next cell', async function () {
+    this.timeout(180_000);
+    const { page } = session;
+    await runCell(await findCodeCell(page, 'confirmationResent: true'));
+    const verify = outputFrame(page).locator('.bf-verify');
+    await verify.waitFor({ timeout: 120_000 });
+    assert.equal(await verify.count(), 1, 'one verification view');
+    const tiles = await verify.locator('.bf-stat-label').allTextContents();
+    assert.deepEqual(tiles.slice(0, 4), ['Verified', 'Mismatch', 'Missing', 'Not checked']);
+    const next = page.locator('.notebook-editor .markdown-cell-row', { hasText: '6. Document' }).first();
+    await revealInNotebook(page, verify);
+    const [own, below] = [await verify.boundingBox(), await next.boundingBox()];
+    assert.ok(own && below, 'both boxes are on the page');
+    assert.ok(
+      own.y + own.height <= below.y + 1,
+      `the output (bottom ${own.y + own.height}) ends above the next cell (${below.y})`,
+    );
+    await screenshotOutput(page, verify, path.join(SCREENSHOTS, 'demo-verify-dark.png'));
+  });
 });
 
 /** runbooks/ copied into a fresh folder, with the local environment pointed at the test's service. */
