@@ -156,7 +156,8 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     assert.notEqual(background, 'rgba(0, 0, 0, 0)', 'the production item has a background colour');
     await toolbar.getByRole('button', { name: /PRODUCTION — Select Environment/ }).waitFor();
     const banner = outputFrame(page).getByRole('alert').filter({ hasText: 'PRODUCTION' });
-    await banner.waitFor({ timeout: 30_000 });
+    // The banner sits on the header cell, scrolled out of view here: present is what counts.
+    await banner.waitFor({ state: 'attached', timeout: 30_000 });
     const cell = await findCodeCell(page, (cells) =>
       cells
         .filter({ hasText: 'successThreshold: 0.99' })
