@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { CheckSchema } from './checkSchemas';
+import { postgresSourceFields } from '../sources/postgres/postgresSourceSchema';
 
 const name = z
   .string()
@@ -92,6 +93,7 @@ export const SourceSchema = z.discriminatedUnion('type', [
     query: z.string().min(1),
     ...sourceCommon,
   }),
+  z.strictObject({ type: z.literal('postgres'), ...postgresSourceFields, ...sourceCommon }),
   z.strictObject({
     type: z.literal('command'),
     /** argv array, never a shell string; stdout is read as JSON Lines. */

@@ -309,6 +309,7 @@ class Run {
     const contentHash = await sourceContentHash(job.source, {
       baseDir: runbook.baseDir,
       sourceLine: job.sourceLine,
+      ...this.databaseSourceOptions(),
     });
     const fingerprint = fingerprintJob(job, environment, contentHash);
     const decision = this.options.gate?.(fingerprint, this.ledger);
@@ -533,7 +534,12 @@ class Run {
     rerun: RerunSelection | undefined,
   ): Promise<void> {
     const { job, runbook } = this.options;
-    const stream = openSource(job.source, { baseDir: runbook.baseDir, sourceLine: job.sourceLine });
+    const stream = openSource(job.source, {
+      baseDir: runbook.baseDir,
+      sourceLine: job.sourceLine,
+      ...this.databaseSourceOptions(),
+      snapshot: false,
+    });
     const validator = new RecordValidator(job.source);
     const onlyKeys = rerun?.keys;
     const keyScope = idempotencyScope(fingerprint, rerun);
@@ -1089,11 +1095,21 @@ class Run {
     for await (const item of openSource(job.source, {
       baseDir: runbook.baseDir,
       sourceLine: job.sourceLine,
+      ...this.databaseSourceOptions(),
     })) {
       const checked = validator.check(item);
       if (checked.valid && subset.includes(checked.valid)) candidates += 1;
     }
     return subset.finish(candidates);
+  }
+
+  /** What a database source needs: the environment's vars, the run's secrets, where errors point. */
+  private databaseSourceOptions() {
+    const { job, runbook, environment } = this.options;
+    return {
+      connection: { env: environment.vars, secrets: this.secrets },
+      location: { file: runbook.file, cell: job.job, line: job.sourceLine },
+    };
   }
 
   private emit(event: RunEvent): void {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { SourceSpec } from '../format/schemas';
-import { openSource } from '../sources/openSource';
+import { openSource, type OpenSourceOptions } from '../sources/openSource';
 import { locateSourceFile } from '../sources/sourceFile';
 
 /**
@@ -10,11 +10,8 @@ import { locateSourceFile } from '../sources/sourceFile';
  * are hashed as raw bytes (no parsing, so a resume starts fast); other sources are read through their
  * stream once.
  */
-export async function sourceContentHash(
-  spec: SourceSpec,
-  options: { baseDir: string; sourceLine?: number; signal?: AbortSignal },
-): Promise<string> {
-  if (spec.type === 'inline' || spec.type === 'command') {
+export async function sourceContentHash(spec: SourceSpec, options: OpenSourceOptions): Promise<string> {
+  if (spec.type === 'inline' || spec.type === 'command' || spec.type === 'postgres') {
     const stream = openSource(spec, options);
     for await (const item of stream) void item; // reading to the end is what computes the hash
     return stream.contentHash();

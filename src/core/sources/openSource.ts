@@ -6,6 +6,9 @@ import { csvSource } from './csvSource';
 import { inlineSource } from './inlineSource';
 import { jsonArraySource } from './jsonArraySource';
 import { jsonlSource } from './jsonlSource';
+import { postgresSource } from './postgres/postgresSource';
+import type { ConnectionContext } from '../postgres/connection';
+import { SecretResolver } from '../secrets';
 import { locateSourceFile } from './sourceFile';
 import { sqliteSource } from './sqliteSource';
 
@@ -20,6 +23,12 @@ export interface OpenSourceOptions {
   sourceLine?: number;
   /** Size of file read chunks; only tests need to change it. */
   chunkBytes?: number;
+  /** The environment's vars and the secrets, for a database source's URL and parameters. */
+  connection?: ConnectionContext;
+  /** A database source reads in one consistent snapshot (dry runs, the pre-run check; default true). */
+  snapshot?: boolean;
+  /** Where a database source's errors point. */
+  location?: { file: string; cell: string; line: number };
 }
 
 /**
@@ -35,6 +44,13 @@ export function openSource(spec: SourceSpec, options: OpenSourceOptions): Record
       return inlineSource(spec.records, { firstLine: options.sourceLine, signal: options.signal });
     case 'command':
       return commandSource(spec.argv, { cwd: options.baseDir, env: options.env, signal: options.signal });
+    case 'postgres':
+      return postgresSource(spec, {
+        context: options.connection ?? { env: {}, secrets: new SecretResolver({}) },
+        snapshot: options.snapshot ?? true,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.location ? { location: options.location } : {}),
+      });
     case 'sqlite': {
       const file = locateSourceFile(spec.path, options.baseDir);
       return sqliteSource(file.path, spec.query, { totalBytes: file.size, signal: options.signal });
