@@ -381,5 +381,6 @@ function describeTarget(
   if (!action) return '(unknown)';
   if (action.type === 'http') return `${action.method} ${fill(action.url)}`;
   if (action.type === 'command') return `command ${action.argv.map(fill).join(' ')}`;
+  if (action.type === 'sql') return `SQL ${action.statement.trim()}`;
   return `module ${action.path} (export ${action.export})`;
 }

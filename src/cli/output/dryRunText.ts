@@ -57,6 +57,15 @@ function previewLines(item: PreviewItem): string[] {
   if (send.type === 'command') {
     return [head, `      argv: ${JSON.stringify(send.argv)}`, `      stdin: ${send.stdin}`];
   }
+  if (send.type === 'sql') {
+    return [
+      head,
+      `      ${send.statement.trim()}`,
+      `      params: ${JSON.stringify(send.params)}`,
+      ...(send.plan ?? []).map((line) => `      plan: ${line}`),
+      ...(send.rowsAffected !== undefined ? [`      rows affected (rolled back): ${send.rowsAffected}`] : []),
+    ];
+  }
   return [
     head,
     `      module ${send.path} export ${send.export}`,

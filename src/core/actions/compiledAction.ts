@@ -6,6 +6,7 @@ import type { ActionSpec } from '../format/schemas';
 import type { SecretResolver } from '../secrets';
 import type { ValidRecord } from '../types';
 import type { TemplateReferences } from './template';
+import type { SqlPreview } from './sql/sqlAction';
 
 /** Exactly what an HTTP action would send for one record. */
 export interface HttpPreview {
@@ -37,7 +38,7 @@ export interface ModulePreview {
 }
 
 /** A plain, JSON-serializable description of what an action would do for one record. */
-export type ActionPreview = HttpPreview | CommandPreview | ModulePreview;
+export type ActionPreview = HttpPreview | CommandPreview | ModulePreview | SqlPreview;
 
 /** What rendering needs besides the record. */
 export interface RenderContext {
@@ -46,6 +47,8 @@ export interface RenderContext {
   secrets: SecretResolver;
   /** Sent as the `Idempotency-Key` header (HTTP) or `BACKFILL_IDEMPOTENCY_KEY` (commands). */
   idempotencyKey?: string;
+  /** The environment is production (a SQL dry run never rolls back a write there); unknown counts as yes. */
+  production?: boolean;
 }
 
 /** A record's preview, or why the record is refused. */

@@ -10,6 +10,7 @@ import type { CompiledAction } from './compiledAction';
 import { compileCommandAction } from './commandAction';
 import { compileHttpAction } from './httpAction';
 import { compileModuleAction } from './moduleAction';
+import { compileSqlAction, type SqlLocation } from './sql/sqlAction';
 
 export type {
   ActionIssue,
@@ -33,7 +34,10 @@ export type { TemplateReferences } from './template';
  * (`url`, `headers.Authorization`, `body.items[0]`, `argv[2]`, `env.TOKEN`, `path`); such an action
  * refuses every record with them. `baseDir` is the runbook's folder: module paths are relative to it.
  */
-export function compileAction(spec: ActionSpec, opts: { baseDir: string }): CompiledAction {
+export function compileAction(
+  spec: ActionSpec,
+  opts: { baseDir: string; location?: SqlLocation },
+): CompiledAction {
   switch (spec.type) {
     case 'http':
       return compileHttpAction(spec);
@@ -41,5 +45,7 @@ export function compileAction(spec: ActionSpec, opts: { baseDir: string }): Comp
       return compileCommandAction(spec);
     case 'module':
       return compileModuleAction(spec, opts);
+    case 'sql':
+      return compileSqlAction(spec, opts.location);
   }
 }

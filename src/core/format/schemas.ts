@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CheckSchema } from './checkSchemas';
 import { postgresSourceFields } from '../sources/postgres/postgresSourceSchema';
+import { sqlActionFields } from '../actions/sql/sqlActionSchema';
 
 const name = z
   .string()
@@ -134,6 +135,7 @@ export const ActionSchema = z.discriminatedUnion('type', [
     path: z.string().min(1),
     export: z.string().default('handler'),
   }),
+  z.strictObject({ type: z.literal('sql'), ...sqlActionFields }),
 ]);
 
 // ---------------------------------------------------------------------------------------------- throttle
@@ -297,6 +299,7 @@ export type ActionSpec = z.infer<typeof ActionSchema>;
 export type HttpActionSpec = Extract<ActionSpec, { type: 'http' }>;
 export type CommandActionSpec = Extract<ActionSpec, { type: 'command' }>;
 export type ModuleActionSpec = Extract<ActionSpec, { type: 'module' }>;
+export type SqlActionSpec = Extract<ActionSpec, { type: 'sql' }>;
 export type Throttle = z.infer<typeof ThrottleSchema>;
 export type Subset = z.infer<typeof SubsetSchema>;
 export type ErrorBudgetSpec = z.infer<typeof ErrorBudgetSchema>;

@@ -47,7 +47,9 @@ function cellSummary(cell: Cell): string {
           ? `${action.method} ${action.url}`
           : action.type === 'command'
             ? `command ${action.argv.join(' ')}`
-            : `module ${action.path}`;
+            : action.type === 'sql'
+              ? `SQL ${action.statement.trim()}`
+              : `module ${action.path}`;
       return `records from ${from} (key ${source.key}) → ${to}, at most ${throttle.rate}/s, concurrency ${throttle.concurrency}`;
     }
     case 'checklist':

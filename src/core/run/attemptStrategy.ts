@@ -49,6 +49,8 @@ export interface StrategyOptions {
   environment: ResolvedEnvironment;
   /** The run's environment vars and secrets. */
   context: Pick<RenderContext, 'env' | 'secrets'>;
+  /** The runbook file, for located errors. */
+  file: string;
   /** Where to send the user when the definition is invalid, e.g. `backfill check orders.backfill`. */
   checkCommand: string;
 }
@@ -66,7 +68,8 @@ export async function createExecutionStrategy(
   job: ResolvedJob,
   options: StrategyOptions,
 ): Promise<AttemptStrategy<ExecutionUnit>> {
-  const action = compileAction(job.action, { baseDir: options.baseDir });
+  const location = { file: options.file, cell: job.job, line: job.actionLine };
+  const action = compileAction(job.action, { baseDir: options.baseDir, location });
   if (action.issues.length > 0) {
     throw new UserError(`the action of job ${job.job} is invalid: run ${options.checkCommand}`);
   }
@@ -74,8 +77,9 @@ export async function createExecutionStrategy(
     baseDir: options.baseDir,
     concurrency: job.throttle.concurrency,
     context: options.context,
+    location,
   });
-  const batched = job.action.type === 'command' && job.action.mode === 'batch';
+  const batched = (job.action.type === 'command' && job.action.mode === 'batch') || job.action.type === 'sql';
   return {
     target: describeAction(job, options.environment),
     secretNames: action.references.secretNames,
@@ -111,7 +115,9 @@ function describeAction(job: ResolvedJob, environment: ResolvedEnvironment): str
       ? `${action.method} ${withEnv(action.url, environment.vars)}`
       : action.type === 'command'
         ? `command ${JSON.stringify(action.argv)}`
-        : `module ${action.path} export ${action.export}`;
+        : action.type === 'sql'
+          ? `SQL ${action.statement.trim()}`
+          : `module ${action.path} export ${action.export}`;
   return `${what}${describeEnvironment(environment)}`;
 }
 

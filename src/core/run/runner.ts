@@ -291,6 +291,7 @@ class Run {
       baseDir: runbook.baseDir,
       environment,
       context: { env: environment.vars, secrets: this.secrets },
+      file: runbook.file,
       checkCommand: `backfill check ${runbook.file}`,
     };
     if (!this.verifying) return createExecutionStrategy(job, options);

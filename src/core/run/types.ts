@@ -71,7 +71,14 @@ export type CheckVerdict =
  * carries its verdict; one that could not (a timeout, a 503) is a failure like any other attempt's.
  */
 export type AttemptResult =
-  | { ok: true; durationMs: number; httpStatus?: number; verdict?: CheckVerdict }
+  | {
+      ok: true;
+      durationMs: number;
+      httpStatus?: number;
+      verdict?: CheckVerdict;
+      /** Rows a SQL action's statement changed. */
+      rowsAffected?: number;
+    }
   | {
       ok: false;
       durationMs: number;

@@ -19,6 +19,8 @@ import type { BatchRecord } from './commandExecutor';
 import { executeCommand, executeCommandBatch } from './commandExecutor';
 import { createHttpExecutor } from './httpExecutor';
 import { createModuleExecutor } from './moduleExecutor';
+import { createSqlExecutor } from '../../actions/sql/sqlExecutor';
+import type { SqlLocation } from '../../actions/sql/sqlAction';
 
 export type { AttemptOptions } from './attempt';
 export { ABORTED_MESSAGE } from './attempt';
@@ -84,6 +86,8 @@ export interface ExecutorOptions {
    * no secrets. ({@link Executor.execute} uses the context it is given.)
    */
   context?: Pick<RenderContext, 'env' | 'secrets'>;
+  /** Where a SQL action's statement errors point. */
+  location?: SqlLocation;
 }
 
 /**
@@ -98,6 +102,12 @@ export async function createExecutor(spec: ActionSpec, opts: ExecutorOptions): P
       return commandActionExecutor(spec, opts);
     case 'module':
       return moduleActionExecutor(spec, opts);
+    case 'sql':
+      return createSqlExecutor(spec, {
+        context: opts.context ?? { env: {}, secrets: new SecretResolver({}) },
+        concurrency: opts.concurrency,
+        ...(opts.location ? { location: opts.location } : {}),
+      });
   }
 }
 
