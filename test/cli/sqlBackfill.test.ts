@@ -144,4 +144,46 @@ describe('SQL backfill from a postgres source', function () {
     assert.match(result.stdout, /rows affected \(rolled back\): 1/);
     assert.ok((await orders()).every((row) => row.updates === 0));
   });
+
+  it('verifies the backfill with a postgres check, and finds a row changed since', async () => {
+    const verify = `
+\`\`\`verify id=check
+job: totals
+check:
+  type: postgres
+  url: \${secret:DB_URL}
+  query: SELECT total::float8 AS total, note FROM orders WHERE id = :id
+  expect:
+    columns:
+      total: \${record:amount}
+      note: \${record:note}
+\`\`\`
+`;
+    const file = writeSqlRunbook(work.dir, { extraCells: verify });
+    assert.equal((await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() })).code, 0);
+    await pg.query(`UPDATE orders SET total = 1 WHERE id = 4`);
+    await pg.query(`DELETE FROM orders WHERE id = 9`);
+    const result = await runCli(['run', file, '--cell', 'check'], { env: env() });
+    assert.notEqual(result.code, 2, result.stderr);
+    const ledger = async (status: string) =>
+      (
+        await runCli(['ledger', file, '--cell', 'check', '--status', status, '--format', 'jsonl'], {
+          env: env(),
+        })
+      ).stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { key: string; lastError?: string });
+    assert.equal((await ledger('verified')).length, ROWS - 2);
+    const mismatch = await ledger('mismatch');
+    assert.deepEqual(
+      mismatch.map((row) => row.key),
+      ['4'],
+    );
+    assert.match(mismatch[0]!.lastError!, /total: expected "10.0", got 1/);
+    assert.deepEqual(
+      (await ledger('missing')).map((row) => row.key),
+      ['9'],
+    );
+  });
 });

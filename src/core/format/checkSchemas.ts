@@ -5,6 +5,7 @@
  * This file cannot depend on the vscode API.
  */
 import { z } from 'zod';
+import { PostgresCheckSchema } from '../verify/postgres/postgresCheckSchema';
 
 const templateMap = z.record(z.string(), z.string());
 
@@ -88,6 +89,7 @@ export const CheckSchema = z.discriminatedUnion('type', [
   CommandCheckSchema,
   ModuleCheckSchema,
   SqliteCheckSchema,
+  PostgresCheckSchema,
 ]);
 
 export type CheckSpec = z.infer<typeof CheckSchema>;

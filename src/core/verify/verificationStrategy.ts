@@ -17,6 +17,7 @@ import { compileCommandCheck } from './commandCheck';
 import { compileHttpCheck } from './httpCheck';
 import { compileModuleCheck } from './moduleCheck';
 import { compileSqliteCheck } from './sqliteCheck';
+import { compilePostgresCheck } from './postgres/postgresCheck';
 
 /**
  * Compiles a check spec once. Problems in the spec come back in `issues`, each naming its field
@@ -32,6 +33,8 @@ export function compileCheck(spec: CheckSpec): CompiledCheck {
       return compileModuleCheck(spec);
     case 'sqlite':
       return compileSqliteCheck(spec);
+    case 'postgres':
+      return compilePostgresCheck(spec);
   }
 }
 
