@@ -382,5 +382,7 @@ function describeTarget(
   if (action.type === 'http') return `${action.method} ${fill(action.url)}`;
   if (action.type === 'command') return `command ${action.argv.map(fill).join(' ')}`;
   if (action.type === 'sql') return `SQL ${action.statement.trim()}`;
+  if (action.type === 'amqp')
+    return `publish to exchange "${action.exchange}" routing key ${fill(action.routingKey)}`;
   return `module ${action.path} (export ${action.export})`;
 }

@@ -57,6 +57,13 @@ function previewLines(item: PreviewItem): string[] {
   if (send.type === 'command') {
     return [head, `      argv: ${JSON.stringify(send.argv)}`, `      stdin: ${send.stdin}`];
   }
+  if (send.type === 'amqp') {
+    return [
+      head,
+      `      publish exchange "${send.exchange}" routing key ${send.routingKey} message_id ${send.messageId}`,
+      `      ${send.body}`,
+    ];
+  }
   if (send.type === 'sql') {
     return [
       head,

@@ -7,6 +7,7 @@ import type { SecretResolver } from '../secrets';
 import type { ValidRecord } from '../types';
 import type { TemplateReferences } from './template';
 import type { SqlPreview } from './sql/sqlAction';
+import type { AmqpPreview } from './amqp/amqpAction';
 
 /** Exactly what an HTTP action would send for one record. */
 export interface HttpPreview {
@@ -38,7 +39,7 @@ export interface ModulePreview {
 }
 
 /** A plain, JSON-serializable description of what an action would do for one record. */
-export type ActionPreview = HttpPreview | CommandPreview | ModulePreview | SqlPreview;
+export type ActionPreview = HttpPreview | CommandPreview | ModulePreview | SqlPreview | AmqpPreview;
 
 /** What rendering needs besides the record. */
 export interface RenderContext {

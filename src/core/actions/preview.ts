@@ -11,6 +11,7 @@ import { compileCommandAction } from './commandAction';
 import { compileHttpAction } from './httpAction';
 import { compileModuleAction } from './moduleAction';
 import { compileSqlAction, type SqlLocation } from './sql/sqlAction';
+import { compileAmqpAction } from './amqp/amqpAction';
 
 export type {
   ActionIssue,
@@ -47,5 +48,7 @@ export function compileAction(
       return compileModuleAction(spec, opts);
     case 'sql':
       return compileSqlAction(spec, opts.location);
+    case 'amqp':
+      return compileAmqpAction(spec);
   }
 }

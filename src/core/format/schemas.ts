@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CheckSchema } from './checkSchemas';
 import { postgresSourceFields } from '../sources/postgres/postgresSourceSchema';
 import { sqlActionFields } from '../actions/sql/sqlActionSchema';
+import { amqpActionFields } from '../actions/amqp/amqpActionSchema';
 
 const name = z
   .string()
@@ -136,6 +137,7 @@ export const ActionSchema = z.discriminatedUnion('type', [
     export: z.string().default('handler'),
   }),
   z.strictObject({ type: z.literal('sql'), ...sqlActionFields }),
+  z.strictObject({ type: z.literal('amqp'), ...amqpActionFields }),
 ]);
 
 // ---------------------------------------------------------------------------------------------- throttle

@@ -49,7 +49,9 @@ function cellSummary(cell: Cell): string {
             ? `command ${action.argv.join(' ')}`
             : action.type === 'sql'
               ? `SQL ${action.statement.trim()}`
-              : `module ${action.path}`;
+              : action.type === 'amqp'
+                ? `publish to exchange "${action.exchange}" routing key ${action.routingKey}`
+                : `module ${action.path}`;
       return `records from ${from} (key ${source.key}) → ${to}, at most ${throttle.rate}/s, concurrency ${throttle.concurrency}`;
     }
     case 'checklist':

@@ -79,7 +79,10 @@ export async function createExecutionStrategy(
     context: options.context,
     location,
   });
-  const batched = (job.action.type === 'command' && job.action.mode === 'batch') || job.action.type === 'sql';
+  const batched =
+    (job.action.type === 'command' && job.action.mode === 'batch') ||
+    job.action.type === 'sql' ||
+    job.action.type === 'amqp';
   return {
     target: describeAction(job, options.environment),
     secretNames: action.references.secretNames,
@@ -117,7 +120,9 @@ function describeAction(job: ResolvedJob, environment: ResolvedEnvironment): str
         ? `command ${JSON.stringify(action.argv)}`
         : action.type === 'sql'
           ? `SQL ${action.statement.trim()}`
-          : `module ${action.path} export ${action.export}`;
+          : action.type === 'amqp'
+            ? `publish to exchange "${action.exchange}" routing key ${action.routingKey}`
+            : `module ${action.path} export ${action.export}`;
   return `${what}${describeEnvironment(environment)}`;
 }
 

@@ -20,6 +20,7 @@ import { executeCommand, executeCommandBatch } from './commandExecutor';
 import { createHttpExecutor } from './httpExecutor';
 import { createModuleExecutor } from './moduleExecutor';
 import { createSqlExecutor } from '../../actions/sql/sqlExecutor';
+import { createAmqpExecutor } from '../../actions/amqp/amqpExecutor';
 import type { SqlLocation } from '../../actions/sql/sqlAction';
 
 export type { AttemptOptions } from './attempt';
@@ -107,6 +108,10 @@ export async function createExecutor(spec: ActionSpec, opts: ExecutorOptions): P
         context: opts.context ?? { env: {}, secrets: new SecretResolver({}) },
         concurrency: opts.concurrency,
         ...(opts.location ? { location: opts.location } : {}),
+      });
+    case 'amqp':
+      return createAmqpExecutor(spec, {
+        context: opts.context ?? { env: {}, secrets: new SecretResolver({}) },
       });
   }
 }
