@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { runCli, tempDir } from '../support/cli';
+import { sleep, startCli } from '../support/cliProcess';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer';
 import { writeSqlRunbook } from '../support/sqlRunbook';
 
@@ -185,5 +186,31 @@ check:
       (await ledger('missing')).map((row) => row.key),
       ['9'],
     );
+  });
+
+  it('after kill -9 mid-run and a resume, updates every row exactly once', async () => {
+    const total = 400;
+    await pg.query(`INSERT INTO orders (id) SELECT generate_series(${ROWS + 1}, ${total})`);
+    await pg.query(
+      `INSERT INTO payments SELECT i, (i * 2.5)::text, 'paid ' || i FROM generate_series(${ROWS + 1}, ${total}) i`,
+    );
+    const file = writeSqlRunbook(work.dir, { rate: 100, batchSize: 5 });
+    const first = startCli(['run', file, '--cell', 'full', '--execute'], env());
+    const updated = async () =>
+      (await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE updates > 0'))[0]!.n;
+    for (let i = 0; i < 300 && (await updated()) < 60; i++) await sleep(50);
+    first.child.kill('SIGKILL');
+    assert.equal(await first.exitedWith, 'SIGKILL');
+    const before = await updated();
+    assert.ok(before > 0 && before < total, `the kill landed mid-run (${before} rows updated)`);
+    const resumed = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
+    assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+    const rows = await orders();
+    assert.equal(rows.length, total);
+    for (const row of rows) assert.equal(Number(row.total), row.id * 2.5, `order ${row.id}`);
+    // Only records in flight at the kill may run twice: at most two batches (concurrency 2) of five.
+    const twice = rows.filter((row) => row.updates > 1);
+    assert.ok(twice.length <= 10, `only in-flight records ran twice (${twice.length})`);
+    assert.ok(rows.every((row) => row.updates >= 1));
   });
 });
