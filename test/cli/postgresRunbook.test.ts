@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { REPO, runCli, tempDir } from '../support/cli';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer';
 
-describe('runbooks/postgres-orders.backfill', function () {
+describe('PostgreSQL runbooks: the sample and the sql template', function () {
   this.timeout(120_000);
   let pg: PostgresServer;
   let work: ReturnType<typeof tempDir>;
@@ -50,5 +50,30 @@ describe('runbooks/postgres-orders.backfill', function () {
       { env },
     );
     assert.equal(verified.stdout.trim().split('\n').length, 300);
+  });
+
+  it('backfill new --kind sql scaffolds a runbook that passes check and runs against a database', async () => {
+    const file = path.join(work.dir, 'fix-values.backfill');
+    const created = await runCli(['new', file, '--kind', 'sql', '--owner', 'Ada']);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal((await runCli(['check', file])).code, 0);
+    await pg.query('CREATE TABLE records (id int PRIMARY KEY, value text)');
+    await pg.query(`INSERT INTO records SELECT i, 'old' FROM generate_series(1, 5) i`);
+    await pg.query('CREATE TABLE corrections (id int PRIMARY KEY, new_value text, created_at date)');
+    await pg.query(
+      `INSERT INTO corrections SELECT i, 'new ' || i, date '2025-06-01' FROM generate_series(1, 5) i`,
+    );
+    await pg.query(`INSERT INTO corrections VALUES (6, 'too late', date '2026-06-01')`);
+    const env = { DATABASE_URL: pg.url };
+    const dry = await runCli(['dry-run', file, '--cell', 'preview'], { env });
+    assert.equal(dry.code, 0, dry.stderr + dry.stdout);
+    assert.match(dry.stdout, /5 read, 5 valid/);
+    const run = await runCli(['run', file, '--cell', 'full', '--execute'], { env });
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const values = await pg.query<{ value: string }>('SELECT value FROM records ORDER BY id');
+    assert.deepEqual(
+      values.map((row) => row.value),
+      ['new 1', 'new 2', 'new 3', 'new 4', 'new 5'],
+    );
   });
 });
