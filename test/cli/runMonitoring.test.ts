@@ -1,23 +1,12 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { runCli, tempDir } from '../support/cli';
 import { startCli, waitFor } from '../support/cliProcess';
 import { keyOf, writeFixtureRunbook } from '../support/runbookFixture';
 import { startTargetServer, type TargetServer } from '../support/targetServer';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/freePort';
 
 function get(url: string): Promise<string> {
   return new Promise((resolve, reject) => {

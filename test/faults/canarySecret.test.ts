@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { allFiles, runCli, tempDir, type CliResult } from '../support/cli';
 import { startCli, waitFor } from '../support/cliProcess';
 import { CANARY_RECORDS, writeCanaryRunbook } from './support/canaryRunbook';
 import { FaultTarget } from './support/faultTarget';
+import { freePort } from '../support/freePort';
 
 /** Characters that URL-encode, and a core ("S3cr3t") to catch a secret cut in half by a truncation. */
 const CANARY = 'canaryQ7Zx+S3cr3t/W9=';
@@ -21,17 +21,6 @@ const FORMS = [
 function leaks(text: string | Buffer): string[] {
   const haystack = typeof text === 'string' ? Buffer.from(text) : text;
   return FORMS.filter((form) => haystack.includes(form));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
