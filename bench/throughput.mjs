@@ -2,7 +2,7 @@
 // same concurrency and the same no-op target (its own process):
 //   (a) ceilingClient.mjs — a minimal keep-alive node:http + p-limit loop, no ledger;
 //   (b) xargs -P N curl — one curl process per record, the usual shell backfill;
-//   (c) backfill run --execute — full ledger, fsync'd checkpoints, rate set out of the way (1e9).
+//   (c) backfill run --execute — full ledger, fsync'd checkpoints, rate set out of the way (1e6, the most a runbook allows).
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

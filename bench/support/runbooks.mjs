@@ -59,7 +59,7 @@ const ACTIONS = {
  * Writes `bench.backfill` with records.csv into `dir` and returns its path. `action` is `http` or
  * `module`; `rate` and `concurrency` go to the job's throttle.
  */
-export async function writeRunbook(dir, { records, action, rate = 1e9, concurrency = 32, timeoutMs = 5000 }) {
+export async function writeRunbook(dir, { records, action, rate = 1e6, concurrency = 32, timeoutMs = 5000 }) {
   await writeRecords(join(dir, 'records.csv'), records);
   writeFileSync(join(dir, 'noop.mjs'), NOOP_MODULE);
   const file = join(dir, 'bench.backfill');

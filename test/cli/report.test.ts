@@ -159,7 +159,8 @@ describe('backfill report and announce after a real run', function () {
     assert.match(full, /^errors:\n {2}http-4xx: 2$/m);
     assert.match(full, /^durationMs: \d+ # /m);
     assert.match(resultBlock(text, 'preview'), /^outcome: passed$/m);
-    const withoutBlocks = text.replace(/\n```result for=[\w-]+\n[\s\S]*?```\n/g, '');
+    // A cell keeps its last real run's block and, after it, its last dry run's (`mode=dry-run`).
+    const withoutBlocks = text.replace(/\n```result for=[\w-]+(?: mode=dry-run)?\n[\s\S]*?```\n/g, '');
     assert.equal(withoutBlocks, RUNBOOK.replace('```\nWatch', '```\n\nWatch'));
   });
 
@@ -169,7 +170,10 @@ describe('backfill report and announce after a real run', function () {
     assert.equal(serializeRunbookFile(doc!), text);
     assert.deepEqual(parseRunbook(text, file).issues, []);
     // On a code host each result is a fenced block right after its cell, never run into other text.
-    assert.match(text, /\n```\n\n```result for=full\n[\s\S]*?\n```\n\nWatch the dashboard\./);
+    assert.match(
+      text,
+      /\n```\n\n```result for=full\n[\s\S]*?\n```\n(?:\n```result for=full mode=dry-run\n[\s\S]*?\n```\n)?\nWatch the dashboard\./,
+    );
   });
 
   it('writes a Markdown report with the numbers of every run and the steps to reproduce', async () => {

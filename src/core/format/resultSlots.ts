@@ -59,7 +59,11 @@ export function setRunResult(text: string, cellId: string, result: Result): stri
   if (index === -1) throw new UserError(`the runbook has no cell with id=${cellId} any more`);
   const cell = cells[index]!;
   const updated = [...cells];
-  updated[index] = { ...cell, meta: withRunResult(cell.meta!, result, eol) };
+  const meta = withRunResult(cell.meta!, result, eol);
+  // A block written right before the next cell's text gets a blank line after it, so on a code host the
+  // fence never runs into the prose that follows.
+  const runsIntoNext = index < cells.length - 1 && 'trailing' in meta && meta.trailing === '';
+  updated[index] = { ...cell, meta: runsIntoNext ? { ...meta, trailing: eol } : meta };
   return cellsToRunbook(updated, eol).text;
 }
 

@@ -23,6 +23,7 @@ import type { Runbook } from '../format/runbook';
 import type { Result } from '../format/schemas';
 import type { ResolvedJob } from '../job';
 import type { Ledger } from '../ledger/ledger';
+import { journalFileIn } from '../ledger/journalFile';
 import { lockRuns } from '../ledger/openLedger';
 import { assertStateDirUsable, stateDirFor } from '../ledger/statePaths';
 import { Redactor, SecretResolver } from '../secrets';
@@ -98,10 +99,13 @@ export async function runBackfill(options: RunOptions): Promise<RunResult> {
     );
   }
   assertStateDirUsable(stateDir);
+  // A resume of a run that halted because the folder stopped taking writes halts the same way while it
+  // still does; a folder that refuses writes before any run is a refusal of bad input (exit 2).
+  const resuming = hasUnfoldedJournal(stateDir);
   try {
     return await runInStateDir(options, stateDir, haltFile);
   } catch (error) {
-    if (!isStateWriteFailure(error, stateDir)) throw error;
+    if (!resuming || !isStateWriteFailure(error, stateDir)) throw error;
     return { outcome: 'halted', reason: stateWriteHaltReason(stateDir, error) };
   }
 }
@@ -415,5 +419,14 @@ class Run {
 
   private emit(event: RunEvent): void {
     this.options.onEvent?.(this.redactor.redactValue(event));
+  }
+}
+
+/** The journal of an earlier run holds outcomes not yet folded into the ledger: that run did not end cleanly. */
+function hasUnfoldedJournal(stateDir: string): boolean {
+  try {
+    return fs.statSync(journalFileIn(stateDir)).size > 0;
+  } catch {
+    return false;
   }
 }
