@@ -6,7 +6,6 @@ import * as vscode from 'vscode';
 import { cellsToRunbook } from '../core/format/notebookCells';
 import { readResultBody } from '../core/format/resultBlock';
 import { Disposable } from './disposable';
-import { runsInProduction } from './environmentIndicator';
 import type { Environments } from './environments';
 import {
   cellMeta,
@@ -66,16 +65,13 @@ export class CellStatusBar extends Disposable implements vscode.NotebookCellStat
       if (result) items.push(item(`last: ${result}`, 'The result recorded in the runbook (result block)'));
     }
     if (meta.kind === 'execute' && 'id' in meta) {
-      // Named for what it does: Run in Production… only where the run would go to production.
-      const production = runsInProduction(cell.notebook, this.environments);
-      const title = production ? 'Run in Production…' : 'Execute…';
       const run = item(
-        `${production ? '$(rocket)' : '$(run-all)'} ${title}`,
+        '$(rocket) Run in Production…',
         'Dry-run, confirm, then run for real in its own process',
       );
       run.command = {
-        title,
-        command: production ? 'backfill.runInProduction' : 'backfill.execute',
+        title: 'Run in Production…',
+        command: 'backfill.runInProduction',
         arguments: [{ notebookUri: cell.notebook.uri.toString(), cell: meta.id }],
       };
       items.push(run);

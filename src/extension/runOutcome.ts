@@ -42,29 +42,25 @@ export async function concludeRun(
   }
   const status = end.status;
   const view = monitor.progress ?? { status, history: [] };
-  const note = endNote(status);
-  const recorded = await recordResult(monitor.file, id, status, cell.notebook, redactor, note);
-  // A verification ends as one output: its table, with the note in it (no progress view beside it).
-  if (recorded.verify) return { success: status.outcome === 'succeeded', outputs: [recorded.verify] };
-  const outputs = [progressOutput(redactor.redactValue(view)), ...(note ? [textOutput(note)] : [])];
-  return { success: status.outcome === 'succeeded', outputs };
-}
-
-/** What to do next after a halt or a finish below the threshold. */
-function endNote(status: RunStatus): string | undefined {
+  const outputs: vscode.NotebookCellOutput[] = [progressOutput(redactor.redactValue(view))];
+  const recorded = await recordResult(monitor.file, id, status, cell.notebook, redactor);
+  if (recorded.verify) outputs.unshift(recorded.verify);
   if (status.outcome === 'halted' || status.state === 'halted') {
-    return (
-      `Halted${status.reason ? `: ${status.reason}` : ''}. Nothing is lost: run the cell again ` +
-      '(Execute… or Run in Production…) to resume where it stopped.'
+    outputs.push(
+      textOutput(
+        `Halted${status.reason ? `: ${status.reason}` : ''}. Nothing is lost: run the cell again (Run in Production…) ` +
+          'to resume where it stopped.',
+      ),
+    );
+  } else if (status.outcome === 'below-threshold') {
+    outputs.push(
+      textOutput(
+        `Finished below the success threshold${status.reason ? `: ${status.reason}` : ''}. Re-run the failures with ` +
+          'Backfill: Retry Failed Records; see them with Backfill: Show Ledger.',
+      ),
     );
   }
-  if (status.outcome === 'below-threshold') {
-    return (
-      `Finished below the success threshold${status.reason ? `: ${status.reason}` : ''}. Re-run the failures with ` +
-      'Backfill: Retry Failed Records; see them with Backfill: Show Ledger.'
-    );
-  }
-  return undefined;
+  return { success: status.outcome === 'succeeded', outputs };
 }
 
 /** The runner exited before writing a final status: a refusal, invalid input, or a crash at start. */
@@ -131,7 +127,6 @@ async function recordResult(
   status: RunStatus,
   notebook: vscode.NotebookDocument,
   redactor: Redactor,
-  note?: string,
 ): Promise<{ verify?: vscode.NotebookCellOutput }> {
   let ledger: Ledger | undefined;
   try {
@@ -139,10 +134,7 @@ async function recordResult(
     const run = (await ledger.runs(status.cell)).find((r) => r.id === status.run);
     if (run) await setCellResult(notebook, id, await resultOfRun(ledger, run), redactor);
     if (status.mode !== 'verify') return {};
-    const payload = redactor.redactValue({
-      ...(await verifyPayload(ledger, status)),
-      ...(note ? { note } : {}),
-    });
+    const payload = redactor.redactValue(await verifyPayload(ledger, status));
     return {
       verify: new vscode.NotebookCellOutput([
         vscode.NotebookCellOutputItem.json(payload, MIME.verify),

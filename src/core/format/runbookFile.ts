@@ -41,16 +41,10 @@ export interface CellSegment extends FencedSegment {
   id: string;
 }
 
-/**
- * The embedded last result of a cell: ```result for=ID```, placed right after the cell. A cell keeps two:
- * its last real run, and after it its last dry run (```result for=ID mode=dry-run```), so a dry run never
- * replaces the record of a real run (see resultSlots.ts).
- */
+/** The embedded last result of a cell: ```result for=ID```, placed right after the cell. */
 export interface ResultSegment extends FencedSegment {
   type: 'result';
   for: string;
-  /** True for the dry-run block (`mode=dry-run`), which follows the real run's block. */
-  dryRun?: boolean;
 }
 
 export type Segment = NotesSegment | CellSegment | ResultSegment;
@@ -229,8 +223,7 @@ function fencedSegment(
     });
     return undefined;
   }
-  const dryRun = info.kind === 'result' && info.attrs.get('mode') === 'dry-run';
-  const unknown = [...info.attrs.keys()].filter((k) => k !== attrName && !(dryRun && k === 'mode'));
+  const unknown = [...info.attrs.keys()].filter((k) => k !== attrName);
   if (unknown.length > 0) {
     issues.push({
       ...at,
@@ -254,7 +247,7 @@ function fencedSegment(
     });
     return undefined;
   }
-  if (info.kind === 'result') return { type: 'result', for: id, ...(dryRun ? { dryRun } : {}), ...fenced };
+  if (info.kind === 'result') return { type: 'result', for: id, ...fenced };
   const first = seenIds.get(id);
   if (first !== undefined) {
     issues.push({
@@ -274,10 +267,7 @@ function attachResults(segments: Segment[], file: string, issues: Issue[]): void
     if (segment.type !== 'result') return;
     let previous = segments[index - 1];
     if (previous?.type === 'notes' && previous.text.trim() === '') previous = segments[index - 2];
-    // The dry-run block may follow the real run's block of the same cell.
-    const afterRun =
-      segment.dryRun && previous?.type === 'result' && !previous.dryRun && previous.for === segment.for;
-    if (!afterRun && (previous?.type !== 'cell' || previous.id !== segment.for)) {
+    if (previous?.type !== 'cell' || previous.id !== segment.for) {
       issues.push({
         file,
         line: segment.line,

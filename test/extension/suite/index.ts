@@ -13,7 +13,6 @@ export function run(): Promise<void> {
       await import('./verifyCells');
       await import('./liveRuns');
       await import('./runCommands');
-      await import('./runbookHistory');
     },
     resultFileFromEnvironment(),
     { timeoutMs: 120_000 },
