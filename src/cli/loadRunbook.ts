@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import { checkRunbook } from '../core/checkRunbook';
+import { checkRunbook } from '../core/job/checkRunbook';
 import { parseRunbook, type Runbook } from '../core/format/runbook';
-import { UserError } from '../core/types';
+import { UserError } from '../core/model/types';
 
 /** Reads and validates a runbook file; every problem becomes a UserError carrying located issues. */
 export function loadRunbook(file: string): Runbook {

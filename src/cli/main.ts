@@ -4,8 +4,8 @@
  * `FILE:LINE: cell ID: FIELD: message`; a stack trace is printed only for a bug in backfill itself.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { formatIssue } from '../core/issues';
-import { RefusedError, UserError } from '../core/types';
+import { formatIssue } from '../core/model/issues';
+import { RefusedError, UserError } from '../core/model/types';
 import { checkCommand } from './commands/checkCommand';
 import { controlCommand } from './commands/controlCommand';
 import { ledgerCommand } from './commands/ledgerCommand';

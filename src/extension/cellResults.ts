@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { withResult } from '../core/format/notebookCells';
 import { renderResultBlock } from '../core/format/resultBlock';
 import type { Result } from '../core/format/schemas';
-import type { Redactor } from '../core/secrets';
+import type { Redactor } from '../core/secrets/secrets';
 import { cellMeta, findCell, META_KEY, notebookEol } from './notebookDocument';
 
 /** Sets the result of cell `id` (found again by id: it may have moved while the run went on). */

@@ -17,7 +17,7 @@ import { checklistItems, toggleChecklistItem, type SignOffMark } from '../core/f
 import { checklistItemId } from '../core/format/runbook';
 import { openLedger } from '../core/ledger/openLedger';
 import { planHash } from '../core/signoff/signOffPlan';
-import { UserError } from '../core/types';
+import { UserError } from '../core/model/types';
 import { Disposable } from './disposable';
 import {
   cellId,

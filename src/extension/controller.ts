@@ -12,8 +12,8 @@
  */
 import * as vscode from 'vscode';
 import { cellsToRunbook, cellAtLine } from '../core/format/notebookCells';
-import { formatIssue } from '../core/issues';
-import { resultOfDryRun } from '../core/report/cellResult';
+import { formatIssue } from '../core/model/issues';
+import { resultOfDryRun } from '../core/run/cellResult';
 import { setCellResult } from './cellResults';
 import { checklistOutputFor } from './checklists';
 import { Disposable } from './disposable';
@@ -39,7 +39,7 @@ import type { Cli } from './runnerProcess';
 import { isNotReady, prepareRun } from './runPreparation';
 import { redactorForRun, type RunbookSecrets } from './secrets';
 import { UNTRUSTED_MESSAGE } from './workspaceTrust';
-import type { Redactor } from '../core/secrets';
+import type { Redactor } from '../core/secrets/secrets';
 
 export const CONTROLLER_ID = 'backfill-controller';
 

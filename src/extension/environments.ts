@@ -1,10 +1,10 @@
 /**
  * The environment each runbook runs in, chosen with Backfill: Select Environment and remembered per
  * runbook in the workspace state. Until one is chosen, the runbook's default applies — never a
- * production environment implicitly (src/core/environment.ts).
+ * production environment implicitly (src/core/job/environment.ts).
  */
 import * as vscode from 'vscode';
-import { resolveEnvironment, type ResolvedEnvironment } from '../core/environment';
+import { resolveEnvironment, type ResolvedEnvironment } from '../core/job/environment';
 import type { Header } from '../core/format/schemas';
 import type { Prompts } from './prompts';
 

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { checkRunbook } from '../core/checkRunbook';
+import { checkRunbook } from '../core/job/checkRunbook';
 import {
   cellsToRunbook,
   type CellLines,
@@ -15,7 +15,7 @@ import {
 } from '../core/format/notebookCells';
 import { parseRunbook, type Runbook } from '../core/format/runbook';
 import { parseRunbookFile } from '../core/format/runbookFile';
-import type { Issue } from '../core/types';
+import type { Issue } from '../core/model/types';
 
 export const NOTEBOOK_TYPE = 'backfill';
 /** Where a cell's kind, id, fences and embedded result live in the cell's metadata. */

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { MIME } from '../../media/renderer/payloads';
-import type { DryRunReport } from '../core/dryRun';
+import type { DryRunReport } from '../core/dryrun/dryRun';
 import type { ChecklistItem } from '../core/format/schemas';
 import type { RunStatus } from '../core/run/runStatus';
 import { humanSeconds } from './prompts';

@@ -9,8 +9,8 @@
  */
 import * as vscode from 'vscode';
 import { describeAction } from '../core/actions/actionKinds';
-import type { DryRunReport } from '../core/dryRun';
-import type { ResolvedEnvironment } from '../core/environment';
+import type { DryRunReport } from '../core/dryrun/dryRun';
+import type { ResolvedEnvironment } from '../core/job/environment';
 import {
   findCell as findRunbookCell,
   isRunnable,
@@ -18,10 +18,10 @@ import {
   type RunnableCell,
   type Runbook,
 } from '../core/format/runbook';
-import { resolveJob } from '../core/job';
+import { resolveJob } from '../core/job/job';
 import { openLedger } from '../core/ledger/openLedger';
 import { stateDirFor } from '../core/ledger/statePaths';
-import { finishedRunOf } from '../core/run/finishedRun';
+import { finishedRunOf } from '../core/ledger/finishedRun';
 import { readStatus } from '../core/run/runStatus';
 import { signOffGateReason } from '../core/run/gate';
 import type { Environments } from './environments';

@@ -9,7 +9,7 @@ import { sendControl } from '../core/run/control';
 import { Disposable } from './disposable';
 import { errorOutput, progressOutput, textOutput } from './outputs';
 import type { ProgressView, RunEnd, RunMonitor } from './runMonitor';
-import type { Redactor } from '../core/secrets';
+import type { Redactor } from '../core/secrets/secrets';
 
 /** What happens at the end of a run, beyond the cell's outputs (result metadata, notifications). */
 export interface RunEndHandler {

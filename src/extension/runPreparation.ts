@@ -3,11 +3,11 @@
  * runner reads the file), a valid runbook, the chosen environment and the secrets it names.
  */
 import type * as vscode from 'vscode';
-import type { ResolvedEnvironment } from '../core/environment';
+import type { ResolvedEnvironment } from '../core/job/environment';
 import type { Runbook } from '../core/format/runbook';
-import { formatIssue } from '../core/issues';
-import type { Redactor } from '../core/secrets';
-import { UserError } from '../core/types';
+import { formatIssue } from '../core/model/issues';
+import type { Redactor } from '../core/secrets/secrets';
+import { UserError } from '../core/model/types';
 import type { Environments } from './environments';
 import { definitionsDifferFromDisk, parseNotebook, runbookFile } from './notebookDocument';
 import { redactorForRun, type RunbookSecrets } from './secrets';

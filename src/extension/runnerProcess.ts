@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ExitCode } from '../cli/exitCodes';
-import type { DryRunReport } from '../core/dryRun';
+import type { DryRunReport } from '../core/dryrun/dryRun';
 import { stateDirFor } from '../core/ledger/statePaths';
 
 /** What the CLI printed and how it exited. */

@@ -6,7 +6,7 @@
  */
 import type * as vscode from 'vscode';
 import { redactorFor, secretNamesIn } from '../core/report/knownSecrets';
-import type { Redactor } from '../core/secrets';
+import type { Redactor } from '../core/secrets/secrets';
 import type { Prompts } from './prompts';
 
 export class RunbookSecrets {

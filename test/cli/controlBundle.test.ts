@@ -36,7 +36,7 @@ describe('the backfill control bundle', function () {
     const database = inputs.filter(
       (input) =>
         input.includes('node_modules/sql.js/') ||
-        input === 'src/core/sqlite.ts' ||
+        input === 'src/core/support/sqlite.ts' ||
         /^src\/core\/ledger\/(sqlJs|openLedger|journal)/.test(input),
     );
     assert.deepEqual(database, []);

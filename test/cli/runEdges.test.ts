@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { resolveEnvironment } from '../../src/core/environment';
+import { resolveEnvironment } from '../../src/core/job/environment';
 import { findCell, parseRunbook, type RunnableCell } from '../../src/core/format/runbook';
-import { resolveJob } from '../../src/core/job';
+import { resolveJob } from '../../src/core/job/job';
 import { runBackfill } from '../../src/core/run/runner';
 import { runCli, tempDir } from '../support/cli';
 import { sleep, startCli, waitFor } from '../support/cliProcess';

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sampleRank } from '../../src/core/sources/subsetFilter';
-import { loadSqlJs } from '../../src/core/sqlite';
+import { loadSqlJs } from '../../src/core/support/sqlite';
 import { runCli, tempDir } from '../support/cli';
 import { startCli, waitFor } from '../support/cliProcess';
 import { keyOf, writeFixtureRunbook, type FixtureOptions } from '../support/runbookFixture';

@@ -12,10 +12,10 @@ import fc from 'fast-check';
 import { compileTemplate, type TemplateContext } from '../../src/core/actions/template';
 import { parseRunbook } from '../../src/core/format/runbook';
 import type { SourceSpec } from '../../src/core/format/schemas';
-import { SecretResolver } from '../../src/core/secrets';
+import { SecretResolver } from '../../src/core/secrets/secrets';
 import { openSource } from '../../src/core/sources/openSource';
 import { RecordValidator } from '../../src/core/sources/recordValidator';
-import { UserError } from '../../src/core/types';
+import { UserError } from '../../src/core/model/types';
 
 const RUNS = 150;
 

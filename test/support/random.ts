@@ -1,4 +1,4 @@
-import { seededRandom } from '../../src/core/seededRandom';
+import { seededRandom } from '../../src/core/support/seededRandom';
 
 export type Random = () => number;
 

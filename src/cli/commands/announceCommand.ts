@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
-import { resolveEnvironment } from '../../core/environment';
+import { resolveEnvironment } from '../../core/job/environment';
 import { serializeRunbookFile } from '../../core/format/runbookFile';
 import type { Cell, Runbook } from '../../core/format/runbook';
-import { resolveJob } from '../../core/job';
+import { resolveJob } from '../../core/job/job';
 import { renderAnnouncement, type AnnouncementPhase } from '../../core/report/announcement';
 import { redactorFor } from '../../core/report/knownSecrets';
 import { defaultReportPath, loadReportModel } from '../../core/report/report';
 import type { ReportModel } from '../../core/report/reportModel';
-import { UserError } from '../../core/types';
+import { UserError } from '../../core/model/types';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 

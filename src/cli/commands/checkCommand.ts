@@ -1,5 +1,5 @@
-import { formatIssue } from '../../core/issues';
-import { UserError } from '../../core/types';
+import { formatIssue } from '../../core/model/issues';
+import { UserError } from '../../core/model/types';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 

@@ -5,11 +5,11 @@
  * commands' code would cost its Node process about as much again as Node's own start-up.
  */
 import * as os from 'node:os';
-import { describeRange, rangeProblem } from '../../core/format/numericRanges';
+import { describeRange, rangeProblem } from '../../core/model/numericRanges';
 import { stateDirFor } from '../../core/ledger/statePaths';
 import { sendControl, type ControlCommand } from '../../core/run/control';
 import { isLive, readStatus } from '../../core/run/runStatus';
-import { UserError } from '../../core/types';
+import { UserError } from '../../core/model/types';
 import { ExitCode } from '../exitCodes';
 
 /**

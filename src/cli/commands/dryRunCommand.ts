@@ -1,9 +1,9 @@
-import { dryRun, type DryRunReport } from '../../core/dryRun';
-import { parseVarOverrides, resolveEnvironment } from '../../core/environment';
+import { dryRun, type DryRunReport } from '../../core/dryrun/dryRun';
+import { parseVarOverrides, resolveEnvironment } from '../../core/job/environment';
 import { findCell, isRunnable, type RunnableCell, type Runbook } from '../../core/format/runbook';
-import { resolveJob } from '../../core/job';
+import { resolveJob } from '../../core/job/job';
 import { recordDryRunResult } from '../../core/report/recordResult';
-import { UserError } from '../../core/types';
+import { UserError } from '../../core/model/types';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 import { formatDryRunReport } from '../output/dryRunText';

@@ -1,12 +1,12 @@
 import type { Runbook, RunnableCell } from '../../core/format/runbook';
-import { resolveJob } from '../../core/job';
+import { resolveJob } from '../../core/job/job';
 import { openLedger } from '../../core/ledger/openLedger';
 import { openSource } from '../../core/sources/openSource';
 import { RecordValidator } from '../../core/sources/recordValidator';
 import { createSubsetFilter } from '../../core/sources/subsetFilter';
-import { RECORD_STATUSES, UNVERIFIED_STATUSES } from '../../core/run/types';
-import type { RecordOutcome, RecordStatus } from '../../core/run/types';
-import { UserError } from '../../core/types';
+import { RECORD_STATUSES, UNVERIFIED_STATUSES } from '../../core/model/runs';
+import type { RecordOutcome, RecordStatus } from '../../core/model/runs';
+import { UserError } from '../../core/model/types';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultOperator } from '../../core/dryRun';
+import { defaultOperator } from '../../core/dryrun/dryRun';
 import { newRunbookText } from '../../core/format/newRunbook';
-import { UserError } from '../../core/types';
+import { UserError } from '../../core/model/types';
 
 export interface NewOptions {
   name?: string;

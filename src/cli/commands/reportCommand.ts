@@ -8,7 +8,7 @@ import {
   writeReport,
   type ReportFormat,
 } from '../../core/report/report';
-import { UserError } from '../../core/types';
+import { UserError } from '../../core/model/types';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
-import { defaultOperator } from '../../core/dryRun';
+import { defaultOperator } from '../../core/dryrun/dryRun';
 import { openLedger } from '../../core/ledger/openLedger';
 import { applySignOff, signOffMark, signOffTarget } from '../../core/signoff/signOff';
-import { UserError } from '../../core/types';
+import { UserError } from '../../core/model/types';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 

@@ -4,7 +4,7 @@ import { openLedger } from '../../core/ledger/openLedger';
 import { stateDirFor } from '../../core/ledger/statePaths';
 import { staleHeartbeat } from '../../core/run/heartbeat';
 import { isLive, readStatus, type RunStatus, type VerificationCounts } from '../../core/run/runStatus';
-import type { RunRecord } from '../../core/run/types';
+import type { RunRecord } from '../../core/model/runs';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 import { duration } from '../output/dryRunText';

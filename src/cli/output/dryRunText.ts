@@ -1,5 +1,5 @@
 import { previewLines as describePreview } from '../../core/actions/actionKinds';
-import type { DryRunReport, PreviewItem } from '../../core/dryRun';
+import type { DryRunReport, PreviewItem } from '../../core/dryrun/dryRun';
 
 const n = (value: number) => value.toLocaleString('en-US');
 

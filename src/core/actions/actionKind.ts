@@ -5,7 +5,7 @@
  * vscode API.
  */
 import type { z } from 'zod';
-import type { FieldHelp } from '../kindHelp';
+import type { FieldHelp } from '../model/kindHelp';
 import type { ActionPreview, CompiledAction } from './compiledAction';
 import type { Executor, ExecutorOptions } from './executor';
 

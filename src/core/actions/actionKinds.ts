@@ -4,7 +4,7 @@
  * its folder plus one line below. This folder cannot depend on the vscode API.
  */
 import { z } from 'zod';
-import { familyFieldHelp } from '../kindHelp';
+import { familyFieldHelp } from '../model/kindHelp';
 import type { ActionKind, KindSchema } from './actionKind';
 import { commandAction } from './command/commandKind';
 import type { ActionPreview, CompiledAction } from './compiledAction';

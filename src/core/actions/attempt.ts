@@ -3,7 +3,7 @@
  * keeping only a bounded slice of what a target printed or answered. This file cannot depend on the
  * vscode API.
  */
-import type { AttemptResult, ErrorKind } from './attemptResult';
+import type { AttemptResult, ErrorKind } from '../model/attemptResult';
 
 /** What every attempt is given: its deadline and the run's stop signal. */
 export interface AttemptOptions {

@@ -2,8 +2,8 @@
  * What compiling an action spec produces, shared by the HTTP, command and module compilers.
  * This file cannot depend on the vscode API.
  */
-import type { SecretResolver } from '../secrets';
-import type { ValidRecord } from '../types';
+import type { SecretResolver } from '../secrets/secrets';
+import type { ValidRecord } from '../model/types';
 import type { TemplateReferences } from './template';
 
 /** Exactly what an HTTP action would send for one record. */

@@ -7,11 +7,11 @@
  * handler error, a timeout) is an {@link AttemptResult} saying whether a retry may help. Messages are one
  * line and never contain request headers; the runner still redacts them before storing or showing them.
  */
-import { SecretResolver } from '../secrets';
-import type { ValidRecord } from '../types';
+import { SecretResolver } from '../secrets/secrets';
+import type { ValidRecord } from '../model/types';
 import type { AttemptOptions } from './attempt';
 import { failed } from './attempt';
-import type { AttemptResult } from './attemptResult';
+import type { AttemptResult } from '../model/attemptResult';
 import type { ActionPreview, RenderContext } from './compiledAction';
 
 /** One record to attempt, as rendered for this run. */

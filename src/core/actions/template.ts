@@ -13,7 +13,7 @@
  * while each place here (URL segment, query, header, argv, JSON) needs its own refusal rules, and they
  * evaluate expressions, which record values must never reach.
  */
-import type { SecretLookup } from '../secrets';
+import type { SecretLookup } from '../secrets/secrets';
 
 /** Where a rendered template goes; decides how substituted values are escaped. */
 export type TemplateContext = 'url' | 'header' | 'argv' | 'text';

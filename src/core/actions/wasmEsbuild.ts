@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 import type * as EsbuildApi from 'esbuild-wasm';
-import { findBundledFile } from '../bundledFile';
+import { findBundledFile } from '../support/bundledFile';
 
 type Esbuild = typeof EsbuildApi;
 

@@ -5,7 +5,7 @@
  * depend on the vscode API.
  */
 import type { z } from 'zod';
-import type { FieldHelp } from '../kindHelp';
+import type { FieldHelp } from '../model/kindHelp';
 import type { CompiledCheck } from './compiledCheck';
 
 /** The strict zod object schema of one kind's spec, whose `type` is the kind's literal name. */

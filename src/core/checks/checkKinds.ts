@@ -4,7 +4,7 @@
  * module plus one line below. This folder cannot depend on the vscode API.
  */
 import { z } from 'zod';
-import { familyFieldHelp } from '../kindHelp';
+import { familyFieldHelp } from '../model/kindHelp';
 import type { CheckKind, CheckKindSchema } from './checkKind';
 import { commandCheck } from './commandCheck';
 import type { CompiledCheck } from './compiledCheck';

@@ -7,7 +7,7 @@
  * Exit codes: `expect.exitCode` (0) means the check ran (then stdout is judged, if expected); 75 asks for
  * a retry, as for actions; `expect.missingExitCode` means no such record; any other code is a mismatch.
  */
-import { rangedNumber } from '../format/rangedNumber';
+import { rangedNumber } from '../model/rangedNumber';
 import type { CommandPreview } from '../actions/compiledAction';
 import { compileCommandAction } from '../actions/command/commandAction';
 import { mergeReferences } from '../actions/template';
@@ -15,7 +15,7 @@ import type { AttemptOptions } from '../actions/attempt';
 import { HeadBuffer, failed, oneLineTail, quoted, startStopwatch } from '../actions/attempt';
 import { RETRYABLE_EXIT_CODE, failedOrSucceeded } from '../actions/command/commandExecutor';
 import { runProcess } from '../actions/command/processRunner';
-import type { AttemptResult } from '../actions/attemptResult';
+import type { AttemptResult } from '../model/attemptResult';
 import type { CompiledCheck } from './compiledCheck';
 import { checked, invalidCheck } from './compiledCheck';
 import { compareFields, compileExpectations, type ExpectedFields } from './expectations';

@@ -9,8 +9,8 @@
 import type { ActionIssue, RenderContext } from '../actions/compiledAction';
 import type { Rendered, TemplateReferences } from '../actions/template';
 import type { AttemptOptions } from '../actions/attempt';
-import type { AttemptResult, CheckVerdict } from '../actions/attemptResult';
-import type { ValidRecord } from '../types';
+import type { AttemptResult, CheckVerdict } from '../model/attemptResult';
+import type { ValidRecord } from '../model/types';
 
 /** Checks one record once: its verdict, or a failure the runner may retry. Never throws. */
 export type RecordCheck = (opts: AttemptOptions) => Promise<AttemptResult>;

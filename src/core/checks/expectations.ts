@@ -6,7 +6,7 @@
  * `amount: ${record:amount}` expects the record's own amount (keeping its type: a number stays a number)
  * and `confirmationResent: true` a constant. Rendering only substitutes values; nothing is evaluated.
  */
-import { rangedNumber } from '../format/rangedNumber';
+import { rangedNumber } from '../model/rangedNumber';
 import { z } from 'zod';
 import type { ActionIssue } from '../actions/compiledAction';
 import { compileJsonTemplate, type CompiledJsonTemplate } from '../actions/jsonTemplate';
@@ -16,7 +16,7 @@ import {
   type TemplateReferences,
   type TemplateValues,
 } from '../actions/template';
-import type { CheckVerdict } from '../actions/attemptResult';
+import type { CheckVerdict } from '../model/attemptResult';
 
 /** Field path → expected value; string leaves are templates (`${record:FIELD}`, `${env:NAME}`). */
 export const expectedFieldsSchema = z.record(z.string(), z.unknown());

@@ -4,13 +4,13 @@
  * response is judged against the expected status and JSON body fields. This folder cannot depend on the
  * vscode API.
  */
-import { rangedNumber } from '../format/rangedNumber';
+import { rangedNumber } from '../model/rangedNumber';
 import { compileHttpAction } from '../actions/http/httpAction';
 import { mergeReferences } from '../actions/template';
 import type { AttemptOptions } from '../actions/attempt';
 import { failed, quoted } from '../actions/attempt';
 import { createHttpExecutor, type CheckResponse } from '../actions/http/httpExecutor';
-import type { AttemptResult } from '../actions/attemptResult';
+import type { AttemptResult } from '../model/attemptResult';
 import type { CompiledCheck, OpenCheck } from './compiledCheck';
 import { checked, invalidCheck } from './compiledCheck';
 import { withEnv } from '../actions/targetText';

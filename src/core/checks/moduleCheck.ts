@@ -12,7 +12,7 @@ import { moduleContext } from '../actions/module/moduleAction';
 import { MODULE_EXTENSIONS } from '../actions/module/moduleLoader';
 import { failed } from '../actions/attempt';
 import { createModuleExecutor } from '../actions/module/moduleExecutor';
-import type { AttemptResult, CheckVerdict } from '../actions/attemptResult';
+import type { AttemptResult, CheckVerdict } from '../model/attemptResult';
 import type { CompiledCheck } from './compiledCheck';
 import { checked, invalidCheck } from './compiledCheck';
 import { describeValue } from './expectations';

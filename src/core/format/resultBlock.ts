@@ -8,7 +8,7 @@
  * is returned, so a runbook the tool wrote always parses again.
  */
 import { parse, stringify } from 'yaml';
-import { UserError } from '../types';
+import { UserError } from '../model/types';
 import {
   parseRunbookFile,
   renderFence,

@@ -3,7 +3,7 @@
  * references between cells. Problems come back as located issues, never as exceptions.
  */
 import * as path from 'node:path';
-import type { Issue } from '../types';
+import type { Issue } from '../model/types';
 import { parseRunbookFile, type CellKind, type CellSegment, type RunbookFile } from './runbookFile';
 import {
   ChecklistCellSchema,

@@ -10,7 +10,7 @@
  * document returns the same bytes. Fences whose info string is not a cell kind (```bash, say) are
  * prose and stay inside the notes around them.
  */
-import type { Issue } from '../types';
+import type { Issue } from '../model/types';
 
 export const CELL_KINDS = ['job', 'checklist', 'dry-run', 'execute', 'verify'] as const;
 export type CellKind = (typeof CELL_KINDS)[number];

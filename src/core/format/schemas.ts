@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { ActionSchema } from '../actions/actionKinds';
 import { CheckSchema } from '../checks/checkKinds';
 import { SourceSchema } from '../sources/sourceKinds';
-import { rangedNumber } from './rangedNumber';
+import { rangedNumber } from '../model/rangedNumber';
+import { SubsetSchema } from '../sources/subset';
 
 const name = z
   .string()
@@ -120,21 +121,6 @@ export const ErrorBudgetOverrideSchema = z.strictObject({
   maxFailures: errorBudgetFields.maxFailures.optional(),
 });
 
-export const SubsetSchema = z.strictObject({
-  first: rangedNumber('subset.first').optional(),
-  keys: z.array(z.union([z.string(), z.number()]).transform(String)).optional(),
-  keysFile: z.string().optional(),
-  sample: z
-    .strictObject({
-      count: rangedNumber('subset.sample.count').optional(),
-      percent: rangedNumber('subset.sample.percent').optional(),
-      seed: rangedNumber('subset.sample.seed').default(1),
-    })
-    .optional(),
-  range: z.strictObject({ from: z.string().optional(), to: z.string().optional() }).optional(),
-  exclude: z.array(z.union([z.string(), z.number()]).transform(String)).optional(),
-});
-
 // ------------------------------------------------------------------------------------------------- cells
 
 export const JobCellSchema = z.strictObject({
@@ -231,7 +217,7 @@ export type { HttpActionSpec } from '../actions/http/httpSchema';
 export type { CommandActionSpec } from '../actions/command/commandSchema';
 export type { ModuleActionSpec } from '../actions/module/moduleSchema';
 export type Throttle = z.infer<typeof ThrottleSchema>;
-export type Subset = z.infer<typeof SubsetSchema>;
+export type { Subset } from '../sources/subset';
 export type ErrorBudgetSpec = z.infer<typeof ErrorBudgetSchema>;
 export type JobCell = z.infer<typeof JobCellSchema>;
 export type DryRunCell = z.infer<typeof DryRunCellSchema>;

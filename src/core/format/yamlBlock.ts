@@ -8,7 +8,7 @@
 import { LineCounter, parseDocument, isMap, isSeq, visit } from 'yaml';
 import type { Document, Node } from 'yaml';
 import type { z } from 'zod';
-import type { Issue } from '../types';
+import type { Issue } from '../model/types';
 
 export interface BlockLocation {
   file: string;

@@ -11,8 +11,8 @@
  * This folder cannot depend on the vscode API.
  */
 import * as fs from 'node:fs';
-import type { RecordOutcome } from '../run/types';
-import { UserError } from '../types';
+import type { RecordOutcome } from '../model/runs';
+import { UserError } from '../model/types';
 import { fsyncDirectory, truncateDurably } from './durableFs';
 import type { JournalEntry, JournalScan, NewJournalEntry } from './journalFile';
 import { journalFileIn, scanJournal } from './journalFile';

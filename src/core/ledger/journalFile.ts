@@ -8,9 +8,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import type { ErrorKind, RecordOutcome, RecordStatus, RunMode, RunOutcome, RunRecord } from '../run/types';
-import { RECORD_STATUSES as ALL_RECORD_STATUSES } from '../run/types';
-import { UserError } from '../types';
+import type { ErrorKind, RecordOutcome, RecordStatus, RunMode, RunOutcome, RunRecord } from '../model/runs';
+import { RECORD_STATUSES as ALL_RECORD_STATUSES } from '../model/runs';
+import { UserError } from '../model/types';
 
 /** One checkpoint, numbered by `seq` (strictly increasing within a journal file). */
 export type JournalEntry =

@@ -12,7 +12,7 @@
  *
  * This folder cannot depend on the vscode API.
  */
-import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../run/types';
+import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../model/runs';
 import type { JournalScan, NewJournalEntry } from './journalFile';
 
 /** One dry run as the ledger keeps it: what the production gate looks for. */

@@ -10,8 +10,8 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { RunRecord } from '../run/types';
-import { UserError } from '../types';
+import type { RunRecord } from '../model/runs';
+import { UserError } from '../model/types';
 import { isOneOf } from './durableFs';
 import type { Ledger, LockInfo, RunLock, StaleLock } from './ledger';
 

@@ -1,5 +1,5 @@
 /**
- * Conversions between the ledger's SQL rows and the contracts of src/core/run/types.ts. Optional fields
+ * Conversions between the ledger's SQL rows and the contracts of src/core/model/runs.ts. Optional fields
  * are stored as NULL and read back as absent, so an outcome round-trips to a deep-equal object.
  */
 import type { SqlValue } from 'sql.js';
@@ -11,7 +11,7 @@ import type {
   RunOutcome,
   RunRecord,
   SignOff,
-} from '../run/types';
+} from '../model/runs';
 import type { DryRunRow } from './ledger';
 
 /** A row as sql.js returns it from `getAsObject`. */

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
-import { UserError } from '../types';
+import { UserError } from '../model/types';
 import type { Row } from './rows';
 import { MIGRATIONS, REQUIRED_TABLES, SCHEMA_VERSION } from './schema';
 

@@ -15,10 +15,10 @@
  * This folder cannot depend on the vscode API.
  */
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
-import { RECORD_STATUSES } from '../run/types';
-import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../run/types';
-import { loadSqlJs } from '../sqlite';
-import { UserError } from '../types';
+import { RECORD_STATUSES } from '../model/runs';
+import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../model/runs';
+import { loadSqlJs } from '../support/sqlite';
+import { UserError } from '../model/types';
 import { replaceFileDurably } from './durableFs';
 import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, StatusCounts } from './ledger';
 import type { Row } from './rows';
@@ -26,60 +26,38 @@ import {
   dryRunParameters,
   OUTCOME_COLUMNS,
   outcomeParameters,
-  RUN_COLUMNS,
   runParameters,
   toDryRunRow,
   toOutcome,
   toRun,
   toSignOff,
 } from './rows';
-import { identityOf, identityOfStats, loadDatabase, notALedger, placeholders, rowsOf } from './sqlJsFile';
+import { identityOf, identityOfStats, loadDatabase, placeholders, rowsOf } from './sqlJsFile';
+import { NameTable } from './sqlJsNames';
+import {
+  FINISH_RUN,
+  INSERT_OUTCOME,
+  INSERT_OUTCOMES,
+  outcomeWhere,
+  OUTCOMES_PER_STATEMENT,
+  SELECT_OUTCOME,
+  UPSERT_RUN,
+} from './sqlJsStatements';
 import { assertStateDirUsable, ledgerFileIn, stateDirFor } from './statePaths';
-
-/** An upsert of `rows` outcomes in one statement; later rows replace earlier ones of the same key. */
-function insertOutcomes(rows: number): string {
-  const row = `(${OUTCOME_COLUMNS.map(() => '?').join(', ')})`;
-  return `INSERT OR REPLACE INTO records (${OUTCOME_COLUMNS.join(', ')})
-  VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
-}
-
-const INSERT_OUTCOME = insertOutcomes(1);
-
-/**
- * Outcomes per statement in `upsertOutcomes`: each statement costs a round trip into sql.js and a
- * reset, so a million outcomes fold about a sixth faster 256 at a time than one at a time (3,840
- * parameters, far below SQLite's limit of 32,766).
- */
-const OUTCOMES_PER_STATEMENT = 256;
-const INSERT_OUTCOMES = insertOutcomes(OUTCOMES_PER_STATEMENT);
-
-// An upsert rather than INSERT OR REPLACE: replaying a run-start keeps the row (and its rowid, which
-// orders runs that started in the same millisecond) instead of deleting and re-inserting it.
-const UPSERT_RUN = `INSERT INTO runs (${RUN_COLUMNS.join(', ')})
-  VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})
-  ON CONFLICT (id) DO UPDATE SET ${RUN_COLUMNS.filter((column) => column !== 'id')
-    .map((column) => `${column} = excluded.${column}`)
-    .join(', ')}`;
-
-const FINISH_RUN = 'UPDATE runs SET outcome = ?, reason = ?, counts = ?, ended_at = ? WHERE id = ?';
-
-const SELECT_OUTCOME = 'SELECT * FROM records WHERE chain = ? AND key = ?';
-
-const INSERT_NAME = 'INSERT OR IGNORE INTO names (value) VALUES (?)';
-const SELECT_NAME_ID = 'SELECT id FROM names WHERE value = ?';
-const SELECT_NAME = 'SELECT value FROM names WHERE id = ?';
 
 /** The embedded ledger of one runbook, held in memory; `save()` writes it back atomically. */
 export class SqlJsLedger implements Ledger {
   /** Prepared statements of the hot paths, reused so a million upserts do not parse SQL a million times. */
   private readonly statements = new Map<string, Statement>();
   private transactionDepth = 0;
-  /**
-   * Both directions of `names` (chains, runs and cells of outcomes), as far as this ledger has used them.
-   * Emptied whenever the database they describe is rolled back or replaced.
-   */
-  private readonly nameIds = new Map<string, number>();
-  private readonly namesById = new Map<number, string>();
+  /** Chains, runs and cells of outcome rows, stored as ids; forgotten whenever the database is rolled back or replaced. */
+  private readonly names = new NameTable(
+    {
+      run: (sql, parameters) => this.prepared(sql).run(parameters),
+      single: (sql, parameters) => this.single(sql, parameters),
+    },
+    () => this.file,
+  );
 
   private constructor(
     private db: Database,
@@ -185,7 +163,7 @@ export class SqlJsLedger implements Ledger {
 
   /** Time of the last outcome a run recorded, if it recorded any: the best guess at when it died. */
   async lastOutcomeAt(run: string): Promise<string | undefined> {
-    const id = this.nameId(run);
+    const id = this.names.idOf(run);
     if (id === undefined) return undefined;
     const value = this.all('SELECT MAX(at) AS at FROM records WHERE run = ?', [id])[0]?.at;
     return typeof value === 'string' ? value : undefined;
@@ -227,9 +205,9 @@ export class SqlJsLedger implements Ledger {
 
   /** Chain by chain in the order the ledger first stored them; see {@link Ledger.outcomes}. */
   async *outcomes(filter: OutcomeFilter = {}): AsyncGenerator<RecordOutcome> {
-    const { where, parameters } = this.outcomeWhere(filter);
+    const { where, parameters } = outcomeWhere(filter, (name) => this.names.idOf(name));
     const statement = this.db.prepare(`SELECT * FROM records ${where} ORDER BY chain, line, key`);
-    const nameOf = (id: SqlValue | undefined) => this.nameOf(id);
+    const nameOf = (id: SqlValue | undefined) => this.names.nameOf(id);
     try {
       statement.bind(parameters);
       for (const row of rowsOf(statement)) yield toOutcome(row, nameOf);
@@ -241,7 +219,7 @@ export class SqlJsLedger implements Ledger {
   /** Keys of a chain whose latest outcome has one of these statuses: what a resume skips or re-runs. */
   async keysWithStatus(chain: string, statuses: readonly RecordStatus[]): Promise<Set<string>> {
     const keys = new Set<string>();
-    const id = this.nameId(chain);
+    const id = this.names.idOf(chain);
     if (statuses.length === 0 || id === undefined) return keys;
     // One JSON array built inside SQLite: stepping through 600,000 rows one by one across the wasm
     // boundary took twice as long.
@@ -256,7 +234,7 @@ export class SqlJsLedger implements Ledger {
 
   /** The latest outcome of one key in a chain, if it has one. */
   async outcomeOf(chain: string, key: string): Promise<RecordOutcome | undefined> {
-    const id = this.nameId(chain);
+    const id = this.names.idOf(chain);
     if (id === undefined) return undefined;
     const statement = this.prepared(SELECT_OUTCOME);
     let row: Row | undefined;
@@ -266,13 +244,13 @@ export class SqlJsLedger implements Ledger {
     } finally {
       statement.reset();
     }
-    return row && toOutcome(row, (value) => this.nameOf(value));
+    return row && toOutcome(row, (value) => this.names.nameOf(value));
   }
 
   /** How many records of a chain are in each status (every status is present, zero when none). */
   async countByStatus(chain: string): Promise<StatusCounts> {
     const counts = Object.fromEntries(RECORD_STATUSES.map((status) => [status, 0])) as StatusCounts;
-    const id = this.nameId(chain);
+    const id = this.names.idOf(chain);
     if (id === undefined) return counts;
     const rows = this.all('SELECT status, COUNT(*) AS n FROM records WHERE chain = ? GROUP BY status', [id]);
     for (const row of rows) counts[String(row.status) as RecordStatus] += Number(row.n);
@@ -284,7 +262,7 @@ export class SqlJsLedger implements Ledger {
    * a summary of a million outcomes without reading them out one by one.
    */
   async tallyChain(chain: string): Promise<ChainTally[]> {
-    const id = this.nameId(chain);
+    const id = this.names.idOf(chain);
     if (id === undefined) return [];
     const rows = this.all(
       `SELECT status, error_kind, run, COUNT(*) AS n FROM records WHERE chain = ?
@@ -296,7 +274,7 @@ export class SqlJsLedger implements Ledger {
       ...(row.error_kind === null || row.error_kind === undefined
         ? {}
         : { errorKind: String(row.error_kind) as ErrorKind }),
-      run: this.nameOf(row.run),
+      run: this.names.nameOf(row.run),
       count: Number(row.n),
     }));
   }
@@ -336,7 +314,7 @@ export class SqlJsLedger implements Ledger {
     } catch (error) {
       this.db.run('ROLLBACK');
       // Names added by the transaction are gone with it: their ids must not be reused from memory.
-      this.forgetNames();
+      this.names.forget();
       throw error;
     }
   }
@@ -350,7 +328,7 @@ export class SqlJsLedger implements Ledger {
   reload(): void {
     const { db, identity } = loadDatabase(this.sql, this.file);
     this.freeStatements();
-    this.forgetNames();
+    this.names.forget();
     this.db.close();
     this.db = db;
     this.diskIdentity = identity;
@@ -376,7 +354,7 @@ export class SqlJsLedger implements Ledger {
 
   async close(): Promise<void> {
     this.freeStatements();
-    this.forgetNames();
+    this.names.forget();
     this.db.close();
   }
 
@@ -400,53 +378,10 @@ export class SqlJsLedger implements Ledger {
 
   private outcomeParameters(outcome: RecordOutcome): SqlValue[] {
     return outcomeParameters(outcome, {
-      chain: this.internName(outcome.chain),
-      run: this.internName(outcome.run),
-      cell: this.internName(outcome.cell),
+      chain: this.names.intern(outcome.chain),
+      run: this.names.intern(outcome.run),
+      cell: this.names.intern(outcome.cell),
     });
-  }
-
-  /** The id of `name` in `names`, adding it when it is not there yet. */
-  private internName(name: string): number {
-    const known = this.nameIds.get(name);
-    if (known !== undefined) return known;
-    this.prepared(INSERT_NAME).run([name]);
-    const id = this.nameId(name);
-    if (id === undefined) throw new Error(`ledger ${this.file}: name ${name} was not stored`);
-    return id;
-  }
-
-  /** The id of `name` in `names`, if the ledger has it. */
-  private nameId(name: string): number | undefined {
-    const known = this.nameIds.get(name);
-    if (known !== undefined) return known;
-    const value = this.single(SELECT_NAME_ID, [name]);
-    if (value === undefined) return undefined;
-    const id = Number(value);
-    this.remember(name, id);
-    return id;
-  }
-
-  /** The name an outcome row refers to by id; a row referring to no name means a damaged ledger. */
-  private nameOf(id: SqlValue | undefined): string {
-    const known = this.namesById.get(Number(id));
-    if (known !== undefined) return known;
-    const value = this.single(SELECT_NAME, [id ?? null]);
-    if (value === undefined) {
-      throw notALedger(this.file, `an outcome refers to name ${String(id)}, which the ledger lacks`);
-    }
-    this.remember(String(value), Number(id));
-    return String(value);
-  }
-
-  private remember(name: string, id: number): void {
-    this.nameIds.set(name, id);
-    this.namesById.set(id, name);
-  }
-
-  private forgetNames(): void {
-    this.nameIds.clear();
-    this.namesById.clear();
   }
 
   /** The first column of the first row of a prepared statement, if it returns a row. */
@@ -458,25 +393,6 @@ export class SqlJsLedger implements Ledger {
     } finally {
       statement.reset();
     }
-  }
-
-  private outcomeWhere(filter: OutcomeFilter): { where: string; parameters: SqlValue[] } {
-    const conditions: string[] = [];
-    const parameters: SqlValue[] = [];
-    for (const column of ['chain', 'cell'] as const) {
-      const name = filter[column];
-      if (name === undefined) continue;
-      const id = this.nameId(name);
-      conditions.push(id === undefined ? 'FALSE' : `${column} = ?`);
-      if (id !== undefined) parameters.push(id);
-    }
-    if (filter.status !== undefined) {
-      const statuses: readonly RecordStatus[] =
-        typeof filter.status === 'string' ? [filter.status] : filter.status;
-      conditions.push(statuses.length === 0 ? 'FALSE' : `status IN (${placeholders(statuses.length)})`);
-      parameters.push(...statuses);
-    }
-    return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', parameters };
   }
 
   private freeStatements(): void {

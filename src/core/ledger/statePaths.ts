@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../types';
+import { UserError } from '../model/types';
 
 /** Folder beside the runbook holding its ledger and run state: `orders.backfill` → `orders.backfill.d/`. */
 export function stateDirFor(runbookFile: string): string {

@@ -4,8 +4,9 @@
  * verification, and where the report is.
  */
 import * as path from 'node:path';
-import type { ResolvedEnvironment } from '../environment';
-import type { ReportModel, RunReport } from './reportModel';
+import type { ResolvedEnvironment } from '../job/environment';
+import type { ReportModel } from './reportModel';
+import type { RunReport } from './runReport';
 import { countsText, formatDuration, formatNumber, formatTime } from './text';
 
 export type AnnouncementPhase = 'start' | 'done';

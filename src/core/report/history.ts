@@ -3,7 +3,7 @@
  * of failed records, restarts, halts, variable overrides) and one timeline of everything that happened.
  */
 import type { Runbook } from '../format/runbook';
-import type { ChecklistReport, RunReport } from './reportModel';
+import type { ChecklistReport, RunReport } from './runReport';
 import { countsText } from './text';
 
 export type InterventionKind = 'resume' | 're-run' | 'restart' | 'halt' | 'crash' | 'override';

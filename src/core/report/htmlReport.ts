@@ -9,14 +9,8 @@ import { markup, SafeHtml } from './html';
 import { REPORT_CSS } from './htmlStyles';
 import { markdownToHtml } from './markdownToHtml';
 import type { DocumentPart } from './notes';
-import type {
-  CellReport,
-  ChecklistItemReport,
-  ChecklistReport,
-  ReportModel,
-  RunReport,
-  VerificationReport,
-} from './reportModel';
+import type { CellReport, ReportModel, VerificationReport } from './reportModel';
+import type { ChecklistItemReport, ChecklistReport, RunReport } from './runReport';
 import { countsText, formatDuration, formatNumber, formatTime, timeRunning } from './text';
 import { peakRate } from './timeSeries';
 

@@ -3,7 +3,7 @@
  * `${secret:NAME}` the runbook names, resolved from the environment the front end passes (process.env
  * on the CLI), and — as a second net — environment variables whose names say they hold a credential.
  */
-import { SecretResolver, type Redactor } from '../secrets';
+import { SecretResolver, type Redactor } from '../secrets/secrets';
 
 const SECRET_REFERENCE = /\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const CREDENTIAL_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;

@@ -4,7 +4,8 @@
  * become links, emphasis, table cells or HTML; the runbook's own notes are quoted as written.
  */
 import { shortId } from './history';
-import type { ChecklistReport, ReportModel, RunReport } from './reportModel';
+import type { ReportModel } from './reportModel';
+import type { ChecklistReport, RunReport } from './runReport';
 import { countsText, formatDuration, formatNumber, formatTime, timeRunning } from './text';
 import { badRatePerBucket, peakRate, ratePerBucket } from './timeSeries';
 

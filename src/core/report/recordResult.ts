@@ -6,13 +6,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DryRunReport } from '../dryRun';
+import type { DryRunReport } from '../dryrun/dryRun';
 import { setCellResult } from '../format/resultBlock';
 import type { Result } from '../format/schemas';
 import { fsyncDirectory, writeAllSync } from '../ledger/durableFs';
-import type { Redactor } from '../secrets';
-import { UserError } from '../types';
-import { resultOfDryRun } from './cellResult';
+import type { Redactor } from '../secrets/secrets';
+import { UserError } from '../model/types';
+import { resultOfDryRun } from '../run/cellResult';
 import { redactorFor } from './knownSecrets';
 
 /** Whether the result landed in the runbook; when not, why (for a warning: the run itself stands). */

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { Runbook } from '../format/runbook';
 import { replaceFileDurably } from '../ledger/durableFs';
 import { openLedger } from '../ledger/openLedger';
-import type { Redactor } from '../secrets';
+import type { Redactor } from '../secrets/secrets';
 import { renderHtmlReport } from './htmlReport';
 import { renderMarkdownReport } from './markdownReport';
 import { buildReportModel, type ReportModel } from './reportModel';

@@ -6,12 +6,13 @@ import * as path from 'node:path';
 import { checklistItemId, type Cell, type Runbook } from '../format/runbook';
 import type { ChecklistItem, Header, Result } from '../format/schemas';
 import type { DryRunRow, Ledger } from '../ledger/ledger';
-import type { RunRecord, SignOff } from '../run/types';
-import { elapsedMs, inStatusOrder, parseRunCounts } from './cellResult';
+import type { RunRecord, SignOff } from '../model/runs';
+import { elapsedMs, inStatusOrder, parseRunCounts } from '../run/cellResult';
 import { interventionsOf, timelineOf, type Intervention, type TimelineEntry } from './history';
 import { documentParts, recommendedChanges, type DocumentPart, type NotesSection } from './notes';
 import { reproduceSteps, type ReproduceStep } from './reproduce';
-import { SeriesBuilder, type TimeSeries } from './timeSeries';
+import type { ChecklistItemReport, ChecklistReport, RunParams, RunReport } from './runReport';
+import { SeriesBuilder } from './timeSeries';
 
 export interface ReportModel {
   generatedAt: string;
@@ -51,59 +52,6 @@ export interface CellReport {
   runCount?: number;
   /** The result block embedded in the runbook, as committed. */
   embedded?: Result;
-}
-
-export interface ChecklistReport {
-  id: string;
-  items: ChecklistItemReport[];
-}
-
-export interface ChecklistItemReport {
-  id: string;
-  item: string;
-  owner: string;
-  required: boolean;
-  /** Who checked it and when: the runbook's own record, else the latest sign-off in the ledger. */
-  checked?: { by: string; at: string };
-  /** Every sign-off the ledger holds for the item, oldest first (unchecking included). */
-  history: SignOff[];
-}
-
-export type RunKind = 'dry-run' | RunRecord['mode'];
-
-export interface RunReport {
-  id: string;
-  cell: string;
-  kind: RunKind;
-  environment: string;
-  operator: string;
-  host?: string;
-  startedAt: string;
-  endedAt?: string;
-  durationMs?: number;
-  outcome: string;
-  reason?: string;
-  /** What this run itself did: records it finished by status, plus skipped (done earlier in its chain). */
-  counts: Record<string, number>;
-  chain?: string;
-  /** Records this run finished that needed more than one attempt. */
-  retried: number;
-  /** Records this run left failed (or not right), by kind of error. */
-  errorsByKind: Record<string, number>;
-  /** Average records per second over the run. */
-  rate?: number;
-  series?: TimeSeries;
-  /** Parameters the run was started with (throttle, subset, flags, vars), secrets already redacted. */
-  params: RunParams;
-  fingerprint: string;
-}
-
-export interface RunParams {
-  restart?: boolean;
-  onlyFailed?: boolean;
-  vars?: Record<string, string>;
-  throttle?: { rate?: number; concurrency?: number };
-  [flag: string]: unknown;
 }
 
 export interface VerificationReport {

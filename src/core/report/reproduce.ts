@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type { Runbook } from '../format/runbook';
 import { onlyFlag, shortId, varOverrides } from './history';
-import type { RunReport } from './reportModel';
+import type { RunReport } from './runReport';
 
 export interface ReproduceStep {
   command: string;

@@ -10,12 +10,12 @@
 import { setMaxListeners } from 'node:events';
 import type { Throttle } from '../format/schemas';
 import { AdaptiveRate } from './adaptiveRate';
-import type { AttemptStrategy, PreparedUnit } from './attemptStrategy';
+import type { AttemptStrategy, PreparedUnit } from '../attempts/attemptStrategy';
 import { retryDelayMs } from './backoff';
 import type { Clock } from './clock';
 import { PermitReserve } from './permitReserve';
 import { RateLimiter } from './rateLimiter';
-import type { AttemptResult, RecordStatus } from './types';
+import type { AttemptResult, RecordStatus } from '../model/runs';
 
 /**
  * Units per concurrency slot that may wait for their outcome's fsync while new ones are sent: a kill -9

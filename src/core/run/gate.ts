@@ -6,8 +6,8 @@
  * A verification only reads, so it needs none of that — except that reading a production environment
  * (with the check's load on it) still takes an explicit --production.
  */
-import type { ResolvedEnvironment } from '../environment';
-import type { JobFingerprint } from '../fingerprint';
+import type { ResolvedEnvironment } from '../job/environment';
+import type { JobFingerprint } from '../job/fingerprint';
 import { checklistItemId, type Runbook } from '../format/runbook';
 import type { DryRunRow } from '../ledger/ledger';
 import { signOffProblems } from '../signoff/signOffGate';

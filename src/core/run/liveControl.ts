@@ -4,7 +4,7 @@
  * watching does not work — and stops it when the caller's signal aborts. This file cannot depend on the
  * vscode API.
  */
-import { rangeProblem } from '../format/numericRanges';
+import { rangeProblem } from '../model/numericRanges';
 import * as fs from 'node:fs';
 import { readControl, resetControl, watchControl, type ControlState } from './control';
 

@@ -14,7 +14,7 @@ import {
   type ErrorKind,
   type RecordStatus,
   type RunRecord,
-} from './types';
+} from '../model/runs';
 import type { RunKind } from './verdict';
 
 /** Error events per kind sent in full; after that, one in every SAMPLE_EVERY. */

@@ -7,17 +7,24 @@
  * cannot depend on the vscode API.
  */
 import * as os from 'node:os';
-import type { ResolvedEnvironment } from '../environment';
+import type { ResolvedEnvironment } from '../job/environment';
 import type { Result } from '../format/schemas';
-import type { ResolvedJob } from '../job';
+import type { ResolvedJob } from '../job/job';
 import type { Ledger, OutcomeRecorder as Journal } from '../ledger/ledger';
 import { openLedgerForRun } from '../ledger/openLedger';
 import { stateDirFor } from '../ledger/statePaths';
 import { markCrashedRuns } from '../ledger/lock';
-import { resultOfRun } from '../report/cellResult';
-import type { Redactor } from '../secrets';
-import type { PreparedUnit } from './attemptStrategy';
-import type { AttemptResult, RecordOutcome, RecordStatus, RunMode, RunOutcome, RunRecord } from './types';
+import { resultOfRun } from './cellResult';
+import type { Redactor } from '../secrets/secrets';
+import type { PreparedUnit } from '../attempts/attemptStrategy';
+import type {
+  AttemptResult,
+  RecordOutcome,
+  RecordStatus,
+  RunMode,
+  RunOutcome,
+  RunRecord,
+} from '../model/runs';
 
 /** What a new run record says besides what the options of the run say. */
 export interface NewRunRecord {

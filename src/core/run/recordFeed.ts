@@ -5,13 +5,13 @@
  * unrenderable records are reported as rejected, finished ones as skipped. This file cannot depend on
  * the vscode API.
  */
-import { idempotencyKeyFor } from '../dryRun';
-import type { ResolvedJob } from '../job';
+import { idempotencyKeyFor } from '../dryrun/dryRun';
+import type { ResolvedJob } from '../job/job';
 import { openSource } from '../sources/openSource';
 import { RecordValidator } from '../sources/recordValidator';
 import type { SubsetFilter } from '../sources/subsetFilter';
-import type { SourceItem } from '../types';
-import type { AttemptStrategy, PreparedUnit } from './attemptStrategy';
+import type { SourceItem } from '../model/types';
+import type { AttemptStrategy, PreparedUnit } from '../attempts/attemptStrategy';
 import type { SelectionAccounting } from './selectionAccounting';
 import { idempotencyScope, type ResumePlan } from './resumePlan';
 import type { RunKind } from './verdict';

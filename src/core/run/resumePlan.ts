@@ -5,12 +5,12 @@
  * (`--only unverified`) records. Pure functions over what resumePlanLoader.ts read from the ledger, so
  * every rule is tested without one. This file cannot depend on the vscode API.
  */
-import type { JobFingerprint } from '../fingerprint';
+import type { JobFingerprint } from '../job/fingerprint';
 import type { StatusCounts } from '../ledger/ledger';
-import { UserError } from '../types';
+import { UserError } from '../model/types';
 import type { Rerun, RunPlan } from './runEvents';
 import { sumOf } from './statusCounts';
-import { UNVERIFIED_STATUSES, type RecordStatus, type RunRecord } from './types';
+import { UNVERIFIED_STATUSES, type RecordStatus, type RunRecord } from '../model/runs';
 import type { RunKind } from './verdict';
 
 /** What the person asked for, and what the plan needs to know about the run to decide. */

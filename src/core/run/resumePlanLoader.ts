@@ -5,7 +5,7 @@
  * cannot depend on the vscode API.
  */
 import { randomUUID } from 'node:crypto';
-import type { JobFingerprint } from '../fingerprint';
+import type { JobFingerprint } from '../job/fingerprint';
 import type { Runbook } from '../format/runbook';
 import type { Ledger } from '../ledger/ledger';
 import { findVerificationGaps } from '../verify/gaps';
@@ -21,7 +21,7 @@ import {
   type ResumeRequest,
   type RerunSelection,
 } from './resumePlan';
-import { RECORD_STATUSES, type RecordStatus } from './types';
+import { RECORD_STATUSES, type RecordStatus } from '../model/runs';
 
 export interface ResumePlanInput {
   request: ResumeRequest;

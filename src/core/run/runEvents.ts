@@ -5,7 +5,7 @@
  * vscode API.
  */
 import type { RunStatus } from './runStatus';
-import type { ErrorKind, RunOutcome } from './types';
+import type { ErrorKind, RunOutcome } from '../model/runs';
 
 export interface RunPlan {
   run: string;

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ErrorKind, RunMode } from './types';
+import type { ErrorKind, RunMode } from '../model/runs';
 
 export type RunState = 'running' | 'paused' | 'stopping' | 'halted' | 'finished';
 

@@ -3,7 +3,7 @@
  * This file cannot depend on the vscode API.
  */
 import type { StatusCounts } from '../ledger/ledger';
-import { RECORD_STATUSES } from './types';
+import { RECORD_STATUSES } from '../model/runs';
 
 /** A count of 0 for every status. */
 export function zeroCounts(): StatusCounts {

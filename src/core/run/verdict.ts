@@ -4,7 +4,7 @@
  * line maps it to an exit code (src/cli/exitCodes.ts). This file cannot depend on the vscode API.
  */
 import type { StatusCounts } from '../ledger/ledger';
-import type { RecordStatus, RunOutcome } from './types';
+import type { RecordStatus, RunOutcome } from '../model/runs';
 
 /** What a run does to each record: sends the job's action, or checks the record's end state. */
 export type RunKind = 'execute' | 'verify';

@@ -6,7 +6,7 @@
 import { toggleChecklistItem, type SignOffMark } from '../format/checklistEdit';
 import { checklistItemId, type Cell, type Runbook } from '../format/runbook';
 import { parseRunbookFile, serializeRunbookFile } from '../format/runbookFile';
-import { UserError } from '../types';
+import { UserError } from '../model/types';
 import { findChecklistItem, planHash } from './signOffPlan';
 import { signOffMessage, sshSign, sshVerify } from './sshSignature';
 

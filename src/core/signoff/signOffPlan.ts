@@ -8,7 +8,7 @@
  * comment or a re-indented line does not invalidate a sign-off; a changed URL, rate or item does, and the
  * part that differs says why.
  */
-import { canonicalJson, sha256 } from '../fingerprint';
+import { canonicalJson, sha256 } from '../job/fingerprint';
 import { checklistItemId, type Cell, type Runbook } from '../format/runbook';
 
 /** The parts of a plan hash, in the order they are written. */

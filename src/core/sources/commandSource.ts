@@ -4,8 +4,8 @@
  * hash covers its output, not the command line.
  */
 import { spawn } from 'node:child_process';
-import type { RecordStream, SourceItem } from '../types';
-import { UserError } from '../types';
+import type { RecordStream, SourceItem } from '../model/types';
+import { UserError } from '../model/types';
 import { jsonLinesToItems } from './jsonlSource';
 import { readLines } from './lineReader';
 import type { ByteTap } from './recordStream';

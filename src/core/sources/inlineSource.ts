@@ -1,5 +1,5 @@
 /** Inline record source: a short list of records written in the runbook itself. */
-import type { RecordStream } from '../types';
+import type { RecordStream } from '../model/types';
 import { canonicalJson } from './canonicalJson';
 import { createRecordStream } from './recordStream';
 import { z } from 'zod';

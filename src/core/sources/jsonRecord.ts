@@ -1,5 +1,5 @@
 /** Turning one piece of JSON text into a source item: shared by the JSON Lines, JSON array and command sources. */
-import type { SourceItem } from '../types';
+import type { SourceItem } from '../model/types';
 import { hasUndecodableBytes, NOT_UTF8_REASON } from './lineReader';
 
 /** Parses `text` as one record: a JSON object, or a rejection saying what was wrong with it. */

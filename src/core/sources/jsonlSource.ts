@@ -1,6 +1,6 @@
 /** JSON Lines record source: one JSON object per line; blank lines are skipped. */
 import { createReadStream } from 'node:fs';
-import type { RecordStream, SourceItem } from '../types';
+import type { RecordStream, SourceItem } from '../model/types';
 import { jsonTextToItem } from './jsonRecord';
 import type { TextLine } from './lineReader';
 import { LINE_TOO_LONG_REASON, readLines } from './lineReader';

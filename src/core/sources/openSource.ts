@@ -1,5 +1,5 @@
 /** The one entry point for reading a job's records, whatever kind of source the runbook declares. */
-import type { RecordStream } from '../types';
+import type { RecordStream } from '../model/types';
 import type { OpenSourceOptions } from './sourceKind';
 import { sourceKindOf, type SourceSpec } from './sourceKinds';
 

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import type { RecordStream, SourceItem } from '../types';
+import type { RecordStream, SourceItem } from '../model/types';
 
 /** Hashes and counts bytes as they flow past, so a source never has to read its input twice. */
 export class ByteTap {

@@ -5,8 +5,8 @@
  */
 import type { FieldSpec } from './sourceFields';
 import type { SourceSpec } from './sourceKinds';
-import type { RejectedRecord, SourceItem, ValidRecord } from '../types';
-import { UserError } from '../types';
+import type { RejectedRecord, SourceItem, ValidRecord } from '../model/types';
+import { UserError } from '../model/types';
 import { describeJsonType } from './jsonRecord';
 
 /** A record whose key was already seen; the first occurrence is the one kept. */

@@ -3,7 +3,7 @@
  * schema. This folder cannot depend on the vscode API.
  */
 import { z } from 'zod';
-import type { FieldHelp } from '../kindHelp';
+import type { FieldHelp } from '../model/kindHelp';
 
 export const FieldTypeSchema = z.enum(['string', 'number', 'integer', 'boolean']);
 

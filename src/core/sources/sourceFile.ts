@@ -2,8 +2,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { RecordStream } from '../types';
-import { UserError } from '../types';
+import type { RecordStream } from '../model/types';
+import { UserError } from '../model/types';
 import type { OpenSourceOptions } from './sourceKind';
 
 /** What a file source needs besides its path. */

@@ -4,8 +4,8 @@
  * not compile, and test/core/sources/sourceKinds.test.ts checks every registered kind.
  */
 import type { z } from 'zod';
-import type { FieldHelp } from '../kindHelp';
-import type { RecordStream } from '../types';
+import type { FieldHelp } from '../model/kindHelp';
+import type { RecordStream } from '../model/types';
 
 /** The strict zod object schema of one kind's spec, whose `type` is the kind's literal name. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- zod's object config is not ours to name

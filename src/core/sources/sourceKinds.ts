@@ -4,7 +4,7 @@
  * so adding a kind is its module plus one line below. This folder cannot depend on the vscode API.
  */
 import { z } from 'zod';
-import { familyFieldHelp } from '../kindHelp';
+import { familyFieldHelp } from '../model/kindHelp';
 import { commandSourceKind } from './commandSource';
 import { csvSourceKind } from './csv/csvKind';
 import { inlineSourceKind } from './inlineSource';

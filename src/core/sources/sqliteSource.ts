@@ -5,9 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
-import { loadSqlJs } from '../sqlite';
-import type { RecordStream, SourceItem } from '../types';
-import { UserError } from '../types';
+import { loadSqlJs } from '../support/sqlite';
+import type { RecordStream, SourceItem } from '../model/types';
+import { UserError } from '../model/types';
 import { z } from 'zod';
 import { createRecordStream } from './recordStream';
 import { sourceCommon } from './sourceFields';

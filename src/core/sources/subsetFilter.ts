@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Subset } from '../format/schemas';
-import type { ValidRecord } from '../types';
-import { UserError } from '../types';
+import type { Subset } from './subset';
+import type { ValidRecord } from '../model/types';
+import { UserError } from '../model/types';
 
 /**
  * Decides which valid records a subset selects, in one pass in source order.

@@ -5,9 +5,9 @@
  */
 import type { Runbook } from '../format/runbook';
 import type { Ledger } from '../ledger/ledger';
-import { hasFinished } from '../run/finishedRun';
-import { GAP_STATUSES, type RunRecord } from '../run/types';
-import { UserError } from '../types';
+import { hasFinished } from '../ledger/finishedRun';
+import { GAP_STATUSES, type RunRecord } from '../model/runs';
+import { UserError } from '../model/types';
 
 /** What a gap re-backfill sends again, and the verification that found it. */
 export interface VerificationGaps {

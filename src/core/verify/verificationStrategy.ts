@@ -3,7 +3,7 @@
  * so a verify cell is throttled, retried, controllable, checkpointed and resumable exactly like an
  * execute cell. This folder cannot depend on the vscode API.
  */
-import type { AttemptResult } from '../actions/attemptResult';
+import type { AttemptResult } from '../model/attemptResult';
 import { checkKindOf, type CheckSpec } from '../checks/checkKinds';
 import type { RecordCheck } from '../checks/compiledCheck';
 import {
@@ -11,8 +11,8 @@ import {
   type AttemptStrategy,
   type PreparedUnit,
   type StrategyOptions,
-} from '../run/attemptStrategy';
-import { UserError } from '../types';
+} from '../attempts/attemptStrategy';
+import { UserError } from '../model/types';
 
 interface CheckUnit extends PreparedUnit {
   check: RecordCheck;

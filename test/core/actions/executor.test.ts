@@ -5,9 +5,9 @@ import { ActionSchema } from '../../../src/core/format/schemas';
 import type { ActionSpec } from '../../../src/core/format/schemas';
 import type { Executor, ExecutionUnit } from '../../../src/core/actions/executor';
 import { createExecutor } from '../../../src/core/actions/actionKinds';
-import { SecretResolver } from '../../../src/core/secrets';
-import type { ValidRecord } from '../../../src/core/types';
-import { UserError } from '../../../src/core/types';
+import { SecretResolver } from '../../../src/core/secrets/secrets';
+import type { ValidRecord } from '../../../src/core/model/types';
+import { UserError } from '../../../src/core/model/types';
 import type { TestServer } from './support';
 import {
   COMMAND_FIXTURE,

@@ -1,8 +1,8 @@
 import { ActionSchema } from '../../../src/core/format/schemas';
 import type { ActionSpec } from '../../../src/core/format/schemas';
 import type { RenderContext, RenderResult } from '../../../src/core/actions/preview';
-import { SecretResolver } from '../../../src/core/secrets';
-import type { ValidRecord } from '../../../src/core/types';
+import { SecretResolver } from '../../../src/core/secrets/secrets';
+import type { ValidRecord } from '../../../src/core/model/types';
 
 /** A hostile record key: it tries to climb a path segment, add a query parameter and a fragment. */
 export const TRAVERSAL_KEY = '../admin?x=1#frag';

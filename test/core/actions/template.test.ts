@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { TemplateContext, TemplateValues } from '../../../src/core/actions/template';
 import { compileTemplate, listTemplateReferences } from '../../../src/core/actions/template';
-import { SecretResolver } from '../../../src/core/secrets';
+import { SecretResolver } from '../../../src/core/secrets/secrets';
 import { TRAVERSAL_KEY } from './helpers';
 
 function values(record: Record<string, unknown>, env: Record<string, string> = {}): TemplateValues {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { SecretResolver } from '../../../src/core/secrets';
+import { SecretResolver } from '../../../src/core/secrets/secrets';
 import {
   compareFields,
   compileExpectations,

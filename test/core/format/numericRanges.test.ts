@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatNumber, NUMERIC_RANGES, rangeProblem } from '../../../src/core/format/numericRanges';
+import { formatNumber, NUMERIC_RANGES, rangeProblem } from '../../../src/core/model/numericRanges';
 
 describe('numeric ranges', () => {
   it('are listed in README.md exactly as the code enforces them', () => {

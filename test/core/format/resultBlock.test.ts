@@ -10,7 +10,7 @@ import {
   setCellResult,
 } from '../../../src/core/format/resultBlock';
 import type { Result } from '../../../src/core/format/schemas';
-import { UserError } from '../../../src/core/types';
+import { UserError } from '../../../src/core/model/types';
 
 const RUNBOOKS = path.join(__dirname, '..', '..', '..', 'runbooks');
 

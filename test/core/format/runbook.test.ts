@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { parseRunbook, type RunnableCell } from '../../../src/core/format/runbook';
-import { resolveJob } from '../../../src/core/job';
-import { formatIssue } from '../../../src/core/issues';
+import { resolveJob } from '../../../src/core/job/job';
+import { formatIssue } from '../../../src/core/model/issues';
 import { MALFORMED } from '../../support/malformedRunbooks';
 
 describe('runbook validation', () => {

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
 import { ledgerFileIn, stateDirFor } from '../../../src/core/ledger/statePaths';
 import type { DryRunRow } from '../../../src/core/ledger/ledger';
-import type { RecordOutcome, RunRecord } from '../../../src/core/run/types';
-import { loadSqlJs } from '../../../src/core/sqlite';
+import type { RecordOutcome, RunRecord } from '../../../src/core/model/runs';
+import { loadSqlJs } from '../../../src/core/support/sqlite';
 
 /** A fresh folder per test holding `orders.backfill` (never created: only its state folder matters). */
 export function useRunbook(): {

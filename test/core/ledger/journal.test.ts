@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { foldJournal, Journal, journalFileIn, replay } from '../../../src/core/ledger/journal';
 import { openLedgerForRun } from '../../../src/core/ledger/openLedger';
 import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
-import { UserError } from '../../../src/core/types';
+import { UserError } from '../../../src/core/model/types';
 import { outcome, readLedger, run, useRunbook, withSavedLedger, all } from './helpers';
 
 describe('Journal', () => {

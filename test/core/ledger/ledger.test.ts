@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../../src/core/ledger/schema';
-import type { RecordOutcome } from '../../../src/core/run/types';
-import { loadSqlJs } from '../../../src/core/sqlite';
-import { UserError } from '../../../src/core/types';
+import type { RecordOutcome } from '../../../src/core/model/runs';
+import { loadSqlJs } from '../../../src/core/support/sqlite';
+import { UserError } from '../../../src/core/model/types';
 import {
   all,
   dryRunRow,

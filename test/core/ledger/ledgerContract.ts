@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { Ledger } from '../../../src/core/ledger/ledger';
 import { markCrashedRuns } from '../../../src/core/ledger/lock';
-import type { RecordOutcome } from '../../../src/core/run/types';
+import type { RecordOutcome } from '../../../src/core/model/runs';
 import { all, dryRunRow, outcome, run } from './helpers';
 
 /** A new, empty place for one ledger: each `open` is a new connection to that same ledger. */

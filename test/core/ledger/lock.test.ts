@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
 import type { LockInfo } from '../../../src/core/ledger/lock';
 import { acquireRunLock, lockFileIn, markCrashedRuns } from '../../../src/core/ledger/lock';
-import { UserError } from '../../../src/core/types';
+import { UserError } from '../../../src/core/model/types';
 import { deadPid, outcome, readLedger, run, sleepingChild, useRunbook, withSavedLedger } from './helpers';
 
 describe('acquireRunLock', () => {

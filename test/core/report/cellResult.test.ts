@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
-import { resultOfRun } from '../../../src/core/report/cellResult';
+import { resultOfRun } from '../../../src/core/run/cellResult';
 import { outcome, run, useRunbook } from '../ledger/helpers';
 
 describe('the result of a run, read from the ledger', () => {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseRunbook, type Runbook } from '../../../src/core/format/runbook';
 import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
-import type { RecordOutcome, RecordStatus, RunRecord } from '../../../src/core/run/types';
+import type { RecordOutcome, RecordStatus, RunRecord } from '../../../src/core/model/runs';
 import { renderAnnouncement } from '../../../src/core/report/announcement';
 import { redactorFor } from '../../../src/core/report/knownSecrets';
 import { buildReportModel, type ReportModel } from '../../../src/core/report/reportModel';

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { PreparedUnit } from '../../../src/core/run/attemptStrategy';
+import type { PreparedUnit } from '../../../src/core/attempts/attemptStrategy';
 import { ManualClock } from '../../../src/core/run/clock';
 import {
   Dispatcher,
@@ -7,7 +7,7 @@ import {
   type DispatchStrategy,
   type DispatchThrottle,
 } from '../../../src/core/run/dispatcher';
-import type { AttemptResult, RecordStatus } from '../../../src/core/run/types';
+import type { AttemptResult, RecordStatus } from '../../../src/core/model/runs';
 import { busiestSecond } from './support/busiestSecond';
 
 /** What the fake strategy answers for one attempt of one record, and how long the attempt takes. */

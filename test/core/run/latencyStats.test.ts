@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { ManualClock } from '../../../src/core/run/clock';
 import { LatencyStats, RateMeter } from '../../../src/core/run/latencyStats';
-import { seededRandom } from '../../../src/core/seededRandom';
+import { seededRandom } from '../../../src/core/support/seededRandom';
 
 /** The exact nearest-rank quantile of `values`. */
 function exactQuantile(sorted: number[], q: number): number {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { ManualClock } from '../../../src/core/run/clock';
 import { LiveCounters, type DispatchView } from '../../../src/core/run/liveStatus';
 import { zeroCounts } from '../../../src/core/run/statusCounts';
-import type { AttemptResult, RunRecord } from '../../../src/core/run/types';
+import type { AttemptResult, RunRecord } from '../../../src/core/model/runs';
 
 const RUN: RunRecord = {
   id: 'run-2',

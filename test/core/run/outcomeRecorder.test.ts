@@ -4,8 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openLedger } from '../../../src/core/ledger/openLedger';
 import { newRunRecord, OutcomeRecorder } from '../../../src/core/run/outcomeRecorder';
-import type { AttemptResult } from '../../../src/core/run/types';
-import { Redactor, SecretResolver } from '../../../src/core/secrets';
+import type { AttemptResult } from '../../../src/core/model/runs';
+import { Redactor, SecretResolver } from '../../../src/core/secrets/secrets';
 
 const SECRET = 'hunter2-very-secret';
 

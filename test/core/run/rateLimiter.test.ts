@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { ManualClock, type Clock } from '../../../src/core/run/clock';
 import { PermitReserve } from '../../../src/core/run/permitReserve';
 import { RateLimiter } from '../../../src/core/run/rateLimiter';
-import { seededRandom } from '../../../src/core/seededRandom';
+import { seededRandom } from '../../../src/core/support/seededRandom';
 import { busiestSecond } from './support/busiestSecond';
 
 /** Permits per second from the first grant to the last. */

@@ -15,8 +15,8 @@ import {
   type ResumeRequest,
 } from '../../../src/core/run/resumePlan';
 import { zeroCounts } from '../../../src/core/run/statusCounts';
-import type { RunOutcome } from '../../../src/core/run/types';
-import { UserError } from '../../../src/core/types';
+import type { RunOutcome } from '../../../src/core/model/runs';
+import { UserError } from '../../../src/core/model/types';
 
 const FINGERPRINT = 'fp-1';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { openSource } from '../../../src/core/sources/openSource';
-import type { SourceItem } from '../../../src/core/types';
-import { UserError } from '../../../src/core/types';
+import type { SourceItem } from '../../../src/core/model/types';
+import { UserError } from '../../../src/core/model/types';
 import { collect, fixtures, outline, sourceSpec } from './helpers';
 
 const printRecords = (...args: string[]) =>

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SourceSpec } from '../../../src/core/format/schemas';
 import { SourceSchema } from '../../../src/core/format/schemas';
-import type { RecordStream, SourceItem } from '../../../src/core/types';
+import type { RecordStream, SourceItem } from '../../../src/core/model/types';
 
 /** The committed fixtures of the source tests. */
 export const fixtures = join(__dirname, '../../fixtures/sources');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSource } from '../../../src/core/sources/openSource';
-import { UserError } from '../../../src/core/types';
+import { UserError } from '../../../src/core/model/types';
 import { collect, fixtures, sourceSpec, useTempDir } from './helpers';
 
 describe('openSource', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { FieldSpec } from '../../../src/core/format/schemas';
 import { RecordValidator } from '../../../src/core/sources/recordValidator';
-import type { SourceItem } from '../../../src/core/types';
-import { UserError } from '../../../src/core/types';
+import type { SourceItem } from '../../../src/core/model/types';
+import { UserError } from '../../../src/core/model/types';
 import { sourceSpec } from './helpers';
 
 const record = (line: number, fields: Record<string, unknown>): SourceItem => ({

@@ -3,7 +3,7 @@ import { copyFileSync } from 'node:fs';
 import { JobCellSchema, SourceSchema } from '../../../src/core/format/schemas';
 import { sourceCommonFieldHelp } from '../../../src/core/sources/sourceFields';
 import { sourceKinds } from '../../../src/core/sources/sourceKinds';
-import { loadSqlJs } from '../../../src/core/sqlite';
+import { loadSqlJs } from '../../../src/core/support/sqlite';
 import { itChecksEveryRegisteredKind } from '../kindRegistry';
 import { collect, fixtures, sourceSpec, useTempDir } from './helpers';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { loadSqlJs } from '../../../src/core/sqlite';
+import { loadSqlJs } from '../../../src/core/support/sqlite';
 import { openSource } from '../../../src/core/sources/openSource';
-import { UserError } from '../../../src/core/types';
+import { UserError } from '../../../src/core/model/types';
 import { collect, sourceSpec, useTempDir } from './helpers';
 
 const query = (sql: string) => sourceSpec({ type: 'sqlite', path: 'orders.db', query: sql });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { SubsetSchema } from '../../../src/core/format/schemas';
+import { SubsetSchema } from '../../../src/core/sources/subset';
 import { compareKeys, createSubsetFilter } from '../../../src/core/sources/subsetFilter';
-import type { ValidRecord } from '../../../src/core/types';
-import { UserError } from '../../../src/core/types';
+import type { ValidRecord } from '../../../src/core/model/types';
+import { UserError } from '../../../src/core/model/types';
 import { useTempDir } from './helpers';
 
 const records = (keys: (string | number)[]): ValidRecord[] =>

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import type { DryRunReport } from '../../../src/core/dryRun';
+import type { DryRunReport } from '../../../src/core/dryrun/dryRun';
 import { openLedger } from '../../../src/core/ledger/openLedger';
 import {
   answer,

@@ -6,7 +6,7 @@
  * whatever the record value contains.
  */
 import type { CommandActionSpec } from './commandSchema';
-import type { ValidRecord } from '../../types';
+import type { ValidRecord } from '../../model/types';
 import type {
   ActionIssue,
   CommandPreview,

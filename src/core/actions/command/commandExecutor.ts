@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { CommandPreview } from '../compiledAction';
-import type { AttemptResult } from '../attemptResult';
+import type { AttemptResult } from '../../model/attemptResult';
 import type { AttemptOptions, Failure } from '../attempt';
 import {
   MAX_MESSAGE_LENGTH,

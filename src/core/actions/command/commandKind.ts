@@ -3,7 +3,7 @@
  * per batch of records on stdin. This folder cannot depend on the vscode API.
  */
 import type { AttemptOptions } from '../attempt';
-import type { AttemptResult } from '../attemptResult';
+import type { AttemptResult } from '../../model/attemptResult';
 import type { ActionKind } from '../actionKind';
 import type { CommandPreview } from '../compiledAction';
 import type { Executor, ExecutionUnit, ExecutorOptions } from '../executor';

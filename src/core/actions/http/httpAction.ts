@@ -3,7 +3,7 @@
  * vscode API, and rendering never touches the network: sending is the executor's job.
  */
 import type { HttpActionSpec } from './httpSchema';
-import type { ValidRecord } from '../../types';
+import type { ValidRecord } from '../../model/types';
 import type {
   ActionIssue,
   CompiledAction,

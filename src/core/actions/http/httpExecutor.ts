@@ -12,8 +12,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { HttpPreview } from '../compiledAction';
-import type { Redactor } from '../../secrets';
-import type { AttemptResult } from '../attemptResult';
+import type { Redactor } from '../../secrets/secrets';
+import type { AttemptResult } from '../../model/attemptResult';
 import type { AttemptOptions, Failure } from '../attempt';
 import {
   HeadBuffer,

@@ -5,7 +5,7 @@
 import type { ActionKind } from '../actionKind';
 import type { HttpPreview } from '../compiledAction';
 import { recordModeExecutor, wrongPreview } from '../executor';
-import { Redactor } from '../../secrets';
+import { Redactor } from '../../secrets/secrets';
 import { withEnv } from '../targetText';
 import { compileHttpAction } from './httpAction';
 import { createHttpExecutor } from './httpExecutor';

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { ModuleActionSpec } from './moduleSchema';
-import type { ValidRecord } from '../../types';
+import type { ValidRecord } from '../../model/types';
 import type { CompiledAction, ModulePreview, RenderContext, RenderResult } from '../compiledAction';
 import { invalidAction } from '../compiledAction';
 import type { ModuleContext, ModuleFunction, ModuleLoadResult } from './moduleLoader';

@@ -7,8 +7,8 @@
  */
 import type { ModuleContext, ModuleFunction } from './moduleLoader';
 import { loadActionModule } from './moduleLoader';
-import { UserError } from '../../types';
-import type { AttemptResult } from '../attemptResult';
+import { UserError } from '../../model/types';
+import type { AttemptResult } from '../../model/attemptResult';
 import type { AttemptOptions, Failure } from '../attempt';
 import { abortedFailure, errorMessage, failed, startStopwatch, succeeded } from '../attempt';
 

@@ -10,7 +10,7 @@
 import Module from 'node:module';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../../types';
+import { UserError } from '../../model/types';
 import { loadWasmEsbuild, localFiles } from '../wasmEsbuild';
 
 /** What a module's handler and `dryRun` receive besides the record's fields. */

@@ -7,8 +7,8 @@
  * (the reason is in csvRowParser.ts); every malformed record must be reported at its own line.
  */
 import { createReadStream } from 'node:fs';
-import type { RecordStream, SourceItem } from '../../types';
-import { UserError } from '../../types';
+import type { RecordStream, SourceItem } from '../../model/types';
+import { UserError } from '../../model/types';
 import { CsvRowParser } from './csvRowParser';
 import type { CsvRow } from './csvRowParser';
 import { hasUndecodableBytes, LINE_TOO_LONG_REASON, NOT_UTF8_REASON, readLines } from '../lineReader';

@@ -1,7 +1,7 @@
 /** JSON record source: a file holding one array of objects, read element by element. */
 import { createReadStream } from 'node:fs';
-import type { RecordStream, SourceItem } from '../../types';
-import { UserError } from '../../types';
+import type { RecordStream, SourceItem } from '../../model/types';
+import { UserError } from '../../model/types';
 import type { ArrayPiece } from './jsonArrayScanner';
 import { JsonArrayScanner } from './jsonArrayScanner';
 import { jsonTextToItem } from '../jsonRecord';

@@ -7,7 +7,7 @@ import {
   executeCommand,
   executeCommandBatch,
 } from '../../../../src/core/actions/command/commandExecutor';
-import type { AttemptResult } from '../../../../src/core/run/types';
+import type { AttemptResult } from '../../../../src/core/model/runs';
 import {
   COMMAND_FIXTURE,
   Cleanup,

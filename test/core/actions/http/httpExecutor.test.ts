@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import type { HttpPreview } from '../../../../src/core/actions/compiledAction';
 import type { HttpExecutor } from '../../../../src/core/actions/http/httpExecutor';
 import { createHttpExecutor, executeHttp } from '../../../../src/core/actions/http/httpExecutor';
-import type { AttemptResult } from '../../../../src/core/run/types';
+import type { AttemptResult } from '../../../../src/core/model/runs';
 import type { Responder, TestServer } from '../support';
 import { Cleanup, closedPort, startServer } from '../support';
 

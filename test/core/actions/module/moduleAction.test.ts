@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { compileAction, loadActionModule, loadModuleDryRun } from '../../../../src/core/actions/preview';
-import { UserError } from '../../../../src/core/types';
+import { UserError } from '../../../../src/core/model/types';
 import { actionSpec, previewOf, reasonOf, record, renderContext } from '../helpers';
 
 const FIXTURES = path.resolve(__dirname, '../../../fixtures/actions');

@@ -4,8 +4,8 @@ import path from 'node:path';
 import type { ModuleContext } from '../../../../src/core/actions/module/moduleLoader';
 import type { ModuleExecutor } from '../../../../src/core/actions/module/moduleExecutor';
 import { createModuleExecutor } from '../../../../src/core/actions/module/moduleExecutor';
-import type { AttemptResult } from '../../../../src/core/run/types';
-import { UserError } from '../../../../src/core/types';
+import type { AttemptResult } from '../../../../src/core/model/runs';
+import { UserError } from '../../../../src/core/model/types';
 import { Cleanup, FIXTURES_DIR, delay, readEvidence, removeDir, scratchDir } from '../support';
 
 function failure(result: AttemptResult): Extract<AttemptResult, { ok: false }> {

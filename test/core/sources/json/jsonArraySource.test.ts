@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { JsonArrayScanner } from '../../../../src/core/sources/json/jsonArrayScanner';
 import { openSource } from '../../../../src/core/sources/openSource';
-import { UserError } from '../../../../src/core/types';
+import { UserError } from '../../../../src/core/model/types';
 import { collect, fixtures, outline, sourceSpec, useTempDir } from '../helpers';
 
 const records = sourceSpec({ type: 'json', path: 'records.json' });

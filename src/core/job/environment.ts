@@ -1,5 +1,5 @@
-import type { Header } from './format/schemas';
-import { UserError } from './types';
+import type { Header } from '../format/schemas';
+import { UserError } from '../model/types';
 
 export interface ResolvedEnvironment {
   /** Empty when the runbook declares no environments. */

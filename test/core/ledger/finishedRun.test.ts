@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { finishedRunOf, hasFinished } from '../../../src/core/run/finishedRun';
-import type { RunOutcome } from '../../../src/core/run/types';
-import { run, useRunbook, withSavedLedger } from '../ledger/helpers';
+import { finishedRunOf, hasFinished } from '../../../src/core/ledger/finishedRun';
+import type { RunOutcome } from '../../../src/core/model/runs';
+import { run, useRunbook, withSavedLedger } from './helpers';
 import { openLedger } from '../../../src/core/ledger/openLedger';
 
 describe('whether a cell is finished', () => {

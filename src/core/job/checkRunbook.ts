@@ -3,12 +3,12 @@
  * (template syntax, placeholders, expectations), and every `${env:NAME}` they use is defined by each
  * environment of the runbook. Problems are located at the cell's field, like schema problems.
  */
-import type { ActionIssue } from './actions/compiledAction';
-import { compileAction } from './actions/preview';
-import type { TemplateReferences } from './actions/template';
-import type { Cell, Runbook } from './format/runbook';
-import type { Issue } from './types';
-import { compileCheck } from './checks/checkKinds';
+import type { ActionIssue } from '../actions/compiledAction';
+import { compileAction } from '../actions/preview';
+import type { TemplateReferences } from '../actions/template';
+import type { Cell, Runbook } from '../format/runbook';
+import type { Issue } from '../model/types';
+import { compileCheck } from '../checks/checkKinds';
 
 export function checkRunbook(runbook: Runbook): Issue[] {
   const issues: Issue[] = [];

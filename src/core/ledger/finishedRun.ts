@@ -3,8 +3,8 @@
  * `--restart` or `--only`) and the editor (which asks before it starts such a run) both use.
  * This folder cannot depend on the vscode API.
  */
-import type { Ledger } from '../ledger/ledger';
-import type { RunRecord } from './types';
+import type { Ledger } from './ledger';
+import type { RunRecord } from '../model/runs';
 
 /** True when a run got to its end (succeeded or below its threshold); a halted or crashed one resumes. */
 export function hasFinished(run: RunRecord): boolean {

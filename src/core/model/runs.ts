@@ -2,7 +2,7 @@
  * Contracts of execution and verification: what one attempt (or check) returns, what the ledger records
  * per record and per run. This folder cannot depend on the vscode API.
  */
-import type { ErrorKind } from '../actions/attemptResult';
+import type { ErrorKind } from './attemptResult';
 
 /** Outcomes of sending a record (an execute cell): it was applied, it failed for good, or it was refused. */
 export type ExecutionStatus = 'succeeded' | 'failed' | 'rejected';
@@ -41,7 +41,7 @@ export const UNVERIFIED_STATUSES = [
  */
 export const GAP_STATUSES = ['mismatch', 'missing'] as const satisfies readonly RecordStatus[];
 
-export type { AttemptResult, CheckVerdict, ErrorKind } from '../actions/attemptResult';
+export type { AttemptResult, CheckVerdict, ErrorKind } from './attemptResult';
 
 /** One record's outcome as the ledger keeps it (the latest per chain and key). */
 export interface RecordOutcome {

@@ -3,10 +3,10 @@
  * from a run as the ledger recorded it. Counts describe the records of the whole run chain after the run
  * (what is true of the records now, resumes included); the rate describes the run itself.
  */
-import type { DryRunReport } from '../dryRun';
+import type { DryRunReport } from '../dryrun/dryRun';
 import type { Result } from '../format/schemas';
 import type { Ledger } from '../ledger/ledger';
-import type { RecordStatus, RunRecord } from '../run/types';
+import type { RecordStatus, RunRecord } from '../model/runs';
 
 /** The result block of a dry run: what was read and whether it passed. */
 export function resultOfDryRun(report: DryRunReport): Result {

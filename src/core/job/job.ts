@@ -1,7 +1,7 @@
-import { jobCell, type RunnableCell, type Runbook } from './format/runbook';
-import type { CheckSpec } from './checks/checkKinds';
-import type { ActionSpec, ErrorBudgetSpec, SourceSpec, Subset, Throttle } from './format/schemas';
-import { UserError } from './types';
+import { jobCell, type RunnableCell, type Runbook } from '../format/runbook';
+import type { CheckSpec } from '../checks/checkKinds';
+import type { ActionSpec, ErrorBudgetSpec, SourceSpec, Subset, Throttle } from '../format/schemas';
+import { UserError } from '../model/types';
 
 /** What a runnable cell actually does: its job's definition with the cell's overrides applied. */
 export interface ResolvedJob {

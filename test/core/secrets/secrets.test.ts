@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { compileAction } from '../../src/core/actions/preview';
-import { ActionSchema } from '../../src/core/format/schemas';
-import { Redactor, SecretResolver, redactDeep } from '../../src/core/secrets';
+import { compileAction } from '../../../src/core/actions/preview';
+import { ActionSchema } from '../../../src/core/format/schemas';
+import { Redactor, SecretResolver, redactDeep } from '../../../src/core/secrets/secrets';
 
 const TOKEN = 'p@ss word/"quoted"\n&more';
 

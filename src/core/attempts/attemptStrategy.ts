@@ -9,10 +9,10 @@ import { compileAction, createExecutor, describeAction, recordsPerAttempt } from
 import type { AttemptOptions } from '../actions/attempt';
 import type { ActionPreview, RenderContext } from '../actions/compiledAction';
 import type { Rendered } from '../actions/template';
-import type { ResolvedEnvironment } from '../environment';
-import type { ResolvedJob } from '../job';
-import { UserError, type ValidRecord } from '../types';
-import type { AttemptResult } from './types';
+import type { ResolvedEnvironment } from '../job/environment';
+import type { ResolvedJob } from '../job/job';
+import { UserError, type ValidRecord } from '../model/types';
+import type { AttemptResult } from '../model/runs';
 
 /** One record rendered for its attempts: rendered once, attempted until it has an outcome. */
 export interface PreparedUnit {

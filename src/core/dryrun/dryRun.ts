@@ -6,19 +6,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
-import { compileAction, type ActionPreview } from './actions/preview';
-import type { ResolvedEnvironment } from './environment';
-import { fingerprintJob, sha256, type JobFingerprint } from './fingerprint';
-import type { RunnableCell, Runbook } from './format/runbook';
-import type { ResolvedJob } from './job';
-import { openLedger } from './ledger/openLedger';
-import { SecretResolver, Redactor } from './secrets';
-import { seededRandom } from './seededRandom';
-import { openSource } from './sources/openSource';
-import { outsideRunbookFolder } from './sources/sourceLocation';
-import { RecordValidator } from './sources/recordValidator';
-import { createSubsetFilter } from './sources/subsetFilter';
-import type { RejectedRecord, ValidRecord } from './types';
+import { compileAction, type ActionPreview } from '../actions/preview';
+import type { ResolvedEnvironment } from '../job/environment';
+import { fingerprintJob, sha256, type JobFingerprint } from '../job/fingerprint';
+import type { RunnableCell, Runbook } from '../format/runbook';
+import type { ResolvedJob } from '../job/job';
+import { openLedger } from '../ledger/openLedger';
+import { SecretResolver, Redactor } from '../secrets/secrets';
+import { seededRandom } from '../support/seededRandom';
+import { openSource } from '../sources/openSource';
+import { outsideRunbookFolder } from '../sources/sourceLocation';
+import { RecordValidator } from '../sources/recordValidator';
+import { createSubsetFilter } from '../sources/subsetFilter';
+import type { RejectedRecord, ValidRecord } from '../model/types';
 
 /** How many rejected and duplicate records a report lists; all of them are counted. */
 const LISTED = 100;

@@ -1,0 +1,304 @@
+/**
+ * One run, wired from its parts (see runner.ts for the list): the strategy, the resume plan, the record
+ * feed, the dispatcher, the recorder, live status and control, and the verdict at the end.
+ */
+import { fingerprintJob, type JobFingerprint } from '../job/fingerprint';
+import { Redactor, SecretResolver } from '../secrets/secrets';
+import { createSubsetFilter, type SubsetFilter } from '../sources/subsetFilter';
+import { UserError } from '../model/types';
+import { createVerificationStrategy } from '../verify/verificationStrategy';
+import {
+  createExecutionStrategy,
+  type AttemptStrategy,
+  type PreparedUnit,
+} from '../attempts/attemptStrategy';
+import { realClock, type Clock } from './clock';
+import { Dispatcher } from './dispatcher';
+import { ErrorBudget } from './errorBudget';
+import { LiveControl } from './liveControl';
+import { LiveCounters } from './liveStatus';
+import { startMetricsServer, type MetricsServer } from './metricsServer';
+import type { OutcomeRecorder } from './outcomeRecorder';
+import { newRunRecord } from './outcomeRecorder';
+import { feedRecords, prepareSubset } from './recordFeed';
+import { describeRunPlan, plannedTotal, type ResumePlan } from './resumePlan';
+import { loadResumePlan } from './resumePlanLoader';
+import type { RunEvent, RunResult } from './runEvents';
+import { writeStatus, type RunState, type RunStatus } from './runStatus';
+import { emptySelectionReason, SelectionAccounting } from './selectionAccounting';
+import { sumOf } from './statusCounts';
+import { sourceContentHash } from '../sources/sourceKinds';
+import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
+import { decideVerdict, runCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
+
+import type { RunOptions } from './runOptions';
+
+/** One run, from its strategy to its verdict: wires the parts and holds what they share. */
+export class Run {
+  private readonly clock: Clock;
+  private readonly secrets: SecretResolver;
+  private readonly redactor: Redactor;
+  private readonly kind: RunKind;
+  private strategy!: AttemptStrategy;
+  private record!: RunRecord;
+  private total: number | undefined;
+  private readonly counters: LiveCounters;
+  private readonly accounting = new SelectionAccounting();
+  private dispatcher!: Dispatcher<PreparedUnit>;
+  private budget!: ErrorBudget;
+
+  constructor(
+    private readonly options: RunOptions,
+    private readonly recorder: OutcomeRecorder,
+    private readonly stateDir: string,
+    private readonly haltFile: string,
+    private readonly runId: string,
+    private readonly startedAt: string,
+  ) {
+    this.clock = options.clock ?? realClock;
+    this.secrets = new SecretResolver(options.secretValues);
+    this.redactor = new Redactor(this.secrets);
+    this.counters = new LiveCounters(this.clock);
+    // A verification reads each record's end state; it sends no action and needs no idempotency key.
+    this.kind = options.mode === 'verify' ? 'verify' : 'execute';
+  }
+
+  async execute(): Promise<RunResult> {
+    this.strategy = await this.createStrategy();
+    try {
+      return await this.executeWith();
+    } finally {
+      await this.strategy.close();
+    }
+  }
+
+  /** The attempt strategy: the cell's check for a verification, the job's action otherwise. */
+  private createStrategy(): Promise<AttemptStrategy> {
+    const { job, runbook, environment } = this.options;
+    const options = {
+      baseDir: runbook.baseDir,
+      environment,
+      context: { env: environment.vars, secrets: this.secrets },
+      checkCommand: `backfill check ${runbook.file}`,
+    };
+    if (this.kind === 'execute') return createExecutionStrategy(job, options);
+    if (!job.check) throw new Error(`internal error: cell ${job.cell} has no check to verify with`);
+    return createVerificationStrategy(job.cell, job.check, {
+      ...options,
+      concurrency: job.throttle.concurrency,
+    });
+  }
+
+  private async executeWith(): Promise<RunResult> {
+    const { job, runbook, environment } = this.options;
+    const missing = this.secrets.resolveAll(this.strategy.secretNames);
+    if (missing.length > 0) throw new UserError(missing.join('; '));
+
+    const contentHash = await sourceContentHash(job.source, {
+      baseDir: runbook.baseDir,
+      sourceLine: job.sourceLine,
+    });
+    const fingerprint = fingerprintJob(job, environment, contentHash);
+    const loaded = await loadResumePlan(this.recorder.ledger, {
+      request: {
+        cell: job.cell,
+        runbookFile: runbook.file,
+        kind: this.kind,
+        restart: !!this.options.restart,
+        onlyFailed: !!this.options.onlyFailed,
+        onlyUnverified: !!this.options.onlyUnverified,
+        failureStatus: this.strategy.failureStatus,
+      },
+      runbook,
+      job: job.job,
+      fingerprint,
+      hasSubset: !!job.subset,
+      ...(this.options.gate ? { gate: this.options.gate } : {}),
+    });
+    if ('refused' in loaded) return { outcome: 'refused', reason: loaded.refused };
+    const plan = loaded.plan;
+    const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
+    const sampled =
+      job.subset?.sample?.count !== undefined ? await prepareSubset(job, runbook.baseDir, subset) : undefined;
+    this.total = plannedTotal(plan, sampled);
+    this.counters.setEarlier(plan.earlier);
+    this.dispatcher = this.createDispatcher();
+    this.budget = new ErrorBudget(job.errorBudget);
+    this.record = newRunRecord({
+      ...this.options,
+      id: this.runId,
+      chain: plan.chain.id,
+      startedAt: this.startedAt,
+      fingerprint: fingerprint.combined,
+      ...(plan.rerun?.verification ? { verification: plan.rerun.verification } : {}),
+      redactor: this.redactor,
+    });
+    await this.recorder.start(this.record, this.redactor, (reason) => this.dispatcher.stop(reason));
+
+    const announced = describeRunPlan({
+      run: this.runId,
+      kind: this.kind,
+      target: this.strategy.target,
+      fingerprint: fingerprint.combined,
+      throttle: job.throttle,
+      plan,
+      total: this.total,
+    });
+    this.options.onPlan?.(announced);
+    this.emit({ type: 'start', at: new Date().toISOString(), plan: announced });
+
+    const control = new LiveControl(this.stateDir, this.haltFile, this.dispatcher, () => this.tick());
+    const endControl = control.start(this.options.signal);
+    const ticker = setInterval(() => this.tick(), 1000);
+    let metrics: MetricsServer | undefined;
+    try {
+      if (this.options.metricsPort !== undefined) {
+        metrics = await startMetricsServer(this.options.metricsPort, () => this.status());
+      }
+      this.tick();
+      await this.feed(plan, fingerprint, subset);
+    } finally {
+      endControl();
+      clearInterval(ticker);
+      await metrics?.close();
+    }
+    return this.finish();
+  }
+
+  private createDispatcher(): Dispatcher<PreparedUnit> {
+    return new Dispatcher({
+      strategy: this.strategy,
+      throttle: this.options.job.throttle,
+      clock: this.clock,
+      hooks: {
+        onAttempt: (unit, result) => this.onAttempt(unit, result),
+        onOutcome: (unit, status, attempts, result) => this.onOutcome(unit, status, attempts, result),
+        durable: () => this.recorder.durable(),
+        onStop: (reason) => this.emit({ type: 'halt', at: new Date().toISOString(), reason }),
+      },
+    });
+  }
+
+  /** Feeds the records to the dispatcher, then waits until every outcome is durable. */
+  private async feed(plan: ResumePlan, fingerprint: JobFingerprint, subset: SubsetFilter) {
+    const { job, runbook } = this.options;
+    try {
+      await feedRecords(
+        {
+          job,
+          baseDir: runbook.baseDir,
+          runbookName: runbook.header.name,
+          kind: this.kind,
+          fingerprint: fingerprint.combined,
+          plan,
+          subset,
+          strategy: this.strategy,
+          accounting: this.accounting,
+          ...(this.options.testDropRecord ? { dropRecord: this.options.testDropRecord } : {}),
+        },
+        this.dispatcher,
+        {
+          skipped: () => this.counters.countSkipped(),
+          rejected: (key, line, reason) => {
+            if (this.recorder.recordRejected(key, line, reason)) this.counters.countRejected();
+          },
+        },
+      );
+    } finally {
+      await this.dispatcher.drain(job.throttle.timeoutMs);
+      await this.recorder.flush();
+    }
+    this.dispatcher.throwIfFailed();
+  }
+
+  private onAttempt(unit: PreparedUnit, result: AttemptResult): void {
+    if (!this.counters.countAttempt(result) || result.ok) return;
+    this.emit({
+      type: 'error',
+      at: new Date().toISOString(),
+      key: unit.record.key,
+      line: unit.record.line,
+      kind: result.kind,
+      message: this.redactor.redact(result.message),
+      ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
+    });
+  }
+
+  private onOutcome(unit: PreparedUnit, status: RecordStatus, attempts: number, result: AttemptResult): void {
+    if (!this.recorder.recordAttempt(unit, status, attempts, result)) return;
+    this.counters.countOutcome(status);
+    // A mismatch is a finding, not a failure: only records that could not be attempted spend the budget.
+    const halt = this.budget.record(status !== this.strategy.failureStatus);
+    if (halt) this.dispatcher.stop(halt);
+  }
+
+  /** Once a second and after a control command: recover the adaptive rate, write the status, emit it. */
+  private tick(): void {
+    this.dispatcher.refreshRate();
+    const status = this.status();
+    try {
+      writeStatus(this.stateDir, status);
+    } catch (error) {
+      this.recorder.fail(error);
+    }
+    this.emit({ type: 'progress', at: status.updatedAt, status });
+  }
+
+  private status(state: RunState = this.dispatcher.state): RunStatus {
+    return this.counters.status(this.record, this.dispatcher, { kind: this.kind, total: this.total, state });
+  }
+
+  private async finish(): Promise<RunResult> {
+    if (this.recorder.failed) return this.finishUnrecorded();
+    const halted = this.dispatcher.stopping;
+    const status = this.status();
+    const totals = this.counters.totals();
+    const unaccounted = halted
+      ? undefined
+      : this.accounting.problem({ outcomes: sumOf(this.counters.own()), skipped: this.counters.skipped });
+    const empty = emptySelectionReason(sumOf(totals), this.counters.skipped);
+    const verdict = decideVerdict({
+      kind: this.kind,
+      halted,
+      haltReason: this.dispatcher.stopReason,
+      totals,
+      successThreshold: this.options.job.successThreshold,
+      ...(unaccounted ? { unaccounted } : {}),
+      ...(empty ? { empty } : {}),
+    });
+    const endedAt = new Date().toISOString();
+    const counts = JSON.stringify({
+      ...runCounts(this.kind, this.counters.own()),
+      skipped: this.counters.skipped,
+      done: status.done,
+      total: status.total ?? null,
+    });
+    if (!(await this.recorder.finish(verdict.outcome, verdict.reason, counts, endedAt))) {
+      return this.finishUnrecorded();
+    }
+    const result = this.ended(verdict, verdict.outcome === 'halted' ? 'halted' : 'finished', endedAt, true);
+    return empty && verdict.outcome !== 'halted' ? { ...result, empty: true } : result;
+  }
+
+  /**
+   * The end of a run whose state folder stopped taking writes: halted, resumable, and nothing more is
+   * written there. What was checkpointed before the failure is in the journal; the next run folds it.
+   */
+  private finishUnrecorded(): RunResult {
+    const verdict = unrecordedVerdict(this.stateDir, this.dispatcher.stopReason);
+    return this.ended(verdict, 'halted', new Date().toISOString(), false);
+  }
+
+  /** The final status (written when the state folder takes it), the finish event, the result. */
+  private ended(verdict: Verdict, state: RunState, at: string, writable: boolean): RunResult {
+    const { outcome, reason } = verdict;
+    const final = { ...this.status(state), outcome, ...(reason ? { reason } : {}) };
+    if (writable) writeStatus(this.stateDir, final);
+    this.emit({ type: 'finish', at, outcome, status: final });
+    return { outcome, ...(reason ? { reason } : {}), status: final };
+  }
+
+  private emit(event: RunEvent): void {
+    this.options.onEvent?.(this.redactor.redactValue(event));
+  }
+}
