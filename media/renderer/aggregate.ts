@@ -2,7 +2,7 @@
  * Keeps the DOM small whatever the size of the run: long lists are capped with a count of the rest, and
  * errors are counts per kind, never one node per failed record. Pure: no DOM, unit-tested.
  */
-import type { ErrorKind } from '../../src/core/run/types';
+import type { ErrorKind } from '../../src/core/model/runs';
 import { formatCount } from './format';
 
 /** How many rows of a record list (rejected, duplicates, verification samples) a view shows. */

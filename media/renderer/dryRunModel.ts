@@ -2,8 +2,8 @@
  * The dry-run preview's content: verdict, counts, estimate, sample requests exactly as they would be
  * sent, rejected and duplicate records. Pure (no DOM), unit-tested; dryRunView.ts renders it.
  */
-import type { DuplicateRecord } from '../../src/core/dryRun';
-import type { RejectedRecord } from '../../src/core/types';
+import type { DuplicateRecord } from '../../src/core/dryrun/dryRun';
+import type { RejectedRecord } from '../../src/core/model/types';
 import { capList, type CappedList } from './aggregate';
 import { formatClock, formatCount, formatDuration, formatRate, revealInvisible, shortId } from './format';
 import type { DryRunPayload } from './payloads';

@@ -3,7 +3,7 @@
  * The extension (src/extension/) produces them; the renderer only reads them. This file is pure: no DOM,
  * no vscode, so unit tests and the extension can import its types.
  */
-import type { DryRunReport } from '../../src/core/dryRun';
+import type { DryRunReport } from '../../src/core/dryrun/dryRun';
 import type { RunStatus } from '../../src/core/run/runStatus';
 
 export const MIME = {
