@@ -135,6 +135,16 @@ describe('backfill run at the edges', function () {
     assert.doesNotMatch(result.stderr, /internal error/);
   });
 
+  it('refuses a CSV whose header line is longer than 16 MiB (exit 2, located) and leaves no state behind', async () => {
+    const file = writeFixtureRunbook(work.dir, { records: 2 });
+    fs.writeFileSync(path.join(work.dir, 'records.csv'), `id,${'x'.repeat(17 * 1024 * 1024)}\nk00001,1.5\n`);
+    const result = await runCli(runArgs(file));
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /records\.csv:1: the header line: the line is longer than 16 MiB/);
+    assert.equal(fs.existsSync(`${file}.d`), false, 'the refused run left its state folder');
+    assert.equal(target.arrivals.length, 0);
+  });
+
   it("names a source outside the runbook's folder by its absolute path in the dry run and the report", async () => {
     const book = path.join(work.dir, 'book');
     fs.mkdirSync(book);

@@ -17,9 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { journalFileIn } from '../ledger/journalFile';
+import { journalFileIn, scanJournal } from '../ledger/journalFile';
 import { lockRuns } from '../ledger/openLedger';
-import { assertStateDirUsable, stateDirFor } from '../ledger/statePaths';
+import { assertStateDirUsable, ledgerFileIn, stateDirFor } from '../ledger/statePaths';
 import { RefusedError, UserError } from '../model/types';
 import { haltFileFor } from './control';
 import { OutcomeRecorder } from './outcomeRecorder';
@@ -43,12 +43,36 @@ export async function runBackfill(options: RunOptions): Promise<RunResult> {
   // A resume of a run that halted because the folder stopped taking writes halts the same way while it
   // still does; a folder that refuses writes before any run is a refusal of bad input (exit 2).
   const resuming = hasUnfoldedJournal(stateDir);
+  const firstRun = !fs.existsSync(stateDir);
   try {
     return await runInStateDir(options, stateDir, haltFile);
   } catch (error) {
+    if (firstRun && isBadInput(error)) removeStateOfRefusedRun(stateDir);
     if (!resuming || !isStateWriteFailure(error, stateDir)) throw error;
     return { outcome: 'halted', reason: stateWriteHaltReason(stateDir, error) };
   }
+}
+
+/** Bad input (exit 2), not a gate's refusal: a refused production attempt stays on record (issue 15). */
+function isBadInput(error: unknown): boolean {
+  return error instanceof UserError && !(error instanceof RefusedError);
+}
+
+/**
+ * A refusal of bad input (a source whose header cannot be read, say) leaves nothing behind: the state
+ * folder this run created goes again, unless it holds the outcome of a record, which is never thrown away.
+ */
+function removeStateOfRefusedRun(stateDir: string): void {
+  if (fs.existsSync(ledgerFileIn(stateDir))) return;
+  let outcomes = 0;
+  try {
+    scanJournal(journalFileIn(stateDir), (entry) => {
+      if (entry.type === 'outcome') outcomes += 1;
+    });
+  } catch {
+    return; // A journal that cannot be read is kept for a person to look at.
+  }
+  if (outcomes === 0) fs.rmSync(stateDir, { recursive: true, force: true });
 }
 
 async function runInStateDir(options: RunOptions, stateDir: string, haltFile: string): Promise<RunResult> {
