@@ -274,6 +274,36 @@ describe('backfill run', function () {
     const rows = await ledgerRows(file, 'succeeded');
     assert.equal(rows.length, 300);
   });
+  it('shows what a killed run recorded at once: status and ledger read its journal, the run is "crashed (no process)"', async () => {
+    const { file, target, args } = await setUp({ records: 300, rate: 200, concurrency: 2 });
+    const run = startCli(args('--execute'));
+    await waitFor(() => target.arrivals.length >= 50, 'some records to be sent');
+    run.child.kill('SIGKILL');
+    await run.exited;
+    assert.ok(
+      fs.statSync(path.join(`${file}.d`, 'journal.jsonl')).size > 0,
+      'the journal holds the outcomes',
+    );
+    const status = await runCli(['status', file, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const full = (
+      JSON.parse(status.stdout) as { cells: { cell: string; state: string; succeeded: number }[] }
+    ).cells.find((cell) => cell.cell === 'full');
+    assert.equal(full?.state, 'crashed (no process)');
+    // Outcomes are recorded after their answers, and the last group commit may be lost to the kill:
+    // what is shown is a part of what the target received, and never nothing.
+    const received = target.countsByKey();
+    assert.ok(full.succeeded > 0 && full.succeeded <= received.size, `${full.succeeded} of ${received.size}`);
+    const rows = await ledgerRows(file, 'succeeded');
+    assert.equal(rows.length, full.succeeded);
+    assert.deepEqual(
+      rows.filter((row) => !received.has(row.key)),
+      [],
+    );
+    const resumed = await runCli(args('--execute'));
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual([...target.countsByKey().keys()].sort(), validKeys(300));
+  });
   it('resumes past finished records, whether their keys are read as written or typed, and sends the rest once', async () => {
     // Integer keys: "003" and "3" are the same record, "01" repeats "1". A halted run finishes 1-5;
     // the resume must skip each of them (and their repeats) and send 6-8 exactly once.

@@ -3,7 +3,13 @@ import type { Ledger } from '../../core/ledger/ledger';
 import { openLedger } from '../../core/ledger/openLedger';
 import { stateDirFor } from '../../core/ledger/statePaths';
 import { staleHeartbeat } from '../../core/run/heartbeat';
-import { isLive, readStatus, type RunStatus, type VerificationCounts } from '../../core/run/runStatus';
+import {
+  isLive,
+  readStatus,
+  shownRunState,
+  type RunStatus,
+  type VerificationCounts,
+} from '../../core/run/runStatus';
 import type { RunRecord } from '../../core/model/runs';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
@@ -68,7 +74,7 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
         cell: cell.id,
         kind: cell.kind,
         state: latest
-          ? latest.outcome
+          ? shownRunState(latest, live, os.hostname())
           : cell.kind === 'dry-run'
             ? await dryRunState(ledger, cell.id)
             : 'not run',

@@ -33,6 +33,36 @@ export function replaceFileDurably(link: string, bytes: Uint8Array): fs.BigIntSt
   return stats;
 }
 
+/**
+ * Removes the temporary files of `replaceFileDurably` that a process killed in the middle of a save left
+ * beside `link` (`FILE.PID.tmp`, as big as the ledger). Only those of processes that no longer exist:
+ * another live process may be writing its own right now.
+ */
+export function removeDeadTemporaries(link: string): void {
+  const file = followLinks(link);
+  const prefix = `${path.basename(file)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(path.dirname(file));
+  } catch {
+    return; // no folder yet: nothing left behind
+  }
+  for (const name of names) {
+    const pid = /^(\d+)\.tmp$/.exec(name.slice(prefix.length));
+    if (!name.startsWith(prefix) || !pid || processExists(Number(pid[1]))) continue;
+    fs.rmSync(path.join(path.dirname(file), name), { force: true });
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** The file a path names once symbolic links are followed (the path itself when it is not one). */
 function followLinks(file: string): string {
   try {

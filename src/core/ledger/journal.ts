@@ -152,14 +152,14 @@ export function replay(stateDir: string): { entries: JournalEntry[]; scan: Journ
 }
 
 /**
- * Applies the journal of a state folder to `ledger` in one transaction, saves the ledger, then empties
- * the journal. Idempotent: folding the same journal again gives the same ledger. A malformed journal is
- * refused (UserError) before anything is saved or truncated; the ledger in memory is left as it was.
- * Must not run while a `Journal` of the same folder is writing: use `Journal.checkpoint` then.
+ * Applies the journal of a state folder to `ledger` in memory, in one transaction; nothing is saved or
+ * truncated. What a reader (`status`, `ledger`, the report, the extension) needs to see what a run that
+ * crashed, or still runs, has recorded. A malformed journal is refused (UserError) and the ledger in
+ * memory is left as it was.
  */
-export async function foldJournal(ledger: SqlJsLedger, stateDir: string): Promise<JournalScan> {
+export function applyJournal(ledger: SqlJsLedger, stateDir: string): JournalScan {
   const file = journalFileIn(stateDir);
-  const scan = ledger.transaction(() => {
+  return ledger.transaction(() => {
     // Outcomes are upserted a batch at a time (see SqlJsLedger.upsertOutcomes), always before the next
     // entry of another kind, so entries still apply in journal order.
     const outcomes: RecordOutcome[] = [];
@@ -178,6 +178,17 @@ export async function foldJournal(ledger: SqlJsLedger, stateDir: string): Promis
     upsertPending();
     return read;
   });
+}
+
+/**
+ * Applies the journal of a state folder to `ledger` in one transaction, saves the ledger, then empties
+ * the journal. Idempotent: folding the same journal again gives the same ledger. A malformed journal is
+ * refused (UserError) before anything is saved or truncated; the ledger in memory is left as it was.
+ * Must not run while a `Journal` of the same folder is writing: use `Journal.checkpoint` then.
+ */
+export async function foldJournal(ledger: SqlJsLedger, stateDir: string): Promise<JournalScan> {
+  const file = journalFileIn(stateDir);
+  const scan = applyJournal(ledger, stateDir);
   if (scan.entries > 0) await ledger.save();
   // Only after the save is durable: a crash before this line leaves the journal to be folded again.
   if (scan.entries > 0 || scan.tornTail) truncateDurably(file, 0);

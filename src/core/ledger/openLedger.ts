@@ -5,15 +5,20 @@
  *
  * This folder cannot depend on the vscode API.
  */
-import { foldJournal, Journal } from './journal';
+import { applyJournal, foldJournal, Journal } from './journal';
 import type { Ledger, LedgerBackend, LockInfo, OutcomeRecorder, RunLedger, RunLock } from './ledger';
 import { acquireRunLock } from './lock';
 import { SqlJsLedger } from './sqlJsLedger';
 import { assertStateDirUsable, stateDirFor } from './statePaths';
+import { UserError } from '../model/types';
 
 /** The embedded ledger: `<runbook>.d/ledger.sqlite`, its journal and its lock file beside it. */
 const EMBEDDED: LedgerBackend = {
-  open: (runbookFile) => SqlJsLedger.open(runbookFile),
+  async open(runbookFile) {
+    const ledger = await SqlJsLedger.open(runbookFile);
+    showUnfoldedJournal(ledger, stateDirFor(runbookFile));
+    return ledger;
+  },
 
   async lockRuns(runbookFile, holder) {
     const stateDir = stateDirFor(runbookFile);
@@ -34,6 +39,19 @@ const EMBEDDED: LedgerBackend = {
     }
   },
 };
+
+/**
+ * What a run that was killed (or still runs) recorded is in its journal until the next run folds it:
+ * applied in memory, every reader sees it at once instead of "not run". A journal that does not apply
+ * is left for the next run, which refuses it with the reason.
+ */
+function showUnfoldedJournal(ledger: SqlJsLedger, stateDir: string): void {
+  try {
+    applyJournal(ledger, stateDir);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+  }
+}
 
 /** The kind of ledger a runbook uses. */
 function backendFor(_runbookFile: string): LedgerBackend {

@@ -19,7 +19,7 @@ import { RECORD_STATUSES } from '../model/runs';
 import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../model/runs';
 import { loadSqlJs } from '../support/sqlite';
 import { UserError } from '../model/types';
-import { replaceFileDurably } from './durableFs';
+import { removeDeadTemporaries, replaceFileDurably } from './durableFs';
 import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, StatusCounts } from './ledger';
 import type { Row } from './rows';
 import {
@@ -74,6 +74,7 @@ export class SqlJsLedger implements Ledger {
   static async open(runbookFile: string): Promise<SqlJsLedger> {
     const stateDir = stateDirFor(runbookFile);
     assertStateDirUsable(stateDir);
+    removeDeadTemporaries(ledgerFileIn(stateDir));
     return SqlJsLedger.openFile(ledgerFileIn(stateDir));
   }
 

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ErrorKind, RunMode } from '../model/runs';
+import type { ErrorKind, RunMode, RunRecord } from '../model/runs';
 
 export type RunState = 'running' | 'paused' | 'stopping' | 'halted' | 'finished';
 
@@ -86,4 +86,14 @@ export function isLive(status: RunStatus, host: string): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * The state to show for a run the ledger holds. A run still marked `running` whose runner is gone
+ * (kill -9, a crash, a reboot) is "crashed (no process)": what it recorded is shown all the same, and the
+ * next run of the cell marks it crashed and resumes it.
+ */
+export function shownRunState(run: RunRecord, live: RunStatus | undefined, host: string): string {
+  if (run.outcome !== 'running') return run.outcome;
+  return live?.run === run.id && isLive(live, host) ? 'running' : 'crashed (no process)';
 }

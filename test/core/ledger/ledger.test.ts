@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
@@ -299,6 +300,19 @@ describe('Ledger', () => {
     ledger.upsertOutcome(outcome('1'));
     await ledger.close();
     assert.equal(fs.existsSync(paths.ledgerFile), false);
+  });
+
+  it("removes the temporary file a process killed mid-save left, and keeps a live process's", async () => {
+    fs.mkdirSync(path.dirname(paths.ledgerFile), { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid; // a process that has exited
+    const left = `${paths.ledgerFile}.${dead}.tmp`;
+    const live = `${paths.ledgerFile}.${process.pid}.tmp`;
+    for (const file of [left, live]) fs.writeFileSync(file, 'half a ledger');
+    const ledger = await SqlJsLedger.open(paths.runbook);
+    await ledger.close();
+    assert.equal(fs.existsSync(left), false);
+    assert.equal(fs.existsSync(live), true);
+    fs.rmSync(live);
   });
 
   it('migrates a version 1 ledger: keeps its dry runs and adds runs, records and sign-offs', async () => {
