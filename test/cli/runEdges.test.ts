@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveEnvironment } from '../../src/core/job/environment';
@@ -143,6 +144,16 @@ describe('backfill run at the edges', function () {
     assert.match(result.stderr, /records\.csv:1: the header line: the line is longer than 16 MiB/);
     assert.equal(fs.existsSync(`${file}.d`), false, 'the refused run left its state folder');
     assert.equal(target.arrivals.length, 0);
+  });
+
+  it('refuses a source that is a FIFO (exit 2) and creates no state files', async () => {
+    const file = writeFixtureRunbook(work.dir, { records: 2 });
+    fs.rmSync(path.join(work.dir, 'records.csv'));
+    execFileSync('mkfifo', [path.join(work.dir, 'records.csv')]);
+    const result = await runCli(runArgs(file));
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /records\.csv is not a file/);
+    assert.equal(fs.existsSync(`${file}.d`), false);
   });
 
   it("names a source outside the runbook's folder by its absolute path in the dry run and the report", async () => {
