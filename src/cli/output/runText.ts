@@ -4,6 +4,7 @@
  */
 import type { Runbook } from '../../core/format/runbook';
 import type { RunResult, RunPlan } from '../../core/run/runner';
+import { describeDoneElsewhere } from '../../core/run/deliveredElsewhere';
 import { roundLatency, type RunStatus } from '../../core/run/runStatus';
 import { duration } from './dryRunText';
 
@@ -20,6 +21,7 @@ export function describePlan(plan: RunPlan, mode: string): string {
   return [
     `${title} ${plan.run}${resumed}`,
     ...(plan.rerun ? [`  ${describeRerun(plan)}`] : []),
+    ...describeDoneElsewhere(plan.doneElsewhere ?? {}).map((line) => `  ${line}`),
     `  Target: ${plan.target}`,
     `  Records: ${records} · rate ${plan.rate}/s · concurrency ${plan.concurrency}` +
       (plan.estimatedSeconds !== undefined ? ` · estimated ${duration(plan.estimatedSeconds)}` : ''),
@@ -59,9 +61,7 @@ export function describeResult(result: RunResult, file: string, cell: string, re
       `  See what the cell selects: backfill dry-run ${file} --cell ${cell}\n`
     );
   }
-  const counts = status
-    ? `  ${status.succeeded} succeeded, ${status.failed} failed, ${status.rejected} rejected, ${status.skipped} skipped (done earlier)\n`
-    : '';
+  const counts = status ? `  ${describeCounts(status)}\n` : '';
   const next =
     outcome === 'halted'
       ? `  Halted: ${reason}. Resume with the same command.\n`
@@ -71,6 +71,17 @@ export function describeResult(result: RunResult, file: string, cell: string, re
           ? `  Re-check them: backfill run ${file} --cell ${recheckWith} --only unverified\n`
           : '';
   return `Run ${outcome}.\n${counts}${next}`;
+}
+
+/** "1975 succeeded, 0 failed, 0 rejected, 0 skipped (done earlier), 20 skipped: done by small-batch". */
+function describeCounts(status: RunStatus): string {
+  const elsewhere = describeDoneElsewhere(status.doneElsewhere ?? {});
+  const byOthers = Object.values(status.doneElsewhere ?? {}).reduce((sum, n) => sum + n, 0);
+  return [
+    `${status.succeeded} succeeded, ${status.failed} failed, ${status.rejected} rejected`,
+    `${status.skipped - byOthers} skipped (done earlier)`,
+    ...elsewhere,
+  ].join(', ');
 }
 
 /** The result of a verification run: counts by category, and how to list and fix the gaps. */

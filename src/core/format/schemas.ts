@@ -174,6 +174,11 @@ export const ExecuteCellSchema = z.strictObject({
   /** Fraction of records that must succeed for the run to count as a success, e.g. 0.9999. */
   successThreshold: rangedNumber('successThreshold').default(1),
   errorBudget: ErrorBudgetOverrideSchema.optional(),
+  /**
+   * `delivered`: send again the records another execute cell of this runbook already delivered (by
+   * default a later cell skips them: "20 skipped: done by small-batch").
+   */
+  resend: z.enum(['delivered']).optional(),
 });
 
 export const VerifyCellSchema = z.strictObject({

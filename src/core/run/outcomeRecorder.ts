@@ -34,6 +34,8 @@ export interface NewRunRecord {
   onlyUnverified?: boolean;
   /** For a gap re-backfill: the verification run that found the gaps. */
   verification?: string;
+  /** Records other execute cells delivered were sent again. */
+  resendDelivered?: boolean;
   redactor: Redactor;
 }
 
@@ -61,6 +63,7 @@ export function newRunRecord(input: NewRunRecord): RunRecord {
         onlyFailed: !!input.onlyFailed,
         onlyUnverified: !!input.onlyUnverified,
         ...(input.verification ? { verification: input.verification } : {}),
+        ...(input.resendDelivered ? { resendDelivered: true } : {}),
         vars: environment.vars,
       }),
     ),

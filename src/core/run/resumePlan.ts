@@ -8,6 +8,7 @@
 import type { JobFingerprint } from '../fingerprint';
 import type { StatusCounts } from '../ledger/ledger';
 import { UserError } from '../types';
+import { deliveredOutside, type DeliveredElsewhere } from './deliveredElsewhere';
 import type { Rerun, RunPlan } from './runEvents';
 import { sumOf } from './statusCounts';
 import { UNVERIFIED_STATUSES, type RecordStatus, type RunRecord } from './types';
@@ -27,6 +28,8 @@ export interface ResumeRequest {
   onlyUnverified?: boolean;
   /** The status of a record whose every attempt failed: `failed`, or `error` for a verification. */
   failureStatus: RecordStatus;
+  /** Send records another execute cell already delivered, instead of skipping them. */
+  resendDelivered?: boolean;
 }
 
 /** The run chain a run records into: a new one, or the latest one continued. */
@@ -58,6 +61,8 @@ export interface ResumePlan {
   rerun?: RerunSelection;
   /** Keys finished in the chain, skipped as the source is read; empty for a re-run. */
   doneKeys: Set<string>;
+  /** Records other execute cells delivered, skipped too; empty for a re-run or `--resend-delivered`. */
+  delivered: DeliveredElsewhere;
   /** Outcomes of earlier runs of the chain, less the records this run re-runs (they get new outcomes). */
   earlier: StatusCounts;
   /** Records the matching dry run selected, when known (never for a re-run). */
@@ -230,9 +235,20 @@ export function describeRunPlan(input: {
       : {}),
     ...(total !== undefined ? { total } : {}),
     alreadyDone: rerun ? 0 : alreadyDone,
+    ...doneElsewhereOf(plan),
     rate: throttle.rate,
     concurrency: throttle.concurrency,
     ...(remaining !== undefined ? { estimatedSeconds: Math.max(0, remaining) / throttle.rate } : {}),
     fingerprint: input.fingerprint,
   };
+}
+
+/** The plan's records other cells delivered that the chain has not finished, by cell; none when empty. */
+function doneElsewhereOf(plan: ResumePlan): Pick<RunPlan, 'doneElsewhere'> {
+  const byCell: Record<string, number> = {};
+  for (const entry of plan.delivered) {
+    const count = deliveredOutside([entry], plan.doneKeys);
+    if (count > 0) byCell[entry.cell] = count;
+  }
+  return Object.keys(byCell).length > 0 ? { doneElsewhere: byCell } : {};
 }

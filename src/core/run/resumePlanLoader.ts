@@ -9,6 +9,7 @@ import type { JobFingerprint } from '../fingerprint';
 import type { Runbook } from '../format/runbook';
 import type { Ledger } from '../ledger/ledger';
 import { findVerificationGaps } from '../verify/gaps';
+import { readDeliveredElsewhere } from './deliveredElsewhere';
 import type { GateDecision } from './gate';
 import {
   chooseChain,
@@ -47,6 +48,10 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
   const chain = chooseChain(request, await ledger.latestRun(request.cell), fingerprint.combined, randomUUID);
   const rerun = await readRerun(ledger, input, chain.id);
   const doneKeys = rerun ? new Set<string>() : await ledger.keysWithStatus(chain.id, RECORD_STATUSES);
+  const skipDelivered = !rerun && request.kind === 'execute' && !request.resendDelivered;
+  const delivered = skipDelivered
+    ? await readDeliveredElsewhere(ledger, request.cell, fingerprint.combined)
+    : [];
   // Counts of earlier runs of the chain, so progress and the success threshold cover the whole chain.
   const rerunStatuses: (RecordStatus | undefined)[] = [];
   for (const key of rerun?.keys ?? []) rerunStatuses.push((await ledger.outcomeOf(chain.id, key))?.status);
@@ -57,6 +62,7 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
       chain,
       ...(rerun ? { rerun } : {}),
       doneKeys,
+      delivered,
       earlier,
       ...(expected !== undefined ? { expectedTotal: expected } : {}),
     },

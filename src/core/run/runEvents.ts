@@ -18,6 +18,11 @@ export interface RunPlan {
   rerun?: Rerun;
   total?: number;
   alreadyDone: number;
+  /**
+   * Records other execute cells delivered, by cell, that this run skips (deliveredElsewhere.ts); with a
+   * subset, at most this many (those of the subset).
+   */
+  doneElsewhere?: Record<string, number>;
   rate: number;
   concurrency: number;
   estimatedSeconds?: number;

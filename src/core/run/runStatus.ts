@@ -36,8 +36,10 @@ export interface RunStatus {
   rejected: number;
   /** A verification's records by category, including earlier runs of the chain. */
   verification?: VerificationCounts;
-  /** Records skipped because an earlier run of the chain already finished them. */
+  /** Records skipped because an earlier run of the chain already finished them (or another cell did). */
   skipped: number;
+  /** Of the skipped records, those another execute cell delivered, by that cell (deliveredElsewhere.ts). */
+  doneElsewhere?: Record<string, number>;
   inFlight: number;
   rate: { now: number; average: number; configured: number; effective: number };
   concurrency: number;

@@ -19,7 +19,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { ResolvedEnvironment } from '../environment';
 import { fingerprintJob, type JobFingerprint } from '../fingerprint';
-import type { Runbook } from '../format/runbook';
+import { findCell, type Runbook } from '../format/runbook';
 import type { Result } from '../format/schemas';
 import type { ResolvedJob } from '../job';
 import type { Ledger } from '../ledger/ledger';
@@ -67,6 +67,11 @@ export interface RunOptions {
   restart?: boolean;
   /** Re-run exactly the records that failed (could not be checked, for a verification) in the latest chain. */
   onlyFailed?: boolean;
+  /**
+   * Send records another execute cell of the runbook already delivered (a small batch before the full
+   * run) instead of skipping them; the cell's `resend: delivered` asks the same.
+   */
+  resendDelivered?: boolean;
   /**
    * An execute cell: re-run exactly the records the latest verification of its job found mismatched or
    * missing (the gaps). A verify cell: re-check exactly the records its latest chain did not verify.
@@ -227,6 +232,7 @@ class Run {
         onlyFailed: !!this.options.onlyFailed,
         onlyUnverified: !!this.options.onlyUnverified,
         failureStatus: this.strategy.failureStatus,
+        resendDelivered: this.resendDelivered(),
       },
       runbook,
       job: job.job,
@@ -250,6 +256,7 @@ class Run {
       startedAt: this.startedAt,
       fingerprint: fingerprint.combined,
       ...(plan.rerun?.verification ? { verification: plan.rerun.verification } : {}),
+      resendDelivered: this.resendDelivered(),
       redactor: this.redactor,
     });
     await this.recorder.start(this.record, this.redactor, (reason) => this.dispatcher.stop(reason));
@@ -282,6 +289,12 @@ class Run {
       await metrics?.close();
     }
     return this.finish();
+  }
+
+  /** `--resend-delivered`, or the cell's `resend: delivered`. */
+  private resendDelivered(): boolean {
+    const cell = findCell(this.options.runbook, this.options.job.cell);
+    return !!this.options.resendDelivered || (cell?.kind === 'execute' && cell.spec.resend === 'delivered');
   }
 
   private createDispatcher(): Dispatcher<PreparedUnit> {
@@ -317,7 +330,7 @@ class Run {
         },
         this.dispatcher,
         {
-          skipped: () => this.counters.countSkipped(),
+          skipped: (by) => this.counters.countSkipped(by),
           rejected: (key, line, reason) => {
             if (this.recorder.recordRejected(key, line, reason)) this.counters.countRejected();
           },

@@ -187,6 +187,7 @@ describe('resume plan', () => {
         chain: { id: 'chain-1', resumed: true },
         rerun: { only: 'failed', records: 2, keys: new Set(['a', 'b']) },
         doneKeys: new Set(),
+        delivered: [],
         earlier: counts({ succeeded: 8 }),
       };
       assert.equal(plannedTotal(plan, 50), 10);
@@ -213,6 +214,7 @@ describe('resume plan', () => {
     const plan: ResumePlan = {
       chain: { id: 'chain-1', resumed: true },
       doneKeys: new Set(['a', 'b', 'c', 'd']),
+      delivered: [],
       earlier: counts({ succeeded: 4 }),
     };
     const announced = describeRunPlan({
