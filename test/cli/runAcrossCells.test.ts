@@ -18,7 +18,11 @@ interface LedgerRow {
 
 interface JsonResult {
   outcome: string;
-  plan: { doneElsewhere?: Record<string, number>; total?: number; sending?: number };
+  plan: {
+    doneElsewhere?: Record<string, number>;
+    total?: number;
+    records?: { sending?: number; ofSource?: number };
+  };
   status: { skipped: number; succeeded: number; doneElsewhere?: Record<string, number> };
 }
 
@@ -41,7 +45,8 @@ describe('backfill run across cells', function () {
     const file = writeFixtureRunbook(work.dir, { extraCells: SMALL_BATCH, ...fixture });
     const run = (cell: string, ...extra: string[]) =>
       runCli(['run', file, '--cell', cell, '--var', `BASE_URL=${target.url}`, '--execute', ...extra]);
-    return { file, target, run };
+    const dryRun = () => runCli(['dry-run', file, '--cell', 'preview', '--var', `BASE_URL=${target.url}`]);
+    return { file, target, run, dryRun };
   }
 
   async function ledgerRows(file: string, cell: string): Promise<LedgerRow[]> {
@@ -89,6 +94,24 @@ describe('backfill run across cells', function () {
     assert.equal(json.status.succeeded, 30);
     assert.equal(target.countsByKey().get(keyOf(1)), 1);
     assert.equal(target.countsByKey().get(keyOf(21)), 2);
+  });
+
+  it('plans the records each run really sends: the small batch of the source, then the rest', async () => {
+    const { run, dryRun } = await setUp({ records: 50, malformed: 2 });
+    const small = await run('small-batch');
+    assert.equal(small.code, 0, small.stdout + small.stderr);
+    // No dry run has counted the source yet: only the subset bounds it.
+    assert.match(small.stdout, /Records: up to 20 \(subset first: 20\) · rate/);
+
+    assert.equal((await dryRun()).code, 0);
+    const again = await run('small-batch', '--restart');
+    assert.match(again.stdout, /Records: 20 of 50 \(subset first: 20\) · rate/);
+    const full = await run('full', '--json');
+    assert.equal(full.code, 0, full.stdout + full.stderr);
+    const json = JSON.parse(full.stdout) as JsonResult;
+    assert.deepEqual(json.plan.records, { sending: 30, ofSource: 50 });
+    assert.equal(json.plan.total, 32, 'what the chain records: 30 sent and 2 malformed');
+    assert.equal(json.status.succeeded, 30);
   });
 
   it('sends the delivered records again with --resend-delivered, or with the cell field resend: delivered', async () => {

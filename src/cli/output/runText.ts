@@ -10,7 +10,6 @@ import { duration } from './dryRunText';
 
 /** The plan of a run, printed before the first record is sent or checked. */
 export function describePlan(plan: RunPlan, mode: string): string {
-  const records = plan.total !== undefined ? plan.total.toLocaleString('en-US') : 'all selected';
   const title =
     plan.kind === 'verify' ? 'Verification run' : mode === 'production' ? 'PRODUCTION run' : 'Run';
   const resumed = plan.resumed
@@ -21,13 +20,33 @@ export function describePlan(plan: RunPlan, mode: string): string {
   return [
     `${title} ${plan.run}${resumed}`,
     ...(plan.rerun ? [`  ${describeRerun(plan)}`] : []),
-    ...describeDoneElsewhere(plan.doneElsewhere ?? {}).map((line) => `  ${line}`),
     `  Target: ${plan.target}`,
-    `  Records: ${records} · rate ${plan.rate}/s · concurrency ${plan.concurrency}` +
+    `  Records: ${describeRecords(plan)} · rate ${plan.rate}/s · concurrency ${plan.concurrency}` +
       (plan.estimatedSeconds !== undefined ? ` · estimated ${duration(plan.estimatedSeconds)}` : ''),
     `  Stop it with Ctrl-C, backfill control FILE stop, or a halt file; run the same command again to resume.`,
     '',
   ].join('\n');
+}
+
+/**
+ * "20 of 1,995 (subset first: 20)", "1,975 of 1,995 (20 skipped: done by small-batch)", "up to 3 of 100
+ * (subset keys: 3 listed)": what the run really sends, as far as known before it starts.
+ */
+function describeRecords(plan: RunPlan): string {
+  const n = (value: number) => value.toLocaleString('en-US');
+  const { records } = plan;
+  const notes = [
+    ...(records?.subset ? [`subset ${records.subset}`] : []),
+    ...describeDoneElsewhere(plan.doneElsewhere ?? {}),
+  ];
+  const why = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+  if (records?.sending === undefined) {
+    const of = records?.ofSource !== undefined ? ` of ${n(records.ofSource)}` : '';
+    return `all selected${of}${why}`;
+  }
+  const whole = records.sending === records.ofSource && !records.atMost;
+  const of = records.ofSource !== undefined && !plan.rerun && !whole ? ` of ${n(records.ofSource)}` : '';
+  return `${records.atMost ? 'up to ' : ''}${n(records.sending)}${of}${why}`;
 }
 
 function describeRerun(plan: RunPlan): string {

@@ -9,8 +9,8 @@ import type { JobFingerprint } from '../fingerprint';
 import type { StatusCounts } from '../ledger/ledger';
 import { UserError } from '../types';
 import { deliveredOutside, type DeliveredElsewhere } from './deliveredElsewhere';
+import type { PlannedRecords } from './planCounts';
 import type { Rerun, RunPlan } from './runEvents';
-import { sumOf } from './statusCounts';
 import { UNVERIFIED_STATUSES, type RecordStatus, type RunRecord } from './types';
 import type { RunKind } from './verdict';
 
@@ -67,6 +67,8 @@ export interface ResumePlan {
   earlier: StatusCounts;
   /** Records the matching dry run selected, when known (never for a re-run). */
   expectedTotal?: number;
+  /** Valid records of the job's source, from a dry run of the same job and data (planCounts.ts). */
+  ofSource?: number;
 }
 
 /**
@@ -188,14 +190,6 @@ export function expectedTotal(
 }
 
 /**
- * Records the chain processes in all, when known: for a re-run, the chain's earlier outcomes plus the
- * records re-run; otherwise the dry run's count, or what a count sample selects.
- */
-export function plannedTotal(plan: ResumePlan, sampled: number | undefined): number | undefined {
-  return plan.rerun ? sumOf(plan.earlier) + plan.rerun.keys.size : (plan.expectedTotal ?? sampled);
-}
-
-/**
  * What idempotency keys derive from besides the runbook and the record key. A gap re-backfill adds the
  * verification that found the gap: a target that de-duplicates by key would otherwise ignore the very
  * request meant to fix the record, while retries and resumes of the same re-backfill share their key.
@@ -213,11 +207,15 @@ export function describeRunPlan(input: {
   throttle: { rate: number; concurrency: number };
   plan: ResumePlan;
   total: number | undefined;
+  /** What the run will send, as far as known up front (planCounts.ts). */
+  records?: PlannedRecords;
 }): RunPlan {
   const { plan, total, throttle } = input;
   const rerun = plan.rerun;
   const alreadyDone = plan.doneKeys.size;
-  const remaining = rerun ? rerun.keys.size : total !== undefined ? total - alreadyDone : undefined;
+  const sending = input.records?.sending;
+  const remaining =
+    sending ?? (rerun ? rerun.keys.size : total !== undefined ? total - alreadyDone : undefined);
   return {
     run: input.run,
     chain: plan.chain.id,
@@ -235,6 +233,7 @@ export function describeRunPlan(input: {
       : {}),
     ...(total !== undefined ? { total } : {}),
     alreadyDone: rerun ? 0 : alreadyDone,
+    ...(input.records ? { records: input.records } : {}),
     ...doneElsewhereOf(plan),
     rate: throttle.rate,
     concurrency: throttle.concurrency,

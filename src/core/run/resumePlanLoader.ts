@@ -11,6 +11,7 @@ import type { Ledger } from '../ledger/ledger';
 import { findVerificationGaps } from '../verify/gaps';
 import { readDeliveredElsewhere } from './deliveredElsewhere';
 import type { GateDecision } from './gate';
+import { sourceRecords } from './planCounts';
 import {
   chooseChain,
   earlierCounts,
@@ -56,7 +57,9 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
   const rerunStatuses: (RecordStatus | undefined)[] = [];
   for (const key of rerun?.keys ?? []) rerunStatuses.push((await ledger.outcomeOf(chain.id, key))?.status);
   const earlier = earlierCounts(await ledger.countByStatus(chain.id), rerunStatuses);
-  const expected = rerun ? undefined : expectedTotal(await ledger.dryRuns(), fingerprint, input.hasSubset);
+  const dryRuns = await ledger.dryRuns();
+  const expected = rerun ? undefined : expectedTotal(dryRuns, fingerprint, input.hasSubset);
+  const ofSource = sourceRecords(dryRuns, fingerprint.combined);
   return {
     plan: {
       chain,
@@ -65,6 +68,7 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
       delivered,
       earlier,
       ...(expected !== undefined ? { expectedTotal: expected } : {}),
+      ...(ofSource !== undefined ? { ofSource } : {}),
     },
   };
 }

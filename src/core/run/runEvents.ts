@@ -4,6 +4,7 @@
  * it to one is the command line's business (src/cli/exitCodes.ts). This file cannot depend on the
  * vscode API.
  */
+import type { PlannedRecords } from './planCounts';
 import type { RunStatus } from './runStatus';
 import type { ErrorKind, RunOutcome } from './types';
 
@@ -18,6 +19,8 @@ export interface RunPlan {
   rerun?: Rerun;
   total?: number;
   alreadyDone: number;
+  /** What this run sends (or checks): how many, of how many in the source, which subset. */
+  records?: PlannedRecords;
   /**
    * Records other execute cells delivered, by cell, that this run skips (deliveredElsewhere.ts); with a
    * subset, at most this many (those of the subset).

@@ -41,7 +41,8 @@ import { LiveCounters } from './liveStatus';
 import { startMetricsServer, type MetricsServer } from './metricsServer';
 import { newRunRecord, OutcomeRecorder } from './outcomeRecorder';
 import { feedRecords, prepareSubset } from './recordFeed';
-import { describeRunPlan, plannedTotal, type ResumePlan } from './resumePlan';
+import { plannedRecords, plannedTotal } from './planCounts';
+import { describeRunPlan, type ResumePlan } from './resumePlan';
 import { loadResumePlan } from './resumePlanLoader';
 import type { RunEvent, RunPlan, RunResult } from './runEvents';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
@@ -245,7 +246,7 @@ class Run {
     const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
     const sampled =
       job.subset?.sample?.count !== undefined ? await prepareSubset(job, runbook.baseDir, subset) : undefined;
-    this.total = plannedTotal(plan, sampled);
+    this.total = plannedTotal(plan, sampled, !!job.subset);
     this.counters.setEarlier(plan.earlier);
     this.dispatcher = this.createDispatcher();
     this.budget = new ErrorBudget(job.errorBudget);
@@ -269,6 +270,7 @@ class Run {
       throttle: job.throttle,
       plan,
       total: this.total,
+      records: plannedRecords({ plan, subset: job.subset, ofSource: plan.ofSource, sampled }),
     });
     this.options.onPlan?.(announced);
     this.emit({ type: 'start', at: new Date().toISOString(), plan: announced });

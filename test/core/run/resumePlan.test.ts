@@ -6,7 +6,6 @@ import {
   earlierCounts,
   expectedTotal,
   idempotencyScope,
-  plannedTotal,
   rerunOfGaps,
   rerunOfKeys,
   rerunQuery,
@@ -180,20 +179,6 @@ describe('resume plan', () => {
 
     it('is unknown without such a dry run', () => {
       assert.equal(expectedTotal([], fingerprint, false), undefined);
-    });
-
-    it('is the earlier outcomes plus the re-run records for a re-run', () => {
-      const plan: ResumePlan = {
-        chain: { id: 'chain-1', resumed: true },
-        rerun: { only: 'failed', records: 2, keys: new Set(['a', 'b']) },
-        doneKeys: new Set(),
-        delivered: [],
-        earlier: counts({ succeeded: 8 }),
-      };
-      assert.equal(plannedTotal(plan, 50), 10);
-      const whole = { ...plan, rerun: undefined, expectedTotal: 40 };
-      assert.equal(plannedTotal(whole, 50), 40);
-      assert.equal(plannedTotal({ ...whole, expectedTotal: undefined }, 50), 50);
     });
   });
 
