@@ -36,7 +36,7 @@ interface CellStatus {
 interface HistoryEntry {
   run: string;
   chain: string;
-  /** Why the run happened: `run`, `resume`, `restart`, `only failed` or `only unverified`. */
+  /** Why the run happened: `run`, `resume`, `restart`, `only failed`, `only unverified` or `judged again`. */
   what: string;
   /** For a gap re-backfill: the verification run whose gaps it re-sent. */
   verification?: string;
@@ -137,15 +137,17 @@ async function dryRunState(ledger: Ledger, cell: string): Promise<string> {
 function historyOf(runs: RunRecord[]): HistoryEntry[] {
   return runs.map((run, index) => {
     const params = parseParams(run.params);
-    const what = params.onlyUnverified
-      ? 'only unverified'
-      : params.onlyFailed
-        ? 'only failed'
-        : params.restart
-          ? 'restart'
-          : index > 0 && runs[index - 1]?.chain === run.chain
-            ? 'resume'
-            : 'run';
+    const what = params.rejudge
+      ? 'judged again'
+      : params.onlyUnverified
+        ? 'only unverified'
+        : params.onlyFailed
+          ? 'only failed'
+          : params.restart
+            ? 'restart'
+            : index > 0 && runs[index - 1]?.chain === run.chain
+              ? 'resume'
+              : 'run';
     const counts = run.counts ? parseCounts(run.counts) : undefined;
     return {
       run: run.id,

@@ -17,6 +17,13 @@ export function describePlan(plan: RunPlan, mode: string): string {
       ? ` (in chain ${plan.chain})`
       : ` (resuming chain ${plan.chain}, ${plan.alreadyDone} records already done)`
     : '';
+  if (plan.rejudge) {
+    const { run, outcome, changed } = plan.rejudge;
+    return (
+      `${title} ${plan.run}: judging run ${run} (${outcome}) again with the cell's thresholds as they are ` +
+      `now; nothing is sent\n  Changed: ${changed}\n`
+    );
+  }
   return [
     `${title} ${plan.run}${resumed}`,
     ...(plan.rerun ? [`  ${describeRerun(plan)}`] : []),
@@ -85,11 +92,23 @@ export function describeResult(result: RunResult, file: string, cell: string, re
     outcome === 'halted'
       ? `  Halted: ${reason}. Resume with the same command.\n`
       : outcome === 'below-threshold'
-        ? `  ${reason}. Re-run the failures: backfill run ${file} --cell ${cell} --execute --only failed\n`
+        ? `  ${reason}.\n  ${belowThresholdNext(status, file, cell)}\n`
         : recheckWith
           ? `  Re-check them: backfill run ${file} --cell ${recheckWith} --only unverified\n`
           : '';
-  return `Run ${outcome}.\n${counts}${next}`;
+  const again = result.rejudged
+    ? ` (judged again without sending: run ${result.rejudged.run} had ended ${result.rejudged.outcome})`
+    : '';
+  return `Run ${outcome}${again}.\n${counts}${next}`;
+}
+
+/** After a run below its thresholds: re-run the failures, or judge it again once a threshold changed. */
+function belowThresholdNext(status: RunStatus | undefined, file: string, cell: string): string {
+  const judgeAgain =
+    `change successThreshold or maxRejected of cell ${cell} and run the same command: it is judged ` +
+    'again, nothing is sent';
+  if (status && status.failed === 0) return `To accept it, ${judgeAgain}.`;
+  return `Re-run the failures: backfill run ${file} --cell ${cell} --execute --only failed (or ${judgeAgain})`;
 }
 
 /** "1975 succeeded, 0 failed, 0 rejected, 0 skipped (done earlier), 20 skipped: done by small-batch". */

@@ -166,13 +166,20 @@ export const DryRunCellSchema = z.strictObject({
   preview: PreviewSchema.default(PreviewSchema.parse({})),
   /** Share of records that must be valid for the dry run to pass, e.g. 0.999. */
   successThreshold: rangedNumber('successThreshold').default(1),
+  /** Most rejected (malformed) records the dry run passes with. */
+  maxRejected: rangedNumber('maxRejected').optional(),
 });
 
 export const ExecuteCellSchema = z.strictObject({
   description: z.string().optional(),
   ...jobReference,
-  /** Fraction of records that must succeed for the run to count as a success, e.g. 0.9999. */
+  /**
+   * Fraction of the records that could be sent (rejected ones left out) that must succeed for the run to
+   * count as a success, e.g. 0.9999.
+   */
   successThreshold: rangedNumber('successThreshold').default(1),
+  /** Most rejected (malformed) records a run (and its dry run) may have and still succeed. */
+  maxRejected: rangedNumber('maxRejected').optional(),
   errorBudget: ErrorBudgetOverrideSchema.optional(),
   /**
    * `delivered`: send again the records another execute cell of this runbook already delivered (by

@@ -17,6 +17,7 @@ import { markCrashedRuns } from '../ledger/lock';
 import { resultOfRun } from '../report/cellResult';
 import type { Redactor } from '../secrets';
 import type { PreparedUnit } from './attemptStrategy';
+import type { Thresholds } from './thresholds';
 import type { AttemptResult, RecordOutcome, RecordStatus, RunMode, RunOutcome, RunRecord } from './types';
 
 /** What a new run record says besides what the options of the run say. */
@@ -36,6 +37,10 @@ export interface NewRunRecord {
   verification?: string;
   /** Records other execute cells delivered were sent again. */
   resendDelivered?: boolean;
+  /** What the run is judged by, so a later change of them is noticed. */
+  thresholds?: Thresholds;
+  /** The run judges its finished chain again with changed thresholds, sending nothing. */
+  rejudge?: boolean;
   redactor: Redactor;
 }
 
@@ -64,6 +69,8 @@ export function newRunRecord(input: NewRunRecord): RunRecord {
         onlyUnverified: !!input.onlyUnverified,
         ...(input.verification ? { verification: input.verification } : {}),
         ...(input.resendDelivered ? { resendDelivered: true } : {}),
+        ...input.thresholds,
+        ...(input.rejudge ? { rejudge: true } : {}),
         vars: environment.vars,
       }),
     ),

@@ -10,7 +10,8 @@ import type { StatusCounts } from '../ledger/ledger';
 import { UserError } from '../types';
 import { deliveredOutside, type DeliveredElsewhere } from './deliveredElsewhere';
 import type { PlannedRecords } from './planCounts';
-import type { Rerun, RunPlan } from './runEvents';
+import type { Rejudge, Rerun, RunPlan } from './runEvents';
+import { describeChange, recordedThresholds, sameThresholds, type Thresholds } from './thresholds';
 import { UNVERIFIED_STATUSES, type RecordStatus, type RunRecord } from './types';
 import type { RunKind } from './verdict';
 
@@ -30,12 +31,19 @@ export interface ResumeRequest {
   failureStatus: RecordStatus;
   /** Send records another execute cell already delivered, instead of skipping them. */
   resendDelivered?: boolean;
+  /** The cell's thresholds now: a finished chain judged by others is judged again (thresholds.ts). */
+  thresholds?: Thresholds;
 }
 
 /** The run chain a run records into: a new one, or the latest one continued. */
 export interface ChainChoice {
   id: string;
   resumed: boolean;
+  /**
+   * Set when the latest run finished and the cell's thresholds changed since: the chain is judged again
+   * from the ledger, nothing is sent. Names that run, how it ended, and what changed.
+   */
+  rejudge?: Rejudge;
 }
 
 /** The records chosen for a re-run, and the verification loop that chose them (gap re-backfills). */
@@ -44,7 +52,8 @@ export interface RerunSelection extends Rerun {
 }
 
 /** The latest run of the cell, as far as the plan cares. */
-export type LatestRun = Pick<RunRecord, 'id' | 'chain' | 'outcome' | 'fingerprint'>;
+export type LatestRun = Pick<RunRecord, 'id' | 'chain' | 'outcome' | 'fingerprint'> &
+  Partial<Pick<RunRecord, 'params'>>;
 
 /** A dry run, as far as the expected total cares. */
 export interface DryRunView {
@@ -107,6 +116,11 @@ export function chooseChain(
   }
   if (unfinished || rerun) return { id: latest.chain, resumed: true };
   if (verifying) return { id: newChainId(), resumed: false };
+  const recorded = recordedThresholds(latest.params);
+  if (request.thresholds && !sameThresholds(recorded, request.thresholds)) {
+    const changed = describeChange(recorded, request.thresholds);
+    return { id: latest.chain, resumed: true, rejudge: { run: latest.id, outcome: latest.outcome, changed } };
+  }
   throw new UserError(
     `cell ${cell} already finished in run ${latest.id} (${latest.outcome}): re-run its failed records ` +
       'with --only failed, the gaps a verification found with --only unverified, or everything with --restart',
@@ -233,7 +247,8 @@ export function describeRunPlan(input: {
       : {}),
     ...(total !== undefined ? { total } : {}),
     alreadyDone: rerun ? 0 : alreadyDone,
-    ...(input.records ? { records: input.records } : {}),
+    ...(input.records && !plan.chain.rejudge ? { records: input.records } : {}),
+    ...(plan.chain.rejudge ? { rejudge: plan.chain.rejudge } : {}),
     ...doneElsewhereOf(plan),
     rate: throttle.rate,
     concurrency: throttle.concurrency,

@@ -48,8 +48,9 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
   }
   const chain = chooseChain(request, await ledger.latestRun(request.cell), fingerprint.combined, randomUUID);
   const rerun = await readRerun(ledger, input, chain.id);
-  const doneKeys = rerun ? new Set<string>() : await ledger.keysWithStatus(chain.id, RECORD_STATUSES);
-  const skipDelivered = !rerun && request.kind === 'execute' && !request.resendDelivered;
+  const doneKeys =
+    rerun || chain.rejudge ? new Set<string>() : await ledger.keysWithStatus(chain.id, RECORD_STATUSES);
+  const skipDelivered = !rerun && !chain.rejudge && request.kind === 'execute' && !request.resendDelivered;
   const delivered = skipDelivered
     ? await readDeliveredElsewhere(ledger, request.cell, fingerprint.combined)
     : [];

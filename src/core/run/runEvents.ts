@@ -17,6 +17,8 @@ export interface RunPlan {
   target: string;
   /** Set when the run re-runs chosen records only (`--only failed` or `--only unverified`). */
   rerun?: Rerun;
+  /** Set when the run judges a finished chain again and sends nothing. */
+  rejudge?: Rejudge;
   total?: number;
   alreadyDone: number;
   /** What this run sends (or checks): how many, of how many in the source, which subset. */
@@ -30,6 +32,16 @@ export interface RunPlan {
   concurrency: number;
   estimatedSeconds?: number;
   fingerprint: string;
+}
+
+/** A finished run judged again because the cell's thresholds changed: nothing is sent. */
+export interface Rejudge {
+  /** The run whose chain is judged again. */
+  run: string;
+  /** How it ended. */
+  outcome: string;
+  /** What changed: "successThreshold 0.9 (was 0.9999)". */
+  changed: string;
 }
 
 /** The records a run re-runs instead of the whole selection, and why. */
@@ -65,4 +77,6 @@ export interface RunResult {
   status?: RunStatus;
   /** The run had no record at all: outcome `below-threshold`, and `reason` says the selection is empty. */
   empty?: true;
+  /** The run judged a finished chain again with the cell's changed thresholds; it sent nothing. */
+  rejudged?: Rejudge;
 }

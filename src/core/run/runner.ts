@@ -10,32 +10,26 @@
  * - dispatcher.ts: rate, concurrency, retries, back-pressure, live control;
  * - outcomeRecorder.ts: the journal and the ledger;
  * - liveStatus.ts and liveControl.ts: the status others read, the commands they send;
- * - verdict.ts: how the run ended.
+ * - deliveredElsewhere.ts and planCounts.ts: what other cells delivered, what this run really sends;
+ * - verdict.ts and thresholds.ts: how the run ended, and when a finished one is judged again;
+ * - runLock.ts: one writer at a time; runOptions.ts: what callers hand in.
  * What one attempt does is an {@link AttemptStrategy}: the job's action (execution) or the cell's check
  * (verification).
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import type { ResolvedEnvironment } from '../environment';
 import { fingerprintJob, type JobFingerprint } from '../fingerprint';
-import { findCell, type Runbook } from '../format/runbook';
-import type { Result } from '../format/schemas';
-import type { ResolvedJob } from '../job';
-import type { Ledger } from '../ledger/ledger';
-import { journalFileIn } from '../ledger/journalFile';
-import { lockRuns } from '../ledger/openLedger';
+import { findCell } from '../format/runbook';
 import { assertStateDirUsable, stateDirFor } from '../ledger/statePaths';
 import { Redactor, SecretResolver } from '../secrets';
 import { createSubsetFilter, type SubsetFilter } from '../sources/subsetFilter';
-import { RefusedError, UserError } from '../types';
+import { UserError } from '../types';
 import { createVerificationStrategy } from '../verify/verificationStrategy';
 import { createExecutionStrategy, type AttemptStrategy, type PreparedUnit } from './attemptStrategy';
 import { realClock, type Clock } from './clock';
 import { haltFileFor } from './control';
 import { Dispatcher } from './dispatcher';
 import { ErrorBudget } from './errorBudget';
-import type { GateDecision } from './gate';
 import { LiveControl } from './liveControl';
 import { LiveCounters } from './liveStatus';
 import { startMetricsServer, type MetricsServer } from './metricsServer';
@@ -44,7 +38,10 @@ import { feedRecords, prepareSubset } from './recordFeed';
 import { plannedRecords, plannedTotal } from './planCounts';
 import { describeRunPlan, type ResumePlan } from './resumePlan';
 import { loadResumePlan } from './resumePlanLoader';
-import type { RunEvent, RunPlan, RunResult } from './runEvents';
+import type { Rejudge, RunEvent, RunResult } from './runEvents';
+import { hasUnfoldedJournal, releaseLock, takeLock } from './runLock';
+import type { RunOptions } from './runOptions';
+import { cellThresholds, type Thresholds } from './thresholds';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
 import { emptySelectionReason, SelectionAccounting } from './selectionAccounting';
 import { sumOf } from './statusCounts';
@@ -55,46 +52,7 @@ import { decideVerdict, runCounts, unrecordedVerdict, type RunKind, type Verdict
 
 export { DURABILITY_WINDOW_PER_SLOT } from './dispatcher';
 export type { Rerun, RunEvent, RunPlan, RunResult } from './runEvents';
-
-export interface RunOptions {
-  runbook: Runbook;
-  job: ResolvedJob;
-  environment: ResolvedEnvironment;
-  /** `verify` for a verify cell (its job carries the check): reads end states, sends no action. */
-  mode: 'execute' | 'production' | 'verify';
-  secretValues: Record<string, string | undefined>;
-  operator: string;
-  /** Start a new run chain instead of resuming or refusing. */
-  restart?: boolean;
-  /** Re-run exactly the records that failed (could not be checked, for a verification) in the latest chain. */
-  onlyFailed?: boolean;
-  /**
-   * Send records another execute cell of the runbook already delivered (a small batch before the full
-   * run) instead of skipping them; the cell's `resend: delivered` asks the same.
-   */
-  resendDelivered?: boolean;
-  /**
-   * An execute cell: re-run exactly the records the latest verification of its job found mismatched or
-   * missing (the gaps). A verify cell: re-check exactly the records its latest chain did not verify.
-   */
-  onlyUnverified?: boolean;
-  /** Gates that need the fingerprint and the ledger (production); checked after the lock is taken. */
-  gate?: (fingerprint: JobFingerprint, ledger: Ledger) => Promise<GateDecision>;
-  /** Called once the plan is known, before the first record is sent. */
-  onPlan?: (plan: RunPlan) => void;
-  /**
-   * Called once the run ended and its outcome is in the ledger, with the cell's result block as the ledger
-   * has it — from the ledger the run already holds, so writing the block needs no second load of it.
-   */
-  onResult?: (result: Result) => void;
-  onEvent?: (event: RunEvent) => void;
-  metricsPort?: number;
-  /** Aborting it is a stop: the same as `backfill control FILE stop`. */
-  signal?: AbortSignal;
-  clock?: Clock;
-  /** Tests only, never set by the CLI or the extension: the dispatcher forgets the records it names. */
-  testDropRecord?: (key: string) => boolean;
-}
+export type { RunOptions } from './runOptions';
 
 export async function runBackfill(options: RunOptions): Promise<RunResult> {
   const stateDir = stateDirFor(options.runbook.file);
@@ -133,28 +91,6 @@ async function runInStateDir(options: RunOptions, stateDir: string, haltFile: st
     }
   } finally {
     releaseLock(lock);
-  }
-}
-
-/**
- * A lock that cannot be removed (the state folder became read-only) must not hide the run's result: it
- * names this process, so once it has exited the next run takes the lock over as stale.
- */
-function releaseLock(lock: { release(): void }): void {
-  try {
-    lock.release();
-  } catch {
-    // Left behind as a stale lock; see above.
-  }
-}
-
-/** One writer at a time: a second concurrent run of the same runbook is refused by this gate. */
-async function takeLock(runbookFile: string, runId: string, cell: string, startedAt: string) {
-  try {
-    return await lockRuns(runbookFile, { pid: process.pid, host: os.hostname(), runId, cell, startedAt });
-  } catch (error) {
-    if (error instanceof UserError && !(error instanceof RefusedError)) throw new RefusedError(error.message);
-    throw error;
   }
 }
 
@@ -234,6 +170,7 @@ class Run {
         onlyUnverified: !!this.options.onlyUnverified,
         failureStatus: this.strategy.failureStatus,
         resendDelivered: this.resendDelivered(),
+        thresholds: this.thresholds,
       },
       runbook,
       job: job.job,
@@ -258,6 +195,8 @@ class Run {
       fingerprint: fingerprint.combined,
       ...(plan.rerun?.verification ? { verification: plan.rerun.verification } : {}),
       resendDelivered: this.resendDelivered(),
+      thresholds: this.thresholds,
+      ...(plan.chain.rejudge ? { rejudge: true } : {}),
       redactor: this.redactor,
     });
     await this.recorder.start(this.record, this.redactor, (reason) => this.dispatcher.stop(reason));
@@ -274,6 +213,8 @@ class Run {
     });
     this.options.onPlan?.(announced);
     this.emit({ type: 'start', at: new Date().toISOString(), plan: announced });
+    // Judged again with changed thresholds: the verdict comes from the ledger, nothing is sent.
+    if (plan.chain.rejudge) return this.finish(plan.chain.rejudge);
 
     const control = new LiveControl(this.stateDir, this.haltFile, this.dispatcher, () => this.tick());
     const endControl = control.start(this.options.signal);
@@ -291,6 +232,11 @@ class Run {
       await metrics?.close();
     }
     return this.finish();
+  }
+
+  /** What the run is judged by: the cell's `successThreshold` and `maxRejected` as they are now. */
+  private get thresholds(): Thresholds {
+    return cellThresholds(this.options.runbook, this.options.job.cell, this.options.job.successThreshold);
   }
 
   /** `--resend-delivered`, or the cell's `resend: delivered`. */
@@ -382,21 +328,22 @@ class Run {
     return this.counters.status(this.record, this.dispatcher, { kind: this.kind, total: this.total, state });
   }
 
-  private async finish(): Promise<RunResult> {
+  private async finish(rejudged?: Rejudge): Promise<RunResult> {
     if (this.recorder.failed) return this.finishUnrecorded();
     const halted = this.dispatcher.stopping;
     const status = this.status();
     const totals = this.counters.totals();
-    const unaccounted = halted
-      ? undefined
-      : this.accounting.problem({ outcomes: sumOf(this.counters.own()), skipped: this.counters.skipped });
+    const unaccounted =
+      halted || rejudged
+        ? undefined
+        : this.accounting.problem({ outcomes: sumOf(this.counters.own()), skipped: this.counters.skipped });
     const empty = emptySelectionReason(sumOf(totals), this.counters.skipped);
     const verdict = decideVerdict({
       kind: this.kind,
       halted,
       haltReason: this.dispatcher.stopReason,
       totals,
-      successThreshold: this.options.job.successThreshold,
+      ...this.thresholds,
       ...(unaccounted ? { unaccounted } : {}),
       ...(empty ? { empty } : {}),
     });
@@ -411,6 +358,7 @@ class Run {
       return this.finishUnrecorded();
     }
     const result = this.ended(verdict, verdict.outcome === 'halted' ? 'halted' : 'finished', endedAt, true);
+    if (rejudged) return { ...result, rejudged };
     return empty && verdict.outcome !== 'halted' ? { ...result, empty: true } : result;
   }
 
@@ -434,14 +382,5 @@ class Run {
 
   private emit(event: RunEvent): void {
     this.options.onEvent?.(this.redactor.redactValue(event));
-  }
-}
-
-/** The journal of an earlier run holds outcomes not yet folded into the ledger: that run did not end cleanly. */
-function hasUnfoldedJournal(stateDir: string): boolean {
-  try {
-    return fs.statSync(journalFileIn(stateDir)).size > 0;
-  } catch {
-    return false;
   }
 }

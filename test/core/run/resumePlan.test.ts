@@ -66,6 +66,18 @@ describe('resume plan', () => {
       });
     }
 
+    it("judges a finished chain again, sending nothing, when the cell's thresholds changed since", () => {
+      const judged = { ...latest('below-threshold'), params: JSON.stringify({ successThreshold: 0.9999 }) };
+      assert.deepEqual(choose({ thresholds: { successThreshold: 0.99 } }, judged), {
+        id: 'chain-1',
+        resumed: true,
+        rejudge: { run: 'run-1', outcome: 'below-threshold', changed: 'successThreshold 0.99 (was 0.9999)' },
+      });
+      assert.throws(() => choose({ thresholds: { successThreshold: 0.9999 } }, judged), /already finished/);
+      const withLimit = { thresholds: { successThreshold: 0.9999, maxRejected: 5 } };
+      assert.equal(choose(withLimit, judged).rejudge?.changed, 'maxRejected 5 (was none)');
+    });
+
     it('starts over with --restart, whatever the latest run', () => {
       assert.deepEqual(choose({ restart: true }, latest('halted')), { id: 'new-chain', resumed: false });
       assert.deepEqual(choose({ restart: true }, latest('succeeded')), { id: 'new-chain', resumed: false });
