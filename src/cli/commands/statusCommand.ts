@@ -5,6 +5,8 @@ import { stateDirFor } from '../../core/ledger/statePaths';
 import { staleHeartbeat } from '../../core/run/heartbeat';
 import { isLive, readStatus, type RunStatus, type VerificationCounts } from '../../core/run/runStatus';
 import type { RunRecord } from '../../core/run/types';
+import { describeFailureReason, type FailureReason } from '../../core/run/failureReasons';
+import { parseRunCounts } from '../../core/report/cellResult';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 import { duration } from '../output/dryRunText';
@@ -26,6 +28,8 @@ interface CellStatus {
   verification?: VerificationCounts;
   /** Every run of the cell, oldest first: first runs, resumes, re-runs and gap re-backfills. */
   history: HistoryEntry[];
+  /** The top failure reasons of the latest run (live or finished), each with a count and a sample key. */
+  failures?: FailureReason[];
   /** Live figures, present while a run of the cell is in progress. */
   live?: RunStatus;
   /** "no sign of life for 12 s": the live runner stopped writing its status. */
@@ -94,6 +98,7 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
           startedAt: latest.startedAt,
           ...(latest.endedAt ? { endedAt: latest.endedAt } : {}),
           ...(latest.reason ? { reason: latest.reason } : {}),
+          ...recordedFailures(latest),
         });
       }
       if (liveRunning && live.cell === cell.id) {
@@ -108,6 +113,7 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
           failed: live.failed,
           rejected: live.rejected,
           ...(live.verification ? { verification: live.verification } : {}),
+          ...(live.failures ? { failures: live.failures } : {}),
         });
         if (live.total !== undefined) entry.total = live.total;
       }
@@ -122,6 +128,12 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
     process.stdout.write(cells.map(describeCell).join(''));
   }
   return ExitCode.ok;
+}
+
+/** The top failure reasons a finished run recorded with its counts. */
+function recordedFailures(run: RunRecord): Pick<CellStatus, 'failures'> {
+  const failures = parseRunCounts(run)?.failures;
+  return Array.isArray(failures) && failures.length > 0 ? { failures } : {};
 }
 
 async function dryRunState(ledger: Ledger, cell: string): Promise<string> {
@@ -195,6 +207,7 @@ function describeCell(c: CellStatus): string {
       `  ${c.succeeded + c.failed + c.rejected}${of} done: ${c.succeeded} succeeded, ${c.failed} failed, ${c.rejected} rejected`,
     );
   }
+  for (const failure of c.failures ?? []) lines.push(`  failures: ${describeFailureReason(failure)}`);
   if (c.history.length > 1) lines.push(...describeHistory(c.history));
   if (c.live) {
     const s = c.live;

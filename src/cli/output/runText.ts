@@ -5,6 +5,7 @@
 import type { Runbook } from '../../core/format/runbook';
 import type { RunResult, RunPlan } from '../../core/run/runner';
 import { describeDoneElsewhere } from '../../core/run/deliveredElsewhere';
+import { describeFailureReason } from '../../core/run/failureReasons';
 import { roundLatency, type RunStatus } from '../../core/run/runStatus';
 import { duration } from './dryRunText';
 
@@ -87,7 +88,7 @@ export function describeResult(result: RunResult, file: string, cell: string, re
       `  See what the cell selects: backfill dry-run ${file} --cell ${cell}\n`
     );
   }
-  const counts = status ? `  ${describeCounts(status)}\n` : '';
+  const counts = status ? `  ${describeCounts(status)}\n${describeFailures(status)}` : '';
   const next =
     outcome === 'halted'
       ? `  Halted: ${reason}. Resume with the same command.\n`
@@ -100,6 +101,14 @@ export function describeResult(result: RunResult, file: string, cell: string, re
     ? ` (judged again without sending: run ${result.rejudged.run} had ended ${result.rejudged.outcome})`
     : '';
   return `Run ${outcome}${again}.\n${counts}${next}`;
+}
+
+/** "  Failures: 50 × connection refused (127.0.0.1:9) — e.g. key 1017", one line per top reason. */
+export function describeFailures(status: Pick<RunStatus, 'failures'>): string {
+  const failures = status.failures ?? [];
+  if (failures.length === 0) return '';
+  const [first, ...rest] = failures.map(describeFailureReason);
+  return [`  Failures: ${first}`, ...rest.map((line) => `            ${line}`)].join('\n') + '\n';
 }
 
 /** After a run below its thresholds: re-run the failures, or judge it again once a threshold changed. */
@@ -129,7 +138,7 @@ export function describeVerification(result: RunResult, runbook: Runbook, cell: 
   const counts =
     status && v
       ? `  ${v.verified} verified, ${v.mismatch} mismatch, ${v.missing} missing, ${v.error} could not be checked, ` +
-        `${status.rejected} rejected, ${status.skipped} skipped (checked earlier)\n`
+        `${status.rejected} rejected, ${status.skipped} skipped (checked earlier)\n${describeFailures(status)}`
       : '';
   if (outcome === 'halted') {
     return `Verification halted.\n${counts}  Halted: ${reason}. Resume with the same command.\n`;

@@ -232,6 +232,8 @@ export const ResultSchema = z.strictObject({
   counts: z.record(z.string(), z.number()).default({}),
   rate: z.number().nonnegative().optional(),
   errors: z.record(z.string(), z.number()).optional(),
+  /** The run's top failure reasons: "50 × connection refused (127.0.0.1:9) — e.g. key 1017". */
+  failures: z.array(z.string()).optional(),
 });
 
 export type Header = z.infer<typeof HeaderSchema>;

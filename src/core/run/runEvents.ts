@@ -4,6 +4,7 @@
  * it to one is the command line's business (src/cli/exitCodes.ts). This file cannot depend on the
  * vscode API.
  */
+import type { FailedRecord } from './failureReasons';
 import type { PlannedRecords } from './planCounts';
 import type { RunStatus } from './runStatus';
 import type { ErrorKind, RunOutcome } from './types';
@@ -65,7 +66,7 @@ export type RunEvent =
       httpStatus?: number;
     }
   | { type: 'halt'; at: string; reason: string }
-  | { type: 'finish'; at: string; outcome: RunOutcome; status: RunStatus };
+  | { type: 'finish'; at: string; outcome: RunOutcome; status: RunStatus; firstFailed?: FailedRecord[] };
 
 /** How a run ended: its verdict, or refused by a gate before it started. */
 export type RunResultOutcome = Extract<RunOutcome, 'succeeded' | 'below-threshold' | 'halted'> | 'refused';
@@ -77,6 +78,8 @@ export interface RunResult {
   status?: RunStatus;
   /** The run had no record at all: outcome `below-threshold`, and `reason` says the selection is empty. */
   empty?: true;
+  /** The first records this run saw fail, with their reasons (the status has the top reasons). */
+  firstFailed?: FailedRecord[];
   /** The run judged a finished chain again with the cell's changed thresholds; it sent nothing. */
   rejudged?: Rejudge;
 }

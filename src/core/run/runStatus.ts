@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { FailureReason } from './failureReasons';
 import type { ErrorKind, RunMode } from './types';
 
 export type RunState = 'running' | 'paused' | 'stopping' | 'halted' | 'finished';
@@ -45,6 +46,8 @@ export interface RunStatus {
   concurrency: number;
   latencyMs: { p50: number; p95: number; p99: number };
   errorsByKind: Partial<Record<ErrorKind, number>>;
+  /** This run's top failure reasons, each with a count and a sample key (failureReasons.ts). */
+  failures?: FailureReason[];
   etaSeconds?: number;
   /** Why the run halted or how it finished. */
   reason?: string;

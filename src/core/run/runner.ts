@@ -34,6 +34,7 @@ import { LiveControl } from './liveControl';
 import { LiveCounters } from './liveStatus';
 import { startMetricsServer, type MetricsServer } from './metricsServer';
 import { newRunRecord, OutcomeRecorder } from './outcomeRecorder';
+import { FailureTally, type FailedRecord } from './failureReasons';
 import { feedRecords, prepareSubset } from './recordFeed';
 import { plannedRecords, plannedTotal } from './planCounts';
 import { describeRunPlan, type ResumePlan } from './resumePlan';
@@ -105,6 +106,7 @@ class Run {
   private total: number | undefined;
   private readonly counters: LiveCounters;
   private readonly accounting = new SelectionAccounting();
+  private readonly failures = new FailureTally();
   private dispatcher!: Dispatcher<PreparedUnit>;
   private budget!: ErrorBudget;
 
@@ -307,6 +309,9 @@ class Run {
   private onOutcome(unit: PreparedUnit, status: RecordStatus, attempts: number, result: AttemptResult): void {
     if (!this.recorder.recordAttempt(unit, status, attempts, result)) return;
     this.counters.countOutcome(status);
+    if (status === this.strategy.failureStatus && !result.ok) {
+      this.failures.record(unit.record.key, this.redactor.redact(result.message));
+    }
     // A mismatch is a finding, not a failure: only records that could not be attempted spend the budget.
     const halt = this.budget.record(status !== this.strategy.failureStatus);
     if (halt) this.dispatcher.stop(halt);
@@ -325,7 +330,13 @@ class Run {
   }
 
   private status(state: RunState = this.dispatcher.state): RunStatus {
-    return this.counters.status(this.record, this.dispatcher, { kind: this.kind, total: this.total, state });
+    const status = this.counters.status(this.record, this.dispatcher, {
+      kind: this.kind,
+      total: this.total,
+      state,
+    });
+    const failures = this.failures.top();
+    return failures.length > 0 ? { ...status, failures } : status;
   }
 
   private async finish(rejudged?: Rejudge): Promise<RunResult> {
@@ -353,6 +364,9 @@ class Run {
       skipped: this.counters.skipped,
       done: status.done,
       total: status.total ?? null,
+      ...(status.doneElsewhere ? { doneElsewhere: status.doneElsewhere } : {}),
+      ...(status.failures ? { failures: status.failures } : {}),
+      ...this.firstFailed(),
     });
     if (!(await this.recorder.finish(verdict.outcome, verdict.reason, counts, endedAt))) {
       return this.finishUnrecorded();
@@ -376,8 +390,14 @@ class Run {
     const { outcome, reason } = verdict;
     const final = { ...this.status(state), outcome, ...(reason ? { reason } : {}) };
     if (writable) writeStatus(this.stateDir, final);
-    this.emit({ type: 'finish', at, outcome, status: final });
-    return { outcome, ...(reason ? { reason } : {}), status: final };
+    this.emit({ type: 'finish', at, outcome, status: final, ...this.firstFailed() });
+    return { outcome, ...(reason ? { reason } : {}), status: final, ...this.firstFailed() };
+  }
+
+  /** The first records this run saw fail, with their reasons; nothing when none failed. */
+  private firstFailed(): { firstFailed?: FailedRecord[] } {
+    const first = this.failures.firstFailed();
+    return first.length > 0 ? { firstFailed: first } : {};
   }
 
   private emit(event: RunEvent): void {
