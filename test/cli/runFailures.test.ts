@@ -137,4 +137,35 @@ describe('backfill run failure reasons', function () {
     assert.deepEqual(sentWith(500).sort(), [keyOf(5), keyOf(10), keyOf(20), keyOf(25)]);
     assert.ok(sentWith(500).includes(serverError!.key));
   });
+
+  it('judges a re-send of the failed records on its own records, and names the keys that failed again', async () => {
+    let fixed = false;
+    server = await startTargetServer((arrival) => {
+      if (!fixed) return [keyOf(3), keyOf(5), keyOf(7)].includes(arrival.key) ? { status: 500 } : {};
+      return arrival.key === keyOf(5) ? { status: 404 } : {};
+    });
+    const file = writeFixtureRunbook(work.dir, { records: 100, retries: 0, threshold: 0.9 });
+    const run = (...extra: string[]) =>
+      runCli(['run', file, '--cell', 'full', '--var', `BASE_URL=${server!.url}`, '--execute', ...extra]);
+    const first = await run();
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.match(first.stdout, /Failed records \(first 3\):\n {4}key k00003: HTTP 500/);
+
+    fixed = true;
+    const resent = await run('--only', 'failed');
+    // 99 of the chain's 100 records are right now, but one of the three re-sent failed again.
+    assert.equal(resent.code, 1, resent.stdout + resent.stderr);
+    assert.match(resent.stdout, /Run below-threshold\./);
+    assert.match(
+      resent.stdout,
+      /66\.67 % of the 3 records sent succeeded, below the successThreshold of 90 %/,
+    );
+    assert.match(resent.stdout, /Failed records \(first 1\):\n {4}key k00005: HTTP 404 Not Found/);
+    assert.deepEqual(await failedKeys(file), [keyOf(5)]);
+    assert.deepEqual(
+      server.arrivals.filter((arrival) => arrival.key === keyOf(5)).length,
+      2,
+      'k00005 was sent once more, and failed',
+    );
+  });
 });

@@ -100,7 +100,7 @@ export function describeResult(result: RunResult, file: string, cell: string, re
   const again = result.rejudged
     ? ` (judged again without sending: run ${result.rejudged.run} had ended ${result.rejudged.outcome})`
     : '';
-  return `Run ${outcome}${again}.\n${counts}${next}`;
+  return `Run ${outcome}${again}.\n${counts}${describeFailed(result, file, cell)}${next}`;
 }
 
 /** "  Failures: 50 × connection refused (127.0.0.1:9) — e.g. key 1017", one line per top reason. */
@@ -109,6 +109,17 @@ export function describeFailures(status: Pick<RunStatus, 'failures'>): string {
   if (failures.length === 0) return '';
   const [first, ...rest] = failures.map(describeFailureReason);
   return [`  Failures: ${first}`, ...rest.map((line) => `            ${line}`)].join('\n') + '\n';
+}
+
+/** The first failed keys with their reasons, and where to find the rest. */
+function describeFailed(result: RunResult, file: string, cell: string): string {
+  const first = result.firstFailed ?? [];
+  if (first.length === 0) return '';
+  const failed = result.status?.failed ?? first.length;
+  const lines = first.map(({ key, reason }) => `    key ${key}: ${reason}`);
+  const all =
+    failed > first.length ? `, all ${failed}: backfill ledger ${file} --cell ${cell} --status failed` : '';
+  return `  Failed records (first ${first.length}${all}):\n${lines.join('\n')}\n`;
 }
 
 /** After a run below its thresholds: re-run the failures, or judge it again once a threshold changed. */

@@ -104,6 +104,8 @@ class Run {
   private strategy!: AttemptStrategy;
   private record!: RunRecord;
   private total: number | undefined;
+  /** The run re-sends (re-checks) chosen records only: it is judged on them alone. */
+  private rerun = false;
   private readonly counters: LiveCounters;
   private readonly accounting = new SelectionAccounting();
   private readonly failures = new FailureTally();
@@ -186,6 +188,7 @@ class Run {
     const sampled =
       job.subset?.sample?.count !== undefined ? await prepareSubset(job, runbook.baseDir, subset) : undefined;
     this.total = plannedTotal(plan, sampled, !!job.subset);
+    this.rerun = !!plan.rerun;
     this.counters.setEarlier(plan.earlier);
     this.dispatcher = this.createDispatcher();
     this.budget = new ErrorBudget(job.errorBudget);
@@ -343,7 +346,9 @@ class Run {
     if (this.recorder.failed) return this.finishUnrecorded();
     const halted = this.dispatcher.stopping;
     const status = this.status();
-    const totals = this.counters.totals();
+    // A re-send of chosen records is judged on its own records: one failure in three is no success,
+    // however well the rest of the chain went.
+    const totals = this.rerun ? this.counters.own() : this.counters.totals();
     const unaccounted =
       halted || rejudged
         ? undefined

@@ -24,7 +24,7 @@ export interface VerdictInput {
   halted: boolean;
   /** Why it was stopped, in words. */
   haltReason?: string;
-  /** Outcomes of the whole chain: the earlier runs' and this run's. */
+  /** Outcomes judged: the whole chain's (earlier runs' and this run's), or a re-run's own. */
   totals: StatusCounts;
   /** Share of the records that could be sent (or checked) that must end right, 0..1. */
   successThreshold: number;
