@@ -83,12 +83,14 @@ export async function feedRecords<U extends PreparedUnit>(
       const checked = validator.check(item);
       if (checked.rejected) {
         const key = checked.rejected.key ?? `line:${checked.rejected.line}`;
-        // Rejections are deterministic: one already recorded in this chain is not counted twice. A cell
-        // with a subset selects among valid records only, so the source's malformed records are not
-        // part of its selection (the dry run reports them).
-        if (!onlyKeys && !job.subset && !doneKeys.has(key))
-          sink.rejected(key, checked.rejected.line, checked.rejected.reason);
-        else accounting.onOutside();
+        // A cell with a subset, or a re-run list, selects among valid records only, so the source's
+        // malformed records are not part of its selection (the dry run reports them). Rejections are
+        // deterministic: one this chain already recorded is skipped like any finished record — a row
+        // with no key (recorded as line:N) never reaches the shortcut above, and was once left out of
+        // the skipped count ("1,362 skipped" when 1,364 were done).
+        if (onlyKeys || job.subset) accounting.onOutside();
+        else if (doneKeys.has(key)) sink.skipped();
+        else sink.rejected(key, checked.rejected.line, checked.rejected.reason);
         continue;
       }
       // A duplicate key (the first occurrence is the one sent), or a record outside the subset.
