@@ -99,6 +99,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         'the records the latest verification found mismatched or missing (execute cell), or re-check ' +
         'the records it did not verify (verify cell)',
     )
+    .option(
+      '--resend-delivered',
+      'send again the records another execute cell of the runbook already delivered (by default they are ' +
+        'skipped: "20 skipped: done by small-batch"); the cell\'s resend: delivered asks the same',
+    )
     .option('--events <file>', 'append JSON Lines events (start, progress, errors, halt, finish) to a file')
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics')
     .option('--detach', 'run in a background process; watch it with status, steer it with control')

@@ -9,7 +9,7 @@ import { resolveJob } from '../../core/job/job';
 import { stateDirFor } from '../../core/ledger/statePaths';
 import { checkModeGate, checkProductionGates, checkVerifyGate, wantsRealWrite } from '../../core/run/gate';
 import { recordRunResult } from '../../core/report/recordResult';
-import { runBackfill, type RunResult } from '../../core/run/runner';
+import { runBackfill, type RunPlan, type RunResult } from '../../core/run/runner';
 import { UserError } from '../../core/model/types';
 import { ExitCode, exitCodeOfRun } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
@@ -26,6 +26,7 @@ export interface RunCommandOptions {
   confirm?: string;
   restart?: boolean;
   only?: string;
+  resendDelivered?: boolean;
   events?: string;
   metricsPort?: string;
   detach?: boolean;
@@ -124,6 +125,7 @@ async function performRun(
   process.on('SIGTERM', onSignal);
   // The run's result block, handed over from the ledger the run holds, written once the lock is released.
   let cellResult: Result | undefined;
+  let announced: RunPlan | undefined;
   try {
     const result = await runBackfill({
       runbook,
@@ -133,6 +135,7 @@ async function performRun(
       secretValues: process.env,
       operator: defaultOperator(),
       ...(options.restart ? { restart: true } : {}),
+      ...(options.resendDelivered ? { resendDelivered: true } : {}),
       ...(options.only === 'failed' ? { onlyFailed: true } : {}),
       ...(options.only === 'unverified' ? { onlyUnverified: true } : {}),
       ...(setup.mode === 'production'
@@ -150,6 +153,7 @@ async function performRun(
       ...(options.metricsPort !== undefined ? { metricsPort: Number(options.metricsPort) } : {}),
       signal: stop.signal,
       onPlan: (plan) => {
+        announced = plan;
         if (!options.json) process.stdout.write(describePlan(plan, setup.mode));
       },
       onResult: (ended) => (cellResult = ended),
@@ -169,7 +173,8 @@ async function performRun(
       process.stderr.write(`backfill: warning: result not recorded: ${write.reason}\n`);
     const exitCode = exitCodeOfRun(result.outcome);
     if (options.json) {
-      process.stdout.write(JSON.stringify({ ...result, exitCode }, null, 2) + '\n');
+      const plan = announced ? { plan: announced } : {};
+      process.stdout.write(JSON.stringify({ ...result, ...plan, exitCode }, null, 2) + '\n');
     } else {
       process.stdout.write(setup.describe(result));
     }

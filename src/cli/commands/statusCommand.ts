@@ -11,6 +11,8 @@ import {
   type VerificationCounts,
 } from '../../core/run/runStatus';
 import type { RunRecord } from '../../core/model/runs';
+import { describeFailureReason, type FailureReason } from '../../core/run/failureReasons';
+import { parseRunCounts } from '../../core/run/cellResult';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 import { duration } from '../output/dryRunText';
@@ -32,6 +34,8 @@ interface CellStatus {
   verification?: VerificationCounts;
   /** Every run of the cell, oldest first: first runs, resumes, re-runs and gap re-backfills. */
   history: HistoryEntry[];
+  /** The top failure reasons of the latest run (live or finished), each with a count and a sample key. */
+  failures?: FailureReason[];
   /** Live figures, present while a run of the cell is in progress. */
   live?: RunStatus;
   /** "no sign of life for 12 s": the live runner stopped writing its status. */
@@ -42,7 +46,7 @@ interface CellStatus {
 interface HistoryEntry {
   run: string;
   chain: string;
-  /** Why the run happened: `run`, `resume`, `restart`, `only failed` or `only unverified`. */
+  /** Why the run happened: `run`, `resume`, `restart`, `only failed`, `only unverified` or `judged again`. */
   what: string;
   /** For a gap re-backfill: the verification run whose gaps it re-sent. */
   verification?: string;
@@ -100,6 +104,7 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
           startedAt: latest.startedAt,
           ...(latest.endedAt ? { endedAt: latest.endedAt } : {}),
           ...(latest.reason ? { reason: latest.reason } : {}),
+          ...recordedFailures(latest),
         });
       }
       if (liveRunning && live.cell === cell.id) {
@@ -114,6 +119,7 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
           failed: live.failed,
           rejected: live.rejected,
           ...(live.verification ? { verification: live.verification } : {}),
+          ...(live.failures ? { failures: live.failures } : {}),
         });
         if (live.total !== undefined) entry.total = live.total;
       }
@@ -130,6 +136,12 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
   return ExitCode.ok;
 }
 
+/** The top failure reasons a finished run recorded with its counts. */
+function recordedFailures(run: RunRecord): Pick<CellStatus, 'failures'> {
+  const failures = parseRunCounts(run)?.failures;
+  return Array.isArray(failures) && failures.length > 0 ? { failures } : {};
+}
+
 async function dryRunState(ledger: Ledger, cell: string): Promise<string> {
   const latest = (await ledger.dryRuns(cell))[0];
   return latest
@@ -143,15 +155,17 @@ async function dryRunState(ledger: Ledger, cell: string): Promise<string> {
 function historyOf(runs: RunRecord[]): HistoryEntry[] {
   return runs.map((run, index) => {
     const params = parseParams(run.params);
-    const what = params.onlyUnverified
-      ? 'only unverified'
-      : params.onlyFailed
-        ? 'only failed'
-        : params.restart
-          ? 'restart'
-          : index > 0 && runs[index - 1]?.chain === run.chain
-            ? 'resume'
-            : 'run';
+    const what = params.rejudge
+      ? 'judged again'
+      : params.onlyUnverified
+        ? 'only unverified'
+        : params.onlyFailed
+          ? 'only failed'
+          : params.restart
+            ? 'restart'
+            : index > 0 && runs[index - 1]?.chain === run.chain
+              ? 'resume'
+              : 'run';
     const counts = run.counts ? parseCounts(run.counts) : undefined;
     return {
       run: run.id,
@@ -199,6 +213,7 @@ function describeCell(c: CellStatus): string {
       `  ${c.succeeded + c.failed + c.rejected}${of} done: ${c.succeeded} succeeded, ${c.failed} failed, ${c.rejected} rejected`,
     );
   }
+  for (const failure of c.failures ?? []) lines.push(`  failures: ${describeFailureReason(failure)}`);
   if (c.history.length > 1) lines.push(...describeHistory(c.history));
   if (c.live) {
     const s = c.live;

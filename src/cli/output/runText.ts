@@ -4,12 +4,13 @@
  */
 import type { Runbook } from '../../core/format/runbook';
 import type { RunResult, RunPlan } from '../../core/run/runner';
+import { describeDoneElsewhere } from '../../core/run/deliveredElsewhere';
+import { describeFailureReason } from '../../core/run/failureReasons';
 import { roundLatency, type RunStatus } from '../../core/run/runStatus';
 import { duration } from './dryRunText';
 
 /** The plan of a run, printed before the first record is sent or checked. */
 export function describePlan(plan: RunPlan, mode: string): string {
-  const records = plan.total !== undefined ? plan.total.toLocaleString('en-US') : 'all selected';
   const title =
     plan.kind === 'verify' ? 'Verification run' : mode === 'production' ? 'PRODUCTION run' : 'Run';
   const resumed = plan.resumed
@@ -17,15 +18,43 @@ export function describePlan(plan: RunPlan, mode: string): string {
       ? ` (in chain ${plan.chain})`
       : ` (resuming chain ${plan.chain}, ${plan.alreadyDone} records already done)`
     : '';
+  if (plan.rejudge) {
+    const { run, outcome, changed } = plan.rejudge;
+    return (
+      `${title} ${plan.run}: judging run ${run} (${outcome}) again with the cell's thresholds as they are ` +
+      `now; nothing is sent\n  Changed: ${changed}\n`
+    );
+  }
   return [
     `${title} ${plan.run}${resumed}`,
     ...(plan.rerun ? [`  ${describeRerun(plan)}`] : []),
     `  Target: ${plan.target}`,
-    `  Records: ${records} · rate ${plan.rate}/s · concurrency ${plan.concurrency}` +
+    `  Records: ${describeRecords(plan)} · rate ${plan.rate}/s · concurrency ${plan.concurrency}` +
       (plan.estimatedSeconds !== undefined ? ` · estimated ${duration(plan.estimatedSeconds)}` : ''),
     `  Stop it with Ctrl-C, backfill control FILE stop, or a halt file; run the same command again to resume.`,
     '',
   ].join('\n');
+}
+
+/**
+ * "20 of 1,995 (subset first: 20)", "1,975 of 1,995 (20 skipped: done by small-batch)", "up to 3 of 100
+ * (subset keys: 3 listed)": what the run really sends, as far as known before it starts.
+ */
+function describeRecords(plan: RunPlan): string {
+  const n = (value: number) => value.toLocaleString('en-US');
+  const { records } = plan;
+  const notes = [
+    ...(records?.subset ? [`subset ${records.subset}`] : []),
+    ...describeDoneElsewhere(plan.doneElsewhere ?? {}),
+  ];
+  const why = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+  if (records?.sending === undefined) {
+    const of = records?.ofSource !== undefined ? ` of ${n(records.ofSource)}` : '';
+    return `all selected${of}${why}`;
+  }
+  const whole = records.sending === records.ofSource && !records.atMost;
+  const of = records.ofSource !== undefined && !plan.rerun && !whole ? ` of ${n(records.ofSource)}` : '';
+  return `${records.atMost ? 'up to ' : ''}${n(records.sending)}${of}${why}`;
 }
 
 function describeRerun(plan: RunPlan): string {
@@ -59,18 +88,58 @@ export function describeResult(result: RunResult, file: string, cell: string, re
       `  See what the cell selects: backfill dry-run ${file} --cell ${cell}\n`
     );
   }
-  const counts = status
-    ? `  ${status.succeeded} succeeded, ${status.failed} failed, ${status.rejected} rejected, ${status.skipped} skipped (done earlier)\n`
-    : '';
+  const counts = status ? `  ${describeCounts(status)}\n${describeFailures(status)}` : '';
   const next =
     outcome === 'halted'
       ? `  Halted: ${reason}. Resume with the same command.\n`
       : outcome === 'below-threshold'
-        ? `  ${reason}. Re-run the failures: backfill run ${file} --cell ${cell} --execute --only failed\n`
+        ? `  ${reason}.\n  ${belowThresholdNext(status, file, cell)}\n`
         : recheckWith
           ? `  Re-check them: backfill run ${file} --cell ${recheckWith} --only unverified\n`
           : '';
-  return `Run ${outcome}.\n${counts}${next}`;
+  const again = result.rejudged
+    ? ` (judged again without sending: run ${result.rejudged.run} had ended ${result.rejudged.outcome})`
+    : '';
+  return `Run ${outcome}${again}.\n${counts}${describeFailed(result, file, cell)}${next}`;
+}
+
+/** "  Failures: 50 × connection refused (127.0.0.1:9) — e.g. key 1017", one line per top reason. */
+export function describeFailures(status: Pick<RunStatus, 'failures'>): string {
+  const failures = status.failures ?? [];
+  if (failures.length === 0) return '';
+  const [first, ...rest] = failures.map(describeFailureReason);
+  return [`  Failures: ${first}`, ...rest.map((line) => `            ${line}`)].join('\n') + '\n';
+}
+
+/** The first failed keys with their reasons, and where to find the rest. */
+function describeFailed(result: RunResult, file: string, cell: string): string {
+  const first = result.firstFailed ?? [];
+  if (first.length === 0) return '';
+  const failed = result.status?.failed ?? first.length;
+  const lines = first.map(({ key, reason }) => `    key ${key}: ${reason}`);
+  const all =
+    failed > first.length ? `, all ${failed}: backfill ledger ${file} --cell ${cell} --status failed` : '';
+  return `  Failed records (first ${first.length}${all}):\n${lines.join('\n')}\n`;
+}
+
+/** After a run below its thresholds: re-run the failures, or judge it again once a threshold changed. */
+function belowThresholdNext(status: RunStatus | undefined, file: string, cell: string): string {
+  const judgeAgain =
+    `change successThreshold or maxRejected of cell ${cell} and run the same command: it is judged ` +
+    'again, nothing is sent';
+  if (status && status.failed === 0) return `To accept it, ${judgeAgain}.`;
+  return `Re-run the failures: backfill run ${file} --cell ${cell} --execute --only failed (or ${judgeAgain})`;
+}
+
+/** "1975 succeeded, 0 failed, 0 rejected, 0 skipped (done earlier), 20 skipped: done by small-batch". */
+function describeCounts(status: RunStatus): string {
+  const elsewhere = describeDoneElsewhere(status.doneElsewhere ?? {});
+  const byOthers = Object.values(status.doneElsewhere ?? {}).reduce((sum, n) => sum + n, 0);
+  return [
+    `${status.succeeded} succeeded, ${status.failed} failed, ${status.rejected} rejected`,
+    `${status.skipped - byOthers} skipped (done earlier)`,
+    ...elsewhere,
+  ].join(', ');
 }
 
 /** The result of a verification run: counts by category, and how to list and fix the gaps. */
@@ -80,7 +149,7 @@ export function describeVerification(result: RunResult, runbook: Runbook, cell: 
   const counts =
     status && v
       ? `  ${v.verified} verified, ${v.mismatch} mismatch, ${v.missing} missing, ${v.error} could not be checked, ` +
-        `${status.rejected} rejected, ${status.skipped} skipped (checked earlier)\n`
+        `${status.rejected} rejected, ${status.skipped} skipped (checked earlier)\n${describeFailures(status)}`
       : '';
   if (outcome === 'halted') {
     return `Verification halted.\n${counts}  Halted: ${reason}. Resume with the same command.\n`;

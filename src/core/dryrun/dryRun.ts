@@ -156,7 +156,9 @@ export async function dryRun(
     action,
   );
   const threshold = cell.kind === 'verify' ? 1 : cell.spec.successThreshold;
-  const problems = [...passProblems(counts, threshold, missingSecrets), ...failed];
+  const maxRejected = cell.kind === 'verify' ? undefined : cell.spec.maxRejected;
+  const limits = { threshold, ...(maxRejected !== undefined ? { maxRejected } : {}), kind: cell.kind };
+  const problems = [...passProblems(counts, limits, missingSecrets), ...failed];
   const report: DryRunReport = {
     id: randomUUID(),
     runbook: runbook.header.name,
@@ -212,11 +214,27 @@ export function idempotencyKeyFor(runbookName: string, fingerprint: string, key:
   return sha256(`${runbookName}\u0000${fingerprint}\u0000${key}`).slice(0, 32);
 }
 
-function passProblems(counts: DryRunReport['counts'], threshold: number, missingSecrets: string[]): string[] {
+/**
+ * Why the dry run does not pass. Rejected records are judged by `maxRejected` when the cell sets it; an
+ * execute cell's `successThreshold` is then about the records sent (verdict.ts), not their validity.
+ */
+function passProblems(
+  counts: DryRunReport['counts'],
+  limits: { threshold: number; maxRejected?: number; kind: RunnableCell['kind'] },
+  missingSecrets: string[],
+): string[] {
+  const { threshold, maxRejected } = limits;
   const problems: string[] = [];
   if (counts.selected === 0) problems.push('no record would be sent: check the source and the subset');
+  if (maxRejected !== undefined && counts.rejected > maxRejected) {
+    problems.push(
+      `${counts.rejected} records are rejected, more than maxRejected ${maxRejected}: ` +
+        'fix the rejected records or raise maxRejected',
+    );
+  }
   const considered = counts.valid + counts.rejected;
-  if (considered > 0 && counts.valid / considered < threshold) {
+  const judgedByShare = maxRejected === undefined || limits.kind === 'dry-run';
+  if (judgedByShare && considered > 0 && counts.valid / considered < threshold) {
     const share = ((counts.valid / considered) * 100).toFixed(2);
     problems.push(
       `only ${share} % of records are valid, below the success threshold of ${threshold * 100} %: ` +

@@ -32,6 +32,7 @@ const FIELD_ORDER: readonly (keyof Result)[] = [
   'counts',
   'rate',
   'errors',
+  'failures',
   'run',
   'fingerprint',
 ];
@@ -75,6 +76,11 @@ export function renderResultBody(result: Result, eol: '\n' | '\r\n' = '\n'): str
   for (const field of FIELD_ORDER) {
     const value = result[field];
     if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      if (value.length === 0) continue;
+      lines.push(`${field}:`, ...value.map((item: string) => `  - ${yamlScalar(item)}`));
+      continue;
+    }
     if (typeof value === 'object') {
       if (Object.keys(value).length === 0) continue;
       lines.push(`${field}:`);

@@ -152,14 +152,26 @@ export const DryRunCellSchema = z.strictObject({
   preview: PreviewSchema.default(PreviewSchema.parse({})),
   /** Share of records that must be valid for the dry run to pass, e.g. 0.999. */
   successThreshold: rangedNumber('successThreshold').default(1),
+  /** Most rejected (malformed) records the dry run passes with. */
+  maxRejected: rangedNumber('maxRejected').optional(),
 });
 
 export const ExecuteCellSchema = z.strictObject({
   description: z.string().optional(),
   ...jobReference,
-  /** Fraction of records that must succeed for the run to count as a success, e.g. 0.9999. */
+  /**
+   * Fraction of the records that could be sent (rejected ones left out) that must succeed for the run to
+   * count as a success, e.g. 0.9999.
+   */
   successThreshold: rangedNumber('successThreshold').default(1),
+  /** Most rejected (malformed) records a run (and its dry run) may have and still succeed. */
+  maxRejected: rangedNumber('maxRejected').optional(),
   errorBudget: ErrorBudgetOverrideSchema.optional(),
+  /**
+   * `delivered`: send again the records another execute cell of this runbook already delivered (by
+   * default a later cell skips them: "20 skipped: done by small-batch").
+   */
+  resend: z.enum(['delivered']).optional(),
 });
 
 export const VerifyCellSchema = z.strictObject({
@@ -206,6 +218,8 @@ export const ResultSchema = z.strictObject({
   counts: z.record(z.string(), z.number()).default({}),
   rate: z.number().nonnegative().optional(),
   errors: z.record(z.string(), z.number()).optional(),
+  /** The run's top failure reasons: "50 × connection refused (127.0.0.1:9) — e.g. key 1017". */
+  failures: z.array(z.string()).optional(),
 });
 
 export type Header = z.infer<typeof HeaderSchema>;

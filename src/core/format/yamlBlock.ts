@@ -201,7 +201,7 @@ const KNOWN_FIELDS = [
   'successThreshold', 'check', 'expect', 'status', 'tolerance', 'expectExitCode', 'id', 'item', 'checked',
   'by', 'at', 'run', 'environment', 'operator', 'startedAt', 'finishedAt', 'durationMs', 'outcome',
   'fingerprint', 'counts', 'errors', 'retryOn', 'errorBudget', 'maxFailureRatio', 'window',
-  'maxConsecutiveFailures', 'maxFailures',
+  'maxConsecutiveFailures', 'maxFailures', 'resend', 'maxRejected', 'failures',
 ]; // prettier-ignore
 
 function unknownFieldMessage(key: string): string {

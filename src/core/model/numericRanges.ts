@@ -46,6 +46,7 @@ export const NUMERIC_RANGES = {
   maxConsecutiveFailures: range(1, MAX_RECORDS, true, 'records'),
   maxFailures: range(1, MAX_RECORDS, true, 'records'),
   successThreshold: range(0, 1, false, 'share of the records'),
+  maxRejected: range(0, MAX_RECORDS, true, 'records'),
   'subset.first': range(1, MAX_RECORDS, true, 'records'),
   // A count sample keeps its records' keys in memory.
   'subset.sample.count': range(1, 10_000_000, true, 'records'),

@@ -6,6 +6,7 @@
 import type { DryRunReport } from '../dryrun/dryRun';
 import type { Result } from '../format/schemas';
 import type { Ledger } from '../ledger/ledger';
+import { describeFailureReason, type FailureReason } from '../run/failureReasons';
 import type { RecordStatus, RunRecord } from '../model/runs';
 
 /** The result block of a dry run: what was read and whether it passed. */
@@ -34,7 +35,9 @@ export interface RunCounts {
   skipped?: number;
   done?: number;
   total?: number | null;
-  [status: string]: number | null | undefined;
+  /** The run's top failure reasons (failureReasons.ts). */
+  failures?: FailureReason[];
+  [status: string]: unknown;
 }
 
 /** Parses a run's stored counts; a crashed run has none, and a damaged value is treated as none. */
@@ -73,9 +76,16 @@ export async function resultOfRun(ledger: Ledger, run: RunRecord): Promise<Resul
     counts,
     ...(durationMs ? { rate: round2(processed / (durationMs / 1000)) } : {}),
     ...(Object.keys(chain.errorsByKind).length > 0 ? { errors: chain.errorsByKind } : {}),
+    ...failuresOf(own),
     run: run.id,
     fingerprint: run.fingerprint,
   };
+}
+
+/** The run's top failure reasons in words, for the result block; nothing when none is recorded. */
+function failuresOf(counts: RunCounts | undefined): Pick<Result, 'failures'> {
+  const failures = Array.isArray(counts?.failures) ? counts.failures : [];
+  return failures.length > 0 ? { failures: failures.map(describeFailureReason) } : {};
 }
 
 /** Records a run finished itself (not those skipped because an earlier run of the chain had). */

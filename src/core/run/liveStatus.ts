@@ -42,8 +42,10 @@ export interface StatusContext {
 export class LiveCounters {
   /** Outcomes this run recorded, by status. */
   private readonly counts: StatusCounts = zeroCounts();
-  /** Records skipped because an earlier run of the chain finished them. */
+  /** Records skipped because an earlier run of the chain finished them, or another cell delivered them. */
   private skippedRecords = 0;
+  /** Of those, the records another execute cell delivered, by that cell. */
+  private readonly doneElsewhere: Record<string, number> = {};
   private readonly errorsByKind: Partial<Record<ErrorKind, number>> = {};
   private readonly latency = new LatencyStats();
   private readonly meter: RateMeter;
@@ -87,9 +89,10 @@ export class LiveCounters {
     this.counts.rejected += 1;
   }
 
-  /** Counts a record skipped because an earlier run of the chain finished it. */
-  countSkipped(): void {
+  /** Counts a record skipped because an earlier run of the chain finished it, or cell `by` delivered it. */
+  countSkipped(by?: string): void {
     this.skippedRecords += 1;
+    if (by !== undefined) this.doneElsewhere[by] = (this.doneElsewhere[by] ?? 0) + 1;
   }
 
   get skipped(): number {
@@ -142,6 +145,7 @@ export class LiveCounters {
           }
         : {}),
       skipped: this.skippedRecords,
+      ...(Object.keys(this.doneElsewhere).length > 0 ? { doneElsewhere: { ...this.doneElsewhere } } : {}),
       inFlight: dispatch.inFlight,
       rate: {
         now: round(rateNow),

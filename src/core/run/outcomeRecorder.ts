@@ -17,6 +17,7 @@ import { markCrashedRuns } from '../ledger/lock';
 import { resultOfRun } from './cellResult';
 import type { Redactor } from '../secrets/secrets';
 import type { PreparedUnit } from '../attempts/attemptStrategy';
+import type { Thresholds } from './thresholds';
 import type {
   AttemptResult,
   RecordOutcome,
@@ -41,6 +42,12 @@ export interface NewRunRecord {
   onlyUnverified?: boolean;
   /** For a gap re-backfill: the verification run that found the gaps. */
   verification?: string;
+  /** Records other execute cells delivered were sent again. */
+  resendDelivered?: boolean;
+  /** What the run is judged by, so a later change of them is noticed. */
+  thresholds?: Thresholds;
+  /** The run judges its finished chain again with changed thresholds, sending nothing. */
+  rejudge?: boolean;
   redactor: Redactor;
 }
 
@@ -68,6 +75,9 @@ export function newRunRecord(input: NewRunRecord): RunRecord {
         onlyFailed: !!input.onlyFailed,
         onlyUnverified: !!input.onlyUnverified,
         ...(input.verification ? { verification: input.verification } : {}),
+        ...(input.resendDelivered ? { resendDelivered: true } : {}),
+        ...input.thresholds,
+        ...(input.rejudge ? { rejudge: true } : {}),
         vars: environment.vars,
       }),
     ),

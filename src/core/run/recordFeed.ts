@@ -2,7 +2,8 @@
  * The record feed: reads the job's source once, record by record, and hands the dispatcher what this run
  * must attempt — valid, selected (subset, re-run list), not finished by an earlier run of the chain,
  * rendered for its attempt with its idempotency key — in batches of the strategy's size. Malformed and
- * unrenderable records are reported as rejected, finished ones as skipped. This file cannot depend on
+ * unrenderable records are reported as rejected, finished ones (by this chain, or delivered by another
+ * execute cell: deliveredElsewhere.ts) as skipped. This file cannot depend on
  * the vscode API.
  */
 import { idempotencyKeyFor } from '../dryrun/dryRun';
@@ -12,6 +13,7 @@ import { RecordValidator } from '../sources/recordValidator';
 import type { SubsetFilter } from '../sources/subsetFilter';
 import type { SourceItem } from '../model/types';
 import type { AttemptStrategy, PreparedUnit } from '../attempts/attemptStrategy';
+import { deliveredBy } from './deliveredElsewhere';
 import type { SelectionAccounting } from './selectionAccounting';
 import { idempotencyScope, type ResumePlan } from './resumePlan';
 import type { RunKind } from './verdict';
@@ -42,8 +44,8 @@ export interface FeedTarget<U> {
 
 /** What the feed reports besides the units it sends. */
 export interface FeedSink {
-  /** A record an earlier run of the chain finished. */
-  skipped(): void;
+  /** A record an earlier run of the chain finished, or (`by`) another execute cell delivered. */
+  skipped(by?: string): void;
   /** A record refused before any attempt: malformed, or its attempt could not be rendered. */
   rejected(key: string, line: number, reason: string): void;
 }
@@ -62,6 +64,7 @@ export async function feedRecords<U extends PreparedUnit>(
   const validator = new RecordValidator(job.source);
   const onlyKeys = plan.rerun?.keys;
   const doneKeys = plan.doneKeys;
+  const delivered = plan.delivered;
   const keyScope = idempotencyScope(input.fingerprint, plan.rerun);
   const verifying = input.kind === 'verify';
   const batchSize = strategy.batchSize;
@@ -80,12 +83,14 @@ export async function feedRecords<U extends PreparedUnit>(
       const checked = validator.check(item);
       if (checked.rejected) {
         const key = checked.rejected.key ?? `line:${checked.rejected.line}`;
-        // Rejections are deterministic: one already recorded in this chain is not counted twice. A cell
-        // with a subset selects among valid records only, so the source's malformed records are not
-        // part of its selection (the dry run reports them).
-        if (!onlyKeys && !job.subset && !doneKeys.has(key))
-          sink.rejected(key, checked.rejected.line, checked.rejected.reason);
-        else accounting.onOutside();
+        // A cell with a subset, or a re-run list, selects among valid records only, so the source's
+        // malformed records are not part of its selection (the dry run reports them). Rejections are
+        // deterministic: one this chain already recorded is skipped like any finished record — a row
+        // with no key (recorded as line:N) never reaches the shortcut above, and was once left out of
+        // the skipped count ("1,362 skipped" when 1,364 were done).
+        if (onlyKeys || job.subset) accounting.onOutside();
+        else if (doneKeys.has(key)) sink.skipped();
+        else sink.rejected(key, checked.rejected.line, checked.rejected.reason);
         continue;
       }
       // A duplicate key (the first occurrence is the one sent), or a record outside the subset.
@@ -97,6 +102,11 @@ export async function feedRecords<U extends PreparedUnit>(
       if (onlyKeys ? !onlyKeys.has(record.key) : doneKeys.has(record.key)) {
         if (!onlyKeys) sink.skipped();
         else accounting.onOutside();
+        continue;
+      }
+      const elsewhere = delivered.length > 0 ? deliveredBy(delivered, record.key) : undefined;
+      if (elsewhere !== undefined) {
+        sink.skipped(elsewhere);
         continue;
       }
       const idempotencyKey = verifying ? '' : idempotencyKeyFor(input.runbookName, keyScope, record.key);

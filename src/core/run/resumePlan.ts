@@ -8,8 +8,9 @@
 import type { JobFingerprint } from '../job/fingerprint';
 import type { StatusCounts } from '../ledger/ledger';
 import { UserError } from '../model/types';
-import type { Rerun, RunPlan } from './runEvents';
-import { sumOf } from './statusCounts';
+import { deliveredOutside, type DeliveredElsewhere } from './deliveredElsewhere';
+import type { PlannedRecords, Rejudge, Rerun, RunPlan } from './runEvents';
+import { describeChange, recordedThresholds, sameThresholds, type Thresholds } from './thresholds';
 import { UNVERIFIED_STATUSES, type RecordStatus, type RunRecord } from '../model/runs';
 import type { RunKind } from './verdict';
 
@@ -27,12 +28,21 @@ export interface ResumeRequest {
   onlyUnverified?: boolean;
   /** The status of a record whose every attempt failed: `failed`, or `error` for a verification. */
   failureStatus: RecordStatus;
+  /** Send records another execute cell already delivered, instead of skipping them. */
+  resendDelivered?: boolean;
+  /** The cell's thresholds now: a finished chain judged by others is judged again (thresholds.ts). */
+  thresholds?: Thresholds;
 }
 
 /** The run chain a run records into: a new one, or the latest one continued. */
 export interface ChainChoice {
   id: string;
   resumed: boolean;
+  /**
+   * Set when the latest run finished and the cell's thresholds changed since: the chain is judged again
+   * from the ledger, nothing is sent. Names that run, how it ended, and what changed.
+   */
+  rejudge?: Rejudge;
 }
 
 /** The records chosen for a re-run, and the verification loop that chose them (gap re-backfills). */
@@ -41,7 +51,8 @@ export interface RerunSelection extends Rerun {
 }
 
 /** The latest run of the cell, as far as the plan cares. */
-export type LatestRun = Pick<RunRecord, 'id' | 'chain' | 'outcome' | 'fingerprint'>;
+export type LatestRun = Pick<RunRecord, 'id' | 'chain' | 'outcome' | 'fingerprint'> &
+  Partial<Pick<RunRecord, 'params'>>;
 
 /** A dry run, as far as the expected total cares. */
 export interface DryRunView {
@@ -58,10 +69,14 @@ export interface ResumePlan {
   rerun?: RerunSelection;
   /** Keys finished in the chain, skipped as the source is read; empty for a re-run. */
   doneKeys: Set<string>;
+  /** Records other execute cells delivered, skipped too; empty for a re-run or `--resend-delivered`. */
+  delivered: DeliveredElsewhere;
   /** Outcomes of earlier runs of the chain, less the records this run re-runs (they get new outcomes). */
   earlier: StatusCounts;
   /** Records the matching dry run selected, when known (never for a re-run). */
   expectedTotal?: number;
+  /** Valid records of the job's source, from a dry run of the same job and data (planCounts.ts). */
+  ofSource?: number;
 }
 
 /**
@@ -100,6 +115,11 @@ export function chooseChain(
   }
   if (unfinished || rerun) return { id: latest.chain, resumed: true };
   if (verifying) return { id: newChainId(), resumed: false };
+  const recorded = recordedThresholds(latest.params);
+  if (request.thresholds && !sameThresholds(recorded, request.thresholds)) {
+    const changed = describeChange(recorded, request.thresholds);
+    return { id: latest.chain, resumed: true, rejudge: { run: latest.id, outcome: latest.outcome, changed } };
+  }
   throw new UserError(
     `cell ${cell} already finished in run ${latest.id} (${latest.outcome}): re-run its failed records ` +
       'with --only failed, the gaps a verification found with --only unverified, or everything with --restart',
@@ -183,14 +203,6 @@ export function expectedTotal(
 }
 
 /**
- * Records the chain processes in all, when known: for a re-run, the chain's earlier outcomes plus the
- * records re-run; otherwise the dry run's count, or what a count sample selects.
- */
-export function plannedTotal(plan: ResumePlan, sampled: number | undefined): number | undefined {
-  return plan.rerun ? sumOf(plan.earlier) + plan.rerun.keys.size : (plan.expectedTotal ?? sampled);
-}
-
-/**
  * What idempotency keys derive from besides the runbook and the record key. A gap re-backfill adds the
  * verification that found the gap: a target that de-duplicates by key would otherwise ignore the very
  * request meant to fix the record, while retries and resumes of the same re-backfill share their key.
@@ -208,11 +220,15 @@ export function describeRunPlan(input: {
   throttle: { rate: number; concurrency: number };
   plan: ResumePlan;
   total: number | undefined;
+  /** What the run will send, as far as known up front (planCounts.ts). */
+  records?: PlannedRecords;
 }): RunPlan {
   const { plan, total, throttle } = input;
   const rerun = plan.rerun;
   const alreadyDone = plan.doneKeys.size;
-  const remaining = rerun ? rerun.keys.size : total !== undefined ? total - alreadyDone : undefined;
+  const sending = input.records?.sending;
+  const remaining =
+    sending ?? (rerun ? rerun.keys.size : total !== undefined ? total - alreadyDone : undefined);
   return {
     run: input.run,
     chain: plan.chain.id,
@@ -230,9 +246,22 @@ export function describeRunPlan(input: {
       : {}),
     ...(total !== undefined ? { total } : {}),
     alreadyDone: rerun ? 0 : alreadyDone,
+    ...(input.records && !plan.chain.rejudge ? { records: input.records } : {}),
+    ...(plan.chain.rejudge ? { rejudge: plan.chain.rejudge } : {}),
+    ...doneElsewhereOf(plan),
     rate: throttle.rate,
     concurrency: throttle.concurrency,
     ...(remaining !== undefined ? { estimatedSeconds: Math.max(0, remaining) / throttle.rate } : {}),
     fingerprint: input.fingerprint,
   };
+}
+
+/** The plan's records other cells delivered that the chain has not finished, by cell; none when empty. */
+function doneElsewhereOf(plan: ResumePlan): Pick<RunPlan, 'doneElsewhere'> {
+  const byCell: Record<string, number> = {};
+  for (const entry of plan.delivered) {
+    const count = deliveredOutside([entry], plan.doneKeys);
+    if (count > 0) byCell[entry.cell] = count;
+  }
+  return Object.keys(byCell).length > 0 ? { doneElsewhere: byCell } : {};
 }

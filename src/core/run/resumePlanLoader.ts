@@ -9,7 +9,9 @@ import type { JobFingerprint } from '../job/fingerprint';
 import type { Runbook } from '../format/runbook';
 import type { Ledger } from '../ledger/ledger';
 import { findVerificationGaps } from '../verify/gaps';
+import { readDeliveredElsewhere } from './deliveredElsewhere';
 import type { GateDecision } from './gate';
+import { sourceRecords } from './planCounts';
 import {
   chooseChain,
   earlierCounts,
@@ -46,19 +48,28 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
   }
   const chain = chooseChain(request, await ledger.latestRun(request.cell), fingerprint.combined, randomUUID);
   const rerun = await readRerun(ledger, input, chain.id);
-  const doneKeys = rerun ? new Set<string>() : await ledger.keysWithStatus(chain.id, RECORD_STATUSES);
+  const doneKeys =
+    rerun || chain.rejudge ? new Set<string>() : await ledger.keysWithStatus(chain.id, RECORD_STATUSES);
+  const skipDelivered = !rerun && !chain.rejudge && request.kind === 'execute' && !request.resendDelivered;
+  const delivered = skipDelivered
+    ? await readDeliveredElsewhere(ledger, request.cell, fingerprint.combined)
+    : [];
   // Counts of earlier runs of the chain, so progress and the success threshold cover the whole chain.
   const rerunStatuses: (RecordStatus | undefined)[] = [];
   for (const key of rerun?.keys ?? []) rerunStatuses.push((await ledger.outcomeOf(chain.id, key))?.status);
   const earlier = earlierCounts(await ledger.countByStatus(chain.id), rerunStatuses);
-  const expected = rerun ? undefined : expectedTotal(await ledger.dryRuns(), fingerprint, input.hasSubset);
+  const dryRuns = await ledger.dryRuns();
+  const expected = rerun ? undefined : expectedTotal(dryRuns, fingerprint, input.hasSubset);
+  const ofSource = sourceRecords(dryRuns, fingerprint.combined);
   return {
     plan: {
       chain,
       ...(rerun ? { rerun } : {}),
       doneKeys,
+      delivered,
       earlier,
       ...(expected !== undefined ? { expectedTotal: expected } : {}),
+      ...(ofSource !== undefined ? { ofSource } : {}),
     },
   };
 }

@@ -3,6 +3,7 @@
  * feed, the dispatcher, the recorder, live status and control, and the verdict at the end.
  */
 import { fingerprintJob, type JobFingerprint } from '../job/fingerprint';
+import { findCell } from '../format/runbook';
 import { Redactor, SecretResolver } from '../secrets/secrets';
 import { createSubsetFilter, type SubsetFilter } from '../sources/subsetFilter';
 import { UserError } from '../model/types';
@@ -20,18 +21,20 @@ import { LiveCounters } from './liveStatus';
 import { startMetricsServer, type MetricsServer } from './metricsServer';
 import type { OutcomeRecorder } from './outcomeRecorder';
 import { newRunRecord } from './outcomeRecorder';
+import { FailureTally, type FailedRecord } from './failureReasons';
 import { feedRecords, prepareSubset } from './recordFeed';
-import { describeRunPlan, plannedTotal, type ResumePlan } from './resumePlan';
+import { plannedRecords, plannedTotal } from './planCounts';
+import { describeRunPlan, type ResumePlan } from './resumePlan';
 import { loadResumePlan } from './resumePlanLoader';
-import type { RunEvent, RunResult } from './runEvents';
+import type { Rejudge, RunEvent, RunResult } from './runEvents';
+import type { RunOptions } from './runOptions';
+import { cellThresholds, type Thresholds } from './thresholds';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
 import { emptySelectionReason, SelectionAccounting } from './selectionAccounting';
 import { sumOf } from './statusCounts';
 import { sourceContentHash } from '../sources/sourceKinds';
 import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
 import { decideVerdict, runCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
-
-import type { RunOptions } from './runOptions';
 
 /** One run, from its strategy to its verdict: wires the parts and holds what they share. */
 export class Run {
@@ -42,8 +45,11 @@ export class Run {
   private strategy!: AttemptStrategy;
   private record!: RunRecord;
   private total: number | undefined;
+  /** The run re-sends (re-checks) chosen records only: it is judged on them alone. */
+  private rerun = false;
   private readonly counters: LiveCounters;
   private readonly accounting = new SelectionAccounting();
+  private readonly failures = new FailureTally();
   private dispatcher!: Dispatcher<PreparedUnit>;
   private budget!: ErrorBudget;
 
@@ -108,6 +114,8 @@ export class Run {
         onlyFailed: !!this.options.onlyFailed,
         onlyUnverified: !!this.options.onlyUnverified,
         failureStatus: this.strategy.failureStatus,
+        resendDelivered: this.resendDelivered(),
+        thresholds: this.thresholds,
       },
       runbook,
       job: job.job,
@@ -120,7 +128,8 @@ export class Run {
     const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
     const sampled =
       job.subset?.sample?.count !== undefined ? await prepareSubset(job, runbook.baseDir, subset) : undefined;
-    this.total = plannedTotal(plan, sampled);
+    this.total = plannedTotal(plan, sampled, !!job.subset);
+    this.rerun = !!plan.rerun;
     this.counters.setEarlier(plan.earlier);
     this.dispatcher = this.createDispatcher();
     this.budget = new ErrorBudget(job.errorBudget);
@@ -131,6 +140,9 @@ export class Run {
       startedAt: this.startedAt,
       fingerprint: fingerprint.combined,
       ...(plan.rerun?.verification ? { verification: plan.rerun.verification } : {}),
+      resendDelivered: this.resendDelivered(),
+      thresholds: this.thresholds,
+      ...(plan.chain.rejudge ? { rejudge: true } : {}),
       redactor: this.redactor,
     });
     await this.recorder.start(this.record, this.redactor, (reason) => this.dispatcher.stop(reason));
@@ -143,9 +155,12 @@ export class Run {
       throttle: job.throttle,
       plan,
       total: this.total,
+      records: plannedRecords({ plan, subset: job.subset, ofSource: plan.ofSource, sampled }),
     });
     this.options.onPlan?.(announced);
     this.emit({ type: 'start', at: new Date().toISOString(), plan: announced });
+    // Judged again with changed thresholds: the verdict comes from the ledger, nothing is sent.
+    if (plan.chain.rejudge) return this.finish(plan.chain.rejudge);
 
     const control = new LiveControl(this.stateDir, this.haltFile, this.dispatcher, () => this.tick());
     const endControl = control.start(this.options.signal);
@@ -163,6 +178,17 @@ export class Run {
       await metrics?.close();
     }
     return this.finish();
+  }
+
+  /** What the run is judged by: the cell's `successThreshold` and `maxRejected` as they are now. */
+  private get thresholds(): Thresholds {
+    return cellThresholds(this.options.runbook, this.options.job.cell, this.options.job.successThreshold);
+  }
+
+  /** `--resend-delivered`, or the cell's `resend: delivered`. */
+  private resendDelivered(): boolean {
+    const cell = findCell(this.options.runbook, this.options.job.cell);
+    return !!this.options.resendDelivered || (cell?.kind === 'execute' && cell.spec.resend === 'delivered');
   }
 
   private createDispatcher(): Dispatcher<PreparedUnit> {
@@ -198,7 +224,7 @@ export class Run {
         },
         this.dispatcher,
         {
-          skipped: () => this.counters.countSkipped(),
+          skipped: (by) => this.counters.countSkipped(by),
           rejected: (key, line, reason) => {
             if (this.recorder.recordRejected(key, line, reason)) this.counters.countRejected();
           },
@@ -227,6 +253,9 @@ export class Run {
   private onOutcome(unit: PreparedUnit, status: RecordStatus, attempts: number, result: AttemptResult): void {
     if (!this.recorder.recordAttempt(unit, status, attempts, result)) return;
     this.counters.countOutcome(status);
+    if (status === this.strategy.failureStatus && !result.ok) {
+      this.failures.record(unit.record.key, this.redactor.redact(result.message));
+    }
     // A mismatch is a finding, not a failure: only records that could not be attempted spend the budget.
     const halt = this.budget.record(status !== this.strategy.failureStatus);
     if (halt) this.dispatcher.stop(halt);
@@ -245,24 +274,33 @@ export class Run {
   }
 
   private status(state: RunState = this.dispatcher.state): RunStatus {
-    return this.counters.status(this.record, this.dispatcher, { kind: this.kind, total: this.total, state });
+    const status = this.counters.status(this.record, this.dispatcher, {
+      kind: this.kind,
+      total: this.total,
+      state,
+    });
+    const failures = this.failures.top();
+    return failures.length > 0 ? { ...status, failures } : status;
   }
 
-  private async finish(): Promise<RunResult> {
+  private async finish(rejudged?: Rejudge): Promise<RunResult> {
     if (this.recorder.failed) return this.finishUnrecorded();
     const halted = this.dispatcher.stopping;
     const status = this.status();
-    const totals = this.counters.totals();
-    const unaccounted = halted
-      ? undefined
-      : this.accounting.problem({ outcomes: sumOf(this.counters.own()), skipped: this.counters.skipped });
+    // A re-send of chosen records is judged on its own records: one failure in three is no success,
+    // however well the rest of the chain went.
+    const totals = this.rerun ? this.counters.own() : this.counters.totals();
+    const unaccounted =
+      halted || rejudged
+        ? undefined
+        : this.accounting.problem({ outcomes: sumOf(this.counters.own()), skipped: this.counters.skipped });
     const empty = emptySelectionReason(sumOf(totals), this.counters.skipped);
     const verdict = decideVerdict({
       kind: this.kind,
       halted,
       haltReason: this.dispatcher.stopReason,
       totals,
-      successThreshold: this.options.job.successThreshold,
+      ...this.thresholds,
       ...(unaccounted ? { unaccounted } : {}),
       ...(empty ? { empty } : {}),
     });
@@ -272,11 +310,15 @@ export class Run {
       skipped: this.counters.skipped,
       done: status.done,
       total: status.total ?? null,
+      ...(status.doneElsewhere ? { doneElsewhere: status.doneElsewhere } : {}),
+      ...(status.failures ? { failures: status.failures } : {}),
+      ...this.firstFailed(),
     });
     if (!(await this.recorder.finish(verdict.outcome, verdict.reason, counts, endedAt))) {
       return this.finishUnrecorded();
     }
     const result = this.ended(verdict, verdict.outcome === 'halted' ? 'halted' : 'finished', endedAt, true);
+    if (rejudged) return { ...result, rejudged };
     return empty && verdict.outcome !== 'halted' ? { ...result, empty: true } : result;
   }
 
@@ -294,8 +336,14 @@ export class Run {
     const { outcome, reason } = verdict;
     const final = { ...this.status(state), outcome, ...(reason ? { reason } : {}) };
     if (writable) writeStatus(this.stateDir, final);
-    this.emit({ type: 'finish', at, outcome, status: final });
-    return { outcome, ...(reason ? { reason } : {}), status: final };
+    this.emit({ type: 'finish', at, outcome, status: final, ...this.firstFailed() });
+    return { outcome, ...(reason ? { reason } : {}), status: final, ...this.firstFailed() };
+  }
+
+  /** The first records this run saw fail, with their reasons; nothing when none failed. */
+  private firstFailed(): { firstFailed?: FailedRecord[] } {
+    const first = this.failures.firstFailed();
+    return first.length > 0 ? { firstFailed: first } : {};
   }
 
   private emit(event: RunEvent): void {

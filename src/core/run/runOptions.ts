@@ -1,11 +1,15 @@
-/** What a caller gives the runner: the job, its environment, the run's flags and the callbacks it listens on. */
+/**
+ * What a caller (the command line, the extension through it) hands the runner: the runbook, the resolved
+ * job and environment, what kind of run, and the hooks it is told through. This file cannot depend on
+ * the vscode API.
+ */
 import type { ResolvedEnvironment } from '../job/environment';
-import { type JobFingerprint } from '../job/fingerprint';
+import type { JobFingerprint } from '../job/fingerprint';
 import type { Runbook } from '../format/runbook';
 import type { Result } from '../format/schemas';
 import type { ResolvedJob } from '../job/job';
 import type { Ledger } from '../ledger/ledger';
-import { type Clock } from './clock';
+import type { Clock } from './clock';
 import type { GateDecision } from './gate';
 import type { RunEvent, RunPlan } from './runEvents';
 
@@ -21,6 +25,11 @@ export interface RunOptions {
   restart?: boolean;
   /** Re-run exactly the records that failed (could not be checked, for a verification) in the latest chain. */
   onlyFailed?: boolean;
+  /**
+   * Send records another execute cell of the runbook already delivered (a small batch before the full
+   * run) instead of skipping them; the cell's `resend: delivered` asks the same.
+   */
+  resendDelivered?: boolean;
   /**
    * An execute cell: re-run exactly the records the latest verification of its job found mismatched or
    * missing (the gaps). A verify cell: re-check exactly the records its latest chain did not verify.

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { FailureReason } from './failureReasons';
 import type { ErrorKind, RunMode, RunRecord } from '../model/runs';
 
 export type RunState = 'running' | 'paused' | 'stopping' | 'halted' | 'finished';
@@ -36,13 +37,17 @@ export interface RunStatus {
   rejected: number;
   /** A verification's records by category, including earlier runs of the chain. */
   verification?: VerificationCounts;
-  /** Records skipped because an earlier run of the chain already finished them. */
+  /** Records skipped because an earlier run of the chain already finished them (or another cell did). */
   skipped: number;
+  /** Of the skipped records, those another execute cell delivered, by that cell (deliveredElsewhere.ts). */
+  doneElsewhere?: Record<string, number>;
   inFlight: number;
   rate: { now: number; average: number; configured: number; effective: number };
   concurrency: number;
   latencyMs: { p50: number; p95: number; p99: number };
   errorsByKind: Partial<Record<ErrorKind, number>>;
+  /** This run's top failure reasons, each with a count and a sample key (failureReasons.ts). */
+  failures?: FailureReason[];
   etaSeconds?: number;
   /** Why the run halted or how it finished. */
   reason?: string;

@@ -16,15 +16,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { journalFileIn, scanJournal } from '../ledger/journalFile';
-import { lockRuns } from '../ledger/openLedger';
 import { assertStateDirUsable, ledgerFileIn, stateDirFor } from '../ledger/statePaths';
 import { RefusedError, UserError } from '../model/types';
 import { haltFileFor } from './control';
 import { OutcomeRecorder } from './outcomeRecorder';
 import type { RunResult } from './runEvents';
 import { Run } from './run';
+import { hasUnfoldedJournal, releaseLock, takeLock } from './runLock';
 import type { RunOptions } from './runOptions';
 import { isStateWriteFailure, stateWriteHaltReason } from './stateWriteFailure';
 export { DURABILITY_WINDOW_PER_SLOT } from './dispatcher';
@@ -92,36 +91,5 @@ async function runInStateDir(options: RunOptions, stateDir: string, haltFile: st
     }
   } finally {
     releaseLock(lock);
-  }
-}
-
-/**
- * A lock that cannot be removed (the state folder became read-only) must not hide the run's result: it
- * names this process, so once it has exited the next run takes the lock over as stale.
- */
-function releaseLock(lock: { release(): void }): void {
-  try {
-    lock.release();
-  } catch {
-    // Left behind as a stale lock; see above.
-  }
-}
-
-/** One writer at a time: a second concurrent run of the same runbook is refused by this gate. */
-async function takeLock(runbookFile: string, runId: string, cell: string, startedAt: string) {
-  try {
-    return await lockRuns(runbookFile, { pid: process.pid, host: os.hostname(), runId, cell, startedAt });
-  } catch (error) {
-    if (error instanceof UserError && !(error instanceof RefusedError)) throw new RefusedError(error.message);
-    throw error;
-  }
-}
-
-/** The journal of an earlier run holds outcomes not yet folded into the ledger: that run did not end cleanly. */
-function hasUnfoldedJournal(stateDir: string): boolean {
-  try {
-    return fs.statSync(journalFileIn(stateDir)).size > 0;
-  } catch {
-    return false;
   }
 }

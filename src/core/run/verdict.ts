@@ -24,10 +24,12 @@ export interface VerdictInput {
   halted: boolean;
   /** Why it was stopped, in words. */
   haltReason?: string;
-  /** Outcomes of the whole chain: the earlier runs' and this run's. */
+  /** Outcomes judged: the whole chain's (earlier runs' and this run's), or a re-run's own. */
   totals: StatusCounts;
-  /** Share of records that must end right, 0..1. */
+  /** Share of the records that could be sent (or checked) that must end right, 0..1. */
   successThreshold: number;
+  /** Most rejected (malformed) records the run may have; absent: not limited here (the dry run judges). */
+  maxRejected?: number;
   /** Why the run's books do not balance (selectionAccounting.ts): the run halts instead of finishing. */
   unaccounted?: string;
   /** Why the selection was empty (selectionAccounting.ts): no success of the backfill. */
@@ -53,8 +55,17 @@ export function decideVerdict(input: VerdictInput): Verdict {
   if (input.unaccounted) return { outcome: 'halted', reason: input.unaccounted };
   if (input.empty) return { outcome: 'below-threshold', reason: input.empty };
   const share = successShare(input.kind, input.totals);
-  if (share >= input.successThreshold) return { outcome: 'succeeded' };
-  return { outcome: 'below-threshold', reason: belowThresholdReason(input, share) };
+  const reasons: string[] = [];
+  if (share < input.successThreshold) reasons.push(belowThresholdReason(input, share));
+  const rejected = input.totals.rejected;
+  if (input.maxRejected !== undefined && rejected > input.maxRejected) {
+    reasons.push(
+      `${rejected} records rejected, more than maxRejected ${input.maxRejected}: fix them in the source ` +
+        '(backfill ledger FILE --status rejected lists them) or raise maxRejected',
+    );
+  }
+  if (reasons.length === 0) return { outcome: 'succeeded' };
+  return { outcome: 'below-threshold', reason: reasons.join('; ') };
 }
 
 /**
@@ -66,12 +77,14 @@ export function unrecordedVerdict(stateDir: string, haltReason: string | undefin
 }
 
 /**
- * Share of the chain's records that ended right. A verification leaves rejected records out: they were
- * never sent, and the dry run and the execution already count them. No record at all is a success.
+ * Share of the records that could be sent (or checked) that ended right. Rejected records are left out:
+ * they were never sent, and have their own limit (`maxRejected`, and the dry run's valid share) — a
+ * source with one malformed row must not stay below a 0.9999 threshold for ever. No record at all is a
+ * success.
  */
 export function successShare(kind: RunKind, totals: StatusCounts): number {
   const considered = RUN_STATUSES[kind]
-    .filter((status) => !(kind === 'verify' && status === 'rejected'))
+    .filter((status) => status !== 'rejected')
     .reduce((sum, status) => sum + totals[status], 0);
   return considered === 0 ? 1 : totals[SUCCESS_STATUS[kind]] / considered;
 }
@@ -90,5 +103,9 @@ function belowThresholdReason(input: VerdictInput, share: number): string {
       `${totals.mismatch} mismatch, ${totals.missing} missing, ${totals.error} could not be checked`
     );
   }
-  return `${(share * 100).toFixed(2)} % succeeded, below the success threshold of ${input.successThreshold * 100} %`;
+  const sent = totals.succeeded + totals.failed;
+  return (
+    `${(share * 100).toFixed(2)} % of the ${sent} records sent succeeded, below the successThreshold of ` +
+    `${input.successThreshold * 100} %`
+  );
 }

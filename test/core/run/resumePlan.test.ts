@@ -6,7 +6,6 @@ import {
   earlierCounts,
   expectedTotal,
   idempotencyScope,
-  plannedTotal,
   rerunOfGaps,
   rerunOfKeys,
   rerunQuery,
@@ -66,6 +65,18 @@ describe('resume plan', () => {
         );
       });
     }
+
+    it("judges a finished chain again, sending nothing, when the cell's thresholds changed since", () => {
+      const judged = { ...latest('below-threshold'), params: JSON.stringify({ successThreshold: 0.9999 }) };
+      assert.deepEqual(choose({ thresholds: { successThreshold: 0.99 } }, judged), {
+        id: 'chain-1',
+        resumed: true,
+        rejudge: { run: 'run-1', outcome: 'below-threshold', changed: 'successThreshold 0.99 (was 0.9999)' },
+      });
+      assert.throws(() => choose({ thresholds: { successThreshold: 0.9999 } }, judged), /already finished/);
+      const withLimit = { thresholds: { successThreshold: 0.9999, maxRejected: 5 } };
+      assert.equal(choose(withLimit, judged).rejudge?.changed, 'maxRejected 5 (was none)');
+    });
 
     it('starts over with --restart, whatever the latest run', () => {
       assert.deepEqual(choose({ restart: true }, latest('halted')), { id: 'new-chain', resumed: false });
@@ -181,19 +192,6 @@ describe('resume plan', () => {
     it('is unknown without such a dry run', () => {
       assert.equal(expectedTotal([], fingerprint, false), undefined);
     });
-
-    it('is the earlier outcomes plus the re-run records for a re-run', () => {
-      const plan: ResumePlan = {
-        chain: { id: 'chain-1', resumed: true },
-        rerun: { only: 'failed', records: 2, keys: new Set(['a', 'b']) },
-        doneKeys: new Set(),
-        earlier: counts({ succeeded: 8 }),
-      };
-      assert.equal(plannedTotal(plan, 50), 10);
-      const whole = { ...plan, rerun: undefined, expectedTotal: 40 };
-      assert.equal(plannedTotal(whole, 50), 40);
-      assert.equal(plannedTotal({ ...whole, expectedTotal: undefined }, 50), 50);
-    });
   });
 
   it("derives a gap re-backfill's idempotency keys from the verification that found the gaps", () => {
@@ -213,6 +211,7 @@ describe('resume plan', () => {
     const plan: ResumePlan = {
       chain: { id: 'chain-1', resumed: true },
       doneKeys: new Set(['a', 'b', 'c', 'd']),
+      delivered: [],
       earlier: counts({ succeeded: 4 }),
     };
     const announced = describeRunPlan({

@@ -32,15 +32,28 @@ describe('run verdict', () => {
       { totals: counts({ succeeded: 9, failed: 1 }) },
       {
         outcome: 'below-threshold',
-        reason: '90.00 % succeeded, below the success threshold of 100 %',
+        reason: '90.00 % of the 10 records sent succeeded, below the successThreshold of 100 %',
       },
     ],
     [
-      'a rejected record counts against an execution',
-      { totals: counts({ succeeded: 3, rejected: 1 }), successThreshold: 0.8 },
+      'rejected records are left out of the success share',
+      { totals: counts({ succeeded: 9999, rejected: 5 }), successThreshold: 0.9999 },
+      { outcome: 'succeeded' },
+    ],
+    [
+      'rejected records stay within maxRejected',
+      { totals: counts({ succeeded: 10, rejected: 5 }), maxRejected: 5 },
+      { outcome: 'succeeded' },
+    ],
+    [
+      'there are more rejected records than maxRejected',
+      { totals: counts({ succeeded: 9, failed: 1, rejected: 6 }), maxRejected: 5 },
       {
         outcome: 'below-threshold',
-        reason: '75.00 % succeeded, below the success threshold of 80 %',
+        reason:
+          '90.00 % of the 10 records sent succeeded, below the successThreshold of 100 %; 6 records ' +
+          'rejected, more than maxRejected 5: fix them in the source (backfill ledger FILE --status ' +
+          'rejected lists them) or raise maxRejected',
       },
     ],
     [
@@ -90,7 +103,7 @@ describe('run verdict', () => {
   });
 
   it('computes the success share over the statuses of the run kind', () => {
-    assert.equal(successShare('execute', counts({ succeeded: 3, failed: 1 })), 0.75);
+    assert.equal(successShare('execute', counts({ succeeded: 3, failed: 1, rejected: 4 })), 0.75);
     assert.equal(successShare('verify', counts({ verified: 1, mismatch: 3, rejected: 4 })), 0.25);
   });
 

@@ -1,0 +1,155 @@
+import { strict as assert } from 'node:assert';
+import { runCli, tempDir } from '../support/cli';
+import { keyOf, writeFixtureRunbook, type FixtureOptions } from '../support/runbookFixture';
+import { startTargetServer, type Answer, type Arrival, type TargetServer } from '../support/targetServer';
+
+const SMALL_BATCH = `\`\`\`execute id=small-batch
+job: items
+subset:
+  first: 20
+successThreshold: 1
+\`\`\`
+`;
+
+interface LedgerRow {
+  key: string;
+  status: string;
+}
+
+interface JsonResult {
+  outcome: string;
+  plan: {
+    doneElsewhere?: Record<string, number>;
+    total?: number;
+    records?: { sending?: number; ofSource?: number };
+  };
+  status: { skipped: number; succeeded: number; doneElsewhere?: Record<string, number> };
+}
+
+/** Runs of several cells of one runbook: a small batch, then the full run. */
+describe('backfill run across cells', function () {
+  this.timeout(120_000);
+  let work: ReturnType<typeof tempDir>;
+  let server: TargetServer | undefined;
+
+  beforeEach(() => (work = tempDir()));
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+    work.cleanup();
+  });
+
+  async function setUp(fixture: FixtureOptions, behave?: (arrival: Arrival, attempt: number) => Answer) {
+    const target = await startTargetServer(behave);
+    server = target;
+    const file = writeFixtureRunbook(work.dir, { extraCells: SMALL_BATCH, ...fixture });
+    const run = (cell: string, ...extra: string[]) =>
+      runCli(['run', file, '--cell', cell, '--var', `BASE_URL=${target.url}`, '--execute', ...extra]);
+    const dryRun = () => runCli(['dry-run', file, '--cell', 'preview', '--var', `BASE_URL=${target.url}`]);
+    return { file, target, run, dryRun };
+  }
+
+  async function ledgerRows(file: string, cell: string): Promise<LedgerRow[]> {
+    const result = await runCli(['ledger', file, '--cell', cell, '--format', 'jsonl']);
+    assert.equal(result.code, 0, result.stderr);
+    return result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as LedgerRow);
+  }
+
+  const keys = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => keyOf(from + i));
+
+  it('skips in the full run what the small batch delivered, and says so in the plan, the summary and --json', async () => {
+    const { file, target, run } = await setUp({ records: 50 });
+    const small = await run('small-batch');
+    assert.equal(small.code, 0, small.stdout + small.stderr);
+    assert.deepEqual([...target.countsByKey().keys()].sort(), keys(1, 20));
+
+    const full = await run('full');
+    assert.equal(full.code, 0, full.stdout + full.stderr);
+    const counts = target.countsByKey();
+    assert.deepEqual([...counts.keys()].sort(), keys(1, 50));
+    assert.ok(
+      [...counts.values()].every((n) => n === 1),
+      'no record is sent twice',
+    );
+    const [plan, summary] = full.stdout.split(/^Run succeeded/m);
+    assert.match(plan!, /20 skipped: done by small-batch/);
+    assert.match(
+      summary!,
+      /30 succeeded, 0 failed, 0 rejected, 0 skipped \(done earlier\), 20 skipped: done by small-batch/,
+    );
+    const rows = await ledgerRows(file, 'full');
+    assert.deepEqual(rows.map((row) => row.key).sort(), keys(21, 50));
+    assert.ok(rows.every((row) => row.status === 'succeeded'));
+
+    // Resumed or restarted, the full run still leaves the small batch's records alone; --json says so.
+    const restarted = await run('full', '--restart', '--json');
+    assert.equal(restarted.code, 0, restarted.stdout + restarted.stderr);
+    const json = JSON.parse(restarted.stdout) as JsonResult;
+    assert.deepEqual(json.plan.doneElsewhere, { 'small-batch': 20 });
+    assert.deepEqual(json.status.doneElsewhere, { 'small-batch': 20 });
+    assert.equal(json.status.skipped, 20);
+    assert.equal(json.status.succeeded, 30);
+    assert.equal(target.countsByKey().get(keyOf(1)), 1);
+    assert.equal(target.countsByKey().get(keyOf(21)), 2);
+  });
+
+  it('plans the records each run really sends: the small batch of the source, then the rest', async () => {
+    const { run, dryRun } = await setUp({ records: 50, malformed: 2 });
+    const small = await run('small-batch');
+    assert.equal(small.code, 0, small.stdout + small.stderr);
+    // No dry run has counted the source yet: only the subset bounds it.
+    assert.match(small.stdout, /Records: up to 20 \(subset first: 20\) · rate/);
+
+    assert.equal((await dryRun()).code, 0);
+    const again = await run('small-batch', '--restart');
+    assert.match(again.stdout, /Records: 20 of 50 \(subset first: 20\) · rate/);
+    const full = await run('full', '--json');
+    assert.equal(full.code, 0, full.stdout + full.stderr);
+    const json = JSON.parse(full.stdout) as JsonResult;
+    assert.deepEqual(json.plan.records, { sending: 30, ofSource: 50 });
+    assert.equal(json.plan.total, 32, 'what the chain records: 30 sent and 2 malformed');
+    assert.equal(json.status.succeeded, 30);
+  });
+
+  it('sends the delivered records again with --resend-delivered, or with the cell field resend: delivered', async () => {
+    const again = `\`\`\`execute id=again
+job: items
+resend: delivered
+\`\`\`
+`;
+    const { target, run } = await setUp({ records: 30, extraCells: SMALL_BATCH + '\n' + again });
+    assert.equal((await run('small-batch')).code, 0);
+
+    const resent = await run('full', '--resend-delivered');
+    assert.equal(resent.code, 0, resent.stdout + resent.stderr);
+    assert.doesNotMatch(resent.stdout, /done by/);
+    assert.deepEqual(
+      keys(1, 30).map((key) => target.countsByKey().get(key)),
+      keys(1, 30).map((_, i) => (i < 20 ? 2 : 1)),
+    );
+
+    const byField = await run('again');
+    assert.equal(byField.code, 0, byField.stdout + byField.stderr);
+    assert.doesNotMatch(byField.stdout, /done by/);
+    assert.deepEqual(
+      keys(1, 30).map((key) => target.countsByKey().get(key)),
+      keys(1, 30).map((_, i) => (i < 20 ? 3 : 2)),
+    );
+  });
+
+  it('sends again what the small batch failed to deliver', async () => {
+    const { target, run } = await setUp({ records: 30, retries: 0 }, (arrival, attempt) =>
+      arrival.key === keyOf(5) && attempt === 1 ? { status: 500 } : {},
+    );
+    const small = await run('small-batch');
+    assert.equal(small.code, 1, small.stdout + small.stderr);
+    const full = await run('full');
+    assert.equal(full.code, 0, full.stdout + full.stderr);
+    assert.match(full.stdout, /19 skipped: done by small-batch/);
+    assert.equal(target.countsByKey().get(keyOf(5)), 2);
+    assert.equal(target.countsByKey().get(keyOf(6)), 1);
+  });
+});

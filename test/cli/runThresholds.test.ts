@@ -1,0 +1,84 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import { runCli, tempDir } from '../support/cli';
+import { writeFixtureRunbook } from '../support/runbookFixture';
+import { startTargetServer, type TargetServer } from '../support/targetServer';
+
+interface StatusJson {
+  cells: { cell: string; state: string; history: { what: string; outcome: string }[] }[];
+}
+
+/** successThreshold over the records that could be sent, maxRejected for the rest, judged again on change. */
+describe('backfill run thresholds', function () {
+  this.timeout(120_000);
+  let work: ReturnType<typeof tempDir>;
+  let server: TargetServer | undefined;
+
+  beforeEach(() => (work = tempDir()));
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+    work.cleanup();
+  });
+
+  it('judges success over the records that could be sent: three malformed rows do not fail a 0.9999 threshold', async () => {
+    server = await startTargetServer();
+    const file = writeFixtureRunbook(work.dir, { records: 30, malformed: 3, threshold: 0.9999 });
+    const run = await runCli(['run', file, '--cell', 'full', '--var', `BASE_URL=${server.url}`, '--execute']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /Run succeeded\.\n {2}30 succeeded, 0 failed, 3 rejected/);
+    assert.equal(server.arrivals.length, 30);
+  });
+
+  it('holds rejected records to maxRejected, and judges a finished run again without sending when it changes', async () => {
+    const target = await startTargetServer();
+    server = target;
+    const file = writeFixtureRunbook(work.dir, {
+      records: 30,
+      malformed: 3,
+      threshold: 0.9999,
+      executeExtra: 'maxRejected: 2\n',
+    });
+    const run = (...extra: string[]) =>
+      runCli(['run', file, '--cell', 'full', '--var', `BASE_URL=${target.url}`, '--execute', ...extra]);
+
+    const dryRun = await runCli(['dry-run', file, '--cell', 'full', '--var', `BASE_URL=${target.url}`]);
+    assert.equal(dryRun.code, 1, dryRun.stdout + dryRun.stderr);
+    assert.match(dryRun.stdout, /3 records are rejected, more than maxRejected 2/);
+
+    const first = await run();
+    assert.equal(first.code, 1, first.stdout + first.stderr);
+    assert.match(first.stdout, /Run below-threshold\./);
+    assert.match(first.stdout, /3 records rejected, more than maxRejected 2/);
+    assert.match(first.stdout, /To accept it, change successThreshold or maxRejected of cell full/);
+    assert.equal(target.arrivals.length, 30);
+
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('maxRejected: 2', 'maxRejected: 5'));
+    const judged = await run();
+    assert.equal(judged.code, 0, judged.stdout + judged.stderr);
+    assert.match(judged.stdout, /judging run \S+ \(below-threshold\) again .*nothing is sent/);
+    assert.match(judged.stdout, /Changed: maxRejected 5 \(was 2\)/);
+    assert.match(
+      judged.stdout,
+      /Run succeeded \(judged again without sending: run \S+ had ended below-threshold\)/,
+    );
+    assert.equal(target.arrivals.length, 30, 'nothing is sent to judge again');
+
+    // Judged with the thresholds it has now, the cell is finished: a plain run is refused again.
+    const refused = await run();
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /already finished/);
+    assert.equal(target.arrivals.length, 30);
+
+    const status = JSON.parse((await runCli(['status', file, '--json'])).stdout) as StatusJson;
+    const full = status.cells.find((cell) => cell.cell === 'full')!;
+    assert.equal(full.state, 'succeeded');
+    assert.deepEqual(
+      full.history.map((entry) => [entry.what, entry.outcome]),
+      [
+        ['run', 'below-threshold'],
+        ['judged again', 'succeeded'],
+      ],
+    );
+  });
+});
