@@ -35,6 +35,14 @@ export function loadWasmEsbuild(): Promise<Esbuild> {
   return loading;
 }
 
+/**
+ * Drops this process's esbuild once its modules are compiled: its WebAssembly memory (well over 100 MB)
+ * is then garbage, instead of staying beside a run of millions of records. The next compile starts it again.
+ */
+export function releaseWasmEsbuild(): void {
+  loading = undefined;
+}
+
 async function start(): Promise<Esbuild> {
   const api = findFile('esbuild-browser.js', 'esbuild-wasm/lib/browser.js');
   const wasm = findFile('esbuild.wasm', 'esbuild-wasm/esbuild.wasm');

@@ -11,7 +11,7 @@ import Module from 'node:module';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../model/types';
-import { loadWasmEsbuild, localFiles } from '../wasmEsbuild';
+import { loadWasmEsbuild, localFiles, releaseWasmEsbuild } from '../wasmEsbuild';
 
 /** What a module's handler and `dryRun` receive besides the record's fields. */
 export interface ModuleContext {
@@ -142,6 +142,8 @@ async function bundleToCommonJs(absolutePath: string, shownPath: string): Promis
       : { ok: false, message: `module ${shownPath}: esbuild produced no output` };
   } catch (error) {
     return { ok: false, message: `module ${shownPath} does not compile: ${buildErrorMessage(error)}` };
+  } finally {
+    releaseWasmEsbuild();
   }
 }
 
