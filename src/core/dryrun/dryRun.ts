@@ -109,6 +109,8 @@ export async function dryRun(
     baseDir: runbook.baseDir,
     sourceLine: job.sourceLine,
     ...(options.signal ? { signal: options.signal } : {}),
+    connection: renderContext,
+    location: { file: runbook.file, cell: job.job, line: job.sourceLine },
   });
   const validator = new RecordValidator(job.source);
   const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });

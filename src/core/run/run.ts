@@ -72,6 +72,15 @@ export class Run {
     }
   }
 
+  /** What a database source needs: the environment's vars, the run's secrets, where its errors point. */
+  private sourceOptions() {
+    const { job, runbook, environment } = this.options;
+    return {
+      connection: { env: environment.vars, secrets: this.secrets },
+      location: { file: runbook.file, cell: job.job, line: job.sourceLine },
+    };
+  }
+
   /** The attempt strategy: the cell's check for a verification, the job's action otherwise. */
   private createStrategy(): Promise<AttemptStrategy> {
     const { job, runbook, environment } = this.options;
@@ -97,6 +106,7 @@ export class Run {
     const contentHash = await sourceContentHash(job.source, {
       baseDir: runbook.baseDir,
       sourceLine: job.sourceLine,
+      ...this.sourceOptions(),
     });
     const fingerprint = fingerprintJob(job, environment, contentHash);
     const loaded = await loadResumePlan(this.recorder.ledger, {
@@ -119,7 +129,9 @@ export class Run {
     const plan = loaded.plan;
     const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
     const sampled =
-      job.subset?.sample?.count !== undefined ? await prepareSubset(job, runbook.baseDir, subset) : undefined;
+      job.subset?.sample?.count !== undefined
+        ? await prepareSubset(job, runbook.baseDir, subset, this.sourceOptions())
+        : undefined;
     this.total = plannedTotal(plan, sampled);
     this.counters.setEarlier(plan.earlier);
     this.dispatcher = this.createDispatcher();
@@ -187,6 +199,7 @@ export class Run {
         {
           job,
           baseDir: runbook.baseDir,
+          sourceOptions: this.sourceOptions(),
           runbookName: runbook.header.name,
           kind: this.kind,
           fingerprint: fingerprint.combined,
