@@ -96,14 +96,21 @@ export async function dryRun(
   options: DryRunOptions,
 ): Promise<DryRunReport> {
   const startedAt = new Date().toISOString();
-  const action = compileAction(job.action, { baseDir: runbook.baseDir });
+  const action = compileAction(job.action, {
+    baseDir: runbook.baseDir,
+    location: { file: runbook.file, cell: job.job, line: job.actionLine },
+  });
   // A missing secret does not stop a dry run: it renders a stand-in (redacted like any secret) and
   // the dry run does not pass, so a real run cannot start without it.
   const missingSecrets = action.references.secretNames.filter((name) => !options.secretValues[name]);
   const secrets = new SecretResolver({ ...options.secretValues, ...standIns(missingSecrets) });
   const redactor = new Redactor(secrets);
   secrets.resolveAll(action.references.secretNames);
-  const renderContext = { env: options.environment.vars, secrets };
+  const renderContext = {
+    env: options.environment.vars,
+    secrets,
+    production: options.environment.production,
+  };
 
   const stream = openSource(job.source, {
     baseDir: runbook.baseDir,

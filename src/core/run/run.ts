@@ -88,6 +88,7 @@ export class Run {
       baseDir: runbook.baseDir,
       environment,
       context: { env: environment.vars, secrets: this.secrets },
+      runbookFile: runbook.file,
       checkCommand: `backfill check ${runbook.file}`,
     };
     if (this.kind === 'execute') return createExecutionStrategy(job, options);
