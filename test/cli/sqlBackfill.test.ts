@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
 import { runCli, tempDir } from '../support/cli';
 import { sleep, startCli } from '../support/cliProcess';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer';
@@ -55,7 +56,7 @@ describe('SQL backfill from a postgres source', function () {
     assert.ok((await orders()).every((row) => row.total === null && row.updates === 0));
   });
 
-  it('updates every row exactly once, in transactions of batchSize', async () => {
+  it('updates every row exactly once, in transactions of batchSize, and keeps rows affected per record', async () => {
     const file = writeSqlRunbook(work.dir);
     const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
     assert.equal(result.code, 0, result.stderr + result.stdout);
@@ -66,6 +67,16 @@ describe('SQL backfill from a postgres source', function () {
       assert.equal(row.note, `paid ${row.id}`);
       assert.equal(row.updates, 1);
     }
+    const ledger = await runCli(['ledger', file, '--cell', 'full', '--format', 'jsonl'], { env: env() });
+    const outcomes = ledger.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { status: string; rowsAffected?: number });
+    assert.equal(outcomes.length, ROWS);
+    assert.ok(
+      outcomes.every((outcome) => outcome.status === 'succeeded' && outcome.rowsAffected === 1),
+      ledger.stdout,
+    );
   });
 
   it('fails only the record whose value the database refuses, and commits the rest of its batch', async () => {
@@ -136,6 +147,24 @@ describe('SQL backfill from a postgres source', function () {
     );
     assert.match(failed.stdout, /changed 0 rows/);
     assert.equal(failed.stdout.trim().split('\n').length, 1);
+    assert.deepEqual(
+      { key: JSON.parse(failed.stdout).key, rows: JSON.parse(failed.stdout).rowsAffected },
+      { key: '7', rows: 0 },
+    );
+
+    const lenient = writeSqlRunbook(work.dir, { extraAction: '  zeroRows: succeed\n' });
+    fs.rmSync(`${lenient}.d`, { recursive: true, force: true });
+    await runCli(['run', lenient, '--cell', 'full', '--execute'], { env: env() });
+    const seven = await runCli(['ledger', lenient, '--cell', 'full', '--format', 'jsonl'], { env: env() });
+    const outcome = seven.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; status: string; rowsAffected?: number })
+      .find((o) => o.key === '7');
+    assert.deepEqual(outcome && { status: outcome.status, rows: outcome.rowsAffected }, {
+      status: 'succeeded',
+      rows: 0,
+    });
   });
 
   it('shows rows affected in a rolled-back transaction with dryRun: rollback, changing nothing', async () => {

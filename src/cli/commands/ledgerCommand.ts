@@ -14,7 +14,7 @@ import { loadRunbook } from '../loadRunbook';
 const STATUSES = [...RECORD_STATUSES, 'unverified', 'pending'] as const;
 const COLUMNS: (keyof RecordOutcome)[] = [
   'cell', 'key', 'status', 'attempts', 'line', 'lastError', 'errorKind', 'httpStatus', 'durationMs', 'idempotencyKey', 'run', 'at',
-  'expected', 'actual',
+  'expected', 'actual', 'rowsAffected',
 ]; // prettier-ignore
 
 /**

@@ -156,11 +156,13 @@ async function inTransaction<T>(
 /** A statement that ran: success with its row count, unless it changed nothing and `zeroRows` says fail. */
 function outcome(spec: SqlActionSpec, rows: number, durationMs: number): AttemptResult {
   if (rows === 0 && spec.zeroRows === 'fail') {
-    return failed(durationMs, {
+    // The ledger keeps the 0 as well as the reason: "matched no row" is the outcome, not an error text.
+    const zero = failed(durationMs, {
       kind: 'other',
       retryable: false,
       message: 'the statement changed 0 rows (zeroRows: fail): the record does not match the WHERE clause',
     });
+    return { ...zero, rowsAffected: 0 };
   }
   return { ok: true, durationMs, rowsAffected: rows };
 }
