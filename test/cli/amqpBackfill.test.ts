@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import amqp from 'amqplib';
 import { runCli, tempDir } from '../support/cli';
 import { sleep, startCli } from '../support/cliProcess';
-import { rabbitmqUnavailable, startRabbitmq, type RabbitServer } from '../support/rabbitmqServer';
+import { rabbitmqUnavailable, startRabbitmq, type RabbitServer } from '../support/rabbitmqServer.mjs';
 
 interface Received {
   messageId: string;

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO, runCli, tempDir } from '../support/cli';
-import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer';
+import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
 
 describe('PostgreSQL runbooks: the sample and the sql template', function () {
   this.timeout(120_000);

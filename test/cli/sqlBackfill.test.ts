@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import { runCli, tempDir } from '../support/cli';
 import { sleep, startCli } from '../support/cliProcess';
-import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer';
+import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
 import { writeSqlRunbook } from '../support/sqlRunbook';
 
 const ROWS = 20;

@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
 import amqp from 'amqplib';
 import { Client } from 'pg';
-import { postgresUnavailable, startPostgres } from './postgresServer';
-import { rabbitmqUnavailable, startRabbitmq } from './rabbitmqServer';
+import { postgresUnavailable, startPostgres } from './postgresServer.mjs';
+import { rabbitmqUnavailable, startRabbitmq } from './rabbitmqServer.mjs';
 
 function refuses(port: number): Promise<boolean> {
   return new Promise((resolve) => {

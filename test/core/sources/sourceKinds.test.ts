@@ -4,7 +4,7 @@ import { JobCellSchema, SourceSchema } from '../../../src/core/format/schemas';
 import { sourceCommonFieldHelp } from '../../../src/core/sources/sourceFields';
 import { sourceKinds } from '../../../src/core/sources/sourceKinds';
 import { loadSqlJs } from '../../../src/core/support/sqlite';
-import { startPostgres, type PostgresServer } from '../../support/postgresServer';
+import { startPostgres, type PostgresServer } from '../../support/postgresServer.mjs';
 import { itChecksEveryRegisteredKind } from '../kindRegistry';
 import { collect, fixtures, sourceSpec, useTempDir } from './helpers';
 

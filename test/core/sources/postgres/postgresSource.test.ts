@@ -4,7 +4,7 @@ import { SourceSchema } from '../../../../src/core/format/schemas';
 import { SecretResolver } from '../../../../src/core/secrets/secrets';
 import type { SourceItem } from '../../../../src/core/model/types';
 import { UserError } from '../../../../src/core/model/types';
-import { postgresUnavailable, startPostgres, type PostgresServer } from '../../../support/postgresServer';
+import { postgresUnavailable, startPostgres, type PostgresServer } from '../../../support/postgresServer.mjs';
 
 async function readAll(
   source: Record<string, unknown>,

@@ -3,30 +3,20 @@
  * log folders in a temporary folder, free ports (AMQP, distribution and its own Erlang port mapper, so
  * no `epmd` outlives the test on the shared 4369), killed with its whole group by `stop()`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from './freePort';
-
+import { setTimeout } from 'node:timers';
+import { freePort } from './freePort.mjs';
 export const RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
-
-export interface RabbitServer {
-  /** `amqp://guest:guest@127.0.0.1:PORT` (guest is allowed from loopback). */
-  url: string;
-  port: number;
-  /** Kills the broker's process group and its port mapper; removes the folder. Safe to call twice. */
-  stop(): Promise<void>;
-}
-
 /** Why RabbitMQ cannot be started here, or undefined. */
-export function rabbitmqUnavailable(): string | undefined {
+export function rabbitmqUnavailable() {
   return fs.existsSync(RABBITMQ_SERVER) ? undefined : 'rabbitmq-server is not installed';
 }
-
 /** Starts a broker and waits (up to 90 s, it takes about 10) until it accepts AMQP connections. */
-export async function startRabbitmq(): Promise<RabbitServer> {
+export async function startRabbitmq() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backfill-mq-'));
   const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
   const node = `backfill${port}@localhost`;
@@ -48,10 +38,10 @@ export async function startRabbitmq(): Promise<RabbitServer> {
   await waitUntil(() => accepts(epmdPort), 10_000);
   const child = spawn(RABBITMQ_SERVER, [], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout?.on('data', (chunk) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk) => (output += chunk.toString()));
   let stopped = false;
-  const stop = async (): Promise<void> => {
+  const stop = async () => {
     if (stopped) return;
     stopped = true;
     await killGroup(child);
@@ -66,10 +56,9 @@ export async function startRabbitmq(): Promise<RabbitServer> {
   }
   return { url: `amqp://guest:guest@127.0.0.1:${port}`, port, stop };
 }
-
-async function killGroup(child: ChildProcess): Promise<void> {
+async function killGroup(child) {
   if (child.pid === undefined || child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise((resolve) => child.once('exit', () => resolve()));
   try {
     process.kill(-child.pid, 'SIGKILL');
   } catch {
@@ -77,13 +66,7 @@ async function killGroup(child: ChildProcess): Promise<void> {
   }
   await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
 }
-
-async function waitForPort(
-  port: number,
-  child: ChildProcess,
-  output: () => string,
-  timeoutMs: number,
-): Promise<void> {
+async function waitForPort(port, child, output, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`rabbitmq-server exited (${child.exitCode}): ${output()}`);
@@ -92,8 +75,7 @@ async function waitForPort(
   }
   throw new Error(`rabbitmq-server did not start within ${timeoutMs} ms: ${output()}`);
 }
-
-function accepts(port: number): Promise<boolean> {
+function accepts(port) {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     socket.once('connect', () => {
@@ -103,8 +85,7 @@ function accepts(port: number): Promise<boolean> {
     socket.once('error', () => resolve(false));
   });
 }
-
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+async function waitUntil(condition, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`gave up waiting after ${timeoutMs} ms`);

@@ -7,32 +7,17 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Client } from 'pg';
-import { freePort } from './freePort';
-
+import pg from 'pg';
+import { freePort } from './freePort.mjs';
 export const POSTGRES_BIN = '/usr/lib/postgresql/15/bin';
-
-export interface PostgresServer {
-  /** `postgresql://backfill[:password]@127.0.0.1:PORT/postgres`. */
-  url: string;
-  port: number;
-  user: string;
-  password?: string;
-  /** Runs one statement as the superuser and returns its rows. */
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** `pg_ctl stop -m fast`; removes the folder. Safe to call twice. */
-  stop(): Promise<void>;
-}
-
 /** Why PostgreSQL cannot be started here (not installed, no `postgres` user, not root), or undefined. */
-export function postgresUnavailable(): string | undefined {
+export function postgresUnavailable() {
   if (!fs.existsSync(path.join(POSTGRES_BIN, 'initdb'))) return 'postgresql-15 is not installed';
   if (process.getuid?.() !== 0) return 'starting PostgreSQL as the postgres user needs root';
   if (postgresIds() === undefined) return 'there is no postgres user';
   return undefined;
 }
-
-function postgresIds(): { uid: number; gid: number } | undefined {
+function postgresIds() {
   try {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
@@ -41,14 +26,13 @@ function postgresIds(): { uid: number; gid: number } | undefined {
     return undefined;
   }
 }
-
 /** Starts a fresh cluster; throws with initdb's or pg_ctl's output when it cannot. */
-export async function startPostgres(options: { password?: string } = {}): Promise<PostgresServer> {
+export async function startPostgres(options = {}) {
   const ids = postgresIds();
   if (!ids) throw new Error('there is no postgres user: install postgresql-15');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backfill-pg-'));
   fs.chownSync(dir, ids.uid, ids.gid);
-  const asPostgres = (bin: string, args: string[]) => {
+  const asPostgres = (bin, args) => {
     const result = spawnSync(path.join(POSTGRES_BIN, bin), args, {
       uid: ids.uid,
       gid: ids.gid,
@@ -83,11 +67,11 @@ export async function startPostgres(options: { password?: string } = {}): Promis
     port,
     user,
     ...(options.password !== undefined ? { password: options.password } : {}),
-    async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-      const client = new Client({ connectionString: url });
+    async query(sql, params = []) {
+      const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        return (await client.query(sql, params)).rows as T[];
+        return (await client.query(sql, params)).rows;
       } finally {
         await client.end();
       }
