@@ -3,13 +3,14 @@
  * rows are read (and what "the source data changed" means for a live database) is in postgresSource.ts.
  * This folder cannot depend on the vscode API.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SecretResolver } from '../../secrets/secrets';
 import { hashByReading } from '../recordStream';
 import { sourceCommon } from '../sourceFields';
 import type { OpenSourceOptions, SourceKind } from '../sourceKind';
 import { describeUrl } from './connection';
-import { postgresSource } from './postgresSource';
+import { boundQuery, postgresSource } from './postgresSource';
 
 const postgresSourceSchema = z.strictObject({
   type: z.literal('postgres'),
@@ -30,12 +31,18 @@ const postgresSourceSchema = z.strictObject({
   ...sourceCommon,
 });
 
+function contextOf(options: OpenSourceOptions) {
+  return {
+    context: options.connection ?? { env: {}, secrets: new SecretResolver({}) },
+    ...(options.location ? { location: options.location } : {}),
+  };
+}
+
 function open(spec: z.output<typeof postgresSourceSchema>, options: OpenSourceOptions) {
   return postgresSource(spec, {
-    context: options.connection ?? { env: {}, secrets: new SecretResolver({}) },
+    ...contextOf(options),
     snapshot: options.snapshot ?? true,
     ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.location ? { location: options.location } : {}),
   });
 }
 
@@ -44,8 +51,16 @@ export const postgresSourceKind: SourceKind<typeof postgresSourceSchema> = {
   type: 'postgres',
   schema: postgresSourceSchema,
   open,
-  // The hash a run compares with its dry run's: read in one snapshot, exactly as the dry run read it.
-  contentHash: (spec, options) => hashByReading(open(spec, { ...options, snapshot: true })),
+  // The hash a run compares with its dry run's: read in one snapshot, exactly as the dry run read it;
+  // with `fingerprint: query` only the query and its parameters, so nothing needs reading.
+  contentHash: (spec, options) =>
+    spec.fingerprint === 'query'
+      ? Promise.resolve(
+          createHash('sha256')
+            .update(boundQuery(spec, contextOf(options)).signature)
+            .digest('hex'),
+        )
+      : hashByReading(open(spec, { ...options, snapshot: true })),
   // The URL is a secret placeholder as written; a literal URL is shown without its user and password.
   describe: (spec) => `postgres ${spec.url.startsWith('${') ? spec.url : describeUrl(spec.url)}`,
   fieldHelp: {

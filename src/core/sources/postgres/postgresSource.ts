@@ -15,7 +15,7 @@
 import type { Client, QueryResult } from 'pg';
 import type { Issue, RecordStream, SourceItem } from '../../model/types';
 import { UserError } from '../../model/types';
-import { bindNamed, compileNamedSql } from '../../support/postgres/namedSql';
+import { bindNamed, compileNamedSql, type NamedSql } from '../../support/postgres/namedSql';
 import { quoteIdentifier } from '../../support/postgres/sqlText';
 import { canonicalJson } from '../canonicalJson';
 import { createRecordStream } from '../recordStream';
@@ -47,34 +47,17 @@ export interface PostgresSourceOptions {
 export function postgresSource(spec: PostgresSourceSpec, options: PostgresSourceOptions): RecordStream {
   return createRecordStream(async function* (tap) {
     const fail = (field: string, message: string) => locatedError(options.location, field, message);
-    const compiled = compileNamedSql(stripTrailingSemicolons(spec.query));
-    if (!compiled.ok) throw fail('source.query', `column ${compiled.column}: ${compiled.message}`);
-    const params = bindNamed(compiled.sql, (name) =>
-      Object.hasOwn(spec.params, name)
-        ? { found: true, value: paramValue(spec.params[name]!, name, options.context) }
-        : { found: false },
-    );
-    if (!params.ok) {
-      throw fail(
-        'source.params',
-        `the query uses ${params.missing.map((n) => `:${n}`).join(', ')} but params does not set it: add it under params`,
-      );
-    }
+    const { sql, values, signature } = boundQuery(spec, options);
     const url = resolveConfigText(spec.url, options.context, 'source.url');
     // What was read starts with what was asked: the same rows from another query are other data.
-    tap.update(
-      canonicalJson({
-        query: spec.query,
-        params: Object.fromEntries(compiled.sql.names.map((n, i) => [n, params.values[i]])),
-      }),
-    );
+    tap.update(signature);
     const client = await connectClient(url);
     const run = (text: string, values: unknown[]) => query(client, text, values, url, fail);
     try {
       if (options.snapshot) await run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', []);
       const key = quoteIdentifier(spec.key);
-      const from = `(${compiled.sql.text}) AS backfill_source`;
-      const probe = await run(`SELECT * FROM ${from} LIMIT 0`, params.values);
+      const from = `(${sql.text}) AS backfill_source`;
+      const probe = await run(`SELECT * FROM ${from} LIMIT 0`, values);
       const columns = probe.fields.map((field) => field.name);
       if (!columns.includes(spec.key)) {
         throw fail(
@@ -82,7 +65,7 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
           `the query returns no column "${spec.key}" (it returns ${columns.join(', ') || 'no columns'}): add the key column to the SELECT, or declare the key it returns`,
         );
       }
-      const lastParam = `$${params.values.length + 1}`;
+      const lastParam = `$${values.length + 1}`;
       let row = 0;
       let last: unknown = undefined;
       let first = true;
@@ -93,7 +76,7 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
         // would silently skip the repeats), so the source is refused instead.
         const page = await run(
           `SELECT * FROM ${from} WHERE ${where} ORDER BY ${key} LIMIT ${spec.pageSize + 1}`,
-          first ? params.values : [...params.values, last],
+          first ? values : [...values, last],
         ).catch((error: unknown) => {
           throw orderingError(error, spec.key, fail) ?? error;
         });
@@ -115,21 +98,47 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
         last = rows[spec.pageSize - 1]![spec.key];
         first = false;
       }
-      const nullKeys = await run(
-        `SELECT count(*)::int AS n FROM ${from} WHERE ${key} IS NULL`,
-        params.values,
-      );
+      const nullKeys = await run(`SELECT count(*)::int AS n FROM ${from} WHERE ${key} IS NULL`, values);
       const count = (nullKeys.rows[0] as { n: number }).n;
       for (let i = 0; i < count; i++) {
         row += 1;
         yield { kind: 'rejected', line: row, reason: `the key "${spec.key}" is NULL in this row` };
       }
-      if (count > 0) tap.update(`\nnull keys: ${count}`);
+      if (count > 0 && spec.fingerprint === 'rows') tap.update(`\nnull keys: ${count}`);
       if (options.snapshot) await run('COMMIT', []);
     } finally {
       await client.end().catch(() => undefined);
     }
   });
+}
+
+/**
+ * The query with its `:name` parameters bound, and its signature: the query as written and the
+ * parameter values, the start of every content hash (and all of it with `fingerprint: query`).
+ */
+export function boundQuery(
+  spec: PostgresSourceSpec,
+  options: Pick<PostgresSourceOptions, 'context' | 'location'>,
+): { sql: NamedSql; values: unknown[]; signature: string } {
+  const fail = (field: string, message: string) => locatedError(options.location, field, message);
+  const compiled = compileNamedSql(stripTrailingSemicolons(spec.query));
+  if (!compiled.ok) throw fail('source.query', `column ${compiled.column}: ${compiled.message}`);
+  const params = bindNamed(compiled.sql, (name) =>
+    Object.hasOwn(spec.params, name)
+      ? { found: true, value: paramValue(spec.params[name]!, name, options.context) }
+      : { found: false },
+  );
+  if (!params.ok) {
+    throw fail(
+      'source.params',
+      `the query uses ${params.missing.map((n) => `:${n}`).join(', ')} but params does not set it: add it under params`,
+    );
+  }
+  const signature = canonicalJson({
+    query: spec.query,
+    params: Object.fromEntries(compiled.sql.names.map((n, i) => [n, params.values[i]])),
+  });
+  return { sql: compiled.sql, values: params.values, signature };
 }
 
 function paramValue(value: string | number | boolean, name: string, ctx: ConnectionContext): unknown {

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { openSource } from '../../../../src/core/sources/openSource';
 import { SourceSchema } from '../../../../src/core/format/schemas';
+import { sourceKindOf } from '../../../../src/core/sources/sourceKinds';
 import { SecretResolver } from '../../../../src/core/secrets/secrets';
 import type { SourceItem } from '../../../../src/core/model/types';
 import { UserError } from '../../../../src/core/model/types';
@@ -98,6 +99,29 @@ describe('postgres source', function () {
     const queryOnly = await readAll({ ...spec, fingerprint: 'query' }, {}, secrets);
     await pg.query(`UPDATE customers SET balance = 3.0 WHERE id = 2`);
     assert.equal((await readAll({ ...spec, fingerprint: 'query' }, {}, secrets)).hash, queryOnly.hash);
+  });
+
+  it('hashes a fingerprint: query source before reading exactly as reading it does, rows and NULL keys aside', async () => {
+    const source = {
+      query: 'SELECT id, email FROM customers WHERE tier = :tier',
+      params: { tier: '${env:TIER}' },
+      fingerprint: 'query',
+    };
+    const spec = SourceSchema.parse({ type: 'postgres', url: '${secret:DB_URL}', key: 'id', ...source });
+    const connection = { env: { TIER: 'gold' }, secrets: new SecretResolver(secrets) };
+    const upFront = await sourceKindOf(spec).contentHash(spec, { baseDir: '/', connection });
+    assert.equal((await readAll(source, { TIER: 'gold' }, secrets)).hash, upFront);
+    await pg.query(`INSERT INTO customers (id, email, tier) VALUES (100, 'late@example.com', 'gold')`);
+    try {
+      assert.equal((await readAll(source, { TIER: 'gold' }, secrets)).hash, upFront);
+    } finally {
+      await pg.query('DELETE FROM customers WHERE id = 100');
+    }
+    const basic = await sourceKindOf(spec).contentHash(spec, {
+      baseDir: '/',
+      connection: { ...connection, env: { TIER: 'basic' } },
+    });
+    assert.notEqual(basic, upFront);
   });
 
   it('refuses a query that does not return the key column, at the cell', async () => {
