@@ -116,7 +116,14 @@ export async function dryRun(
     baseDir: runbook.baseDir,
     sourceLine: job.sourceLine,
     ...(options.signal ? { signal: options.signal } : {}),
-    connection: renderContext,
+    // A stand-in is no connection URL: a database source needs the real secret, or says it is not set.
+    connection: {
+      env: renderContext.env,
+      secrets: {
+        resolve: (name: string) =>
+          missingSecrets.includes(name) ? new SecretResolver({}).resolve(name) : secrets.resolve(name),
+      },
+    },
     location: { file: runbook.file, cell: job.job, line: job.sourceLine },
   });
   const validator = new RecordValidator(job.source);

@@ -48,7 +48,9 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
   return createRecordStream(async function* (tap) {
     const fail = (field: string, message: string) => locatedError(options.location, field, message);
     const { sql, values, signature } = boundQuery(spec, options);
-    const url = resolveConfigText(spec.url, options.context, 'source.url');
+    const url = locatedConfig(options.location, 'source.url', () =>
+      resolveConfigText(spec.url, options.context, 'source.url'),
+    );
     // What was read starts with what was asked: the same rows from another query are other data.
     tap.update(signature);
     const client = await connectClient(url);
@@ -125,7 +127,12 @@ export function boundQuery(
   if (!compiled.ok) throw fail('source.query', `column ${compiled.column}: ${compiled.message}`);
   const params = bindNamed(compiled.sql, (name) =>
     Object.hasOwn(spec.params, name)
-      ? { found: true, value: paramValue(spec.params[name]!, name, options.context) }
+      ? {
+          found: true,
+          value: locatedConfig(options.location, `source.params.${name}`, () =>
+            paramValue(spec.params[name]!, name, options.context),
+          ),
+        }
       : { found: false },
   );
   if (!params.ok) {
@@ -139,6 +146,16 @@ export function boundQuery(
     params: Object.fromEntries(compiled.sql.names.map((n, i) => [n, params.values[i]])),
   });
   return { sql: compiled.sql, values: params.values, signature };
+}
+
+/** A missing secret or var in the URL or a parameter, said at the cell's line like the source's other errors. */
+function locatedConfig<T>(location: PostgresSourceOptions['location'], field: string, resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (error) {
+    if (!(error instanceof UserError) || !location) throw error;
+    throw locatedError(location, field, error.message.replace(`${field}: `, ''));
+  }
 }
 
 function paramValue(value: string | number | boolean, name: string, ctx: ConnectionContext): unknown {
