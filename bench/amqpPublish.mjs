@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { startRabbitmq } from '../test/support/rabbitmqServer.mjs';
-import { assertExit, measureCli } from './support/cli.mjs';
+import { assertExit, measureCli, recordsPerSecondRow } from './support/cli.mjs';
 import { freshDir, writeRecords } from './support/runbooks.mjs';
 
 const QUEUE = 'bench-orders';
@@ -51,16 +51,12 @@ job: publish
       assertExit(result, 0, 'backfill run (amqp)');
       const { messageCount } = await channel.checkQueue(QUEUE);
       if (messageCount !== records) throw new Error(`the queue holds ${messageCount} of ${records} messages`);
-      const perSecond = records / result.seconds;
       return [
-        {
-          name: `AMQP publish: ${records.toLocaleString('en-US')} records with confirms, batches of ${batchSize}, concurrency ${concurrency}`,
-          figure: `${Math.round(perSecond).toLocaleString('en-US')} records/s (${result.seconds.toFixed(1)} s), peak RSS ${Math.round(result.peakMb)} MB`,
-          target: 'records/s (no target)',
-          met: '—',
-          recordsPerSecond: Math.round(perSecond),
-          peakMb: Math.round(result.peakMb),
-        },
+        recordsPerSecondRow(
+          `AMQP publish: ${records.toLocaleString('en-US')} records with confirms, batches of ${batchSize}, concurrency ${concurrency}`,
+          records,
+          result,
+        ),
       ];
     } finally {
       await connection.close();

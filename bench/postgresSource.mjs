@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPostgres } from '../test/support/postgresServer.mjs';
-import { assertExit, measureCli } from './support/cli.mjs';
+import { assertExit, measureCli, recordsPerSecondRow } from './support/cli.mjs';
 import { freshDir } from './support/runbooks.mjs';
 
 export async function benchPostgresSource({ rows = 1_000_000, pageSize = 1000 } = {}) {
@@ -44,16 +44,16 @@ job: read
     assertExit(result, 0, 'backfill dry-run (postgres source)');
     const [report] = JSON.parse(result.stdout);
     if (report.counts.valid !== rows) throw new Error(`${report.counts.valid} of ${rows} rows read as valid`);
-    const perSecond = rows / result.seconds;
     return [
-      {
-        name: `postgres source: dry run reads ${rows.toLocaleString('en-US')} rows in keyset pages of ${pageSize}`,
-        figure: `${Math.round(perSecond).toLocaleString('en-US')} records/s (${result.seconds.toFixed(1)} s), peak RSS ${Math.round(result.peakMb)} MB`,
-        target: 'peak RSS ≤ 300 MB',
-        met: result.peakMb <= 300,
-        recordsPerSecond: Math.round(perSecond),
-        peakMb: Math.round(result.peakMb),
-      },
+      recordsPerSecondRow(
+        `postgres source: dry run reads ${rows.toLocaleString('en-US')} rows in keyset pages of ${pageSize}`,
+        rows,
+        result,
+        {
+          target: 'peak RSS ≤ 300 MB',
+          met: result.peakMb <= 300,
+        },
+      ),
     ];
   } finally {
     await server.stop();

@@ -232,6 +232,23 @@ check:
     assert.equal(await first.exitedWith, 'SIGKILL');
     const before = await updated();
     assert.ok(before > 0 && before < total, `the kill landed mid-run (${before} rows updated)`);
+    // What a resume would send, read from the database source: every row not updated is among it. (The
+    // killed run's checkpoints are still in its journal, which `ledger` does not read: it lists them all.)
+    const pending = await runCli(
+      ['ledger', file, '--cell', 'full', '--status', 'pending', '--format', 'jsonl'],
+      {
+        env: env(),
+      },
+    );
+    assert.equal(pending.code, 0, pending.stderr);
+    const pendingKeys = new Set(
+      pending.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { key: string }).key),
+    );
+    const notUpdated = await pg.query<{ id: number }>('SELECT id FROM orders WHERE updates = 0');
+    assert.ok(notUpdated.length > 0 && notUpdated.every((row) => pendingKeys.has(String(row.id))));
     const resumed = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
     assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
     const rows = await orders();
