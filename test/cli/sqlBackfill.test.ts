@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import { runCli, tempDir } from '../support/cli';
 import { sleep, startCli } from '../support/cliProcess';
+import { freePort } from '../support/freePort.mjs';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
 import { writeSqlRunbook } from '../support/sqlRunbook';
 
@@ -136,6 +137,61 @@ describe('SQL backfill from a postgres source', function () {
     assert.match(result.stdout, /the statement uses :order_no but the record has no such field/);
     assert.ok((await orders()).every((row) => row.updates === 0));
   });
+
+  it('says a database it cannot reach is unreachable, exit 2, with no password and no stack trace', async () => {
+    const port = await freePort();
+    const file = writeSqlRunbook(work.dir);
+    const url = `postgresql://backfill:Sup3rSecretPw@127.0.0.1:${port}/postgres`;
+    for (const args of [
+      ['dry-run', file, '--cell', 'preview'],
+      ['run', file, '--cell', 'full', '--execute'],
+    ]) {
+      const result = await runCli(args, { env: { DB_URL: url } });
+      assert.equal(result.code, 2, result.stdout + result.stderr);
+      const output = result.stdout + result.stderr;
+      assert.match(output, new RegExp(`cannot connect to PostgreSQL at 127\\.0\\.0\\.1:${port}/postgres`));
+      assert.match(output, /is the database running and reachable from here\?/);
+      assert.doesNotMatch(output, /Sup3rSecretPw|\n\s+at /);
+    }
+    assert.ok((await orders()).every((row) => row.updates === 0));
+  });
+
+  for (const [what, code] of [
+    ['a serialization failure', '40001'],
+    ['a deadlock', '40P01'],
+  ] as const) {
+    it(`retries a batch that hit ${what}, and every row is updated exactly once`, async () => {
+      // The first statement for order 3 fails with the SQLSTATE; a sequence (not rolled back) remembers it.
+      await pg.query('DROP SEQUENCE IF EXISTS conflicts; CREATE SEQUENCE conflicts');
+      await pg.query(`CREATE OR REPLACE FUNCTION conflict_once(id int) RETURNS boolean AS $$
+        BEGIN
+          IF id = 3 AND nextval('conflicts') = 1 THEN
+            RAISE EXCEPTION 'simulated conflict' USING ERRCODE = '${code}';
+          END IF;
+          RETURN true;
+        END $$ LANGUAGE plpgsql`);
+      const file = writeSqlRunbook(work.dir, {
+        statement: 'UPDATE orders SET total = :amount, note = :note WHERE id = :id AND conflict_once(:id)',
+      });
+      const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
+      assert.equal(result.code, 0, result.stderr + result.stdout);
+      const rows = await orders();
+      assert.ok(
+        rows.every((row) => row.updates === 1 && Number(row.total) === row.id * 2.5),
+        JSON.stringify(rows),
+      );
+      const ledger = await runCli(['ledger', file, '--cell', 'full', '--format', 'jsonl'], { env: env() });
+      const three = ledger.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { key: string; status: string; attempts: number })
+        .find((outcome) => outcome.key === '3');
+      assert.deepEqual(three && { status: three.status, attempts: three.attempts }, {
+        status: 'succeeded',
+        attempts: 2,
+      });
+    });
+  }
 
   it('fails a record whose statement changes no row, unless zeroRows says succeed', async () => {
     await pg.query('DELETE FROM orders WHERE id = 7');
