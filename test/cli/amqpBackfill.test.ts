@@ -160,6 +160,32 @@ describe('AMQP backfill with publisher confirms', function () {
     assert.equal((await drain()).length, 0);
   });
 
+  it('retries the records whose channel the broker closed mid-run, and publishes every record', async () => {
+    const records = 200;
+    const file = writeAmqpRunbook(work.dir, records, 100);
+    const run = startCli(['run', file, '--cell', 'full', '--execute'], { AMQP_URL: broker.url });
+    const seen: Received[] = [];
+    for (let i = 0; i < 200 && seen.length < 40; i++) {
+      seen.push(...(await drain()));
+      await sleep(50);
+    }
+    // The broker drops every connection, the test's own too: it reconnects to read the rest.
+    broker.closeConnections('closed by the test');
+    await sleep(200);
+    connection = await amqp.connect(broker.url);
+    channel = await connection.createChannel();
+    assert.equal(await run.exitedWith, 0, run.stdout() + run.stderr());
+    seen.push(...(await drain()));
+    assert.ok(seen.length >= records, `${seen.length} messages`);
+    const byId = new Map<string, Set<string>>();
+    for (const message of seen)
+      byId.set(message.body.id, (byId.get(message.body.id) ?? new Set()).add(message.messageId));
+    assert.equal(byId.size, records, 'every record was published');
+    for (const [id, ids] of byId) assert.equal(ids.size, 1, `${id} was published with one message_id`);
+    const keys = await ledgerKeys(file);
+    assert.equal(keys.size, records, 'every record succeeded');
+  });
+
   it('after kill -9 mid-run and a resume, every record is published; repeats only keep their message_id', async () => {
     const records = 200;
     const file = writeAmqpRunbook(work.dir, records, 100);

@@ -5,6 +5,8 @@ export interface RabbitServer {
   port: number;
   /** Kills the broker's process group and its port mapper; removes the folder. Safe to call twice. */
   stop(): Promise<void>;
+  /** Makes the broker close every client connection now (`rabbitmqctl close_all_connections`). */
+  closeConnections(reason: string): void;
 }
 /** Why RabbitMQ cannot be started here, or undefined. */
 export declare function rabbitmqUnavailable(): string | undefined;

@@ -3,7 +3,7 @@
  * log folders in a temporary folder, free ports (AMQP, distribution and its own Erlang port mapper, so
  * no `epmd` outlives the test on the shared 4369), killed with its whole group by `stop()`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { setTimeout } from 'node:timers';
 import { freePort } from './freePort.mjs';
 export const RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+const RABBITMQ_CTL = '/usr/lib/rabbitmq/bin/rabbitmqctl';
 /** Why RabbitMQ cannot be started here, or undefined. */
 export function rabbitmqUnavailable() {
   return fs.existsSync(RABBITMQ_SERVER) ? undefined : 'rabbitmq-server is not installed';
@@ -54,7 +55,17 @@ export async function startRabbitmq() {
     await stop();
     throw error;
   }
-  return { url: `amqp://guest:guest@127.0.0.1:${port}`, port, stop };
+  const closeConnections = (reason) => {
+    const result = spawnSync(RABBITMQ_CTL, ['close_all_connections', reason], {
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (result.status !== 0) {
+      throw new Error(`rabbitmqctl close_all_connections failed: ${result.stdout}${result.stderr}`);
+    }
+  };
+  return { url: `amqp://guest:guest@127.0.0.1:${port}`, port, stop, closeConnections };
 }
 async function killGroup(child) {
   if (child.pid === undefined || child.exitCode !== null) return;
