@@ -5,12 +5,15 @@
 // No test asserts their figures; test/bench/ only runs each one small so a broken one is caught.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { benchAmqpPublish } from './amqpPublish.mjs';
 import { benchCheckpointCost } from './checkpointCost.mjs';
 import { benchDryRunCsv } from './dryRunCsv.mjs';
 import { benchEngineOverhead } from './engineOverhead.mjs';
 import { benchKillSwitch } from './killSwitch.mjs';
+import { benchPostgresSource } from './postgresSource.mjs';
 import { benchRateAccuracy } from './rateAccuracy.mjs';
 import { benchResume } from './resume.mjs';
+import { benchSqlBackfill } from './sqlBackfill.mjs';
 import { benchThroughput } from './throughput.mjs';
 import { benchVerification } from './verification.mjs';
 
@@ -23,6 +26,10 @@ const BENCHMARKS = {
   kill: benchKillSwitch,
   'dry-run': async () => [await benchDryRunCsv()],
   verify: benchVerification,
+  // The database and queue benchmarks start their own PostgreSQL and RabbitMQ (Debian's, as root).
+  sql: benchSqlBackfill,
+  'postgres-source': benchPostgresSource,
+  amqp: benchAmqpPublish,
 };
 
 const RESULTS = new URL('./results.json', import.meta.url);

@@ -1,6 +1,6 @@
 // Benchmark 8: verification — `backfill run FILE --cell check` reads each record's end state from the
 // no-op target (an HTTP check expecting 200) through the same engine: throttle, ledger, checkpoints.
-import { assertExit, measureCli } from './support/cli.mjs';
+import { assertExit, measureCli, recordsPerSecondRow } from './support/cli.mjs';
 import { freshDir, writeRunbook } from './support/runbooks.mjs';
 import { startTarget } from './support/target.mjs';
 
@@ -14,16 +14,12 @@ export async function benchVerification({ records = 100_000, concurrency = 32 } 
     assertExit(result, 0, 'backfill run --cell check');
     const { verified } = JSON.parse(result.stdout).status.verification;
     if (verified !== records) throw new Error(`${verified} of ${records} verified`);
-    const perSecond = records / result.seconds;
     return [
-      {
-        name: `verification: ${records.toLocaleString('en-US')} records, HTTP check, concurrency ${concurrency}`,
-        figure: `${Math.round(perSecond).toLocaleString('en-US')} records/s (${result.seconds.toFixed(1)} s), peak RSS ${Math.round(result.peakMb)} MB`,
-        target: 'records/s (no target)',
-        met: '—',
-        recordsPerSecond: Math.round(perSecond),
-        peakMb: Math.round(result.peakMb),
-      },
+      recordsPerSecondRow(
+        `verification: ${records.toLocaleString('en-US')} records, HTTP check, concurrency ${concurrency}`,
+        records,
+        result,
+      ),
     ];
   } finally {
     await target.stop();

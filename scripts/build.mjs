@@ -28,7 +28,9 @@ const node = {
   format: 'cjs',
   target: 'node20',
   sourcemap: true,
-  external: ['vscode'],
+  // pg tries `require('pg-native')` only when asked for it (never here); leaving it external keeps the
+  // bundle free of an optional native module that is not installed.
+  external: ['vscode', 'pg-native'],
   logLevel: 'warning',
 };
 

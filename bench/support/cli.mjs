@@ -44,3 +44,24 @@ export const executeArgs = (file, url = 'http://127.0.0.1:9') => [
   '--no-progress',
   '--no-write-result',
 ];
+
+/**
+ * The row of a benchmark that measured one `backfill` process over `records` records: its records/s,
+ * wall time and peak RSS; `target` and `met` say what it was held to (none by default).
+ */
+export function recordsPerSecondRow(
+  name,
+  records,
+  result,
+  { target = 'records/s (no target)', met = '—' } = {},
+) {
+  const perSecond = records / result.seconds;
+  return {
+    name,
+    figure: `${Math.round(perSecond).toLocaleString('en-US')} records/s (${result.seconds.toFixed(1)} s), peak RSS ${Math.round(result.peakMb)} MB`,
+    target,
+    met,
+    recordsPerSecond: Math.round(perSecond),
+    peakMb: Math.round(result.peakMb),
+  };
+}

@@ -51,6 +51,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--title <title>', 'title of the runbook')
     .option('--owner <owner>', 'owner; default: the current user')
     .option('--force', 'replace an existing file')
+    .option(
+      '--kind <kind>',
+      'what the job does: http (requests to a service) or sql (UPDATE a PostgreSQL table)',
+      'http',
+    )
     .action((file: string, options) => newCommand(file, options));
 
   program

@@ -38,6 +38,9 @@ describe('benchmarks, run small', function () {
     ['killSwitch.mjs', 'benchKillSwitch', { rate: 500, runFor: 500 }, 2],
     ['dryRunCsv.mjs', 'benchDryRunCsv', 5000, 1],
     ['verification.mjs', 'benchVerification', { records: 1000, concurrency: 8 }, 1],
+    ['sqlBackfill.mjs', 'benchSqlBackfill', { rows: 1000, batchSize: 100, concurrency: 2 }, 1],
+    ['postgresSource.mjs', 'benchPostgresSource', { rows: 2000, pageSize: 300 }, 1],
+    ['amqpPublish.mjs', 'benchAmqpPublish', { records: 1000, batchSize: 100, concurrency: 2 }, 1],
   ];
   for (const [file, name, options, rowCount] of cases) {
     it(`${file} measures and reports ${rowCount} figure${rowCount > 1 ? 's' : ''}`, async () => {

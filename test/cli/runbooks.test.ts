@@ -30,7 +30,10 @@ describe('the runbooks in runbooks/', () => {
   it('has one runbook for every source kind', () => {
     const kinds = new Set(Object.values(EXPECTED).map((e) => e.source));
     assert.deepEqual([...kinds].sort(), ['command', 'csv', 'inline', 'json', 'jsonl', 'sqlite']);
-    const files = fs.readdirSync(path.join(REPO, 'runbooks')).filter((f) => f.endsWith('.backfill'));
+    // The postgres runbook needs a database: test/cli/postgresRunbook.test.ts starts one and runs it.
+    const files = fs
+      .readdirSync(path.join(REPO, 'runbooks'))
+      .filter((f) => f.endsWith('.backfill') && f !== 'postgres-orders.backfill');
     assert.deepEqual(files.sort(), Object.keys(EXPECTED).sort());
   });
 

@@ -136,7 +136,7 @@ export const MALFORMED: MalformedCase[] = [
     line: 8,
     cell: 'orders',
     field: 'source.type',
-    message: 'expected one of "csv", "jsonl", "json", "sqlite", "command", "inline"',
+    message: 'expected one of "csv", "jsonl", "json", "sqlite", "postgres", "command", "inline"',
   },
   {
     name: 'source without a key',

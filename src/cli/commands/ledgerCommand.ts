@@ -1,6 +1,8 @@
 import type { Runbook, RunnableCell } from '../../core/format/runbook';
 import { resolveJob } from '../../core/job/job';
 import { openLedger } from '../../core/ledger/openLedger';
+import { resolveEnvironment } from '../../core/job/environment';
+import { SecretResolver } from '../../core/secrets/secrets';
 import { openSource } from '../../core/sources/openSource';
 import { RecordValidator } from '../../core/sources/recordValidator';
 import { createSubsetFilter } from '../../core/sources/subsetFilter';
@@ -14,7 +16,7 @@ import { loadRunbook } from '../loadRunbook';
 const STATUSES = [...RECORD_STATUSES, 'unverified', 'pending'] as const;
 const COLUMNS: (keyof RecordOutcome)[] = [
   'cell', 'key', 'status', 'attempts', 'line', 'lastError', 'errorKind', 'httpStatus', 'durationMs', 'idempotencyKey', 'run', 'at',
-  'expected', 'actual',
+  'expected', 'actual', 'rowsAffected',
 ]; // prettier-ignore
 
 /**
@@ -43,7 +45,12 @@ export async function ledgerCommand(
       const latest = await ledger.latestRun(cell.id);
       if (options.status === 'pending') {
         const done = latest ? await ledger.keysWithStatus(latest.chain, RECORD_STATUSES) : new Set<string>();
-        for await (const pending of pendingRecords(runbook, cell as RunnableCell, done)) {
+        for await (const pending of pendingRecords(
+          runbook,
+          cell as RunnableCell,
+          done,
+          latest?.environment,
+        )) {
           process.stdout.write(
             format === 'csv' ? csvRow(pending as RecordOutcome) : JSON.stringify(pending) + '\n',
           );
@@ -72,10 +79,19 @@ async function* pendingRecords(
   runbook: Runbook,
   cell: RunnableCell,
   done: Set<string>,
+  environment: string | undefined,
 ): AsyncGenerator<Partial<RecordOutcome>> {
   const job = resolveJob(runbook, cell);
   const subset = createSubsetFilter(cell.spec.subset, { baseDir: runbook.baseDir });
-  const read = () => openSource(job.source, { baseDir: runbook.baseDir, sourceLine: job.sourceLine });
+  // A database source reads with the latest run's environment and the secrets exported here.
+  const vars = resolveEnvironment(runbook.header, environment || undefined).vars;
+  const read = () =>
+    openSource(job.source, {
+      baseDir: runbook.baseDir,
+      sourceLine: job.sourceLine,
+      connection: { env: vars, secrets: new SecretResolver(process.env) },
+      location: { file: runbook.file, cell: job.job, line: job.sourceLine },
+    });
   // A count sample knows its records only once it has seen all of them, as in the runner.
   if (cell.spec.subset?.sample?.count !== undefined) {
     const validator = new RecordValidator(job.source);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultOperator } from '../../core/dryrun/dryRun';
-import { newRunbookText } from '../../core/format/newRunbook';
+import { NEW_RUNBOOK_KINDS, newRunbookText } from '../../core/format/newRunbook';
 import { UserError } from '../../core/model/types';
 
 export interface NewOptions {
@@ -9,6 +9,7 @@ export interface NewOptions {
   title?: string;
   owner?: string;
   force?: boolean;
+  kind?: string;
 }
 
 /** `backfill new FILE`: scaffolds a runbook that walks the six steps. Never overwrites without --force. */
@@ -23,12 +24,17 @@ export function newCommand(file: string, options: NewOptions): void {
       `cannot derive a runbook name from ${file}: pass --name NAME (lower-case letters, digits, - . _)`,
     );
   }
+  const kind = options.kind ?? 'http';
+  if (!(NEW_RUNBOOK_KINDS as readonly string[]).includes(kind)) {
+    throw new UserError(`--kind ${kind}: use one of ${NEW_RUNBOOK_KINDS.join(', ')}`);
+  }
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   fs.writeFileSync(
     file,
     newRunbookText({
       name,
       owner: options.owner ?? defaultOperator(),
+      kind: kind as (typeof NEW_RUNBOOK_KINDS)[number],
       ...(options.title ? { title: options.title } : {}),
     }),
     { flag: options.force ? 'w' : 'wx' },

@@ -13,6 +13,21 @@ import type { Executor, ExecutorOptions } from './executor';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- zod's object config is not ours to name
 export type KindSchema = z.ZodObject<{ type: z.ZodLiteral<string> } & z.ZodRawShape, any>;
 
+/** What compiling an action needs besides its spec. */
+export interface CompileOptions {
+  /** The runbook's folder: module paths are relative to it. */
+  baseDir: string;
+  /** Where the action is written, so errors the target finds in it (a SQL statement) point at its line. */
+  location?: ActionLocation;
+}
+
+/** The runbook file, the job cell and the line of its `action`. */
+export interface ActionLocation {
+  file: string;
+  cell: string;
+  line: number;
+}
+
 /** One action kind: its schema, how it is compiled, how it runs, how it is described, its editor help. */
 export interface ActionKind<
   Schema extends KindSchema = KindSchema,
@@ -23,7 +38,7 @@ export interface ActionKind<
   /** The kind's fields, strict: the runbook format's `action:` union is built from these. */
   readonly schema: Schema;
   /** Compiles the spec once: templates, field problems as issues (never a throw). */
-  compile(spec: z.output<Schema>, opts: { baseDir: string }): CompiledAction;
+  compile(spec: z.output<Schema>, opts: CompileOptions): CompiledAction;
   /** The executor of a run; throws a UserError when it cannot be created (a module that does not load). */
   createExecutor(spec: z.output<Schema>, opts: ExecutorOptions): Executor | Promise<Executor>;
   /** Records per attempt given the throttle's `batchSize`: 1 unless the kind sends records in batches. */

@@ -5,15 +5,17 @@
  */
 import { z } from 'zod';
 import { familyFieldHelp } from '../model/kindHelp';
-import type { ActionKind, KindSchema } from './actionKind';
+import type { ActionKind, CompileOptions, KindSchema } from './actionKind';
+import { amqpAction } from './amqp/amqpKind';
 import { commandAction } from './command/commandKind';
 import type { ActionPreview, CompiledAction } from './compiledAction';
 import type { Executor, ExecutorOptions } from './executor';
 import { httpAction } from './http/httpKind';
 import { moduleAction } from './module/moduleKind';
+import { sqlAction } from './sql/sqlKind';
 
 /** Every action kind, in the order the editor lists them. */
-export const actionKinds = [httpAction, commandAction, moduleAction] as const;
+export const actionKinds = [httpAction, commandAction, moduleAction, sqlAction, amqpAction] as const;
 
 type SchemasOf<Kinds extends readonly { schema: KindSchema }[]> = { [I in keyof Kinds]: Kinds[I]['schema'] };
 
@@ -41,7 +43,7 @@ export function actionKindOf<S extends { type: string }>(spec: S): ActionKind<Ki
  * (`url`, `headers.Authorization`, `body.items[0]`, `argv[2]`, `env.TOKEN`, `path`); such an action
  * refuses every record with them. `baseDir` is the runbook's folder: module paths are relative to it.
  */
-export function compileAction(spec: ActionSpec, opts: { baseDir: string }): CompiledAction {
+export function compileAction(spec: ActionSpec, opts: CompileOptions): CompiledAction {
   return actionKindOf(spec).compile(spec, opts);
 }
 

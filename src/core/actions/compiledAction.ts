@@ -4,6 +4,8 @@
  */
 import type { SecretResolver } from '../secrets/secrets';
 import type { ValidRecord } from '../model/types';
+import type { AmqpPreview } from './amqp/amqpPreview';
+import type { SqlPreview } from './sql/sqlPreview';
 import type { TemplateReferences } from './template';
 
 /** Exactly what an HTTP action would send for one record. */
@@ -36,7 +38,7 @@ export interface ModulePreview {
 }
 
 /** A plain, JSON-serializable description of what an action would do for one record. */
-export type ActionPreview = HttpPreview | CommandPreview | ModulePreview;
+export type ActionPreview = HttpPreview | CommandPreview | ModulePreview | SqlPreview | AmqpPreview;
 
 /** What rendering needs besides the record. */
 export interface RenderContext {
@@ -45,6 +47,8 @@ export interface RenderContext {
   secrets: SecretResolver;
   /** Sent as the `Idempotency-Key` header (HTTP) or `BACKFILL_IDEMPOTENCY_KEY` (commands). */
   idempotencyKey?: string;
+  /** The environment is production: a SQL dry run never runs a statement there, even rolled back. */
+  production?: boolean;
 }
 
 /** A record's preview, or why the record is refused. */

@@ -67,6 +67,8 @@ export interface ExecutorOptions {
    * no secrets. ({@link Executor.execute} uses the context it is given.)
    */
   context?: Pick<RenderContext, 'env' | 'secrets'>;
+  /** Where the action is written, so errors the target finds in it (a SQL statement) point at its line. */
+  location?: { file: string; cell: string; line: number };
 }
 
 /** Fills in the parts every record-mode executor shares. */

@@ -49,6 +49,8 @@ export interface StrategyOptions {
   environment: ResolvedEnvironment;
   /** The run's environment vars and secrets. */
   context: Pick<RenderContext, 'env' | 'secrets'>;
+  /** The runbook file, for errors located at the action's line. */
+  runbookFile: string;
   /** Where to send the user when the definition is invalid, e.g. `backfill check orders.backfill`. */
   checkCommand: string;
 }
@@ -66,7 +68,8 @@ export async function createExecutionStrategy(
   job: ResolvedJob,
   options: StrategyOptions,
 ): Promise<AttemptStrategy<ExecutionUnit>> {
-  const action = compileAction(job.action, { baseDir: options.baseDir });
+  const location = { file: options.runbookFile, cell: job.job, line: job.actionLine };
+  const action = compileAction(job.action, { baseDir: options.baseDir, location });
   if (action.issues.length > 0) {
     throw new UserError(`the action of job ${job.job} is invalid: run ${options.checkCommand}`);
   }
@@ -74,6 +77,7 @@ export async function createExecutionStrategy(
     baseDir: options.baseDir,
     concurrency: job.throttle.concurrency,
     context: options.context,
+    location,
   });
   return {
     target: `${describeAction(job.action, options.environment.vars)}${describeEnvironment(options.environment)}`,

@@ -10,10 +10,11 @@ import { commandCheck } from './commandCheck';
 import type { CompiledCheck } from './compiledCheck';
 import { httpCheck } from './httpCheck';
 import { moduleCheck } from './moduleCheck';
+import { postgresCheck } from './postgresCheck';
 import { sqliteCheck } from './sqliteCheck';
 
 /** Every check kind, in the order the editor lists them. */
-export const checkKinds = [httpCheck, commandCheck, moduleCheck, sqliteCheck] as const;
+export const checkKinds = [httpCheck, commandCheck, moduleCheck, sqliteCheck, postgresCheck] as const;
 
 type SchemasOf<Kinds extends readonly { schema: CheckKindSchema }[]> = {
   [I in keyof Kinds]: Kinds[I]['schema'];

@@ -96,19 +96,35 @@ export async function dryRun(
   options: DryRunOptions,
 ): Promise<DryRunReport> {
   const startedAt = new Date().toISOString();
-  const action = compileAction(job.action, { baseDir: runbook.baseDir });
+  const action = compileAction(job.action, {
+    baseDir: runbook.baseDir,
+    location: { file: runbook.file, cell: job.job, line: job.actionLine },
+  });
   // A missing secret does not stop a dry run: it renders a stand-in (redacted like any secret) and
   // the dry run does not pass, so a real run cannot start without it.
   const missingSecrets = action.references.secretNames.filter((name) => !options.secretValues[name]);
   const secrets = new SecretResolver({ ...options.secretValues, ...standIns(missingSecrets) });
   const redactor = new Redactor(secrets);
   secrets.resolveAll(action.references.secretNames);
-  const renderContext = { env: options.environment.vars, secrets };
+  const renderContext = {
+    env: options.environment.vars,
+    secrets,
+    production: options.environment.production,
+  };
 
   const stream = openSource(job.source, {
     baseDir: runbook.baseDir,
     sourceLine: job.sourceLine,
     ...(options.signal ? { signal: options.signal } : {}),
+    // A stand-in is no connection URL: a database source needs the real secret, or says it is not set.
+    connection: {
+      env: renderContext.env,
+      secrets: {
+        resolve: (name: string) =>
+          missingSecrets.includes(name) ? new SecretResolver({}).resolve(name) : secrets.resolve(name),
+      },
+    },
+    location: { file: runbook.file, cell: job.job, line: job.sourceLine },
   });
   const validator = new RecordValidator(job.source);
   const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });

@@ -8,9 +8,14 @@ export interface NewRunbookOptions {
   name: string;
   title?: string;
   owner: string;
+  /** What the job does: send HTTP requests (the default) or update a PostgreSQL table with SQL. */
+  kind?: 'http' | 'sql';
 }
 
-export function newRunbookText({ name, title, owner }: NewRunbookOptions): string {
+/** The kinds `backfill new --kind` offers. */
+export const NEW_RUNBOOK_KINDS = ['http', 'sql'] as const;
+
+export function newRunbookText({ name, title, owner, kind = 'http' }: NewRunbookOptions): string {
   return `---
 title: ${JSON.stringify(title ?? `Backfill: ${name}`)}
 name: ${name}
@@ -19,11 +24,11 @@ environments:
   staging:
     description: Shadow copy of production for rehearsals
     vars:
-      BASE_URL: http://127.0.0.1:8080
+      ${kind === 'sql' ? 'CUTOFF: "2026-01-01"' : 'BASE_URL: http://127.0.0.1:8080'}
   production:
     production: true
     vars:
-      BASE_URL: https://service.example.internal
+      ${kind === 'sql' ? 'CUTOFF: "2026-01-01"' : 'BASE_URL: https://service.example.internal'}
 stakeholders:
   - name: ${JSON.stringify(owner)}
     role: runs the backfill
@@ -43,24 +48,7 @@ stakeholders:
 
 The job: where the records come from, what is done with each, and how fast.
 
-\`\`\`job id=main
-source:
-  type: inline
-  key: id
-  fields:
-    id: string
-  records:
-    - id: "1001"
-    - id: "1002"
-action:
-  type: http
-  method: POST
-  url: \${env:BASE_URL}/records/\${record:id}/reprocess
-throttle:
-  rate: 10
-  concurrency: 2
-\`\`\`
-
+${kind === 'sql' ? SQL_JOB : HTTP_JOB}
 ## 2. Communicate
 
 Stakeholders know when it runs, how fast, how to halt it and whom to call. Required items gate production.
@@ -103,15 +91,7 @@ successThreshold: 0.9999
 
 "It processed the record" is not "the record is right": check each record's end state.
 
-\`\`\`verify id=check
-job: main
-check:
-  type: http
-  url: \${env:BASE_URL}/records/\${record:id}
-  expect:
-    status: 200
-\`\`\`
-
+${kind === 'sql' ? SQL_VERIFY : HTTP_VERIFY}
 ## 6. Document
 
 - **Results:** counts, duration, manual interventions, production impact.
@@ -120,3 +100,67 @@ check:
 - **Announcement:** tell stakeholders it is done and where the report is.
 `;
 }
+
+const HTTP_JOB = `\`\`\`job id=main
+source:
+  type: inline
+  key: id
+  fields:
+    id: string
+  records:
+    - id: "1001"
+    - id: "1002"
+action:
+  type: http
+  method: POST
+  url: \${env:BASE_URL}/records/\${record:id}/reprocess
+throttle:
+  rate: 10
+  concurrency: 2
+\`\`\`
+`;
+
+const HTTP_VERIFY = `\`\`\`verify id=check
+job: main
+check:
+  type: http
+  url: \${env:BASE_URL}/records/\${record:id}
+  expect:
+    status: 200
+\`\`\`
+`;
+
+// The connection URL is a secret (one value per environment), never in the file; :name binds a field.
+const SQL_JOB = `\`\`\`job id=main
+source:
+  type: postgres
+  url: \${secret:DATABASE_URL}
+  query: SELECT id, new_value FROM corrections WHERE created_at < :cutoff
+  params:
+    cutoff: \${env:CUTOFF}
+  key: id
+  fields:
+    id: integer
+action:
+  type: sql
+  url: \${secret:DATABASE_URL}
+  statement: UPDATE records SET value = :new_value WHERE id = :id
+  statementTimeoutMs: 5000
+throttle:
+  rate: 100
+  concurrency: 2
+  batchSize: 100
+\`\`\`
+`;
+
+const SQL_VERIFY = `\`\`\`verify id=check
+job: main
+check:
+  type: postgres
+  url: \${secret:DATABASE_URL}
+  query: SELECT value FROM records WHERE id = :id
+  expect:
+    columns:
+      value: \${record:new_value}
+\`\`\`
+`;

@@ -11,6 +11,8 @@ export interface ResolvedJob {
   cell: string;
   /** File line of the job's `source`, for messages about the source. */
   sourceLine: number;
+  /** File line of the job's `action`, for messages about the action (a statement the database refuses). */
+  actionLine: number;
   source: SourceSpec;
   action: ActionSpec;
   throttle: Throttle;
@@ -29,6 +31,7 @@ export function resolveJob(runbook: Runbook, cell: RunnableCell): ResolvedJob {
     job: definition.id,
     cell: cell.id,
     sourceLine: definition.locate(['source']),
+    actionLine: definition.locate(['action']),
     source: definition.spec.source,
     action: definition.spec.action,
     throttle: { ...definition.spec.throttle, ...cell.spec.throttle },

@@ -225,6 +225,9 @@ function isPlainOutcome(value: unknown): value is RecordOutcome {
       case 'durationMs':
         if (typeof field !== 'number' || !Number.isFinite(field)) return false;
         break;
+      case 'rowsAffected':
+        if (!isInteger(field) || field < 0) return false;
+        break;
       default:
         return false;
     }
@@ -297,6 +300,7 @@ const OUTCOME: z.ZodType<RecordOutcome> = z.object({
   durationMs: z.number().optional(),
   expected: z.string().optional(),
   actual: z.string().optional(),
+  rowsAffected: z.number().int().nonnegative().optional(),
   idempotencyKey: z.string(),
   at: z.string(),
 });

@@ -34,6 +34,7 @@ export const OUTCOME_COLUMNS = [
   'at',
   'expected',
   'actual',
+  'rows_affected',
 ] as const;
 
 /** Column order of `runs`, shared by the insert statement and `runParameters`. */
@@ -124,6 +125,7 @@ export function outcomeParameters(outcome: RecordOutcome, ids: OutcomeNameIds): 
     outcome.at,
     outcome.expected ?? null,
     outcome.actual ?? null,
+    outcome.rowsAffected ?? null,
   ];
 }
 
@@ -143,6 +145,7 @@ export function toOutcome(row: Row, nameOf: (id: SqlValue | undefined) => string
     ...optional('durationMs', row.duration_ms, Number),
     ...optional('expected', row.expected, String),
     ...optional('actual', row.actual, String),
+    ...optional('rowsAffected', row.rows_affected, Number),
     idempotencyKey: String(row.idempotency_key),
     at: String(row.at),
   };

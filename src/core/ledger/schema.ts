@@ -4,7 +4,7 @@
  */
 
 /** The schema this backfill writes; a ledger with a higher version is refused (upgrade backfill). */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Version 1: the meta table and the dry runs (what the production gate reads). */
 const VERSION_1 = `
@@ -136,6 +136,14 @@ ALTER TABLE records_v4 RENAME TO records;
 `;
 
 /**
+ * Version 5: rows affected per record, for SQL actions, NULL for every other kind (and for every outcome
+ * an older backfill wrote). A column added at the end: the rows are not rebuilt.
+ */
+const VERSION_5 = `
+ALTER TABLE records ADD COLUMN rows_affected INTEGER;
+`;
+
+/**
  * Migrations in order; `sql` brings a ledger from version `to - 1` to version `to`. One that `rebuilds` a
  * table leaves the old table's pages free in the file (SQLite keeps them for reuse), so the ledger is
  * vacuumed after it: a migrated million-outcome ledger would otherwise be saved at 400 MB, not 120 MB.
@@ -145,6 +153,7 @@ export const MIGRATIONS: readonly { to: number; sql: string; rebuilds?: true }[]
   { to: 2, sql: VERSION_2 },
   { to: 3, sql: VERSION_3 },
   { to: 4, sql: VERSION_4, rebuilds: true },
+  { to: 5, sql: VERSION_5 },
 ];
 
 /** Tables a ledger of the current version must hold; a file without them is not a ledger. */

@@ -34,10 +34,19 @@ export type CheckVerdict =
  * carries its verdict; one that could not (a timeout, a 503) is a failure like any other attempt's.
  */
 export type AttemptResult =
-  | { ok: true; durationMs: number; httpStatus?: number; verdict?: CheckVerdict }
+  | {
+      ok: true;
+      durationMs: number;
+      httpStatus?: number;
+      verdict?: CheckVerdict;
+      /** Rows a SQL action's statement changed. */
+      rowsAffected?: number;
+    }
   | {
       ok: false;
       durationMs: number;
+      /** Rows a SQL action's statement changed, when that is why it failed (0 rows and `zeroRows: fail`). */
+      rowsAffected?: number;
       kind: ErrorKind;
       /** Retrying may succeed: 429, 5xx, timeouts, connection errors (configurable). */
       retryable: boolean;

@@ -64,6 +64,8 @@ export interface RecordOutcome {
   expected?: string;
   /** Verification: the actual values found instead, as JSON, secrets redacted. */
   actual?: string;
+  /** Rows the record's statement changed (a SQL action): 0 says the record matched no row. */
+  rowsAffected?: number;
   /** Empty for verification, which sends nothing that needs one. */
   idempotencyKey: string;
   /** ISO time of the outcome. */

@@ -151,6 +151,7 @@ export class OutcomeRecorder {
       idempotencyKey: unit.idempotencyKey,
       durationMs: result.durationMs,
       ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
+      ...(result.rowsAffected !== undefined ? { rowsAffected: result.rowsAffected } : {}),
       ...this.whatWentWrong(result),
       at: new Date().toISOString(),
     });

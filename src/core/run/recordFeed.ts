@@ -8,7 +8,7 @@
  */
 import { idempotencyKeyFor } from '../dryrun/dryRun';
 import type { ResolvedJob } from '../job/job';
-import { openSource } from '../sources/openSource';
+import { openSource, type OpenSourceOptions } from '../sources/openSource';
 import { RecordValidator } from '../sources/recordValidator';
 import type { SubsetFilter } from '../sources/subsetFilter';
 import type { SourceItem } from '../model/types';
@@ -21,6 +21,8 @@ import type { RunKind } from './verdict';
 export interface FeedInput<U extends PreparedUnit> {
   job: Pick<ResolvedJob, 'source' | 'sourceLine' | 'subset'>;
   baseDir: string;
+  /** What a database source needs besides the folder: the run's vars and secrets, where errors point. */
+  sourceOptions?: Pick<OpenSourceOptions, 'connection' | 'location'>;
   /** The runbook's name: idempotency keys derive from it. */
   runbookName: string;
   kind: RunKind;
@@ -60,7 +62,13 @@ export async function feedRecords<U extends PreparedUnit>(
   sink: FeedSink,
 ): Promise<void> {
   const { job, plan, subset, strategy, accounting } = input;
-  const stream = openSource(job.source, { baseDir: input.baseDir, sourceLine: job.sourceLine });
+  // The pass that sends records may last hours: a database source reads it page by page, in no snapshot.
+  const stream = openSource(job.source, {
+    baseDir: input.baseDir,
+    sourceLine: job.sourceLine,
+    ...input.sourceOptions,
+    snapshot: false,
+  });
   const validator = new RecordValidator(job.source);
   const onlyKeys = plan.rerun?.keys;
   const doneKeys = plan.doneKeys;
@@ -137,10 +145,15 @@ export async function prepareSubset(
   job: Pick<ResolvedJob, 'source' | 'sourceLine'>,
   baseDir: string,
   subset: SubsetFilter,
+  sourceOptions: Pick<OpenSourceOptions, 'connection' | 'location'> = {},
 ): Promise<number> {
   const validator = new RecordValidator(job.source);
   let candidates = 0;
-  for await (const item of openSource(job.source, { baseDir, sourceLine: job.sourceLine })) {
+  for await (const item of openSource(job.source, {
+    baseDir,
+    sourceLine: job.sourceLine,
+    ...sourceOptions,
+  })) {
     const checked = validator.check(item);
     if (checked.valid && subset.includes(checked.valid)) candidates += 1;
   }

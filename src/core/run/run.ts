@@ -78,6 +78,15 @@ export class Run {
     }
   }
 
+  /** What a database source needs: the environment's vars, the run's secrets, where its errors point. */
+  private sourceOptions() {
+    const { job, runbook, environment } = this.options;
+    return {
+      connection: { env: environment.vars, secrets: this.secrets },
+      location: { file: runbook.file, cell: job.job, line: job.sourceLine },
+    };
+  }
+
   /** The attempt strategy: the cell's check for a verification, the job's action otherwise. */
   private createStrategy(): Promise<AttemptStrategy> {
     const { job, runbook, environment } = this.options;
@@ -85,6 +94,7 @@ export class Run {
       baseDir: runbook.baseDir,
       environment,
       context: { env: environment.vars, secrets: this.secrets },
+      runbookFile: runbook.file,
       checkCommand: `backfill check ${runbook.file}`,
     };
     if (this.kind === 'execute') return createExecutionStrategy(job, options);
@@ -103,6 +113,7 @@ export class Run {
     const contentHash = await sourceContentHash(job.source, {
       baseDir: runbook.baseDir,
       sourceLine: job.sourceLine,
+      ...this.sourceOptions(),
     });
     const fingerprint = fingerprintJob(job, environment, contentHash);
     const loaded = await loadResumePlan(this.recorder.ledger, {
@@ -127,7 +138,9 @@ export class Run {
     const plan = loaded.plan;
     const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
     const sampled =
-      job.subset?.sample?.count !== undefined ? await prepareSubset(job, runbook.baseDir, subset) : undefined;
+      job.subset?.sample?.count !== undefined
+        ? await prepareSubset(job, runbook.baseDir, subset, this.sourceOptions())
+        : undefined;
     this.total = plannedTotal(plan, sampled, !!job.subset);
     this.rerun = !!plan.rerun;
     this.counters.setEarlier(plan.earlier);
@@ -213,6 +226,7 @@ export class Run {
         {
           job,
           baseDir: runbook.baseDir,
+          sourceOptions: this.sourceOptions(),
           runbookName: runbook.header.name,
           kind: this.kind,
           fingerprint: fingerprint.combined,

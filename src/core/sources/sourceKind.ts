@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { FieldHelp } from '../model/kindHelp';
 import type { RecordStream } from '../model/types';
+import type { SecretLookup } from '../secrets/secrets';
 
 /** The strict zod object schema of one kind's spec, whose `type` is the kind's literal name. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- zod's object config is not ours to name
@@ -22,6 +23,21 @@ export interface OpenSourceOptions {
   sourceLine?: number;
   /** Size of file read chunks; only tests need to change it. */
   chunkBytes?: number;
+  /**
+   * The environment's vars and the run's secrets, for a database source's connection URL and query
+   * parameters (`${env:NAME}`, `${secret:NAME}`). Without it only literal values work.
+   */
+  connection?: {
+    env: Readonly<Record<string, string>>;
+    secrets: { resolve(name: string): SecretLookup };
+  };
+  /**
+   * A database source reads every page in one consistent snapshot (the default: dry runs, hashing before
+   * a run). False for the pass that sends records, which may last hours and must not hold a snapshot.
+   */
+  snapshot?: boolean;
+  /** Where a database source's errors point: the runbook file, the job cell and its `source` line. */
+  location?: { file: string; cell: string; line: number };
 }
 
 /** One source kind: its schema, how it is opened, how its content is hashed, how it is described. */

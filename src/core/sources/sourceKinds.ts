@@ -10,6 +10,7 @@ import { csvSourceKind } from './csv/csvKind';
 import { inlineSourceKind } from './inlineSource';
 import { jsonSourceKind } from './json/jsonKind';
 import { jsonlSourceKind } from './jsonlSource';
+import { postgresSourceKind } from './postgres/postgresKind';
 import { sourceCommonFieldHelp } from './sourceFields';
 import type { OpenSourceOptions, SourceKind, SourceKindSchema } from './sourceKind';
 import { sqliteSourceKind } from './sqliteSource';
@@ -20,6 +21,7 @@ export const sourceKinds = [
   jsonlSourceKind,
   jsonSourceKind,
   sqliteSourceKind,
+  postgresSourceKind,
   commandSourceKind,
   inlineSourceKind,
 ] as const;

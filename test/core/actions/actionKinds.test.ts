@@ -23,6 +23,18 @@ const EXAMPLES: Record<string, Record<string, unknown>> = {
     mode: 'batch',
   },
   module: { type: 'module', path: 'handlers/resend.ts', export: 'resend' },
+  sql: {
+    type: 'sql',
+    url: '${secret:DB_URL}',
+    statement: 'UPDATE orders SET touched_at = now() WHERE id = :id',
+  },
+  amqp: {
+    type: 'amqp',
+    url: '${secret:AMQP_URL}',
+    exchange: 'orders',
+    routingKey: 'orders.${record:id}',
+    body: { id: '${record:id}', source: '${env:BASE_URL}' },
+  },
 };
 
 const VARS = { BASE_URL: 'https://api.example.com' };
@@ -59,14 +71,18 @@ describe('action kinds', () => {
         'PUT https://api.example.com/orders/${record:id}',
         'command ["./resend.sh","--base=https://api.example.com","${record:id}"]',
         'module handlers/resend.ts (export resend)',
+        'SQL UPDATE orders SET touched_at = now() WHERE id = :id',
+        'publish to exchange "orders" routing key orders.${record:id}',
       ],
     );
     // Without the environment (the report), configuration placeholders stay as written.
     assert.equal(describeAction(actionSpec(EXAMPLES.http!)), 'PUT ${env:BASE_URL}/orders/${record:id}');
   });
 
-  it('sends records in batches only for a command in batch mode', () => {
+  it('sends records in batches for a command in batch mode, SQL (one transaction) and AMQP (one confirm wait)', () => {
     assert.equal(recordsPerAttempt(actionSpec(EXAMPLES.command!), 50), 50);
+    assert.equal(recordsPerAttempt(actionSpec(EXAMPLES.sql!), 50), 50);
+    assert.equal(recordsPerAttempt(actionSpec(EXAMPLES.amqp!), 50), 50);
     assert.equal(recordsPerAttempt(actionSpec({ ...EXAMPLES.command, mode: 'record' }), 50), 1);
     assert.equal(recordsPerAttempt(actionSpec(EXAMPLES.http!), 50), 1);
   });

@@ -18,6 +18,12 @@ const EXAMPLES: Record<string, Record<string, unknown>> = {
     query: 'SELECT amount FROM orders WHERE id = ?',
     params: ['${record:id}'],
   },
+  postgres: {
+    type: 'postgres',
+    url: '${secret:DB_URL}',
+    query: 'SELECT total FROM orders WHERE id = :id',
+    expect: { columns: { total: '${record:total}' } },
+  },
 };
 
 const VARS = { BASE_URL: 'https://api.example.com', REGION: 'eu' };
@@ -50,6 +56,7 @@ describe('check kinds', () => {
         'command ["./state.sh","eu","${record:id}"]',
         'module checks/order.ts (export verify)',
         'query "SELECT amount FROM orders WHERE id = ?" on orders.db',
+        'query "SELECT total FROM orders WHERE id = :id" on PostgreSQL',
       ],
     );
   });

@@ -154,6 +154,7 @@ describe('Journal', () => {
       'outcome.httpStatus',
     ],
     ['a duration given as text', { outcome: { ...outcome('2'), durationMs: '12' } }, 'outcome.durationMs'],
+    ['negative rows affected', { outcome: { ...outcome('2'), rowsAffected: -1 } }, 'outcome.rowsAffected'],
     ['an unknown error kind', { outcome: { ...outcome('2'), errorKind: 'gremlins' } }, 'outcome.errorKind'],
     ['a null last error', { outcome: { ...outcome('2'), lastError: null } }, 'outcome.lastError'],
     ['a missing key', { outcome: { ...outcome('2'), key: undefined } }, 'outcome.key'],
@@ -207,6 +208,7 @@ describe('Journal', () => {
       durationMs: 1.5,
       expected: '{"a":1}',
       actual: '{"a":2}',
+      rowsAffected: 0,
     });
     await journalOf(full);
     assert.deepEqual(replay(paths.stateDir).entries[1], { seq: 2, type: 'outcome', outcome: full });

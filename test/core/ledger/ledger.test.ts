@@ -406,6 +406,44 @@ describe('Ledger', () => {
     );
   });
 
+  it('migrates a version 4 ledger: its outcomes read back without rows affected, new ones keep theirs', async () => {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    for (const migration of MIGRATIONS.filter((m) => m.to <= 4)) db.run(migration.sql);
+    db.run("INSERT INTO meta VALUES ('schema_version', '4')");
+    db.run("INSERT INTO names (id, value) VALUES (1, 'chain-1'), (2, 'run-1'), (3, 'orders')");
+    const older = outcome('1', { status: 'failed', lastError: 'HTTP 503', httpStatus: 503 });
+    db.run('INSERT INTO records VALUES (1, ?, 2, 3, ?, ?, ?, ?, NULL, ?, NULL, ?, ?, NULL, NULL)', [
+      older.key,
+      older.status,
+      older.attempts,
+      older.line,
+      older.lastError!,
+      older.httpStatus!,
+      older.idempotencyKey,
+      older.at,
+    ]);
+    fs.mkdirSync(path.dirname(paths.ledgerFile), { recursive: true });
+    fs.writeFileSync(paths.ledgerFile, db.export());
+    db.close();
+
+    // Read only: migrated in memory, the file untouched, the old outcome as it was.
+    const before = fs.readFileSync(paths.ledgerFile);
+    assert.deepEqual(
+      await readLedger(paths.runbook, async (ledger) => ledger.outcomeOf('chain-1', '1')),
+      older,
+    );
+    assert.ok(fs.readFileSync(paths.ledgerFile).equals(before));
+
+    const sql = outcome('2', { rowsAffected: 3, line: 3 });
+    await withSavedLedger(paths.runbook, async (ledger) => ledger.upsertOutcome(sql));
+    assert.equal(await readSchemaVersion(paths.ledgerFile), String(SCHEMA_VERSION));
+    assert.deepEqual(
+      await readLedger(paths.runbook, async (ledger) => all(ledger.outcomes({ chain: 'chain-1' }))),
+      [older, sql],
+    );
+  });
+
   it('leaves no free pages of the rebuilt table in a migrated version 3 ledger', async () => {
     const SQL = await loadSqlJs();
     const db = new SQL.Database();

@@ -56,10 +56,14 @@ export function describeLedgerContract(name: string, createPlace: () => Promise<
       });
       const mismatch = outcome('2', { status: 'mismatch', expected: '{"a":1}', actual: '{"a":2}', line: 3 });
       const bare = outcome('3', { line: 4 });
+      // A SQL action's rows affected, 0 included: "matched no row" must not read back as "unknown".
+      const updated = outcome('4', { line: 5, rowsAffected: 2 });
+      const matchedNothing = outcome('5', { line: 6, status: 'failed', rowsAffected: 0 });
       const ledger = await saved(async (l) =>
-        assert.equal(await l.recordOutcomes([failed, mismatch, bare]), 3),
+        assert.equal(await l.recordOutcomes([failed, mismatch, bare, updated, matchedNothing]), 5),
       );
-      assert.deepEqual(await all(ledger.outcomes()), [failed, mismatch, bare]);
+      assert.deepEqual(await all(ledger.outcomes()), [failed, mismatch, bare, updated, matchedNothing]);
+      assert.deepEqual(await ledger.outcomeOf('chain-1', '5'), matchedNothing);
       assert.deepEqual(await ledger.outcomeOf('chain-1', '3'), bare);
       assert.equal(await ledger.outcomeOf('chain-1', 'none'), undefined);
     });

@@ -4,6 +4,7 @@ import { JobCellSchema, SourceSchema } from '../../../src/core/format/schemas';
 import { sourceCommonFieldHelp } from '../../../src/core/sources/sourceFields';
 import { sourceKinds } from '../../../src/core/sources/sourceKinds';
 import { loadSqlJs } from '../../../src/core/support/sqlite';
+import { startPostgres, type PostgresServer } from '../../support/postgresServer.mjs';
 import { itChecksEveryRegisteredKind } from '../kindRegistry';
 import { collect, fixtures, sourceSpec, useTempDir } from './helpers';
 
@@ -15,12 +16,19 @@ const EXAMPLES: Record<string, Record<string, unknown>> = {
   sqlite: { type: 'sqlite', path: 'orders.db', query: 'SELECT id FROM orders ORDER BY id' },
   command: { type: 'command', argv: [process.execPath, `${fixtures}/print-records.js`] },
   inline: { type: 'inline', records: [{ id: 1 }, { id: 2 }] },
+  // Its URL is the server's, known once `before` has started it.
+  postgres: { type: 'postgres', url: 'set in before', query: 'SELECT id FROM orders' },
 };
 
 describe('source kinds', () => {
   const temp = useTempDir();
+  let pg: PostgresServer | undefined;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(60_000);
+    pg = await startPostgres();
+    await pg.query('CREATE TABLE orders (id integer PRIMARY KEY); INSERT INTO orders VALUES (1), (2);');
+    EXAMPLES.postgres!.url = pg.url;
     for (const name of ['orders.csv', 'people.jsonl', 'records.json']) {
       copyFileSync(`${fixtures}/${name}`, `${temp.path}/${name}`);
     }
@@ -30,6 +38,7 @@ describe('source kinds', () => {
     temp.write('orders.db', db.export());
     db.close();
   });
+  after(() => pg?.stop());
 
   itChecksEveryRegisteredKind({
     kinds: sourceKinds,

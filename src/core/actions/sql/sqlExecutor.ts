@@ -1,0 +1,168 @@
+/**
+ * Runs a SQL action: each call gets up to `batchSize` records and runs their statements in one
+ * transaction (all or nothing); when a statement fails, the transaction is rolled back and the records
+ * are run again one per transaction, so only the failing record fails. Serialization failures, deadlocks,
+ * timeouts and lost connections are retryable; the runner retries them with backoff. Never throws for a
+ * record. This file cannot depend on the vscode API.
+ */
+import type { Pool, PoolClient } from 'pg';
+import type { AttemptResult } from '../../model/attemptResult';
+import {
+  connectionError,
+  createPool,
+  resolveConfigText,
+  type ConnectionContext,
+} from '../../sources/postgres/connection';
+import { compileNamedSql, type NamedSql } from '../../support/postgres/namedSql';
+import type { ActionLocation } from '../actionKind';
+import type { AttemptOptions } from '../attempt';
+import { failed, startStopwatch } from '../attempt';
+import type { ExecutionUnit, Executor } from '../executor';
+import { bindRecord, statementError } from './sqlAction';
+import type { SqlActionSpec } from './sqlSchema';
+import { isStatementError, sqlFailure } from './sqlErrors';
+
+export interface SqlExecutorOptions {
+  context: ConnectionContext;
+  concurrency: number;
+  location?: ActionLocation;
+}
+
+/**
+ * Connects, checks the statement with PREPARE (nothing runs) and returns the executor. Throws a
+ * UserError when the database cannot be reached or refuses the statement: the run then sends nothing.
+ */
+export async function createSqlExecutor(spec: SqlActionSpec, opts: SqlExecutorOptions): Promise<Executor> {
+  const compiled = compileNamedSql(spec.statement.replace(/[\s;]+$/, ''));
+  if (!compiled.ok) throw statementError(new Error(compiled.message), '', opts.location);
+  const sql = compiled.sql;
+  const url = resolveConfigText(spec.url, opts.context, 'action.url');
+  const pool = createPool(url, opts.concurrency);
+  let client: PoolClient | undefined;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw connectionError(error, url);
+  }
+  try {
+    await client.query(`PREPARE backfill_check AS ${sql.text}`);
+    await client.query('DEALLOCATE backfill_check');
+  } catch (error) {
+    client.release();
+    await pool.end().catch(() => undefined);
+    throw statementError(error, url, opts.location);
+  }
+  client.release();
+  const run = (units: ExecutionUnit[], attempt: AttemptOptions) =>
+    runBatch(pool, spec, sql, url, units, attempt);
+  return {
+    mode: 'batch',
+    execute: async (preview, record, _ctx, attempt) => {
+      const results = await run(
+        [{ key: record.key, line: record.line, fields: record.fields, preview }],
+        attempt,
+      );
+      return results.get(record.key)!;
+    },
+    executeUnits: run,
+    setConcurrency: () => undefined,
+    close: () => pool.end().catch(() => undefined),
+  };
+}
+
+async function runBatch(
+  pool: Pool,
+  spec: SqlActionSpec,
+  sql: NamedSql,
+  url: string,
+  units: ExecutionUnit[],
+  attempt: AttemptOptions,
+): Promise<Map<string, AttemptResult>> {
+  const results = new Map<string, AttemptResult>();
+  const elapsed = startStopwatch();
+  const bound = new Map<string, unknown[]>();
+  for (const unit of units) {
+    const values = bindRecord(sql, unit);
+    if (values.ok) bound.set(unit.key, values.values);
+    else results.set(unit.key, failed(0, { kind: 'render', retryable: false, message: values.reason }));
+  }
+  const todo = units.filter((unit) => bound.has(unit.key));
+  if (todo.length === 0) return results;
+  const timeoutMs = spec.statementTimeoutMs ?? attempt.timeoutMs;
+  let client: PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    for (const unit of todo) results.set(unit.key, failed(elapsed(), sqlFailure(error, url)));
+    return results;
+  }
+  let broken = false;
+  try {
+    const batch = await inTransaction(client, timeoutMs, async () => {
+      const rows: number[] = [];
+      for (const unit of todo) rows.push((await client.query(sql.text, bound.get(unit.key))).rowCount ?? 0);
+      return rows;
+    });
+    if (batch.ok) {
+      todo.forEach((unit, i) => results.set(unit.key, outcome(spec, batch.value[i]!, elapsed())));
+      return results;
+    }
+    const failure = sqlFailure(batch.error, url);
+    // The whole batch may succeed on a retry (a conflict, a lost connection): no need to isolate anyone.
+    if (failure.retryable || isStatementError(batch.error) || todo.length === 1) {
+      broken = failure.kind === 'connection';
+      for (const unit of todo) results.set(unit.key, failed(elapsed(), failure));
+      return results;
+    }
+    for (const unit of todo) {
+      const started = startStopwatch();
+      const one = await inTransaction(
+        client,
+        timeoutMs,
+        async () => (await client.query(sql.text, bound.get(unit.key))).rowCount ?? 0,
+      );
+      if (one.ok) results.set(unit.key, outcome(spec, one.value, started()));
+      else {
+        const error = sqlFailure(one.error, url);
+        broken ||= error.kind === 'connection';
+        results.set(unit.key, failed(started(), error));
+      }
+    }
+    return results;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** Runs `work` between BEGIN and COMMIT with the statement timeout; rolls back on any error. */
+async function inTransaction<T>(
+  client: PoolClient,
+  timeoutMs: number,
+  work: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL statement_timeout = ${Math.floor(timeoutMs)}`);
+    const value = await work();
+    await client.query('COMMIT');
+    return { ok: true, value };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    return { ok: false, error };
+  }
+}
+
+/** A statement that ran: success with its row count, unless it changed nothing and `zeroRows` says fail. */
+function outcome(spec: SqlActionSpec, rows: number, durationMs: number): AttemptResult {
+  if (rows === 0 && spec.zeroRows === 'fail') {
+    // The ledger keeps the 0 as well as the reason: "matched no row" is the outcome, not an error text.
+    const zero = failed(durationMs, {
+      kind: 'other',
+      retryable: false,
+      message: 'the statement changed 0 rows (zeroRows: fail): the record does not match the WHERE clause',
+    });
+    return { ...zero, rowsAffected: 0 };
+  }
+  return { ok: true, durationMs, rowsAffected: rows };
+}

@@ -1,0 +1,63 @@
+/**
+ * Configuration text of the kinds that connect to a server (a database or broker URL, a query
+ * parameter): `${env:…}`, `${var:…}` and `${secret:…}` filled in, and URLs said or scrubbed without their
+ * password. This folder cannot depend on the vscode API.
+ */
+import type { SecretLookup } from '../secrets/secrets';
+import { UserError } from '../model/types';
+
+/** What resolving `${env:…}`/`${secret:…}` in a connection URL or a parameter needs. */
+export interface ConnectionContext {
+  env: Readonly<Record<string, string>>;
+  secrets: { resolve(name: string): SecretLookup };
+}
+
+const PLACEHOLDER = /\$\{(env|var|secret):([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * Fills `${env:NAME}` / `${var:NAME}` (the environment's vars and `--var` overrides) and `${secret:NAME}`
+ * in configuration text (a URL, a parameter value). Throws a UserError naming what is missing.
+ */
+export function resolveConfigText(text: string, ctx: ConnectionContext, what: string): string {
+  return text.replace(PLACEHOLDER, (_whole, kind: string, name: string) => {
+    if (kind === 'secret') {
+      const lookup = ctx.secrets.resolve(name);
+      if (!lookup.ok) throw new UserError(`${what}: ${lookup.reason}`);
+      return lookup.value;
+    }
+    const value = ctx.env[name];
+    if (value === undefined) {
+      throw new UserError(
+        `${what}: \${${kind}:${name}} is not set: add ${name} to the environment's vars or pass --var ${name}=…`,
+      );
+    }
+    return value;
+  });
+}
+
+/** Names of the secrets a configuration text refers to. */
+export function secretNamesOf(text: string): string[] {
+  return [...text.matchAll(PLACEHOLDER)].filter((m) => m[1] === 'secret').map((m) => m[2]!);
+}
+
+/** Where a URL points, without its user and password: `127.0.0.1:5432/orders`. */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname}`;
+  } catch {
+    return 'the database';
+  }
+}
+
+/** Removes the URL and its password from a message, should a driver ever include them. */
+export function scrub(message: string, url: string): string {
+  let text = message.split(url).join('[connection url]');
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    if (password.length > 0) text = text.split(password).join('[redacted]');
+  } catch {
+    // Not a URL: nothing more to remove.
+  }
+  return text;
+}

@@ -1,0 +1,56 @@
+/**
+ * Connections to PostgreSQL for sources, SQL actions and checks: the URL comes from a secret, the
+ * session is in UTC with the backfill's type parsers, and every failure to connect becomes one clear
+ * sentence that never shows the password (nor the URL, which holds it). This file cannot depend on the
+ * vscode API.
+ */
+import { Client, Pool, type ClientConfig } from 'pg';
+import { UserError } from '../../model/types';
+import { recordTypes } from '../../support/postgres/values';
+import { describeUrl, scrub } from '../configText';
+
+export { describeUrl, resolveConfigText, scrub, secretNamesOf, type ConnectionContext } from '../configText';
+
+function clientConfig(url: string, extra: Partial<ClientConfig> = {}): ClientConfig {
+  // The UTC session makes timestamps read the same whoever runs the backfill, so their hash is stable.
+  return { connectionString: url, types: recordTypes, options: '-c TimeZone=UTC', ...extra };
+}
+
+/** Connects one client, or throws a UserError saying why in words (no password, no stack). */
+export async function connectClient(url: string, extra: Partial<ClientConfig> = {}): Promise<Client> {
+  const client = new Client(clientConfig(url, extra));
+  // A connection dropped later surfaces on the next query; without a listener it would crash the process.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw connectionError(error, url);
+  }
+}
+
+/** A pool of `size` connections, errors on idle clients swallowed (the next query reports them). */
+export function createPool(url: string, size: number, extra: Partial<ClientConfig> = {}): Pool {
+  const pool = new Pool({ ...clientConfig(url, extra), max: size });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Why connecting failed, for a person: the database's words or the network's, never the URL. */
+export function connectionError(error: unknown, url: string): UserError {
+  const where = describeUrl(url);
+  const message = scrub((error as Error)?.message ?? String(error), url);
+  const code = (error as { code?: string }).code;
+  if (code === '28P01' || code === '28000') {
+    return new UserError(
+      `cannot connect to PostgreSQL at ${where}: ${message}: check the user and password in the connection secret`,
+    );
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH') {
+    return new UserError(
+      `cannot connect to PostgreSQL at ${where}: ${message}: is the database running and reachable from here?`,
+    );
+  }
+  return new UserError(`cannot connect to PostgreSQL at ${where}: ${message}`);
+}

@@ -1,0 +1,214 @@
+/**
+ * PostgreSQL record source: the rows of one query, read in keyset pages on the declared key
+ * (`WHERE key > $last ORDER BY key LIMIT n`), so 10 million rows take the memory of one page. This file
+ * cannot depend on the vscode API.
+ *
+ * What "the source data changed" means here: with `fingerprint: rows` (the default) the content hash
+ * covers the query, its parameter values and every row as read in key order. A dry run (and the check a
+ * production run makes before it starts) reads all pages in one REPEATABLE READ, READ ONLY transaction,
+ * so the hash is of one consistent snapshot; a production run whose hash differs from the passing dry run's
+ * is refused by the gate — rows were added, removed or changed since. The pass that sends records reads
+ * page by page outside a transaction (a snapshot held for hours would hold back vacuum), so a row changed
+ * after the check is sent as it is when its page is read. With `fingerprint: query` only the query and its
+ * parameters are hashed: pick it for tables that change all the time.
+ */
+import type { Client, QueryResult } from 'pg';
+import type { Issue, RecordStream, SourceItem } from '../../model/types';
+import { UserError } from '../../model/types';
+import { bindNamed, compileNamedSql, type NamedSql } from '../../support/postgres/namedSql';
+import { quoteIdentifier } from '../../support/postgres/sqlText';
+import { canonicalJson } from '../canonicalJson';
+import { createRecordStream } from '../recordStream';
+import { connectClient, resolveConfigText, scrub, type ConnectionContext } from './connection';
+
+export interface PostgresSourceSpec {
+  url: string;
+  query: string;
+  params: Record<string, string | number | boolean>;
+  pageSize: number;
+  fingerprint: 'rows' | 'query';
+  key: string;
+}
+
+export interface PostgresSourceOptions {
+  /** The environment's vars and the secrets, for the URL and `${env:…}` parameters. */
+  context: ConnectionContext;
+  signal?: AbortSignal;
+  /**
+   * Read every page in one repeatable-read snapshot (a dry run, the pre-run check). False for the pass
+   * that sends records, which may last hours.
+   */
+  snapshot: boolean;
+  /** Where errors point: the runbook file, the job cell and the line of its `source`. */
+  location?: { file: string; cell: string; line: number };
+}
+
+/** Opens the source lazily: nothing connects until the stream is iterated. */
+export function postgresSource(spec: PostgresSourceSpec, options: PostgresSourceOptions): RecordStream {
+  return createRecordStream(async function* (tap) {
+    const fail = (field: string, message: string) => locatedError(options.location, field, message);
+    const { sql, values, signature } = boundQuery(spec, options);
+    const url = locatedConfig(options.location, 'source.url', () =>
+      resolveConfigText(spec.url, options.context, 'source.url'),
+    );
+    // What was read starts with what was asked: the same rows from another query are other data.
+    tap.update(signature);
+    const client = await connectClient(url);
+    const run = (text: string, values: unknown[]) => query(client, text, values, url, fail);
+    try {
+      if (options.snapshot) await run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', []);
+      const key = quoteIdentifier(spec.key);
+      const from = `(${sql.text}) AS backfill_source`;
+      const probe = await run(`SELECT * FROM ${from} LIMIT 0`, values);
+      const columns = probe.fields.map((field) => field.name);
+      if (!columns.includes(spec.key)) {
+        throw fail(
+          'source.key',
+          `the query returns no column "${spec.key}" (it returns ${columns.join(', ') || 'no columns'}): add the key column to the SELECT, or declare the key it returns`,
+        );
+      }
+      const lastParam = `$${values.length + 1}`;
+      let row = 0;
+      let last: unknown = undefined;
+      let first = true;
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const where = first ? `${key} IS NOT NULL` : `${key} > ${lastParam}`;
+        // One row more than a page: if it repeats the page's last key, the key is not unique (keyset pages
+        // would silently skip the repeats), so the source is refused instead.
+        const page = await run(
+          `SELECT * FROM ${from} WHERE ${where} ORDER BY ${key} LIMIT ${spec.pageSize + 1}`,
+          first ? values : [...values, last],
+        ).catch((error: unknown) => {
+          throw orderingError(error, spec.key, fail) ?? error;
+        });
+        const rows = page.rows as Record<string, unknown>[];
+        for (let i = 0; i < Math.min(rows.length, spec.pageSize); i++) {
+          const fields = rows[i]!;
+          const next = rows[i + 1];
+          if (next && sameKey(fields[spec.key], next[spec.key])) {
+            throw fail(
+              'source.key',
+              `the key "${spec.key}" is not unique: ${JSON.stringify(fields[spec.key])} appears more than once; keyset pages need a unique key: declare one (or make the query return one)`,
+            );
+          }
+          row += 1;
+          if (spec.fingerprint === 'rows') tap.update(`\n${canonicalJson(fields)}`);
+          yield { kind: 'record', line: row, fields } satisfies SourceItem;
+        }
+        if (rows.length <= spec.pageSize) break;
+        last = rows[spec.pageSize - 1]![spec.key];
+        first = false;
+      }
+      const nullKeys = await run(`SELECT count(*)::int AS n FROM ${from} WHERE ${key} IS NULL`, values);
+      const count = (nullKeys.rows[0] as { n: number }).n;
+      for (let i = 0; i < count; i++) {
+        row += 1;
+        yield { kind: 'rejected', line: row, reason: `the key "${spec.key}" is NULL in this row` };
+      }
+      if (count > 0 && spec.fingerprint === 'rows') tap.update(`\nnull keys: ${count}`);
+      if (options.snapshot) await run('COMMIT', []);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  });
+}
+
+/**
+ * The query with its `:name` parameters bound, and its signature: the query as written and the
+ * parameter values, the start of every content hash (and all of it with `fingerprint: query`).
+ */
+export function boundQuery(
+  spec: PostgresSourceSpec,
+  options: Pick<PostgresSourceOptions, 'context' | 'location'>,
+): { sql: NamedSql; values: unknown[]; signature: string } {
+  const fail = (field: string, message: string) => locatedError(options.location, field, message);
+  const compiled = compileNamedSql(stripTrailingSemicolons(spec.query));
+  if (!compiled.ok) throw fail('source.query', `column ${compiled.column}: ${compiled.message}`);
+  const params = bindNamed(compiled.sql, (name) =>
+    Object.hasOwn(spec.params, name)
+      ? {
+          found: true,
+          value: locatedConfig(options.location, `source.params.${name}`, () =>
+            paramValue(spec.params[name]!, name, options.context),
+          ),
+        }
+      : { found: false },
+  );
+  if (!params.ok) {
+    throw fail(
+      'source.params',
+      `the query uses ${params.missing.map((n) => `:${n}`).join(', ')} but params does not set it: add it under params`,
+    );
+  }
+  const signature = canonicalJson({
+    query: spec.query,
+    params: Object.fromEntries(compiled.sql.names.map((n, i) => [n, params.values[i]])),
+  });
+  return { sql: compiled.sql, values: params.values, signature };
+}
+
+/** A missing secret or var in the URL or a parameter, said at the cell's line like the source's other errors. */
+function locatedConfig<T>(location: PostgresSourceOptions['location'], field: string, resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (error) {
+    if (!(error instanceof UserError) || !location) throw error;
+    throw locatedError(location, field, error.message.replace(`${field}: `, ''));
+  }
+}
+
+function paramValue(value: string | number | boolean, name: string, ctx: ConnectionContext): unknown {
+  return typeof value === 'string' ? resolveConfigText(value, ctx, `source.params.${name}`) : value;
+}
+
+function sameKey(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+async function query(
+  client: Client,
+  text: string,
+  values: unknown[],
+  url: string,
+  fail: (field: string, message: string) => UserError,
+): Promise<QueryResult> {
+  try {
+    return await client.query(text, values);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === '42883' && /ordering operator/.test((error as Error).message)) throw error;
+    if (code && /^[0-9A-Z]{5}$/.test(code)) {
+      throw fail('source.query', `PostgreSQL says: ${scrub((error as Error).message, url)} (${code})`);
+    }
+    throw fail('source', `reading from PostgreSQL failed: ${scrub((error as Error).message, url)}`);
+  }
+}
+
+/** The database's refusal to order by the key, said in words about the runbook. */
+function orderingError(
+  error: unknown,
+  key: string,
+  fail: (f: string, m: string) => UserError,
+): UserError | undefined {
+  if ((error as { code?: string }).code !== '42883') return undefined;
+  return fail(
+    'source.key',
+    `the key "${key}" cannot be ordered (${(error as Error).message}): keyset pages need an orderable, unique key such as an integer or text id`,
+  );
+}
+
+function stripTrailingSemicolons(sql: string): string {
+  return sql.replace(/[\s;]+$/, '');
+}
+
+/** A UserError printed as `FILE:LINE: cell ID: FIELD: message` when the location is known. */
+export function locatedError(
+  location: PostgresSourceOptions['location'],
+  field: string,
+  message: string,
+): UserError {
+  if (!location) return new UserError(`${field}: ${message}`);
+  const issue: Issue = { file: location.file, line: location.line, cell: location.cell, field, message };
+  return new UserError(`the source of job ${location.cell} cannot be read`, [issue]);
+}

@@ -1,0 +1,318 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import { runCli, tempDir } from '../support/cli';
+import { sleep, startCli } from '../support/cliProcess';
+import { freePort } from '../support/freePort.mjs';
+import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
+import { writeSqlRunbook } from '../support/sqlRunbook';
+
+const ROWS = 20;
+
+describe('SQL backfill from a postgres source', function () {
+  this.timeout(120_000);
+  let pg: PostgresServer;
+  let work: ReturnType<typeof tempDir>;
+  const env = () => ({ DB_URL: pg.url });
+
+  before(async function () {
+    if (postgresUnavailable()) this.skip();
+    pg = await startPostgres();
+  });
+  after(() => pg?.stop());
+  beforeEach(async () => {
+    work = tempDir();
+    await pg.query('DROP TABLE IF EXISTS orders, payments');
+    await pg.query(
+      'CREATE TABLE orders (id int PRIMARY KEY, total numeric, note text, updates int DEFAULT 0)',
+    );
+    await pg.query('CREATE TABLE payments (order_id int PRIMARY KEY, amount text, note text)');
+    await pg.query(`INSERT INTO orders (id) SELECT generate_series(1, ${ROWS})`);
+    await pg.query(
+      `INSERT INTO payments SELECT i, (i * 2.5)::text, 'paid ' || i FROM generate_series(1, ${ROWS}) i`,
+    );
+    await pg
+      .query(
+        `CREATE FUNCTION count_update() RETURNS trigger AS $$ BEGIN NEW.updates := OLD.updates + 1; RETURN NEW; END $$ LANGUAGE plpgsql`,
+      )
+      .catch(() => undefined);
+    await pg.query(
+      'CREATE TRIGGER count_updates BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION count_update()',
+    );
+  });
+  afterEach(() => work.cleanup());
+
+  const orders = () =>
+    pg.query<{ id: number; total: string | null; note: string | null; updates: number }>(
+      'SELECT id, total::text AS total, note, updates FROM orders ORDER BY id',
+    );
+
+  it('dry-runs without changing a row, showing the statement, its parameters and the plan', async () => {
+    const file = writeSqlRunbook(work.dir);
+    const result = await runCli(['dry-run', file, '--cell', 'preview'], { env: env() });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /UPDATE orders SET total = :amount, note = :note WHERE id = :id/);
+    assert.match(result.stdout, /params: \{"amount":"2.5","note":"paid 1","id":1\}/);
+    assert.match(result.stdout, /plan: Update on orders/);
+    assert.match(result.stdout, /20 read, 20 valid/);
+    assert.ok((await orders()).every((row) => row.total === null && row.updates === 0));
+  });
+
+  it('updates every row exactly once, in transactions of batchSize, and keeps rows affected per record', async () => {
+    const file = writeSqlRunbook(work.dir);
+    const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    const rows = await orders();
+    assert.equal(rows.length, ROWS);
+    for (const row of rows) {
+      assert.equal(Number(row.total), row.id * 2.5);
+      assert.equal(row.note, `paid ${row.id}`);
+      assert.equal(row.updates, 1);
+    }
+    const ledger = await runCli(['ledger', file, '--cell', 'full', '--format', 'jsonl'], { env: env() });
+    const outcomes = ledger.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { status: string; rowsAffected?: number });
+    assert.equal(outcomes.length, ROWS);
+    assert.ok(
+      outcomes.every((outcome) => outcome.status === 'succeeded' && outcome.rowsAffected === 1),
+      ledger.stdout,
+    );
+  });
+
+  it('fails only the record whose value the database refuses, and commits the rest of its batch', async () => {
+    await pg.query(`UPDATE payments SET amount = 'not a number' WHERE order_id = 3`);
+    const file = writeSqlRunbook(work.dir);
+    const result = await runCli(['run', file, '--cell', 'full', '--execute', '--json'], { env: env() });
+    assert.notEqual(result.code, 2, result.stderr);
+    const rows = await orders();
+    assert.equal(rows.find((row) => row.id === 3)!.total, null);
+    assert.ok(rows.filter((row) => row.id !== 3).every((row) => row.updates === 1 && row.total !== null));
+    const ledger = await runCli(
+      ['ledger', file, '--cell', 'full', '--status', 'failed', '--format', 'jsonl'],
+      { env: env() },
+    );
+    const failed = ledger.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; lastError: string });
+    assert.deepEqual(
+      failed.map((outcome) => outcome.key),
+      ['3'],
+    );
+    assert.match(failed[0]!.lastError, /invalid input syntax for type numeric: "not a number" \(22P02\)/);
+  });
+
+  it("stores '); DROP TABLE orders; -- as data and leaves the table intact", async () => {
+    await pg.query(`UPDATE payments SET note = $1 WHERE order_id = 5`, ["'); DROP TABLE orders; --"]);
+    const file = writeSqlRunbook(work.dir);
+    const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    const rows = await orders();
+    assert.equal(rows.length, ROWS);
+    assert.equal(rows.find((row) => row.id === 5)!.note, "'); DROP TABLE orders; --");
+  });
+
+  it('refuses a statement with a syntax error at the action line, with the database message, sending nothing', async () => {
+    const file = writeSqlRunbook(work.dir, { statement: 'UPDATE orders SET totl = :amount WHERE id = :id' });
+    for (const args of [
+      ['run', file, '--cell', 'full', '--execute'],
+      ['dry-run', file, '--cell', 'preview'],
+    ]) {
+      const result = await runCli(args, { env: env() });
+      assert.equal(result.code, 2, result.stdout + result.stderr);
+      assert.match(
+        result.stderr,
+        /orders\.backfill:\d+: cell totals: action\.statement: PostgreSQL refuses the statement: column "totl" of relation "orders" does not exist/,
+      );
+    }
+    assert.ok((await orders()).every((row) => row.updates === 0));
+  });
+
+  it('rejects a record that lacks a parameter the statement names', async () => {
+    const file = writeSqlRunbook(work.dir, {
+      statement: 'UPDATE orders SET total = :amount WHERE id = :order_no',
+    });
+    const result = await runCli(['dry-run', file, '--cell', 'preview'], { env: env() });
+    assert.match(result.stdout, /the statement uses :order_no but the record has no such field/);
+    assert.ok((await orders()).every((row) => row.updates === 0));
+  });
+
+  it('says a database it cannot reach is unreachable, exit 2, with no password and no stack trace', async () => {
+    const port = await freePort();
+    const file = writeSqlRunbook(work.dir);
+    const url = `postgresql://backfill:Sup3rSecretPw@127.0.0.1:${port}/postgres`;
+    for (const args of [
+      ['dry-run', file, '--cell', 'preview'],
+      ['run', file, '--cell', 'full', '--execute'],
+    ]) {
+      const result = await runCli(args, { env: { DB_URL: url } });
+      assert.equal(result.code, 2, result.stdout + result.stderr);
+      const output = result.stdout + result.stderr;
+      assert.match(output, new RegExp(`cannot connect to PostgreSQL at 127\\.0\\.0\\.1:${port}/postgres`));
+      assert.match(output, /is the database running and reachable from here\?/);
+      assert.doesNotMatch(output, /Sup3rSecretPw|\n\s+at /);
+    }
+    assert.ok((await orders()).every((row) => row.updates === 0));
+  });
+
+  for (const [what, code] of [
+    ['a serialization failure', '40001'],
+    ['a deadlock', '40P01'],
+  ] as const) {
+    it(`retries a batch that hit ${what}, and every row is updated exactly once`, async () => {
+      // The first statement for order 3 fails with the SQLSTATE; a sequence (not rolled back) remembers it.
+      await pg.query('DROP SEQUENCE IF EXISTS conflicts; CREATE SEQUENCE conflicts');
+      await pg.query(`CREATE OR REPLACE FUNCTION conflict_once(id int) RETURNS boolean AS $$
+        BEGIN
+          IF id = 3 AND nextval('conflicts') = 1 THEN
+            RAISE EXCEPTION 'simulated conflict' USING ERRCODE = '${code}';
+          END IF;
+          RETURN true;
+        END $$ LANGUAGE plpgsql`);
+      const file = writeSqlRunbook(work.dir, {
+        statement: 'UPDATE orders SET total = :amount, note = :note WHERE id = :id AND conflict_once(:id)',
+      });
+      const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
+      assert.equal(result.code, 0, result.stderr + result.stdout);
+      const rows = await orders();
+      assert.ok(
+        rows.every((row) => row.updates === 1 && Number(row.total) === row.id * 2.5),
+        JSON.stringify(rows),
+      );
+      const ledger = await runCli(['ledger', file, '--cell', 'full', '--format', 'jsonl'], { env: env() });
+      const three = ledger.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { key: string; status: string; attempts: number })
+        .find((outcome) => outcome.key === '3');
+      assert.deepEqual(three && { status: three.status, attempts: three.attempts }, {
+        status: 'succeeded',
+        attempts: 2,
+      });
+    });
+  }
+
+  it('fails a record whose statement changes no row, unless zeroRows says succeed', async () => {
+    await pg.query('DELETE FROM orders WHERE id = 7');
+    const file = writeSqlRunbook(work.dir);
+    await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
+    const failed = await runCli(
+      ['ledger', file, '--cell', 'full', '--status', 'failed', '--format', 'jsonl'],
+      { env: env() },
+    );
+    assert.match(failed.stdout, /changed 0 rows/);
+    assert.equal(failed.stdout.trim().split('\n').length, 1);
+    assert.deepEqual(
+      { key: JSON.parse(failed.stdout).key, rows: JSON.parse(failed.stdout).rowsAffected },
+      { key: '7', rows: 0 },
+    );
+
+    const lenient = writeSqlRunbook(work.dir, { extraAction: '  zeroRows: succeed\n' });
+    fs.rmSync(`${lenient}.d`, { recursive: true, force: true });
+    await runCli(['run', lenient, '--cell', 'full', '--execute'], { env: env() });
+    const seven = await runCli(['ledger', lenient, '--cell', 'full', '--format', 'jsonl'], { env: env() });
+    const outcome = seven.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; status: string; rowsAffected?: number })
+      .find((o) => o.key === '7');
+    assert.deepEqual(outcome && { status: outcome.status, rows: outcome.rowsAffected }, {
+      status: 'succeeded',
+      rows: 0,
+    });
+  });
+
+  it('shows rows affected in a rolled-back transaction with dryRun: rollback, changing nothing', async () => {
+    const file = writeSqlRunbook(work.dir, { extraAction: '  dryRun: rollback\n' });
+    const result = await runCli(['dry-run', file, '--cell', 'preview'], { env: env() });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /rows affected \(rolled back\): 1/);
+    assert.ok((await orders()).every((row) => row.updates === 0));
+  });
+
+  it('verifies the backfill with a postgres check, and finds a row changed since', async () => {
+    const verify = `
+\`\`\`verify id=check
+job: totals
+check:
+  type: postgres
+  url: \${secret:DB_URL}
+  query: SELECT total::float8 AS total, note FROM orders WHERE id = :id
+  expect:
+    columns:
+      total: \${record:amount}
+      note: \${record:note}
+\`\`\`
+`;
+    const file = writeSqlRunbook(work.dir, { extraCells: verify });
+    assert.equal((await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() })).code, 0);
+    await pg.query(`UPDATE orders SET total = 1 WHERE id = 4`);
+    await pg.query(`DELETE FROM orders WHERE id = 9`);
+    const result = await runCli(['run', file, '--cell', 'check'], { env: env() });
+    assert.notEqual(result.code, 2, result.stderr);
+    const ledger = async (status: string) =>
+      (
+        await runCli(['ledger', file, '--cell', 'check', '--status', status, '--format', 'jsonl'], {
+          env: env(),
+        })
+      ).stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { key: string; lastError?: string });
+    assert.equal((await ledger('verified')).length, ROWS - 2);
+    const mismatch = await ledger('mismatch');
+    assert.deepEqual(
+      mismatch.map((row) => row.key),
+      ['4'],
+    );
+    assert.match(mismatch[0]!.lastError!, /total: expected "10.0", got 1/);
+    assert.deepEqual(
+      (await ledger('missing')).map((row) => row.key),
+      ['9'],
+    );
+  });
+
+  it('after kill -9 mid-run and a resume, updates every row exactly once', async () => {
+    const total = 400;
+    await pg.query(`INSERT INTO orders (id) SELECT generate_series(${ROWS + 1}, ${total})`);
+    await pg.query(
+      `INSERT INTO payments SELECT i, (i * 2.5)::text, 'paid ' || i FROM generate_series(${ROWS + 1}, ${total}) i`,
+    );
+    const file = writeSqlRunbook(work.dir, { rate: 100, batchSize: 5 });
+    const first = startCli(['run', file, '--cell', 'full', '--execute'], env());
+    const updated = async () =>
+      (await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE updates > 0'))[0]!.n;
+    for (let i = 0; i < 300 && (await updated()) < 60; i++) await sleep(50);
+    first.child.kill('SIGKILL');
+    assert.equal(await first.exitedWith, 'SIGKILL');
+    const before = await updated();
+    assert.ok(before > 0 && before < total, `the kill landed mid-run (${before} rows updated)`);
+    // What a resume would send, read from the database source: every row not updated is among it. (The
+    // killed run's checkpoints are still in its journal, which `ledger` does not read: it lists them all.)
+    const pending = await runCli(
+      ['ledger', file, '--cell', 'full', '--status', 'pending', '--format', 'jsonl'],
+      {
+        env: env(),
+      },
+    );
+    assert.equal(pending.code, 0, pending.stderr);
+    const pendingKeys = new Set(
+      pending.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { key: string }).key),
+    );
+    const notUpdated = await pg.query<{ id: number }>('SELECT id FROM orders WHERE updates = 0');
+    assert.ok(notUpdated.length > 0 && notUpdated.every((row) => pendingKeys.has(String(row.id))));
+    const resumed = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
+    assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+    const rows = await orders();
+    assert.equal(rows.length, total);
+    for (const row of rows) assert.equal(Number(row.total), row.id * 2.5, `order ${row.id}`);
+    // Only records in flight at the kill may run twice: at most two batches (concurrency 2) of five.
+    const twice = rows.filter((row) => row.updates > 1);
+    assert.ok(twice.length <= 10, `only in-flight records ran twice (${twice.length})`);
+    assert.ok(rows.every((row) => row.updates >= 1));
+  });
+});
