@@ -118,6 +118,7 @@ describe('backfill run failure reasons', function () {
     // 99 of the chain's 100 records are right now, but one of the three re-sent failed again.
     assert.equal(resent.code, 1, resent.stdout + resent.stderr);
     assert.match(resent.stdout, /Run below-threshold\./);
+    assert.match(resent.stdout, /99 succeeded, 1 failed, 0 rejected/, 'the chain counts after the re-send');
     assert.match(
       resent.stdout,
       /66\.67 % of the 3 records sent succeeded, below the successThreshold of 90 %/,
