@@ -19,7 +19,6 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { fingerprintJob, type JobFingerprint } from '../fingerprint';
-import { findCell } from '../format/runbook';
 import { assertStateDirUsable, stateDirFor } from '../ledger/statePaths';
 import { Redactor, SecretResolver } from '../secrets';
 import { createSubsetFilter, type SubsetFilter } from '../sources/subsetFilter';
@@ -34,6 +33,7 @@ import { LiveControl } from './liveControl';
 import { LiveCounters } from './liveStatus';
 import { startMetricsServer, type MetricsServer } from './metricsServer';
 import { newRunRecord, OutcomeRecorder } from './outcomeRecorder';
+import { resendsDelivered } from './deliveredElsewhere';
 import { FailureTally, type FailedRecord } from './failureReasons';
 import { feedRecords, prepareSubset } from './recordFeed';
 import { plannedRecords, plannedTotal } from './planCounts';
@@ -49,7 +49,7 @@ import { sumOf } from './statusCounts';
 import { sourceContentHash } from '../sources/sourceKinds';
 import { isStateWriteFailure, stateWriteHaltReason } from './stateWriteFailure';
 import type { AttemptResult, RecordStatus, RunRecord } from './types';
-import { decideVerdict, runCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
+import { decideVerdict, endOfRunCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
 
 export { DURABILITY_WINDOW_PER_SLOT } from './dispatcher';
 export type { Rerun, RunEvent, RunPlan, RunResult } from './runEvents';
@@ -246,8 +246,7 @@ class Run {
 
   /** `--resend-delivered`, or the cell's `resend: delivered`. */
   private resendDelivered(): boolean {
-    const cell = findCell(this.options.runbook, this.options.job.cell);
-    return !!this.options.resendDelivered || (cell?.kind === 'execute' && cell.spec.resend === 'delivered');
+    return resendsDelivered(this.options.runbook, this.options.job.cell, this.options.resendDelivered);
   }
 
   private createDispatcher(): Dispatcher<PreparedUnit> {
@@ -364,15 +363,7 @@ class Run {
       ...(empty ? { empty } : {}),
     });
     const endedAt = new Date().toISOString();
-    const counts = JSON.stringify({
-      ...runCounts(this.kind, this.counters.own()),
-      skipped: this.counters.skipped,
-      done: status.done,
-      total: status.total ?? null,
-      ...(status.doneElsewhere ? { doneElsewhere: status.doneElsewhere } : {}),
-      ...(status.failures ? { failures: status.failures } : {}),
-      ...this.firstFailed(),
-    });
+    const counts = endOfRunCounts(this.kind, this.counters.own(), status, this.failures.firstFailed());
     if (!(await this.recorder.finish(verdict.outcome, verdict.reason, counts, endedAt))) {
       return this.finishUnrecorded();
     }
