@@ -74,6 +74,14 @@ describe('backfill dry-run', () => {
     ]);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stdout, /below the success threshold of 100 %/);
+    // The message names the file, the line, the cell and the field to change.
+    const line = text.split('\n').indexOf('successThreshold: 1') + 1;
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `NOT PASSED[^\\n]*:\\n {4}- demo\\.backfill:${line}: cell preview: successThreshold: only \\d+\\.\\d+ % of records are valid`,
+      ),
+    );
     assert.equal(service.received.length, 0);
   });
 

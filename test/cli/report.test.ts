@@ -82,7 +82,7 @@ job: items
 
 \`\`\`execute id=full
 job: items
-successThreshold: 0.5
+successThreshold: 0.3
 \`\`\`
 Watch the dashboard.
 
@@ -138,6 +138,7 @@ describe('backfill report and announce after a real run', function () {
     outputs.push({ code: 3, stdout: first.stdout(), stderr: first.stderr() });
     haltedBlocks.push(resultBlock(fs.readFileSync(file, 'utf8'), 'full'));
     assert.equal((await cli(...runArgs())).code, 0);
+    // Judged on its own records: 1 of the 3 re-run succeeded, above the cell's 30 %.
     assert.equal((await cli(...runArgs('--only', 'failed'))).code, 0);
   });
   after(async () => {

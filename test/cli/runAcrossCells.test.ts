@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { runCli, tempDir } from '../support/cli';
+import { runCli } from '../support/cli';
+import { cliWorkspace, ledgerRows } from '../support/cliWorkspace';
 import { keyOf, writeFixtureRunbook, type FixtureOptions } from '../support/runbookFixture';
-import { startTargetServer, type Answer, type Arrival, type TargetServer } from '../support/targetServer';
+import type { Answer, Arrival } from '../support/targetServer';
 
 const SMALL_BATCH = `\`\`\`execute id=small-batch
 job: items
@@ -10,11 +11,6 @@ subset:
 successThreshold: 1
 \`\`\`
 `;
-
-interface LedgerRow {
-  key: string;
-  status: string;
-}
 
 interface JsonResult {
   outcome: string;
@@ -29,33 +25,15 @@ interface JsonResult {
 /** Runs of several cells of one runbook: a small batch, then the full run. */
 describe('backfill run across cells', function () {
   this.timeout(120_000);
-  let work: ReturnType<typeof tempDir>;
-  let server: TargetServer | undefined;
-
-  beforeEach(() => (work = tempDir()));
-  afterEach(async () => {
-    await server?.stop();
-    server = undefined;
-    work.cleanup();
-  });
+  const work = cliWorkspace();
 
   async function setUp(fixture: FixtureOptions, behave?: (arrival: Arrival, attempt: number) => Answer) {
-    const target = await startTargetServer(behave);
-    server = target;
+    const target = await work.serve(behave);
     const file = writeFixtureRunbook(work.dir, { extraCells: SMALL_BATCH, ...fixture });
     const run = (cell: string, ...extra: string[]) =>
       runCli(['run', file, '--cell', cell, '--var', `BASE_URL=${target.url}`, '--execute', ...extra]);
     const dryRun = () => runCli(['dry-run', file, '--cell', 'preview', '--var', `BASE_URL=${target.url}`]);
     return { file, target, run, dryRun };
-  }
-
-  async function ledgerRows(file: string, cell: string): Promise<LedgerRow[]> {
-    const result = await runCli(['ledger', file, '--cell', cell, '--format', 'jsonl']);
-    assert.equal(result.code, 0, result.stderr);
-    return result.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as LedgerRow);
   }
 
   const keys = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => keyOf(from + i));
@@ -80,7 +58,7 @@ describe('backfill run across cells', function () {
       summary!,
       /30 succeeded, 0 failed, 0 rejected, 0 skipped \(done earlier\), 20 skipped: done by small-batch/,
     );
-    const rows = await ledgerRows(file, 'full');
+    const rows = await ledgerRows(file, { cell: 'full' });
     assert.deepEqual(rows.map((row) => row.key).sort(), keys(21, 50));
     assert.ok(rows.every((row) => row.status === 'succeeded'));
 

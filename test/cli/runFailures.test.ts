@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runCli, tempDir } from '../support/cli';
+import { runCli } from '../support/cli';
+import { cliWorkspace, ledgerRows } from '../support/cliWorkspace';
 import { keyOf, writeFixtureRunbook } from '../support/runbookFixture';
-import { startTargetServer, type TargetServer } from '../support/targetServer';
+import { startTargetServer } from '../support/targetServer';
 
 interface Failure {
   reason: string;
@@ -18,32 +19,13 @@ interface StatusJson {
 /** Why records failed is shown where people look: the summary, status, --json, the events, the result block. */
 describe('backfill run failure reasons', function () {
   this.timeout(120_000);
-  let work: ReturnType<typeof tempDir>;
-  let server: TargetServer | undefined;
+  const work = cliWorkspace();
 
-  beforeEach(() => (work = tempDir()));
-  afterEach(async () => {
-    await server?.stop();
-    server = undefined;
-    work.cleanup();
-  });
+  const runFull = (file: string, url: string, ...extra: string[]) =>
+    runCli(['run', file, '--cell', 'full', '--var', `BASE_URL=${url}`, '--execute', ...extra]);
 
-  async function failedKeys(file: string): Promise<string[]> {
-    const result = await runCli([
-      'ledger',
-      file,
-      '--cell',
-      'full',
-      '--status',
-      'failed',
-      '--format',
-      'jsonl',
-    ]);
-    return result.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => (JSON.parse(line) as { key: string }).key);
-  }
+  const failedKeys = async (file: string) =>
+    (await ledgerRows(file, { cell: 'full', status: 'failed' })).map((row) => row.key);
 
   it('says why a run halted after connection failures, with a count and a sample key, everywhere', async () => {
     // A port nobody listens on any more: every request is refused.
@@ -53,17 +35,7 @@ describe('backfill run failure reasons', function () {
     const port = new URL(url).port;
     const file = writeFixtureRunbook(work.dir, { records: 80, retries: 0, concurrency: 1 });
     const events = path.join(work.dir, 'events.jsonl');
-    const run = await runCli([
-      'run',
-      file,
-      '--cell',
-      'full',
-      '--var',
-      `BASE_URL=${url}`,
-      '--execute',
-      '--events',
-      events,
-    ]);
+    const run = await runFull(file, url, '--events', events);
     assert.equal(run.code, 3, run.stdout + run.stderr);
 
     const failed = await failedKeys(file);
@@ -104,24 +76,15 @@ describe('backfill run failure reasons', function () {
   });
 
   it('ranks the reasons by count, one sample key each, the record key left out of the reason', async () => {
-    server = await startTargetServer((arrival) => {
+    const server = await work.serve((arrival) => {
       const i = Number(arrival.key.slice(1));
       return i % 3 === 0 ? { status: 404 } : i % 5 === 0 ? { status: 500 } : {};
     });
     const file = writeFixtureRunbook(work.dir, { records: 30, retries: 0, threshold: 0 });
-    const run = await runCli([
-      'run',
-      file,
-      '--cell',
-      'full',
-      '--var',
-      `BASE_URL=${server.url}`,
-      '--execute',
-      '--json',
-    ]);
+    const run = await runFull(file, server.url, '--json');
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const sentWith = (status: number) =>
-      server!.arrivals
+      server.arrivals
         .map((arrival) => Number(arrival.key.slice(1)))
         .filter((i) => (status === 404 ? i % 3 === 0 : i % 3 !== 0 && i % 5 === 0))
         .map(keyOf);
@@ -140,13 +103,12 @@ describe('backfill run failure reasons', function () {
 
   it('judges a re-send of the failed records on its own records, and names the keys that failed again', async () => {
     let fixed = false;
-    server = await startTargetServer((arrival) => {
+    const server = await work.serve((arrival) => {
       if (!fixed) return [keyOf(3), keyOf(5), keyOf(7)].includes(arrival.key) ? { status: 500 } : {};
       return arrival.key === keyOf(5) ? { status: 404 } : {};
     });
     const file = writeFixtureRunbook(work.dir, { records: 100, retries: 0, threshold: 0.9 });
-    const run = (...extra: string[]) =>
-      runCli(['run', file, '--cell', 'full', '--var', `BASE_URL=${server!.url}`, '--execute', ...extra]);
+    const run = (...extra: string[]) => runFull(file, server.url, ...extra);
     const first = await run();
     assert.equal(first.code, 0, first.stdout + first.stderr);
     assert.match(first.stdout, /Failed records \(first 3\):\n {4}key k00003: HTTP 500/);
@@ -156,6 +118,7 @@ describe('backfill run failure reasons', function () {
     // 99 of the chain's 100 records are right now, but one of the three re-sent failed again.
     assert.equal(resent.code, 1, resent.stdout + resent.stderr);
     assert.match(resent.stdout, /Run below-threshold\./);
+    assert.match(resent.stdout, /99 succeeded, 1 failed, 0 rejected/, 'the chain counts after the re-send');
     assert.match(
       resent.stdout,
       /66\.67 % of the 3 records sent succeeded, below the successThreshold of 90 %/,

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runCli, tempDir } from '../support/cli';
+import { runCli } from '../support/cli';
+import { cliWorkspace } from '../support/cliWorkspace';
 import { keyOf, writeFixtureRunbook } from '../support/runbookFixture';
-import { startTargetServer, type TargetServer } from '../support/targetServer';
 
 interface JsonResult {
   outcome: string;
@@ -13,22 +13,13 @@ interface JsonResult {
 /** What a resume says it skipped. */
 describe('backfill run resume counts', function () {
   this.timeout(120_000);
-  let work: ReturnType<typeof tempDir>;
-  let server: TargetServer | undefined;
-
-  beforeEach(() => (work = tempDir()));
-  afterEach(async () => {
-    await server?.stop();
-    server = undefined;
-    work.cleanup();
-  });
+  const work = cliWorkspace();
 
   it('counts as skipped every record the halted run finished, malformed rows without a key included', async () => {
     let failing = true;
-    const target = await startTargetServer((arrival) =>
+    const target = await work.serve((arrival) =>
       failing && arrival.key === keyOf(60) ? { status: 500 } : {},
     );
-    server = target;
     const file = writeFixtureRunbook(work.dir, {
       records: 0,
       retries: 0,

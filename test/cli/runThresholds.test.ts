@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import { runCli, tempDir } from '../support/cli';
+import { runCli } from '../support/cli';
+import { cliWorkspace } from '../support/cliWorkspace';
 import { writeFixtureRunbook } from '../support/runbookFixture';
-import { startTargetServer, type TargetServer } from '../support/targetServer';
 
 interface StatusJson {
   cells: { cell: string; state: string; history: { what: string; outcome: string }[] }[];
@@ -11,18 +11,10 @@ interface StatusJson {
 /** successThreshold over the records that could be sent, maxRejected for the rest, judged again on change. */
 describe('backfill run thresholds', function () {
   this.timeout(120_000);
-  let work: ReturnType<typeof tempDir>;
-  let server: TargetServer | undefined;
-
-  beforeEach(() => (work = tempDir()));
-  afterEach(async () => {
-    await server?.stop();
-    server = undefined;
-    work.cleanup();
-  });
+  const work = cliWorkspace();
 
   it('judges success over the records that could be sent: three malformed rows do not fail a 0.9999 threshold', async () => {
-    server = await startTargetServer();
+    const server = await work.serve();
     const file = writeFixtureRunbook(work.dir, { records: 30, malformed: 3, threshold: 0.9999 });
     const run = await runCli(['run', file, '--cell', 'full', '--var', `BASE_URL=${server.url}`, '--execute']);
     assert.equal(run.code, 0, run.stdout + run.stderr);
@@ -31,8 +23,7 @@ describe('backfill run thresholds', function () {
   });
 
   it('holds rejected records to maxRejected, and judges a finished run again without sending when it changes', async () => {
-    const target = await startTargetServer();
-    server = target;
+    const target = await work.serve();
     const file = writeFixtureRunbook(work.dir, {
       records: 30,
       malformed: 3,

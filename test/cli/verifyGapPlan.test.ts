@@ -1,19 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { runCli, tempDir } from '../support/cli';
-import { keyOf, writeFixtureRunbook } from '../support/runbookFixture';
+import { httpVerifyCell, keyOf, writeFixtureRunbook } from '../support/runbookFixture';
 import { startStateService, type StateService } from '../support/stateService';
 
-const VERIFY_CELL = `\`\`\`verify id=check
-job: items
-check:
-  type: http
-  url: \${env:BASE_URL}/items/\${record:id}
-  expect:
-    body:
-      id: \${record:id}
-      amount: \${record:amount}
-\`\`\`
-`;
+const VERIFY_CELL = httpVerifyCell();
 
 /** The plan of a gap re-send says the records it re-sends and how long they take, not its chain's size. */
 describe('backfill run --only unverified plan', function () {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { runCli, tempDir } from '../support/cli';
-import { keyOf, writeFixtureRunbook } from '../support/runbookFixture';
+import { httpVerifyCell, keyOf, writeFixtureRunbook } from '../support/runbookFixture';
 import { startStateService, type StateService } from '../support/stateService';
 
 const RECORDS = 100_000;
@@ -9,18 +9,7 @@ const RECORDS = 100_000;
 const plantedMismatch = (i: number) => i % 100 === 0 && i % 200 !== 0;
 const plantedMissing = (i: number) => i % 200 === 0;
 
-const VERIFY_CELL = `\`\`\`verify id=check
-job: items
-check:
-  type: http
-  url: \${env:BASE_URL}/items/\${record:id}
-  expect:
-    body:
-      id: \${record:id}
-      amount: \${record:amount}
-    tolerance: 0.001
-\`\`\`
-`;
+const VERIFY_CELL = httpVerifyCell('    tolerance: 0.001\n');
 
 interface Row {
   key: string;

@@ -91,3 +91,21 @@ ${options.extraCells ? `\n${options.extraCells}` : ''}`;
   fs.writeFileSync(file, text);
   return file;
 }
+
+/**
+ * A verify cell `check` of job `items` that reads ${env:BASE_URL}/items/KEY and expects the record's id
+ * and amount (a stateService holds them); `expectExtra` adds lines under `expect:` (e.g. a tolerance).
+ */
+export function httpVerifyCell(expectExtra = ''): string {
+  return `\`\`\`verify id=check
+job: items
+check:
+  type: http
+  url: \${env:BASE_URL}/items/\${record:id}
+  expect:
+    body:
+      id: \${record:id}
+      amount: \${record:amount}
+${expectExtra}\`\`\`
+`;
+}

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { compileAction, type ActionPreview } from '../actions/preview';
 import type { ResolvedEnvironment } from '../job/environment';
 import { fingerprintJob, sha256, type JobFingerprint } from '../job/fingerprint';
@@ -174,7 +175,8 @@ export async function dryRun(
   const threshold = cell.kind === 'verify' ? 1 : cell.spec.successThreshold;
   const maxRejected = cell.kind === 'verify' ? undefined : cell.spec.maxRejected;
   const limits = { threshold, ...(maxRejected !== undefined ? { maxRejected } : {}), kind: cell.kind };
-  const problems = [...passProblems(counts, limits, missingSecrets), ...failed];
+  const at = problemLocator(runbook, cell, job);
+  const problems = [...passProblems(counts, limits, missingSecrets, at), ...failed];
   const report: DryRunReport = {
     id: randomUUID(),
     runbook: runbook.header.name,
@@ -238,13 +240,20 @@ function passProblems(
   counts: DryRunReport['counts'],
   limits: { threshold: number; maxRejected?: number; kind: RunnableCell['kind'] },
   missingSecrets: string[],
+  at: (field: 'source' | 'subset' | 'successThreshold' | 'maxRejected') => string,
 ): string[] {
   const { threshold, maxRejected } = limits;
   const problems: string[] = [];
-  if (counts.selected === 0) problems.push('no record would be sent: check the source and the subset');
+  if (counts.selected === 0) {
+    problems.push(
+      counts.valid === 0
+        ? `${at('source')}no record would be sent: check the source and the subset`
+        : `${at('subset')}no record would be sent: the subset selects none of the ${counts.valid} valid records`,
+    );
+  }
   if (maxRejected !== undefined && counts.rejected > maxRejected) {
     problems.push(
-      `${counts.rejected} records are rejected, more than maxRejected ${maxRejected}: ` +
+      `${at('maxRejected')}${counts.rejected} records are rejected, more than maxRejected ${maxRejected}: ` +
         'fix the rejected records or raise maxRejected',
     );
   }
@@ -253,14 +262,27 @@ function passProblems(
   if (judgedByShare && considered > 0 && counts.valid / considered < threshold) {
     const share = ((counts.valid / considered) * 100).toFixed(2);
     problems.push(
-      `only ${share} % of records are valid, below the success threshold of ${threshold * 100} %: ` +
-        'fix the rejected records or lower successThreshold',
+      `${at('successThreshold')}only ${share} % of records are valid, below the success threshold of ` +
+        `${threshold * 100} %: fix the rejected records or lower successThreshold`,
     );
   }
   for (const name of missingSecrets) {
     problems.push(`secret ${name} is not set: provide it (e.g. export ${name}=…) before a real run`);
   }
   return problems;
+}
+
+/**
+ * Where a field that made the dry run fail is, as `FILE:LINE: cell ID: FIELD: ` (the job's cell for its
+ * source), so the message says what to change and where. The runbook's own name, not its path: the
+ * problems are stored in the ledger and in the runbook's result block.
+ */
+function problemLocator(runbook: Runbook, cell: RunnableCell, job: ResolvedJob) {
+  const file = path.basename(runbook.file);
+  return (field: 'source' | 'subset' | 'successThreshold' | 'maxRejected'): string =>
+    field === 'source'
+      ? `${file}:${job.sourceLine}: job ${job.job}: source: `
+      : `${file}:${cell.locate([field])}: cell ${cell.id}: ${field}: `;
 }
 
 function sourceDescription(job: ResolvedJob, runbook: Runbook): DryRunReport['source'] {

@@ -6,8 +6,15 @@
  * combined fingerprint, hence the same idempotency key). `--resend-delivered` (or `resend: delivered` on
  * the cell) sends them again. This file cannot depend on the vscode API.
  */
+import { findCell, type Runbook } from '../format/runbook';
 import type { Ledger } from '../ledger/ledger';
 import type { RunRecord } from '../model/runs';
+
+/** True when a run of `cell` sends delivered records again: `--resend-delivered`, or `resend: delivered`. */
+export function resendsDelivered(runbook: Runbook, cell: string, asked: boolean | undefined): boolean {
+  const spec = findCell(runbook, cell);
+  return !!asked || (spec?.kind === 'execute' && spec.spec.resend === 'delivered');
+}
 
 /** The records one other cell delivered. */
 export interface DeliveredBy {

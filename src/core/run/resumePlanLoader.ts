@@ -55,8 +55,7 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
     ? await readDeliveredElsewhere(ledger, request.cell, fingerprint.combined)
     : [];
   // Counts of earlier runs of the chain, so progress and the success threshold cover the whole chain.
-  const rerunStatuses: (RecordStatus | undefined)[] = [];
-  for (const key of rerun?.keys ?? []) rerunStatuses.push((await ledger.outcomeOf(chain.id, key))?.status);
+  const rerunStatuses = rerun ? await currentStatuses(ledger, input.request, chain.id, rerun) : [];
   const earlier = earlierCounts(await ledger.countByStatus(chain.id), rerunStatuses);
   const dryRuns = await ledger.dryRuns();
   const expected = rerun ? undefined : expectedTotal(dryRuns, fingerprint, input.hasSubset);
@@ -86,4 +85,29 @@ async function readRerun(
     return rerunOfGaps(await findVerificationGaps(input.runbook, ledger, input.job, input.request.cell));
   }
   return rerunOfKeys(input.request, query.only, await ledger.keysWithStatus(chain, query.statuses));
+}
+
+/**
+ * The current status of each record a re-run re-runs, to take them out of the chain's earlier counts.
+ * A re-run chosen by status asks the ledger once per status (a set, never a round trip per record); a
+ * gap re-backfill's keys come from a verification, so they are looked up one by one — there are few.
+ */
+async function currentStatuses(
+  ledger: Ledger,
+  request: ResumeRequest,
+  chain: string,
+  rerun: RerunSelection,
+): Promise<(RecordStatus | undefined)[]> {
+  const query = rerunQuery(request);
+  if (query && 'statuses' in query) {
+    const statuses: RecordStatus[] = [];
+    for (const status of query.statuses) {
+      const keys = query.statuses.length === 1 ? rerun.keys : await ledger.keysWithStatus(chain, [status]);
+      for (const key of keys) if (rerun.keys.has(key)) statuses.push(status);
+    }
+    return statuses;
+  }
+  const statuses: (RecordStatus | undefined)[] = [];
+  for (const key of rerun.keys) statuses.push((await ledger.outcomeOf(chain, key))?.status);
+  return statuses;
 }

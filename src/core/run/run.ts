@@ -3,7 +3,6 @@
  * feed, the dispatcher, the recorder, live status and control, and the verdict at the end.
  */
 import { fingerprintJob, type JobFingerprint } from '../job/fingerprint';
-import { findCell } from '../format/runbook';
 import { Redactor, SecretResolver } from '../secrets/secrets';
 import { createSubsetFilter, type SubsetFilter } from '../sources/subsetFilter';
 import { UserError } from '../model/types';
@@ -21,6 +20,7 @@ import { LiveCounters } from './liveStatus';
 import { startMetricsServer, type MetricsServer } from './metricsServer';
 import type { OutcomeRecorder } from './outcomeRecorder';
 import { newRunRecord } from './outcomeRecorder';
+import { resendsDelivered } from './deliveredElsewhere';
 import { FailureTally, type FailedRecord } from './failureReasons';
 import { feedRecords, prepareSubset } from './recordFeed';
 import { plannedRecords, plannedTotal } from './planCounts';
@@ -34,7 +34,7 @@ import { emptySelectionReason, SelectionAccounting } from './selectionAccounting
 import { sumOf } from './statusCounts';
 import { sourceContentHash } from '../sources/sourceKinds';
 import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
-import { decideVerdict, runCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
+import { decideVerdict, endOfRunCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
 
 /** One run, from its strategy to its verdict: wires the parts and holds what they share. */
 export class Run {
@@ -200,8 +200,7 @@ export class Run {
 
   /** `--resend-delivered`, or the cell's `resend: delivered`. */
   private resendDelivered(): boolean {
-    const cell = findCell(this.options.runbook, this.options.job.cell);
-    return !!this.options.resendDelivered || (cell?.kind === 'execute' && cell.spec.resend === 'delivered');
+    return resendsDelivered(this.options.runbook, this.options.job.cell, this.options.resendDelivered);
   }
 
   private createDispatcher(): Dispatcher<PreparedUnit> {
@@ -319,15 +318,7 @@ export class Run {
       ...(empty ? { empty } : {}),
     });
     const endedAt = new Date().toISOString();
-    const counts = JSON.stringify({
-      ...runCounts(this.kind, this.counters.own()),
-      skipped: this.counters.skipped,
-      done: status.done,
-      total: status.total ?? null,
-      ...(status.doneElsewhere ? { doneElsewhere: status.doneElsewhere } : {}),
-      ...(status.failures ? { failures: status.failures } : {}),
-      ...this.firstFailed(),
-    });
+    const counts = endOfRunCounts(this.kind, this.counters.own(), status, this.failures.firstFailed());
     if (!(await this.recorder.finish(verdict.outcome, verdict.reason, counts, endedAt))) {
       return this.finishUnrecorded();
     }

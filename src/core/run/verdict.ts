@@ -4,6 +4,8 @@
  * line maps it to an exit code (src/cli/exitCodes.ts). This file cannot depend on the vscode API.
  */
 import type { StatusCounts } from '../ledger/ledger';
+import type { FailedRecord } from './failureReasons';
+import type { RunStatus } from './runStatus';
 import type { RecordStatus, RunOutcome } from '../model/runs';
 
 /** What a run does to each record: sends the job's action, or checks the record's end state. */
@@ -87,6 +89,28 @@ export function successShare(kind: RunKind, totals: StatusCounts): number {
     .filter((status) => status !== 'rejected')
     .reduce((sum, status) => sum + totals[status], 0);
   return considered === 0 ? 1 : totals[SUCCESS_STATUS[kind]] / considered;
+}
+
+/**
+ * What a run records about itself at its end (`runs.counts`, JSON): its own counts of its kind's
+ * statuses, what it skipped (and which other cells delivered), the chain's done and total, and why its
+ * records failed — the top reasons and the first failed records.
+ */
+export function endOfRunCounts(
+  kind: RunKind,
+  own: StatusCounts,
+  status: RunStatus,
+  firstFailed: readonly FailedRecord[],
+): string {
+  return JSON.stringify({
+    ...runCounts(kind, own),
+    skipped: status.skipped,
+    done: status.done,
+    total: status.total ?? null,
+    ...(status.doneElsewhere ? { doneElsewhere: status.doneElsewhere } : {}),
+    ...(status.failures ? { failures: status.failures } : {}),
+    ...(firstFailed.length > 0 ? { firstFailed } : {}),
+  });
 }
 
 /** This run's own counts of the statuses its kind records (not the chain's), for its run record. */

@@ -4,28 +4,15 @@
  * delivered — whatever the tool printed.
  */
 import { strict as assert } from 'node:assert';
-import { runCli } from '../../support/cli';
+import { ledgerRows as rowsOfLedger, type LedgerRow } from '../../support/cliWorkspace';
 import { keyOf } from '../../support/runbookFixture';
 import type { FaultTarget } from './faultTarget';
 
-export interface LedgerRow {
-  key: string;
-  status: string;
-  attempts: number;
-  idempotencyKey: string;
-  httpStatus?: number;
-  lastError?: string;
-}
+export type { LedgerRow } from '../../support/cliWorkspace';
 
 /** The latest outcome of every record of the runbook's execute cells, read through `backfill ledger`. */
-export async function ledgerRows(file: string, status?: string): Promise<LedgerRow[]> {
-  const args = ['ledger', file, '--format', 'jsonl', ...(status ? ['--status', status] : [])];
-  const result = await runCli(args);
-  assert.equal(result.code, 0, result.stderr);
-  return result.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as LedgerRow);
+export function ledgerRows(file: string, status?: string): Promise<LedgerRow[]> {
+  return rowsOfLedger(file, status ? { status } : {});
 }
 
 /** The fixture's valid keys: k00001 … k0000N. */
