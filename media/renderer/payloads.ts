@@ -52,6 +52,8 @@ export interface VerifyPayload {
   cell: string;
   counts: Record<VerifyStatus, number>;
   samples: VerifySample[];
+  /** What to do next (a halted verification: how to resume). */
+  note?: string;
 }
 
 export interface ChecklistItem {

@@ -9,6 +9,7 @@ export class VerifyView {
   readonly root = el('section', 'bf bf-verify');
   private readonly badge = el('span', 'bf-badge', 'Verification');
   private readonly headline = el('span', 'bf-context');
+  private readonly note = el('p', 'bf-note');
   private readonly stats = createStatTiles();
   private readonly gaps = new ListSection<VerifySampleRow>(
     [
@@ -25,13 +26,15 @@ export class VerifyView {
   constructor() {
     const header = el('header', 'bf-header');
     header.append(this.badge, this.headline);
-    this.root.append(header, this.stats.root, this.gaps.root);
+    this.root.append(header, this.note, this.stats.root, this.gaps.root);
   }
 
   update(payload: VerifyPayload): void {
     const model = verifyModel(payload);
     setAttr(this.badge, 'data-tone', model.tone);
     setText(this.headline, model.headline);
+    setText(this.note, payload.note ?? '');
+    this.note.hidden = !payload.note;
     this.stats.update(model.stats);
     this.gaps.update(
       'Records that are not right',

@@ -14,6 +14,7 @@ import { CellStatusBar } from './cellStatusBar';
 import { Checklists } from './checklists';
 import { BackfillController } from './controller';
 import { RunbookDiagnostics } from './diagnostics';
+import { EnvironmentIndicator } from './environmentIndicator';
 import { Environments } from './environments';
 import { FieldHelp } from './fieldHelp';
 import { showLedger } from './ledgerView';
@@ -62,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): BackfillTestApi | un
     diagnostics,
     new ExecuteCellsContext(),
     new CellStatusBar(environments),
+    new EnvironmentIndicator(environments, (notebook, banner) => controller.showBanner(notebook, banner)),
     new FieldHelp(),
     new RunStatusBar(runs),
     new RunControls(runs, prompts),
@@ -73,10 +75,12 @@ export function activate(context: vscode.ExtensionContext): BackfillTestApi | un
       newRunbook(prompts, argument instanceof vscode.Uri ? argument : undefined),
     ),
     command('backfill.dryRunCell', (argument) => dryRunCell(argument)),
+    command('backfill.execute', (argument) => controller.realRuns.runInProduction(argument)),
     command('backfill.runInProduction', (argument) => controller.realRuns.runInProduction(argument)),
     command('backfill.retryFailed', (argument) => controller.realRuns.retryFailed(argument)),
     command('backfill.showLedger', (argument) => ensureTrusted() && showLedger(argument, cli, prompts)),
     command('backfill.selectEnvironment', (argument) => selectEnvironment(argument, environments)),
+    command('backfill.selectProductionEnvironment', (argument) => selectEnvironment(argument, environments)),
   );
 
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;

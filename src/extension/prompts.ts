@@ -49,18 +49,23 @@ export interface Prompts {
 
 /** The real prompts: the window's modals, input boxes and quick picks. */
 export class WindowPrompts implements Prompts {
+  /**
+   * The safe button is the default: the dialog focuses (and Enter presses) its first button, so Cancel
+   * comes first and the run second; Escape is the close affordance, another cancel. A production run
+   * looks different: an error dialog (red icon) whose message starts with PRODUCTION.
+   */
   async confirmRun(run: RunConfirmation): Promise<boolean> {
-    const action = run.production ? 'Run in Production' : 'Run for Real';
+    const action = run.production ? 'Run in Production' : 'Execute';
     const what = run.onlyFailed ? 'Retry the failed records of' : 'Run';
     const message = run.production
-      ? `${what} cell "${run.cell}" of ${run.runbook} in PRODUCTION (${run.environment})?`
+      ? `⚠ PRODUCTION — ${what} cell "${run.cell}" of ${run.runbook} in ${run.environment}?`
       : `${what} cell "${run.cell}" of ${run.runbook} for real in ${run.environment || 'the default environment'}?`;
-    const answer = await vscode.window.showWarningMessage(
-      message,
-      { modal: true, detail: describeRun(run) },
-      action,
-    );
-    return answer === action;
+    const cancel: vscode.MessageItem = { title: 'Cancel' };
+    const go: vscode.MessageItem = { title: action };
+    const close: vscode.MessageItem = { title: 'Close', isCloseAffordance: true };
+    const show = run.production ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+    const answer = await show(message, { modal: true, detail: describeRun(run) }, cancel, go, close);
+    return answer === go;
   }
 
   async typeRunbookName(name: string): Promise<string | undefined> {

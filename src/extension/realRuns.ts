@@ -21,9 +21,11 @@ import {
 import { resolveJob } from '../core/job';
 import { openLedger } from '../core/ledger/openLedger';
 import { stateDirFor } from '../core/ledger/statePaths';
+import { readableTime } from '../core/report/cellRecord';
 import { finishedRunOf } from '../core/run/finishedRun';
 import { readStatus } from '../core/run/runStatus';
 import { signOffGateReason } from '../core/run/gate';
+import { cancelled, logAttempt } from './attemptLog';
 import type { Environments } from './environments';
 import { cellId, cellKind, findCell, resolveCell, resolveNotebook, runbookLabel } from './notebookDocument';
 import { errorOutput } from './outputs';
@@ -43,7 +45,9 @@ export interface RealRunServices {
   prompts: Prompts;
   /** Shows a run in its cell; resolves with the run's success once it ends (or undefined if detached). */
   attach(cell: vscode.NotebookCell, monitor: RunMonitor, prepared: PreparedRun): Promise<boolean | undefined>;
-  /** Replaces a cell's outputs outside a run (refusals before anything started). */
+  /** Adds a refusal under a cell's outputs, keeping the record of its last run. */
+  showNotice(cell: vscode.NotebookCell, notice: vscode.NotebookCellOutput): Promise<boolean>;
+  /** Replaces a cell's outputs outside a run. */
   showOutputs(
     cell: vscode.NotebookCell,
     outputs: vscode.NotebookCellOutput[],
@@ -84,7 +88,7 @@ export class RealRuns {
         concurrency: job.throttle.concurrency,
         estimatedSeconds: undefined,
       });
-      if (!ok) return this.refuse(cell, 'Not confirmed', 'The verification of production was not confirmed.');
+      if (!ok) return (cancelled(prepared, id, 'confirmation', 'verification of production'), false);
     }
     return (
       (await this.launch(cell, prepared, { kind: 'verify', production: prepared.environment.production })) ??
@@ -102,6 +106,7 @@ export class RealRuns {
       // Unchecked, stale (the plan changed) or unsigned sign-offs: refused before the dry run and the modal.
       const reason = signOffGateReason(runbook);
       if (reason) {
+        logAttempt(prepared, id, 'refused', 'checklist', reason);
         return void this.refuse(
           cell,
           'Refused by the checklist gate',
@@ -130,21 +135,13 @@ export class RealRuns {
     };
     const needsModal = environment.production || !options.onlyFailed;
     if (needsModal && !(await this.s.prompts.confirmRun(confirmation))) {
-      void vscode.window.showInformationMessage('Backfill: run cancelled; nothing was sent.');
-      return;
+      return cancelled(prepared, id, 'confirmation', environment.production ? 'production run' : 'run');
     }
     let mode: RunRequest['mode'] = { kind: 'execute' };
     if (environment.production) {
       const typed = await this.s.prompts.typeRunbookName(name);
-      if (typed !== name) {
-        return void this.refuse(
-          cell,
-          'Production run not confirmed',
-          `The runbook's name (${name}) was not typed, so the production run did not start. Nothing was sent.`,
-          'Use Run in Production… again and type the name to confirm.',
-          true,
-        );
-      }
+      // Escape (or a wrong name, which the box does not accept) is a cancel, not a failure.
+      if (typed !== name) return cancelled(prepared, id, 'typed-name', 'production run');
       mode = { kind: 'production', confirm: typed };
     }
     // The command returns once the run started; the cell shows it until it ends.
@@ -168,17 +165,18 @@ export class RealRuns {
       await ledger.close();
     }
     if (!latest) return 'new';
+    // The safe choice first (Enter picks it); the one that sends everything again last.
     const picked = await this.s.prompts.pick(
       [
+        { id: 'cancel', label: 'Leave it', description: 'nothing is sent' },
+        { id: 'retry', label: 'Retry Failed Records', description: 'only the records that failed' },
         {
           id: 'restart',
           label: 'Run it again from the start',
           description: 'every selected record is sent again',
         },
-        { id: 'retry', label: 'Retry Failed Records', description: 'only the records that failed' },
-        { id: 'cancel', label: 'Leave it' },
       ],
-      `Cell ${id} already finished (${latest.outcome}, ${latest.startedAt}) for this job and data`,
+      `${id} already ${latest.outcome} on ${readableTime(latest.startedAt)} — run again?`,
     );
     return picked === 'restart' || picked === 'retry' ? picked : 'cancel';
   }
@@ -299,6 +297,7 @@ export class RealRuns {
     const report = outcome.report && prepared.redactor.redactValue(outcome.report);
     if (!report) {
       const message = prepared.redactor.redact(outcome.stderr.trim() || `exit code ${outcome.exitCode}`);
+      logAttempt(prepared, id, 'refused', 'dry-run', `the dry run failed: ${message}`);
       await this.refuse(
         cell,
         'Dry run failed',
@@ -308,6 +307,13 @@ export class RealRuns {
       return undefined;
     }
     if (!report.passed) {
+      logAttempt(
+        prepared,
+        id,
+        'refused',
+        'dry-run',
+        `the dry run does not pass: ${report.problems.join('; ')}`,
+      );
       await this.refuse(
         cell,
         'The dry run does not pass',
@@ -359,7 +365,7 @@ export class RealRuns {
     next?: string,
     notify = false,
   ): Promise<false> {
-    const shown = await this.s.showOutputs(cell, [errorOutput(title, message, next)], false);
+    const shown = await this.s.showNotice(cell, errorOutput(title, message, next));
     if (notify || !shown) void vscode.window.showWarningMessage(`Backfill: ${title} — ${message}`);
     return false;
   }

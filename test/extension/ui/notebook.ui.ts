@@ -15,6 +15,7 @@ import { openVsCode, type VsCodeSession } from '../harness/runInCodeServer';
 import {
   answerDialog,
   findCodeCell,
+  focusedDialogButton,
   openRunbook,
   outputFrame,
   pressCellAction,
@@ -134,6 +135,53 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     await selectColorTheme(page, 'Dark Modern', 'vs-dark');
   });
 
+  it('shows the environment in the status bar, and production unmistakably: toolbar, banner, action', async () => {
+    const { page } = session;
+    const environment = page.locator('.statusbar-item', { hasText: /^\s*local\s*$/ });
+    await environment.waitFor({ timeout: 30_000 });
+    const toolbar = page.locator('.notebook-toolbar-container');
+    await toolbar.getByRole('button', { name: 'Select Environment', exact: true }).waitFor();
+    const full = await findCodeCell(page, (cells) =>
+      cells
+        .filter({ hasText: 'successThreshold: 0.99' })
+        .filter({ hasNotText: 'preview' })
+        .filter({ hasNotText: 'subset' }),
+    );
+    await full.hover();
+    assert.equal(await full.getByRole('button', { name: /Run in Production/ }).count(), 0);
+
+    await environment.click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'production' }).first().click();
+    const production = page.locator('.statusbar-item', { hasText: 'PRODUCTION: production' });
+    await production.waitFor({ timeout: 30_000 });
+    const background = await production.evaluate((e) => getComputedStyle(e).backgroundColor);
+    assert.notEqual(background, 'rgba(0, 0, 0, 0)', 'the production item has a background colour');
+    await toolbar.getByRole('button', { name: /PRODUCTION — Select Environment/ }).waitFor();
+    const banner = outputFrame(page).getByRole('alert').filter({ hasText: 'PRODUCTION' });
+    // The banner sits on the header cell, scrolled out of view here: present is what counts.
+    await banner.waitFor({ state: 'attached', timeout: 30_000 });
+    const cell = await findCodeCell(page, (cells) =>
+      cells
+        .filter({ hasText: 'successThreshold: 0.99' })
+        .filter({ hasNotText: 'preview' })
+        .filter({ hasNotText: 'subset' }),
+    );
+    await pressCellAction(cell, /Run in Production/);
+    // The checklist gate refuses (an item is unchecked): a notice under the cell, no confirmation.
+    await outputFrame(page).getByText('Refused by the checklist gate').first().waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-dark.png') });
+    await selectColorTheme(page, 'Dark High Contrast', 'hc-black');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-hc.png') });
+    await selectColorTheme(page, 'Light Modern', 'vs');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-light.png') });
+    await selectColorTheme(page, 'Dark Modern', 'vs-dark');
+
+    await production.click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'local' }).first().click();
+    await environment.waitFor({ timeout: 30_000 });
+    await banner.waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
   it('shows live progress of a real run and its end, and the service received the records', async function () {
     this.timeout(180_000);
     const { page } = session;
@@ -144,8 +192,11 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
         .filter({ hasNotText: 'preview' })
         .filter({ hasNotText: 'subset' }),
     );
-    await pressCellAction(full, /Run in Production/);
-    const question = await answerDialog(page, 'Run for Real');
+    // On a non-production environment the real-run action is Execute…, and the modal's default is Cancel.
+    await pressCellAction(full, /^Execute…/);
+    assert.equal(await focusedDialogButton(page), 'Cancel', 'Enter in the confirmation cancels');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-confirm-execute-dark.png') });
+    const question = await answerDialog(page, 'Execute');
     assert.match(question, /for real in local/);
 
     const progress = outputFrame(page).locator('.bf-progress');
@@ -171,6 +222,26 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     const resent = new Set(orders.received.map((request) => request.url.split('/')[2]));
     assert.equal(resent.size, 497, 'every valid order reached the service');
     await screenshotOutput(page, finished, path.join(SCREENSHOTS, 'demo-progress-finished-dark.png'));
+  });
+
+  it('verifies in one output that wraps and does not overlap the next cell', async function () {
+    this.timeout(180_000);
+    const { page } = session;
+    await runCell(await findCodeCell(page, 'confirmationResent: true'));
+    const verify = outputFrame(page).locator('.bf-verify');
+    await verify.waitFor({ timeout: 120_000 });
+    assert.equal(await verify.count(), 1, 'one verification view');
+    const tiles = await verify.locator('.bf-stat-label').allTextContents();
+    assert.deepEqual(tiles.slice(0, 4), ['Verified', 'Mismatch', 'Missing', 'Not checked']);
+    const next = page.locator('.notebook-editor .markdown-cell-row', { hasText: '6. Document' }).first();
+    await revealInNotebook(page, verify);
+    const [own, below] = [await verify.boundingBox(), await next.boundingBox()];
+    assert.ok(own && below, 'both boxes are on the page');
+    assert.ok(
+      own.y + own.height <= below.y + 1,
+      `the output (bottom ${own.y + own.height}) ends above the next cell (${below.y})`,
+    );
+    await screenshotOutput(page, verify, path.join(SCREENSHOTS, 'demo-verify-dark.png'));
   });
 });
 

@@ -78,6 +78,16 @@ export async function pressCellAction(cell: Locator, name: string | RegExp): Pro
   await cell.getByRole('button', { name }).first().click();
 }
 
+/** The label of the button a modal dialog has focused: the one Enter presses. */
+export async function focusedDialogButton(page: Page): Promise<string> {
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ timeout: 30_000 });
+  return dialog.evaluate((box) => {
+    const active = box.ownerDocument.activeElement;
+    return active && box.contains(active) ? (active.textContent ?? '').trim() : '';
+  });
+}
+
 /** Answers a modal dialog (the run confirmation) with the button of that name. */
 export async function answerDialog(page: Page, button: string): Promise<string> {
   const dialog = page.locator('.monaco-dialog-box');

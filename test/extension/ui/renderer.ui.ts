@@ -115,7 +115,10 @@ describe('notebook renderer in Chromium', function () {
     // MutationObserver callbacks run as microtasks after each evaluate; all have run by now.
     assert.deepEqual(result, { allStillThere: true, sameCount: true, added: 0 });
     const view = gallery.page.locator('#progress');
-    assert.equal(await view.locator('.bf-headline').textContent(), '15,000 of 50,000 records · 30 %');
+    assert.equal(
+      await view.locator('.bf-headline').textContent(),
+      '15,000 of 50,000 records in the source · 30 %',
+    );
     assert.equal(await view.locator('.bf-bar').getAttribute('aria-valuenow'), '30.0');
     assert.equal(await view.locator('.bf-eta').textContent(), 'ETA 9 min 45 s');
   });
