@@ -46,6 +46,13 @@ function blocks(text: string): { for: string; dryRun: boolean; body: string }[] 
 }
 
 describe('result blocks: a dry run never replaces the record of a real run', () => {
+  it('leaves a blank line between a new result block and prose that followed its cell directly', () => {
+    const tight = DOC.replace('```\n\n## Next', '```\n## Next');
+    const text = setRunResult(tight, 'full', REAL);
+    assert.match(text, /run: real-1\n```\n\n## Next\n$/);
+    assert.equal(blocks(text).length, 1);
+  });
+
   it('keeps the real run and adds the dry run after it when a dry run follows a real run', () => {
     const text = setRunResult(setRunResult(DOC, 'full', REAL), 'full', DRY);
     const found = blocks(text);

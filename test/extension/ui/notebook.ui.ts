@@ -9,11 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Locator } from 'playwright-core';
 import { startOrdersService, type OrdersService } from '../../../src/demo/ordersService';
 import { REPO_ROOT } from '../harness/codeServer';
 import { openVsCode, type VsCodeSession } from '../harness/runInCodeServer';
 import {
   answerDialog,
+  environmentItem,
   findCodeCell,
   focusedDialogButton,
   openRunbook,
@@ -23,6 +25,7 @@ import {
   runCell,
   screenshotOutput,
   selectColorTheme,
+  useEnvironment,
 } from './notebookPage';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-output/ui');
@@ -137,61 +140,50 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
 
   it('shows the environment in the status bar, and production unmistakably: toolbar, banner, action', async () => {
     const { page } = session;
-    const environment = page.locator('.statusbar-item', { hasText: /^\s*local\s*$/ });
-    await environment.waitFor({ timeout: 30_000 });
+    await useEnvironment(page, 'local');
+    const environment = environmentItem(page);
     const toolbar = page.locator('.notebook-toolbar-container');
     await toolbar.getByRole('button', { name: 'Select Environment', exact: true }).waitFor();
-    const full = await findCodeCell(page, (cells) =>
-      cells
-        .filter({ hasText: 'successThreshold: 0.99' })
-        .filter({ hasNotText: 'preview' })
-        .filter({ hasNotText: 'subset' }),
-    );
+    const full = await findCodeCell(page, fullCell);
     await full.hover();
     assert.equal(await full.getByRole('button', { name: /Run in Production/ }).count(), 0);
 
-    await environment.click();
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'production' }).first().click();
-    const production = page.locator('.statusbar-item', { hasText: 'PRODUCTION: production' });
-    await production.waitFor({ timeout: 30_000 });
-    const background = await production.evaluate((e) => getComputedStyle(e).backgroundColor);
-    assert.notEqual(background, 'rgba(0, 0, 0, 0)', 'the production item has a background colour');
-    await toolbar.getByRole('button', { name: /PRODUCTION — Select Environment/ }).waitFor();
-    const banner = outputFrame(page).getByRole('alert').filter({ hasText: 'PRODUCTION' });
-    // The banner sits on the header cell, scrolled out of view here: present is what counts.
-    await banner.waitFor({ state: 'attached', timeout: 30_000 });
-    const cell = await findCodeCell(page, (cells) =>
-      cells
-        .filter({ hasText: 'successThreshold: 0.99' })
-        .filter({ hasNotText: 'preview' })
-        .filter({ hasNotText: 'subset' }),
-    );
-    await pressCellAction(cell, /Run in Production/);
-    // The checklist gate refuses (an item is unchecked): a notice under the cell, no confirmation.
-    await outputFrame(page).getByText('Refused by the checklist gate').first().waitFor({ timeout: 60_000 });
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-dark.png') });
-    await selectColorTheme(page, 'Dark High Contrast', 'hc-black');
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-hc.png') });
-    await selectColorTheme(page, 'Light Modern', 'vs');
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-light.png') });
-    await selectColorTheme(page, 'Dark Modern', 'vs-dark');
-
-    await production.click();
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'local' }).first().click();
-    await environment.waitFor({ timeout: 30_000 });
-    await banner.waitFor({ state: 'detached', timeout: 30_000 });
+    await useEnvironment(page, 'production');
+    try {
+      const background = await environment.evaluate((e) => getComputedStyle(e).backgroundColor);
+      assert.notEqual(background, 'rgba(0, 0, 0, 0)', 'the production item has a background colour');
+      await toolbar.getByRole('button', { name: /PRODUCTION — Select Environment/ }).waitFor();
+      // The banner is an output of the header cell: the notebook renders a cell's outputs once the cell
+      // is in view, so the header is brought into view first.
+      await findCodeCell(page, 'name: resend-order-confirmations');
+      const banner = outputFrame(page).getByRole('alert').filter({ hasText: 'PRODUCTION' });
+      await banner.waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-banner-dark.png') });
+      const cell = await findCodeCell(page, fullCell);
+      await pressCellAction(cell, /Run in Production/);
+      // The checklist gate refuses (an item is unchecked): a notice under the cell, no confirmation.
+      await outputFrame(page).getByText('Refused by the checklist gate').first().waitFor({ timeout: 60_000 });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-dark.png') });
+      await selectColorTheme(page, 'Dark High Contrast', 'hc-black');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-hc.png') });
+      await selectColorTheme(page, 'Light Modern', 'vs');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-light.png') });
+    } finally {
+      await selectColorTheme(page, 'Dark Modern', 'vs-dark');
+      await useEnvironment(page, 'local');
+    }
+    await findCodeCell(page, 'name: resend-order-confirmations');
+    await outputFrame(page)
+      .getByRole('alert')
+      .filter({ hasText: 'PRODUCTION' })
+      .waitFor({ state: 'detached' });
   });
 
   it('shows live progress of a real run and its end, and the service received the records', async function () {
     this.timeout(180_000);
     const { page } = session;
-    // The `full` execute cell: the one that neither previews nor takes a subset.
-    const full = await findCodeCell(page, (cells) =>
-      cells
-        .filter({ hasText: 'successThreshold: 0.99' })
-        .filter({ hasNotText: 'preview' })
-        .filter({ hasNotText: 'subset' }),
-    );
+    await useEnvironment(page, 'local');
+    const full = await findCodeCell(page, fullCell);
     // On a non-production environment the real-run action is Execute…, and the modal's default is Cancel.
     await pressCellAction(full, /^Execute…/);
     assert.equal(await focusedDialogButton(page), 'Cancel', 'Enter in the confirmation cancels');
@@ -227,13 +219,15 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
   it('verifies in one output that wraps and does not overlap the next cell', async function () {
     this.timeout(180_000);
     const { page } = session;
+    await useEnvironment(page, 'local');
     await runCell(await findCodeCell(page, 'confirmationResent: true'));
     const verify = outputFrame(page).locator('.bf-verify');
     await verify.waitFor({ timeout: 120_000 });
     assert.equal(await verify.count(), 1, 'one verification view');
     const tiles = await verify.locator('.bf-stat-label').allTextContents();
     assert.deepEqual(tiles.slice(0, 4), ['Verified', 'Mismatch', 'Missing', 'Not checked']);
-    const next = page.locator('.notebook-editor .markdown-cell-row', { hasText: '6. Document' }).first();
+    // The next cell is Markdown, whose preview the notebook draws in the same webview as the outputs.
+    const next = outputFrame(page).getByRole('heading', { name: '6. Document' }).first();
     await revealInNotebook(page, verify);
     const [own, below] = [await verify.boundingBox(), await next.boundingBox()];
     assert.ok(own && below, 'both boxes are on the page');
@@ -244,6 +238,14 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     await screenshotOutput(page, verify, path.join(SCREENSHOTS, 'demo-verify-dark.png'));
   });
 });
+
+/** The `full` execute cell: the one that neither previews nor takes a subset. */
+function fullCell(cells: Locator): Locator {
+  return cells
+    .filter({ hasText: 'successThreshold: 0.99' })
+    .filter({ hasNotText: 'preview' })
+    .filter({ hasNotText: 'subset' });
+}
 
 /** runbooks/ copied into a fresh folder, with the local environment pointed at the test's service. */
 async function demoWorkspace(baseUrl: string): Promise<string> {
