@@ -147,7 +147,8 @@ export class BackfillController extends Disposable {
     banner: vscode.NotebookCellOutput | undefined,
   ): Promise<void> {
     const header = notebook.cellCount > 0 ? notebook.cellAt(0) : undefined;
-    if (!header || cellKind(header) !== 'header' || !this.selected.has(notebook.uri.toString())) return;
+    // Also before any cell ran: createExecution selects this controller for the active notebook.
+    if (!header || cellKind(header) !== 'header') return;
     const had = header.outputs.some((output) => output.metadata?.[BANNER] === true);
     if (!banner && !had) return;
     const kept = header.outputs.filter((output) => output.metadata?.[BANNER] !== true);

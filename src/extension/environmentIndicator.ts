@@ -2,10 +2,11 @@
  * Production is unmistakable. The environment of the active runbook is always on screen:
  *
  * - in the status bar (`$(warning) PRODUCTION: name` on the warning colour; click to choose another);
- * - in the notebook toolbar, a $(warning) PRODUCTION button while it is a production one (the
- *   `backfill.activeRunbookInProduction` context key; toolbar titles are static, so the name itself is
- *   in the status bar — and the controller's label is not used: updating a controller while a notebook
- *   is edited made its next save fail in code-server 4.96);
+ * - in the notebook toolbar, as the Backfill controller's label (`Backfill · local`,
+ *   `Backfill · ⚠ PRODUCTION: production`), and a $(warning) PRODUCTION button while it is a production
+ *   one (the `backfill.activeRunbookInProduction` context key; menu titles are static). The label is set
+ *   only when it changes (an environment chosen, another runbook active), never on each edit: updating
+ *   the controller on every change of a notebook made its next save fail in code-server 4.96;
  * - as a banner output on the header cell while the environment is a production one;
  * - on execute cells, whose real-run action is named for what it does: Execute… on a non-production
  *   environment, Run in Production… only on a production one (the `backfill.productionCells` context key).
@@ -38,20 +39,24 @@ export function runsInProduction(notebook: vscode.NotebookDocument, environments
   return state !== undefined && ('unchosen' in state || state.environment.production);
 }
 
-/** Shows (or, given undefined, removes) the banner output on the runbook's header cell. */
-export type ShowBanner = (
-  notebook: vscode.NotebookDocument,
-  banner: vscode.NotebookCellOutput | undefined,
-) => Promise<void>;
+/** Where the environment is shown besides the status bar: the header's banner and the toolbar's label. */
+export interface EnvironmentHost {
+  /** Shows (or, given undefined, removes) the banner output on the runbook's header cell. */
+  showBanner(notebook: vscode.NotebookDocument, banner: vscode.NotebookCellOutput | undefined): Promise<void>;
+  /** The Backfill controller's label, which the toolbar of `notebook` (the active one) shows. */
+  setLabel(label: string, notebook: vscode.NotebookDocument): void;
+}
 
 export class EnvironmentIndicator extends Disposable {
   private readonly item = this._register(
     vscode.window.createStatusBarItem('backfill.environment', vscode.StatusBarAlignment.Left, 60),
   );
 
+  private label: string | undefined;
+
   constructor(
     private readonly environments: Environments,
-    private readonly showBanner: ShowBanner,
+    private readonly host: EnvironmentHost,
   ) {
     super();
     this.item.name = 'Backfill environment';
@@ -94,7 +99,11 @@ export class EnvironmentIndicator extends Disposable {
     };
     this.item.show();
     void vscode.commands.executeCommand('setContext', 'backfill.activeRunbookInProduction', production);
-    if (banner) void this.showBanner(notebook, production ? productionBanner(name!) : undefined);
+    const label = production
+      ? `Backfill · ⚠ PRODUCTION: ${name}`
+      : `Backfill · ${name ?? 'choose an environment'}`;
+    if (label !== this.label) this.host.setLabel((this.label = label), notebook);
+    if (banner) void this.host.showBanner(notebook, production ? productionBanner(name!) : undefined);
   }
 
   /** The execute cells whose real run goes to production: they show Run in Production…, others Execute…. */

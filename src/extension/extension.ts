@@ -63,7 +63,15 @@ export function activate(context: vscode.ExtensionContext): BackfillTestApi | un
     diagnostics,
     new ExecuteCellsContext(),
     new CellStatusBar(environments),
-    new EnvironmentIndicator(environments, (notebook, banner) => controller.showBanner(notebook, banner)),
+    new EnvironmentIndicator(environments, {
+      showBanner: (notebook, banner) => controller.showBanner(notebook, banner),
+      setLabel: (label, notebook) => {
+        controller.controller.label = label;
+        // The toolbar redraws a suggested (not yet selected) controller when its affinity is set, not
+        // when its label changes.
+        controller.controller.updateNotebookAffinity(notebook, vscode.NotebookControllerAffinity.Preferred);
+      },
+    }),
     new FieldHelp(),
     new RunStatusBar(runs),
     new RunControls(runs, prompts),

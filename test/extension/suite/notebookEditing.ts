@@ -40,6 +40,26 @@ describe('a .backfill runbook in the notebook editor', () => {
     assert.equal(fs.readFileSync(fixture.file, 'utf8'), before);
   });
 
+  it('saves edits made after another environment is chosen (the toolbar label changes with it)', async () => {
+    fixture = await demoFixture();
+    const notebook = await openRunbook(fixture.uri);
+    for (const [environment, comment] of [
+      ['production', '# edited on production'],
+      ['local', '# edited on local'],
+    ] as const) {
+      await vscode.commands.executeCommand('backfill.selectEnvironment', {
+        notebookUri: notebook.uri.toString(),
+        environment,
+      });
+      const cell = cellById(notebook, 'full');
+      const edit = new vscode.WorkspaceEdit();
+      edit.insert(cell.document.uri, new vscode.Position(0, 0), `${comment}\n`);
+      await vscode.workspace.applyEdit(edit);
+      assert.ok(await notebook.save(), `saved after choosing ${environment}`);
+      assert.match(fs.readFileSync(fixture.file, 'utf8'), new RegExp(`\`\`\`execute id=full\n${comment}\n`));
+    }
+  });
+
   it('completes the fields a cell takes and explains a field on hover', async () => {
     fixture = await demoFixture();
     const notebook = await openRunbook(fixture.uri);

@@ -144,6 +144,7 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     const environment = environmentItem(page);
     const toolbar = page.locator('.notebook-toolbar-container');
     await toolbar.getByRole('button', { name: 'Select Environment', exact: true }).waitFor();
+    await toolbar.getByText('Backfill · local', { exact: true }).waitFor();
     const full = await findCodeCell(page, fullCell);
     await full.hover();
     assert.equal(await full.getByRole('button', { name: /Run in Production/ }).count(), 0);
@@ -153,6 +154,7 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       const background = await environment.evaluate((e) => getComputedStyle(e).backgroundColor);
       assert.notEqual(background, 'rgba(0, 0, 0, 0)', 'the production item has a background colour');
       await toolbar.getByRole('button', { name: /PRODUCTION — Select Environment/ }).waitFor();
+      await toolbar.getByText('Backfill · ⚠ PRODUCTION: production', { exact: true }).waitFor();
       // The banner is an output of the header cell: the notebook renders a cell's outputs once the cell
       // is in view, so the header is brought into view first.
       await findCodeCell(page, 'name: resend-order-confirmations');
