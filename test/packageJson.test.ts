@@ -23,6 +23,7 @@ describe('the extension manifest', () => {
       'backfill.execute',
       'backfill.newRunbook',
       'backfill.pause',
+      'backfill.resendUnverified',
       'backfill.resume',
       'backfill.retryFailed',
       'backfill.runInProduction',

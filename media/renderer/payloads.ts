@@ -76,6 +76,13 @@ export interface ToggleChecklistItemMessage {
   item: string;
 }
 
+/** Posted when the verification output's "Re-send the N unverified records" button is pressed. */
+export interface ResendUnverifiedMessage {
+  type: 'resendUnverified';
+  /** The verify cell whose gaps are sent again (through the execute cell of its job). */
+  cell: string;
+}
+
 export type ParsedPayload =
   | { mime: typeof MIME.dryRun; payload: DryRunPayload }
   | { mime: typeof MIME.progress; payload: ProgressPayload }

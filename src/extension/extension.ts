@@ -22,6 +22,7 @@ import { newRunbook } from './newRunbook';
 import { RunbookNotebooks } from './notebookSerializer';
 import { parseNotebook, resolveCell, resolveNotebook } from './notebookDocument';
 import { SwitchablePrompts, WindowPrompts, type Prompts } from './prompts';
+import { ResendUnverifiedButton } from './resendUnverifiedButton';
 import { RunControls } from './runControls';
 import { ActiveRuns } from './runMonitor';
 import { BundledCli } from './runnerProcess';
@@ -86,6 +87,8 @@ export function activate(context: vscode.ExtensionContext): BackfillTestApi | un
     command('backfill.execute', (argument) => controller.realRuns.runInProduction(argument)),
     command('backfill.runInProduction', (argument) => controller.realRuns.runInProduction(argument)),
     command('backfill.retryFailed', (argument) => controller.realRuns.retryFailed(argument)),
+    command('backfill.resendUnverified', (argument) => controller.realRuns.resendUnverified(argument)),
+    new ResendUnverifiedButton((argument) => controller.realRuns.resendUnverified(argument)),
     command('backfill.showLedger', (argument) => ensureTrusted() && showLedger(argument, cli, prompts)),
     command('backfill.selectEnvironment', (argument) => selectEnvironment(argument, environments)),
     command('backfill.selectProductionEnvironment', (argument) => selectEnvironment(argument, environments)),

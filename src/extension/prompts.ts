@@ -20,8 +20,11 @@ export interface RunConfirmation {
   rate: number;
   concurrency: number;
   estimatedSeconds: number | undefined;
-  /** Set for Retry Failed Records: only the failures of the latest run are sent again. */
-  onlyFailed?: boolean;
+  /**
+   * Set for a re-send of some records only: `failed`, the failures of the cell's latest run (Retry Failed
+   * Records); `unverified`, the records the job's latest verification found mismatched or missing.
+   */
+  only?: 'failed' | 'unverified';
 }
 
 export interface Choice {
@@ -56,7 +59,12 @@ export class WindowPrompts implements Prompts {
    */
   async confirmRun(run: RunConfirmation): Promise<boolean> {
     const action = run.production ? 'Run in Production' : 'Execute';
-    const what = run.onlyFailed ? 'Retry the failed records of' : 'Run';
+    const what =
+      run.only === 'failed'
+        ? 'Retry the failed records of'
+        : run.only === 'unverified'
+          ? 'Re-send the unverified records of'
+          : 'Run';
     const message = run.production
       ? `⚠ PRODUCTION — ${what} cell "${run.cell}" of ${run.runbook} in ${run.environment}?`
       : `${what} cell "${run.cell}" of ${run.runbook} for real in ${run.environment || 'the default environment'}?`;
@@ -181,13 +189,19 @@ export class SwitchablePrompts implements Prompts {
   }
 }
 
+const ONLY_NOTE = {
+  all: '',
+  failed: ' (at most; only the failed ones are sent)',
+  unverified: ' (only those the latest verification found mismatched or missing)',
+};
+
 /** The figures of a run, as the confirmation shows them. */
 export function describeRun(run: RunConfirmation): string {
   return [
     `Target: ${run.target}`,
     run.records === undefined
       ? 'Records: every record the cell selects'
-      : `Records: ${run.records.toLocaleString('en-US')}${run.onlyFailed ? ' (at most; only the failed ones are sent)' : ''}`,
+      : `Records: ${run.records.toLocaleString('en-US')}${ONLY_NOTE[run.only ?? 'all']}`,
     `Rate: ${run.rate}/s · concurrency ${run.concurrency}`,
     ...(run.estimatedSeconds !== undefined
       ? [`Estimated duration: ${humanSeconds(run.estimatedSeconds)}`]

@@ -59,9 +59,14 @@ function endNote(status: RunStatus): string | undefined {
     );
   }
   if (status.outcome === 'below-threshold') {
+    // A verification's gaps are re-sent through the job's execute cell; a run's failures are retried.
+    const next =
+      status.mode === 'verify'
+        ? 'Re-send the mismatched and missing records with the button below (Backfill: Re-send Unverified Records), then verify again'
+        : 'Re-run the failures with Backfill: Retry Failed Records';
     return (
-      `Finished below the success threshold${status.reason ? `: ${status.reason}` : ''}. Re-run the failures with ` +
-      'Backfill: Retry Failed Records; see them with Backfill: Show Ledger.'
+      `Finished below the success threshold${status.reason ? `: ${status.reason}` : ''}. ${next}; ` +
+      'see them with Backfill: Show Ledger.'
     );
   }
   return undefined;

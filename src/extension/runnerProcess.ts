@@ -45,7 +45,8 @@ export interface RunRequest {
    */
   mode:
     { kind: 'execute' } | { kind: 'production'; confirm: string } | { kind: 'verify'; production: boolean };
-  onlyFailed?: boolean;
+  /** `--only failed` (Retry Failed Records) or `--only unverified` (re-send the gaps a verification found). */
+  only?: 'failed' | 'unverified';
   /** Start a new chain instead of refusing a cell whose latest run finished. */
   restart?: boolean;
 }
@@ -102,7 +103,7 @@ export class BundledCli implements Cli {
     const mode = modeArgs(request.mode);
     const args = [
       ...['run', request.file, '--cell', request.cell, ...envArgs(request.environment), ...mode],
-      ...(request.onlyFailed ? ['--only', 'failed'] : []),
+      ...(request.only ? ['--only', request.only] : []),
       ...(request.restart ? ['--restart'] : []),
       ...['--json', '--no-progress', '--no-write-result'],
     ];

@@ -31,6 +31,7 @@ import {
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-output/ui');
 /** Handed to the extension host's environment, where the extension finds secrets it has not stored. */
 const TOKEN = 'ui-test-token-5f1c9a';
+const LOST = new Set(['ORD-100011', 'ORD-100222']);
 
 describe('demo runbook in VS Code (code-server + Chromium)', function () {
   this.timeout(120_000);
@@ -42,7 +43,13 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     this.timeout(180_000);
     execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
     // 500s (retried) show errors on the chart without 429s, which would slow the run down for minutes.
-    orders = await startOrdersService({ latencyMs: 30, rate500: 0.04, seed: 7 });
+    // Two orders take their first re-send (202) without applying it: only verification finds them.
+    orders = await startOrdersService({
+      latencyMs: 30,
+      rate500: 0.04,
+      seed: 7,
+      losesFirstResendOf: (id) => LOST.has(id),
+    });
     workspace = await demoWorkspace(orders.url);
     await mkdir(SCREENSHOTS, { recursive: true });
     session = await openVsCode({
@@ -238,6 +245,28 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       `the output (bottom ${own.y + own.height}) ends above the next cell (${below.y})`,
     );
     await screenshotOutput(page, verify, path.join(SCREENSHOTS, 'demo-verify-dark.png'));
+
+    // Its button re-sends the gaps (the records shown as mismatched or missing), after a confirmation.
+    const figure = async (stat: string) =>
+      Number(await verify.locator(`[data-stat="${stat}"] .bf-stat-value`).textContent());
+    const gaps = (await figure('mismatch')) + (await figure('missing'));
+    assert.ok(gaps > 0, 'the service lost some re-sends');
+    const button = verify.getByRole('button', { name: /^Re-send the [\d,]+ unverified records?$/ });
+    assert.equal(await button.textContent(), `Re-send the ${gaps} unverified record${gaps === 1 ? '' : 's'}`);
+    const shown = await verify.locator('.bf-list tbody td.bf-key').allTextContents();
+    const before = orders.received.length;
+    await revealInNotebook(page, button);
+    await button.click();
+    assert.equal(await focusedDialogButton(page), 'Cancel', 'Enter in the confirmation cancels');
+    assert.match(await answerDialog(page, 'Execute'), /Re-send the unverified records of cell "full"/);
+    const resent = await waitFor(async () => {
+      // A 500 is retried: a key can arrive twice, so count distinct keys.
+      const posts = orders.received.slice(before).filter((r) => r.method === 'POST');
+      const keys = new Set(posts.map((r) => r.url.split('/')[2]));
+      return keys.size >= gaps ? keys : undefined;
+    }, 60_000);
+    assert.ok(resent, 'the service received the re-sends');
+    if (gaps <= shown.length) assert.deepEqual(resent, new Set(shown), 'exactly the gaps');
   });
 });
 
