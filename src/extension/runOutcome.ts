@@ -41,7 +41,7 @@ export async function concludeRun(
     return { success: false, outputs };
   }
   const status = end.status;
-  const view = monitor.progress ?? { status, history: [] };
+  const view = monitor.progress ?? { status, history: [], marks: [] };
   const note = endNote(status);
   const recorded = await recordResult(monitor.file, id, status, cell.notebook, redactor, note);
   // A verification ends as one output: its table, with the note in it (no progress view beside it).

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { MIME } from '../../../media/renderer/payloads';
+import { MIME, type ProgressMark } from '../../../media/renderer/payloads';
 import {
   checklistPayload,
   demoDryRun,
@@ -16,6 +16,7 @@ import {
   progressPayload,
   runStatus,
   history,
+  STARTED,
   verifyPayload,
 } from '../../media/payloadFixtures';
 import { launchChromium } from '../harness/chromium';
@@ -195,6 +196,30 @@ describe('notebook renderer in Chromium', function () {
       .waitFor();
   });
 
+  it('marks pauses, rate changes and an attach on the chart, with their labels', async () => {
+    await gallery.render('marks', MIME.progress, { ...progressPayload({}, 120), marks: MARKS });
+    const view = gallery.page.locator('#marks');
+    const lines = view.locator('.bf-chart-mark');
+    assert.deepEqual(
+      await lines.evaluateAll((all) =>
+        all.map((line) => [line.getAttribute('data-kind'), line.getAttribute('x1')]),
+      ),
+      [
+        ['attached', '0'],
+        ['paused', '201.7'],
+        ['rate', '211.8'],
+        ['resumed', '252.1'],
+      ],
+    );
+    assert.deepEqual(
+      await view.locator('.bf-chart-mark-label').allTextContents(),
+      MARKS.map((m) => m.label),
+    );
+    // The same marks after an update, in the same elements (a live view redraws once a second).
+    await gallery.render('marks', MIME.progress, { ...progressPayload({}, 121), marks: MARKS });
+    assert.equal(await lines.count(), 4);
+  });
+
   for (const theme of ['dark', 'light', 'high-contrast', 'high-contrast-light'] as ThemeName[]) {
     it(`looks right in the ${theme} theme (screenshot)`, async () => {
       await showcase(gallery);
@@ -210,12 +235,20 @@ describe('notebook renderer in Chromium', function () {
   }
 });
 
+/** A run attached to at its first sample, paused at 40 s, slowed at 42 s, resumed at 50 s. */
+const MARKS: ProgressMark[] = [
+  { t: STARTED, kind: 'attached', label: 'attached (earlier history not kept)' },
+  { t: STARTED + 40_000, kind: 'paused', label: 'paused' },
+  { t: STARTED + 42_000, kind: 'rate', label: 'rate 50/s → 20/s' },
+  { t: STARTED + 50_000, kind: 'resumed', label: 'resumed' },
+];
+
 /** One of each view, in the order a runbook shows them, for the screenshots. */
 async function showcase(gallery: GalleryPage): Promise<void> {
   await gallery.page.evaluate(() => document.getElementById('outputs')?.replaceChildren());
   await gallery.render('show-checklist', MIME.checklist, checklistPayload());
   await gallery.render('show-dry-run', MIME.dryRun, demoDryRun());
-  await gallery.render('show-progress', MIME.progress, progressPayload({}, 120));
+  await gallery.render('show-progress', MIME.progress, { ...progressPayload({}, 120), marks: MARKS });
   await gallery.render(
     'show-halted',
     MIME.progress,
