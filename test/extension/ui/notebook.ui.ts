@@ -84,6 +84,22 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       .filter({ hasText: 'name: resend-order-confirmations' })
       .first()
       .waitFor();
+    // Each YAML cell says what it is under its editor, before anything ran.
+    for (const [text, kind] of [
+      ['Support knows customers', 'checklist sign-off'],
+      ['seed: 7', 'dry-run preview'],
+      ['first: 10', 'execute small-batch'],
+      ['confirmationResent: true', 'verify check'],
+    ]) {
+      const cell = await findCodeCell(page, text!);
+      await cell.locator('.cell-statusbar-container', { hasText: kind! }).waitFor({ timeout: 30_000 });
+    }
+    // The checklist is a checklist from the start: its boxes show without ▶.
+    await findCodeCell(page, 'Support knows customers');
+    const boxes = outputFrame(page).locator('.bf-checklist input[type="checkbox"]');
+    await boxes.first().waitFor({ timeout: 30_000 });
+    assert.equal(await boxes.count(), 3);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-opened-dark.png') });
   });
 
   it('signs off a checklist item from its rendered checkbox, recorded in the runbook', async () => {
