@@ -36,6 +36,8 @@ export interface BackfillTestApi {
   setPrompts(overrides: Partial<Prompts>): vscode.Disposable;
   /** Problems of a cell document, as the diagnostics show them. */
   diagnostics(uri: vscode.Uri): readonly vscode.Diagnostic[];
+  /** The quick fixes the editor offers for a cell document's problems. */
+  quickFixes(document: vscode.TextDocument): vscode.CodeAction[];
 }
 
 export function activate(context: vscode.ExtensionContext): BackfillTestApi | undefined {
@@ -98,6 +100,7 @@ export function activate(context: vscode.ExtensionContext): BackfillTestApi | un
   return {
     setPrompts: (overrides) => prompts.override(overrides),
     diagnostics: (uri) => diagnostics.get(uri),
+    quickFixes: (document) => diagnostics.quickFixes(document),
   };
 }
 
