@@ -143,6 +143,14 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     const request = (await output.locator('.bf-code').first().textContent()) ?? '';
     assert.match(request, /^POST http:\/\/127\.0\.0\.1:\d+\/orders\/ORD-100001\/resend\n/);
     assert.match(request, /Authorization: Bearer \[redacted:ORDERS_API_TOKEN\]/);
+    // The JSON body indented (said to be sent compact), and lines that wrap only between words.
+    assert.match(request, /\n\{\n {2}"orderId": "ORD-100001",\n/);
+    assert.match(request, /\n\(pretty-printed here; sent compact, \d+ bytes\)$/);
+    const wrapping = await output
+      .locator('.bf-code')
+      .first()
+      .evaluate((code) => [getComputedStyle(code).overflowWrap, getComputedStyle(code).wordBreak]);
+    assert.deepEqual(wrapping, ['normal', 'normal'], 'a URL or a token is never split across lines');
     assert.ok(!((await output.textContent()) ?? '').includes(TOKEN), 'the secret never reaches the output');
     assert.equal(orders.received.length, 0, 'a dry run sends nothing');
     await screenshotOutput(session.page, output, path.join(SCREENSHOTS, 'demo-dry-run-dark.png'));
