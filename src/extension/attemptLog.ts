@@ -4,7 +4,6 @@
  * and never in place of the record of a real run.
  */
 import * as vscode from 'vscode';
-import { defaultOperator } from '../core/dryRun';
 import { recordAttempt, type Attempt } from '../core/ledger/attempts';
 import { stateDirFor } from '../core/ledger/statePaths';
 import type { PreparedRun } from './runPreparation';
@@ -20,7 +19,7 @@ export function logAttempt(
   try {
     recordAttempt(stateDirFor(prepared.file), {
       at: new Date().toISOString(),
-      operator: defaultOperator(),
+      operator: prepared.operator,
       cell,
       environment: prepared.environment.name,
       production: prepared.environment.production,

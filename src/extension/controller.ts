@@ -291,6 +291,7 @@ export class BackfillController extends Disposable {
       cell: id,
       environment: prepared.environment.name,
       secrets: prepared.secrets,
+      operator: prepared.operator,
       signal: abort.signal,
     });
     if (abort.signal.aborted) return finish([textOutput('Dry run cancelled. Nothing was sent.')], false);

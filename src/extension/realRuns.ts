@@ -247,6 +247,7 @@ export class RealRuns {
       cell: id,
       environment: prepared.environment.name,
       secrets: prepared.secrets,
+      operator: prepared.operator,
       mode,
       ...options,
     });
@@ -344,6 +345,7 @@ export class RealRuns {
           cell: id,
           environment: prepared.environment.name,
           secrets: prepared.secrets,
+          operator: prepared.operator,
           signal: abort.signal,
         });
       },
