@@ -73,7 +73,7 @@ describe('notebook renderer in Chromium', function () {
     );
     assert.match(
       (await view.locator('.bf-code').first().textContent()) ?? '',
-      /\{"note":"<img src=x onerror=/,
+      /"note": "<img src=x onerror=/,
     );
   });
 
@@ -231,6 +231,26 @@ describe('notebook renderer in Chromium', function () {
         .locator('#show-progress')
         .screenshot({ path: path.join(SCREENSHOTS, `renderer-${theme}-progress.png`) });
       console.log(`      screenshot ${path.relative(REPO_ROOT, file)} (and -progress.png)`);
+      if (theme.startsWith('high-contrast')) {
+        // No dim greys: the footer, line numbers and chart marks take the full foreground.
+        const [foreground, footer, lineNumber, markOpacity] = await gallery.page.evaluate(() =>
+          [
+            ['#show-dry-run .bf', 'color'],
+            ['#show-dry-run .bf-footer', 'color'],
+            ['#show-dry-run .bf-table td.bf-num', 'color'],
+            ['#show-progress .bf-chart-mark', 'opacity'],
+          ].map(([selector, property]) =>
+            getComputedStyle(document.querySelector(selector!)!).getPropertyValue(property!),
+          ),
+        );
+        const seen = { foreground, footer, lineNumber, markOpacity };
+        assert.deepEqual(seen, {
+          foreground: seen.foreground,
+          footer: seen.foreground,
+          lineNumber: seen.foreground,
+          markOpacity: '1',
+        });
+      }
     });
   }
 });
