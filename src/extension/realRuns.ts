@@ -403,15 +403,7 @@ export class RealRuns {
       );
       return undefined;
     }
-    const job = resolveJob(prepared.runbook, runnableCell(prepared.runbook, id));
-    return {
-      target: describeTarget(prepared.runbook, undefined, prepared.environment, job.action),
-      records: failed,
-      rate: job.throttle.rate,
-      concurrency: job.throttle.concurrency,
-      estimatedSeconds: failed / job.throttle.rate,
-      fingerprint: undefined,
-    };
+    return rerunFigures(prepared, id, failed);
   }
 
   /** The figures of a gap re-send: the records the job's latest verification found wrong (the core says which). */
@@ -428,14 +420,7 @@ export class RealRuns {
     } finally {
       await ledger.close();
     }
-    return {
-      target: describeTarget(prepared.runbook, undefined, prepared.environment, job.action),
-      records: gaps,
-      rate: job.throttle.rate,
-      concurrency: job.throttle.concurrency,
-      estimatedSeconds: gaps / job.throttle.rate,
-      fingerprint: undefined,
-    };
+    return rerunFigures(prepared, id, gaps);
   }
 
   private async refuse(
@@ -464,6 +449,19 @@ async function countGaps(runbook: Runbook, ledger: Ledger, id: string): Promise<
     if (error instanceof UserError) return 0; // Not verified yet, or every gap re-sent since.
     throw error;
   }
+}
+
+/** The confirmation's figures for a re-send of `records` records of cell `id` (no dry run behind them). */
+function rerunFigures(prepared: PreparedRun, id: string, records: number) {
+  const job = resolveJob(prepared.runbook, runnableCell(prepared.runbook, id));
+  return {
+    target: describeTarget(prepared.runbook, undefined, prepared.environment, job.action),
+    records,
+    rate: job.throttle.rate,
+    concurrency: job.throttle.concurrency,
+    estimatedSeconds: records / job.throttle.rate,
+    fingerprint: undefined,
+  };
 }
 
 function runnableCell(runbook: Runbook, id: string): RunnableCell {
