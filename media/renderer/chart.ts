@@ -5,7 +5,7 @@
  * Both series share one axis in records per second, so a red band that is tall next to the rate line
  * means a large share of records is failing, and a thin one means few are.
  */
-import type { ProgressSample } from './payloads';
+import type { ProgressMark, ProgressSample } from './payloads';
 
 export interface ChartPoint {
   /** Seconds since the first sample. */
@@ -76,6 +76,41 @@ export function chartGeometry(history: readonly ProgressSample[], size: ChartSiz
     gridLines: [0.25, 0.5, 0.75].map((share) => round(size.height * share)),
   };
 }
+
+/** A mark placed on the chart: `x` in chart units, `share` of the width (for a label placed in CSS). */
+export interface PlacedMark {
+  x: number;
+  share: number;
+  kind: ProgressMark['kind'];
+  label: string;
+}
+
+/**
+ * Where the marks fall on the chart's time axis (the one chartGeometry draws): those outside the
+ * samples' span (before the kept history, or without a usable time) are left out. At most the last
+ * `MAX_CHART_MARKS`, so a run paused a thousand times stays readable and cheap to redraw.
+ */
+export function placeMarks(
+  marks: readonly ProgressMark[],
+  history: readonly ProgressSample[],
+  width: number,
+): PlacedMark[] {
+  const times = history.map((sample) => sampleTime(sample.t)).filter((ms) => ms !== undefined);
+  const first = times[0];
+  const last = times[times.length - 1];
+  if (first === undefined || last === undefined) return [];
+  const span = last - first;
+  const placed: PlacedMark[] = [];
+  for (const mark of marks) {
+    const ms = sampleTime(mark.t);
+    if (ms === undefined || ms < first || ms > last) continue;
+    const share = span > 0 ? (ms - first) / span : 0;
+    placed.push({ x: round(share * width), share, kind: mark.kind, label: String(mark.label) });
+  }
+  return placed.slice(-MAX_CHART_MARKS);
+}
+
+export const MAX_CHART_MARKS = 20;
 
 /** Samples as chart points; errors per second come from the growth of the cumulative `failed` count. */
 export function toChartPoints(history: readonly ProgressSample[]): ChartPoint[] {

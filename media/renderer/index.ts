@@ -63,7 +63,7 @@ function createView(mime: BackfillMime, context: RendererContext<unknown>): View
     case MIME.progress:
       return new ProgressView() as View;
     case MIME.verify:
-      return new VerifyView() as View;
+      return new VerifyView(context) as View;
     case MIME.checklist:
       return new ChecklistView(context) as View;
   }

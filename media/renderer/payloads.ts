@@ -31,10 +31,21 @@ export interface ProgressSample {
   rate: number;
 }
 
+/** A moment the chart marks: the run paused or resumed, its rate changed, or the editor attached to it. */
+export interface ProgressMark {
+  /** When, as in ProgressSample.t. */
+  t: number | string;
+  kind: 'paused' | 'resumed' | 'rate' | 'attached';
+  /** A few words: "paused", "rate 30/s → 60/s", "attached (earlier history not kept)". */
+  label: string;
+}
+
 /** Replaced at least once a second while a run is live. */
 export interface ProgressPayload {
   status: RunStatus;
   history: ProgressSample[];
+  /** Pauses, resumes, rate changes and re-attaches, oldest first (missing from older extensions). */
+  marks?: ProgressMark[];
 }
 
 export type VerifyStatus = 'verified' | 'mismatch' | 'missing' | 'error';
@@ -52,6 +63,8 @@ export interface VerifyPayload {
   cell: string;
   counts: Record<VerifyStatus, number>;
   samples: VerifySample[];
+  /** What to do next (a halted verification: how to resume). */
+  note?: string;
 }
 
 export interface ChecklistItem {
@@ -72,6 +85,13 @@ export interface ToggleChecklistItemMessage {
   type: 'toggleChecklistItem';
   cell: string;
   item: string;
+}
+
+/** Posted when the verification output's "Re-send the N unverified records" button is pressed. */
+export interface ResendUnverifiedMessage {
+  type: 'resendUnverified';
+  /** The verify cell whose gaps are sent again (through the execute cell of its job). */
+  cell: string;
 }
 
 export type ParsedPayload =

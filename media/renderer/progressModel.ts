@@ -76,7 +76,7 @@ export function progressModel(status: RunStatus, now: Date = new Date()): Progre
     segments: segments(status, total),
     ...(determinate ? { percent: Math.min(100, (status.done / total) * 100) } : {}),
     headline: determinate
-      ? `${formatCount(status.done)} of ${formatCount(total)} records · ${formatPercent(status.done, total)}`
+      ? `${formatCount(status.done)} of ${formatCount(total)} records in the source · ${formatPercent(status.done, total)}`
       : `${formatCount(status.done)} records done`,
     eta: etaText(status),
     recordStats: recordStats(status),
@@ -89,6 +89,32 @@ export function progressModel(status: RunStatus, now: Date = new Date()): Progre
 }
 
 function recordStats(status: RunStatus): Stat[] {
+  // A verification sends nothing: its records are verified, mismatched, missing or not checked.
+  if (status.mode === 'verify') {
+    const v = status.verification ?? { verified: 0, mismatch: 0, missing: 0, error: 0 };
+    return [
+      { id: 'verified', label: 'Verified', value: formatCount(v.verified), tone: 'success' },
+      {
+        id: 'mismatch',
+        label: 'Mismatch',
+        value: formatCount(v.mismatch),
+        tone: v.mismatch > 0 ? 'danger' : 'neutral',
+      },
+      {
+        id: 'missing',
+        label: 'Missing',
+        value: formatCount(v.missing),
+        tone: v.missing > 0 ? 'warning' : 'neutral',
+      },
+      {
+        id: 'error',
+        label: 'Not checked',
+        value: formatCount(v.error),
+        title: 'The check itself failed (an error)',
+      },
+      { id: 'in-flight', label: 'In flight', value: formatCount(status.inFlight) },
+    ];
+  }
   return [
     { id: 'succeeded', label: 'Succeeded', value: formatCount(status.succeeded), tone: 'success' },
     {
@@ -116,9 +142,11 @@ function recordStats(status: RunStatus): Stat[] {
 
 function speedStats(status: RunStatus): Stat[] {
   const { rate, latencyMs } = status;
-  const slowed = rate !== undefined && rate.effective < rate.configured;
+  // Only a running run sends: paused, stopping, halted or finished, the rate now is nothing.
+  const sending = status.state === 'running';
+  const slowed = sending && rate !== undefined && rate.effective < rate.configured;
   return [
-    { id: 'rate', label: 'Rate now', value: formatRate(rate?.now) },
+    { id: 'rate', label: 'Rate now', value: sending ? formatRate(rate?.now) : '—' },
     { id: 'average', label: 'Average', value: formatRate(rate?.average) },
     {
       id: 'limit',
@@ -150,7 +178,12 @@ function bannerOf(status: RunStatus): { banner?: ProgressModel['banner'] } {
   const reason = status.reason ?? status.outcome;
   switch (status.state) {
     case 'halted':
-      return { banner: { tone: 'danger', text: `Halted: ${reason ?? 'no reason given'}` } };
+      return {
+        banner: {
+          tone: 'danger',
+          text: `Halted: ${reason ?? 'no reason given'}. Nothing is lost: run the cell again to resume where it stopped.`,
+        },
+      };
     case 'stopping':
       return {
         banner: { tone: 'warning', text: `Stopping: finishing ${formatCount(status.inFlight)} in flight` },

@@ -79,7 +79,7 @@ export class ProgressView {
 
     this.recordStats.update(model.recordStats);
     this.speedStats.update(model.speedStats);
-    this.chart.update(payload.history);
+    this.chart.update(payload.history, Array.isArray(payload.marks) ? payload.marks : []);
     // Attempts, not records: a 429 retried into a success counts here but not under Failed.
     setText(
       this.errorsHeading,

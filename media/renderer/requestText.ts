@@ -24,8 +24,26 @@ function httpText(method: string, url: string, headers: Record<string, string>, 
     `${method} ${url}`,
     ...Object.entries(headers ?? {}).map(([name, value]) => `${name}: ${value}`),
   ];
-  // The body exactly as serialized for sending: pretty-printing it would show bytes that are not sent.
-  return body === undefined ? lines.join('\n') : `${lines.join('\n')}\n\n${body}`;
+  if (body === undefined) return lines.join('\n');
+  // A JSON object or list is easier to check indented; the note says it is sent as it was serialized.
+  const pretty = prettyJson(body);
+  return pretty === undefined
+    ? `${lines.join('\n')}\n\n${body}`
+    : `${lines.join('\n')}\n\n${pretty}\n(pretty-printed here; sent compact, ${byteLength(body)} bytes)`;
+}
+
+/** A JSON object or array body, indented; undefined for any other body (sent and shown as is). */
+export function prettyJson(body: string): string | undefined {
+  if (!/^\s*[[{]/.test(body)) return undefined;
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return undefined;
+  }
+}
+
+function byteLength(text: string): number {
+  return new TextEncoder().encode(text).length;
 }
 
 function commandText(argv: string[], env: Record<string, string>, stdin: string, mode: string): string {

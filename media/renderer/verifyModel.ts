@@ -23,6 +23,8 @@ export interface VerifyModel {
   tone: Tone;
   stats: Stat[];
   samples: CappedList<VerifySampleRow>;
+  /** The label of the button that re-sends the gaps (mismatched or missing records); none without gaps. */
+  resend?: string;
 }
 
 const STATUS: Record<VerifyStatus, { label: string; tone: Tone }> = {
@@ -58,6 +60,9 @@ export function verifyModel(payload: VerifyPayload): VerifyModel {
       const capped = capList(notRight, counts.mismatch + counts.missing + counts.error);
       return { shown: capped.shown.map(sampleRow), more: capped.more };
     })(),
+    ...(gaps > 0
+      ? { resend: `Re-send the ${formatCount(gaps)} unverified record${gaps === 1 ? '' : 's'}` }
+      : {}),
   };
 }
 

@@ -1,7 +1,11 @@
-/** Verification results: counts by end state and the records that are not right, with what differs. */
+/**
+ * Verification results: counts by end state and the records that are not right, with what differs, and a
+ * button that asks the extension to re-send the gaps (it confirms first, as every real run does).
+ */
+import type { RendererContext } from 'vscode-notebook-renderer';
 import { el, setAttr, setText } from './dom';
 import { ListSection } from './listSection';
-import type { VerifyPayload } from './payloads';
+import type { ResendUnverifiedMessage, VerifyPayload } from './payloads';
 import { createStatTiles } from './statTiles';
 import { verifyModel, type VerifySampleRow } from './verifyModel';
 
@@ -9,6 +13,7 @@ export class VerifyView {
   readonly root = el('section', 'bf bf-verify');
   private readonly badge = el('span', 'bf-badge', 'Verification');
   private readonly headline = el('span', 'bf-context');
+  private readonly note = el('p', 'bf-note');
   private readonly stats = createStatTiles();
   private readonly gaps = new ListSection<VerifySampleRow>(
     [
@@ -22,16 +27,32 @@ export class VerifyView {
     (row) => row.tone,
   );
 
-  constructor() {
+  private readonly actions = el('div', 'bf-actions');
+  private readonly resend = el('button', 'bf-button');
+  private cell = '';
+
+  constructor(private readonly context: Pick<RendererContext<unknown>, 'postMessage'>) {
     const header = el('header', 'bf-header');
     header.append(this.badge, this.headline);
-    this.root.append(header, this.stats.root, this.gaps.root);
+    this.actions.append(this.resend);
+    this.resend.type = 'button';
+    this.resend.addEventListener('click', () => {
+      const message: ResendUnverifiedMessage = { type: 'resendUnverified', cell: this.cell };
+      this.context.postMessage?.(message);
+    });
+    this.root.append(header, this.note, this.stats.root, this.actions, this.gaps.root);
   }
 
   update(payload: VerifyPayload): void {
     const model = verifyModel(payload);
+    this.cell = payload.cell;
+    setText(this.resend, model.resend ?? '');
+    // Without messaging (a code host, an exported page) there is no one to ask: no button.
+    this.actions.hidden = !model.resend || !this.context.postMessage;
     setAttr(this.badge, 'data-tone', model.tone);
     setText(this.headline, model.headline);
+    setText(this.note, payload.note ?? '');
+    this.note.hidden = !payload.note;
     this.stats.update(model.stats);
     this.gaps.update(
       'Records that are not right',

@@ -1,11 +1,11 @@
 /**
- * A run's summary goes into its cell's metadata (`result`), not into the file: the notebook becomes
+ * A run's summary goes into its cell's metadata (`result`, or `dryRun` beside a real run's: see
+ * src/core/format/resultSlots.ts), not into the file: the notebook becomes
  * dirty, the editor shows it, and saving writes the ```` ```result for=ID ```` block — the same block the
  * command line writes. The extension is the one writer of a runbook it has open.
  */
 import * as vscode from 'vscode';
-import { withResult } from '../core/format/notebookCells';
-import { renderResultBlock } from '../core/format/resultBlock';
+import { withRunResult } from '../core/format/resultSlots';
 import type { Result } from '../core/format/schemas';
 import type { Redactor } from '../core/secrets/secrets';
 import { cellMeta, findCell, META_KEY, notebookEol } from './notebookDocument';
@@ -21,13 +21,12 @@ export async function setCellResult(
   const cell = findCell(notebook, id);
   const meta = cell && cellMeta(cell);
   if (!cell || !meta) return false;
-  const eol = notebookEol(notebook);
-  const block = renderResultBlock(id, redactor ? redactor.redactValue(result) : result, eol);
+  const safe = redactor ? redactor.redactValue(result) : result;
   const edit = new vscode.WorkspaceEdit();
   edit.set(notebook.uri, [
     vscode.NotebookEdit.updateCellMetadata(cell.index, {
       ...cell.metadata,
-      [META_KEY]: withResult(meta, block, eol),
+      [META_KEY]: withRunResult(meta, safe, notebookEol(notebook)),
     }),
   ]);
   return vscode.workspace.applyEdit(edit);

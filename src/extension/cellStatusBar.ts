@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { cellsToRunbook } from '../core/format/notebookCells';
 import { readResultBody } from '../core/format/resultBlock';
 import { Disposable } from './disposable';
+import { runsInProduction } from './environmentIndicator';
 import type { Environments } from './environments';
 import {
   cellMeta,
@@ -65,13 +66,16 @@ export class CellStatusBar extends Disposable implements vscode.NotebookCellStat
       if (result) items.push(item(`last: ${result}`, 'The result recorded in the runbook (result block)'));
     }
     if (meta.kind === 'execute' && 'id' in meta) {
+      // Named for what it does: Run in Production… only where the run would go to production.
+      const production = runsInProduction(cell.notebook, this.environments);
+      const title = production ? 'Run in Production…' : 'Execute…';
       const run = item(
-        '$(rocket) Run in Production…',
+        `${production ? '$(rocket)' : '$(run-all)'} ${title}`,
         'Dry-run, confirm, then run for real in its own process',
       );
       run.command = {
-        title: 'Run in Production…',
-        command: 'backfill.runInProduction',
+        title,
+        command: production ? 'backfill.runInProduction' : 'backfill.execute',
         arguments: [{ notebookUri: cell.notebook.uri.toString(), cell: meta.id }],
       };
       items.push(run);

@@ -9,9 +9,6 @@
  * right away — unless the runbook already had unsaved changes of the user's, which are never saved
  * behind their back: then it stays dirty and says so.
  */
-import { execFile } from 'node:child_process';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { checklistItems, toggleChecklistItem, type SignOffMark } from '../core/format/checklistEdit';
 import { checklistItemId } from '../core/format/runbook';
@@ -19,6 +16,7 @@ import { openLedger } from '../core/ledger/openLedger';
 import { planHash } from '../core/signoff/signOffPlan';
 import { UserError } from '../core/model/types';
 import { Disposable } from './disposable';
+import { whoIsActing } from './identity';
 import {
   cellId,
   cellKind,
@@ -29,7 +27,6 @@ import {
 } from './notebookDocument';
 import { checklistOutput, checklistView, errorOutput } from './outputs';
 import type { Prompts } from './prompts';
-import { signOffAs } from './settings';
 import { ensureTrusted } from './workspaceTrust';
 
 export const RENDERER_ID = 'backfill-renderer';
@@ -136,7 +133,7 @@ export class Checklists extends Disposable {
     checklistId: string,
     itemId: string,
   ): Promise<SignOffMark | undefined> {
-    const mark: SignOffMark = { by: await signerName(notebook), at: new Date().toISOString() };
+    const mark: SignOffMark = { by: await whoIsActing(notebook), at: new Date().toISOString() };
     const { runbook } = parseNotebook(notebook);
     const cell = runbook?.cells.find((c) => c.kind === 'checklist' && c.id === checklistId);
     const item =
@@ -200,23 +197,5 @@ async function recordSignOff(
     } finally {
       await ledger.close();
     }
-  }
-}
-
-/** Who signs: the setting, else git's user.name for the runbook's folder, else the OS user. */
-async function signerName(notebook: vscode.NotebookDocument): Promise<string> {
-  const configured = signOffAs();
-  if (configured) return configured;
-  const cwd = notebook.uri.scheme === 'file' ? path.dirname(notebook.uri.fsPath) : undefined;
-  const fromGit = await new Promise<string | undefined>((resolve) =>
-    execFile('git', ['config', 'user.name'], { cwd, timeout: 2000 }, (error, stdout) =>
-      resolve(error ? undefined : stdout.trim() || undefined),
-    ),
-  );
-  if (fromGit) return fromGit;
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
   }
 }

@@ -6,7 +6,9 @@
  * - a verify cell → a verification, which only reads (realRuns.ts);
  * - the header and job cells → their problems, if any.
  *
- * Run All runs the cells in order and stops at the first that fails. Real runs start only from Run in
+ * Run All runs the cells in order and stops at the first that fails. It skips verify cells: a
+ * verification reads every record from the target and loads it, which Run All (documented as safe) must
+ * not start unasked; ▶ on the verify cell runs it. Real runs start only from Execute… / Run in
  * Production… (realRuns.ts); this controller shows them: it attaches a cell execution to the run's
  * monitor, and re-attaches when a runbook whose run is live is opened again.
  */
@@ -14,6 +16,7 @@ import * as vscode from 'vscode';
 import { cellsToRunbook, cellAtLine } from '../core/format/notebookCells';
 import { formatIssue } from '../core/model/issues';
 import { resultOfDryRun } from '../core/run/cellResult';
+import { recordOutputs } from './cellRecords';
 import { setCellResult } from './cellResults';
 import { checklistOutputFor } from './checklists';
 import { Disposable } from './disposable';
@@ -21,6 +24,7 @@ import type { Environments } from './environments';
 import {
   cellId,
   cellKind,
+  cellMeta,
   cellTexts,
   findCell,
   isRunbook,
@@ -42,6 +46,9 @@ import { UNTRUSTED_MESSAGE } from './workspaceTrust';
 import type { Redactor } from '../core/secrets/secrets';
 
 export const CONTROLLER_ID = 'backfill-controller';
+/** Output metadata marking a notice (see showNotice). */
+const NOTICE = 'backfillNotice';
+const BANNER = 'backfillBanner';
 
 export interface ControllerServices {
   extensionId: string;
@@ -69,12 +76,14 @@ export class BackfillController extends Disposable {
     );
     this.controller.supportedLanguages = ['yaml'];
     this.controller.supportsExecutionOrder = false;
-    this.controller.description = '▶ dry-runs (sends nothing); real runs only through Run in Production…';
+    this.controller.description =
+      '▶ dry-runs (sends nothing); real runs only through Execute… / Run in Production…';
     this.controller.executeHandler = (cells) => this.execute(cells);
     this.realRuns = new RealRuns({
       ...s,
       attach: (cell, monitor, prepared) => this.attach(cell, monitor, prepared.redactor),
       showOutputs: (cell, outputs, success) => this.showOutputs(cell, outputs, success),
+      showNotice: (cell, notice) => this.showNotice(cell, notice),
     });
     this._register(
       this.controller.onDidChangeSelectedNotebooks(({ notebook, selected }) => {
@@ -113,6 +122,42 @@ export class BackfillController extends Disposable {
     await execution.replaceOutput(outputs);
     execution.end(success, Date.now());
     return true;
+  }
+
+  /**
+   * Adds a notice (a refusal, a skipped cell) under the cell's outputs, replacing an earlier notice and
+   * keeping everything else — the record of a real run above all. The execution ends with no verdict:
+   * a refusal or a skip is not a failed run, so the cell gets no ✗.
+   */
+  async showNotice(cell: vscode.NotebookCell, notice: vscode.NotebookCellOutput): Promise<boolean> {
+    if (this.attachments.has(keyOf(cell))) return false;
+    const kept = cell.outputs.filter((output) => output.metadata?.[NOTICE] !== true);
+    const execution = await this.createExecution(cell);
+    if (!execution) return false;
+    execution.start(Date.now());
+    const marked = new vscode.NotebookCellOutput(notice.items, { ...notice.metadata, [NOTICE]: true });
+    await execution.replaceOutput([...kept, marked]);
+    execution.end(undefined, Date.now());
+    return true;
+  }
+
+  /** The production banner on the header cell (see environmentIndicator.ts); no verdict, no ✗. */
+  async showBanner(
+    notebook: vscode.NotebookDocument,
+    banner: vscode.NotebookCellOutput | undefined,
+  ): Promise<void> {
+    const header = notebook.cellCount > 0 ? notebook.cellAt(0) : undefined;
+    // Also before any cell ran: createExecution selects this controller for the active notebook.
+    if (!header || cellKind(header) !== 'header') return;
+    const had = header.outputs.some((output) => output.metadata?.[BANNER] === true);
+    if (!banner && !had) return;
+    const kept = header.outputs.filter((output) => output.metadata?.[BANNER] !== true);
+    const execution = await this.createExecution(header);
+    if (!execution) return;
+    execution.start(Date.now());
+    const marked = banner && new vscode.NotebookCellOutput(banner.items, { [BANNER]: true });
+    await execution.replaceOutput(marked ? [marked, ...kept] : kept);
+    execution.end(undefined, Date.now());
   }
 
   /**
@@ -160,18 +205,34 @@ export class BackfillController extends Disposable {
         await this.showOutputs(cells[0], [errorOutput('Workspace not trusted', UNTRUSTED_MESSAGE)], false);
       return;
     }
+    const skipped: string[] = [];
     for (const cell of cells) {
       if (this.attachments.has(keyOf(cell))) continue;
+      if (cells.length > 1 && this.kindOf(cell) === 'verify') {
+        skipped.push(cellId(cell) ?? `#${cell.index + 1}`);
+        continue;
+      }
       // Run All stops at the first cell that fails.
-      if (!(await this.executeCell(cell))) return;
+      if (!(await this.executeCell(cell))) break;
+    }
+    if (skipped.length > 0) {
+      vscode.window.setStatusBarMessage(
+        `Backfill: Run All skipped verify cell${skipped.length > 1 ? 's' : ''} ${skipped.join(', ')} (a verification reads the target); press ▶ on the cell to verify.`,
+        15_000,
+      );
     }
   }
 
-  private async executeCell(cell: vscode.NotebookCell): Promise<boolean> {
+  private kindOf(cell: vscode.NotebookCell) {
     // A cell added in the editor gets its kind when the runbook is saved; until then, what it would get.
-    const kind =
+    return (
       cellKind(cell) ??
-      cellsToRunbook(cellTexts(cell.notebook), notebookEol(cell.notebook)).metas[cell.index]?.kind;
+      cellsToRunbook(cellTexts(cell.notebook), notebookEol(cell.notebook)).metas[cell.index]?.kind
+    );
+  }
+
+  private async executeCell(cell: vscode.NotebookCell): Promise<boolean> {
+    const kind = this.kindOf(cell);
     try {
       switch (kind) {
         case 'dry-run':
@@ -230,6 +291,7 @@ export class BackfillController extends Disposable {
       cell: id,
       environment: prepared.environment.name,
       secrets: prepared.secrets,
+      operator: prepared.operator,
       signal: abort.signal,
     });
     if (abort.signal.aborted) return finish([textOutput('Dry run cancelled. Nothing was sent.')], false);
@@ -244,7 +306,8 @@ export class BackfillController extends Disposable {
     }
     const report = prepared.redactor.redactValue(outcome.report);
     await setCellResult(cell.notebook, id, resultOfDryRun(report), prepared.redactor);
-    return finish([dryRunOutput(report)], report.passed);
+    // The real run's record stays in view under the preview: a dry run does not replace it.
+    return finish([dryRunOutput(report), ...recordOutputs(cellMeta(cell), true)], report.passed);
   }
 
   /** ▶ on the header or a job cell: the runbook's problems located in this cell, if any. */

@@ -1,12 +1,15 @@
 /**
  * Problems as you type: the notebook is serialized as saving would write it, parsed and checked by the
  * core (the same checks as `backfill check`), and each located issue (a file line) is mapped back to its
- * cell and the line inside it.
+ * cell and the line inside it. The message names the cell (`cell small-batch: throttle.concurency: …`),
+ * since the Problems panel shows only the notebook and a line; a misspelt field the core recognises
+ * gets a quick fix.
  */
 import * as vscode from 'vscode';
 import { cellAtLine } from '../core/format/notebookCells';
+import { suggestedField } from '../core/format/yamlBlock';
 import { Disposable } from './disposable';
-import { isRunbook, parseNotebook } from './notebookDocument';
+import { cellId, isRunbook, NOTEBOOK_TYPE, parseNotebook } from './notebookDocument';
 
 const DEBOUNCE_MS = 250;
 
@@ -32,6 +35,13 @@ export class RunbookDiagnostics extends Disposable {
     this._register(vscode.workspace.onDidCloseNotebookDocument((notebook) => this.clear(notebook)));
     this._register({ dispose: () => this.pending.forEach((timer) => clearTimeout(timer)) });
     for (const notebook of vscode.workspace.notebookDocuments) this.schedule(notebook, 0);
+    this._register(
+      vscode.languages.registerCodeActionsProvider(
+        { notebookType: NOTEBOOK_TYPE, scheme: 'vscode-notebook-cell', language: 'yaml' },
+        { provideCodeActions: (document, _range, context) => quickFixes(document, context.diagnostics) },
+        { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
+      ),
+    );
   }
 
   private schedule(notebook: vscode.NotebookDocument, delay = DEBOUNCE_MS): void {
@@ -54,11 +64,13 @@ export class RunbookDiagnostics extends Disposable {
     for (const issue of issues) {
       const at = cellAtLine(lines, issue.line);
       if (!at || at.index >= notebook.cellCount) continue;
-      const document = notebook.cellAt(at.index).document;
+      const cell = notebook.cellAt(at.index);
+      const document = cell.document;
       const line = Math.min(at.line, document.lineCount - 1);
       const text = document.lineAt(line);
       const range = new vscode.Range(line, text.firstNonWhitespaceCharacterIndex, line, text.text.length);
-      const message = issue.field ? `${issue.field}: ${issue.message}` : issue.message;
+      const id = issue.cell ?? cellId(cell);
+      const message = [id ? `cell ${id}` : undefined, issue.field, issue.message].filter(Boolean).join(': ');
       const diagnostic = new vscode.Diagnostic(range, message, vscode.DiagnosticSeverity.Error);
       diagnostic.source = 'backfill';
       byCell.set(at.index, [...(byCell.get(at.index) ?? []), diagnostic]);
@@ -73,6 +85,11 @@ export class RunbookDiagnostics extends Disposable {
     this.shown.set(notebook.uri.toString(), uris);
   }
 
+  /** The quick fixes of a cell document's problems, as the editor's light bulb offers them (for tests). */
+  quickFixes(document: vscode.TextDocument): vscode.CodeAction[] {
+    return quickFixes(document, this.get(document.uri));
+  }
+
   /** Diagnostics of a cell document, for tests and hovers. */
   get(uri: vscode.Uri): readonly vscode.Diagnostic[] {
     return this.collection.get(uri) ?? [];
@@ -82,4 +99,39 @@ export class RunbookDiagnostics extends Disposable {
     for (const uri of this.shown.get(notebook.uri.toString()) ?? []) this.collection.delete(uri);
     this.shown.delete(notebook.uri.toString());
   }
+}
+
+/** "did you mean" problems as quick fixes: the misspelt key on its line becomes the field meant. */
+function quickFixes(
+  document: vscode.TextDocument,
+  diagnostics: readonly vscode.Diagnostic[],
+): vscode.CodeAction[] {
+  const fixes: vscode.CodeAction[] = [];
+  for (const diagnostic of diagnostics) {
+    if (diagnostic.source !== 'backfill') continue;
+    const suggested = suggestedField(diagnostic.message);
+    if (!suggested) continue;
+    const line = document.lineAt(diagnostic.range.start.line);
+    const key = new RegExp(`^(\\s*(?:-\\s+)?)(["']?)${escapeRegExp(suggested.key)}\\2\\s*:`).exec(line.text);
+    if (!key) continue;
+    const start = key[1]!.length + key[2]!.length;
+    const fix = new vscode.CodeAction(
+      `Change "${suggested.key}" to "${suggested.suggestion}"`,
+      vscode.CodeActionKind.QuickFix,
+    );
+    fix.edit = new vscode.WorkspaceEdit();
+    fix.edit.replace(
+      document.uri,
+      new vscode.Range(line.lineNumber, start, line.lineNumber, start + suggested.key.length),
+      suggested.suggestion,
+    );
+    fix.diagnostics = [diagnostic];
+    fix.isPreferred = true;
+    fixes.push(fix);
+  }
+  return fixes;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

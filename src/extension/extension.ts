@@ -14,6 +14,7 @@ import { CellStatusBar } from './cellStatusBar';
 import { Checklists } from './checklists';
 import { BackfillController } from './controller';
 import { RunbookDiagnostics } from './diagnostics';
+import { EnvironmentIndicator } from './environmentIndicator';
 import { Environments } from './environments';
 import { FieldHelp } from './fieldHelp';
 import { showLedger } from './ledgerView';
@@ -21,6 +22,7 @@ import { newRunbook } from './newRunbook';
 import { RunbookNotebooks } from './notebookSerializer';
 import { parseNotebook, resolveCell, resolveNotebook } from './notebookDocument';
 import { SwitchablePrompts, WindowPrompts, type Prompts } from './prompts';
+import { ResendUnverifiedButton } from './resendUnverifiedButton';
 import { RunControls } from './runControls';
 import { ActiveRuns } from './runMonitor';
 import { BundledCli } from './runnerProcess';
@@ -34,6 +36,8 @@ export interface BackfillTestApi {
   setPrompts(overrides: Partial<Prompts>): vscode.Disposable;
   /** Problems of a cell document, as the diagnostics show them. */
   diagnostics(uri: vscode.Uri): readonly vscode.Diagnostic[];
+  /** The quick fixes the editor offers for a cell document's problems. */
+  quickFixes(document: vscode.TextDocument): vscode.CodeAction[];
 }
 
 export function activate(context: vscode.ExtensionContext): BackfillTestApi | undefined {
@@ -62,6 +66,15 @@ export function activate(context: vscode.ExtensionContext): BackfillTestApi | un
     diagnostics,
     new ExecuteCellsContext(),
     new CellStatusBar(environments),
+    new EnvironmentIndicator(environments, {
+      showBanner: (notebook, banner) => controller.showBanner(notebook, banner),
+      setLabel: (label, notebook) => {
+        controller.controller.label = label;
+        // The toolbar redraws a suggested (not yet selected) controller when its affinity is set, not
+        // when its label changes.
+        controller.controller.updateNotebookAffinity(notebook, vscode.NotebookControllerAffinity.Preferred);
+      },
+    }),
     new FieldHelp(),
     new RunStatusBar(runs),
     new RunControls(runs, prompts),
@@ -73,16 +86,21 @@ export function activate(context: vscode.ExtensionContext): BackfillTestApi | un
       newRunbook(prompts, argument instanceof vscode.Uri ? argument : undefined),
     ),
     command('backfill.dryRunCell', (argument) => dryRunCell(argument)),
+    command('backfill.execute', (argument) => controller.realRuns.runInProduction(argument)),
     command('backfill.runInProduction', (argument) => controller.realRuns.runInProduction(argument)),
     command('backfill.retryFailed', (argument) => controller.realRuns.retryFailed(argument)),
+    command('backfill.resendUnverified', (argument) => controller.realRuns.resendUnverified(argument)),
+    new ResendUnverifiedButton((argument) => controller.realRuns.resendUnverified(argument)),
     command('backfill.showLedger', (argument) => ensureTrusted() && showLedger(argument, cli, prompts)),
     command('backfill.selectEnvironment', (argument) => selectEnvironment(argument, environments)),
+    command('backfill.selectProductionEnvironment', (argument) => selectEnvironment(argument, environments)),
   );
 
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   return {
     setPrompts: (overrides) => prompts.override(overrides),
     diagnostics: (uri) => diagnostics.get(uri),
+    quickFixes: (document) => diagnostics.quickFixes(document),
   };
 }
 

@@ -3,12 +3,14 @@
  * the exact text of every cell (fences, blank lines, embedded results) in the cells' metadata, so an
  * unchanged runbook saves byte for byte as it was read.
  *
- * Outputs are transient (live progress and previews are not part of the file); cell metadata is not:
+ * Outputs are transient (live progress and previews are not part of the file) and rebuilt on opening
+ * from what the file records (cellRecords.ts); cell metadata is not transient:
  * a run puts its result summary there, which makes the notebook dirty, and saving writes the
  * ```` ```result for=ID ```` block.
  */
 import * as vscode from 'vscode';
 import { cellsToRunbook, runbookToCells, type CellMeta } from '../core/format/notebookCells';
+import { outputsOnOpen } from './cellRecords';
 import { Disposable } from './disposable';
 import { cellMeta, cellTexts, isRunbook, META_KEY, NOTEBOOK_TYPE, notebookEol } from './notebookDocument';
 
@@ -21,6 +23,8 @@ export class RunbookSerializer implements vscode.NotebookSerializer {
         const language = cell.markup || cell.meta?.kind === 'raw' ? 'markdown' : 'yaml';
         const item = new vscode.NotebookCellData(kind, cell.value, language);
         if (cell.meta) item.metadata = { [META_KEY]: cell.meta };
+        // Outputs are not stored: each cell's record and checklist are rebuilt from the file.
+        item.outputs = outputsOnOpen(cell.meta, cell.value);
         return item;
       }),
     );

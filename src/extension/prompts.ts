@@ -20,8 +20,11 @@ export interface RunConfirmation {
   rate: number;
   concurrency: number;
   estimatedSeconds: number | undefined;
-  /** Set for Retry Failed Records: only the failures of the latest run are sent again. */
-  onlyFailed?: boolean;
+  /**
+   * Set for a re-send of some records only: `failed`, the failures of the cell's latest run (Retry Failed
+   * Records); `unverified`, the records the job's latest verification found mismatched or missing.
+   */
+  only?: 'failed' | 'unverified';
 }
 
 export interface Choice {
@@ -49,18 +52,28 @@ export interface Prompts {
 
 /** The real prompts: the window's modals, input boxes and quick picks. */
 export class WindowPrompts implements Prompts {
+  /**
+   * The safe button is the default: the dialog focuses (and Enter presses) its first button, so Cancel
+   * comes first and the run second; Escape is the close affordance, another cancel. A production run
+   * looks different: an error dialog (red icon) whose message starts with PRODUCTION.
+   */
   async confirmRun(run: RunConfirmation): Promise<boolean> {
-    const action = run.production ? 'Run in Production' : 'Run for Real';
-    const what = run.onlyFailed ? 'Retry the failed records of' : 'Run';
+    const action = run.production ? 'Run in Production' : 'Execute';
+    const what =
+      run.only === 'failed'
+        ? 'Retry the failed records of'
+        : run.only === 'unverified'
+          ? 'Re-send the unverified records of'
+          : 'Run';
     const message = run.production
-      ? `${what} cell "${run.cell}" of ${run.runbook} in PRODUCTION (${run.environment})?`
+      ? `⚠ PRODUCTION — ${what} cell "${run.cell}" of ${run.runbook} in ${run.environment}?`
       : `${what} cell "${run.cell}" of ${run.runbook} for real in ${run.environment || 'the default environment'}?`;
-    const answer = await vscode.window.showWarningMessage(
-      message,
-      { modal: true, detail: describeRun(run) },
-      action,
-    );
-    return answer === action;
+    const cancel: vscode.MessageItem = { title: 'Cancel' };
+    const go: vscode.MessageItem = { title: action };
+    const close: vscode.MessageItem = { title: 'Close', isCloseAffordance: true };
+    const show = run.production ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+    const answer = await show(message, { modal: true, detail: describeRun(run) }, cancel, go, close);
+    return answer === go;
   }
 
   async typeRunbookName(name: string): Promise<string | undefined> {
@@ -176,13 +189,19 @@ export class SwitchablePrompts implements Prompts {
   }
 }
 
+const ONLY_NOTE = {
+  all: '',
+  failed: ' (at most; only the failed ones are sent)',
+  unverified: ' (only those the latest verification found mismatched or missing)',
+};
+
 /** The figures of a run, as the confirmation shows them. */
 export function describeRun(run: RunConfirmation): string {
   return [
     `Target: ${run.target}`,
     run.records === undefined
       ? 'Records: every record the cell selects'
-      : `Records: ${run.records.toLocaleString('en-US')}${run.onlyFailed ? ' (at most; only the failed ones are sent)' : ''}`,
+      : `Records: ${run.records.toLocaleString('en-US')}${ONLY_NOTE[run.only ?? 'all']}`,
     `Rate: ${run.rate}/s · concurrency ${run.concurrency}`,
     ...(run.estimatedSeconds !== undefined
       ? [`Estimated duration: ${humanSeconds(run.estimatedSeconds)}`]

@@ -21,11 +21,24 @@ import {
 import { resolveJob } from '../core/job/job';
 import { openLedger } from '../core/ledger/openLedger';
 import { stateDirFor } from '../core/ledger/statePaths';
+import { readableTime } from '../core/report/cellRecord';
 import { finishedRunOf } from '../core/ledger/finishedRun';
 import { readStatus } from '../core/run/runStatus';
 import { signOffGateReason } from '../core/run/gate';
+import { UserError } from '../core/model/types';
+import { findVerificationGaps, gapResendCell } from '../core/verify/gaps';
+import type { Ledger } from '../core/ledger/ledger';
+import { cancelled, logAttempt } from './attemptLog';
 import type { Environments } from './environments';
-import { cellId, cellKind, findCell, resolveCell, resolveNotebook, runbookLabel } from './notebookDocument';
+import {
+  cellId,
+  cellKind,
+  findCell,
+  parseNotebook,
+  resolveCell,
+  resolveNotebook,
+  runbookLabel,
+} from './notebookDocument';
 import { errorOutput } from './outputs';
 import type { Prompts, RunConfirmation } from './prompts';
 import { describeRefusal } from './runOutcome';
@@ -43,7 +56,9 @@ export interface RealRunServices {
   prompts: Prompts;
   /** Shows a run in its cell; resolves with the run's success once it ends (or undefined if detached). */
   attach(cell: vscode.NotebookCell, monitor: RunMonitor, prepared: PreparedRun): Promise<boolean | undefined>;
-  /** Replaces a cell's outputs outside a run (refusals before anything started). */
+  /** Adds a refusal under a cell's outputs, keeping the record of its last run. */
+  showNotice(cell: vscode.NotebookCell, notice: vscode.NotebookCellOutput): Promise<boolean>;
+  /** Replaces a cell's outputs outside a run. */
   showOutputs(
     cell: vscode.NotebookCell,
     outputs: vscode.NotebookCellOutput[],
@@ -57,13 +72,40 @@ export class RealRuns {
   /** Run in Production…: a real run of an execute cell in the chosen environment. */
   async runInProduction(argument: unknown): Promise<void> {
     const target = await this.executeCell(argument, 'Run in Production…');
-    if (target) await this.start(target.cell, { onlyFailed: false });
+    if (target) await this.start(target.cell, {});
   }
 
   /** Retry Failed Records: `--only failed` of the cell's latest run. */
   async retryFailed(argument: unknown): Promise<void> {
     const target = await this.executeCell(argument, 'Retry Failed Records', true);
-    if (target) await this.start(target.cell, { onlyFailed: true });
+    if (target) await this.start(target.cell, { only: 'failed' });
+  }
+
+  /**
+   * Re-send the N unverified records: `--only unverified` of the execute cell that backfills the job a
+   * verification checked (the verification output's button passes the verify cell).
+   */
+  async resendUnverified(argument: unknown): Promise<void> {
+    const notebook = await resolveNotebook(argument);
+    const given = notebook && resolveCell(notebook, argument);
+    let execute = given;
+    if (notebook && given && cellKind(given) === 'verify') {
+      const { runbook } = parseNotebook(notebook);
+      const verify = runbook && findRunbookCell(runbook, cellId(given)!);
+      const id = runbook && verify?.kind === 'verify' ? gapResendCell(runbook, verify.spec.job) : undefined;
+      execute = id === undefined ? undefined : findCell(notebook, id);
+      if (!execute) {
+        void vscode.window.showErrorMessage(
+          `Backfill: no execute cell backfills the job cell ${cellId(given)} verifies, so there is nothing to re-send with.`,
+        );
+        return;
+      }
+    }
+    const target = await this.executeCell(
+      execute ? { notebookUri: execute.notebook.uri.toString(), cell: cellId(execute) } : argument,
+      'Re-send Unverified Records',
+    );
+    if (target) await this.start(target.cell, { only: 'unverified' });
   }
 
   /**
@@ -84,7 +126,7 @@ export class RealRuns {
         concurrency: job.throttle.concurrency,
         estimatedSeconds: undefined,
       });
-      if (!ok) return this.refuse(cell, 'Not confirmed', 'The verification of production was not confirmed.');
+      if (!ok) return (cancelled(prepared, id, 'confirmation', 'verification of production'), false);
     }
     return (
       (await this.launch(cell, prepared, { kind: 'verify', production: prepared.environment.production })) ??
@@ -92,7 +134,7 @@ export class RealRuns {
     );
   }
 
-  private async start(cell: vscode.NotebookCell, options: { onlyFailed: boolean }): Promise<void> {
+  private async start(cell: vscode.NotebookCell, options: { only?: 'failed' | 'unverified' }): Promise<void> {
     const prepared = await this.prepare(cell);
     if (!prepared) return;
     const id = cellId(cell)!;
@@ -102,6 +144,7 @@ export class RealRuns {
       // Unchecked, stale (the plan changed) or unsigned sign-offs: refused before the dry run and the modal.
       const reason = signOffGateReason(runbook);
       if (reason) {
+        logAttempt(prepared, id, 'refused', 'checklist', reason);
         return void this.refuse(
           cell,
           'Refused by the checklist gate',
@@ -111,44 +154,41 @@ export class RealRuns {
         );
       }
     }
-    const measured = options.onlyFailed
-      ? await this.failedFigures(prepared, id)
-      : await this.dryRunFigures(cell, prepared, id);
+    const measured =
+      options.only === 'failed'
+        ? await this.failedFigures(prepared, id)
+        : options.only === 'unverified'
+          ? await this.gapFigures(prepared, id)
+          : await this.dryRunFigures(cell, prepared, id);
     if (!measured) return;
     const { fingerprint, ...figures } = measured;
     let restart = false;
-    if (!options.onlyFailed) {
-      const again = await this.runAgain(prepared.file, id, fingerprint);
+    if (!options.only) {
+      const again = await this.runAgain(prepared, id, fingerprint);
       if (again === 'cancel') return;
-      if (again === 'retry') return this.start(cell, { onlyFailed: true });
+      if (again === 'retry') return this.start(cell, { only: 'failed' });
+      if (again === 'unverified') return this.start(cell, { only: 'unverified' });
       restart = again === 'restart';
     }
     const confirmation: RunConfirmation = {
       ...this.figures(prepared, id, environment),
       ...figures,
-      onlyFailed: options.onlyFailed,
+      ...(options.only ? { only: options.only } : {}),
     };
-    const needsModal = environment.production || !options.onlyFailed;
+    // A retry of failures on a non-production environment was asked for by name; anything else confirms.
+    const needsModal = environment.production || options.only !== 'failed';
     if (needsModal && !(await this.s.prompts.confirmRun(confirmation))) {
-      void vscode.window.showInformationMessage('Backfill: run cancelled; nothing was sent.');
-      return;
+      return cancelled(prepared, id, 'confirmation', environment.production ? 'production run' : 'run');
     }
     let mode: RunRequest['mode'] = { kind: 'execute' };
     if (environment.production) {
       const typed = await this.s.prompts.typeRunbookName(name);
-      if (typed !== name) {
-        return void this.refuse(
-          cell,
-          'Production run not confirmed',
-          `The runbook's name (${name}) was not typed, so the production run did not start. Nothing was sent.`,
-          'Use Run in Production… again and type the name to confirm.',
-          true,
-        );
-      }
+      // Escape (or a wrong name, which the box does not accept) is a cancel, not a failure.
+      if (typed !== name) return cancelled(prepared, id, 'typed-name', 'production run');
       mode = { kind: 'production', confirm: typed };
     }
     // The command returns once the run started; the cell shows it until it ends.
-    void this.launch(cell, prepared, mode, { onlyFailed: options.onlyFailed, restart });
+    void this.launch(cell, prepared, mode, { ...(options.only ? { only: options.only } : {}), restart });
   }
 
   /**
@@ -156,38 +196,50 @@ export class RealRuns {
    * chooses to start over, to retry its failures, or to leave it.
    */
   private async runAgain(
-    file: string,
+    prepared: PreparedRun,
     id: string,
     fingerprint: string | undefined,
-  ): Promise<'new' | 'restart' | 'retry' | 'cancel'> {
-    const ledger = await openLedger(file);
+  ): Promise<'new' | 'restart' | 'retry' | 'unverified' | 'cancel'> {
+    const ledger = await openLedger(prepared.file);
     let latest;
+    let gaps = 0;
     try {
       latest = await finishedRunOf(ledger, id, fingerprint);
+      if (latest) gaps = await countGaps(prepared.runbook, ledger, id);
     } finally {
       await ledger.close();
     }
     if (!latest) return 'new';
+    // The safe choices first (Enter picks "Leave it"); the one that sends everything again last.
     const picked = await this.s.prompts.pick(
       [
+        { id: 'cancel', label: 'Leave it', description: 'nothing is sent' },
+        ...(gaps > 0
+          ? [
+              {
+                id: 'unverified',
+                label: `Re-send the ${gaps.toLocaleString('en-US')} unverified record${gaps === 1 ? '' : 's'}`,
+                description: 'only those the latest verification found mismatched or missing',
+              },
+            ]
+          : []),
+        { id: 'retry', label: 'Retry Failed Records', description: 'only the records that failed' },
         {
           id: 'restart',
           label: 'Run it again from the start',
           description: 'every selected record is sent again',
         },
-        { id: 'retry', label: 'Retry Failed Records', description: 'only the records that failed' },
-        { id: 'cancel', label: 'Leave it' },
       ],
-      `Cell ${id} already finished (${latest.outcome}, ${latest.startedAt}) for this job and data`,
+      `${id} already ${latest.outcome} on ${readableTime(latest.startedAt)} — run again?`,
     );
-    return picked === 'restart' || picked === 'retry' ? picked : 'cancel';
+    return picked === 'restart' || picked === 'retry' || picked === 'unverified' ? picked : 'cancel';
   }
 
   private async launch(
     cell: vscode.NotebookCell,
     prepared: PreparedRun,
     mode: RunRequest['mode'],
-    options: { onlyFailed?: boolean; restart?: boolean } = {},
+    options: { only?: 'failed' | 'unverified'; restart?: boolean } = {},
   ): Promise<boolean | undefined> {
     const id = cellId(cell)!;
     const started = this.s.cli.startRun({
@@ -195,6 +247,7 @@ export class RealRuns {
       cell: id,
       environment: prepared.environment.name,
       secrets: prepared.secrets,
+      operator: prepared.operator,
       mode,
       ...options,
     });
@@ -292,6 +345,7 @@ export class RealRuns {
           cell: id,
           environment: prepared.environment.name,
           secrets: prepared.secrets,
+          operator: prepared.operator,
           signal: abort.signal,
         });
       },
@@ -299,6 +353,7 @@ export class RealRuns {
     const report = outcome.report && prepared.redactor.redactValue(outcome.report);
     if (!report) {
       const message = prepared.redactor.redact(outcome.stderr.trim() || `exit code ${outcome.exitCode}`);
+      logAttempt(prepared, id, 'refused', 'dry-run', `the dry run failed: ${message}`);
       await this.refuse(
         cell,
         'Dry run failed',
@@ -308,6 +363,13 @@ export class RealRuns {
       return undefined;
     }
     if (!report.passed) {
+      logAttempt(
+        prepared,
+        id,
+        'refused',
+        'dry-run',
+        `the dry run does not pass: ${report.problems.join('; ')}`,
+      );
       await this.refuse(
         cell,
         'The dry run does not pass',
@@ -341,15 +403,24 @@ export class RealRuns {
       );
       return undefined;
     }
+    return rerunFigures(prepared, id, failed);
+  }
+
+  /** The figures of a gap re-send: the records the job's latest verification found wrong (the core says which). */
+  private async gapFigures(prepared: PreparedRun, id: string) {
     const job = resolveJob(prepared.runbook, runnableCell(prepared.runbook, id));
-    return {
-      target: describeTarget(prepared.runbook, undefined, prepared.environment, job.action),
-      records: failed,
-      rate: job.throttle.rate,
-      concurrency: job.throttle.concurrency,
-      estimatedSeconds: failed / job.throttle.rate,
-      fingerprint: undefined,
-    };
+    const ledger = await openLedger(prepared.file);
+    let gaps: number;
+    try {
+      gaps = (await findVerificationGaps(prepared.runbook, ledger, job.job, id)).keys.size;
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      void vscode.window.showInformationMessage(`Backfill: nothing to re-send — ${error.message}.`);
+      return undefined;
+    } finally {
+      await ledger.close();
+    }
+    return rerunFigures(prepared, id, gaps);
   }
 
   private async refuse(
@@ -359,10 +430,38 @@ export class RealRuns {
     next?: string,
     notify = false,
   ): Promise<false> {
-    const shown = await this.s.showOutputs(cell, [errorOutput(title, message, next)], false);
+    const shown = await this.s.showNotice(cell, errorOutput(title, message, next));
     if (notify || !shown) void vscode.window.showWarningMessage(`Backfill: ${title} — ${message}`);
     return false;
   }
+}
+
+/**
+ * How many records a gap re-send of execute cell `id` would send; 0 when none, when nothing is known, or
+ * when `id` is not the cell that re-sends its job's gaps (a subset cell would skip gaps outside it).
+ */
+async function countGaps(runbook: Runbook, ledger: Ledger, id: string): Promise<number> {
+  const cell = findRunbookCell(runbook, id);
+  if (cell?.kind !== 'execute' || gapResendCell(runbook, cell.spec.job) !== id) return 0;
+  try {
+    return (await findVerificationGaps(runbook, ledger, cell.spec.job, id)).keys.size;
+  } catch (error) {
+    if (error instanceof UserError) return 0; // Not verified yet, or every gap re-sent since.
+    throw error;
+  }
+}
+
+/** The confirmation's figures for a re-send of `records` records of cell `id` (no dry run behind them). */
+function rerunFigures(prepared: PreparedRun, id: string, records: number) {
+  const job = resolveJob(prepared.runbook, runnableCell(prepared.runbook, id));
+  return {
+    target: describeTarget(prepared.runbook, undefined, prepared.environment, job.action),
+    records,
+    rate: job.throttle.rate,
+    concurrency: job.throttle.concurrency,
+    estimatedSeconds: records / job.throttle.rate,
+    fingerprint: undefined,
+  };
 }
 
 function runnableCell(runbook: Runbook, id: string): RunnableCell {

@@ -8,6 +8,8 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { stateDirFor } from '../core/ledger/statePaths';
 import { isLive, readStatus, type RunStatus } from '../core/run/runStatus';
+import type { ProgressMark } from '../../media/renderer/payloads';
+import { attachedMark, marksBetween } from '../../media/renderer/progressMarks';
 import { Disposable } from './disposable';
 import type { RunExit } from './runnerProcess';
 
@@ -25,6 +27,8 @@ export interface ProgressPoint {
 export interface ProgressView {
   status: RunStatus;
   history: ProgressPoint[];
+  /** Pauses, resumes, rate changes, and an attach to a run already going: the chart marks them. */
+  marks: ProgressMark[];
 }
 
 export type RunEnd =
@@ -45,10 +49,13 @@ export class RunMonitor extends Disposable {
   readonly onDidEnd = this.finished.event;
   readonly stateDir: string;
   private history: ProgressPoint[] = [];
+  private marks: ProgressMark[] = [];
+  private previous: RunStatus | undefined;
   private latest: ProgressView | undefined;
   private end: RunEnd | undefined;
   private exit: RunExit | undefined;
   private readonly timer: ReturnType<typeof setInterval>;
+  private readonly attached: boolean;
 
   /**
    * @param pid the runner's process id: statuses of other processes (an earlier run's final status) are
@@ -62,6 +69,9 @@ export class RunMonitor extends Disposable {
     exited?: Promise<RunExit>,
   ) {
     super();
+    // Without the process's exit, this window did not start the run: it attached to one already going
+    // (after a reload), so the chart's history starts here, and says so.
+    this.attached = exited === undefined;
     this.stateDir = stateDirFor(file);
     void exited?.then((exit) => {
       this.exit = exit;
@@ -118,7 +128,13 @@ export class RunMonitor extends Disposable {
     if (this.history[this.history.length - 1]?.t === t) this.history[this.history.length - 1] = point;
     else this.history.push(point);
     if (this.history.length > HISTORY_SECONDS) this.history = this.history.slice(-HISTORY_SECONDS);
-    this.latest = { status, history: [...this.history] };
+    if (!this.previous && this.attached && status.done > 0) this.marks.push(attachedMark(t));
+    this.marks.push(...marksBetween(this.previous, status, t));
+    this.previous = status;
+    // Marks older than the kept history have nowhere to be drawn.
+    const oldest = this.history[0]?.t ?? t;
+    this.marks = this.marks.filter((mark) => Number(mark.t) >= oldest);
+    this.latest = { status, history: [...this.history], marks: [...this.marks] };
     this.changed.fire(this.latest);
   }
 

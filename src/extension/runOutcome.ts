@@ -41,26 +41,35 @@ export async function concludeRun(
     return { success: false, outputs };
   }
   const status = end.status;
-  const view = monitor.progress ?? { status, history: [] };
-  const outputs: vscode.NotebookCellOutput[] = [progressOutput(redactor.redactValue(view))];
-  const recorded = await recordResult(monitor.file, id, status, cell.notebook, redactor);
-  if (recorded.verify) outputs.unshift(recorded.verify);
+  const view = monitor.progress ?? { status, history: [], marks: [] };
+  const note = endNote(status);
+  const recorded = await recordResult(monitor.file, id, status, cell.notebook, redactor, note);
+  // A verification ends as one output: its table, with the note in it (no progress view beside it).
+  if (recorded.verify) return { success: status.outcome === 'succeeded', outputs: [recorded.verify] };
+  const outputs = [progressOutput(redactor.redactValue(view)), ...(note ? [textOutput(note)] : [])];
+  return { success: status.outcome === 'succeeded', outputs };
+}
+
+/** What to do next after a halt or a finish below the threshold. */
+function endNote(status: RunStatus): string | undefined {
   if (status.outcome === 'halted' || status.state === 'halted') {
-    outputs.push(
-      textOutput(
-        `Halted${status.reason ? `: ${status.reason}` : ''}. Nothing is lost: run the cell again (Run in Production…) ` +
-          'to resume where it stopped.',
-      ),
-    );
-  } else if (status.outcome === 'below-threshold') {
-    outputs.push(
-      textOutput(
-        `Finished below the success threshold${status.reason ? `: ${status.reason}` : ''}. Re-run the failures with ` +
-          'Backfill: Retry Failed Records; see them with Backfill: Show Ledger.',
-      ),
+    return (
+      `Halted${status.reason ? `: ${status.reason}` : ''}. Nothing is lost: run the cell again ` +
+      '(Execute… or Run in Production…) to resume where it stopped.'
     );
   }
-  return { success: status.outcome === 'succeeded', outputs };
+  if (status.outcome === 'below-threshold') {
+    // A verification's gaps are re-sent through the job's execute cell; a run's failures are retried.
+    const next =
+      status.mode === 'verify'
+        ? 'Re-send the mismatched and missing records with the button below (Backfill: Re-send Unverified Records), then verify again'
+        : 'Re-run the failures with Backfill: Retry Failed Records';
+    return (
+      `Finished below the success threshold${status.reason ? `: ${status.reason}` : ''}. ${next}; ` +
+      'see them with Backfill: Show Ledger.'
+    );
+  }
+  return undefined;
 }
 
 /** The runner exited before writing a final status: a refusal, invalid input, or a crash at start. */
@@ -127,6 +136,7 @@ async function recordResult(
   status: RunStatus,
   notebook: vscode.NotebookDocument,
   redactor: Redactor,
+  note?: string,
 ): Promise<{ verify?: vscode.NotebookCellOutput }> {
   let ledger: Ledger | undefined;
   try {
@@ -134,7 +144,10 @@ async function recordResult(
     const run = (await ledger.runs(status.cell)).find((r) => r.id === status.run);
     if (run) await setCellResult(notebook, id, await resultOfRun(ledger, run), redactor);
     if (status.mode !== 'verify') return {};
-    const payload = redactor.redactValue(await verifyPayload(ledger, status));
+    const payload = redactor.redactValue({
+      ...(await verifyPayload(ledger, status)),
+      ...(note ? { note } : {}),
+    });
     return {
       verify: new vscode.NotebookCellOutput([
         vscode.NotebookCellOutputItem.json(payload, MIME.verify),

@@ -9,6 +9,7 @@ import { formatIssue } from '../core/model/issues';
 import type { Redactor } from '../core/secrets/secrets';
 import { UserError } from '../core/model/types';
 import type { Environments } from './environments';
+import { whoIsActing } from './identity';
 import { definitionsDifferFromDisk, parseNotebook, runbookFile } from './notebookDocument';
 import { redactorForRun, type RunbookSecrets } from './secrets';
 import { saveBeforeRun } from './settings';
@@ -21,6 +22,8 @@ export interface PreparedRun {
   environment: ResolvedEnvironment;
   secrets: Record<string, string>;
   redactor: Redactor;
+  /** Who is acting (identity.ts): the runs' operator and the attempts' too. */
+  operator: string;
 }
 
 /** Why a run cannot start, and what to do about it. */
@@ -85,6 +88,7 @@ export async function prepareRun(
     environment,
     secrets,
     redactor: redactorForRun(parsed.text, secrets),
+    operator: await whoIsActing(notebook),
   };
 }
 

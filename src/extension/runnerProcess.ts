@@ -29,6 +29,8 @@ export interface DryRunRequest {
   cell: string;
   environment: string;
   secrets: Record<string, string>;
+  /** Who is acting (identity.ts), recorded as the dry run's operator. */
+  operator?: string;
   signal?: AbortSignal;
 }
 
@@ -45,7 +47,10 @@ export interface RunRequest {
    */
   mode:
     { kind: 'execute' } | { kind: 'production'; confirm: string } | { kind: 'verify'; production: boolean };
-  onlyFailed?: boolean;
+  /** `--only failed` (Retry Failed Records) or `--only unverified` (re-send the gaps a verification found). */
+  only?: 'failed' | 'unverified';
+  /** Who is acting (identity.ts), recorded as the run's operator. */
+  operator?: string;
   /** Start a new chain instead of refusing a cell whose latest run finished. */
   restart?: boolean;
 }
@@ -79,7 +84,7 @@ export class BundledCli implements Cli {
     const args = ['dry-run', request.file, '--cell', request.cell, ...envArgs(request.environment)];
     const result = await this.capture(
       [...args, '--json', '--no-progress', '--no-write-result'],
-      request.secrets,
+      { ...request.secrets, ...operatorEnv(request.operator) },
       path.dirname(request.file),
       request.signal,
     );
@@ -102,7 +107,7 @@ export class BundledCli implements Cli {
     const mode = modeArgs(request.mode);
     const args = [
       ...['run', request.file, '--cell', request.cell, ...envArgs(request.environment), ...mode],
-      ...(request.onlyFailed ? ['--only', 'failed'] : []),
+      ...(request.only ? ['--only', request.only] : []),
       ...(request.restart ? ['--restart'] : []),
       ...['--json', '--no-progress', '--no-write-result'],
     ];
@@ -110,7 +115,7 @@ export class BundledCli implements Cli {
     try {
       child = spawn(process.execPath, [this.cliPath, ...args], {
         cwd: path.dirname(request.file),
-        env: childEnvironment(request.secrets),
+        env: childEnvironment({ ...request.secrets, ...operatorEnv(request.operator) }),
         // Its own process group, output in files: nothing ties it to this window.
         detached: true,
         stdio: ['ignore', out, log],
@@ -176,6 +181,11 @@ function envArgs(environment: string): string[] {
 }
 
 /** The editor's environment, run as plain Node, plus the secrets of this run: never a file, never argv. */
+/** The runner records BACKFILL_OPERATOR as the operator of what it runs. */
+function operatorEnv(operator: string | undefined): Record<string, string> {
+  return operator ? { BACKFILL_OPERATOR: operator } : {};
+}
+
 function childEnvironment(secrets: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...secrets };
 }

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import {
   chartGeometry,
+  placeMarks,
   downsample,
   MAX_CHART_POINTS,
   niceCeiling,
@@ -114,5 +115,27 @@ describe('renderer chart geometry', () => {
     assert.equal(niceCeiling(120), 150);
     assert.equal(niceCeiling(2400), 2500);
     assert.equal(niceCeiling(9000), 10_000);
+  });
+
+  it('places marks on the time axis and leaves out those outside the kept history', () => {
+    const history = [sample(0, 5), sample(10, 5), sample(20, 5)];
+    const at = (second: number) => START + second * 1000;
+    const placed = placeMarks(
+      [
+        { t: at(-5), kind: 'paused', label: 'before the history' },
+        { t: at(5), kind: 'paused', label: 'paused' },
+        { t: at(20), kind: 'resumed', label: 'resumed' },
+        { t: 'not a time', kind: 'rate', label: 'unreadable' },
+      ],
+      history,
+      600,
+    );
+    assert.deepEqual(
+      placed.map((mark) => [mark.x, mark.kind, mark.label]),
+      [
+        [150, 'paused', 'paused'],
+        [600, 'resumed', 'resumed'],
+      ],
+    );
   });
 });

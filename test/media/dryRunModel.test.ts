@@ -29,7 +29,7 @@ describe('renderer dry-run model', () => {
     assert.equal(first?.why, 'first records');
     assert.match(first?.text ?? '', /^POST http:\/\/127\.0\.0\.1:8080\/orders\/ORD-100001\/resend\n/);
     assert.match(first?.text ?? '', /\nAuthorization: Bearer \[redacted:ORDERS_API_TOKEN\]\n/);
-    assert.match(first?.text ?? '', /\n\n\{"orderId":"ORD-100001",/);
+    assert.match(first?.text ?? '', /\n\n\{\n {2}"orderId": "ORD-100001",\n/);
   });
 
   it('lists rejected records with their line and reason', () => {

@@ -7,7 +7,7 @@ const NOW = new Date(STARTED + 121_000);
 describe('renderer progress model', () => {
   it('states done of total with its share and the ETA', () => {
     const model = progressModel(runStatus(), NOW);
-    assert.equal(model.headline, '12,345 of 50,000 records · 24.7 %');
+    assert.equal(model.headline, '12,345 of 50,000 records in the source · 24.7 %');
     assert.equal(model.eta, 'ETA 13 min 03 s');
     assert.equal(model.percent?.toFixed(2), '24.69');
     assert.equal(model.stateLabel, 'Running');
@@ -72,9 +72,41 @@ describe('renderer progress model', () => {
     const model = progressModel(
       runStatus({ state: 'halted', reason: 'error budget exhausted: 5.2 % failed' }),
     );
-    assert.deepEqual(model.banner, { tone: 'danger', text: 'Halted: error budget exhausted: 5.2 % failed' });
+    assert.deepEqual(model.banner, {
+      tone: 'danger',
+      text: 'Halted: error budget exhausted: 5.2 % failed. Nothing is lost: run the cell again to resume where it stopped.',
+    });
     assert.equal(model.stateTone, 'danger');
     assert.equal(model.eta, 'took 2 min 00 s');
+  });
+
+  it('shows no rate now when nothing is sent: paused, halted or finished', () => {
+    for (const state of ['paused', 'halted', 'finished'] as const) {
+      const model = progressModel(runStatus({ state }));
+      assert.equal(model.speedStats.find((s) => s.id === 'rate')?.value, '—', state);
+      assert.ok(!model.speedStats.some((s) => s.label.startsWith('Slowed')), state);
+    }
+    assert.notEqual(progressModel(runStatus()).speedStats.find((s) => s.id === 'rate')?.value, '—');
+  });
+
+  it('counts a verification as verified, mismatch, missing and not checked', () => {
+    const model = progressModel(
+      runStatus({
+        mode: 'verify',
+        inFlight: 0,
+        verification: { verified: 488, mismatch: 9, missing: 0, error: 1 },
+      }),
+    );
+    assert.deepEqual(
+      model.recordStats.map((s) => [s.label, s.value]),
+      [
+        ['Verified', '488'],
+        ['Mismatch', '9'],
+        ['Missing', '0'],
+        ['Not checked', '1'],
+        ['In flight', '0'],
+      ],
+    );
   });
 
   it('shows paused and stopping runs with what happens next', () => {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { requestText, shellQuote } from '../../media/renderer/requestText';
 
 describe('renderer request text', () => {
-  it('shows an HTTP request as on the wire, with the body exactly as it is sent', () => {
+  it('shows an HTTP request as on the wire, a JSON body indented and said to be sent compact', () => {
     const text = requestText({
       type: 'http',
       method: 'POST',
@@ -17,9 +17,20 @@ describe('renderer request text', () => {
         'Authorization: Bearer [redacted:TOKEN]',
         'Content-Type: application/json',
         '',
-        '{"orderId":"ORD-1","amount":12.5}',
+        '{',
+        '  "orderId": "ORD-1",',
+        '  "amount": 12.5',
+        '}',
+        '(pretty-printed here; sent compact, 33 bytes)',
       ].join('\n'),
     );
+  });
+
+  it('shows a body that is not a JSON object or list exactly as it is sent', () => {
+    for (const body of ['orderId=ORD-1&amount=12.5', '{"unterminated":', '"a string"']) {
+      const text = requestText({ type: 'http', method: 'POST', url: 'http://x/1', headers: {}, body });
+      assert.equal(text, `POST http://x/1\n\n${body}`);
+    }
   });
 
   it('shows a request without a body without a blank line', () => {

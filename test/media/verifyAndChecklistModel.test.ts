@@ -10,6 +10,20 @@ describe('renderer verification model', () => {
     assert.equal(model.tone, 'danger');
   });
 
+  it('offers to re-send the mismatched and missing records, and nothing when there are none', () => {
+    assert.equal(verifyModel(verifyPayload()).resend, 'Re-send the 3 unverified records');
+    const one = verifyModel({
+      ...verifyPayload(),
+      counts: { verified: 9, mismatch: 0, missing: 1, error: 4 },
+    });
+    assert.equal(one.resend, 'Re-send the 1 unverified record');
+    const none = verifyModel({
+      ...verifyPayload(),
+      counts: { verified: 9, mismatch: 0, missing: 0, error: 4 },
+    });
+    assert.equal(none.resend, undefined, 'a record that could not be checked is not known to be wrong');
+  });
+
   it('lists records that are not right with what differs, as text', () => {
     const [first, second] = verifyModel(verifyPayload()).samples.shown;
     assert.equal(first?.statusLabel, 'Mismatch');

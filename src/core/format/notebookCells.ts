@@ -50,7 +50,7 @@ interface Spacing {
 
 export type CellMeta =
   | ({ kind: 'header' } & FenceText)
-  | ({ kind: CellKind; id: string; result?: ResultText } & FenceText)
+  | ({ kind: CellKind; id: string; result?: ResultText; dryRun?: ResultText } & FenceText)
   /** A result block that does not follow its cell: kept where it is, and reported. */
   | ({ kind: 'result'; id: string } & FenceText)
   | ({ kind: 'notes' } & Spacing)
@@ -117,15 +117,26 @@ export function runbookToCells(text: string): RunbookCells {
       cells.push({ markup: false, value, meta: { kind: 'result', id: segment.for, ...parts } });
       continue;
     }
-    const gap = segments[i + 1];
-    const blankGap = gap?.type === 'notes' && gap.text.trim() === '' ? gap.text : undefined;
-    const next = segments[blankGap === undefined ? i + 1 : i + 2];
+    // The real run's block, then the dry run's (either may be absent), each after optional blank lines.
     let result: ResultText | undefined;
-    if (next?.type === 'result' && next.for === segment.id) {
-      result = { gap: blankGap ?? '', open: next.open, body: next.body, close: next.close };
+    let dryRun: ResultText | undefined;
+    for (;;) {
+      const gap = segments[i + 1];
+      const blankGap = gap?.type === 'notes' && gap.text.trim() === '' ? gap.text : undefined;
+      const next = segments[blankGap === undefined ? i + 1 : i + 2];
+      if (next?.type !== 'result' || next.for !== segment.id || dryRun || (result && !next.dryRun)) break;
+      const text = { gap: blankGap ?? '', open: next.open, body: next.body, close: next.close };
+      if (next.dryRun) dryRun = text;
+      else result = text;
       i += blankGap === undefined ? 1 : 2;
     }
-    const meta: CellMeta = { kind: segment.kind, id: segment.id, ...parts, ...(result ? { result } : {}) };
+    const meta: CellMeta = {
+      kind: segment.kind,
+      id: segment.id,
+      ...parts,
+      ...(result ? { result } : {}),
+      ...(dryRun ? { dryRun } : {}),
+    };
     cells.push({ markup: false, value, meta });
   }
   return { eol, cells };
@@ -170,10 +181,10 @@ export function cellsToRunbook(
     lines.push({ fence, first: writer.line, lines: lineCount(cell.value) });
     writer.write(fencedBody(cell.value, meta, eol));
     writer.write(close);
-    if ('result' in meta && meta.result) {
+    for (const block of 'id' in meta && meta.kind !== 'result' ? [meta.result, meta.dryRun] : []) {
+      if (!block) continue;
       writer.startBlock(eol, 0);
-      const { gap, open: resultOpen, body, close: resultClose } = meta.result;
-      writer.write(gap + resultOpen + body + resultClose);
+      writer.write(block.gap + block.open + block.body + block.close);
     }
     writer.write(meta.trailing);
   }

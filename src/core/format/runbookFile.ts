@@ -41,10 +41,16 @@ export interface CellSegment extends FencedSegment {
   id: string;
 }
 
-/** The embedded last result of a cell: ```result for=ID```, placed right after the cell. */
+/**
+ * The embedded last result of a cell: ```result for=ID```, placed right after the cell. A cell keeps two:
+ * its last real run, and after it its last dry run (```result for=ID mode=dry-run```), so a dry run never
+ * replaces the record of a real run (see resultSlots.ts).
+ */
 export interface ResultSegment extends FencedSegment {
   type: 'result';
   for: string;
+  /** True for the dry-run block (`mode=dry-run`), which follows the real run's block. */
+  dryRun?: boolean;
 }
 
 export type Segment = NotesSegment | CellSegment | ResultSegment;
@@ -223,7 +229,8 @@ function fencedSegment(
     });
     return undefined;
   }
-  const unknown = [...info.attrs.keys()].filter((k) => k !== attrName);
+  const dryRun = info.kind === 'result' && info.attrs.get('mode') === 'dry-run';
+  const unknown = [...info.attrs.keys()].filter((k) => k !== attrName && !(dryRun && k === 'mode'));
   if (unknown.length > 0) {
     issues.push({
       ...at,
@@ -247,7 +254,7 @@ function fencedSegment(
     });
     return undefined;
   }
-  if (info.kind === 'result') return { type: 'result', for: id, ...fenced };
+  if (info.kind === 'result') return { type: 'result', for: id, ...(dryRun ? { dryRun } : {}), ...fenced };
   const first = seenIds.get(id);
   if (first !== undefined) {
     issues.push({
@@ -267,7 +274,10 @@ function attachResults(segments: Segment[], file: string, issues: Issue[]): void
     if (segment.type !== 'result') return;
     let previous = segments[index - 1];
     if (previous?.type === 'notes' && previous.text.trim() === '') previous = segments[index - 2];
-    if (previous?.type !== 'cell' || previous.id !== segment.for) {
+    // The dry-run block may follow the real run's block of the same cell.
+    const afterRun =
+      segment.dryRun && previous?.type === 'result' && !previous.dryRun && previous.for === segment.for;
+    if (!afterRun && (previous?.type !== 'cell' || previous.id !== segment.for)) {
       issues.push({
         file,
         line: segment.line,

@@ -211,6 +211,15 @@ function unknownFieldMessage(key: string): string {
     : `unknown field "${key}": remove it or check the spelling`;
 }
 
+/**
+ * The misspelt field and the field meant, when `message` is an unknown-field problem with a suggestion
+ * (what the editor offers as a quick fix); undefined for any other message.
+ */
+export function suggestedField(message: string): { key: string; suggestion: string } | undefined {
+  const match = /unknown field "([^"]+)": did you mean "([^"]+)"\?/.exec(message);
+  return match ? { key: match[1]!, suggestion: match[2]! } : undefined;
+}
+
 function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {

@@ -3,6 +3,7 @@
  * external asset, laid out for screen and print. Every value is escaped by the `markup` tag; the caller
  * redacts secrets from the model before and from the output after rendering.
  */
+import { attemptsHtml } from './attemptsSection';
 import { failureChart, rateChart } from './charts';
 import { shortId, type Intervention, type TimelineEntry } from './history';
 import { markup, SafeHtml } from './html';
@@ -31,6 +32,7 @@ export function renderHtmlReport(model: ReportModel): string {
         <main>
           ${masthead(model)} ${summarySection(model)} ${verificationSection(model.verification)}
           ${runsSection(model.runs)} ${interventionsSection(model.interventions)}
+          ${attemptsHtml(model.attempts)}
           ${timelineSection(model.timeline)} ${reproduceSection(model)} ${recommendedSection(model)}
           ${runbookSection(model)}
           <footer>

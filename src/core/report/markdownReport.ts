@@ -3,6 +3,7 @@
  * with text sparklines instead of charts. Values from records and reasons are escaped so they cannot
  * become links, emphasis, table cells or HTML; the runbook's own notes are quoted as written.
  */
+import { attemptsMarkdown } from './attemptsSection';
 import { shortId } from './history';
 import type { ReportModel } from './reportModel';
 import type { ChecklistReport, RunReport } from './runReport';
@@ -17,6 +18,7 @@ export function renderMarkdownReport(model: ReportModel): string {
     verification(model),
     runs(model.runs),
     interventions(model),
+    attemptsMarkdown(model.attempts, md),
     timeline(model),
     reproduce(model),
     recommended(model),

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DryRunReport } from '../dryrun/dryRun';
-import { setCellResult } from '../format/resultBlock';
+import { setRunResult } from '../format/resultSlots';
 import type { Result } from '../format/schemas';
 import { fsyncDirectory, writeAllSync } from '../ledger/durableFs';
 import type { Redactor } from '../secrets/secrets';
@@ -35,7 +35,7 @@ export function writeCellResult(
     const target = fs.realpathSync(file);
     for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
       const before = fs.readFileSync(target, 'utf8');
-      const after = setCellResult(before, cellId, safe);
+      const after = setRunResult(before, cellId, safe);
       if (replaceIfUnchanged(target, before, after)) return { written: true, file };
     }
     return { written: false, reason: `${file} kept changing while the result was written; try again` };

@@ -5,7 +5,9 @@
 import * as path from 'node:path';
 import { checklistItemId, type Cell, type Runbook } from '../format/runbook';
 import type { ChecklistItem, Header, Result } from '../format/schemas';
+import { readAttempts, type Attempt } from '../ledger/attempts';
 import type { DryRunRow, Ledger } from '../ledger/ledger';
+import { stateDirFor } from '../ledger/statePaths';
 import type { RunRecord, SignOff } from '../model/runs';
 import { elapsedMs, inStatusOrder, parseRunCounts } from '../run/cellResult';
 import { interventionsOf, timelineOf, type Intervention, type TimelineEntry } from './history';
@@ -29,6 +31,8 @@ export interface ReportModel {
   runs: RunReport[];
   verification: VerificationReport[];
   interventions: Intervention[];
+  /** Real runs refused by a gate or cancelled at a question (they wrote no result). */
+  attempts: Attempt[];
   timeline: TimelineEntry[];
   reproduce: ReproduceStep[];
   recommendedChanges?: NotesSection;
@@ -88,6 +92,7 @@ export async function buildReportModel(
     runs,
     verification: await verificationReports(runbook, ledger),
     interventions: interventionsOf(runs, runbook),
+    attempts: readAttempts(stateDirFor(runbook.file)),
     timeline: timelineOf(runs, checklists),
     reproduce: reproduceSteps(runs, runbook),
     document: documentParts(runbook),

@@ -89,3 +89,12 @@ async function resentSince(
   }
   return resent;
 }
+
+/**
+ * The execute cell that re-backfills a job's gaps: the one over the whole source (no subset), else the
+ * first execute cell of the job; undefined when the job has none.
+ */
+export function gapResendCell(runbook: Runbook, job: string): string | undefined {
+  const cells = runbook.cells.filter((c) => c.kind === 'execute' && c.spec.job === job);
+  return (cells.find((c) => c.kind === 'execute' && c.spec.subset === undefined) ?? cells[0])?.id;
+}

@@ -116,4 +116,28 @@ describe('checklist cells', () => {
         .update('signOffAs', undefined, vscode.ConfigurationTarget.Global);
     }
   });
+
+  it('records one identity: a sign-off and a dry run name the same person (the setting, else git, else the OS user)', async () => {
+    const config = () => vscode.workspace.getConfiguration('backfill');
+    await config().update('checklists.signOffAs', 'Ada Lovelace', vscode.ConfigurationTarget.Global);
+    try {
+      fixture = await demoFixture();
+      prompts = await answer();
+      const notebook = await openRunbook(fixture.uri);
+      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
+        notebookUri: notebook.uri.toString(),
+        cell: 'sign-off',
+        item: 'orders-service-owner-agrees-to-the-window-and-50-requests-pe',
+      });
+      const preview = cellById(notebook, 'preview');
+      await executeCell(preview);
+      await waitFor(() => outputJson(preview, MIME.dryRun) !== undefined, 'the dry run', 30_000);
+      await notebook.save();
+      const text = fs.readFileSync(fixture.file, 'utf8');
+      assert.match(text, /checked: \{ by: "Ada Lovelace"/);
+      assert.match(text, /```result for=preview\n[\s\S]*?operator: "?Ada Lovelace"?\n/);
+    } finally {
+      await config().update('checklists.signOffAs', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
 });

@@ -13,6 +13,7 @@ export function run(): Promise<void> {
       await import('./verifyCells');
       await import('./liveRuns');
       await import('./runCommands');
+      await import('./runbookHistory');
     },
     resultFileFromEnvironment(),
     { timeoutMs: 120_000 },

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { readAttempts } from '../../../src/core/ledger/attempts';
 import { stateDirFor } from '../../../src/core/ledger/statePaths';
 import {
   answer,
@@ -56,6 +57,9 @@ describe('Run in Production…', () => {
     await waitFor(() => cell.outputs.length > 0, 'the refusal');
     assert.match(outputText(cell), /Refused by the checklist gate/);
     assert.match(outputText(cell), /Orders service owner agrees/);
+    assert.equal(cell.executionSummary?.success, undefined, 'a refusal is not a failed run: no ✗');
+    const [attempt] = readAttempts(stateDirFor(fixture!.file));
+    assert.deepEqual([attempt?.outcome, attempt?.gate], ['refused', 'checklist']);
     assert.equal(asked, false, 'no confirmation is asked for a run a gate refuses');
     assert.equal(fixture!.server.received.length, 0);
   });
@@ -79,8 +83,11 @@ describe('Run in Production…', () => {
       cell: 'small-batch',
     });
     const cell = cellById(notebook, 'small-batch');
-    await waitFor(() => cell.outputs.length > 0, 'the refusal', 30_000);
-    assert.match(outputText(cell), /Production run not confirmed/);
+    const stateDir = stateDirFor(fixture!.file);
+    await waitFor(() => readAttempts(stateDir).length > 0, 'the cancel to be recorded', 30_000);
+    assert.equal(readAttempts(stateDir)[0]!.gate, 'typed-name');
+    assert.equal(cell.outputs.length, 0, 'a cancel leaves the cell as it was');
+    assert.equal(cell.executionSummary?.success, undefined, 'a cancel is not a failed run: no ✗');
     // The modal showed the dry run's figures first.
     assert.equal(shown?.production, true);
     assert.equal(shown?.records, 10);

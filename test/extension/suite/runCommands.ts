@@ -7,7 +7,9 @@ import {
   cellById,
   cleanUp,
   demoFixture,
+  MIME,
   openRunbook,
+  outputJson,
   outputText,
   posted,
   statusOf,
@@ -50,8 +52,17 @@ describe('run commands', () => {
     await waitFor(() => statusOf(file)?.state === 'running', 'running again');
     await waitFor(() => posted(fixture!.server).length > pausedAt + 10, 'records sent after resume');
 
-    assert.equal(await vscode.commands.executeCommand('backfill.stop', target), true);
+    // The cell's chart marks the pause, the rate change and the resume.
     const cell = cellById(notebook, 'full');
+    const marks = () =>
+      outputJson<{ marks?: { kind: string; label: string }[] }>(cell, MIME.progress)?.marks ?? [];
+    await waitFor(() => marks().some((mark) => mark.kind === 'resumed'), 'the resume on the chart');
+    assert.deepEqual(
+      marks().map((mark) => mark.label),
+      ['paused', 'rate 30/s → 60/s', 'resumed'],
+    );
+
+    assert.equal(await vscode.commands.executeCommand('backfill.stop', target), true);
     await waitFor(() => cell.executionSummary?.success === false, 'the cell to show the halt', 30_000);
     assert.equal(statusOf(file)?.state, 'halted');
     assert.match(outputText(cell), /Halted/);
@@ -110,7 +121,7 @@ describe('run commands', () => {
     assert.equal(sent, 10);
 
     await vscode.commands.executeCommand('backfill.runInProduction', target);
-    assert.match(question, /already finished/);
+    assert.match(question, /already (succeeded|below-threshold) on \d+ \w+ \d{4}, \d\d:\d\d UTC/);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal(posted(fixture.server).length, sent, 'leaving it sends nothing');
     assert.equal(runs(), first);

@@ -10,9 +10,12 @@ import {
   openRunbook,
   outputJson,
   outputText,
+  posted,
+  statusOf,
   waitFor,
   type Fixture,
 } from './support';
+import type { Choice } from '../../../src/extension/prompts';
 
 const VERIFY_FIRST_20 = (text: string) =>
   text.replace(
@@ -56,5 +59,38 @@ describe('verify cells', () => {
     assert.ok(payload.samples.every((s) => s.status === 'mismatch'));
     assert.equal(check.executionSummary?.success, false);
     assert.equal(fixture.server.received.filter((r) => r.method === 'POST').length, writes, 'no write');
+  });
+
+  it('re-sends exactly the unverified records, offered after "Leave it" when a finished cell runs again', async () => {
+    const lost = new Set(['ORD-100003', 'ORD-100007', 'ORD-100015']);
+    fixture = await demoFixture((text) => VERIFY_FIRST_20(text).replace(/^ {2}rate: 50$/m, '  rate: 1000'), {
+      losesFirstResendOf: (id) => lost.has(id),
+    });
+    let offered: Choice[] = [];
+    prompts = await answer({ pick: async (choices) => ((offered = choices), 'unverified') });
+    const notebook = await openRunbook(fixture.uri);
+    const target = { notebookUri: notebook.uri.toString(), cell: 'full' };
+    await vscode.commands.executeCommand('backfill.execute', target);
+    await waitFor(() => statusOf(fixture!.file)?.state === 'finished', 'the full run', 60_000);
+
+    const check = cellById(notebook, 'check');
+    await executeCell(check);
+    await waitFor(() => check.executionSummary?.success !== undefined, 'the verification', 60_000);
+    const counts = () =>
+      outputJson<{ counts: Record<string, number> }>(check, 'application/vnd.backfill.verify+json')?.counts;
+    assert.deepEqual([counts()?.verified, counts()?.mismatch], [17, 3], outputText(check));
+
+    const before = posted(fixture.server).length;
+    await vscode.commands.executeCommand('backfill.execute', target);
+    assert.deepEqual(offered.map((choice) => [choice.id, choice.label]).slice(0, 2), [
+      ['cancel', 'Leave it'],
+      ['unverified', 'Re-send the 3 unverified records'],
+    ]);
+    await waitFor(() => posted(fixture!.server).length >= before + lost.size, 'the re-send', 30_000);
+    await waitFor(() => statusOf(fixture!.file)?.state === 'finished', 'the re-send to finish', 30_000);
+    assert.deepEqual(new Set(posted(fixture.server).slice(before)), lost, 'the three gaps, nothing else');
+
+    await executeCell(check);
+    await waitFor(() => counts()?.verified === 20, 'the verification to find every record right', 60_000);
   });
 });

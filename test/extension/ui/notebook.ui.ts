@@ -9,12 +9,15 @@ import { execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Locator } from 'playwright-core';
 import { startOrdersService, type OrdersService } from '../../../src/demo/ordersService';
 import { REPO_ROOT } from '../harness/codeServer';
 import { openVsCode, type VsCodeSession } from '../harness/runInCodeServer';
 import {
   answerDialog,
+  environmentItem,
   findCodeCell,
+  focusedDialogButton,
   openRunbook,
   outputFrame,
   pressCellAction,
@@ -22,11 +25,13 @@ import {
   runCell,
   screenshotOutput,
   selectColorTheme,
+  useEnvironment,
 } from './notebookPage';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-output/ui');
 /** Handed to the extension host's environment, where the extension finds secrets it has not stored. */
 const TOKEN = 'ui-test-token-5f1c9a';
+const LOST = new Set(['ORD-100011', 'ORD-100222']);
 
 describe('demo runbook in VS Code (code-server + Chromium)', function () {
   this.timeout(120_000);
@@ -38,7 +43,13 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     this.timeout(180_000);
     execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
     // 500s (retried) show errors on the chart without 429s, which would slow the run down for minutes.
-    orders = await startOrdersService({ latencyMs: 30, rate500: 0.04, seed: 7 });
+    // Two orders take their first re-send (202) without applying it: only verification finds them.
+    orders = await startOrdersService({
+      latencyMs: 30,
+      rate500: 0.04,
+      seed: 7,
+      losesFirstResendOf: (id) => LOST.has(id),
+    });
     workspace = await demoWorkspace(orders.url);
     await mkdir(SCREENSHOTS, { recursive: true });
     session = await openVsCode({
@@ -73,6 +84,22 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       .filter({ hasText: 'name: resend-order-confirmations' })
       .first()
       .waitFor();
+    // Each YAML cell says what it is under its editor, before anything ran.
+    for (const [text, kind] of [
+      ['Support knows customers', 'checklist sign-off'],
+      ['seed: 7', 'dry-run preview'],
+      ['first: 10', 'execute small-batch'],
+      ['confirmationResent: true', 'verify check'],
+    ]) {
+      const cell = await findCodeCell(page, text!);
+      await cell.locator('.cell-statusbar-container', { hasText: kind! }).waitFor({ timeout: 30_000 });
+    }
+    // The checklist is a checklist from the start: its boxes show without ▶.
+    await findCodeCell(page, 'Support knows customers');
+    const boxes = outputFrame(page).locator('.bf-checklist input[type="checkbox"]');
+    await boxes.first().waitFor({ timeout: 30_000 });
+    assert.equal(await boxes.count(), 3);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-opened-dark.png') });
   });
 
   it('signs off a checklist item from its rendered checkbox, recorded in the runbook', async () => {
@@ -116,6 +143,14 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     const request = (await output.locator('.bf-code').first().textContent()) ?? '';
     assert.match(request, /^POST http:\/\/127\.0\.0\.1:\d+\/orders\/ORD-100001\/resend\n/);
     assert.match(request, /Authorization: Bearer \[redacted:ORDERS_API_TOKEN\]/);
+    // The JSON body indented (said to be sent compact), and lines that wrap only between words.
+    assert.match(request, /\n\{\n {2}"orderId": "ORD-100001",\n/);
+    assert.match(request, /\n\(pretty-printed here; sent compact, \d+ bytes\)$/);
+    const wrapping = await output
+      .locator('.bf-code')
+      .first()
+      .evaluate((code) => [getComputedStyle(code).overflowWrap, getComputedStyle(code).wordBreak]);
+    assert.deepEqual(wrapping, ['normal', 'normal'], 'a URL or a token is never split across lines');
     assert.ok(!((await output.textContent()) ?? '').includes(TOKEN), 'the secret never reaches the output');
     assert.equal(orders.received.length, 0, 'a dry run sends nothing');
     await screenshotOutput(session.page, output, path.join(SCREENSHOTS, 'demo-dry-run-dark.png'));
@@ -134,18 +169,59 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     await selectColorTheme(page, 'Dark Modern', 'vs-dark');
   });
 
+  it('shows the environment in the status bar, and production unmistakably: toolbar, banner, action', async () => {
+    const { page } = session;
+    await useEnvironment(page, 'local');
+    const environment = environmentItem(page);
+    const toolbar = page.locator('.notebook-toolbar-container');
+    await toolbar.getByRole('button', { name: 'Select Environment', exact: true }).waitFor();
+    await toolbar.getByText('Backfill · local', { exact: true }).waitFor();
+    const full = await findCodeCell(page, fullCell);
+    await full.hover();
+    assert.equal(await full.getByRole('button', { name: /Run in Production/ }).count(), 0);
+
+    await useEnvironment(page, 'production');
+    try {
+      const background = await environment.evaluate((e) => getComputedStyle(e).backgroundColor);
+      assert.notEqual(background, 'rgba(0, 0, 0, 0)', 'the production item has a background colour');
+      await toolbar.getByRole('button', { name: /PRODUCTION — Select Environment/ }).waitFor();
+      await toolbar.getByText('Backfill · ⚠ PRODUCTION: production', { exact: true }).waitFor();
+      // The banner is an output of the header cell: the notebook renders a cell's outputs once the cell
+      // is in view, so the header is brought into view first.
+      await findCodeCell(page, 'name: resend-order-confirmations');
+      const banner = outputFrame(page).getByRole('alert').filter({ hasText: 'PRODUCTION' });
+      await banner.waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-banner-dark.png') });
+      const cell = await findCodeCell(page, fullCell);
+      await pressCellAction(cell, /Run in Production/);
+      // The checklist gate refuses (an item is unchecked): a notice under the cell, no confirmation.
+      await outputFrame(page).getByText('Refused by the checklist gate').first().waitFor({ timeout: 60_000 });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-dark.png') });
+      await selectColorTheme(page, 'Dark High Contrast', 'hc-black');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-hc.png') });
+      await selectColorTheme(page, 'Light Modern', 'vs');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-light.png') });
+    } finally {
+      await selectColorTheme(page, 'Dark Modern', 'vs-dark');
+      await useEnvironment(page, 'local');
+    }
+    await findCodeCell(page, 'name: resend-order-confirmations');
+    await outputFrame(page)
+      .getByRole('alert')
+      .filter({ hasText: 'PRODUCTION' })
+      .waitFor({ state: 'detached' });
+  });
+
   it('shows live progress of a real run and its end, and the service received the records', async function () {
     this.timeout(180_000);
     const { page } = session;
-    // The `full` execute cell: the one that neither previews nor takes a subset.
-    const full = await findCodeCell(page, (cells) =>
-      cells
-        .filter({ hasText: 'successThreshold: 0.99' })
-        .filter({ hasNotText: 'preview' })
-        .filter({ hasNotText: 'subset' }),
-    );
-    await pressCellAction(full, /Run in Production/);
-    const question = await answerDialog(page, 'Run for Real');
+    await useEnvironment(page, 'local');
+    const full = await findCodeCell(page, fullCell);
+    // On a non-production environment the real-run action is Execute…, and the modal's default is Cancel.
+    await pressCellAction(full, /^Execute…/);
+    assert.equal(await focusedDialogButton(page), 'Cancel', 'Enter in the confirmation cancels');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-confirm-execute-dark.png') });
+    const question = await answerDialog(page, 'Execute');
     assert.match(question, /for real in local/);
 
     const progress = outputFrame(page).locator('.bf-progress');
@@ -172,7 +248,59 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     assert.equal(resent.size, 497, 'every valid order reached the service');
     await screenshotOutput(page, finished, path.join(SCREENSHOTS, 'demo-progress-finished-dark.png'));
   });
+
+  it('verifies in one output that wraps and does not overlap the next cell', async function () {
+    this.timeout(180_000);
+    const { page } = session;
+    await useEnvironment(page, 'local');
+    await runCell(await findCodeCell(page, 'confirmationResent: true'));
+    const verify = outputFrame(page).locator('.bf-verify');
+    await verify.waitFor({ timeout: 120_000 });
+    assert.equal(await verify.count(), 1, 'one verification view');
+    const tiles = await verify.locator('.bf-stat-label').allTextContents();
+    assert.deepEqual(tiles.slice(0, 4), ['Verified', 'Mismatch', 'Missing', 'Not checked']);
+    // The next cell is Markdown, whose preview the notebook draws in the same webview as the outputs.
+    const next = outputFrame(page).getByRole('heading', { name: '6. Document' }).first();
+    await revealInNotebook(page, verify);
+    const [own, below] = [await verify.boundingBox(), await next.boundingBox()];
+    assert.ok(own && below, 'both boxes are on the page');
+    assert.ok(
+      own.y + own.height <= below.y + 1,
+      `the output (bottom ${own.y + own.height}) ends above the next cell (${below.y})`,
+    );
+    await screenshotOutput(page, verify, path.join(SCREENSHOTS, 'demo-verify-dark.png'));
+
+    // Its button re-sends the gaps (the records shown as mismatched or missing), after a confirmation.
+    const figure = async (stat: string) =>
+      Number(await verify.locator(`[data-stat="${stat}"] .bf-stat-value`).textContent());
+    const gaps = (await figure('mismatch')) + (await figure('missing'));
+    assert.ok(gaps > 0, 'the service lost some re-sends');
+    const button = verify.getByRole('button', { name: /^Re-send the [\d,]+ unverified records?$/ });
+    assert.equal(await button.textContent(), `Re-send the ${gaps} unverified record${gaps === 1 ? '' : 's'}`);
+    const shown = await verify.locator('.bf-list tbody td.bf-key').allTextContents();
+    const before = orders.received.length;
+    await revealInNotebook(page, button);
+    await button.click();
+    assert.equal(await focusedDialogButton(page), 'Cancel', 'Enter in the confirmation cancels');
+    assert.match(await answerDialog(page, 'Execute'), /Re-send the unverified records of cell "full"/);
+    const resent = await waitFor(async () => {
+      // A 500 is retried: a key can arrive twice, so count distinct keys.
+      const posts = orders.received.slice(before).filter((r) => r.method === 'POST');
+      const keys = new Set(posts.map((r) => r.url.split('/')[2]));
+      return keys.size >= gaps ? keys : undefined;
+    }, 60_000);
+    assert.ok(resent, 'the service received the re-sends');
+    if (gaps <= shown.length) assert.deepEqual(resent, new Set(shown), 'exactly the gaps');
+  });
 });
+
+/** The `full` execute cell: the one that neither previews nor takes a subset. */
+function fullCell(cells: Locator): Locator {
+  return cells
+    .filter({ hasText: 'successThreshold: 0.99' })
+    .filter({ hasNotText: 'preview' })
+    .filter({ hasNotText: 'subset' });
+}
 
 /** runbooks/ copied into a fresh folder, with the local environment pointed at the test's service. */
 async function demoWorkspace(baseUrl: string): Promise<string> {

@@ -15,7 +15,8 @@ export async function openRunbook(page: Page, name: string): Promise<Locator> {
 
 /**
  * The code cell whose editor shows `text`, scrolled into view. The cell list is virtualised and scrolls
- * by its own means (not the DOM's), so this turns the mouse wheel until the cell sits in the viewport.
+ * by its own means (not the DOM's), so this turns the mouse wheel until the cell sits in the viewport: a
+ * cell not drawn yet may be above or below, so the wheel turns down until the list stops moving, then up.
  */
 export async function findCodeCell(
   page: Page,
@@ -24,13 +25,26 @@ export async function findCodeCell(
   const cells = page.locator('.notebook-editor .code-cell-row');
   const cell = (typeof text === 'string' ? cells.filter({ hasText: text }) : text(cells)).first();
   const list = page.locator('.notebook-editor .cell-list-container').first();
+  // Where the list's rows are: unmoved after a turn of the wheel means the list is at an end.
+  const rows = list.locator('.monaco-list-row');
+  const position = async () =>
+    rows.evaluateAll((all) =>
+      all.map((row) => `${row.getAttribute('data-index')}@${row.getBoundingClientRect().top}`).join(),
+    );
   const viewport = page.viewportSize() ?? { width: 1400, height: 900 };
-  for (let attempt = 0; attempt < 60; attempt += 1) {
+  let direction = 1;
+  for (let attempt = 0; attempt < 120; attempt += 1) {
     const box = (await cell.count()) > 0 ? await cell.boundingBox() : null;
     if (box && box.y > 120 && box.y + Math.min(box.height, 200) < viewport.height - 60) return cell;
+    if (box) direction = box.y < 120 ? -1 : 1;
+    const before = await position();
     await list.hover();
-    await page.mouse.wheel(0, box && box.y < 120 ? -250 : 250);
+    await page.mouse.wheel(0, 250 * direction);
     await page.waitForTimeout(80);
+    if (!box && before === (await position())) {
+      await page.waitForTimeout(250); // a slow frame, or the end of the list?
+      if (before === (await position())) direction = -direction;
+    }
   }
   throw new Error(`no cell showing ${typeof text === 'string' ? `"${text}"` : 'that'} came into view`);
 }
@@ -76,6 +90,35 @@ export async function pressCellAction(cell: Locator, name: string | RegExp): Pro
   await cell.page().keyboard.press('Escape');
   await cell.hover();
   await cell.getByRole('button', { name }).first().click();
+}
+
+/** The status bar item showing the active runbook's environment (see environmentIndicator.ts). */
+export function environmentItem(page: Page): Locator {
+  return page.locator('.statusbar-item[id$="backfill.environment"]');
+}
+
+/**
+ * Makes `name` the runbook's environment as a user does (status bar item → quick pick), unless it is
+ * already, so that a test never depends on the environment an earlier test left behind.
+ */
+export async function useEnvironment(page: Page, name: string): Promise<void> {
+  const item = environmentItem(page);
+  await item.waitFor({ timeout: 30_000 });
+  const shows = new RegExp(`^\\s*(PRODUCTION: )?${name}\\s*$`);
+  if (shows.test((await item.textContent()) ?? '')) return;
+  await item.click();
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
+  await item.filter({ hasText: shows }).waitFor({ timeout: 30_000 });
+}
+
+/** The label of the button a modal dialog has focused: the one Enter presses. */
+export async function focusedDialogButton(page: Page): Promise<string> {
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ timeout: 30_000 });
+  return dialog.evaluate((box) => {
+    const active = box.ownerDocument.activeElement;
+    return active && box.contains(active) ? (active.textContent ?? '').trim() : '';
+  });
 }
 
 /** Answers a modal dialog (the run confirmation) with the button of that name. */

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { MIME } from '../../../media/renderer/payloads';
+import { MIME, type ProgressMark } from '../../../media/renderer/payloads';
 import {
   checklistPayload,
   demoDryRun,
@@ -16,6 +16,7 @@ import {
   progressPayload,
   runStatus,
   history,
+  STARTED,
   verifyPayload,
 } from '../../media/payloadFixtures';
 import { launchChromium } from '../harness/chromium';
@@ -72,7 +73,7 @@ describe('notebook renderer in Chromium', function () {
     );
     assert.match(
       (await view.locator('.bf-code').first().textContent()) ?? '',
-      /\{"note":"<img src=x onerror=/,
+      /"note": "<img src=x onerror=/,
     );
   });
 
@@ -115,7 +116,10 @@ describe('notebook renderer in Chromium', function () {
     // MutationObserver callbacks run as microtasks after each evaluate; all have run by now.
     assert.deepEqual(result, { allStillThere: true, sameCount: true, added: 0 });
     const view = gallery.page.locator('#progress');
-    assert.equal(await view.locator('.bf-headline').textContent(), '15,000 of 50,000 records · 30 %');
+    assert.equal(
+      await view.locator('.bf-headline').textContent(),
+      '15,000 of 50,000 records in the source · 30 %',
+    );
     assert.equal(await view.locator('.bf-bar').getAttribute('aria-valuenow'), '30.0');
     assert.equal(await view.locator('.bf-eta').textContent(), 'ETA 9 min 45 s');
   });
@@ -192,6 +196,30 @@ describe('notebook renderer in Chromium', function () {
       .waitFor();
   });
 
+  it('marks pauses, rate changes and an attach on the chart, with their labels', async () => {
+    await gallery.render('marks', MIME.progress, { ...progressPayload({}, 120), marks: MARKS });
+    const view = gallery.page.locator('#marks');
+    const lines = view.locator('.bf-chart-mark');
+    assert.deepEqual(
+      await lines.evaluateAll((all) =>
+        all.map((line) => [line.getAttribute('data-kind'), line.getAttribute('x1')]),
+      ),
+      [
+        ['attached', '0'],
+        ['paused', '201.7'],
+        ['rate', '211.8'],
+        ['resumed', '252.1'],
+      ],
+    );
+    assert.deepEqual(
+      await view.locator('.bf-chart-mark-label').allTextContents(),
+      MARKS.map((m) => m.label),
+    );
+    // The same marks after an update, in the same elements (a live view redraws once a second).
+    await gallery.render('marks', MIME.progress, { ...progressPayload({}, 121), marks: MARKS });
+    assert.equal(await lines.count(), 4);
+  });
+
   for (const theme of ['dark', 'light', 'high-contrast', 'high-contrast-light'] as ThemeName[]) {
     it(`looks right in the ${theme} theme (screenshot)`, async () => {
       await showcase(gallery);
@@ -203,16 +231,44 @@ describe('notebook renderer in Chromium', function () {
         .locator('#show-progress')
         .screenshot({ path: path.join(SCREENSHOTS, `renderer-${theme}-progress.png`) });
       console.log(`      screenshot ${path.relative(REPO_ROOT, file)} (and -progress.png)`);
+      if (theme.startsWith('high-contrast')) {
+        // No dim greys: the footer, line numbers and chart marks take the full foreground.
+        const [foreground, footer, lineNumber, markOpacity] = await gallery.page.evaluate(() =>
+          [
+            ['#show-dry-run .bf', 'color'],
+            ['#show-dry-run .bf-footer', 'color'],
+            ['#show-dry-run .bf-table td.bf-num', 'color'],
+            ['#show-progress .bf-chart-mark', 'opacity'],
+          ].map(([selector, property]) =>
+            getComputedStyle(document.querySelector(selector!)!).getPropertyValue(property!),
+          ),
+        );
+        const seen = { foreground, footer, lineNumber, markOpacity };
+        assert.deepEqual(seen, {
+          foreground: seen.foreground,
+          footer: seen.foreground,
+          lineNumber: seen.foreground,
+          markOpacity: '1',
+        });
+      }
     });
   }
 });
+
+/** A run attached to at its first sample, paused at 40 s, slowed at 42 s, resumed at 50 s. */
+const MARKS: ProgressMark[] = [
+  { t: STARTED, kind: 'attached', label: 'attached (earlier history not kept)' },
+  { t: STARTED + 40_000, kind: 'paused', label: 'paused' },
+  { t: STARTED + 42_000, kind: 'rate', label: 'rate 50/s → 20/s' },
+  { t: STARTED + 50_000, kind: 'resumed', label: 'resumed' },
+];
 
 /** One of each view, in the order a runbook shows them, for the screenshots. */
 async function showcase(gallery: GalleryPage): Promise<void> {
   await gallery.page.evaluate(() => document.getElementById('outputs')?.replaceChildren());
   await gallery.render('show-checklist', MIME.checklist, checklistPayload());
   await gallery.render('show-dry-run', MIME.dryRun, demoDryRun());
-  await gallery.render('show-progress', MIME.progress, progressPayload({}, 120));
+  await gallery.render('show-progress', MIME.progress, { ...progressPayload({}, 120), marks: MARKS });
   await gallery.render(
     'show-halted',
     MIME.progress,

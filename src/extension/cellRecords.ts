@@ -1,0 +1,41 @@
+/**
+ * The outputs a cell shows from the runbook file alone: the record of its last real run and last dry run
+ * (its result blocks), and a checklist rendered as a checklist. The serializer gives them to every cell
+ * when a runbook is opened (outputs are not stored: they are rebuilt from the file), and a dry run keeps
+ * the real run's record under its preview, so a dry run never hides the record of a real run.
+ */
+import * as vscode from 'vscode';
+import { checklistItems } from '../core/format/checklistEdit';
+import type { CellMeta } from '../core/format/notebookCells';
+import { checklistItemId } from '../core/format/runbook';
+import { isDryRunBody } from '../core/format/resultSlots';
+import { cellRecordMarkdown } from '../core/report/cellRecord';
+import { checklistOutput, checklistView } from './outputs';
+
+/** Output metadata that marks a record output (kept when a notice is added, replaced when rebuilt). */
+export const RECORD_OUTPUT = 'backfillRecord';
+
+/** What a cell shows on open: its record, or its checklist. */
+export function outputsOnOpen(meta: CellMeta | undefined, value: string): vscode.NotebookCellOutput[] {
+  if (!meta || !('id' in meta)) return [];
+  if (meta.kind === 'checklist') {
+    const read = checklistItems(value);
+    return read.ok ? [checklistOutput(checklistView(meta.id, read.items, checklistItemId))] : [];
+  }
+  return recordOutputs(meta);
+}
+
+/** The record of the cell's results; with `realOnly`, only a real run's (shown beside a new dry run). */
+export function recordOutputs(meta: CellMeta | undefined, realOnly = false): vscode.NotebookCellOutput[] {
+  if (!meta || !('id' in meta) || meta.kind === 'result') return [];
+  const real = meta.result && !isDryRunBody(meta.result.body) ? meta.result.body : undefined;
+  const markdown = cellRecordMarkdown(
+    realOnly ? { result: real } : { result: meta.result?.body, dryRun: meta.dryRun?.body },
+  );
+  if (!markdown) return [];
+  return [
+    new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(markdown, 'text/markdown')], {
+      [RECORD_OUTPUT]: true,
+    }),
+  ];
+}

@@ -1,0 +1,72 @@
+// A runbook is a record: a dry run, Run All, a refusal or a cancel never replaces the record of a real
+// run, neither in the file nor in the cell, and opening the runbook again shows each cell's record.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import {
+  answer,
+  cellById,
+  cleanUp,
+  demoFixture,
+  executeCell,
+  MIME,
+  openRunbook,
+  outputJson,
+  outputText,
+  waitFor,
+  type Fixture,
+} from './support';
+
+describe('the runbook keeps its history', () => {
+  let fixture: Fixture | undefined;
+  let prompts: vscode.Disposable | undefined;
+  afterEach(async () => {
+    prompts?.dispose();
+    await cleanUp(fixture);
+    fixture = undefined;
+  });
+
+  it('keeps a real run through a dry run, Run All, a save and a reload, and Run All skips the verification', async () => {
+    fixture = await demoFixture();
+    prompts = await answer();
+    let notebook = await openRunbook(fixture.uri);
+    let cell = cellById(notebook, 'small-batch');
+    // A real run (local: Execute…).
+    await vscode.commands.executeCommand('backfill.execute', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    await waitFor(() => cell.executionSummary?.success !== undefined, 'the real run to end', 60_000);
+    const sentByRun = fixture.server.received.length;
+    assert.ok(sentByRun >= 7, 'the real run sent its records');
+
+    // A dry run of the same cell: the preview, and the real run's record under it.
+    await executeCell(cell);
+    await waitFor(() => outputJson(cell, MIME.dryRun) !== undefined, 'the dry run', 30_000);
+    assert.match(outputText(cell), /Last real run: \w+/);
+
+    // Run All: dry runs only; the verify cell is skipped (a verification reads the target).
+    const full = cellById(notebook, 'full');
+    await vscode.commands.executeCommand('notebook.execute');
+    await waitFor(() => outputJson(full, MIME.dryRun) !== undefined, 'Run All to reach full', 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(cellById(notebook, 'check').outputs.length, 0, 'the verify cell did not run');
+    assert.equal(fixture.server.received.length, sentByRun, 'Run All sent and read nothing');
+
+    await notebook.save();
+    const saved = fs.readFileSync(fixture.file, 'utf8');
+    const real = /```result for=small-batch\n([\s\S]*?)```/.exec(saved)?.[1] ?? '';
+    assert.match(real, /^mode: execute$/m, 'the real run is still the cell’s result');
+    assert.match(saved, /```result for=small-batch mode=dry-run\n[\s\S]*?mode: dry-run\n/);
+
+    // Opened again: the record is rebuilt from the file.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    notebook = await openRunbook(fixture.uri);
+    cell = cellById(notebook, 'small-batch');
+    await waitFor(() => cell.outputs.length > 0, 'the record on opening');
+    assert.match(outputText(cell), /Last real run: \w+/);
+    assert.match(outputText(cell), /Last dry run: passed/);
+    const checklist = cellById(notebook, 'sign-off');
+    assert.ok(outputJson(checklist, MIME.checklist), 'a checklist is rendered as a checklist on opening');
+  });
+});
