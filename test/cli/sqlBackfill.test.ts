@@ -288,8 +288,7 @@ check:
     assert.equal(await first.exitedWith, 'SIGKILL');
     const before = await updated();
     assert.ok(before > 0 && before < total, `the kill landed mid-run (${before} rows updated)`);
-    // What a resume would send, read from the database source: every row not updated is among it. (The
-    // killed run's checkpoints are still in its journal, which `ledger` does not read: it lists them all.)
+    // What a resume would send, read from the database source: every row not updated is among it.
     const pending = await runCli(
       ['ledger', file, '--cell', 'full', '--status', 'pending', '--format', 'jsonl'],
       {
