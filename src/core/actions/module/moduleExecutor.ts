@@ -53,7 +53,8 @@ export async function createModuleExecutor(
   spec: { path: string; export: string },
   baseDir: string,
 ): Promise<ModuleExecutor> {
-  const loaded = await loadActionModule(spec, baseDir);
+  // A run is a process of its own: a plain .mjs/.cjs module is imported by Node, without esbuild.
+  const loaded = await loadActionModule(spec, baseDir, 'native');
   if (!loaded.ok) throw new UserError(loaded.message);
   const { main, absolutePath } = loaded.module;
   return {

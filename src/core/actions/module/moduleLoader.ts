@@ -10,6 +10,7 @@
 import Module from 'node:module';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { UserError } from '../../model/types';
 import { loadWasmEsbuild, localFiles, releaseWasmEsbuild } from '../wasmEsbuild';
 
@@ -43,6 +44,17 @@ export interface LoadedActionModule {
 
 export type ModuleLoadResult = { ok: true; module: LoadedActionModule } | { ok: false; message: string };
 
+/**
+ * How a module is loaded. `bundled`: compiled with esbuild together with its local imports, afresh each
+ * time, so an editor that stays open sees every edit. `native`: an `.mjs` or `.cjs` file is imported by
+ * Node itself, which saves a run the start of esbuild (seconds, and its WebAssembly memory); a run is a
+ * process of its own, so nothing stale is reused. Other files are bundled either way: TypeScript needs
+ * compiling, and a `.js` file may be ESM or CommonJS depending on a package.json.
+ */
+export type ModuleLoading = 'bundled' | 'native';
+
+const NATIVE_EXTENSIONS = ['.mjs', '.cjs'];
+
 /** File extensions esbuild can load as a module action. */
 export const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
 
@@ -53,9 +65,13 @@ export const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
 export async function loadActionModule(
   spec: { path: string; export: string },
   baseDir: string,
+  how: ModuleLoading = 'bundled',
 ): Promise<ModuleLoadResult> {
   const absolutePath = path.resolve(baseDir, spec.path);
-  const exports = await loadModuleExports(absolutePath, spec.path);
+  const exports =
+    how === 'native' && NATIVE_EXTENSIONS.includes(path.extname(absolutePath))
+      ? await importNatively(absolutePath, spec.path)
+      : await loadModuleExports(absolutePath, spec.path);
   if (!exports.ok) return exports;
   const main = exports.value[spec.export];
   if (typeof main !== 'function') {
@@ -101,6 +117,31 @@ async function loadModuleExports(
   if (!bundled.ok) return bundled;
   try {
     return { ok: true, value: evaluateCommonJs(bundled.value, absolutePath) };
+  } catch (error) {
+    return { ok: false, message: `module ${shownPath} failed to load: ${errorMessage(error)}` };
+  }
+}
+
+/** `import()` as Node does it, kept out of reach of the bundler and of TypeScript's CommonJS output. */
+const importModule = new Function('specifier', 'return import(specifier)') as (
+  specifier: string,
+) => Promise<Record<string, unknown>>;
+
+async function importNatively(
+  absolutePath: string,
+  shownPath: string,
+): Promise<Loaded<Record<string, unknown>>> {
+  if (!(await isFile(absolutePath))) {
+    return { ok: false, message: `module ${shownPath} not found (looked for ${absolutePath})` };
+  }
+  try {
+    // The modification time in the URL: a module edited since an earlier import in this process is new.
+    const { mtimeMs } = await stat(absolutePath);
+    const namespace = await importModule(`${pathToFileURL(absolutePath).href}?mtime=${mtimeMs}`);
+    // A CommonJS module's exports are its default export; named ones only where Node can detect them.
+    const commonJs = path.extname(absolutePath) === '.cjs' ? namespace.default : undefined;
+    const exports = typeof commonJs === 'object' && commonJs !== null ? commonJs : {};
+    return { ok: true, value: { ...exports, ...namespace } as Record<string, unknown> };
   } catch (error) {
     return { ok: false, message: `module ${shownPath} failed to load: ${errorMessage(error)}` };
   }
