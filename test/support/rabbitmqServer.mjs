@@ -47,6 +47,8 @@ export async function startRabbitmq() {
     stopped = true;
     await killGroup(child);
     await killGroup(epmd);
+    // The wrapper script exits first; the Erlang VM in its group lets go of the port a moment later.
+    await waitUntil(async () => !(await accepts(port)), 10_000).catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
