@@ -8,16 +8,19 @@ export interface LoopbackListener {
   stop(): Promise<void>;
 }
 
-/** Starts `server` on 127.0.0.1 on a free port: demos and tests never listen anywhere else. */
-export async function listenOnLoopback(server: http.Server): Promise<LoopbackListener> {
+/**
+ * Starts `server` on 127.0.0.1 on a free port: demos and tests never listen anywhere else. `port` pins
+ * the port instead, for the one test whose committed ledger names its target's address.
+ */
+export async function listenOnLoopback(server: http.Server, port = 0): Promise<LoopbackListener> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(port, '127.0.0.1', resolve);
   });
-  const { port } = server.address() as AddressInfo;
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

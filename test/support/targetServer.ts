@@ -37,6 +37,8 @@ export interface TargetServer {
 
 export async function startTargetServer(
   behave: (arrival: Arrival, attempt: number) => Answer = () => ({}),
+  /** A fixed port instead of a free one (see listenOnLoopback). */
+  port = 0,
 ): Promise<TargetServer> {
   const arrivals: Arrival[] = [];
   const attempts = new Map<string, number>();
@@ -76,7 +78,7 @@ export async function startTargetServer(
       }, answer.delayMs ?? 0);
     });
   });
-  const listener = await listenOnLoopback(server);
+  const listener = await listenOnLoopback(server, port);
   return {
     url: listener.url,
     arrivals,
