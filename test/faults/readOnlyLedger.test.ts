@@ -62,6 +62,15 @@ describe('the ledger folder turning read-only mid-run', function () {
     assert.ok(!/\n\s+at /.test(run.stderr()), `no stack trace:\n${run.stderr()}`);
     assert.ok(target.received.length < RECORDS, 'the run stopped sending');
 
+    // What was sent before the fault is visible at once, from a command that only reads.
+    const status = await runCli(['status', file, '--json']);
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    const full = (
+      JSON.parse(status.stdout) as { cells: { cell: string; state: string; succeeded: number }[] }
+    ).cells.find((cell) => cell.cell === 'full');
+    assert.ok(full && ['halted', 'crashed (no process)'].includes(full.state), JSON.stringify(full));
+    assert.equal(full.succeeded, new Set(checkpointedKeys(stateDir)).size);
+
     // Resuming while the folder still refuses writes is the same fault, with the same answer.
     const early = await runCli([...args, '--no-progress']);
     assert.equal(early.code, 3, `a resume on the still unwritable folder:\n${early.stdout}${early.stderr}`);
