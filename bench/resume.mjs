@@ -8,23 +8,11 @@ import { now } from './support/now.mjs';
 import { freshDir, keyOf, writeRunbook } from './support/runbooks.mjs';
 
 export async function benchResume({ records = 1_000_000, haltAt = 0.6 } = {}) {
-  const dir = freshDir('resume');
-  const file = await writeRunbook(dir, { records, action: 'module', concurrency: 256 });
-  const haltFile = `${file}.halt`;
-  const halted = await measureCli(executeArgs(file), {
-    BENCH_HALT_AT: keyOf(Math.round(records * haltAt)),
-    BENCH_HALT_FILE: haltFile,
+  const { toFirst, resumed, doneBefore } = await haltAndResume('resume', {
+    records,
+    haltAt,
+    concurrency: 256,
   });
-  assertExit(halted, 3, 'the run halted at 60 %');
-  const doneBefore = JSON.parse(halted.stdout).status.done;
-  rmSync(haltFile);
-
-  const firstFile = join(dir, 'first-record');
-  const spawnedAt = now();
-  const resumed = await measureCli(executeArgs(file), { BENCH_FIRST_FILE: firstFile });
-  assertExit(resumed, 0, 'the resumed run');
-  if (!existsSync(firstFile)) throw new Error('the resumed run dispatched nothing');
-  const toFirst = (Number(readFileSync(firstFile, 'utf8')) - spawnedAt) / 1000;
   return [
     {
       name: `resume: ${records.toLocaleString('en-US')}-record ledger halted at ${((doneBefore / records) * 100).toFixed(1)} %, process start to first dispatched record`,
@@ -35,4 +23,30 @@ export async function benchResume({ records = 1_000_000, haltAt = 0.6 } = {}) {
       doneBefore,
     },
   ];
+}
+
+/**
+ * Runs `records` records of the no-op module in bench/output/NAME, halted at `haltAt` of them, then
+ * resumes: `toFirst` is the seconds from the resume's spawn to its first dispatched record, `resumed`
+ * the resumed process's measure (wall time, peak RSS), `doneBefore` what the halted run had done.
+ */
+export async function haltAndResume(name, { records, haltAt, concurrency }) {
+  const dir = freshDir(name);
+  const file = await writeRunbook(dir, { records, action: 'module', concurrency });
+  const haltFile = `${file}.halt`;
+  const halted = await measureCli(executeArgs(file), {
+    BENCH_HALT_AT: keyOf(Math.round(records * haltAt)),
+    BENCH_HALT_FILE: haltFile,
+  });
+  assertExit(halted, 3, `the run halted at ${haltAt * 100} %`);
+  const doneBefore = JSON.parse(halted.stdout).status.done;
+  rmSync(haltFile);
+
+  const firstFile = join(dir, 'first-record');
+  const spawnedAt = now();
+  const resumed = await measureCli(executeArgs(file), { BENCH_FIRST_FILE: firstFile });
+  assertExit(resumed, 0, 'the resumed run');
+  if (!existsSync(firstFile)) throw new Error('the resumed run dispatched nothing');
+  const toFirst = (Number(readFileSync(firstFile, 'utf8')) - spawnedAt) / 1000;
+  return { dir, toFirst, resumed, doneBefore };
 }

@@ -13,6 +13,7 @@ import { benchKillSwitch } from './killSwitch.mjs';
 import { benchPostgresSource } from './postgresSource.mjs';
 import { benchRateAccuracy } from './rateAccuracy.mjs';
 import { benchResume } from './resume.mjs';
+import { benchScale } from './scale.mjs';
 import { benchSqlBackfill } from './sqlBackfill.mjs';
 import { benchThroughput } from './throughput.mjs';
 import { benchVerification } from './verification.mjs';
@@ -22,6 +23,7 @@ const BENCHMARKS = {
   overhead: benchEngineOverhead,
   checkpoint: benchCheckpointCost,
   resume: benchResume,
+  scale: benchScale,
   rate: benchRateAccuracy,
   kill: benchKillSwitch,
   'dry-run': async () => [await benchDryRunCsv()],
@@ -31,6 +33,9 @@ const BENCHMARKS = {
   'postgres-source': benchPostgresSource,
   amqp: benchAmqpPublish,
 };
+
+/** Minutes and gigabytes: run only when named (`node bench/run.mjs scale`), not by `npm run bench`. */
+const ONLY_WHEN_NAMED = new Set(['scale']);
 
 const RESULTS = new URL('./results.json', import.meta.url);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
@@ -44,7 +49,9 @@ if (unknown.length > 0) {
 
 console.log(`Machine: ${machine}\n`);
 const saved = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : { benchmarks: {} };
-for (const name of names.length > 0 ? names : Object.keys(BENCHMARKS)) {
+const chosen =
+  names.length > 0 ? names : Object.keys(BENCHMARKS).filter((name) => !ONLY_WHEN_NAMED.has(name));
+for (const name of chosen) {
   const before = loadavg()[0];
   const rows = await BENCHMARKS[name]();
   const loadAverage = { before: round(before), after: round(loadavg()[0]) };
