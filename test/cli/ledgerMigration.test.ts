@@ -150,8 +150,9 @@ describe('a schema-4 ledger from the previous release', function () {
     assert.deepEqual(countByStatus(await ledgerRows(file)), { succeeded: 120, rejected: 2 });
     // Only the three failed records were ever sent, each always with one idempotency key.
     assert.deepEqual([...target.countsByKey().keys()].sort(), FAILED);
+    const arrivals = target.arrivals;
     for (const key of FAILED) {
-      const keys = new Set(target.arrivals.filter((a) => a.key === key).map((a) => a.idempotencyKey));
+      const keys = new Set(arrivals.filter((a) => a.key === key).map((a) => a.idempotencyKey));
       assert.equal(keys.size, 1, `${key} arrived under ${[...keys].join(', ')}`);
     }
   });
