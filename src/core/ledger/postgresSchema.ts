@@ -1,0 +1,156 @@
+/**
+ * The tables of the PostgreSQL ledger, in a schema of their own (`backfill` unless told otherwise), and
+ * how the tool creates and migrates them. Many runbooks can share one database: every table is scoped by
+ * `ledger`, the name a runbook's ledger has there.
+ *
+ * Two processes opening a new database at once must not both create the tables: migrations run inside a
+ * transaction holding a transaction-level advisory lock, and the version is read again under it.
+ *
+ * This folder cannot depend on the vscode API.
+ */
+import type { Client } from 'pg';
+import { UserError } from '../model/types';
+
+/** The schema version this backfill writes; a database with a higher one is refused (upgrade backfill). */
+export const POSTGRES_SCHEMA_VERSION = 1;
+
+/**
+ * Version 1. Timestamps are kept as the ISO text the rest of backfill uses, so they read back exactly;
+ * booleans as 0/1 like the embedded ledger's, so both share one row conversion (rows.ts). `records` keeps
+ * the latest outcome of each key in a chain; its chain is a number from `chains`, whose order is the
+ * order the ledger first stored them (what `outcomes()` promises).
+ */
+function version1(schema: string): string {
+  return `
+CREATE TABLE ${schema}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE ${schema}.dry_runs (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY,
+  ledger TEXT NOT NULL,
+  id TEXT NOT NULL,
+  cell TEXT NOT NULL,
+  job TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  operator TEXT NOT NULL,
+  host TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  definition_hash TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  passed INTEGER NOT NULL,
+  total BIGINT NOT NULL,
+  valid BIGINT NOT NULL,
+  rejected BIGINT NOT NULL,
+  duplicates BIGINT NOT NULL,
+  report TEXT NOT NULL,
+  PRIMARY KEY (ledger, id)
+);
+CREATE INDEX dry_runs_by_fingerprint ON ${schema}.dry_runs (ledger, fingerprint, passed);
+CREATE TABLE ${schema}.runs (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY,
+  ledger TEXT NOT NULL,
+  id TEXT NOT NULL,
+  chain TEXT NOT NULL,
+  cell TEXT NOT NULL,
+  job TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  operator TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  fingerprint TEXT NOT NULL,
+  params TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  reason TEXT,
+  counts TEXT,
+  PRIMARY KEY (ledger, id)
+);
+CREATE INDEX runs_by_cell ON ${schema}.runs (ledger, cell, started_at);
+CREATE TABLE ${schema}.chains (
+  id INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  ledger TEXT NOT NULL,
+  name TEXT NOT NULL,
+  UNIQUE (ledger, name)
+);
+CREATE TABLE ${schema}.records (
+  chain INTEGER NOT NULL REFERENCES ${schema}.chains (id),
+  key TEXT NOT NULL,
+  run TEXT NOT NULL,
+  cell TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  line BIGINT NOT NULL,
+  last_error TEXT,
+  error_kind TEXT,
+  http_status INTEGER,
+  duration_ms DOUBLE PRECISION,
+  idempotency_key TEXT NOT NULL,
+  at TEXT NOT NULL,
+  expected TEXT,
+  actual TEXT,
+  rows_affected BIGINT,
+  PRIMARY KEY (chain, key)
+);
+CREATE INDEX records_in_line_order ON ${schema}.records (chain, line, key);
+CREATE INDEX records_by_run ON ${schema}.records (run, at);
+CREATE TABLE ${schema}.signoffs (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  ledger TEXT NOT NULL,
+  checklist TEXT NOT NULL,
+  item TEXT NOT NULL,
+  signed_by TEXT NOT NULL,
+  at TEXT NOT NULL,
+  checked INTEGER NOT NULL
+);
+CREATE INDEX signoffs_by_checklist ON ${schema}.signoffs (ledger, checklist, id);
+`;
+}
+
+/** Migrations in order; `sql(schema)` brings the database from version `to - 1` to version `to`. */
+const MIGRATIONS: readonly { to: number; sql: (schema: string) => string }[] = [{ to: 1, sql: version1 }];
+
+/** A schema name that can be written into SQL as it is: what `ledger.schema` in a runbook may say. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Creates the schema or brings it up to date, under an advisory lock so concurrent first opens do not
+ * race. A database written by a newer backfill is refused and left as it is.
+ */
+export async function migratePostgresLedger(client: Client, schema: string, where: string): Promise<void> {
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid ledger schema name ${schema}`);
+  if ((await readVersion(client, schema, where)) === POSTGRES_SCHEMA_VERSION) return;
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`backfill-ledger:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    const version = await readVersion(client, schema, where);
+    for (const migration of MIGRATIONS.filter((m) => m.to > version)) {
+      await client.query(migration.sql(schema));
+    }
+    await client.query(
+      `INSERT INTO ${schema}.meta (key, value) VALUES ('schema_version', $1)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      [String(POSTGRES_SCHEMA_VERSION)],
+    );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The version the schema holds: 0 when it (or its meta table) does not exist yet. */
+async function readVersion(client: Client, schema: string, where: string): Promise<number> {
+  const exists = await client.query('SELECT to_regclass($1) AS meta', [`${schema}.meta`]);
+  if (exists.rows[0]?.meta === null) return 0;
+  const row = (await client.query(`SELECT value FROM ${schema}.meta WHERE key = 'schema_version'`)).rows[0];
+  const version = Number(row?.value ?? 0);
+  if (version > POSTGRES_SCHEMA_VERSION) {
+    throw new UserError(
+      `the ledger in ${where} (schema ${schema}) was written by a newer backfill (version ${version}): upgrade backfill`,
+    );
+  }
+  return version;
+}
