@@ -22,8 +22,10 @@ describe('backfill run failure reasons', function () {
   this.timeout(120_000);
   const work = cliWorkspace();
 
-  const runFull = (file: string, url: string, ...extra: string[]) =>
-    runCli(['run', file, '--cell', 'full', '--var', `BASE_URL=${url}`, '--execute', ...extra]);
+  const fullArgs = (file: string, url: string, ...extra: string[]) => [
+    'run', file, '--cell', 'full', '--var', `BASE_URL=${url}`, '--execute', ...extra,
+  ]; // prettier-ignore
+  const runFull = (file: string, url: string, ...extra: string[]) => runCli(fullArgs(file, url, ...extra));
 
   const failedKeys = async (file: string) =>
     (await ledgerRows(file, { cell: 'full', status: 'failed' })).map((row) => row.key);
@@ -150,17 +152,7 @@ describe('backfill run failure reasons', function () {
     });
     const events = path.join(work.dir, 'events.jsonl');
     const statusFile = `${file}.d/status.json`;
-    const run = startCli([
-      'run',
-      file,
-      '--cell',
-      'full',
-      '--var',
-      `BASE_URL=${server.url}`,
-      '--execute',
-      '--events',
-      events,
-    ]);
+    const run = startCli(fullArgs(file, server.url, '--events', events));
     type Live = { state: string; failed: number; failures?: Failure[] };
     const readLive = (): Live | undefined => {
       try {
