@@ -5,6 +5,7 @@
 import type { ErrorKindRow } from './aggregate';
 import { ChartView } from './chartView';
 import { el, KeyedList, setAttr, setHidden, setStyle, setText } from './dom';
+import { FailureReasonsView } from './failureReasonsView';
 import { formatCount } from './format';
 import type { ProgressPayload } from './payloads';
 import { progressModel, type BarSegments } from './progressModel';
@@ -29,6 +30,7 @@ export class ProgressView {
   private readonly errorsHeading = el('h3', 'bf-heading');
   private readonly errorsEmpty = el('div', 'bf-muted', 'No failed attempt so far.');
   private readonly errorRows: KeyedList<ErrorKindRow>;
+  private readonly failureReasons = new FailureReasonsView();
 
   constructor() {
     const header = el('header', 'bf-header');
@@ -51,7 +53,7 @@ export class ProgressView {
 
     const stats = el('div', 'bf-stat-groups');
     stats.append(this.recordStats.root, this.speedStats.root);
-    this.root.append(header, this.banner, this.bar, caption, stats, panels);
+    this.root.append(header, this.banner, this.bar, caption, stats, this.failureReasons.root, panels);
   }
 
   update(payload: ProgressPayload): void {
@@ -89,6 +91,7 @@ export class ProgressView {
     );
     setHidden(this.errorsEmpty, model.errors.length > 0);
     this.errorRows.sync(model.errors);
+    this.failureReasons.update(payload.status);
   }
 }
 

@@ -1,96 +1,13 @@
 /**
  * Completions and hovers for the fields of runbook cells: which fields a cell kind (or a mapping such as
- * `throttle:`) takes, and what each means. The names match the strict schemas in
- * src/core/format/schemas.ts, which reject anything else; a source, action or check kind's fields come
- * from the kind's own descriptor.
+ * `throttle:`) takes, and what each means (the texts are in cellFieldDocs.ts).
  */
 import * as vscode from 'vscode';
-import { actionFieldHelp } from '../core/actions/actionKinds';
-import { checkFieldHelp } from '../core/checks/checkKinds';
-import { sourceFieldHelp } from '../core/sources/sourceKinds';
+import { CELL_FIELDS as TOP, NESTED_FIELDS as NESTED } from './cellFieldDocs';
 import { Disposable } from './disposable';
 import { cellMeta, isRunbook } from './notebookDocument';
 
 type Fields = Readonly<Record<string, string>>;
-
-/** `csv, jsonl, … or inline`: the registered kinds, as a family's `type` help lists them. */
-const kindList = (help: Fields): string => (help.type ?? '').replace(/\.$/, '');
-
-const TOP: Record<string, Fields> = {
-  header: {
-    title: 'Title of the runbook.',
-    name: "The runbook's name: what a production run is confirmed with (lower-case, digits, `.`, `_`, `-`).",
-    owner: 'Who runs the backfill.',
-    environments: 'Named environments: `{ production?, description?, vars: { NAME: value } }`.',
-    defaultEnvironment: 'The environment used when none is chosen (never a production one implicitly).',
-    stakeholders: 'People to inform and ask: `{ name, role?, contact? }`.',
-  },
-  job: {
-    description: 'What the job does, in words.',
-    source: `Where records come from: \`type\` ${kindList(sourceFieldHelp)}, and the record \`key\`.`,
-    action: `What is done with each record: \`type\` ${kindList(actionFieldHelp)}.`,
-    throttle: 'Rate, concurrency, batch size, timeout and retries.',
-    errorBudget:
-      'When a run halts by itself: failure ratio over a window, consecutive failures, total failures.',
-  },
-  'dry-run': {
-    description: 'What this dry run checks.',
-    job: 'The id of the job cell to dry-run.',
-    subset: 'Which records: `first`, `keys`, `keysFile`, `sample`, `range`, `exclude`.',
-    throttle: 'Overrides of the job throttle (for the estimate).',
-    preview: 'How many requests to render: `first`, `random`, `seed`.',
-    successThreshold: 'Share of records that must be valid for the dry run to pass, e.g. 0.999.',
-  },
-  execute: {
-    description: 'What this run does.',
-    job: 'The id of the job cell to run.',
-    subset: 'Which records: `first`, `keys`, `keysFile`, `sample`, `range`, `exclude`.',
-    throttle: 'Overrides of the job throttle for this run.',
-    successThreshold: 'Share of records that must succeed for the run to count as a success, e.g. 0.9999.',
-    errorBudget: 'Overrides of the job error budget for this run.',
-  },
-  verify: {
-    description: 'What this verification checks.',
-    job: 'The id of the job cell whose records are checked.',
-    subset: 'Which records to check.',
-    throttle: 'Rate and concurrency of the checks.',
-    check: `How each record's real end state is read (\`type\` ${kindList(checkFieldHelp)}) and what it must be.`,
-  },
-};
-
-const NESTED: Record<string, Fields> = {
-  // Each kind's fields are documented by the kind itself (src/core/{sources,actions,checks}).
-  source: sourceFieldHelp,
-  action: actionFieldHelp,
-  check: checkFieldHelp,
-  throttle: {
-    rate: 'Records per second, never exceeded (default 10).',
-    concurrency: 'Records in flight at once (default 4).',
-    batchSize: 'Records per batch for batch commands (default 100).',
-    timeoutMs: 'Timeout of one request or command (default 10000).',
-    retries: 'Retries of a failed record, with backoff (default 3).',
-    retryOn: 'Which failures are retried: 429, 5xx, timeout, connection.',
-  },
-  errorBudget: {
-    maxFailureRatio: 'Failed share of the last `window` records above which the run halts (default 0.2).',
-    window: 'Records the failure ratio is computed over (default 100).',
-    maxConsecutiveFailures: 'Failures in a row that halt the run (default 50).',
-    maxFailures: 'Total failures that halt the run.',
-  },
-  subset: {
-    first: 'The first N valid records.',
-    keys: 'These keys only.',
-    keysFile: 'A file with one key per line.',
-    sample: 'A seeded random sample: `count` or `percent`, `seed`.',
-    range: 'Keys from `from` to `to`.',
-    exclude: 'Keys to leave out.',
-  },
-  preview: {
-    first: 'How many of the first records to render (default 3).',
-    random: 'How many random records to render (default 3).',
-    seed: 'Seed of the random draw.',
-  },
-};
 
 export class FieldHelp extends Disposable implements vscode.CompletionItemProvider, vscode.HoverProvider {
   constructor() {

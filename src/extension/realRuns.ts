@@ -25,6 +25,7 @@ import { readableTime } from '../core/report/cellRecord';
 import { finishedRunOf } from '../core/ledger/finishedRun';
 import { readStatus } from '../core/run/runStatus';
 import { signOffGateReason } from '../core/run/gate';
+import { cellThresholds, rejudgeChange } from '../core/run/thresholds';
 import { UserError } from '../core/model/types';
 import { findVerificationGaps, gapResendCell } from '../core/verify/gaps';
 import type { Ledger } from '../core/ledger/ledger';
@@ -166,6 +167,7 @@ export class RealRuns {
     if (!options.only) {
       const again = await this.runAgain(prepared, id, fingerprint);
       if (again === 'cancel') return;
+      if (again === 'rejudge') return this.judgeAgain(cell, prepared);
       if (again === 'retry') return this.start(cell, { only: 'failed' });
       if (again === 'unverified') return this.start(cell, { only: 'unverified' });
       restart = again === 'restart';
@@ -193,13 +195,14 @@ export class RealRuns {
 
   /**
    * A cell whose latest run finished for this very job and data is not run again by accident: the user
-   * chooses to start over, to retry its failures, or to leave it.
+   * chooses to start over, to retry its failures, or to leave it — or, when its thresholds changed since,
+   * to have it judged again without sending anything (the core's rule, thresholds.ts).
    */
   private async runAgain(
     prepared: PreparedRun,
     id: string,
     fingerprint: string | undefined,
-  ): Promise<'new' | 'restart' | 'retry' | 'unverified' | 'cancel'> {
+  ): Promise<'new' | 'restart' | 'retry' | 'unverified' | 'rejudge' | 'cancel'> {
     const ledger = await openLedger(prepared.file);
     let latest;
     let gaps = 0;
@@ -210,9 +213,14 @@ export class RealRuns {
       await ledger.close();
     }
     if (!latest) return 'new';
-    // The safe choices first (Enter picks "Leave it"); the one that sends everything again last.
+    const changed = thresholdChange(prepared, id, latest);
+    // The safe choices first (Enter picks "Leave it", or judging again, which sends nothing either);
+    // the one that sends everything again last.
     const picked = await this.s.prompts.pick(
       [
+        ...(changed
+          ? [{ id: 'rejudge', label: 'Judge it again', description: `${changed}; nothing is sent` }]
+          : []),
         { id: 'cancel', label: 'Leave it', description: 'nothing is sent' },
         ...(gaps > 0
           ? [
@@ -232,7 +240,24 @@ export class RealRuns {
       ],
       `${id} already ${latest.outcome} on ${readableTime(latest.startedAt)} — run again?`,
     );
+    if (picked === 'rejudge') return changed ? 'rejudge' : 'cancel';
     return picked === 'restart' || picked === 'retry' || picked === 'unverified' ? picked : 'cancel';
+  }
+
+  /**
+   * A plain run of a finished cell whose thresholds changed: the runner judges it again from the ledger
+   * and sends nothing, so there are no figures to confirm; a production run still needs the name typed.
+   */
+  private async judgeAgain(cell: vscode.NotebookCell, prepared: PreparedRun): Promise<void> {
+    const id = cellId(cell)!;
+    const name = prepared.runbook.header.name;
+    let mode: RunRequest['mode'] = { kind: 'execute' };
+    if (prepared.environment.production) {
+      const typed = await this.s.prompts.typeRunbookName(name);
+      if (typed !== name) return cancelled(prepared, id, 'typed-name', 'production run');
+      mode = { kind: 'production', confirm: typed };
+    }
+    void this.launch(cell, prepared, mode, { restart: false });
   }
 
   private async launch(
@@ -462,6 +487,16 @@ function rerunFigures(prepared: PreparedRun, id: string, records: number) {
     estimatedSeconds: records / job.throttle.rate,
     fingerprint: undefined,
   };
+}
+
+/** What changed in the cell's thresholds since `finished` ran, when a plain run judges it again. */
+function thresholdChange(
+  prepared: PreparedRun,
+  id: string,
+  finished: { params?: string },
+): string | undefined {
+  const job = resolveJob(prepared.runbook, runnableCell(prepared.runbook, id));
+  return rejudgeChange(finished, cellThresholds(prepared.runbook, id, job.successThreshold));
 }
 
 function runnableCell(runbook: Runbook, id: string): RunnableCell {

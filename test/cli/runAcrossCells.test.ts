@@ -130,4 +130,36 @@ resend: delivered
     assert.equal(target.countsByKey().get(keyOf(5)), 2);
     assert.equal(target.countsByKey().get(keyOf(6)), 1);
   });
+
+  it('says in status, text and --json, which records of a finished run another cell had delivered', async () => {
+    const { file, target, run } = await setUp({ records: 40, retries: 0 }, (arrival, attempt) =>
+      arrival.key === keyOf(30) && attempt === 1 ? { status: 500 } : {},
+    );
+    assert.equal((await run('small-batch')).code, 0);
+    const full = await run('full');
+    assert.equal(full.code, 0, full.stdout + full.stderr);
+    // The re-send of the one failure sends no source record, yet the chain's skips still stand.
+    const resent = await run('full', '--only', 'failed');
+    assert.equal(resent.code, 0, resent.stdout + resent.stderr);
+    assert.equal(target.countsByKey().get(keyOf(30)), 2);
+    assert.equal(target.countsByKey().get(keyOf(1)), 1);
+
+    const status = await runCli(['status', file]);
+    assert.equal(status.code, 0, status.stderr);
+    // One block per cell: its first line, then its indented lines.
+    const blocks = status.stdout.split(/\n(?=\S)/);
+    const fullStatus = blocks.find((block) => block.startsWith('full (execute)'))!;
+    const smallStatus = blocks.find((block) => block.startsWith('small-batch (execute)'))!;
+    assert.match(
+      fullStatus,
+      /^full \(execute\): succeeded\n[^\n]*\n {2}20 done: 20 succeeded[^\n]*\n {2}20 skipped: done by small-batch\n/,
+    );
+    assert.match(smallStatus, /20 done: 20 succeeded/);
+    assert.doesNotMatch(smallStatus, /done by/);
+    const json = JSON.parse((await runCli(['status', file, '--json'])).stdout) as {
+      cells: { cell: string; doneElsewhere?: Record<string, number> }[];
+    };
+    assert.deepEqual(json.cells.find((cell) => cell.cell === 'full')!.doneElsewhere, { 'small-batch': 20 });
+    assert.equal(json.cells.find((cell) => cell.cell === 'small-batch')!.doneElsewhere, undefined);
+  });
 });

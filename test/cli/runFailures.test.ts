@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from '../support/cli';
+import { startCli, waitFor } from '../support/cliProcess';
 import { cliWorkspace, ledgerRows } from '../support/cliWorkspace';
 import { keyOf, writeFixtureRunbook } from '../support/runbookFixture';
 import { startTargetServer } from '../support/targetServer';
@@ -21,8 +22,10 @@ describe('backfill run failure reasons', function () {
   this.timeout(120_000);
   const work = cliWorkspace();
 
-  const runFull = (file: string, url: string, ...extra: string[]) =>
-    runCli(['run', file, '--cell', 'full', '--var', `BASE_URL=${url}`, '--execute', ...extra]);
+  const fullArgs = (file: string, url: string, ...extra: string[]) => [
+    'run', file, '--cell', 'full', '--var', `BASE_URL=${url}`, '--execute', ...extra,
+  ]; // prettier-ignore
+  const runFull = (file: string, url: string, ...extra: string[]) => runCli(fullArgs(file, url, ...extra));
 
   const failedKeys = async (file: string) =>
     (await ledgerRows(file, { cell: 'full', status: 'failed' })).map((row) => row.key);
@@ -133,5 +136,62 @@ describe('backfill run failure reasons', function () {
       2,
       'k00005 was sent once more, and failed',
     );
+  });
+
+  it('carries the top failure reasons in the live status and the progress events while the run goes on', async () => {
+    const failing = [1, 2, 3, 4, 5].map(keyOf);
+    const server = await work.serve((arrival) =>
+      failing.includes(arrival.key) ? { status: 500 } : arrival.key === keyOf(10) ? { hang: true } : {},
+    );
+    // One at a time: the five failures, four successes, then k00010 holds the run open.
+    const file = writeFixtureRunbook(work.dir, {
+      records: 20,
+      retries: 0,
+      concurrency: 1,
+      timeoutMs: 60_000,
+    });
+    const events = path.join(work.dir, 'events.jsonl');
+    const statusFile = `${file}.d/status.json`;
+    const run = startCli(fullArgs(file, server.url, '--events', events));
+    type Live = { state: string; failed: number; failures?: Failure[] };
+    const readLive = (): Live | undefined => {
+      try {
+        return JSON.parse(fs.readFileSync(statusFile, 'utf8')) as Live;
+      } catch {
+        return undefined;
+      }
+    };
+    const progress = (): Live[] =>
+      fs.existsSync(events)
+        ? fs
+            .readFileSync(events, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as { type: string; status?: Live })
+            .filter((event) => event.type === 'progress' && event.status?.failures)
+            .map((event) => event.status!)
+        : [];
+    try {
+      await waitFor(() => server.arrivals.some((arrival) => arrival.key === keyOf(10)), 'k00010 to hold');
+      await waitFor(() => readLive()?.failures?.[0]?.count === 5, 'the live status to count five failures');
+      await waitFor(() => progress().some((status) => status.failures![0]!.count === 5), 'a progress event');
+      const live = readLive()!;
+      assert.equal(live.state, 'running');
+      assert.equal(live.failed, 5);
+      assert.deepEqual(
+        live.failures!.map(({ reason, count }) => ({ reason, count })),
+        [{ reason: 'HTTP 500 Internal Server Error: {"key":"…"}', count: 5 }],
+      );
+      assert.ok(failing.includes(live.failures![0]!.key), live.failures![0]!.key);
+      const event = progress().find((status) => status.failures![0]!.count === 5)!;
+      assert.equal(event.state, 'running');
+      assert.deepEqual(event.failures, live.failures);
+      // Still running: the events say nothing of a finish yet.
+      assert.ok(!fs.readFileSync(events, 'utf8').includes('"type":"finish"'));
+    } finally {
+      // A graceful stop would wait out the held request; nothing here depends on how the run ends.
+      run.child.kill('SIGKILL');
+      await run.exitedWith;
+    }
   });
 });

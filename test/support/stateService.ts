@@ -19,6 +19,8 @@ export interface StateServiceOptions {
   plant?: (key: string, body: Item, earlierWrites: number) => Planted;
   /** An answer forced on a read, e.g. 503 for a key the test wants to be unreadable. */
   readStatus?: (key: string) => number | undefined;
+  /** An error answer forced on a write (counted, nothing stored), e.g. 500 for a write that must fail. */
+  writeStatus?: (key: string, earlierWrites: number) => number | undefined;
 }
 
 export interface StateService {
@@ -53,6 +55,8 @@ export async function startStateService(options: StateServiceOptions = {}): Prom
         if (typeof idempotencyKey === 'string') {
           idempotencyKeys.set(key, [...(idempotencyKeys.get(key) ?? []), idempotencyKey]);
         }
+        const failed = options.writeStatus?.(key, earlier);
+        if (failed !== undefined) return answer(response, failed, { error: 'forced' });
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Item;
         const planted = options.plant?.(key, body, earlier);
         if (planted && 'drop' in planted) items.delete(key);

@@ -12,6 +12,7 @@ import {
 } from '../../core/run/runStatus';
 import type { RunRecord } from '../../core/model/runs';
 import { describeFailureReason, type FailureReason } from '../../core/run/failureReasons';
+import { describeDoneElsewhere, recordedDoneElsewhere } from '../../core/run/deliveredElsewhere';
 import { parseRunCounts } from '../../core/run/cellResult';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
@@ -30,6 +31,8 @@ interface CellStatus {
   succeeded: number;
   failed: number;
   rejected: number;
+  /** Records the latest chain skipped because another cell delivered them, by that cell. */
+  doneElsewhere?: Record<string, number>;
   /** A verify cell's records by category, over its latest chain. */
   verification?: VerificationCounts;
   /** Every run of the cell, oldest first: first runs, resumes, re-runs and gap re-backfills. */
@@ -73,6 +76,7 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
     for (const cell of runbook.cells) {
       if (cell.kind !== 'execute' && cell.kind !== 'verify' && cell.kind !== 'dry-run') continue;
       const latest = await ledger.latestRun(cell.id);
+      const runs = await ledger.runs(cell.id);
       const counts: Partial<Record<string, number>> = latest ? await ledger.countByStatus(latest.chain) : {};
       const entry: CellStatus = {
         cell: cell.id,
@@ -95,7 +99,7 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
               },
             }
           : {}),
-        history: historyOf((await ledger.runs(cell.id)).reverse()),
+        history: historyOf([...runs].reverse()),
       };
       if (latest) {
         Object.assign(entry, {
@@ -106,6 +110,8 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
           ...(latest.reason ? { reason: latest.reason } : {}),
           ...recordedFailures(latest),
         });
+        const elsewhere = recordedDoneElsewhere(runs, latest.chain);
+        if (elsewhere) entry.doneElsewhere = elsewhere;
       }
       if (liveRunning && live.cell === cell.id) {
         const stale = staleHeartbeat(live);
@@ -120,6 +126,7 @@ export async function statusCommand(file: string, options: { json?: boolean }): 
           rejected: live.rejected,
           ...(live.verification ? { verification: live.verification } : {}),
           ...(live.failures ? { failures: live.failures } : {}),
+          ...(live.doneElsewhere ? { doneElsewhere: live.doneElsewhere } : {}),
         });
         if (live.total !== undefined) entry.total = live.total;
       }
@@ -213,6 +220,7 @@ function describeCell(c: CellStatus): string {
       `  ${c.succeeded + c.failed + c.rejected}${of} done: ${c.succeeded} succeeded, ${c.failed} failed, ${c.rejected} rejected`,
     );
   }
+  for (const skipped of describeDoneElsewhere(c.doneElsewhere ?? {})) lines.push(`  ${skipped}`);
   for (const failure of c.failures ?? []) lines.push(`  failures: ${describeFailureReason(failure)}`);
   if (c.history.length > 1) lines.push(...describeHistory(c.history));
   if (c.live) {

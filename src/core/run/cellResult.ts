@@ -37,6 +37,8 @@ export interface RunCounts {
   total?: number | null;
   /** The run's top failure reasons (failureReasons.ts). */
   failures?: FailureReason[];
+  /** Records skipped because another cell delivered them, by that cell (deliveredElsewhere.ts). */
+  doneElsewhere?: Record<string, number>;
   [status: string]: unknown;
 }
 

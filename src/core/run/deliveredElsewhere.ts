@@ -9,6 +9,7 @@
 import { findCell, type Runbook } from '../format/runbook';
 import type { Ledger } from '../ledger/ledger';
 import type { RunRecord } from '../model/runs';
+import { parseRunCounts } from './cellResult';
 
 /** True when a run of `cell` sends delivered records again: `--resend-delivered`, or `resend: delivered`. */
 export function resendsDelivered(runbook: Runbook, cell: string, asked: boolean | undefined): boolean {
@@ -88,4 +89,22 @@ export function describeDoneElsewhere(skipped: Readonly<Record<string, number>>)
   return Object.entries(skipped)
     .filter(([, count]) => count > 0)
     .map(([cell, count]) => `${count.toLocaleString('en-US')} skipped: done by ${cell}`);
+}
+
+/**
+ * What a finished chain skipped because other cells had delivered it, by cell, as its runs recorded it:
+ * the newest run of `chain` (runs listed newest first) that says so. A re-send of failed records or a
+ * verdict judged again feeds no source and records nothing of the kind, so an earlier run of the chain
+ * answers for them.
+ */
+export function recordedDoneElsewhere(
+  runs: readonly RunRecord[],
+  chain: string,
+): Record<string, number> | undefined {
+  for (const run of runs) {
+    if (run.chain !== chain) continue;
+    const byCell = parseRunCounts(run)?.doneElsewhere;
+    if (byCell && typeof byCell === 'object' && Object.keys(byCell).length > 0) return { ...byCell };
+  }
+  return undefined;
 }

@@ -10,7 +10,7 @@ import type { StatusCounts } from '../ledger/ledger';
 import { UserError } from '../model/types';
 import { deliveredOutside, type DeliveredElsewhere } from './deliveredElsewhere';
 import type { PlannedRecords, Rejudge, Rerun, RunPlan } from './runEvents';
-import { describeChange, recordedThresholds, sameThresholds, type Thresholds } from './thresholds';
+import { rejudgeChange, type Thresholds } from './thresholds';
 import { UNVERIFIED_STATUSES, type RecordStatus, type RunRecord } from '../model/runs';
 import type { RunKind } from './verdict';
 
@@ -115,9 +115,8 @@ export function chooseChain(
   }
   if (unfinished || rerun) return { id: latest.chain, resumed: true };
   if (verifying) return { id: newChainId(), resumed: false };
-  const recorded = recordedThresholds(latest.params);
-  if (request.thresholds && !sameThresholds(recorded, request.thresholds)) {
-    const changed = describeChange(recorded, request.thresholds);
+  const changed = request.thresholds && rejudgeChange(latest, request.thresholds);
+  if (changed !== undefined) {
     return { id: latest.chain, resumed: true, rejudge: { run: latest.id, outcome: latest.outcome, changed } };
   }
   throw new UserError(

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { JobFingerprint } from '../job/fingerprint';
 import type { Runbook } from '../format/runbook';
 import type { Ledger } from '../ledger/ledger';
-import { findVerificationGaps } from '../verify/gaps';
+import { findVerificationGaps, type VerificationGaps } from '../verify/gaps';
 import { readDeliveredElsewhere } from './deliveredElsewhere';
 import type { GateDecision } from './gate';
 import { sourceRecords } from './planCounts';
@@ -47,7 +47,10 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
     return { refused: `refused by the ${decision.gate} gate: ${decision.reason}` };
   }
   const chain = chooseChain(request, await ledger.latestRun(request.cell), fingerprint.combined, randomUUID);
-  const rerun = await readRerun(ledger, input, chain.id);
+  const gaps = isGapRerun(request)
+    ? await findVerificationGaps(input.runbook, ledger, input.job, request.cell)
+    : undefined;
+  const rerun = gaps ? rerunOfGaps(gaps) : await readRerun(ledger, input, chain.id);
   const doneKeys =
     rerun || chain.rejudge ? new Set<string>() : await ledger.keysWithStatus(chain.id, RECORD_STATUSES);
   const skipDelivered = !rerun && !chain.rejudge && request.kind === 'execute' && !request.resendDelivered;
@@ -55,7 +58,11 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
     ? await readDeliveredElsewhere(ledger, request.cell, fingerprint.combined)
     : [];
   // Counts of earlier runs of the chain, so progress and the success threshold cover the whole chain.
-  const rerunStatuses = rerun ? await currentStatuses(ledger, input.request, chain.id, rerun) : [];
+  const rerunStatuses = gaps
+    ? gapStatuses(gaps, chain.id)
+    : rerun
+      ? await currentStatuses(ledger, input.request, chain.id, rerun)
+      : [];
   const earlier = earlierCounts(await ledger.countByStatus(chain.id), rerunStatuses);
   const dryRuns = await ledger.dryRuns();
   const expected = rerun ? undefined : expectedTotal(dryRuns, fingerprint, input.hasSubset);
@@ -73,41 +80,54 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
   };
 }
 
-/** The records `--only failed` or `--only unverified` re-run, or undefined for a whole run. */
+/** An execute cell's `--only unverified`: a gap re-backfill of what its job's latest verification found. */
+function isGapRerun(request: ResumeRequest): boolean {
+  const query = rerunQuery(request);
+  return query !== undefined && 'gaps' in query;
+}
+
+/** The records `--only failed` or a verification's `--only unverified` re-run, or undefined for a whole run. */
 async function readRerun(
   ledger: Ledger,
   input: ResumePlanInput,
   chain: string,
 ): Promise<RerunSelection | undefined> {
   const query = rerunQuery(input.request);
-  if (!query) return undefined;
-  if ('gaps' in query) {
-    return rerunOfGaps(await findVerificationGaps(input.runbook, ledger, input.job, input.request.cell));
-  }
+  if (!query || !('statuses' in query)) return undefined;
   return rerunOfKeys(input.request, query.only, await ledger.keysWithStatus(chain, query.statuses));
 }
 
 /**
- * The current status of each record a re-run re-runs, to take them out of the chain's earlier counts.
- * A re-run chosen by status asks the ledger once per status (a set, never a round trip per record); a
- * gap re-backfill's keys come from a verification, so they are looked up one by one — there are few.
+ * The current status in `chain` of each gap a re-backfill re-sends, to take them out of the chain's
+ * earlier counts: read with the gaps in one pass (gaps.ts), not looked up key by key. A chain other than
+ * the cell's latest is a new one, where no gap has an outcome yet.
+ */
+function gapStatuses(gaps: VerificationGaps, chain: string): RecordStatus[] {
+  const outcomes = gaps.resending?.chain === chain ? gaps.resending.outcomes : undefined;
+  const statuses: RecordStatus[] = [];
+  for (const key of gaps.keys) {
+    const status = outcomes?.get(key)?.status;
+    if (status) statuses.push(status);
+  }
+  return statuses;
+}
+
+/**
+ * The current status of each record a re-run chosen by status re-runs, to take them out of the chain's
+ * earlier counts: the ledger is asked once per status (a set, never a round trip per record).
  */
 async function currentStatuses(
   ledger: Ledger,
   request: ResumeRequest,
   chain: string,
   rerun: RerunSelection,
-): Promise<(RecordStatus | undefined)[]> {
+): Promise<RecordStatus[]> {
   const query = rerunQuery(request);
-  if (query && 'statuses' in query) {
-    const statuses: RecordStatus[] = [];
-    for (const status of query.statuses) {
-      const keys = query.statuses.length === 1 ? rerun.keys : await ledger.keysWithStatus(chain, [status]);
-      for (const key of keys) if (rerun.keys.has(key)) statuses.push(status);
-    }
-    return statuses;
+  const statuses: RecordStatus[] = [];
+  if (!query || !('statuses' in query)) return statuses;
+  for (const status of query.statuses) {
+    const keys = query.statuses.length === 1 ? rerun.keys : await ledger.keysWithStatus(chain, [status]);
+    for (const key of keys) if (rerun.keys.has(key)) statuses.push(status);
   }
-  const statuses: (RecordStatus | undefined)[] = [];
-  for (const key of rerun.keys) statuses.push((await ledger.outcomeOf(chain, key))?.status);
   return statuses;
 }

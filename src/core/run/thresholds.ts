@@ -45,6 +45,17 @@ export function sameThresholds(recorded: Thresholds | undefined, now: Thresholds
   );
 }
 
+/**
+ * The rule both the runner and the editor follow: a plain run of a cell whose latest run finished (for
+ * the same job and data) is judged again, sending nothing, when the thresholds changed since — this says
+ * what changed ("successThreshold 0.9 (was 0.9999)"); undefined when they did not, and such a run is
+ * refused as finished.
+ */
+export function rejudgeChange(finished: { params?: string }, now: Thresholds): string | undefined {
+  const recorded = recordedThresholds(finished.params);
+  return sameThresholds(recorded, now) ? undefined : describeChange(recorded, now);
+}
+
 /** "successThreshold 0.9 (was 0.9999)", naming only what changed. */
 export function describeChange(recorded: Thresholds | undefined, now: Thresholds): string {
   const show = (value: number | undefined) => (value === undefined ? 'none' : String(value));

@@ -6,7 +6,7 @@
 import type { Runbook } from '../format/runbook';
 import type { Ledger } from '../ledger/ledger';
 import { hasFinished } from '../ledger/finishedRun';
-import { GAP_STATUSES, type RunRecord } from '../model/runs';
+import { GAP_STATUSES, type RecordOutcome, type RunRecord } from '../model/runs';
 import { UserError } from '../model/types';
 
 /** What a gap re-backfill sends again, and the verification that found it. */
@@ -15,6 +15,11 @@ export interface VerificationGaps {
   verification: RunRecord;
   /** Keys found mismatched or missing, less those already re-backfilled since that verification. */
   keys: Set<string>;
+  /**
+   * The re-backfilling cell's latest chain and the latest outcomes there of every gap the verification
+   * found: what a resumed re-backfill takes out of the chain's earlier counts. Absent when the cell never ran.
+   */
+  resending?: { chain: string; outcomes: ReadonlyMap<string, RecordOutcome> };
 }
 
 /**
@@ -31,9 +36,12 @@ export async function findVerificationGaps(
 ): Promise<VerificationGaps> {
   const verification = await latestVerification(runbook, ledger, job);
   const found = await ledger.keysWithStatus(verification.chain, GAP_STATUSES);
-  const resent = await resentSince(ledger, cell, verification, found);
+  const chain = (await ledger.latestRun(cell))?.chain;
+  const resending =
+    chain === undefined ? undefined : { chain, outcomes: await outcomesOf(ledger, chain, found) };
+  const resent = resentSince(verification, found, resending?.outcomes);
   const keys = new Set([...found].filter((key) => !resent.has(key)));
-  if (keys.size > 0) return { verification, keys };
+  if (keys.size > 0) return { verification, keys, ...(resending ? { resending } : {}) };
   const recheck = `backfill run ${runbook.file} --cell ${verification.cell} --only unverified`;
   if (found.size > 0) {
     throw new UserError(
@@ -70,21 +78,36 @@ async function latestVerification(runbook: Runbook, ledger: Ledger, job: string)
 }
 
 /**
- * Gap keys that `cell`'s chain re-sent after the verification ended. One whose re-send failed is still a
- * gap: it is sent again.
+ * The latest outcomes in `chain` of these keys, in one pass over the chain's outcomes with a set lookup
+ * for each: never a ledger round trip per key, however many gaps a verification found.
  */
-async function resentSince(
+async function outcomesOf(
   ledger: Ledger,
-  cell: string,
+  chain: string,
+  keys: ReadonlySet<string>,
+): Promise<Map<string, RecordOutcome>> {
+  const outcomes = new Map<string, RecordOutcome>();
+  if (keys.size === 0) return outcomes;
+  for await (const outcome of ledger.outcomes({ chain })) {
+    if (keys.has(outcome.key)) outcomes.set(outcome.key, outcome);
+  }
+  return outcomes;
+}
+
+/**
+ * Gap keys that the re-backfilling cell's chain re-sent after the verification ended. One whose re-send
+ * failed is still a gap: it is sent again.
+ */
+function resentSince(
   verification: RunRecord,
-  gaps: Set<string>,
-): Promise<Set<string>> {
-  const chain = (await ledger.latestRun(cell))?.chain;
+  gaps: ReadonlySet<string>,
+  outcomes: ReadonlyMap<string, RecordOutcome> | undefined,
+): Set<string> {
   const endedAt = verification.endedAt;
   const resent = new Set<string>();
-  if (chain === undefined || endedAt === undefined) return resent;
+  if (!outcomes || endedAt === undefined) return resent;
   for (const key of gaps) {
-    const outcome = await ledger.outcomeOf(chain, key);
+    const outcome = outcomes.get(key);
     if (outcome && outcome.at > endedAt && outcome.status !== 'failed') resent.add(key);
   }
   return resent;

@@ -14,6 +14,7 @@ export function run(): Promise<void> {
       await import('./liveRuns');
       await import('./runCommands');
       await import('./runbookHistory');
+      await import('./judgeAgain');
     },
     resultFileFromEnvironment(),
     { timeoutMs: 120_000 },
