@@ -7,6 +7,7 @@ import type { RunResult, RunPlan } from '../../core/run/runner';
 import { describeDoneElsewhere } from '../../core/run/deliveredElsewhere';
 import { describeFailureReason } from '../../core/run/failureReasons';
 import { roundLatency, type RunStatus } from '../../core/run/runStatus';
+import { gapResendCell } from '../../core/verify/gaps';
 import { duration } from './dryRunText';
 
 /** The plan of a run, printed before the first record is sent or checked. */
@@ -159,16 +160,10 @@ export function describeVerification(result: RunResult, runbook: Runbook, cell: 
   const lines = [`Verification found gaps: ${reason}.`, counts.trimEnd()];
   if (v && v.mismatch + v.missing > 0) {
     lines.push(`  List them: backfill ledger ${file} --cell ${cell} --status mismatch (or missing)`);
-    const execute = executeCellFor(runbook, job);
+    const execute = gapResendCell(runbook, job);
     if (execute)
       lines.push(`  Re-backfill them: backfill run ${file} --cell ${execute} --execute --only unverified`);
   }
   lines.push(`  Then re-check them: backfill run ${file} --cell ${cell} --only unverified`);
   return `${lines.join('\n')}\n`;
-}
-
-/** The execute cell that re-backfills a job's gaps: the one over the whole source, else the first. */
-function executeCellFor(runbook: Runbook, job: string): string | undefined {
-  const cells = runbook.cells.filter((c) => c.kind === 'execute' && c.spec.job === job);
-  return (cells.find((c) => c.kind === 'execute' && c.spec.subset === undefined) ?? cells[0])?.id;
 }
