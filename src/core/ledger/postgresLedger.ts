@@ -265,6 +265,26 @@ export class PostgresLedger implements Ledger {
   /** Every write was committed when it resolved. */
   async save(): Promise<void> {}
 
+  /**
+   * Runs `work` in one transaction: all of its writes are committed, or none. The connection is this
+   * ledger's only one, so a read made through the ledger meanwhile sees the transaction's writes.
+   */
+  async transaction(work: () => Promise<void>): Promise<void> {
+    await this.client.query('BEGIN');
+    try {
+      await work();
+      await this.client.query('COMMIT');
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The schema and name this ledger has in its database: what the run lock is named after. */
+  get identity(): { schema: string; name: string } {
+    return { schema: this.schema, name: this.name };
+  }
+
   async close(): Promise<void> {
     await this.client.end();
   }

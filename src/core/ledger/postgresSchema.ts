@@ -18,7 +18,8 @@ export const POSTGRES_SCHEMA_VERSION = 1;
  * Version 1. Timestamps are kept as the ISO text the rest of backfill uses, so they read back exactly;
  * booleans as 0/1 like the embedded ledger's, so both share one row conversion (rows.ts). `records` keeps
  * the latest outcome of each key in a chain; its chain is a number from `chains`, whose order is the
- * order the ledger first stored them (what `outcomes()` promises).
+ * order the ledger first stored them (what `outcomes()` promises). `run_locks` says who holds a ledger's
+ * run lock (an advisory lock, which names no holder), so a refused run can say who to wait for.
  */
 function version1(schema: string): string {
   return `
@@ -105,6 +106,7 @@ CREATE TABLE ${schema}.signoffs (
   checked INTEGER NOT NULL
 );
 CREATE INDEX signoffs_by_checklist ON ${schema}.signoffs (ledger, checklist, id);
+CREATE TABLE ${schema}.run_locks (ledger TEXT PRIMARY KEY, holder TEXT NOT NULL);
 `;
 }
 

@@ -1,0 +1,103 @@
+/**
+ * A run's recorder on the PostgreSQL ledger: the same group commit as the embedded journal, but each
+ * group is one database transaction instead of an fsync'd append, and there is nothing to fold — what a
+ * flush committed is in the ledger for every worker to read. Entries apply in the order they were
+ * appended; consecutive outcomes go in one statement.
+ *
+ * This folder cannot depend on the vscode API.
+ */
+import type { RecordOutcome } from '../model/runs';
+import { UserError } from '../model/types';
+import type { JournalScan, NewJournalEntry } from './journalFile';
+import type { OutcomeRecorder } from './ledger';
+import type { PostgresLedger } from './postgresLedger';
+
+export class PostgresRecorder implements OutcomeRecorder {
+  private pending: NewJournalEntry[] = [];
+  private nextSeq = 1;
+  private committed = 0;
+  /** Every commit runs after the previous one: entries reach the database in the order appended. */
+  private tail: Promise<unknown> = Promise.resolve();
+  /** The commit that has not started yet; flush calls made meanwhile join it. */
+  private queued: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly ledger: PostgresLedger) {}
+
+  append(entry: NewJournalEntry): number {
+    if (this.failure) throw this.failure;
+    if (this.closing) throw new Error(`the recorder of ${this.ledger.location} is closed`);
+    // A copy, so a caller changing the object afterwards cannot change what is recorded.
+    this.pending.push(structuredClone(entry));
+    return this.nextSeq++;
+  }
+
+  flush(): Promise<void> {
+    this.queued ??= this.exclusive(() => {
+      this.queued = undefined;
+      return this.commitPending();
+    });
+    return this.queued;
+  }
+
+  /** Committed entries are already in the ledger: a checkpoint is a flush. */
+  async checkpoint(): Promise<JournalScan> {
+    await this.flush();
+    return { entries: this.committed, lastSeq: this.nextSeq - 1, validBytes: 0 };
+  }
+
+  close(): Promise<void> {
+    const last = this.failure ? this.tail : this.exclusive(() => this.commitPending());
+    this.closing ??= last.then(() => undefined);
+    return this.closing;
+  }
+
+  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(() => {
+      if (this.failure) throw this.failure;
+      return operation();
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * One transaction for everything appended so far. After a failed commit the recorder refuses further
+   * use: what reached the database is unknown, and the run must stop rather than count unwritten
+   * outcomes. Nothing of a rolled-back group is in the ledger, so its records are sent again on resume.
+   */
+  private async commitPending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const entries = this.pending;
+    this.pending = [];
+    try {
+      await this.ledger.transaction(() => applyInOrder(this.ledger, entries));
+      this.committed += entries.length;
+    } catch (error) {
+      this.failure = new UserError(
+        `the ledger ${this.ledger.location} could not be written (${(error as Error).message}): the run must ` +
+          'stop; records whose outcome was not written are sent again, with the same idempotency key, on resume',
+      );
+      throw this.failure;
+    }
+  }
+}
+
+async function applyInOrder(ledger: PostgresLedger, entries: readonly NewJournalEntry[]): Promise<void> {
+  let outcomes: RecordOutcome[] = [];
+  const writeOutcomes = async () => {
+    if (outcomes.length > 0) await ledger.recordOutcomes(outcomes);
+    outcomes = [];
+  };
+  for (const entry of entries) {
+    if (entry.type === 'outcome') {
+      outcomes.push(entry.outcome);
+      continue;
+    }
+    await writeOutcomes();
+    if (entry.type === 'run-start') await ledger.startRun(entry.run);
+    else await ledger.finishRun(entry.id, entry.outcome, entry.reason, entry.counts, entry.endedAt);
+  }
+  await writeOutcomes();
+}
