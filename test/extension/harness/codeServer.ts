@@ -30,6 +30,8 @@ export interface CodeServerOptions {
   /** Extensions to install into the throwaway extensions folder before starting (.vsix paths). */
   vsixFiles?: string[];
   startTimeoutMs?: number;
+  /** Asks whether to trust the workspace, as VS Code does for a folder it has not seen (off by default). */
+  workspaceTrust?: boolean;
 }
 
 export interface CodeServer {
@@ -72,7 +74,9 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
 function launch(port: number, dirs: string[], options: CodeServerOptions): CodeServer {
   const args = [
     ...['--auth', 'none', '--bind-addr', `${HOST}:${port}`, ...dirs],
-    ...['--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', options.workspace],
+    ...['--disable-telemetry', '--disable-update-check'],
+    ...(options.workspaceTrust ? [] : ['--disable-workspace-trust']),
+    options.workspace,
   ];
   // Its own process group, so stop() reaches the extension host and the other processes it forks.
   const child = spawn(BINARY, args, {

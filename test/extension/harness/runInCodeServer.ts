@@ -26,6 +26,8 @@ export interface VsCodeSessionOptions {
   /** Or install packaged extensions, as a user would. */
   vsixFiles?: string[];
   env?: Record<string, string>;
+  /** Asks whether to trust the workspace instead of trusting it (see CodeServerOptions). */
+  workspaceTrust?: boolean;
 }
 
 export interface VsCodeSession {
@@ -60,6 +62,7 @@ export async function openVsCode(options: VsCodeSessionOptions): Promise<VsCodeS
     workspace: options.workspace,
     env: options.env,
     vsixFiles: options.vsixFiles,
+    workspaceTrust: options.workspaceTrust,
   });
   let browser: Browser | undefined;
   const stop = once(async () => {
