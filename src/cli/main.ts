@@ -17,6 +17,7 @@ import { announceCommand } from './commands/announceCommand';
 import { reportCommand } from './commands/reportCommand';
 import { signCommand } from './commands/signCommand';
 import { ExitCode } from './exitCodes';
+import { LEDGER_ENV_OPTION } from './ledgerPlace';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -132,6 +133,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('state of each cell: latest run, counts, and live rate, latency and ETA while running')
     .argument('<file>', 'runbook file')
     .option('--json', 'print the status as JSON')
+    .option(...LEDGER_ENV_OPTION)
     .action(async (file: string, options) => setExitCode(await statusCommand(file, options)));
 
   program
@@ -145,6 +147,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         'mismatch, missing, error (or unverified: all three)',
     )
     .option('--format <format>', 'csv or jsonl', 'csv')
+    .option(...LEDGER_ENV_OPTION)
     .action(async (file: string, options) => setExitCode(await ledgerCommand(file, options)));
 
   program
@@ -155,6 +158,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .argument('<file>', 'runbook file')
     .option('--format <format>', 'html (self-contained, prints well) or md', 'html')
     .option('--out <path>', 'where to write it (default: beside the runbook, NAME.report.html or .md)')
+    .option(...LEDGER_ENV_OPTION)
     .action(async (file: string, options) => setExitCode(await reportCommand(file, options)));
 
   program

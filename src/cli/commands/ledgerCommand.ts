@@ -1,5 +1,6 @@
 import type { Runbook, RunnableCell } from '../../core/format/runbook';
 import { resolveJob } from '../../core/job/job';
+import { ledgerPlaceForCommand } from '../ledgerPlace';
 import { openLedger } from '../../core/ledger/openLedger';
 import { resolveEnvironment } from '../../core/job/environment';
 import { SecretResolver } from '../../core/secrets/secrets';
@@ -25,7 +26,7 @@ const COLUMNS: (keyof RecordOutcome)[] = [
  */
 export async function ledgerCommand(
   file: string,
-  options: { cell?: string; status?: string; format?: string },
+  options: { cell?: string; status?: string; format?: string; env?: string },
 ): Promise<number> {
   const format = options.format ?? 'csv';
   if (format !== 'csv' && format !== 'jsonl') throw new UserError(`--format ${format}: use csv or jsonl`);
@@ -38,7 +39,7 @@ export async function ledgerCommand(
   );
   if (options.cell && cells.length === 0)
     throw new UserError(`--cell ${options.cell}: not an execute or verify cell of ${file}`);
-  const ledger = await openLedger(runbook.file);
+  const ledger = await openLedger(runbook.file, ledgerPlaceForCommand(runbook, options.env));
   try {
     if (format === 'csv') process.stdout.write(COLUMNS.join(',') + '\n');
     for (const cell of cells) {

@@ -9,12 +9,14 @@ import {
   type ReportFormat,
 } from '../../core/report/report';
 import { UserError } from '../../core/model/types';
+import { ledgerPlaceForCommand } from '../ledgerPlace';
 import { ExitCode } from '../exitCodes';
 import { loadRunbook } from '../loadRunbook';
 
 export interface ReportCommandOptions {
   format?: string;
   out?: string;
+  env?: string;
 }
 
 /**
@@ -25,7 +27,9 @@ export async function reportCommand(file: string, options: ReportCommandOptions)
   const format = reportFormat(options.format ?? 'html');
   const runbook = loadRunbook(file);
   const redactor = redactorFor(serializeRunbookFile(runbook.text), process.env);
-  const model = await loadReportModel(runbook, redactor);
+  const model = await loadReportModel(runbook, redactor, {
+    place: ledgerPlaceForCommand(runbook, options.env),
+  });
   const out = options.out ?? defaultReportPath(file, format);
   writeReport(out, renderReport(model, format, redactor));
   process.stdout.write(`Report written to ${path.relative(process.cwd(), path.resolve(out)) || out}\n`);

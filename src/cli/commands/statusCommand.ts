@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import type { Ledger } from '../../core/ledger/ledger';
+import { ledgerPlaceForCommand } from '../ledgerPlace';
 import { openLedger } from '../../core/ledger/openLedger';
 import { stateDirFor } from '../../core/ledger/statePaths';
 import { staleHeartbeat } from '../../core/run/heartbeat';
@@ -64,13 +65,16 @@ interface HistoryEntry {
 const HISTORY_SHOWN = 8;
 
 /** `backfill status FILE`: per runnable cell, its latest run from the ledger, and live figures if running. */
-export async function statusCommand(file: string, options: { json?: boolean }): Promise<number> {
+export async function statusCommand(
+  file: string,
+  options: { json?: boolean; env?: string },
+): Promise<number> {
   const runbook = loadRunbook(file);
   const stateDir = stateDirFor(runbook.file);
   const live = readStatus(stateDir);
   const liveRunning =
     live && isLive(live, os.hostname()) && live.state !== 'finished' && live.state !== 'halted';
-  const ledger = await openLedger(runbook.file);
+  const ledger = await openLedger(runbook.file, ledgerPlaceForCommand(runbook, options.env));
   const cells: CellStatus[] = [];
   try {
     for (const cell of runbook.cells) {

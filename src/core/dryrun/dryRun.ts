@@ -12,6 +12,7 @@ import type { ResolvedEnvironment } from '../job/environment';
 import { fingerprintJob, sha256, type JobFingerprint } from '../job/fingerprint';
 import type { RunnableCell, Runbook } from '../format/runbook';
 import type { ResolvedJob } from '../job/job';
+import { ledgerPlaceOf, type LedgerPlace } from '../ledger/ledgerPlace';
 import { openLedger } from '../ledger/openLedger';
 import { SecretResolver, Redactor } from '../secrets/secrets';
 import { seededRandom } from '../support/seededRandom';
@@ -198,7 +199,14 @@ export async function dryRun(
     warnings: secrets.warnings(),
   };
   const safeReport = redactor.redactValue(report);
-  if (options.record !== false) safeReport.ledger = await storeInLedger(runbook, safeReport);
+  if (options.record !== false) {
+    const place = ledgerPlaceOf(
+      runbook.header,
+      options.environment,
+      new SecretResolver(options.secretValues),
+    );
+    safeReport.ledger = await storeInLedger(runbook, safeReport, place);
+  }
   return safeReport;
 }
 
@@ -304,8 +312,8 @@ function estimate(records: number, job: ResolvedJob): DryRunReport['estimate'] {
   return { records, rate, concurrency, seconds: records / rate };
 }
 
-async function storeInLedger(runbook: Runbook, report: DryRunReport): Promise<string> {
-  const ledger = await openLedger(runbook.file);
+async function storeInLedger(runbook: Runbook, report: DryRunReport, place: LedgerPlace): Promise<string> {
+  const ledger = await openLedger(runbook.file, place);
   try {
     await ledger.recordDryRun({
       id: report.id,

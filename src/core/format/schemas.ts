@@ -18,12 +18,37 @@ const name = z
 
 // ---------------------------------------------------------------------------------------------- header
 
+/**
+ * Where an environment's ledger lives when not beside the runbook: a PostgreSQL database that workers on
+ * many hosts share. Its URL holds a password, so it is a placeholder, resolved when the ledger is opened.
+ */
+export const LedgerSettingSchema = z.strictObject({
+  type: z.literal('postgres'),
+  /** The connection URL: `${secret:NAME}` (or `${env:NAME}` for one without a password). */
+  url: z
+    .string()
+    .min(1)
+    .refine(
+      (url) => url.includes('${') || !/:\/\/[^/@]*:[^/@]*@/.test(url),
+      'the URL holds a password: write ${secret:NAME} and export NAME=… instead, so it never reaches the runbook',
+    ),
+  /** The ledger's name in the database, which many runbooks can share (default: the runbook's `name`). */
+  name: name.optional(),
+  /** The schema of backfill's tables (default `backfill`). */
+  schema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a PostgreSQL schema name: lower-case letters, digits and "_"')
+    .optional(),
+});
+
 export const EnvironmentSchema = z.strictObject({
   description: z.string().optional(),
   /** Marks the environment whose runs are real production writes: they need --production --confirm NAME. */
   production: z.boolean().default(false),
   /** Values for `${env:NAME}` in templates. Plain configuration, never secrets. */
   vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  /** The ledger of this environment's runs, when it is not the one beside the runbook. */
+  ledger: LedgerSettingSchema.optional(),
 });
 
 export const StakeholderSchema = z.strictObject({
@@ -224,6 +249,7 @@ export const ResultSchema = z.strictObject({
 
 export type Header = z.infer<typeof HeaderSchema>;
 export type Environment = z.infer<typeof EnvironmentSchema>;
+export type LedgerSetting = z.infer<typeof LedgerSettingSchema>;
 export type { SourceSpec } from '../sources/sourceKinds';
 export type { FieldSpec } from '../sources/sourceFields';
 export type { ActionSpec } from '../actions/actionKinds';

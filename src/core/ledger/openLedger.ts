@@ -1,13 +1,15 @@
 /**
- * The one place that decides which ledger a runbook uses. Today every runbook has the embedded sql.js
- * ledger beside it; a second kind (a database shared by many workers) is added here as another
- * {@link LedgerBackend}, chosen from what the runbook says, and nothing that uses a ledger changes.
+ * The one place that decides which ledger a runbook uses: the embedded sql.js ledger beside it, unless
+ * the environment's `ledger:` puts it in a PostgreSQL database shared by many workers (see
+ * ledgerPlace.ts, which resolves that setting). Nothing that uses a ledger knows which one it has.
  *
  * This folder cannot depend on the vscode API.
  */
 import { applyJournal, foldJournal, Journal } from './journal';
 import type { Ledger, LedgerBackend, LockInfo, OutcomeRecorder, RunLedger, RunLock } from './ledger';
+import { EMBEDDED_LEDGER, type LedgerPlace } from './ledgerPlace';
 import { acquireRunLock } from './lock';
+import { postgresBackend } from './postgresBackend';
 import { SqlJsLedger } from './sqlJsLedger';
 import { assertStateDirUsable, stateDirFor } from './statePaths';
 import { UserError } from '../model/types';
@@ -53,9 +55,8 @@ function showUnfoldedJournal(ledger: SqlJsLedger, stateDir: string): void {
   }
 }
 
-/** The kind of ledger a runbook uses. */
-function backendFor(_runbookFile: string): LedgerBackend {
-  return EMBEDDED;
+function backendFor(place: LedgerPlace): LedgerBackend {
+  return place.type === 'postgres' ? postgresBackend(place) : EMBEDDED;
 }
 
 /**
@@ -63,13 +64,17 @@ function backendFor(_runbookFile: string): LedgerBackend {
  * exist yet, and an older one is migrated in memory (the file changes only on `save`). A file that is
  * not a ledger, or was written by a newer backfill, is refused with a UserError and left as it was.
  */
-export function openLedger(runbookFile: string): Promise<Ledger> {
-  return backendFor(runbookFile).open(runbookFile);
+export function openLedger(runbookFile: string, place: LedgerPlace = EMBEDDED_LEDGER): Promise<Ledger> {
+  return backendFor(place).open(runbookFile);
 }
 
 /** Takes the run lock of a runbook; see {@link LedgerBackend.lockRuns}. */
-export function lockRuns(runbookFile: string, holder: LockInfo): Promise<RunLock> {
-  return backendFor(runbookFile).lockRuns(runbookFile, holder);
+export function lockRuns(
+  runbookFile: string,
+  holder: LockInfo,
+  place: LedgerPlace = EMBEDDED_LEDGER,
+): Promise<RunLock> {
+  return backendFor(place).lockRuns(runbookFile, holder);
 }
 
 /**
@@ -77,8 +82,11 @@ export function lockRuns(runbookFile: string, holder: LockInfo): Promise<RunLock
  * journal), then opens the new run's recorder. Call it while holding the run lock. On failure nothing
  * is left open.
  */
-export function openLedgerForRun(runbookFile: string): Promise<RunLedger> {
-  return backendFor(runbookFile).openForRun(runbookFile);
+export function openLedgerForRun(
+  runbookFile: string,
+  place: LedgerPlace = EMBEDDED_LEDGER,
+): Promise<RunLedger> {
+  return backendFor(place).openForRun(runbookFile);
 }
 
 /** The journal as a run's recorder: its checkpoint folds it into the ledger it was opened with. */

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import type { Runbook } from '../format/runbook';
 import { replaceFileDurably } from '../ledger/durableFs';
+import type { LedgerPlace } from '../ledger/ledgerPlace';
 import { openLedger } from '../ledger/openLedger';
 import type { Redactor } from '../secrets/secrets';
 import { renderHtmlReport } from './htmlReport';
@@ -24,11 +25,13 @@ export function defaultReportPath(runbookFile: string, format: ReportFormat): st
 export async function loadReportModel(
   runbook: Runbook,
   redactor: Redactor,
-  now?: Date,
+  options: { now?: Date; place?: LedgerPlace } = {},
 ): Promise<ReportModel> {
-  const ledger = await openLedger(runbook.file);
+  const ledger = await openLedger(runbook.file, options.place);
   try {
-    return redactor.redactValue(await buildReportModel(runbook, ledger, now ? { now } : {}));
+    return redactor.redactValue(
+      await buildReportModel(runbook, ledger, options.now ? { now: options.now } : {}),
+    );
   } finally {
     await ledger.close();
   }

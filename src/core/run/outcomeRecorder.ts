@@ -12,6 +12,7 @@ import type { Result } from '../format/schemas';
 import type { ResolvedJob } from '../job/job';
 import type { Ledger, OutcomeRecorder as Journal } from '../ledger/ledger';
 import { openLedgerForRun } from '../ledger/openLedger';
+import { EMBEDDED_LEDGER, type LedgerPlace } from '../ledger/ledgerPlace';
 import { stateDirFor } from '../ledger/statePaths';
 import { markCrashedRuns } from '../ledger/lock';
 import { resultOfRun } from './cellResult';
@@ -100,15 +101,20 @@ export class OutcomeRecorder {
     /** The runbook's ledger, for the resume plan's loader; nothing else of a run reads it. */
     readonly ledger: Ledger,
     private readonly journal: Journal,
-    private readonly stateDir: string,
+    /** Where outcomes are written and what to do when that fails, for the halt reason. */
+    private readonly writesTo: { where: string; fix: string },
   ) {}
 
   /**
    * Opens the runbook's ledger for the run `runId` (folding what a crashed run left in the journal) and
    * marks the runs that were left `running` as crashed. Call it while holding the run lock.
    */
-  static async open(runbookFile: string, runId: string): Promise<OutcomeRecorder> {
-    const { ledger, journal } = await openLedgerForRun(runbookFile);
+  static async open(
+    runbookFile: string,
+    runId: string,
+    place: LedgerPlace = EMBEDDED_LEDGER,
+  ): Promise<OutcomeRecorder> {
+    const { ledger, journal } = await openLedgerForRun(runbookFile, place);
     try {
       await markCrashedRuns(ledger, runId);
     } catch (error) {
@@ -116,7 +122,11 @@ export class OutcomeRecorder {
       await ledger.close();
       throw error;
     }
-    return new OutcomeRecorder(ledger, journal, stateDirFor(runbookFile));
+    const writesTo =
+      place.type === 'embedded'
+        ? { where: `the state folder ${stateDirFor(runbookFile)}`, fix: 'make the folder writable' }
+        : { where: `the ledger ${ledger.location}`, fix: 'make the database reachable and writable' };
+    return new OutcomeRecorder(ledger, journal, writesTo);
   }
 
   /**
@@ -241,8 +251,8 @@ export class OutcomeRecorder {
     // The journal's own message goes on to explain resuming, which the halt reason says in its words.
     const why = this.failure.message.replace(/: the run must stop;.*$/s, '');
     this.halt(
-      `could not write to the state folder ${this.stateDir}: ${why}; nothing more can be checkpointed: ` +
-        'make the folder writable, then run the same command to resume',
+      `could not write to ${this.writesTo.where}: ${why}; nothing more can be checkpointed: ` +
+        `${this.writesTo.fix}, then run the same command to resume`,
     );
   }
 

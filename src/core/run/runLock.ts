@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { journalFileIn } from '../ledger/journalFile';
+import type { LedgerPlace } from '../ledger/ledgerPlace';
 import { lockRuns } from '../ledger/openLedger';
 import { RefusedError, UserError } from '../model/types';
 
@@ -22,9 +23,13 @@ export function releaseLock(lock: { release(): void }): void {
 }
 
 /** One writer at a time: a second concurrent run of the same runbook is refused by this gate. */
-export async function takeLock(runbookFile: string, runId: string, cell: string, startedAt: string) {
+export async function takeLock(
+  runbookFile: string,
+  place: LedgerPlace,
+  run: { runId: string; cell: string; startedAt: string },
+) {
   try {
-    return await lockRuns(runbookFile, { pid: process.pid, host: os.hostname(), runId, cell, startedAt });
+    return await lockRuns(runbookFile, { pid: process.pid, host: os.hostname(), ...run }, place);
   } catch (error) {
     if (error instanceof UserError && !(error instanceof RefusedError)) throw new RefusedError(error.message);
     throw error;

@@ -17,8 +17,10 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { journalFileIn, scanJournal } from '../ledger/journalFile';
+import { ledgerPlaceOf } from '../ledger/ledgerPlace';
 import { assertStateDirUsable, ledgerFileIn, stateDirFor } from '../ledger/statePaths';
 import { RefusedError, UserError } from '../model/types';
+import { SecretResolver } from '../secrets/secrets';
 import { haltFileFor } from './control';
 import { OutcomeRecorder } from './outcomeRecorder';
 import type { RunResult } from './runEvents';
@@ -78,9 +80,14 @@ async function runInStateDir(options: RunOptions, stateDir: string, haltFile: st
   fs.mkdirSync(stateDir, { recursive: true });
   const runId = randomUUID();
   const startedAt = new Date().toISOString();
-  const lock = await takeLock(options.runbook.file, runId, options.job.cell, startedAt);
+  const place = ledgerPlaceOf(
+    options.runbook.header,
+    options.environment,
+    new SecretResolver(options.secretValues),
+  );
+  const lock = await takeLock(options.runbook.file, place, { runId, cell: options.job.cell, startedAt });
   try {
-    const recorder = await OutcomeRecorder.open(options.runbook.file, runId);
+    const recorder = await OutcomeRecorder.open(options.runbook.file, runId, place);
     try {
       const result = await new Run(options, recorder, stateDir, haltFile, runId, startedAt).execute();
       const block = options.onResult ? await recorder.resultBlock(options.job.cell, runId) : undefined;
