@@ -16,6 +16,7 @@ import { UserError } from '../model/types';
 import { fsyncDirectory, truncateDurably } from './durableFs';
 import type { JournalEntry, JournalScan, NewJournalEntry } from './journalFile';
 import { journalFileIn, scanJournal } from './journalFile';
+import { SerialWrites } from './serialWrites';
 import type { SqlJsLedger } from './sqlJsLedger';
 
 export type { JournalEntry, JournalScan, NewJournalEntry } from './journalFile';
@@ -25,10 +26,7 @@ export { journalFileIn } from './journalFile';
 export class Journal {
   private pending: string[] = [];
   /** Every write, fold and close runs after the previous one: the file has one writer at a time. */
-  private tail: Promise<unknown> = Promise.resolve();
-  /** The flush that has not started yet; flush calls made meanwhile join it (group commit). */
-  private queuedFlush: Promise<void> | undefined;
-  private failure: Error | undefined;
+  private readonly writes = new SerialWrites();
   private closing: Promise<void> | undefined;
   private syncs = 0;
 
@@ -73,11 +71,7 @@ export class Journal {
    * what reached the disk is unknown, and the run must stop rather than count unwritten outcomes.
    */
   flush(): Promise<void> {
-    this.queuedFlush ??= this.exclusive(() => {
-      this.queuedFlush = undefined;
-      return this.writePending();
-    });
-    return this.queuedFlush;
+    return this.writes.coalesce(() => this.writePending());
   }
 
   /**
@@ -87,7 +81,7 @@ export class Journal {
    * the journal, so nothing of it is lost by the reload. Entries appended during the fold stay buffered.
    */
   checkpoint(ledger: SqlJsLedger): Promise<JournalScan> {
-    return this.exclusive(async () => {
+    return this.writes.run(async () => {
       await this.writePending();
       if (!ledger.isUnchangedOnDisk()) ledger.reload();
       return foldJournal(ledger, this.stateDir);
@@ -100,7 +94,7 @@ export class Journal {
    * nothing buffered since can be written.
    */
   close(): Promise<void> {
-    const write = this.failure ? this.tail : this.exclusive(() => this.writePending());
+    const write = this.writes.failure ? this.writes.settled() : this.writes.run(() => this.writePending());
     this.closing ??= write.finally(() => fs.closeSync(this.fd)).then(() => undefined);
     return this.closing;
   }
@@ -108,15 +102,6 @@ export class Journal {
   /** How many fsyncs this journal did: group commit keeps it far below the number of entries. */
   get syncCount(): number {
     return this.syncs;
-  }
-
-  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(() => {
-      if (this.failure) throw this.failure;
-      return operation();
-    });
-    this.tail = run.catch(() => undefined);
-    return run;
   }
 
   private async writePending(): Promise<void> {
@@ -130,16 +115,17 @@ export class Journal {
         this.syncs += 1;
       }
     } catch (error) {
-      this.failure = new UserError(
-        `journal ${this.file} could not be written (${(error as Error).message}): the run must stop; ` +
-          'records whose outcome was not written are sent again, with the same idempotency key, on resume',
+      throw this.writes.stop(
+        new UserError(
+          `journal ${this.file} could not be written (${(error as Error).message}): the run must stop; ` +
+            'records whose outcome was not written are sent again, with the same idempotency key, on resume',
+        ),
       );
-      throw this.failure;
     }
   }
 
   private assertWritable(): void {
-    if (this.failure) throw this.failure;
+    if (this.writes.failure) throw this.writes.failure;
     if (this.closing) throw new Error(`journal ${this.file} is closed`);
   }
 }

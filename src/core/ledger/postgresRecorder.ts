@@ -11,22 +11,20 @@ import { UserError } from '../model/types';
 import type { JournalScan, NewJournalEntry } from './journalFile';
 import type { OutcomeRecorder } from './ledger';
 import type { PostgresLedger } from './postgresLedger';
+import { SerialWrites } from './serialWrites';
 
 export class PostgresRecorder implements OutcomeRecorder {
   private pending: NewJournalEntry[] = [];
   private nextSeq = 1;
   private committed = 0;
   /** Every commit runs after the previous one: entries reach the database in the order appended. */
-  private tail: Promise<unknown> = Promise.resolve();
-  /** The commit that has not started yet; flush calls made meanwhile join it. */
-  private queued: Promise<void> | undefined;
-  private failure: Error | undefined;
+  private readonly writes = new SerialWrites();
   private closing: Promise<void> | undefined;
 
   constructor(private readonly ledger: PostgresLedger) {}
 
   append(entry: NewJournalEntry): number {
-    if (this.failure) throw this.failure;
+    if (this.writes.failure) throw this.writes.failure;
     if (this.closing) throw new Error(`the recorder of ${this.ledger.location} is closed`);
     // A copy, so a caller changing the object afterwards cannot change what is recorded.
     this.pending.push(structuredClone(entry));
@@ -34,11 +32,7 @@ export class PostgresRecorder implements OutcomeRecorder {
   }
 
   flush(): Promise<void> {
-    this.queued ??= this.exclusive(() => {
-      this.queued = undefined;
-      return this.commitPending();
-    });
-    return this.queued;
+    return this.writes.coalesce(() => this.commitPending());
   }
 
   /** Committed entries are already in the ledger: a checkpoint is a flush. */
@@ -48,18 +42,9 @@ export class PostgresRecorder implements OutcomeRecorder {
   }
 
   close(): Promise<void> {
-    const last = this.failure ? this.tail : this.exclusive(() => this.commitPending());
+    const last = this.writes.failure ? this.writes.settled() : this.writes.run(() => this.commitPending());
     this.closing ??= last.then(() => undefined);
     return this.closing;
-  }
-
-  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(() => {
-      if (this.failure) throw this.failure;
-      return operation();
-    });
-    this.tail = run.catch(() => undefined);
-    return run;
   }
 
   /**
@@ -75,11 +60,12 @@ export class PostgresRecorder implements OutcomeRecorder {
       await this.ledger.transaction(() => applyInOrder(this.ledger, entries));
       this.committed += entries.length;
     } catch (error) {
-      this.failure = new UserError(
-        `the ledger ${this.ledger.location} could not be written (${(error as Error).message}): the run must ` +
-          'stop; records whose outcome was not written are sent again, with the same idempotency key, on resume',
+      throw this.writes.stop(
+        new UserError(
+          `the ledger ${this.ledger.location} could not be written (${(error as Error).message}): the run must ` +
+            'stop; records whose outcome was not written are sent again, with the same idempotency key, on resume',
+        ),
       );
-      throw this.failure;
     }
   }
 }
