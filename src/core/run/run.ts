@@ -33,6 +33,7 @@ import { writeStatus, type RunState, type RunStatus } from './runStatus';
 import { emptySelectionReason, SelectionAccounting } from './selectionAccounting';
 import { sumOf } from './statusCounts';
 import { sourceContentHash } from '../sources/sourceKinds';
+import { SourcePin } from '../sources/sourcePin';
 import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
 import { decideVerdict, endOfRunCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
 
@@ -52,6 +53,8 @@ export class Run {
   private readonly failures = new FailureTally();
   private dispatcher!: Dispatcher<PreparedUnit>;
   private budget!: ErrorBudget;
+  /** What the check before the run read of a database source, so the sending pass reads the same rows. */
+  private readonly pin = new SourcePin();
 
   constructor(
     private readonly options: RunOptions,
@@ -84,6 +87,7 @@ export class Run {
     return {
       connection: { env: environment.vars, secrets: this.secrets },
       location: { file: runbook.file, cell: job.job, line: job.sourceLine },
+      pin: this.pin,
     };
   }
 

@@ -1,0 +1,25 @@
+/**
+ * What one run's check of a database source read, page by page, so the pass that sends records can
+ * tell whether it reads the same rows. This file cannot depend on the vscode API.
+ *
+ * Why it exists: before a run sends anything it reads the whole source in one consistent snapshot and
+ * compares the hash with the passing dry run's (the production gate). The pass that sends records cannot
+ * hold that snapshot for hours (it would hold back vacuum), so it reads page by page; the pin is how it
+ * still refuses to send a row that changed after the check instead of sending it silently.
+ */
+
+/** One keyset page as the check read it: its last key and a hash of its rows. */
+export interface PinnedPage {
+  /** The page's last key as read (JSON), the end of the key range the page covers. */
+  lastKey: string;
+  rows: number;
+  hash: string;
+}
+
+/** Filled by the check before a run (one per run), compared by the run's sending pass. */
+export class SourcePin {
+  /** The pages the check read, in key order; undefined until a check recorded them. */
+  pages: PinnedPage[] | undefined;
+  /** When the check read them (ISO time), for the message that says the data changed since. */
+  checkedAt: string | undefined;
+}
