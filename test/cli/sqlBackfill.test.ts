@@ -223,6 +223,20 @@ describe('SQL backfill from a postgres source', function () {
     });
   });
 
+  it('totals the rows the run changed in the report, from the ledger', async () => {
+    await pg.query('DELETE FROM orders WHERE id IN (7, 8)');
+    const file = writeSqlRunbook(work.dir, { extraAction: '  zeroRows: succeed\n' });
+    assert.equal((await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() })).code, 0);
+    const changed = await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE updates = 1');
+    assert.equal(changed[0]!.n, 18);
+    for (const format of ['md', 'html']) {
+      const result = await runCli(['report', file, '--format', format], { env: env() });
+      assert.equal(result.code, 0, result.stderr);
+      const report = fs.readFileSync(file.replace(/\.backfill$/, `.report.${format}`), 'utf8');
+      assert.match(report, /\b18 rows affected/, `the ${format} report`);
+    }
+  });
+
   it('shows rows affected in a rolled-back transaction with dryRun: rollback, changing nothing', async () => {
     const file = writeSqlRunbook(work.dir, { extraAction: '  dryRun: rollback\n' });
     const result = await runCli(['dry-run', file, '--cell', 'preview'], { env: env() });
