@@ -5,9 +5,9 @@
  * from the kind's own descriptor.
  */
 import * as vscode from 'vscode';
-import { actionFieldHelp } from '../core/actions/actionKinds';
-import { checkFieldHelp } from '../core/checks/checkKinds';
-import { sourceFieldHelp } from '../core/sources/sourceKinds';
+import { actionFieldHelp, actionFieldHelpFor } from '../core/actions/actionKinds';
+import { checkFieldHelp, checkFieldHelpFor } from '../core/checks/checkKinds';
+import { sourceFieldHelp, sourceFieldHelpFor } from '../core/sources/sourceKinds';
 import { Disposable } from './disposable';
 import { cellMeta, isRunbook } from './notebookDocument';
 
@@ -59,10 +59,6 @@ const TOP: Record<string, Fields> = {
 };
 
 const NESTED: Record<string, Fields> = {
-  // Each kind's fields are documented by the kind itself (src/core/{sources,actions,checks}).
-  source: sourceFieldHelp,
-  action: actionFieldHelp,
-  check: checkFieldHelp,
   throttle: {
     rate: 'Records per second, never exceeded (default 10).',
     concurrency: 'Records in flight at once (default 4).',
@@ -90,6 +86,17 @@ const NESTED: Record<string, Fields> = {
     random: 'How many random records to render (default 3).',
     seed: 'Seed of the random draw.',
   },
+};
+
+/**
+ * `source:`, `action:` and `check:` mappings: each kind's fields are documented by the kind itself
+ * (src/core/{sources,actions,checks}), and the mapping's `type:` picks the kind, so a SQL action's `url:`
+ * is its connection URL, not an HTTP template.
+ */
+const BY_TYPE: Record<string, (type: string | undefined) => Fields> = {
+  source: sourceFieldHelpFor,
+  action: actionFieldHelpFor,
+  check: checkFieldHelpFor,
 };
 
 export class FieldHelp extends Disposable implements vscode.CompletionItemProvider, vscode.HoverProvider {
@@ -133,8 +140,24 @@ export class FieldHelp extends Disposable implements vscode.CompletionItemProvid
       const text = document.lineAt(i).text;
       const parent = /^(\s*)([A-Za-z]+):\s*$/.exec(text);
       if (text.trim() === '' || (/^\s*/.exec(text)![0].length >= indent && !parent)) continue;
-      if (parent && parent[1]!.length < indent) return NESTED[parent[2]!];
+      if (parent && parent[1]!.length < indent) {
+        const byType = BY_TYPE[parent[2]!];
+        return byType ? byType(this.typeUnder(document, i, indent)) : NESTED[parent[2]!];
+      }
       if (/^\s*/.exec(text)![0].length < indent) return undefined;
+    }
+    return undefined;
+  }
+
+  /** The `type:` among the fields of the mapping that starts at line `parent`, at this indentation. */
+  private typeUnder(document: vscode.TextDocument, parent: number, indent: number): string | undefined {
+    for (let i = parent + 1; i < document.lineCount; i += 1) {
+      const text = document.lineAt(i).text;
+      if (text.trim() === '') continue;
+      const depth = /^\s*/.exec(text)![0].length;
+      if (depth < indent) return undefined;
+      const type = depth === indent ? /^\s*type:\s*["']?([A-Za-z0-9_-]+)/.exec(text) : null;
+      if (type) return type[1];
     }
     return undefined;
   }
