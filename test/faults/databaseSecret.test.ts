@@ -97,6 +97,32 @@ describe('the database password in a connection URL', function () {
     assert.deepEqual(leaks(printed), []);
   });
 
+  it('is refused, before anything is recorded, when it comes from ${env:…} (a var the run would record)', async () => {
+    const url = `postgresql://backfill:\${env:PGPW}@127.0.0.1:${pg.port}/postgres`;
+    const file = writeSqlRunbook(work.dir, { extraCells: VERIFY });
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replaceAll('${secret:DB_URL}', url));
+    const printed: { what: string; result: CliResult }[] = [];
+    for (const args of [
+      ['dry-run', file, '--cell', 'preview'],
+      ['run', file, '--cell', 'full', '--execute'],
+      ['run', file, '--cell', 'check'],
+    ]) {
+      const result = await runCli([...args, '--var', `PGPW=${PASSWORD}`]);
+      printed.push({ what: args.join(' '), result });
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stdout}${result.stderr}`);
+      assert.match(
+        result.stderr + result.stdout,
+        /url: the connection URL's password does not come from a secret/,
+      );
+    }
+    printed.push({ what: 'report', result: await runCli(['report', file]) });
+    assert.deepEqual(leaks(printed), []);
+    const untouched = await pg.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM orders WHERE total IS NOT NULL',
+    );
+    assert.equal(untouched[0]!.n, 0);
+  });
+
   for (const [what, wrongUrl, said] of [
     [
       'a wrong database name',

@@ -16,7 +16,7 @@ import {
   connectionError,
   createPool,
   describeUrl,
-  resolveConfigText,
+  resolveConnectionUrl,
   secretNamesOf,
 } from '../sources/postgres/connection';
 import { bindNamed, compileNamedSql, type NamedSql } from '../support/postgres/namedSql';
@@ -70,7 +70,7 @@ export function compilePostgresCheck(spec: PostgresCheckSpec): CompiledCheck {
       { recordFields, envNames: [], secretNames: secretNamesOf(spec.url) },
     ]),
     open: async ({ context, concurrency }) => {
-      const url = resolveConfigText(spec.url, context, 'check.url');
+      const url = resolveConnectionUrl(spec.url, context, 'check.url');
       const pool = await openPool(url, concurrency, sql.sql);
       const open: OpenCheck = {
         prepare: (record) => {

@@ -10,7 +10,7 @@ import type { AttemptResult } from '../../model/attemptResult';
 import {
   connectionError,
   createPool,
-  resolveConfigText,
+  resolveConnectionUrl,
   type ConnectionContext,
 } from '../../sources/postgres/connection';
 import { compileNamedSql, type NamedSql } from '../../support/postgres/namedSql';
@@ -36,7 +36,7 @@ export async function createSqlExecutor(spec: SqlActionSpec, opts: SqlExecutorOp
   const compiled = compileNamedSql(spec.statement.replace(/[\s;]+$/, ''));
   if (!compiled.ok) throw statementError(new Error(compiled.message), '', opts.location);
   const sql = compiled.sql;
-  const url = resolveConfigText(spec.url, opts.context, 'action.url');
+  const url = resolveConnectionUrl(spec.url, opts.context, 'action.url');
   const pool = createPool(url, opts.concurrency);
   let client: PoolClient | undefined;
   try {

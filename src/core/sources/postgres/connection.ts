@@ -9,7 +9,14 @@ import { UserError } from '../../model/types';
 import { recordTypes } from '../../support/postgres/values';
 import { describeUrl, scrub } from '../configText';
 
-export { describeUrl, resolveConfigText, scrub, secretNamesOf, type ConnectionContext } from '../configText';
+export {
+  describeUrl,
+  resolveConfigText,
+  resolveConnectionUrl,
+  scrub,
+  secretNamesOf,
+  type ConnectionContext,
+} from '../configText';
 
 function clientConfig(url: string, extra: Partial<ClientConfig> = {}): ClientConfig {
   // The UTC session makes timestamps read the same whoever runs the backfill, so their hash is stable.

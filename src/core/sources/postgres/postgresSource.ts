@@ -24,7 +24,13 @@ import { quoteIdentifier } from '../../support/postgres/sqlText';
 import { canonicalJson } from '../canonicalJson';
 import { createRecordStream } from '../recordStream';
 import type { PinnedPage, SourcePin } from '../sourcePin';
-import { connectClient, resolveConfigText, scrub, type ConnectionContext } from './connection';
+import {
+  connectClient,
+  resolveConfigText,
+  resolveConnectionUrl,
+  scrub,
+  type ConnectionContext,
+} from './connection';
 
 export interface PostgresSourceSpec {
   url: string;
@@ -59,7 +65,7 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
     const fail = (field: string, message: string) => locatedError(options.location, field, message);
     const { sql, values, signature } = boundQuery(spec, options);
     const url = locatedConfig(options.location, 'source.url', () =>
-      resolveConfigText(spec.url, options.context, 'source.url'),
+      resolveConnectionUrl(spec.url, options.context, 'source.url'),
     );
     // What was read starts with what was asked: the same rows from another query are other data.
     tap.update(signature);
