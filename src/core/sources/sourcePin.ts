@@ -13,10 +13,14 @@ export interface PinnedPage {
   /** The page's last key as read (JSON), the end of the key range the page covers. */
   lastKey: string;
   rows: number;
+  /** The first 16 hex digits of the SHA-256 of the page's rows as read (canonical JSON, one per line). */
   hash: string;
 }
 
-/** Filled by the check before a run (one per run), compared by the run's sending pass. */
+/**
+ * Filled by the check before a run (one per run), compared by the run's sending pass. It holds one small
+ * entry per page (its last key and 16 hex digits of hash): 10 million rows in pages of 1,000 take ~0.5 MB.
+ */
 export class SourcePin {
   /** The pages the check read, in key order; undefined until a check recorded them. */
   pages: PinnedPage[] | undefined;

@@ -162,7 +162,8 @@ function pagePin(
       const hash = createHash('sha256');
       for (const fields of rows) hash.update(`${canonicalJson(fields)}\n`);
       const lastKey = JSON.stringify(rows[rows.length - 1]![key]);
-      const now: PinnedPage = { lastKey, rows: rows.length, hash: hash.digest('hex') };
+      // 64 bits tell a changed page from the same one; a page costs ~50 bytes however long its rows.
+      const now: PinnedPage = { lastKey, rows: rows.length, hash: hash.digest('hex').slice(0, 16) };
       if (role === 'record') {
         read.push(now);
         return;
