@@ -5,11 +5,12 @@
  * from the kind's own descriptor.
  */
 import * as vscode from 'vscode';
-import { actionFieldHelp, actionFieldHelpFor } from '../core/actions/actionKinds';
-import { checkFieldHelp, checkFieldHelpFor } from '../core/checks/checkKinds';
-import { sourceFieldHelp, sourceFieldHelpFor } from '../core/sources/sourceKinds';
+import { actionFieldHelp } from '../core/actions/actionKinds';
+import { checkFieldHelp } from '../core/checks/checkKinds';
+import { sourceFieldHelp } from '../core/sources/sourceKinds';
 import { Disposable } from './disposable';
 import { cellMeta, isRunbook } from './notebookDocument';
+import { kindFieldsFor } from './kindFieldHelp';
 
 type Fields = Readonly<Record<string, string>>;
 
@@ -59,6 +60,10 @@ const TOP: Record<string, Fields> = {
 };
 
 const NESTED: Record<string, Fields> = {
+  // Each kind's fields are documented by the kind itself (src/core/{sources,actions,checks}).
+  source: sourceFieldHelp,
+  action: actionFieldHelp,
+  check: checkFieldHelp,
   throttle: {
     rate: 'Records per second, never exceeded (default 10).',
     concurrency: 'Records in flight at once (default 4).',
@@ -86,17 +91,6 @@ const NESTED: Record<string, Fields> = {
     random: 'How many random records to render (default 3).',
     seed: 'Seed of the random draw.',
   },
-};
-
-/**
- * `source:`, `action:` and `check:` mappings: each kind's fields are documented by the kind itself
- * (src/core/{sources,actions,checks}), and the mapping's `type:` picks the kind, so a SQL action's `url:`
- * is its connection URL, not an HTTP template.
- */
-const BY_TYPE: Record<string, (type: string | undefined) => Fields> = {
-  source: sourceFieldHelpFor,
-  action: actionFieldHelpFor,
-  check: checkFieldHelpFor,
 };
 
 export class FieldHelp extends Disposable implements vscode.CompletionItemProvider, vscode.HoverProvider {
@@ -141,8 +135,8 @@ export class FieldHelp extends Disposable implements vscode.CompletionItemProvid
       const parent = /^(\s*)([A-Za-z]+):\s*$/.exec(text);
       if (text.trim() === '' || (/^\s*/.exec(text)![0].length >= indent && !parent)) continue;
       if (parent && parent[1]!.length < indent) {
-        const byType = BY_TYPE[parent[2]!];
-        return byType ? byType(this.typeUnder(document, i, indent)) : NESTED[parent[2]!];
+        const key = parent[2]!;
+        return kindFieldsFor(key, this.typeUnder(document, i, indent)) ?? NESTED[key];
       }
       if (/^\s*/.exec(text)![0].length < indent) return undefined;
     }
