@@ -290,7 +290,7 @@ check:
   describe('reads the rows its dry run read, or says where they changed', () => {
     const updated = async () => (await orders()).filter((row) => row.total !== null).map((row) => row.id);
 
-    it('refuses a production run when a row changed since the passing dry run, sending nothing', async () => {
+    it('refuses a production run when a row changed since the passing dry run, says where, and sends nothing', async () => {
       const file = writeSqlRunbook(work.dir, { production: true });
       const dry = await runCli(['dry-run', file, '--cell', 'preview', '--env', 'prod'], { env: env() });
       assert.equal(dry.code, 0, dry.stderr + dry.stdout);
@@ -301,6 +301,11 @@ check:
       );
       assert.equal(result.code, 4, result.stderr + result.stdout);
       assert.match(result.stderr, /the source data changed since the last passing dry run/);
+      // Pages of 7: the row of key 12 is in the second, after the first page's last key.
+      assert.match(
+        result.stderr,
+        /first change: the rows with keys after 7 up to 14 differ from what the dry run read/,
+      );
       assert.deepEqual(await updated(), []);
     });
 

@@ -34,6 +34,7 @@ import { emptySelectionReason, SelectionAccounting } from './selectionAccounting
 import { sumOf } from './statusCounts';
 import { sourceContentHash } from '../sources/sourceKinds';
 import { SourcePin } from '../sources/sourcePin';
+import { pinDryRunCheckpoints, withSourceChange } from './sourceChangeSinceDryRun';
 import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
 import { decideVerdict, endOfRunCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
 
@@ -114,6 +115,7 @@ export class Run {
     const missing = this.secrets.resolveAll(this.strategy.secretNames);
     if (missing.length > 0) throw new UserError(missing.join('; '));
 
+    await pinDryRunCheckpoints(this.pin, this.recorder.ledger, job.cell, job, environment);
     const contentHash = await sourceContentHash(job.source, {
       baseDir: runbook.baseDir,
       sourceLine: job.sourceLine,
@@ -138,7 +140,8 @@ export class Run {
       hasSubset: !!job.subset,
       ...(this.options.gate ? { gate: this.options.gate } : {}),
     });
-    if ('refused' in loaded) return { outcome: 'refused', reason: loaded.refused };
+    if ('refused' in loaded)
+      return { outcome: 'refused', reason: withSourceChange(loaded.refused, this.pin) };
     const plan = loaded.plan;
     const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
     const sampled =

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { FieldHelp } from '../model/kindHelp';
 import type { RecordStream } from '../model/types';
 import type { SecretLookup } from '../secrets/secrets';
+import type { SourceCheckpoint } from './postgres/checkpointTrail';
 import type { SourcePin } from './sourcePin';
 
 /** The strict zod object schema of one kind's spec, whose `type` is the kind's literal name. */
@@ -42,6 +43,11 @@ export interface OpenSourceOptions {
    * pre-run hash read into it, and the run's sending pass (`snapshot: false`) refuses a page that differs.
    */
   pin?: SourcePin;
+  /**
+   * A dry run's list to fill: a database source with `fingerprint: rows` adds its checkpoints (a few
+   * running hashes along the keys), so a production gate that refuses changed data can say where.
+   */
+  checkpoints?: SourceCheckpoint[];
   /** Where a database source's errors point: the runbook file, the job cell and its `source` line. */
   location?: { file: string; cell: string; line: number };
 }

@@ -7,6 +7,7 @@
  * hold that snapshot for hours (it would hold back vacuum), so it reads page by page; the pin is how it
  * still refuses to send a row that changed after the check instead of sending it silently.
  */
+import type { SourceCheckpoint } from './postgres/checkpointTrail';
 
 /** One keyset page as the check read it: its last key and a hash of its rows. */
 export interface PinnedPage {
@@ -26,4 +27,8 @@ export class SourcePin {
   pages: PinnedPage[] | undefined;
   /** When the check read them (ISO time), for the message that says the data changed since. */
   checkedAt: string | undefined;
+  /** The passing dry run's checkpoints (see checkpointTrail.ts), set before the check reads. */
+  dryRunCheckpoints: SourceCheckpoint[] | undefined;
+  /** Where the check first read other rows than that dry run did, in words; set by the check. */
+  changedSinceDryRun: string | undefined;
 }

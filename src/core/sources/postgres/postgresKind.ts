@@ -9,6 +9,7 @@ import { SecretResolver } from '../../secrets/secrets';
 import { hashByReading } from '../recordStream';
 import { sourceCommon } from '../sourceFields';
 import type { OpenSourceOptions, SourceKind } from '../sourceKind';
+import { CheckpointTrail } from './checkpointTrail';
 import { describeUrl } from './connection';
 import { boundQuery, postgresSource } from './postgresSource';
 
@@ -51,10 +52,21 @@ function open(
     options.pin && (pinRole === 'record' ? snapshot : !snapshot)
       ? { pin: options.pin, role: pinRole }
       : undefined;
+  // A dry run keeps its checkpoints; the check before a run compares with the passing dry run's.
+  const given = options.pin;
+  const trail =
+    pinRole === 'record' && given?.dryRunCheckpoints
+      ? new CheckpointTrail(given.dryRunCheckpoints, (_list, read) => {
+          given.changedSinceDryRun = read.firstChange;
+        })
+      : options.checkpoints
+        ? new CheckpointTrail([], (list) => options.checkpoints!.push(...list))
+        : undefined;
   return postgresSource(spec, {
     ...contextOf(options),
     snapshot,
     ...(pin ? { pin } : {}),
+    ...(trail ? { trail } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
 }

@@ -24,6 +24,7 @@ import { quoteIdentifier } from '../../support/postgres/sqlText';
 import { canonicalJson } from '../canonicalJson';
 import { createRecordStream } from '../recordStream';
 import type { PinnedPage, SourcePin } from '../sourcePin';
+import type { CheckpointTrail } from './checkpointTrail';
 import {
   connectClient,
   resolveConfigText,
@@ -55,6 +56,8 @@ export interface PostgresSourceOptions {
    * whose hash differs from the pin's (the run's sending pass). Only with `fingerprint: rows`.
    */
   pin?: { pin: SourcePin; role: 'record' | 'compare' };
+  /** Checkpoints of this read (checkpointTrail.ts), with `fingerprint: rows`: ended when the read ends. */
+  trail?: CheckpointTrail;
   /** Where errors point: the runbook file, the job cell and the line of its `source`. */
   location?: { file: string; cell: string; line: number };
 }
@@ -100,7 +103,11 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
           throw orderingError(error, spec.key, fail) ?? error;
         });
         const rows = page.rows as Record<string, unknown>[];
-        pages?.page(rows.slice(0, spec.pageSize), spec.key);
+        const pageRows = rows.slice(0, spec.pageSize);
+        pages?.page(pageRows, spec.key);
+        if (spec.fingerprint === 'rows' && pageRows.length > 0) {
+          options.trail?.page(pageRows, JSON.stringify(pageRows[pageRows.length - 1]![spec.key]));
+        }
         for (let i = 0; i < Math.min(rows.length, spec.pageSize); i++) {
           const fields = rows[i]!;
           const next = rows[i + 1];
@@ -119,6 +126,7 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
         first = false;
       }
       pages?.end();
+      if (spec.fingerprint === 'rows') options.trail?.end();
       const nullKeys = await run(`SELECT count(*)::int AS n FROM ${from} WHERE ${key} IS NULL`, values);
       const count = (nullKeys.rows[0] as { n: number }).n;
       for (let i = 0; i < count; i++) {
