@@ -1,9 +1,12 @@
 /**
  * What a dry run would send for one record, as text an operator can read and compare with the target's
  * API docs: an HTTP request as on the wire, a command line as a shell would quote it, a module call and
- * what its `dryRun` export said. Pure: no DOM, unit-tested.
+ * what its `dryRun` export said, a SQL statement with its bound values, a queue message with its routing
+ * key (the SQL and queue kinds' own lines, the ones the CLI prints). Pure: no DOM, unit-tested.
  */
 import type { ActionPreview } from '../../src/core/actions/preview';
+import { amqpPreviewLines } from '../../src/core/actions/amqp/amqpPreview';
+import { sqlPreviewLines } from '../../src/core/actions/sql/sqlPreview';
 import { revealInvisible } from './format';
 
 export function requestText(send: ActionPreview): string {
@@ -14,6 +17,10 @@ export function requestText(send: ActionPreview): string {
       return revealInvisible(commandText(send.argv, send.env, send.stdin, send.mode));
     case 'module':
       return revealInvisible(moduleText(send.path, send.export, send.dryRun));
+    case 'sql':
+      return revealInvisible(sqlPreviewLines(send).join('\n'));
+    case 'amqp':
+      return revealInvisible(amqpPreviewLines(send).join('\n'));
     default:
       return revealInvisible(JSON.stringify(send, null, 2));
   }

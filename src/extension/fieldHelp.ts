@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { CELL_FIELDS as TOP, NESTED_FIELDS as NESTED } from './cellFieldDocs';
 import { Disposable } from './disposable';
 import { cellMeta, isRunbook } from './notebookDocument';
+import { kindFieldsFor } from './kindFieldHelp';
 
 type Fields = Readonly<Record<string, string>>;
 
@@ -50,8 +51,24 @@ export class FieldHelp extends Disposable implements vscode.CompletionItemProvid
       const text = document.lineAt(i).text;
       const parent = /^(\s*)([A-Za-z]+):\s*$/.exec(text);
       if (text.trim() === '' || (/^\s*/.exec(text)![0].length >= indent && !parent)) continue;
-      if (parent && parent[1]!.length < indent) return NESTED[parent[2]!];
+      if (parent && parent[1]!.length < indent) {
+        const key = parent[2]!;
+        return kindFieldsFor(key, this.typeUnder(document, i, indent)) ?? NESTED[key];
+      }
       if (/^\s*/.exec(text)![0].length < indent) return undefined;
+    }
+    return undefined;
+  }
+
+  /** The `type:` among the fields of the mapping that starts at line `parent`, at this indentation. */
+  private typeUnder(document: vscode.TextDocument, parent: number, indent: number): string | undefined {
+    for (let i = parent + 1; i < document.lineCount; i += 1) {
+      const text = document.lineAt(i).text;
+      if (text.trim() === '') continue;
+      const depth = /^\s*/.exec(text)![0].length;
+      if (depth < indent) return undefined;
+      const type = depth === indent ? /^\s*type:\s*["']?([A-Za-z0-9_-]+)/.exec(text) : null;
+      if (type) return type[1];
     }
     return undefined;
   }

@@ -12,8 +12,13 @@ interface Received {
   body: { id: string; amount: number };
 }
 
-/** A runbook that publishes each CSV record to exchange `orders` with routing key `order.ID`. */
-function writeAmqpRunbook(dir: string, records: number, rate: number): string {
+/** A runbook that publishes each CSV record to exchange `orders` (or `exchange`) with routing key `order.ID`. */
+function writeAmqpRunbook(
+  dir: string,
+  records: number,
+  rate: number,
+  options: { exchange?: string; retries?: number } = {},
+): string {
   const rows = ['id,amount', ...Array.from({ length: records }, (_, i) => `o${i + 1},${i + 1}`)];
   fs.writeFileSync(path.join(dir, 'orders.csv'), rows.join('\n') + '\n');
   const file = path.join(dir, 'publish.backfill');
@@ -38,7 +43,7 @@ source:
 action:
   type: amqp
   url: \${secret:AMQP_URL}
-  exchange: orders
+  exchange: ${options.exchange ?? 'orders'}
   routingKey: order.\${record:id}
   body:
     id: \${record:id}
@@ -47,6 +52,7 @@ throttle:
   rate: ${rate}
   concurrency: 2
   batchSize: 10
+  retries: ${options.retries ?? 3}
 \`\`\`
 
 \`\`\`execute id=full
@@ -148,6 +154,43 @@ describe('AMQP backfill with publisher confirms', function () {
     ]);
     assert.equal(failed.stdout.trim().split('\n').length, 3);
     assert.match(failed.stdout, /no queue is bound to exchange \\"orders\\" for routing key \\"order.o1\\"/);
+  });
+
+  it('fails a record the broker nacks after its retries, and never counts it delivered', async () => {
+    // A queue that holds 5 messages and refuses more: RabbitMQ then nacks the publish (reject-publish).
+    await channel.assertExchange('bounded', 'topic', { durable: false });
+    await channel.assertQueue('bounded-in', {
+      durable: false,
+      arguments: { 'x-max-length': 5, 'x-overflow': 'reject-publish' },
+    });
+    await channel.bindQueue('bounded-in', 'bounded', 'order.*');
+    await channel.purgeQueue('bounded-in');
+    const file = writeAmqpRunbook(work.dir, 8, 10_000, { exchange: 'bounded', retries: 1 });
+    const result = await runCli(['run', file, '--cell', 'full', '--execute'], {
+      env: { AMQP_URL: broker.url },
+    });
+    assert.notEqual(result.code, 0, result.stdout);
+    const queued: string[] = [];
+    for (;;) {
+      const message = await channel.get('bounded-in', { noAck: true });
+      if (!message) break;
+      queued.push((JSON.parse(message.content.toString()) as Received['body']).id);
+    }
+    assert.equal(queued.length, 5);
+    const delivered = await ledgerKeys(file);
+    assert.deepEqual([...delivered.keys()].sort(), [...queued].sort());
+    const failed = (
+      await runCli(['ledger', file, '--cell', 'full', '--status', 'failed', '--format', 'jsonl'])
+    ).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { key: string; attempts: number; lastError: string });
+    assert.equal(failed.length, 3, JSON.stringify(failed));
+    for (const record of failed) {
+      assert.ok(!queued.includes(record.key), `${record.key} failed but is in the queue`);
+      assert.equal(record.attempts, 2, `${record.key}: one try and one retry`);
+      assert.match(record.lastError, /RabbitMQ refused the message \(nack\)/);
+    }
   });
 
   it('says the broker refused the login without showing the password, and publishes nothing', async () => {

@@ -223,6 +223,20 @@ describe('SQL backfill from a postgres source', function () {
     });
   });
 
+  it('totals the rows the run changed in the report, from the ledger', async () => {
+    await pg.query('DELETE FROM orders WHERE id IN (7, 8)');
+    const file = writeSqlRunbook(work.dir, { extraAction: '  zeroRows: succeed\n' });
+    assert.equal((await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() })).code, 0);
+    const changed = await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE updates = 1');
+    assert.equal(changed[0]!.n, 18);
+    for (const format of ['md', 'html']) {
+      const result = await runCli(['report', file, '--format', format], { env: env() });
+      assert.equal(result.code, 0, result.stderr);
+      const report = fs.readFileSync(file.replace(/\.backfill$/, `.report.${format}`), 'utf8');
+      assert.match(report, /\b18 rows affected/, `the ${format} report`);
+    }
+  });
+
   it('shows rows affected in a rolled-back transaction with dryRun: rollback, changing nothing', async () => {
     const file = writeSqlRunbook(work.dir, { extraAction: '  dryRun: rollback\n' });
     const result = await runCli(['dry-run', file, '--cell', 'preview'], { env: env() });
@@ -271,6 +285,52 @@ check:
       (await ledger('missing')).map((row) => row.key),
       ['9'],
     );
+  });
+
+  describe('reads the rows its dry run read, or says where they changed', () => {
+    const updated = async () => (await orders()).filter((row) => row.total !== null).map((row) => row.id);
+
+    it('refuses a production run when a row changed since the passing dry run, says where, and sends nothing', async () => {
+      const file = writeSqlRunbook(work.dir, { production: true });
+      const dry = await runCli(['dry-run', file, '--cell', 'preview', '--env', 'prod'], { env: env() });
+      assert.equal(dry.code, 0, dry.stderr + dry.stdout);
+      await pg.query(`UPDATE payments SET amount = '999' WHERE order_id = 12`);
+      const result = await runCli(
+        ['run', file, '--cell', 'full', '--env', 'prod', '--production', '--confirm', 'orders-totals'],
+        { env: env() },
+      );
+      assert.equal(result.code, 4, result.stderr + result.stdout);
+      assert.match(result.stderr, /the source data changed since the last passing dry run/);
+      // Pages of 7: the row of key 12 is in the second, after the first page's last key.
+      assert.match(
+        result.stderr,
+        /first change: the rows with keys after 7 up to 14 differ from what the dry run read/,
+      );
+      assert.deepEqual(await updated(), []);
+    });
+
+    it('stops at the page where a row changed after the check before the run, having sent only the pages before it', async () => {
+      // The first record's statement changes the source row of key 20, in the last of three pages of 7,
+      // long before the run reads that page (rate 2/s): the run must not send that page's rows.
+      const file = writeSqlRunbook(work.dir, {
+        statement:
+          "WITH touched AS (UPDATE payments SET note = 'changed' WHERE order_id = 20 AND :id = 1 RETURNING 1) UPDATE orders SET total = :amount, note = :note WHERE id = :id",
+        batchSize: 1,
+        concurrency: 1,
+        rate: 4,
+      });
+      const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
+      assert.equal(result.code, 2, result.stderr + result.stdout);
+      assert.match(
+        result.stderr,
+        /orders\.backfill:\d+: cell totals: source: the source data changed while the run was reading it: the rows with keys after 14 up to 20 are not the 6 rows it read there/,
+      );
+      assert.deepEqual(
+        await updated(),
+        Array.from({ length: 14 }, (_, i) => i + 1),
+      );
+      assert.doesNotMatch(result.stderr, /postgresql:\/\//);
+    });
   });
 
   it('after kill -9 mid-run and a resume, updates every row exactly once', async () => {

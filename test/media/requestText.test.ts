@@ -69,6 +69,44 @@ describe('renderer request text', () => {
     );
   });
 
+  it('shows a SQL statement with its bound values and the plan, as the CLI prints them', () => {
+    const text = requestText({
+      type: 'sql',
+      statement: 'UPDATE orders SET total = :amount WHERE id = :id\n',
+      params: { amount: '2.5', id: 1 },
+      plan: ['Update on orders', '  ->  Index Scan using orders_pkey on orders'],
+      rowsAffected: 1,
+    });
+    assert.equal(
+      text,
+      [
+        'UPDATE orders SET total = :amount WHERE id = :id',
+        'params: {"amount":"2.5","id":1}',
+        'plan: Update on orders',
+        'plan:   ->  Index Scan using orders_pkey on orders',
+        'rows affected (rolled back): 1',
+      ].join('\n'),
+    );
+  });
+
+  it('shows a queue message with its exchange, routing key and message_id, and a hidden bidi override revealed', () => {
+    const text = requestText({
+      type: 'amqp',
+      exchange: 'orders',
+      routingKey: 'order.\u202Eo1',
+      messageId: '28256431f03f21d1832587c2955d8a17',
+      body: '{"id":"o1","amount":1}',
+      persistent: true,
+    });
+    assert.equal(
+      text,
+      [
+        'publish exchange "orders" routing key order.\\u{202e}o1 message_id 28256431f03f21d1832587c2955d8a17',
+        '{"id":"o1","amount":1}',
+      ].join('\n'),
+    );
+  });
+
   it('reveals a bidi override hidden in a record value', () => {
     const text = requestText({ type: 'http', method: 'GET', url: 'http://x/\u202Egnp.exe', headers: {} });
     assert.equal(text, 'GET http://x/\\u{202e}gnp.exe');

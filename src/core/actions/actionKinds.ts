@@ -4,7 +4,7 @@
  * its folder plus one line below. This folder cannot depend on the vscode API.
  */
 import { z } from 'zod';
-import { familyFieldHelp } from '../model/kindHelp';
+import { familyFieldHelp, kindFieldHelp } from '../model/kindHelp';
 import type { ActionKind, CompileOptions, KindSchema } from './actionKind';
 import { amqpAction } from './amqp/amqpKind';
 import { commandAction } from './command/commandKind';
@@ -29,6 +29,11 @@ export type ActionSpec = z.infer<typeof ActionSchema>;
 
 /** The help of an `action:` mapping's fields, for the editor. */
 export const actionFieldHelp = familyFieldHelp(actionKinds);
+
+/** The help of a `action:` mapping whose `type:` is `type`: that kind's fields only (all kinds' when unknown). */
+export function actionFieldHelpFor(type: string | undefined) {
+  return kindFieldHelp(actionKinds, type);
+}
 
 /** The kind of an action spec (or preview); the schema admits no other type, so a miss is a bug. */
 export function actionKindOf<S extends { type: string }>(spec: S): ActionKind<KindSchema, ActionPreview> {

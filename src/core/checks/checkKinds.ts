@@ -4,7 +4,7 @@
  * module plus one line below. This folder cannot depend on the vscode API.
  */
 import { z } from 'zod';
-import { familyFieldHelp } from '../model/kindHelp';
+import { familyFieldHelp, kindFieldHelp } from '../model/kindHelp';
 import type { CheckKind, CheckKindSchema } from './checkKind';
 import { commandCheck } from './commandCheck';
 import type { CompiledCheck } from './compiledCheck';
@@ -30,6 +30,11 @@ export type CheckSpec = z.infer<typeof CheckSchema>;
 
 /** The help of a `check:` mapping's fields, for the editor. */
 export const checkFieldHelp = familyFieldHelp(checkKinds);
+
+/** The help of a `check:` mapping whose `type:` is `type`: that kind's fields only (all kinds' when unknown). */
+export function checkFieldHelpFor(type: string | undefined) {
+  return kindFieldHelp(checkKinds, type);
+}
 
 /** The kind of a check spec; the schema admits no other type, so a miss is a bug. */
 export function checkKindOf(spec: CheckSpec): CheckKind {

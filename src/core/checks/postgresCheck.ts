@@ -3,7 +3,7 @@
  * in a read-only transaction, the first row judged against the expected columns. A pool of the run's
  * concurrency serves the checks. This folder cannot depend on the vscode API.
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import type { AttemptOptions } from '../actions/attempt';
 import { failed, startStopwatch } from '../actions/attempt';
@@ -16,7 +16,7 @@ import {
   connectionError,
   createPool,
   describeUrl,
-  resolveConfigText,
+  resolveConnectionUrl,
   secretNamesOf,
 } from '../sources/postgres/connection';
 import { bindNamed, compileNamedSql, type NamedSql } from '../support/postgres/namedSql';
@@ -70,7 +70,7 @@ export function compilePostgresCheck(spec: PostgresCheckSpec): CompiledCheck {
       { recordFields, envNames: [], secretNames: secretNamesOf(spec.url) },
     ]),
     open: async ({ context, concurrency }) => {
-      const url = resolveConfigText(spec.url, context, 'check.url');
+      const url = resolveConnectionUrl(spec.url, context, 'check.url');
       const pool = await openPool(url, concurrency, sql.sql);
       const open: OpenCheck = {
         prepare: (record) => {
@@ -120,9 +120,13 @@ export function compilePostgresCheck(spec: PostgresCheckSpec): CompiledCheck {
 async function openPool(url: string, size: number, sql: NamedSql): Promise<Pool> {
   const pool = createPool(url, size);
   try {
-    const client = await pool.connect().catch((error: unknown) => {
+    let client: PoolClient;
+    try {
+      // Not `.catch`: a malformed URL throws from connect() itself, before any promise exists.
+      client = await pool.connect();
+    } catch (error) {
       throw connectionError(error, url);
-    });
+    }
     try {
       await client.query(`PREPARE backfill_check AS ${sql.text}`);
       await client.query('DEALLOCATE backfill_check');

@@ -4,6 +4,7 @@
  * exact rendering of a sample, counts, estimates the duration and fingerprints the job. It performs no
  * side effect on the target: no request, no command, no handler; only a module's `dryRun` export runs.
  */
+import type { SourceCheckpoint } from '../sources/postgres/checkpointTrail';
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -87,6 +88,11 @@ export interface DryRunReport {
   /** Why the dry run did not pass, in words the operator can act on. */
   problems: string[];
   warnings: string[];
+  /**
+   * A database source's checkpoints (`fingerprint: rows`): a production gate that finds the data changed
+   * since this dry run says where (see sources/postgres/checkpointTrail.ts). At most 129 short entries.
+   */
+  sourceCheckpoints?: SourceCheckpoint[];
   /** Where the result was stored, when it was. */
   ledger?: string;
 }
@@ -114,8 +120,10 @@ export async function dryRun(
     production: options.environment.production,
   };
 
+  const checkpoints: SourceCheckpoint[] = [];
   const stream = openSource(job.source, {
     baseDir: runbook.baseDir,
+    checkpoints,
     sourceLine: job.sourceLine,
     ...(options.signal ? { signal: options.signal } : {}),
     // A stand-in is no connection URL: a database source needs the real secret, or says it is not set.
@@ -197,6 +205,7 @@ export async function dryRun(
     passed: problems.length === 0,
     problems,
     warnings: secrets.warnings(),
+    ...(checkpoints.length > 0 ? { sourceCheckpoints: checkpoints } : {}),
   };
   const safeReport = redactor.redactValue(report);
   if (options.record !== false) {

@@ -22,3 +22,18 @@ export function familyFieldHelp(
   }
   return help;
 }
+
+/**
+ * The help of a mapping whose `type:` names one kind: the family's `type` line, the common fields and that
+ * kind's own fields, so `url:` under a SQL action is its connection URL, not the HTTP template the family
+ * words first. A type that is missing or unknown (still being typed) gives the whole family's help.
+ */
+export function kindFieldHelp(
+  kinds: readonly { type: string; fieldHelp: FieldHelp }[],
+  type: string | undefined,
+  common: FieldHelp = {},
+): FieldHelp {
+  const family = familyFieldHelp(kinds, common);
+  const kind = kinds.find((candidate) => candidate.type === type);
+  return kind ? { type: family.type!, ...common, ...kind.fieldHelp } : family;
+}

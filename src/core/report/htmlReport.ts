@@ -243,7 +243,7 @@ function runRow(run: RunReport): SafeHtml {
     <td>${run.operator}</td>
     <td class="nowrap">${formatTime(run.startedAt, { zone: false })}</td>
     <td class="num">${formatDuration(run.durationMs)}</td>
-    <td>${countsText(run.counts)}</td>
+    <td>${countsText(run.counts)}${run.rowsAffected !== undefined ? markup`<div class="reason">${formatNumber(run.rowsAffected)} rows affected</div>` : ''}</td>
     <td class="num">${run.rate !== undefined ? `${formatNumber(run.rate)}/s` : '—'}</td>
     <td>${badge(run.outcome)}${run.reason ? markup`<div class="reason">${run.reason}</div>` : ''}</td>
   </tr>`;

@@ -91,7 +91,11 @@ function runs(list: RunReport[]): string {
     formatTime(run.startedAt),
     formatTime(run.endedAt),
     formatDuration(run.durationMs),
-    md(countsText(run.counts)),
+    md(
+      run.rowsAffected !== undefined
+        ? `${countsText(run.counts)}; ${formatNumber(run.rowsAffected)} rows affected`
+        : countsText(run.counts),
+    ),
     run.rate !== undefined ? `${formatNumber(run.rate)}/s` : '—',
     `${run.outcome}${run.reason ? ` — ${md(run.reason)}` : ''}`,
   ]);

@@ -154,6 +154,7 @@ class RunTally {
   private readonly counts: Record<string, number> = {};
   private readonly errorsByKind: Record<string, number> = {};
   private retried = 0;
+  private rowsAffected: number | undefined;
   private readonly series: SeriesBuilder;
   constructor(
     private readonly run: RunRecord,
@@ -168,8 +169,17 @@ class RunTally {
     );
   }
 
-  add(outcome: { status: string; attempts: number; errorKind?: string; at: string }): void {
+  add(outcome: {
+    status: string;
+    attempts: number;
+    errorKind?: string;
+    at: string;
+    rowsAffected?: number;
+  }): void {
     this.counts[outcome.status] = (this.counts[outcome.status] ?? 0) + 1;
+    if (outcome.rowsAffected !== undefined) {
+      this.rowsAffected = (this.rowsAffected ?? 0) + outcome.rowsAffected;
+    }
     if (outcome.attempts > 1) this.retried += 1;
     const isError = outcome.status !== 'succeeded' && outcome.status !== 'rejected';
     if (isError && outcome.errorKind) {
@@ -200,6 +210,7 @@ class RunTally {
       counts,
       chain: run.chain,
       retried: this.retried,
+      ...(this.rowsAffected !== undefined ? { rowsAffected: this.rowsAffected } : {}),
       errorsByKind: this.errorsByKind,
       ...(durationMs ? { rate: Math.round((finished / (durationMs / 1000)) * 100) / 100 } : {}),
       series: this.series.build(),

@@ -37,6 +37,11 @@ export interface RunReport {
   chain?: string;
   /** Records this run finished that needed more than one attempt. */
   retried: number;
+  /**
+   * Rows the statements of a SQL action changed, over the records whose latest outcome this run holds
+   * (the ledger keeps each record's own); undefined when the action reports none (HTTP, queue, …).
+   */
+  rowsAffected?: number;
   /** Records this run left failed (or not right), by kind of error. */
   errorsByKind: Record<string, number>;
   /** Average records per second over the run. */

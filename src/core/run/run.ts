@@ -33,6 +33,8 @@ import { writeStatus, type RunState, type RunStatus } from './runStatus';
 import { emptySelectionReason, SelectionAccounting } from './selectionAccounting';
 import { sumOf } from './statusCounts';
 import { sourceContentHash } from '../sources/sourceKinds';
+import { SourcePin } from '../sources/sourcePin';
+import { pinDryRunCheckpoints, withSourceChange } from './sourceChangeSinceDryRun';
 import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
 import { decideVerdict, endOfRunCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
 
@@ -52,6 +54,8 @@ export class Run {
   private readonly failures = new FailureTally();
   private dispatcher!: Dispatcher<PreparedUnit>;
   private budget!: ErrorBudget;
+  /** What the check before the run read of a database source, so the sending pass reads the same rows. */
+  private readonly pin = new SourcePin();
 
   constructor(
     private readonly options: RunOptions,
@@ -84,6 +88,7 @@ export class Run {
     return {
       connection: { env: environment.vars, secrets: this.secrets },
       location: { file: runbook.file, cell: job.job, line: job.sourceLine },
+      pin: this.pin,
     };
   }
 
@@ -110,6 +115,7 @@ export class Run {
     const missing = this.secrets.resolveAll(this.strategy.secretNames);
     if (missing.length > 0) throw new UserError(missing.join('; '));
 
+    await pinDryRunCheckpoints(this.pin, this.recorder.ledger, job.cell, job, environment);
     const contentHash = await sourceContentHash(job.source, {
       baseDir: runbook.baseDir,
       sourceLine: job.sourceLine,
@@ -134,7 +140,8 @@ export class Run {
       hasSubset: !!job.subset,
       ...(this.options.gate ? { gate: this.options.gate } : {}),
     });
-    if ('refused' in loaded) return { outcome: 'refused', reason: loaded.refused };
+    if ('refused' in loaded)
+      return { outcome: 'refused', reason: withSourceChange(loaded.refused, this.pin) };
     const plan = loaded.plan;
     const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
     const sampled =

@@ -35,6 +35,35 @@ export function resolveConfigText(text: string, ctx: ConnectionContext, what: st
   });
 }
 
+/**
+ * Fills a connection URL like {@link resolveConfigText}, and refuses one whose password does not come from
+ * a secret: `${env:…}` and `${var:…}` values are recorded with the run (ledger, report, the command to
+ * reproduce it), and text written out is in the runbook, so a password from either would be kept in the
+ * clear. Accepted: the whole URL as `${secret:NAME}`, a password written as `${secret:NAME}`, or no
+ * password at all.
+ */
+export function resolveConnectionUrl(text: string, ctx: ConnectionContext, what: string): string {
+  const url = resolveConfigText(text, ctx, what);
+  const written = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@]*?:([^@/]*)@/.exec(text);
+  const fromSecret = written
+    ? written[1] === '' || /^\$\{secret:[A-Za-z_][A-Za-z0-9_]*\}$/.test(written[1]!)
+    : secretNamesOf(text).length > 0 || passwordOf(url) === '';
+  if (!fromSecret) {
+    throw new UserError(
+      `${what}: the connection URL's password does not come from a secret: a password written in the runbook or taken from \${env:…}/\${var:…} is kept in the clear with the run (ledger, report); write the password as \${secret:NAME}, or the whole URL as \${secret:NAME}`,
+    );
+  }
+  return url;
+}
+
+function passwordOf(url: string): string {
+  try {
+    return new URL(url).password;
+  } catch {
+    return '';
+  }
+}
+
 /** Names of the secrets a configuration text refers to. */
 export function secretNamesOf(text: string): string[] {
   return [...text.matchAll(PLACEHOLDER)].filter((m) => m[1] === 'secret').map((m) => m[2]!);

@@ -7,6 +7,8 @@ import type { z } from 'zod';
 import type { FieldHelp } from '../model/kindHelp';
 import type { RecordStream } from '../model/types';
 import type { SecretLookup } from '../secrets/secrets';
+import type { SourceCheckpoint } from './postgres/checkpointTrail';
+import type { SourcePin } from './sourcePin';
 
 /** The strict zod object schema of one kind's spec, whose `type` is the kind's literal name. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- zod's object config is not ours to name
@@ -36,6 +38,16 @@ export interface OpenSourceOptions {
    * a run). False for the pass that sends records, which may last hours and must not hold a snapshot.
    */
   snapshot?: boolean;
+  /**
+   * One run's pin (see sourcePin.ts): a database source with `fingerprint: rows` records the pages its
+   * pre-run hash read into it, and the run's sending pass (`snapshot: false`) refuses a page that differs.
+   */
+  pin?: SourcePin;
+  /**
+   * A dry run's list to fill: a database source with `fingerprint: rows` adds its checkpoints (a few
+   * running hashes along the keys), so a production gate that refuses changed data can say where.
+   */
+  checkpoints?: SourceCheckpoint[];
   /** Where a database source's errors point: the runbook file, the job cell and its `source` line. */
   location?: { file: string; cell: string; line: number };
 }

@@ -4,7 +4,7 @@
  * so adding a kind is its module plus one line below. This folder cannot depend on the vscode API.
  */
 import { z } from 'zod';
-import { familyFieldHelp } from '../model/kindHelp';
+import { familyFieldHelp, kindFieldHelp } from '../model/kindHelp';
 import { commandSourceKind } from './commandSource';
 import { csvSourceKind } from './csv/csvKind';
 import { inlineSourceKind } from './inlineSource';
@@ -40,6 +40,11 @@ export type SourceSpec = z.infer<typeof SourceSchema>;
 
 /** The help of a `source:` mapping's fields, for the editor. */
 export const sourceFieldHelp = familyFieldHelp(sourceKinds, sourceCommonFieldHelp);
+
+/** The help of a `source:` mapping whose `type:` is `type`: that kind's fields only (all kinds' when unknown). */
+export function sourceFieldHelpFor(type: string | undefined) {
+  return kindFieldHelp(sourceKinds, type, sourceCommonFieldHelp);
+}
 
 /** The kind of a source spec; the schema admits no other type, so a miss is a bug. */
 export function sourceKindOf(spec: SourceSpec): SourceKind {

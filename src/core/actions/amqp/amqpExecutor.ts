@@ -12,7 +12,7 @@ import amqp from 'amqplib';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { AttemptResult } from '../../model/attemptResult';
 import { UserError } from '../../model/types';
-import { describeUrl, resolveConfigText, scrub, type ConnectionContext } from '../../sources/configText';
+import { describeUrl, resolveConnectionUrl, scrub, type ConnectionContext } from '../../sources/configText';
 import type { AttemptOptions, Failure } from '../attempt';
 import { errorMessage, failed, startStopwatch, succeeded } from '../attempt';
 import type { ExecutionUnit, Executor } from '../executor';
@@ -23,7 +23,7 @@ export async function createAmqpExecutor(
   spec: AmqpActionSpec,
   opts: { context: ConnectionContext },
 ): Promise<Executor> {
-  const url = resolveConfigText(spec.url, opts.context, 'action.url');
+  const url = resolveConnectionUrl(spec.url, opts.context, 'action.url');
   const link = new Link(url);
   try {
     const channel = await link.channel();

@@ -10,7 +10,7 @@ import type { ActionKind } from '../actionKind';
 import { withEnv } from '../targetText';
 import { compileAmqpAction } from './amqpAction';
 import { createAmqpExecutor } from './amqpExecutor';
-import type { AmqpPreview } from './amqpPreview';
+import { amqpPreviewLines, type AmqpPreview } from './amqpPreview';
 import { amqpActionSchema } from './amqpSchema';
 
 export const amqpAction: ActionKind<typeof amqpActionSchema, AmqpPreview> = {
@@ -23,10 +23,7 @@ export const amqpAction: ActionKind<typeof amqpActionSchema, AmqpPreview> = {
   recordsPerAttempt: (_spec, batchSize) => batchSize,
   describe: (spec, vars) =>
     `publish to exchange "${spec.exchange}" routing key ${withEnv(spec.routingKey, vars)}`,
-  previewLines: (send) => [
-    `publish exchange "${send.exchange}" routing key ${send.routingKey} message_id ${send.messageId}`,
-    send.body,
-  ],
+  previewLines: amqpPreviewLines,
   fieldHelp: {
     url: 'Broker URL `amqp://user:password@host:5672/vhost`, as `${secret:NAME}`.',
     exchange:

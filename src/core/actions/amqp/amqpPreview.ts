@@ -1,4 +1,7 @@
-/** What an AMQP action would publish for one record. This folder cannot depend on the vscode API. */
+/**
+ * What an AMQP action would publish for one record, and that as lines of text. Imports nothing, so the
+ * notebook renderer shows the same lines as the CLI. This folder cannot depend on the vscode API.
+ */
 
 /** Exactly what would be published for one record. */
 export interface AmqpPreview {
@@ -10,4 +13,12 @@ export interface AmqpPreview {
   /** The serialized JSON body. */
   body: string;
   persistent: boolean;
+}
+
+/** Where the message goes, its id, and its body exactly as published. */
+export function amqpPreviewLines(send: AmqpPreview): string[] {
+  return [
+    `publish exchange "${send.exchange}" routing key ${send.routingKey} message_id ${send.messageId}`,
+    send.body,
+  ];
 }

@@ -8,7 +8,7 @@
 import type { Client } from 'pg';
 import type { ValidRecord } from '../../model/types';
 import { UserError } from '../../model/types';
-import { connectClient, resolveConfigText, scrub, secretNamesOf } from '../../sources/postgres/connection';
+import { connectClient, resolveConnectionUrl, scrub, secretNamesOf } from '../../sources/postgres/connection';
 import { bindNamed, compileNamedSql, type NamedSql } from '../../support/postgres/namedSql';
 import { toParameter } from '../../support/postgres/values';
 import type { ActionLocation } from '../actionKind';
@@ -66,7 +66,7 @@ export function compileSqlAction(spec: SqlActionSpec, location?: ActionLocation)
     async preview(record, ctx) {
       const rendered = render(record);
       if (!rendered.ok || rendered.preview.type !== 'sql') return rendered;
-      const url = resolveConfigText(spec.url, ctx, 'action.url');
+      const url = resolveConnectionUrl(spec.url, ctx, 'action.url');
       const client = await connectClient(url);
       try {
         prepared ??= prepareOnce(client, sql, url, location);

@@ -10,7 +10,7 @@ import type { AttemptResult } from '../../model/attemptResult';
 import {
   connectionError,
   createPool,
-  resolveConfigText,
+  resolveConnectionUrl,
   type ConnectionContext,
 } from '../../sources/postgres/connection';
 import { compileNamedSql, type NamedSql } from '../../support/postgres/namedSql';
@@ -36,7 +36,7 @@ export async function createSqlExecutor(spec: SqlActionSpec, opts: SqlExecutorOp
   const compiled = compileNamedSql(spec.statement.replace(/[\s;]+$/, ''));
   if (!compiled.ok) throw statementError(new Error(compiled.message), '', opts.location);
   const sql = compiled.sql;
-  const url = resolveConfigText(spec.url, opts.context, 'action.url');
+  const url = resolveConnectionUrl(spec.url, opts.context, 'action.url');
   const pool = createPool(url, opts.concurrency);
   let client: PoolClient | undefined;
   try {
@@ -101,7 +101,7 @@ async function runBatch(
   try {
     const batch = await inTransaction(client, timeoutMs, async () => {
       const rows: number[] = [];
-      for (const unit of todo) rows.push((await client.query(sql.text, bound.get(unit.key))).rowCount ?? 0);
+      for (const unit of todo) rows.push(await runStatement(client, sql, bound.get(unit.key)!));
       return rows;
     });
     if (batch.ok) {
@@ -117,10 +117,8 @@ async function runBatch(
     }
     for (const unit of todo) {
       const started = startStopwatch();
-      const one = await inTransaction(
-        client,
-        timeoutMs,
-        async () => (await client.query(sql.text, bound.get(unit.key))).rowCount ?? 0,
+      const one = await inTransaction(client, timeoutMs, () =>
+        runStatement(client, sql, bound.get(unit.key)!),
       );
       if (one.ok) results.set(unit.key, outcome(spec, one.value, started()));
       else {
@@ -134,6 +132,18 @@ async function runBatch(
     client.release(broken);
   }
 }
+
+/**
+ * Runs the statement for one record; resolves with the rows it changed. A named statement, so each
+ * connection parses and plans it once and then only binds values: an unnamed one is parsed and planned
+ * again for every record, which made the database the bottleneck of a fast backfill.
+ */
+async function runStatement(client: PoolClient, sql: NamedSql, values: unknown[]): Promise<number> {
+  return (await client.query({ name: STATEMENT_NAME, text: sql.text, values })).rowCount ?? 0;
+}
+
+/** One executor's statement per connection (each run has its own pool, so one name is enough). */
+const STATEMENT_NAME = 'backfill_record';
 
 /** Runs `work` between BEGIN and COMMIT with the statement timeout; rolls back on any error. */
 async function inTransaction<T>(

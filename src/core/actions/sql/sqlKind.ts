@@ -9,7 +9,7 @@ import { SecretResolver } from '../../secrets/secrets';
 import type { ActionKind } from '../actionKind';
 import { compileSqlAction } from './sqlAction';
 import { createSqlExecutor } from './sqlExecutor';
-import type { SqlPreview } from './sqlPreview';
+import { sqlPreviewLines, type SqlPreview } from './sqlPreview';
 import { sqlActionSchema } from './sqlSchema';
 
 export const sqlAction: ActionKind<typeof sqlActionSchema, SqlPreview> = {
@@ -25,12 +25,7 @@ export const sqlAction: ActionKind<typeof sqlActionSchema, SqlPreview> = {
   // A batch is one transaction: all of its records commit together (a failing one is then isolated).
   recordsPerAttempt: (_spec, batchSize) => batchSize,
   describe: (spec) => `SQL ${spec.statement.trim()}`,
-  previewLines: (send) => [
-    send.statement.trim(),
-    `params: ${JSON.stringify(send.params)}`,
-    ...(send.plan ?? []).map((line) => `plan: ${line}`),
-    ...(send.rowsAffected !== undefined ? [`rows affected (rolled back): ${send.rowsAffected}`] : []),
-  ],
+  previewLines: sqlPreviewLines,
   fieldHelp: {
     url: 'Connection URL of the target database, `${secret:NAME}` (one value per environment).',
     statement: 'One statement per record; `:field` binds the record’s field as a parameter (never spliced).',

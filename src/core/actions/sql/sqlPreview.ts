@@ -1,4 +1,7 @@
-/** What a SQL action would run for one record. This folder cannot depend on the vscode API. */
+/**
+ * What a SQL action would run for one record, and that as lines of text. Imports nothing, so the
+ * notebook renderer shows the same lines as the CLI. This folder cannot depend on the vscode API.
+ */
 
 /** Exactly what a SQL action would run for one record: the statement as written and the bound values. */
 export interface SqlPreview {
@@ -9,4 +12,14 @@ export interface SqlPreview {
   plan?: string[];
   /** Rows the statement changed in a rolled-back transaction (dry run, `rollback`). */
   rowsAffected?: number;
+}
+
+/** The statement as written, its bound values, and what the dry run learnt (plan, rows affected). */
+export function sqlPreviewLines(send: SqlPreview): string[] {
+  return [
+    send.statement.trim(),
+    `params: ${JSON.stringify(send.params)}`,
+    ...(send.plan ?? []).map((line) => `plan: ${line}`),
+    ...(send.rowsAffected !== undefined ? [`rows affected (rolled back): ${send.rowsAffected}`] : []),
+  ];
 }

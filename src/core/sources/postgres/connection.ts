@@ -9,7 +9,14 @@ import { UserError } from '../../model/types';
 import { recordTypes } from '../../support/postgres/values';
 import { describeUrl, scrub } from '../configText';
 
-export { describeUrl, resolveConfigText, scrub, secretNamesOf, type ConnectionContext } from '../configText';
+export {
+  describeUrl,
+  resolveConfigText,
+  resolveConnectionUrl,
+  scrub,
+  secretNamesOf,
+  type ConnectionContext,
+} from '../configText';
 
 function clientConfig(url: string, extra: Partial<ClientConfig> = {}): ClientConfig {
   // The UTC session makes timestamps read the same whoever runs the backfill, so their hash is stable.
@@ -18,23 +25,29 @@ function clientConfig(url: string, extra: Partial<ClientConfig> = {}): ClientCon
 
 /** Connects one client, or throws a UserError saying why in words (no password, no stack). */
 export async function connectClient(url: string, extra: Partial<ClientConfig> = {}): Promise<Client> {
-  const client = new Client(clientConfig(url, extra));
-  // A connection dropped later surfaces on the next query; without a listener it would crash the process.
-  client.on('error', () => undefined);
+  let client: Client | undefined;
   try {
+    // The constructor parses the URL: a malformed one (a port of 99999) throws here, not on connect.
+    client = new Client(clientConfig(url, extra));
+    // A connection dropped later surfaces on the next query; without a listener it would crash the process.
+    client.on('error', () => undefined);
     await client.connect();
     return client;
   } catch (error) {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
     throw connectionError(error, url);
   }
 }
 
 /** A pool of `size` connections, errors on idle clients swallowed (the next query reports them). */
 export function createPool(url: string, size: number, extra: Partial<ClientConfig> = {}): Pool {
-  const pool = new Pool({ ...clientConfig(url, extra), max: size });
-  pool.on('error', () => undefined);
-  return pool;
+  try {
+    const pool = new Pool({ ...clientConfig(url, extra), max: size });
+    pool.on('error', () => undefined);
+    return pool;
+  } catch (error) {
+    throw connectionError(error, url);
+  }
 }
 
 /** Why connecting failed, for a person: the database's words or the network's, never the URL. */
@@ -45,6 +58,11 @@ export function connectionError(error: unknown, url: string): UserError {
   if (code === '28P01' || code === '28000') {
     return new UserError(
       `cannot connect to PostgreSQL at ${where}: ${message}: check the user and password in the connection secret`,
+    );
+  }
+  if (code === 'ERR_INVALID_URL') {
+    return new UserError(
+      'cannot connect to PostgreSQL: the connection URL is not a valid URL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE, with a port up to 65535 and the password URL-encoded): check the connection secret',
     );
   }
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH') {

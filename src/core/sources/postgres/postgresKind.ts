@@ -9,6 +9,7 @@ import { SecretResolver } from '../../secrets/secrets';
 import { hashByReading } from '../recordStream';
 import { sourceCommon } from '../sourceFields';
 import type { OpenSourceOptions, SourceKind } from '../sourceKind';
+import { CheckpointTrail } from './checkpointTrail';
 import { describeUrl } from './connection';
 import { boundQuery, postgresSource } from './postgresSource';
 
@@ -24,8 +25,9 @@ const postgresSourceSchema = z.strictObject({
   pageSize: z.number().int().positive().max(100_000).default(1000),
   /**
    * What the fingerprint covers: `rows` (the query, its parameters and every row as read, so a production
-   * run refuses when the data changed since the dry run) or `query` (only the query and its parameters:
-   * for live tables, where rows change all the time and the backfill itself may change them).
+   * run refuses when the data changed since the dry run, and a run stops at the first page that changed
+   * while it reads: the data is pinned) or `query` (only the query and its parameters: for live tables,
+   * where rows change all the time and the backfill itself may change them).
    */
   fingerprint: z.enum(['rows', 'query']).default('rows'),
   ...sourceCommon,
@@ -38,10 +40,33 @@ function contextOf(options: OpenSourceOptions) {
   };
 }
 
-function open(spec: z.output<typeof postgresSourceSchema>, options: OpenSourceOptions) {
+function open(
+  spec: z.output<typeof postgresSourceSchema>,
+  options: OpenSourceOptions,
+  pinRole: 'record' | 'compare' = 'compare',
+) {
+  const snapshot = options.snapshot ?? true;
+  // Only the check before a run records pages, and only the pass that sends records (no snapshot)
+  // compares them: a dry run or a sample's first reading does neither.
+  const pin =
+    options.pin && (pinRole === 'record' ? snapshot : !snapshot)
+      ? { pin: options.pin, role: pinRole }
+      : undefined;
+  // A dry run keeps its checkpoints; the check before a run compares with the passing dry run's.
+  const given = options.pin;
+  const trail =
+    pinRole === 'record' && given?.dryRunCheckpoints
+      ? new CheckpointTrail(given.dryRunCheckpoints, (_list, read) => {
+          given.changedSinceDryRun = read.firstChange;
+        })
+      : options.checkpoints
+        ? new CheckpointTrail([], (list) => options.checkpoints!.push(...list))
+        : undefined;
   return postgresSource(spec, {
     ...contextOf(options),
-    snapshot: options.snapshot ?? true,
+    snapshot,
+    ...(pin ? { pin } : {}),
+    ...(trail ? { trail } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
 }
@@ -60,7 +85,7 @@ export const postgresSourceKind: SourceKind<typeof postgresSourceSchema> = {
             .update(boundQuery(spec, contextOf(options)).signature)
             .digest('hex'),
         )
-      : hashByReading(open(spec, { ...options, snapshot: true })),
+      : hashByReading(open(spec, { ...options, snapshot: true }, 'record')),
   // The URL is a secret placeholder as written; a literal URL is shown without its user and password.
   describe: (spec) => `postgres ${spec.url.startsWith('${') ? spec.url : describeUrl(spec.url)}`,
   fieldHelp: {
@@ -69,6 +94,6 @@ export const postgresSourceKind: SourceKind<typeof postgresSourceSchema> = {
     params: 'Values of the query’s `:name` parameters; `${env:NAME}` is filled, then bound (never spliced).',
     pageSize: 'Rows per keyset page (default 1000): memory stays one page whatever the number of rows.',
     fingerprint:
-      '`rows` (default: the query and every row as read, in one snapshot) or `query` (for tables that change all the time).',
+      '`rows` (default: the query and every row as read, in one snapshot; the data is pinned: a run stops at a page that changed since its check) or `query` (for tables that change all the time).',
   },
 };

@@ -8,10 +8,14 @@
  * production run makes before it starts) reads all pages in one REPEATABLE READ, READ ONLY transaction,
  * so the hash is of one consistent snapshot; a production run whose hash differs from the passing dry run's
  * is refused by the gate — rows were added, removed or changed since. The pass that sends records reads
- * page by page outside a transaction (a snapshot held for hours would hold back vacuum), so a row changed
- * after the check is sent as it is when its page is read. With `fingerprint: query` only the query and its
- * parameters are hashed: pick it for tables that change all the time.
+ * page by page outside a transaction (a snapshot held for hours would hold back vacuum), but the data stays
+ * pinned: the check records a hash of each keyset page (sourcePin.ts), and the sending pass hashes each
+ * page it reads before yielding any of its rows; a page that differs stops the run there with the range
+ * of keys that changed, so every record sent is a row exactly as the dry run read it. With
+ * `fingerprint: query` only the query and its parameters are hashed and nothing is pinned: pick it for
+ * tables that change all the time (or that the backfill itself changes).
  */
+import { createHash } from 'node:crypto';
 import type { Client, QueryResult } from 'pg';
 import type { Issue, RecordStream, SourceItem } from '../../model/types';
 import { UserError } from '../../model/types';
@@ -19,7 +23,15 @@ import { bindNamed, compileNamedSql, type NamedSql } from '../../support/postgre
 import { quoteIdentifier } from '../../support/postgres/sqlText';
 import { canonicalJson } from '../canonicalJson';
 import { createRecordStream } from '../recordStream';
-import { connectClient, resolveConfigText, scrub, type ConnectionContext } from './connection';
+import type { PinnedPage, SourcePin } from '../sourcePin';
+import type { CheckpointTrail } from './checkpointTrail';
+import {
+  connectClient,
+  resolveConfigText,
+  resolveConnectionUrl,
+  scrub,
+  type ConnectionContext,
+} from './connection';
 
 export interface PostgresSourceSpec {
   url: string;
@@ -39,6 +51,13 @@ export interface PostgresSourceOptions {
    * that sends records, which may last hours.
    */
   snapshot: boolean;
+  /**
+   * `record`: keep a hash of each page read in the pin (the check before a run). `compare`: refuse a page
+   * whose hash differs from the pin's (the run's sending pass). Only with `fingerprint: rows`.
+   */
+  pin?: { pin: SourcePin; role: 'record' | 'compare' };
+  /** Checkpoints of this read (checkpointTrail.ts), with `fingerprint: rows`: ended when the read ends. */
+  trail?: CheckpointTrail;
   /** Where errors point: the runbook file, the job cell and the line of its `source`. */
   location?: { file: string; cell: string; line: number };
 }
@@ -49,7 +68,7 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
     const fail = (field: string, message: string) => locatedError(options.location, field, message);
     const { sql, values, signature } = boundQuery(spec, options);
     const url = locatedConfig(options.location, 'source.url', () =>
-      resolveConfigText(spec.url, options.context, 'source.url'),
+      resolveConnectionUrl(spec.url, options.context, 'source.url'),
     );
     // What was read starts with what was asked: the same rows from another query are other data.
     tap.update(signature);
@@ -68,6 +87,7 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
         );
       }
       const lastParam = `$${values.length + 1}`;
+      const pages = pagePin(spec, options, fail);
       let row = 0;
       let last: unknown = undefined;
       let first = true;
@@ -83,6 +103,11 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
           throw orderingError(error, spec.key, fail) ?? error;
         });
         const rows = page.rows as Record<string, unknown>[];
+        const pageRows = rows.slice(0, spec.pageSize);
+        pages?.page(pageRows, spec.key);
+        if (spec.fingerprint === 'rows' && pageRows.length > 0) {
+          options.trail?.page(pageRows, JSON.stringify(pageRows[pageRows.length - 1]![spec.key]));
+        }
         for (let i = 0; i < Math.min(rows.length, spec.pageSize); i++) {
           const fields = rows[i]!;
           const next = rows[i + 1];
@@ -100,6 +125,8 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
         last = rows[spec.pageSize - 1]![spec.key];
         first = false;
       }
+      pages?.end();
+      if (spec.fingerprint === 'rows') options.trail?.end();
       const nullKeys = await run(`SELECT count(*)::int AS n FROM ${from} WHERE ${key} IS NULL`, values);
       const count = (nullKeys.rows[0] as { n: number }).n;
       for (let i = 0; i < count; i++) {
@@ -112,6 +139,69 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
       await client.end().catch(() => undefined);
     }
   });
+}
+
+/**
+ * The page hashes of one read: kept in the pin (the check before a run), or compared with it (the pass
+ * that sends records), which throws before the rows of a page that changed since the check are yielded.
+ */
+function pagePin(
+  spec: PostgresSourceSpec,
+  options: PostgresSourceOptions,
+  fail: (field: string, message: string) => UserError,
+) {
+  const given = options.pin;
+  if (!given || spec.fingerprint !== 'rows') return undefined;
+  const { pin, role } = given;
+  if (role === 'compare' && pin.pages === undefined) return undefined;
+  const read: PinnedPage[] = [];
+  // Keys as JSON, so a text key "7" and an integer key 7 read differently.
+  const range = (after: string | undefined, upTo: string) =>
+    `${after === undefined ? 'from the first' : `after ${after}`} up to ${upTo}`;
+  const changed = (what: string) =>
+    fail(
+      'source',
+      `the source data changed while the run was reading it: ${what} since the check at ${pin.checkedAt ?? 'the start'} read them, so the run stopped before sending them (the records before them were sent as the dry run read them): find out who changes these rows, then dry-run again; for a table that changes all the time, use fingerprint: query`,
+    );
+  return {
+    page(rows: Record<string, unknown>[], key: string): void {
+      if (rows.length === 0) return;
+      const after = read[read.length - 1]?.lastKey;
+      const hash = createHash('sha256');
+      for (const fields of rows) hash.update(`${canonicalJson(fields)}\n`);
+      const lastKey = JSON.stringify(rows[rows.length - 1]![key]);
+      // 64 bits tell a changed page from the same one; a page costs ~50 bytes however long its rows.
+      const now: PinnedPage = { lastKey, rows: rows.length, hash: hash.digest('hex').slice(0, 16) };
+      if (role === 'record') {
+        read.push(now);
+        return;
+      }
+      const then = pin.pages![read.length];
+      read.push(now);
+      if (!then || then.hash !== now.hash) {
+        const upTo = then && then.lastKey !== lastKey ? `${then.lastKey} (now ${lastKey})` : lastKey;
+        throw changed(
+          then
+            ? `the rows with keys ${range(after, upTo)} are not the ${then.rows} rows it read there`
+            : `the rows with keys ${range(after, lastKey)} are new`,
+        );
+      }
+    },
+    end(): void {
+      if (role === 'record') {
+        pin.pages = read;
+        pin.checkedAt = new Date().toISOString();
+        return;
+      }
+      const gone = pin.pages!.slice(read.length);
+      if (gone.length > 0) {
+        const rows = gone.reduce((sum, p) => sum + p.rows, 0);
+        throw changed(
+          `the ${rows} rows with keys ${range(read[read.length - 1]?.lastKey, gone[gone.length - 1]!.lastKey)} are gone`,
+        );
+      }
+    },
+  };
 }
 
 /**
