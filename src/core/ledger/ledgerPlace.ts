@@ -8,7 +8,7 @@
  */
 import type { Header } from '../format/schemas';
 import type { SecretResolver } from '../secrets/secrets';
-import { resolveConfigText } from '../sources/configText';
+import { resolveConnectionUrl } from '../sources/configText';
 import type { PostgresLedgerPlace } from './postgresLedger';
 
 export type LedgerPlace = { type: 'embedded' } | ({ type: 'postgres' } & PostgresLedgerPlace);
@@ -27,7 +27,7 @@ export function ledgerPlaceOf(
 ): LedgerPlace {
   const setting = header.environments[environment.name]?.ledger;
   if (!setting) return EMBEDDED_LEDGER;
-  const url = resolveConfigText(
+  const url = resolveConnectionUrl(
     setting.url,
     { env: environment.vars, secrets },
     `environments.${environment.name}.ledger.url`,
