@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { strict as assert } from 'node:assert';
 import { runCli } from '../support/cli';
 import { cliWorkspace, ledgerRows } from '../support/cliWorkspace';
@@ -57,6 +58,11 @@ describe('backfill run across cells', function () {
     assert.match(
       summary!,
       /30 succeeded, 0 failed, 0 rejected, 0 skipped \(done earlier\), 20 skipped: done by small-batch/,
+    );
+    // The runbook's record of the run says it too.
+    assert.match(
+      fs.readFileSync(file, 'utf8'),
+      /```result for=full\n(?:[^`]*\n)?doneElsewhere:\n {2}small-batch: 20\n/,
     );
     const rows = await ledgerRows(file, { cell: 'full' });
     assert.deepEqual(rows.map((row) => row.key).sort(), keys(21, 50));

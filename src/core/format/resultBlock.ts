@@ -30,6 +30,7 @@ const FIELD_ORDER: readonly (keyof Result)[] = [
   'finishedAt',
   'durationMs',
   'counts',
+  'doneElsewhere',
   'rate',
   'errors',
   'failures',

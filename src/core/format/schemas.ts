@@ -241,6 +241,8 @@ export const ResultSchema = z.strictObject({
   reason: z.string().optional(),
   fingerprint: z.string().optional(),
   counts: z.record(z.string(), z.number()).default({}),
+  /** Records skipped because another cell of the job delivered them, by that cell ("done by small-batch"). */
+  doneElsewhere: z.record(z.string(), z.number()).optional(),
   rate: z.number().nonnegative().optional(),
   errors: z.record(z.string(), z.number()).optional(),
   /** The run's top failure reasons: "50 × connection refused (127.0.0.1:9) — e.g. key 1017". */

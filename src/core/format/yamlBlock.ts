@@ -201,7 +201,8 @@ const KNOWN_FIELDS = [
   'successThreshold', 'check', 'expect', 'status', 'tolerance', 'expectExitCode', 'id', 'item', 'checked',
   'by', 'at', 'run', 'environment', 'operator', 'startedAt', 'finishedAt', 'durationMs', 'outcome',
   'fingerprint', 'counts', 'errors', 'retryOn', 'errorBudget', 'maxFailureRatio', 'window',
-  'maxConsecutiveFailures', 'maxFailures', 'resend', 'maxRejected', 'failures',
+  'maxConsecutiveFailures', 'maxFailures', 'resend', 'maxRejected', 'failures', 'doneElsewhere', 'ledger',
+  'schema',
 ]; // prettier-ignore
 
 function unknownFieldMessage(key: string): string {

@@ -76,6 +76,9 @@ export async function resultOfRun(ledger: Ledger, run: RunRecord): Promise<Resul
     ...(finishedAt ? { finishedAt } : {}),
     ...(durationMs !== undefined ? { durationMs } : {}),
     counts,
+    ...(own?.doneElsewhere && Object.keys(own.doneElsewhere).length > 0
+      ? { doneElsewhere: own.doneElsewhere }
+      : {}),
     ...(durationMs ? { rate: round2(processed / (durationMs / 1000)) } : {}),
     ...(Object.keys(chain.errorsByKind).length > 0 ? { errors: chain.errorsByKind } : {}),
     ...failuresOf(own),
