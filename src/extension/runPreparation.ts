@@ -79,6 +79,16 @@ export async function prepareRun(
       next: 'Choose one with Backfill: Select Environment (the environment button in the notebook toolbar).',
     };
   }
+  const ledger = parsed.runbook.header.environments[environment.name]?.ledger;
+  if (ledger) {
+    // The editor reads and shows the ledger beside the runbook; a run recorded elsewhere would leave its
+    // cells without outputs, so it is run from the command line until the editor can read it there.
+    return {
+      title: 'Ledger in PostgreSQL',
+      message: `Environment ${environment.name} keeps its ledger in PostgreSQL, which the editor cannot show yet.`,
+      next: `Run it from a terminal: backfill run ${located.file} --cell ID --env ${environment.name} (and backfill status --env ${environment.name}).`,
+    };
+  }
   const secrets = await services.secrets.valuesFor(parsed.text, environment.name);
   return {
     notebook,

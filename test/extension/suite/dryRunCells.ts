@@ -88,4 +88,21 @@ describe('running cells with ▶', () => {
     assert.equal(cellById(notebook, 'check').outputs.length, 0);
     assert.equal(fixture.server.received.length, 0);
   });
+  it('runs nothing in an environment whose ledger is in PostgreSQL, and says how to run it from a terminal', async () => {
+    fixture = await demoFixture((text) =>
+      text.replace(
+        '      BASE_URL: http://127.0.0.1:8080\n',
+        '      BASE_URL: http://127.0.0.1:8080\n    ledger: { type: postgres, url: "${secret:LEDGER_URL}" }\n',
+      ),
+    );
+    prompts = await answer();
+    const notebook = await openRunbook(fixture.uri);
+    const cell = cellById(notebook, 'preview');
+    await executeCell(cell);
+    await waitFor(() => cell.executionSummary?.success === false, 'the refusal', 30_000);
+    assert.match(outputText(cell), /keeps its ledger in PostgreSQL/);
+    assert.match(outputText(cell), /backfill run .* --cell ID --env local/);
+    assert.equal(fs.existsSync(`${fixture.file}.d`), false, 'no state beside the runbook');
+    assert.equal(fixture.server.received.length, 0);
+  });
 });
