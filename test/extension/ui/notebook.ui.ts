@@ -184,8 +184,10 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     try {
       const background = await environment.evaluate((e) => getComputedStyle(e).backgroundColor);
       assert.notEqual(background, 'rgba(0, 0, 0, 0)', 'the production item has a background colour');
-      await toolbar.getByRole('button', { name: /PRODUCTION — Select Environment/ }).waitFor();
+      // The toolbar names the environment (the controller's label) and never says none is selected.
+      await toolbar.getByRole('button', { name: /PRODUCTION — Change Environment/ }).waitFor();
       await toolbar.getByText('Backfill · ⚠ PRODUCTION: production', { exact: true }).waitFor();
+      assert.doesNotMatch((await toolbar.textContent()) ?? '', /Select Environment/);
       // The banner is an output of the header cell: the notebook renders a cell's outputs once the cell
       // is in view, so the header is brought into view first.
       await findCodeCell(page, 'name: resend-order-confirmations');
@@ -198,8 +200,12 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       await outputFrame(page).getByText('Refused by the checklist gate').first().waitFor({ timeout: 60_000 });
       await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-dark.png') });
       await selectColorTheme(page, 'Dark High Contrast', 'hc-black');
+      // Dark High Contrast defines no warning background: the item is marked by its text colour.
+      const hcMark = await statusItemMark(environment);
+      assert.ok(hcMark.length > 0, 'the production item stands out in Dark High Contrast');
       await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-hc.png') });
       await selectColorTheme(page, 'Light Modern', 'vs');
+      assert.ok((await statusItemMark(environment)).length > 0, 'and in Light Modern');
       await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-light.png') });
     } finally {
       await selectColorTheme(page, 'Dark Modern', 'vs-dark');
@@ -332,4 +338,22 @@ function slug(text: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .slice(0, 60);
+}
+
+/**
+ * How the status bar item stands out from the status bar: its own background, or text in another colour
+ * than the bar's (high contrast themes have no warning background). Empty when it looks like any item.
+ */
+async function statusItemMark(item: Locator): Promise<string[]> {
+  return item.evaluate((element) => {
+    const bar = element.closest('.part.statusbar') ?? document.body;
+    const label = element.querySelector('.statusbar-item-label') ?? element;
+    const marks: string[] = [];
+    const background = getComputedStyle(element).backgroundColor;
+    if (background !== 'rgba(0, 0, 0, 0)' && background !== getComputedStyle(bar).backgroundColor)
+      marks.push(`background ${background}`);
+    const color = getComputedStyle(label).color;
+    if (color !== getComputedStyle(bar).color) marks.push(`text ${color}`);
+    return marks;
+  });
 }
