@@ -135,14 +135,7 @@ describe('checklist cells', () => {
       fixture = await demoFixture();
       prompts = await answer();
       const notebook = await openRunbook(fixture.uri);
-      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
-        notebookUri: notebook.uri.toString(),
-        cell: 'sign-off',
-        item: 'orders-service-owner-agrees-to-the-window-and-50-requests-pe',
-      });
-      const preview = cellById(notebook, 'preview');
-      await executeCell(preview);
-      await waitFor(() => outputJson(preview, MIME.dryRun) !== undefined, 'the dry run', 30_000);
+      await signAndDryRun(notebook);
       await notebook.save();
       const text = fs.readFileSync(fixture.file, 'utf8');
       assert.match(text, /checked: \{ by: "Ada Lovelace"/);
@@ -161,14 +154,7 @@ describe('checklist cells', () => {
       execFileSync('git', ['config', 'user.name', 'Rosalind Franklin'], { cwd: fixture.dir });
       prompts = await answer();
       const notebook = await openRunbook(fixture.uri);
-      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
-        notebookUri: notebook.uri.toString(),
-        cell: 'sign-off',
-        item: 'orders-service-owner-agrees-to-the-window-and-50-requests-pe',
-      });
-      const preview = cellById(notebook, 'preview');
-      await executeCell(preview);
-      await waitFor(() => outputJson(preview, MIME.dryRun) !== undefined, 'the dry run', 30_000);
+      await signAndDryRun(notebook);
       const ledger = await openLedger(fixture.file);
       try {
         assert.deepEqual(
@@ -186,3 +172,15 @@ describe('checklist cells', () => {
     }
   });
 });
+
+/** Signs the first item of the demo's checklist off, then dry-runs its preview cell. */
+async function signAndDryRun(notebook: vscode.NotebookDocument): Promise<void> {
+  await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
+    notebookUri: notebook.uri.toString(),
+    cell: 'sign-off',
+    item: 'orders-service-owner-agrees-to-the-window-and-50-requests-pe',
+  });
+  const preview = cellById(notebook, 'preview');
+  await executeCell(preview);
+  await waitFor(() => outputJson(preview, MIME.dryRun) !== undefined, 'the dry run', 30_000);
+}
