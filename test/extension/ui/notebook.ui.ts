@@ -318,6 +318,33 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     assert.ok(resent, 'the service received the re-sends');
     if (gaps <= shown.length) assert.deepEqual(resent, new Set(shown), 'exactly the gaps');
   });
+
+  it('offers the quick fix of a misspelt key on Ctrl+. in the cell, and applying it clears the problem', async () => {
+    const { page } = session;
+    await openRunbook(page, 'demo.backfill');
+    const cell = await findCodeCell(page, 'first: 10');
+    try {
+      await cell.locator('.view-line', { hasText: 'rate: 5' }).click();
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('concurency: 2');
+      // The problem is drawn under the key once the extension has checked the edited cell.
+      await cell.locator('.squiggly-error, .squiggly-warning').first().waitFor({ timeout: 30_000 });
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Control+.');
+      const fix = page.getByText('Change "concurency" to "concurrency"');
+      await fix.waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-quick-fix-dark.png') });
+      await page.keyboard.press('Enter'); // the preferred fix is the one selected
+      await cell.locator('.view-line', { hasText: 'concurrency: 2' }).waitFor();
+      assert.equal(await cell.locator('.view-line', { hasText: 'concurency' }).count(), 0);
+      await cell.locator('.squiggly-error, .squiggly-warning').first().waitFor({ state: 'detached' });
+    } finally {
+      // Leave the runbook as it is on disk for whatever runs next.
+      await page.keyboard.press('Escape');
+      await runCommand(page, 'File: Revert File');
+    }
+  });
 });
 
 /** The `full` execute cell: the one that neither previews nor takes a subset. */
