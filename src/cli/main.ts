@@ -183,7 +183,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .argument('<file>', 'runbook file')
     .requiredOption('--item <id>', 'the checklist item (its id, or the slug of its text)')
     .option('--checklist <id>', 'the checklist cell, when the item id is in more than one')
-    .option('--as <name>', 'who signs (default: git config user.name, else the OS user)')
+    .option(
+      '--as <name>',
+      'who signs (default: BACKFILL_OPERATOR, else git user.name or user.email, else the OS user)',
+    )
     .option('--key <file>', 'sign with this SSH key (ssh-keygen -Y sign), e.g. ~/.ssh/id_ed25519')
     .option('--yes', 'sign an item someone else owns without asking')
     .action(async (file: string, options) => setExitCode(await signCommand(file, options)));

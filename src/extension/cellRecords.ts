@@ -2,15 +2,22 @@
  * The outputs a cell shows from the runbook file alone: the record of its last real run and last dry run
  * (its result blocks), and a checklist rendered as a checklist. The serializer gives them to every cell
  * when a runbook is opened (outputs are not stored: they are rebuilt from the file), and a dry run keeps
- * the real run's record under its preview, so a dry run never hides the record of a real run.
+ * the real run's record under its preview, so a dry run never hides the record of a real run. A verify
+ * cell shows its verification as the table a live one ends with, from the counts its result block
+ * recorded; the controller then adds the records that are not right from the ledger
+ * (`showRecordedVerifications`).
  */
 import * as vscode from 'vscode';
 import { checklistItems } from '../core/format/checklistEdit';
 import type { CellMeta } from '../core/format/notebookCells';
 import { checklistItemId } from '../core/format/runbook';
+import { readResultBody } from '../core/format/resultBlock';
 import { isDryRunBody } from '../core/format/resultSlots';
+import type { Result } from '../core/format/schemas';
 import { cellRecordMarkdown } from '../core/report/cellRecord';
+import { endNote } from './endNote';
 import { checklistOutput, checklistView } from './outputs';
+import { verifyOutput, verifyPayloadFromResult } from './verifyOutput';
 
 /** Output metadata that marks a record output (kept when a notice is added, replaced when rebuilt). */
 export const RECORD_OUTPUT = 'backfillRecord';
@@ -22,7 +29,30 @@ export function outputsOnOpen(meta: CellMeta | undefined, value: string): vscode
     const read = checklistItems(value);
     return read.ok ? [checklistOutput(checklistView(meta.id, read.items, checklistItemId))] : [];
   }
+  const verification = recordedVerification(meta);
+  if (verification) {
+    const payload = verifyPayloadFromResult(
+      verification.cell,
+      verification.result,
+      endNote(verification.result),
+    );
+    return [markedAsRecord(verifyOutput(payload))];
+  }
   return recordOutputs(meta);
+}
+
+/** The verification a verify cell's result block records, if it has one. */
+export function recordedVerification(
+  meta: CellMeta | undefined,
+): { cell: string; result: Result } | undefined {
+  if (!meta || !('id' in meta) || meta.kind !== 'verify' || !meta.result) return undefined;
+  const result = readResultBody(meta.result.body);
+  return result?.mode === 'verify' ? { cell: meta.id, result } : undefined;
+}
+
+/** The output, marked as the cell's record (see RECORD_OUTPUT). */
+export function markedAsRecord(output: vscode.NotebookCellOutput): vscode.NotebookCellOutput {
+  return new vscode.NotebookCellOutput(output.items, { ...output.metadata, [RECORD_OUTPUT]: true });
 }
 
 /** The record of the cell's results; with `realOnly`, only a real run's (shown beside a new dry run). */

@@ -10,16 +10,21 @@
  * verification reads every record from the target and loads it, which Run All (documented as safe) must
  * not start unasked; ▶ on the verify cell runs it. Real runs start only from Execute… / Run in
  * Production… (realRuns.ts); this controller shows them: it attaches a cell execution to the run's
- * monitor, and re-attaches when a runbook whose run is live is opened again.
+ * monitor, and re-attaches when a runbook whose run is live is opened again. A verify cell opened again
+ * shows its recorded verification as the table a live one ends with: the file gives the counts
+ * (cellRecords.ts), the ledger the records that are not right.
  */
 import * as vscode from 'vscode';
 import { cellsToRunbook, cellAtLine } from '../core/format/notebookCells';
+import type { Ledger } from '../core/ledger/ledger';
+import { openLedger } from '../core/ledger/openLedger';
 import { formatIssue } from '../core/model/issues';
 import { resultOfDryRun } from '../core/run/cellResult';
-import { recordOutputs } from './cellRecords';
+import { markedAsRecord, RECORD_OUTPUT, recordedVerification, recordOutputs } from './cellRecords';
 import { setCellResult } from './cellResults';
 import { checklistOutputFor } from './checklists';
 import { Disposable } from './disposable';
+import { endNote } from './endNote';
 import type { Environments } from './environments';
 import {
   cellId,
@@ -33,7 +38,7 @@ import {
   notebookText,
   parseNotebook,
 } from './notebookDocument';
-import { dryRunOutput, errorOutput, textOutput } from './outputs';
+import { dryRunOutput, errorOutput, MIME, textOutput } from './outputs';
 import type { Prompts } from './prompts';
 import { RealRuns } from './realRuns';
 import { RunAttachment } from './runAttachment';
@@ -42,6 +47,7 @@ import { concludeRun } from './runOutcome';
 import type { Cli } from './runnerProcess';
 import { isNotReady, prepareRun } from './runPreparation';
 import { redactorForRun, type RunbookSecrets } from './secrets';
+import { verifyOutput, verifyPayloadFromLedger } from './verifyOutput';
 import { UNTRUSTED_MESSAGE } from './workspaceTrust';
 import type { Redactor } from '../core/secrets/secrets';
 
@@ -68,6 +74,8 @@ export class BackfillController extends Disposable {
   private readonly attaching = new Set<string>();
   /** Notebooks this controller is selected for: only those can show executions. */
   private readonly selected = new Set<string>();
+  /** Recorded verifications already completed from the ledger, by `notebook uri#cell id#run id`. */
+  private readonly verificationsShown = new Set<string>();
 
   constructor(private readonly s: ControllerServices) {
     super();
@@ -325,27 +333,80 @@ export class BackfillController extends Disposable {
     };
   }
 
-  /** Shows the live run of a runbook that was opened (again), in its cell. */
+  /**
+   * Shows the live run of a runbook that was opened (again) in its cell, and its recorded verifications
+   * with the records the ledger holds.
+   */
   private reattach(notebook: vscode.NotebookDocument): void {
     if (!isRunbook(notebook) || notebook.isClosed || notebook.uri.scheme !== 'file') return;
     if (!vscode.workspace.isTrusted) return;
-    const monitor = this.s.runs.live(notebook.uri.fsPath);
-    const cell = monitor && findCell(notebook, monitor.cell);
-    if (!monitor || !cell || this.attachments.has(keyOf(cell)) || this.attaching.has(keyOf(cell))) return;
     if (
       !this.selected.has(notebook.uri.toString()) &&
       !vscode.window.visibleNotebookEditors.some((e) => e.notebook === notebook)
     ) {
       return; // Selecting the controller (or showing the notebook) calls this again.
     }
+    const monitor = this.s.runs.live(notebook.uri.fsPath);
+    const cell = monitor && findCell(notebook, monitor.cell);
+    if (monitor && cell && !this.attachments.has(keyOf(cell)) && !this.attaching.has(keyOf(cell))) {
+      void this.attach(cell, monitor, redactorForRun(notebookText(notebook).text, {}));
+    }
+    void this.showRecordedVerifications(notebook);
+  }
+
+  /**
+   * Completes the verification tables a runbook showed on opening (counts from its result blocks) with
+   * the first records that are not right, read from the ledger as at the end of a live verification.
+   * Without a ledger (a runbook shared without its state folder) the counts stay as the file has them.
+   */
+  private async showRecordedVerifications(notebook: vscode.NotebookDocument): Promise<void> {
+    const pending = notebook.getCells().flatMap((cell) => {
+      const recorded = recordedVerification(cellMeta(cell));
+      const key = recorded?.result.run && `${keyOf(cell)}#${recorded.result.run}`;
+      const fromFile = cell.outputs.some(
+        (output) =>
+          output.metadata?.[RECORD_OUTPUT] === true && output.items.some((i) => i.mime === MIME.verify),
+      );
+      return recorded && key && fromFile && !this.verificationsShown.has(key)
+        ? [{ cell, recorded, key }]
+        : [];
+    });
+    if (pending.length === 0) return;
+    pending.forEach(({ key }) => this.verificationsShown.add(key));
     const redactor = redactorForRun(notebookText(notebook).text, {});
-    void this.attach(cell, monitor, redactor);
+    const shown: { cell: vscode.NotebookCell; output: vscode.NotebookCellOutput }[] = [];
+    let ledger: Ledger | undefined;
+    try {
+      ledger = await openLedger(notebook.uri.fsPath);
+      for (const { cell, recorded } of pending) {
+        const run = (await ledger.runs(recorded.cell)).find((r) => r.id === recorded.result.run);
+        if (!run) continue;
+        const payload = await verifyPayloadFromLedger(ledger, run, endNote(recorded.result));
+        shown.push({ cell, output: markedAsRecord(verifyOutput(redactor.redactValue(payload))) });
+      }
+    } catch {
+      return; // No ledger, or one being written: the counts from the file stay.
+    } finally {
+      await ledger?.close();
+    }
+    for (const { cell, output } of shown) {
+      if (notebook.isClosed || cell.index < 0 || this.attachments.has(keyOf(cell))) continue;
+      const execution = await this.createExecution(cell);
+      if (!execution) continue;
+      execution.start(Date.now());
+      const kept = cell.outputs.filter((o) => o.metadata?.[RECORD_OUTPUT] !== true);
+      await execution.replaceOutput([output, ...kept]);
+      execution.end(undefined, Date.now()); // A record shown again, not a run: no verdict.
+    }
   }
 
   private detachAll(notebook: vscode.NotebookDocument): void {
     const prefix = `${notebook.uri.toString()}#`;
     for (const [key, attachment] of [...this.attachments]) {
       if (key.startsWith(prefix)) attachment.detach();
+    }
+    for (const key of [...this.verificationsShown]) {
+      if (key.startsWith(prefix)) this.verificationsShown.delete(key);
     }
     this.selected.delete(notebook.uri.toString());
   }

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { cellAtLine } from '../core/format/notebookCells';
 import { suggestedField } from '../core/format/yamlBlock';
 import { Disposable } from './disposable';
-import { cellId, isRunbook, NOTEBOOK_TYPE, parseNotebook } from './notebookDocument';
+import { cellId, isRunbook, parseNotebook } from './notebookDocument';
 
 const DEBOUNCE_MS = 250;
 
@@ -37,8 +37,19 @@ export class RunbookDiagnostics extends Disposable {
     for (const notebook of vscode.workspace.notebookDocuments) this.schedule(notebook, 0);
     this._register(
       vscode.languages.registerCodeActionsProvider(
-        { notebookType: NOTEBOOK_TYPE, scheme: 'vscode-notebook-cell', language: 'yaml' },
-        { provideCodeActions: (document, _range, context) => quickFixes(document, context.diagnostics) },
+        // No `notebookType` in the selector: with it, code-server 4.96 (VS Code 1.96 in the browser) never
+        // asked this provider, and Ctrl+. over the squiggle said "No code actions available". Only
+        // runbooks have `backfill` problems, so the fixes stay theirs.
+        { scheme: 'vscode-notebook-cell', language: 'yaml' },
+        {
+          // The problems at the range, from this collection (keyed by the very document given here)
+          // rather than `context.diagnostics`.
+          provideCodeActions: (document, range) =>
+            quickFixes(
+              document,
+              this.get(document.uri).filter((diagnostic) => diagnostic.range.intersection(range)),
+            ),
+        },
         { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
       ),
     );

@@ -1,7 +1,8 @@
 /**
  * Production is unmistakable. The environment of the active runbook is always on screen:
  *
- * - in the status bar (`$(warning) PRODUCTION: name` on the warning colour; click to choose another);
+ * - in the status bar (`$(warning) PRODUCTION: name` on the warning colour, or in it where a high
+ *   contrast theme has none: productionColors.ts; click to choose another);
  * - in the notebook toolbar, as the Backfill controller's label (`Backfill · local`,
  *   `Backfill · ⚠ PRODUCTION: production`), and a $(warning) PRODUCTION button while it is a production
  *   one (the `backfill.activeRunbookInProduction` context key; menu titles are static). The label is set
@@ -16,6 +17,7 @@ import type { ResolvedEnvironment } from '../core/job/environment';
 import { Disposable } from './disposable';
 import type { Environments } from './environments';
 import { cellKind, isRunbook, parseNotebook } from './notebookDocument';
+import { PLAIN_STATUS, productionStatusColors } from './productionColors';
 
 /** What a runbook's runs would use now: an environment, or none chosen yet where one must be. */
 export type EnvironmentState = { environment: ResolvedEnvironment } | { unchosen: true };
@@ -62,6 +64,7 @@ export class EnvironmentIndicator extends Disposable {
     this.item.name = 'Backfill environment';
     this._register(environments.onDidChange(() => this.update(true)));
     this._register(vscode.window.onDidChangeActiveNotebookEditor(() => this.update(true)));
+    this._register(vscode.window.onDidChangeActiveColorTheme(() => this.update(false)));
     this._register(vscode.workspace.onDidOpenNotebookDocument(() => this.update(false)));
     this._register(vscode.workspace.onDidCloseNotebookDocument(() => this.update(false)));
     this._register(
@@ -86,9 +89,9 @@ export class EnvironmentIndicator extends Disposable {
     this.item.text = production
       ? `$(warning) PRODUCTION: ${name}`
       : `$(server-environment) ${name ?? 'choose an environment'}`;
-    this.item.backgroundColor = production
-      ? new vscode.ThemeColor('statusBarItem.warningBackground')
-      : undefined;
+    const colors = production ? productionStatusColors() : PLAIN_STATUS;
+    this.item.backgroundColor = colors.backgroundColor;
+    this.item.color = colors.color;
     this.item.tooltip = production
       ? `Runs of this runbook write to PRODUCTION (${name}). Click to choose another environment.`
       : 'Environment of runs of this runbook. Click to choose another.';

@@ -2,10 +2,10 @@
  * New Runbook: a runbook from the template `backfill new` writes (it walks plan, communicate, test, run
  * and monitor, verify, document), opened as a notebook.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { newRunbookText } from '../core/format/newRunbook';
+import { whoIsActingIn } from './identity';
 import type { Prompts } from './prompts';
 
 export async function newRunbook(
@@ -30,17 +30,12 @@ export async function newRunbook(
       .toLowerCase()
       .replace(/[^a-z0-9._-]+/g, '-')
       .replace(/^[^a-z0-9]+/, '') || 'backfill';
-  const text = newRunbookText({ name, owner: owner() });
+  const text = newRunbookText({
+    name,
+    owner: await whoIsActingIn(uri.scheme === 'file' ? path.dirname(uri.fsPath) : undefined),
+  });
   await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
   const notebook = await vscode.workspace.openNotebookDocument(uri);
   await vscode.window.showNotebookDocument(notebook);
   return notebook;
-}
-
-function owner(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'someone';
-  }
 }

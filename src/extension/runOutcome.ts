@@ -9,15 +9,13 @@ import type { Ledger } from '../core/ledger/ledger';
 import { openLedger } from '../core/ledger/openLedger';
 import { resultOfRun } from '../core/run/cellResult';
 import type { RunStatus } from '../core/run/runStatus';
-import { UNVERIFIED_STATUSES } from '../core/model/runs';
 import type { Redactor } from '../core/secrets/secrets';
 import { setCellResult } from './cellResults';
+import { endNote } from './endNote';
 import { cellId } from './notebookDocument';
-import { errorOutput, MIME, progressOutput, textOutput } from './outputs';
+import { errorOutput, progressOutput, textOutput } from './outputs';
 import type { RunEnd, RunMonitor } from './runMonitor';
-
-const VERIFY_STATUSES = ['verified', 'mismatch', 'missing', 'error'] as const;
-const VERIFY_SAMPLES = 50;
+import { verifyOutput, verifyPayloadFromLedger } from './verifyOutput';
 
 export async function concludeRun(
   end: RunEnd,
@@ -48,28 +46,6 @@ export async function concludeRun(
   if (recorded.verify) return { success: status.outcome === 'succeeded', outputs: [recorded.verify] };
   const outputs = [progressOutput(redactor.redactValue(view)), ...(note ? [textOutput(note)] : [])];
   return { success: status.outcome === 'succeeded', outputs };
-}
-
-/** What to do next after a halt or a finish below the threshold. */
-function endNote(status: RunStatus): string | undefined {
-  if (status.outcome === 'halted' || status.state === 'halted') {
-    return (
-      `Halted${status.reason ? `: ${status.reason}` : ''}. Nothing is lost: run the cell again ` +
-      '(Execute… or Run in Production…) to resume where it stopped.'
-    );
-  }
-  if (status.outcome === 'below-threshold') {
-    // A verification's gaps are re-sent through the job's execute cell; a run's failures are retried.
-    const next =
-      status.mode === 'verify'
-        ? 'Re-send the mismatched and missing records with the button below (Backfill: Re-send Unverified Records), then verify again'
-        : 'Re-run the failures with Backfill: Retry Failed Records';
-    return (
-      `Finished below the success threshold${status.reason ? `: ${status.reason}` : ''}. ${next}; ` +
-      'see them with Backfill: Show Ledger.'
-    );
-  }
-  return undefined;
 }
 
 /** The runner exited before writing a final status: a refusal, invalid input, or a crash at start. */
@@ -144,17 +120,8 @@ async function recordResult(
     const run = (await ledger.runs(status.cell)).find((r) => r.id === status.run);
     if (run) await setCellResult(notebook, id, await resultOfRun(ledger, run), redactor);
     if (status.mode !== 'verify') return {};
-    const payload = redactor.redactValue({
-      ...(await verifyPayload(ledger, status)),
-      ...(note ? { note } : {}),
-    });
     return {
-      verify: new vscode.NotebookCellOutput([
-        vscode.NotebookCellOutputItem.json(payload, MIME.verify),
-        vscode.NotebookCellOutputItem.text(
-          `Verification of ${status.cell}: ${VERIFY_STATUSES.map((s) => `${payload.counts[s]} ${s}`).join(' · ')}`,
-        ),
-      ]),
+      verify: verifyOutput(redactor.redactValue(await verifyPayloadFromLedger(ledger, status, note))),
     };
   } catch (error) {
     void vscode.window.showWarningMessage(
@@ -164,27 +131,4 @@ async function recordResult(
   } finally {
     await ledger?.close();
   }
-}
-
-/**
- * The verify cell's output: the ledger counts the chain's records by status, and only the first problems
- * are read out as samples, so a verification of millions of records costs the editor nothing per record.
- */
-async function verifyPayload(ledger: Ledger, status: RunStatus) {
-  const all = await ledger.countByStatus(status.chain);
-  const counts = { verified: all.verified, mismatch: all.mismatch, missing: all.missing, error: all.error };
-  const samples: { key: string; status: string; expected?: unknown; actual?: unknown; detail?: string }[] =
-    [];
-  const problems = { cell: status.cell, chain: status.chain, status: UNVERIFIED_STATUSES };
-  for await (const outcome of ledger.outcomes(problems)) {
-    if (samples.length >= VERIFY_SAMPLES) break;
-    samples.push({
-      key: outcome.key,
-      status: outcome.status,
-      ...(outcome.expected !== undefined ? { expected: outcome.expected } : {}),
-      ...(outcome.actual !== undefined ? { actual: outcome.actual } : {}),
-      ...(outcome.lastError ? { detail: outcome.lastError } : {}),
-    });
-  }
-  return { cell: status.cell, counts, samples };
 }

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Disposable } from './disposable';
+import { PLAIN_STATUS, productionStatusColors } from './productionColors';
 import type { ActiveRuns } from './runMonitor';
 
 export const SHOW_RUN_CONTROLS = 'backfill.showRunControls';
@@ -19,6 +20,7 @@ export class RunStatusBar extends Disposable {
     this.item.name = 'Backfill run';
     this.item.command = SHOW_RUN_CONTROLS;
     this._register(runs.onDidChange(() => this.update()));
+    this._register(vscode.window.onDidChangeActiveColorTheme(() => this.update()));
     this.update();
   }
 
@@ -36,8 +38,9 @@ export class RunStatusBar extends Disposable {
       const icon = status.state === 'paused' ? '$(debug-pause)' : '$(sync~spin)';
       const state = status.state === 'running' ? '' : ` · ${status.state}`;
       this.item.text = `${icon} Backfill ${status.cell}:${percent} ${status.done}${status.total ? `/${status.total}` : ''} · ${status.rate.now}/s${state}`;
-      this.item.backgroundColor =
-        status.mode === 'production' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      const colors = status.mode === 'production' ? productionStatusColors() : PLAIN_STATUS;
+      this.item.backgroundColor = colors.backgroundColor;
+      this.item.color = colors.color;
     }
     this.item.tooltip = `${path.basename(monitor.file)} — cell ${monitor.cell}${status?.mode === 'production' ? ' (PRODUCTION)' : ''}. Click for pause, resume, rate and stop.`;
     this.item.show();

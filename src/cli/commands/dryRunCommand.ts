@@ -5,6 +5,7 @@ import { resolveJob } from '../../core/job/job';
 import { recordDryRunResult } from '../../core/report/recordResult';
 import { UserError } from '../../core/model/types';
 import { ExitCode } from '../exitCodes';
+import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
 import { formatDryRunReport } from '../output/dryRunText';
 import { ProgressLine } from '../output/progressLine';
@@ -27,6 +28,7 @@ export async function dryRunCommand(file: string, options: DryRunCommandOptions)
   const runbook = loadRunbook(file);
   const cells = cellsToDryRun(runbook, options.cell);
   const environment = resolveEnvironment(runbook.header, options.env, parseVarOverrides(options.var ?? []));
+  const operator = whoIsActing(file);
   const reports: DryRunReport[] = [];
   for (const cell of cells) {
     const progress = new ProgressLine(options.progress !== false, `dry run ${cell.id}`);
@@ -35,6 +37,7 @@ export async function dryRunCommand(file: string, options: DryRunCommandOptions)
         await dryRun(runbook, cell, resolveJob(runbook, cell), {
           environment,
           secretValues: process.env,
+          operator,
           onProgress: (p) => progress.update(p.records, p.bytesRead, p.totalBytes),
         }),
       );

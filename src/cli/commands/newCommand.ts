@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultOperator } from '../../core/dryrun/dryRun';
 import { NEW_RUNBOOK_KINDS, newRunbookText } from '../../core/format/newRunbook';
 import { UserError } from '../../core/model/types';
+import { whoIsActing } from '../identity';
 
 export interface NewOptions {
   name?: string;
@@ -33,7 +33,7 @@ export function newCommand(file: string, options: NewOptions): void {
     file,
     newRunbookText({
       name,
-      owner: options.owner ?? defaultOperator(),
+      owner: options.owner ?? whoIsActing(file),
       kind: kind as (typeof NEW_RUNBOOK_KINDS)[number],
       ...(options.title ? { title: options.title } : {}),
     }),

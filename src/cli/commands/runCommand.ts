@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultOperator } from '../../core/dryrun/dryRun';
 import { parseVarOverrides, resolveEnvironment, type ResolvedEnvironment } from '../../core/job/environment';
 import { findCell, type Cell, type Runbook, type RunnableCell } from '../../core/format/runbook';
 import type { Result } from '../../core/format/schemas';
@@ -12,6 +11,7 @@ import { recordRunResult } from '../../core/report/recordResult';
 import { runBackfill, type RunPlan, type RunResult } from '../../core/run/runner';
 import { UserError } from '../../core/model/types';
 import { ExitCode, exitCodeOfRun } from '../exitCodes';
+import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
 import { ProgressLine } from '../output/progressLine';
 import { describePlan, describeResult, describeVerification, progressText } from '../output/runText';
@@ -133,7 +133,7 @@ async function performRun(
       environment: setup.environment,
       mode: setup.mode,
       secretValues: process.env,
-      operator: defaultOperator(),
+      operator: whoIsActing(runbook.file),
       ...(options.restart ? { restart: true } : {}),
       ...(options.resendDelivered ? { resendDelivered: true } : {}),
       ...(options.only === 'failed' ? { onlyFailed: true } : {}),

@@ -1,12 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
-import { defaultOperator } from '../../core/dryrun/dryRun';
 import { openLedger } from '../../core/ledger/openLedger';
 import { applySignOff, signOffMark, signOffTarget } from '../../core/signoff/signOff';
 import { UserError } from '../../core/model/types';
 import { ExitCode } from '../exitCodes';
+import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
 
 export interface SignOptions {
@@ -25,7 +23,7 @@ export interface SignOptions {
 export async function signCommand(file: string, options: SignOptions): Promise<number> {
   const runbook = loadRunbook(file);
   const target = signOffTarget(runbook, options.item, options.checklist);
-  const by = options.as ?? gitUserName(path.dirname(path.resolve(file))) ?? defaultOperator();
+  const by = whoIsActing(file, options.as);
   if (by !== target.owner && !options.yes) {
     const question = `"${target.text}" is owned by ${target.owner}. Sign it off as ${by}?`;
     if (!process.stdin.isTTY) {
@@ -59,15 +57,6 @@ async function confirm(question: string): Promise<boolean> {
     return /^y(es)?$/i.test((await prompt.question(question)).trim());
   } finally {
     prompt.close();
-  }
-}
-
-function gitUserName(cwd: string): string | undefined {
-  try {
-    const name = execFileSync('git', ['config', 'user.name'], { cwd, encoding: 'utf8', timeout: 2000 });
-    return name.trim() || undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -30,8 +30,8 @@ export interface DryRunOptions {
   environment: ResolvedEnvironment;
   /** Where `${secret:NAME}` values come from: process.env on the CLI, SecretStorage in the editor. */
   secretValues: Record<string, string | undefined>;
-  /** Whom the ledger records as having run it. */
-  operator?: string;
+  /** Whom the ledger records as having run it: decided by the front end (core/model/identity.ts). */
+  operator: string;
   /** Called at most every few hundred milliseconds while reading. */
   onProgress?: (progress: DryRunProgress) => void;
   signal?: AbortSignal;
@@ -193,7 +193,7 @@ export async function dryRun(
     job: job.job,
     source: sourceDescription(job, runbook),
     environment: { name: options.environment.name, production: options.environment.production },
-    operator: options.operator ?? defaultOperator(),
+    operator: options.operator,
     startedAt,
     finishedAt: new Date().toISOString(),
     counts,
@@ -347,15 +347,6 @@ async function storeInLedger(runbook: Runbook, report: DryRunReport, place: Ledg
     return ledger.location;
   } finally {
     await ledger.close();
-  }
-}
-
-export function defaultOperator(): string {
-  if (process.env.BACKFILL_OPERATOR) return process.env.BACKFILL_OPERATOR;
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
   }
 }
 

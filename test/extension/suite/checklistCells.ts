@@ -1,5 +1,6 @@
 // Checking a checklist item: the cell's YAML, the file, the ledger.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { openLedger } from '../../../src/core/ledger/openLedger';
@@ -59,7 +60,14 @@ describe('checklist cells', () => {
 
     const checked = await vscode.commands.executeCommand<boolean>('backfill.toggleChecklistItem', args);
     assert.equal(checked, true);
-    assert.equal(notebook.isDirty, false, 'a toggle on a saved runbook is saved at once');
+    // Saved at once, with no save by the test. The save resolves before the editor's clean state reaches
+    // the extension host (a separate message), which under load arrived after this line: wait for the
+    // file and the clean state rather than reading them in the same tick.
+    const file = fixture.file;
+    await waitFor(
+      () => fs.readFileSync(file, 'utf8') !== before && !notebook.isDirty,
+      'a toggle on a saved runbook to be saved at once',
+    );
     const after = fs.readFileSync(fixture.file, 'utf8');
     const line =
       /\n {2}required: true\n {2}checked: \{ by: "([^"]+)", at: "([^"]+)", plan: "[0-9a-f-]{38}" \}\n- item: Support knows/.exec(
@@ -83,7 +91,10 @@ describe('checklist cells', () => {
     }
 
     assert.equal(await vscode.commands.executeCommand('backfill.toggleChecklistItem', args), false);
-    assert.equal(fs.readFileSync(fixture.file, 'utf8'), before);
+    await waitFor(
+      () => fs.readFileSync(file, 'utf8') === before && !notebook.isDirty,
+      'the uncheck to be saved, every byte as before',
+    );
   });
 
   it('warns before signing an item someone else owns, and signs nothing when told no', async () => {
@@ -124,14 +135,7 @@ describe('checklist cells', () => {
       fixture = await demoFixture();
       prompts = await answer();
       const notebook = await openRunbook(fixture.uri);
-      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
-        notebookUri: notebook.uri.toString(),
-        cell: 'sign-off',
-        item: 'orders-service-owner-agrees-to-the-window-and-50-requests-pe',
-      });
-      const preview = cellById(notebook, 'preview');
-      await executeCell(preview);
-      await waitFor(() => outputJson(preview, MIME.dryRun) !== undefined, 'the dry run', 30_000);
+      await signAndDryRun(notebook);
       await notebook.save();
       const text = fs.readFileSync(fixture.file, 'utf8');
       assert.match(text, /checked: \{ by: "Ada Lovelace"/);
@@ -140,4 +144,43 @@ describe('checklist cells', () => {
       await config().update('checklists.signOffAs', undefined, vscode.ConfigurationTarget.Global);
     }
   });
+
+  it('without the setting, git’s user.name in the runbook’s folder signs and runs: the command line’s rule', async () => {
+    const variable = process.env.BACKFILL_OPERATOR;
+    delete process.env.BACKFILL_OPERATOR;
+    try {
+      fixture = await demoFixture();
+      execFileSync('git', ['init', '-q', fixture.dir]);
+      execFileSync('git', ['config', 'user.name', 'Rosalind Franklin'], { cwd: fixture.dir });
+      prompts = await answer();
+      const notebook = await openRunbook(fixture.uri);
+      await signAndDryRun(notebook);
+      const ledger = await openLedger(fixture.file);
+      try {
+        assert.deepEqual(
+          [
+            (await ledger.signOffs('sign-off')).map((signOff) => signOff.by),
+            (await ledger.dryRuns('preview')).map((dryRun) => dryRun.operator),
+          ],
+          [['Rosalind Franklin'], ['Rosalind Franklin']],
+        );
+      } finally {
+        await ledger.close();
+      }
+    } finally {
+      if (variable !== undefined) process.env.BACKFILL_OPERATOR = variable;
+    }
+  });
 });
+
+/** Signs the first item of the demo's checklist off, then dry-runs its preview cell. */
+async function signAndDryRun(notebook: vscode.NotebookDocument): Promise<void> {
+  await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
+    notebookUri: notebook.uri.toString(),
+    cell: 'sign-off',
+    item: 'orders-service-owner-agrees-to-the-window-and-50-requests-pe',
+  });
+  const preview = cellById(notebook, 'preview');
+  await executeCell(preview);
+  await waitFor(() => outputJson(preview, MIME.dryRun) !== undefined, 'the dry run', 30_000);
+}

@@ -22,6 +22,7 @@ export const MIME = {
   dryRun: 'application/vnd.backfill.dry-run+json',
   progress: 'application/vnd.backfill.progress+json',
   checklist: 'application/vnd.backfill.checklist+json',
+  verify: 'application/vnd.backfill.verify+json',
   error: 'application/vnd.code.notebook.error',
 };
 

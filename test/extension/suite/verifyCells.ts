@@ -7,6 +7,7 @@ import {
   cleanUp,
   demoFixture,
   executeCell,
+  MIME,
   openRunbook,
   outputJson,
   outputText,
@@ -59,6 +60,22 @@ describe('verify cells', () => {
     assert.ok(payload.samples.every((s) => s.status === 'mismatch'));
     assert.equal(check.executionSummary?.success, false);
     assert.equal(fixture.server.received.filter((r) => r.method === 'POST').length, writes, 'no write');
+
+    // Saved and opened again: the cell shows the verification as the same table, its counts from the
+    // file and the records that are not right from the ledger — not a text record.
+    await notebook.save();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const reopened = await openRunbook(fixture.uri);
+    const again = cellById(reopened, 'check');
+    const shown = () =>
+      outputJson<{ counts: Record<string, number>; samples: { key: string }[] }>(again, MIME.verify);
+    await waitFor(() => shown()?.samples.length === 10, 'the reopened table with its records', 30_000);
+    assert.deepEqual(shown()!.counts, payload.counts);
+    assert.deepEqual(
+      shown()!.samples.map((s) => s.key),
+      payload.samples.map((s) => s.key),
+    );
+    assert.equal(again.outputs.length, 1, 'one output: the table');
   });
 
   it('re-sends exactly the unverified records, offered after "Leave it" when a finished cell runs again', async () => {

@@ -23,6 +23,7 @@ import {
   pressCellAction,
   revealInNotebook,
   runCell,
+  runCommand,
   screenshotOutput,
   selectColorTheme,
   useEnvironment,
@@ -184,8 +185,10 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     try {
       const background = await environment.evaluate((e) => getComputedStyle(e).backgroundColor);
       assert.notEqual(background, 'rgba(0, 0, 0, 0)', 'the production item has a background colour');
-      await toolbar.getByRole('button', { name: /PRODUCTION — Select Environment/ }).waitFor();
+      // The toolbar names the environment (the controller's label) and never says none is selected.
+      await toolbar.getByRole('button', { name: /PRODUCTION — Change Environment/ }).waitFor();
       await toolbar.getByText('Backfill · ⚠ PRODUCTION: production', { exact: true }).waitFor();
+      assert.doesNotMatch((await toolbar.textContent()) ?? '', /Select Environment/);
       // The banner is an output of the header cell: the notebook renders a cell's outputs once the cell
       // is in view, so the header is brought into view first.
       await findCodeCell(page, 'name: resend-order-confirmations');
@@ -198,8 +201,12 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       await outputFrame(page).getByText('Refused by the checklist gate').first().waitFor({ timeout: 60_000 });
       await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-dark.png') });
       await selectColorTheme(page, 'Dark High Contrast', 'hc-black');
+      // Dark High Contrast defines no warning background: the item is marked by its text colour.
+      const hcMark = await statusItemMark(environment);
+      assert.ok(hcMark.length > 0, 'the production item stands out in Dark High Contrast');
       await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-hc.png') });
       await selectColorTheme(page, 'Light Modern', 'vs');
+      assert.ok((await statusItemMark(environment)).length > 0, 'and in Light Modern');
       await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-light.png') });
     } finally {
       await selectColorTheme(page, 'Dark Modern', 'vs-dark');
@@ -270,9 +277,28 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     );
     await screenshotOutput(page, verify, path.join(SCREENSHOTS, 'demo-verify-dark.png'));
 
-    // Its button re-sends the gaps (the records shown as mismatched or missing), after a confirmation.
+    // Saved, closed and opened again: the same table (not a text record), rebuilt from the file's counts
+    // and the ledger's records that are not right.
     const figure = async (stat: string) =>
       Number(await verify.locator(`[data-stat="${stat}"] .bf-stat-value`).textContent());
+    const figures = async () => Promise.all(['verified', 'mismatch', 'missing', 'error'].map(figure));
+    const listedKeys = async () =>
+      (await verify.locator('.bf-list tbody td.bf-key').allTextContents()).join();
+    const [live, liveKeys] = [await figures(), await listedKeys()];
+    await runCommand(page, 'File: Save All');
+    await runCommand(page, 'View: Close All Editors');
+    await openRunbook(page, 'demo.backfill');
+    await findCodeCell(page, 'confirmationResent: true');
+    await verify.waitFor({ timeout: 60_000 });
+    assert.ok(
+      await waitFor(async () => ((await listedKeys()) === liveKeys ? true : undefined), 30_000),
+      `the reopened table lists ${liveKeys}, not ${await listedKeys()}`,
+    );
+    assert.deepEqual(await figures(), live);
+    await revealInNotebook(page, verify);
+    await screenshotOutput(page, verify, path.join(SCREENSHOTS, 'demo-verify-reopened-dark.png'));
+
+    // Its button re-sends the gaps (the records shown as mismatched or missing), after a confirmation.
     const gaps = (await figure('mismatch')) + (await figure('missing'));
     assert.ok(gaps > 0, 'the service lost some re-sends');
     const button = verify.getByRole('button', { name: /^Re-send the [\d,]+ unverified records?$/ });
@@ -291,6 +317,33 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     }, 60_000);
     assert.ok(resent, 'the service received the re-sends');
     if (gaps <= shown.length) assert.deepEqual(resent, new Set(shown), 'exactly the gaps');
+  });
+
+  it('offers the quick fix of a misspelt key on Ctrl+. in the cell, and applying it clears the problem', async () => {
+    const { page } = session;
+    await openRunbook(page, 'demo.backfill');
+    const cell = await findCodeCell(page, 'first: 10');
+    try {
+      await cell.locator('.view-line', { hasText: 'rate: 5' }).click();
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('concurency: 2');
+      // The problem is drawn under the key once the extension has checked the edited cell.
+      await cell.locator('.squiggly-error, .squiggly-warning').first().waitFor({ timeout: 30_000 });
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Control+.');
+      const fix = page.getByText('Change "concurency" to "concurrency"');
+      await fix.waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-quick-fix-dark.png') });
+      await page.keyboard.press('Enter'); // the preferred fix is the one selected
+      await cell.locator('.view-line', { hasText: 'concurrency: 2' }).waitFor();
+      assert.equal(await cell.locator('.view-line', { hasText: 'concurency' }).count(), 0);
+      await cell.locator('.squiggly-error, .squiggly-warning').first().waitFor({ state: 'detached' });
+    } finally {
+      // Leave the runbook as it is on disk for whatever runs next.
+      await page.keyboard.press('Escape');
+      await runCommand(page, 'File: Revert File');
+    }
   });
 });
 
@@ -332,4 +385,22 @@ function slug(text: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .slice(0, 60);
+}
+
+/**
+ * How the status bar item stands out from the status bar: its own background, or text in another colour
+ * than the bar's (high contrast themes have no warning background). Empty when it looks like any item.
+ */
+async function statusItemMark(item: Locator): Promise<string[]> {
+  return item.evaluate((element) => {
+    const bar = element.closest('.part.statusbar') ?? document.body;
+    const label = element.querySelector('.statusbar-item-label') ?? element;
+    const marks: string[] = [];
+    const background = getComputedStyle(element).backgroundColor;
+    if (background !== 'rgba(0, 0, 0, 0)' && background !== getComputedStyle(bar).backgroundColor)
+      marks.push(`background ${background}`);
+    const color = getComputedStyle(label).color;
+    if (color !== getComputedStyle(bar).color) marks.push(`text ${color}`);
+    return marks;
+  });
 }

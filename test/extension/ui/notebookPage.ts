@@ -7,7 +7,7 @@ import type { FrameLocator, Locator, Page } from 'playwright-core';
 /** Double-click in the Explorer: keyboard shortcuts are unreliable before the editor has focus. */
 export async function openRunbook(page: Page, name: string): Promise<Locator> {
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  await page.getByRole('treeitem', { name }).dblclick();
+  await page.getByRole('treeitem', { name, exact: true }).dblclick();
   const editor = page.locator('.notebook-editor');
   await editor.locator('.cell-list-container').waitFor({ timeout: 30_000 });
   return editor;
@@ -47,6 +47,14 @@ export async function findCodeCell(
     }
   }
   throw new Error(`no cell showing ${typeof text === 'string' ? `"${text}"` : 'that'} came into view`);
+}
+
+/** Runs a command from the Command Palette (F1), as a user does. */
+export async function runCommand(page: Page, label: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.fill(`>${label}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().click();
 }
 
 /** Presses the cell's own Run button (the ▶ in its left gutter). */
