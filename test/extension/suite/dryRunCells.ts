@@ -89,12 +89,14 @@ describe('running cells with ▶', () => {
     assert.equal(fixture.server.received.length, 0);
   });
   it('runs nothing in an environment whose ledger is in PostgreSQL, and says how to run it from a terminal', async () => {
-    fixture = await demoFixture((text) =>
-      text.replace(
-        '      BASE_URL: http://127.0.0.1:8080\n',
-        '      BASE_URL: http://127.0.0.1:8080\n    ledger: { type: postgres, url: "${secret:LEDGER_URL}" }\n',
-      ),
-    );
+    fixture = await demoFixture((text) => {
+      const shared = text.replace(
+        '  local:\n',
+        '  local:\n    ledger: { type: postgres, url: "${secret:LEDGER_URL}" }\n',
+      );
+      assert.notEqual(shared, text, 'the local environment got a PostgreSQL ledger');
+      return shared;
+    });
     prompts = await answer();
     const notebook = await openRunbook(fixture.uri);
     const cell = cellById(notebook, 'preview');
