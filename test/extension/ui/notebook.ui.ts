@@ -322,8 +322,11 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
   it('offers the quick fix of a misspelt key on Ctrl+. in the cell, and applying it clears the problem', async () => {
     const { page } = session;
     await openRunbook(page, 'demo.backfill');
-    const cell = await findCodeCell(page, 'first: 10');
     try {
+      // The earlier tests' outputs (a dry-run preview hundreds of pixels tall) can keep the cell from
+      // scrolling into view; the finally block reverts the file, outputs and edit alike.
+      await page.getByRole('button', { name: 'Clear All Outputs' }).first().click();
+      const cell = await findCodeCell(page, 'first: 10');
       await cell.locator('.view-line', { hasText: 'rate: 5' }).click();
       await page.keyboard.press('End');
       await page.keyboard.press('Enter');
