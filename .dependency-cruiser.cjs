@@ -24,6 +24,7 @@ const LAYERS = [
   'dryrun', // the dry run
   'attempts', // what the runner does to one record (the strategy interface, execution)
   'verify', // verification: reading the real end state, gaps
+  'fleet', // many workers on one run: chunks and their leases, the fleet's members, shared control and rate
   'run', // the runner in parts, cell results
   'report', // the post-run report
 ];

@@ -12,7 +12,7 @@ import type { Client } from 'pg';
 import { UserError } from '../model/types';
 
 /** The schema version this backfill writes; a database with a higher one is refused (upgrade backfill). */
-export const POSTGRES_SCHEMA_VERSION = 1;
+export const POSTGRES_SCHEMA_VERSION = 2;
 
 /**
  * Version 1. Timestamps are kept as the ISO text the rest of backfill uses, so they read back exactly;
@@ -110,8 +110,61 @@ CREATE TABLE ${schema}.run_locks (ledger TEXT PRIMARY KEY, holder TEXT NOT NULL)
 `;
 }
 
+/**
+ * Version 2: a run shared by many workers. `chunks` splits a run's source into ranges a worker claims with
+ * a lease (`FOR UPDATE SKIP LOCKED`); `workers` is the fleet, one row per worker process of a run, kept
+ * alive by its heartbeat; `controls` is `control.json` for the whole fleet, one row per ledger, announced
+ * with NOTIFY.
+ */
+function version2(schema: string): string {
+  return `
+CREATE TABLE ${schema}.chunks (
+  ledger TEXT NOT NULL,
+  run TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  first_line BIGINT NOT NULL,
+  last_line BIGINT NOT NULL,
+  key_from TEXT,
+  key_to TEXT,
+  state TEXT NOT NULL DEFAULT 'pending',
+  worker TEXT,
+  lease_until TIMESTAMPTZ,
+  claims INTEGER NOT NULL DEFAULT 0,
+  done_at TEXT,
+  PRIMARY KEY (ledger, run, n)
+);
+CREATE INDEX chunks_by_state ON ${schema}.chunks (ledger, run, state, n);
+CREATE TABLE ${schema}.workers (
+  ledger TEXT NOT NULL,
+  run TEXT NOT NULL,
+  id TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  started_at TEXT NOT NULL,
+  heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  chunk INTEGER,
+  rate DOUBLE PRECISION NOT NULL DEFAULT 0,
+  sent BIGINT NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'working',
+  PRIMARY KEY (ledger, run, id)
+);
+CREATE TABLE ${schema}.controls (
+  ledger TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL DEFAULT 0,
+  paused INTEGER NOT NULL DEFAULT 0,
+  stop INTEGER NOT NULL DEFAULT 0,
+  rate DOUBLE PRECISION,
+  concurrency INTEGER,
+  slow_until TIMESTAMPTZ
+);
+`;
+}
+
 /** Migrations in order; `sql(schema)` brings the database from version `to - 1` to version `to`. */
-const MIGRATIONS: readonly { to: number; sql: (schema: string) => string }[] = [{ to: 1, sql: version1 }];
+const MIGRATIONS: readonly { to: number; sql: (schema: string) => string }[] = [
+  { to: 1, sql: version1 },
+  { to: 2, sql: version2 },
+];
 
 /** A schema name that can be written into SQL as it is: what `ledger.schema` in a runbook may say. */
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
