@@ -2,7 +2,7 @@
 // BENCH_SCALE=100000000 to add 100M, or BENCH_SCALE=a,b,… for other sizes) a no-op module action runs
 // the whole source with the full ledger, then `status`, `ledger --status failed` and a resume are
 // measured against what it left. The cost per record must not grow with the number of records.
-import { rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { clearInterval, setInterval } from 'node:timers';
 import { measureNode } from './measure.mjs';
@@ -28,7 +28,8 @@ export async function benchScale({ sizes = sizesFromEnvironment(), concurrency =
     assertExit(run, 0, `the ${label}-record run`);
     const perSecond = records / run.seconds;
     firstPerSecond ??= perSecond;
-    const ledgerMb = sizeMb(join(stateDir, 'ledger.sqlite'));
+    // The ledger is ledger.sqlite and its outcome segments (outcomes/).
+    const ledgerMb = sizeMb(join(stateDir, 'ledger.sqlite')) + sizeMb(join(stateDir, 'outcomes'));
     rows.push({
       name: `scale: run, ${label} records (no-op module, full ledger)`,
       figure: `${Math.round(perSecond).toLocaleString('en-US')} records/s (${run.seconds.toFixed(1)} s), peak RSS ${Math.round(run.peakMb)} MB, ledger ${Math.round(ledgerMb)} MB, journal at its peak ${Math.round(journalPeakMb)} MB`,
@@ -96,9 +97,12 @@ function sampleJournal(stateDir) {
   };
 }
 
+/** The size of a file, or of every file under a folder. */
 function sizeMb(file) {
   try {
-    return statSync(file).size / MB;
+    const stats = statSync(file);
+    if (!stats.isDirectory()) return stats.size / MB;
+    return readdirSync(file).reduce((total, name) => total + sizeMb(join(file, name)), 0);
   } catch {
     return 0;
   }

@@ -49,7 +49,7 @@ const EMBEDDED: LedgerBackend = {
  */
 function showUnfoldedJournal(ledger: SqlJsLedger, stateDir: string): void {
   try {
-    applyJournal(ledger, stateDir);
+    ledger.showingJournal(() => applyJournal(ledger, stateDir));
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
   }

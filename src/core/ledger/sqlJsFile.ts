@@ -68,7 +68,7 @@ function migrated(db: Database, file: string, version: number): Database {
   const pending = MIGRATIONS.filter((migration) => migration.to > version);
   if (pending.length > 0) {
     db.run('BEGIN');
-    for (const migration of pending) db.run(migration.sql);
+    for (const migration of pending) if (migration.sql) db.run(migration.sql);
     db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
     db.run('COMMIT');
     if (pending.some((migration) => migration.rebuilds)) db.run('VACUUM');

@@ -1,63 +1,45 @@
 /**
- * The embedded ledger, the default implementation of {@link Ledger}: a SQLite database (sql.js) kept
- * beside the runbook, in `<runbook>.d/ledger.sqlite`.
+ * The embedded ledger, the default implementation of {@link Ledger}, kept beside the runbook in
+ * `<runbook>.d/`: `ledger.sqlite` (sql.js) holds runs, dry runs and sign-offs — small, whatever the size of
+ * the backfill — and the outcomes live in fixed-size segments under `outcomes/` (outcomeSegments.ts), of
+ * which only the few being filled or read are in memory.
  *
- * sql.js holds the database in memory; `save()` writes it whole to a temporary file, fsyncs it and
- * renames it over the old one, so a crash leaves either the old or the new ledger, never half of one.
- * Because only the whole database can be written, a run checkpoints each outcome in the journal
- * (journal.ts) and folds it in here. A file that is not a ledger is refused and never overwritten; a
- * ledger another process saved since this one was opened is never overwritten either.
+ * sql.js holds a database in memory; `save()` writes each changed one whole to a temporary file, fsyncs
+ * it and renames it over the old one, so a crash leaves either the old or the new file, never half of
+ * one. A run checkpoints each outcome in the journal (journal.ts), which is folded in here every few
+ * seconds. A file that is not a ledger is refused and never overwritten; a `ledger.sqlite` another process
+ * saved since this one was opened is never overwritten either.
  *
- * The methods of {@link Ledger} are asynchronous; the few that end in a plain name but are not part of it
- * (`transaction`, `upsertOutcome(s)`, `startRunSync`, `finishRunSync`, `reload`, `isUnchangedOnDisk`) are
- * synchronous on purpose: the journal folds into one SQLite transaction, which an await would break.
+ * The methods of {@link Ledger} are asynchronous; the few that are not part of it (`transaction`,
+ * `upsertOutcomes`, `startRunSync`, `finishRunSync`, `reload`, `isUnchangedOnDisk`, `showingJournal`) are
+ * synchronous on purpose: the journal folds in one go, which an await would break.
  *
  * This folder cannot depend on the vscode API.
  */
+import * as path from 'node:path';
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
-import { RECORD_STATUSES } from '../model/runs';
-import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../model/runs';
+import type { RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../model/runs';
 import { loadSqlJs } from '../support/sqlite';
 import { UserError } from '../model/types';
 import { removeDeadTemporaries, replaceFileDurably } from './durableFs';
 import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, StatusCounts } from './ledger';
+import { OutcomeSegments } from './outcomeSegments';
 import type { Row } from './rows';
-import {
-  dryRunParameters,
-  OUTCOME_COLUMNS,
-  outcomeParameters,
-  runParameters,
-  toDryRunRow,
-  toOutcome,
-  toRun,
-  toSignOff,
-} from './rows';
-import { identityOf, identityOfStats, loadDatabase, placeholders, rowsOf } from './sqlJsFile';
+import { dryRunParameters, runParameters, toDryRunRow, toOutcome, toRun, toSignOff } from './rows';
+import { identityOf, identityOfStats, loadDatabase, rowsOf } from './sqlJsFile';
 import { NameTable } from './sqlJsNames';
-import {
-  FINISH_RUN,
-  INSERT_OUTCOME,
-  INSERT_OUTCOMES,
-  outcomeWhere,
-  OUTCOMES_PER_STATEMENT,
-  SELECT_OUTCOME,
-  UPSERT_RUN,
-} from './sqlJsStatements';
+import { FINISH_RUN, UPSERT_RUN } from './sqlJsStatements';
 import { assertStateDirUsable, ledgerFileIn, stateDirFor } from './statePaths';
 
-/** The embedded ledger of one runbook, held in memory; `save()` writes it back atomically. */
+/** The embedded ledger of one runbook; `save()` writes what changed back atomically. */
 export class SqlJsLedger implements Ledger {
   /** Prepared statements of the hot paths, reused so a million upserts do not parse SQL a million times. */
   private readonly statements = new Map<string, Statement>();
   private transactionDepth = 0;
-  /** Chains, runs and cells of outcome rows, stored as ids; forgotten whenever the database is rolled back or replaced. */
-  private readonly names = new NameTable(
-    {
-      run: (sql, parameters) => this.prepared(sql).run(parameters),
-      single: (sql, parameters) => this.single(sql, parameters),
-    },
-    () => this.file,
-  );
+  /** Inside `showingJournal`: outcomes upserted now are a reader's view, never saved. */
+  private showingJournalDepth = 0;
+  /** `ledger.sqlite` changed in memory since it was read or saved. */
+  private mainChanged: boolean;
 
   private constructor(
     private db: Database,
@@ -65,27 +47,43 @@ export class SqlJsLedger implements Ledger {
     readonly file: string,
     /** What the file on disk was when this ledger last read or wrote it; see `isUnchangedOnDisk`. */
     private diskIdentity: string,
-  ) {}
+    private readonly segments: OutcomeSegments,
+    migrated: boolean,
+  ) {
+    this.mainChanged = migrated;
+  }
 
   /**
    * Opens the ledger of a runbook, creating it in memory (not on disk) when it does not exist yet, and
-   * migrating an older one in memory (the file changes only on `save`).
+   * migrating an older one in memory (the files change only on `save`).
    */
   static async open(runbookFile: string): Promise<SqlJsLedger> {
     const stateDir = stateDirFor(runbookFile);
     assertStateDirUsable(stateDir);
     removeDeadTemporaries(ledgerFileIn(stateDir));
-    return SqlJsLedger.openFile(ledgerFileIn(stateDir));
+    const ledger = await SqlJsLedger.openFile(ledgerFileIn(stateDir));
+    ledger.segments.removeDeadTemporaries();
+    return ledger;
   }
 
   /**
    * A file that is not SQLite, lacks the meta table or its tables, or was written by a newer backfill is
-   * refused with a UserError and left byte for byte as it was.
+   * refused with a UserError and left byte for byte as it was. A ledger of schema 5 or older keeps its
+   * outcomes in its own `records` table: they move into segments in memory (schema 6), written on save.
    */
   private static async openFile(file: string): Promise<SqlJsLedger> {
     const sql = await loadSqlJs();
     const { db, identity } = loadDatabase(sql, file);
-    return new SqlJsLedger(db, sql, file, identity);
+    try {
+      const outcomesDir = path.join(path.dirname(file), 'outcomes');
+      const legacy = legacyOutcomeCount(db);
+      const segments = OutcomeSegments.load(sql, outcomesDir, legacy > 0);
+      if (legacy >= 0) moveLegacyOutcomes(db, segments, file);
+      return new SqlJsLedger(db, sql, file, identity, segments, legacy >= 0 || identity === 'absent');
+    } catch (error) {
+      db.close();
+      throw error;
+    }
   }
 
   get location(): string {
@@ -93,6 +91,7 @@ export class SqlJsLedger implements Ledger {
   }
 
   async recordDryRun(row: DryRunRow): Promise<void> {
+    this.mainChanged = true;
     this.db.run('INSERT INTO dry_runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', dryRunParameters(row));
   }
 
@@ -117,6 +116,7 @@ export class SqlJsLedger implements Ledger {
 
   /** `startRun`, inside a synchronous `transaction` (the journal's fold). */
   startRunSync(run: RunRecord): void {
+    this.mainChanged = true;
     this.prepared(UPSERT_RUN).run(runParameters(run));
   }
 
@@ -139,7 +139,9 @@ export class SqlJsLedger implements Ledger {
     endedAt: string = new Date().toISOString(),
   ): boolean {
     this.prepared(FINISH_RUN).run([outcome, reason ?? null, counts ?? null, endedAt, id]);
-    return this.db.getRowsModified() > 0;
+    const known = this.db.getRowsModified() > 0;
+    if (known) this.mainChanged = true;
+    return known;
   }
 
   /** Runs of a cell (or of all cells), newest first. */
@@ -164,10 +166,7 @@ export class SqlJsLedger implements Ledger {
 
   /** Time of the last outcome a run recorded, if it recorded any: the best guess at when it died. */
   async lastOutcomeAt(run: string): Promise<string | undefined> {
-    const id = this.names.idOf(run);
-    if (id === undefined) return undefined;
-    const value = this.all('SELECT MAX(at) AS at FROM records WHERE run = ?', [id])[0]?.at;
-    return typeof value === 'string' ? value : undefined;
+    return this.segments.lastOutcomeAt(run);
   }
 
   async recordOutcomes(outcomes: Iterable<RecordOutcome>): Promise<number> {
@@ -176,112 +175,58 @@ export class SqlJsLedger implements Ledger {
 
   /** Makes this the latest outcome of its key in its chain, replacing the previous one. */
   upsertOutcome(outcome: RecordOutcome): void {
-    this.prepared(INSERT_OUTCOME).run(this.outcomeParameters(outcome));
+    this.upsertOutcomes([outcome]);
   }
 
   /**
-   * Upserts many outcomes in one transaction, in order (a later outcome of a key replaces an earlier
-   * one), several per statement; returns how many. A million take seconds.
+   * Makes each outcome the latest of its key in its chain, in order (a later outcome of a key replaces an
+   * earlier one); returns how many. A million take seconds.
    */
   upsertOutcomes(outcomes: Iterable<RecordOutcome>): number {
-    return this.transaction(() => {
-      let count = 0;
-      let parameters: SqlValue[] = [];
-      for (const outcome of outcomes) {
-        for (const value of this.outcomeParameters(outcome)) parameters.push(value);
-        count += 1;
-        if (count % OUTCOMES_PER_STATEMENT === 0) {
-          this.prepared(INSERT_OUTCOMES).run(parameters);
-          parameters = [];
-        }
-      }
-      const rest = count % OUTCOMES_PER_STATEMENT;
-      for (let row = 0; row < rest; row += 1) {
-        const from = row * OUTCOME_COLUMNS.length;
-        this.prepared(INSERT_OUTCOME).run(parameters.slice(from, from + OUTCOME_COLUMNS.length));
-      }
-      return count;
-    });
+    return this.segments.upsert(outcomes, this.showingJournalDepth > 0);
+  }
+
+  /**
+   * Runs `work` (applying a live run's journal) so that the outcomes it upserts are shown by this ledger
+   * and never saved: only the process holding the run lock writes outcomes.
+   */
+  showingJournal<T>(work: () => T): T {
+    this.showingJournalDepth += 1;
+    try {
+      return work();
+    } finally {
+      this.showingJournalDepth -= 1;
+    }
   }
 
   /** Chain by chain in the order the ledger first stored them; see {@link Ledger.outcomes}. */
   async *outcomes(filter: OutcomeFilter = {}): AsyncGenerator<RecordOutcome> {
-    const { where, parameters } = outcomeWhere(filter, (name) => this.names.idOf(name));
-    const statement = this.db.prepare(`SELECT * FROM records ${where} ORDER BY chain, line, key`);
-    const nameOf = (id: SqlValue | undefined) => this.names.nameOf(id);
-    try {
-      statement.bind(parameters);
-      for (const row of rowsOf(statement)) yield toOutcome(row, nameOf);
-    } finally {
-      statement.free();
-    }
+    yield* this.segments.outcomes(filter);
   }
 
   /** Keys of a chain whose latest outcome has one of these statuses: what a resume skips or re-runs. */
   async keysWithStatus(chain: string, statuses: readonly RecordStatus[]): Promise<Set<string>> {
-    const keys = new Set<string>();
-    const id = this.names.idOf(chain);
-    if (statuses.length === 0 || id === undefined) return keys;
-    // One JSON array built inside SQLite: stepping through 600,000 rows one by one across the wasm
-    // boundary took twice as long.
-    const [row] = this.all(
-      `SELECT json_group_array(key) AS keys FROM records
-        WHERE chain = ? AND status IN (${placeholders(statuses.length)})`,
-      [id, ...statuses],
-    );
-    for (const key of JSON.parse(String(row?.keys ?? '[]')) as string[]) keys.add(key);
-    return keys;
+    return this.segments.keysWithStatus(chain, statuses);
   }
 
   /** The latest outcome of one key in a chain, if it has one. */
   async outcomeOf(chain: string, key: string): Promise<RecordOutcome | undefined> {
-    const id = this.names.idOf(chain);
-    if (id === undefined) return undefined;
-    const statement = this.prepared(SELECT_OUTCOME);
-    let row: Row | undefined;
-    try {
-      statement.bind([id, key]);
-      row = rowsOf(statement).next().value ?? undefined;
-    } finally {
-      statement.reset();
-    }
-    return row && toOutcome(row, (value) => this.names.nameOf(value));
+    return this.segments.outcomeOf(chain, key);
   }
 
-  /** How many records of a chain are in each status (every status is present, zero when none). */
+  /** How many records of a chain are in each status, from the segments' tallies (no outcome is read). */
   async countByStatus(chain: string): Promise<StatusCounts> {
-    const counts = Object.fromEntries(RECORD_STATUSES.map((status) => [status, 0])) as StatusCounts;
-    const id = this.names.idOf(chain);
-    if (id === undefined) return counts;
-    const rows = this.all('SELECT status, COUNT(*) AS n FROM records WHERE chain = ? GROUP BY status', [id]);
-    for (const row of rows) counts[String(row.status) as RecordStatus] += Number(row.n);
-    return counts;
+    return this.segments.countByStatus(chain);
   }
 
-  /**
-   * The latest outcomes of a chain counted by status, error kind and run, in one pass inside SQLite:
-   * a summary of a million outcomes without reading them out one by one.
-   */
+  /** The latest outcomes of a chain counted by status, error kind and run, from the segments' tallies. */
   async tallyChain(chain: string): Promise<ChainTally[]> {
-    const id = this.names.idOf(chain);
-    if (id === undefined) return [];
-    const rows = this.all(
-      `SELECT status, error_kind, run, COUNT(*) AS n FROM records WHERE chain = ?
-        GROUP BY status, error_kind, run`,
-      [id],
-    );
-    return rows.map((row) => ({
-      status: String(row.status) as RecordStatus,
-      ...(row.error_kind === null || row.error_kind === undefined
-        ? {}
-        : { errorKind: String(row.error_kind) as ErrorKind }),
-      run: this.names.nameOf(row.run),
-      count: Number(row.n),
-    }));
+    return this.segments.tallyChain(chain);
   }
 
   /** Appends a sign-off to the history; unchecking an item is a sign-off with `checked: false`. */
   async recordSignOff(signOff: SignOff): Promise<void> {
+    this.mainChanged = true;
     this.db.run('INSERT INTO signoffs (checklist, item, signed_by, at, checked) VALUES (?, ?, ?, ?, ?)', [
       signOff.checklist,
       signOff.item,
@@ -309,13 +254,11 @@ export class SqlJsLedger implements Ledger {
     if (this.transactionDepth > 0) return this.nested(work);
     this.db.run('BEGIN');
     try {
-      const result = this.nested(work);
+      const result = this.segments.transaction(() => this.nested(work));
       this.db.run('COMMIT');
       return result;
     } catch (error) {
       this.db.run('ROLLBACK');
-      // Names added by the transaction are gone with it: their ids must not be reused from memory.
-      this.names.forget();
       throw error;
     }
   }
@@ -329,16 +272,17 @@ export class SqlJsLedger implements Ledger {
   reload(): void {
     const { db, identity } = loadDatabase(this.sql, this.file);
     this.freeStatements();
-    this.names.forget();
     this.db.close();
+    this.segments.reload();
     this.db = db;
     this.diskIdentity = identity;
   }
 
   /**
-   * Writes the whole database atomically: temporary file, fsync, rename, fsync of the folder. Refuses
-   * (UserError, nothing written) when another process saved the file since this ledger read it, because
-   * writing this copy would silently drop what that process recorded.
+   * Writes what changed atomically, each file by temporary file, fsync, rename, fsync of the folder: the
+   * outcome segments first, then `ledger.sqlite`. Refuses (UserError, nothing written) when another
+   * process saved `ledger.sqlite` since this ledger read it, because writing this copy would silently
+   * drop what that process recorded.
    */
   async save(): Promise<void> {
     if (!this.isUnchangedOnDisk()) {
@@ -347,15 +291,17 @@ export class SqlJsLedger implements Ledger {
           'nothing was overwritten: run the command again',
       );
     }
-    // export() is the only way out of sql.js's in-memory file system (sql.js does not expose it), so a
-    // save holds the database twice for a moment; that is why outcome rows are kept small (schema 4).
-    // Since sql.js 1.16 it copies through SQLite's backup API: open statements and transactions stay.
+    this.segments.save();
+    if (!this.mainChanged) return;
+    // export() is the only way out of sql.js's in-memory file system; `ledger.sqlite` holds no outcomes,
+    // so the copy is small. Since sql.js 1.16 it copies through SQLite's backup API: open statements stay.
     this.diskIdentity = identityOfStats(replaceFileDurably(this.file, this.db.export()));
+    this.mainChanged = false;
   }
 
   async close(): Promise<void> {
     this.freeStatements();
-    this.names.forget();
+    this.segments.close();
     this.db.close();
   }
 
@@ -377,25 +323,6 @@ export class SqlJsLedger implements Ledger {
     return statement;
   }
 
-  private outcomeParameters(outcome: RecordOutcome): SqlValue[] {
-    return outcomeParameters(outcome, {
-      chain: this.names.intern(outcome.chain),
-      run: this.names.intern(outcome.run),
-      cell: this.names.intern(outcome.cell),
-    });
-  }
-
-  /** The first column of the first row of a prepared statement, if it returns a row. */
-  private single(sql: string, parameters: SqlValue[]): SqlValue | undefined {
-    const statement = this.prepared(sql);
-    try {
-      statement.bind(parameters);
-      return statement.step() ? statement.get()[0] : undefined;
-    } finally {
-      statement.reset();
-    }
-  }
-
   private freeStatements(): void {
     for (const statement of this.statements.values()) statement.free();
     this.statements.clear();
@@ -410,4 +337,41 @@ export class SqlJsLedger implements Ledger {
       statement.free();
     }
   }
+}
+
+/** How many outcomes a ledger of schema 5 or older holds in its own table; -1 when it has none (schema 6). */
+function legacyOutcomeCount(db: Database): number {
+  const table = db.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'");
+  if (table.length === 0) return -1;
+  return Number(db.exec('SELECT COUNT(*) FROM records')[0]?.values[0]?.[0] ?? 0);
+}
+
+/**
+ * The migration to schema 6, in memory: the outcomes of the old `records` table move into segments,
+ * chain by chain in the order the ledger first stored them, and the table is dropped. On save the
+ * segments are written before `ledger.sqlite`: a crash in between leaves the old file whole, and the
+ * next open migrates it again over what the interrupted save left.
+ */
+function moveLegacyOutcomes(db: Database, segments: OutcomeSegments, file: string): void {
+  const names = new NameTable(
+    {
+      run: (sql, parameters) => db.run(sql, parameters),
+      single: (sql, parameters) => db.exec(sql, parameters)[0]?.values[0]?.[0],
+    },
+    () => file,
+  );
+  const statement = db.prepare('SELECT * FROM records ORDER BY chain, line, key');
+  try {
+    const batch: RecordOutcome[] = [];
+    for (const row of rowsOf(statement)) {
+      batch.push(toOutcome(row, (id) => names.nameOf(id)));
+      if (batch.length === 4096) segments.upsert(batch.splice(0));
+    }
+    segments.upsert(batch);
+  } finally {
+    statement.free();
+  }
+  db.run('DROP TABLE records');
+  // Without it the old table's pages stay in the file as free pages, saved and loaded every time.
+  db.run('VACUUM');
 }

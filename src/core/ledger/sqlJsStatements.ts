@@ -1,9 +1,5 @@
 /** The SQL of the embedded ledger's hot paths, prepared once per ledger and reused. */
-import type { SqlValue } from 'sql.js';
-import type { RecordStatus } from '../model/runs';
-import type { OutcomeFilter } from './ledger';
 import { OUTCOME_COLUMNS, RUN_COLUMNS } from './rows';
-import { placeholders } from './sqlJsFile';
 
 /** An upsert of `rows` outcomes in one statement; later rows replace earlier ones of the same key. */
 function insertOutcomes(rows: number): string {
@@ -32,27 +28,4 @@ export const UPSERT_RUN = `INSERT INTO runs (${RUN_COLUMNS.join(', ')})
 
 export const FINISH_RUN = 'UPDATE runs SET outcome = ?, reason = ?, counts = ?, ended_at = ? WHERE id = ?';
 
-export const SELECT_OUTCOME = 'SELECT * FROM records WHERE chain = ? AND key = ?';
-
-/** The WHERE clause of an outcome query; a name the ledger lacks (`idOf` undefined) matches nothing. */
-export function outcomeWhere(
-  filter: OutcomeFilter,
-  idOf: (name: string) => number | undefined,
-): { where: string; parameters: SqlValue[] } {
-  const conditions: string[] = [];
-  const parameters: SqlValue[] = [];
-  for (const column of ['chain', 'cell'] as const) {
-    const name = filter[column];
-    if (name === undefined) continue;
-    const id = idOf(name);
-    conditions.push(id === undefined ? 'FALSE' : `${column} = ?`);
-    if (id !== undefined) parameters.push(id);
-  }
-  if (filter.status !== undefined) {
-    const statuses: readonly RecordStatus[] =
-      typeof filter.status === 'string' ? [filter.status] : filter.status;
-    conditions.push(statuses.length === 0 ? 'FALSE' : `status IN (${placeholders(statuses.length)})`);
-    parameters.push(...statuses);
-  }
-  return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', parameters };
-}
+export const SELECT_OUTCOME = 'SELECT * FROM records WHERE key = ?';

@@ -89,6 +89,13 @@ export function newRunRecord(input: NewRunRecord): RunRecord {
 /** Longest expected or actual value a mismatch stores: enough to see what is wrong, never a whole document. */
 const MAX_STORED_VALUE_LENGTH = 2000;
 
+/**
+ * How often a run folds its journal into the ledger: every 2 seconds or 65,536 outcomes, whichever comes
+ * first. The journal then holds a few seconds of outcomes (a few MB), and a crash leaves little to replay.
+ */
+const FOLD_EVERY_MS = 2000;
+const FOLD_EVERY_OUTCOMES = 65_536;
+
 export class OutcomeRecorder {
   private run!: RunRecord;
   private redactor!: Redactor;
@@ -96,6 +103,10 @@ export class OutcomeRecorder {
   private flushing: Promise<void> | undefined;
   /** Set once the state folder refused a write: nothing more can be checkpointed, so the run halts. */
   private failure: Error | undefined;
+  /** A fold of the journal into the ledger under way, and what decides when the next is due. */
+  private folding: Promise<void> | undefined;
+  private outcomesSinceFold = 0;
+  private lastFoldAt = Date.now();
 
   private constructor(
     /** The runbook's ledger, for the resume plan's loader; nothing else of a run reads it. */
@@ -187,7 +198,33 @@ export class OutcomeRecorder {
 
   /** Resolves once the outcomes recorded so far are durable, or the state folder refused them. */
   durable(): Promise<void> {
-    return this.journal.flush().catch((error: unknown) => this.fail(error));
+    return this.journal
+      .flush()
+      .then(() => this.foldWhenDue())
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  /**
+   * Folds the journal into the ledger every few seconds while the run goes on, so the journal never
+   * holds more than that and every reader sees the ledger nearly up to date. In the background: the
+   * recorder's appends go on meanwhile and join the journal after the fold.
+   */
+  private foldWhenDue(): void {
+    if (this.folding || this.failure) return;
+    const due =
+      this.outcomesSinceFold >= FOLD_EVERY_OUTCOMES || Date.now() - this.lastFoldAt >= FOLD_EVERY_MS;
+    if (!due) return;
+    this.outcomesSinceFold = 0;
+    this.lastFoldAt = Date.now();
+    this.folding = this.journal
+      .checkpoint()
+      .then(
+        () => undefined,
+        (error: unknown) => this.fail(error),
+      )
+      .finally(() => {
+        this.folding = undefined;
+      });
   }
 
   /** Writes every outcome recorded so far: the group commit under way, then what is left. */
@@ -206,6 +243,7 @@ export class OutcomeRecorder {
     counts: string,
     endedAt: string,
   ): Promise<boolean> {
+    await this.folding;
     await this.ledger.finishRun(this.run.id, outcome, reason, counts, endedAt);
     try {
       this.journal.append({
@@ -236,6 +274,7 @@ export class OutcomeRecorder {
 
   /** Writes what is buffered and closes the journal and the ledger. */
   async close(): Promise<void> {
+    await this.folding;
     await this.journal.close();
     await this.ledger.close();
   }
@@ -264,9 +303,10 @@ export class OutcomeRecorder {
       this.fail(error);
       return false;
     }
-    // Not upserted into the ledger now: the journal is folded into it in one transaction when the run
-    // ends (or on the next open after a crash), and nothing reads the ledger's outcomes meanwhile. One
-    // sql.js autocommit transaction per outcome cost a fifth of a run's time for nothing.
+    // Not upserted into the ledger now: the journal is folded into it every few seconds (and when the
+    // run ends, or on the next open after a crash). One sql.js transaction per outcome cost a fifth of a
+    // run's time for nothing.
+    this.outcomesSinceFold += 1;
     this.scheduleFlush();
     return true;
   }

@@ -470,11 +470,19 @@ describe('Ledger', () => {
     await withSavedLedger(paths.runbook, async (ledger) =>
       ledger.upsertOutcomes(Array.from({ length: 1000 }, (_, i) => outcome(`k${i}`))),
     );
-    assert.deepEqual(await sqlOf(paths.ledgerFile, 'SELECT value FROM names ORDER BY value'), [
+    const [segment, ...others] = segmentFiles(paths.ledgerFile);
+    assert.equal(others.length, 0, 'a thousand outcomes of one chain fill one segment');
+    assert.deepEqual(await sqlOf(segment!, 'SELECT value FROM names ORDER BY value'), [
       ['chain-1'],
       ['orders'],
       ['run-1'],
     ]);
+    assert.deepEqual(await sqlOf(segment!, 'SELECT COUNT(*) FROM records'), [[1000]]);
+    assert.deepEqual(
+      await sqlOf(paths.ledgerFile, "SELECT name FROM sqlite_master WHERE name = 'records'"),
+      [],
+      'ledger.sqlite holds no outcome',
+    );
   });
 
   it('keeps no name of a rolled-back transaction: a later outcome with it is saved whole', async () => {
@@ -562,12 +570,13 @@ describe('Ledger', () => {
 
   it('refuses, naming the file, a ledger whose outcome refers to a name it lacks', async () => {
     await withSavedLedger(paths.runbook, async (ledger) => ledger.upsertOutcome(outcome('1')));
-    await editSqlite(paths.ledgerFile, "DELETE FROM names WHERE value = 'run-1'");
+    const [segment] = segmentFiles(paths.ledgerFile);
+    await editSqlite(segment!, "DELETE FROM names WHERE value = 'run-1'");
     await assert.rejects(
       readLedger(paths.runbook, async (ledger) => await all(ledger.outcomes())),
       (error: Error) => {
         assert.ok(error instanceof UserError);
-        assert.ok(error.message.includes(paths.ledgerFile));
+        assert.ok(error.message.includes(segment!));
         assert.match(error.message, /not a readable backfill ledger \(an outcome refers to name \d+/);
         return true;
       },
@@ -664,15 +673,32 @@ describe('Ledger', () => {
     }
     assert.deepEqual(await readLedger(paths.runbook, async (ledger) => await all(ledger.outcomes())), [
       outcome('2', { chain: 'chain-b', run: 'run-b', cell: 'cell-b' }),
+      // A reload re-reads ledger.sqlite; outcomes not saved yet stay (they live in their segment).
+      outcome('1', { chain: 'chain-a' }),
       outcome('3', { chain: 'chain-a' }),
     ]);
   });
 
   it('leaves no temporary file beside the ledger after saving', async () => {
     await withSavedLedger(paths.runbook, async (ledger) => ledger.upsertOutcome(outcome('1')));
-    assert.deepEqual(fs.readdirSync(path.dirname(paths.ledgerFile)), ['ledger.sqlite']);
+    const files = fs.readdirSync(path.dirname(paths.ledgerFile), { recursive: true }).map(String);
+    assert.deepEqual(
+      files.filter((file) => file.endsWith('.tmp')),
+      [],
+    );
+    assert.equal(segmentFiles(paths.ledgerFile).length, 1);
   });
 });
+
+/** The outcome segments saved beside a ledger file. */
+function segmentFiles(ledgerFile: string): string[] {
+  const outcomes = path.join(path.dirname(ledgerFile), 'outcomes');
+  return fs
+    .readdirSync(outcomes, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.sqlite'))
+    .map((file) => path.join(outcomes, file));
+}
 
 function* millionOutcomes(): Generator<RecordOutcome> {
   for (let i = 0; i < 1_000_000; i += 1) {

@@ -1,0 +1,298 @@
+/**
+ * One segment of the embedded ledger's outcomes: the latest outcome of every key of one chain whose
+ * source line falls in one fixed range, in a small sql.js database of its own
+ * (`<runbook>.d/outcomes/<chain>/<n>.sqlite`). Its tables are the ledger's schema-5 `records` and `names`,
+ * so rows convert exactly as they always did (rows.ts). A segment is opened, changed and saved whole,
+ * like every sql.js database; what keeps memory flat is that a segment never grows past its range.
+ *
+ * This folder cannot depend on the vscode API.
+ */
+import * as fs from 'node:fs';
+import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import type { ErrorKind, RecordOutcome, RecordStatus } from '../model/runs';
+import { replaceFileDurably } from './durableFs';
+import { OUTCOME_COLUMNS, outcomeParameters, type Row, toOutcome } from './rows';
+import { notALedger, placeholders, rowsOf } from './sqlJsFile';
+import { NameTable } from './sqlJsNames';
+import { INSERT_OUTCOME, INSERT_OUTCOMES, OUTCOMES_PER_STATEMENT, SELECT_OUTCOME } from './sqlJsStatements';
+
+/**
+ * Source lines per segment: 2^18. At about 120 bytes an outcome a full segment is 30 MB in memory, so
+ * the few a run holds at once stay far below the 500 MB a run may use, and a save rewrites at most that.
+ * A ledger keeps the size it was created with (chains.json says it). Tests make small segments with
+ * `BACKFILL_LINES_PER_SEGMENT`, to cross many boundaries with a few thousand records.
+ */
+export function linesPerNewSegment(): number {
+  const wanted = Number(process.env.BACKFILL_LINES_PER_SEGMENT);
+  return Number.isSafeInteger(wanted) && wanted > 0 ? wanted : 262_144;
+}
+
+/** The segment an outcome of this source line belongs to. */
+export function segmentOfLine(line: number, linesPerSegment: number): number {
+  return Number.isFinite(line) && line > 0 ? Math.floor(line / linesPerSegment) : 0;
+}
+
+const SEGMENT_SCHEMA = `
+CREATE TABLE names (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE);
+CREATE TABLE records (
+  chain INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  run INTEGER NOT NULL,
+  cell INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  line INTEGER NOT NULL,
+  last_error TEXT,
+  error_kind TEXT,
+  http_status INTEGER,
+  duration_ms REAL,
+  idempotency_key TEXT NOT NULL,
+  at TEXT NOT NULL,
+  expected TEXT,
+  actual TEXT,
+  rows_affected INTEGER,
+  PRIMARY KEY (chain, key)
+) WITHOUT ROWID;
+`;
+
+/** A segment's outcomes counted by status, error kind and run, with the time of the run's last one. */
+export interface SegmentTally {
+  status: RecordStatus;
+  errorKind?: ErrorKind;
+  run: string;
+  count: number;
+  lastAt: string;
+}
+
+/** Which rows of a segment to read: by cell name and status (both optional). */
+export interface SegmentFilter {
+  cell?: string;
+  statuses?: readonly RecordStatus[];
+}
+
+export class OutcomeSegment {
+  private readonly statements = new Map<string, Statement>();
+  private readonly names: NameTable;
+  /** Changed since it was read or saved, and to be saved. */
+  dirty = false;
+  /**
+   * Holds outcomes a reader applied from a live run's journal: shown, never saved (only the process that
+   * holds the run lock writes segments), and never dropped from memory, since the file lacks them.
+   */
+  volatile = false;
+  /** Iterations reading it now: it is not closed under them. */
+  readers = 0;
+  private inTransaction = false;
+
+  private constructor(
+    private readonly db: Database,
+    readonly file: string,
+  ) {
+    this.names = new NameTable(
+      {
+        run: (sql, parameters) => this.prepared(sql).run(parameters),
+        single: (sql, parameters) => this.single(sql, parameters),
+      },
+      () => file,
+    );
+  }
+
+  /** The segment saved in `file`, or a new empty one when there is none (or `fresh` says to ignore it). */
+  static open(sql: SqlJsStatic, file: string, fresh = false): OutcomeSegment {
+    const bytes = fresh ? undefined : readIfExists(file);
+    if (bytes === undefined) {
+      const db = new sql.Database();
+      db.run(SEGMENT_SCHEMA);
+      return new OutcomeSegment(db, file);
+    }
+    const db = new sql.Database(bytes);
+    try {
+      db.exec('SELECT 1 FROM records LIMIT 1; SELECT 1 FROM names LIMIT 1');
+    } catch (error) {
+      db.close();
+      throw notALedger(file, `not an outcome segment: ${(error as Error).message}`);
+    }
+    return new OutcomeSegment(db, file);
+  }
+
+  /**
+   * Opens a transaction that the next upserts join, until `commit` or `rollback`: how the ledger makes a
+   * journal's fold all or nothing across the segments it touches.
+   */
+  begin(): void {
+    if (this.inTransaction) return;
+    this.db.run('BEGIN');
+    this.inTransaction = true;
+  }
+
+  commit(): void {
+    if (!this.inTransaction) return;
+    this.db.run('COMMIT');
+    this.inTransaction = false;
+  }
+
+  /** Undoes the upserts since `begin`; the names they added are gone with them. */
+  rollback(): void {
+    if (!this.inTransaction) return;
+    this.db.run('ROLLBACK');
+    this.inTransaction = false;
+    this.names.forget();
+  }
+
+  /** Upserts outcomes in one transaction (or the one `begin` opened), in order, several per statement. */
+  upsert(outcomes: readonly RecordOutcome[]): void {
+    if (outcomes.length === 0) return;
+    const own = !this.inTransaction;
+    if (own) this.db.run('BEGIN');
+    try {
+      let parameters: SqlValue[] = [];
+      let inStatement = 0;
+      for (const outcome of outcomes) {
+        for (const value of this.parameters(outcome)) parameters.push(value);
+        inStatement += 1;
+        if (inStatement === OUTCOMES_PER_STATEMENT) {
+          this.prepared(INSERT_OUTCOMES).run(parameters);
+          parameters = [];
+          inStatement = 0;
+        }
+      }
+      for (let row = 0; row < inStatement; row += 1) {
+        const from = row * OUTCOME_COLUMNS.length;
+        this.prepared(INSERT_OUTCOME).run(parameters.slice(from, from + OUTCOME_COLUMNS.length));
+      }
+      if (own) this.db.run('COMMIT');
+    } catch (error) {
+      if (own) this.db.run('ROLLBACK');
+      if (own) this.names.forget();
+      throw error;
+    }
+    this.dirty = true;
+  }
+
+  /** The segment's outcomes matching the filter, in source-line order, read as the iteration advances. */
+  *outcomes(filter: SegmentFilter = {}): Generator<RecordOutcome> {
+    const conditions: string[] = [];
+    const parameters: SqlValue[] = [];
+    if (filter.cell !== undefined) {
+      const id = this.names.idOf(filter.cell);
+      if (id === undefined) return;
+      conditions.push('cell = ?');
+      parameters.push(id);
+    }
+    if (filter.statuses !== undefined) {
+      if (filter.statuses.length === 0) return;
+      conditions.push(`status IN (${placeholders(filter.statuses.length)})`);
+      parameters.push(...filter.statuses);
+    }
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    const statement = this.db.prepare(`SELECT * FROM records ${where} ORDER BY line, key`);
+    const nameOf = (id: SqlValue | undefined) => this.names.nameOf(id);
+    this.readers += 1;
+    try {
+      statement.bind(parameters);
+      for (const row of rowsOf(statement)) yield toOutcome(row, nameOf);
+    } finally {
+      statement.free();
+      this.readers -= 1;
+    }
+  }
+
+  /** Keys whose latest outcome has one of these statuses, built inside SQLite in one call. */
+  keysWithStatus(statuses: readonly RecordStatus[]): string[] {
+    if (statuses.length === 0) return [];
+    const [row] = this.all(
+      `SELECT json_group_array(key) AS keys FROM records WHERE status IN (${placeholders(statuses.length)})`,
+      [...statuses],
+    );
+    return JSON.parse(String(row?.keys ?? '[]')) as string[];
+  }
+
+  /** The latest outcome of a key, if this segment has one. */
+  outcomeOf(key: string): RecordOutcome | undefined {
+    const statement = this.prepared(SELECT_OUTCOME);
+    let row: Row | undefined;
+    try {
+      statement.bind([key]);
+      row = rowsOf(statement).next().value ?? undefined;
+    } finally {
+      statement.reset();
+    }
+    return row && toOutcome(row, (id) => this.names.nameOf(id));
+  }
+
+  /** Counts by status, error kind and run, in one pass inside SQLite. */
+  tally(): SegmentTally[] {
+    const rows = this.all(
+      'SELECT status, error_kind, run, COUNT(*) AS n, MAX(at) AS last_at FROM records GROUP BY status, error_kind, run',
+    );
+    return rows.map((row) => ({
+      status: String(row.status) as RecordStatus,
+      ...(row.error_kind === null || row.error_kind === undefined
+        ? {}
+        : { errorKind: String(row.error_kind) as ErrorKind }),
+      run: this.names.nameOf(row.run),
+      count: Number(row.n),
+      lastAt: String(row.last_at),
+    }));
+  }
+
+  /** Writes the segment atomically (temporary file, fsync, rename) and marks it clean. */
+  save(): void {
+    replaceFileDurably(this.file, this.db.export());
+    this.dirty = false;
+  }
+
+  close(): void {
+    for (const statement of this.statements.values()) statement.free();
+    this.statements.clear();
+    this.names.forget();
+    this.db.close();
+  }
+
+  private parameters(outcome: RecordOutcome): SqlValue[] {
+    return outcomeParameters(outcome, {
+      // One chain per segment: its id is always 1, the name stays in `names` for a reader's sake.
+      chain: this.names.intern(outcome.chain),
+      run: this.names.intern(outcome.run),
+      cell: this.names.intern(outcome.cell),
+    });
+  }
+
+  private prepared(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private single(sql: string, parameters: SqlValue[]): SqlValue | undefined {
+    const statement = this.prepared(sql);
+    try {
+      statement.bind(parameters);
+      return statement.step() ? statement.get()[0] : undefined;
+    } finally {
+      statement.reset();
+    }
+  }
+
+  private all(sql: string, parameters: SqlValue[] = []): Row[] {
+    const statement = this.db.prepare(sql);
+    try {
+      statement.bind(parameters);
+      return [...rowsOf(statement)];
+    } finally {
+      statement.free();
+    }
+  }
+}
+
+function readIfExists(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
