@@ -25,6 +25,11 @@ export { journalFileIn } from './journalFile';
 /** An open journal, appended to by the one process that holds the run lock. */
 export class Journal {
   private pending: string[] = [];
+  /**
+   * Every entry in the file, in order: the file is empty when a journal is opened for a run (the run
+   * folds what a crashed one left first), and emptied by each fold.
+   */
+  private unfolded: NewJournalEntry[] = [];
   /** Every write, fold and close runs after the previous one: the file has one writer at a time. */
   private readonly writes = new SerialWrites();
   private closing: Promise<void> | undefined;
@@ -35,6 +40,8 @@ export class Journal {
     private readonly stateDir: string,
     private readonly fd: number,
     private nextSeq: number,
+    /** The file held no entry when opened, so `unfolded` is all of it. */
+    private readonly startedEmpty: boolean,
   ) {}
 
   /**
@@ -50,7 +57,7 @@ export class Journal {
     const fd = fs.openSync(file, 'a');
     // A new file is only durable once its folder is: without it, fsync'd lines could vanish with it.
     if (!existed) fsyncDirectory(stateDir);
-    return new Journal(file, stateDir, fd, scan.lastSeq + 1);
+    return new Journal(file, stateDir, fd, scan.lastSeq + 1, scan.entries === 0);
   }
 
   /** Buffers an entry (nothing is written until `flush`); returns its seq. */
@@ -60,7 +67,11 @@ export class Journal {
     this.nextSeq += 1;
     // Serialised now, so a caller changing the object afterwards cannot change what was checkpointed.
     // `seq` first without copying the entry into a new object: one line per record adds up.
-    this.pending.push(`{"seq":${seq},${JSON.stringify(entry).slice(1)}\n`);
+    const line = `{"seq":${seq},${JSON.stringify(entry).slice(1)}\n`;
+    this.pending.push(line);
+    // Kept for the next fold, which then need not read back and parse what it wrote. An outcome is a
+    // new object per record that nobody changes; a run entry (rare) is parsed back from its line.
+    this.unfolded.push(entry.type === 'outcome' ? entry : (JSON.parse(line) as JournalEntry));
     return seq;
   }
 
@@ -84,7 +95,14 @@ export class Journal {
     return this.writes.run(async () => {
       await this.writePending();
       if (!ledger.isUnchangedOnDisk()) ledger.reload();
-      return foldJournal(ledger, this.stateDir);
+      if (!this.startedEmpty) return foldJournal(ledger, this.stateDir);
+      const entries = this.unfolded;
+      ledger.transaction(() => applyEntries(ledger, entries, this.file, 1));
+      if (entries.length > 0) await ledger.save();
+      // Only after the save is durable: a crash before this line leaves the journal to be folded again.
+      if (entries.length > 0) truncateDurably(this.file, 0);
+      this.unfolded = [];
+      return { entries: entries.length, lastSeq: this.nextSeq - 1, validBytes: 0 };
     });
   }
 
@@ -146,24 +164,44 @@ export function replay(stateDir: string): { entries: JournalEntry[]; scan: Journ
 export function applyJournal(ledger: SqlJsLedger, stateDir: string): JournalScan {
   const file = journalFileIn(stateDir);
   return ledger.transaction(() => {
-    // Outcomes are upserted a batch at a time (see SqlJsLedger.upsertOutcomes), always before the next
-    // entry of another kind, so entries still apply in journal order.
-    const outcomes: RecordOutcome[] = [];
-    const upsertPending = () => {
-      ledger.upsertOutcomes(outcomes);
-      outcomes.length = 0;
-    };
+    const entries: JournalEntry[] = [];
+    let firstLine = 1;
     const read = scanJournal(file, (entry, line) => {
-      if (entry.type === 'outcome') {
-        if (outcomes.push(entry.outcome) === OUTCOMES_PER_BATCH) upsertPending();
-        return;
-      }
-      upsertPending();
-      applyRunEntry(ledger, entry, file, line);
+      if (entries.length === 0) firstLine = line;
+      entries.push(entry);
+      // Applied a batch at a time so a long journal (left by a crash) is never held whole.
+      if (entries.length === OUTCOMES_PER_BATCH) applyEntries(ledger, entries.splice(0), file, firstLine);
     });
-    upsertPending();
+    applyEntries(ledger, entries, file, firstLine);
     return read;
   });
+}
+
+/**
+ * Applies journal entries in order: outcomes a batch at a time (see SqlJsLedger.upsertOutcomes), always
+ * before the next entry of another kind, so entries still apply in journal order.
+ */
+function applyEntries(
+  ledger: SqlJsLedger,
+  entries: readonly NewJournalEntry[],
+  file: string,
+  /** The line of the first entry in the file, for messages. */
+  firstLine: number,
+): void {
+  const outcomes: RecordOutcome[] = [];
+  const upsertPending = () => {
+    ledger.upsertOutcomes(outcomes);
+    outcomes.length = 0;
+  };
+  entries.forEach((entry, index) => {
+    if (entry.type === 'outcome') {
+      outcomes.push(entry.outcome);
+      return;
+    }
+    upsertPending();
+    applyRunEntry(ledger, entry, file, firstLine + index);
+  });
+  upsertPending();
 }
 
 /**
@@ -187,7 +225,7 @@ const OUTCOMES_PER_BATCH = 4096;
 /** Applies a run's start or end (outcomes go through `SqlJsLedger.upsertOutcomes`). */
 function applyRunEntry(
   ledger: SqlJsLedger,
-  entry: Exclude<JournalEntry, { type: 'outcome' }>,
+  entry: Exclude<NewJournalEntry, { type: 'outcome' }>,
   file: string,
   line: number,
 ): void {

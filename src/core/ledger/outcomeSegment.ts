@@ -17,14 +17,15 @@ import { NameTable } from './sqlJsNames';
 import { INSERT_OUTCOME, INSERT_OUTCOMES, OUTCOMES_PER_STATEMENT, SELECT_OUTCOME } from './sqlJsStatements';
 
 /**
- * Source lines per segment: 2^18. At about 120 bytes an outcome a full segment is 30 MB in memory, so
- * the few a run holds at once stay far below the 500 MB a run may use, and a save rewrites at most that.
+ * Source lines per segment: 2^16. At about 120 bytes an outcome a full segment is 8 MB, which a fold
+ * rewrites whole every few seconds while the run fills it (2^18 made each fold save 30 MB), and the
+ * few a run holds at once stay far below the 500 MB a run may use.
  * A ledger keeps the size it was created with (chains.json says it). Tests make small segments with
  * `BACKFILL_LINES_PER_SEGMENT`, to cross many boundaries with a few thousand records.
  */
 export function linesPerNewSegment(): number {
   const wanted = Number(process.env.BACKFILL_LINES_PER_SEGMENT);
-  return Number.isSafeInteger(wanted) && wanted > 0 ? wanted : 262_144;
+  return Number.isSafeInteger(wanted) && wanted > 0 ? wanted : 65_536;
 }
 
 /** The segment an outcome of this source line belongs to. */
@@ -53,7 +54,29 @@ CREATE TABLE records (
   rows_affected INTEGER,
   PRIMARY KEY (chain, key)
 ) WITHOUT ROWID;
+CREATE TABLE tallies (
+  status TEXT NOT NULL,
+  error_kind TEXT NOT NULL,
+  run INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  last_at TEXT NOT NULL,
+  PRIMARY KEY (status, error_kind, run)
+) WITHOUT ROWID;
+CREATE TRIGGER count_outcome AFTER INSERT ON records BEGIN
+  INSERT INTO tallies VALUES (new.status, coalesce(new.error_kind, ''), new.run, 1, new.at)
+    ON CONFLICT DO UPDATE SET count = count + 1, last_at = max(last_at, excluded.last_at);
+END;
+CREATE TRIGGER uncount_outcome AFTER DELETE ON records BEGIN
+  UPDATE tallies SET count = count - 1
+    WHERE status = old.status AND error_kind = coalesce(old.error_kind, '') AND run = old.run;
+END;
 `;
+
+/**
+ * Fires the delete trigger for a row that INSERT OR REPLACE replaces, so the tallies that the triggers
+ * keep stay exact: counting a segment's outcomes again on every save took longer than the save itself.
+ */
+const COUNT_REPLACED_ROWS = 'PRAGMA recursive_triggers = ON';
 
 /** A segment's outcomes counted by status, error kind and run, with the time of the run's last one. */
 export interface SegmentTally {
@@ -102,12 +125,14 @@ export class OutcomeSegment {
     const bytes = fresh ? undefined : readIfExists(file);
     if (bytes === undefined) {
       const db = new sql.Database();
+      db.run(COUNT_REPLACED_ROWS);
       db.run(SEGMENT_SCHEMA);
       return new OutcomeSegment(db, file);
     }
     const db = new sql.Database(bytes);
     try {
-      db.exec('SELECT 1 FROM records LIMIT 1; SELECT 1 FROM names LIMIT 1');
+      db.run(COUNT_REPLACED_ROWS);
+      db.exec('SELECT 1 FROM records LIMIT 1; SELECT 1 FROM names LIMIT 1; SELECT 1 FROM tallies LIMIT 1');
     } catch (error) {
       db.close();
       throw notALedger(file, `not an outcome segment: ${(error as Error).message}`);
@@ -220,18 +245,17 @@ export class OutcomeSegment {
     return row && toOutcome(row, (id) => this.names.nameOf(id));
   }
 
-  /** Counts by status, error kind and run, in one pass inside SQLite. */
+  /**
+   * Counts by status, error kind and run, kept by the segment's triggers as outcomes come and go; the
+   * time is that of the run's latest outcome here, even one a later run has since replaced.
+   */
   tally(): SegmentTally[] {
-    const rows = this.all(
-      'SELECT status, error_kind, run, COUNT(*) AS n, MAX(at) AS last_at FROM records GROUP BY status, error_kind, run',
-    );
+    const rows = this.all('SELECT * FROM tallies WHERE count > 0');
     return rows.map((row) => ({
       status: String(row.status) as RecordStatus,
-      ...(row.error_kind === null || row.error_kind === undefined
-        ? {}
-        : { errorKind: String(row.error_kind) as ErrorKind }),
+      ...(row.error_kind === '' ? {} : { errorKind: String(row.error_kind) as ErrorKind }),
       run: this.names.nameOf(row.run),
-      count: Number(row.n),
+      count: Number(row.count),
       lastAt: String(row.last_at),
     }));
   }
