@@ -20,7 +20,15 @@ interface MemberProcess {
 function startMember(run: string, target: string, ledgerUrl: string): MemberProcess {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(__dirname, '..', 'support', 'fleetMemberProcess.ts'), run, target, String(RATE), '4'],
+    [
+      '--import',
+      'tsx',
+      path.join(__dirname, '..', 'support', 'fleetMemberProcess.ts'),
+      run,
+      target,
+      String(RATE),
+      '4',
+    ],
     { env: { ...process.env, LEDGER_URL: ledgerUrl }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -97,7 +105,11 @@ describe('a fleet sharing a PostgreSQL ledger', function () {
     for (let i = 0; i < extraMembers; i += 1) {
       const member = startMember(id, target.url, database.url);
       members.push(member);
-      await waitFor(() => member.stdout().includes('joined'), `member ${i} to join: ${member.stdout()}`, 30_000);
+      await waitFor(
+        () => member.stdout().includes('joined'),
+        `member ${i} to join: ${member.stdout()}`,
+        30_000,
+      );
     }
     const working = async () =>
       (await database.query("SELECT id FROM backfill.workers WHERE state = 'working'")).length;
@@ -141,7 +153,9 @@ describe('a fleet sharing a PostgreSQL ledger', function () {
     assert.notEqual(runExit, 'SIGKILL');
     assert.equal(memberExit, 0);
     assert.deepEqual(await arrivalsDuring(1500), { run: 0, member: 0 }, 'nothing arrives once stopped');
-    const states = await database.query<{ state: string }>('SELECT state FROM backfill.workers ORDER BY state');
+    const states = await database.query<{ state: string }>(
+      'SELECT state FROM backfill.workers ORDER BY state',
+    );
     assert.deepEqual(
       states.map((row) => row.state),
       ['stopped', 'stopped'],

@@ -24,7 +24,16 @@ describe('the metrics endpoint', function () {
     const vars = ['--var', `BASE_URL=${target.url}`];
     assert.equal((await runCli(['dry-run', file, ...vars])).code, 0);
     const port = await freePort();
-    const args = ['run', file, '--cell', 'full', '--execute', '--no-progress', '--metrics-port', String(port)];
+    const args = [
+      'run',
+      file,
+      '--cell',
+      'full',
+      '--execute',
+      '--no-progress',
+      '--metrics-port',
+      String(port),
+    ];
     const run = startCli([...args, ...vars]);
     try {
       await waitFor(() => target.arrivals.length >= 30, 'a part of the run');
@@ -33,15 +42,20 @@ describe('the metrics endpoint', function () {
 
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const series = (suffix: string) =>
-        [...text.matchAll(new RegExp(`^backfill_attempt_duration_seconds_${suffix}\\{[^}]*\\} (\\S+)$`, 'gm'))].map(
-          (match) => Number(match[1]),
-        );
+        [
+          ...text.matchAll(
+            new RegExp(`^backfill_attempt_duration_seconds_${suffix}\\{[^}]*\\} (\\S+)$`, 'gm'),
+          ),
+        ].map((match) => Number(match[1]));
       const sent = target.arrivals.length;
       assert.match(text, /^# TYPE backfill_attempt_duration_seconds histogram$/m);
       assert.deepEqual(series('count'), [sent]);
       const bucket = (le: string) => {
         const match = text.match(
-          new RegExp(`^backfill_attempt_duration_seconds_bucket\\{[^}]*le="${le.replace('+', '\\+')}"\\} (\\S+)$`, 'm'),
+          new RegExp(
+            `^backfill_attempt_duration_seconds_bucket\\{[^}]*le="${le.replace('+', '\\+')}"\\} (\\S+)$`,
+            'm',
+          ),
         );
         return match ? Number(match[1]) : undefined;
       };
@@ -49,7 +63,11 @@ describe('the metrics endpoint', function () {
       assert.equal(bucket('0.025'), 0);
       assert.equal(bucket('10'), sent);
       const cumulative = series('bucket');
-      assert.deepEqual(cumulative, [...cumulative].sort((a, b) => a - b), 'buckets are cumulative');
+      assert.deepEqual(
+        cumulative,
+        [...cumulative].sort((a, b) => a - b),
+        'buckets are cumulative',
+      );
       const [sum] = series('sum');
       assert.ok(sum! >= sent * 0.03, `every attempt took 30 ms or more: sum ${sum} s for ${sent}`);
     } finally {

@@ -23,7 +23,11 @@ interface JobManifest {
         containers: {
           command: string[];
           workingDir: string;
-          env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+          env: {
+            name: string;
+            value?: string;
+            valueFrom?: { secretKeyRef?: { name: string; key: string } };
+          }[];
           volumeMounts: { mountPath: string }[];
         }[];
       };

@@ -99,7 +99,11 @@ export async function readFleetControls(db: FleetDatabase): Promise<FleetControl
 const SELECT_CONTROLS = `SELECT seq, paused, stop, rate, concurrency, slow_by,
   to_char(slow_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS slow_until`;
 
-async function changeAndNotify(db: FleetDatabase, sql: string, parameters: unknown[]): Promise<FleetControls> {
+async function changeAndNotify(
+  db: FleetDatabase,
+  sql: string,
+  parameters: unknown[],
+): Promise<FleetControls> {
   await db.client.query('BEGIN');
   try {
     const { rows } = await db.client.query(
@@ -122,7 +126,9 @@ function toControls(row: Record<string, unknown>): FleetControls {
     paused: Number(row.paused) === 1,
     stop: Number(row.stop) === 1,
     ...(row.rate !== null && row.rate !== undefined ? { rate: Number(row.rate) } : {}),
-    ...(row.concurrency !== null && row.concurrency !== undefined ? { concurrency: Number(row.concurrency) } : {}),
+    ...(row.concurrency !== null && row.concurrency !== undefined
+      ? { concurrency: Number(row.concurrency) }
+      : {}),
     ...(typeof row.slow_by === 'string' && typeof row.slow_until === 'string'
       ? { slowdown: { by: row.slow_by, until: row.slow_until } }
       : {}),

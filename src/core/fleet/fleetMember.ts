@@ -20,7 +20,14 @@ import {
   type FleetControls,
 } from './fleetControls';
 import { CONTROL_CHANNEL, controlPayload, openFleetDatabase, type FleetDatabase } from './fleetDatabase';
-import { beat, HEARTBEAT_MS, liveMemberIds, markEnded, registerMember, type MemberState } from './fleetMembers';
+import {
+  beat,
+  HEARTBEAT_MS,
+  liveMemberIds,
+  markEnded,
+  registerMember,
+  type MemberState,
+} from './fleetMembers';
 
 /** Polling interval of the controls: a command applies within a second even without NOTIFY. */
 export const CONTROL_POLL_MS = 250;

@@ -61,7 +61,12 @@ export async function registerMember(
 }
 
 /** One heartbeat: the member is alive, with these figures. */
-export async function beat(db: FleetDatabase, run: string, id: string, figures: MemberFigures): Promise<void> {
+export async function beat(
+  db: FleetDatabase,
+  run: string,
+  id: string,
+  figures: MemberFigures,
+): Promise<void> {
   await db.client.query(
     `UPDATE ${db.schema}.workers SET heartbeat_at = now(), rate = $4, sent = $5, chunk = $6
       WHERE ledger = $1 AND run = $2 AND id = $3`,

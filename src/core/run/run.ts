@@ -189,7 +189,13 @@ export class Run {
 
     this.fleet = await this.joinFleet();
     const forward = this.fleet && forwardLocalControl(this.fleet);
-    const control = new LiveControl(this.stateDir, this.haltFile, this.dispatcher, () => this.tick(), forward);
+    const control = new LiveControl(
+      this.stateDir,
+      this.haltFile,
+      this.dispatcher,
+      () => this.tick(),
+      forward,
+    );
     const endControl = control.start(this.options.signal);
     const ticker = setInterval(() => this.tick(), 1000);
     let metrics: MetricsServer | undefined;
