@@ -21,7 +21,7 @@ export interface FleetControls {
   slowdown?: { by: string; until: string };
 }
 
-/** A command of `backfill control` (the same commands as control.json's). */
+/** A command of `backfill control`, for a fleet as for one run's control.json (run/control.ts). */
 export type FleetCommand =
   | { command: 'pause' }
   | { command: 'resume' }
