@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { sendControl } from '../../src/core/run/control';
 import { runCli, tempDir } from '../support/cli';
 import { sleep, startCli, waitFor, type RunningCli } from '../support/cliProcess';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
@@ -160,6 +162,37 @@ describe('a fleet sharing a PostgreSQL ledger', function () {
       states.map((row) => row.state),
       ['stopped', 'stopped'],
     );
+  });
+
+  it("forwards the editor's commands (control.json on the run's host) to every member", async () => {
+    await startFleet();
+    sendControl(`${file}.d`, { command: 'pause' });
+    await sleep(1500);
+    assert.deepEqual(await arrivalsDuring(2500), { run: 0, member: 0 }, 'nothing arrives while paused');
+    sendControl(`${file}.d`, { command: 'stop' });
+    const [runExit, memberExit] = await Promise.all([run!.exitedWith, members[0]!.exited]);
+    assert.equal(runExit, 3);
+    assert.equal(memberExit, 0);
+  });
+
+  it('stops only the process of its own host on the halt file; the rest of the fleet carries on', async () => {
+    await startFleet();
+    fs.writeFileSync(`${file}.halt`, '');
+    assert.equal(await run!.exitedWith, 3);
+    await sleep(1000); // its last requests, already on their way, land
+    const carryingOn = await arrivalsDuring(2000);
+    assert.equal(carryingOn.run, 0);
+    assert.ok(carryingOn.member > 0, 'the other member still sends');
+    const states = await database.query<{ pid: number; state: string }>(
+      'SELECT pid, state FROM backfill.workers ORDER BY started_at',
+    );
+    assert.deepEqual(
+      states.map((row) => row.state),
+      ['stopped', 'working'],
+    );
+    fs.rmSync(`${file}.halt`);
+    assert.equal((await control('stop')).code, 0);
+    assert.equal(await members[0]!.exited, 0);
   });
 
   it('lists every member in status, one killed with kill -9 as lost', async () => {

@@ -4,11 +4,9 @@
  * host working on it — through the ledger's `controls` row and NOTIFY; otherwise to the run on this host
  * through control.json, as the fast path does.
  */
-import type { PostgresLedgerPlace } from '../../core/ledger/postgresLedger';
-import { PostgresLedger } from '../../core/ledger/postgresLedger';
 import { sendFleetControl } from '../../core/fleet/fleetControls';
 import { openFleetDatabase } from '../../core/fleet/fleetDatabase';
-import { liveMemberIds } from '../../core/fleet/fleetMembers';
+import { runsWithLiveMembers } from '../../core/fleet/fleetMembers';
 import { UserError } from '../../core/model/types';
 import { ExitCode } from '../exitCodes';
 import { ledgerPlaceForCommand } from '../ledgerPlace';
@@ -26,35 +24,20 @@ export async function fleetControlCommand(
   const runbook = loadRunbook(file);
   const place = ledgerPlaceForCommand(runbook, options.env);
   if (place.type !== 'postgres') return controlCommand(file, action, value);
-  const { run, members } = await liveFleet(file, action, place);
   const db = await openFleetDatabase(place);
   try {
+    // The runs with live members: a run's own record may say halted (its first process stopped by its
+    // host's halt file) while workers elsewhere carry on.
+    const [live] = await runsWithLiveMembers(db);
+    if (!live) throw new UserError(`no backfill of ${file} is running in ${db.where}: nothing to ${action}`);
     await sendFleetControl(db, command);
+    const { run, members } = live;
+    process.stdout.write(
+      `Sent "${action}${value !== undefined ? ` ${value}` : ''}" to run ${run} and its ` +
+        `${members} live member${members === 1 ? '' : 's'} through ${db.where}; it applies within a second.\n`,
+    );
   } finally {
     await db.client.end().catch(() => undefined);
   }
-  process.stdout.write(
-    `Sent "${action}${value !== undefined ? ` ${value}` : ''}" to run ${run.id} (cell ${run.cell}) and its ` +
-      `${members} live member${members === 1 ? '' : 's'} through ${db.where}; it applies within a second.\n`,
-  );
   return ExitCode.ok;
-}
-
-/** The running run of the ledger and how many members it has alive, or a UserError: nothing to steer. */
-async function liveFleet(file: string, action: string, place: PostgresLedgerPlace) {
-  const ledger = await PostgresLedger.open(place);
-  try {
-    const db = await openFleetDatabase(place);
-    try {
-      for (const run of await ledger.runningRuns()) {
-        const members = (await liveMemberIds(db, run.id)).length;
-        if (members > 0) return { run, members };
-      }
-    } finally {
-      await db.client.end().catch(() => undefined);
-    }
-  } finally {
-    await ledger.close();
-  }
-  throw new UserError(`no backfill of ${file} is running in ${ledger.location}: nothing to ${action}`);
 }

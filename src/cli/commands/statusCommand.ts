@@ -156,7 +156,11 @@ export async function statusCommand(
   return ExitCode.ok;
 }
 
-/** The fleet of the cell's latest run; a fleet with a live member is running (or paused) wherever it is. */
+/**
+ * The fleet of the cell's latest run. A fleet with a live member is running (or paused) wherever it is,
+ * even when the run's own record says halted: its first process may have been stopped by its host's
+ * halt file while workers elsewhere carry on.
+ */
 async function addFleet(entry: CellStatus, place: PostgresLedgerPlace, latest: RunRecord): Promise<void> {
   const fleet = await readFleetStatus(place, latest.id);
   if (fleet.members.length === 0) return;

@@ -101,6 +101,21 @@ export async function liveMemberIds(db: FleetDatabase, run: string): Promise<str
   return rows.map((row: Record<string, unknown>) => String(row.id));
 }
 
+/**
+ * The runs of the ledger with live members, and how many: what `backfill control` steers. A run's own
+ * record may already say halted (the process that created it was stopped by its host's halt file) while
+ * workers elsewhere carry on.
+ */
+export async function runsWithLiveMembers(db: FleetDatabase): Promise<{ run: string; members: number }[]> {
+  const { rows } = await db.client.query(
+    `SELECT run, count(*)::integer AS members FROM ${db.schema}.workers
+      WHERE ledger = $1 AND state = 'working' AND heartbeat_at > now() - make_interval(secs => $2)
+      GROUP BY run ORDER BY min(started_at)`,
+    [db.ledger, LOST_AFTER_MS / 1000],
+  );
+  return rows.map((row: Record<string, unknown>) => ({ run: String(row.run), members: Number(row.members) }));
+}
+
 /** Every member a run has had, oldest first, each alive, lost or ended. */
 export async function fleetMembers(db: FleetDatabase, run: string): Promise<FleetMemberRow[]> {
   const { rows } = await db.client.query(
