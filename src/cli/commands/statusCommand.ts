@@ -165,8 +165,7 @@ async function addFleet(entry: CellStatus, place: PostgresLedgerPlace, latest: R
   const fleet = await readFleetStatus(place, latest.id);
   if (fleet.members.length === 0) return;
   entry.fleet = fleet;
-  if (latest.outcome === 'running' && fleet.alive > 0)
-    entry.state = fleet.controls.paused ? 'paused' : 'running';
+  if (fleet.alive > 0) entry.state = fleet.controls.paused ? 'paused' : 'running';
 }
 
 /** The top failure reasons a finished run recorded with its counts. */
