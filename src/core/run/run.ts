@@ -235,9 +235,15 @@ export class Run {
       fresh: true,
       dispatcher: this.dispatcher,
       throttle: job.throttle,
-      figures: () => ({ rate: this.status().rate.now, sent: sumOf(this.counters.own()) }),
+      figures: () => ({ rate: this.status().rate.now, sent: this.sent() }),
       onApplied: () => this.tick(),
     });
+  }
+
+  /** Records this process attempted to an outcome (a rejected record was never sent). */
+  private sent(): number {
+    const own = this.counters.own();
+    return sumOf(own) - own.rejected;
   }
 
   /** What the run is judged by: the cell's `successThreshold` and `maxRejected` as they are now. */
