@@ -94,6 +94,20 @@ describe('fleet members in PostgreSQL', function () {
     await waitFor(() => !a.last().controls.paused, 'the reset to reach the other members');
   });
 
+  it('reconnects when its connection is cut, and follows the fleet again', async () => {
+    const a = await join(place, true);
+    joined.push(a.member);
+    await db.client.end();
+    await server.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database()',
+    );
+    db = await openFleetDatabase(place);
+    await sendFleetControl(db, { command: 'pause' });
+    await waitFor(() => a.last().controls.paused, 'the pause to reach the reconnected member', 10_000);
+    const [row] = await fleetMembers(db, 'run-1');
+    assert.equal(row?.health, 'alive');
+  });
+
   it('slows every other member down when one sees an overload, once per announcement', async () => {
     const a = await join(place, true);
     const b = await join(place);
