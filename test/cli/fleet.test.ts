@@ -197,7 +197,12 @@ describe('a fleet sharing a PostgreSQL ledger', function () {
 
   it('lists every member in status, one killed with kill -9 as lost', async () => {
     await startFleet(2);
-    const victim = members[0]!;
+    const [victim, survivor] = [members[0]!, members[1]!];
+    // Three members at 40/s: a third each...
+    await waitFor(
+      () => survivor.stdout().includes(`rate ${RATE / 3}\n`),
+      `a third of the rate: ${survivor.stdout()}`,
+    );
     victim.kill('SIGKILL');
     await victim.exited;
     const statusOf = async () => {
@@ -220,6 +225,11 @@ describe('a fleet sharing a PostgreSQL ledger', function () {
       [victim.pid],
     );
     assert.ok(full.succeeded > 0, 'totals come from the ledger');
+    // ...and half each once one is lost: the survivors take its share.
+    await waitFor(
+      () => survivor.stdout().endsWith(`rate ${RATE / 2}\n`),
+      `half the rate: ${survivor.stdout()}`,
+    );
     const text = await runCli(['status', file, '--env', 'test'], { env: env() });
     assert.match(text.stdout, /fleet: 2 alive, 1 lost, 0 ended/);
     assert.match(text.stdout, new RegExp(`pid ${victim.pid} .*LOST`));
