@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { formatIssue } from '../core/model/issues';
 import { RefusedError, UserError } from '../core/model/types';
 import { checkCommand } from './commands/checkCommand';
-import { controlCommand } from './commands/controlCommand';
+import { fleetControlCommand } from './commands/fleetControlCommand';
 import { ledgerCommand } from './commands/ledgerCommand';
 import { runCommand } from './commands/runCommand';
 import { statusCommand } from './commands/statusCommand';
@@ -124,8 +124,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .argument('<file>', 'runbook file')
     .argument('<action>', 'pause | resume | stop | rate | concurrency')
     .argument('[value]', 'the new rate (records per second) or concurrency')
-    .action((file: string, action: string, value: string | undefined) =>
-      setExitCode(controlCommand(file, action, value)),
+    .option(
+      '--env <name>',
+      "whose run to steer: when the environment's ledger is in PostgreSQL, every worker of the run on " +
+        'every host (default: the runbook default)',
+    )
+    .action(async (file: string, action: string, value: string | undefined, options: { env?: string }) =>
+      setExitCode(await fleetControlCommand(file, action, value, options)),
     );
 
   program

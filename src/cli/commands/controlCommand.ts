@@ -4,6 +4,7 @@
  * `tryControlFastPath` without loading the rest of the command line: commander, zod, yaml and the
  * commands' code would cost its Node process about as much again as Node's own start-up.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { describeRange, rangeProblem } from '../../core/model/numericRanges';
 import { stateDirFor } from '../../core/ledger/statePaths';
@@ -24,6 +25,9 @@ export function tryControlFastPath(args: readonly string[]): number | undefined 
   if (file === undefined || action === undefined || args.length > 3) return undefined;
   if (args.some((arg) => arg.startsWith('-'))) return undefined;
   try {
+    // A runbook that may keep its ledger in PostgreSQL may have a fleet on many hosts: the full command
+    // line reads its environments and steers them all (fleetControlCommand.ts).
+    if (mayShareLedger(file)) return undefined;
     return controlCommand(file, action, value);
   } catch {
     return undefined;
@@ -45,7 +49,20 @@ export function controlCommand(file: string, action: string, value: string | und
   return ExitCode.ok;
 }
 
-function parseCommand(action: string, value: string | undefined): ControlCommand {
+/**
+ * Whether an environment of the runbook may say `ledger:`, without parsing it (no yaml here): a cheap
+ * over-approximation, since a wrong "yes" only costs loading the full command line.
+ */
+export function mayShareLedger(file: string): boolean {
+  try {
+    return /^\s+ledger:/m.test(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return false; // no runbook to read: the command says no run of it is going
+  }
+}
+
+/** Parses an action and its value, or throws a UserError saying what is wrong. */
+export function parseCommand(action: string, value: string | undefined): ControlCommand {
   if (action === 'pause' || action === 'resume' || action === 'stop') {
     if (value !== undefined) throw new UserError(`${action} takes no value`);
     return { command: action };

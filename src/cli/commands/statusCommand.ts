@@ -15,7 +15,10 @@ import type { RunRecord } from '../../core/model/runs';
 import { describeFailureReason, type FailureReason } from '../../core/run/failureReasons';
 import { describeDoneElsewhere, recordedDoneElsewhere } from '../../core/run/deliveredElsewhere';
 import { parseRunCounts } from '../../core/run/cellResult';
+import type { PostgresLedgerPlace } from '../../core/ledger/postgresLedger';
+import { readFleetStatus, type FleetStatus } from '../../core/fleet/fleetStatus';
 import { ExitCode } from '../exitCodes';
+import { describeFleet } from '../output/fleetText';
 import { loadRunbook } from '../loadRunbook';
 import { duration } from '../output/dryRunText';
 
@@ -44,6 +47,8 @@ interface CellStatus {
   live?: RunStatus;
   /** "no sign of life for 12 s": the live runner stopped writing its status. */
   stale?: string;
+  /** The members of the latest run, when the ledger is in PostgreSQL: every worker on every host. */
+  fleet?: FleetStatus;
 }
 
 /** One run of a cell, as the history lists it. */
@@ -74,7 +79,8 @@ export async function statusCommand(
   const live = readStatus(stateDir);
   const liveRunning =
     live && isLive(live, os.hostname()) && live.state !== 'finished' && live.state !== 'halted';
-  const ledger = await openLedger(runbook.file, ledgerPlaceForCommand(runbook, options.env));
+  const place = ledgerPlaceForCommand(runbook, options.env);
+  const ledger = await openLedger(runbook.file, place);
   const cells: CellStatus[] = [];
   try {
     for (const cell of runbook.cells) {
@@ -116,8 +122,11 @@ export async function statusCommand(
         });
         const elsewhere = recordedDoneElsewhere(runs, latest.chain);
         if (elsewhere) entry.doneElsewhere = elsewhere;
+        if (place.type === 'postgres') await addFleet(entry, place, latest);
       }
-      if (liveRunning && live.cell === cell.id) {
+      // A fleet's counts are the ledger's, which every member records into; this host's status file
+      // counts only what this host's process sent.
+      if (liveRunning && live.cell === cell.id && !entry.fleet) {
         const stale = staleHeartbeat(live);
         Object.assign(entry, {
           state: stale
@@ -145,6 +154,18 @@ export async function statusCommand(
     process.stdout.write(cells.map(describeCell).join(''));
   }
   return ExitCode.ok;
+}
+
+/**
+ * The fleet of the cell's latest run. A fleet with a live member is running (or paused) wherever it is,
+ * even when the run's own record says halted: its first process may have been stopped by its host's
+ * halt file while workers elsewhere carry on.
+ */
+async function addFleet(entry: CellStatus, place: PostgresLedgerPlace, latest: RunRecord): Promise<void> {
+  const fleet = await readFleetStatus(place, latest.id);
+  if (fleet.members.length === 0) return;
+  entry.fleet = fleet;
+  if (fleet.alive > 0) entry.state = fleet.controls.paused ? 'paused' : 'running';
 }
 
 /** The top failure reasons a finished run recorded with its counts. */
@@ -227,6 +248,7 @@ function describeCell(c: CellStatus): string {
   for (const skipped of describeDoneElsewhere(c.doneElsewhere ?? {})) lines.push(`  ${skipped}`);
   for (const failure of c.failures ?? []) lines.push(`  failures: ${describeFailureReason(failure)}`);
   if (c.history.length > 1) lines.push(...describeHistory(c.history));
+  if (c.fleet) lines.push(...describeFleet(c.fleet));
   if (c.live) {
     const s = c.live;
     lines.push(

@@ -113,8 +113,9 @@ CREATE TABLE ${schema}.run_locks (ledger TEXT PRIMARY KEY, holder TEXT NOT NULL)
 /**
  * Version 2: a run shared by many workers. `chunks` splits a run's source into ranges a worker claims with
  * a lease (`FOR UPDATE SKIP LOCKED`); `workers` is the fleet, one row per worker process of a run, kept
- * alive by its heartbeat; `controls` is `control.json` for the whole fleet, one row per ledger, announced
- * with NOTIFY.
+ * alive by its heartbeat (`heartbeat_at` is the database's clock, so hosts with skewed clocks agree on who
+ * is lost); `controls` is `control.json` for the whole fleet, one row per ledger, announced with NOTIFY;
+ * `slow_until` and `slow_by` carry one member's overload (a 429 or 503) to all the others.
  */
 function version2(schema: string): string {
   return `
@@ -155,7 +156,8 @@ CREATE TABLE ${schema}.controls (
   stop INTEGER NOT NULL DEFAULT 0,
   rate DOUBLE PRECISION,
   concurrency INTEGER,
-  slow_until TIMESTAMPTZ
+  slow_until TIMESTAMPTZ,
+  slow_by TEXT
 );
 `;
 }

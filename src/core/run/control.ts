@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { FleetCommand } from '../fleet/fleetControls';
 
 export interface ControlState {
   /** Increases with every command, so the runner can tell a new command from an old one. */
@@ -15,12 +16,8 @@ export interface ControlState {
   concurrency?: number;
 }
 
-export type ControlCommand =
-  | { command: 'pause' }
-  | { command: 'resume' }
-  | { command: 'stop' }
-  | { command: 'rate'; value: number }
-  | { command: 'concurrency'; value: number };
+/** The commands of `backfill control`, the same for one run's control.json as for a fleet's row. */
+export type ControlCommand = FleetCommand;
 
 const INITIAL: ControlState = { seq: 0, paused: false, stop: false };
 

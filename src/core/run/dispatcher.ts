@@ -46,6 +46,8 @@ export interface DispatchHooks<U extends PreparedUnit> {
   durable(): Promise<void>;
   /** The dispatcher stopped (once), with the reason in words. */
   onStop(reason: string): void;
+  /** The target signalled overload and the rate was halved: a fleet tells its other members. */
+  onOverload?(): void;
 }
 
 export interface DispatcherOptions<U extends PreparedUnit> {
@@ -240,6 +242,11 @@ export class Dispatcher<U extends PreparedUnit> {
     this.strategy.setConcurrency(concurrency);
   }
 
+  /** Another member of the fleet saw the target overloaded: halve the rate as if this one had. */
+  slowDown(): void {
+    if (this.rate.onOverload()) this.limiter.setRate(this.rate.effective());
+  }
+
   /** Passes the adaptive rate's recovery, which follows the clock alone, on to the limiter. */
   refreshRate(): void {
     this.limiter.setRate(this.rate.effective());
@@ -332,7 +339,7 @@ export class Dispatcher<U extends PreparedUnit> {
           continue;
         }
         if (result.overload) {
-          this.rate.onOverload();
+          if (this.rate.onOverload()) this.hooks.onOverload?.();
           this.limiter.setRate(this.rate.effective());
         }
         if (result.retryable && retryAllowed(result, throttle.retryOn) && attempt <= throttle.retries) {

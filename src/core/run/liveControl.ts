@@ -38,12 +38,15 @@ export class LiveControl {
   /**
    * @param onApplied called after a new command was applied to a run that is not stopping (the run
    *   writes its status, so `backfill status` shows the change at once).
+   * @param forward for a member of a fleet: a new state of the control file is handed to it (to send to
+   *   the whole fleet) instead of applied here. The halt file still stops this process alone.
    */
   constructor(
     private readonly stateDir: string,
     private readonly haltFile: string,
     private readonly target: Controllable,
     private readonly onApplied: () => void,
+    private readonly forward?: (control: ControlState) => void,
   ) {}
 
   /**
@@ -70,6 +73,7 @@ export class LiveControl {
     const control = readControl(this.stateDir);
     if (control.seq === this.seq) return;
     this.seq = control.seq;
+    if (this.forward) return this.forward(control);
     applyControl(control, this.target);
     if (!this.target.stopping) this.onApplied();
   }

@@ -5,6 +5,7 @@
  */
 import type { StatusCounts } from '../ledger/ledger';
 import type { Clock } from './clock';
+import { LatencyHistogram } from './latencyHistogram';
 import { LatencyStats, RateMeter } from './latencyStats';
 import type { RunState, RunStatus } from './runStatus';
 import { sumOf, zeroCounts } from './statusCounts';
@@ -48,6 +49,8 @@ export class LiveCounters {
   private readonly doneElsewhere: Record<string, number> = {};
   private readonly errorsByKind: Partial<Record<ErrorKind, number>> = {};
   private readonly latency = new LatencyStats();
+  /** The same latencies in Prometheus's buckets, for the metrics endpoint. */
+  readonly latencyHistogram = new LatencyHistogram();
   private readonly meter: RateMeter;
 
   /** Outcomes of earlier runs of the chain, less the records this run re-runs. */
@@ -72,6 +75,7 @@ export class LiveCounters {
    */
   countAttempt(result: AttemptResult): boolean {
     this.latency.record(result.durationMs);
+    this.latencyHistogram.record(result.durationMs);
     if (result.ok) return false;
     const seen = (this.errorsByKind[result.kind] ?? 0) + 1;
     this.errorsByKind[result.kind] = seen;

@@ -1,9 +1,14 @@
 /**
  * Prometheus text exposition of a run's status on 127.0.0.1, so existing dashboards and alerts can
- * watch a backfill like any other service.
+ * watch a backfill like any other service — every worker of a fleet its own endpoint, with the attempt
+ * latency as a histogram Prometheus can aggregate across them.
+ *
+ * Written by hand rather than with prom-client: the text format is a few lines, and prom-client is not
+ * among the dependencies (the tests parse the output as Prometheus would).
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { HistogramSnapshot } from './latencyHistogram';
 import type { RunStatus } from './runStatus';
 
 export interface MetricsServer {
@@ -11,9 +16,14 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/**
+ * Serves `/metrics` on 127.0.0.1:`port` (0 for any free port) until closed.
+ * @param latency the attempt latency histogram, when the run keeps one.
+ */
 export async function startMetricsServer(
   port: number,
   status: () => RunStatus | undefined,
+  latency?: () => HistogramSnapshot,
 ): Promise<MetricsServer> {
   const server = http.createServer((request, response) => {
     if (request.url !== '/metrics') {
@@ -21,7 +31,7 @@ export async function startMetricsServer(
       return;
     }
     response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
-    response.end(prometheusText(status()));
+    response.end(prometheusText(status(), latency?.()));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -37,7 +47,7 @@ export async function startMetricsServer(
   };
 }
 
-export function prometheusText(status: RunStatus | undefined): string {
+export function prometheusText(status: RunStatus | undefined, latency?: HistogramSnapshot): string {
   if (!status) return '# no run yet\n';
   const labels = `cell="${status.cell}",run="${status.run}"`;
   const lines: string[] = [];
@@ -78,5 +88,19 @@ export function prometheusText(status: RunStatus | undefined): string {
     Object.entries(status.errorsByKind).map(([kind, count]) => [`,kind="${kind}"`, count ?? 0]),
   );
   metric('backfill_paused', 'gauge', '1 while the run is paused.', [['', status.state === 'paused' ? 1 : 0]]);
+  if (latency) lines.push(...histogramLines('backfill_attempt_duration_seconds', labels, latency));
   return lines.join('\n') + '\n';
+}
+
+/** A histogram in the exposition format: cumulative `_bucket`s by `le`, then `_sum` and `_count`. */
+function histogramLines(name: string, labels: string, histogram: HistogramSnapshot): string[] {
+  return [
+    `# HELP ${name} Latency of record attempts, seconds.`,
+    `# TYPE ${name} histogram`,
+    ...histogram.buckets.map(
+      ([bound, count]) => `${name}_bucket{${labels},le="${bound === Infinity ? '+Inf' : bound}"} ${count}`,
+    ),
+    `${name}_sum{${labels}} ${histogram.sum}`,
+    `${name}_count{${labels}} ${histogram.count}`,
+  ];
 }

@@ -16,6 +16,9 @@ import { realClock, type Clock } from './clock';
 import { Dispatcher } from './dispatcher';
 import { ErrorBudget } from './errorBudget';
 import { LiveControl } from './liveControl';
+import { forwardLocalControl, joinLiveFleet, memberEnd } from './liveFleet';
+import type { FleetMember } from '../fleet/fleetMember';
+import { ledgerPlaceOf } from '../ledger/ledgerPlace';
 import { LiveCounters } from './liveStatus';
 import { startMetricsServer, type MetricsServer } from './metricsServer';
 import type { OutcomeRecorder } from './outcomeRecorder';
@@ -56,6 +59,8 @@ export class Run {
   private budget!: ErrorBudget;
   /** What the check before the run read of a database source, so the sending pass reads the same rows. */
   private readonly pin = new SourcePin();
+  /** This process as a member of the run's fleet, when the ledger is in PostgreSQL. */
+  private fleet: FleetMember | undefined;
 
   constructor(
     private readonly options: RunOptions,
@@ -182,22 +187,63 @@ export class Run {
     // Judged again with changed thresholds: the verdict comes from the ledger, nothing is sent.
     if (plan.chain.rejudge) return this.finish(plan.chain.rejudge);
 
-    const control = new LiveControl(this.stateDir, this.haltFile, this.dispatcher, () => this.tick());
+    this.fleet = await this.joinFleet();
+    const forward = this.fleet && forwardLocalControl(this.fleet);
+    const control = new LiveControl(
+      this.stateDir,
+      this.haltFile,
+      this.dispatcher,
+      () => this.tick(),
+      forward,
+    );
     const endControl = control.start(this.options.signal);
     const ticker = setInterval(() => this.tick(), 1000);
     let metrics: MetricsServer | undefined;
+    let fed = false;
     try {
       if (this.options.metricsPort !== undefined) {
-        metrics = await startMetricsServer(this.options.metricsPort, () => this.status());
+        metrics = await startMetricsServer(
+          this.options.metricsPort,
+          () => this.status(),
+          () => this.counters.latencyHistogram.snapshot(),
+        );
       }
       this.tick();
       await this.feed(plan, fingerprint, subset);
+      fed = true;
     } finally {
       endControl();
       clearInterval(ticker);
       await metrics?.close();
+      await this.fleet?.leave(memberEnd(fed, this.dispatcher.stopping));
     }
     return this.finish();
+  }
+
+  /**
+   * With the ledger in PostgreSQL, the run is a member of a fleet: one rate, one kill switch and one
+   * status with every worker that joins it. This process created the run, so the fleet's controls start
+   * clean; a worker joining the run would pass `fresh: false`.
+   */
+  private async joinFleet(): Promise<FleetMember | undefined> {
+    const { runbook, environment, job } = this.options;
+    const place = ledgerPlaceOf(runbook.header, environment, this.secrets);
+    if (place.type !== 'postgres') return undefined;
+    return joinLiveFleet({
+      place,
+      run: this.runId,
+      fresh: true,
+      dispatcher: this.dispatcher,
+      throttle: job.throttle,
+      figures: () => ({ rate: this.status().rate.now, sent: this.sent() }),
+      onApplied: () => this.tick(),
+    });
+  }
+
+  /** Records this process attempted to an outcome (a rejected record was never sent). */
+  private sent(): number {
+    const own = this.counters.own();
+    return sumOf(own) - own.rejected;
   }
 
   /** What the run is judged by: the cell's `successThreshold` and `maxRejected` as they are now. */
@@ -220,6 +266,7 @@ export class Run {
         onOutcome: (unit, status, attempts, result) => this.onOutcome(unit, status, attempts, result),
         durable: () => this.recorder.durable(),
         onStop: (reason) => this.emit({ type: 'halt', at: new Date().toISOString(), reason }),
+        onOverload: () => this.fleet?.reportOverload(),
       },
     });
   }

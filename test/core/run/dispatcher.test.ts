@@ -110,6 +110,7 @@ function setUp(
   const outcomes: Outcome[] = [];
   const attempted: string[] = [];
   const stops: string[] = [];
+  const overloads: number[] = [];
   const dispatcher = new Dispatcher<PreparedUnit>({
     strategy,
     throttle: { ...THROTTLE, ...options.throttle },
@@ -120,6 +121,7 @@ function setUp(
       onOutcome: (u, status, attempts) => outcomes.push({ key: u.record.key, status, attempts }),
       durable: options.durable ?? (() => Promise.resolve()),
       onStop: (reason) => stops.push(reason),
+      onOverload: () => overloads.push(clock.now()),
     },
   });
   /** Hands the units over one by one, as the record feed does; resolves when the last is handed over. */
@@ -127,7 +129,7 @@ function setUp(
     for (const u of list) if (!dispatcher.trySend([u]) && !(await dispatcher.dispatch([u]))) return false;
     return true;
   };
-  return { clock, strategy, dispatcher, outcomes, attempted, stops, feed };
+  return { clock, strategy, dispatcher, outcomes, attempted, stops, overloads, feed };
 }
 
 describe('Dispatcher', () => {
@@ -264,6 +266,22 @@ describe('Dispatcher', () => {
     await fed;
     assert.equal(dispatcher.configuredRate, 100);
     assert.equal(dispatcher.effectiveRate, 50);
+  });
+
+  it('tells its fleet of an overload it saw, and halves its rate for one another member saw without telling', async () => {
+    const { clock, dispatcher, overloads, feed } = setUp({
+      throttle: { rate: 100, retries: 0 },
+      answer: () => unavailable(10, { kind: 'http-429', httpStatus: 429, overload: true }),
+    });
+    const fed = feed([unit('a'), unit('b')]);
+    await clock.advance(100);
+    await fed;
+    // Two 429s within a second are one decrease: the fleet is told once.
+    assert.equal(overloads.length, 1);
+    await clock.advance(1000);
+    dispatcher.slowDown();
+    assert.equal(dispatcher.effectiveRate, 25);
+    assert.equal(overloads.length, 1, 'a slowdown from the fleet is not announced again');
   });
 
   it('holds back when too many outcomes wait for the disk, and goes on once they are durable', async () => {

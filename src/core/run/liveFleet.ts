@@ -1,0 +1,82 @@
+/**
+ * Live control of a run whose ledger is in PostgreSQL: the run joins the fleet (fleet/fleetMember.ts)
+ * and applies the fleet's controls to its dispatcher, with this member's share of the fleet's rate and
+ * concurrency — re-computed as members join, leave or are lost — and follows any member's slowdown. The
+ * halt file still stops only the process on its own host (liveControl.ts). This file cannot depend on
+ * the vscode API.
+ */
+import type { PostgresLedgerPlace } from '../ledger/postgresLedger';
+import { FleetMember, type FleetView } from '../fleet/fleetMember';
+import type { MemberState } from '../fleet/fleetMembers';
+import { concurrencyShare, rateShare } from '../fleet/fleetShare';
+import type { ControlState } from './control';
+import { applyControl, type Controllable } from './liveControl';
+
+/** What the fleet steers: the dispatcher, which also slows down when another member saw an overload. */
+export interface FleetControllable extends Controllable {
+  slowDown(): void;
+}
+
+export interface LiveFleetOptions {
+  place: PostgresLedgerPlace;
+  /** The id of the run the fleet works on. */
+  run: string;
+  /** This process created the run: the fleet's controls start clean. A joining worker passes false. */
+  fresh: boolean;
+  dispatcher: FleetControllable;
+  /** The runbook's rate and concurrency: the fleet's, until `backfill control` changes them. */
+  throttle: { rate: number; concurrency: number };
+  figures(): { rate: number; sent: number };
+  /** Called after a change was applied to a run that is not stopping (the run writes its status). */
+  onApplied(): void;
+}
+
+/** Joins the fleet and applies its controls and shares now and whenever they change; `leave` ends it. */
+export async function joinLiveFleet(options: LiveFleetOptions): Promise<FleetMember> {
+  const { dispatcher, throttle } = options;
+  return FleetMember.join({
+    place: options.place,
+    run: options.run,
+    fresh: options.fresh,
+    figures: options.figures,
+    onSlowdown: () => dispatcher.slowDown(),
+    onView: (view: FleetView) => {
+      const { controls, members, me } = view;
+      applyControl(
+        {
+          seq: controls.seq,
+          paused: controls.paused,
+          stop: controls.stop,
+          rate: rateShare(controls.rate ?? throttle.rate, members, me),
+          concurrency: concurrencyShare(controls.concurrency ?? throttle.concurrency, members, me),
+        },
+        dispatcher,
+      );
+      if (!dispatcher.stopping) options.onApplied();
+    },
+  });
+}
+
+/** How a member ends: done when it ran out of work, stopped when told to, halted on a failure. */
+export function memberEnd(fed: boolean, stopping: boolean): Exclude<MemberState, 'working'> {
+  if (!fed) return 'halted';
+  return stopping ? 'stopped' : 'done';
+}
+
+/**
+ * Forwards what is written to this process's control.json (the editor's pause, throttle and stop
+ * buttons) to the whole fleet: only what changed since the previous state, so a throttle change sent
+ * here does not undo a pause sent to the fleet from another host.
+ */
+export function forwardLocalControl(member: Pick<FleetMember, 'send'>): (control: ControlState) => void {
+  let previous: ControlState = { seq: 0, paused: false, stop: false };
+  return (control) => {
+    if (control.paused !== previous.paused) member.send({ command: control.paused ? 'pause' : 'resume' });
+    if (control.rate !== undefined && control.rate !== previous.rate)
+      member.send({ command: 'rate', value: control.rate });
+    if (control.concurrency !== undefined && control.concurrency !== previous.concurrency)
+      member.send({ command: 'concurrency', value: control.concurrency });
+    if (control.stop && !previous.stop) member.send({ command: 'stop' });
+    previous = control;
+  };
+}

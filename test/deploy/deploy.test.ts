@@ -1,0 +1,118 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { ExitCode } from '../../src/cli/exitCodes';
+import { REPO, runCli, tempDir } from '../support/cli';
+import { LEDGER_SECRET } from '../support/sharedLedgerRunbook';
+import { workerArgs } from '../support/workerCommand';
+
+const DEPLOY = path.join(REPO, 'deploy');
+const RUNBOOK = path.join(DEPLOY, 'example', 'orders.backfill');
+
+interface JobManifest {
+  kind: string;
+  spec: {
+    completionMode: string;
+    completions: number;
+    parallelism: number;
+    podFailurePolicy: { rules: { action: string; onExitCodes?: { values: number[] } }[] };
+    template: {
+      spec: {
+        containers: {
+          command: string[];
+          workingDir: string;
+          env: {
+            name: string;
+            value?: string;
+            valueFrom?: { secretKeyRef?: { name: string; key: string } };
+          }[];
+          volumeMounts: { mountPath: string }[];
+        }[];
+      };
+    };
+  };
+}
+
+describe('deploy/', () => {
+  it('ships an example runbook that backfill accepts, its ledger URL a secret of the name the tests use', async () => {
+    const check = await runCli(['check', RUNBOOK]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    const header = parse(fs.readFileSync(RUNBOOK, 'utf8').split('---')[1]!) as {
+      environments: Record<string, { ledger?: { type: string; url: string } }>;
+    };
+    assert.deepEqual(header.environments.production?.ledger, {
+      type: 'postgres',
+      url: `\${secret:${LEDGER_SECRET}}`,
+    });
+  });
+
+  it('runs the worker command line in the Kubernetes Indexed Job, the ledger URL from a Secret', () => {
+    const job = parse(
+      fs.readFileSync(path.join(DEPLOY, 'kubernetes', 'backfill-workers.yaml'), 'utf8'),
+    ) as JobManifest;
+    assert.equal(job.kind, 'Job');
+    assert.equal(job.spec.completionMode, 'Indexed');
+    assert.equal(job.spec.parallelism, job.spec.completions);
+    const [container] = job.spec.template.spec.containers;
+    const mount = container!.volumeMounts[0]!.mountPath;
+    assert.deepEqual(container!.command, [
+      'backfill',
+      ...workerArgs(`${mount}/${path.basename(RUNBOOK)}`, 'resend', 'production'),
+    ]);
+    // The only variable is the secret, from a Secret: nothing else the worker needs, no URL in the manifest.
+    assert.deepEqual(
+      container!.env.map((variable) => [variable.name, variable.value, !!variable.valueFrom?.secretKeyRef]),
+      [[LEDGER_SECRET, undefined, true]],
+    );
+    // A stopped or refused worker fails the Job rather than restarting into the same stop.
+    const failJob = job.spec.podFailurePolicy.rules.find((rule) => rule.action === 'FailJob');
+    assert.deepEqual(failJob?.onExitCodes?.values, [ExitCode.haltedResumable, ExitCode.refused]);
+  });
+
+  it('runs the same command line from the systemd unit, the URL from an EnvironmentFile', () => {
+    const unit = fs.readFileSync(path.join(DEPLOY, 'systemd', 'backfill-worker@.service'), 'utf8');
+    const setting = (name: string) => unit.match(new RegExp(`^${name}=(.*)$`, 'm'))?.[1];
+    assert.deepEqual(setting('ExecStart')?.split(' '), [
+      '/usr/bin/env',
+      'backfill',
+      ...workerArgs('/srv/backfill/orders.backfill', 'resend', 'production'),
+    ]);
+    assert.ok(setting('EnvironmentFile'));
+    assert.deepEqual(setting('RestartPreventExitStatus')?.split(' ').map(Number), [
+      ExitCode.haltedResumable,
+      ExitCode.refused,
+    ]);
+  });
+
+  it('starts the same command line on each host over ssh, the URL on standard input and never in an argument', () => {
+    const work = tempDir('backfill-deploy-');
+    try {
+      // A stand-in ssh that records its arguments and standard input, one file per host.
+      const bin = path.join(work.dir, 'bin');
+      fs.mkdirSync(bin);
+      fs.writeFileSync(
+        path.join(bin, 'ssh'),
+        `#!/bin/sh\nhost=$1; shift\nprintf '%s\\n' "$@" > "${work.dir}/$host.args"\ncat > "${work.dir}/$host.stdin"\n`,
+        { mode: 0o755 },
+      );
+      const url = 'postgresql://backfill:CANARY-pw@db:5432/ledger';
+      const result = spawnSync('sh', [path.join(DEPLOY, 'ssh', 'start-workers.sh'), 'host-a', 'host-b'], {
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, [LEDGER_SECRET]: url },
+        encoding: 'utf8',
+      });
+      assert.equal(result.status, 0, result.stderr);
+      for (const host of ['host-a', 'host-b']) {
+        const remote = fs.readFileSync(path.join(work.dir, `${host}.args`), 'utf8');
+        const command = `backfill ${workerArgs("'/srv/backfill/orders.backfill'", "'resend'", "'production'").join(' ')}`;
+        assert.ok(remote.includes(`exec ${command} `), remote);
+        assert.ok(remote.includes(`read -r ${LEDGER_SECRET} && export ${LEDGER_SECRET}`), remote);
+        assert.doesNotMatch(remote, /CANARY/);
+        assert.equal(fs.readFileSync(path.join(work.dir, `${host}.stdin`), 'utf8'), `${url}\n`);
+      }
+    } finally {
+      work.cleanup();
+    }
+  });
+});
