@@ -3,6 +3,7 @@
 // in-process, except the common forms of `control`: a stop typed while a run is going must not wait for
 // the whole command line to load. The build makes both imports below requires of their own bundles
 // (dist/cli-main.js, dist/control.js), so `control` loads only its own small one.
+import { setFlagsFromString } from 'node:v8';
 import { ExitCode } from './exitCodes';
 
 // A reader that goes away (`backfill ledger FILE | head`) is not a failure of the command: the rest
@@ -13,7 +14,15 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/**
+ * Commands that run for minutes keep V8's optimising tier for sql.js's WebAssembly; the short ones
+ * (`status`, `ledger`, `report`…) use only the baseline compiler: optimising sql.js in the background
+ * made `status` wait half a second at exit for work it never needed, and hold 40 MB more.
+ */
+const LONG_RUNNING = new Set(['run', 'worker', 'dry-run']);
+
 async function backfill(argv: string[]): Promise<number> {
+  if (!LONG_RUNNING.has(argv[2] ?? '')) setFlagsFromString('--liftoff-only');
   if (argv[2] === 'control') {
     const { tryControlFastPath } = await import('./commands/controlCommand');
     const code = tryControlFastPath(argv.slice(3));
