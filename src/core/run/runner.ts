@@ -17,7 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { journalFileIn, scanJournal } from '../ledger/journalFile';
-import { ledgerPlaceOf } from '../ledger/ledgerPlace';
+import { ledgerPlaceOf, type LedgerPlace } from '../ledger/ledgerPlace';
+import { chunkSettingsOf } from '../fleet/chunkRanges';
+import type { SharedRunOptions } from '../fleet/sharedRun';
 import { assertStateDirUsable, ledgerFileIn, stateDirFor } from '../ledger/statePaths';
 import { RefusedError, UserError } from '../model/types';
 import { SecretResolver } from '../secrets/secrets';
@@ -89,7 +91,16 @@ async function runInStateDir(options: RunOptions, stateDir: string, haltFile: st
   try {
     const recorder = await OutcomeRecorder.open(options.runbook.file, runId, place);
     try {
-      const result = await new Run(options, recorder, stateDir, haltFile, runId, startedAt).execute();
+      const shared = place.type === 'postgres' ? sharedRunOf(options, place) : undefined;
+      const run = new Run(
+        { ...options, ...(shared ? { shared } : {}) },
+        recorder,
+        stateDir,
+        haltFile,
+        runId,
+        startedAt,
+      );
+      const result = await run.execute();
       const block = options.onResult ? await recorder.resultBlock(options.job.cell, runId) : undefined;
       if (block) options.onResult?.(block);
       return result;
@@ -99,4 +110,65 @@ async function runInStateDir(options: RunOptions, stateDir: string, haltFile: st
   } finally {
     releaseLock(lock);
   }
+}
+
+/**
+ * `backfill worker`: joins the live run of the cell in the environment's PostgreSQL ledger and works on
+ * its chunks until none is left. It takes no run lock (the run's creator holds it) and passes no gate of
+ * its own: the creator passed them for this very job, which the worker checks by the fingerprint.
+ */
+export async function joinBackfill(options: Omit<RunOptions, 'mode' | 'gate'>): Promise<RunResult> {
+  const { runbook, job, environment } = options;
+  const haltFile = haltFileFor(runbook.file);
+  if (fs.existsSync(haltFile)) {
+    throw new UserError(
+      `halt file ${haltFile} exists: remove it to let workers of this host work (it stops runs of this runbook)`,
+    );
+  }
+  const place = ledgerPlaceOf(runbook.header, environment, new SecretResolver(options.secretValues));
+  if (place.type !== 'postgres') {
+    throw new UserError(
+      `environment ${environment.name} keeps its ledger beside the runbook: a run shared by workers needs ` +
+        `its ledger in PostgreSQL (environments.${environment.name}.ledger: {type: postgres, url: \${secret:NAME}})`,
+    );
+  }
+  const stateDir = stateDirFor(runbook.file);
+  assertStateDirUsable(stateDir);
+  fs.mkdirSync(stateDir, { recursive: true });
+  const recorder = await OutcomeRecorder.open(runbook.file, '', place, false);
+  try {
+    const live = (await recorder.ledger.runs(job.cell)).find((run) => run.outcome === 'running');
+    if (!live) {
+      throw new UserError(
+        `no live run of cell ${job.cell} in ${recorder.ledger.location}: start it with ` +
+          `backfill run ${runbook.file} --cell ${job.cell} --env ${environment.name} --execute (or --production) first`,
+      );
+    }
+    const shared = { ...sharedRunOf(options, place), join: live };
+    const run = new Run(
+      { ...options, mode: live.mode, shared },
+      recorder,
+      stateDir,
+      haltFile,
+      live.id,
+      live.startedAt,
+    );
+    return await run.execute();
+  } finally {
+    await recorder.close();
+  }
+}
+
+/** How this runbook's environment shares runs through its PostgreSQL ledger. */
+function sharedRunOf(
+  options: Pick<RunOptions, 'runbook' | 'environment' | 'onChunk'>,
+  place: Extract<LedgerPlace, { type: 'postgres' }>,
+): SharedRunOptions {
+  return {
+    url: place.url,
+    schema: place.schema ?? 'backfill',
+    ledger: place.name,
+    settings: chunkSettingsOf(options.runbook.header, options.environment.name),
+    ...(options.onChunk ? { onChunk: options.onChunk } : {}),
+  };
 }
