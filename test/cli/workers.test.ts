@@ -30,7 +30,7 @@ function host(root: string, name: string, fixture: FixtureOptions, ledgerExtra =
 }
 
 describe('backfill worker: many processes sharing one run through a PostgreSQL ledger', function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
   let database: PostgresServer;
   let work: ReturnType<typeof tempDir>;
   let target: TargetServer;

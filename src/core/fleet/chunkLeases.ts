@@ -74,6 +74,69 @@ export async function hasChunks(db: Queryable, scope: ChunkScope): Promise<boole
   return rows.length > 0;
 }
 
+/**
+ * The run of `cell` still `running` with a chunk under a live lease — workers are at it — if any. A
+ * `backfill run` finding one joins it (its creator is gone) instead of marking it crashed under them.
+ */
+export async function workedSharedRun(
+  url: string,
+  where: Omit<ChunkScope, 'run'>,
+  cell: string,
+): Promise<string | undefined> {
+  const client = await connectClient(url);
+  try {
+    const { rows } = await client.query(
+      `SELECT r.id FROM ${where.schema}.runs r
+        WHERE r.ledger = $1 AND r.cell = $2 AND r.outcome = 'running'
+          AND EXISTS (SELECT 1 FROM ${where.schema}.chunks c WHERE c.ledger = r.ledger AND c.run = r.id
+                       AND c.state = 'leased' AND c.lease_until > now())
+        ORDER BY r.started_at DESC LIMIT 1`,
+      [where.ledger, cell],
+    );
+    return rows[0] ? String((rows[0] as Record<string, unknown>).id) : undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Gives back the chunks of `cell`'s running runs leased by processes of this host that are gone (kill -9,
+ * a crash): a resume on the same host need not wait for their leases to run out. Only this host's
+ * processes can be known dead from here; a pid reused since only makes the chunk wait for its lease.
+ */
+export async function releaseDeadLocalLeases(
+  url: string,
+  where: Omit<ChunkScope, 'run'>,
+  cell: string,
+  host: string,
+  isAlive: (pid: number) => boolean,
+): Promise<number> {
+  const client = await connectClient(url);
+  try {
+    const { rows } = await client.query(
+      `SELECT c.run, c.n, c.worker FROM ${where.schema}.chunks c
+         JOIN ${where.schema}.runs r ON r.ledger = c.ledger AND r.id = c.run
+        WHERE c.ledger = $1 AND r.cell = $2 AND r.outcome = 'running' AND c.state = 'leased'
+          AND starts_with(c.worker, $3)`,
+      [where.ledger, cell, `${host}:`],
+    );
+    let released = 0;
+    for (const row of rows as { run: string; n: number; worker: string }[]) {
+      const pid = Number(row.worker.slice(host.length + 1).split(':')[0]);
+      if (!Number.isInteger(pid) || isAlive(pid)) continue;
+      const result = await client.query(
+        `UPDATE ${where.schema}.chunks SET state = 'pending', worker = NULL, lease_until = NULL
+          WHERE ledger = $1 AND run = $2 AND n = $3 AND worker = $4 AND state = 'leased'`,
+        [where.ledger, row.run, row.n, row.worker],
+      );
+      released += result.rowCount ?? 0;
+    }
+    return released;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** One worker's connection to a run's chunks. */
 export class ChunkLeases {
   private constructor(

@@ -65,6 +65,7 @@ export class ChunkWork {
   ) {
     // A third of the lease: two renewals can fail (a slow database, a pause) before it runs out.
     this.renewal = setInterval(() => void this.renew(), Math.max(200, (leaseSeconds * 1000) / 3));
+    this.renewal.unref();
   }
 
   /** True once this worker marked the run's last chunk done: it records the run's end. */
@@ -136,7 +137,7 @@ export class ChunkWork {
     while (this.marks.size > 0) await Promise.all([...this.marks]);
   }
 
-  /** Stops renewing and gives back the chunks not done, so other workers claim them at once. */
+  /** Stops renewing and gives back the chunks not done, so other workers claim them at once. Idempotent. */
   async leave(): Promise<void> {
     clearInterval(this.renewal);
     this.renewal = undefined;

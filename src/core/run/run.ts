@@ -91,7 +91,10 @@ export class Run {
     try {
       return await this.executeWith();
     } finally {
-      await this.chunks?.leases.close();
+      if (this.chunks) {
+        await this.chunks.work.leave();
+        await this.chunks.leases.close();
+      }
       await this.strategy.close();
     }
   }
@@ -304,8 +307,12 @@ export class Run {
     await work.leave();
     if (this.recorder.failed) return this.finishUnrecorded();
     const ended = work.endedElsewhere;
-    if (this.dispatcher.stopping) {
-      if (ended === undefined && !this.options.signal?.aborted) return this.finish();
+    // Every chunk done and judged by the worker that finished the last one: nothing was cut short here.
+    const judgedElsewhere = ended === 'succeeded' || ended === 'below-threshold';
+    if (this.dispatcher.stopping && !judgedElsewhere) {
+      // A worker that only leaves (a signal) leaves the run to the others; the last one halts it.
+      const left = this.options.signal?.aborted && (await leases.remaining()).heldElsewhere > 0;
+      if (ended === undefined && !left) return this.finish();
       const reason = this.dispatcher.stopReason ?? 'this worker was stopped';
       return this.ended({ outcome: 'halted', reason }, 'halted', new Date().toISOString(), true);
     }

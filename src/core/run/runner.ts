@@ -16,9 +16,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { journalFileIn, scanJournal } from '../ledger/journalFile';
 import { ledgerPlaceOf, type LedgerPlace } from '../ledger/ledgerPlace';
 import { chunkSettingsOf } from '../fleet/chunkRanges';
+import { releaseDeadLocalLeases, workedSharedRun } from '../fleet/chunkLeases';
 import type { SharedRunOptions } from '../fleet/sharedRun';
 import { assertStateDirUsable, ledgerFileIn, stateDirFor } from '../ledger/statePaths';
 import { RefusedError, UserError } from '../model/types';
@@ -89,6 +91,14 @@ async function runInStateDir(options: RunOptions, stateDir: string, haltFile: st
   );
   const lock = await takeLock(options.runbook.file, place, { runId, cell: options.job.cell, startedAt });
   try {
+    // A shared run whose creator is gone while its workers still work is joined, not marked crashed.
+    const resumable = !options.restart && !options.onlyFailed && !options.onlyUnverified;
+    if (place.type === 'postgres' && resumable) {
+      const where = sharedRunOf(options, place);
+      await releaseDeadLocalLeases(place.url, where, options.job.cell, os.hostname(), isAlive);
+      const live = await workedSharedRun(place.url, where, options.job.cell);
+      if (live) return await joinLiveRun(options, place, stateDir, haltFile, live);
+    }
     const recorder = await OutcomeRecorder.open(options.runbook.file, runId, place);
     try {
       const shared = place.type === 'postgres' ? sharedRunOf(options, place) : undefined;
@@ -135,9 +145,26 @@ export async function joinBackfill(options: Omit<RunOptions, 'mode' | 'gate'>): 
   const stateDir = stateDirFor(runbook.file);
   assertStateDirUsable(stateDir);
   fs.mkdirSync(stateDir, { recursive: true });
+  return joinLiveRun(options, place, stateDir, haltFile);
+}
+
+/**
+ * Works on the chunks of the live run of the cell (run `id`, or the one `running`), as a worker: no run
+ * lock needed, no gate of its own, refused when this runbook's job is not the run's.
+ */
+async function joinLiveRun(
+  options: Omit<RunOptions, 'mode' | 'gate'>,
+  place: Extract<LedgerPlace, { type: 'postgres' }>,
+  stateDir: string,
+  haltFile: string,
+  id?: string,
+): Promise<RunResult> {
+  const { runbook, job, environment } = options;
   const recorder = await OutcomeRecorder.open(runbook.file, '', place, false);
   try {
-    const live = (await recorder.ledger.runs(job.cell)).find((run) => run.outcome === 'running');
+    const live = (await recorder.ledger.runs(job.cell)).find(
+      (run) => run.outcome === 'running' && (id === undefined || run.id === id),
+    );
     if (!live) {
       throw new UserError(
         `no live run of cell ${job.cell} in ${recorder.ledger.location}: start it with ` +
@@ -153,7 +180,10 @@ export async function joinBackfill(options: Omit<RunOptions, 'mode' | 'gate'>): 
       live.id,
       live.startedAt,
     );
-    return await run.execute();
+    const result = await run.execute();
+    const block = options.onResult ? await recorder.resultBlock(job.cell, live.id) : undefined;
+    if (block) options.onResult?.(block);
+    return result;
   } finally {
     await recorder.close();
   }
@@ -171,4 +201,14 @@ function sharedRunOf(
     settings: chunkSettingsOf(options.runbook.header, options.environment.name),
     ...(options.onChunk ? { onChunk: options.onChunk } : {}),
   };
+}
+
+/** Whether process `pid` of this host still runs (one of another user counts as running). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
