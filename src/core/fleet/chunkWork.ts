@@ -12,7 +12,7 @@
  * This folder cannot depend on the vscode API.
  */
 import type { ValidRecord, SourceItem } from '../model/types';
-import { chunkOfLine, type ChunkRange } from './chunkRanges';
+import { chunkOfLine } from './chunkRanges';
 import type { ChunkLeases, ClaimedChunk } from './chunkLeases';
 
 /** What the worker needs from the run it works for. */

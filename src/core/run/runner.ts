@@ -128,7 +128,7 @@ async function runInStateDir(options: RunOptions, stateDir: string, haltFile: st
  * its own: the creator passed them for this very job, which the worker checks by the fingerprint.
  */
 export async function joinBackfill(options: Omit<RunOptions, 'mode' | 'gate'>): Promise<RunResult> {
-  const { runbook, job, environment } = options;
+  const { runbook, environment } = options;
   const haltFile = haltFileFor(runbook.file);
   if (fs.existsSync(haltFile)) {
     throw new UserError(
