@@ -200,6 +200,49 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     assert.ok(Number(taken?.n) >= 1, 'no chunk was taken over');
   });
 
+  it('lets a worker leave on SIGTERM: its chunks go back at once and the others finish the run', async () => {
+    const RECORDS = 6000;
+    target = await startTargetServer(() => ({ delayMs: 2 }));
+    const fixture = { records: RECORDS, rate: 100_000, concurrency: 4 };
+    const ledgerExtra = '      chunkSize: 200\n';
+    const run = start([
+      'run',
+      host(work.dir, 'a', fixture, ledgerExtra),
+      '--cell',
+      'full',
+      '--execute',
+      '--no-progress',
+      ...vars(),
+    ]);
+    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
+    const worker = start([
+      'worker',
+      host(work.dir, 'b', fixture, ledgerExtra),
+      '--cell',
+      'full',
+      '--no-progress',
+      ...vars(),
+    ]);
+    await waitForDatabase(
+      async () =>
+        (
+          await database.query(
+            `SELECT 1 FROM backfill.chunks WHERE split_part(worker, ':', 2) = '${worker.child.pid}'`,
+          )
+        ).length > 0,
+      'the worker to claim a chunk',
+    );
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exitedWith, 3, worker.stdout() + worker.stderr());
+    const held = await database.query(
+      `SELECT n FROM backfill.chunks WHERE state = 'leased' AND split_part(worker, ':', 2) = '${worker.child.pid}'`,
+    );
+    assert.deepEqual(held, [], 'the leaving worker gave its chunks back');
+    assert.equal(await run.exitedWith, 0, run.stdout() + run.stderr());
+    assert.equal((await runsOfCell())[0]?.outcome, 'succeeded');
+    await assertLedgerEqualsTarget(RECORDS);
+  });
+
   it('refuses a worker when no run of the cell is live, and sends nothing', async () => {
     target = await startTargetServer(() => ({}));
     const file = host(work.dir, 'a', { records: 20 });

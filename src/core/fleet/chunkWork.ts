@@ -148,6 +148,16 @@ export class ChunkWork {
     await this.leases.release(open).catch(() => undefined); // their leases run out anyway
   }
 
+  /**
+   * Whether other workers are at the run, for a worker that leaves: one holds a lease, or claims one of
+   * the chunks this one gave back within a look of a waiting worker (they look every second).
+   */
+  async othersAtWork(): Promise<boolean> {
+    if ((await this.leases.remaining()).heldElsewhere > 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, WAIT_MS + 500));
+    return (await this.leases.remaining()).heldElsewhere > 0;
+  }
+
   /** The next chunk to work on, waiting while only other workers' chunks are open; undefined: none left. */
   private async next(): Promise<HeldChunk | undefined> {
     for (;;) {

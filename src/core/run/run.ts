@@ -311,7 +311,7 @@ export class Run {
     const judgedElsewhere = ended === 'succeeded' || ended === 'below-threshold';
     if (this.dispatcher.stopping && !judgedElsewhere) {
       // A worker that only leaves (a signal) leaves the run to the others; the last one halts it.
-      const left = this.options.signal?.aborted && (await leases.remaining()).heldElsewhere > 0;
+      const left = this.options.signal?.aborted && (await work.othersAtWork());
       if (ended === undefined && !left) return this.finish();
       const reason = this.dispatcher.stopReason ?? 'this worker was stopped';
       return this.ended({ outcome: 'halted', reason }, 'halted', new Date().toISOString(), true);
