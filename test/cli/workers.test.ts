@@ -63,6 +63,12 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     return cli;
   }
 
+  /** `backfill run FILE --cell full --execute` (the creator), or `backfill worker FILE --cell full`. */
+  function startOn(file: string, as: 'run' | 'worker'): RunningCli {
+    const execute = as === 'run' ? ['--execute'] : [];
+    return start([as, file, '--cell', 'full', ...execute, '--no-progress', ...vars()]);
+  }
+
   /** Latest outcomes of the fixture's ledger, from the database itself. */
   function storedOutcomes(): Promise<{ key: string; status: string; idempotency_key: string }[]> {
     return database.query(
@@ -112,11 +118,9 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     target = await startTargetServer(() => ({}));
     const fixture = { records: RECORDS, rate: 100_000, concurrency: 8 };
     const files = ['a', 'b', 'c', 'd'].map((name) => host(work.dir, name, fixture));
-    const run = start(['run', files[0]!, '--cell', 'full', '--execute', '--no-progress', ...vars()]);
+    const run = startOn(files[0]!, 'run');
     await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
-    const workers = files
-      .slice(1)
-      .map((file) => start(['worker', file, '--cell', 'full', '--no-progress', ...vars()]));
+    const workers = files.slice(1).map((file) => startOn(file, 'worker'));
 
     const codes = await Promise.all([run, ...workers].map((cli) => cli.exitedWith));
     const outputs = [run, ...workers].map((cli) => cli.stdout() + cli.stderr());
@@ -164,10 +168,9 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
       void cli.exitedWith.then(() => alive.delete(cli));
       return cli;
     };
-    track(start(['run', newHost(), '--cell', 'full', '--execute', '--no-progress', ...vars()]));
+    track(startOn(newHost(), 'run'));
     await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
-    for (let i = 0; i < 2; i += 1)
-      track(start(['worker', newHost(), '--cell', 'full', '--no-progress', ...vars()]));
+    for (let i = 0; i < 2; i += 1) track(startOn(newHost(), 'worker'));
 
     let kills = 0;
     while (kills < KILLS && alive.size > 0) {
@@ -178,7 +181,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
       victim.child.kill('SIGKILL');
       await victim.exited;
       kills += 1;
-      track(start(['worker', newHost(), '--cell', 'full', '--no-progress', ...vars()]));
+      track(startOn(newHost(), 'worker'));
     }
     assert.ok(kills >= 2, `only ${kills} kills happened before the run ended`);
     await waitFor(() => alive.size === 0, 'every worker to exit', 90_000);
@@ -205,24 +208,9 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     target = await startTargetServer(() => ({ delayMs: 2 }));
     const fixture = { records: RECORDS, rate: 100_000, concurrency: 4 };
     const ledgerExtra = '      chunkSize: 200\n';
-    const run = start([
-      'run',
-      host(work.dir, 'a', fixture, ledgerExtra),
-      '--cell',
-      'full',
-      '--execute',
-      '--no-progress',
-      ...vars(),
-    ]);
+    const run = startOn(host(work.dir, 'a', fixture, ledgerExtra), 'run');
     await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
-    const worker = start([
-      'worker',
-      host(work.dir, 'b', fixture, ledgerExtra),
-      '--cell',
-      'full',
-      '--no-progress',
-      ...vars(),
-    ]);
+    const worker = startOn(host(work.dir, 'b', fixture, ledgerExtra), 'worker');
     await waitForDatabase(
       async () =>
         (
@@ -269,7 +257,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
       text.replace('    id: ${record:id}\n', '    id: ${record:id}\n    edited: true\n'),
     );
     assert.notEqual(fs.readFileSync(edited, 'utf8'), text);
-    const run = start(['run', creator, '--cell', 'full', '--execute', '--no-progress', ...vars()]);
+    const run = startOn(creator, 'run');
     await waitFor(() => target.arrivals.length > 0, 'the run to send');
     const result = await runCli(['worker', edited, '--cell', 'full', '--no-progress', ...vars()], {
       env: env(),

@@ -22,6 +22,7 @@ import { ledgerPlaceOf, type LedgerPlace } from '../ledger/ledgerPlace';
 import { chunkSettingsOf } from '../fleet/chunkRanges';
 import { releaseDeadLocalLeases, workedSharedRun } from '../fleet/chunkLeases';
 import type { SharedRunOptions } from '../fleet/sharedRun';
+import { processExists } from '../ledger/durableFs';
 import { assertStateDirUsable, ledgerFileIn, stateDirFor } from '../ledger/statePaths';
 import { RefusedError, UserError } from '../model/types';
 import { SecretResolver } from '../secrets/secrets';
@@ -95,7 +96,7 @@ async function runInStateDir(options: RunOptions, stateDir: string, haltFile: st
     const resumable = !options.restart && !options.onlyFailed && !options.onlyUnverified;
     if (place.type === 'postgres' && resumable) {
       const where = sharedRunOf(options, place);
-      await releaseDeadLocalLeases(place.url, where, options.job.cell, os.hostname(), isAlive);
+      await releaseDeadLocalLeases(place.url, where, options.job.cell, os.hostname(), processExists);
       const live = await workedSharedRun(place.url, where, options.job.cell);
       if (live) return await joinLiveRun(options, place, stateDir, haltFile, live);
     }
@@ -201,14 +202,4 @@ function sharedRunOf(
     settings: chunkSettingsOf(options.runbook.header, options.environment.name),
     ...(options.onChunk ? { onChunk: options.onChunk } : {}),
   };
-}
-
-/** Whether process `pid` of this host still runs (one of another user counts as running). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
