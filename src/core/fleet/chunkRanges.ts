@@ -2,9 +2,14 @@
  * How a run shared by many workers is cut into chunks: ordinal ranges of the source's line numbers
  * (`first_line`..`last_line`), each holding about `size` items, together covering every line there can
  * be — the first range starts at 0 and the last one never ends — so no record can fall between two
- * chunks, whatever a worker's copy of the source holds. A database source is cut the same way, by its
- * rows' ordinals in key order (not by key ranges, which would let a worker's query read only its rows:
- * not done yet).
+ * chunks, whatever a worker's copy of the source holds.
+ *
+ * Only sources whose line numbers are the same for every worker and every read are cut: files (their
+ * content is part of the fingerprint every worker must match) and inline records. A database query's
+ * rows are numbered as read, and those numbers move while the backfill runs (a `WHERE … IS NULL`
+ * selection shrinks as rows are fixed): a record could move into a chunk already done and never be
+ * sent. Such runs (and commands, whose output may differ per run) stay in one process until chunks by
+ * key ranges exist.
  *
  * This folder cannot depend on the vscode API.
  */
@@ -20,6 +25,14 @@ export interface ChunkRange {
 
 /** The last line of the last chunk: a line no source reaches. */
 export const END_OF_SOURCE = Number.MAX_SAFE_INTEGER;
+
+/** Source kinds a shared run is cut into chunks for: their line numbers never move (see above). */
+const CHUNKABLE_SOURCES: ReadonlySet<string> = new Set(['csv', 'jsonl', 'json', 'inline']);
+
+/** Whether a run reading this kind of source can be shared by workers. */
+export function isChunkable(source: { type: string }): boolean {
+  return CHUNKABLE_SOURCES.has(source.type);
+}
 
 /** How a shared run is cut and leased; `ledger.chunkSize` and `ledger.leaseSeconds` of its environment. */
 export interface ChunkSettings {

@@ -38,7 +38,7 @@ import { pinDryRunCheckpoints, withSourceChange } from './sourceChangeSinceDryRu
 import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
 import { decideVerdict, endOfRunCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
 import { openSource } from '../sources/openSource';
-import { chunkRanges } from '../fleet/chunkRanges';
+import { chunkRanges, isChunkable } from '../fleet/chunkRanges';
 import { ChunkLeases, insertChunks } from '../fleet/chunkLeases';
 import { ChunkWork } from '../fleet/chunkWork';
 import { joinRefusal } from '../fleet/sharedRun';
@@ -174,12 +174,13 @@ export class Run {
       job.subset?.sample?.count !== undefined
         ? await prepareSubset(job, runbook.baseDir, subset, this.sourceOptions())
         : undefined;
-    // A re-run of chosen records, a count sample and a re-judgement run in the process that starts them.
-    const shareable = !plan.rerun && sampled === undefined && !plan.chain.rejudge;
+    // A re-run of chosen records, a count sample, a re-judgement and a source whose lines move (a database
+    // query, a command) run in the process that starts them.
+    const shareable = !plan.rerun && sampled === undefined && !plan.chain.rejudge && isChunkable(job.source);
     if (joined && (!shareable || plan.chain.id !== joined.chain)) {
       return {
         outcome: 'refused',
-        reason: `run ${joined.id} of cell ${job.cell} is not split into chunks (a re-run of chosen records or a sample runs in the process that started it): there is nothing for a worker to join`,
+        reason: `run ${joined.id} of cell ${job.cell} is not split into chunks (a re-run of chosen records, a sample, or a ${job.source.type} source runs in the process that started it): there is nothing for a worker to join`,
       };
     }
     this.total = plannedTotal(plan, sampled, !!job.subset);
