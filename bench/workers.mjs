@@ -8,16 +8,41 @@
 // root, as the tests do.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startPostgres } from '../test/support/postgresServer.mjs';
-import { startCli } from './support/cli.mjs';
+import { CLI } from './support/cli.mjs';
 import { freshDir, writeRunbook } from './support/runbooks.mjs';
 import { startTarget } from './support/target.mjs';
 
 const CLAIM_LATENCY = fileURLToPath(new URL('./support/claimLatency.ts', import.meta.url));
+const CPU_HOOK = fileURLToPath(new URL('./support/reportCpu.cjs', import.meta.url));
+const CPU_FILE = join(tmpdir(), `bench-workers-cpu-${process.pid}`);
+
+/** `backfill ARGS`, its CPU time added to CPU_FILE when it exits; `exited` resolves with its exit code. */
+function startCli(args, env) {
+  const child = spawn(process.execPath, ['--require', CPU_HOOK, CLI, ...args], {
+    env: { ...process.env, ...env, BENCH_CPU_FILE: CPU_FILE },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = once(child, 'close').then(([code, signal]) => code ?? signal);
+  return { child, exited, output: () => output };
+}
+
+/** CPU seconds the processes started since the last call used, together. */
+function cpuSeconds() {
+  if (!existsSync(CPU_FILE)) return 0;
+  const lines = readFileSync(CPU_FILE, 'utf8').trim().split('\n').filter(Boolean);
+  rmSync(CPU_FILE);
+  return lines.reduce((sum, line) => sum + Number(line), 0) / 1e6;
+}
 
 export async function benchWorkers({
   records = 50_000,
@@ -32,6 +57,7 @@ export async function benchWorkers({
     const rows = [];
     for (const count of workers) {
       const file = await sharedRunbook(`workers-${count}`, { records, chunkSize, leaseSeconds: 30 });
+      cpuSeconds(); // what earlier processes left
       const commitsBefore = await commits(database);
       const started = performance.now();
       const processes = await startFleet(file, count, env, target.url, database);
@@ -40,15 +66,17 @@ export async function benchWorkers({
       if (codes.some((code) => code !== 0))
         throw new Error(`a worker failed: ${processes.map((p) => p.output()).join('\n')}`);
       const perRecord = ((await commits(database)) - commitsBefore) / records;
+      const cpuPerRecordMs = (cpuSeconds() * 1000) / records;
       const rate = records / seconds;
       rows.push({
         name: `${count} worker${count > 1 ? 's' : ''}, ${records.toLocaleString('en-US')} HTTP records, chunks of ${chunkSize}`,
-        figure: `${Math.round(rate).toLocaleString('en-US')} records/s (${seconds.toFixed(1)} s), ${Math.round(rate / count).toLocaleString('en-US')} per worker; ${perRecord.toFixed(3)} database transactions per record`,
+        figure: `${Math.round(rate).toLocaleString('en-US')} records/s (${seconds.toFixed(1)} s), ${Math.round(rate / count).toLocaleString('en-US')} per worker; CPU ${(cpuPerRecordMs * 1000).toFixed(0)} µs per record (all processes), ${perRecord.toFixed(3)} database transactions per record`,
         target: 'records/s (no target)',
         met: '—',
         recordsPerSecond: Math.round(rate),
         perWorker: Math.round(rate / count),
         transactionsPerRecord: Math.round(perRecord * 1000) / 1000,
+        cpuMicrosecondsPerRecord: Math.round(cpuPerRecordMs * 1000),
       });
     }
     const latency = await claimLatency(database.url);
