@@ -43,6 +43,8 @@ interface HeldChunk extends ClaimedChunk {
   fed: boolean;
   /** Being marked done. */
   marking: boolean;
+  /** Its lease ran out before a renewal (a stalled process) and another worker may hold it now. */
+  lost: boolean;
 }
 
 /** Most time between two looks at the chunks while waiting for another worker's lease to run out. */
@@ -88,7 +90,8 @@ export class ChunkWork {
       let previous = -1;
       let behind = false;
       for await (const item of open()) {
-        while (chunk && item.line > chunk.lastLine) {
+        // A lost chunk is left to its new holder: what this worker fed of it ends in flight.
+        while (chunk && (item.line > chunk.lastLine || chunk.lost)) {
           this.fed(chunk);
           chunk = await this.next();
           // Lines of the new chunk were read already in this pass: read the source again.
@@ -142,7 +145,9 @@ export class ChunkWork {
     clearInterval(this.renewal);
     this.renewal = undefined;
     await this.settled();
-    const open = [...this.held.values()].filter((chunk) => !chunk.marking).map((chunk) => chunk.n);
+    const open = [...this.held.values()]
+      .filter((chunk) => !chunk.marking && !chunk.lost)
+      .map((chunk) => chunk.n);
     this.held.clear();
     this.hooks.onChunk?.(undefined);
     await this.leases.release(open).catch(() => undefined); // their leases run out anyway
@@ -180,7 +185,14 @@ export class ChunkWork {
         this.hooks.onFailure(error);
         return undefined;
       }
-      const chunk: HeldChunk = { ...claimed, prepared: 0, recorded: 0, fed: false, marking: false };
+      const chunk: HeldChunk = {
+        ...claimed,
+        prepared: 0,
+        recorded: 0,
+        fed: false,
+        marking: false,
+        lost: false,
+      };
       this.held.set(chunk.n, chunk);
       this.position = chunk.n + 1;
       this.tally.claimed += 1;
@@ -206,6 +218,11 @@ export class ChunkWork {
 
   private markIfComplete(chunk: HeldChunk): void {
     if (!chunk.fed || chunk.marking || chunk.recorded < chunk.prepared) return;
+    // Not all of a lost chunk was fed here: its new holder marks it done.
+    if (chunk.lost) {
+      this.held.delete(chunk.n);
+      return;
+    }
     chunk.marking = true;
     const mark = this.markDone(chunk).finally(() => this.marks.delete(mark));
     this.marks.add(mark);
@@ -225,7 +242,13 @@ export class ChunkWork {
 
   private async renew(): Promise<void> {
     try {
-      const { runOutcome } = await this.leases.renew([...this.held.keys()]);
+      const held = [...this.held.values()].filter((chunk) => !chunk.marking && !chunk.lost);
+      const { renewed, runOutcome } = await this.leases.renew(held.map((chunk) => chunk.n));
+      for (const chunk of held) {
+        if (renewed.has(chunk.n) || chunk.marking) continue;
+        chunk.lost = true;
+        this.markIfComplete(chunk);
+      }
       if (runOutcome !== undefined && runOutcome !== 'running' && !this.lastDone) this.runEnded(runOutcome);
     } catch {
       // The next renewal tries again; a lease that runs out meanwhile is taken over, which is safe.

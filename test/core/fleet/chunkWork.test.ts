@@ -38,7 +38,7 @@ describe("a worker's chunks", () => {
       for (let line = 1; line <= 40; line += 1) yield { kind: 'record', line, fields: { line } };
     })();
 
-  function work(leases: ChunkLeases, doneKeys = new Set<string>()) {
+  function work(leases: ChunkLeases, doneKeys = new Set<string>(), leaseSeconds = 30) {
     const stop = new AbortController();
     const failures: unknown[] = [];
     const chunkWork = new ChunkWork(
@@ -51,7 +51,7 @@ describe("a worker's chunks", () => {
         onRunEnded: () => undefined,
         onFailure: (error) => failures.push(error),
       },
-      30,
+      leaseSeconds,
     );
     return { chunkWork, failures };
   }
@@ -115,5 +115,20 @@ describe("a worker's chunks", () => {
     await chunkWork.leave();
     assert.deepEqual(marked, []);
     assert.deepEqual(released, [[0]]);
+  });
+
+  it('stops feeding a chunk whose lease was lost, and leaves marking it done to its new holder', async () => {
+    const { leases, marked, released } = scriptedLeases([chunk(0, 0, 40)]);
+    const { chunkWork } = work(leases, new Set(), 0.6); // renewals every 200 ms, none of them renewing
+    const read: number[] = [];
+    for await (const item of chunkWork.items(items)) {
+      read.push(item.line);
+      if (item.line === 5) await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    await chunkWork.settled();
+    await chunkWork.leave();
+    assert.deepEqual(read, [1, 2, 3, 4, 5]);
+    assert.deepEqual(marked, []);
+    assert.deepEqual(released, [[]]);
   });
 });
