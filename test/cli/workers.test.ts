@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DURABILITY_WINDOW_PER_SLOT } from '../../src/core/run/runner';
-import { runCli, tempDir } from '../support/cli';
+import { allFiles, runCli, tempDir } from '../support/cli';
 import { sleep, startCli, waitFor, type RunningCli } from '../support/cliProcess';
 import { keyOf, writeFixtureRunbook, type FixtureOptions } from '../support/runbookFixture';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
@@ -148,8 +148,14 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     assert.equal(runs.length, 1);
     assert.equal(runs[0]!.outcome, 'succeeded');
     assert.equal((JSON.parse(runs[0]!.counts!) as { succeeded: number }).succeeded, RECORDS);
+    // The ledger's password: in no output, no file of any host, nothing the database keeps.
     for (const output of outputs) assert.doesNotMatch(output, /CANARY/);
-    for (const file of files) assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /CANARY/);
+    for (const file of allFiles(work.dir)) assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /CANARY/, file);
+    const kept = await database.query<{ n: string }>(
+      `SELECT (SELECT COUNT(*) FROM backfill.runs r WHERE r::text LIKE '%CANARY%')
+            + (SELECT COUNT(*) FROM backfill.chunks c WHERE c::text LIKE '%CANARY%') AS n`,
+    );
+    assert.equal(Number(kept[0]?.n), 0);
   });
 
   it("survives kill -9 of random workers at random instants: a dead worker's chunk is taken over after its lease, nothing lost, repeats only in flight", async () => {
