@@ -237,6 +237,42 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     await assertLedgerEqualsTarget(RECORDS);
   });
 
+  it('joins the run again with backfill run after its creator was killed, while a worker still holds chunks', async () => {
+    const RECORDS = 8000;
+    const CONCURRENCY = 4;
+    target = await startTargetServer(() => ({ delayMs: 2 }));
+    const fixture = { records: RECORDS, rate: 100_000, concurrency: CONCURRENCY };
+    const ledgerExtra = '      chunkSize: 400\n';
+    const creatorFile = host(work.dir, 'a', fixture, ledgerExtra);
+    const creator = startOn(creatorFile, 'run');
+    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
+    const worker = startOn(host(work.dir, 'b', fixture, ledgerExtra), 'worker');
+    const holds = async (pid: number | undefined) =>
+      (
+        await database.query(
+          `SELECT 1 FROM backfill.chunks WHERE state = 'leased' AND split_part(worker, ':', 2) = '${pid}'`,
+        )
+      ).length > 0;
+    await waitForDatabase(
+      async () => (await holds(creator.child.pid)) && (await holds(worker.child.pid)),
+      'both to hold a chunk',
+    );
+    creator.child.kill('SIGKILL');
+    await creator.exited;
+
+    const again = startOn(creatorFile, 'run');
+    assert.equal(await again.exitedWith, 0, again.stdout() + again.stderr());
+    assert.equal(await worker.exitedWith, 0, worker.stdout() + worker.stderr());
+    const runs = await runsOfCell();
+    assert.deepEqual(
+      runs.map((run) => run.outcome),
+      ['succeeded'],
+      'the second backfill run joined the live run instead of marking it crashed',
+    );
+    await assertLedgerEqualsTarget(RECORDS);
+    assert.ok(target.arrivals.length - RECORDS <= CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT));
+  });
+
   it('refuses a worker when no run of the cell is live, and sends nothing', async () => {
     target = await startTargetServer(() => ({}));
     const file = host(work.dir, 'a', { records: 20 });
