@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startPostgres } from '../test/support/postgresServer.mjs';
-import { CLI } from './support/cli.mjs';
+import { startCli as startCliProcess } from './support/cli.mjs';
 import { freshDir, writeRunbook } from './support/runbooks.mjs';
 import { startTarget } from './support/target.mjs';
 
@@ -23,17 +23,9 @@ const CLAIM_LATENCY = fileURLToPath(new URL('./support/claimLatency.ts', import.
 const CPU_HOOK = fileURLToPath(new URL('./support/reportCpu.cjs', import.meta.url));
 const CPU_FILE = join(tmpdir(), `bench-workers-cpu-${process.pid}`);
 
-/** `backfill ARGS`, its CPU time added to CPU_FILE when it exits; `exited` resolves with its exit code. */
+/** `backfill ARGS`, its CPU time added to CPU_FILE when it exits. */
 function startCli(args, env) {
-  const child = spawn(process.execPath, ['--require', CPU_HOOK, CLI, ...args], {
-    env: { ...process.env, ...env, BENCH_CPU_FILE: CPU_FILE },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = once(child, 'close').then(([code, signal]) => code ?? signal);
-  return { child, exited, output: () => output };
+  return startCliProcess(args, { ...env, BENCH_CPU_FILE: CPU_FILE }, ['--require', CPU_HOOK]);
 }
 
 /** CPU seconds the processes started since the last call used, together. */

@@ -4,7 +4,12 @@ import * as path from 'node:path';
 import { DURABILITY_WINDOW_PER_SLOT } from '../../src/core/run/runner';
 import { allFiles, runCli, tempDir } from '../support/cli';
 import { sleep, startCli, waitFor, type RunningCli } from '../support/cliProcess';
-import { keyOf, writeFixtureRunbook, type FixtureOptions } from '../support/runbookFixture';
+import {
+  keyOf,
+  usePostgresLedger,
+  writeFixtureRunbook,
+  type FixtureOptions,
+} from '../support/runbookFixture';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
 import { startTargetServer, type TargetServer } from '../support/targetServer';
 import { seededRandom } from '../../src/core/support/seededRandom';
@@ -19,13 +24,7 @@ function host(root: string, name: string, fixture: FixtureOptions, ledgerExtra =
   const dir = path.join(root, name);
   fs.mkdirSync(dir);
   const file = writeFixtureRunbook(dir, fixture);
-  const text = fs.readFileSync(file, 'utf8');
-  const shared = text.replace(
-    '    production: false\n',
-    `    production: false\n    ledger:\n      type: postgres\n      url: \${secret:LEDGER_URL}\n${ledgerExtra}`,
-  );
-  assert.notEqual(shared, text);
-  fs.writeFileSync(file, shared);
+  usePostgresLedger(file, ledgerExtra);
   return file;
 }
 
