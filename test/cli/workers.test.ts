@@ -272,6 +272,50 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     assert.ok(target.arrivals.length - RECORDS <= CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT));
   });
 
+  it('runs a production backfill shared by a worker that needs neither a dry run nor the confirmation of its own', async () => {
+    const RECORDS = 4000;
+    target = await startTargetServer(() => ({ delayMs: 2 }));
+    const fixture = { records: RECORDS, rate: 100_000, concurrency: 4, production: true };
+    const ledgerExtra = '      chunkSize: 200\n';
+    const creator = host(work.dir, 'a', fixture, ledgerExtra);
+    const production = ['--env', 'prod', '--no-progress', ...vars()];
+    const unconfirmed = await runCli(['run', creator, '--cell', 'full', '--execute', ...production], {
+      env: env(),
+    });
+    assert.equal(unconfirmed.code, 4, unconfirmed.stdout + unconfirmed.stderr);
+    const dryRun = await runCli(['dry-run', creator, '--cell', 'preview', ...production], { env: env() });
+    assert.equal(dryRun.code, 0, dryRun.stdout + dryRun.stderr);
+    const run = start([
+      'run',
+      creator,
+      '--cell',
+      'full',
+      '--production',
+      '--confirm',
+      'fixture-job',
+      ...production,
+    ]);
+    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
+    const worker = start([
+      'worker',
+      host(work.dir, 'b', fixture, ledgerExtra),
+      '--cell',
+      'full',
+      ...production,
+    ]);
+    assert.equal(await worker.exitedWith, 0, worker.stdout() + worker.stderr());
+    assert.equal(await run.exitedWith, 0, run.stdout() + run.stderr());
+    const byWorker = await database.query(
+      `SELECT 1 FROM backfill.chunks WHERE state = 'done' AND split_part(worker, ':', 2) = '${worker.child.pid}'`,
+    );
+    assert.ok(byWorker.length > 0, 'the worker did some of the chunks');
+    const runs = await database.query<{ mode: string; outcome: string }>(
+      "SELECT mode, outcome FROM backfill.runs WHERE ledger = 'fixture-job' AND cell = 'full'",
+    );
+    assert.deepEqual(runs, [{ mode: 'production', outcome: 'succeeded' }]);
+    await assertLedgerEqualsTarget(RECORDS);
+  });
+
   it('refuses a worker when no run of the cell is live, and sends nothing', async () => {
     target = await startTargetServer(() => ({}));
     const file = host(work.dir, 'a', { records: 20 });
