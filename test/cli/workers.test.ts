@@ -316,6 +316,44 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     await assertLedgerEqualsTarget(RECORDS);
   });
 
+  it('halts the whole run when one worker is stopped, and backfill run resumes the same chain to the end', async () => {
+    const RECORDS = 6000;
+    const CONCURRENCY = 4;
+    target = await startTargetServer(() => ({ delayMs: 2 }));
+    const fixture = { records: RECORDS, rate: 100_000, concurrency: CONCURRENCY };
+    const ledgerExtra = '      chunkSize: 200\n';
+    const creatorFile = host(work.dir, 'a', fixture, ledgerExtra);
+    const workerFile = host(work.dir, 'b', fixture, ledgerExtra);
+    const run = startOn(creatorFile, 'run');
+    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
+    const worker = startOn(workerFile, 'worker');
+    await waitFor(() => target.arrivals.length >= 1000, 'a sixth of the records to arrive');
+    const stop = await runCli(['control', workerFile, 'stop'], { env: env() });
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    assert.equal(await worker.exitedWith, 3, worker.stdout() + worker.stderr());
+    assert.equal(await run.exitedWith, 3, run.stdout() + run.stderr());
+    assert.match(run.stdout(), /ended elsewhere \(halted\)/);
+    const [halted] = await runsOfCell();
+    assert.equal(halted?.outcome, 'halted');
+    assert.ok(target.arrivals.length < RECORDS, 'the run stopped before the end');
+
+    const resumed = await runCli(
+      ['run', creatorFile, '--cell', 'full', '--execute', '--no-progress', ...vars()],
+      {
+        env: env(),
+      },
+    );
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    const runs = await runsOfCell();
+    assert.deepEqual(runs.map((r) => r.outcome).sort(), ['halted', 'succeeded']);
+    const chains = await database.query(
+      "SELECT DISTINCT chain FROM backfill.runs WHERE ledger = 'fixture-job'",
+    );
+    assert.equal(chains.length, 1, 'the resume continued the same chain');
+    await assertLedgerEqualsTarget(RECORDS);
+    assert.ok(target.arrivals.length - RECORDS <= 2 * CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT));
+  });
+
   it('refuses a worker when no run of the cell is live, and sends nothing', async () => {
     target = await startTargetServer(() => ({}));
     const file = host(work.dir, 'a', { records: 20 });

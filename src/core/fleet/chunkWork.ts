@@ -49,6 +49,8 @@ interface HeldChunk extends ClaimedChunk {
 
 /** Most time between two looks at the chunks while waiting for another worker's lease to run out. */
 const WAIT_MS = 1000;
+/** Most time between two renewals: also how soon a worker notices the run ended elsewhere. */
+const RENEW_MS = 1000;
 
 export class ChunkWork {
   private readonly held = new Map<number, HeldChunk>();
@@ -65,8 +67,13 @@ export class ChunkWork {
     private readonly hooks: ChunkWorkHooks,
     leaseSeconds: number,
   ) {
-    // A third of the lease: two renewals can fail (a slow database, a pause) before it runs out.
-    this.renewal = setInterval(() => void this.renew(), Math.max(200, (leaseSeconds * 1000) / 3));
+    // At most a third of the lease, so two renewals can fail (a slow database, a pause) before it runs
+    // out; and at least once a second, since a renewal is also how a worker learns the run was halted
+    // elsewhere (a worker's error budget, a stop on another host).
+    this.renewal = setInterval(
+      () => void this.renew(),
+      Math.min(RENEW_MS, Math.max(200, (leaseSeconds * 1000) / 3)),
+    );
     this.renewal.unref();
   }
 
