@@ -208,33 +208,37 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     assert.ok(Number(taken?.n) >= 1, 'no chunk was taken over');
   });
 
-  it('lets a worker leave on SIGTERM: its chunks go back at once and the others finish the run', async () => {
-    const RECORDS = 6000;
-    target = await startTargetServer(() => ({ delayMs: 2 }));
-    const fixture = { records: RECORDS, rate: 100_000, concurrency: 4 };
-    const ledgerExtra = '      chunkSize: 200\n';
-    const run = startOn(host(work.dir, 'a', fixture, ledgerExtra), 'run');
-    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
-    const worker = startOn(host(work.dir, 'b', fixture, ledgerExtra), 'worker');
-    await waitForDatabase(
-      async () =>
-        (
-          await database.query(
-            `SELECT 1 FROM backfill.chunks WHERE split_part(worker, ':', 2) = '${worker.child.pid}'`,
-          )
-        ).length > 0,
-      'the worker to claim a chunk',
-    );
-    worker.child.kill('SIGTERM');
-    assert.equal(await worker.exitedWith, 3, worker.stdout() + worker.stderr());
-    const held = await database.query(
-      `SELECT n FROM backfill.chunks WHERE state = 'leased' AND split_part(worker, ':', 2) = '${worker.child.pid}'`,
-    );
-    assert.deepEqual(held, [], 'the leaving worker gave its chunks back');
-    assert.equal(await run.exitedWith, 0, run.stdout() + run.stderr());
-    assert.equal((await runsOfCell())[0]?.outcome, 'succeeded');
-    await assertLedgerEqualsTarget(RECORDS);
-  });
+  for (const how of ['SIGTERM', 'the halt file of its host'] as const) {
+    it(`lets a worker leave on ${how}: its chunks go back at once and the others finish the run`, async () => {
+      const RECORDS = 6000;
+      target = await startTargetServer(() => ({ delayMs: 2 }));
+      const fixture = { records: RECORDS, rate: 100_000, concurrency: 4 };
+      const ledgerExtra = '      chunkSize: 200\n';
+      const run = startOn(host(work.dir, 'a', fixture, ledgerExtra), 'run');
+      await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
+      const workerFile = host(work.dir, 'b', fixture, ledgerExtra);
+      const worker = startOn(workerFile, 'worker');
+      await waitForDatabase(
+        async () =>
+          (
+            await database.query(
+              `SELECT 1 FROM backfill.chunks WHERE split_part(worker, ':', 2) = '${worker.child.pid}'`,
+            )
+          ).length > 0,
+        'the worker to claim a chunk',
+      );
+      if (how === 'SIGTERM') worker.child.kill('SIGTERM');
+      else fs.writeFileSync(`${workerFile}.halt`, 'stop this host\n');
+      assert.equal(await worker.exitedWith, 3, worker.stdout() + worker.stderr());
+      const held = await database.query(
+        `SELECT n FROM backfill.chunks WHERE state = 'leased' AND split_part(worker, ':', 2) = '${worker.child.pid}'`,
+      );
+      assert.deepEqual(held, [], 'the leaving worker gave its chunks back');
+      assert.equal(await run.exitedWith, 0, run.stdout() + run.stderr());
+      assert.equal((await runsOfCell())[0]?.outcome, 'succeeded');
+      await assertLedgerEqualsTarget(RECORDS);
+    });
+  }
 
   it('joins the run again with backfill run after its creator was killed, while a worker still holds chunks', async () => {
     const RECORDS = 8000;

@@ -45,6 +45,7 @@ import { joinRefusal } from '../fleet/sharedRun';
 import { PostgresLedger } from '../ledger/postgresLedger';
 import { sharedRunEnd, type SharedRunEnd } from './sharedRunEnd';
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 
 /** One run, from its strategy to its verdict: wires the parts and holds what they share. */
@@ -298,8 +299,8 @@ export class Run {
 
   /**
    * The end of this worker's share. Stopped: its chunks go back for the others (or a resume), and the
-   * run is recorded as halted unless this worker only left (a signal) or the run already ended
-   * elsewhere. Out of chunks: the worker that marked the last one done judges the whole run from the
+   * run is recorded as halted unless this worker only left (a signal, its host's halt file) or the run
+   * already ended elsewhere. Out of chunks: the worker that marked the last one done judges the whole run from the
    * ledger and records its end; the others wait for that record and report it.
    */
   private async finishShare(): Promise<RunResult> {
@@ -311,8 +312,10 @@ export class Run {
     // Every chunk done and judged by the worker that finished the last one: nothing was cut short here.
     const judgedElsewhere = ended === 'succeeded' || ended === 'below-threshold';
     if (this.dispatcher.stopping && !judgedElsewhere) {
-      // A worker that only leaves (a signal) leaves the run to the others; the last one halts it.
-      const left = this.options.signal?.aborted && (await work.othersAtWork());
+      // A signal or this host's halt file stops this worker only: the others go on with its chunks, and
+      // the last one to stop halts the run.
+      const thisHostOnly = this.options.signal?.aborted || fs.existsSync(this.haltFile);
+      const left = thisHostOnly && (await work.othersAtWork());
       if (ended === undefined && !left) return this.finish();
       const reason = this.dispatcher.stopReason ?? 'this worker was stopped';
       return this.ended({ outcome: 'halted', reason }, 'halted', new Date().toISOString(), true);
