@@ -68,6 +68,21 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     return start([as, file, '--cell', 'full', ...execute, '--no-progress', ...vars()]);
   }
 
+  /**
+   * Hosts `a` (the run's creator) and `b` (a worker's) with `records` records in chunks of `chunkSize`, a
+   * target answering in 2 ms, and the run started on `a` and split into chunks.
+   */
+  async function startSharedRun(records: number, chunkSize: number, concurrency = 4) {
+    target = await startTargetServer(() => ({ delayMs: 2 }));
+    const fixture = { records, rate: 100_000, concurrency };
+    const ledgerExtra = `      chunkSize: ${chunkSize}\n`;
+    const creatorFile = host(work.dir, 'a', fixture, ledgerExtra);
+    const workerFile = host(work.dir, 'b', fixture, ledgerExtra);
+    const run = startOn(creatorFile, 'run');
+    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
+    return { creatorFile, workerFile, run };
+  }
+
   /** Latest outcomes of the fixture's ledger, from the database itself. */
   function storedOutcomes(): Promise<{ key: string; status: string; idempotency_key: string }[]> {
     return database.query(
@@ -211,12 +226,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
   for (const how of ['SIGTERM', 'the halt file of its host'] as const) {
     it(`lets a worker leave on ${how}: its chunks go back at once and the others finish the run`, async () => {
       const RECORDS = 6000;
-      target = await startTargetServer(() => ({ delayMs: 2 }));
-      const fixture = { records: RECORDS, rate: 100_000, concurrency: 4 };
-      const ledgerExtra = '      chunkSize: 200\n';
-      const run = startOn(host(work.dir, 'a', fixture, ledgerExtra), 'run');
-      await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
-      const workerFile = host(work.dir, 'b', fixture, ledgerExtra);
+      const { run, workerFile } = await startSharedRun(RECORDS, 200);
       const worker = startOn(workerFile, 'worker');
       await waitForDatabase(
         async () =>
@@ -243,13 +253,8 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
   it('joins the run again with backfill run after its creator was killed, while a worker still holds chunks', async () => {
     const RECORDS = 8000;
     const CONCURRENCY = 4;
-    target = await startTargetServer(() => ({ delayMs: 2 }));
-    const fixture = { records: RECORDS, rate: 100_000, concurrency: CONCURRENCY };
-    const ledgerExtra = '      chunkSize: 400\n';
-    const creatorFile = host(work.dir, 'a', fixture, ledgerExtra);
-    const creator = startOn(creatorFile, 'run');
-    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
-    const worker = startOn(host(work.dir, 'b', fixture, ledgerExtra), 'worker');
+    const { run: creator, creatorFile, workerFile } = await startSharedRun(RECORDS, 400, CONCURRENCY);
+    const worker = startOn(workerFile, 'worker');
     const holds = async (pid: number | undefined) =>
       (
         await database.query(
@@ -323,13 +328,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
   it('halts the whole run when one worker is stopped, and backfill run resumes the same chain to the end', async () => {
     const RECORDS = 6000;
     const CONCURRENCY = 4;
-    target = await startTargetServer(() => ({ delayMs: 2 }));
-    const fixture = { records: RECORDS, rate: 100_000, concurrency: CONCURRENCY };
-    const ledgerExtra = '      chunkSize: 200\n';
-    const creatorFile = host(work.dir, 'a', fixture, ledgerExtra);
-    const workerFile = host(work.dir, 'b', fixture, ledgerExtra);
-    const run = startOn(creatorFile, 'run');
-    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
+    const { run, creatorFile, workerFile } = await startSharedRun(RECORDS, 200, CONCURRENCY);
     const worker = startOn(workerFile, 'worker');
     await waitFor(() => target.arrivals.length >= 1000, 'a sixth of the records to arrive');
     const stop = await runCli(['control', workerFile, 'stop'], { env: env() });
