@@ -17,6 +17,7 @@ import { benchScale } from './scale.mjs';
 import { benchSqlBackfill } from './sqlBackfill.mjs';
 import { benchThroughput } from './throughput.mjs';
 import { benchVerification } from './verification.mjs';
+import { benchWorkers } from './workers.mjs';
 
 const BENCHMARKS = {
   throughput: benchThroughput,
@@ -32,10 +33,12 @@ const BENCHMARKS = {
   sql: benchSqlBackfill,
   'postgres-source': benchPostgresSource,
   amqp: benchAmqpPublish,
+  // Many worker processes sharing one run through a PostgreSQL ledger.
+  workers: benchWorkers,
 };
 
 /** Minutes and gigabytes: run only when named (`node bench/run.mjs scale`), not by `npm run bench`. */
-const ONLY_WHEN_NAMED = new Set(['scale']);
+const ONLY_WHEN_NAMED = new Set(['scale', 'workers']);
 
 const RESULTS = new URL('./results.json', import.meta.url);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;

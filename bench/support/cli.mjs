@@ -11,9 +11,12 @@ export function measureCli(args, env) {
   return measureNode([CLI, ...args], { env });
 }
 
-/** Starts `backfill ARGS` without waiting; `exited` resolves with the exit code (or signal). */
-export function startCli(args, env = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], {
+/**
+ * Starts `backfill ARGS` without waiting (Node given `nodeArgs` first, e.g. a preloaded hook); `exited`
+ * resolves with the exit code (or signal).
+ */
+export function startCli(args, env = {}, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -10,6 +10,7 @@ import { checkCommand } from './commands/checkCommand';
 import { fleetControlCommand } from './commands/fleetControlCommand';
 import { ledgerCommand } from './commands/ledgerCommand';
 import { runCommand } from './commands/runCommand';
+import { workerCommand } from './commands/workerCommand';
 import { statusCommand } from './commands/statusCommand';
 import { dryRunCommand } from './commands/dryRunCommand';
 import { newCommand } from './commands/newCommand';
@@ -117,6 +118,24 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--no-progress', 'no progress line on the terminal')
     .option('--no-write-result', "do not write the cell's result block into the runbook at the end")
     .action(async (file: string, options) => setExitCode(await runCommand(file, options)));
+
+  program
+    .command('worker')
+    .description(
+      'join the live run of a cell whose ledger is in PostgreSQL (started with backfill run) and work on ' +
+        'its chunks until none is left; any number of workers, on any host',
+    )
+    .argument('<file>', 'runbook file: the same runbook (and data) the run was started with')
+    .requiredOption('--cell <id>', 'the cell whose live run to join')
+    .option('--env <name>', 'environment (default: the runbook default)')
+    .addOption(
+      new Option('--var <name=value>', 'override an environment variable (repeatable)').argParser(collect),
+    )
+    .option('--events <file>', 'append JSON Lines events (start, progress, errors, halt, finish) to a file')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics')
+    .option('--json', 'print the result as JSON')
+    .option('--no-progress', 'no progress line on the terminal')
+    .action(async (file: string, options) => setExitCode(await workerCommand(file, options)));
 
   program
     .command('control')

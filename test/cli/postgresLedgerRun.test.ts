@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { DURABILITY_WINDOW_PER_SLOT } from '../../src/core/run/runner';
 import { runCli, tempDir } from '../support/cli';
 import { startCli, waitFor } from '../support/cliProcess';
-import { keyOf, writeFixtureRunbook } from '../support/runbookFixture';
+import { keyOf, usePostgresLedger, writeFixtureRunbook } from '../support/runbookFixture';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
 import { startTargetServer, type TargetServer } from '../support/targetServer';
 
@@ -14,13 +14,7 @@ const CONCURRENCY = 4;
 /** The fixture runbook with its environment's ledger in PostgreSQL, the URL a secret. */
 function sharedLedgerRunbook(dir: string): string {
   const file = writeFixtureRunbook(dir, { records: RECORDS, rate: 300, concurrency: CONCURRENCY });
-  const text = fs.readFileSync(file, 'utf8');
-  const shared = text.replace(
-    '    production: false\n',
-    '    production: false\n    ledger:\n      type: postgres\n      url: ${secret:LEDGER_URL}\n',
-  );
-  assert.notEqual(shared, text);
-  fs.writeFileSync(file, shared);
+  usePostgresLedger(file);
   return file;
 }
 

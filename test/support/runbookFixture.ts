@@ -109,3 +109,17 @@ check:
 ${expectExtra}\`\`\`
 `;
 }
+
+/**
+ * Puts the fixture's (single) environment's ledger in PostgreSQL, its URL the secret LEDGER_URL; `extra` adds
+ * lines under `ledger:` (indented six spaces, e.g. `      leaseSeconds: 2\n`).
+ */
+export function usePostgresLedger(file: string, extra = ''): void {
+  const text = fs.readFileSync(file, 'utf8');
+  const shared = text.replace(
+    /^ {4}production: (true|false)\n/m,
+    (line) => `${line}    ledger:\n      type: postgres\n      url: \${secret:LEDGER_URL}\n${extra}`,
+  );
+  if (shared === text) throw new Error(`${file}: no environment to give a PostgreSQL ledger`);
+  fs.writeFileSync(file, shared);
+}

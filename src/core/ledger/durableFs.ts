@@ -54,7 +54,8 @@ export function removeDeadTemporaries(link: string): void {
   }
 }
 
-function processExists(pid: number): boolean {
+/** Whether process `pid` of this host still runs (one of another user counts as running). */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -316,7 +316,12 @@ export class PostgresLedger implements Ledger {
   }
 
   private async rows(sql: string, parameters: unknown[]): Promise<Row[]> {
-    return (await this.client.query(sql, parameters)).rows as Row[];
+    return (await this.query(sql, parameters)).rows;
+  }
+
+  /** Runs one statement on the ledger's connection: inside {@link transaction}, part of it (the run's chunks). */
+  async query(sql: string, parameters: unknown[]): Promise<{ rows: Row[] }> {
+    return { rows: (await this.client.query(sql, parameters)).rows as Row[] };
   }
 }
 

@@ -126,10 +126,12 @@ export class OutcomeRecorder {
     runbookFile: string,
     runId: string,
     place: LedgerPlace = EMBEDDED_LEDGER,
+    /** False for a worker joining a live run: it holds no run lock, so it judges no other run crashed. */
+    markCrashed = true,
   ): Promise<OutcomeRecorder> {
     const { ledger, journal } = await openLedgerForRun(runbookFile, place);
     try {
-      await markCrashedRuns(ledger, runId);
+      if (markCrashed) await markCrashedRuns(ledger, runId);
     } catch (error) {
       await journal.close();
       await ledger.close();
@@ -153,6 +155,13 @@ export class OutcomeRecorder {
     await this.ledger.startRun(run);
     this.journal.append({ type: 'run-start', run });
     await this.journal.flush();
+  }
+
+  /** Records outcomes of `run`, started by another process (a worker joining a shared run); writes nothing now. */
+  join(run: RunRecord, redactor: Redactor, halt: (reason: string) => void): void {
+    this.run = run;
+    this.redactor = redactor;
+    this.halt = halt;
   }
 
   /** The state folder refused a write: no outcome is recorded from now on. */

@@ -35,6 +35,8 @@ export interface FeedInput<U extends PreparedUnit> {
   accounting: SelectionAccounting;
   /** Tests only, never set by the CLI or the extension: the feed forgets the records it names. */
   dropRecord?: (key: string) => boolean;
+  /** Reads the source through this instead (a worker's chunks: fleet/chunkWork.ts); `open` opens it afresh. */
+  readThrough?: (open: () => AsyncIterable<SourceItem>) => AsyncIterable<SourceItem>;
 }
 
 /** Where the feed sends units: the dispatcher. */
@@ -63,12 +65,14 @@ export async function feedRecords<U extends PreparedUnit>(
 ): Promise<void> {
   const { job, plan, subset, strategy, accounting } = input;
   // The pass that sends records may last hours: a database source reads it page by page, in no snapshot.
-  const stream = openSource(job.source, {
-    baseDir: input.baseDir,
-    sourceLine: job.sourceLine,
-    ...input.sourceOptions,
-    snapshot: false,
-  });
+  const open = () =>
+    openSource(job.source, {
+      baseDir: input.baseDir,
+      sourceLine: job.sourceLine,
+      ...input.sourceOptions,
+      snapshot: false,
+    });
+  const stream = input.readThrough ? input.readThrough(open) : open();
   const validator = new RecordValidator(job.source);
   const onlyKeys = plan.rerun?.keys;
   const doneKeys = plan.doneKeys;

@@ -40,6 +40,16 @@ import { SourcePin } from '../sources/sourcePin';
 import { pinDryRunCheckpoints, withSourceChange } from './sourceChangeSinceDryRun';
 import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
 import { decideVerdict, endOfRunCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
+import { openSource } from '../sources/openSource';
+import { chunkRanges, isChunkable } from '../fleet/chunkRanges';
+import { ChunkLeases, insertChunks } from '../fleet/chunkLeases';
+import { ChunkWork } from '../fleet/chunkWork';
+import { joinRefusal } from '../fleet/sharedRun';
+import { PostgresLedger } from '../ledger/postgresLedger';
+import { sharedRunEnd, type SharedRunEnd } from './sharedRunEnd';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 
 /** One run, from its strategy to its verdict: wires the parts and holds what they share. */
 export class Run {
@@ -61,6 +71,10 @@ export class Run {
   private readonly pin = new SourcePin();
   /** This process as a member of the run's fleet, when the ledger is in PostgreSQL. */
   private fleet: FleetMember | undefined;
+  /** This worker's share of a run shared through a PostgreSQL ledger (options.shared). */
+  private chunks: { leases: ChunkLeases; work: ChunkWork } | undefined;
+  /** The whole fleet's counts, read from the ledger by the worker that finished the last chunk. */
+  private fleetEnd: SharedRunEnd | undefined;
 
   constructor(
     private readonly options: RunOptions,
@@ -83,6 +97,10 @@ export class Run {
     try {
       return await this.executeWith();
     } finally {
+      if (this.chunks) {
+        await this.chunks.work.leave();
+        await this.chunks.leases.close();
+      }
       await this.strategy.close();
     }
   }
@@ -127,6 +145,15 @@ export class Run {
       ...this.sourceOptions(),
     });
     const fingerprint = fingerprintJob(job, environment, contentHash);
+    const joined = this.options.shared?.join;
+    if (joined) {
+      const refusal = joinRefusal(
+        joined,
+        { environment: environment.name, fingerprint: fingerprint.combined, subset: job.subset },
+        runbook.file,
+      );
+      if (refusal) return { outcome: 'refused', reason: refusal };
+    }
     const loaded = await loadResumePlan(this.recorder.ledger, {
       request: {
         cell: job.cell,
@@ -153,24 +180,41 @@ export class Run {
       job.subset?.sample?.count !== undefined
         ? await prepareSubset(job, runbook.baseDir, subset, this.sourceOptions())
         : undefined;
+    // A re-run of chosen records, a count sample, a re-judgement and a source whose lines move (a database
+    // query, a command) run in the process that starts them.
+    const shareable = !plan.rerun && sampled === undefined && !plan.chain.rejudge && isChunkable(job.source);
+    if (joined && (!shareable || plan.chain.id !== joined.chain)) {
+      return {
+        outcome: 'refused',
+        reason: `run ${joined.id} of cell ${job.cell} is not split into chunks (a re-run of chosen records, a sample, or a ${job.source.type} source runs in the process that started it): there is nothing for a worker to join`,
+      };
+    }
     this.total = plannedTotal(plan, sampled, !!job.subset);
     this.rerun = !!plan.rerun;
     this.counters.setEarlier(plan.earlier);
     this.dispatcher = this.createDispatcher();
     this.budget = new ErrorBudget(job.errorBudget);
-    this.record = newRunRecord({
-      ...this.options,
-      id: this.runId,
-      chain: plan.chain.id,
-      startedAt: this.startedAt,
-      fingerprint: fingerprint.combined,
-      ...(plan.rerun?.verification ? { verification: plan.rerun.verification } : {}),
-      resendDelivered: this.resendDelivered(),
-      thresholds: this.thresholds,
-      ...(plan.chain.rejudge ? { rejudge: true } : {}),
-      redactor: this.redactor,
-    });
-    await this.recorder.start(this.record, this.redactor, (reason) => this.dispatcher.stop(reason));
+    this.record =
+      joined ??
+      newRunRecord({
+        ...this.options,
+        id: this.runId,
+        chain: plan.chain.id,
+        startedAt: this.startedAt,
+        fingerprint: fingerprint.combined,
+        ...(plan.rerun?.verification ? { verification: plan.rerun.verification } : {}),
+        resendDelivered: this.resendDelivered(),
+        thresholds: this.thresholds,
+        ...(plan.chain.rejudge ? { rejudge: true } : {}),
+        redactor: this.redactor,
+      });
+    const halt = (reason: string) => this.dispatcher.stop(reason);
+    if (joined) this.recorder.join(this.record, this.redactor, halt);
+    else {
+      if (shareable) await this.createChunks();
+      await this.recorder.start(this.record, this.redactor, halt);
+    }
+    if (shareable && this.options.shared) await this.startChunkWork(plan);
 
     const announced = describeRunPlan({
       run: this.runId,
@@ -211,6 +255,7 @@ export class Run {
       this.tick();
       await this.feed(plan, fingerprint, subset);
       fed = true;
+      if (this.chunks) return await this.finishShare();
     } finally {
       endControl();
       clearInterval(ticker);
@@ -222,8 +267,8 @@ export class Run {
 
   /**
    * With the ledger in PostgreSQL, the run is a member of a fleet: one rate, one kill switch and one
-   * status with every worker that joins it. This process created the run, so the fleet's controls start
-   * clean; a worker joining the run would pass `fresh: false`.
+   * status with every worker that joins it. The process that created the run starts the fleet's controls
+   * clean; a worker joining it keeps them.
    */
   private async joinFleet(): Promise<FleetMember | undefined> {
     const { runbook, environment, job } = this.options;
@@ -232,7 +277,8 @@ export class Run {
     return joinLiveFleet({
       place,
       run: this.runId,
-      fresh: true,
+      // A worker joins a run under way: the fleet's controls stay as they are.
+      fresh: !this.options.shared?.join,
       dispatcher: this.dispatcher,
       throttle: job.throttle,
       figures: () => ({ rate: this.status().rate.now, sent: this.sent() }),
@@ -244,6 +290,114 @@ export class Run {
   private sent(): number {
     const own = this.counters.own();
     return sumOf(own) - own.rejected;
+  }
+
+  /**
+   * A shared run's creator: records the run's start and cuts its source into chunks in one transaction,
+   * so no worker ever sees the run without its chunks.
+   */
+  private async createChunks(): Promise<void> {
+    const shared = this.options.shared;
+    const ledger = this.recorder.ledger;
+    if (!shared || !(ledger instanceof PostgresLedger)) return;
+    const { job, runbook } = this.options;
+    const items = openSource(job.source, {
+      baseDir: runbook.baseDir,
+      sourceLine: job.sourceLine,
+      ...this.sourceOptions(),
+    });
+    const ranges = await chunkRanges(items, shared.settings.chunkSize);
+    const scope = { schema: shared.schema, ledger: shared.ledger, run: this.runId };
+    await ledger.transaction(async () => {
+      await ledger.startRun(this.record);
+      await insertChunks(ledger, scope, ranges);
+    });
+  }
+
+  /** Connects this worker to the run's chunks: from now on the feed reads only the chunks it claims. */
+  private async startChunkWork(plan: ResumePlan): Promise<void> {
+    const shared = this.options.shared!;
+    const scope = { schema: shared.schema, ledger: shared.ledger, run: this.record.id };
+    const worker = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const leases = await ChunkLeases.connect(shared.url, scope, worker, shared.settings.leaseSeconds);
+    const work = new ChunkWork(
+      leases,
+      {
+        chain: plan.chain.id,
+        doneKeys: plan.doneKeys,
+        flush: async () => {
+          await this.recorder.flush();
+          if (this.recorder.failed) throw new Error('the outcomes of the chunk were not committed');
+        },
+        stopped: this.dispatcher.stopSignal,
+        onRunEnded: (outcome) =>
+          this.dispatcher.stop(`run ${this.record.id} ended elsewhere (${outcome}): this worker stops`),
+        onFailure: (error) =>
+          this.dispatcher.stop(
+            `the chunks of run ${this.record.id} could not be claimed or marked: ${(error as Error).message}; ` +
+              'the chunks this worker held are taken over once their leases run out',
+          ),
+        onChunk: (n) => {
+          shared.onChunk?.(n);
+          this.fleet?.setChunk(n);
+        },
+      },
+      shared.settings.leaseSeconds,
+    );
+    this.chunks = { leases, work };
+  }
+
+  /**
+   * The end of this worker's share. Stopped: its chunks go back for the others (or a resume), and the
+   * run is recorded as halted unless this worker only left (a signal, its host's halt file) or the run
+   * already ended elsewhere. Out of chunks: the worker that marked the last one done judges the whole run from the
+   * ledger and records its end; the others wait for that record and report it.
+   */
+  private async finishShare(): Promise<RunResult> {
+    const { leases, work } = this.chunks!;
+    await work.settled();
+    await work.leave();
+    if (this.recorder.failed) return this.finishUnrecorded();
+    const ended = work.endedElsewhere;
+    // Every chunk done and judged by the worker that finished the last one: nothing was cut short here.
+    const judgedElsewhere = ended === 'succeeded' || ended === 'below-threshold';
+    if (this.dispatcher.stopping && !judgedElsewhere) {
+      // A signal or this host's halt file stops this worker only: the others go on with its chunks, and
+      // the last one to stop halts the run.
+      const thisHostOnly = this.options.signal?.aborted || fs.existsSync(this.haltFile);
+      const left = thisHostOnly && (await work.othersAtWork());
+      if (ended === undefined && !left) return this.finish();
+      const reason = this.dispatcher.stopReason ?? 'this worker was stopped';
+      return this.ended({ outcome: 'halted', reason }, 'halted', new Date().toISOString(), true);
+    }
+    if (work.finishedLastChunk) {
+      this.fleetEnd = await sharedRunEnd(this.recorder.ledger, this.record);
+      return this.finish();
+    }
+    const outcome = await waitForRunEnd(leases);
+    const run = (await this.recorder.ledger.runs(this.record.cell)).find((r) => r.id === this.record.id);
+    const final = outcome === 'running' || outcome === undefined ? undefined : run;
+    if (!final) {
+      return this.ended(
+        {
+          outcome: 'halted',
+          reason: `every chunk of run ${this.record.id} is done, but its end was not recorded: run backfill run ${this.options.runbook.file} --cell ${this.record.cell} again to record it`,
+        },
+        'halted',
+        new Date().toISOString(),
+        true,
+      );
+    }
+    const verdict = {
+      outcome: final.outcome as Verdict['outcome'],
+      ...(final.reason ? { reason: final.reason } : {}),
+    };
+    return this.ended(
+      verdict,
+      verdict.outcome === 'halted' ? 'halted' : 'finished',
+      new Date().toISOString(),
+      true,
+    );
   }
 
   /** What the run is judged by: the cell's `successThreshold` and `maxRejected` as they are now. */
@@ -285,8 +439,9 @@ export class Run {
           fingerprint: fingerprint.combined,
           plan,
           subset,
-          strategy: this.strategy,
+          strategy: this.chunks ? this.chunks.work.counting(this.strategy) : this.strategy,
           accounting: this.accounting,
+          ...(this.chunks ? { readThrough: (open) => this.chunks!.work.items(open) } : {}),
           ...(this.options.testDropRecord ? { dropRecord: this.options.testDropRecord } : {}),
         },
         this.dispatcher,
@@ -319,6 +474,7 @@ export class Run {
 
   private onOutcome(unit: PreparedUnit, status: RecordStatus, attempts: number, result: AttemptResult): void {
     if (!this.recorder.recordAttempt(unit, status, attempts, result)) return;
+    this.chunks?.work.recorded(unit.record.line);
     this.counters.countOutcome(status);
     if (status === this.strategy.failureStatus && !result.ok) {
       this.failures.record(unit.record.key, this.redactor.redact(result.message));
@@ -356,12 +512,14 @@ export class Run {
     const status = this.status();
     // A re-send of chosen records is judged on its own records: one failure in three is no success,
     // however well the rest of the chain went.
-    const totals = this.rerun ? this.counters.own() : this.counters.totals();
+    const fleet = this.fleetEnd;
+    const totals = fleet?.totals ?? (this.rerun ? this.counters.own() : this.counters.totals());
+    // A worker reads only its chunks: the books it could balance are its own, not the run's.
     const unaccounted =
-      halted || rejudged
+      halted || rejudged || this.chunks
         ? undefined
         : this.accounting.problem({ outcomes: sumOf(this.counters.own()), skipped: this.counters.skipped });
-    const empty = emptySelectionReason(sumOf(totals), this.counters.skipped);
+    const empty = emptySelectionReason(sumOf(totals), fleet?.skipped ?? this.counters.skipped);
     const verdict = decideVerdict({
       kind: this.kind,
       halted,
@@ -372,7 +530,12 @@ export class Run {
       ...(empty ? { empty } : {}),
     });
     const endedAt = new Date().toISOString();
-    const counts = endOfRunCounts(this.kind, this.counters.own(), status, this.failures.firstFailed());
+    const counts = endOfRunCounts(
+      this.kind,
+      fleet?.own ?? this.counters.own(),
+      fleet ? { ...status, skipped: fleet.skipped, done: sumOf(fleet.totals) } : status,
+      this.failures.firstFailed(),
+    );
     if (!(await this.recorder.finish(verdict.outcome, verdict.reason, counts, endedAt))) {
       return this.finishUnrecorded();
     }
@@ -407,5 +570,18 @@ export class Run {
 
   private emit(event: RunEvent): void {
     this.options.onEvent?.(this.redactor.redactValue(event));
+  }
+}
+
+/** Most time a worker waits for the worker that finished the last chunk to record the run's end. */
+const RUN_END_WAIT_MS = 30_000;
+
+/** The run's outcome once it is no longer `running`, or as it is after {@link RUN_END_WAIT_MS}. */
+async function waitForRunEnd(leases: ChunkLeases): Promise<string | undefined> {
+  const deadline = Date.now() + RUN_END_WAIT_MS;
+  for (;;) {
+    const outcome = await leases.runOutcome();
+    if (outcome !== 'running' || Date.now() > deadline) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

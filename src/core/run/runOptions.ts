@@ -9,6 +9,7 @@ import type { Runbook } from '../format/runbook';
 import type { Result } from '../format/schemas';
 import type { ResolvedJob } from '../job/job';
 import type { Ledger } from '../ledger/ledger';
+import type { SharedRunOptions } from '../fleet/sharedRun';
 import type { Clock } from './clock';
 import type { GateDecision } from './gate';
 import type { RunEvent, RunPlan } from './runEvents';
@@ -49,6 +50,13 @@ export interface RunOptions {
   /** Aborting it is a stop: the same as `backfill control FILE stop`. */
   signal?: AbortSignal;
   clock?: Clock;
+  /**
+   * A run shared by workers through a PostgreSQL ledger: split into chunks this process claims like any
+   * worker (set by the runner when the environment's ledger is in PostgreSQL).
+   */
+  shared?: SharedRunOptions;
+  /** Told which chunk this process works on in a shared run (undefined: none): the fleet's seam. */
+  onChunk?: (chunk: number | undefined) => void;
   /** Tests only, never set by the CLI or the extension: the dispatcher forgets the records it names. */
   testDropRecord?: (key: string) => boolean;
 }

@@ -16,8 +16,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { journalFileIn, scanJournal } from '../ledger/journalFile';
-import { ledgerPlaceOf } from '../ledger/ledgerPlace';
+import { ledgerPlaceOf, type LedgerPlace } from '../ledger/ledgerPlace';
+import { chunkSettingsOf } from '../fleet/chunkRanges';
+import { releaseDeadLocalLeases, workedSharedRun } from '../fleet/chunkLeases';
+import type { SharedRunOptions } from '../fleet/sharedRun';
+import { processExists } from '../ledger/durableFs';
 import { assertStateDirUsable, ledgerFileIn, stateDirFor } from '../ledger/statePaths';
 import { RefusedError, UserError } from '../model/types';
 import { SecretResolver } from '../secrets/secrets';
@@ -87,9 +92,26 @@ async function runInStateDir(options: RunOptions, stateDir: string, haltFile: st
   );
   const lock = await takeLock(options.runbook.file, place, { runId, cell: options.job.cell, startedAt });
   try {
+    // A shared run whose creator is gone while its workers still work is joined, not marked crashed.
+    const resumable = !options.restart && !options.onlyFailed && !options.onlyUnverified;
+    if (place.type === 'postgres' && resumable) {
+      const where = sharedRunOf(options, place);
+      await releaseDeadLocalLeases(place.url, where, options.job.cell, os.hostname(), processExists);
+      const live = await workedSharedRun(place.url, where, options.job.cell);
+      if (live) return await joinLiveRun(options, place, stateDir, haltFile, live);
+    }
     const recorder = await OutcomeRecorder.open(options.runbook.file, runId, place);
     try {
-      const result = await new Run(options, recorder, stateDir, haltFile, runId, startedAt).execute();
+      const shared = place.type === 'postgres' ? sharedRunOf(options, place) : undefined;
+      const run = new Run(
+        { ...options, ...(shared ? { shared } : {}) },
+        recorder,
+        stateDir,
+        haltFile,
+        runId,
+        startedAt,
+      );
+      const result = await run.execute();
       const block = options.onResult ? await recorder.resultBlock(options.job.cell, runId) : undefined;
       if (block) options.onResult?.(block);
       return result;
@@ -99,4 +121,85 @@ async function runInStateDir(options: RunOptions, stateDir: string, haltFile: st
   } finally {
     releaseLock(lock);
   }
+}
+
+/**
+ * `backfill worker`: joins the live run of the cell in the environment's PostgreSQL ledger and works on
+ * its chunks until none is left. It takes no run lock (the run's creator holds it) and passes no gate of
+ * its own: the creator passed them for this very job, which the worker checks by the fingerprint.
+ */
+export async function joinBackfill(options: Omit<RunOptions, 'mode' | 'gate'>): Promise<RunResult> {
+  const { runbook, environment } = options;
+  const haltFile = haltFileFor(runbook.file);
+  if (fs.existsSync(haltFile)) {
+    throw new UserError(
+      `halt file ${haltFile} exists: remove it to let workers of this host work (it stops runs of this runbook)`,
+    );
+  }
+  const place = ledgerPlaceOf(runbook.header, environment, new SecretResolver(options.secretValues));
+  if (place.type !== 'postgres') {
+    throw new UserError(
+      `environment ${environment.name} keeps its ledger beside the runbook: a run shared by workers needs ` +
+        `its ledger in PostgreSQL (environments.${environment.name}.ledger: {type: postgres, url: \${secret:NAME}})`,
+    );
+  }
+  const stateDir = stateDirFor(runbook.file);
+  assertStateDirUsable(stateDir);
+  fs.mkdirSync(stateDir, { recursive: true });
+  return joinLiveRun(options, place, stateDir, haltFile);
+}
+
+/**
+ * Works on the chunks of the live run of the cell (run `id`, or the one `running`), as a worker: no run
+ * lock needed, no gate of its own, refused when this runbook's job is not the run's.
+ */
+async function joinLiveRun(
+  options: Omit<RunOptions, 'mode' | 'gate'>,
+  place: Extract<LedgerPlace, { type: 'postgres' }>,
+  stateDir: string,
+  haltFile: string,
+  id?: string,
+): Promise<RunResult> {
+  const { runbook, job, environment } = options;
+  const recorder = await OutcomeRecorder.open(runbook.file, '', place, false);
+  try {
+    const live = (await recorder.ledger.runs(job.cell)).find(
+      (run) => run.outcome === 'running' && (id === undefined || run.id === id),
+    );
+    if (!live) {
+      throw new UserError(
+        `no live run of cell ${job.cell} in ${recorder.ledger.location}: start it with ` +
+          `backfill run ${runbook.file} --cell ${job.cell} --env ${environment.name} --execute (or --production) first`,
+      );
+    }
+    const shared = { ...sharedRunOf(options, place), join: live };
+    const run = new Run(
+      { ...options, mode: live.mode, shared },
+      recorder,
+      stateDir,
+      haltFile,
+      live.id,
+      live.startedAt,
+    );
+    const result = await run.execute();
+    const block = options.onResult ? await recorder.resultBlock(job.cell, live.id) : undefined;
+    if (block) options.onResult?.(block);
+    return result;
+  } finally {
+    await recorder.close();
+  }
+}
+
+/** How this runbook's environment shares runs through its PostgreSQL ledger. */
+function sharedRunOf(
+  options: Pick<RunOptions, 'runbook' | 'environment' | 'onChunk'>,
+  place: Extract<LedgerPlace, { type: 'postgres' }>,
+): SharedRunOptions {
+  return {
+    url: place.url,
+    schema: place.schema ?? 'backfill',
+    ledger: place.name,
+    settings: chunkSettingsOf(options.runbook.header, options.environment.name),
+    ...(options.onChunk ? { onChunk: options.onChunk } : {}),
+  };
 }

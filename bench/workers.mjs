@@ -1,0 +1,184 @@
+// Benchmark: one run shared by 1, 2 and 4 processes (`backfill run` plus `backfill worker`s) through a
+// PostgreSQL ledger, against the no-op HTTP target. Reports records/s in total and per worker, the
+// database transactions per record (the coordination cost: group commits of outcomes, claims, renewals,
+// against none for the embedded ledger), the median chunk claim and mark-done latency, and how long a
+// chunk of a worker killed with kill -9 waits before another worker takes it over (the lease, plus up to
+// a second of looking). On a 2-core machine the ceiling is the cores, not the database: more workers share
+// the same two. Run only when named (`node bench/run.mjs workers`); needs PostgreSQL 15 from Debian and
+// root, as the tests do.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { startPostgres } from '../test/support/postgresServer.mjs';
+import { startCli as startCliProcess } from './support/cli.mjs';
+import { freshDir, writeRunbook } from './support/runbooks.mjs';
+import { startTarget } from './support/target.mjs';
+
+const CLAIM_LATENCY = fileURLToPath(new URL('./support/claimLatency.ts', import.meta.url));
+const CPU_HOOK = fileURLToPath(new URL('./support/reportCpu.cjs', import.meta.url));
+const CPU_FILE = join(tmpdir(), `bench-workers-cpu-${process.pid}`);
+
+/** `backfill ARGS`, its CPU time added to CPU_FILE when it exits. */
+function startCli(args, env) {
+  return startCliProcess(args, { ...env, BENCH_CPU_FILE: CPU_FILE }, ['--require', CPU_HOOK]);
+}
+
+/** CPU seconds the processes started since the last call used, together. */
+function cpuSeconds() {
+  if (!existsSync(CPU_FILE)) return 0;
+  const lines = readFileSync(CPU_FILE, 'utf8').trim().split('\n').filter(Boolean);
+  rmSync(CPU_FILE);
+  return lines.reduce((sum, line) => sum + Number(line), 0) / 1e6;
+}
+
+export async function benchWorkers({
+  records = 50_000,
+  workers = [1, 2, 4],
+  chunkSize = 2000,
+  leaseSeconds = 3,
+} = {}) {
+  const database = await startPostgres({ password: 'bench-ledger' });
+  const target = await startTarget();
+  const env = { LEDGER_URL: database.url };
+  try {
+    const rows = [];
+    for (const count of workers) {
+      const file = await sharedRunbook(`workers-${count}`, { records, chunkSize, leaseSeconds: 30 });
+      cpuSeconds(); // what earlier processes left
+      const commitsBefore = await commits(database);
+      const started = performance.now();
+      const processes = await startFleet(file, count, env, target.url, database);
+      const codes = await Promise.all(processes.map((cli) => cli.exited));
+      const seconds = (performance.now() - started) / 1000;
+      if (codes.some((code) => code !== 0))
+        throw new Error(`a worker failed: ${processes.map((p) => p.output()).join('\n')}`);
+      const perRecord = ((await commits(database)) - commitsBefore) / records;
+      const cpuPerRecordMs = (cpuSeconds() * 1000) / records;
+      const rate = records / seconds;
+      rows.push({
+        name: `${count} worker${count > 1 ? 's' : ''}, ${records.toLocaleString('en-US')} HTTP records, chunks of ${chunkSize}`,
+        figure: `${Math.round(rate).toLocaleString('en-US')} records/s (${seconds.toFixed(1)} s), ${Math.round(rate / count).toLocaleString('en-US')} per worker; CPU ${(cpuPerRecordMs * 1000).toFixed(0)} µs per record (all processes), ${perRecord.toFixed(3)} database transactions per record`,
+        target: 'records/s (no target)',
+        met: '—',
+        recordsPerSecond: Math.round(rate),
+        perWorker: Math.round(rate / count),
+        transactionsPerRecord: Math.round(perRecord * 1000) / 1000,
+        cpuMicrosecondsPerRecord: Math.round(cpuPerRecordMs * 1000),
+      });
+    }
+    const latency = await claimLatency(database.url);
+    rows.push({
+      name: 'chunk claim and mark-done latency (median of 500, one connection)',
+      figure: `claim ${latency.claimMs.toFixed(2)} ms, mark done ${latency.doneMs.toFixed(2)} ms`,
+      target: 'ms (no target)',
+      met: '—',
+      ...latency,
+    });
+    const takeover = await takeoverAfterKill(database, target.url, env, { leaseSeconds });
+    rows.push({
+      name: `takeover of a killed worker's chunk, leaseSeconds ${leaseSeconds}`,
+      figure: `${takeover.toFixed(2)} s from kill -9 to the chunk claimed again`,
+      target: `≤ lease + 1 s (${leaseSeconds + 1} s)`,
+      met: takeover <= leaseSeconds + 1,
+      takeoverSeconds: Math.round(takeover * 100) / 100,
+    });
+    return rows;
+  } finally {
+    await target.stop();
+    await database.stop();
+  }
+}
+
+/** The benchmark runbook with its environment's ledger in PostgreSQL (its own ledger name). */
+async function sharedRunbook(name, { records, chunkSize, leaseSeconds, rate = 1e6 }) {
+  const file = await writeRunbook(freshDir(name), { records, action: 'http', concurrency: 16, rate });
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(
+    file,
+    text.replace(
+      '      BASE_URL: http://127.0.0.1:9\n',
+      `      BASE_URL: http://127.0.0.1:9\n    ledger: { type: postgres, url: "\${secret:LEDGER_URL}", name: ${name}, chunkSize: ${chunkSize}, leaseSeconds: ${leaseSeconds} }\n`,
+    ),
+  );
+  return file;
+}
+
+/** `backfill run` and, once its chunks exist, `count - 1` workers. */
+async function startFleet(file, count, env, url, database) {
+  const vars = ['--var', `BASE_URL=${url}`, '--no-progress'];
+  const run = startCli(['run', file, '--cell', 'full', '--execute', '--no-write-result', ...vars], env);
+  const name = /name: (workers-\d+|takeover)/.exec(readFileSync(file, 'utf8'))[1];
+  while (
+    (await database.query('SELECT 1 FROM backfill.chunks WHERE ledger = $1 LIMIT 1', [name]).catch(() => []))
+      .length === 0
+  ) {
+    if (run.child.exitCode !== null) break;
+    await sleep(20);
+  }
+  const workers = Array.from({ length: count - 1 }, () =>
+    startCli(['worker', file, '--cell', 'full', ...vars], env),
+  );
+  return [run, ...workers];
+}
+
+async function commits(database) {
+  const [row] = await database.query("SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'");
+  return Number(row.xact_commit);
+}
+
+async function claimLatency(url) {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLAIM_LATENCY, url, '500'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  await once(child, 'close');
+  return JSON.parse(output);
+}
+
+/**
+ * Seconds from a kill -9 of a worker holding a chunk until another worker claims it again. Two chunks,
+ * sent slowly: the run holds one, worker A the other; A is killed, and worker B — started with nothing
+ * left to claim, so it waits for a lease to run out — takes A's chunk over.
+ */
+async function takeoverAfterKill(database, url, env, { leaseSeconds }) {
+  const file = await sharedRunbook('takeover', {
+    records: 20_000,
+    chunkSize: 10_000,
+    leaseSeconds,
+    rate: 1000,
+  });
+  const [run, a] = await startFleet(file, 2, env, url, database);
+  const heldBy = async (pid) =>
+    (
+      await database.query(
+        "SELECT n, claims FROM backfill.chunks WHERE ledger = 'takeover' AND state = 'leased' AND split_part(worker, ':', 2) = $1",
+        [String(pid)],
+      )
+    )[0];
+  let held;
+  while (!(held = await heldBy(a.child.pid))) await sleep(10);
+  const vars = ['--var', `BASE_URL=${url}`, '--no-progress'];
+  const b = startCli(['worker', file, '--cell', 'full', ...vars], env);
+  await sleep(500);
+  a.child.kill('SIGKILL');
+  const killed = performance.now();
+  for (;;) {
+    const [row] = await database.query(
+      "SELECT claims FROM backfill.chunks WHERE ledger = 'takeover' AND n = $1",
+      [held.n],
+    );
+    if (Number(row.claims) > Number(held.claims)) break;
+    await sleep(10);
+  }
+  const seconds = (performance.now() - killed) / 1000;
+  for (const cli of [run, b]) cli.child.kill('SIGKILL');
+  await Promise.all([run.exited, b.exited]);
+  return seconds;
+}

@@ -1,0 +1,282 @@
+/**
+ * One worker's share of a run shared through a PostgreSQL ledger: it claims chunks one after another,
+ * feeds the runner only the records of the chunks it holds, keeps their leases alive while it works, and
+ * marks a chunk done once every record of it has an outcome committed — or gives its chunks back when it
+ * stops. The worker that marks the last chunk done is the one that records the run's end.
+ *
+ * The source is read in order, once, skipping the lines of chunks other workers hold; only a chunk that
+ * lies behind the reading position (taken over from a dead worker) makes it read the source again.
+ * Records a chunk's earlier holder finished are skipped: their keys are read when the chunk is claimed,
+ * so a takeover repeats only what was in flight, with the same idempotency key.
+ *
+ * This folder cannot depend on the vscode API.
+ */
+import type { ValidRecord, SourceItem } from '../model/types';
+import { chunkOfLine } from './chunkRanges';
+import type { ChunkLeases, ClaimedChunk } from './chunkLeases';
+
+/** What the worker needs from the run it works for. */
+export interface ChunkWorkHooks {
+  /** The run's chain: finished keys are read from it. */
+  chain: string;
+  /** Keys the feed skips as finished; a claim adds the keys its chunk already has outcomes for. */
+  doneKeys: Set<string>;
+  /** Resolves once every outcome recorded so far is committed. */
+  flush(): Promise<void>;
+  /** Set when stopping: no more chunks are claimed. */
+  stopped: AbortSignal;
+  /** The run ended elsewhere (halted by another worker, or marked crashed by a resume): stop working. */
+  onRunEnded(outcome: string): void;
+  /** Something went wrong with the chunks table: the worker stops, its chunks go back. */
+  onFailure(error: unknown): void;
+  /** The chunk this worker now works on (undefined: none), for a fleet status to show. */
+  onChunk?: (chunk: number | undefined) => void;
+}
+
+/** A chunk held, and how far its records got. */
+interface HeldChunk extends ClaimedChunk {
+  /** Units handed to the dispatcher. */
+  prepared: number;
+  /** Of those, the ones whose outcome is recorded. */
+  recorded: number;
+  /** The feed read past its last line: no more unit of it will come. */
+  fed: boolean;
+  /** Being marked done. */
+  marking: boolean;
+  /** Its lease ran out before a renewal (a stalled process) and another worker may hold it now. */
+  lost: boolean;
+}
+
+/** Most time between two looks at the chunks while waiting for another worker's lease to run out. */
+const WAIT_MS = 1000;
+/** Most time between two renewals: also how soon a worker notices the run ended elsewhere. */
+const RENEW_MS = 1000;
+
+export class ChunkWork {
+  private readonly held = new Map<number, HeldChunk>();
+  private readonly marks = new Set<Promise<void>>();
+  private renewal: NodeJS.Timeout | undefined;
+  private position = 0;
+  private lastDone = false;
+  private ended: string | undefined;
+  /** Chunks claimed, and of them taken over from another worker: for the worker's report. */
+  readonly tally = { claimed: 0, takenOver: 0, done: 0 };
+
+  constructor(
+    private readonly leases: ChunkLeases,
+    private readonly hooks: ChunkWorkHooks,
+    leaseSeconds: number,
+  ) {
+    // At most a third of the lease, so two renewals can fail (a slow database, a pause) before it runs
+    // out; and at least once a second, since a renewal is also how a worker learns the run was halted
+    // elsewhere (a worker's error budget, a stop on another host).
+    this.renewal = setInterval(
+      () => void this.renew(),
+      Math.min(RENEW_MS, Math.max(200, (leaseSeconds * 1000) / 3)),
+    );
+    this.renewal.unref();
+  }
+
+  /** True once this worker marked the run's last chunk done: it records the run's end. */
+  get finishedLastChunk(): boolean {
+    return this.lastDone;
+  }
+
+  /** How the run ended elsewhere, when it did. */
+  get endedElsewhere(): string | undefined {
+    return this.ended;
+  }
+
+  /**
+   * The source's items restricted to the chunks this worker claims, claiming the next chunk as the read
+   * passes the end of one, until no chunk is left (or the run stops). `open` opens the source afresh.
+   */
+  async *items(open: () => AsyncIterable<SourceItem>): AsyncGenerator<SourceItem> {
+    let chunk = await this.next();
+    while (chunk) {
+      let previous = -1;
+      let behind = false;
+      for await (const item of open()) {
+        // A lost chunk is left to its new holder: what this worker fed of it ends in flight.
+        while (chunk && (item.line > chunk.lastLine || chunk.lost)) {
+          this.fed(chunk);
+          chunk = await this.next();
+          // Lines of the new chunk were read already in this pass: read the source again.
+          if (chunk && chunk.firstLine <= previous) behind = true;
+          if (behind) break;
+        }
+        if (!chunk || behind) break;
+        previous = item.line;
+        if (item.line >= chunk.firstLine) yield item;
+      }
+      if (behind) continue;
+      if (!chunk) return;
+      this.fed(chunk); // the source ended inside it
+      chunk = await this.next();
+    }
+  }
+
+  /** Wraps the strategy's `prepare` to count the units each chunk hands to the dispatcher. */
+  counting<U>(strategy: {
+    batchSize: number;
+    prepare(record: ValidRecord, key: string): { ok: true; value: U } | { ok: false; reason: string };
+  }): typeof strategy {
+    return {
+      batchSize: strategy.batchSize,
+      prepare: (record, key) => {
+        const prepared = strategy.prepare(record, key);
+        if (prepared.ok) {
+          const chunk = chunkOfLine(this.held.values(), record.line);
+          if (chunk) chunk.prepared += 1;
+        }
+        return prepared;
+      },
+    };
+  }
+
+  /** A unit's outcome was recorded (not yet committed). */
+  recorded(line: number): void {
+    const chunk = chunkOfLine(this.held.values(), line);
+    if (!chunk) return;
+    chunk.recorded += 1;
+    this.markIfComplete(chunk);
+  }
+
+  /** Resolves once every chunk found complete so far is marked done. */
+  async settled(): Promise<void> {
+    while (this.marks.size > 0) await Promise.all([...this.marks]);
+  }
+
+  /** Stops renewing and gives back the chunks not done, so other workers claim them at once. Idempotent. */
+  async leave(): Promise<void> {
+    clearInterval(this.renewal);
+    this.renewal = undefined;
+    await this.settled();
+    const open = [...this.held.values()]
+      .filter((chunk) => !chunk.marking && !chunk.lost)
+      .map((chunk) => chunk.n);
+    this.held.clear();
+    this.hooks.onChunk?.(undefined);
+    await this.leases.release(open).catch(() => undefined); // their leases run out anyway
+  }
+
+  /**
+   * Whether other workers are at the run, for a worker that leaves: one holds a lease, or claims one of
+   * the chunks this one gave back within a look of a waiting worker (they look every second).
+   */
+  async othersAtWork(): Promise<boolean> {
+    if ((await this.leases.remaining()).heldElsewhere > 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, WAIT_MS + 500));
+    return (await this.leases.remaining()).heldElsewhere > 0;
+  }
+
+  /** The next chunk to work on, waiting while only other workers' chunks are open; undefined: none left. */
+  private async next(): Promise<HeldChunk | undefined> {
+    for (;;) {
+      if (this.hooks.stopped.aborted) return undefined;
+      let claimed: ClaimedChunk | undefined;
+      try {
+        claimed = await this.leases.claim(this.position);
+        if (!claimed) {
+          const left = await this.leases.remaining();
+          if (left.runOutcome !== 'running') {
+            if (left.runOutcome !== undefined) this.runEnded(left.runOutcome);
+            return undefined;
+          }
+          // Only this worker's own chunks are open: they finish with the units already fed.
+          if (left.heldElsewhere === 0) return undefined;
+          await sleep(Math.min(WAIT_MS, (left.soonestExpiryMs ?? WAIT_MS) + 50), this.hooks.stopped);
+          continue;
+        }
+      } catch (error) {
+        this.hooks.onFailure(error);
+        return undefined;
+      }
+      const chunk: HeldChunk = {
+        ...claimed,
+        prepared: 0,
+        recorded: 0,
+        fed: false,
+        marking: false,
+        lost: false,
+      };
+      this.held.set(chunk.n, chunk);
+      this.position = chunk.n + 1;
+      this.tally.claimed += 1;
+      if (chunk.claims > 1) this.tally.takenOver += 1;
+      try {
+        // Finished by an earlier holder of the chunk (or an earlier run of the chain): skipped.
+        for (const key of await this.leases.finishedKeys(this.hooks.chain, chunk))
+          this.hooks.doneKeys.add(key);
+      } catch (error) {
+        this.hooks.onFailure(error);
+        return undefined;
+      }
+      this.hooks.onChunk?.(chunk.n);
+      return chunk;
+    }
+  }
+
+  /** The feed read past the chunk's last line. */
+  private fed(chunk: HeldChunk): void {
+    chunk.fed = true;
+    this.markIfComplete(chunk);
+  }
+
+  private markIfComplete(chunk: HeldChunk): void {
+    if (!chunk.fed || chunk.marking || chunk.recorded < chunk.prepared) return;
+    // Not all of a lost chunk was fed here: its new holder marks it done.
+    if (chunk.lost) {
+      this.held.delete(chunk.n);
+      return;
+    }
+    chunk.marking = true;
+    const mark = this.markDone(chunk).finally(() => this.marks.delete(mark));
+    this.marks.add(mark);
+  }
+
+  /** Commits the chunk's outcomes, then marks it done; the last chunk of the run makes this worker its finisher. */
+  private async markDone(chunk: HeldChunk): Promise<void> {
+    try {
+      await this.hooks.flush();
+      if (await this.leases.markDone(chunk.n)) this.lastDone = true;
+      this.tally.done += 1;
+      this.held.delete(chunk.n);
+    } catch (error) {
+      this.hooks.onFailure(error);
+    }
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      const held = [...this.held.values()].filter((chunk) => !chunk.marking && !chunk.lost);
+      const { renewed, runOutcome } = await this.leases.renew(held.map((chunk) => chunk.n));
+      for (const chunk of held) {
+        if (renewed.has(chunk.n) || chunk.marking) continue;
+        chunk.lost = true;
+        this.markIfComplete(chunk);
+      }
+      if (runOutcome !== undefined && runOutcome !== 'running' && !this.lastDone) this.runEnded(runOutcome);
+    } catch {
+      // The next renewal tries again; a lease that runs out meanwhile is taken over, which is safe.
+    }
+  }
+
+  private runEnded(outcome: string): void {
+    if (this.ended !== undefined || this.lastDone) return;
+    this.ended = outcome;
+    this.hooks.onRunEnded(outcome);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,404 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DURABILITY_WINDOW_PER_SLOT } from '../../src/core/run/runner';
+import { allFiles, runCli, tempDir } from '../support/cli';
+import { sleep, startCli, waitFor, type RunningCli } from '../support/cliProcess';
+import {
+  keyOf,
+  usePostgresLedger,
+  writeFixtureRunbook,
+  type FixtureOptions,
+} from '../support/runbookFixture';
+import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
+import { startTargetServer, type TargetServer } from '../support/targetServer';
+import { seededRandom } from '../../src/core/support/seededRandom';
+
+const PASSWORD = 'workers-CANARY-7q2v';
+
+/**
+ * A "host": its own folder with the fixture runbook, whose environment's ledger is in PostgreSQL (the URL
+ * a secret), and its records. Every host gets the same runbook and data, as a worker on another machine.
+ */
+function host(root: string, name: string, fixture: FixtureOptions, ledgerExtra = ''): string {
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir);
+  const file = writeFixtureRunbook(dir, fixture);
+  usePostgresLedger(file, ledgerExtra);
+  return file;
+}
+
+describe('backfill worker: many processes sharing one run through a PostgreSQL ledger', function () {
+  this.timeout(180_000);
+  let database: PostgresServer;
+  let work: ReturnType<typeof tempDir>;
+  let target: TargetServer;
+  const started: RunningCli[] = [];
+
+  before(async function () {
+    if (postgresUnavailable()) this.skip();
+    database = await startPostgres({ password: PASSWORD });
+  });
+  after(async () => database?.stop());
+  beforeEach(async () => {
+    work = tempDir('backfill-workers-');
+    await database.query('DROP SCHEMA IF EXISTS backfill CASCADE');
+  });
+  afterEach(async () => {
+    for (const cli of started.splice(0)) {
+      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
+      await cli.exited;
+    }
+    await target?.stop();
+    work.cleanup();
+  });
+
+  const env = () => ({ LEDGER_URL: database.url });
+  const vars = () => ['--var', `BASE_URL=${target.url}`];
+
+  function start(args: string[]): RunningCli {
+    const cli = startCli(args, env());
+    started.push(cli);
+    return cli;
+  }
+
+  /** `backfill run FILE --cell full --execute` (the creator), or `backfill worker FILE --cell full`. */
+  function startOn(file: string, as: 'run' | 'worker'): RunningCli {
+    const execute = as === 'run' ? ['--execute'] : [];
+    return start([as, file, '--cell', 'full', ...execute, '--no-progress', ...vars()]);
+  }
+
+  /**
+   * Hosts `a` (the run's creator) and `b` (a worker's) with `records` records in chunks of `chunkSize`, a
+   * target answering in 2 ms, and the run started on `a` and split into chunks.
+   */
+  async function startSharedRun(records: number, chunkSize: number, concurrency = 4) {
+    target = await startTargetServer(() => ({ delayMs: 2 }));
+    const fixture = { records, rate: 100_000, concurrency };
+    const ledgerExtra = `      chunkSize: ${chunkSize}\n`;
+    const creatorFile = host(work.dir, 'a', fixture, ledgerExtra);
+    const workerFile = host(work.dir, 'b', fixture, ledgerExtra);
+    const run = startOn(creatorFile, 'run');
+    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
+    return { creatorFile, workerFile, run };
+  }
+
+  /** Latest outcomes of the fixture's ledger, from the database itself. */
+  function storedOutcomes(): Promise<{ key: string; status: string; idempotency_key: string }[]> {
+    return database.query(
+      `SELECT r.key, r.status, r.idempotency_key FROM backfill.records r
+         JOIN backfill.chains c ON c.id = r.chain WHERE c.ledger = 'fixture-job'`,
+    );
+  }
+
+  async function chunkCount(): Promise<number> {
+    const exists = await database.query<{ t: string | null }>("SELECT to_regclass('backfill.chunks') AS t");
+    if (exists[0]?.t === null) return 0;
+    const [row] = await database.query<{ n: string }>('SELECT COUNT(*) AS n FROM backfill.chunks');
+    return Number(row?.n);
+  }
+
+  /** Polls the database until `condition` holds. */
+  async function waitForDatabase(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(50);
+    }
+  }
+
+  /** Every key arrived, each under the one idempotency key the ledger holds, and every outcome succeeded. */
+  async function assertLedgerEqualsTarget(records: number) {
+    const rows = await storedOutcomes();
+    assert.equal(rows.length, records);
+    assert.equal(rows.filter((row) => row.status === 'succeeded').length, records);
+    const expected = Array.from({ length: records }, (_, i) => keyOf(i + 1));
+    assert.deepEqual([...target.countsByKey().keys()].sort(), expected);
+    const byKey = new Map<string, Set<string | undefined>>();
+    for (const arrival of target.arrivals) {
+      byKey.set(arrival.key, (byKey.get(arrival.key) ?? new Set()).add(arrival.idempotencyKey));
+    }
+    for (const row of rows) assert.deepEqual([...byKey.get(row.key)!], [row.idempotency_key], row.key);
+  }
+
+  async function runsOfCell(): Promise<{ id: string; outcome: string; counts: string | null }[]> {
+    return database.query(
+      "SELECT id, outcome, counts FROM backfill.runs WHERE ledger = 'fixture-job' AND cell = 'full'",
+    );
+  }
+
+  it('four processes (the run and three workers) send 50,000 records once each, and the run is finished once', async () => {
+    const RECORDS = 50_000;
+    target = await startTargetServer(() => ({}));
+    const fixture = { records: RECORDS, rate: 100_000, concurrency: 8 };
+    const files = ['a', 'b', 'c', 'd'].map((name) => host(work.dir, name, fixture));
+    const run = startOn(files[0]!, 'run');
+    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
+    const workers = files.slice(1).map((file) => startOn(file, 'worker'));
+
+    const codes = await Promise.all([run, ...workers].map((cli) => cli.exitedWith));
+    const outputs = [run, ...workers].map((cli) => cli.stdout() + cli.stderr());
+    assert.deepEqual(codes, [0, 0, 0, 0], outputs.join('\n----\n'));
+
+    await assertLedgerEqualsTarget(RECORDS);
+    assert.equal(target.arrivals.length, RECORDS, 'no record was sent twice');
+    // Several processes did the work: done chunks name their workers' pids.
+    const holders = await database.query<{ worker: string }>(
+      "SELECT DISTINCT split_part(worker, ':', 2) AS worker FROM backfill.chunks WHERE state = 'done'",
+    );
+    assert.ok(holders.length >= 2, `chunks done by ${holders.length} process(es)`);
+    assert.equal(
+      Number(
+        (
+          await database.query<{ n: string }>(
+            "SELECT COUNT(*) AS n FROM backfill.chunks WHERE state <> 'done'",
+          )
+        )[0]?.n,
+      ),
+      0,
+    );
+    // One run, ended once with the whole fleet's counts (not one worker's share).
+    const runs = await runsOfCell();
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0]!.outcome, 'succeeded');
+    assert.equal((JSON.parse(runs[0]!.counts!) as { succeeded: number }).succeeded, RECORDS);
+    // The ledger's password: in no output, no file of any host, nothing the database keeps.
+    for (const output of outputs) assert.doesNotMatch(output, /CANARY/);
+    for (const file of allFiles(work.dir)) assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /CANARY/, file);
+    const kept = await database.query<{ n: string }>(
+      `SELECT (SELECT COUNT(*) FROM backfill.runs r WHERE r::text LIKE '%CANARY%')
+            + (SELECT COUNT(*) FROM backfill.chunks c WHERE c::text LIKE '%CANARY%') AS n`,
+    );
+    assert.equal(Number(kept[0]?.n), 0);
+  });
+
+  it("survives kill -9 of random workers at random instants: a dead worker's chunk is taken over after its lease, nothing lost, repeats only in flight", async () => {
+    const RECORDS = 12_000;
+    const CONCURRENCY = 4;
+    const KILLS = 4;
+    target = await startTargetServer(() => ({ delayMs: 2 }));
+    const fixture = { records: RECORDS, rate: 100_000, concurrency: CONCURRENCY };
+    const ledgerExtra = '      chunkSize: 500\n      leaseSeconds: 2\n';
+    const random = seededRandom(12);
+    let hosts = 0;
+    const newHost = () => host(work.dir, `h${(hosts += 1)}`, fixture, ledgerExtra);
+    const alive = new Set<RunningCli>();
+    const track = (cli: RunningCli) => {
+      alive.add(cli);
+      void cli.exitedWith.then(() => alive.delete(cli));
+      return cli;
+    };
+    track(startOn(newHost(), 'run'));
+    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
+    for (let i = 0; i < 2; i += 1) track(startOn(newHost(), 'worker'));
+
+    let kills = 0;
+    while (kills < KILLS && alive.size > 0) {
+      await sleep(400 + random() * 1200);
+      const live = [...alive];
+      const victim = live[Math.floor(random() * live.length)];
+      if (!victim || target.arrivals.length >= RECORDS * 0.9) break;
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      kills += 1;
+      track(startOn(newHost(), 'worker'));
+    }
+    assert.ok(kills >= 2, `only ${kills} kills happened before the run ended`);
+    await waitFor(() => alive.size === 0, 'every worker to exit', 90_000);
+
+    const runs = await runsOfCell();
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0]!.outcome, 'succeeded');
+    await assertLedgerEqualsTarget(RECORDS);
+    // Only what was in flight at each kill was sent again.
+    const repeats = target.arrivals.length - RECORDS;
+    assert.ok(
+      repeats <= kills * CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT),
+      `${repeats} repeats after ${kills} kills`,
+    );
+    // A killed worker's chunks were claimed again.
+    const [taken] = await database.query<{ n: string }>(
+      'SELECT COUNT(*) AS n FROM backfill.chunks WHERE claims > 1',
+    );
+    assert.ok(Number(taken?.n) >= 1, 'no chunk was taken over');
+  });
+
+  for (const how of ['SIGTERM', 'the halt file of its host'] as const) {
+    it(`lets a worker leave on ${how}: its chunks go back at once and the others finish the run`, async () => {
+      const RECORDS = 6000;
+      const { run, workerFile } = await startSharedRun(RECORDS, 200);
+      const worker = startOn(workerFile, 'worker');
+      await waitForDatabase(
+        async () =>
+          (
+            await database.query(
+              `SELECT 1 FROM backfill.chunks WHERE split_part(worker, ':', 2) = '${worker.child.pid}'`,
+            )
+          ).length > 0,
+        'the worker to claim a chunk',
+      );
+      if (how === 'SIGTERM') worker.child.kill('SIGTERM');
+      else fs.writeFileSync(`${workerFile}.halt`, 'stop this host\n');
+      assert.equal(await worker.exitedWith, 3, worker.stdout() + worker.stderr());
+      const held = await database.query(
+        `SELECT n FROM backfill.chunks WHERE state = 'leased' AND split_part(worker, ':', 2) = '${worker.child.pid}'`,
+      );
+      assert.deepEqual(held, [], 'the leaving worker gave its chunks back');
+      assert.equal(await run.exitedWith, 0, run.stdout() + run.stderr());
+      assert.equal((await runsOfCell())[0]?.outcome, 'succeeded');
+      await assertLedgerEqualsTarget(RECORDS);
+    });
+  }
+
+  it('joins the run again with backfill run after its creator was killed, while a worker still holds chunks', async () => {
+    const RECORDS = 8000;
+    const CONCURRENCY = 4;
+    const { run: creator, creatorFile, workerFile } = await startSharedRun(RECORDS, 400, CONCURRENCY);
+    const worker = startOn(workerFile, 'worker');
+    const holds = async (pid: number | undefined) =>
+      (
+        await database.query(
+          `SELECT 1 FROM backfill.chunks WHERE state = 'leased' AND split_part(worker, ':', 2) = '${pid}'`,
+        )
+      ).length > 0;
+    await waitForDatabase(
+      async () => (await holds(creator.child.pid)) && (await holds(worker.child.pid)),
+      'both to hold a chunk',
+    );
+    creator.child.kill('SIGKILL');
+    await creator.exited;
+
+    const again = startOn(creatorFile, 'run');
+    assert.equal(await again.exitedWith, 0, again.stdout() + again.stderr());
+    assert.equal(await worker.exitedWith, 0, worker.stdout() + worker.stderr());
+    const runs = await runsOfCell();
+    assert.deepEqual(
+      runs.map((run) => run.outcome),
+      ['succeeded'],
+      'the second backfill run joined the live run instead of marking it crashed',
+    );
+    await assertLedgerEqualsTarget(RECORDS);
+    assert.ok(target.arrivals.length - RECORDS <= CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT));
+  });
+
+  it('runs a production backfill shared by a worker that needs neither a dry run nor the confirmation of its own', async () => {
+    const RECORDS = 4000;
+    target = await startTargetServer(() => ({ delayMs: 2 }));
+    const fixture = { records: RECORDS, rate: 100_000, concurrency: 4, production: true };
+    const ledgerExtra = '      chunkSize: 200\n';
+    const creator = host(work.dir, 'a', fixture, ledgerExtra);
+    const production = ['--env', 'prod', '--no-progress', ...vars()];
+    const unconfirmed = await runCli(['run', creator, '--cell', 'full', '--execute', ...production], {
+      env: env(),
+    });
+    assert.equal(unconfirmed.code, 4, unconfirmed.stdout + unconfirmed.stderr);
+    const dryRun = await runCli(['dry-run', creator, '--cell', 'preview', ...production], { env: env() });
+    assert.equal(dryRun.code, 0, dryRun.stdout + dryRun.stderr);
+    const run = start([
+      'run',
+      creator,
+      '--cell',
+      'full',
+      '--production',
+      '--confirm',
+      'fixture-job',
+      ...production,
+    ]);
+    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
+    const worker = start([
+      'worker',
+      host(work.dir, 'b', fixture, ledgerExtra),
+      '--cell',
+      'full',
+      ...production,
+    ]);
+    assert.equal(await worker.exitedWith, 0, worker.stdout() + worker.stderr());
+    assert.equal(await run.exitedWith, 0, run.stdout() + run.stderr());
+    const byWorker = await database.query(
+      `SELECT 1 FROM backfill.chunks WHERE state = 'done' AND split_part(worker, ':', 2) = '${worker.child.pid}'`,
+    );
+    assert.ok(byWorker.length > 0, 'the worker did some of the chunks');
+    const runs = await database.query<{ mode: string; outcome: string }>(
+      "SELECT mode, outcome FROM backfill.runs WHERE ledger = 'fixture-job' AND cell = 'full'",
+    );
+    assert.deepEqual(runs, [{ mode: 'production', outcome: 'succeeded' }]);
+    await assertLedgerEqualsTarget(RECORDS);
+  });
+
+  it('halts the whole run when one worker is stopped, and backfill run resumes the same chain to the end', async () => {
+    const RECORDS = 6000;
+    const CONCURRENCY = 4;
+    const { run, creatorFile, workerFile } = await startSharedRun(RECORDS, 200, CONCURRENCY);
+    const worker = startOn(workerFile, 'worker');
+    await waitFor(() => target.arrivals.length >= 1000, 'a sixth of the records to arrive');
+    const stop = await runCli(['control', workerFile, 'stop'], { env: env() });
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    assert.equal(await worker.exitedWith, 3, worker.stdout() + worker.stderr());
+    assert.equal(await run.exitedWith, 3, run.stdout() + run.stderr());
+    assert.match(run.stdout(), /ended elsewhere \(halted\)/);
+    const [halted] = await runsOfCell();
+    assert.equal(halted?.outcome, 'halted');
+    assert.ok(target.arrivals.length < RECORDS, 'the run stopped before the end');
+
+    const resumed = await runCli(
+      ['run', creatorFile, '--cell', 'full', '--execute', '--no-progress', ...vars()],
+      {
+        env: env(),
+      },
+    );
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    const runs = await runsOfCell();
+    assert.deepEqual(runs.map((r) => r.outcome).sort(), ['halted', 'succeeded']);
+    const chains = await database.query(
+      "SELECT DISTINCT chain FROM backfill.runs WHERE ledger = 'fixture-job'",
+    );
+    assert.equal(chains.length, 1, 'the resume continued the same chain');
+    await assertLedgerEqualsTarget(RECORDS);
+    assert.ok(target.arrivals.length - RECORDS <= 2 * CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT));
+  });
+
+  it('refuses a worker when no run of the cell is live, and sends nothing', async () => {
+    target = await startTargetServer(() => ({}));
+    const file = host(work.dir, 'a', { records: 20 });
+    const result = await runCli(['worker', file, '--cell', 'full', '--no-progress', ...vars()], {
+      env: env(),
+    });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(
+      result.stderr,
+      /no live run of cell full in PostgreSQL .*: start it with backfill run .* --cell full/,
+    );
+    assert.doesNotMatch(result.stdout + result.stderr, /CANARY/);
+    assert.equal(target.arrivals.length, 0);
+  });
+
+  it("refuses a worker whose runbook differs from the live run's, before it sends anything", async () => {
+    target = await startTargetServer(() => ({ delayMs: 40 }));
+    const fixture = { records: 2000, rate: 100_000, concurrency: 2 };
+    const creator = host(work.dir, 'a', fixture);
+    const edited = host(work.dir, 'b', fixture);
+    const text = fs.readFileSync(edited, 'utf8');
+    fs.writeFileSync(
+      edited,
+      text.replace('    id: ${record:id}\n', '    id: ${record:id}\n    edited: true\n'),
+    );
+    assert.notEqual(fs.readFileSync(edited, 'utf8'), text);
+    const run = startOn(creator, 'run');
+    await waitFor(() => target.arrivals.length > 0, 'the run to send');
+    const result = await runCli(['worker', edited, '--cell', 'full', '--no-progress', ...vars()], {
+      env: env(),
+    });
+    assert.equal(result.code, 4, result.stdout + result.stderr);
+    assert.match(
+      result.stderr,
+      /refused: the job definition or source data of this runbook differ from run \S+'s .*: a worker must run the very runbook/,
+    );
+    assert.deepEqual(
+      target.arrivals.filter((arrival) => arrival.body.includes('edited')),
+      [],
+      'the edited runbook sent nothing',
+    );
+    run.child.kill('SIGKILL');
+    await run.exited;
+  });
+});
