@@ -20,7 +20,7 @@ import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, Sig
 import { loadSqlJs } from '../support/sqlite';
 import { UserError } from '../model/types';
 import { removeDeadTemporaries, replaceFileDurably } from './durableFs';
-import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, StatusCounts } from './ledger';
+import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, OutcomePlace, StatusCounts } from './ledger';
 import type { Row } from './rows';
 import {
   dryRunParameters,
@@ -215,6 +215,27 @@ export class SqlJsLedger implements Ledger {
     } finally {
       statement.free();
     }
+  }
+
+  /** A page of a chain's outcomes in line order; see {@link Ledger.outcomePlaces}. */
+  async outcomePlaces(
+    chain: string,
+    after: { line: number; key: string } | undefined,
+    limit: number,
+  ): Promise<OutcomePlace[]> {
+    const id = this.names.idOf(chain);
+    if (id === undefined || limit <= 0) return [];
+    const from = after ?? { line: -1, key: '' };
+    const rows = this.all(
+      `SELECT line, key, status FROM records WHERE chain = ? AND (line > ? OR (line = ? AND key > ?))
+        ORDER BY line, key LIMIT ?`,
+      [id, from.line, from.line, from.key, limit],
+    );
+    return rows.map((row) => ({
+      line: Number(row.line),
+      key: String(row.key),
+      status: String(row.status) as RecordStatus,
+    }));
   }
 
   /** Keys of a chain whose latest outcome has one of these statuses: what a resume skips or re-runs. */
