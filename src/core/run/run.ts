@@ -22,6 +22,7 @@ import type { OutcomeRecorder } from './outcomeRecorder';
 import { newRunRecord } from './outcomeRecorder';
 import { resendsDelivered } from './deliveredElsewhere';
 import { FailureTally, type FailedRecord } from './failureReasons';
+import { keyMemoryFor, type KeyMemory } from './keyMemory';
 import { feedRecords, prepareSubset } from './recordFeed';
 import { plannedRecords, plannedTotal } from './planCounts';
 import { describeRunPlan, type ResumePlan } from './resumePlan';
@@ -139,6 +140,7 @@ export class Run {
       fingerprint,
       hasSubset: !!job.subset,
       ...(this.options.gate ? { gate: this.options.gate } : {}),
+      ...(this.keys.keysInMemory !== undefined ? { keysInMemory: this.keys.keysInMemory } : {}),
     });
     if ('refused' in loaded)
       return { outcome: 'refused', reason: withSourceChange(loaded.refused, this.pin) };
@@ -146,7 +148,7 @@ export class Run {
     const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
     const sampled =
       job.subset?.sample?.count !== undefined
-        ? await prepareSubset(job, runbook.baseDir, subset, this.sourceOptions())
+        ? await prepareSubset(job, runbook.baseDir, subset, this.sourceOptions(), this.keys)
         : undefined;
     this.total = plannedTotal(plan, sampled, !!job.subset);
     this.rerun = !!plan.rerun;
@@ -205,6 +207,11 @@ export class Run {
     return cellThresholds(this.options.runbook, this.options.job.cell, this.options.job.successThreshold);
   }
 
+  /** What bounds the memory the run holds per key, and where a big source's repeated keys are kept. */
+  private get keys(): KeyMemory {
+    return keyMemoryFor(this.stateDir);
+  }
+
   /** `--resend-delivered`, or the cell's `resend: delivered`. */
   private resendDelivered(): boolean {
     return resendsDelivered(this.options.runbook, this.options.job.cell, this.options.resendDelivered);
@@ -241,6 +248,7 @@ export class Run {
           strategy: this.strategy,
           accounting: this.accounting,
           ...(this.options.testDropRecord ? { dropRecord: this.options.testDropRecord } : {}),
+          keys: this.keys,
         },
         this.dispatcher,
         {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import {
+  countDeliveredOutside,
   deliveredBy,
-  deliveredOutside,
   deliveringChains,
   describeDoneElsewhere,
 } from '../../../src/core/run/deliveredElsewhere';
@@ -29,14 +29,19 @@ describe('deliveredElsewhere', () => {
     ]);
   });
 
-  it('names the cell that delivered a key and counts what the chain has not finished itself', () => {
+  it('names the cell that delivered a key and counts what the chain has not finished itself', async () => {
     const delivered = [
-      { cell: 'small-batch', keys: new Set(['a', 'b']) },
-      { cell: 'canary', keys: new Set(['c']) },
+      { cell: 'small-batch', chain: 'c-small', keys: new Set(['a', 'b']) },
+      { cell: 'canary', chain: 'c-canary', keys: new Set(['c', 'b']) },
     ];
-    assert.equal(deliveredBy(delivered, 'c'), 'canary');
-    assert.equal(deliveredBy(delivered, 'z'), undefined);
-    assert.equal(deliveredOutside(delivered, new Set(['a'])), 2);
+    assert.equal(deliveredBy(delivered, 'c', 4), 'canary');
+    assert.equal(deliveredBy(delivered, 'b', 3), 'small-batch');
+    assert.equal(deliveredBy(delivered, 'z', 9), undefined);
+    const noLedger = { outcomePlaces: () => Promise.reject(new Error('Sets need no ledger')) };
+    assert.deepEqual(
+      await countDeliveredOutside(noLedger, delivered, { chain: 'c-full', keys: new Set(['a']) }),
+      { 'small-batch': 1, canary: 1 },
+    );
     assert.deepEqual(describeDoneElsewhere({ 'small-batch': 1500, canary: 0 }), [
       '1,500 skipped: done by small-batch',
     ]);

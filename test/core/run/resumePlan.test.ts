@@ -212,6 +212,7 @@ describe('resume plan', () => {
       chain: { id: 'chain-1', resumed: true },
       doneKeys: new Set(['a', 'b', 'c', 'd']),
       delivered: [],
+      doneElsewhere: {},
       earlier: counts({ succeeded: 4 }),
     };
     const announced = describeRunPlan({
