@@ -11,7 +11,8 @@
  * hash, and a resume with other data is refused, resumePlan.ts `chooseChain`), and a record's outcome is
  * recorded at the line it was read from. The one exception is a key on several lines (a duplicate, or a
  * malformed record repeating a key), whose one outcome sits at only one of them: the feed hands over the
- * source's repeated keys (sources/repeatedKeys.ts, few) and those are looked up by key, once, up front.
+ * source's repeated keys (sources/repeatedKeys.ts, few) and those are looked up by key, once, up front;
+ * the lines of such a key up to its outcome's were decided, the later ones not yet.
  * An outcome found at a line whose record has another key (not a repeated one) means the lines moved
  * under the chain; the run stops and says so rather than guess.
  *
@@ -112,8 +113,8 @@ export class ChainCursor {
 export class MergedChainRecords implements ChainRecords {
   private readonly cursor: ChainCursor;
   private repeated: { has(key: string): boolean } | undefined;
-  /** Of the source's repeated keys, those whose latest outcome has one of the statuses. */
-  private readonly repeatedChosen = new Set<string>();
+  /** Where the outcome of each of the source's repeated keys sits, when it has one of the statuses. */
+  private readonly repeatedChosen = new Map<string, number>();
 
   constructor(
     private readonly ledger: Pick<Ledger, 'outcomePlaces' | 'outcomeOf'>,
@@ -129,7 +130,7 @@ export class MergedChainRecords implements ChainRecords {
     this.repeated = repeated;
     for (const key of repeated.keys()) {
       const outcome = await this.ledger.outcomeOf(this.chain, key);
-      if (outcome && this.statuses.includes(outcome.status)) this.repeatedChosen.add(key);
+      if (outcome && this.statuses.includes(outcome.status)) this.repeatedChosen.set(key, outcome.line);
     }
   }
 
@@ -140,7 +141,10 @@ export class MergedChainRecords implements ChainRecords {
 
   has(key: string, line: number, asRead = false): boolean {
     if (this.repeated === undefined) throw new Error('the source’s repeated keys are not known yet');
-    if (this.repeated.has(key)) return this.repeatedChosen.has(key);
+    // A repeated key's one outcome sits at the last of its lines the chain reached: the lines up to it
+    // were decided, a later one (a valid row after a malformed one with its key) was not reached yet.
+    // A repeated key's record may be malformed on this line: only the full check may skip it.
+    if (this.repeated.has(key)) return !asRead && (this.repeatedChosen.get(key) ?? -1) >= line;
     const places = this.cursor.placesAt(line);
     if (places.length === 0) return false;
     const place = places.find((candidate) => candidate.key === key);
