@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Ledger } from '../../../src/core/ledger/ledger';
+import { openLedger } from '../../../src/core/ledger/openLedger';
+import { isMerged, readChainRecords } from '../../../src/core/run/chainRecords';
+import { RECORD_STATUSES, type RecordStatus } from '../../../src/core/model/runs';
+import { UserError } from '../../../src/core/model/types';
+import { outcome } from '../ledger/helpers';
+
+describe('chain records merged with the source by line', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let ledger: Ledger;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chain-records-'));
+    ledger = await openLedger(path.join(dir, 'orders.backfill'));
+  });
+  afterEach(async () => {
+    await ledger.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** 20,000 source lines; the chain recorded every third, one in seven of those failed. */
+  const LINES = 20_000;
+  const keyAt = (line: number) => `k${line}`;
+  const statusAt = (line: number): RecordStatus | undefined =>
+    line % 3 !== 0 ? undefined : line % 7 === 0 ? 'failed' : 'succeeded';
+
+  async function recordChain(): Promise<void> {
+    const outcomes = [];
+    for (let line = 2; line < LINES; line += 1) {
+      const status = statusAt(line);
+      if (status) outcomes.push(outcome(keyAt(line), { line, status }));
+    }
+    await ledger.recordOutcomes(outcomes);
+  }
+
+  it('decides every line as a Set of the same keys does, reading ahead while the chain is written', async () => {
+    await recordChain();
+    for (const statuses of [RECORD_STATUSES, ['failed'] as const]) {
+      const count = (await ledger.keysWithStatus('chain-1', statuses)).size;
+      const asSet = await readChainRecords(ledger, 'chain-1', statuses, count);
+      const merged = await readChainRecords(ledger, 'chain-1', statuses, count, 100);
+      assert.ok(!isMerged(asSet) && isMerged(merged));
+      if (!isMerged(merged)) return;
+      await merged.useRepeatedKeys(new Map());
+      assert.equal(merged.size, count);
+      let chosen = 0;
+      for (let line = 2; line < LINES; line += 1) {
+        await merged.reach(line);
+        assert.equal(merged.has(keyAt(line), line), asSet.has(keyAt(line), line), `line ${line}`);
+        if (merged.has(keyAt(line), line)) chosen += 1;
+        // The run records outcomes of lines already read while the feed reads ahead.
+        if (line % 1000 === 0) await ledger.recordOutcomes([outcome(keyAt(line - 1), { line: line - 1 })]);
+      }
+      assert.equal(chosen, count);
+    }
+  });
+
+  it('decides a key on several lines by key: the lines up to its outcome were reached, later ones not', async () => {
+    await ledger.recordOutcomes([
+      outcome('a', { line: 2 }),
+      outcome('dup', { line: 3, status: 'rejected' }),
+      outcome('b', { line: 4 }),
+    ]);
+    const merged = await readChainRecords(ledger, 'chain-1', RECORD_STATUSES, 3, 1);
+    assert.ok(isMerged(merged));
+    if (!isMerged(merged)) return;
+    await merged.useRepeatedKeys(new Map([['dup', [3, 9]]]));
+    const decide = async (key: string, line: number, asRead = false) => {
+      await merged.reach(line);
+      return merged.has(key, line, asRead);
+    };
+    assert.equal(await decide('a', 2), true);
+    assert.equal(await decide('dup', 3, true), false, 'only the full check may skip a repeated key');
+    assert.equal(await decide('dup', 3), true);
+    assert.equal(await decide('b', 4), true);
+    assert.equal(await decide('c', 5), false);
+    assert.equal(await decide('dup', 9), false, 'its valid row after the malformed one was never reached');
+  });
+
+  it('refuses to go on when a line holds another key than the chain recorded there', async () => {
+    await ledger.recordOutcomes([outcome('a', { line: 2 }), outcome('b', { line: 3 })]);
+    const merged = await readChainRecords(ledger, 'chain-1', RECORD_STATUSES, 2, 1);
+    assert.ok(isMerged(merged));
+    if (!isMerged(merged)) return;
+    await merged.useRepeatedKeys(new Map());
+    await merged.reach(2);
+    assert.equal(merged.has('a', 2), true);
+    await merged.reach(3);
+    assert.equal(merged.has('x', 3, true), false, 'a key as read may differ from the typed one');
+    assert.throws(
+      () => merged.has('x', 3),
+      (error: unknown) =>
+        error instanceof UserError && /line 3 holds key x.*recorded key b.*--restart/.test(error.message),
+    );
+  });
+});
