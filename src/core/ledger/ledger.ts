@@ -49,6 +49,8 @@ export interface OutcomePlace {
   line: number;
   key: string;
   status: RecordStatus;
+  /** When it was recorded (ISO 8601). */
+  at: string;
 }
 
 /** Number of records of a chain in each status (zero when none). */

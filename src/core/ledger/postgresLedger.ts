@@ -222,7 +222,7 @@ export class PostgresLedger implements Ledger {
     const from = after ?? { line: -1, key: '' };
     const rows = await this.chainRows(
       chain,
-      'SELECT r.line, r.key, r.status',
+      'SELECT r.line, r.key, r.status, r.at',
       `AND (r.line, r.key) > ($3, $4) ORDER BY r.line, r.key LIMIT ${Math.floor(limit)}`,
       [from.line, from.key],
     );
@@ -230,6 +230,7 @@ export class PostgresLedger implements Ledger {
       line: Number(row.line),
       key: String(row.key),
       status: String(row.status) as RecordStatus,
+      at: String(row.at),
     }));
   }
 

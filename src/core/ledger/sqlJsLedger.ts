@@ -227,7 +227,7 @@ export class SqlJsLedger implements Ledger {
     if (id === undefined || limit <= 0) return [];
     const from = after ?? { line: -1, key: '' };
     const rows = this.all(
-      `SELECT line, key, status FROM records WHERE chain = ? AND (line > ? OR (line = ? AND key > ?))
+      `SELECT line, key, status, at FROM records WHERE chain = ? AND (line > ? OR (line = ? AND key > ?))
         ORDER BY line, key LIMIT ?`,
       [id, from.line, from.line, from.key, limit],
     );
@@ -235,6 +235,7 @@ export class SqlJsLedger implements Ledger {
       line: Number(row.line),
       key: String(row.key),
       status: String(row.status) as RecordStatus,
+      at: String(row.at),
     }));
   }
 

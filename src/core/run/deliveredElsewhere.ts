@@ -16,7 +16,7 @@ import {
   isMerged,
   readChainRecords,
   type ChainRecords,
-} from './chainRecords';
+} from '../ledger/chainRecords';
 
 /** True when a run of `cell` sends delivered records again: `--resend-delivered`, or `resend: delivered`. */
 export function resendsDelivered(runbook: Runbook, cell: string, asked: boolean | undefined): boolean {
@@ -62,7 +62,10 @@ export function deliveringChains(
  * whatever the other cells sent.
  */
 export async function readDeliveredElsewhere(
-  ledger: Pick<Ledger, 'runs' | 'countByStatus' | 'keysWithStatus' | 'outcomePlaces' | 'outcomeOf'>,
+  ledger: Pick<
+    Ledger,
+    'runs' | 'countByStatus' | 'keysWithStatus' | 'outcomePlaces' | 'outcomeOf' | 'outcomes'
+  >,
   cell: string,
   fingerprint: string,
   keysInMemory = DEFAULT_KEYS_IN_MEMORY,

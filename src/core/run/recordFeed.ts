@@ -15,7 +15,7 @@ import { readRepeatedKeys, writeRepeatedKeys } from '../sources/repeatedKeysCach
 import type { SubsetFilter } from '../sources/subsetFilter';
 import type { SourceItem } from '../model/types';
 import type { AttemptStrategy, PreparedUnit } from '../attempts/attemptStrategy';
-import { isMerged, type ChainRecords, type MergedChainRecords } from './chainRecords';
+import { hasMalformed, isMerged, type ChainRecords } from '../ledger/chainRecords';
 import type { KeyMemory } from './keyMemory';
 import { deliveredBy } from './deliveredElsewhere';
 import type { SelectionAccounting } from './selectionAccounting';
@@ -85,10 +85,9 @@ export async function feedRecords<U extends PreparedUnit>(
   const stopped = target.stopSignal;
   let batch: U[] = [];
   const finishedAsRead = finishedByRawKey(job.source.key, doneKeys, !onlyKeys && !job.subset);
-  // A big chain is merged with the source by line; the keys on several lines are decided by key.
+  // A big chain is merged with the source by line (ledger/chainRecords.ts).
   const merged = [onlyKeys ?? doneKeys, ...delivered.map((entry) => entry.keys)].filter(isMerged);
-  const repeated = () => repeatedKeysOf(input, validator);
-  if (merged.length > 0) await useRepeatedKeys(await repeated(), validator, merged);
+  for (const records of merged) await records.prepare();
   try {
     for await (const item of accounting.reading(stream)) {
       if (stopped.aborted) break;
@@ -96,7 +95,7 @@ export async function feedRecords<U extends PreparedUnit>(
         const reading = records.reach(item.line);
         if (reading) await reading;
       }
-      if (validator.needsRepeatedKeys) validator.useRepeatedKeys(await repeated());
+      if (validator.needsRepeatedKeys) validator.useRepeatedKeys(await repeatedKeysOf(input, validator));
       const finishedKey = finishedAsRead(item);
       if (finishedKey !== undefined) {
         if (validator.skipUnchecked(finishedKey, item.line)) sink.skipped();
@@ -112,7 +111,7 @@ export async function feedRecords<U extends PreparedUnit>(
         // with no key (recorded as line:N) never reaches the shortcut above, and was once left out of
         // the skipped count ("1,362 skipped" when 1,364 were done).
         if (onlyKeys || job.subset) accounting.onOutside();
-        else if (doneKeys.has(key, checked.rejected.line)) sink.skipped();
+        else if (await hasMalformed(doneKeys, key, checked.rejected.line)) sink.skipped();
         else sink.rejected(key, checked.rejected.line, checked.rejected.reason);
         continue;
       }
@@ -220,13 +219,4 @@ async function repeatedKeysOf(
   );
   if (cacheFile !== undefined) await writeRepeatedKeys(cacheFile, input.fingerprint, found);
   return found;
-}
-
-async function useRepeatedKeys(
-  repeated: RepeatedKeys,
-  validator: RecordValidator,
-  merged: readonly MergedChainRecords[],
-): Promise<void> {
-  validator.useRepeatedKeys(repeated);
-  for (const records of merged) await records.useRepeatedKeys(repeated);
 }

@@ -8,7 +8,7 @@
 import type { JobFingerprint } from '../job/fingerprint';
 import type { StatusCounts } from '../ledger/ledger';
 import { UserError } from '../model/types';
-import type { ChainRecords } from './chainRecords';
+import type { ChainRecords } from '../ledger/chainRecords';
 import type { DeliveredElsewhere } from './deliveredElsewhere';
 import type { PlannedRecords, Rejudge, Rerun, RunPlan } from './runEvents';
 import { rejudgeChange, type Thresholds } from './thresholds';
@@ -155,7 +155,7 @@ export function rerunOfKeys(request: ResumeRequest, only: Rerun['only'], keys: C
 }
 
 /** A gap re-backfill: the records a verification found wrong, and which verification found them. */
-export function rerunOfGaps(gaps: { keys: Set<string>; verification: { id: string } }): RerunSelection {
+export function rerunOfGaps(gaps: { keys: ChainRecords; verification: { id: string } }): RerunSelection {
   return {
     only: 'unverified',
     records: gaps.keys.size,
@@ -165,20 +165,9 @@ export function rerunOfGaps(gaps: { keys: Set<string>; verification: { id: strin
 }
 
 /**
- * The chain's counts by status, less the records about to be re-run: `rerunStatuses` holds their
- * current status (undefined for a record with no outcome yet). A re-run by status re-runs every record
- * with those statuses: {@link withoutStatuses}.
+ * The chain's counts by status with these statuses at zero: a re-run by status re-runs every record
+ * with them, so none of their current outcomes counts as earlier.
  */
-export function earlierCounts(
-  chainCounts: StatusCounts,
-  rerunStatuses: Iterable<RecordStatus | undefined>,
-): StatusCounts {
-  const counts = { ...chainCounts };
-  for (const status of rerunStatuses) if (status) counts[status] -= 1;
-  return counts;
-}
-
-/** The chain's counts by status with these statuses at zero: what is left once their records re-run. */
 export function withoutStatuses(chainCounts: StatusCounts, statuses: readonly RecordStatus[]): StatusCounts {
   const counts = { ...chainCounts };
   for (const status of statuses) counts[status] = 0;

@@ -10,13 +10,12 @@ import type { Runbook } from '../format/runbook';
 import type { Ledger, StatusCounts } from '../ledger/ledger';
 import { sumOf } from './statusCounts';
 import { findVerificationGaps, type VerificationGaps } from '../verify/gaps';
-import { DEFAULT_KEYS_IN_MEMORY, readChainRecords, type ChainRecords } from './chainRecords';
+import { DEFAULT_KEYS_IN_MEMORY, readChainRecords, type ChainRecords } from '../ledger/chainRecords';
 import { countDeliveredOutside, readDeliveredElsewhere } from './deliveredElsewhere';
 import type { GateDecision } from './gate';
 import { sourceRecords } from './planCounts';
 import {
   chooseChain,
-  earlierCounts,
   expectedTotal,
   rerunOfGaps,
   rerunOfKeys,
@@ -53,7 +52,7 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
   }
   const chain = chooseChain(request, await ledger.latestRun(request.cell), fingerprint.combined, randomUUID);
   const gaps = isGapRerun(request)
-    ? await findVerificationGaps(input.runbook, ledger, input.job, request.cell)
+    ? await findVerificationGaps(input.runbook, ledger, input.job, request.cell, input.keysInMemory)
     : undefined;
   const keysInMemory = input.keysInMemory ?? DEFAULT_KEYS_IN_MEMORY;
   const chainCounts = await ledger.countByStatus(chain.id);
@@ -73,7 +72,7 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
   // Counts of earlier runs of the chain, so progress and the success threshold cover the whole chain.
   const query = rerunQuery(request);
   const earlier = gaps
-    ? earlierCounts(chainCounts, gapStatuses(gaps, chain.id))
+    ? withoutResent(chainCounts, gaps, chain.id)
     : rerun && query && 'statuses' in query
       ? withoutStatuses(chainCounts, query.statuses)
       : chainCounts;
@@ -120,16 +119,14 @@ async function readRerun(
 }
 
 /**
- * The current status in `chain` of each gap a re-backfill re-sends, to take them out of the chain's
- * earlier counts: read with the gaps in one pass (gaps.ts), not looked up key by key. A chain other than
- * the cell's latest is a new one, where no gap has an outcome yet.
+ * The chain's counts less the gaps a re-backfill re-sends, by their current status in `chain` (counted
+ * with the gaps in one pass, gaps.ts). A chain other than the cell's latest is a new one, where no gap
+ * has an outcome yet.
  */
-function gapStatuses(gaps: VerificationGaps, chain: string): RecordStatus[] {
-  const outcomes = gaps.resending?.chain === chain ? gaps.resending.outcomes : undefined;
-  const statuses: RecordStatus[] = [];
-  for (const key of gaps.keys) {
-    const status = outcomes?.get(key)?.status;
-    if (status) statuses.push(status);
-  }
-  return statuses;
+function withoutResent(chainCounts: StatusCounts, gaps: VerificationGaps, chain: string): StatusCounts {
+  const counts = { ...chainCounts };
+  if (gaps.resending?.chain !== chain) return counts;
+  for (const [status, count] of Object.entries(gaps.resending.counts))
+    counts[status as RecordStatus] -= count;
+  return counts;
 }

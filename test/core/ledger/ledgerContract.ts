@@ -112,9 +112,10 @@ export function describeLedgerContract(name: string, createPlace: () => Promise<
         ]),
       );
       const first = await ledger.outcomePlaces('chain-1', undefined, 2);
+      const at = '2026-03-01T10:00:00.000Z';
       assert.deepEqual(first, [
-        { line: 2, key: 'a', status: 'succeeded' },
-        { line: 5, key: 'line:5', status: 'rejected' },
+        { line: 2, key: 'a', status: 'succeeded', at },
+        { line: 5, key: 'line:5', status: 'rejected', at },
       ]);
       // A write between two pages is seen by the next one (nothing is held open across it).
       await ledger.recordOutcomes([outcome('d', { line: 12 })]);
@@ -124,7 +125,7 @@ export function describeLedgerContract(name: string, createPlace: () => Promise<
         ['7:b1:succeeded', '7:b2:succeeded', '9:c:failed', '12:d:succeeded'],
       );
       assert.deepEqual(await ledger.outcomePlaces('chain-1', { line: 7, key: 'b1' }, 1), [
-        { line: 7, key: 'b2', status: 'succeeded' },
+        { line: 7, key: 'b2', status: 'succeeded', at },
       ]);
       assert.deepEqual(await ledger.outcomePlaces('chain-1', { line: 12, key: 'd' }, 10), []);
       assert.deepEqual(await ledger.outcomePlaces('never-stored', undefined, 10), []);

@@ -4,10 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Ledger } from '../../../src/core/ledger/ledger';
 import { openLedger } from '../../../src/core/ledger/openLedger';
-import { isMerged, readChainRecords } from '../../../src/core/run/chainRecords';
+import { isMerged, readChainRecords } from '../../../src/core/ledger/chainRecords';
 import { RECORD_STATUSES, type RecordStatus } from '../../../src/core/model/runs';
 import { UserError } from '../../../src/core/model/types';
-import { outcome } from '../ledger/helpers';
+import { outcome } from './helpers';
 
 describe('chain records merged with the source by line', function () {
   this.timeout(30_000);
@@ -46,7 +46,7 @@ describe('chain records merged with the source by line', function () {
       const merged = await readChainRecords(ledger, 'chain-1', statuses, count, 100);
       assert.ok(!isMerged(asSet) && isMerged(merged));
       if (!isMerged(merged)) return;
-      await merged.useRepeatedKeys(new Map());
+      await merged.prepare();
       assert.equal(merged.size, count);
       let chosen = 0;
       for (let line = 2; line < LINES; line += 1) {
@@ -60,26 +60,46 @@ describe('chain records merged with the source by line', function () {
     }
   });
 
-  it('decides a key on several lines by key: the lines up to its outcome were reached, later ones not', async () => {
+  it('decides a key whose outcome sits at another of its lines: reached up to that line, not after', async () => {
+    // Source: 2 a (valid), 3 dup (malformed), 4 b (valid), 5 gone (valid), 6 gone (malformed, its
+    // rejection replaced line 5's success), 9 dup (valid, never reached).
     await ledger.recordOutcomes([
       outcome('a', { line: 2 }),
       outcome('dup', { line: 3, status: 'rejected' }),
       outcome('b', { line: 4 }),
+      outcome('gone', { line: 6, status: 'rejected' }),
     ]);
-    const merged = await readChainRecords(ledger, 'chain-1', RECORD_STATUSES, 3, 1);
-    assert.ok(isMerged(merged));
-    if (!isMerged(merged)) return;
-    await merged.useRepeatedKeys(new Map([['dup', [3, 9]]]));
-    const decide = async (key: string, line: number, asRead = false) => {
-      await merged.reach(line);
-      return merged.has(key, line, asRead);
+    const done = await readChainRecords(ledger, 'chain-1', RECORD_STATUSES, 4, 1);
+    const failed = await readChainRecords(ledger, 'chain-1', ['failed'], 2, 1);
+    assert.ok(isMerged(done) && isMerged(failed));
+    if (!isMerged(done) || !isMerged(failed)) return;
+    await done.prepare();
+    await failed.prepare();
+    const decide = async (key: string, line: number, how: 'valid' | 'as read' | 'malformed' = 'valid') => {
+      await done.reach(line);
+      if (how === 'malformed') return await done.hasMalformed(key, line);
+      return done.has(key, line, how === 'as read');
     };
-    assert.equal(await decide('a', 2), true);
-    assert.equal(await decide('dup', 3, true), false, 'only the full check may skip a repeated key');
-    assert.equal(await decide('dup', 3), true);
+    assert.equal(await decide('a', 2, 'as read'), true);
+    assert.equal(
+      await decide('dup', 3, 'as read'),
+      false,
+      'a rejected row is checked, never skipped as read',
+    );
+    assert.equal(await decide('dup', 3, 'malformed'), true);
     assert.equal(await decide('b', 4), true);
-    assert.equal(await decide('c', 5), false);
-    assert.equal(await decide('dup', 9), false, 'its valid row after the malformed one was never reached');
+    assert.equal(await decide('gone', 5, 'as read'), false);
+    assert.equal(await decide('gone', 5), true, 'its rejection at line 6 says line 5 was reached');
+    assert.equal(await decide('gone', 6, 'malformed'), true);
+    assert.equal(await decide('c', 7), false);
+    assert.equal(
+      await decide('a', 8, 'malformed'),
+      false,
+      'a malformed row after its key’s outcome was not reached',
+    );
+    assert.equal(await decide('dup', 9), false, 'the valid row after the malformed one was never reached');
+    await failed.reach(5);
+    assert.equal(failed.has('gone', 5), false, 'a rejection is no failure');
   });
 
   it('refuses to go on when a line holds another key than the chain recorded there', async () => {
@@ -87,7 +107,7 @@ describe('chain records merged with the source by line', function () {
     const merged = await readChainRecords(ledger, 'chain-1', RECORD_STATUSES, 2, 1);
     assert.ok(isMerged(merged));
     if (!isMerged(merged)) return;
-    await merged.useRepeatedKeys(new Map());
+    await merged.prepare();
     await merged.reach(2);
     assert.equal(merged.has('a', 2), true);
     await merged.reach(3);

@@ -9,17 +9,22 @@
  *
  * Why comparing lines is exact: a chain's source is fixed (its fingerprint holds the source's content
  * hash, and a resume with other data is refused, resumePlan.ts `chooseChain`), and a record's outcome is
- * recorded at the line it was read from. The one exception is a key on several lines (a duplicate, or a
- * malformed record repeating a key), whose one outcome sits at only one of them: the feed hands over the
- * source's repeated keys (sources/repeatedKeys.ts, few) and those are looked up by key, once, up front;
- * the lines of such a key up to its outcome's were decided, the later ones not yet.
- * An outcome found at a line whose record has another key (not a repeated one) means the lines moved
- * under the chain; the run stops and says so rather than guess.
+ * recorded at the line it was read from, so an outcome at a line whose record has another key means the
+ * lines moved under the chain: the run stops and says so rather than guess. A key's one outcome may sit
+ * at another of its lines only through a malformed row carrying the key (a duplicate of a valid row is
+ * never recorded): the later line's outcome replaces the earlier one's. So the decisions that look
+ * elsewhere are few and exact:
+ * - a valid row whose outcome sits at a later malformed row of its key: that row's rejection is read up
+ *   front (the chain's `rejected` outcomes, as many as its malformed rows) — the row was reached;
+ * - a malformed row with a key ({@link MergedRecords.hasMalformed}): its key is looked up, once per such
+ *   row — a later line's outcome means this line was reached, an earlier one that it was not;
+ * - a row skipped on its key as read, before any check, only when the chain's outcome at its line is no
+ *   rejection: a malformed row must be checked to be counted as one.
  *
  * Pages are read whole and never held open across a write (the Ledger contract), so the run records
  * outcomes while its feed reads ahead. This file cannot depend on the vscode API.
  */
-import type { Ledger, OutcomePlace } from '../ledger/ledger';
+import type { Ledger, OutcomePlace } from './ledger';
 import type { RecordStatus } from '../model/runs';
 import { UserError } from '../model/types';
 
@@ -45,7 +50,7 @@ const LARGEST_PAGE = 65_536;
 
 /** The records of `chain` whose latest status is one of `statuses`: a Set when few, merged when many. */
 export async function readChainRecords(
-  ledger: Pick<Ledger, 'keysWithStatus' | 'outcomePlaces' | 'outcomeOf'>,
+  ledger: Pick<Ledger, 'keysWithStatus' | 'outcomePlaces' | 'outcomeOf' | 'outcomes'>,
   chain: string,
   statuses: readonly RecordStatus[],
   count: number,
@@ -55,9 +60,25 @@ export async function readChainRecords(
   return new MergedChainRecords(ledger, chain, statuses, count);
 }
 
-/** True for records a merge with the ledger decides: the feed must prepare them before use. */
-export function isMerged(records: ChainRecords): records is MergedChainRecords {
-  return records instanceof MergedChainRecords;
+/**
+ * Records a merge with the ledger decides: the feed prepares them before the first record, and before
+ * each record lets them read up to its line.
+ */
+export interface MergedRecords extends ChainRecords {
+  prepare(): Promise<void>;
+  /** Undefined when `has` can answer at `line` now, else the read that makes it able to. */
+  reach(line: number): Promise<void> | undefined;
+  /** {@link ChainRecords.has} for a malformed row that has a key: its key may have its outcome elsewhere. */
+  hasMalformed(key: string, line: number): Promise<boolean>;
+}
+
+export function isMerged(records: ChainRecords): records is MergedRecords {
+  return 'reach' in records && 'hasMalformed' in records;
+}
+
+/** Whether the malformed row at `line` with `key` (`line:N` when it has none) is one of `records`. */
+export async function hasMalformed(records: ChainRecords, key: string, line: number): Promise<boolean> {
+  return isMerged(records) ? await records.hasMalformed(key, line) : records.has(key, line);
 }
 
 /** A chain's outcomes as a forward cursor over source lines, one page of places at a time. */
@@ -109,28 +130,32 @@ export class ChainCursor {
   }
 }
 
-/** {@link ChainRecords} of a big chain, merged with the source by line; see the file's comment. */
-export class MergedChainRecords implements ChainRecords {
+/**
+ * {@link ChainRecords} of a big chain, merged with the source by line; see the file's comment. The
+ * records are those whose latest outcome `chosen` accepts (by status, or by status and time).
+ */
+export class MergedChainRecords implements MergedRecords {
   private readonly cursor: ChainCursor;
-  private repeated: { has(key: string): boolean } | undefined;
-  /** Where the outcome of each of the source's repeated keys sits, when it has one of the statuses. */
-  private readonly repeatedChosen = new Map<string, number>();
+  private readonly chosen: (place: Pick<OutcomePlace, 'status' | 'at'>) => boolean;
+  /** Line of each key whose outcome is a rejection, when rejections are chosen: see the file's comment. */
+  private rejectedAt: Map<string, number> | undefined;
 
   constructor(
-    private readonly ledger: Pick<Ledger, 'outcomePlaces' | 'outcomeOf'>,
+    private readonly ledger: Pick<Ledger, 'outcomePlaces' | 'outcomeOf' | 'outcomes'>,
     readonly chain: string,
-    readonly statuses: readonly RecordStatus[],
+    chosen: readonly RecordStatus[] | ((place: Pick<OutcomePlace, 'status' | 'at'>) => boolean),
     readonly size: number,
   ) {
     this.cursor = new ChainCursor(ledger, chain);
+    this.chosen = typeof chosen === 'function' ? chosen : (place) => chosen.includes(place.status);
   }
 
-  /** Looks up the source's repeated keys by key, once, before the first record. */
-  async useRepeatedKeys(repeated: { has(key: string): boolean; keys(): Iterable<string> }): Promise<void> {
-    this.repeated = repeated;
-    for (const key of repeated.keys()) {
-      const outcome = await this.ledger.outcomeOf(this.chain, key);
-      if (outcome && this.statuses.includes(outcome.status)) this.repeatedChosen.set(key, outcome.line);
+  /** Reads the chain's rejections, when they are chosen, before the run writes anything. */
+  async prepare(): Promise<void> {
+    if (this.rejectedAt || !this.chosen({ status: 'rejected', at: '' })) return;
+    this.rejectedAt = new Map();
+    for await (const outcome of this.ledger.outcomes({ chain: this.chain, status: 'rejected' })) {
+      this.rejectedAt.set(outcome.key, outcome.line);
     }
   }
 
@@ -140,21 +165,24 @@ export class MergedChainRecords implements ChainRecords {
   }
 
   has(key: string, line: number, asRead = false): boolean {
-    if (this.repeated === undefined) throw new Error('the source’s repeated keys are not known yet');
-    // A repeated key's one outcome sits at the last of its lines the chain reached: the lines up to it
-    // were decided, a later one (a valid row after a malformed one with its key) was not reached yet.
-    // A repeated key's record may be malformed on this line: only the full check may skip it.
-    if (this.repeated.has(key)) return !asRead && (this.repeatedChosen.get(key) ?? -1) >= line;
     const places = this.cursor.placesAt(line);
-    if (places.length === 0) return false;
     const place = places.find((candidate) => candidate.key === key);
-    if (place) return this.statuses.includes(place.status);
-    if (!asRead && places.every((other) => !this.repeated!.has(other.key))) {
+    if (place) return !(asRead && place.status === 'rejected') && this.chosen(place);
+    // A key as read may differ from the typed one: the full check decides.
+    if (asRead) return false;
+    if (places.length > 0) {
       throw new UserError(
         `line ${line} holds key ${key}, but run chain ${this.chain} recorded key ${places[0]!.key} there: ` +
           'the source changed under the chain; start over with --restart',
       );
     }
-    return false;
+    // A valid row whose key a later malformed row carries: that row's rejection replaced its outcome.
+    return (this.rejectedAt?.get(key) ?? -1) > line;
+  }
+
+  async hasMalformed(key: string, line: number): Promise<boolean> {
+    if (this.cursor.placesAt(line).length > 0) return this.has(key, line);
+    const outcome = await this.ledger.outcomeOf(this.chain, key);
+    return outcome !== undefined && outcome.line > line && this.chosen(outcome);
   }
 }
