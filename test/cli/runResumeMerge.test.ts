@@ -5,6 +5,12 @@ import { runCli } from '../support/cli';
 import { cliWorkspace, ledgerRows } from '../support/cliWorkspace';
 import { keyOf, writeFixtureRunbook } from '../support/runbookFixture';
 
+interface DryRunJson {
+  counts: Record<string, number>;
+  duplicates: { key: string; line: number; firstLine: number }[];
+  rejected: { line: number; key?: string }[];
+}
+
 interface JsonResult {
   outcome: string;
   status: { done: number; skipped: number; succeeded: number; failed: number; rejected: number };
@@ -112,5 +118,29 @@ describe('backfill run resume merged with the source by line', function () {
       '--only failed re-sends exactly the failed keys, once',
     );
     assert.deepEqual(await ledgerRows(file, { status: 'failed' }), []);
+  });
+
+  it('reports exactly the same duplicate and malformed lines in a dry run whether it holds every key or not', async () => {
+    const file = writeFixtureRunbook(work.dir, { records: 0 });
+    const rows = ['id,amount'];
+    for (let i = 1; i <= 3000; i += 1) {
+      rows.push(`${keyOf(i)},${i}.5`);
+      if (i % 250 === 0) rows.push(`${keyOf(i - 200)},1.5`);
+      if (i % 700 === 0) rows.push(`${keyOf(i + 100)},not-a-number`);
+    }
+    fs.writeFileSync(path.join(work.dir, 'records.csv'), rows.join('\n') + '\n');
+    const dryRun = async (env: NodeJS.ProcessEnv) => {
+      const result = await runCli(['dry-run', file, '--cell', 'preview', '--json'], { env });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      const parsed = JSON.parse(result.stdout) as DryRunJson | DryRunJson[];
+      return Array.isArray(parsed) ? parsed[0]! : parsed;
+    };
+    const everyKey = await dryRun({});
+    const bounded = await dryRun(SMALL_MEMORY);
+    assert.deepEqual(bounded.counts, everyKey.counts);
+    assert.deepEqual(bounded.duplicates, everyKey.duplicates);
+    assert.deepEqual(bounded.rejected, everyKey.rejected);
+    assert.equal(everyKey.counts.duplicates, 12);
+    assert.deepEqual(everyKey.duplicates[0], { key: keyOf(50), line: 252, firstLine: 51 });
   });
 });

@@ -20,6 +20,7 @@ import { seededRandom } from '../support/seededRandom';
 import { openSource } from '../sources/openSource';
 import { outsideRunbookFolder } from '../sources/sourceLocation';
 import { RecordValidator } from '../sources/recordValidator';
+import { keyLimitsFrom } from '../sources/keyLimits';
 import { findRepeatedKeys, keysAtLines } from '../sources/repeatedKeys';
 import { createSubsetFilter } from '../sources/subsetFilter';
 import type { RejectedRecord, ValidRecord } from '../model/types';
@@ -138,7 +139,8 @@ export async function dryRun(
     location: { file: runbook.file, cell: job.job, line: job.sourceLine },
   };
   const stream = openSource(job.source, { ...reading, checkpoints });
-  const validator = new RecordValidator(job.source);
+  const keyLimits = keyLimitsFrom();
+  const validator = new RecordValidator(job.source, keyLimits);
   const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
   const sample = new PreviewSampler(firstCount(cell), randomCount(cell), seed(cell));
   const rejected: RejectedRecord[] = [];
@@ -151,7 +153,8 @@ export async function dryRun(
     // A big source: its repeated keys, found by one more pass in bounded memory (sources/repeatedKeys.ts).
     if (validator.needsRepeatedKeys) {
       const again = openSource(job.source, reading);
-      validator.useRepeatedKeys(await findRepeatedKeys(keysAtLines(again, (each) => validator.keyOf(each))));
+      const pairs = keysAtLines(again, (each) => validator.keyOf(each));
+      validator.useRepeatedKeys(await findRepeatedKeys(pairs, keyLimits));
     }
     const checked = validator.check(item);
     if (checked.rejected) {
