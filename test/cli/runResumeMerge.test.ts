@@ -77,14 +77,30 @@ describe('backfill run resume merged with the source by line', function () {
     const sentFirst = new Set(target.arrivals.map((arrival) => arrival.key));
     assert.ok(sentFirst.size > 1000 && sentFirst.size < 1400, `halted after ${sentFirst.size}`);
     assert.ok(!sentFirst.has('late'));
+    const pending = await runCli(
+      ['ledger', file, '--cell', 'full', '--status', 'pending', '--format', 'jsonl'],
+      {
+        env: SMALL_MEMORY,
+      },
+    );
+    assert.equal(pending.code, 0, pending.stderr);
+    const pendingKeys = pending.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((row) => (JSON.parse(row) as { key: string }).key);
+    const everyKey = [...Array.from({ length: 2000 }, (_, i) => keyOf(i + 1)), 'late'];
+    assert.deepEqual(
+      pendingKeys.sort(),
+      everyKey.filter((key) => !sentFirst.has(key)).sort(),
+      'ledger --status pending lists what the resume will send',
+    );
 
     phase = 'resuming';
     const resumed = await run();
     const second = JSON.parse(resumed.stdout) as JsonResult;
     assert.equal(second.status.skipped, first.status.done, 'every record done before is skipped');
     // Every valid key once, the malformed rows never, the key of a malformed row once its valid row came.
-    const expected = [...Array.from({ length: 2000 }, (_, i) => keyOf(i + 1)), 'late'].sort();
-    assert.deepEqual([...target.countsByKey().keys()].sort(), expected);
+    assert.deepEqual([...target.countsByKey().keys()].sort(), everyKey.sort());
     const sentTwice = [...target.countsByKey()].filter(([, n]) => n > 1).map(([key]) => key);
     assert.deepEqual(sentTwice, [], 'neither the resume nor a duplicate line sends a key again');
     const amountOf = (key: string) =>

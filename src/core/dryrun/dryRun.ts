@@ -21,7 +21,7 @@ import { openSource } from '../sources/openSource';
 import { outsideRunbookFolder } from '../sources/sourceLocation';
 import { RecordValidator } from '../sources/recordValidator';
 import { keyLimitsFrom } from '../sources/keyLimits';
-import { findRepeatedKeys, keysAtLines } from '../sources/repeatedKeys';
+import { giveRepeatedKeys } from '../sources/repeatedKeys';
 import { createSubsetFilter } from '../sources/subsetFilter';
 import type { RejectedRecord, ValidRecord } from '../model/types';
 
@@ -151,11 +151,8 @@ export async function dryRun(
   for await (const item of stream) {
     counts.total += 1;
     // A big source: its repeated keys, found by one more pass in bounded memory (sources/repeatedKeys.ts).
-    if (validator.needsRepeatedKeys) {
-      const again = openSource(job.source, reading);
-      const pairs = keysAtLines(again, (each) => validator.keyOf(each));
-      validator.useRepeatedKeys(await findRepeatedKeys(pairs, keyLimits));
-    }
+    if (validator.needsRepeatedKeys)
+      await giveRepeatedKeys(validator, () => openSource(job.source, reading), keyLimits);
     const checked = validator.check(item);
     if (checked.rejected) {
       counts.rejected += 1;

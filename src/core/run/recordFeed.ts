@@ -10,7 +10,7 @@ import { idempotencyKeyFor } from '../dryrun/dryRun';
 import type { ResolvedJob } from '../job/job';
 import { openSource, type OpenSourceOptions } from '../sources/openSource';
 import { RecordValidator } from '../sources/recordValidator';
-import { findRepeatedKeys, keysAtLines, type RepeatedKeys } from '../sources/repeatedKeys';
+import { findRepeatedKeys, giveRepeatedKeys, keysAtLines, type RepeatedKeys } from '../sources/repeatedKeys';
 import { readRepeatedKeys, writeRepeatedKeys } from '../sources/repeatedKeysCache';
 import type { SubsetFilter } from '../sources/subsetFilter';
 import type { SourceItem } from '../model/types';
@@ -166,10 +166,8 @@ export async function prepareSubset(
   let candidates = 0;
   const read = { baseDir, sourceLine: job.sourceLine, ...sourceOptions };
   for await (const item of openSource(job.source, read)) {
-    if (validator.needsRepeatedKeys) {
-      const pairs = keysAtLines(openSource(job.source, read), (each) => validator.keyOf(each));
-      validator.useRepeatedKeys(await findRepeatedKeys(pairs, { runSize: keys.runSize }));
-    }
+    if (validator.needsRepeatedKeys)
+      await giveRepeatedKeys(validator, () => openSource(job.source, read), keys);
     const checked = validator.check(item);
     if (checked.valid && subset.includes(checked.valid)) candidates += 1;
   }

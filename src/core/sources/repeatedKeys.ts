@@ -20,6 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { SourceItem } from '../model/types';
+import type { KeyLimits } from './keyLimits';
+import type { RecordValidator } from './recordValidator';
 
 /** A record's key and the line it is on. */
 export interface KeyAtLine {
@@ -79,6 +81,22 @@ export async function* keysAtLines(
     const key = keyOf(item);
     if (key !== undefined) yield { key, line: item.line };
   }
+}
+
+/**
+ * Hands `validator` the repeated keys of its whole source, read once more through `reopen` and sorted
+ * within `limits`. Call it when `validator.needsRepeatedKeys` says so (a check of the flag is cheap, a
+ * call per record is not).
+ */
+export async function giveRepeatedKeys(
+  validator: Pick<RecordValidator, 'keyOf' | 'useRepeatedKeys'>,
+  reopen: () => AsyncIterable<SourceItem>,
+  limits: KeyLimits = {},
+): Promise<void> {
+  const pairs = keysAtLines(reopen(), (item) => validator.keyOf(item));
+  validator.useRepeatedKeys(
+    await findRepeatedKeys(pairs, limits.runSize === undefined ? {} : { runSize: limits.runSize }),
+  );
 }
 
 /** By key (UTF-16 code units, the same order everywhere in this file), then by line. */
