@@ -38,8 +38,12 @@ interface CompiledField {
   pattern: RegExp | undefined;
 }
 
-/** Keys a validator remembers in full before it asks for the source's repeated keys: about 100 MB. */
-export const DEFAULT_KEYS_REMEMBERED = 1_000_000;
+/**
+ * Keys a validator remembers in full before it asks for the source's repeated keys: about 20 MB. A
+ * source this small is checked as always, with no second pass; a bigger one pays one more read of its
+ * source, once per source (the run keeps the result, repeatedKeysCache.ts).
+ */
+export const DEFAULT_KEYS_REMEMBERED = 250_000;
 
 /**
  * Validates the records of one source in source order and finds repeated keys, in bounded memory.
