@@ -8,23 +8,14 @@ import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertExit, executeArgs, measureCli } from './support/cli.mjs';
 import { now } from './support/now.mjs';
-import { freshDir, keyOf, writeRunbook } from './support/runbooks.mjs';
+import { haltedRun } from './resume.mjs';
 
 export async function benchResumeMemory({
   records = Number(process.env.BENCH_RECORDS ?? 1_000_000),
   haltAt = 0.6,
   concurrency = 32,
 } = {}) {
-  const dir = freshDir('resume-memory');
-  const file = await writeRunbook(dir, { records, action: 'module', concurrency });
-  const haltFile = `${file}.halt`;
-  const halted = await measureCli(executeArgs(file), {
-    BENCH_HALT_AT: keyOf(Math.round(records * haltAt)),
-    BENCH_HALT_FILE: haltFile,
-  });
-  assertExit(halted, 3, `the run halted at ${haltAt * 100} %`);
-  rmSync(haltFile);
-  const doneBefore = JSON.parse(halted.stdout).status.done;
+  const { dir, file, doneBefore } = await haltedRun('resume-memory', { records, haltAt, concurrency });
   const halfway = join(dir, 'halted.d');
   cpSync(`${file}.d`, halfway, { recursive: true });
 

@@ -81,6 +81,23 @@ export async function hasMalformed(records: ChainRecords, key: string, line: num
   return isMerged(records) ? await records.hasMalformed(key, line) : records.has(key, line);
 }
 
+/**
+ * Every place of a chain in line order, read a page at a time: each page is read whole, so the caller
+ * may ask the ledger other things between two places.
+ */
+export async function* placesOf(
+  ledger: Pick<Ledger, 'outcomePlaces'>,
+  chain: string,
+): AsyncGenerator<OutcomePlace> {
+  let after: { line: number; key: string } | undefined;
+  for (;;) {
+    const page = await ledger.outcomePlaces(chain, after, LARGEST_PAGE / 8);
+    if (page.length === 0) return;
+    after = page.at(-1);
+    yield* page;
+  }
+}
+
 /** A chain's outcomes as a forward cursor over source lines, one page of places at a time. */
 export class ChainCursor {
   private places: OutcomePlace[] = [];

@@ -14,6 +14,7 @@ import {
   ChainCursor,
   DEFAULT_KEYS_IN_MEMORY,
   isMerged,
+  placesOf,
   readChainRecords,
   type ChainRecords,
 } from '../ledger/chainRecords';
@@ -120,17 +121,11 @@ export async function countDeliveredOutside(
       .map((other) => lookupByLine(ledger, other.chain, ['succeeded']));
     const finished = lookupByLine(ledger, done.chain, RECORD_STATUSES);
     let count = 0;
-    let after: { line: number; key: string } | undefined;
-    for (;;) {
-      const page = await ledger.outcomePlaces(entry.chain, after, 8_192);
-      if (page.length === 0) break;
-      after = page.at(-1);
-      for (const place of page) {
-        if (place.status !== 'succeeded') continue;
-        let seen = await finished(place.key, place.line);
-        for (const other of earlier) seen ||= await other(place.key, place.line);
-        if (!seen) count += 1;
-      }
+    for await (const place of placesOf(ledger, entry.chain)) {
+      if (place.status !== 'succeeded') continue;
+      let seen = await finished(place.key, place.line);
+      for (const other of earlier) seen ||= await other(place.key, place.line);
+      if (!seen) count += 1;
     }
     add(entry.cell, count);
   }

@@ -8,6 +8,7 @@ import {
   ChainCursor,
   DEFAULT_KEYS_IN_MEMORY,
   MergedChainRecords,
+  placesOf,
   type ChainRecords,
   type MergedRecords,
 } from '../ledger/chainRecords';
@@ -98,19 +99,13 @@ async function gapsMerged(
   const resending = chain === undefined ? undefined : new ChainCursor(ledger, chain);
   const counts: Partial<Record<RecordStatus, number>> = {};
   let size = 0;
-  let after: { line: number; key: string } | undefined;
-  for (;;) {
-    const page = await ledger.outcomePlaces(verification.chain, after, 8_192);
-    if (page.length === 0) break;
-    after = page.at(-1);
-    for (const place of page) {
-      if (!(GAP_STATUSES as readonly RecordStatus[]).includes(place.status)) continue;
-      await resending?.reach(place.line);
-      const there = resending?.placesAt(place.line).find((other) => other.key === place.key);
-      if (there && resentAfter(there)) continue;
-      size += 1;
-      if (there) counts[there.status] = (counts[there.status] ?? 0) + 1;
-    }
+  for await (const place of placesOf(ledger, verification.chain)) {
+    if (!(GAP_STATUSES as readonly RecordStatus[]).includes(place.status)) continue;
+    await resending?.reach(place.line);
+    const there = resending?.placesAt(place.line).find((other) => other.key === place.key);
+    if (there && resentAfter(there)) continue;
+    size += 1;
+    if (there) counts[there.status] = (counts[there.status] ?? 0) + 1;
   }
   const found = new MergedChainRecords(ledger, verification.chain, GAP_STATUSES, foundCount);
   const resent = chain === undefined ? undefined : new MergedChainRecords(ledger, chain, resentAfter, 0);

@@ -30,21 +30,26 @@ function counting(ledger: Ledger): { ledger: Ledger; asked: Record<string, numbe
   return { ledger: proxy, asked };
 }
 
+/** The verification run `check-1` of cell `check`, in chain `check-chain`, ended at VERIFIED_AT. */
+async function recordVerification(ledger: Ledger): Promise<void> {
+  await ledger.startRun(
+    run('check-1', {
+      cell: 'check',
+      chain: 'check-chain',
+      mode: 'verify',
+      startedAt: '2026-03-02T09:00:00.000Z',
+    }),
+  );
+  await ledger.finishRun('check-1', 'below-threshold', undefined, '{}', VERIFIED_AT);
+}
+
 describe('verification gaps', () => {
   const files = useRunbook();
 
   it('leaves out the gaps re-sent since the verification, reading the re-sending chain once, never key by key', async () => {
     await withSavedLedger(files.runbook, async (ledger) => {
       await ledger.startRun(run('full-1', { cell: 'full', chain: 'full-chain' }));
-      await ledger.startRun(
-        run('check-1', {
-          cell: 'check',
-          chain: 'check-chain',
-          mode: 'verify',
-          startedAt: '2026-03-02T09:00:00.000Z',
-        }),
-      );
-      await ledger.finishRun('check-1', 'below-threshold', undefined, '{}', VERIFIED_AT);
+      await recordVerification(ledger);
       await ledger.startRun(
         run('full-2', { cell: 'full', chain: 'full-chain', startedAt: '2026-03-03T09:00:00.000Z' }),
       );
@@ -94,15 +99,7 @@ describe('verification gaps', () => {
 
   it('finds the same gaps merged by line as with Sets when the verification found more than it holds', async () => {
     await withSavedLedger(files.runbook, async (ledger) => {
-      await ledger.startRun(
-        run('check-1', {
-          cell: 'check',
-          chain: 'check-chain',
-          mode: 'verify',
-          startedAt: '2026-03-02T09:00:00.000Z',
-        }),
-      );
-      await ledger.finishRun('check-1', 'below-threshold', undefined, '{}', VERIFIED_AT);
+      await recordVerification(ledger);
       await ledger.startRun(run('full-2', { cell: 'full', chain: 'full-chain', startedAt: AFTER }));
       const lineOf = (n: number) => n + 1;
       const checked = Array.from({ length: 3000 }, (_, i) =>
