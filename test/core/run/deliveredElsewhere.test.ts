@@ -1,9 +1,18 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { isMerged, readChainRecords } from '../../../src/core/ledger/chainRecords';
+import type { Ledger } from '../../../src/core/ledger/ledger';
+import { openLedger } from '../../../src/core/ledger/openLedger';
+import { RECORD_STATUSES, type RecordOutcome } from '../../../src/core/model/runs';
+import { outcome, run } from '../ledger/helpers';
 import {
   countDeliveredOutside,
   deliveredBy,
   deliveringChains,
   describeDoneElsewhere,
+  readDeliveredElsewhere,
 } from '../../../src/core/run/deliveredElsewhere';
 
 describe('deliveredElsewhere', () => {
@@ -45,5 +54,63 @@ describe('deliveredElsewhere', () => {
     assert.deepEqual(describeDoneElsewhere({ 'small-batch': 1500, canary: 0 }), [
       '1,500 skipped: done by small-batch',
     ]);
+  });
+});
+
+describe('deliveredElsewhere merged with the source by line', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let ledger: Ledger;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'delivered-elsewhere-'));
+    ledger = await openLedger(path.join(dir, 'orders.backfill'));
+  });
+  afterEach(async () => {
+    await ledger.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('counts and names what other cells delivered exactly as Sets of their keys do', async () => {
+    const at = (n: number, chain: string, cell: string, status: RecordOutcome['status'] = 'succeeded') =>
+      outcome(`k${n}`, { line: n + 1, chain, cell, run: `${chain}-run`, status });
+    const numbers = Array.from({ length: 2000 }, (_, i) => i + 1);
+    await ledger.recordOutcomes([
+      // The full run's own chain finished one in five records; a small batch and a canary delivered others.
+      ...numbers.filter((n) => n % 5 === 0).map((n) => at(n, 'c-full', 'full')),
+      ...numbers
+        .filter((n) => n % 3 === 0)
+        .map((n) => at(n, 'c-small', 'small-batch', n % 9 === 0 ? 'failed' : 'succeeded')),
+      ...numbers.filter((n) => n % 4 === 0).map((n) => at(n, 'c-canary', 'canary')),
+    ]);
+    for (const [chain, cell] of [
+      ['c-full', 'full'],
+      ['c-small', 'small-batch'],
+      ['c-canary', 'canary'],
+    ]) {
+      await ledger.startRun(run(`${chain}-run`, { chain, cell, fingerprint: 'f1' }));
+    }
+    const asSets = await readDeliveredElsewhere(ledger, 'full', 'f1');
+    const merged = await readDeliveredElsewhere(ledger, 'full', 'f1', 10);
+    assert.ok(asSets.every((entry) => entry.keys instanceof Set));
+    assert.ok(merged.every((entry) => !(entry.keys instanceof Set)));
+    const doneAsSet = await ledger.keysWithStatus('c-full', RECORD_STATUSES);
+    const doneMerged = await readChainRecords(ledger, 'c-full', RECORD_STATUSES, doneAsSet.size, 10);
+    const expected = await countDeliveredOutside(ledger, asSets, { chain: 'c-full', keys: doneAsSet });
+    assert.deepEqual(
+      await countDeliveredOutside(ledger, merged, { chain: 'c-full', keys: doneMerged }),
+      expected,
+    );
+    // The canary ran last, so it is asked first and counts a key both delivered.
+    const count = (keep: (n: number) => boolean) => numbers.filter(keep).length;
+    assert.deepEqual(expected, {
+      canary: count((n) => n % 4 === 0 && n % 5 !== 0),
+      'small-batch': count((n) => n % 3 === 0 && n % 9 !== 0 && n % 5 !== 0 && n % 4 !== 0),
+    });
+    for (const entry of merged) if (isMerged(entry.keys)) await entry.keys.prepare();
+    for (const n of numbers) {
+      for (const entry of merged) if (isMerged(entry.keys)) await entry.keys.reach(n + 1);
+      assert.equal(deliveredBy(merged, `k${n}`, n + 1), deliveredBy(asSets, `k${n}`, n + 1), `k${n}`);
+    }
   });
 });
