@@ -16,8 +16,9 @@
  * elsewhere are few and exact:
  * - a valid row whose outcome sits at a later malformed row of its key: that row's rejection is read up
  *   front (the chain's `rejected` outcomes, as many as its malformed rows) — the row was reached;
- * - a malformed row with a key ({@link MergedRecords.hasMalformed}): its key is looked up, once per such
- *   row — a later line's outcome means this line was reached, an earlier one that it was not;
+ * - a malformed row with a key and no outcome at its line ({@link MergedRecords.hasMalformed}): it was
+ *   reached when the chain has outcomes at later lines (rows are fed in line order and a rejection is
+ *   recorded as its row is read, before any later row's outcome), so a later row of its key replaced it;
  * - a row skipped on its key as read, before any check, only when the chain's outcome at its line is no
  *   rejection: a malformed row must be checked to be counted as one.
  *
@@ -25,7 +26,7 @@
  * outcomes while its feed reads ahead. This file cannot depend on the vscode API.
  */
 import type { Ledger, OutcomePlace } from './ledger';
-import type { RecordStatus } from '../model/runs';
+import { RECORD_STATUSES, type RecordStatus } from '../model/runs';
 import { UserError } from '../model/types';
 
 /**
@@ -130,6 +131,11 @@ export class ChainCursor {
     }
   }
 
+  /** True when the chain has outcomes after `line` (after {@link reach}). */
+  hasBeyond(line: number): boolean {
+    return (this.places.at(-1)?.line ?? -Infinity) > line;
+  }
+
   /** The places at exactly `line` (after {@link reach}); lines are asked in ascending order. */
   placesAt(line: number): OutcomePlace[] {
     this.next = this.firstAt(line);
@@ -154,6 +160,8 @@ export class ChainCursor {
 export class MergedChainRecords implements MergedRecords {
   private readonly cursor: ChainCursor;
   private readonly chosen: (place: Pick<OutcomePlace, 'status' | 'at'>) => boolean;
+  /** Every status is chosen: the chain's finished records, what a resume skips. */
+  private readonly everyStatus: boolean;
   /** Line of each key whose outcome is a rejection, when rejections are chosen: see the file's comment. */
   private rejectedAt: Map<string, number> | undefined;
 
@@ -165,6 +173,8 @@ export class MergedChainRecords implements MergedRecords {
   ) {
     this.cursor = new ChainCursor(ledger, chain);
     this.chosen = typeof chosen === 'function' ? chosen : (place) => chosen.includes(place.status);
+    this.everyStatus =
+      typeof chosen !== 'function' && RECORD_STATUSES.every((status) => chosen.includes(status));
   }
 
   /** Reads the chain's rejections, when they are chosen, before the run writes anything. */
@@ -198,7 +208,9 @@ export class MergedChainRecords implements MergedRecords {
   }
 
   async hasMalformed(key: string, line: number): Promise<boolean> {
-    if (this.cursor.placesAt(line).length > 0) return this.has(key, line);
+    if (this.cursor.placesAt(line).length > 0 || !this.cursor.hasBeyond(line)) return this.has(key, line);
+    // Reached, and its outcome replaced by a later row of its key: its status only says whether chosen.
+    if (this.everyStatus) return true;
     const outcome = await this.ledger.outcomeOf(this.chain, key);
     return outcome !== undefined && outcome.line > line && this.chosen(outcome);
   }

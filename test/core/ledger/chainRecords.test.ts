@@ -90,6 +90,11 @@ describe('chain records merged with the source by line', function () {
     assert.equal(await decide('b', 4), true);
     assert.equal(await decide('gone', 5, 'as read'), false);
     assert.equal(await decide('gone', 5), true, 'its rejection at line 6 says line 5 was reached');
+    assert.equal(
+      await decide('moved', 5, 'malformed'),
+      true,
+      'a malformed row with no outcome of its own, before lines the chain reached: a later row of its key replaced it',
+    );
     assert.equal(await decide('gone', 6, 'malformed'), true);
     assert.equal(await decide('c', 7), false);
     assert.equal(
