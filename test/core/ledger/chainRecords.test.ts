@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Ledger } from '../../../src/core/ledger/ledger';
-import { openLedger } from '../../../src/core/ledger/openLedger';
 import { isMerged, readChainRecords } from '../../../src/core/ledger/chainRecords';
 import { RECORD_STATUSES, type RecordStatus } from '../../../src/core/model/runs';
 import { UserError } from '../../../src/core/model/types';
-import { outcome } from './helpers';
+import { outcome, useOpenLedger } from './helpers';
 
 describe('chain records merged with the source by line', function () {
   this.timeout(30_000);
-  let dir: string;
+  const opened = useOpenLedger();
   let ledger: Ledger;
-
-  beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chain-records-'));
-    ledger = await openLedger(path.join(dir, 'orders.backfill'));
-  });
-  afterEach(async () => {
-    await ledger.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  beforeEach(() => (ledger = opened.ledger));
 
   /** 20,000 source lines; the chain recorded every third, one in seven of those failed. */
   const LINES = 20_000;

@@ -1,12 +1,8 @@
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { isMerged, readChainRecords } from '../../../src/core/ledger/chainRecords';
 import type { Ledger } from '../../../src/core/ledger/ledger';
-import { openLedger } from '../../../src/core/ledger/openLedger';
 import { RECORD_STATUSES, type RecordOutcome } from '../../../src/core/model/runs';
-import { outcome, run } from '../ledger/helpers';
+import { outcome, run, useOpenLedger } from '../ledger/helpers';
 import {
   countDeliveredOutside,
   deliveredBy,
@@ -59,17 +55,9 @@ describe('deliveredElsewhere', () => {
 
 describe('deliveredElsewhere merged with the source by line', function () {
   this.timeout(30_000);
-  let dir: string;
+  const opened = useOpenLedger();
   let ledger: Ledger;
-
-  beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'delivered-elsewhere-'));
-    ledger = await openLedger(path.join(dir, 'orders.backfill'));
-  });
-  afterEach(async () => {
-    await ledger.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  beforeEach(() => (ledger = opened.ledger));
 
   it('counts and names what other cells delivered exactly as Sets of their keys do', async () => {
     const at = (n: number, chain: string, cell: string, status: RecordOutcome['status'] = 'succeeded') =>
