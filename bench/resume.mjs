@@ -31,16 +31,7 @@ export async function benchResume({ records = 1_000_000, haltAt = 0.6 } = {}) {
  * the resumed process's measure (wall time, peak RSS), `doneBefore` what the halted run had done.
  */
 export async function haltAndResume(name, { records, haltAt, concurrency }) {
-  const dir = freshDir(name);
-  const file = await writeRunbook(dir, { records, action: 'module', concurrency });
-  const haltFile = `${file}.halt`;
-  const halted = await measureCli(executeArgs(file), {
-    BENCH_HALT_AT: keyOf(Math.round(records * haltAt)),
-    BENCH_HALT_FILE: haltFile,
-  });
-  assertExit(halted, 3, `the run halted at ${haltAt * 100} %`);
-  const doneBefore = JSON.parse(halted.stdout).status.done;
-  rmSync(haltFile);
+  const { dir, file, doneBefore } = await haltedRun(name, { records, haltAt, concurrency });
 
   const firstFile = join(dir, 'first-record');
   const spawnedAt = now();
@@ -49,4 +40,18 @@ export async function haltAndResume(name, { records, haltAt, concurrency }) {
   if (!existsSync(firstFile)) throw new Error('the resumed run dispatched nothing');
   const toFirst = (Number(readFileSync(firstFile, 'utf8')) - spawnedAt) / 1000;
   return { dir, toFirst, resumed, doneBefore };
+}
+
+/** A run of `records` records of the no-op module in bench/output/NAME, halted at `haltAt` of them. */
+export async function haltedRun(name, { records, haltAt, concurrency }) {
+  const dir = freshDir(name);
+  const file = await writeRunbook(dir, { records, action: 'module', concurrency });
+  const haltFile = `${file}.halt`;
+  const halted = await measureCli(executeArgs(file), {
+    BENCH_HALT_AT: keyOf(Math.round(records * haltAt)),
+    BENCH_HALT_FILE: haltFile,
+  });
+  assertExit(halted, 3, `the run halted at ${haltAt * 100} %`);
+  rmSync(haltFile);
+  return { dir, file, doneBefore: JSON.parse(halted.stdout).status.done };
 }

@@ -13,6 +13,7 @@ import { benchKillSwitch } from './killSwitch.mjs';
 import { benchPostgresSource } from './postgresSource.mjs';
 import { benchRateAccuracy } from './rateAccuracy.mjs';
 import { benchResume } from './resume.mjs';
+import { benchResumeMemory } from './resumeMemory.mjs';
 import { benchScale } from './scale.mjs';
 import { benchSqlBackfill } from './sqlBackfill.mjs';
 import { benchThroughput } from './throughput.mjs';
@@ -24,6 +25,7 @@ const BENCHMARKS = {
   overhead: benchEngineOverhead,
   checkpoint: benchCheckpointCost,
   resume: benchResume,
+  'resume-memory': benchResumeMemory,
   scale: benchScale,
   rate: benchRateAccuracy,
   kill: benchKillSwitch,
@@ -38,7 +40,7 @@ const BENCHMARKS = {
 };
 
 /** Minutes and gigabytes: run only when named (`node bench/run.mjs scale`), not by `npm run bench`. */
-const ONLY_WHEN_NAMED = new Set(['scale', 'workers']);
+const ONLY_WHEN_NAMED = new Set(['scale', 'workers', 'resume-memory']);
 
 const RESULTS = new URL('./results.json', import.meta.url);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;

@@ -33,12 +33,19 @@ export async function writeRecords(file, records) {
 const NOOP_MODULE = `import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 let first = true;
+let seen = 0;
+let peakRss = 0;
 export function handler(fields) {
   if (first) {
     first = false;
     if (process.env.BENCH_FIRST_FILE) {
       writeFileSync(process.env.BENCH_FIRST_FILE, String(performance.timeOrigin + performance.now()));
     }
+  }
+  // The largest RSS seen while records are sent, sampled every 10,000: the run without its final fold.
+  if (process.env.BENCH_FEED_RSS_FILE && seen++ % 10000 === 0) {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    writeFileSync(process.env.BENCH_FEED_RSS_FILE, String(peakRss));
   }
   if (fields.id === process.env.BENCH_HALT_AT) writeFileSync(process.env.BENCH_HALT_FILE, 'stop');
 }

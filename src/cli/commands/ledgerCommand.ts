@@ -6,6 +6,12 @@ import { resolveEnvironment } from '../../core/job/environment';
 import { SecretResolver } from '../../core/secrets/secrets';
 import { openSource } from '../../core/sources/openSource';
 import { RecordValidator } from '../../core/sources/recordValidator';
+import { keyLimitsFrom } from '../../core/sources/keyLimits';
+import { giveRepeatedKeys } from '../../core/sources/repeatedKeys';
+import { isMerged, readChainRecords, type ChainRecords } from '../../core/ledger/chainRecords';
+import { sumOf } from '../../core/run/statusCounts';
+import { keyMemoryFor } from '../../core/run/keyMemory';
+import { stateDirFor } from '../../core/ledger/statePaths';
 import { createSubsetFilter } from '../../core/sources/subsetFilter';
 import { RECORD_STATUSES, UNVERIFIED_STATUSES } from '../../core/model/runs';
 import type { RecordOutcome, RecordStatus } from '../../core/model/runs';
@@ -45,7 +51,15 @@ export async function ledgerCommand(
     for (const cell of cells) {
       const latest = await ledger.latestRun(cell.id);
       if (options.status === 'pending') {
-        const done = latest ? await ledger.keysWithStatus(latest.chain, RECORD_STATUSES) : new Set<string>();
+        const done = latest
+          ? await readChainRecords(
+              ledger,
+              latest.chain,
+              RECORD_STATUSES,
+              sumOf(await ledger.countByStatus(latest.chain)),
+              keyMemoryFor(stateDirFor(runbook.file)).keysInMemory,
+            )
+          : new Set<string>();
         for await (const pending of pendingRecords(
           runbook,
           cell as RunnableCell,
@@ -79,7 +93,7 @@ function statusFilter(status: string | undefined): { status?: RecordStatus | rea
 async function* pendingRecords(
   runbook: Runbook,
   cell: RunnableCell,
-  done: Set<string>,
+  done: ChainRecords,
   environment: string | undefined,
 ): AsyncGenerator<Partial<RecordOutcome>> {
   const job = resolveJob(runbook, cell);
@@ -95,18 +109,23 @@ async function* pendingRecords(
     });
   // A count sample knows its records only once it has seen all of them, as in the runner.
   if (cell.spec.subset?.sample?.count !== undefined) {
-    const validator = new RecordValidator(job.source);
+    const validator = new RecordValidator(job.source, keyLimitsFrom());
     let candidates = 0;
     for await (const item of read()) {
+      if (validator.needsRepeatedKeys) await giveRepeatedKeys(validator, read, keyLimitsFrom());
       const record = validator.check(item).valid;
       if (record && subset.includes(record)) candidates += 1;
     }
     subset.finish(candidates);
   }
-  const validator = new RecordValidator(job.source);
+  const validator = new RecordValidator(job.source, keyLimitsFrom());
+  // A big chain is merged with the source by line rather than held as a Set of its keys.
+  if (isMerged(done)) await done.prepare();
   for await (const item of read()) {
+    if (validator.needsRepeatedKeys) await giveRepeatedKeys(validator, read, keyLimitsFrom());
+    if (isMerged(done)) await done.reach(item.line);
     const record = validator.check(item).valid;
-    if (record && subset.includes(record) && !done.has(record.key)) {
+    if (record && subset.includes(record) && !done.has(record.key, record.line)) {
       yield {
         cell: cell.id,
         key: record.key,

@@ -20,6 +20,8 @@ import { seededRandom } from '../support/seededRandom';
 import { openSource } from '../sources/openSource';
 import { outsideRunbookFolder } from '../sources/sourceLocation';
 import { RecordValidator } from '../sources/recordValidator';
+import { keyLimitsFrom } from '../sources/keyLimits';
+import { giveRepeatedKeys } from '../sources/repeatedKeys';
 import { createSubsetFilter } from '../sources/subsetFilter';
 import type { RejectedRecord, ValidRecord } from '../model/types';
 
@@ -121,22 +123,24 @@ export async function dryRun(
   };
 
   const checkpoints: SourceCheckpoint[] = [];
-  const stream = openSource(job.source, {
+  // A stand-in is no connection URL: a database source needs the real secret, or says it is not set.
+  const connection = {
+    env: renderContext.env,
+    secrets: {
+      resolve: (name: string) =>
+        missingSecrets.includes(name) ? new SecretResolver({}).resolve(name) : secrets.resolve(name),
+    },
+  };
+  const reading = {
     baseDir: runbook.baseDir,
-    checkpoints,
     sourceLine: job.sourceLine,
     ...(options.signal ? { signal: options.signal } : {}),
-    // A stand-in is no connection URL: a database source needs the real secret, or says it is not set.
-    connection: {
-      env: renderContext.env,
-      secrets: {
-        resolve: (name: string) =>
-          missingSecrets.includes(name) ? new SecretResolver({}).resolve(name) : secrets.resolve(name),
-      },
-    },
+    connection,
     location: { file: runbook.file, cell: job.job, line: job.sourceLine },
-  });
-  const validator = new RecordValidator(job.source);
+  };
+  const stream = openSource(job.source, { ...reading, checkpoints });
+  const keyLimits = keyLimitsFrom();
+  const validator = new RecordValidator(job.source, keyLimits);
   const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
   const sample = new PreviewSampler(firstCount(cell), randomCount(cell), seed(cell));
   const rejected: RejectedRecord[] = [];
@@ -146,6 +150,9 @@ export async function dryRun(
 
   for await (const item of stream) {
     counts.total += 1;
+    // A big source: its repeated keys, found by one more pass in bounded memory (sources/repeatedKeys.ts).
+    if (validator.needsRepeatedKeys)
+      await giveRepeatedKeys(validator, () => openSource(job.source, reading), keyLimits);
     const checked = validator.check(item);
     if (checked.rejected) {
       counts.rejected += 1;

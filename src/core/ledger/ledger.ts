@@ -44,6 +44,15 @@ export interface OutcomeFilter {
   status?: RecordStatus | readonly RecordStatus[];
 }
 
+/** Where one of a chain's latest outcomes sits in the source, and its status: what a resume merges with the source. */
+export interface OutcomePlace {
+  line: number;
+  key: string;
+  status: RecordStatus;
+  /** When it was recorded (ISO 8601). */
+  at: string;
+}
+
 /** Number of records of a chain in each status (zero when none). */
 export type StatusCounts = Record<RecordStatus, number>;
 
@@ -100,6 +109,16 @@ export interface Ledger {
    * out of) the iteration before saving or closing the ledger.
    */
   outcomes(filter?: OutcomeFilter): AsyncIterable<RecordOutcome>;
+  /**
+   * Up to `limit` of a chain's latest outcomes after `after` in (line, key) order, as places: a page of
+   * what a resume merges with the source as both are read in line order. Read whole before it resolves,
+   * so a run may ask for the next page between its writes.
+   */
+  outcomePlaces(
+    chain: string,
+    after: { line: number; key: string } | undefined,
+    limit: number,
+  ): Promise<OutcomePlace[]>;
   /** Keys of a chain whose latest outcome has one of these statuses: what a resume skips or re-runs. */
   keysWithStatus(chain: string, statuses: readonly RecordStatus[]): Promise<Set<string>>;
   /** The latest outcome of one key in a chain, if it has one. */

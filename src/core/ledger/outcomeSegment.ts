@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import type { ErrorKind, RecordOutcome, RecordStatus } from '../model/runs';
 import { replaceFileDurably } from './durableFs';
+import type { OutcomePlace } from './ledger';
 import { OUTCOME_COLUMNS, outcomeParameters, type Row, toOutcome } from './rows';
 import { notALedger, placeholders, rowsOf } from './sqlJsFile';
 import { NameTable } from './sqlJsNames';
@@ -220,6 +221,21 @@ export class OutcomeSegment {
       statement.free();
       this.readers -= 1;
     }
+  }
+
+  /** Up to `limit` outcomes after (line, key), in line order: line, key, status and time only. */
+  placesAfter(after: { line: number; key: string }, limit: number): OutcomePlace[] {
+    const rows = this.all(
+      `SELECT line, key, status, at FROM records WHERE line > ? OR (line = ? AND key > ?)
+        ORDER BY line, key LIMIT ?`,
+      [after.line, after.line, after.key, limit],
+    );
+    return rows.map((row) => ({
+      line: Number(row.line),
+      key: String(row.key),
+      status: String(row.status) as RecordStatus,
+      at: String(row.at),
+    }));
   }
 
   /** Keys whose latest outcome has one of these statuses, built inside SQLite in one call. */

@@ -21,7 +21,7 @@ import type { SqlJsStatic } from 'sql.js';
 import type { RecordOutcome, RecordStatus } from '../model/runs';
 import { RECORD_STATUSES } from '../model/runs';
 import { removeDeadTemporaries, replaceFileDurably } from './durableFs';
-import type { ChainTally, OutcomeFilter, StatusCounts } from './ledger';
+import type { ChainTally, OutcomeFilter, OutcomePlace, StatusCounts } from './ledger';
 import { linesPerNewSegment, OutcomeSegment, type SegmentTally, segmentOfLine } from './outcomeSegment';
 import { notALedger } from './sqlJsFile';
 
@@ -138,6 +138,34 @@ export class OutcomeSegments {
         }
       }
     }
+  }
+
+  /**
+   * A page of a chain's outcomes after (line, key), in line order, from the segment of that line on:
+   * each segment is read in one query and let go, so nothing is held open while a run writes.
+   */
+  outcomePlaces(
+    chain: string,
+    after: { line: number; key: string } | undefined,
+    limit: number,
+  ): OutcomePlace[] {
+    const places: OutcomePlace[] = [];
+    if (limit <= 0) return places;
+    let from = after ?? { line: -1, key: '' };
+    const first = after === undefined ? 0 : segmentOfLine(after.line, this.linesPerSegment);
+    for (const state of this.known(chain)) {
+      for (const n of this.segmentNumbers(state).filter((number) => number >= first)) {
+        const segment = this.reading(state, n);
+        try {
+          places.push(...segment.placesAfter(from, limit - places.length));
+        } finally {
+          this.doneReading(segment);
+        }
+        if (places.length >= limit) return places;
+        from = { line: -1, key: '' };
+      }
+    }
+    return places;
   }
 
   keysWithStatus(chain: string, statuses: readonly RecordStatus[]): Set<string> {

@@ -13,7 +13,7 @@ import type { Client } from 'pg';
 import { RECORD_STATUSES } from '../model/runs';
 import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../model/runs';
 import { connectClient, describeUrl } from '../sources/postgres/connection';
-import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, StatusCounts } from './ledger';
+import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, OutcomePlace, StatusCounts } from './ledger';
 import { migratePostgresLedger } from './postgresSchema';
 import type { Row } from './rows';
 import { dryRunParameters, OUTCOME_COLUMNS, outcomeParameters, runParameters, RUN_COLUMNS } from './rows';
@@ -211,6 +211,27 @@ export class PostgresLedger implements Ledger {
       if (rows.length < PAGE || !last) return;
       cursor = [Number(last.chain_id), Number(last.line), String(last.key)];
     }
+  }
+
+  async outcomePlaces(
+    chain: string,
+    after: { line: number; key: string } | undefined,
+    limit: number,
+  ): Promise<OutcomePlace[]> {
+    if (limit <= 0) return [];
+    const from = after ?? { line: -1, key: '' };
+    const rows = await this.chainRows(
+      chain,
+      'SELECT r.line, r.key, r.status, r.at',
+      `AND (r.line, r.key) > ($3, $4) ORDER BY r.line, r.key LIMIT ${Math.floor(limit)}`,
+      [from.line, from.key],
+    );
+    return rows.map((row) => ({
+      line: Number(row.line),
+      key: String(row.key),
+      status: String(row.status) as RecordStatus,
+      at: String(row.at),
+    }));
   }
 
   async keysWithStatus(chain: string, statuses: readonly RecordStatus[]): Promise<Set<string>> {

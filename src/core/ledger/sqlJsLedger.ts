@@ -22,7 +22,7 @@ import type { RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from
 import { loadSqlJs } from '../support/sqlite';
 import { UserError } from '../model/types';
 import { removeDeadTemporaries, replaceFileDurably } from './durableFs';
-import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, StatusCounts } from './ledger';
+import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, OutcomePlace, StatusCounts } from './ledger';
 import { OutcomeSegments } from './outcomeSegments';
 import type { Row } from './rows';
 import { dryRunParameters, runParameters, toDryRunRow, toOutcome, toRun, toSignOff } from './rows';
@@ -202,6 +202,15 @@ export class SqlJsLedger implements Ledger {
   /** Chain by chain in the order the ledger first stored them; see {@link Ledger.outcomes}. */
   async *outcomes(filter: OutcomeFilter = {}): AsyncGenerator<RecordOutcome> {
     yield* this.segments.outcomes(filter);
+  }
+
+  /** A page of a chain's outcomes in line order; see {@link Ledger.outcomePlaces}. */
+  async outcomePlaces(
+    chain: string,
+    after: { line: number; key: string } | undefined,
+    limit: number,
+  ): Promise<OutcomePlace[]> {
+    return this.segments.outcomePlaces(chain, after, limit);
   }
 
   /** Keys of a chain whose latest outcome has one of these statuses: what a resume skips or re-runs. */

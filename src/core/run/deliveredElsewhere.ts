@@ -8,8 +8,16 @@
  */
 import { findCell, type Runbook } from '../format/runbook';
 import type { Ledger } from '../ledger/ledger';
-import type { RunRecord } from '../model/runs';
+import { RECORD_STATUSES, type RecordStatus, type RunRecord } from '../model/runs';
 import { parseRunCounts } from './cellResult';
+import {
+  ChainCursor,
+  DEFAULT_KEYS_IN_MEMORY,
+  isMerged,
+  placesOf,
+  readChainRecords,
+  type ChainRecords,
+} from '../ledger/chainRecords';
 
 /** True when a run of `cell` sends delivered records again: `--resend-delivered`, or `resend: delivered`. */
 export function resendsDelivered(runbook: Runbook, cell: string, asked: boolean | undefined): boolean {
@@ -17,13 +25,14 @@ export function resendsDelivered(runbook: Runbook, cell: string, asked: boolean 
   return !!asked || (spec?.kind === 'execute' && spec.spec.resend === 'delivered');
 }
 
-/** The records one other cell delivered. */
+/** The records one chain of another cell delivered. */
 export interface DeliveredBy {
   cell: string;
-  keys: Set<string>;
+  chain: string;
+  keys: ChainRecords;
 }
 
-/** What other cells delivered, cell by cell (a key delivered by two cells is listed under the first). */
+/** What other cells delivered, chain by chain (a key delivered by two counts for the first). */
 export type DeliveredElsewhere = readonly DeliveredBy[];
 
 /**
@@ -48,40 +57,92 @@ export function deliveringChains(
 }
 
 /**
- * Reads from the ledger what other cells delivered for this run: one set of keys per chain, asked once
- * before the first record (never a ledger round trip per record).
+ * Reads from the ledger what other cells delivered for this run, chain by chain, before the first record
+ * (never a ledger round trip per record): a Set of keys for a small chain — a small batch, the usual
+ * case — and a merge with the source by line for a big one (chainRecords.ts), so memory stays bounded
+ * whatever the other cells sent.
  */
 export async function readDeliveredElsewhere(
-  ledger: Ledger,
+  ledger: Pick<
+    Ledger,
+    'runs' | 'countByStatus' | 'keysWithStatus' | 'outcomePlaces' | 'outcomeOf' | 'outcomes'
+  >,
   cell: string,
   fingerprint: string,
+  keysInMemory = DEFAULT_KEYS_IN_MEMORY,
 ): Promise<DeliveredElsewhere> {
-  const byCell = new Map<string, Set<string>>();
-  const claimed = new Set<string>();
+  const delivered: DeliveredBy[] = [];
   for (const chain of deliveringChains(await ledger.runs(), cell, fingerprint)) {
-    const keys = await ledger.keysWithStatus(chain.chain, ['succeeded']);
-    const cellKeys = byCell.get(chain.cell) ?? new Set<string>();
-    for (const key of keys) {
-      if (claimed.has(key)) continue;
-      claimed.add(key);
-      cellKeys.add(key);
-    }
-    if (cellKeys.size > 0) byCell.set(chain.cell, cellKeys);
+    const count = (await ledger.countByStatus(chain.chain)).succeeded;
+    if (count === 0) continue;
+    const keys = await readChainRecords(ledger, chain.chain, ['succeeded'], count, keysInMemory);
+    delivered.push({ ...chain, keys });
   }
-  return [...byCell].map(([deliveringCell, keys]) => ({ cell: deliveringCell, keys }));
+  return delivered;
 }
 
-/** The cell that delivered `key`, if another one did. */
-export function deliveredBy(delivered: DeliveredElsewhere, key: string): string | undefined {
-  for (const entry of delivered) if (entry.keys.has(key)) return entry.cell;
+/** The cell that delivered the record at `line` with `key`, if another one did. */
+export function deliveredBy(delivered: DeliveredElsewhere, key: string, line: number): string | undefined {
+  for (const entry of delivered) if (entry.keys.has(key, line)) return entry.cell;
   return undefined;
 }
 
-/** Records delivered elsewhere that this chain has not finished itself: what the run will skip for it. */
-export function deliveredOutside(delivered: DeliveredElsewhere, doneKeys: ReadonlySet<string>): number {
-  let count = 0;
-  for (const entry of delivered) for (const key of entry.keys) if (!doneKeys.has(key)) count += 1;
-  return count;
+/**
+ * Records delivered elsewhere that this chain (`done`, its finished records) has not finished itself, by
+ * delivering cell: what the run will skip for each. Counted before the first record, for the plan line.
+ * With Sets only, a count over them; when a chain is merged, one pass over the delivering chains'
+ * outcomes in line order with a forward cursor over each other chain, so memory stays bounded.
+ */
+export async function countDeliveredOutside(
+  ledger: Pick<Ledger, 'outcomePlaces'>,
+  delivered: DeliveredElsewhere,
+  done: { chain: string; keys: ChainRecords },
+): Promise<Record<string, number>> {
+  const byCell: Record<string, number> = {};
+  const add = (cell: string, count: number) => {
+    if (count > 0) byCell[cell] = (byCell[cell] ?? 0) + count;
+  };
+  if (!isMerged(done.keys) && delivered.every((entry) => entry.keys instanceof Set)) {
+    const claimed = new Set<string>();
+    for (const entry of delivered) {
+      let count = 0;
+      for (const key of entry.keys as Set<string>) {
+        if (claimed.has(key)) continue;
+        claimed.add(key);
+        if (!done.keys.has(key, 0)) count += 1;
+      }
+      add(entry.cell, count);
+    }
+    return byCell;
+  }
+  for (const [index, entry] of delivered.entries()) {
+    const earlier = delivered
+      .slice(0, index)
+      .map((other) => lookupByLine(ledger, other.chain, ['succeeded']));
+    const finished = lookupByLine(ledger, done.chain, RECORD_STATUSES);
+    let count = 0;
+    for await (const place of placesOf(ledger, entry.chain)) {
+      if (place.status !== 'succeeded') continue;
+      let seen = await finished(place.key, place.line);
+      for (const other of earlier) seen ||= await other(place.key, place.line);
+      if (!seen) count += 1;
+    }
+    add(entry.cell, count);
+  }
+  return byCell;
+}
+
+/** Whether `chain` holds `key` at `line` with one of `statuses`, asked in ascending line order. */
+function lookupByLine(
+  ledger: Pick<Ledger, 'outcomePlaces'>,
+  chain: string,
+  statuses: readonly RecordStatus[],
+): (key: string, line: number) => Promise<boolean> {
+  const cursor = new ChainCursor(ledger, chain);
+  return async (key, line) => {
+    await cursor.reach(line);
+    return cursor.placesAt(line).some((place) => place.key === key && statuses.includes(place.status));
+  };
 }
 
 /** "20 skipped: done by small-batch" for each cell, in words. */

@@ -8,7 +8,6 @@
  */
 import type { DryRunRow } from '../ledger/ledger';
 import type { Subset } from '../format/schemas';
-import { deliveredOutside } from './deliveredElsewhere';
 import type { ResumePlan } from './resumePlan';
 import type { PlannedRecords } from './runEvents';
 import { sumOf } from './statusCounts';
@@ -48,12 +47,12 @@ export function plannedRecords(input: {
     ...(ofSource !== undefined ? { ofSource } : {}),
     ...(subset ? { subset: describeSubset(subset) } : {}),
   };
-  if (plan.rerun) return { sending: plan.rerun.keys.size, ...context };
+  if (plan.rerun) return { sending: plan.rerun.records, ...context };
   const selection = selectionSize(plan, subset, ofSource, input.sampled);
   if (!selection) return context;
   // Records of the selection this chain finished: its done keys less the rejected ones (never valid).
   const validDone = Math.max(0, plan.doneKeys.size - plan.earlier.rejected);
-  const elsewhere = deliveredOutside(plan.delivered, plan.doneKeys);
+  const elsewhere = doneElsewhere(plan);
   // Without a subset every delivered record is in the selection; with one, only some may be.
   const atMost = selection.atMost || (subset !== undefined && elsewhere > 0);
   const sending = Math.max(0, selection.records - validDone - (subset ? 0 : elsewhere));
@@ -92,9 +91,16 @@ export function plannedTotal(
   sampled: number | undefined,
   hasSubset: boolean,
 ): number | undefined {
-  if (plan.rerun) return sumOf(plan.earlier) + plan.rerun.keys.size;
+  if (plan.rerun) return sumOf(plan.earlier) + plan.rerun.records;
   const base = plan.expectedTotal ?? sampled;
-  const elsewhere = deliveredOutside(plan.delivered, plan.doneKeys);
+  const elsewhere = doneElsewhere(plan);
   if (base === undefined || elsewhere === 0) return base;
   return hasSubset ? undefined : Math.max(0, base - elsewhere);
+}
+
+/** Records other cells delivered that the chain has not finished itself, all cells together. */
+function doneElsewhere(plan: ResumePlan): number {
+  let count = 0;
+  for (const records of Object.values(plan.doneElsewhere)) count += records;
+  return count;
 }

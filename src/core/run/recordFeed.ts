@@ -10,9 +10,13 @@ import { idempotencyKeyFor } from '../dryrun/dryRun';
 import type { ResolvedJob } from '../job/job';
 import { openSource, type OpenSourceOptions } from '../sources/openSource';
 import { RecordValidator } from '../sources/recordValidator';
+import { findRepeatedKeys, giveRepeatedKeys, keysAtLines, type RepeatedKeys } from '../sources/repeatedKeys';
+import { readRepeatedKeys, writeRepeatedKeys } from '../sources/repeatedKeysCache';
 import type { SubsetFilter } from '../sources/subsetFilter';
 import type { SourceItem } from '../model/types';
 import type { AttemptStrategy, PreparedUnit } from '../attempts/attemptStrategy';
+import { hasMalformed, isMerged, type ChainRecords } from '../ledger/chainRecords';
+import type { KeyMemory } from './keyMemory';
 import { deliveredBy } from './deliveredElsewhere';
 import type { SelectionAccounting } from './selectionAccounting';
 import { idempotencyScope, type ResumePlan } from './resumePlan';
@@ -37,6 +41,8 @@ export interface FeedInput<U extends PreparedUnit> {
   dropRecord?: (key: string) => boolean;
   /** Reads the source through this instead (a worker's chunks: fleet/chunkWork.ts); `open` opens it afresh. */
   readThrough?: (open: () => AsyncIterable<SourceItem>) => AsyncIterable<SourceItem>;
+  /** How the feed finds repeated keys in bounded memory (sources/repeatedKeys.ts); tests make it small. */
+  keys?: KeyMemory;
 }
 
 /** Where the feed sends units: the dispatcher. */
@@ -73,7 +79,7 @@ export async function feedRecords<U extends PreparedUnit>(
       snapshot: false,
     });
   const stream = input.readThrough ? input.readThrough(open) : open();
-  const validator = new RecordValidator(job.source);
+  const validator = new RecordValidator(job.source, { keysRemembered: input.keys?.keysRemembered });
   const onlyKeys = plan.rerun?.keys;
   const doneKeys = plan.doneKeys;
   const delivered = plan.delivered;
@@ -83,9 +89,17 @@ export async function feedRecords<U extends PreparedUnit>(
   const stopped = target.stopSignal;
   let batch: U[] = [];
   const finishedAsRead = finishedByRawKey(job.source.key, doneKeys, !onlyKeys && !job.subset);
+  // A big chain is merged with the source by line (ledger/chainRecords.ts).
+  const merged = [onlyKeys ?? doneKeys, ...delivered.map((entry) => entry.keys)].filter(isMerged);
+  for (const records of merged) await records.prepare();
   try {
     for await (const item of accounting.reading(stream)) {
       if (stopped.aborted) break;
+      for (const records of merged) {
+        const reading = records.reach(item.line);
+        if (reading) await reading;
+      }
+      if (validator.needsRepeatedKeys) validator.useRepeatedKeys(await repeatedKeysOf(input, validator));
       const finishedKey = finishedAsRead(item);
       if (finishedKey !== undefined) {
         if (validator.skipUnchecked(finishedKey, item.line)) sink.skipped();
@@ -101,7 +115,7 @@ export async function feedRecords<U extends PreparedUnit>(
         // with no key (recorded as line:N) never reaches the shortcut above, and was once left out of
         // the skipped count ("1,362 skipped" when 1,364 were done).
         if (onlyKeys || job.subset) accounting.onOutside();
-        else if (doneKeys.has(key)) sink.skipped();
+        else if (await hasMalformed(doneKeys, key, checked.rejected.line)) sink.skipped();
         else sink.rejected(key, checked.rejected.line, checked.rejected.reason);
         continue;
       }
@@ -111,12 +125,12 @@ export async function feedRecords<U extends PreparedUnit>(
         continue;
       }
       const record = checked.valid;
-      if (onlyKeys ? !onlyKeys.has(record.key) : doneKeys.has(record.key)) {
+      if (onlyKeys ? !onlyKeys.has(record.key, record.line) : doneKeys.has(record.key, record.line)) {
         if (!onlyKeys) sink.skipped();
         else accounting.onOutside();
         continue;
       }
-      const elsewhere = delivered.length > 0 ? deliveredBy(delivered, record.key) : undefined;
+      const elsewhere = delivered.length > 0 ? deliveredBy(delivered, record.key, record.line) : undefined;
       if (elsewhere !== undefined) {
         sink.skipped(elsewhere);
         continue;
@@ -150,14 +164,14 @@ export async function prepareSubset(
   baseDir: string,
   subset: SubsetFilter,
   sourceOptions: Pick<OpenSourceOptions, 'connection' | 'location'> = {},
+  keys: KeyMemory = {},
 ): Promise<number> {
-  const validator = new RecordValidator(job.source);
+  const validator = new RecordValidator(job.source, { keysRemembered: keys.keysRemembered });
   let candidates = 0;
-  for await (const item of openSource(job.source, {
-    baseDir,
-    sourceLine: job.sourceLine,
-    ...sourceOptions,
-  })) {
+  const read = { baseDir, sourceLine: job.sourceLine, ...sourceOptions };
+  for await (const item of openSource(job.source, read)) {
+    if (validator.needsRepeatedKeys)
+      await giveRepeatedKeys(validator, () => openSource(job.source, read), keys);
     const checked = validator.check(item);
     if (checked.valid && subset.includes(checked.valid)) candidates += 1;
   }
@@ -173,13 +187,38 @@ export async function prepareSubset(
  */
 function finishedByRawKey(
   keyField: string,
-  doneKeys: ReadonlySet<string>,
+  doneKeys: ChainRecords,
   applies: boolean,
 ): (item: SourceItem) => string | undefined {
   if (!applies || doneKeys.size === 0) return () => undefined;
   return (item) => {
     if (item.kind !== 'record' || !Object.hasOwn(item.fields, keyField)) return undefined;
     const raw = item.fields[keyField];
-    return typeof raw === 'string' && doneKeys.has(raw) ? raw : undefined;
+    return typeof raw === 'string' && doneKeys.has(raw, item.line, true) ? raw : undefined;
   };
+}
+
+/**
+ * The keys the job's source holds on several lines: from the state folder when this very source's were
+ * kept there, else found by one more pass over the source in bounded memory (repeatedKeys.ts) and kept.
+ */
+async function repeatedKeysOf(
+  input: Pick<FeedInput<PreparedUnit>, 'job' | 'baseDir' | 'sourceOptions' | 'fingerprint' | 'keys'>,
+  validator: RecordValidator,
+): Promise<RepeatedKeys> {
+  const cacheFile = input.keys?.cacheFile;
+  const cached = cacheFile === undefined ? undefined : await readRepeatedKeys(cacheFile, input.fingerprint);
+  if (cached) return cached;
+  const items = openSource(input.job.source, {
+    baseDir: input.baseDir,
+    sourceLine: input.job.sourceLine,
+    ...input.sourceOptions,
+    snapshot: false,
+  });
+  const found = await findRepeatedKeys(
+    keysAtLines(items, (item) => validator.keyOf(item)),
+    input.keys?.runSize === undefined ? {} : { runSize: input.keys.runSize },
+  );
+  if (cacheFile !== undefined) await writeRepeatedKeys(cacheFile, input.fingerprint, found);
+  return found;
 }

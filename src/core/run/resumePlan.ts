@@ -8,7 +8,8 @@
 import type { JobFingerprint } from '../job/fingerprint';
 import type { StatusCounts } from '../ledger/ledger';
 import { UserError } from '../model/types';
-import { deliveredOutside, type DeliveredElsewhere } from './deliveredElsewhere';
+import type { ChainRecords } from '../ledger/chainRecords';
+import type { DeliveredElsewhere } from './deliveredElsewhere';
 import type { PlannedRecords, Rejudge, Rerun, RunPlan } from './runEvents';
 import { rejudgeChange, type Thresholds } from './thresholds';
 import { UNVERIFIED_STATUSES, type RecordStatus, type RunRecord } from '../model/runs';
@@ -47,7 +48,7 @@ export interface ChainChoice {
 
 /** The records chosen for a re-run, and the verification loop that chose them (gap re-backfills). */
 export interface RerunSelection extends Rerun {
-  keys: Set<string>;
+  keys: ChainRecords;
 }
 
 /** The latest run of the cell, as far as the plan cares. */
@@ -67,10 +68,12 @@ export interface ResumePlan {
   chain: ChainChoice;
   /** Set when the run re-runs chosen records only. */
   rerun?: RerunSelection;
-  /** Keys finished in the chain, skipped as the source is read; empty for a re-run. */
-  doneKeys: Set<string>;
+  /** Records finished in the chain, skipped as the source is read; none for a re-run. */
+  doneKeys: ChainRecords;
   /** Records other execute cells delivered, skipped too; empty for a re-run or `--resend-delivered`. */
   delivered: DeliveredElsewhere;
+  /** Of those, the records this chain has not finished itself, by delivering cell: what the run will skip for it. */
+  doneElsewhere: Readonly<Record<string, number>>;
   /** Outcomes of earlier runs of the chain, less the records this run re-runs (they get new outcomes). */
   earlier: StatusCounts;
   /** Records the matching dry run selected, when known (never for a re-run). */
@@ -140,7 +143,7 @@ export function rerunQuery(request: ResumeRequest): RerunQuery | undefined {
 }
 
 /** The re-run of the chain's records with the query's statuses; refuses when there are none. */
-export function rerunOfKeys(request: ResumeRequest, only: Rerun['only'], keys: Set<string>): RerunSelection {
+export function rerunOfKeys(request: ResumeRequest, only: Rerun['only'], keys: ChainRecords): RerunSelection {
   if (keys.size === 0) {
     throw new UserError(
       only === 'failed'
@@ -152,7 +155,7 @@ export function rerunOfKeys(request: ResumeRequest, only: Rerun['only'], keys: S
 }
 
 /** A gap re-backfill: the records a verification found wrong, and which verification found them. */
-export function rerunOfGaps(gaps: { keys: Set<string>; verification: { id: string } }): RerunSelection {
+export function rerunOfGaps(gaps: { keys: ChainRecords; verification: { id: string } }): RerunSelection {
   return {
     only: 'unverified',
     records: gaps.keys.size,
@@ -162,15 +165,12 @@ export function rerunOfGaps(gaps: { keys: Set<string>; verification: { id: strin
 }
 
 /**
- * The chain's counts by status, less the records about to be re-run: `rerunStatuses` holds their
- * current status (undefined for a record with no outcome yet).
+ * The chain's counts by status with these statuses at zero: a re-run by status re-runs every record
+ * with them, so none of their current outcomes counts as earlier.
  */
-export function earlierCounts(
-  chainCounts: StatusCounts,
-  rerunStatuses: Iterable<RecordStatus | undefined>,
-): StatusCounts {
+export function withoutStatuses(chainCounts: StatusCounts, statuses: readonly RecordStatus[]): StatusCounts {
   const counts = { ...chainCounts };
-  for (const status of rerunStatuses) if (status) counts[status] -= 1;
+  for (const status of statuses) counts[status] = 0;
   return counts;
 }
 
@@ -257,10 +257,6 @@ export function describeRunPlan(input: {
 
 /** The plan's records other cells delivered that the chain has not finished, by cell; none when empty. */
 function doneElsewhereOf(plan: ResumePlan): Pick<RunPlan, 'doneElsewhere'> {
-  const byCell: Record<string, number> = {};
-  for (const entry of plan.delivered) {
-    const count = deliveredOutside([entry], plan.doneKeys);
-    if (count > 0) byCell[entry.cell] = count;
-  }
+  const byCell = Object.fromEntries(Object.entries(plan.doneElsewhere).filter(([, count]) => count > 0));
   return Object.keys(byCell).length > 0 ? { doneElsewhere: byCell } : {};
 }

@@ -7,18 +7,20 @@
 import { randomUUID } from 'node:crypto';
 import type { JobFingerprint } from '../job/fingerprint';
 import type { Runbook } from '../format/runbook';
-import type { Ledger } from '../ledger/ledger';
+import type { Ledger, StatusCounts } from '../ledger/ledger';
+import { sumOf } from './statusCounts';
 import { findVerificationGaps, type VerificationGaps } from '../verify/gaps';
-import { readDeliveredElsewhere } from './deliveredElsewhere';
+import { DEFAULT_KEYS_IN_MEMORY, readChainRecords, type ChainRecords } from '../ledger/chainRecords';
+import { countDeliveredOutside, readDeliveredElsewhere } from './deliveredElsewhere';
 import type { GateDecision } from './gate';
 import { sourceRecords } from './planCounts';
 import {
   chooseChain,
-  earlierCounts,
   expectedTotal,
   rerunOfGaps,
   rerunOfKeys,
   rerunQuery,
+  withoutStatuses,
   type ResumePlan,
   type ResumeRequest,
   type RerunSelection,
@@ -35,6 +37,8 @@ export interface ResumePlanInput {
   hasSubset: boolean;
   /** Gates that need the fingerprint and the ledger (production). */
   gate?: (fingerprint: JobFingerprint, ledger: Ledger) => Promise<GateDecision>;
+  /** Chains with more records than this are merged with the source by line (chainRecords.ts); tests lower it. */
+  keysInMemory?: number;
 }
 
 /** The plan, or why a gate refused the run. Refusals that are the plan's own (finished) throw. */
@@ -48,22 +52,30 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
   }
   const chain = chooseChain(request, await ledger.latestRun(request.cell), fingerprint.combined, randomUUID);
   const gaps = isGapRerun(request)
-    ? await findVerificationGaps(input.runbook, ledger, input.job, request.cell)
+    ? await findVerificationGaps(input.runbook, ledger, input.job, request.cell, input.keysInMemory)
     : undefined;
-  const rerun = gaps ? rerunOfGaps(gaps) : await readRerun(ledger, input, chain.id);
-  const doneKeys =
-    rerun || chain.rejudge ? new Set<string>() : await ledger.keysWithStatus(chain.id, RECORD_STATUSES);
+  const keysInMemory = input.keysInMemory ?? DEFAULT_KEYS_IN_MEMORY;
+  const chainCounts = await ledger.countByStatus(chain.id);
+  const rerun = gaps ? rerunOfGaps(gaps) : await readRerun(ledger, input, chain.id, chainCounts);
+  const doneKeys: ChainRecords =
+    rerun || chain.rejudge
+      ? new Set<string>()
+      : await readChainRecords(ledger, chain.id, RECORD_STATUSES, sumOf(chainCounts), keysInMemory);
   const skipDelivered = !rerun && !chain.rejudge && request.kind === 'execute' && !request.resendDelivered;
   const delivered = skipDelivered
-    ? await readDeliveredElsewhere(ledger, request.cell, fingerprint.combined)
+    ? await readDeliveredElsewhere(ledger, request.cell, fingerprint.combined, keysInMemory)
     : [];
+  const doneElsewhere =
+    delivered.length > 0
+      ? await countDeliveredOutside(ledger, delivered, { chain: chain.id, keys: doneKeys })
+      : {};
   // Counts of earlier runs of the chain, so progress and the success threshold cover the whole chain.
-  const rerunStatuses = gaps
-    ? gapStatuses(gaps, chain.id)
-    : rerun
-      ? await currentStatuses(ledger, input.request, chain.id, rerun)
-      : [];
-  const earlier = earlierCounts(await ledger.countByStatus(chain.id), rerunStatuses);
+  const query = rerunQuery(request);
+  const earlier = gaps
+    ? withoutResent(chainCounts, gaps, chain.id)
+    : rerun && query && 'statuses' in query
+      ? withoutStatuses(chainCounts, query.statuses)
+      : chainCounts;
   const dryRuns = await ledger.dryRuns();
   const expected = rerun ? undefined : expectedTotal(dryRuns, fingerprint, input.hasSubset);
   const ofSource = sourceRecords(dryRuns, fingerprint.combined);
@@ -73,6 +85,7 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
       ...(rerun ? { rerun } : {}),
       doneKeys,
       delivered,
+      doneElsewhere,
       earlier,
       ...(expected !== undefined ? { expectedTotal: expected } : {}),
       ...(ofSource !== undefined ? { ofSource } : {}),
@@ -91,43 +104,29 @@ async function readRerun(
   ledger: Ledger,
   input: ResumePlanInput,
   chain: string,
+  counts: StatusCounts,
 ): Promise<RerunSelection | undefined> {
   const query = rerunQuery(input.request);
   if (!query || !('statuses' in query)) return undefined;
-  return rerunOfKeys(input.request, query.only, await ledger.keysWithStatus(chain, query.statuses));
+  let count = 0;
+  for (const status of query.statuses) count += counts[status];
+  const keysInMemory = input.keysInMemory ?? DEFAULT_KEYS_IN_MEMORY;
+  return rerunOfKeys(
+    input.request,
+    query.only,
+    await readChainRecords(ledger, chain, query.statuses, count, keysInMemory),
+  );
 }
 
 /**
- * The current status in `chain` of each gap a re-backfill re-sends, to take them out of the chain's
- * earlier counts: read with the gaps in one pass (gaps.ts), not looked up key by key. A chain other than
- * the cell's latest is a new one, where no gap has an outcome yet.
+ * The chain's counts less the gaps a re-backfill re-sends, by their current status in `chain` (counted
+ * with the gaps in one pass, gaps.ts). A chain other than the cell's latest is a new one, where no gap
+ * has an outcome yet.
  */
-function gapStatuses(gaps: VerificationGaps, chain: string): RecordStatus[] {
-  const outcomes = gaps.resending?.chain === chain ? gaps.resending.outcomes : undefined;
-  const statuses: RecordStatus[] = [];
-  for (const key of gaps.keys) {
-    const status = outcomes?.get(key)?.status;
-    if (status) statuses.push(status);
-  }
-  return statuses;
-}
-
-/**
- * The current status of each record a re-run chosen by status re-runs, to take them out of the chain's
- * earlier counts: the ledger is asked once per status (a set, never a round trip per record).
- */
-async function currentStatuses(
-  ledger: Ledger,
-  request: ResumeRequest,
-  chain: string,
-  rerun: RerunSelection,
-): Promise<RecordStatus[]> {
-  const query = rerunQuery(request);
-  const statuses: RecordStatus[] = [];
-  if (!query || !('statuses' in query)) return statuses;
-  for (const status of query.statuses) {
-    const keys = query.statuses.length === 1 ? rerun.keys : await ledger.keysWithStatus(chain, [status]);
-    for (const key of keys) if (rerun.keys.has(key)) statuses.push(status);
-  }
-  return statuses;
+function withoutResent(chainCounts: StatusCounts, gaps: VerificationGaps, chain: string): StatusCounts {
+  const counts = { ...chainCounts };
+  if (gaps.resending?.chain !== chain) return counts;
+  for (const [status, count] of Object.entries(gaps.resending.counts))
+    counts[status as RecordStatus] -= count;
+  return counts;
 }

@@ -25,6 +25,7 @@ import type { OutcomeRecorder } from './outcomeRecorder';
 import { newRunRecord } from './outcomeRecorder';
 import { resendsDelivered } from './deliveredElsewhere';
 import { FailureTally, type FailedRecord } from './failureReasons';
+import { keyMemoryFor, type KeyMemory } from './keyMemory';
 import { feedRecords, prepareSubset } from './recordFeed';
 import { plannedRecords, plannedTotal } from './planCounts';
 import { describeRunPlan, type ResumePlan } from './resumePlan';
@@ -171,6 +172,13 @@ export class Run {
       fingerprint,
       hasSubset: !!job.subset,
       ...(this.options.gate ? { gate: this.options.gate } : {}),
+      // A worker reads its chunks out of line order, which a merge by line cannot follow: a shared run
+      // keeps its finished keys as a Set (chunks add the keys finished by an earlier holder to it).
+      ...(this.options.shared
+        ? { keysInMemory: Infinity }
+        : this.keys.keysInMemory !== undefined
+          ? { keysInMemory: this.keys.keysInMemory }
+          : {}),
     });
     if ('refused' in loaded)
       return { outcome: 'refused', reason: withSourceChange(loaded.refused, this.pin) };
@@ -178,7 +186,7 @@ export class Run {
     const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
     const sampled =
       job.subset?.sample?.count !== undefined
-        ? await prepareSubset(job, runbook.baseDir, subset, this.sourceOptions())
+        ? await prepareSubset(job, runbook.baseDir, subset, this.sourceOptions(), this.keys)
         : undefined;
     // A re-run of chosen records, a count sample, a re-judgement and a source whose lines move (a database
     // query, a command) run in the process that starts them.
@@ -324,7 +332,7 @@ export class Run {
       leases,
       {
         chain: plan.chain.id,
-        doneKeys: plan.doneKeys,
+        doneKeys: finishedKeysAsSet(plan.doneKeys),
         flush: async () => {
           await this.recorder.flush();
           if (this.recorder.failed) throw new Error('the outcomes of the chunk were not committed');
@@ -405,6 +413,11 @@ export class Run {
     return cellThresholds(this.options.runbook, this.options.job.cell, this.options.job.successThreshold);
   }
 
+  /** What bounds the memory the run holds per key, and where a big source's repeated keys are kept. */
+  private get keys(): KeyMemory {
+    return keyMemoryFor(this.stateDir);
+  }
+
   /** `--resend-delivered`, or the cell's `resend: delivered`. */
   private resendDelivered(): boolean {
     return resendsDelivered(this.options.runbook, this.options.job.cell, this.options.resendDelivered);
@@ -443,6 +456,7 @@ export class Run {
           accounting: this.accounting,
           ...(this.chunks ? { readThrough: (open) => this.chunks!.work.items(open) } : {}),
           ...(this.options.testDropRecord ? { dropRecord: this.options.testDropRecord } : {}),
+          keys: this.keys,
         },
         this.dispatcher,
         {
@@ -584,4 +598,10 @@ async function waitForRunEnd(leases: ChunkLeases): Promise<string | undefined> {
     if (outcome !== 'running' || Date.now() > deadline) return outcome;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** A shared run's finished keys, which its plan holds as a Set (see the plan loader's call above). */
+function finishedKeysAsSet(keys: ResumePlan['doneKeys']): Set<string> {
+  if (!(keys instanceof Set)) throw new Error('a shared run must hold its finished keys as a Set');
+  return keys;
 }

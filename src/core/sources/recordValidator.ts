@@ -38,22 +38,71 @@ interface CompiledField {
   pattern: RegExp | undefined;
 }
 
-/** Validates the records of one source in source order; keeps the keys seen so far to find repeats. */
+/**
+ * Keys a validator remembers in full before it asks for the source's repeated keys: about 20 MB. A
+ * source this small is checked as always, with no second pass; a bigger one pays one more read of its
+ * source, once per source (the run keeps the result, repeatedKeysCache.ts).
+ */
+export const DEFAULT_KEYS_REMEMBERED = 250_000;
+
+/**
+ * Validates the records of one source in source order and finds repeated keys, in bounded memory.
+ *
+ * A small source (most runbooks) is checked as always: every key is remembered with its first line.
+ * Once `keysRemembered` keys are held, {@link needsRepeatedKeys} turns true and the caller hands over the
+ * keys the whole source holds on more than one line ({@link useRepeatedKeys}, from repeatedKeys.ts);
+ * from then on only those are remembered. The verdicts stay exactly the same: a key not in that set is
+ * on one line only, so it can never be a duplicate, and a repeated key's first valid line is remembered
+ * whether it came before the switch (kept) or after (recorded when seen).
+ */
 export class RecordValidator {
   readonly counts: ValidationCounts = { checked: 0, valid: 0, rejected: 0, duplicates: 0 };
   private readonly keyField: string;
+  private readonly keySpec: CompiledField | undefined;
   private readonly fields: CompiledField[];
-  /** Key → line of its first record. A Map of a million short strings is tens of MB, fine for a run. */
+  private readonly keysRemembered: number;
+  /** Key → line of its first valid record: every key, or only the repeated ones once they are known. */
   private readonly firstLineOfKey = new Map<string, number>();
+  private repeated: { has(key: string): boolean } | undefined;
 
   /** Throws a UserError when a declared pattern is not a valid regular expression. */
-  constructor(spec: Pick<SourceSpec, 'key' | 'fields'>) {
+  constructor(spec: Pick<SourceSpec, 'key' | 'fields'>, options: { keysRemembered?: number } = {}) {
     this.keyField = spec.key;
     this.fields = Object.entries(spec.fields).map(([name, field]) => ({
       name,
       spec: field,
       pattern: compilePattern(name, field.pattern),
     }));
+    this.keySpec = this.fields.find((field) => field.name === spec.key);
+    this.keysRemembered = options.keysRemembered ?? DEFAULT_KEYS_REMEMBERED;
+  }
+
+  /** True once the validator holds too many keys to go on without the source's repeated keys. */
+  get needsRepeatedKeys(): boolean {
+    return this.repeated === undefined && this.firstLineOfKey.size >= this.keysRemembered;
+  }
+
+  /** From now on, remembers only these keys: those the whole source holds on more than one line. */
+  useRepeatedKeys(repeated: { has(key: string): boolean }): void {
+    this.repeated = repeated;
+    for (const key of this.firstLineOfKey.keys()) if (!repeated.has(key)) this.firstLineOfKey.delete(key);
+  }
+
+  /**
+   * The key `check` gives this item when it has one (valid or not), without checking its other fields:
+   * what the pass that finds repeated keys collects.
+   */
+  keyOf(item: SourceItem): string | undefined {
+    if (item.kind === 'rejected') return undefined;
+    let value = ownValue(item.fields, this.keyField);
+    // As in coerceFields: the typed value when typing succeeds, else the value as read.
+    if (this.keySpec && !isMissing(value)) {
+      const coerced = coerceValue(value, this.keySpec.spec.type);
+      const pattern = this.keySpec.pattern;
+      if (!('problem' in coerced) && (!pattern || pattern.test(String(coerced.value)))) value = coerced.value;
+    }
+    const key = recordKey(this.keyField, value);
+    return 'key' in key ? key.key : undefined;
   }
 
   /** Checks the next item read from the source. */
@@ -78,7 +127,7 @@ export class RecordValidator {
       return false;
     }
     this.counts.valid += 1;
-    this.firstLineOfKey.set(key, line);
+    this.remember(key, line);
     return true;
   }
 
@@ -94,8 +143,12 @@ export class RecordValidator {
     }
     const firstLine = this.firstLineOfKey.get(key.key);
     if (firstLine !== undefined) return { duplicate: { key: key.key, line: item.line, firstLine } };
-    this.firstLineOfKey.set(key.key, item.line);
+    this.remember(key.key, item.line);
     return { valid: { key: key.key, line: item.line, fields } };
+  }
+
+  private remember(key: string, line: number): void {
+    if (this.repeated === undefined || this.repeated.has(key)) this.firstLineOfKey.set(key, line);
   }
 
   /** Returns the record with declared fields typed and empty optional ones removed, plus every problem. */

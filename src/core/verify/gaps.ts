@@ -4,22 +4,33 @@
  * depend on the vscode API.
  */
 import type { Runbook } from '../format/runbook';
-import type { Ledger } from '../ledger/ledger';
+import {
+  ChainCursor,
+  DEFAULT_KEYS_IN_MEMORY,
+  MergedChainRecords,
+  placesOf,
+  type ChainRecords,
+  type MergedRecords,
+} from '../ledger/chainRecords';
+import type { Ledger, OutcomePlace } from '../ledger/ledger';
 import { hasFinished } from '../ledger/finishedRun';
-import { GAP_STATUSES, type RecordOutcome, type RunRecord } from '../model/runs';
+import { GAP_STATUSES, type RecordOutcome, type RecordStatus, type RunRecord } from '../model/runs';
 import { UserError } from '../model/types';
 
 /** What a gap re-backfill sends again, and the verification that found it. */
 export interface VerificationGaps {
   /** The latest finished verification run of the job: its chain's outcomes are the gaps. */
   verification: RunRecord;
-  /** Keys found mismatched or missing, less those already re-backfilled since that verification. */
-  keys: Set<string>;
   /**
-   * The re-backfilling cell's latest chain and the latest outcomes there of every gap the verification
-   * found: what a resumed re-backfill takes out of the chain's earlier counts. Absent when the cell never ran.
+   * Records found mismatched or missing, less those already re-backfilled since that verification: a
+   * Set of keys when few, merged with the source by line when many (ledger/chainRecords.ts).
    */
-  resending?: { chain: string; outcomes: ReadonlyMap<string, RecordOutcome> };
+  keys: ChainRecords;
+  /**
+   * The re-backfilling cell's latest chain and how many of the gaps sent again have each status there:
+   * what a resumed re-backfill takes out of the chain's earlier counts. Absent when the cell never ran.
+   */
+  resending?: { chain: string; counts: Partial<Record<RecordStatus, number>> };
 }
 
 /**
@@ -33,17 +44,19 @@ export async function findVerificationGaps(
   ledger: Ledger,
   job: string,
   cell: string,
+  keysInMemory = DEFAULT_KEYS_IN_MEMORY,
 ): Promise<VerificationGaps> {
   const verification = await latestVerification(runbook, ledger, job);
-  const found = await ledger.keysWithStatus(verification.chain, GAP_STATUSES);
+  const verified = await ledger.countByStatus(verification.chain);
+  const foundCount = GAP_STATUSES.reduce((sum, status) => sum + verified[status], 0);
   const chain = (await ledger.latestRun(cell))?.chain;
-  const resending =
-    chain === undefined ? undefined : { chain, outcomes: await outcomesOf(ledger, chain, found) };
-  const resent = resentSince(verification, found, resending?.outcomes);
-  const keys = new Set([...found].filter((key) => !resent.has(key)));
-  if (keys.size > 0) return { verification, keys, ...(resending ? { resending } : {}) };
+  const gaps =
+    foundCount <= keysInMemory
+      ? await gapsAsSet(ledger, verification, chain)
+      : await gapsMerged(ledger, verification, chain, foundCount);
+  if (gaps.keys.size > 0) return gaps;
   const recheck = `backfill run ${runbook.file} --cell ${verification.cell} --only unverified`;
-  if (found.size > 0) {
+  if (foundCount > 0) {
     throw new UserError(
       `every gap verification run ${verification.id} found was re-backfilled since: re-check them with ${recheck}`,
     );
@@ -51,6 +64,88 @@ export async function findVerificationGaps(
   throw new UserError(
     `verification run ${verification.id} (cell ${verification.cell}) found no mismatched or missing record of job ${job}: nothing to re-backfill`,
   );
+}
+
+/** The gaps of a verification that found few: Sets and one pass over the re-sending chain. */
+async function gapsAsSet(
+  ledger: Ledger,
+  verification: RunRecord,
+  chain: string | undefined,
+): Promise<VerificationGaps> {
+  const found = await ledger.keysWithStatus(verification.chain, GAP_STATUSES);
+  const outcomes = chain === undefined ? undefined : await outcomesOf(ledger, chain, found);
+  const resent = resentSince(verification, found, outcomes);
+  const keys = new Set([...found].filter((key) => !resent.has(key)));
+  if (chain === undefined || !outcomes) return { verification, keys };
+  const counts: Partial<Record<RecordStatus, number>> = {};
+  for (const key of keys) {
+    const status = outcomes.get(key)?.status;
+    if (status) counts[status] = (counts[status] ?? 0) + 1;
+  }
+  return { verification, keys, resending: { chain, counts } };
+}
+
+/**
+ * The gaps of a verification that found many: the verification's chain and the re-sending one merged
+ * with the source by line, counted in one pass over both in line order, holding a page of each.
+ */
+async function gapsMerged(
+  ledger: Ledger,
+  verification: RunRecord,
+  chain: string | undefined,
+  foundCount: number,
+): Promise<VerificationGaps> {
+  const resentAfter = resentPlace(verification);
+  const resending = chain === undefined ? undefined : new ChainCursor(ledger, chain);
+  const counts: Partial<Record<RecordStatus, number>> = {};
+  let size = 0;
+  for await (const place of placesOf(ledger, verification.chain)) {
+    if (!(GAP_STATUSES as readonly RecordStatus[]).includes(place.status)) continue;
+    await resending?.reach(place.line);
+    const there = resending?.placesAt(place.line).find((other) => other.key === place.key);
+    if (there && resentAfter(there)) continue;
+    size += 1;
+    if (there) counts[there.status] = (counts[there.status] ?? 0) + 1;
+  }
+  const found = new MergedChainRecords(ledger, verification.chain, GAP_STATUSES, foundCount);
+  const resent = chain === undefined ? undefined : new MergedChainRecords(ledger, chain, resentAfter, 0);
+  const keys = new GapRecords(size, found, resent);
+  return { verification, keys, ...(chain === undefined ? {} : { resending: { chain, counts } }) };
+}
+
+/** An outcome of the re-sending chain that re-sent a gap after the verification: one that failed did not. */
+function resentPlace(verification: RunRecord): (place: Pick<OutcomePlace, 'status' | 'at'>) => boolean {
+  const endedAt = verification.endedAt;
+  return (place) => endedAt !== undefined && place.at > endedAt && place.status !== 'failed';
+}
+
+/** Gaps found by the verification and not re-sent since, both merged with the source by line. */
+class GapRecords implements MergedRecords {
+  constructor(
+    readonly size: number,
+    private readonly found: MergedRecords,
+    private readonly resent: MergedRecords | undefined,
+  ) {}
+
+  async prepare(): Promise<void> {
+    await this.found.prepare();
+    await this.resent?.prepare();
+  }
+
+  reach(line: number): Promise<void> | undefined {
+    const reading = [this.found.reach(line), this.resent?.reach(line)].filter((read) => read !== undefined);
+    return reading.length === 0 ? undefined : Promise.all(reading).then(() => undefined);
+  }
+
+  has(key: string, line: number, asRead = false): boolean {
+    return this.found.has(key, line, asRead) && !(this.resent?.has(key, line, asRead) ?? false);
+  }
+
+  async hasMalformed(key: string, line: number): Promise<boolean> {
+    return (
+      (await this.found.hasMalformed(key, line)) && !((await this.resent?.hasMalformed(key, line)) ?? false)
+    );
+  }
 }
 
 async function latestVerification(runbook: Runbook, ledger: Ledger, job: string): Promise<RunRecord> {
@@ -103,12 +198,12 @@ function resentSince(
   gaps: ReadonlySet<string>,
   outcomes: ReadonlyMap<string, RecordOutcome> | undefined,
 ): Set<string> {
-  const endedAt = verification.endedAt;
+  const resentAfter = resentPlace(verification);
   const resent = new Set<string>();
-  if (!outcomes || endedAt === undefined) return resent;
+  if (!outcomes) return resent;
   for (const key of gaps) {
     const outcome = outcomes.get(key);
-    if (outcome && outcome.at > endedAt && outcome.status !== 'failed') resent.add(key);
+    if (outcome && resentAfter(outcome)) resent.add(key);
   }
   return resent;
 }

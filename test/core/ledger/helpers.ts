@@ -4,9 +4,29 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
 import { ledgerFileIn, stateDirFor } from '../../../src/core/ledger/statePaths';
-import type { DryRunRow } from '../../../src/core/ledger/ledger';
+import type { DryRunRow, Ledger } from '../../../src/core/ledger/ledger';
+import { openLedger } from '../../../src/core/ledger/openLedger';
 import type { RecordOutcome, RunRecord } from '../../../src/core/model/runs';
 import { loadSqlJs } from '../../../src/core/support/sqlite';
+
+/** A ledger opened per test in a fresh folder, closed and removed after it. */
+export function useOpenLedger(): { readonly ledger: Ledger } {
+  let dir = '';
+  let ledger: Ledger | undefined;
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backfill-ledger-'));
+    ledger = await openLedger(path.join(dir, 'orders.backfill'));
+  });
+  afterEach(async () => {
+    await ledger?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get ledger() {
+      return ledger!;
+    },
+  };
+}
 
 /** A fresh folder per test holding `orders.backfill` (never created: only its state folder matters). */
 export function useRunbook(): {

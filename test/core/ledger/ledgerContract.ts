@@ -100,6 +100,37 @@ export function describeLedgerContract(name: string, createPlace: () => Promise<
       assert.equal((await ledger.countByStatus('chain-1')).succeeded, 1);
     });
 
+    it("pages a chain's outcome places in line order after a place, between writes", async () => {
+      const ledger = await saved((l) =>
+        l.recordOutcomes([
+          outcome('c', { line: 9, status: 'failed' }),
+          outcome('a', { line: 2 }),
+          outcome('line:5', { line: 5, status: 'rejected' }),
+          outcome('b2', { line: 7 }),
+          outcome('b1', { line: 7 }),
+          outcome('z', { line: 3, chain: 'chain-9' }),
+        ]),
+      );
+      const first = await ledger.outcomePlaces('chain-1', undefined, 2);
+      const at = '2026-03-01T10:00:00.000Z';
+      assert.deepEqual(first, [
+        { line: 2, key: 'a', status: 'succeeded', at },
+        { line: 5, key: 'line:5', status: 'rejected', at },
+      ]);
+      // A write between two pages is seen by the next one (nothing is held open across it).
+      await ledger.recordOutcomes([outcome('d', { line: 12 })]);
+      const second = await ledger.outcomePlaces('chain-1', first[1], 10);
+      assert.deepEqual(
+        second.map((place) => `${place.line}:${place.key}:${place.status}`),
+        ['7:b1:succeeded', '7:b2:succeeded', '9:c:failed', '12:d:succeeded'],
+      );
+      assert.deepEqual(await ledger.outcomePlaces('chain-1', { line: 7, key: 'b1' }, 1), [
+        { line: 7, key: 'b2', status: 'succeeded', at },
+      ]);
+      assert.deepEqual(await ledger.outcomePlaces('chain-1', { line: 12, key: 'd' }, 10), []);
+      assert.deepEqual(await ledger.outcomePlaces('never-stored', undefined, 10), []);
+    });
+
     it('counts, lists the keys of and tallies a chain by status without reading its outcomes', async () => {
       const many: RecordOutcome[] = Array.from({ length: 5000 }, (_, i) =>
         outcome(`k${i}`, {

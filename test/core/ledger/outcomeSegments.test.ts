@@ -67,6 +67,30 @@ describe('the embedded ledger in segments', () => {
     assert.deepEqual(read, written);
   });
 
+  it('pages a chain’s places in line order across segment boundaries, from any place on', async () => {
+    const written = outcomes(450);
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcomes([...written].reverse()));
+    const paged: string[] = [];
+    await readLedger(paths.runbook, async (ledger) => {
+      let after: { line: number; key: string } | undefined;
+      for (;;) {
+        const page = await ledger.outcomePlaces('chain-1', after, 70);
+        if (page.length === 0) break;
+        paged.push(...page.map((place) => `${place.line}:${place.key}:${place.status}`));
+        after = page[page.length - 1];
+      }
+      assert.deepEqual(
+        (await ledger.outcomePlaces('chain-1', { line: 299, key: 'k299' }, 3)).map((p) => p.key),
+        ['k300', 'k301', 'k302'],
+        'a page that starts at the end of one segment goes on in the next',
+      );
+    });
+    assert.deepEqual(
+      paged,
+      written.map((o) => `${o.line}:${o.key}:${o.status}`),
+    );
+  });
+
   it('counts a chain from the tallies of its segments, also after outcomes change status', async () => {
     await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcomes(outcomes(450)));
     // The failed ones succeed on a re-run: each segment's tally is counted again.

@@ -8,6 +8,7 @@ function plan(partial: Partial<ResumePlan> = {}): ResumePlan {
     chain: { id: 'chain-1', resumed: false },
     doneKeys: new Set(),
     delivered: [],
+    doneElsewhere: {},
     earlier: zeroCounts(),
     ...partial,
   };
@@ -29,7 +30,8 @@ describe('planned records', () => {
     const resumed = plan({
       doneKeys: new Set(['a', 'b', 'bad-row']),
       earlier: { ...zeroCounts(), succeeded: 2, rejected: 1 },
-      delivered: [{ cell: 'small-batch', keys: new Set(['b', 'c', 'd']) }],
+      delivered: [{ cell: 'small-batch', chain: 'c-small', keys: new Set(['b', 'c', 'd']) }],
+      doneElsewhere: { 'small-batch': 2 },
     });
     assert.deepEqual(
       plannedRecords({ plan: resumed, subset: undefined, ofSource: 100, sampled: undefined }),
