@@ -37,18 +37,16 @@ export function workersModel(fleet: FleetPayload | undefined, now: Date = new Da
   // Alive first, then lost (an operator acts on those), then ended; each in the order they joined.
   const order = { alive: 0, lost: 1, ended: 2 } as const;
   const sorted = [...members].sort((a, b) => (order[a.health] ?? 3) - (order[b.health] ?? 3));
-  const rows = sorted.slice(0, WORKERS_SHOWN).map(
-    (member): WorkerRow => ({
-      key: String(member.id),
-      host: String(member.host),
-      pid: String(member.pid),
-      chunk: typeof member.chunk === 'number' ? formatCount(member.chunk) : '–',
-      rate: member.health === 'alive' ? formatRate(member.rate) : '–',
-      sent: formatCount(member.sent),
-      heartbeat: heartbeatText(member.heartbeatAt, member.silentMs, now),
-      ...healthOf(member.health, member.state),
-    }),
-  );
+  const rows = sorted.slice(0, WORKERS_SHOWN).map((member): WorkerRow => ({
+    key: String(member.id),
+    host: String(member.host),
+    pid: String(member.pid),
+    chunk: typeof member.chunk === 'number' ? formatCount(member.chunk) : '–',
+    rate: member.health === 'alive' ? formatRate(member.rate) : '–',
+    sent: formatCount(member.sent),
+    heartbeat: heartbeatText(member.heartbeatAt, member.silentMs, now),
+    ...healthOf(member.health, member.state),
+  }));
   const ended = members.length - fleet.alive - fleet.lost;
   const counts = [`${fleet.alive} alive`, `${fleet.lost} lost`, `${ended} ended`].join(', ');
   const steered = steering(fleet.controls);

@@ -77,7 +77,8 @@ export class FleetWatch {
     const params = parse(run.params);
     if (!params.onlyFailed && !params.onlyUnverified) {
       const dryRun = await this.ledger.passingDryRun(run.fingerprint);
-      const selected = dryRun && (parse(dryRun.report).counts as { selected?: unknown } | undefined)?.selected;
+      const selected =
+        dryRun && (parse(dryRun.report).counts as { selected?: unknown } | undefined)?.selected;
       if (typeof selected === 'number') total = selected;
     }
     this.totals.set(run.id, total);
