@@ -1,36 +1,9 @@
 import { strict as assert } from 'node:assert';
-import type { FleetMemberRow } from '../../src/core/fleet/fleetMembers';
-import type { FleetPayload } from '../../media/renderer/payloads';
 import { WORKERS_SHOWN, workersModel } from '../../media/renderer/workersModel';
-import { HOSTILE_VALUE, STARTED } from './payloadFixtures';
+import type { FleetPayload } from '../../media/renderer/payloads';
+import { fleetMember as member, fleetPayload as fleet, HOSTILE_VALUE, STARTED } from './payloadFixtures';
 
-const NOW = new Date(STARTED + 60_000);
-
-function member(overrides: Partial<FleetMemberRow> = {}): FleetMemberRow {
-  return {
-    id: 'a1',
-    host: 'worker-1',
-    pid: 4242,
-    startedAt: new Date(STARTED).toISOString(),
-    chunk: 7,
-    rate: 19.96,
-    sent: 1234,
-    state: 'working',
-    heartbeatAt: new Date(STARTED + 59_600).toISOString(),
-    silentMs: 400,
-    health: 'alive',
-    ...overrides,
-  };
-}
-
-function fleet(members: FleetMemberRow[], controls: Partial<FleetPayload['controls']> = {}): FleetPayload {
-  return {
-    members,
-    alive: members.filter((m) => m.health === 'alive').length,
-    lost: members.filter((m) => m.health === 'lost').length,
-    controls: { seq: 1, paused: false, stop: false, ...controls },
-  };
-}
+const NOW = new Date(STARTED + 120_000);
 
 describe('renderer workers model', () => {
   it('lists each worker with its host, pid, chunk, rate, records sent, last heartbeat and health', () => {
