@@ -8,7 +8,7 @@ import type { FleetStatus } from '../fleet/fleetStatus';
 import type { ChainTally } from '../ledger/ledger';
 import type { ErrorKind, RunRecord } from '../model/runs';
 import type { RunState, RunStatus } from './runStatus';
-import { zeroCounts, sumOf } from './statusCounts';
+import { sumOf, verificationCounts, zeroCounts } from './statusCounts';
 
 /** A live fleet's run: its status, its members, and whether it goes on anywhere. */
 export interface FleetProgress {
@@ -70,16 +70,7 @@ export function fleetProgress(input: FleetProgressInput): FleetProgress {
       succeeded: counts.succeeded,
       failed: counts.failed,
       rejected: counts.rejected,
-      ...(run.mode === 'verify'
-        ? {
-            verification: {
-              verified: counts.verified,
-              mismatch: counts.mismatch,
-              missing: counts.missing,
-              error: counts.error,
-            },
-          }
-        : {}),
+      ...(run.mode === 'verify' ? { verification: verificationCounts(counts) } : {}),
       // Records an earlier run of the chain finished are in the counts; what each member skipped is its own.
       skipped: 0,
       inFlight: 0,
