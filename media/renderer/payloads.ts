@@ -4,6 +4,7 @@
  * no vscode, so unit tests and the extension can import its types.
  */
 import type { DryRunReport } from '../../src/core/dryrun/dryRun';
+import type { FleetStatus } from '../../src/core/fleet/fleetStatus';
 import type { RunStatus } from '../../src/core/run/runStatus';
 
 export const MIME = {
@@ -46,7 +47,14 @@ export interface ProgressPayload {
   history: ProgressSample[];
   /** Pauses, resumes, rate changes and re-attaches, oldest first (missing from older extensions). */
   marks?: ProgressMark[];
+  /**
+   * The workers of a run whose ledger is in PostgreSQL (the status then comes from the database, not a
+   * status file): every member on every host, alive, lost or ended, and the fleet's controls.
+   */
+  fleet?: FleetPayload;
 }
+
+export type FleetPayload = FleetStatus;
 
 export type VerifyStatus = 'verified' | 'mismatch' | 'missing' | 'error';
 

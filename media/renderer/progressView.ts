@@ -10,6 +10,7 @@ import { formatCount } from './format';
 import type { ProgressPayload } from './payloads';
 import { progressModel, type BarSegments } from './progressModel';
 import { createStatTiles } from './statTiles';
+import { WorkersView } from './workersView';
 
 const SEGMENTS: (keyof BarSegments)[] = ['succeeded', 'failed', 'rejected', 'skipped'];
 
@@ -31,6 +32,8 @@ export class ProgressView {
   private readonly errorsEmpty = el('div', 'bf-muted', 'No failed attempt so far.');
   private readonly errorRows: KeyedList<ErrorKindRow>;
   private readonly failureReasons = new FailureReasonsView();
+  /** A distributed run's workers, right under the figures they add up to; hidden for a local run. */
+  private readonly workers = new WorkersView();
 
   constructor() {
     const header = el('header', 'bf-header');
@@ -53,7 +56,16 @@ export class ProgressView {
 
     const stats = el('div', 'bf-stat-groups');
     stats.append(this.recordStats.root, this.speedStats.root);
-    this.root.append(header, this.banner, this.bar, caption, stats, this.failureReasons.root, panels);
+    this.root.append(
+      header,
+      this.banner,
+      this.bar,
+      caption,
+      stats,
+      this.workers.root,
+      this.failureReasons.root,
+      panels,
+    );
   }
 
   update(payload: ProgressPayload): void {
@@ -92,6 +104,7 @@ export class ProgressView {
     setHidden(this.errorsEmpty, model.errors.length > 0);
     this.errorRows.sync(model.errors);
     this.failureReasons.update(payload.status);
+    this.workers.update(payload.fleet);
   }
 }
 

@@ -25,6 +25,7 @@ import { setCellResult } from './cellResults';
 import { checklistOutputFor } from './checklists';
 import { Disposable } from './disposable';
 import { endNote } from './endNote';
+import { FleetMonitor } from './fleetMonitor';
 import type { Environments } from './environments';
 import {
   cellId,
@@ -42,11 +43,12 @@ import { dryRunOutput, errorOutput, MIME, textOutput } from './outputs';
 import type { Prompts } from './prompts';
 import { RealRuns } from './realRuns';
 import { RunAttachment } from './runAttachment';
-import type { ActiveRuns, RunMonitor } from './runMonitor';
+import type { ActiveRuns, LiveRun } from './runMonitor';
 import { concludeRun } from './runOutcome';
 import type { Cli } from './runnerProcess';
 import { isNotReady, prepareRun } from './runPreparation';
 import { redactorForRun, type RunbookSecrets } from './secrets';
+import { sharedLedgerOf, type SharedLedger } from './sharedLedger';
 import { verifyOutput, verifyPayloadFromLedger } from './verifyOutput';
 import { UNTRUSTED_MESSAGE } from './workspaceTrust';
 import type { Redactor } from '../core/secrets/secrets';
@@ -74,6 +76,8 @@ export class BackfillController extends Disposable {
   private readonly attaching = new Set<string>();
   /** Notebooks this controller is selected for: only those can show executions. */
   private readonly selected = new Set<string>();
+  /** Looks for a runbook's live fleet in the database under way, by runbook file. */
+  private readonly fleetLookups = new Map<string, Promise<LiveRun | undefined>>();
   /** Recorded verifications already completed from the ledger, by `notebook uri#cell id#run id`. */
   private readonly verificationsShown = new Set<string>();
 
@@ -174,7 +178,7 @@ export class BackfillController extends Disposable {
    */
   async attach(
     cell: vscode.NotebookCell,
-    monitor: RunMonitor,
+    monitor: LiveRun,
     redactor: Redactor,
   ): Promise<boolean | undefined> {
     const key = keyOf(cell);
@@ -202,6 +206,8 @@ export class BackfillController extends Disposable {
     return new Promise((resolve) =>
       attachment.onDidDetach(() => {
         if (this.attachments.get(key) === attachment) this.attachments.delete(key);
+        // A fleet is read from its database only while a notebook shows it; reopening finds it again.
+        if (monitor.followsOnlyWhileShown && !monitor.ended) this.s.runs.forget(monitor);
         resolve(success);
       }),
     );
@@ -346,12 +352,50 @@ export class BackfillController extends Disposable {
     ) {
       return; // Selecting the controller (or showing the notebook) calls this again.
     }
-    const monitor = this.s.runs.live(notebook.uri.fsPath);
-    const cell = monitor && findCell(notebook, monitor.cell);
-    if (monitor && cell && !this.attachments.has(keyOf(cell)) && !this.attaching.has(keyOf(cell))) {
-      void this.attach(cell, monitor, redactorForRun(notebookText(notebook).text, {}));
-    }
+    void this.attachLiveRun(notebook);
     void this.showRecordedVerifications(notebook);
+  }
+
+  /**
+   * Shows the runbook's live run in its cell: a run on this host through its status file, or — when the
+   * environment keeps its ledger in PostgreSQL — the run with live workers on any host, through the
+   * database.
+   */
+  private async attachLiveRun(notebook: vscode.NotebookDocument): Promise<void> {
+    const shared = await sharedLedgerOf(notebook, this.s.environments, this.s.secrets);
+    if (shared && 'reason' in shared) {
+      vscode.window.setStatusBarMessage(
+        `Backfill: cannot follow the runbook's workers — ${shared.reason}`,
+        15_000,
+      );
+      return;
+    }
+    const monitor = shared ? await this.fleetRun(notebook, shared) : this.s.runs.live(notebook.uri.fsPath);
+    const cell = monitor && !notebook.isClosed ? findCell(notebook, monitor.cell) : undefined;
+    if (monitor && cell && !this.attachments.has(keyOf(cell)) && !this.attaching.has(keyOf(cell))) {
+      void this.attach(cell, monitor, shared?.redactor ?? redactorForRun(notebookText(notebook).text, {}));
+    }
+  }
+
+  /** The fleet run of a runbook whose ledger is shared: the one followed, or one found in the database. */
+  private fleetRun(notebook: vscode.NotebookDocument, shared: SharedLedger): Promise<LiveRun | undefined> {
+    const file = notebook.uri.fsPath;
+    const followed = this.s.runs.get(file);
+    if (followed instanceof FleetMonitor && !followed.ended) return Promise.resolve(followed);
+    // Opening, showing and selecting a notebook each call this: one look at the database at a time.
+    const pending = this.fleetLookups.get(file);
+    if (pending) return pending;
+    const lookup = FleetMonitor.attach(file, shared.place, (cell) => shared.cells.has(cell)).then(
+      (monitor) => monitor && this.s.runs.adopt(monitor),
+      (error: unknown) => {
+        const message = shared.redactor.redact(error instanceof Error ? error.message : String(error));
+        vscode.window.setStatusBarMessage(`Backfill: cannot read the runbook's workers — ${message}`, 15_000);
+        return undefined;
+      },
+    );
+    this.fleetLookups.set(file, lookup);
+    void lookup.finally(() => this.fleetLookups.delete(file));
+    return lookup;
   }
 
   /**

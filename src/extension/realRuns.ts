@@ -43,7 +43,7 @@ import {
 import { errorOutput } from './outputs';
 import type { Prompts, RunConfirmation } from './prompts';
 import { describeRefusal } from './runOutcome';
-import type { ActiveRuns, RunMonitor } from './runMonitor';
+import type { ActiveRuns, LiveRun } from './runMonitor';
 import type { Cli, RunRequest } from './runnerProcess';
 import { isNotReady, prepareRun, type PreparedRun } from './runPreparation';
 import type { RunbookSecrets } from './secrets';
@@ -56,7 +56,7 @@ export interface RealRunServices {
   secrets: RunbookSecrets;
   prompts: Prompts;
   /** Shows a run in its cell; resolves with the run's success once it ends (or undefined if detached). */
-  attach(cell: vscode.NotebookCell, monitor: RunMonitor, prepared: PreparedRun): Promise<boolean | undefined>;
+  attach(cell: vscode.NotebookCell, monitor: LiveRun, prepared: PreparedRun): Promise<boolean | undefined>;
   /** Adds a refusal under a cell's outputs, keeping the record of its last run. */
   showNotice(cell: vscode.NotebookCell, notice: vscode.NotebookCellOutput): Promise<boolean>;
   /** Replaces a cell's outputs outside a run. */

@@ -5,10 +5,9 @@
  * window reloads) ends this execution and nothing else.
  */
 import * as vscode from 'vscode';
-import { sendControl } from '../core/run/control';
 import { Disposable } from './disposable';
 import { errorOutput, progressOutput, textOutput } from './outputs';
-import type { ProgressView, RunEnd, RunMonitor } from './runMonitor';
+import type { ProgressView, RunEnd, LiveRun } from './runMonitor';
 import type { Redactor } from '../core/secrets/secrets';
 
 /** What happens at the end of a run, beyond the cell's outputs (result metadata, notifications). */
@@ -34,7 +33,7 @@ export class RunAttachment extends Disposable {
 
   constructor(
     private readonly execution: vscode.NotebookCellExecution,
-    private readonly monitor: RunMonitor,
+    private readonly monitor: LiveRun,
     private readonly cell: vscode.NotebookCell,
     private readonly redactor: Redactor,
     private readonly onEnd: RunEndHandler,
@@ -70,7 +69,14 @@ export class RunAttachment extends Disposable {
     const shown = vscode.window.visibleNotebookEditors.some((editor) => editor.notebook === notebook);
     if (this.ended) return;
     if (notebook.isClosed || !shown) return this.detach();
-    sendControl(this.monitor.stateDir, { command: 'stop' });
+    try {
+      await this.monitor.control({ command: 'stop' });
+    } catch (error) {
+      void vscode.window.showErrorMessage(
+        `Backfill: the stop did not reach the run: ${this.redactor.redact(String((error as Error).message ?? error))}. Use Backfill: Stop again, or backfill control … stop in a terminal.`,
+      );
+      return;
+    }
     const latest = this.monitor.progress;
     void this.show([
       ...(latest ? [this.progress(latest)] : []),

@@ -5,11 +5,11 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { sendControl, type ControlCommand } from '../core/run/control';
+import type { ControlCommand } from '../core/run/control';
 import { Disposable } from './disposable';
 import { isRunbook, resolveNotebook } from './notebookDocument';
 import type { Prompts } from './prompts';
-import type { ActiveRuns, RunMonitor } from './runMonitor';
+import type { ActiveRuns, LiveRun } from './runMonitor';
 import { SHOW_RUN_CONTROLS } from './statusBar';
 import { ensureTrusted } from './workspaceTrust';
 
@@ -32,7 +32,7 @@ export class RunControls extends Disposable {
     if (!ensureTrusted()) return false;
     const monitor = await this.target(argument);
     if (!monitor) return false;
-    sendControl(monitor.stateDir, command);
+    await monitor.control(command);
     void vscode.window.setStatusBarMessage(
       `Backfill: ${done} ${path.basename(monitor.file)} (cell ${monitor.cell})`,
       5000,
@@ -50,7 +50,7 @@ export class RunControls extends Disposable {
         ? given
         : await this.prompts.askRate(monitor.progress?.status.rate.configured);
     if (rate === undefined || !(rate > 0)) return false;
-    sendControl(monitor.stateDir, { command: 'rate', value: rate });
+    await monitor.control({ command: 'rate', value: rate });
     void vscode.window.setStatusBarMessage(`Backfill: rate of ${monitor.cell} set to ${rate}/s`, 5000);
     return true;
   }
@@ -78,7 +78,7 @@ export class RunControls extends Disposable {
   }
 
   /** The live run a command is about: the given or active runbook's, or the only one running. */
-  private async target(argument: unknown): Promise<RunMonitor | undefined> {
+  private async target(argument: unknown): Promise<LiveRun | undefined> {
     const notebook = await resolveNotebook(argument);
     if (notebook && isRunbook(notebook) && notebook.uri.scheme === 'file') {
       const monitor = this.runs.live(notebook.uri.fsPath);

@@ -2,26 +2,22 @@
  * Following a real run from outside its process: `<runbook>.d/status.json`, which the runner rewrites
  * about once a second, read once a second. A monitor outlives the notebook it was started from (closing
  * the editor does not stop the run, and reopening it attaches a new cell execution to the same monitor);
- * `ActiveRuns` holds one monitor per runbook while its run is live.
+ * `ActiveRuns` holds one monitor per runbook while its run is live. A run whose ledger is in PostgreSQL
+ * is followed through the database instead (fleetMonitor.ts), behind the same {@link LiveRun}.
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
+import type { Ledger } from '../core/ledger/ledger';
+import { openLedger } from '../core/ledger/openLedger';
 import { stateDirFor } from '../core/ledger/statePaths';
+import { sendControl, type ControlCommand } from '../core/run/control';
 import { isLive, readStatus, type RunStatus } from '../core/run/runStatus';
-import type { ProgressMark } from '../../media/renderer/payloads';
-import { attachedMark, marksBetween } from '../../media/renderer/progressMarks';
+import type { FleetPayload, ProgressMark } from '../../media/renderer/payloads';
 import { Disposable } from './disposable';
+import { ProgressHistory, type ProgressPoint } from './progressHistory';
 import type { RunExit } from './runnerProcess';
 
-/** One point per second of the chart the renderer draws. */
-export interface ProgressPoint {
-  /** When: milliseconds since the epoch, on a whole second. */
-  t: number;
-  done: number;
-  succeeded: number;
-  failed: number;
-  rate: number;
-}
+export type { ProgressPoint };
 
 /** The `application/vnd.backfill.progress+json` payload. */
 export interface ProgressView {
@@ -29,6 +25,26 @@ export interface ProgressView {
   history: ProgressPoint[];
   /** Pauses, resumes, rate changes, and an attach to a run already going: the chart marks them. */
   marks: ProgressMark[];
+  /** The workers of a run whose ledger is in PostgreSQL. */
+  fleet?: FleetPayload;
+}
+
+/** A live run as the cell, the status bar and the commands see it, however it is followed. */
+export interface LiveRun extends vscode.Disposable {
+  readonly file: string;
+  readonly cell: string;
+  readonly progress: ProgressView | undefined;
+  readonly ended: RunEnd | undefined;
+  readonly onDidChange: vscode.Event<ProgressView>;
+  readonly onDidEnd: vscode.Event<RunEnd>;
+  /** Reads the run now rather than at the next tick: a command must not act on a second-old view. */
+  refresh(): void;
+  /** Pause, resume, rate, stop: to the run's process, or to every worker of a fleet. */
+  control(command: ControlCommand): Promise<void>;
+  /** The ledger the run records into, for its result once it ended. */
+  openLedger(): Promise<Ledger>;
+  /** Polls only while a notebook shows it (a database read): dropped when its cell detaches. */
+  readonly followsOnlyWhileShown: boolean;
 }
 
 export type RunEnd =
@@ -39,23 +55,20 @@ export type RunEnd =
   /** The process is gone without a final status (killed, crashed): a resume picks it up. */
   | { kind: 'vanished'; status?: RunStatus };
 
-const HISTORY_SECONDS = 300;
 const POLL_MS = 1000;
 
-export class RunMonitor extends Disposable {
+export class RunMonitor extends Disposable implements LiveRun {
   private readonly changed = this._register(new vscode.EventEmitter<ProgressView>());
   private readonly finished = this._register(new vscode.EventEmitter<RunEnd>());
   readonly onDidChange = this.changed.event;
   readonly onDidEnd = this.finished.event;
   readonly stateDir: string;
-  private history: ProgressPoint[] = [];
-  private marks: ProgressMark[] = [];
-  private previous: RunStatus | undefined;
+  readonly followsOnlyWhileShown = false;
+  private readonly history: ProgressHistory;
   private latest: ProgressView | undefined;
   private end: RunEnd | undefined;
   private exit: RunExit | undefined;
   private readonly timer: ReturnType<typeof setInterval>;
-  private readonly attached: boolean;
 
   /**
    * @param pid the runner's process id: statuses of other processes (an earlier run's final status) are
@@ -71,7 +84,7 @@ export class RunMonitor extends Disposable {
     super();
     // Without the process's exit, this window did not start the run: it attached to one already going
     // (after a reload), so the chart's history starts here, and says so.
-    this.attached = exited === undefined;
+    this.history = new ProgressHistory(exited === undefined);
     this.stateDir = stateDirFor(file);
     void exited?.then((exit) => {
       this.exit = exit;
@@ -92,9 +105,16 @@ export class RunMonitor extends Disposable {
     return this.end;
   }
 
-  /** Reads the status now rather than at the next tick: a command must not act on a second-old view. */
   refresh(): void {
     this.poll();
+  }
+
+  async control(command: ControlCommand): Promise<void> {
+    sendControl(this.stateDir, command);
+  }
+
+  openLedger(): Promise<Ledger> {
+    return openLedger(this.file);
   }
 
   private poll(): void {
@@ -115,26 +135,7 @@ export class RunMonitor extends Disposable {
   }
 
   private record(status: RunStatus): void {
-    // Milliseconds since the epoch, one point per second (the renderer's ProgressSample.t).
-    const at = Date.parse(status.updatedAt);
-    const t = Math.floor((Number.isFinite(at) ? at : Date.now()) / 1000) * 1000;
-    const point = {
-      t,
-      done: status.done,
-      succeeded: status.succeeded,
-      failed: status.failed,
-      rate: status.rate.now,
-    };
-    if (this.history[this.history.length - 1]?.t === t) this.history[this.history.length - 1] = point;
-    else this.history.push(point);
-    if (this.history.length > HISTORY_SECONDS) this.history = this.history.slice(-HISTORY_SECONDS);
-    if (!this.previous && this.attached && status.done > 0) this.marks.push(attachedMark(t));
-    this.marks.push(...marksBetween(this.previous, status, t));
-    this.previous = status;
-    // Marks older than the kept history have nowhere to be drawn.
-    const oldest = this.history[0]?.t ?? t;
-    this.marks = this.marks.filter((mark) => Number(mark.t) >= oldest);
-    this.latest = { status, history: [...this.history], marks: [...this.marks] };
+    this.latest = { status, ...this.history.record(status) };
     this.changed.fire(this.latest);
   }
 
@@ -157,28 +158,38 @@ function processAlive(pid: number): boolean {
 
 /** The live runs this window follows, one per runbook file. */
 export class ActiveRuns extends Disposable {
-  private readonly monitors = new Map<string, RunMonitor>();
+  private readonly monitors = new Map<string, LiveRun>();
   private readonly changed = this._register(new vscode.EventEmitter<void>());
   /** A run started, progressed or ended. */
   readonly onDidChange = this.changed.event;
 
   /** Follows the run of `file` by the process `pid`; the same monitor when it is already followed. */
-  follow(file: string, cell: string, pid: number, exited?: Promise<RunExit>): RunMonitor {
+  follow(file: string, cell: string, pid: number, exited?: Promise<RunExit>): LiveRun {
     const existing = this.monitors.get(file);
-    if (existing && existing.pid === pid && !existing.ended) return existing;
-    existing?.dispose();
-    const monitor = new RunMonitor(file, cell, pid, exited);
-    this.monitors.set(file, monitor);
-    monitor.onDidChange(() => this.changed.fire());
-    monitor.onDidEnd(() => {
+    if (existing instanceof RunMonitor && existing.pid === pid && !existing.ended) return existing;
+    return this.adopt(new RunMonitor(file, cell, pid, exited));
+  }
+
+  /** Follows `run` as the live run of its runbook, in place of any other. */
+  adopt(run: LiveRun): LiveRun {
+    const { file } = run;
+    const existing = this.monitors.get(file);
+    if (existing !== run) existing?.dispose();
+    this.monitors.set(file, run);
+    run.onDidChange(() => this.changed.fire());
+    run.onDidEnd(() => {
       this.changed.fire();
       // Kept a moment, so a notebook reopened right at the end still sees how it ended.
-      setTimeout(() => {
-        if (this.monitors.get(file) === monitor) this.monitors.delete(file);
-        monitor.dispose();
-      }, 5000);
+      setTimeout(() => this.forget(run), 5000);
     });
-    return monitor;
+    return run;
+  }
+
+  /** Stops following `run` (its runbook closed, or it ended a while ago). */
+  forget(run: LiveRun): void {
+    if (this.monitors.get(run.file) === run) this.monitors.delete(run.file);
+    run.dispose();
+    this.changed.fire();
   }
 
   /**
@@ -186,7 +197,7 @@ export class ActiveRuns extends Disposable {
    * shows a run whose process is alive (started by another window, the command line, or before a
    * reload).
    */
-  live(file: string): RunMonitor | undefined {
+  live(file: string): LiveRun | undefined {
     const followed = this.monitors.get(file);
     followed?.refresh();
     if (followed && !followed.ended) return followed;
@@ -196,11 +207,11 @@ export class ActiveRuns extends Disposable {
     return this.follow(file, status.cell, status.pid);
   }
 
-  get(file: string): RunMonitor | undefined {
+  get(file: string): LiveRun | undefined {
     return this.monitors.get(file);
   }
 
-  all(): RunMonitor[] {
+  all(): LiveRun[] {
     return [...this.monitors.values()];
   }
 

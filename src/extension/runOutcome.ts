@@ -6,7 +6,6 @@
 import * as vscode from 'vscode';
 import { ExitCode } from '../cli/exitCodes';
 import type { Ledger } from '../core/ledger/ledger';
-import { openLedger } from '../core/ledger/openLedger';
 import { resultOfRun } from '../core/run/cellResult';
 import type { RunStatus } from '../core/run/runStatus';
 import type { Redactor } from '../core/secrets/secrets';
@@ -14,13 +13,13 @@ import { setCellResult } from './cellResults';
 import { endNote } from './endNote';
 import { cellId } from './notebookDocument';
 import { errorOutput, progressOutput, textOutput } from './outputs';
-import type { RunEnd, RunMonitor } from './runMonitor';
+import type { RunEnd, LiveRun } from './runMonitor';
 import { verifyOutput, verifyPayloadFromLedger } from './verifyOutput';
 
 export async function concludeRun(
   end: RunEnd,
   cell: vscode.NotebookCell,
-  monitor: RunMonitor,
+  monitor: LiveRun,
   redactor: Redactor,
 ): Promise<{ success: boolean; outputs: vscode.NotebookCellOutput[] }> {
   const id = cellId(cell) ?? monitor.cell;
@@ -41,7 +40,7 @@ export async function concludeRun(
   const status = end.status;
   const view = monitor.progress ?? { status, history: [], marks: [] };
   const note = endNote(status);
-  const recorded = await recordResult(monitor.file, id, status, cell.notebook, redactor, note);
+  const recorded = await recordResult(monitor, id, status, cell.notebook, redactor, note);
   // A verification ends as one output: its table, with the note in it (no progress view beside it).
   if (recorded.verify) return { success: status.outcome === 'succeeded', outputs: [recorded.verify] };
   const outputs = [progressOutput(redactor.redactValue(view)), ...(note ? [textOutput(note)] : [])];
@@ -107,7 +106,7 @@ function lastErrorLines(log: string): string {
 }
 
 async function recordResult(
-  file: string,
+  monitor: LiveRun,
   id: string,
   status: RunStatus,
   notebook: vscode.NotebookDocument,
@@ -116,7 +115,7 @@ async function recordResult(
 ): Promise<{ verify?: vscode.NotebookCellOutput }> {
   let ledger: Ledger | undefined;
   try {
-    ledger = await openLedger(file);
+    ledger = await monitor.openLedger();
     const run = (await ledger.runs(status.cell)).find((r) => r.id === status.run);
     if (run) await setCellResult(notebook, id, await resultOfRun(ledger, run), redactor);
     if (status.mode !== 'verify') return {};

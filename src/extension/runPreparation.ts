@@ -81,12 +81,16 @@ export async function prepareRun(
   }
   const ledger = parsed.runbook.header.environments[environment.name]?.ledger;
   if (ledger) {
-    // The editor reads and shows the ledger beside the runbook; a run recorded elsewhere would leave its
-    // cells without outputs, so it is run from the command line until the editor can read it there.
+    // A distributed run is started where its workers run (a terminal, a scheduler), never from the
+    // editor; the editor attaches to it: the cell shows it live with its workers, and stop, pause and
+    // rate reach every worker (fleetMonitor.ts).
     return {
       title: 'Ledger in PostgreSQL',
-      message: `Environment ${environment.name} keeps its ledger in PostgreSQL, which the editor cannot show yet.`,
-      next: `Run it from a terminal: backfill run ${located.file} --cell ID --env ${environment.name} (and backfill status --env ${environment.name}).`,
+      message:
+        `Environment ${environment.name} keeps its ledger in PostgreSQL: its runs are started from a terminal, ` +
+        'not from the editor. Once a run is going, this notebook shows it live with its workers, and its ' +
+        'stop, pause and rate controls reach every worker.',
+      next: `Run it from a terminal: backfill run ${located.file} --cell ID --env ${environment.name} (add workers with backfill worker; backfill status --env ${environment.name} shows them).`,
     };
   }
   const secrets = await services.secrets.valuesFor(parsed.text, environment.name);

@@ -34,6 +34,19 @@ export class RunbookSecrets {
     return values;
   }
 
+  /**
+   * The values of the secrets the runbook names that are known without asking: stored, or in the
+   * editor's environment. For following a run on opening a runbook, which must not pop up a question.
+   */
+  async knownValuesFor(runbookText: string, environment: string): Promise<Record<string, string>> {
+    const values: Record<string, string> = {};
+    for (const name of secretNamesIn(runbookText)) {
+      const value = (await this.storage.get(storageKey(environment, name))) ?? process.env[name];
+      if (value) values[name] = value;
+    }
+    return values;
+  }
+
   /** Forgets a stored secret (asked again next time). */
   forget(environment: string, name: string): Thenable<void> {
     return this.storage.delete(storageKey(environment, name));

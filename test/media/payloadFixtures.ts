@@ -2,10 +2,12 @@
 // gallery (test/extension/ui/). The dry run is the real report of runbooks/demo.backfill.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { FleetMemberRow } from '../../src/core/fleet/fleetMembers';
 import type { RunStatus } from '../../src/core/run/runStatus';
 import type {
   ChecklistPayload,
   DryRunPayload,
+  FleetPayload,
   ProgressPayload,
   ProgressSample,
   VerifyPayload,
@@ -129,5 +131,41 @@ export function checklistPayload(): ChecklistPayload {
       },
       { id: 'announce', item: 'Announcement posted in #orders', owner: 'Ada Lovelace', required: false },
     ],
+  };
+}
+
+/** A member of a distributed run's fleet, alive and working on chunk 7, as the database lists it. */
+export function fleetMember(overrides: Partial<FleetMemberRow> = {}): FleetMemberRow {
+  return {
+    id: 'a1',
+    host: 'worker-1',
+    pid: 4242,
+    startedAt: new Date(STARTED).toISOString(),
+    chunk: 7,
+    rate: 19.96,
+    sent: 1234,
+    state: 'working',
+    heartbeatAt: new Date(STARTED + 119_600).toISOString(),
+    silentMs: 400,
+    health: 'alive',
+    ...overrides,
+  };
+}
+
+/** A fleet of these members, counted as the core counts them. */
+export function fleetPayload(
+  members: FleetMemberRow[] = [
+    fleetMember(),
+    fleetMember({ id: 'b2', host: 'worker-2', pid: 5151, chunk: 8 }),
+    fleetMember({ id: 'c3', host: 'worker-3', pid: 6161, health: 'lost', silentMs: 12_300, chunk: 9 }),
+    fleetMember({ id: 'd4', host: 'worker-4', pid: 7171, state: 'done', health: 'ended', chunk: undefined }),
+  ],
+  controls: Partial<FleetPayload['controls']> = {},
+): FleetPayload {
+  return {
+    members,
+    alive: members.filter((m) => m.health === 'alive').length,
+    lost: members.filter((m) => m.health === 'lost').length,
+    controls: { seq: 1, paused: false, stop: false, ...controls },
   };
 }

@@ -4,9 +4,8 @@
  * host working on it — through the ledger's `controls` row and NOTIFY; otherwise to the run on this host
  * through control.json, as the fast path does.
  */
-import { sendFleetControl } from '../../core/fleet/fleetControls';
+import { commandLiveFleet } from '../../core/fleet/fleetCommand';
 import { openFleetDatabase } from '../../core/fleet/fleetDatabase';
-import { runsWithLiveMembers } from '../../core/fleet/fleetMembers';
 import { UserError } from '../../core/model/types';
 import { ExitCode } from '../exitCodes';
 import { ledgerPlaceForCommand } from '../ledgerPlace';
@@ -26,12 +25,10 @@ export async function fleetControlCommand(
   if (place.type !== 'postgres') return controlCommand(file, action, value);
   const db = await openFleetDatabase(place);
   try {
-    // The runs with live members: a run's own record may say halted (its first process stopped by its
-    // host's halt file) while workers elsewhere carry on.
-    const [live] = await runsWithLiveMembers(db);
-    if (!live) throw new UserError(`no backfill of ${file} is running in ${db.where}: nothing to ${action}`);
-    await sendFleetControl(db, command);
-    const { run, members } = live;
+    const reached = await commandLiveFleet(db, command);
+    if (!reached)
+      throw new UserError(`no backfill of ${file} is running in ${db.where}: nothing to ${action}`);
+    const { run, members } = reached;
     process.stdout.write(
       `Sent "${action}${value !== undefined ? ` ${value}` : ''}" to run ${run} and its ` +
         `${members} live member${members === 1 ? '' : 's'} through ${db.where}; it applies within a second.\n`,

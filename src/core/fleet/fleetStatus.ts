@@ -5,7 +5,7 @@
  */
 import type { PostgresLedgerPlace } from '../ledger/postgresLedger';
 import { readFleetControls, type FleetControls } from './fleetControls';
-import { openFleetDatabase } from './fleetDatabase';
+import { openFleetDatabase, type FleetDatabase } from './fleetDatabase';
 import { fleetMembers, type FleetMemberRow } from './fleetMembers';
 
 export interface FleetStatus {
@@ -21,14 +21,19 @@ export interface FleetStatus {
 export async function readFleetStatus(place: PostgresLedgerPlace, run: string): Promise<FleetStatus> {
   const db = await openFleetDatabase(place);
   try {
-    const members = await fleetMembers(db, run);
-    return {
-      members,
-      alive: members.filter((member) => member.health === 'alive').length,
-      lost: members.filter((member) => member.health === 'lost').length,
-      controls: await readFleetControls(db),
-    };
+    return await fleetStatusOf(db, run);
   } finally {
     await db.client.end().catch(() => undefined);
   }
+}
+
+/** The fleet of run `run`, on a connection the caller keeps (a viewer reading it once a second). */
+export async function fleetStatusOf(db: FleetDatabase, run: string): Promise<FleetStatus> {
+  const members = await fleetMembers(db, run);
+  return {
+    members,
+    alive: members.filter((member) => member.health === 'alive').length,
+    lost: members.filter((member) => member.health === 'lost').length,
+    controls: await readFleetControls(db),
+  };
 }

@@ -8,7 +8,7 @@ import type { Clock } from './clock';
 import { LatencyHistogram } from './latencyHistogram';
 import { LatencyStats, RateMeter } from './latencyStats';
 import type { RunState, RunStatus } from './runStatus';
-import { sumOf, zeroCounts } from './statusCounts';
+import { sumOf, verificationCounts, zeroCounts } from './statusCounts';
 import {
   RECORD_STATUSES,
   type AttemptResult,
@@ -138,16 +138,7 @@ export class LiveCounters {
       succeeded: totals.succeeded,
       failed: totals.failed,
       rejected: totals.rejected,
-      ...(context.kind === 'verify'
-        ? {
-            verification: {
-              verified: totals.verified,
-              mismatch: totals.mismatch,
-              missing: totals.missing,
-              error: totals.error,
-            },
-          }
-        : {}),
+      ...(context.kind === 'verify' ? { verification: verificationCounts(totals) } : {}),
       skipped: this.skippedRecords,
       ...(Object.keys(this.doneElsewhere).length > 0 ? { doneElsewhere: { ...this.doneElsewhere } } : {}),
       inFlight: dispatch.inFlight,

@@ -4,6 +4,7 @@
  */
 import type { StatusCounts } from '../ledger/ledger';
 import { RECORD_STATUSES } from '../model/runs';
+import type { VerificationCounts } from './runStatus';
 
 /** A count of 0 for every status. */
 export function zeroCounts(): StatusCounts {
@@ -13,4 +14,14 @@ export function zeroCounts(): StatusCounts {
 /** Records counted, whatever their status. */
 export function sumOf(counts: StatusCounts): number {
   return RECORD_STATUSES.reduce((sum, status) => sum + counts[status], 0);
+}
+
+/** A verification's records by category, from its chain's counts. */
+export function verificationCounts(counts: StatusCounts): VerificationCounts {
+  return {
+    verified: counts.verified,
+    mismatch: counts.mismatch,
+    missing: counts.missing,
+    error: counts.error,
+  };
 }

@@ -12,6 +12,7 @@ export function run(): Promise<void> {
       await import('./productionRuns');
       await import('./verifyCells');
       await import('./liveRuns');
+      await import('./fleetRuns');
       await import('./runCommands');
       await import('./runbookHistory');
       await import('./judgeAgain');

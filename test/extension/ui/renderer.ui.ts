@@ -11,6 +11,8 @@ import { MIME, type ProgressMark } from '../../../media/renderer/payloads';
 import {
   checklistPayload,
   demoDryRun,
+  fleetMember,
+  fleetPayload,
   HOSTILE_VALUE,
   hostileDryRun,
   progressPayload,
@@ -218,6 +220,36 @@ describe('notebook renderer in Chromium', function () {
     // The same marks after an update, in the same elements (a live view redraws once a second).
     await gallery.render('marks', MIME.progress, { ...progressPayload({}, 121), marks: MARKS });
     assert.equal(await lines.count(), 4);
+  });
+
+  it("lists a distributed run's workers as text, the lost one marked, in every theme", async () => {
+    const fleet = fleetPayload([
+      fleetMember(),
+      fleetMember({ id: 'h', host: HOSTILE_VALUE, pid: 5151 }),
+      fleetMember({ id: 'l', host: 'worker-3', pid: 6161, health: 'lost', silentMs: 12_300 }),
+    ]);
+    await gallery.render('fleet', MIME.progress, { ...progressPayload(), fleet });
+    const workers = gallery.page.locator('#fleet .bf-workers');
+    assert.equal(await workers.locator('.bf-heading').textContent(), 'Workers — 2 alive, 1 lost, 0 ended');
+    const rows = workers.locator('tbody tr');
+    assert.equal(await rows.count(), 3);
+    assert.deepEqual((await rows.nth(1).locator('td').allTextContents()).slice(0, 3), [
+      HOSTILE_VALUE,
+      '5151',
+      '7',
+    ]);
+    assert.equal(await workers.locator('img').count(), 0);
+    assert.equal(await gallery.page.evaluate(() => document.body.dataset.pwned), undefined);
+    assert.equal(await rows.nth(2).getAttribute('data-tone'), 'danger');
+    assert.equal(await rows.nth(2).locator('td.bf-state').textContent(), 'LOST: no heartbeat');
+    // A local run's payload has no fleet: the list is hidden.
+    await gallery.render('local', MIME.progress, progressPayload());
+    assert.equal(await gallery.page.locator('#local .bf-workers').isHidden(), true);
+    for (const theme of ['dark', 'light', 'high-contrast'] as ThemeName[]) {
+      await gallery.setTheme(theme);
+      await workers.screenshot({ path: path.join(SCREENSHOTS, `renderer-${theme}-workers.png`) });
+    }
+    await gallery.setTheme('dark');
   });
 
   for (const theme of ['dark', 'light', 'high-contrast', 'high-contrast-light'] as ThemeName[]) {
