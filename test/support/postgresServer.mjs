@@ -76,11 +76,26 @@ export async function startPostgres(options = {}) {
         await client.end();
       }
     },
+    restart() {
+      asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'restart']);
+      return Promise.resolve();
+    },
+    down() {
+      asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+      return Promise.resolve();
+    },
+    up() {
+      asPostgres('pg_ctl', ['-D', data, '-o', serverOptions, '-l', path.join(dir, 'log'), '-w', 'start']);
+      return Promise.resolve();
+    },
     stop() {
       if (stopped) return Promise.resolve();
       stopped = true;
       try {
-        asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+        // A test that took the server down (down()) leaves nothing to stop.
+        if (fs.existsSync(path.join(data, 'postmaster.pid'))) {
+          asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+        }
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
