@@ -62,7 +62,7 @@ describe('a run on a PostgreSQL ledger while the database goes away', function (
    * Every process exited 0; every key arrived, each under the one idempotency key the ledger has and at
    * most the in-flight bound of them twice; the ledger holds every record succeeded and the run finished.
    */
-  async function audit(): Promise<void> {
+  async function audit(processes = 1): Promise<void> {
     for (const cli of started) {
       const code = await cli.exited;
       const output = cli.stdout() + cli.stderr();
@@ -88,7 +88,7 @@ describe('a run on a PostgreSQL ledger while the database goes away', function (
     }
     for (const row of rows) assert.deepEqual([...sentUnder.get(row.key)!], [row.idempotency_key], row.key);
     assert.ok(
-      target.arrivals.length - RECORDS <= IN_FLIGHT_BOUND,
+      target.arrivals.length - RECORDS <= processes * IN_FLIGHT_BOUND,
       `${target.arrivals.length - RECORDS} records sent twice`,
     );
     const runs = await database.query<{ outcome: string }>(
@@ -117,5 +117,23 @@ describe('a run on a PostgreSQL ledger while the database goes away', function (
     await database.up();
     assert.ok(whileDown <= IN_FLIGHT_BOUND, `${whileDown} records sent while the ledger was down`);
     await audit();
+  });
+
+  it('carries on with a worker beside the run through a 10 s stop, each of them sending nothing meanwhile', async () => {
+    const [, workerFile] = startRun(['a', 'b'], 300);
+    await waitFor(() => target.arrivals.length >= 100, 'the run to start sending', 30_000);
+    started.push(cliOn(workerFile!, 'worker'));
+    await waitFor(() => target.arrivals.length >= 800, 'a quarter of the records to arrive', 30_000);
+    await database.down();
+    const atStop = target.arrivals.length;
+    await sleep(10_000);
+    const whileDown = target.arrivals.length - atStop;
+    await database.up();
+    assert.ok(whileDown <= 2 * IN_FLIGHT_BOUND, `${whileDown} records sent while the ledger was down`);
+    await audit(2);
+    const workers = await database.query(
+      "SELECT DISTINCT worker FROM backfill.chunks WHERE ledger = 'fixture-job'",
+    );
+    assert.equal(workers.length, 2, 'both processes worked on chunks');
   });
 });
