@@ -108,14 +108,21 @@ describe('a run on a PostgreSQL ledger while the database goes away', function (
   });
 
   it('stops sending while the database is stopped for 10 s, then carries on when it is back', async () => {
-    startRun(['a'], 300);
+    const [file] = startRun(['a'], 300);
     await waitFor(() => target.arrivals.length >= 500, 'a sixth of the records to arrive', 30_000);
     await database.down();
     const atStop = target.arrivals.length;
     await sleep(10_000);
     const whileDown = target.arrivals.length - atStop;
+    // The live status says why nothing is sent.
+    const status = JSON.parse(fs.readFileSync(path.join(`${file!}.d`, 'status.json'), 'utf8')) as {
+      state: string;
+      waiting?: string;
+    };
     await database.up();
     assert.ok(whileDown <= IN_FLIGHT_BOUND, `${whileDown} records sent while the ledger was down`);
+    assert.equal(status.state, 'running');
+    assert.match(status.waiting ?? '', /^for the ledger: reconnecting/);
     await audit();
   });
 

@@ -339,6 +339,9 @@ export class PostgresLedger implements Ledger {
     });
   }
 
+  /** Since when (ms since the epoch) the database has been unreachable to the run's commits, while it is. */
+  unreachableSince: number | undefined;
+
   /** How long a run waits for this ledger's database to come back before it halts. */
   get outageAllowanceMs(): number {
     return (this.place.outageSeconds ?? DEFAULT_OUTAGE_SECONDS) * 1000;

@@ -21,15 +21,8 @@ export class PostgresRecorder implements OutcomeRecorder {
   /** Every commit runs after the previous one: entries reach the database in the order appended. */
   private readonly writes = new SerialWrites();
   private closing: Promise<void> | undefined;
-  /** When the database went away, while commits are being retried. */
-  private outage: number | undefined;
 
   constructor(private readonly ledger: PostgresLedger) {}
-
-  /** Since when (ms since the epoch) the ledger has been unreachable, while it is: commits wait for it. */
-  get unreachableSince(): number | undefined {
-    return this.outage;
-  }
 
   append(entry: NewJournalEntry): number {
     if (this.writes.failure) throw this.writes.failure;
@@ -74,15 +67,16 @@ export class PostgresRecorder implements OutcomeRecorder {
         reconnect: () => this.ledger.reconnect(),
         allowanceMs: this.ledger.outageAllowanceMs,
         onOutage: (error) => {
-          this.outage = error === undefined ? undefined : Date.now();
+          this.ledger.unreachableSince = error === undefined ? undefined : Date.now();
         },
       });
       this.committed += entries.length;
     } catch (error) {
+      const since = this.ledger.unreachableSince;
       const outage =
-        this.outage === undefined
+        since === undefined
           ? ''
-          : ` after ${Math.round((Date.now() - this.outage) / 1000)} s of retrying (environments.ENV.ledger.outageSeconds allows ${this.ledger.outageAllowanceMs / 1000} s)`;
+          : ` after ${Math.round((Date.now() - since) / 1000)} s of retrying (environments.ENV.ledger.outageSeconds allows ${this.ledger.outageAllowanceMs / 1000} s)`;
       throw this.writes.stop(
         new UserError(
           `the ledger ${this.ledger.location} could not be written (${(error as Error).message})${outage}: the run must ` +

@@ -523,7 +523,17 @@ export class Run {
       state,
     });
     const failures = this.failures.top();
-    return failures.length > 0 ? { ...status, failures } : status;
+    const waiting = this.waiting();
+    return { ...status, ...(failures.length > 0 ? { failures } : {}), ...(waiting ? { waiting } : {}) };
+  }
+
+  /** Why nothing more is sent now, when the run is held back: its ledger's database went away. */
+  private waiting(): string | undefined {
+    const ledger = this.recorder.ledger;
+    const since = ledger instanceof PostgresLedger ? ledger.unreachableSince : undefined;
+    if (since === undefined || this.recorder.failed) return undefined;
+    const seconds = Math.round((Date.now() - since) / 1000);
+    return `for the ledger: reconnecting (unreachable for ${seconds} s)`;
   }
 
   private async finish(rejudged?: Rejudge): Promise<RunResult> {
