@@ -40,6 +40,7 @@ export class PostgresLedger implements Ledger {
   private readonly chainIds = new Map<string, number>();
   /** The connection ended under this ledger (the database restarted): the next statement reconnects. */
   private ended = false;
+  private reconnecting: Promise<void> | undefined;
   /** The session of the transaction under way, if one is. */
   private pinned: Client | undefined;
 
@@ -318,12 +319,19 @@ export class PostgresLedger implements Ledger {
    * The schema is there already, and chain ids stay valid: only the session is new.
    */
   async reconnect(): Promise<void> {
-    const fresh = await connectClient(this.place.url);
-    const old = this.client;
-    this.client = fresh;
-    this.ended = false;
-    this.watch(fresh);
-    await old.end().catch(() => undefined);
+    // Callers that find the connection gone at once (a commit, a read) share one new connection.
+    this.reconnecting ??= connectClient(this.place.url)
+      .then((fresh) => {
+        const old = this.client;
+        this.client = fresh;
+        this.ended = false;
+        this.watch(fresh);
+        void old.end().catch(() => undefined);
+      })
+      .finally(() => {
+        this.reconnecting = undefined;
+      });
+    await this.reconnecting;
   }
 
   /** The connection, a new one first when the last ended: a read after an outage need not fail once. */
