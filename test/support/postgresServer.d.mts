@@ -7,6 +7,12 @@ export interface PostgresServer {
   password?: string;
   /** Runs one statement as the superuser and returns its rows. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** `pg_ctl restart -m fast`: every session ends (57P01), the server is back when it resolves. */
+  restart(): Promise<void>;
+  /** `pg_ctl stop -m fast`, keeping the data: the database is away until `up()`. */
+  down(): Promise<void>;
+  /** Starts the server again after `down()`, on the same port. */
+  up(): Promise<void>;
   /** `pg_ctl stop -m fast`; removes the folder. Safe to call twice. */
   stop(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * temporary folder, `pg_ctl` on a free port on 127.0.0.1, stopped (and the folder removed) by `stop()`.
  * With a password the cluster uses scram-sha-256, so a test can catch a leaked password.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -44,6 +44,19 @@ export async function startPostgres(options = {}) {
       throw new Error(`${bin} failed (${result.status}): ${result.stdout}${result.stderr}`);
     }
   };
+  // The same, without blocking this process: a test's target server goes on answering meanwhile.
+  const asPostgresAsync = (bin, args) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(path.join(POSTGRES_BIN, bin), args, { uid: ids.uid, gid: ids.gid, cwd: dir });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      child.on('error', reject);
+      // 'exit', not 'close': a server started by pg_ctl may keep its output pipes open.
+      child.on('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`${bin} failed (${code}): ${output}`)),
+      );
+    });
   const data = path.join(dir, 'data');
   const user = 'backfill';
   const initArgs = ['-D', data, '-U', user, '--no-sync', '--encoding=UTF8', '--locale=C'];
@@ -76,11 +89,25 @@ export async function startPostgres(options = {}) {
         await client.end();
       }
     },
+    restart() {
+      const log = path.join(dir, 'log');
+      return asPostgresAsync('pg_ctl', ['-D', data, '-l', log, '-m', 'fast', '-w', 'restart']);
+    },
+    down() {
+      return asPostgresAsync('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    up() {
+      const log = path.join(dir, 'log');
+      return asPostgresAsync('pg_ctl', ['-D', data, '-o', serverOptions, '-l', log, '-w', 'start']);
+    },
     stop() {
       if (stopped) return Promise.resolve();
       stopped = true;
       try {
-        asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+        // A test that took the server down (down()) leaves nothing to stop.
+        if (fs.existsSync(path.join(data, 'postmaster.pid'))) {
+          asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+        }
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }

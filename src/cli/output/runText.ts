@@ -76,7 +76,8 @@ export function progressText(status: RunStatus): string {
   return (
     `${counts} · ${status.rate.now}/s · p95 ${roundLatency(status.latencyMs).p95} ms` +
     (status.etaSeconds !== undefined ? ` · ETA ${duration(status.etaSeconds)}` : '') +
-    (status.state === 'paused' ? ' · PAUSED' : '')
+    (status.state === 'paused' ? ' · PAUSED' : '') +
+    (status.waiting ? ` · WAITING ${status.waiting}` : '')
   );
 }
 

@@ -17,6 +17,7 @@
  * This folder cannot depend on the vscode API.
  */
 import type { Client } from 'pg';
+import { DEFAULT_OUTAGE_SECONDS, retryThroughOutage } from '../ledger/postgresOutage';
 import { connectClient } from '../sources/postgres/connection';
 import type { ChunkRange } from './chunkRanges';
 
@@ -139,16 +140,60 @@ export async function releaseDeadLocalLeases(
 
 /** One worker's connection to a run's chunks. */
 export class ChunkLeases {
+  /** A new connection being made after the database went away: callers that failed meanwhile share it. */
+  private reconnecting: Promise<void> | undefined;
+
   private constructor(
-    private readonly client: Client,
+    private client: Client,
+    private readonly url: string,
     private readonly scope: ChunkScope,
     /** Who claims: host, pid and a random part, as the `worker` column says. */
     readonly worker: string,
     private readonly leaseSeconds: number,
+    private readonly outageAllowanceMs: number,
   ) {}
 
-  static async connect(url: string, scope: ChunkScope, worker: string, leaseSeconds: number) {
-    return new ChunkLeases(await connectClient(url), scope, worker, leaseSeconds);
+  static async connect(
+    url: string,
+    scope: ChunkScope,
+    worker: string,
+    leaseSeconds: number,
+    outageAllowanceMs = DEFAULT_OUTAGE_SECONDS * 1000,
+  ) {
+    return new ChunkLeases(await connectClient(url), url, scope, worker, leaseSeconds, outageAllowanceMs);
+  }
+
+  /**
+   * Runs `work` on the connection; when the database goes away (a restart), again on a new one with
+   * backoff, for as long as the outage allowance. `work` is told whether it is a retry, and must be
+   * idempotent: what a lost answer was to may have been applied.
+   */
+  private withClient<T>(work: (client: Client, retried: boolean) => Promise<T>): Promise<T> {
+    let failedOn: Client | undefined;
+    return retryThroughOutage(
+      () => {
+        const client = this.client;
+        const retried = failedOn !== undefined;
+        failedOn = client;
+        return work(client, retried);
+      },
+      { reconnect: () => this.reconnect(failedOn), allowanceMs: this.outageAllowanceMs },
+    );
+  }
+
+  /** A new connection in place of `failed`, unless another caller replaced it already. */
+  private async reconnect(failed: Client | undefined): Promise<void> {
+    if (failed !== this.client) return;
+    this.reconnecting ??= connectClient(this.url)
+      .then((fresh) => {
+        const old = this.client;
+        this.client = fresh;
+        void old.end().catch(() => undefined);
+      })
+      .finally(() => {
+        this.reconnecting = undefined;
+      });
+    await this.reconnecting;
   }
 
   /**
@@ -157,7 +202,9 @@ export class ChunkLeases {
    */
   async claim(from: number): Promise<ClaimedChunk | undefined> {
     const { schema, ledger, run } = this.scope;
-    const { rows } = await this.client.query(
+    // A claim whose answer was lost leaves a chunk leased to this worker that it does not know of: it
+    // waits for its lease to run out, and is then claimed again.
+    const { rows } = await this.query(
       `WITH next AS (
          SELECT n FROM ${schema}.chunks
           WHERE ledger = $1 AND run = $2
@@ -184,7 +231,7 @@ export class ChunkLeases {
   /** Keys of the run's chain with an outcome on lines `first`..`last`: what a claim of them skips. */
   async finishedKeys(chain: string, chunk: ChunkRange): Promise<string[]> {
     const { schema, ledger } = this.scope;
-    const { rows } = await this.client.query(
+    const { rows } = await this.query(
       `SELECT r.key FROM ${schema}.records r JOIN ${schema}.chains c ON c.id = r.chain
         WHERE c.ledger = $1 AND c.name = $2 AND r.line BETWEEN $3 AND $4`,
       [ledger, chain, chunk.firstLine, chunk.lastLine],
@@ -200,7 +247,7 @@ export class ChunkLeases {
     const { schema, ledger, run } = this.scope;
     const renewed = new Set<number>();
     if (held.length > 0) {
-      const { rows } = await this.client.query(
+      const { rows } = await this.query(
         `UPDATE ${schema}.chunks SET lease_until = now() + make_interval(secs => $5)
           WHERE ledger = $1 AND run = $2 AND n = ANY($3::integer[]) AND worker = $4 AND state = 'leased'
         RETURNING n`,
@@ -218,34 +265,37 @@ export class ChunkLeases {
    */
   async markDone(n: number): Promise<boolean> {
     const { schema, ledger, run } = this.scope;
-    await this.client.query('BEGIN');
-    try {
-      await this.client.query(`SELECT 1 FROM ${schema}.runs WHERE ledger = $1 AND id = $2 FOR UPDATE`, [
-        ledger,
-        run,
-      ]);
-      const marked = await this.client.query(
-        `UPDATE ${schema}.chunks SET state = 'done', lease_until = NULL, done_at = $4
-          WHERE ledger = $1 AND run = $2 AND n = $3 AND state <> 'done'`,
-        [ledger, run, n, new Date().toISOString()],
-      );
-      const { rows } = await this.client.query(
-        `SELECT COUNT(*) AS open FROM ${schema}.chunks WHERE ledger = $1 AND run = $2 AND state <> 'done'`,
-        [ledger, run],
-      );
-      await this.client.query('COMMIT');
-      return (marked.rowCount ?? 0) > 0 && Number(rows[0]?.open) === 0;
-    } catch (error) {
-      await this.client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+    return this.withClient(async (client, retried) => {
+      await client.query('BEGIN');
+      try {
+        await client.query(`SELECT 1 FROM ${schema}.runs WHERE ledger = $1 AND id = $2 FOR UPDATE`, [
+          ledger,
+          run,
+        ]);
+        // A retry after a lost answer finds the chunk done already, by this worker: that still counts.
+        const marked = await client.query(
+          `UPDATE ${schema}.chunks SET state = 'done', lease_until = NULL, done_at = $4
+            WHERE ledger = $1 AND run = $2 AND n = $3 AND (state <> 'done' OR ($5 AND worker = $6))`,
+          [ledger, run, n, new Date().toISOString(), retried, this.worker],
+        );
+        const { rows } = await client.query(
+          `SELECT COUNT(*) AS open FROM ${schema}.chunks WHERE ledger = $1 AND run = $2 AND state <> 'done'`,
+          [ledger, run],
+        );
+        await client.query('COMMIT');
+        return (marked.rowCount ?? 0) > 0 && Number(rows[0]?.open) === 0;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   /** Gives chunks `n` back (pending, no lease), for another worker to claim at once: a stop or a halt. */
   async release(chunks: readonly number[]): Promise<void> {
     if (chunks.length === 0) return;
     const { schema, ledger, run } = this.scope;
-    await this.client.query(
+    await this.query(
       `UPDATE ${schema}.chunks SET state = 'pending', worker = NULL, lease_until = NULL
         WHERE ledger = $1 AND run = $2 AND n = ANY($3::integer[]) AND worker = $4 AND state = 'leased'`,
       [ledger, run, chunks, this.worker],
@@ -255,7 +305,7 @@ export class ChunkLeases {
   /** What is left when nothing could be claimed: whether to wait for a lease to run out, or stop. */
   async remaining(): Promise<Remaining> {
     const { schema, ledger, run } = this.scope;
-    const { rows } = await this.client.query(
+    const { rows } = await this.query(
       `SELECT COUNT(*) FILTER (WHERE state <> 'done') AS open,
               COUNT(*) FILTER (WHERE state = 'leased' AND worker IS DISTINCT FROM $3) AS elsewhere,
               EXTRACT(EPOCH FROM MIN(lease_until - now()) FILTER (WHERE state = 'leased' AND worker IS DISTINCT FROM $3)) * 1000 AS soonest
@@ -274,15 +324,19 @@ export class ChunkLeases {
   /** The run's outcome now, as the ledger has it. */
   async runOutcome(): Promise<string | undefined> {
     const { schema, ledger, run } = this.scope;
-    const { rows } = await this.client.query(
-      `SELECT outcome FROM ${schema}.runs WHERE ledger = $1 AND id = $2`,
-      [ledger, run],
-    );
+    const { rows } = await this.query(`SELECT outcome FROM ${schema}.runs WHERE ledger = $1 AND id = $2`, [
+      ledger,
+      run,
+    ]);
     const outcome = rows[0]?.outcome;
     return outcome === undefined ? undefined : String(outcome);
   }
 
   async close(): Promise<void> {
     await this.client.end().catch(() => undefined);
+  }
+
+  private query(sql: string, parameters: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
+    return this.withClient((client) => client.query(sql, parameters));
   }
 }

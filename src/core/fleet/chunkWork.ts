@@ -56,6 +56,7 @@ export class ChunkWork {
   private readonly held = new Map<number, HeldChunk>();
   private readonly marks = new Set<Promise<void>>();
   private renewal: NodeJS.Timeout | undefined;
+  private renewing = false;
   private position = 0;
   private lastDone = false;
   private ended: string | undefined;
@@ -248,6 +249,9 @@ export class ChunkWork {
   }
 
   private async renew(): Promise<void> {
+    // A renewal waiting for the database to come back is not joined by more of them.
+    if (this.renewing) return;
+    this.renewing = true;
     try {
       const held = [...this.held.values()].filter((chunk) => !chunk.marking && !chunk.lost);
       const { renewed, runOutcome } = await this.leases.renew(held.map((chunk) => chunk.n));
@@ -259,6 +263,8 @@ export class ChunkWork {
       if (runOutcome !== undefined && runOutcome !== 'running' && !this.lastDone) this.runEnded(runOutcome);
     } catch {
       // The next renewal tries again; a lease that runs out meanwhile is taken over, which is safe.
+    } finally {
+      this.renewing = false;
     }
   }
 

@@ -43,6 +43,8 @@ export const LedgerSettingSchema = z.strictObject({
   chunkSize: z.number().int().min(1).max(10_000_000).optional(),
   /** Seconds a worker's claim on a chunk lasts unless renewed (default 30): a killed worker's chunk waits this long. */
   leaseSeconds: z.number().min(1).max(3600).optional(),
+  /** Seconds a run waits for the database to come back after it went away, before it halts (default 300). */
+  outageSeconds: z.number().min(0).max(86_400).optional(),
 });
 
 export const EnvironmentSchema = z.strictObject({

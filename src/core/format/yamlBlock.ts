@@ -202,7 +202,7 @@ const KNOWN_FIELDS = [
   'by', 'at', 'run', 'environment', 'operator', 'startedAt', 'finishedAt', 'durationMs', 'outcome',
   'fingerprint', 'counts', 'errors', 'retryOn', 'errorBudget', 'maxFailureRatio', 'window',
   'maxConsecutiveFailures', 'maxFailures', 'resend', 'maxRejected', 'failures', 'doneElsewhere', 'ledger',
-  'schema', 'chunkSize', 'leaseSeconds',
+  'schema', 'chunkSize', 'leaseSeconds', 'outageSeconds',
 ]; // prettier-ignore
 
 function unknownFieldMessage(key: string): string {

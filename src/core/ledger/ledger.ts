@@ -191,6 +191,12 @@ export interface RunLock {
   readonly takenOver?: StaleLock;
   /** Removes the lock if it is still this one (never someone else's); safe to call twice. */
   release(): void;
+  /**
+   * Calls `listener` (at once if it happened already) when the lock is lost while held: another process
+   * took it while the database that keeps it was away. The run must then stop. Only a lock kept in a
+   * database can be lost.
+   */
+  onLost?(listener: (reason: string) => void): void;
 }
 
 /** One kind of ledger: how a runbook's ledger of that kind is opened, locked and recorded into. */

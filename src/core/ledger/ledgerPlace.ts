@@ -37,5 +37,6 @@ export function ledgerPlaceOf(
     url,
     name: setting.name ?? header.name,
     ...(setting.schema ? { schema: setting.schema } : {}),
+    ...(setting.outageSeconds !== undefined ? { outageSeconds: setting.outageSeconds } : {}),
   };
 }

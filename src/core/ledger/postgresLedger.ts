@@ -14,6 +14,7 @@ import { RECORD_STATUSES } from '../model/runs';
 import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../model/runs';
 import { connectClient, describeUrl } from '../sources/postgres/connection';
 import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, OutcomePlace, StatusCounts } from './ledger';
+import { DEFAULT_OUTAGE_SECONDS } from './postgresOutage';
 import { migratePostgresLedger } from './postgresSchema';
 import type { Row } from './rows';
 import { dryRunParameters, OUTCOME_COLUMNS, outcomeParameters, runParameters, RUN_COLUMNS } from './rows';
@@ -27,6 +28,8 @@ export interface PostgresLedgerPlace {
   name: string;
   /** The schema of backfill's tables (default `backfill`). */
   schema?: string;
+  /** How long a run waits for the database to come back before it halts (default 300 s). */
+  outageSeconds?: number;
 }
 
 /** Outcomes read per round trip while streaming: pages keep memory flat whatever the ledger's size. */
@@ -35,13 +38,21 @@ const PAGE = 2000;
 export class PostgresLedger implements Ledger {
   /** Chain name → id in `chains`, as this process has met them. */
   private readonly chainIds = new Map<string, number>();
+  /** The connection ended under this ledger (the database restarted): the next statement reconnects. */
+  private ended = false;
+  private reconnecting: Promise<void> | undefined;
+  /** The session of the transaction under way, if one is. */
+  private pinned: Client | undefined;
 
   private constructor(
-    private readonly client: Client,
+    private client: Client,
+    private readonly place: PostgresLedgerPlace,
     private readonly name: string,
     private readonly schema: string,
     readonly location: string,
-  ) {}
+  ) {
+    this.watch(client);
+  }
 
   /** Connects, creates or migrates backfill's schema if needed, and opens the ledger `place.name`. */
   static async open(place: PostgresLedgerPlace): Promise<PostgresLedger> {
@@ -50,7 +61,7 @@ export class PostgresLedger implements Ledger {
     const client = await connectClient(place.url);
     try {
       await migratePostgresLedger(client, schema, location);
-      return new PostgresLedger(client, place.name, schema, location);
+      return new PostgresLedger(client, place, place.name, schema, location);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
@@ -59,7 +70,9 @@ export class PostgresLedger implements Ledger {
 
   async recordDryRun(row: DryRunRow): Promise<void> {
     const values = [this.name, ...dryRunParameters(row)];
-    await this.client.query(
+    await (
+      await this.session()
+    ).query(
       `INSERT INTO ${this.schema}.dry_runs (ledger, id, cell, job, environment, operator, host, started_at,
          finished_at, definition_hash, content_hash, fingerprint, passed, total, valid, rejected, duplicates, report)
        VALUES (${numbered(values.length)})`,
@@ -90,7 +103,9 @@ export class PostgresLedger implements Ledger {
       .map((column) => `${column} = excluded.${column}`)
       .join(', ');
     const values = [this.name, ...runParameters(run)];
-    await this.client.query(
+    await (
+      await this.session()
+    ).query(
       `INSERT INTO ${this.schema}.runs (ledger, ${RUN_COLUMNS.join(', ')}) VALUES (${numbered(values.length)})
        ON CONFLICT (ledger, id) DO UPDATE SET ${updates}`,
       values,
@@ -104,7 +119,9 @@ export class PostgresLedger implements Ledger {
     counts?: string,
     endedAt: string = new Date().toISOString(),
   ): Promise<boolean> {
-    const result = await this.client.query(
+    const result = await (
+      await this.session()
+    ).query(
       `UPDATE ${this.schema}.runs SET outcome = $1, reason = $2, counts = $3, ended_at = $4
         WHERE ledger = $5 AND id = $6`,
       [outcome, reason ?? null, counts ?? null, endedAt, this.name, id],
@@ -174,7 +191,9 @@ export class PostgresLedger implements Ledger {
     const updates = OUTCOME_COLUMNS.filter((column) => column !== 'chain' && column !== 'key')
       .map((column) => `${column} = excluded.${column}`)
       .join(', ');
-    await this.client.query(
+    await (
+      await this.session()
+    ).query(
       `INSERT INTO ${this.schema}.records (${OUTCOME_COLUMNS.join(', ')})
        SELECT * FROM unnest(${types.join(', ')})
        ON CONFLICT (chain, key) DO UPDATE SET ${updates}`,
@@ -267,7 +286,9 @@ export class PostgresLedger implements Ledger {
   }
 
   async recordSignOff(signOff: SignOff): Promise<void> {
-    await this.client.query(
+    await (
+      await this.session()
+    ).query(
       `INSERT INTO ${this.schema}.signoffs (ledger, checklist, item, signed_by, at, checked)
        VALUES ($1, $2, $3, $4, $5, $6)`,
       [this.name, signOff.checklist, signOff.item, signOff.by, signOff.at, signOff.checked ? 1 : 0],
@@ -291,19 +312,68 @@ export class PostgresLedger implements Ledger {
    * ledger's only one, so a read made through the ledger meanwhile sees the transaction's writes.
    */
   async transaction(work: () => Promise<void>): Promise<void> {
-    await this.client.query('BEGIN');
+    const client = await this.session();
+    // Every statement of the transaction goes to its session: were it to end, a statement run on a new
+    // connection would commit on its own while the rest rolls back.
+    this.pinned = client;
     try {
-      await work();
-      await this.client.query('COMMIT');
-    } catch (error) {
-      await this.client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      await client.query('BEGIN');
+      try {
+        await work();
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      this.pinned = undefined;
     }
   }
 
   /** The schema and name this ledger has in its database: what the run lock is named after. */
   get identity(): { schema: string; name: string } {
     return { schema: this.schema, name: this.name };
+  }
+
+  /**
+   * Replaces the connection with a new one, after the database went away (a restart ends every session).
+   * The schema is there already, and chain ids stay valid: only the session is new.
+   */
+  async reconnect(): Promise<void> {
+    // Callers that find the connection gone at once (a commit, a read) share one new connection.
+    this.reconnecting ??= connectClient(this.place.url)
+      .then((fresh) => {
+        const old = this.client;
+        this.client = fresh;
+        this.ended = false;
+        this.watch(fresh);
+        void old.end().catch(() => undefined);
+      })
+      .finally(() => {
+        this.reconnecting = undefined;
+      });
+    await this.reconnecting;
+  }
+
+  /** The connection, a new one first when the last ended: a read after an outage need not fail once. */
+  private async session(): Promise<Client> {
+    if (this.pinned) return this.pinned;
+    if (this.ended) await this.reconnect();
+    return this.client;
+  }
+
+  private watch(client: Client): void {
+    client.on('end', () => {
+      if (this.client === client) this.ended = true;
+    });
+  }
+
+  /** Since when (ms since the epoch) the database has been unreachable to the run's commits, while it is. */
+  unreachableSince: number | undefined;
+
+  /** How long a run waits for this ledger's database to come back before it halts. */
+  get outageAllowanceMs(): number {
+    return (this.place.outageSeconds ?? DEFAULT_OUTAGE_SECONDS) * 1000;
   }
 
   async close(): Promise<void> {
@@ -323,7 +393,9 @@ export class PostgresLedger implements Ledger {
   private async chainIdsOf(chains: Set<string>): Promise<Map<string, number>> {
     const missing = [...chains].filter((chain) => !this.chainIds.has(chain));
     if (missing.length > 0) {
-      await this.client.query(
+      await (
+        await this.session()
+      ).query(
         `INSERT INTO ${this.schema}.chains (ledger, name) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
         [this.name, missing],
       );
@@ -342,7 +414,7 @@ export class PostgresLedger implements Ledger {
 
   /** Runs one statement on the ledger's connection: inside {@link transaction}, part of it (the run's chunks). */
   async query(sql: string, parameters: unknown[]): Promise<{ rows: Row[] }> {
-    return { rows: (await this.client.query(sql, parameters)).rows as Row[] };
+    return { rows: (await (await this.session()).query(sql, parameters)).rows as Row[] };
   }
 }
 

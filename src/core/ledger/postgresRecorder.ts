@@ -11,6 +11,7 @@ import { UserError } from '../model/types';
 import type { JournalScan, NewJournalEntry } from './journalFile';
 import type { OutcomeRecorder } from './ledger';
 import type { PostgresLedger } from './postgresLedger';
+import { retryThroughOutage } from './postgresOutage';
 import { SerialWrites } from './serialWrites';
 
 export class PostgresRecorder implements OutcomeRecorder {
@@ -48,21 +49,37 @@ export class PostgresRecorder implements OutcomeRecorder {
   }
 
   /**
-   * One transaction for everything appended so far. After a failed commit the recorder refuses further
-   * use: what reached the database is unknown, and the run must stop rather than count unwritten
-   * outcomes. Nothing of a rolled-back group is in the ledger, so its records are sent again on resume.
+   * One transaction for everything appended so far. The database going away (a restart, a network cut)
+   * does not stop the run: the same group is committed again on a new connection, with backoff, for as
+   * long as the ledger's outage allowance — every entry is an upsert or an update, so a group whose
+   * commit was applied but not acknowledged is applied again harmlessly. Meanwhile appends wait in
+   * `pending` for the next group, and no flush resolves, which holds the dispatcher back (its durability
+   * window fills). Any other failure, or an outage longer than the allowance, makes the recorder refuse
+   * further use: the run must stop rather than count unwritten outcomes. Nothing of a rolled-back group
+   * is in the ledger, so its records are sent again on resume.
    */
   private async commitPending(): Promise<void> {
     if (this.pending.length === 0) return;
     const entries = this.pending;
     this.pending = [];
     try {
-      await this.ledger.transaction(() => applyInOrder(this.ledger, entries));
+      await retryThroughOutage(() => this.ledger.transaction(() => applyInOrder(this.ledger, entries)), {
+        reconnect: () => this.ledger.reconnect(),
+        allowanceMs: this.ledger.outageAllowanceMs,
+        onOutage: (error) => {
+          this.ledger.unreachableSince = error === undefined ? undefined : Date.now();
+        },
+      });
       this.committed += entries.length;
     } catch (error) {
+      const since = this.ledger.unreachableSince;
+      const outage =
+        since === undefined
+          ? ''
+          : ` after ${Math.round((Date.now() - since) / 1000)} s of retrying (environments.ENV.ledger.outageSeconds allows ${this.ledger.outageAllowanceMs / 1000} s)`;
       throw this.writes.stop(
         new UserError(
-          `the ledger ${this.ledger.location} could not be written (${(error as Error).message}): the run must ` +
+          `the ledger ${this.ledger.location} could not be written (${(error as Error).message})${outage}: the run must ` +
             'stop; records whose outcome was not written are sent again, with the same idempotency key, on resume',
         ),
       );

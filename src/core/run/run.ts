@@ -76,6 +76,8 @@ export class Run {
   private chunks: { leases: ChunkLeases; work: ChunkWork } | undefined;
   /** The whole fleet's counts, read from the ledger by the worker that finished the last chunk. */
   private fleetEnd: SharedRunEnd | undefined;
+  /** A halt asked before the dispatcher existed. */
+  private haltAsked: string | undefined;
 
   constructor(
     private readonly options: RunOptions,
@@ -91,6 +93,15 @@ export class Run {
     this.counters = new LiveCounters(this.clock);
     // A verification reads each record's end state; it sends no action and needs no idempotency key.
     this.kind = options.mode === 'verify' ? 'verify' : 'execute';
+  }
+
+  /**
+   * Halts the run from outside (its run lock was lost): nothing more is sent, and the run ends halted,
+   * resumable. Asked before dispatching starts, the run halts as soon as it does.
+   */
+  halt(reason: string): void {
+    if (this.dispatcher) this.dispatcher.stop(reason);
+    else this.haltAsked ??= reason;
   }
 
   async execute(): Promise<RunResult> {
@@ -201,6 +212,7 @@ export class Run {
     this.rerun = !!plan.rerun;
     this.counters.setEarlier(plan.earlier);
     this.dispatcher = this.createDispatcher();
+    if (this.haltAsked !== undefined) this.dispatcher.stop(this.haltAsked);
     this.budget = new ErrorBudget(job.errorBudget);
     this.record =
       joined ??
@@ -327,7 +339,15 @@ export class Run {
     const shared = this.options.shared!;
     const scope = { schema: shared.schema, ledger: shared.ledger, run: this.record.id };
     const worker = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    const leases = await ChunkLeases.connect(shared.url, scope, worker, shared.settings.leaseSeconds);
+    const ledger = this.recorder.ledger;
+    const outageMs = ledger instanceof PostgresLedger ? ledger.outageAllowanceMs : undefined;
+    const leases = await ChunkLeases.connect(
+      shared.url,
+      scope,
+      worker,
+      shared.settings.leaseSeconds,
+      outageMs,
+    );
     const work = new ChunkWork(
       leases,
       {
@@ -517,7 +537,17 @@ export class Run {
       state,
     });
     const failures = this.failures.top();
-    return failures.length > 0 ? { ...status, failures } : status;
+    const waiting = this.waiting();
+    return { ...status, ...(failures.length > 0 ? { failures } : {}), ...(waiting ? { waiting } : {}) };
+  }
+
+  /** Why nothing more is sent now, when the run is held back: its ledger's database went away. */
+  private waiting(): string | undefined {
+    const ledger = this.recorder.ledger;
+    const since = ledger instanceof PostgresLedger ? ledger.unreachableSince : undefined;
+    if (since === undefined || this.recorder.failed) return undefined;
+    const seconds = Math.round((Date.now() - since) / 1000);
+    return `for the ledger: reconnecting (unreachable for ${seconds} s)`;
   }
 
   private async finish(rejudged?: Rejudge): Promise<RunResult> {

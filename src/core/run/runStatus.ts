@@ -49,6 +49,8 @@ export interface RunStatus {
   /** This run's top failure reasons, each with a count and a sample key (failureReasons.ts). */
   failures?: FailureReason[];
   etaSeconds?: number;
+  /** What the run waits for before it sends more, while it waits: its ledger's database, gone away. */
+  waiting?: string;
   /** Why the run halted or how it finished. */
   reason?: string;
   outcome?: string;

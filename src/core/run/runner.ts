@@ -111,6 +111,7 @@ async function runInStateDir(options: RunOptions, stateDir: string, haltFile: st
         runId,
         startedAt,
       );
+      lock.onLost?.((reason) => run.halt(reason));
       const result = await run.execute();
       const block = options.onResult ? await recorder.resultBlock(options.job.cell, runId) : undefined;
       if (block) options.onResult?.(block);

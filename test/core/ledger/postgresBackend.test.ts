@@ -66,16 +66,17 @@ describe('the PostgreSQL ledger as a backend: recorder and run lock', function (
     }
   });
 
-  it('stops recording when its connection is lost, and nothing of the lost group is in the ledger', async () => {
-    const { ledger, journal } = await postgresBackend(place).openForRun('unused.backfill');
+  it('with no outage allowance, stops recording when the database goes away, and nothing of the lost group is in the ledger', async () => {
+    const { ledger, journal } = await postgresBackend({ ...place, outageSeconds: 0 }).openForRun(
+      'unused.backfill',
+    );
     journal.append({ type: 'run-start', run: run('run-1') });
     await journal.flush();
     for (let i = 0; i < 100; i += 1)
       journal.append({ type: 'outcome', outcome: outcome(`k${i}`, { line: i + 2 }) });
-    // The database ends the session, as it does when the network drops or an operator kills it.
-    await server.query(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'postgres' AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
-    );
+    // A session ended while the database stays reachable is replaced at the next commit; one that cannot be
+    // replaced within the allowance (none here) halts the run.
+    await server.down();
     await assert.rejects(journal.flush(), (error: Error) => {
       assert.ok(error instanceof UserError);
       assert.match(
@@ -87,6 +88,7 @@ describe('the PostgreSQL ledger as a backend: recorder and run lock', function (
     assert.throws(() => journal.append({ type: 'outcome', outcome: outcome('late') }), UserError);
     await journal.close();
     await ledger.close().catch(() => undefined);
+    await server.up();
     const reader = await PostgresLedger.open(place);
     try {
       assert.deepEqual(await all(reader.outcomes()), []);
@@ -134,5 +136,90 @@ describe('the PostgreSQL ledger as a backend: recorder and run lock', function (
       'the lock was free again after the kill',
     );
     (lock as { release(): void }).release();
+  });
+
+  describe('while the database goes away', () => {
+    const OTHER: LockInfo = { ...HOLDER, pid: 99, host: 'worker-b', runId: 'run-2' };
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    /** Advisory locks held now, by any session. */
+    async function advisoryLocks(): Promise<number> {
+      const [row] = await server.query<{ n: string }>(
+        "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted",
+      );
+      return Number(row?.n);
+    }
+
+    it('commits the outcomes appended before and during a restart once the database is back', async () => {
+      const { ledger, journal } = await postgresBackend(place).openForRun('unused.backfill');
+      journal.append({ type: 'run-start', run: run('run-1') });
+      journal.append({ type: 'outcome', outcome: outcome('a', { line: 2 }) });
+      await journal.flush();
+      await server.restart();
+      journal.append({ type: 'outcome', outcome: outcome('b', { line: 3 }) });
+      const flushed = journal.flush();
+      journal.append({ type: 'outcome', outcome: outcome('c', { line: 4 }) });
+      await flushed;
+      await journal.flush();
+      const rows = await server.query<{ key: string }>(
+        `SELECT r.key FROM backfill.records r JOIN backfill.chains c ON c.id = r.chain
+          WHERE c.ledger = $1 ORDER BY r.key`,
+        [place.name],
+      );
+      assert.deepEqual(
+        rows.map((row) => row.key),
+        ['a', 'b', 'c'],
+      );
+      await journal.close();
+      await ledger.close();
+    });
+
+    it('halts at once on a failure that is no outage, saying the run must stop', async () => {
+      const { ledger, journal } = await postgresBackend(place).openForRun('unused.backfill');
+      journal.append({ type: 'run-start', run: run('run-1') });
+      await journal.flush();
+      // The outcome's chain exists; its records table is gone: the database answers, with an error.
+      await server.query('ALTER TABLE backfill.records RENAME TO records_gone');
+      try {
+        journal.append({ type: 'outcome', outcome: outcome('a', { line: 2 }) });
+        await assert.rejects(
+          journal.flush(),
+          /could not be written \(relation .* does not exist\): the run must stop/,
+        );
+        assert.throws(() => journal.append({ type: 'outcome', outcome: outcome('b', { line: 3 }) }));
+      } finally {
+        await server.query('ALTER TABLE backfill.records_gone RENAME TO records');
+        await journal.close();
+        await ledger.close();
+      }
+    });
+
+    it('takes the run lock again after a restart, so a second run is still refused', async () => {
+      const lock = await lockPostgresRuns(place, HOLDER);
+      const lost: string[] = [];
+      lock.onLost?.((reason) => lost.push(reason));
+      await server.restart();
+      for (let tries = 0; (await advisoryLocks()) === 0; tries += 1) {
+        assert.ok(tries < 600, 'the lock was taken again');
+        await sleep(50);
+      }
+      await assert.rejects(lockPostgresRuns(place, OTHER), /already being run by pid 4242 on worker-a/);
+      assert.deepEqual(lost, []);
+      lock.release();
+    });
+
+    it('tells the run its lock is lost when another process took it while the database was away', async () => {
+      const lock = await lockPostgresRuns(place, HOLDER);
+      const lost = new Promise<string>((resolve) => lock.onLost?.(resolve));
+      // Down long enough that the holder's backoff is at its longest waits: the other process, started as
+      // soon as the database is back, takes the lock first.
+      await server.down();
+      await sleep(8000);
+      await server.up();
+      const other = await lockPostgresRuns(place, OTHER);
+      assert.match(await lost, /was taken by pid 99 on worker-b \(run run-2\) while the database was away/);
+      other.release();
+      lock.release();
+    });
   });
 });

@@ -52,6 +52,11 @@ export function createPool(url: string, size: number, extra: Partial<ClientConfi
 
 /** Why connecting failed, for a person: the database's words or the network's, never the URL. */
 export function connectionError(error: unknown, url: string): UserError {
+  // The original stays as the cause (never shown): whoever retries tells a refused connection from a bad password by its code.
+  return Object.assign(describeConnectionError(error, url), { cause: error });
+}
+
+function describeConnectionError(error: unknown, url: string): UserError {
   const where = describeUrl(url);
   const message = scrub((error as Error)?.message ?? String(error), url);
   const code = (error as { code?: string }).code;
