@@ -176,6 +176,10 @@ function etaText(status: RunStatus): string {
 
 function bannerOf(status: RunStatus): { banner?: ProgressModel['banner'] } {
   const reason = status.reason ?? status.outcome;
+  if (status.waiting && (status.state === 'running' || status.state === 'stopping')) {
+    // The ledger is out of reach (a PostgreSQL restart): nothing is sent until it is back.
+    return { banner: { tone: 'warning', text: `Waiting ${status.waiting}: nothing is sent meanwhile` } };
+  }
   switch (status.state) {
     case 'halted':
       return {

@@ -109,8 +109,15 @@ describe('renderer progress model', () => {
     );
   });
 
-  it('shows paused and stopping runs with what happens next', () => {
+  it('shows paused, stopping and ledger-waiting runs with what happens next', () => {
     assert.equal(progressModel(runStatus({ state: 'paused' })).banner?.text, 'Paused: resume to continue');
+    assert.deepEqual(
+      progressModel(runStatus({ waiting: 'for the ledger: reconnecting (unreachable for 12 s)' })).banner,
+      {
+        tone: 'warning',
+        text: 'Waiting for the ledger: reconnecting (unreachable for 12 s): nothing is sent meanwhile',
+      },
+    );
     assert.equal(progressModel(runStatus({ state: 'paused' })).eta, 'ETA: paused');
     assert.equal(
       progressModel(runStatus({ state: 'stopping', inFlight: 3 })).banner?.text,
