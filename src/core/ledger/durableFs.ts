@@ -73,6 +73,16 @@ function followLinks(file: string): string {
   }
 }
 
+/** The bytes of `file`, or undefined when there is no such file (any other error is thrown). */
+export function readFileIfExists(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    if (isOneOf(error, ['ENOENT'])) return undefined;
+    throw error;
+  }
+}
+
 /** Truncates `file` to `length` bytes and fsyncs it, so the cut survives a crash. */
 export function truncateDurably(file: string, length: number): void {
   const fd = fs.openSync(file, 'r+');

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunRecord } from '../model/runs';
 import { UserError } from '../model/types';
-import { isOneOf } from './durableFs';
+import { isOneOf, readFileIfExists } from './durableFs';
 import type { Ledger, LockInfo, RunLock, StaleLock } from './ledger';
 
 export type { LockInfo, RunLock, StaleLock } from './ledger';
@@ -45,7 +45,7 @@ export function acquireRunLock(stateDir: string, info: LockInfo): RunLock {
   let takenOver: StaleLock | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     if (createExclusively(file, content)) return heldLock(file, info, content, takenOver);
-    const existing = readIfExists(file);
+    const existing = readFileIfExists(file);
     if (!existing) continue;
     const stale = staleReason(existing, stateDir);
     if (moveAsideIfUnchanged(file, existing)) takenOver = stale;
@@ -105,15 +105,6 @@ function createWithExclusiveFlag(file: string, content: Buffer): boolean {
     return true;
   } catch (error) {
     if (isOneOf(error, ['EEXIST'])) return false;
-    throw error;
-  }
-}
-
-function readIfExists(file: string): Buffer | undefined {
-  try {
-    return fs.readFileSync(file);
-  } catch (error) {
-    if (isOneOf(error, ['ENOENT'])) return undefined;
     throw error;
   }
 }
@@ -221,7 +212,7 @@ function heldLock(file: string, info: LockInfo, content: Buffer, takenOver: Stal
     info,
     ...(takenOver ? { takenOver } : {}),
     release() {
-      if (readIfExists(file)?.equals(content)) fs.rmSync(file, { force: true });
+      if (readFileIfExists(file)?.equals(content)) fs.rmSync(file, { force: true });
     },
   };
 }

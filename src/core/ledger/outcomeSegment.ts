@@ -7,13 +7,12 @@
  *
  * This folder cannot depend on the vscode API.
  */
-import * as fs from 'node:fs';
-import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import type { ErrorKind, RecordOutcome, RecordStatus } from '../model/runs';
-import { replaceFileDurably } from './durableFs';
+import { readFileIfExists, replaceFileDurably } from './durableFs';
 import type { OutcomePlace } from './ledger';
 import { OUTCOME_COLUMNS, outcomeParameters, type Row, toOutcome } from './rows';
-import { notALedger, placeholders, rowsOf } from './sqlJsFile';
+import { notALedger, placeholders, PreparedStatements, rowsOf } from './sqlJsFile';
 import { NameTable } from './sqlJsNames';
 import { INSERT_OUTCOME, INSERT_OUTCOMES, OUTCOMES_PER_STATEMENT, SELECT_OUTCOME } from './sqlJsStatements';
 
@@ -95,7 +94,7 @@ export interface SegmentFilter {
 }
 
 export class OutcomeSegment {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new PreparedStatements(() => this.db);
   private readonly names: NameTable;
   /** Changed since it was read or saved, and to be saved. */
   dirty = false;
@@ -114,7 +113,7 @@ export class OutcomeSegment {
   ) {
     this.names = new NameTable(
       {
-        run: (sql, parameters) => this.prepared(sql).run(parameters),
+        run: (sql, parameters) => this.statements.get(sql).run(parameters),
         single: (sql, parameters) => this.single(sql, parameters),
       },
       () => file,
@@ -123,7 +122,7 @@ export class OutcomeSegment {
 
   /** The segment saved in `file`, or a new empty one when there is none (or `fresh` says to ignore it). */
   static open(sql: SqlJsStatic, file: string, fresh = false): OutcomeSegment {
-    const bytes = fresh ? undefined : readIfExists(file);
+    const bytes = fresh ? undefined : readFileIfExists(file);
     if (bytes === undefined) {
       const db = new sql.Database();
       db.run(COUNT_REPLACED_ROWS);
@@ -177,14 +176,14 @@ export class OutcomeSegment {
         for (const value of this.parameters(outcome)) parameters.push(value);
         inStatement += 1;
         if (inStatement === OUTCOMES_PER_STATEMENT) {
-          this.prepared(INSERT_OUTCOMES).run(parameters);
+          this.statements.get(INSERT_OUTCOMES).run(parameters);
           parameters = [];
           inStatement = 0;
         }
       }
       for (let row = 0; row < inStatement; row += 1) {
         const from = row * OUTCOME_COLUMNS.length;
-        this.prepared(INSERT_OUTCOME).run(parameters.slice(from, from + OUTCOME_COLUMNS.length));
+        this.statements.get(INSERT_OUTCOME).run(parameters.slice(from, from + OUTCOME_COLUMNS.length));
       }
       if (own) this.db.run('COMMIT');
     } catch (error) {
@@ -250,7 +249,7 @@ export class OutcomeSegment {
 
   /** The latest outcome of a key, if this segment has one. */
   outcomeOf(key: string): RecordOutcome | undefined {
-    const statement = this.prepared(SELECT_OUTCOME);
+    const statement = this.statements.get(SELECT_OUTCOME);
     let row: Row | undefined;
     try {
       statement.bind([key]);
@@ -283,8 +282,7 @@ export class OutcomeSegment {
   }
 
   close(): void {
-    for (const statement of this.statements.values()) statement.free();
-    this.statements.clear();
+    this.statements.free();
     this.names.forget();
     this.db.close();
   }
@@ -298,17 +296,8 @@ export class OutcomeSegment {
     });
   }
 
-  private prepared(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
-
   private single(sql: string, parameters: SqlValue[]): SqlValue | undefined {
-    const statement = this.prepared(sql);
+    const statement = this.statements.get(sql);
     try {
       statement.bind(parameters);
       return statement.step() ? statement.get()[0] : undefined;
@@ -325,14 +314,5 @@ export class OutcomeSegment {
     } finally {
       statement.free();
     }
-  }
-}
-
-function readIfExists(file: string): Buffer | undefined {
-  try {
-    return fs.readFileSync(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
   }
 }

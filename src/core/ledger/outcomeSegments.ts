@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import type { SqlJsStatic } from 'sql.js';
 import type { RecordOutcome, RecordStatus } from '../model/runs';
 import { RECORD_STATUSES } from '../model/runs';
-import { removeDeadTemporaries, replaceFileDurably } from './durableFs';
+import { readFileIfExists, removeDeadTemporaries, replaceFileDurably } from './durableFs';
 import type { ChainTally, OutcomeFilter, OutcomePlace, StatusCounts } from './ledger';
 import { linesPerNewSegment, OutcomeSegment, type SegmentTally, segmentOfLine } from './outcomeSegment';
 import { notALedger } from './sqlJsFile';
@@ -306,7 +306,7 @@ export class OutcomeSegments {
   /** The chains listed on disk, in order; the segment size is taken from the list too. */
   private listedOnDisk(): string[] {
     const file = this.chainListFile();
-    const text = readIfExists(file);
+    const text = readFileIfExists(file)?.toString('utf8');
     if (text === undefined) return [];
     let list: { chains?: unknown; linesPerSegment?: unknown };
     try {
@@ -324,7 +324,7 @@ export class OutcomeSegments {
 
   private readTallies(chain: ChainState): Map<number, SegmentTally[]> {
     const file = this.talliesFile(chain);
-    const text = readIfExists(file);
+    const text = readFileIfExists(file)?.toString('utf8');
     if (text === undefined) return new Map();
     try {
       const parsed = JSON.parse(text) as Record<string, SegmentTally[]>;
@@ -429,14 +429,5 @@ export class OutcomeSegments {
 
   private segmentFile(chain: ChainState, n: number): string {
     return path.join(this.dir, chain.dir, `${n}.sqlite`);
-  }
-}
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
   }
 }

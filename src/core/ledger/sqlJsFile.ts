@@ -119,6 +119,31 @@ export function* rowsOf(statement: Statement): Generator<Row> {
   }
 }
 
+/**
+ * Statements prepared once per database and reused: a million upserts must not parse their SQL a million
+ * times. `database` is asked each time, for a ledger that replaces its database when it reloads.
+ */
+export class PreparedStatements {
+  private readonly bySql = new Map<string, Statement>();
+
+  constructor(private readonly database: () => Database) {}
+
+  get(sql: string): Statement {
+    let statement = this.bySql.get(sql);
+    if (!statement) {
+      statement = this.database().prepare(sql);
+      this.bySql.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Frees them all: before the database is closed or replaced. */
+  free(): void {
+    for (const statement of this.bySql.values()) statement.free();
+    this.bySql.clear();
+  }
+}
+
 export function placeholders(count: number): string {
   return Array.from({ length: count }, () => '?').join(', ');
 }

@@ -17,7 +17,7 @@
  * This folder cannot depend on the vscode API.
  */
 import * as path from 'node:path';
-import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import type { RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../model/runs';
 import { loadSqlJs } from '../support/sqlite';
 import { UserError } from '../model/types';
@@ -26,15 +26,14 @@ import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, OutcomePlace, Status
 import { OutcomeSegments } from './outcomeSegments';
 import type { Row } from './rows';
 import { dryRunParameters, runParameters, toDryRunRow, toOutcome, toRun, toSignOff } from './rows';
-import { identityOf, identityOfStats, loadDatabase, rowsOf } from './sqlJsFile';
+import { identityOf, identityOfStats, loadDatabase, PreparedStatements, rowsOf } from './sqlJsFile';
 import { NameTable } from './sqlJsNames';
 import { FINISH_RUN, UPSERT_RUN } from './sqlJsStatements';
 import { assertStateDirUsable, ledgerFileIn, stateDirFor } from './statePaths';
 
 /** The embedded ledger of one runbook; `save()` writes what changed back atomically. */
 export class SqlJsLedger implements Ledger {
-  /** Prepared statements of the hot paths, reused so a million upserts do not parse SQL a million times. */
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new PreparedStatements(() => this.db);
   private transactionDepth = 0;
   /** Inside `showingJournal`: outcomes upserted now are a reader's view, never saved. */
   private showingJournalDepth = 0;
@@ -117,7 +116,7 @@ export class SqlJsLedger implements Ledger {
   /** `startRun`, inside a synchronous `transaction` (the journal's fold). */
   startRunSync(run: RunRecord): void {
     this.mainChanged = true;
-    this.prepared(UPSERT_RUN).run(runParameters(run));
+    this.statements.get(UPSERT_RUN).run(runParameters(run));
   }
 
   async finishRun(
@@ -138,7 +137,7 @@ export class SqlJsLedger implements Ledger {
     counts?: string,
     endedAt: string = new Date().toISOString(),
   ): boolean {
-    this.prepared(FINISH_RUN).run([outcome, reason ?? null, counts ?? null, endedAt, id]);
+    this.statements.get(FINISH_RUN).run([outcome, reason ?? null, counts ?? null, endedAt, id]);
     const known = this.db.getRowsModified() > 0;
     if (known) this.mainChanged = true;
     return known;
@@ -280,7 +279,7 @@ export class SqlJsLedger implements Ledger {
   /** Drops what is in memory and reads the file again (another process saved it meanwhile). */
   reload(): void {
     const { db, identity } = loadDatabase(this.sql, this.file);
-    this.freeStatements();
+    this.statements.free();
     this.db.close();
     this.segments.reload();
     this.db = db;
@@ -309,7 +308,7 @@ export class SqlJsLedger implements Ledger {
   }
 
   async close(): Promise<void> {
-    this.freeStatements();
+    this.statements.free();
     this.segments.close();
     this.db.close();
   }
@@ -321,20 +320,6 @@ export class SqlJsLedger implements Ledger {
     } finally {
       this.transactionDepth -= 1;
     }
-  }
-
-  private prepared(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  private freeStatements(): void {
-    for (const statement of this.statements.values()) statement.free();
-    this.statements.clear();
   }
 
   private all(sql: string, parameters: SqlValue[] = []): Row[] {
