@@ -6,15 +6,15 @@
  */
 import type { SourceCheckpoint } from '../sources/postgres/checkpointTrail';
 import { randomUUID } from 'node:crypto';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { compileAction, type ActionPreview } from '../actions/preview';
+import { compileAction } from '../actions/preview';
 import type { ResolvedEnvironment } from '../job/environment';
 import { fingerprintJob, sha256, type JobFingerprint } from '../job/fingerprint';
 import type { RunnableCell, Runbook } from '../format/runbook';
 import type { ResolvedJob } from '../job/job';
-import { ledgerPlaceOf, type LedgerPlace } from '../ledger/ledgerPlace';
-import { openLedger } from '../ledger/openLedger';
+import { ledgerPlaceOf } from '../ledger/ledgerPlace';
+import type { DryRunReport, DuplicateRecord, PreviewItem } from './dryRunReport';
+import { recordDryRun } from './recordDryRun';
 import { SecretResolver, Redactor } from '../secrets/secrets';
 import { seededRandom } from '../support/seededRandom';
 import { openSource } from '../sources/openSource';
@@ -47,57 +47,7 @@ export interface DryRunProgress {
   totalBytes?: number;
 }
 
-export interface PreviewItem {
-  why: 'first' | 'random';
-  key: string;
-  line: number;
-  /** Exactly what would be sent, secrets redacted. */
-  send: ActionPreview;
-}
-
-export interface DuplicateRecord {
-  key: string;
-  line: number;
-  firstLine: number;
-}
-
-export interface DryRunReport {
-  id: string;
-  runbook: string;
-  cell: string;
-  job: string;
-  /** Where records came from; rejected records' lines are lines of this file. */
-  source: { type: string; path?: string; outsideRunbookFolder?: string };
-  environment: { name: string; production: boolean };
-  operator: string;
-  startedAt: string;
-  finishedAt: string;
-  counts: {
-    /** Records read from the source. */
-    total: number;
-    valid: number;
-    rejected: number;
-    duplicates: number;
-    /** Valid records the cell's subset selects: what a run would send. */
-    selected: number;
-  };
-  rejected: RejectedRecord[];
-  duplicates: DuplicateRecord[];
-  preview: PreviewItem[];
-  estimate: { records: number; rate: number; concurrency: number; seconds: number };
-  fingerprint: JobFingerprint;
-  passed: boolean;
-  /** Why the dry run did not pass, in words the operator can act on. */
-  problems: string[];
-  warnings: string[];
-  /**
-   * A database source's checkpoints (`fingerprint: rows`): a production gate that finds the data changed
-   * since this dry run says where (see sources/postgres/checkpointTrail.ts). At most 129 short entries.
-   */
-  sourceCheckpoints?: SourceCheckpoint[];
-  /** Where the result was stored, when it was. */
-  ledger?: string;
-}
+export type { DryRunReport, DuplicateRecord, PreviewItem } from './dryRunReport';
 
 export async function dryRun(
   runbook: Runbook,
@@ -221,7 +171,7 @@ export async function dryRun(
       options.environment,
       new SecretResolver(options.secretValues),
     );
-    safeReport.ledger = await storeInLedger(runbook, safeReport, place);
+    safeReport.ledger = await recordDryRun(runbook, safeReport, place);
   }
   return safeReport;
 }
@@ -326,35 +276,6 @@ function standIns(names: string[]): Record<string, string> {
 function estimate(records: number, job: ResolvedJob): DryRunReport['estimate'] {
   const { rate, concurrency } = job.throttle;
   return { records, rate, concurrency, seconds: records / rate };
-}
-
-async function storeInLedger(runbook: Runbook, report: DryRunReport, place: LedgerPlace): Promise<string> {
-  const ledger = await openLedger(runbook.file, place);
-  try {
-    await ledger.recordDryRun({
-      id: report.id,
-      cell: report.cell,
-      job: report.job,
-      environment: report.environment.name,
-      operator: report.operator,
-      host: os.hostname(),
-      startedAt: report.startedAt,
-      finishedAt: report.finishedAt,
-      definitionHash: report.fingerprint.definition,
-      contentHash: report.fingerprint.content,
-      fingerprint: report.fingerprint.combined,
-      passed: report.passed,
-      total: report.counts.total,
-      valid: report.counts.valid,
-      rejected: report.counts.rejected,
-      duplicates: report.counts.duplicates,
-      report: JSON.stringify(report),
-    });
-    await ledger.save();
-    return ledger.location;
-  } finally {
-    await ledger.close();
-  }
 }
 
 function firstCount(cell: RunnableCell): number {
