@@ -54,14 +54,18 @@ export interface ChunkScope {
 /** Writes a new run's chunks, inside the caller's transaction (the one that records the run's start). */
 export async function insertChunks(db: Queryable, scope: ChunkScope, ranges: readonly ChunkRange[]) {
   await db.query(
-    `INSERT INTO ${scope.schema}.chunks (ledger, run, n, first_line, last_line)
-     SELECT $1, $2, unnest($3::integer[]), unnest($4::bigint[]), unnest($5::bigint[])`,
+    `INSERT INTO ${scope.schema}.chunks (ledger, run, n, first_line, last_line, key_from, key_to, rows_hash)
+     SELECT $1, $2, unnest($3::integer[]), unnest($4::bigint[]), unnest($5::bigint[]), unnest($6::text[]),
+            unnest($7::text[]), unnest($8::text[])`,
     [
       scope.ledger,
       scope.run,
       ranges.map((range) => range.n),
       ranges.map((range) => range.firstLine),
       ranges.map((range) => range.lastLine),
+      ranges.map((range) => range.keys?.after ?? null),
+      ranges.map((range) => range.keys?.through ?? null),
+      ranges.map((range) => range.keys?.rowsHash ?? null),
     ],
   );
 }
@@ -138,6 +142,17 @@ export async function releaseDeadLocalLeases(
   }
 }
 
+/** A key-range chunk's bounds and hash as stored (NULL: unbounded, or no hash). */
+function keysOf(row: Record<string, unknown>): NonNullable<ChunkRange['keys']> {
+  const text = (value: unknown) => (value === null || value === undefined ? undefined : String(value));
+  const [after, through, rowsHash] = [text(row.key_from), text(row.key_to), text(row.rows_hash)];
+  return {
+    ...(after !== undefined ? { after } : {}),
+    ...(through !== undefined ? { through } : {}),
+    ...(rowsHash !== undefined ? { rowsHash } : {}),
+  };
+}
+
 /** One worker's connection to a run's chunks. */
 export class ChunkLeases {
   /** A new connection being made after the database went away: callers that failed meanwhile share it. */
@@ -200,7 +215,7 @@ export class ChunkLeases {
    * Claims one chunk: pending, or leased with its lease run out; the first at or after chunk `from` when
    * there is one, else the first. Undefined when none can be claimed, or the run is no longer running.
    */
-  async claim(from: number): Promise<ClaimedChunk | undefined> {
+  async claim(from: number, byKey = false): Promise<ClaimedChunk | undefined> {
     const { schema, ledger, run } = this.scope;
     // A claim whose answer was lost leaves a chunk leased to this worker that it does not know of: it
     // waits for its lease to run out, and is then claimed again.
@@ -215,7 +230,7 @@ export class ChunkLeases {
           SET state = 'leased', worker = $4, lease_until = now() + make_interval(secs => $5),
               claims = c.claims + 1
          FROM next WHERE c.ledger = $1 AND c.run = $2 AND c.n = next.n
-       RETURNING c.n, c.first_line, c.last_line, c.claims`,
+       RETURNING c.n, c.first_line, c.last_line, c.key_from, c.key_to, c.rows_hash, c.claims`,
       [ledger, run, from, this.worker, this.leaseSeconds],
     );
     const row = rows[0] as Record<string, unknown> | undefined;
@@ -225,6 +240,7 @@ export class ChunkLeases {
       firstLine: Number(row.first_line),
       lastLine: Number(row.last_line),
       claims: Number(row.claims),
+      ...(byKey ? { keys: keysOf(row) } : {}),
     };
   }
 

@@ -1,38 +1,60 @@
 /**
- * How a run shared by many workers is cut into chunks: ordinal ranges of the source's line numbers
- * (`first_line`..`last_line`), each holding about `size` items, together covering every line there can
- * be — the first range starts at 0 and the last one never ends — so no record can fall between two
- * chunks, whatever a worker's copy of the source holds.
+ * How a run shared by many workers is cut into chunks, each holding about `size` records, together
+ * covering every record there can be — the first starts at the beginning and the last one never ends —
+ * so no record can fall between two chunks, whatever a worker reads.
  *
- * Only sources whose line numbers are the same for every worker and every read are cut: files (their
- * content is part of the fingerprint every worker must match) and inline records. A database query's
- * rows are numbered as read, and those numbers move while the backfill runs (a `WHERE … IS NULL`
- * selection shrinks as rows are fixed): a record could move into a chunk already done and never be
- * sent. Such runs (and commands, whose output may differ per run) stay in one process until chunks by
- * key ranges exist.
+ * - **Files, inline records and SQLite files** are cut into ordinal ranges of their line numbers
+ *   (`first_line`..`last_line`): their content is part of the fingerprint every worker must match, so a
+ *   line is the same record for every worker and every read.
+ * - **A PostgreSQL query** is cut into ranges of its key (`key_from` exclusive .. `key_to` inclusive,
+ *   compared by the database), and a worker reads its chunk alone (`WHERE key > from AND key <= to`). Its
+ *   rows cannot be cut by ordinal: they are numbered as read, and those numbers move while the backfill
+ *   runs (a `WHERE … IS NULL` selection shrinks as rows are fixed), so a record could move into a chunk
+ *   already done and never be sent. A key stays in its range. Chunk n numbers its rows n·2^32 + 1, + 2, …
+ *   so a record's line still says which chunk holds it. With `fingerprint: rows` each chunk keeps the hash
+ *   of its rows as the run's creator read them (in the snapshot of the check before the run), and a worker
+ *   refuses a chunk whose rows differ before sending any of them: the data stays pinned as in one process.
+ * - **A command's output** may differ per run and has no key order to read by: such a run stays in the
+ *   process that started it.
  *
  * This folder cannot depend on the vscode API.
  */
 import type { Header } from '../format/schemas';
-import type { SourceItem } from '../model/types';
+import { UserError, type SourceItem } from '../model/types';
+import type { KeyRange } from '../sources/sourceKind';
+import { RowsHash } from '../sources/sourcePin';
 
 /** One chunk: its number in the run, and the source lines it holds (inclusive). */
 export interface ChunkRange {
   n: number;
   firstLine: number;
   lastLine: number;
+  /** A chunk of a database source's keys: the range a worker reads alone (see above). */
+  keys?: Omit<KeyRange, 'lineBase'>;
 }
 
 /** The last line of the last chunk: a line no source reaches. */
 export const END_OF_SOURCE = Number.MAX_SAFE_INTEGER;
 
-/** Source kinds a shared run is cut into chunks for: their line numbers never move (see above). */
-const CHUNKABLE_SOURCES: ReadonlySet<string> = new Set(['csv', 'jsonl', 'json', 'inline']);
+/** How a run reading each kind of source is cut (see above); a kind not listed is not shared. */
+const CHUNKING: Readonly<Record<string, 'lines' | 'keys'>> = {
+  csv: 'lines',
+  jsonl: 'lines',
+  json: 'lines',
+  inline: 'lines',
+  sqlite: 'lines',
+  postgres: 'keys',
+};
 
-/** Whether a run reading this kind of source can be shared by workers. */
-export function isChunkable(source: { type: string }): boolean {
-  return CHUNKABLE_SOURCES.has(source.type);
+/** How a run reading this kind of source is cut into chunks, or undefined when it cannot be shared. */
+export function chunkingOf(source: { type: string }): 'lines' | 'keys' | undefined {
+  return CHUNKING[source.type];
 }
+
+/** Lines of one key-range chunk: chunk n's rows are lines n·2^32 + 1, + 2, … */
+export const KEY_CHUNK_LINES = 2 ** 32;
+/** Most key-range chunks of a run, so every line stays an exact integer (2^53 / 2^32 = 2^21). */
+export const MAX_KEY_CHUNKS = 2 ** 21;
 
 /** How a shared run is cut and leased; `ledger.chunkSize` and `ledger.leaseSeconds` of its environment. */
 export interface ChunkSettings {
@@ -69,6 +91,67 @@ export async function chunkRanges(items: AsyncIterable<SourceItem>, size: number
     firstLine,
     lastLine: n + 1 < starts.length ? starts[n + 1]! - 1 : END_OF_SOURCE,
   }));
+}
+
+/**
+ * Cuts a database source's records into ranges of `size` keys, in key order (the order it reads them):
+ * a range ends at every `size`-th key, and the last one has no end. With `hashRows`, each range keeps the
+ * hash of its rows, which a worker compares before it sends any of them. `tooMany` says what to do when
+ * the source would need more chunks than {@link MAX_KEY_CHUNKS}.
+ */
+export async function keyChunkRanges(
+  items: AsyncIterable<SourceItem>,
+  options: { size: number; key: string; hashRows: boolean; tooMany: (chunks: number) => Error },
+): Promise<ChunkRange[]> {
+  const ranges: ChunkRange[] = [];
+  let hash = new RowsHash();
+  let after: string | undefined;
+  const cut = (through: string | undefined) => {
+    const n = ranges.length;
+    if (n >= MAX_KEY_CHUNKS) throw options.tooMany(n + 1);
+    const keys = {
+      ...(after !== undefined ? { after } : {}),
+      ...(through !== undefined ? { through } : {}),
+      ...(options.hashRows ? { rowsHash: hash.digest(32) } : {}),
+    };
+    ranges.push({ n, firstLine: n * KEY_CHUNK_LINES, lastLine: (n + 1) * KEY_CHUNK_LINES - 1, keys });
+    after = through;
+    hash = new RowsHash();
+  };
+  for await (const item of items) {
+    if (item.kind !== 'record') continue;
+    hash.add(item.fields);
+    if (hash.rows === options.size) cut(JSON.stringify(item.fields[options.key]));
+  }
+  cut(undefined);
+  return ranges;
+}
+
+/**
+ * Cuts a new shared run's source into chunks as its kind asks (see above): `items` is one read of it, in
+ * the snapshot of the check before the run. `environment` names where `ledger.chunkSize` is set.
+ */
+export function cutIntoChunks(
+  source: { type: string; key: string; fingerprint?: string },
+  items: AsyncIterable<SourceItem>,
+  size: number,
+  environment: string,
+): Promise<ChunkRange[]> {
+  if (chunkingOf(source) !== 'keys') return chunkRanges(items, size);
+  return keyChunkRanges(items, {
+    size,
+    key: source.key,
+    hashRows: source.fingerprint === 'rows',
+    tooMany: (chunks) =>
+      new UserError(
+        `the source has more than ${MAX_KEY_CHUNKS * size} records, more than ${MAX_KEY_CHUNKS} chunks of ${size} (${chunks} so far): raise ledger.chunkSize of environment ${environment}`,
+      ),
+  });
+}
+
+/** The key range a worker reads for `chunk`, a chunk of a database source's keys. */
+export function keyRangeOf(chunk: ChunkRange): KeyRange {
+  return { ...chunk.keys, lineBase: chunk.firstLine };
 }
 
 /** The chunk of `ranges` (ascending, disjoint) holding `line`, if any. */

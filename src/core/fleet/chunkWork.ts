@@ -5,14 +5,16 @@
  * stops. The worker that marks the last chunk done is the one that records the run's end.
  *
  * The source is read in order, once, skipping the lines of chunks other workers hold; only a chunk that
- * lies behind the reading position (taken over from a dead worker) makes it read the source again.
+ * lies behind the reading position (taken over from a dead worker) makes it read the source again. A
+ * database source's chunks are key ranges, each read alone.
  * Records a chunk's earlier holder finished are skipped: their keys are read when the chunk is claimed,
  * so a takeover repeats only what was in flight, with the same idempotency key.
  *
  * This folder cannot depend on the vscode API.
  */
 import type { ValidRecord, SourceItem } from '../model/types';
-import { chunkOfLine } from './chunkRanges';
+import type { KeyRange } from '../sources/sourceKind';
+import { chunkOfLine, keyRangeOf } from './chunkRanges';
 import type { ChunkLeases, ClaimedChunk } from './chunkLeases';
 
 /** What the worker needs from the run it works for. */
@@ -31,6 +33,8 @@ export interface ChunkWorkHooks {
   onFailure(error: unknown): void;
   /** The chunk this worker now works on (undefined: none), for a fleet status to show. */
   onChunk?: (chunk: number | undefined) => void;
+  /** The run's chunks are ranges of a database source's keys, each read alone (chunkRanges.ts). */
+  byKey?: boolean;
 }
 
 /** A chunk held, and how far its records got. */
@@ -90,9 +94,29 @@ export class ChunkWork {
 
   /**
    * The source's items restricted to the chunks this worker claims, claiming the next chunk as the read
-   * passes the end of one, until no chunk is left (or the run stops). `open` opens the source afresh.
+   * passes the end of one, until no chunk is left (or the run stops). `open` opens the source afresh, or
+   * only a range of its keys.
    */
-  async *items(open: () => AsyncIterable<SourceItem>): AsyncGenerator<SourceItem> {
+  items(open: (keys?: KeyRange) => AsyncIterable<SourceItem>): AsyncGenerator<SourceItem> {
+    return this.hooks.byKey ? this.keyRangeItems(open) : this.lineRangeItems(open);
+  }
+
+  /** Each claimed chunk's key range read alone, one after another. */
+  private async *keyRangeItems(
+    open: (keys: KeyRange) => AsyncIterable<SourceItem>,
+  ): AsyncGenerator<SourceItem> {
+    for (let chunk = await this.next(); chunk; chunk = await this.next()) {
+      for await (const item of open(keyRangeOf(chunk))) {
+        // A lost chunk is left to its new holder: what this worker fed of it ends in flight.
+        if (chunk.lost) break;
+        yield item;
+      }
+      this.fed(chunk);
+    }
+  }
+
+  /** The source read in line order, once, yielding the lines of claimed chunks (see the file's comment). */
+  private async *lineRangeItems(open: () => AsyncIterable<SourceItem>): AsyncGenerator<SourceItem> {
     let chunk = await this.next();
     while (chunk) {
       let previous = -1;
@@ -177,7 +201,7 @@ export class ChunkWork {
       if (this.hooks.stopped.aborted) return undefined;
       let claimed: ClaimedChunk | undefined;
       try {
-        claimed = await this.leases.claim(this.position);
+        claimed = await this.leases.claim(this.position, this.hooks.byKey);
         if (!claimed) {
           const left = await this.leases.remaining();
           if (left.runOutcome !== 'running') {

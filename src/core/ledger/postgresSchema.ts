@@ -12,7 +12,7 @@ import type { Client } from 'pg';
 import { UserError } from '../model/types';
 
 /** The schema version this backfill writes; a database with a higher one is refused (upgrade backfill). */
-export const POSTGRES_SCHEMA_VERSION = 2;
+export const POSTGRES_SCHEMA_VERSION = 3;
 
 /**
  * Version 1. Timestamps are kept as the ISO text the rest of backfill uses, so they read back exactly;
@@ -162,10 +162,19 @@ CREATE TABLE ${schema}.controls (
 `;
 }
 
+/**
+ * Version 3: a chunk of a database source's keys (`key_from` .. `key_to`) keeps the hash of its rows as the
+ * run was split (`fingerprint: rows`), which a worker compares before it sends any of them.
+ */
+function version3(schema: string): string {
+  return `ALTER TABLE ${schema}.chunks ADD COLUMN rows_hash TEXT;`;
+}
+
 /** Migrations in order; `sql(schema)` brings the database from version `to - 1` to version `to`. */
 const MIGRATIONS: readonly { to: number; sql: (schema: string) => string }[] = [
   { to: 1, sql: version1 },
   { to: 2, sql: version2 },
+  { to: 3, sql: version3 },
 ];
 
 /** A schema name that can be written into SQL as it is: what `ledger.schema` in a runbook may say. */

@@ -9,6 +9,7 @@
 import { idempotencyKeyFor } from '../dryrun/dryRun';
 import type { ResolvedJob } from '../job/job';
 import { openSource, type OpenSourceOptions } from '../sources/openSource';
+import type { KeyRange } from '../sources/sourceKind';
 import { RecordValidator } from '../sources/recordValidator';
 import { findRepeatedKeys, giveRepeatedKeys, keysAtLines, type RepeatedKeys } from '../sources/repeatedKeys';
 import { readRepeatedKeys, writeRepeatedKeys } from '../sources/repeatedKeysCache';
@@ -40,7 +41,7 @@ export interface FeedInput<U extends PreparedUnit> {
   /** Tests only, never set by the CLI or the extension: the feed forgets the records it names. */
   dropRecord?: (key: string) => boolean;
   /** Reads the source through this instead (a worker's chunks: fleet/chunkWork.ts); `open` opens it afresh. */
-  readThrough?: (open: () => AsyncIterable<SourceItem>) => AsyncIterable<SourceItem>;
+  readThrough?: (open: (keys?: KeyRange) => AsyncIterable<SourceItem>) => AsyncIterable<SourceItem>;
   /** How the feed finds repeated keys in bounded memory (sources/repeatedKeys.ts); tests make it small. */
   keys?: KeyMemory;
 }
@@ -71,12 +72,13 @@ export async function feedRecords<U extends PreparedUnit>(
 ): Promise<void> {
   const { job, plan, subset, strategy, accounting } = input;
   // The pass that sends records may last hours: a database source reads it page by page, in no snapshot.
-  const open = () =>
+  const open = (keys?: KeyRange) =>
     openSource(job.source, {
       baseDir: input.baseDir,
       sourceLine: job.sourceLine,
       ...input.sourceOptions,
       snapshot: false,
+      ...(keys ? { keyRange: keys } : {}),
     });
   const stream = input.readThrough ? input.readThrough(open) : open();
   const validator = new RecordValidator(job.source, { keysRemembered: input.keys?.keysRemembered });

@@ -42,15 +42,14 @@ import { pinDryRunCheckpoints, withSourceChange } from './sourceChangeSinceDryRu
 import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
 import { decideVerdict, endOfRunCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
 import { openSource } from '../sources/openSource';
-import { chunkRanges, isChunkable } from '../fleet/chunkRanges';
-import { ChunkLeases, insertChunks } from '../fleet/chunkLeases';
-import { ChunkWork } from '../fleet/chunkWork';
+import { chunkingOf } from '../fleet/chunkRanges';
+import type { ChunkLeases } from '../fleet/chunkLeases';
+import type { ChunkWork } from '../fleet/chunkWork';
 import { joinRefusal } from '../fleet/sharedRun';
 import { PostgresLedger } from '../ledger/postgresLedger';
 import { sharedRunEnd, type SharedRunEnd } from './sharedRunEnd';
-import { randomUUID } from 'node:crypto';
+import { connectChunkWork, startSharedRun, waitForRunEnd } from './sharedRunWork';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 
 /** One run, from its strategy to its verdict: wires the parts and holds what they share. */
 export class Run {
@@ -199,13 +198,14 @@ export class Run {
       job.subset?.sample?.count !== undefined
         ? await prepareSubset(job, runbook.baseDir, subset, this.sourceOptions(), this.keys)
         : undefined;
-    // A re-run of chosen records, a count sample, a re-judgement and a source whose lines move (a database
-    // query, a command) run in the process that starts them.
-    const shareable = !plan.rerun && sampled === undefined && !plan.chain.rejudge && isChunkable(job.source);
+    // A re-run of chosen records, a count sample, a re-judgement and a command's output run in the process
+    // that starts them.
+    const shareable =
+      !plan.rerun && sampled === undefined && !plan.chain.rejudge && chunkingOf(job.source) !== undefined;
     if (joined && (!shareable || plan.chain.id !== joined.chain)) {
       return {
         outcome: 'refused',
-        reason: `run ${joined.id} of cell ${job.cell} is not split into chunks (a re-run of chosen records, a sample, or a ${job.source.type} source runs in the process that started it): there is nothing for a worker to join`,
+        reason: `run ${joined.id} of cell ${job.cell} is not split into chunks (a re-run of chosen records, a sample, a re-judgement or a ${job.source.type} source runs in the process that started it): there is nothing for a worker to join`,
       };
     }
     this.total = plannedTotal(plan, sampled, !!job.subset);
@@ -312,10 +312,7 @@ export class Run {
     return sumOf(own) - own.rejected;
   }
 
-  /**
-   * A shared run's creator: records the run's start and cuts its source into chunks in one transaction,
-   * so no worker ever sees the run without its chunks.
-   */
+  /** A shared run's creator: records the run's start and cuts its source into chunks (sharedRunWork.ts). */
   private async createChunks(): Promise<void> {
     const shared = this.options.shared;
     const ledger = this.recorder.ledger;
@@ -326,53 +323,24 @@ export class Run {
       sourceLine: job.sourceLine,
       ...this.sourceOptions(),
     });
-    const ranges = await chunkRanges(items, shared.settings.chunkSize);
-    const scope = { schema: shared.schema, ledger: shared.ledger, run: this.runId };
-    await ledger.transaction(async () => {
-      await ledger.startRun(this.record);
-      await insertChunks(ledger, scope, ranges);
-    });
+    await startSharedRun(ledger, shared, this.record, job.source, items);
   }
 
   /** Connects this worker to the run's chunks: from now on the feed reads only the chunks it claims. */
   private async startChunkWork(plan: ResumePlan): Promise<void> {
-    const shared = this.options.shared!;
-    const scope = { schema: shared.schema, ledger: shared.ledger, run: this.record.id };
-    const worker = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    const ledger = this.recorder.ledger;
-    const outageMs = ledger instanceof PostgresLedger ? ledger.outageAllowanceMs : undefined;
-    const leases = await ChunkLeases.connect(
-      shared.url,
-      scope,
-      worker,
-      shared.settings.leaseSeconds,
-      outageMs,
-    );
-    const work = new ChunkWork(
-      leases,
-      {
-        chain: plan.chain.id,
-        doneKeys: finishedKeysAsSet(plan.doneKeys),
-        flush: async () => {
-          await this.recorder.flush();
-          if (this.recorder.failed) throw new Error('the outcomes of the chunk were not committed');
-        },
-        stopped: this.dispatcher.stopSignal,
-        onRunEnded: (outcome) =>
-          this.dispatcher.stop(`run ${this.record.id} ended elsewhere (${outcome}): this worker stops`),
-        onFailure: (error) =>
-          this.dispatcher.stop(
-            `the chunks of run ${this.record.id} could not be claimed or marked: ${(error as Error).message}; ` +
-              'the chunks this worker held are taken over once their leases run out',
-          ),
-        onChunk: (n) => {
-          shared.onChunk?.(n);
-          this.fleet?.setChunk(n);
-        },
+    this.chunks = await connectChunkWork(this.options.shared!, {
+      record: this.record,
+      plan,
+      source: this.options.job.source,
+      flush: async () => {
+        await this.recorder.flush();
+        if (this.recorder.failed) throw new Error('the outcomes of the chunk were not committed');
       },
-      shared.settings.leaseSeconds,
-    );
-    this.chunks = { leases, work };
+      stop: (reason) => this.dispatcher.stop(reason),
+      stopped: this.dispatcher.stopSignal,
+      onChunk: (n) => this.fleet?.setChunk(n),
+      ledger: this.recorder.ledger,
+    });
   }
 
   /**
@@ -615,23 +583,4 @@ export class Run {
   private emit(event: RunEvent): void {
     this.options.onEvent?.(this.redactor.redactValue(event));
   }
-}
-
-/** Most time a worker waits for the worker that finished the last chunk to record the run's end. */
-const RUN_END_WAIT_MS = 30_000;
-
-/** The run's outcome once it is no longer `running`, or as it is after {@link RUN_END_WAIT_MS}. */
-async function waitForRunEnd(leases: ChunkLeases): Promise<string | undefined> {
-  const deadline = Date.now() + RUN_END_WAIT_MS;
-  for (;;) {
-    const outcome = await leases.runOutcome();
-    if (outcome !== 'running' || Date.now() > deadline) return outcome;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/** A shared run's finished keys, which its plan holds as a Set (see the plan loader's call above). */
-function finishedKeysAsSet(keys: ResumePlan['doneKeys']): Set<string> {
-  if (!(keys instanceof Set)) throw new Error('a shared run must hold its finished keys as a Set');
-  return keys;
 }

@@ -50,6 +50,26 @@ export interface OpenSourceOptions {
   checkpoints?: SourceCheckpoint[];
   /** Where a database source's errors point: the runbook file, the job cell and its `source` line. */
   location?: { file: string; cell: string; line: number };
+  /** Read only this range of keys (a worker's chunk of a shared run); only database sources take it. */
+  keyRange?: KeyRange;
+}
+
+/**
+ * One range of a database source's keys, read alone: a chunk of a run shared by workers
+ * (fleet/chunkRanges.ts). Keys are JSON as the source read them, and compared by the database.
+ */
+export interface KeyRange {
+  /** The range starts after this key (exclusive); undefined: at the first key. */
+  after?: string;
+  /** The range's last key (inclusive); undefined: to the end, the rows with a NULL key included. */
+  through?: string;
+  /** The range's rows are lines `lineBase + 1`, `lineBase + 2`, …: line numbers of the chunk's own. */
+  lineBase: number;
+  /**
+   * The hash (RowsHash, 32 hex digits) of the range's rows when the run was split, with `fingerprint:
+   * rows`: a range whose rows differ is refused before any of them is yielded.
+   */
+  rowsHash?: string;
 }
 
 /** One source kind: its schema, how it is opened, how its content is hashed, how it is described. */

@@ -7,6 +7,8 @@
  * hold that snapshot for hours (it would hold back vacuum), so it reads page by page; the pin is how it
  * still refuses to send a row that changed after the check instead of sending it silently.
  */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonicalJson';
 import type { SourceCheckpoint } from './postgres/checkpointTrail';
 
 /** One keyset page as the check read it: its last key and a hash of its rows. */
@@ -31,4 +33,22 @@ export class SourcePin {
   dryRunCheckpoints: SourceCheckpoint[] | undefined;
   /** Where the check first read other rows than that dry run did, in words; set by the check. */
   changedSinceDryRun: string | undefined;
+}
+
+/**
+ * The hash of rows as read: the SHA-256 of their canonical JSON, one per line, cut to `hexDigits`. A keyset
+ * page's pin and a key-range chunk's (fleet/chunkRanges.ts) are both this, so a run and its workers agree.
+ */
+export class RowsHash {
+  private readonly hash = createHash('sha256');
+  rows = 0;
+
+  add(fields: Record<string, unknown>): void {
+    this.hash.update(`${canonicalJson(fields)}\n`);
+    this.rows += 1;
+  }
+
+  digest(hexDigits = 16): string {
+    return this.hash.digest('hex').slice(0, hexDigits);
+  }
 }

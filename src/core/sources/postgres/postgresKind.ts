@@ -65,6 +65,7 @@ function open(
   return postgresSource(spec, {
     ...contextOf(options),
     snapshot,
+    ...(options.keyRange ? { keyRange: options.keyRange } : {}),
     ...(pin ? { pin } : {}),
     ...(trail ? { trail } : {}),
     ...(options.signal ? { signal: options.signal } : {}),

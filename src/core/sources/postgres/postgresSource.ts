@@ -15,7 +15,6 @@
  * `fingerprint: query` only the query and its parameters are hashed and nothing is pinned: pick it for
  * tables that change all the time (or that the backfill itself changes).
  */
-import { createHash } from 'node:crypto';
 import type { Client, QueryResult } from 'pg';
 import type { Issue, RecordStream, SourceItem } from '../../model/types';
 import { UserError } from '../../model/types';
@@ -23,7 +22,8 @@ import { bindNamed, compileNamedSql, type NamedSql } from '../../support/postgre
 import { quoteIdentifier } from '../../support/postgres/sqlText';
 import { canonicalJson } from '../canonicalJson';
 import { createRecordStream } from '../recordStream';
-import type { PinnedPage, SourcePin } from '../sourcePin';
+import { RowsHash, type PinnedPage, type SourcePin } from '../sourcePin';
+import type { KeyRange } from '../sourceKind';
 import type { CheckpointTrail } from './checkpointTrail';
 import {
   connectClient,
@@ -60,6 +60,8 @@ export interface PostgresSourceOptions {
   trail?: CheckpointTrail;
   /** Where errors point: the runbook file, the job cell and the line of its `source`. */
   location?: { file: string; cell: string; line: number };
+  /** Read only these keys (a worker's chunk of a shared run), checked against their hash when it has one. */
+  keyRange?: KeyRange;
 }
 
 /** Opens the source lazily: nothing connects until the stream is iterated. */
@@ -86,19 +88,26 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
           `the query returns no column "${spec.key}" (it returns ${columns.join(', ') || 'no columns'}): add the key column to the SELECT, or declare the key it returns`,
         );
       }
-      const lastParam = `$${values.length + 1}`;
-      const pages = pagePin(spec, options, fail);
-      let row = 0;
-      let last: unknown = undefined;
-      let first = true;
+      const range = options.keyRange;
+      const pages = range ? undefined : pagePin(spec, options, fail);
+      const upTo = range?.through === undefined ? undefined : (JSON.parse(range.through) as unknown);
+      let row = range?.lineBase ?? 0;
+      let last: unknown = range?.after === undefined ? undefined : JSON.parse(range.after);
+      let first = last === undefined;
+      // A range with its hash is held whole and compared before any row of it is sent.
+      const held =
+        range?.rowsHash !== undefined ? { items: [] as SourceItem[], hash: new RowsHash() } : undefined;
       for (;;) {
         options.signal?.throwIfAborted();
-        const where = first ? `${key} IS NOT NULL` : `${key} > ${lastParam}`;
+        const pageValues = [...values];
+        const bound = (value: unknown) => `$${pageValues.push(value)}`;
+        const conditions = [first ? `${key} IS NOT NULL` : `${key} > ${bound(last)}`];
+        if (upTo !== undefined) conditions.push(`${key} <= ${bound(upTo)}`);
         // One row more than a page: if it repeats the page's last key, the key is not unique (keyset pages
         // would silently skip the repeats), so the source is refused instead.
         const page = await run(
-          `SELECT * FROM ${from} WHERE ${where} ORDER BY ${key} LIMIT ${spec.pageSize + 1}`,
-          first ? values : [...values, last],
+          `SELECT * FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${key} LIMIT ${spec.pageSize + 1}`,
+          pageValues,
         ).catch((error: unknown) => {
           throw orderingError(error, spec.key, fail) ?? error;
         });
@@ -119,16 +128,32 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
           }
           row += 1;
           if (spec.fingerprint === 'rows') tap.update(`\n${canonicalJson(fields)}`);
-          yield { kind: 'record', line: row, fields } satisfies SourceItem;
+          const item = { kind: 'record', line: row, fields } satisfies SourceItem;
+          if (!held) yield item;
+          else {
+            held.items.push(item);
+            held.hash.add(fields);
+          }
         }
         if (rows.length <= spec.pageSize) break;
         last = rows[spec.pageSize - 1]![spec.key];
         first = false;
       }
+      if (held) {
+        if (held.hash.digest(32) !== range!.rowsHash) throw rangeChanged(range!, fail);
+        yield* held.items;
+      }
       pages?.end();
       if (spec.fingerprint === 'rows') options.trail?.end();
-      const nullKeys = await run(`SELECT count(*)::int AS n FROM ${from} WHERE ${key} IS NULL`, values);
-      const count = (nullKeys.rows[0] as { n: number }).n;
+      // The rows with a NULL key are no range's but the last one's.
+      const count =
+        range?.through !== undefined
+          ? 0
+          : (
+              (await run(`SELECT count(*)::int AS n FROM ${from} WHERE ${key} IS NULL`, values)).rows[0] as {
+                n: number;
+              }
+            ).n;
       for (let i = 0; i < count; i++) {
         row += 1;
         yield { kind: 'rejected', line: row, reason: `the key "${spec.key}" is NULL in this row` };
@@ -167,11 +192,11 @@ function pagePin(
     page(rows: Record<string, unknown>[], key: string): void {
       if (rows.length === 0) return;
       const after = read[read.length - 1]?.lastKey;
-      const hash = createHash('sha256');
-      for (const fields of rows) hash.update(`${canonicalJson(fields)}\n`);
+      const hash = new RowsHash();
+      for (const fields of rows) hash.add(fields);
       const lastKey = JSON.stringify(rows[rows.length - 1]![key]);
       // 64 bits tell a changed page from the same one; a page costs ~50 bytes however long its rows.
-      const now: PinnedPage = { lastKey, rows: rows.length, hash: hash.digest('hex').slice(0, 16) };
+      const now: PinnedPage = { lastKey, rows: rows.length, hash: hash.digest(16) };
       if (role === 'record') {
         read.push(now);
         return;
@@ -202,6 +227,16 @@ function pagePin(
       }
     },
   };
+}
+
+/** A chunk's rows differ from those the run was split from: its records are not sent. */
+function rangeChanged(range: KeyRange, fail: (field: string, message: string) => UserError): UserError {
+  const from = range.after === undefined ? 'from the first' : `after ${range.after}`;
+  const to = range.through === undefined ? 'to the last' : `up to ${range.through}`;
+  return fail(
+    'source',
+    `the source data changed while the run was reading it: the rows with keys ${from} ${to} are not the rows the run was split into chunks from, so none of them was sent (the chunks before were sent as read): find out who changes these rows, then dry-run again; for a table that changes all the time, use fingerprint: query`,
+  );
 }
 
 /**
