@@ -157,6 +157,8 @@ function keysOf(row: Record<string, unknown>): NonNullable<ChunkRange['keys']> {
 export class ChunkLeases {
   /** A new connection being made after the database went away: callers that failed meanwhile share it. */
   private reconnecting: Promise<void> | undefined;
+  /** The last work queued on the connection (see withClient). */
+  private lastWork: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private client: Client,
@@ -179,11 +181,21 @@ export class ChunkLeases {
   }
 
   /**
-   * Runs `work` on the connection; when the database goes away (a restart), again on a new one with
-   * backoff, for as long as the outage allowance. `work` is told whether it is a retry, and must be
-   * idempotent: what a lost answer was to may have been applied.
+   * Runs `work` on the connection once the work before it is done; when the database goes away (a
+   * restart), again on a new one with backoff, for as long as the outage allowance. `work` is told
+   * whether it is a retry, and must be idempotent: what a lost answer was to may have been applied.
+   *
+   * One at a time, because renewals, claims and marking a chunk done come from different timers on one
+   * connection: a claim sent while a mark-done transaction is open would run inside that transaction,
+   * and be rolled back with it while the worker believes it holds the chunk.
    */
   private withClient<T>(work: (client: Client, retried: boolean) => Promise<T>): Promise<T> {
+    const turn = this.lastWork.then(() => this.withClientNow(work));
+    this.lastWork = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private withClientNow<T>(work: (client: Client, retried: boolean) => Promise<T>): Promise<T> {
     let failedOn: Client | undefined;
     return retryThroughOutage(
       () => {
