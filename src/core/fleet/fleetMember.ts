@@ -198,8 +198,9 @@ export class FleetMember {
     try {
       const payload = controlPayload(db);
       db.client.on('notification', (message: Notification) => {
+        // A command, or a member joined or ended: the controls and the members are read again at once.
         if (message.channel === CONTROL_CHANNEL && message.payload === payload && this.db === db) {
-          this.working = this.working.then(() => this.poll(false));
+          this.working = this.working.then(() => this.poll(true));
         }
       });
       await db.client.query(`LISTEN ${CONTROL_CHANNEL}`);

@@ -4,7 +4,7 @@
  * whose heartbeat is older than {@link LOST_AFTER_MS} by the database's clock is lost (kill -9, a host
  * gone, a process frozen). This folder cannot depend on the vscode API.
  */
-import type { FleetDatabase } from './fleetDatabase';
+import { CONTROL_CHANNEL, controlPayload, type FleetDatabase } from './fleetDatabase';
 
 /** A member beats this often. */
 export const HEARTBEAT_MS = 1000;
@@ -58,6 +58,16 @@ export async function registerMember(
      ON CONFLICT (ledger, run, id) DO UPDATE SET heartbeat_at = now(), state = 'working'`,
     [db.ledger, member.run, member.id, member.host, member.pid, member.startedAt],
   );
+  await announceMembersChanged(db);
+}
+
+/**
+ * Tells every member at once that a member joined or ended, so the others re-take their shares now
+ * rather than at their next heartbeat: a joiner starts at its share while the others, not yet knowing of
+ * it, would still send at theirs — the fleet's rate overshot by a share per join for up to a second.
+ */
+async function announceMembersChanged(db: FleetDatabase): Promise<void> {
+  await db.client.query('SELECT pg_notify($1, $2)', [CONTROL_CHANNEL, controlPayload(db)]);
 }
 
 /** One heartbeat: the member is alive, with these figures. */
@@ -87,6 +97,7 @@ export async function markEnded(
       WHERE ledger = $1 AND run = $2 AND id = $3`,
     [db.ledger, run, id, state, figures.sent],
   );
+  await announceMembersChanged(db);
 }
 
 /** The ids of the live members of a run: working, and beating within LOST_AFTER_MS. */

@@ -76,6 +76,17 @@ describe('fleet members in PostgreSQL', function () {
     assert.deepEqual([live.state, live.health, live.rate, live.pid], ['working', 'alive', 12.5, process.pid]);
   });
 
+  it('tells the members at once, not at their next heartbeat, when a member joins or ends', async () => {
+    const a = await join(place, true);
+    joined.push(a.member);
+    // With its timer stopped, the first member can learn of the second only by being told.
+    clearInterval((a.member as unknown as { timer: NodeJS.Timeout }).timer);
+    const b = await join(place);
+    await waitFor(() => a.last().members.length === 2, 'the first member to be told of the second', 5000);
+    await b.member.leave('done');
+    await waitFor(() => a.last().members.length === 1, 'the first member to be told the second ended', 5000);
+  });
+
   it('tells every member of a command sent to the fleet, and a fresh run starts from clean controls', async () => {
     const a = await join(place, true);
     const b = await join(place);
