@@ -40,7 +40,7 @@ async function measureRate(target, rate, seconds) {
 }
 
 /** The most arrivals in any window [t, t + 1 s) starting at an arrival (arrivals are sorted). */
-function busiestSecond(arrivals) {
+export function busiestSecond(arrivals) {
   let most = 0;
   let end = 0;
   for (let start = 0; start < arrivals.length; start += 1) {
@@ -50,4 +50,4 @@ function busiestSecond(arrivals) {
   return most;
 }
 
-const signed = (fraction) => `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)} %`;
+export const signed = (fraction) => `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)} %`;

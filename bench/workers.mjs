@@ -3,7 +3,8 @@
 // database transactions per record (the coordination cost: group commits of outcomes, claims, renewals,
 // against none for the embedded ledger), the median chunk claim and mark-done latency, and how long a
 // chunk of a worker killed with kill -9 waits before another worker takes it over (the lease, plus up to
-// a second of looking). On a 2-core machine the ceiling is the cores, not the database: more workers share
+// a second of looking), and the rate accuracy of 4 workers sharing one rate, measured at the target. On a
+// 2-core machine the ceiling is the cores, not the database: more workers share
 // the same two. Run only when named (`node bench/run.mjs workers`); needs PostgreSQL 15 from Debian and
 // root, as the tests do.
 import { spawn } from 'node:child_process';
@@ -18,6 +19,7 @@ import { startPostgres } from '../test/support/postgresServer.mjs';
 import { startCli as startCliProcess } from './support/cli.mjs';
 import { freshDir, writeRunbook } from './support/runbooks.mjs';
 import { startTarget } from './support/target.mjs';
+import { busiestSecond, signed } from './rateAccuracy.mjs';
 
 const CLAIM_LATENCY = fileURLToPath(new URL('./support/claimLatency.ts', import.meta.url));
 const CPU_HOOK = fileURLToPath(new URL('./support/reportCpu.cjs', import.meta.url));
@@ -41,6 +43,8 @@ export async function benchWorkers({
   workers = [1, 2, 4],
   chunkSize = 2000,
   leaseSeconds = 3,
+  fleetRates = [200, 2000],
+  fleetSeconds = 10,
 } = {}) {
   const database = await startPostgres({ password: 'bench-ledger' });
   const target = await startTarget();
@@ -79,6 +83,7 @@ export async function benchWorkers({
       met: '—',
       ...latency,
     });
+    for (const rate of fleetRates) rows.push(await fleetRateAccuracy(database, env, rate, fleetSeconds));
     const takeover = await takeoverAfterKill(database, target.url, env, { leaseSeconds });
     rows.push({
       name: `takeover of a killed worker's chunk, leaseSeconds ${leaseSeconds}`,
@@ -91,6 +96,43 @@ export async function benchWorkers({
   } finally {
     await target.stop();
     await database.stop();
+  }
+}
+
+/**
+ * One rate shared by 4 processes (the run and three workers, joining as soon as the run is split): about
+ * `seconds` of records at `rate`, the average and the busiest second measured from the target's arrival
+ * times, as the single-process `rate` benchmark does.
+ */
+async function fleetRateAccuracy(database, env, rate, seconds) {
+  const target = await startTarget({ record: true });
+  try {
+    const records = rate * seconds;
+    const file = await sharedRunbook(`fleet-rate-${rate}`, {
+      records,
+      chunkSize: Math.max(50, rate / 4),
+      leaseSeconds: 30,
+      rate,
+    });
+    const processes = await startFleet(file, 4, env, target.url, database);
+    const codes = await Promise.all(processes.map((cli) => cli.exited));
+    if (codes.some((code) => code !== 0))
+      throw new Error(`a worker failed: ${processes.map((p) => p.output()).join('\n')}`);
+    const { arrivals } = await target.stats();
+    if (arrivals.length < records)
+      throw new Error(`fleet rate ${rate}: ${arrivals.length} of ${records} arrived`);
+    const average = (arrivals.length - 1) / ((arrivals.at(-1) - arrivals[0]) / 1000);
+    const busiest = busiestSecond(arrivals);
+    return {
+      name: `rate accuracy of 4 workers at ${rate.toLocaleString('en-US')}/s (${records.toLocaleString('en-US')} records)`,
+      figure: `average ${average.toFixed(1)}/s (${signed(average / rate - 1)}), busiest second ${busiest} (${signed(busiest / rate - 1)})`,
+      target: 'average within ±5 %',
+      met: Math.abs(average / rate - 1) <= 0.05,
+      average: Math.round(average * 100) / 100,
+      busiestSecond: busiest,
+    };
+  } finally {
+    await target.stop();
   }
 }
 
@@ -112,7 +154,7 @@ async function sharedRunbook(name, { records, chunkSize, leaseSeconds, rate = 1e
 async function startFleet(file, count, env, url, database) {
   const vars = ['--var', `BASE_URL=${url}`, '--no-progress'];
   const run = startCli(['run', file, '--cell', 'full', '--execute', '--no-write-result', ...vars], env);
-  const name = /name: (workers-\d+|takeover)/.exec(readFileSync(file, 'utf8'))[1];
+  const name = /name: (workers-\d+|fleet-rate-\d+|takeover)/.exec(readFileSync(file, 'utf8'))[1];
   while (
     (await database.query('SELECT 1 FROM backfill.chunks WHERE ledger = $1 LIMIT 1', [name]).catch(() => []))
       .length === 0
