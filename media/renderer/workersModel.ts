@@ -41,7 +41,7 @@ export function workersModel(fleet: FleetPayload | undefined, now: Date = new Da
     key: String(member.id),
     host: String(member.host),
     pid: String(member.pid),
-    chunk: typeof member.chunk === 'number' ? formatCount(member.chunk) : '–',
+    chunk: typeof member.chunk === 'number' ? formatCount(member.chunk) : member.waiting ? 'waiting' : '–',
     rate: member.health === 'alive' ? formatRate(member.rate) : '–',
     sent: formatCount(member.sent),
     heartbeat: heartbeatText(member.heartbeatAt, member.silentMs, now),

@@ -42,6 +42,11 @@ describe('renderer workers model', () => {
     assert.match(model.rows[1]!.heartbeat, /\(12\.3 s ago\)/);
   });
 
+  it('says a worker waits for a lease when it has no chunk to work on', () => {
+    const model = workersModel(fleet([member({ id: 'w', chunk: undefined, waiting: true })]), NOW);
+    assert.equal(model.rows[0]!.chunk, 'waiting');
+  });
+
   it('says how the fleet is steered in its heading', () => {
     const model = workersModel(fleet([member()], { paused: true, rate: 100, stop: true }), NOW);
     assert.equal(model.heading, 'Workers — 1 alive, 0 lost, 0 ended · paused, stop sent, rate 100/s');

@@ -19,7 +19,12 @@ export function describeFleet(fleet: FleetStatus): string[] {
 }
 
 function describeMember(member: FleetMemberRow): string {
-  const chunk = member.chunk !== undefined ? `chunk ${member.chunk}` : 'no chunk';
+  const chunk =
+    member.chunk !== undefined
+      ? `chunk ${member.chunk}`
+      : member.waiting
+        ? 'waiting for a lease'
+        : 'no chunk';
   const silent = `last heartbeat ${member.heartbeatAt} (${(member.silentMs / 1000).toFixed(1)} s ago)`;
   const health =
     member.health === 'ended'

@@ -33,6 +33,8 @@ export interface ChunkWorkHooks {
   onFailure(error: unknown): void;
   /** The chunk this worker now works on (undefined: none), for a fleet status to show. */
   onChunk?: (chunk: number | undefined) => void;
+  /** Nothing to claim until another worker's lease runs out (true), or a chunk claimed again (false). */
+  onWaiting?: (waiting: boolean) => void;
   /** The run's chunks are ranges of a database source's keys, each read alone (chunkRanges.ts). */
   byKey?: boolean;
 }
@@ -63,6 +65,7 @@ export class ChunkWork {
   private renewing = false;
   private position = 0;
   private lastDone = false;
+  private waiting = false;
   private ended: string | undefined;
   /** Chunks claimed, and of them taken over from another worker: for the worker's report. */
   readonly tally = { claimed: 0, takenOver: 0, done: 0 };
@@ -210,6 +213,7 @@ export class ChunkWork {
           }
           // Only this worker's own chunks are open: they finish with the units already fed.
           if (left.heldElsewhere === 0) return undefined;
+          if (this.held.size === 0) this.waitingFor(true);
           await sleep(Math.min(WAIT_MS, (left.soonestExpiryMs ?? WAIT_MS) + 50), this.hooks.stopped);
           continue;
         }
@@ -217,6 +221,7 @@ export class ChunkWork {
         this.hooks.onFailure(error);
         return undefined;
       }
+      this.waitingFor(false);
       const chunk: HeldChunk = {
         ...claimed,
         prepared: 0,
@@ -240,6 +245,12 @@ export class ChunkWork {
       this.hooks.onChunk?.(chunk.n);
       return chunk;
     }
+  }
+
+  private waitingFor(waiting: boolean): void {
+    if (waiting === this.waiting) return;
+    this.waiting = waiting;
+    this.hooks.onWaiting?.(waiting);
   }
 
   /** The feed read past the chunk's last line. */

@@ -25,6 +25,7 @@ import {
   HEARTBEAT_MS,
   liveMemberIds,
   markEnded,
+  markWaiting,
   registerMember,
   type MemberState,
 } from './fleetMembers';
@@ -78,6 +79,7 @@ export class FleetMember {
   private reconnectAt = 0;
   private reconnectDelay = CONTROL_POLL_MS;
   private left = false;
+  private waiting = false;
 
   private constructor(private readonly options: FleetMemberOptions) {}
 
@@ -98,6 +100,18 @@ export class FleetMember {
   /** The seam for chunk claiming: the chunk this member works on now (undefined between chunks). */
   setChunk(chunk: number | undefined): void {
     this.chunk = chunk;
+  }
+
+  /**
+   * This member has nothing to claim until another member's lease runs out (true), or works again
+   * (false): the others share the rate without it meanwhile.
+   */
+  setWaiting(waiting: boolean): void {
+    if (waiting === this.waiting) return;
+    this.waiting = waiting;
+    this.serially(async (db) => {
+      await markWaiting(db, this.options.run, this.id, waiting);
+    });
   }
 
   /** This member saw the target overloaded: every other member halves its rate too. */

@@ -32,6 +32,8 @@ export interface FleetMemberRow {
   /** Records it finished (sent and recorded). */
   sent: number;
   state: MemberState;
+  /** Working, but with nothing to claim until another member's lease runs out: it takes no share. */
+  waiting?: boolean;
   /** Its last heartbeat (ISO, the database's clock). */
   heartbeatAt: string;
   /** Milliseconds since its last heartbeat, by the database's clock. */
@@ -100,11 +102,23 @@ export async function markEnded(
   await announceMembersChanged(db);
 }
 
-/** The ids of the live members of a run: working, and beating within LOST_AFTER_MS. */
+/**
+ * Whether a member waits for another member's lease with nothing to claim: the others then share the
+ * rate without it, so a run's last chunks are not sent at a fraction of the rate while idle members wait.
+ */
+export async function markWaiting(db: FleetDatabase, run: string, id: string, waiting: boolean) {
+  await db.client.query(
+    `UPDATE ${db.schema}.workers SET waiting = $4 WHERE ledger = $1 AND run = $2 AND id = $3`,
+    [db.ledger, run, id, waiting],
+  );
+  await announceMembersChanged(db);
+}
+
+/** The ids of the members sharing a run's rate: working, not waiting, and beating within LOST_AFTER_MS. */
 export async function liveMemberIds(db: FleetDatabase, run: string): Promise<string[]> {
   const { rows } = await db.client.query(
     `SELECT id FROM ${db.schema}.workers
-      WHERE ledger = $1 AND run = $2 AND state = 'working'
+      WHERE ledger = $1 AND run = $2 AND state = 'working' AND NOT waiting
         AND heartbeat_at > now() - make_interval(secs => $3)
       ORDER BY id`,
     [db.ledger, run, LOST_AFTER_MS / 1000],
@@ -130,7 +144,7 @@ export async function runsWithLiveMembers(db: FleetDatabase): Promise<{ run: str
 /** Every member a run has had, oldest first, each alive, lost or ended. */
 export async function fleetMembers(db: FleetDatabase, run: string): Promise<FleetMemberRow[]> {
   const { rows } = await db.client.query(
-    `SELECT id, host, pid, started_at, chunk, rate, sent, state,
+    `SELECT id, host, pid, started_at, chunk, rate, sent, state, waiting,
             to_char(heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS heartbeat_at,
             (EXTRACT(EPOCH FROM now() - heartbeat_at) * 1000)::float8 AS silent_ms
        FROM ${db.schema}.workers WHERE ledger = $1 AND run = $2
@@ -149,6 +163,7 @@ export async function fleetMembers(db: FleetDatabase, run: string): Promise<Flee
       rate: Number(row.rate),
       sent: Number(row.sent),
       state,
+      ...(row.waiting === true ? { waiting: true } : {}),
       heartbeatAt: String(row.heartbeat_at),
       silentMs,
       health: state !== 'working' ? 'ended' : silentMs > LOST_AFTER_MS ? 'lost' : 'alive',

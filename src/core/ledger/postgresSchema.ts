@@ -164,10 +164,14 @@ CREATE TABLE ${schema}.controls (
 
 /**
  * Version 3: a chunk of a database source's keys (`key_from` .. `key_to`) keeps the hash of its rows as the
- * run was split (`fingerprint: rows`), which a worker compares before it sends any of them.
+ * run was split (`fingerprint: rows`), which a worker compares before it sends any of them; a member
+ * waiting for another's lease with nothing to claim says so (`waiting`), and takes no share of the rate.
  */
 function version3(schema: string): string {
-  return `ALTER TABLE ${schema}.chunks ADD COLUMN rows_hash TEXT;`;
+  return `
+ALTER TABLE ${schema}.chunks ADD COLUMN rows_hash TEXT;
+ALTER TABLE ${schema}.workers ADD COLUMN waiting BOOLEAN NOT NULL DEFAULT false;
+`;
 }
 
 /** Migrations in order; `sql(schema)` brings the database from version `to - 1` to version `to`. */

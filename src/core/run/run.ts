@@ -339,6 +339,7 @@ export class Run {
       stop: (reason) => this.dispatcher.stop(reason),
       stopped: this.dispatcher.stopSignal,
       onChunk: (n) => this.fleet?.setChunk(n),
+      onWaiting: (waiting) => this.fleet?.setWaiting(waiting),
       ledger: this.recorder.ledger,
     });
   }

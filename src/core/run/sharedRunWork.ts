@@ -48,6 +48,8 @@ export interface ChunkWorkRun {
   stopped: AbortSignal;
   /** The chunk this worker now works on, for the fleet's status. */
   onChunk(n: number | undefined): void;
+  /** Nothing to claim until another worker's lease runs out, or working again: for the fleet's shares. */
+  onWaiting(waiting: boolean): void;
   /** The ledger, whose outage allowance the chunk leases share. */
   ledger: unknown;
 }
@@ -80,6 +82,7 @@ export async function connectChunkWork(
         shared.onChunk?.(n);
         run.onChunk(n);
       },
+      onWaiting: (waiting) => run.onWaiting(waiting),
     },
     shared.settings.leaseSeconds,
   );

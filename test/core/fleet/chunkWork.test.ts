@@ -41,6 +41,7 @@ describe("a worker's chunks", () => {
   function work(leases: ChunkLeases, doneKeys = new Set<string>(), leaseSeconds = 30) {
     const stop = new AbortController();
     const failures: unknown[] = [];
+    const waiting: boolean[] = [];
     const chunkWork = new ChunkWork(
       leases,
       {
@@ -50,10 +51,11 @@ describe("a worker's chunks", () => {
         stopped: stop.signal,
         onRunEnded: () => undefined,
         onFailure: (error) => failures.push(error),
+        onWaiting: (now) => waiting.push(now),
       },
       leaseSeconds,
     );
-    return { chunkWork, failures };
+    return { chunkWork, failures, waiting };
   }
 
   it('reads only the lines of the chunks it claims, and reads the source again for one behind it', async () => {
@@ -130,5 +132,27 @@ describe("a worker's chunks", () => {
     assert.deepEqual(read, [1, 2, 3, 4, 5]);
     assert.deepEqual(marked, []);
     assert.deepEqual(released, [[]]);
+  });
+
+  it("says it waits while only another worker's lease stands between it and a chunk, and works again once it claims one", async () => {
+    const order: (ClaimedChunk | undefined)[] = [chunk(0, 0, 10), undefined, undefined, chunk(2, 21, 30, 2)];
+    let leased = 2;
+    const leases = {
+      ...scriptedLeases([]).leases,
+      claim: () => Promise.resolve(order.shift()),
+      remaining: () =>
+        Promise.resolve({ open: 1, heldElsewhere: leased--, soonestExpiryMs: 0, runOutcome: 'running' }),
+      finishedKeys: () => Promise.resolve([]),
+      markDone: () => Promise.resolve(false),
+    } as unknown as ChunkLeases;
+    const { chunkWork, waiting } = work(leases);
+    const read: number[] = [];
+    for await (const item of chunkWork.items(items)) read.push(item.line);
+    await chunkWork.leave();
+    assert.deepEqual(read, [
+      ...Array.from({ length: 10 }, (_, i) => i + 1),
+      ...Array.from({ length: 10 }, (_, i) => i + 21),
+    ]);
+    assert.deepEqual(waiting, [true, false]);
   });
 });

@@ -76,13 +76,19 @@ describe('fleet members in PostgreSQL', function () {
     assert.deepEqual([live.state, live.health, live.rate, live.pid], ['working', 'alive', 12.5, process.pid]);
   });
 
-  it('tells the members at once, not at their next heartbeat, when a member joins or ends', async () => {
+  it('tells the members at once, not at their next heartbeat, when a member joins, waits, works again or ends', async () => {
     const a = await join(place, true);
     joined.push(a.member);
     // With its timer stopped, the first member can learn of the second only by being told.
     clearInterval((a.member as unknown as { timer: NodeJS.Timeout }).timer);
     const b = await join(place);
     await waitFor(() => a.last().members.length === 2, 'the first member to be told of the second', 5000);
+    // A member waiting for another's lease with nothing to claim takes no share while it waits.
+    b.member.setWaiting(true);
+    await waitFor(() => a.last().members.length === 1, 'the first member to be told the second waits', 5000);
+    assert.equal((await fleetMembers(db, 'run-1')).find((row) => row.id === b.member.id)?.waiting, true);
+    b.member.setWaiting(false);
+    await waitFor(() => a.last().members.length === 2, 'the first member to be told the second works', 5000);
     await b.member.leave('done');
     await waitFor(() => a.last().members.length === 1, 'the first member to be told the second ended', 5000);
   });
