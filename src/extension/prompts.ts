@@ -136,12 +136,17 @@ export class WindowPrompts implements Prompts {
     });
   }
 
+  /** Cancel first, as in confirmRun: Enter (the focused first button) does not sign someone else's item. */
   async confirmSignOffFor(item: string, owner: string, signer: string): Promise<boolean> {
-    const sign = `Sign as ${signer}`;
+    const cancel: vscode.MessageItem = { title: 'Cancel' };
+    const sign: vscode.MessageItem = { title: `Sign as ${signer}` };
+    const close: vscode.MessageItem = { title: 'Close', isCloseAffordance: true };
     const answer = await vscode.window.showWarningMessage(
       `"${item}" is owned by ${owner}, not ${signer}.`,
       { modal: true, detail: `A sign-off says ${owner}'s part is done. Sign it off as ${signer} anyway?` },
+      cancel,
       sign,
+      close,
     );
     return answer === sign;
   }

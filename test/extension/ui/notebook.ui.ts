@@ -112,7 +112,9 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     const item = checklist.locator('.bf-checklist-item').filter({ hasText: 'Support knows customers' });
     await revealInNotebook(page, checklist);
     await item.locator('input[type="checkbox"]').click();
-    // The item is Ada's, and the signer here (git's or the OS user) is not: the editor warns first.
+    // The item is Ada's, and the signer here (git's or the OS user) is not: the editor warns first, and
+    // Enter there cancels (the focused button is Cancel, not the sign-off).
+    assert.equal(await focusedDialogButton(page), 'Cancel', 'Enter in the sign-off warning cancels');
     await page.getByRole('button', { name: /^Sign as / }).click({ timeout: 30_000 });
     // The extension records the sign-off and sends the checklist back; only then is the box checked.
     await checklist.locator('.bf-checklist-item[data-checked="true"]').waitFor({ timeout: 30_000 });
