@@ -185,7 +185,7 @@ function bannerOf(status: RunStatus): { banner?: ProgressModel['banner'] } {
       return {
         banner: {
           tone: 'danger',
-          text: `Halted: ${reason ?? 'no reason given'}. Nothing is lost: run the cell again to resume where it stopped.`,
+          text: `Halted: ${reason ?? 'no reason given'}. Nothing is lost: ${resumeHow(status.mode)} to resume where it stopped.`,
         },
       };
     case 'stopping':
@@ -203,6 +203,13 @@ function bannerOf(status: RunStatus): { banner?: ProgressModel['banner'] } {
     default:
       return reason ? { banner: { tone: 'info', text: reason } } : {};
   }
+}
+
+/** The action that resumes a halted run: ▶ dry-runs an execute cell, so it is named. */
+function resumeHow(mode: string): string {
+  if (mode === 'production') return 'use Run in Production… on the cell again';
+  if (mode === 'verify') return 'run the verify cell (▶) again';
+  return 'use Execute… on the cell again';
 }
 
 function stateTone(status: RunStatus): Tone {

@@ -13,6 +13,7 @@ import { setCellResult } from './cellResults';
 import { endNote } from './endNote';
 import { cellId } from './notebookDocument';
 import { errorOutput, progressOutput, textOutput } from './outputs';
+import { resumeAction } from './realRunAction';
 import type { RunEnd, LiveRun } from './runMonitor';
 import { verifyOutput, verifyPayloadFromLedger } from './verifyOutput';
 
@@ -31,7 +32,7 @@ export async function concludeRun(
       errorOutput(
         'Run ended without finishing',
         'The runner process is gone (killed or crashed) without a final status.',
-        'Nothing is lost: every finished record is checkpointed. Run the cell again (Run in Production…) to resume; ' +
+        `Nothing is lost: every finished record is checkpointed. Run the cell again (${resumeAction(monitor.progress?.status.mode)}) to resume; ` +
           'records that were in flight are sent again with the same idempotency key.',
       ),
     ];

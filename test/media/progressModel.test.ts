@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { progressModel } from '../../media/renderer/progressModel';
+import type { RunStatus } from '../../src/core/run/runStatus';
 import { runStatus, STARTED } from './payloadFixtures';
 
 const NOW = new Date(STARTED + 121_000);
@@ -74,10 +75,18 @@ describe('renderer progress model', () => {
     );
     assert.deepEqual(model.banner, {
       tone: 'danger',
-      text: 'Halted: error budget exhausted: 5.2 % failed. Nothing is lost: run the cell again to resume where it stopped.',
+      text: 'Halted: error budget exhausted: 5.2 % failed. Nothing is lost: use Execute… on the cell again to resume where it stopped.',
     });
     assert.equal(model.stateTone, 'danger');
     assert.equal(model.eta, 'took 2 min 00 s');
+  });
+
+  it('names the action that resumes a halted run, not ▶ (a dry run), for each mode', () => {
+    const halted = (mode: RunStatus['mode']) =>
+      progressModel(runStatus({ state: 'halted', mode, reason: 'stopped' })).banner?.text ?? '';
+    assert.match(halted('production'), /use Run in Production… on the cell again to resume/);
+    assert.match(halted('execute'), /use Execute… on the cell again to resume/);
+    assert.match(halted('verify'), /run the verify cell \(▶\) again to resume/);
   });
 
   it('shows no rate now when nothing is sent: paused, halted or finished', () => {

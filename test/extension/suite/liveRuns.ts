@@ -49,7 +49,7 @@ describe('a running backfill', () => {
     fixture = await demoFixture(SLOW);
     prompts = await answer();
     let notebook = await openRunbook(fixture.uri);
-    await vscode.commands.executeCommand('backfill.runInProduction', {
+    await vscode.commands.executeCommand('backfill.execute', {
       notebookUri: notebook.uri.toString(),
       cell: 'full',
     });
@@ -83,7 +83,7 @@ describe('a running backfill', () => {
     fixture = await demoFixture(SLOW);
     prompts = await answer();
     const notebook = await openRunbook(fixture.uri);
-    await vscode.commands.executeCommand('backfill.runInProduction', {
+    await vscode.commands.executeCommand('backfill.execute', {
       notebookUri: notebook.uri.toString(),
       cell: 'full',
     });
@@ -108,7 +108,7 @@ describe('a running backfill', () => {
     for (const key of recorded) assert.ok(sentBeforeResume.has(key), `recorded ${key} really arrived`);
     assert.ok(sentBeforeResume.size - recorded.size <= 4, 'at most the in-flight records are unrecorded');
 
-    await vscode.commands.executeCommand('backfill.runInProduction', {
+    await vscode.commands.executeCommand('backfill.execute', {
       notebookUri: notebook.uri.toString(),
       cell: 'full',
     });

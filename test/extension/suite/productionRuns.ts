@@ -1,9 +1,10 @@
-// Run in Production…: nothing reaches the target without the typed confirmation and every gate.
+// Run in Production… (and Execute…, which never writes to production): nothing reaches the target without the typed confirmation and every gate.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { readAttempts } from '../../../src/core/ledger/attempts';
 import { stateDirFor } from '../../../src/core/ledger/statePaths';
+import { confirmationAction } from '../../../src/extension/prompts';
 import {
   answer,
   cellById,
@@ -62,6 +63,57 @@ describe('Run in Production…', () => {
     assert.deepEqual([attempt?.outcome, attempt?.gate], ['refused', 'checklist']);
     assert.equal(asked, false, 'no confirmation is asked for a run a gate refuses');
     assert.equal(fixture!.server.received.length, 0);
+  });
+
+  it('Execute… on a production environment is refused, names Run in Production…, and sends nothing', async () => {
+    const notebook = await productionRunbook();
+    let asked = false;
+    prompts = await answer({ confirmRun: async () => ((asked = true), true) });
+    await vscode.commands.executeCommand('backfill.execute', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    const cell = cellById(notebook, 'small-batch');
+    await waitFor(() => cell.outputs.length > 0, 'the refusal');
+    assert.match(outputText(cell), /Execute… does not run in production/);
+    assert.match(outputText(cell), /Use Run in Production… on cell small-batch/);
+    assert.equal(cell.executionSummary?.success, undefined, 'a refusal is not a failed run: no ✗');
+    assert.deepEqual(
+      readAttempts(stateDirFor(fixture!.file)).map((a) => [a.outcome, a.gate, a.production]),
+      [['refused', 'mode', true]],
+    );
+    assert.equal(asked, false, 'no confirmation is asked');
+    assert.equal(fixture!.server.received.length, 0);
+  });
+
+  it('Run in Production… on a non-production environment is refused, names Execute…, and sends nothing', async () => {
+    fixture = await demoFixture();
+    const notebook = await openRunbook(fixture.uri);
+    let asked = false;
+    prompts = await answer({ confirmRun: async () => ((asked = true), true) });
+    await vscode.commands.executeCommand('backfill.runInProduction', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    const cell = cellById(notebook, 'small-batch');
+    await waitFor(() => cell.outputs.length > 0, 'the refusal');
+    assert.match(outputText(cell), /Run in Production… is for production environments/);
+    assert.match(outputText(cell), /Use Execute… to run cell small-batch for real in local/);
+    assert.equal(cell.executionSummary?.success, undefined);
+    assert.deepEqual(
+      readAttempts(stateDirFor(fixture.file)).map((a) => [a.outcome, a.gate, a.production]),
+      [['refused', 'mode', false]],
+    );
+    assert.equal(asked, false, 'no confirmation is asked');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(fixture.server.received.length, 0);
+  });
+
+  it("names the confirmation's button for what it starts: a verification is verified, not run", () => {
+    assert.equal(confirmationAction({ production: true, verification: true }), 'Verify in Production');
+    assert.equal(confirmationAction({ production: false, verification: true }), 'Verify');
+    assert.equal(confirmationAction({ production: true }), 'Run in Production');
+    assert.equal(confirmationAction({ production: false }), 'Execute');
   });
 
   it('without the runbook name typed, starts nothing and sends nothing', async () => {
