@@ -39,7 +39,7 @@ import {
   notebookText,
   parseNotebook,
 } from './notebookDocument';
-import { dryRunOutput, errorOutput, MIME, textOutput } from './outputs';
+import { dryRunOutput, errorOutput, MIME, textOutput, withNotice } from './outputs';
 import type { Prompts } from './prompts';
 import { RealRuns } from './realRuns';
 import { RunAttachment } from './runAttachment';
@@ -54,8 +54,6 @@ import { UNTRUSTED_MESSAGE } from './workspaceTrust';
 import type { Redactor } from '../core/secrets/secrets';
 
 export const CONTROLLER_ID = 'backfill-controller';
-/** Output metadata marking a notice (see showNotice). */
-const NOTICE = 'backfillNotice';
 const BANNER = 'backfillBanner';
 
 export interface ControllerServices {
@@ -143,12 +141,10 @@ export class BackfillController extends Disposable {
    */
   async showNotice(cell: vscode.NotebookCell, notice: vscode.NotebookCellOutput): Promise<boolean> {
     if (this.attachments.has(keyOf(cell))) return false;
-    const kept = cell.outputs.filter((output) => output.metadata?.[NOTICE] !== true);
     const execution = await this.createExecution(cell);
     if (!execution) return false;
     execution.start(Date.now());
-    const marked = new vscode.NotebookCellOutput(notice.items, { ...notice.metadata, [NOTICE]: true });
-    await execution.replaceOutput([...kept, marked]);
+    await execution.replaceOutput(withNotice(cell.outputs, notice));
     execution.end(undefined, Date.now());
     return true;
   }
@@ -199,7 +195,7 @@ export class BackfillController extends Disposable {
     let success: boolean | undefined;
     const attachment = new RunAttachment(execution, monitor, cell, redactor, async (end, endedCell) => {
       const concluded = await concludeRun(end, endedCell, monitor, redactor);
-      success = concluded.success;
+      success = 'notice' in concluded ? false : concluded.success;
       return concluded;
     });
     this.attachments.set(key, attachment);

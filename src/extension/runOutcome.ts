@@ -14,6 +14,7 @@ import { endNote } from './endNote';
 import { cellId } from './notebookDocument';
 import { errorOutput, progressOutput, textOutput } from './outputs';
 import { resumeAction } from './realRunAction';
+import type { RunEndOutputs } from './runAttachment';
 import type { RunEnd, LiveRun } from './runMonitor';
 import { verifyOutput, verifyPayloadFromLedger } from './verifyOutput';
 
@@ -22,7 +23,7 @@ export async function concludeRun(
   cell: vscode.NotebookCell,
   monitor: LiveRun,
   redactor: Redactor,
-): Promise<{ success: boolean; outputs: vscode.NotebookCellOutput[] }> {
+): Promise<RunEndOutputs> {
   const id = cellId(cell) ?? monitor.cell;
   if (end.kind === 'exited')
     return exitedEarly(end.exit.exitCode, end.exit.result?.reason, end.exit.log, redactor);
@@ -48,21 +49,25 @@ export async function concludeRun(
   return { success: status.outcome === 'succeeded', outputs };
 }
 
-/** The runner exited before writing a final status: a refusal, invalid input, or a crash at start. */
+/**
+ * The runner exited before writing a final status: a refusal, invalid input, or a crash at start. A
+ * refusal (exit 4) is a notice under the cell's earlier outputs, not a failed run; the runner recorded
+ * the attempt (attempts.jsonl) before it exited.
+ */
 function exitedEarly(
   exitCode: number | null,
   reason: string | undefined,
   log: string,
   redactor: Redactor,
-): { success: boolean; outputs: vscode.NotebookCellOutput[] } {
+): RunEndOutputs {
   const text = redactor.redact(reason ?? lastErrorLines(log));
   if (exitCode === ExitCode.refused) {
     const refusal = describeRefusal(text);
-    void vscode.window.showWarningMessage(`Backfill: refused by the ${refusal.gate} gate — ${text}`);
-    return {
-      success: false,
-      outputs: [errorOutput(`Refused by the ${refusal.gate} gate`, text, refusal.next)],
-    };
+    vscode.window.setStatusBarMessage(
+      `$(circle-slash) Backfill: refused by the ${refusal.gate} gate — nothing was sent.`,
+      15_000,
+    );
+    return { notice: errorOutput(`Refused by the ${refusal.gate} gate`, text, refusal.next) };
   }
   const title = exitCode === ExitCode.invalid ? 'Cannot run' : 'Run failed';
   return {

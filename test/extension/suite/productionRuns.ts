@@ -1,6 +1,7 @@
 // Run in Production… (and Execute…, which never writes to production): nothing reaches the target without the typed confirmation and every gate.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readAttempts } from '../../../src/core/ledger/attempts';
 import { stateDirFor } from '../../../src/core/ledger/statePaths';
@@ -10,7 +11,10 @@ import {
   cellById,
   cleanUp,
   demoFixture,
+  executeCell,
+  MIME,
   openRunbook,
+  outputJson,
   outputText,
   progressOf,
   waitFor,
@@ -147,6 +151,44 @@ describe('Run in Production…', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal(fixture!.server.received.length, 0);
     assert.ok(!fs.existsSync(`${stateDirFor(fixture!.file)}/status.json`), 'no runner started');
+  });
+
+  it("a refusal by the runner once launched is a notice: the cell's earlier outputs stay, no ✗, the attempt is recorded", async () => {
+    const notebook = await productionRunbook();
+    for (const item of SIGN_OFF) {
+      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
+        notebookUri: notebook.uri.toString(),
+        cell: 'sign-off',
+        item,
+      });
+    }
+    const cell = cellById(notebook, 'small-batch');
+    await executeCell(cell);
+    await waitFor(() => outputJson(cell, MIME.dryRun) !== undefined, 'the dry-run preview', 60_000);
+    // The data changes between the confirmation's dry run and the runner's own gate: the runner refuses.
+    prompts = await answer({
+      typeRunbookName: async (name) => {
+        fs.appendFileSync(
+          path.join(fixture!.dir, 'data/orders.csv'),
+          'ORD-199999,late@example.com,1.50,USD,Late Order\n',
+        );
+        return name;
+      },
+    });
+    await vscode.commands.executeCommand('backfill.runInProduction', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    await waitFor(() => /Refused by the dry-run gate/.test(outputText(cell)), 'the refusal', 60_000);
+    assert.ok(outputJson(cell, MIME.dryRun), 'the dry-run preview the cell showed is still there');
+    assert.notEqual(cell.executionSummary?.success, false, 'a refusal is not a failed run: no ✗');
+    const attempts = readAttempts(stateDirFor(fixture!.file));
+    assert.deepEqual(
+      attempts.map((a) => [a.outcome, a.gate, a.production]),
+      [['refused', 'dry-run', true]],
+    );
+    assert.match(attempts[0]!.reason, /source data changed/);
+    assert.equal(fixture!.server.received.length, 0);
   });
 
   it('with the name typed and the gates satisfied, runs in production and the cell shows the result', async () => {
