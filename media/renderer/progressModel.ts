@@ -4,6 +4,7 @@
  */
 import { staleHeartbeat } from '../../src/core/run/heartbeat';
 import type { RunState, RunStatus } from '../../src/core/run/runStatus';
+import { selectionProgress } from '../../src/core/run/selectionProgress';
 import { errorKindRows, type ErrorKindRow } from './aggregate';
 import { formatClock, formatCount, formatDuration, formatLatency, formatPercent, formatRate } from './format';
 
@@ -75,9 +76,7 @@ export function progressModel(status: RunStatus, now: Date = new Date()): Progre
     determinate,
     segments: segments(status, total),
     ...(determinate ? { percent: Math.min(100, (status.done / total) * 100) } : {}),
-    headline: determinate
-      ? `${formatCount(status.done)} of ${formatCount(total)} records in the source · ${formatPercent(status.done, total)}`
-      : `${formatCount(status.done)} records done`,
+    headline: headline(status, total),
     eta: etaText(status),
     recordStats: recordStats(status),
     speedStats: speedStats(status),
@@ -86,6 +85,21 @@ export function progressModel(status: RunStatus, now: Date = new Date()): Progre
     // A runner that stopped writing its status (SIGSTOP, hung) must not look like a running one.
     updated: staleHeartbeat(status, now.getTime()) ?? `updated ${formatClock(status.updatedAt, now)}`,
   };
+}
+
+/**
+ * Done out of the records the cell selects to send — the figure the dry run and the confirmation show
+ * (selectionProgress.ts). A status without it (an older runner) counts what the chain processes.
+ */
+function headline(status: RunStatus, total: number | undefined): string {
+  const selection = selectionProgress(status);
+  if (selection.of !== undefined) {
+    return `${formatCount(selection.done)} of ${formatCount(selection.of)} selected records · ${formatPercent(selection.done, selection.of)}`;
+  }
+  if (total !== undefined) {
+    return `${formatCount(status.done)} of ${formatCount(total)} records to process · ${formatPercent(status.done, total)}`;
+  }
+  return `${formatCount(status.done)} records done`;
 }
 
 function recordStats(status: RunStatus): Stat[] {

@@ -8,7 +8,7 @@ const NOW = new Date(STARTED + 121_000);
 describe('renderer progress model', () => {
   it('states done of total with its share and the ETA', () => {
     const model = progressModel(runStatus(), NOW);
-    assert.equal(model.headline, '12,345 of 50,000 records in the source · 24.7 %');
+    assert.equal(model.headline, '12,345 of 50,000 records to process · 24.7 %');
     assert.equal(model.eta, 'ETA 13 min 03 s');
     assert.equal(model.percent?.toFixed(2), '24.69');
     assert.equal(model.stateLabel, 'Running');
@@ -58,6 +58,20 @@ describe('renderer progress model', () => {
       p50: '84 ms',
       p95: '310 ms',
     });
+  });
+
+  it('counts against the records selected to send, as the confirmation does: no malformed rows, delivered ones done', () => {
+    // 500 rows: 3 malformed, 497 selected; 10 delivered before by another cell, 480 sent so far.
+    const status = runStatus({
+      total: 490,
+      selected: 497,
+      done: 483,
+      rejected: 3,
+      doneElsewhere: { 'small-batch': 10 },
+    });
+    assert.equal(progressModel(status, NOW).headline, '490 of 497 selected records · 98.6 %');
+    const finished = runStatus({ state: 'finished', total: 500, selected: 497, done: 500, rejected: 3 });
+    assert.equal(progressModel(finished, NOW).headline, '497 of 497 selected records · 100 %');
   });
 
   it('says when the runner slowed below the configured rate', () => {

@@ -30,6 +30,11 @@ export interface RunStatus {
   updatedAt: string;
   /** Records the run chain will process in all, when known (from the matching dry run). */
   total?: number;
+  /**
+   * Records the cell selects to send, as its dry run and the run's confirmation count them (malformed
+   * rows are not among them): what people read the progress against (selectionProgress.ts).
+   */
+  selected?: number;
   /** Records with a final outcome in this chain, including earlier runs of the chain. */
   done: number;
   succeeded: number;

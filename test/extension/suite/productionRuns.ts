@@ -155,6 +155,14 @@ describe('Run in Production…', () => {
 
   it("a refusal by the runner once launched is a notice: the cell's earlier outputs stay, no ✗, the attempt is recorded", async () => {
     const notebook = await productionRunbook();
+    // The data changes between the confirmation's dry run and the runner's own gate: the runner refuses.
+    prompts = await answer({
+      typeRunbookName: async (name) => {
+        const late = 'ORD-199999,late@example.com,1.50,USD,Late Order\n';
+        fs.appendFileSync(path.join(fixture!.dir, 'data/orders.csv'), late);
+        return name;
+      },
+    });
     for (const item of SIGN_OFF) {
       await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
         notebookUri: notebook.uri.toString(),
@@ -165,16 +173,6 @@ describe('Run in Production…', () => {
     const cell = cellById(notebook, 'small-batch');
     await executeCell(cell);
     await waitFor(() => outputJson(cell, MIME.dryRun) !== undefined, 'the dry-run preview', 60_000);
-    // The data changes between the confirmation's dry run and the runner's own gate: the runner refuses.
-    prompts = await answer({
-      typeRunbookName: async (name) => {
-        fs.appendFileSync(
-          path.join(fixture!.dir, 'data/orders.csv'),
-          'ORD-199999,late@example.com,1.50,USD,Late Order\n',
-        );
-        return name;
-      },
-    });
     await vscode.commands.executeCommand('backfill.runInProduction', {
       notebookUri: notebook.uri.toString(),
       cell: 'small-batch',
