@@ -3,7 +3,7 @@
  * shows. Pure (no DOM), so each figure is unit-tested; progressView.ts only copies it into elements.
  */
 import { staleHeartbeat } from '../../src/core/run/heartbeat';
-import type { RunState, RunStatus } from '../../src/core/run/runStatus';
+import { inProduction, type RunState, type RunStatus } from '../../src/core/run/runStatus';
 import { selectionProgress } from '../../src/core/run/selectionProgress';
 import { errorKindRows, type ErrorKindRow } from './aggregate';
 import { formatClock, formatCount, formatDuration, formatLatency, formatPercent, formatRate } from './format';
@@ -69,8 +69,13 @@ export function progressModel(status: RunStatus, now: Date = new Date()): Progre
     state: status.state,
     stateLabel: STATE_LABELS[status.state] ?? String(status.state),
     stateTone: stateTone(status),
-    mode: status.mode === 'production' ? 'PRODUCTION' : status.mode,
-    production: status.mode === 'production',
+    mode:
+      status.mode === 'production'
+        ? 'PRODUCTION'
+        : inProduction(status)
+          ? `${status.mode} · PRODUCTION`
+          : status.mode,
+    production: inProduction(status),
     context: [`cell ${status.cell}`, status.environment].filter(Boolean).join(' · '),
     ...bannerOf(status),
     determinate,

@@ -148,6 +148,13 @@ describe('renderer progress model', () => {
     );
   });
 
+  it('marks a verification that reads a production environment as production', () => {
+    const model = progressModel(runStatus({ mode: 'verify', production: true, environment: 'production' }));
+    assert.equal(model.production, true);
+    assert.equal(model.mode, 'verify · PRODUCTION');
+    assert.equal(progressModel(runStatus({ mode: 'verify' })).production, false);
+  });
+
   it('marks a production run unmistakably', () => {
     const model = progressModel(runStatus({ mode: 'production', environment: 'production' }));
     assert.equal(model.mode, 'PRODUCTION');

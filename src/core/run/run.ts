@@ -542,7 +542,12 @@ export class Run {
     });
     const failures = this.failures.top();
     const waiting = this.waiting();
-    return { ...status, ...(failures.length > 0 ? { failures } : {}), ...(waiting ? { waiting } : {}) };
+    return {
+      ...status,
+      ...(this.options.environment.production ? { production: true } : {}),
+      ...(failures.length > 0 ? { failures } : {}),
+      ...(waiting ? { waiting } : {}),
+    };
   }
 
   /** Why nothing more is sent now, when the run is held back: its ledger's database went away. */

@@ -23,6 +23,8 @@ export interface RunStatus {
   cell: string;
   mode: RunMode;
   environment: string;
+  /** The environment is marked production: a verification there too is shown as production. */
+  production?: boolean;
   pid: number;
   host: string;
   state: RunState;
@@ -59,6 +61,11 @@ export interface RunStatus {
   /** Why the run halted or how it finished. */
   reason?: string;
   outcome?: string;
+}
+
+/** A run against a production environment: a production run, or a verification reading production. */
+export function inProduction(status: Pick<RunStatus, 'mode' | 'production'>): boolean {
+  return status.mode === 'production' || status.production === true;
 }
 
 export function statusFile(stateDir: string): string {

@@ -244,6 +244,8 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     await page.waitForTimeout(4_000);
     assert.equal(await progress.locator('.bf-header .bf-badge').first().textContent(), 'Running');
     assert.notEqual(await progress.locator('.bf-headline').textContent(), before, 'the figures moved');
+    const bar = page.locator('.statusbar-item', { hasText: 'Backfill full' }).first();
+    assert.match((await bar.textContent()) ?? '', /\d+ of 497 selected · [\d.]+\/s/);
     const kept = await outputFrame(page).locator('.bf-progress[data-test-mark="first"]').count();
     assert.equal(kept, 1, 'the view is updated in place across outputs, not rebuilt (no flicker)');
     await screenshotOutput(page, progress, path.join(SCREENSHOTS, 'demo-progress-running-dark.png'));
@@ -253,7 +255,13 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     );
     await finished.waitFor({ timeout: 120_000 });
     assert.equal(await finished.getAttribute('data-state'), 'finished');
-    assert.match((await finished.locator('.bf-headline').textContent()) ?? '', /^500 of 500 records/);
+    // One denominator: the records selected to send, as the confirmation counted them (497 of the 500
+    // rows; 3 are malformed), in the view and in the status bar.
+    assert.match(question, /Records: 497\n/);
+    assert.match(
+      (await finished.locator('.bf-headline').textContent()) ?? '',
+      /^497 of 497 selected records · 100 %/,
+    );
     assert.equal(await finished.locator('[data-stat="succeeded"] .bf-stat-value').textContent(), '497');
     const resent = new Set(orders.received.map((request) => request.url.split('/')[2]));
     assert.equal(resent.size, 497, 'every valid order reached the service');
