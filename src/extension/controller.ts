@@ -414,6 +414,7 @@ export class BackfillController extends Disposable {
     if (pending.length === 0) return;
     pending.forEach(({ key }) => this.verificationsShown.add(key));
     const redactor = redactorForRun(notebookText(notebook).text, {});
+    const environments = parseNotebook(notebook).runbook?.header.environments ?? {};
     const shown: { cell: vscode.NotebookCell; output: vscode.NotebookCellOutput }[] = [];
     let ledger: Ledger | undefined;
     try {
@@ -421,7 +422,8 @@ export class BackfillController extends Disposable {
       for (const { cell, recorded } of pending) {
         const run = (await ledger.runs(recorded.cell)).find((r) => r.id === recorded.result.run);
         if (!run) continue;
-        const payload = await verifyPayloadFromLedger(ledger, run, endNote(recorded.result));
+        const production = environments[run.environment]?.production ? run.environment : undefined;
+        const payload = await verifyPayloadFromLedger(ledger, run, endNote(recorded.result), production);
         shown.push({ cell, output: markedAsRecord(verifyOutput(redactor.redactValue(payload))) });
       }
     } catch {

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { ExitCode } from '../cli/exitCodes';
 import type { Ledger } from '../core/ledger/ledger';
 import { resultOfRun } from '../core/run/cellResult';
-import type { RunStatus } from '../core/run/runStatus';
+import { inProduction, type RunStatus } from '../core/run/runStatus';
 import type { Redactor } from '../core/secrets/secrets';
 import { setCellResult } from './cellResults';
 import { endNote } from './endNote';
@@ -126,7 +126,16 @@ async function recordResult(
     if (run) await setCellResult(notebook, id, await resultOfRun(ledger, run), redactor);
     if (status.mode !== 'verify') return {};
     return {
-      verify: verifyOutput(redactor.redactValue(await verifyPayloadFromLedger(ledger, status, note))),
+      verify: verifyOutput(
+        redactor.redactValue(
+          await verifyPayloadFromLedger(
+            ledger,
+            status,
+            note,
+            inProduction(status) ? status.environment : undefined,
+          ),
+        ),
+      ),
     };
   } catch (error) {
     void vscode.window.showWarningMessage(
