@@ -182,6 +182,8 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     const full = await findCodeCell(page, fullCell);
     await full.hover();
     assert.equal(await full.getByRole('button', { name: /Run in Production/ }).count(), 0);
+    await full.locator('.cell-statusbar-container', { hasText: 'execute full' }).waitFor();
+    assert.equal(await full.locator('.cell-statusbar-container', { hasText: 'PRODUCTION' }).count(), 0);
 
     await useEnvironment(page, 'production');
     try {
@@ -198,6 +200,8 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       await banner.waitFor({ timeout: 30_000 });
       await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-banner-dark.png') });
       const cell = await findCodeCell(page, fullCell);
+      // Far below the banner, the cell itself says production.
+      await cell.locator('.cell-statusbar-container', { hasText: 'PRODUCTION' }).waitFor({ timeout: 30_000 });
       await pressCellAction(cell, /Run in Production/);
       // The checklist gate refuses (an item is unchecked): a notice under the cell, no confirmation.
       await outputFrame(page).getByText('Refused by the checklist gate').first().waitFor({ timeout: 60_000 });
