@@ -15,7 +15,10 @@
  * (cellRecords.ts), the ledger the records that are not right.
  */
 import * as vscode from 'vscode';
+import type { DryRunReport } from '../core/dryrun/dryRunReport';
 import { cellsToRunbook, cellAtLine } from '../core/format/notebookCells';
+import { readResultBody } from '../core/format/resultBlock';
+import { isDryRunBody } from '../core/format/resultSlots';
 import type { Ledger } from '../core/ledger/ledger';
 import { openLedger } from '../core/ledger/openLedger';
 import { formatIssue } from '../core/model/issues';
@@ -76,8 +79,8 @@ export class BackfillController extends Disposable {
   private readonly selected = new Set<string>();
   /** Looks for a runbook's live fleet in the database under way, by runbook file. */
   private readonly fleetLookups = new Map<string, Promise<LiveRun | undefined>>();
-  /** Recorded verifications already completed from the ledger, by `notebook uri#cell id#run id`. */
-  private readonly verificationsShown = new Set<string>();
+  /** Recorded verifications and dry runs already rebuilt from the ledger, by `notebook uri#cell id#run id`. */
+  private readonly recordsShown = new Set<string>();
 
   constructor(private readonly s: ControllerServices) {
     super();
@@ -350,6 +353,7 @@ export class BackfillController extends Disposable {
     }
     void this.attachLiveRun(notebook);
     void this.showRecordedVerifications(notebook);
+    void this.showRecordedDryRuns(notebook);
   }
 
   /**
@@ -407,12 +411,10 @@ export class BackfillController extends Disposable {
         (output) =>
           output.metadata?.[RECORD_OUTPUT] === true && output.items.some((i) => i.mime === MIME.verify),
       );
-      return recorded && key && fromFile && !this.verificationsShown.has(key)
-        ? [{ cell, recorded, key }]
-        : [];
+      return recorded && key && fromFile && !this.recordsShown.has(key) ? [{ cell, recorded, key }] : [];
     });
     if (pending.length === 0) return;
-    pending.forEach(({ key }) => this.verificationsShown.add(key));
+    pending.forEach(({ key }) => this.recordsShown.add(key));
     const redactor = redactorForRun(notebookText(notebook).text, {});
     const environments = parseNotebook(notebook).runbook?.header.environments ?? {};
     const shown: { cell: vscode.NotebookCell; output: vscode.NotebookCellOutput }[] = [];
@@ -442,13 +444,63 @@ export class BackfillController extends Disposable {
     }
   }
 
+  /**
+   * Rebuilds the dry-run preview a dry-run or execute cell showed, from the report its last dry run stored
+   * in the ledger (the result block names it by id), above the record of its last real run — as the cell
+   * showed it when the dry run ended. Without the ledger, or without that dry run in it, the records from
+   * the file stay.
+   */
+  private async showRecordedDryRuns(notebook: vscode.NotebookDocument): Promise<void> {
+    const pending = notebook.getCells().flatMap((cell) => {
+      const meta = cellMeta(cell);
+      const id =
+        meta && 'id' in meta && (meta.kind === 'dry-run' || meta.kind === 'execute') ? meta.id : undefined;
+      const body =
+        meta && 'dryRun' in meta && meta.dryRun
+          ? meta.dryRun.body
+          : meta && 'result' in meta
+            ? meta.result?.body
+            : undefined;
+      const run = body && isDryRunBody(body) ? readResultBody(body)?.run : undefined;
+      const key = run && `${keyOf(cell)}#${run}`;
+      const fromFile = cell.outputs.every((output) => output.metadata?.[RECORD_OUTPUT] === true);
+      return id && run && key && fromFile && !this.recordsShown.has(key) ? [{ cell, id, run, key }] : [];
+    });
+    if (pending.length === 0) return;
+    pending.forEach(({ key }) => this.recordsShown.add(key));
+    const redactor = redactorForRun(notebookText(notebook).text, {});
+    const shown: { cell: vscode.NotebookCell; output: vscode.NotebookCellOutput }[] = [];
+    let ledger: Ledger | undefined;
+    try {
+      ledger = await openLedger(notebook.uri.fsPath);
+      for (const { cell, id, run } of pending) {
+        const row = (await ledger.dryRuns(id)).find((r) => r.id === run);
+        if (!row) continue;
+        const report = JSON.parse(row.report) as DryRunReport;
+        shown.push({ cell, output: markedAsRecord(dryRunOutput(redactor.redactValue(report))) });
+      }
+    } catch {
+      return; // No ledger, or one being written: the records from the file stay.
+    } finally {
+      await ledger?.close();
+    }
+    for (const { cell, output } of shown) {
+      if (notebook.isClosed || cell.index < 0 || this.attachments.has(keyOf(cell))) continue;
+      const execution = await this.createExecution(cell);
+      if (!execution) continue;
+      execution.start(Date.now());
+      await execution.replaceOutput([output, ...recordOutputs(cellMeta(cell), true)]);
+      execution.end(undefined, Date.now()); // A record shown again, not a run: no verdict.
+    }
+  }
+
   private detachAll(notebook: vscode.NotebookDocument): void {
     const prefix = `${notebook.uri.toString()}#`;
     for (const [key, attachment] of [...this.attachments]) {
       if (key.startsWith(prefix)) attachment.detach();
     }
-    for (const key of [...this.verificationsShown]) {
-      if (key.startsWith(prefix)) this.verificationsShown.delete(key);
+    for (const key of [...this.recordsShown]) {
+      if (key.startsWith(prefix)) this.recordsShown.delete(key);
     }
     this.selected.delete(notebook.uri.toString());
   }

@@ -378,6 +378,39 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       await runCommand(page, 'File: Revert File');
     }
   });
+
+  it("shows a dry run's preview again after Developer: Reload Window, rebuilt from the ledger", async function () {
+    this.timeout(180_000);
+    const { page, server } = session;
+    // A runbook this window never showed, dry-run from a terminal: its preview can only come from the
+    // file's result block and the report the ledger stored.
+    const second = path.join(workspace, 'second.backfill');
+    await cp(path.join(workspace, 'demo.backfill'), second);
+    execFileSync(
+      process.execPath,
+      [path.join(REPO_ROOT, 'dist/cli.js'), 'dry-run', second, '--cell', 'preview'],
+      {
+        env: { ...process.env, ORDERS_API_TOKEN: TOKEN },
+        stdio: 'ignore',
+      },
+    );
+    const launches = () => server.log().match(/Launched Extension Host Process/g)?.length ?? 0;
+    const before = launches();
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'Developer: Reload Window');
+    assert.ok(
+      await waitFor(async () => (launches() > before ? true : undefined), 90_000),
+      'the window reloaded',
+    );
+    await openRunbook(page, 'second.backfill');
+    await findCodeCell(page, 'seed: 7');
+    const output = outputFrame(page).locator('.bf-dry-run');
+    await output.waitFor({ timeout: 60_000 });
+    await output.getByText('Dry run passed').waitFor();
+    assert.equal(await output.locator('[data-stat="valid"] .bf-stat-value').textContent(), '497');
+    assert.ok(!((await output.textContent()) ?? '').includes(TOKEN), 'the secret never reaches the output');
+    await screenshotOutput(page, output, path.join(SCREENSHOTS, 'demo-dry-run-after-reload-dark.png'));
+  });
 });
 
 /** The `full` execute cell: the one that neither previews nor takes a subset. */
