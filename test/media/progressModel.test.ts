@@ -18,6 +18,11 @@ describe('renderer progress model', () => {
     assert.match(progressModel(runStatus(), NOW).updated, /^updated /);
     const silent = progressModel(runStatus(), new Date(STARTED + 132_000));
     assert.equal(silent.updated, 'no sign of life for 12 s');
+    // STARTED + 120 s is when the status was written; a long silence reads in days, not seconds.
+    const at = (seconds: number) => progressModel(runStatus(), new Date(STARTED + 120_000 + seconds * 1000));
+    assert.equal(at(600).updated, 'no sign of life for 10 min');
+    assert.equal(at(12_000).updated, 'no sign of life for 3 h 20 min');
+    assert.equal(at(872_068).updated, 'no sign of life for 10 days');
   });
 
   it('splits the bar by outcome over the total', () => {
