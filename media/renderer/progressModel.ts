@@ -3,8 +3,8 @@
  * shows. Pure (no DOM), so each figure is unit-tested; progressView.ts only copies it into elements.
  */
 import { staleHeartbeat } from '../../src/core/run/heartbeat';
-import { inProduction, type RunState, type RunStatus } from '../../src/core/run/runStatus';
-import { selectionProgress } from '../../src/core/run/selectionProgress';
+import type { RunState, RunStatus } from '../../src/core/run/runStatus';
+import { inProduction, selectionProgress } from '../../src/core/run/statusFigures';
 import { errorKindRows, type ErrorKindRow } from './aggregate';
 import { formatClock, formatCount, formatDuration, formatLatency, formatPercent, formatRate } from './format';
 
@@ -94,7 +94,7 @@ export function progressModel(status: RunStatus, now: Date = new Date()): Progre
 
 /**
  * Done out of the records the cell selects to send — the figure the dry run and the confirmation show
- * (selectionProgress.ts). A status without it (an older runner) counts what the chain processes.
+ * (statusFigures.ts). A status without it (an older runner) counts what the chain processes.
  */
 function headline(status: RunStatus, total: number | undefined): string {
   const selection = selectionProgress(status);

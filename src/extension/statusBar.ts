@@ -7,13 +7,13 @@ import * as vscode from 'vscode';
 import { Disposable } from './disposable';
 import { PLAIN_STATUS, productionStatusColors } from './productionColors';
 import type { ActiveRuns } from './runMonitor';
-import { inProduction, type RunStatus } from '../core/run/runStatus';
-import { selectionProgress } from '../core/run/selectionProgress';
+import type { RunStatus } from '../core/run/runStatus';
+import { inProduction, selectionProgress } from '../core/run/statusFigures';
 
 export const SHOW_RUN_CONTROLS = 'backfill.showRunControls';
 
 /**
- * The item's text: done of the selected records (the confirmation's count, selectionProgress.ts), the
+ * The item's text: done of the selected records (the confirmation's count, statusFigures.ts), the
  * rate only while records are being sent ("—" when paused, stopping or ended), and PRODUCTION for any run
  * against a production environment, a verification too.
  */

@@ -34,7 +34,7 @@ export interface RunStatus {
   total?: number;
   /**
    * Records the cell selects to send, as its dry run and the run's confirmation count them (malformed
-   * rows are not among them): what people read the progress against (selectionProgress.ts).
+   * rows are not among them): what people read the progress against (statusFigures.ts).
    */
   selected?: number;
   /** Records with a final outcome in this chain, including earlier runs of the chain. */
@@ -61,11 +61,6 @@ export interface RunStatus {
   /** Why the run halted or how it finished. */
   reason?: string;
   outcome?: string;
-}
-
-/** A run against a production environment: a production run, or a verification reading production. */
-export function inProduction(status: Pick<RunStatus, 'mode' | 'production'>): boolean {
-  return status.mode === 'production' || status.production === true;
 }
 
 export function statusFile(stateDir: string): string {

@@ -1,5 +1,6 @@
 /**
- * The one progress figure people read, in the editor's progress view, its status bar and the terminal:
+ * What people read from a run's status, the same in the editor's progress view and status bar (this file
+ * is bundled into the renderer too: no Node modules). The one progress figure people read, in the editor's progress view, its status bar and the terminal:
  * records of the selection with an outcome, out of the records the cell selects to send — the number the
  * dry run and the run's confirmation show. Malformed rows (rejected, never sent) are outside it, and
  * records another cell already delivered count as done (the run skips them). This file cannot depend on
@@ -22,4 +23,9 @@ export function selectionProgress(
   for (const count of Object.values(status.doneElsewhere ?? {})) elsewhere += count;
   const done = Math.max(0, status.done - (status.rejected ?? 0)) + elsewhere;
   return { done, of: status.selected !== undefined && status.selected > 0 ? status.selected : undefined };
+}
+
+/** A run against a production environment: a production run, or a verification reading production. */
+export function inProduction(status: Pick<RunStatus, 'mode' | 'production'>): boolean {
+  return status.mode === 'production' || status.production === true;
 }
