@@ -70,7 +70,7 @@ describe('the runbook keeps its history', () => {
     // The real run's record from the file, and the last dry run's preview rebuilt from the ledger.
     await waitFor(() => outputJson(cell, MIME.dryRun) !== undefined, 'the dry-run preview on opening');
     assert.match(outputText(cell), /Last real run: \w+/);
-    assert.match(outputText(cell), /Dry run of small-batch \(local\): passed/);
+    assert.match(outputText(cell), /Dry run of small-batch \([^)]*\): passed/);
     const checklist = cellById(notebook, 'sign-off');
     assert.ok(outputJson(checklist, MIME.checklist), 'a checklist is rendered as a checklist on opening');
   });
