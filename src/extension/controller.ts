@@ -417,31 +417,18 @@ export class BackfillController extends Disposable {
     pending.forEach(({ key }) => this.recordsShown.add(key));
     const redactor = redactorForRun(notebookText(notebook).text, {});
     const environments = parseNotebook(notebook).runbook?.header.environments ?? {};
-    const shown: { cell: vscode.NotebookCell; output: vscode.NotebookCellOutput }[] = [];
-    let ledger: Ledger | undefined;
-    try {
-      ledger = await openLedger(notebook.uri.fsPath);
-      for (const { cell, recorded } of pending) {
+    await this.showFromLedger(
+      notebook,
+      pending,
+      async (ledger, { recorded }) => {
         const run = (await ledger.runs(recorded.cell)).find((r) => r.id === recorded.result.run);
-        if (!run) continue;
+        if (!run) return undefined;
         const production = environments[run.environment]?.production ? run.environment : undefined;
         const payload = await verifyPayloadFromLedger(ledger, run, endNote(recorded.result), production);
-        shown.push({ cell, output: markedAsRecord(verifyOutput(redactor.redactValue(payload))) });
-      }
-    } catch {
-      return; // No ledger, or one being written: the counts from the file stay.
-    } finally {
-      await ledger?.close();
-    }
-    for (const { cell, output } of shown) {
-      if (notebook.isClosed || cell.index < 0 || this.attachments.has(keyOf(cell))) continue;
-      const execution = await this.createExecution(cell);
-      if (!execution) continue;
-      execution.start(Date.now());
-      const kept = cell.outputs.filter((o) => o.metadata?.[RECORD_OUTPUT] !== true);
-      await execution.replaceOutput([output, ...kept]);
-      execution.end(undefined, Date.now()); // A record shown again, not a run: no verdict.
-    }
+        return markedAsRecord(verifyOutput(redactor.redactValue(payload)));
+      },
+      (cell, output) => [output, ...cell.outputs.filter((o) => o.metadata?.[RECORD_OUTPUT] !== true)],
+    );
   }
 
   /**
@@ -469,18 +456,40 @@ export class BackfillController extends Disposable {
     if (pending.length === 0) return;
     pending.forEach(({ key }) => this.recordsShown.add(key));
     const redactor = redactorForRun(notebookText(notebook).text, {});
+    await this.showFromLedger(
+      notebook,
+      pending,
+      async (ledger, { id, run }) => {
+        const row = (await ledger.dryRuns(id)).find((r) => r.id === run);
+        if (!row) return undefined;
+        const report = JSON.parse(row.report) as DryRunReport;
+        return markedAsRecord(dryRunOutput(redactor.redactValue(report)));
+      },
+      (cell, output) => [output, ...recordOutputs(cellMeta(cell), true)],
+    );
+  }
+
+  /**
+   * Reads each pending cell's record from the runbook's ledger and shows it in the cell (`arrange` puts
+   * it among the cell's outputs) as a record shown again, not a run: no verdict. Without a ledger, or with
+   * one being written, the cells keep what the file gave them.
+   */
+  private async showFromLedger<T extends { cell: vscode.NotebookCell }>(
+    notebook: vscode.NotebookDocument,
+    pending: T[],
+    read: (ledger: Ledger, item: T) => Promise<vscode.NotebookCellOutput | undefined>,
+    arrange: (cell: vscode.NotebookCell, output: vscode.NotebookCellOutput) => vscode.NotebookCellOutput[],
+  ): Promise<void> {
     const shown: { cell: vscode.NotebookCell; output: vscode.NotebookCellOutput }[] = [];
     let ledger: Ledger | undefined;
     try {
       ledger = await openLedger(notebook.uri.fsPath);
-      for (const { cell, id, run } of pending) {
-        const row = (await ledger.dryRuns(id)).find((r) => r.id === run);
-        if (!row) continue;
-        const report = JSON.parse(row.report) as DryRunReport;
-        shown.push({ cell, output: markedAsRecord(dryRunOutput(redactor.redactValue(report))) });
+      for (const item of pending) {
+        const output = await read(ledger, item);
+        if (output) shown.push({ cell: item.cell, output });
       }
     } catch {
-      return; // No ledger, or one being written: the records from the file stay.
+      return;
     } finally {
       await ledger?.close();
     }
@@ -489,8 +498,8 @@ export class BackfillController extends Disposable {
       const execution = await this.createExecution(cell);
       if (!execution) continue;
       execution.start(Date.now());
-      await execution.replaceOutput([output, ...recordOutputs(cellMeta(cell), true)]);
-      execution.end(undefined, Date.now()); // A record shown again, not a run: no verdict.
+      await execution.replaceOutput(arrange(cell, output));
+      execution.end(undefined, Date.now());
     }
   }
 
