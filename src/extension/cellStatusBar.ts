@@ -8,6 +8,7 @@ import { readResultBody } from '../core/format/resultBlock';
 import { readableTime } from '../core/report/cellRecord';
 import { Disposable } from './disposable';
 import { runsInProduction } from './environmentIndicator';
+import { realRunAction } from './realRunAction';
 import type { Environments } from './environments';
 import {
   cellMeta,
@@ -82,7 +83,7 @@ export class CellStatusBar extends Disposable implements vscode.NotebookCellStat
     }
     if (meta.kind === 'execute' && 'id' in meta) {
       // Named for what it does: Run in Production… only where the run would go to production.
-      const title = production ? 'Run in Production…' : 'Execute…';
+      const title = realRunAction(production);
       const run = item(
         `${production ? '$(rocket)' : '$(run-all)'} ${title}`,
         'Dry-run, confirm, then run for real in its own process',
