@@ -497,9 +497,10 @@ export class BackfillController extends Disposable {
       if (notebook.isClosed || cell.index < 0 || this.attachments.has(keyOf(cell))) continue;
       const execution = await this.createExecution(cell);
       if (!execution) continue;
-      execution.start(Date.now());
+      // No times: a record shown again is not a run, and a duration under the cell would say it was.
+      execution.start();
       await execution.replaceOutput(arrange(cell, output));
-      execution.end(undefined, Date.now());
+      execution.end(undefined);
     }
   }
 
