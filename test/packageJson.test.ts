@@ -63,6 +63,14 @@ describe('the extension manifest', () => {
     ]);
     const cellMenu = manifest.contributes.menus['notebook/cell/title'];
     assert.ok(cellMenu.some((m: { command: string }) => m.command === 'backfill.runInProduction'));
+    // The palette offers the real-run action of the environment in use, never the other one.
+    const palette = manifest.contributes.menus.commandPalette as { command: string; when: string }[];
+    const when = (command: string) => palette.find((m) => m.command === command)?.when;
+    assert.equal(when('backfill.execute'), 'notebookType == backfill && !backfill.activeRunbookInProduction');
+    assert.equal(
+      when('backfill.runInProduction'),
+      'notebookType == backfill && backfill.activeRunbookInProduction',
+    );
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
   });
 

@@ -73,6 +73,8 @@ export interface VerifyPayload {
   samples: VerifySample[];
   /** What to do next (a halted verification: how to resume). */
   note?: string;
+  /** The production environment the verification read, when it read one: the view is marked. */
+  production?: string;
 }
 
 export interface ChecklistItem {

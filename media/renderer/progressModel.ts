@@ -4,6 +4,7 @@
  */
 import { staleHeartbeat } from '../../src/core/run/heartbeat';
 import type { RunState, RunStatus } from '../../src/core/run/runStatus';
+import { inProduction, selectionProgress } from '../../src/core/run/statusFigures';
 import { errorKindRows, type ErrorKindRow } from './aggregate';
 import { formatClock, formatCount, formatDuration, formatLatency, formatPercent, formatRate } from './format';
 
@@ -68,16 +69,19 @@ export function progressModel(status: RunStatus, now: Date = new Date()): Progre
     state: status.state,
     stateLabel: STATE_LABELS[status.state] ?? String(status.state),
     stateTone: stateTone(status),
-    mode: status.mode === 'production' ? 'PRODUCTION' : status.mode,
-    production: status.mode === 'production',
+    mode:
+      status.mode === 'production'
+        ? 'PRODUCTION'
+        : inProduction(status)
+          ? `${status.mode} · PRODUCTION`
+          : status.mode,
+    production: inProduction(status),
     context: [`cell ${status.cell}`, status.environment].filter(Boolean).join(' · '),
     ...bannerOf(status),
     determinate,
     segments: segments(status, total),
     ...(determinate ? { percent: Math.min(100, (status.done / total) * 100) } : {}),
-    headline: determinate
-      ? `${formatCount(status.done)} of ${formatCount(total)} records in the source · ${formatPercent(status.done, total)}`
-      : `${formatCount(status.done)} records done`,
+    headline: headline(status, total),
     eta: etaText(status),
     recordStats: recordStats(status),
     speedStats: speedStats(status),
@@ -86,6 +90,21 @@ export function progressModel(status: RunStatus, now: Date = new Date()): Progre
     // A runner that stopped writing its status (SIGSTOP, hung) must not look like a running one.
     updated: staleHeartbeat(status, now.getTime()) ?? `updated ${formatClock(status.updatedAt, now)}`,
   };
+}
+
+/**
+ * Done out of the records the cell selects to send — the figure the dry run and the confirmation show
+ * (statusFigures.ts). A status without it (an older runner) counts what the chain processes.
+ */
+function headline(status: RunStatus, total: number | undefined): string {
+  const selection = selectionProgress(status);
+  if (selection.of !== undefined) {
+    return `${formatCount(selection.done)} of ${formatCount(selection.of)} selected records · ${formatPercent(selection.done, selection.of)}`;
+  }
+  if (total !== undefined) {
+    return `${formatCount(status.done)} of ${formatCount(total)} records to process · ${formatPercent(status.done, total)}`;
+  }
+  return `${formatCount(status.done)} records done`;
 }
 
 function recordStats(status: RunStatus): Stat[] {
@@ -185,7 +204,7 @@ function bannerOf(status: RunStatus): { banner?: ProgressModel['banner'] } {
       return {
         banner: {
           tone: 'danger',
-          text: `Halted: ${reason ?? 'no reason given'}. Nothing is lost: run the cell again to resume where it stopped.`,
+          text: `Halted: ${reason ?? 'no reason given'}. Nothing is lost: ${resumeHow(status.mode)} to resume where it stopped.`,
         },
       };
     case 'stopping':
@@ -203,6 +222,13 @@ function bannerOf(status: RunStatus): { banner?: ProgressModel['banner'] } {
     default:
       return reason ? { banner: { tone: 'info', text: reason } } : {};
   }
+}
+
+/** The action that resumes a halted run: ▶ dry-runs an execute cell, so it is named. */
+function resumeHow(mode: string): string {
+  if (mode === 'production') return 'use Run in Production… on the cell again';
+  if (mode === 'verify') return 'run the verify cell (▶) again';
+  return 'use Execute… on the cell again';
 }
 
 function stateTone(status: RunStatus): Tone {

@@ -25,6 +25,8 @@ export interface VerifyModel {
   samples: CappedList<VerifySampleRow>;
   /** The label of the button that re-sends the gaps (mismatched or missing records); none without gaps. */
   resend?: string;
+  /** `PRODUCTION · NAME` for a verification of a production environment. */
+  production?: string;
 }
 
 const STATUS: Record<VerifyStatus, { label: string; tone: Tone }> = {
@@ -63,6 +65,7 @@ export function verifyModel(payload: VerifyPayload): VerifyModel {
     ...(gaps > 0
       ? { resend: `Re-send the ${formatCount(gaps)} unverified record${gaps === 1 ? '' : 's'}` }
       : {}),
+    ...(payload.production ? { production: `PRODUCTION · ${payload.production}` } : {}),
   };
 }
 

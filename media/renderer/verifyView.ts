@@ -13,6 +13,7 @@ export class VerifyView {
   readonly root = el('section', 'bf bf-verify');
   private readonly badge = el('span', 'bf-badge', 'Verification');
   private readonly headline = el('span', 'bf-context');
+  private readonly production = el('span', 'bf-badge bf-mode');
   private readonly note = el('p', 'bf-note');
   private readonly stats = createStatTiles();
   private readonly gaps = new ListSection<VerifySampleRow>(
@@ -33,7 +34,7 @@ export class VerifyView {
 
   constructor(private readonly context: Pick<RendererContext<unknown>, 'postMessage'>) {
     const header = el('header', 'bf-header');
-    header.append(this.badge, this.headline);
+    header.append(this.badge, this.production, this.headline);
     this.actions.append(this.resend);
     this.resend.type = 'button';
     this.resend.addEventListener('click', () => {
@@ -50,6 +51,10 @@ export class VerifyView {
     // Without messaging (a code host, an exported page) there is no one to ask: no button.
     this.actions.hidden = !model.resend || !this.context.postMessage;
     setAttr(this.badge, 'data-tone', model.tone);
+    setText(this.production, model.production ?? '');
+    setAttr(this.production, 'data-tone', model.production ? 'danger' : undefined);
+    this.production.hidden = !model.production;
+    setAttr(this.root, 'data-production', model.production ? 'true' : undefined);
     setText(this.headline, model.headline);
     setText(this.note, payload.note ?? '');
     this.note.hidden = !payload.note;

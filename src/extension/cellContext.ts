@@ -1,5 +1,5 @@
 /**
- * The `backfill.executeCells` context key: the cells (by document URI) that Run in Production… applies
+ * The `backfill.executeCells` context key: the cells (by document URI) that Execute… and Run in Production… apply
  * to, so its button shows on execute cells only (`notebookCellResource in backfill.executeCells`).
  */
 import * as vscode from 'vscode';

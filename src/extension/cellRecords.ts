@@ -59,10 +59,14 @@ export function markedAsRecord(output: vscode.NotebookCellOutput): vscode.Notebo
 export function recordOutputs(meta: CellMeta | undefined, realOnly = false): vscode.NotebookCellOutput[] {
   if (!meta || !('id' in meta) || meta.kind === 'result') return [];
   const real = meta.result && !isDryRunBody(meta.result.body) ? meta.result.body : undefined;
-  const markdown = cellRecordMarkdown(
+  const record = cellRecordMarkdown(
     realOnly ? { result: real } : { result: meta.result?.body, dryRun: meta.dryRun?.body },
   );
-  if (!markdown) return [];
+  if (!record) return [];
+  // A halted run or one below its threshold says what to do next, naming the action that resumes it.
+  const ended = real === undefined ? undefined : readResultBody(real);
+  const next = ended && endNote(ended);
+  const markdown = next ? `${record}\n\n${next}` : record;
   return [
     new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(markdown, 'text/markdown')], {
       [RECORD_OUTPUT]: true,

@@ -5,8 +5,10 @@
 import * as vscode from 'vscode';
 import { cellsToRunbook } from '../core/format/notebookCells';
 import { readResultBody } from '../core/format/resultBlock';
+import { readableTime } from '../core/report/cellRecord';
 import { Disposable } from './disposable';
 import { runsInProduction } from './environmentIndicator';
+import { realRunAction } from './realRunAction';
 import type { Environments } from './environments';
 import {
   cellMeta,
@@ -65,10 +67,23 @@ export class CellStatusBar extends Disposable implements vscode.NotebookCellStat
       const result = describeResult(meta.result.body);
       if (result) items.push(item(`last: ${result}`, 'The result recorded in the runbook (result block)'));
     }
+    const production = runsInProduction(cell.notebook, this.environments);
+    // The header's banner scrolls away: every cell that reads or writes the target says production too.
+    if (production && (meta.kind === 'execute' || meta.kind === 'verify' || meta.kind === 'dry-run')) {
+      const mark = item(
+        '$(warning) PRODUCTION',
+        'Runs of this runbook use a production environment; click to choose another',
+      );
+      mark.command = {
+        title: 'Select Environment',
+        command: 'backfill.selectEnvironment',
+        arguments: [{ notebookUri: cell.notebook.uri.toString() }],
+      };
+      items.splice(1, 0, mark);
+    }
     if (meta.kind === 'execute' && 'id' in meta) {
       // Named for what it does: Run in Production… only where the run would go to production.
-      const production = runsInProduction(cell.notebook, this.environments);
-      const title = production ? 'Run in Production…' : 'Execute…';
+      const title = realRunAction(production);
       const run = item(
         `${production ? '$(rocket)' : '$(run-all)'} ${title}`,
         'Dry-run, confirm, then run for real in its own process',
@@ -115,7 +130,5 @@ function describeResult(body: string): string | undefined {
   const result = readResultBody(body);
   if (!result?.outcome) return undefined;
   const when = result.finishedAt ?? result.startedAt;
-  return [result.outcome, result.mode, when ? new Date(when).toLocaleString() : undefined]
-    .filter(Boolean)
-    .join(' · ');
+  return [result.outcome, result.mode, when ? readableTime(when) : undefined].filter(Boolean).join(' · ');
 }

@@ -15,7 +15,10 @@
  * (cellRecords.ts), the ledger the records that are not right.
  */
 import * as vscode from 'vscode';
+import type { DryRunReport } from '../core/dryrun/dryRunReport';
 import { cellsToRunbook, cellAtLine } from '../core/format/notebookCells';
+import { readResultBody } from '../core/format/resultBlock';
+import { isDryRunBody } from '../core/format/resultSlots';
 import type { Ledger } from '../core/ledger/ledger';
 import { openLedger } from '../core/ledger/openLedger';
 import { formatIssue } from '../core/model/issues';
@@ -39,7 +42,7 @@ import {
   notebookText,
   parseNotebook,
 } from './notebookDocument';
-import { dryRunOutput, errorOutput, MIME, textOutput } from './outputs';
+import { dryRunOutput, errorOutput, MIME, textOutput, withNotice } from './outputs';
 import type { Prompts } from './prompts';
 import { RealRuns } from './realRuns';
 import { RunAttachment } from './runAttachment';
@@ -54,8 +57,6 @@ import { UNTRUSTED_MESSAGE } from './workspaceTrust';
 import type { Redactor } from '../core/secrets/secrets';
 
 export const CONTROLLER_ID = 'backfill-controller';
-/** Output metadata marking a notice (see showNotice). */
-const NOTICE = 'backfillNotice';
 const BANNER = 'backfillBanner';
 
 export interface ControllerServices {
@@ -78,8 +79,8 @@ export class BackfillController extends Disposable {
   private readonly selected = new Set<string>();
   /** Looks for a runbook's live fleet in the database under way, by runbook file. */
   private readonly fleetLookups = new Map<string, Promise<LiveRun | undefined>>();
-  /** Recorded verifications already completed from the ledger, by `notebook uri#cell id#run id`. */
-  private readonly verificationsShown = new Set<string>();
+  /** Recorded verifications and dry runs already rebuilt from the ledger, by `notebook uri#cell id#run id`. */
+  private readonly recordsShown = new Set<string>();
 
   constructor(private readonly s: ControllerServices) {
     super();
@@ -143,12 +144,10 @@ export class BackfillController extends Disposable {
    */
   async showNotice(cell: vscode.NotebookCell, notice: vscode.NotebookCellOutput): Promise<boolean> {
     if (this.attachments.has(keyOf(cell))) return false;
-    const kept = cell.outputs.filter((output) => output.metadata?.[NOTICE] !== true);
     const execution = await this.createExecution(cell);
     if (!execution) return false;
     execution.start(Date.now());
-    const marked = new vscode.NotebookCellOutput(notice.items, { ...notice.metadata, [NOTICE]: true });
-    await execution.replaceOutput([...kept, marked]);
+    await execution.replaceOutput(withNotice(cell.outputs, notice));
     execution.end(undefined, Date.now());
     return true;
   }
@@ -199,7 +198,7 @@ export class BackfillController extends Disposable {
     let success: boolean | undefined;
     const attachment = new RunAttachment(execution, monitor, cell, redactor, async (end, endedCell) => {
       const concluded = await concludeRun(end, endedCell, monitor, redactor);
-      success = concluded.success;
+      success = 'notice' in concluded ? false : concluded.success;
       return concluded;
     });
     this.attachments.set(key, attachment);
@@ -354,6 +353,7 @@ export class BackfillController extends Disposable {
     }
     void this.attachLiveRun(notebook);
     void this.showRecordedVerifications(notebook);
+    void this.showRecordedDryRuns(notebook);
   }
 
   /**
@@ -411,25 +411,85 @@ export class BackfillController extends Disposable {
         (output) =>
           output.metadata?.[RECORD_OUTPUT] === true && output.items.some((i) => i.mime === MIME.verify),
       );
-      return recorded && key && fromFile && !this.verificationsShown.has(key)
-        ? [{ cell, recorded, key }]
-        : [];
+      return recorded && key && fromFile && !this.recordsShown.has(key) ? [{ cell, recorded, key }] : [];
     });
     if (pending.length === 0) return;
-    pending.forEach(({ key }) => this.verificationsShown.add(key));
+    pending.forEach(({ key }) => this.recordsShown.add(key));
     const redactor = redactorForRun(notebookText(notebook).text, {});
+    const environments = parseNotebook(notebook).runbook?.header.environments ?? {};
+    await this.showFromLedger(
+      notebook,
+      pending,
+      async (ledger, { recorded }) => {
+        const run = (await ledger.runs(recorded.cell)).find((r) => r.id === recorded.result.run);
+        if (!run) return undefined;
+        const production = environments[run.environment]?.production ? run.environment : undefined;
+        const payload = await verifyPayloadFromLedger(ledger, run, endNote(recorded.result), production);
+        return markedAsRecord(verifyOutput(redactor.redactValue(payload)));
+      },
+      (cell, output) => [output, ...cell.outputs.filter((o) => o.metadata?.[RECORD_OUTPUT] !== true)],
+    );
+  }
+
+  /**
+   * Rebuilds the dry-run preview a dry-run or execute cell showed, from the report its last dry run stored
+   * in the ledger (the result block names it by id), above the record of its last real run — as the cell
+   * showed it when the dry run ended. Without the ledger, or without that dry run in it, the records from
+   * the file stay.
+   */
+  private async showRecordedDryRuns(notebook: vscode.NotebookDocument): Promise<void> {
+    const pending = notebook.getCells().flatMap((cell) => {
+      const meta = cellMeta(cell);
+      const id =
+        meta && 'id' in meta && (meta.kind === 'dry-run' || meta.kind === 'execute') ? meta.id : undefined;
+      const body =
+        meta && 'dryRun' in meta && meta.dryRun
+          ? meta.dryRun.body
+          : meta && 'result' in meta
+            ? meta.result?.body
+            : undefined;
+      const run = body && isDryRunBody(body) ? readResultBody(body)?.run : undefined;
+      const key = run && `${keyOf(cell)}#${run}`;
+      const fromFile = cell.outputs.every((output) => output.metadata?.[RECORD_OUTPUT] === true);
+      return id && run && key && fromFile && !this.recordsShown.has(key) ? [{ cell, id, run, key }] : [];
+    });
+    if (pending.length === 0) return;
+    pending.forEach(({ key }) => this.recordsShown.add(key));
+    const redactor = redactorForRun(notebookText(notebook).text, {});
+    await this.showFromLedger(
+      notebook,
+      pending,
+      async (ledger, { id, run }) => {
+        const row = (await ledger.dryRuns(id)).find((r) => r.id === run);
+        if (!row) return undefined;
+        const report = JSON.parse(row.report) as DryRunReport;
+        return markedAsRecord(dryRunOutput(redactor.redactValue(report)));
+      },
+      (cell, output) => [output, ...recordOutputs(cellMeta(cell), true)],
+    );
+  }
+
+  /**
+   * Reads each pending cell's record from the runbook's ledger and shows it in the cell (`arrange` puts
+   * it among the cell's outputs) as a record shown again, not a run: no verdict. Without a ledger, or with
+   * one being written, the cells keep what the file gave them.
+   */
+  private async showFromLedger<T extends { cell: vscode.NotebookCell }>(
+    notebook: vscode.NotebookDocument,
+    pending: T[],
+    read: (ledger: Ledger, item: T) => Promise<vscode.NotebookCellOutput | undefined>,
+    arrange: (cell: vscode.NotebookCell, output: vscode.NotebookCellOutput) => vscode.NotebookCellOutput[],
+  ): Promise<void> {
     const shown: { cell: vscode.NotebookCell; output: vscode.NotebookCellOutput }[] = [];
     let ledger: Ledger | undefined;
     try {
       ledger = await openLedger(notebook.uri.fsPath);
-      for (const { cell, recorded } of pending) {
-        const run = (await ledger.runs(recorded.cell)).find((r) => r.id === recorded.result.run);
-        if (!run) continue;
-        const payload = await verifyPayloadFromLedger(ledger, run, endNote(recorded.result));
-        shown.push({ cell, output: markedAsRecord(verifyOutput(redactor.redactValue(payload))) });
+      for (const item of pending) {
+        const output = await read(ledger, item);
+        if (output) shown.push({ cell: item.cell, output });
       }
     } catch {
-      return; // No ledger, or one being written: the counts from the file stay.
+      return;
     } finally {
       await ledger?.close();
     }
@@ -437,10 +497,10 @@ export class BackfillController extends Disposable {
       if (notebook.isClosed || cell.index < 0 || this.attachments.has(keyOf(cell))) continue;
       const execution = await this.createExecution(cell);
       if (!execution) continue;
-      execution.start(Date.now());
-      const kept = cell.outputs.filter((o) => o.metadata?.[RECORD_OUTPUT] !== true);
-      await execution.replaceOutput([output, ...kept]);
-      execution.end(undefined, Date.now()); // A record shown again, not a run: no verdict.
+      // No times: a record shown again is not a run, and a duration under the cell would say it was.
+      execution.start();
+      await execution.replaceOutput(arrange(cell, output));
+      execution.end(undefined);
     }
   }
 
@@ -449,8 +509,8 @@ export class BackfillController extends Disposable {
     for (const [key, attachment] of [...this.attachments]) {
       if (key.startsWith(prefix)) attachment.detach();
     }
-    for (const key of [...this.verificationsShown]) {
-      if (key.startsWith(prefix)) this.verificationsShown.delete(key);
+    for (const key of [...this.recordsShown]) {
+      if (key.startsWith(prefix)) this.recordsShown.delete(key);
     }
     this.selected.delete(notebook.uri.toString());
   }

@@ -1,4 +1,5 @@
 /** What to do next after a run halted or finished below its threshold, in a cell's output. */
+import { resumeAction } from './realRunAction';
 
 /** What the note needs to know of a run: its live status, or the result block it recorded. */
 export interface EndedRun {
@@ -13,7 +14,7 @@ export function endNote(run: EndedRun): string | undefined {
   if (run.outcome === 'halted' || run.state === 'halted') {
     return (
       `Halted${run.reason ? `: ${run.reason}` : ''}. Nothing is lost: run the cell again ` +
-      '(Execute… or Run in Production…) to resume where it stopped.'
+      `(${resumeAction(run.mode)}) to resume where it stopped.`
     );
   }
   if (run.outcome === 'below-threshold') {

@@ -86,7 +86,7 @@ export function activate(context: vscode.ExtensionContext): BackfillTestApi | un
       newRunbook(prompts, argument instanceof vscode.Uri ? argument : undefined),
     ),
     command('backfill.dryRunCell', (argument) => dryRunCell(argument)),
-    command('backfill.execute', (argument) => controller.realRuns.runInProduction(argument)),
+    command('backfill.execute', (argument) => controller.realRuns.execute(argument)),
     command('backfill.runInProduction', (argument) => controller.realRuns.runInProduction(argument)),
     command('backfill.retryFailed', (argument) => controller.realRuns.retryFailed(argument)),
     command('backfill.resendUnverified', (argument) => controller.realRuns.resendUnverified(argument)),

@@ -14,6 +14,24 @@ import type { ProgressView } from './runMonitor';
 // One list of mime types for the producer (here) and the renderer that reads them.
 export { MIME };
 
+/**
+ * Output metadata marking a notice (a refusal, a skipped cell): added under a cell's outputs, replacing
+ * an earlier notice and keeping everything else.
+ */
+export const NOTICE_OUTPUT = 'backfillNotice';
+
+/** `notice`, marked as a notice, under `outputs` less any earlier notice. */
+export function withNotice(
+  outputs: readonly vscode.NotebookCellOutput[],
+  notice: vscode.NotebookCellOutput,
+): vscode.NotebookCellOutput[] {
+  const kept = outputs.filter((output) => output.metadata?.[NOTICE_OUTPUT] !== true);
+  return [
+    ...kept,
+    new vscode.NotebookCellOutput(notice.items, { ...notice.metadata, [NOTICE_OUTPUT]: true }),
+  ];
+}
+
 export function dryRunOutput(report: DryRunReport): vscode.NotebookCellOutput {
   return new vscode.NotebookCellOutput([
     vscode.NotebookCellOutputItem.json(report, MIME.dryRun),

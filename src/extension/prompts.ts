@@ -17,6 +17,8 @@ export interface RunConfirmation {
   target: string;
   /** Records that would be sent (checked, for a verification); undefined when not counted beforehand. */
   records: number | undefined;
+  /** A verification (it only reads): the modal's button says so. */
+  verification?: boolean;
   rate: number;
   concurrency: number;
   estimatedSeconds: number | undefined;
@@ -58,9 +60,10 @@ export class WindowPrompts implements Prompts {
    * looks different: an error dialog (red icon) whose message starts with PRODUCTION.
    */
   async confirmRun(run: RunConfirmation): Promise<boolean> {
-    const action = run.production ? 'Run in Production' : 'Execute';
-    const what =
-      run.only === 'failed'
+    const action = confirmationAction(run);
+    const what = run.verification
+      ? 'Verify'
+      : run.only === 'failed'
         ? 'Retry the failed records of'
         : run.only === 'unverified'
           ? 'Re-send the unverified records of'
@@ -136,12 +139,17 @@ export class WindowPrompts implements Prompts {
     });
   }
 
+  /** Cancel first, as in confirmRun: Enter (the focused first button) does not sign someone else's item. */
   async confirmSignOffFor(item: string, owner: string, signer: string): Promise<boolean> {
-    const sign = `Sign as ${signer}`;
+    const cancel: vscode.MessageItem = { title: 'Cancel' };
+    const sign: vscode.MessageItem = { title: `Sign as ${signer}` };
+    const close: vscode.MessageItem = { title: 'Close', isCloseAffordance: true };
     const answer = await vscode.window.showWarningMessage(
       `"${item}" is owned by ${owner}, not ${signer}.`,
       { modal: true, detail: `A sign-off says ${owner}'s part is done. Sign it off as ${signer} anyway?` },
+      cancel,
       sign,
+      close,
     );
     return answer === sign;
   }
@@ -187,6 +195,12 @@ export class SwitchablePrompts implements Prompts {
       signer,
     );
   }
+}
+
+/** The confirmation's button: named for what it starts (a verification only reads). */
+export function confirmationAction(run: Pick<RunConfirmation, 'production' | 'verification'>): string {
+  if (run.verification) return run.production ? 'Verify in Production' : 'Verify';
+  return run.production ? 'Run in Production' : 'Execute';
 }
 
 const ONLY_NOTE = {

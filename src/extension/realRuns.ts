@@ -1,5 +1,6 @@
 /**
- * Runs that touch the target: Run in Production… (an execute cell for real, in the chosen environment),
+ * Runs that touch the target: Execute… (an execute cell for real, in a non-production environment), Run
+ * in Production… (the same in a production environment, and only there),
  * Retry Failed Records, and verification. Each starts the runner in its own process (see
  * runnerProcess.ts) and attaches the cell to it, so the run outlives the window.
  *
@@ -41,6 +42,7 @@ import {
   runbookLabel,
 } from './notebookDocument';
 import { errorOutput } from './outputs';
+import { EXECUTE, realRunAction, RUN_IN_PRODUCTION } from './realRunAction';
 import type { Prompts, RunConfirmation } from './prompts';
 import { describeRefusal } from './runOutcome';
 import type { ActiveRuns, LiveRun } from './runMonitor';
@@ -70,10 +72,16 @@ export interface RealRunServices {
 export class RealRuns {
   constructor(private readonly s: RealRunServices) {}
 
-  /** Run in Production…: a real run of an execute cell in the chosen environment. */
+  /** Execute…: a real run of an execute cell in the chosen environment, refused when it is production. */
+  async execute(argument: unknown): Promise<void> {
+    const target = await this.executeCell(argument, EXECUTE);
+    if (target) await this.start(target.cell, { action: 'execute' });
+  }
+
+  /** Run in Production…: a real run of an execute cell in the chosen production environment, and only there. */
   async runInProduction(argument: unknown): Promise<void> {
-    const target = await this.executeCell(argument, 'Run in Production…');
-    if (target) await this.start(target.cell, {});
+    const target = await this.executeCell(argument, RUN_IN_PRODUCTION);
+    if (target) await this.start(target.cell, { action: 'production' });
   }
 
   /** Retry Failed Records: `--only failed` of the cell's latest run. */
@@ -123,6 +131,7 @@ export class RealRuns {
         ...this.figures(prepared, id, prepared.environment),
         target: `read-only checks against ${prepared.environment.name}`,
         records: undefined,
+        verification: true,
         rate: job.throttle.rate,
         concurrency: job.throttle.concurrency,
         estimatedSeconds: undefined,
@@ -135,12 +144,22 @@ export class RealRuns {
     );
   }
 
-  private async start(cell: vscode.NotebookCell, options: { only?: 'failed' | 'unverified' }): Promise<void> {
+  private async start(
+    cell: vscode.NotebookCell,
+    options: { only?: 'failed' | 'unverified'; action?: 'execute' | 'production' },
+  ): Promise<void> {
     const prepared = await this.prepare(cell);
     if (!prepared) return;
     const id = cellId(cell)!;
     const { environment, runbook } = prepared;
     const name = runbook.header.name;
+    // Each command does only what it says: Execute… never writes to production, and Run in Production…
+    // never runs anywhere else (the palette hides the wrong one; this guards a keybinding or a script).
+    if (options.action && (options.action === 'production') !== environment.production) {
+      const wrong = wrongActionRefusal(options.action, environment.name || '(default)', id);
+      logAttempt(prepared, id, 'refused', 'mode', wrong.message);
+      return void this.refuse(cell, wrong.title, wrong.message, wrong.next, true);
+    }
     if (environment.production) {
       // Unchecked, stale (the plan changed) or unsigned sign-offs: refused before the dry run and the modal.
       const reason = signOffGateReason(runbook);
@@ -383,7 +402,7 @@ export class RealRuns {
         cell,
         'Dry run failed',
         message,
-        'Fix the problem, then use Run in Production… again.',
+        `Fix the problem, then use ${realRunAction(prepared.environment.production)} again.`,
       );
       return undefined;
     }
@@ -399,7 +418,7 @@ export class RealRuns {
         cell,
         'The dry run does not pass',
         report.problems.join('\n') || 'see the dry run (▶) for details',
-        'Nothing was sent. Fix the problems (▶ shows the full dry run), then use Run in Production… again.',
+        `Nothing was sent. Fix the problems (▶ shows the full dry run), then use ${realRunAction(prepared.environment.production)} again.`,
       );
       return undefined;
     }
@@ -459,6 +478,26 @@ export class RealRuns {
     if (notify || !shown) void vscode.window.showWarningMessage(`Backfill: ${title} — ${message}`);
     return false;
   }
+}
+
+/** The refusal of Execute… on a production environment, or of Run in Production… on another one. */
+function wrongActionRefusal(
+  action: 'execute' | 'production',
+  environment: string,
+  cell: string,
+): { title: string; message: string; next: string } {
+  if (action === 'execute') {
+    return {
+      title: `${EXECUTE} does not run in production`,
+      message: `Environment ${environment} is production: ${EXECUTE} never writes to it, nothing was sent.`,
+      next: `Use ${RUN_IN_PRODUCTION} on cell ${cell} (its checklist, dry run and typed name), or choose another environment.`,
+    };
+  }
+  return {
+    title: `${RUN_IN_PRODUCTION} is for production environments`,
+    message: `Environment ${environment} is not production: nothing was sent.`,
+    next: `Use ${EXECUTE} to run cell ${cell} for real in ${environment}.`,
+  };
 }
 
 /**

@@ -6,17 +6,21 @@
  */
 import * as vscode from 'vscode';
 import { Disposable } from './disposable';
-import { errorOutput, progressOutput, textOutput } from './outputs';
+import { errorOutput, progressOutput, textOutput, withNotice } from './outputs';
 import type { ProgressView, RunEnd, LiveRun } from './runMonitor';
 import type { Redactor } from '../core/secrets/secrets';
 
-/** What happens at the end of a run, beyond the cell's outputs (result metadata, notifications). */
+/**
+ * What happens at the end of a run, beyond the cell's outputs (result metadata, notifications). A
+ * `notice` (a refusal by the runner's gates: the run never started) goes under the outputs the cell had
+ * before this execution, with no verdict.
+ */
 export interface RunEndHandler {
-  (
-    end: RunEnd,
-    cell: vscode.NotebookCell,
-  ): Promise<{ success: boolean; outputs: vscode.NotebookCellOutput[] }>;
+  (end: RunEnd, cell: vscode.NotebookCell): Promise<RunEndOutputs>;
 }
+
+export type RunEndOutputs =
+  { success: boolean; outputs: vscode.NotebookCellOutput[] } | { notice: vscode.NotebookCellOutput };
 
 /**
  * How long a cancellation waits before it counts as the stop button. VS Code also cancels the running
@@ -27,6 +31,8 @@ const CLOSE_GRACE_MS = 500;
 
 export class RunAttachment extends Disposable {
   private ended = false;
+  /** What the cell showed before this execution: kept under a refusal, which is not a run's record. */
+  private readonly previous: readonly vscode.NotebookCellOutput[];
   private readonly detached = this._register(new vscode.EventEmitter<void>());
   /** Fires once, when the execution ended (run over) or was detached (notebook closed). */
   readonly onDidDetach = this.detached.event;
@@ -39,6 +45,7 @@ export class RunAttachment extends Disposable {
     private readonly onEnd: RunEndHandler,
   ) {
     super();
+    this.previous = [...cell.outputs];
     const startedAt = monitor.progress ? Date.parse(monitor.progress.status.startedAt) : Date.now();
     execution.start(Number.isFinite(startedAt) ? startedAt : Date.now());
     void execution.replaceOutput(
@@ -103,10 +110,16 @@ export class RunAttachment extends Disposable {
 
   private async finish(end: RunEnd): Promise<void> {
     if (this.ended) return;
-    let success = false;
+    let success: boolean | undefined = false;
     let outputs: vscode.NotebookCellOutput[];
     try {
-      ({ success, outputs } = await this.onEnd(end, this.cell));
+      const ended = await this.onEnd(end, this.cell);
+      if ('notice' in ended) {
+        success = undefined; // Refused: no run, no verdict, no ✗.
+        outputs = withNotice(this.previous, ended.notice);
+      } else {
+        ({ success, outputs } = ended);
+      }
     } catch (error) {
       outputs = [errorOutput('Backfill', error instanceof Error ? error.message : String(error))];
     }

@@ -8,11 +8,14 @@ import { ExitCode } from '../cli/exitCodes';
 import type { Ledger } from '../core/ledger/ledger';
 import { resultOfRun } from '../core/run/cellResult';
 import type { RunStatus } from '../core/run/runStatus';
+import { inProduction } from '../core/run/statusFigures';
 import type { Redactor } from '../core/secrets/secrets';
 import { setCellResult } from './cellResults';
 import { endNote } from './endNote';
 import { cellId } from './notebookDocument';
 import { errorOutput, progressOutput, textOutput } from './outputs';
+import { resumeAction } from './realRunAction';
+import type { RunEndOutputs } from './runAttachment';
 import type { RunEnd, LiveRun } from './runMonitor';
 import { verifyOutput, verifyPayloadFromLedger } from './verifyOutput';
 
@@ -21,7 +24,7 @@ export async function concludeRun(
   cell: vscode.NotebookCell,
   monitor: LiveRun,
   redactor: Redactor,
-): Promise<{ success: boolean; outputs: vscode.NotebookCellOutput[] }> {
+): Promise<RunEndOutputs> {
   const id = cellId(cell) ?? monitor.cell;
   if (end.kind === 'exited')
     return exitedEarly(end.exit.exitCode, end.exit.result?.reason, end.exit.log, redactor);
@@ -31,7 +34,7 @@ export async function concludeRun(
       errorOutput(
         'Run ended without finishing',
         'The runner process is gone (killed or crashed) without a final status.',
-        'Nothing is lost: every finished record is checkpointed. Run the cell again (Run in Production…) to resume; ' +
+        `Nothing is lost: every finished record is checkpointed. Run the cell again (${resumeAction(monitor.progress?.status.mode)}) to resume; ` +
           'records that were in flight are sent again with the same idempotency key.',
       ),
     ];
@@ -47,21 +50,25 @@ export async function concludeRun(
   return { success: status.outcome === 'succeeded', outputs };
 }
 
-/** The runner exited before writing a final status: a refusal, invalid input, or a crash at start. */
+/**
+ * The runner exited before writing a final status: a refusal, invalid input, or a crash at start. A
+ * refusal (exit 4) is a notice under the cell's earlier outputs, not a failed run; the runner recorded
+ * the attempt (attempts.jsonl) before it exited.
+ */
 function exitedEarly(
   exitCode: number | null,
   reason: string | undefined,
   log: string,
   redactor: Redactor,
-): { success: boolean; outputs: vscode.NotebookCellOutput[] } {
+): RunEndOutputs {
   const text = redactor.redact(reason ?? lastErrorLines(log));
   if (exitCode === ExitCode.refused) {
     const refusal = describeRefusal(text);
-    void vscode.window.showWarningMessage(`Backfill: refused by the ${refusal.gate} gate — ${text}`);
-    return {
-      success: false,
-      outputs: [errorOutput(`Refused by the ${refusal.gate} gate`, text, refusal.next)],
-    };
+    vscode.window.setStatusBarMessage(
+      `$(circle-slash) Backfill: refused by the ${refusal.gate} gate — nothing was sent.`,
+      15_000,
+    );
+    return { notice: errorOutput(`Refused by the ${refusal.gate} gate`, text, refusal.next) };
   }
   const title = exitCode === ExitCode.invalid ? 'Cannot run' : 'Run failed';
   return {
@@ -120,7 +127,16 @@ async function recordResult(
     if (run) await setCellResult(notebook, id, await resultOfRun(ledger, run), redactor);
     if (status.mode !== 'verify') return {};
     return {
-      verify: verifyOutput(redactor.redactValue(await verifyPayloadFromLedger(ledger, status, note))),
+      verify: verifyOutput(
+        redactor.redactValue(
+          await verifyPayloadFromLedger(
+            ledger,
+            status,
+            note,
+            inProduction(status) ? status.environment : undefined,
+          ),
+        ),
+      ),
     };
   } catch (error) {
     void vscode.window.showWarningMessage(

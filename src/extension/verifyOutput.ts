@@ -34,6 +34,7 @@ export async function verifyPayloadFromLedger(
   ledger: Ledger,
   run: { cell: string; chain: string },
   note?: string,
+  production?: string,
 ): Promise<VerifyPayload> {
   const all = await ledger.countByStatus(run.chain);
   const counts = { verified: all.verified, mismatch: all.mismatch, missing: all.missing, error: all.error };
@@ -49,7 +50,13 @@ export async function verifyPayloadFromLedger(
       ...(outcome.lastError ? { detail: outcome.lastError } : {}),
     });
   }
-  return { cell: run.cell, counts, samples, ...(note ? { note } : {}) };
+  return {
+    cell: run.cell,
+    counts,
+    samples,
+    ...(note ? { note } : {}),
+    ...(production ? { production } : {}),
+  };
 }
 
 /** The verification a result block recorded: its counts (the records themselves are in the ledger). */

@@ -18,6 +18,44 @@ describe('the production gate', function () {
     work.cleanup();
   });
 
+  it('records each refused attempt (who, when, which gate) beside the ledger, and the report lists them', async () => {
+    const file = writeFixtureRunbook(work.dir, { records: 30, production: true, requiredItem: 'unchecked' });
+    const vars = ['--env', 'prod', '--var', `BASE_URL=${target.url}`];
+    const env = { BACKFILL_OPERATOR: 'Ada Lovelace' };
+    const run = (...flags: string[]) => runCli(['run', file, '--cell', 'full', ...vars, ...flags], { env });
+    const before = Date.now();
+    assert.equal((await run('--production')).code, 4);
+    assert.equal((await run('--production', '--confirm', 'fixture-job')).code, 4);
+    const attempts = fs
+      .readFileSync(`${file}.d/attempts.jsonl`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(
+      attempts.map((a) => [a.operator, a.cell, a.environment, a.production, a.outcome, a.gate]),
+      [
+        ['Ada Lovelace', 'full', 'prod', true, 'refused', 'confirmation'],
+        ['Ada Lovelace', 'full', 'prod', true, 'refused', 'checklist'],
+      ],
+    );
+    assert.match(String(attempts[1]!.reason), /required checklist items are not checked/);
+    for (const a of attempts) assert.ok(Date.parse(String(a.at)) >= before - 1000, 'when it happened');
+    assert.equal(target.arrivals.length, 0);
+
+    const report = await runCli(['report', file, '--format', 'md', '--out', `${work.dir}/r.md`]);
+    assert.equal(report.code, 0, report.stderr);
+    const section = fs.readFileSync(`${work.dir}/r.md`, 'utf8').split('## Refused and cancelled attempts')[1];
+    assert.ok(section, 'the report has the attempts section');
+    assert.match(
+      section,
+      /\| Ada Lovelace \| `full` \| prod \(production\) \| \*\*refused\*\* by confirmation — /,
+    );
+    assert.match(
+      section,
+      /\| Ada Lovelace \| `full` \| prod \(production\) \| \*\*refused\*\* by checklist — /,
+    );
+  });
+
   it('refuses until confirmed, signed off and dry-run on the same data, then proceeds', async () => {
     const file = writeFixtureRunbook(work.dir, { records: 30, production: true, requiredItem: 'unchecked' });
     const vars = ['--env', 'prod', '--var', `BASE_URL=${target.url}`];

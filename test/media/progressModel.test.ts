@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { progressModel } from '../../media/renderer/progressModel';
+import type { RunStatus } from '../../src/core/run/runStatus';
 import { runStatus, STARTED } from './payloadFixtures';
 
 const NOW = new Date(STARTED + 121_000);
@@ -7,7 +8,7 @@ const NOW = new Date(STARTED + 121_000);
 describe('renderer progress model', () => {
   it('states done of total with its share and the ETA', () => {
     const model = progressModel(runStatus(), NOW);
-    assert.equal(model.headline, '12,345 of 50,000 records in the source · 24.7 %');
+    assert.equal(model.headline, '12,345 of 50,000 records to process · 24.7 %');
     assert.equal(model.eta, 'ETA 13 min 03 s');
     assert.equal(model.percent?.toFixed(2), '24.69');
     assert.equal(model.stateLabel, 'Running');
@@ -17,6 +18,11 @@ describe('renderer progress model', () => {
     assert.match(progressModel(runStatus(), NOW).updated, /^updated /);
     const silent = progressModel(runStatus(), new Date(STARTED + 132_000));
     assert.equal(silent.updated, 'no sign of life for 12 s');
+    // STARTED + 120 s is when the status was written; a long silence reads in days, not seconds.
+    const at = (seconds: number) => progressModel(runStatus(), new Date(STARTED + 120_000 + seconds * 1000));
+    assert.equal(at(600).updated, 'no sign of life for 10 min');
+    assert.equal(at(12_000).updated, 'no sign of life for 3 h 20 min');
+    assert.equal(at(872_068).updated, 'no sign of life for 10 days');
   });
 
   it('splits the bar by outcome over the total', () => {
@@ -59,6 +65,20 @@ describe('renderer progress model', () => {
     });
   });
 
+  it('counts against the records selected to send, as the confirmation does: no malformed rows, delivered ones done', () => {
+    // 500 rows: 3 malformed, 497 selected; 10 delivered before by another cell, 480 sent so far.
+    const status = runStatus({
+      total: 490,
+      selected: 497,
+      done: 483,
+      rejected: 3,
+      doneElsewhere: { 'small-batch': 10 },
+    });
+    assert.equal(progressModel(status, NOW).headline, '490 of 497 selected records · 98.6 %');
+    const finished = runStatus({ state: 'finished', total: 500, selected: 497, done: 500, rejected: 3 });
+    assert.equal(progressModel(finished, NOW).headline, '497 of 497 selected records · 100 %');
+  });
+
   it('says when the runner slowed below the configured rate', () => {
     const limit = progressModel(
       runStatus({ rate: { now: 20, average: 30, configured: 50, effective: 20 } }),
@@ -74,10 +94,18 @@ describe('renderer progress model', () => {
     );
     assert.deepEqual(model.banner, {
       tone: 'danger',
-      text: 'Halted: error budget exhausted: 5.2 % failed. Nothing is lost: run the cell again to resume where it stopped.',
+      text: 'Halted: error budget exhausted: 5.2 % failed. Nothing is lost: use Execute… on the cell again to resume where it stopped.',
     });
     assert.equal(model.stateTone, 'danger');
     assert.equal(model.eta, 'took 2 min 00 s');
+  });
+
+  it('names the action that resumes a halted run, not ▶ (a dry run), for each mode', () => {
+    const halted = (mode: RunStatus['mode']) =>
+      progressModel(runStatus({ state: 'halted', mode, reason: 'stopped' })).banner?.text ?? '';
+    assert.match(halted('production'), /use Run in Production… on the cell again to resume/);
+    assert.match(halted('execute'), /use Execute… on the cell again to resume/);
+    assert.match(halted('verify'), /run the verify cell \(▶\) again to resume/);
   });
 
   it('shows no rate now when nothing is sent: paused, halted or finished', () => {
@@ -123,6 +151,13 @@ describe('renderer progress model', () => {
       progressModel(runStatus({ state: 'stopping', inFlight: 3 })).banner?.text,
       'Stopping: finishing 3 in flight',
     );
+  });
+
+  it('marks a verification that reads a production environment as production', () => {
+    const model = progressModel(runStatus({ mode: 'verify', production: true, environment: 'production' }));
+    assert.equal(model.production, true);
+    assert.equal(model.mode, 'verify · PRODUCTION');
+    assert.equal(progressModel(runStatus({ mode: 'verify' })).production, false);
   });
 
   it('marks a production run unmistakably', () => {

@@ -24,6 +24,11 @@ describe('renderer verification model', () => {
     assert.equal(none.resend, undefined, 'a record that could not be checked is not known to be wrong');
   });
 
+  it('marks a verification of a production environment, and no other', () => {
+    assert.equal(verifyModel({ ...verifyPayload(), production: 'prod' }).production, 'PRODUCTION · prod');
+    assert.equal(verifyModel(verifyPayload()).production, undefined);
+  });
+
   it('lists records that are not right with what differs, as text', () => {
     const [first, second] = verifyModel(verifyPayload()).samples.shown;
     assert.equal(first?.statusLabel, 'Mismatch');

@@ -5,11 +5,18 @@ import { parseVarOverrides, resolveEnvironment, type ResolvedEnvironment } from 
 import { findCell, type Cell, type Runbook, type RunnableCell } from '../../core/format/runbook';
 import type { Result } from '../../core/format/schemas';
 import { resolveJob } from '../../core/job/job';
+import { recordAttempt } from '../../core/ledger/attempts';
 import { stateDirFor } from '../../core/ledger/statePaths';
-import { checkModeGate, checkProductionGates, checkVerifyGate, wantsRealWrite } from '../../core/run/gate';
+import {
+  checkModeGate,
+  checkProductionGates,
+  checkVerifyGate,
+  gateOfRefusal,
+  wantsRealWrite,
+} from '../../core/run/gate';
 import { recordRunResult } from '../../core/report/recordResult';
 import { runBackfill, type RunPlan, type RunResult } from '../../core/run/runner';
-import { UserError } from '../../core/model/types';
+import { RefusedError, UserError } from '../../core/model/types';
 import { ExitCode, exitCodeOfRun } from '../exitCodes';
 import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
@@ -60,8 +67,9 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     );
   }
   const environment = resolveEnvironment(runbook.header, options.env, parseVarOverrides(options.var ?? []));
+  const attempt = { runbook, cell: cell.id, environment };
   const modeGate = checkModeGate(runbook, environment, options);
-  if (!modeGate.allowed) return refuse(modeGate.reason, options);
+  if (!modeGate.allowed) return refuse(modeGate.reason, options, { ...attempt, gate: modeGate.gate });
   if (options.detach) return detach(file, runbook);
   const recheckWith = runbook.cells.find((c) => c.kind === 'verify' && c.spec.job === cell.spec.job)?.id;
   return performRun(runbook, cell, options, {
@@ -83,7 +91,8 @@ async function verifyCell(
   if (options.execute) process.stderr.write('Note: a verify cell only reads; --execute changes nothing.\n');
   const environment = resolveEnvironment(runbook.header, options.env, parseVarOverrides(options.var ?? []));
   const gate = checkVerifyGate(runbook, environment, options);
-  if (!gate.allowed) return refuse(gate.reason, options);
+  if (!gate.allowed)
+    return refuse(gate.reason, options, { runbook, cell: cell.id, environment, gate: gate.gate });
   if (options.detach) return detach(file, runbook);
   return performRun(runbook, cell, options, {
     environment,
@@ -109,8 +118,28 @@ interface RunSetup {
   describe: (result: RunResult) => string;
 }
 
-/** Runs the cell in this process: progress, events, signals as stop, the result block, the exit code. */
+/**
+ * Runs the cell in this process: progress, events, signals as stop, the result block, the exit code. A
+ * refusal once the run is under way (a gate that reads the ledger, the lock of another run) is recorded
+ * as an attempt like one refused up front.
+ */
 async function performRun(
+  runbook: Runbook,
+  cell: RunnableCell,
+  options: RunCommandOptions,
+  setup: RunSetup,
+): Promise<number> {
+  const attempt = { runbook, cell: cell.id, environment: setup.environment };
+  try {
+    return await performRunRecorded(runbook, cell, options, setup);
+  } catch (error) {
+    if (error instanceof RefusedError)
+      recordRefusal(error.message, { ...attempt, gate: 'one-run-at-a-time' });
+    throw error;
+  }
+}
+
+async function performRunRecorded(
   runbook: Runbook,
   cell: RunnableCell,
   options: RunCommandOptions,
@@ -163,7 +192,15 @@ async function performRun(
       },
     });
     progress.clear();
-    if (result.outcome === 'refused') return refuse(result.reason ?? 'refused', options);
+    if (result.outcome === 'refused') {
+      const reason = result.reason ?? 'refused';
+      return refuse(reason, options, {
+        runbook,
+        cell: cell.id,
+        environment: setup.environment,
+        gate: gateOfRefusal(reason),
+      });
+    }
     // The runbook is the record: every run that started, halted ones included, leaves its result block.
     const write =
       options.writeResult === false
@@ -187,10 +224,41 @@ async function performRun(
   }
 }
 
-function refuse(reason: string, options: RunCommandOptions): number {
+/** What a refused attempt is recorded with, besides its reason. */
+interface RefusedAttempt {
+  runbook: Runbook;
+  cell: string;
+  environment: ResolvedEnvironment;
+  gate: string;
+}
+
+function refuse(reason: string, options: RunCommandOptions, attempt: RefusedAttempt): number {
+  recordRefusal(reason, attempt);
   if (options.json) process.stdout.write(JSON.stringify({ outcome: 'refused', reason }) + '\n');
   process.stderr.write(`backfill: refused: ${reason}\n`);
   return ExitCode.refused;
+}
+
+/**
+ * A refused real run (or verification) is on record like one refused in the editor: who, when, which
+ * cell, environment and gate, in the state folder's attempts file, which the report lists. A failure to
+ * record never hides the refusal itself.
+ */
+function recordRefusal(reason: string, attempt: RefusedAttempt): void {
+  try {
+    recordAttempt(stateDirFor(attempt.runbook.file), {
+      at: new Date().toISOString(),
+      operator: whoIsActing(attempt.runbook.file),
+      cell: attempt.cell,
+      environment: attempt.environment.name,
+      production: attempt.environment.production,
+      outcome: 'refused',
+      gate: attempt.gate,
+      reason,
+    });
+  } catch (error) {
+    process.stderr.write(`backfill: warning: the refusal was not recorded: ${(error as Error).message}\n`);
+  }
 }
 
 /** Starts the same run in its own background process, writing to the runbook's state folder. */

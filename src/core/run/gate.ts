@@ -162,6 +162,15 @@ function itemText(runbook: Runbook, checklist: string, itemId: string): string {
   return itemId;
 }
 
+/**
+ * The gate a run's refusal names (`refused by the checklist gate: …`, see resumePlanLoader.ts), for the
+ * record of the attempt; `resume` for a refusal of the run's own plan (a chain that cannot be resumed as
+ * asked, a worker with nothing to join).
+ */
+export function gateOfRefusal(reason: string): string {
+  return /refused by the ([\w-]+) gate/.exec(reason)?.[1] ?? 'resume';
+}
+
 function refused(gate: GateName, reason: string): GateDecision {
   return { allowed: false, gate, reason };
 }

@@ -18,5 +18,15 @@ export function staleHeartbeat(status: RunStatus, now = Date.now()): string | un
     return undefined;
   const silentMs = now - Date.parse(status.updatedAt);
   if (!Number.isFinite(silentMs) || silentMs <= STALE_HEARTBEAT_MS) return undefined;
-  return `no sign of life for ${Math.round(silentMs / 1000)} s`;
+  return `no sign of life for ${silence(silentMs / 1000)}`;
+}
+
+/** A silence as people read it: "12 s", "4 min", "3 h 20 min", "10 days" (never "872068 s"). */
+function silence(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.round(hours / 24)} days`;
 }

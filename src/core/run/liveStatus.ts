@@ -36,6 +36,8 @@ export interface StatusContext {
   kind: RunKind;
   /** Records the chain processes in all, when known. */
   total: number | undefined;
+  /** Records the cell selects to send, when known exactly. */
+  selected?: number | undefined;
   /** The run's state now; the dispatcher's unless the run has ended. */
   state: RunState;
 }
@@ -134,6 +136,7 @@ export class LiveCounters {
       startedAt: run.startedAt,
       updatedAt: new Date().toISOString(),
       ...(total !== undefined ? { total } : {}),
+      ...(context.selected !== undefined ? { selected: context.selected } : {}),
       done,
       succeeded: totals.succeeded,
       failed: totals.failed,

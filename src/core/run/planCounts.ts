@@ -82,6 +82,23 @@ function selectionSize(
 }
 
 /**
+ * The records the cell selects to send, as the dry run (and so the run's confirmation) counts them: the
+ * denominator of the live progress, whose numerator is {@link selectionDone}. A re-run counts its chain:
+ * the earlier outcomes of valid records plus the records re-run. Undefined when only a bound is known.
+ */
+export function plannedSelection(input: {
+  plan: ResumePlan;
+  subset: Subset | undefined;
+  ofSource: number | undefined;
+  sampled: number | undefined;
+}): number | undefined {
+  const { plan } = input;
+  if (plan.rerun) return sumOf(plan.earlier) - plan.earlier.rejected + plan.rerun.records;
+  const selection = selectionSize(plan, input.subset, input.ofSource, input.sampled);
+  return selection && !selection.atMost ? selection.records : undefined;
+}
+
+/**
  * Records the chain processes in all, when known: what the status's progress and ETA count toward. For
  * a re-run, the chain's earlier outcomes plus the records re-run; otherwise the dry run's count (or what
  * a count sample selects), less what other cells delivered — exact without a subset, unknown with one.

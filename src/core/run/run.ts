@@ -27,7 +27,7 @@ import { resendsDelivered } from './deliveredElsewhere';
 import { FailureTally, type FailedRecord } from './failureReasons';
 import { keyMemoryFor, type KeyMemory } from './keyMemory';
 import { feedRecords, prepareSubset } from './recordFeed';
-import { plannedRecords, plannedTotal } from './planCounts';
+import { plannedRecords, plannedSelection, plannedTotal } from './planCounts';
 import { describeRunPlan, type ResumePlan } from './resumePlan';
 import { loadResumePlan } from './resumePlanLoader';
 import type { Rejudge, RunEvent, RunResult } from './runEvents';
@@ -60,6 +60,8 @@ export class Run {
   private strategy!: AttemptStrategy;
   private record!: RunRecord;
   private total: number | undefined;
+  /** Records the cell selects to send, as the confirmation counts them (planCounts.ts). */
+  private selected: number | undefined;
   /** The run re-sends (re-checks) chosen records only: it is judged on them alone. */
   private rerun = false;
   private readonly counters: LiveCounters;
@@ -209,6 +211,7 @@ export class Run {
       };
     }
     this.total = plannedTotal(plan, sampled, !!job.subset);
+    this.selected = plannedSelection({ plan, subset: job.subset, ofSource: plan.ofSource, sampled });
     this.rerun = !!plan.rerun;
     this.counters.setEarlier(plan.earlier);
     this.dispatcher = this.createDispatcher();
@@ -503,11 +506,17 @@ export class Run {
     const status = this.counters.status(this.record, this.dispatcher, {
       kind: this.kind,
       total: this.total,
+      selected: this.selected,
       state,
     });
     const failures = this.failures.top();
     const waiting = this.waiting();
-    return { ...status, ...(failures.length > 0 ? { failures } : {}), ...(waiting ? { waiting } : {}) };
+    return {
+      ...status,
+      ...(this.options.environment.production ? { production: true } : {}),
+      ...(failures.length > 0 ? { failures } : {}),
+      ...(waiting ? { waiting } : {}),
+    };
   }
 
   /** Why nothing more is sent now, when the run is held back: its ledger's database went away. */

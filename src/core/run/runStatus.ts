@@ -23,6 +23,8 @@ export interface RunStatus {
   cell: string;
   mode: RunMode;
   environment: string;
+  /** The environment is marked production: a verification there too is shown as production. */
+  production?: boolean;
   pid: number;
   host: string;
   state: RunState;
@@ -30,6 +32,11 @@ export interface RunStatus {
   updatedAt: string;
   /** Records the run chain will process in all, when known (from the matching dry run). */
   total?: number;
+  /**
+   * Records the cell selects to send, as its dry run and the run's confirmation count them (malformed
+   * rows are not among them): what people read the progress against (statusFigures.ts).
+   */
+  selected?: number;
   /** Records with a final outcome in this chain, including earlier runs of the chain. */
   done: number;
   succeeded: number;

@@ -1,5 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { describeSubset, plannedRecords, plannedTotal } from '../../../src/core/run/planCounts';
+import {
+  describeSubset,
+  plannedRecords,
+  plannedSelection,
+  plannedTotal,
+} from '../../../src/core/run/planCounts';
 import type { ResumePlan } from '../../../src/core/run/resumePlan';
 import { zeroCounts } from '../../../src/core/run/statusCounts';
 
@@ -42,6 +47,30 @@ describe('planned records', () => {
     );
     assert.equal(plannedTotal({ ...resumed, expectedTotal: 101 }, undefined, false), 99);
     assert.equal(plannedTotal({ ...resumed, expectedTotal: 20 }, undefined, true), undefined);
+  });
+
+  it("selects what the dry run counted (the confirmation's figure), whatever other cells delivered", () => {
+    const afterSmallBatch = plan({ doneElsewhere: { 'small-batch': 10 }, expectedTotal: 500 });
+    const full = { plan: afterSmallBatch, subset: undefined, ofSource: 497, sampled: undefined };
+    assert.equal(plannedSelection(full), 497);
+    assert.equal(plannedTotal(afterSmallBatch, undefined, false), 490, 'what this chain processes');
+    const first = {
+      plan: plan({ expectedTotal: 10 }),
+      subset: { first: 10 },
+      ofSource: 497,
+      sampled: undefined,
+    };
+    assert.equal(plannedSelection(first), 10);
+    const bounded = { plan: plan(), subset: { keys: ['1', '2'] }, ofSource: 497, sampled: undefined };
+    assert.equal(plannedSelection(bounded), undefined, 'only a bound is known');
+    const rerun = plan({
+      earlier: { ...zeroCounts(), succeeded: 480, rejected: 3 },
+      rerun: { records: 17 } as ResumePlan['rerun'],
+    });
+    assert.equal(
+      plannedSelection({ plan: rerun, subset: undefined, ofSource: 497, sampled: undefined }),
+      497,
+    );
   });
 
   it('is an upper bound when the subset cannot be counted without reading the source', () => {

@@ -16,6 +16,7 @@ export function run(): Promise<void> {
       await import('./runCommands');
       await import('./runbookHistory');
       await import('./judgeAgain');
+      await import('./runStatusBar');
     },
     resultFileFromEnvironment(),
     { timeoutMs: 120_000 },

@@ -33,14 +33,14 @@ describe('judging a finished run again', () => {
     const target = { notebookUri: notebook.uri.toString(), cell: 'small-batch' };
     const cell = cellById(notebook, 'small-batch');
 
-    await vscode.commands.executeCommand('backfill.runInProduction', target);
+    await vscode.commands.executeCommand('backfill.execute', target);
     await waitFor(() => statusOf(fixture!.file)?.state === 'finished', 'the first run', 30_000);
     const first = statusOf(fixture.file)!;
     const sent = posted(fixture.server).length;
     assert.ok(sent > 0);
 
     // Unchanged thresholds: no such choice.
-    await vscode.commands.executeCommand('backfill.runInProduction', { ...target });
+    await vscode.commands.executeCommand('backfill.execute', { ...target });
     assert.ok(offered.length > 0, 'the prompt was shown');
     assert.ok(!offered.some((choice) => choice.id === 'rejudge'), JSON.stringify(offered));
     assert.equal(statusOf(fixture.file)!.run, first.run);
@@ -61,7 +61,7 @@ describe('judging a finished run again', () => {
     assert.ok(await notebook.save());
 
     offered = [];
-    await vscode.commands.executeCommand('backfill.runInProduction', { ...target });
+    await vscode.commands.executeCommand('backfill.execute', { ...target });
     const rejudge = offered.find((choice) => choice.id === 'rejudge');
     assert.ok(rejudge, JSON.stringify(offered));
     assert.match(rejudge.description ?? '', /successThreshold 0\.5 \(was 0\.99\); nothing is sent/);

@@ -49,7 +49,7 @@ describe('a running backfill', () => {
     fixture = await demoFixture(SLOW);
     prompts = await answer();
     let notebook = await openRunbook(fixture.uri);
-    await vscode.commands.executeCommand('backfill.runInProduction', {
+    await vscode.commands.executeCommand('backfill.execute', {
       notebookUri: notebook.uri.toString(),
       cell: 'full',
     });
@@ -82,8 +82,8 @@ describe('a running backfill', () => {
   it("halts at the cell's stop button with nothing lost, and running it again delivers every record", async () => {
     fixture = await demoFixture(SLOW);
     prompts = await answer();
-    const notebook = await openRunbook(fixture.uri);
-    await vscode.commands.executeCommand('backfill.runInProduction', {
+    let notebook = await openRunbook(fixture.uri);
+    await vscode.commands.executeCommand('backfill.execute', {
       notebookUri: notebook.uri.toString(),
       cell: 'full',
     });
@@ -98,6 +98,15 @@ describe('a running backfill', () => {
     assert.equal(cell.executionSummary?.success, false);
     assert.equal(statusOf(fixture.file)?.state, 'halted');
     assert.match(outputText(cell), /Halted/);
+    // The note names the action that resumes it (▶ would only dry-run), and so does the record reopened.
+    assert.match(outputText(cell), /run the cell again \(Execute…\) to resume/);
+    await notebook.save();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitFor(() => notebook.isClosed, 'the runbook to close');
+    notebook = await openRunbook(fixture.uri);
+    cell = cellById(notebook, 'full');
+    await waitFor(() => /Last real run: halted/.test(outputText(cell)), 'the halted record on opening');
+    assert.match(outputText(cell), /run the cell again \(Execute…\) to resume/);
     const total = statusOf(fixture.file)!.total!;
     const sentBeforeResume = new Set(posted(fixture.server));
     const recorded = await succeededKeys(fixture.file, 'full');
@@ -108,7 +117,7 @@ describe('a running backfill', () => {
     for (const key of recorded) assert.ok(sentBeforeResume.has(key), `recorded ${key} really arrived`);
     assert.ok(sentBeforeResume.size - recorded.size <= 4, 'at most the in-flight records are unrecorded');
 
-    await vscode.commands.executeCommand('backfill.runInProduction', {
+    await vscode.commands.executeCommand('backfill.execute', {
       notebookUri: notebook.uri.toString(),
       cell: 'full',
     });

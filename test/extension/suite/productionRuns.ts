@@ -1,15 +1,20 @@
-// Run in Production…: nothing reaches the target without the typed confirmation and every gate.
+// Run in Production… (and Execute…, which never writes to production): nothing reaches the target without the typed confirmation and every gate.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readAttempts } from '../../../src/core/ledger/attempts';
 import { stateDirFor } from '../../../src/core/ledger/statePaths';
+import { confirmationAction } from '../../../src/extension/prompts';
 import {
   answer,
   cellById,
   cleanUp,
   demoFixture,
+  executeCell,
+  MIME,
   openRunbook,
+  outputJson,
   outputText,
   progressOf,
   waitFor,
@@ -64,6 +69,57 @@ describe('Run in Production…', () => {
     assert.equal(fixture!.server.received.length, 0);
   });
 
+  it('Execute… on a production environment is refused, names Run in Production…, and sends nothing', async () => {
+    const notebook = await productionRunbook();
+    let asked = false;
+    prompts = await answer({ confirmRun: async () => ((asked = true), true) });
+    await vscode.commands.executeCommand('backfill.execute', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    const cell = cellById(notebook, 'small-batch');
+    await waitFor(() => cell.outputs.length > 0, 'the refusal');
+    assert.match(outputText(cell), /Execute… does not run in production/);
+    assert.match(outputText(cell), /Use Run in Production… on cell small-batch/);
+    assert.equal(cell.executionSummary?.success, undefined, 'a refusal is not a failed run: no ✗');
+    assert.deepEqual(
+      readAttempts(stateDirFor(fixture!.file)).map((a) => [a.outcome, a.gate, a.production]),
+      [['refused', 'mode', true]],
+    );
+    assert.equal(asked, false, 'no confirmation is asked');
+    assert.equal(fixture!.server.received.length, 0);
+  });
+
+  it('Run in Production… on a non-production environment is refused, names Execute…, and sends nothing', async () => {
+    fixture = await demoFixture();
+    const notebook = await openRunbook(fixture.uri);
+    let asked = false;
+    prompts = await answer({ confirmRun: async () => ((asked = true), true) });
+    await vscode.commands.executeCommand('backfill.runInProduction', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    const cell = cellById(notebook, 'small-batch');
+    await waitFor(() => cell.outputs.length > 0, 'the refusal');
+    assert.match(outputText(cell), /Run in Production… is for production environments/);
+    assert.match(outputText(cell), /Use Execute… to run cell small-batch for real in local/);
+    assert.equal(cell.executionSummary?.success, undefined);
+    assert.deepEqual(
+      readAttempts(stateDirFor(fixture.file)).map((a) => [a.outcome, a.gate, a.production]),
+      [['refused', 'mode', false]],
+    );
+    assert.equal(asked, false, 'no confirmation is asked');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(fixture.server.received.length, 0);
+  });
+
+  it("names the confirmation's button for what it starts: a verification is verified, not run", () => {
+    assert.equal(confirmationAction({ production: true, verification: true }), 'Verify in Production');
+    assert.equal(confirmationAction({ production: false, verification: true }), 'Verify');
+    assert.equal(confirmationAction({ production: true }), 'Run in Production');
+    assert.equal(confirmationAction({ production: false }), 'Execute');
+  });
+
   it('without the runbook name typed, starts nothing and sends nothing', async () => {
     const notebook = await productionRunbook();
     let shown: { records: number | undefined; target: string; production: boolean } | undefined;
@@ -95,6 +151,42 @@ describe('Run in Production…', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal(fixture!.server.received.length, 0);
     assert.ok(!fs.existsSync(`${stateDirFor(fixture!.file)}/status.json`), 'no runner started');
+  });
+
+  it("a refusal by the runner once launched is a notice: the cell's earlier outputs stay, no ✗, the attempt is recorded", async () => {
+    const notebook = await productionRunbook();
+    // The data changes between the confirmation's dry run and the runner's own gate: the runner refuses.
+    prompts = await answer({
+      typeRunbookName: async (name) => {
+        const late = 'ORD-199999,late@example.com,1.50,USD,Late Order\n';
+        fs.appendFileSync(path.join(fixture!.dir, 'data/orders.csv'), late);
+        return name;
+      },
+    });
+    for (const item of SIGN_OFF) {
+      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
+        notebookUri: notebook.uri.toString(),
+        cell: 'sign-off',
+        item,
+      });
+    }
+    const cell = cellById(notebook, 'small-batch');
+    await executeCell(cell);
+    await waitFor(() => outputJson(cell, MIME.dryRun) !== undefined, 'the dry-run preview', 60_000);
+    await vscode.commands.executeCommand('backfill.runInProduction', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    await waitFor(() => /Refused by the dry-run gate/.test(outputText(cell)), 'the refusal', 60_000);
+    assert.ok(outputJson(cell, MIME.dryRun), 'the dry-run preview the cell showed is still there');
+    assert.notEqual(cell.executionSummary?.success, false, 'a refusal is not a failed run: no ✗');
+    const attempts = readAttempts(stateDirFor(fixture!.file));
+    assert.deepEqual(
+      attempts.map((a) => [a.outcome, a.gate, a.production]),
+      [['refused', 'dry-run', true]],
+    );
+    assert.match(attempts[0]!.reason, /source data changed/);
+    assert.equal(fixture!.server.received.length, 0);
   });
 
   it('with the name typed and the gates satisfied, runs in production and the cell shows the result', async () => {

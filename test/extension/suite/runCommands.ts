@@ -36,7 +36,7 @@ describe('run commands', () => {
     prompts = await answer();
     const notebook = await openRunbook(fixture.uri);
     const target = { notebookUri: notebook.uri.toString() };
-    await vscode.commands.executeCommand('backfill.runInProduction', { ...target, cell: 'full' });
+    await vscode.commands.executeCommand('backfill.execute', { ...target, cell: 'full' });
     const file = fixture.file;
     await waitFor(() => (statusOf(file)?.done ?? 0) >= 10, 'the run to start', 30_000);
 
@@ -77,7 +77,7 @@ describe('run commands', () => {
     prompts = await answer();
     const notebook = await openRunbook(fixture.uri);
     const target = { notebookUri: notebook.uri.toString() };
-    await vscode.commands.executeCommand('backfill.runInProduction', { ...target, cell: 'small-batch' });
+    await vscode.commands.executeCommand('backfill.execute', { ...target, cell: 'small-batch' });
     const cell = cellById(notebook, 'small-batch');
     await waitFor(() => cell.executionSummary?.success !== undefined, 'the small batch', 60_000);
     const failed = statusOf(fixture.file)!.failed;
@@ -114,20 +114,20 @@ describe('run commands', () => {
     const cell = cellById(notebook, 'small-batch');
     const runs = () => statusOf(fixture!.file)?.run;
 
-    await vscode.commands.executeCommand('backfill.runInProduction', target);
+    await vscode.commands.executeCommand('backfill.execute', target);
     await waitFor(() => statusOf(fixture!.file)?.state === 'finished', 'the first run', 30_000);
     const first = runs();
     const sent = posted(fixture.server).length;
     assert.equal(sent, 10);
 
-    await vscode.commands.executeCommand('backfill.runInProduction', target);
+    await vscode.commands.executeCommand('backfill.execute', target);
     assert.match(question, /already (succeeded|below-threshold) on \d+ \w+ \d{4}, \d\d:\d\d UTC/);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal(posted(fixture.server).length, sent, 'leaving it sends nothing');
     assert.equal(runs(), first);
 
     choice = 'restart';
-    await vscode.commands.executeCommand('backfill.runInProduction', target);
+    await vscode.commands.executeCommand('backfill.execute', target);
     await waitFor(
       () => runs() !== first && statusOf(fixture!.file)?.state === 'finished',
       'the new run',

@@ -1,18 +1,22 @@
 // A runbook is a record: a dry run, Run All, a refusal or a cancel never replaces the record of a real
 // run, neither in the file nor in the cell, and opening the runbook again shows each cell's record.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   answer,
   cellById,
   cleanUp,
   demoFixture,
+  EXTENSION_ID,
   executeCell,
   MIME,
   openRunbook,
   outputJson,
   outputText,
+  TOKEN,
   waitFor,
   type Fixture,
 } from './support';
@@ -63,10 +67,34 @@ describe('the runbook keeps its history', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     notebook = await openRunbook(fixture.uri);
     cell = cellById(notebook, 'small-batch');
-    await waitFor(() => cell.outputs.length > 0, 'the record on opening');
+    // The real run's record from the file, and the last dry run's preview rebuilt from the ledger.
+    await waitFor(() => outputJson(cell, MIME.dryRun) !== undefined, 'the dry-run preview on opening');
     assert.match(outputText(cell), /Last real run: \w+/);
-    assert.match(outputText(cell), /Last dry run: passed/);
+    assert.match(outputText(cell), /Dry run of small-batch \([^)]*\): passed/);
     const checklist = cellById(notebook, 'sign-off');
     assert.ok(outputJson(checklist, MIME.checklist), 'a checklist is rendered as a checklist on opening');
+  });
+
+  it("rebuilds a dry run's preview from the ledger on opening, for a dry run this window never showed", async () => {
+    fixture = await demoFixture();
+    // A dry run from a terminal: it writes the result block and stores its report in the ledger.
+    const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const cli = path.join(extension.extensionPath, 'dist', 'cli.js');
+    execFileSync(process.execPath, [cli, 'dry-run', fixture.file, '--cell', 'preview', '--no-progress'], {
+      env: { ...process.env, ORDERS_API_TOKEN: TOKEN },
+      stdio: 'ignore',
+    });
+    assert.match(fs.readFileSync(fixture.file, 'utf8'), /```result for=preview\n/);
+    const notebook = await openRunbook(fixture.uri);
+    const cell = cellById(notebook, 'preview');
+    await waitFor(() => outputJson(cell, MIME.dryRun) !== undefined, 'the preview rebuilt', 30_000);
+    const report = outputJson<{ counts: { valid: number; rejected: number }; preview: unknown[] }>(
+      cell,
+      MIME.dryRun,
+    )!;
+    assert.deepEqual([report.counts.valid, report.counts.rejected], [497, 3]);
+    assert.ok(report.preview.length > 0, 'with its sample requests');
+    assert.ok(!outputText(cell).includes(TOKEN), 'the secret never reaches the output');
+    assert.equal(cell.executionSummary?.success, undefined, 'a record shown again, not a run: no verdict');
   });
 });

@@ -38,7 +38,7 @@ describe('verify cells', () => {
     prompts = await answer();
     const notebook = await openRunbook(fixture.uri);
     // Re-send the first ten orders for real (local environment), then verify the first twenty.
-    await vscode.commands.executeCommand('backfill.runInProduction', {
+    await vscode.commands.executeCommand('backfill.execute', {
       notebookUri: notebook.uri.toString(),
       cell: 'small-batch',
     });

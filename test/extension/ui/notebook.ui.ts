@@ -112,7 +112,9 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     const item = checklist.locator('.bf-checklist-item').filter({ hasText: 'Support knows customers' });
     await revealInNotebook(page, checklist);
     await item.locator('input[type="checkbox"]').click();
-    // The item is Ada's, and the signer here (git's or the OS user) is not: the editor warns first.
+    // The item is Ada's, and the signer here (git's or the OS user) is not: the editor warns first, and
+    // Enter there cancels (the focused button is Cancel, not the sign-off).
+    assert.equal(await focusedDialogButton(page), 'Cancel', 'Enter in the sign-off warning cancels');
     await page.getByRole('button', { name: /^Sign as / }).click({ timeout: 30_000 });
     // The extension records the sign-off and sends the checklist back; only then is the box checked.
     await checklist.locator('.bf-checklist-item[data-checked="true"]').waitFor({ timeout: 30_000 });
@@ -180,6 +182,8 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     const full = await findCodeCell(page, fullCell);
     await full.hover();
     assert.equal(await full.getByRole('button', { name: /Run in Production/ }).count(), 0);
+    await full.locator('.cell-statusbar-container', { hasText: 'execute full' }).waitFor();
+    assert.equal(await full.locator('.cell-statusbar-container', { hasText: 'PRODUCTION' }).count(), 0);
 
     await useEnvironment(page, 'production');
     try {
@@ -196,6 +200,8 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       await banner.waitFor({ timeout: 30_000 });
       await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-production-banner-dark.png') });
       const cell = await findCodeCell(page, fullCell);
+      // Far below the banner, the cell itself says production.
+      await cell.locator('.cell-statusbar-container', { hasText: 'PRODUCTION' }).waitFor({ timeout: 30_000 });
       await pressCellAction(cell, /Run in Production/);
       // The checklist gate refuses (an item is unchecked): a notice under the cell, no confirmation.
       await outputFrame(page).getByText('Refused by the checklist gate').first().waitFor({ timeout: 60_000 });
@@ -242,6 +248,8 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     await page.waitForTimeout(4_000);
     assert.equal(await progress.locator('.bf-header .bf-badge').first().textContent(), 'Running');
     assert.notEqual(await progress.locator('.bf-headline').textContent(), before, 'the figures moved');
+    const bar = page.locator('.statusbar-item', { hasText: 'Backfill full' }).first();
+    assert.match((await bar.textContent()) ?? '', /\d+ of 497 selected · [\d.]+\/s/);
     const kept = await outputFrame(page).locator('.bf-progress[data-test-mark="first"]').count();
     assert.equal(kept, 1, 'the view is updated in place across outputs, not rebuilt (no flicker)');
     await screenshotOutput(page, progress, path.join(SCREENSHOTS, 'demo-progress-running-dark.png'));
@@ -251,7 +259,13 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     );
     await finished.waitFor({ timeout: 120_000 });
     assert.equal(await finished.getAttribute('data-state'), 'finished');
-    assert.match((await finished.locator('.bf-headline').textContent()) ?? '', /^500 of 500 records/);
+    // One denominator: the records selected to send, as the confirmation counted them (497 of the 500
+    // rows; 3 are malformed), in the view and in the status bar.
+    assert.match(question, /Records: 497(?!\d)/);
+    assert.match(
+      (await finished.locator('.bf-headline').textContent()) ?? '',
+      /^497 of 497 selected records · 100 %/,
+    );
     assert.equal(await finished.locator('[data-stat="succeeded"] .bf-stat-value').textContent(), '497');
     const resent = new Set(orders.received.map((request) => request.url.split('/')[2]));
     assert.equal(resent.size, 497, 'every valid order reached the service');
@@ -363,6 +377,39 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       await page.keyboard.press('Escape');
       await runCommand(page, 'File: Revert File');
     }
+  });
+
+  it("shows a dry run's preview again after Developer: Reload Window, rebuilt from the ledger", async function () {
+    this.timeout(180_000);
+    const { page, server } = session;
+    // A runbook this window never showed, dry-run from a terminal: its preview can only come from the
+    // file's result block and the report the ledger stored.
+    const second = path.join(workspace, 'second.backfill');
+    await cp(path.join(workspace, 'demo.backfill'), second);
+    execFileSync(
+      process.execPath,
+      [path.join(REPO_ROOT, 'dist/cli.js'), 'dry-run', second, '--cell', 'preview'],
+      {
+        env: { ...process.env, ORDERS_API_TOKEN: TOKEN },
+        stdio: 'ignore',
+      },
+    );
+    const launches = () => server.log().match(/Launched Extension Host Process/g)?.length ?? 0;
+    const before = launches();
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'Developer: Reload Window');
+    assert.ok(
+      await waitFor(async () => (launches() > before ? true : undefined), 90_000),
+      'the window reloaded',
+    );
+    await openRunbook(page, 'second.backfill');
+    await findCodeCell(page, 'seed: 7');
+    const output = outputFrame(page).locator('.bf-dry-run');
+    await output.waitFor({ timeout: 60_000 });
+    await output.getByText('Dry run passed').waitFor();
+    assert.equal(await output.locator('[data-stat="valid"] .bf-stat-value').textContent(), '497');
+    assert.ok(!((await output.textContent()) ?? '').includes(TOKEN), 'the secret never reaches the output');
+    await screenshotOutput(page, output, path.join(SCREENSHOTS, 'demo-dry-run-after-reload-dark.png'));
   });
 });
 
