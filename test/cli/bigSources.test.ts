@@ -83,4 +83,69 @@ describe('backfill run over huge source files', function () {
       assert.equal(target.arrivals.length, 0);
     });
   }
+
+  it('refuses a CSV whose 1 GiB header line is NUL bytes (exit 2, located) and leaves no state folder', async () => {
+    const file = writeFixtureRunbook(work.dir, { records: 0 });
+    const csv = path.join(work.dir, 'records.csv');
+    fs.writeFileSync(csv, '');
+    fs.truncateSync(csv, 1024 * 1024 * 1024);
+    const result = await runCli(runArgs(file));
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /records\.csv:1: the header line: the line is longer than 16 MiB/);
+    assert.equal(fs.existsSync(`${file}.d`), false, 'the refused run left its state folder');
+    assert.equal(target.arrivals.length, 0);
+  });
+
+  /**
+   * A command source: the first call (the hash before the run) prints `records`; later calls (the pass that
+   * sends) print `sendingRecords`, then wait `seconds` and fail.
+   */
+  function commandSourceRunbook(records: number, sendingRecords: number, seconds: number): string {
+    const file = runbookWithSource('  type: command\n  argv: [./records.sh]\n');
+    const lines = (n: number) =>
+      Array.from({ length: n }, (_, i) => `echo '{"id":"${keyOf(i + 1)}","amount":${i + 1}}'`).join('\n');
+    fs.writeFileSync(
+      path.join(work.dir, 'records.sh'),
+      `#!/bin/sh\nif [ ! -e called ]; then\n  touch called\n${lines(records)}\n  exit 0\nfi\n` +
+        `${lines(sendingRecords)}\nsleep ${seconds}\necho "the export broke" >&2\nexit 1\n`,
+      { mode: 0o755 },
+    );
+    return file;
+  }
+
+  it('refuses a source that fails before its first record, however long it took, before recording the run (no state folder)', async () => {
+    // Six seconds: longer than the five after which a started run's journal is folded into ledger.sqlite.
+    const file = commandSourceRunbook(2, 0, 6);
+    const result = await runCli(runArgs(file), { cwd: work.dir });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(
+      result.stderr,
+      /the source command "\.\/records\.sh" exited with code 1; end of its stderr:\nthe export broke/,
+    );
+    assert.equal(fs.existsSync(`${file}.d`), false, 'the refused run left its state folder');
+    assert.equal(target.arrivals.length, 0);
+  });
+
+  it('records the end of a run whose source fails half-way (halted, with the reason), never leaving it running', async () => {
+    const file = commandSourceRunbook(3, 2, 0.5);
+    const result = await runCli(runArgs(file), { cwd: work.dir });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.deepEqual(target.arrivals.map((a) => a.key).sort(), [keyOf(1), keyOf(2)]);
+    const status = await runCli(['status', file, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    type Cell = { cell: string; state: string; outcome?: string; reason?: string };
+    const cell = (JSON.parse(status.stdout) as { cells: Cell[] }).cells.find((c) => c.cell === 'full');
+    assert.equal(cell?.state, 'halted', status.stdout);
+    assert.equal(cell?.outcome, 'halted', status.stdout);
+    assert.match(
+      cell?.reason ?? '',
+      /^the run stopped: the source command "\.\/records\.sh" exited with code 1/,
+    );
+    const onDisk = JSON.parse(fs.readFileSync(path.join(`${file}.d`, 'status.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(onDisk.state, 'halted');
+    assert.equal(onDisk.succeeded, 2);
+  });
 });

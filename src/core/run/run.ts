@@ -5,7 +5,7 @@
 import { fingerprintJob, type JobFingerprint } from '../job/fingerprint';
 import { Redactor, SecretResolver } from '../secrets/secrets';
 import { createSubsetFilter, type SubsetFilter } from '../sources/subsetFilter';
-import { UserError } from '../model/types';
+import { UserError, type SourceItem } from '../model/types';
 import { createVerificationStrategy } from '../verify/verificationStrategy';
 import {
   createExecutionStrategy,
@@ -26,7 +26,7 @@ import { newRunRecord } from './outcomeRecorder';
 import { resendsDelivered } from './deliveredElsewhere';
 import { FailureTally, type FailedRecord } from './failureReasons';
 import { keyMemoryFor, type KeyMemory } from './keyMemory';
-import { feedRecords, prepareSubset } from './recordFeed';
+import { feedRecords, openFeedSource, prepareSubset, readAhead, type ReadAhead } from './recordFeed';
 import { plannedRecords, plannedTotal } from './planCounts';
 import { describeRunPlan, type ResumePlan } from './resumePlan';
 import { loadResumePlan } from './resumePlanLoader';
@@ -229,12 +229,46 @@ export class Run {
         redactor: this.redactor,
       });
     const halt = (reason: string) => this.dispatcher.stop(reason);
+    const sharing = shareable && !!this.options.shared;
+    // The source's first item (a CSV's header, say) is read before the run is recorded: a source refused
+    // there leaves no run behind, however long reading up to it took. A worker reads chunks instead.
+    const items = sharing || plan.chain.rejudge ? undefined : await readAhead(this.openFeedSource());
     if (joined) this.recorder.join(this.record, this.redactor, halt);
     else {
-      if (shareable) await this.createChunks();
-      await this.recorder.start(this.record, this.redactor, halt);
+      try {
+        if (shareable) await this.createChunks();
+        await this.recorder.start(this.record, this.redactor, halt);
+      } catch (error) {
+        await items?.close();
+        throw error;
+      }
     }
-    if (shareable && this.options.shared) await this.startChunkWork(plan);
+    try {
+      return await this.afterStart(plan, { fingerprint, subset, sampled, sharing, items });
+    } catch (error) {
+      // A run that cannot go on (a source command that failed half-way, an internal error) ends on record
+      // with the reason, instead of staying 'running' until a later run calls it crashed.
+      if (!joined) await this.recordEndOfFailure(error);
+      throw error;
+    } finally {
+      await items?.close();
+    }
+  }
+
+  /** Everything after the run's start is recorded: announce the plan, then send (or re-judge) and judge. */
+  private async afterStart(
+    plan: ResumePlan,
+    read: {
+      fingerprint: JobFingerprint;
+      subset: SubsetFilter;
+      sampled: number | undefined;
+      sharing: boolean;
+      items: ReadAhead<SourceItem> | undefined;
+    },
+  ): Promise<RunResult> {
+    const { job } = this.options;
+    const { fingerprint, subset, sampled } = read;
+    if (read.sharing) await this.startChunkWork(plan);
 
     const announced = describeRunPlan({
       run: this.runId,
@@ -273,7 +307,7 @@ export class Run {
         );
       }
       this.tick();
-      await this.feed(plan, fingerprint, subset);
+      await this.feed(plan, fingerprint, subset, read.items);
       fed = true;
       if (this.chunks) return await this.finishShare();
     } finally {
@@ -426,8 +460,39 @@ export class Run {
     });
   }
 
+  /** The source as the pass that sends records reads it (recordFeed.ts). */
+  private openFeedSource(): AsyncIterable<SourceItem> {
+    const { job, runbook } = this.options;
+    return openFeedSource({ job, baseDir: runbook.baseDir, sourceOptions: this.sourceOptions() });
+  }
+
+  /**
+   * Records the end of a run that failed after its start: halted, resumable, with the reason, and the
+   * final status written. Does nothing when the ledger no longer takes writes (its failure is the reason).
+   */
+  private async recordEndOfFailure(error: unknown): Promise<void> {
+    if (this.recorder.failed) return;
+    const why = this.redactor.redact(error instanceof Error ? error.message : String(error));
+    const reason = `the run stopped: ${why}; fix that, then run the same command to resume`;
+    const endedAt = new Date().toISOString();
+    const status = this.status('halted');
+    const counts = endOfRunCounts(this.kind, this.counters.own(), status, this.failures.firstFailed());
+    try {
+      if (await this.recorder.finish('halted', reason, counts, endedAt)) {
+        writeStatus(this.stateDir, { ...status, outcome: 'halted', reason });
+      }
+    } catch {
+      // The error that stopped the run is the one to report; its end is then marked crashed as before.
+    }
+  }
+
   /** Feeds the records to the dispatcher, then waits until every outcome is durable. */
-  private async feed(plan: ResumePlan, fingerprint: JobFingerprint, subset: SubsetFilter) {
+  private async feed(
+    plan: ResumePlan,
+    fingerprint: JobFingerprint,
+    subset: SubsetFilter,
+    items: AsyncIterable<SourceItem> | undefined,
+  ) {
     const { job, runbook } = this.options;
     try {
       await feedRecords(
@@ -435,6 +500,7 @@ export class Run {
           job,
           baseDir: runbook.baseDir,
           sourceOptions: this.sourceOptions(),
+          ...(items ? { items } : {}),
           runbookName: runbook.header.name,
           kind: this.kind,
           fingerprint: fingerprint.combined,
