@@ -10,6 +10,7 @@ import { checkModeGate, checkProductionGates, checkVerifyGate, wantsRealWrite } 
 import { recordRunResult } from '../../core/report/recordResult';
 import { runBackfill, type RunPlan, type RunResult } from '../../core/run/runner';
 import { UserError } from '../../core/model/types';
+import { openEventsFile, parseMetricsPort } from '../cliOptions';
 import { ExitCode, exitCodeOfRun } from '../exitCodes';
 import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
@@ -42,6 +43,7 @@ export interface RunCommandOptions {
  * a verification, which only reads (a production environment still needs --production).
  */
 export async function runCommand(file: string, options: RunCommandOptions): Promise<number> {
+  parseMetricsPort(options.metricsPort);
   const runbook = loadRunbook(file);
   const cell = findCell(runbook, options.cell);
   if (cell?.kind === 'verify') return verifyCell(file, runbook, cell, options);
@@ -117,7 +119,8 @@ async function performRun(
   setup: RunSetup,
 ): Promise<number> {
   const job = resolveJob(runbook, cell);
-  const events = options.events ? fs.openSync(options.events, 'a') : undefined;
+  const metricsPort = parseMetricsPort(options.metricsPort);
+  const events = openEventsFile(options.events);
   const progress = new ProgressLine(options.progress !== false && !options.json, `run ${cell.id}`);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
@@ -150,7 +153,7 @@ async function performRun(
               ),
           }
         : {}),
-      ...(options.metricsPort !== undefined ? { metricsPort: Number(options.metricsPort) } : {}),
+      ...(metricsPort !== undefined ? { metricsPort } : {}),
       signal: stop.signal,
       onPlan: (plan) => {
         announced = plan;

@@ -230,18 +230,25 @@ export class Run {
       });
     const halt = (reason: string) => this.dispatcher.stop(reason);
     const sharing = shareable && !!this.options.shared;
-    // The source's first item (a CSV's header, say) is read before the run is recorded: a source refused
-    // there leaves no run behind, however long reading up to it took. A worker reads chunks instead.
-    const items = sharing || plan.chain.rejudge ? undefined : await readAhead(this.openFeedSource());
-    if (joined) this.recorder.join(this.record, this.redactor, halt);
-    else {
-      try {
+    // A metrics port that is taken, and a source refused at its first item (a CSV's header, say), are
+    // refused before the run is recorded: they leave no run behind, however long reading up to it took.
+    // A worker reads chunks instead; a re-judgement sends and reads nothing.
+    const metrics = plan.chain.rejudge ? undefined : await this.startMetrics();
+    let items: ReadAhead<SourceItem> | undefined;
+    const close = async () => {
+      await items?.close();
+      await metrics?.close();
+    };
+    try {
+      if (!sharing && !plan.chain.rejudge) items = await readAhead(this.openFeedSource());
+      if (joined) this.recorder.join(this.record, this.redactor, halt);
+      else {
         if (shareable) await this.createChunks();
         await this.recorder.start(this.record, this.redactor, halt);
-      } catch (error) {
-        await items?.close();
-        throw error;
       }
+    } catch (error) {
+      await close();
+      throw error;
     }
     try {
       return await this.afterStart(plan, { fingerprint, subset, sampled, sharing, items });
@@ -251,8 +258,18 @@ export class Run {
       if (!joined) await this.recordEndOfFailure(error);
       throw error;
     } finally {
-      await items?.close();
+      await close();
     }
+  }
+
+  /** Serves the run's metrics on `--metrics-port`, when asked. */
+  private async startMetrics(): Promise<MetricsServer | undefined> {
+    if (this.options.metricsPort === undefined) return undefined;
+    return startMetricsServer(
+      this.options.metricsPort,
+      () => this.status(),
+      () => this.counters.latencyHistogram.snapshot(),
+    );
   }
 
   /** Everything after the run's start is recorded: announce the plan, then send (or re-judge) and judge. */
@@ -296,16 +313,8 @@ export class Run {
     );
     const endControl = control.start(this.options.signal);
     const ticker = setInterval(() => this.tick(), 1000);
-    let metrics: MetricsServer | undefined;
     let fed = false;
     try {
-      if (this.options.metricsPort !== undefined) {
-        metrics = await startMetricsServer(
-          this.options.metricsPort,
-          () => this.status(),
-          () => this.counters.latencyHistogram.snapshot(),
-        );
-      }
       this.tick();
       await this.feed(plan, fingerprint, subset, read.items);
       fed = true;
@@ -313,7 +322,6 @@ export class Run {
     } finally {
       endControl();
       clearInterval(ticker);
-      await metrics?.close();
       await this.fleet?.leave(memberEnd(fed, this.dispatcher.stopping));
     }
     return this.finish();
