@@ -3,13 +3,13 @@
  * fix (exit 2, saying what to type), never an internal error, and never leaves a run behind.
  */
 import * as fs from 'node:fs';
-import { rangeProblem } from '../core/model/numericRanges';
+import { rangeProblem, typedNumber } from '../core/model/numericRanges';
 import { UserError } from '../core/model/types';
 
 /** `--metrics-port PORT`: a whole number from 1 to 65,535. */
 export function parseMetricsPort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const port = value.trim() === '' ? Number.NaN : Number(value);
+  const port = typedNumber(value);
   const problem = rangeProblem('--metrics-port', port);
   if (problem) throw new UserError(`--metrics-port ${value}: ${problem}`);
   return port;

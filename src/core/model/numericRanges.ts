@@ -91,6 +91,19 @@ export function rangeProblem(setting: NumericSetting, value: number): string | u
   return undefined;
 }
 
+/**
+ * Why the typed `text` is not a valid `setting` (an empty or non-numeric text included), or undefined
+ * when it is: what `backfill control rate N` and the editor's "Change Rate…" box both check.
+ */
+export function typedRangeProblem(setting: NumericSetting, text: string): string | undefined {
+  return rangeProblem(setting, typedNumber(text));
+}
+
+/** The number typed in `text`; NaN for an empty text, which Number() would read as 0. */
+export function typedNumber(text: string): number {
+  return text.trim() === '' ? Number.NaN : Number(text);
+}
+
 /** 1000000 → "1,000,000"; 0.00001 → "0.00001"; 1e308 → "1e+308". */
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value) || Math.abs(value) >= 1e21) return String(value);
