@@ -394,6 +394,18 @@ export class Run {
   private async finishShare(): Promise<RunResult> {
     const { leases, work } = this.chunks!;
     await work.settled();
+    // Records fed but never given an outcome keep their chunks from being done: the run halts saying so
+    // (and is resumed), rather than waiting for an end no worker will record.
+    const missing = work.unaccounted();
+    if (missing.records > 0) {
+      const { file } = this.options.runbook;
+      const chunks = missing.chunks.length === 1 ? 'its chunk' : 'their chunks';
+      this.dispatcher.stop(
+        `unaccounted records: ${missing.records} of the records this worker read have no outcome ` +
+          `(${chunks} ${missing.chunks.join(', ')} cannot be marked done) — this is a bug, please report it. ` +
+          `The run halted instead of finishing: run backfill run ${file} --cell ${this.record.cell} again to send them`,
+      );
+    }
     await work.leave();
     if (this.recorder.failed) return this.finishUnrecorded();
     const ended = work.endedElsewhere;
