@@ -4,6 +4,7 @@
  * which must be able to answer "no" to a production confirmation without a person at the keyboard.
  */
 import * as vscode from 'vscode';
+import { typedNumber, typedRangeProblem } from '../core/model/numericRanges';
 import type { LedgerFormat } from './settings';
 
 /** What a real run is about to do, shown before it starts. */
@@ -111,12 +112,10 @@ export class WindowPrompts implements Prompts {
       title: 'Change rate',
       prompt: 'New rate in records per second (applies within a second)',
       value: current === undefined ? '' : String(current),
-      validateInput: (text) =>
-        Number.isFinite(Number(text)) && Number(text) > 0
-          ? undefined
-          : 'A positive number of records per second',
+      // The same range as the runbook's throttle.rate and `backfill control rate N`.
+      validateInput: (text) => typedRangeProblem('rate', text),
     });
-    return value === undefined ? undefined : Number(value);
+    return value === undefined ? undefined : typedNumber(value);
   }
 
   async pickLedgerFormat(): Promise<LedgerFormat | undefined> {

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { rangeProblem } from '../core/model/numericRanges';
 import type { ControlCommand } from '../core/run/control';
 import { Disposable } from './disposable';
 import { isRunbook, resolveNotebook } from './notebookDocument';
@@ -49,7 +50,13 @@ export class RunControls extends Disposable {
       typeof given === 'number'
         ? given
         : await this.prompts.askRate(monitor.progress?.status.rate.configured);
-    if (rate === undefined || !(rate > 0)) return false;
+    if (rate === undefined) return false;
+    // A rate outside the runbook's range would be ignored by the run: say so instead of "set".
+    const problem = rangeProblem('rate', rate);
+    if (problem) {
+      void vscode.window.showErrorMessage(`Backfill: rate ${rate}: ${problem}`);
+      return false;
+    }
     await monitor.control({ command: 'rate', value: rate });
     void vscode.window.setStatusBarMessage(`Backfill: rate of ${monitor.cell} set to ${rate}/s`, 5000);
     return true;

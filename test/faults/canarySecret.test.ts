@@ -201,3 +201,112 @@ describe('a canary secret used in every kind of template', function () {
     assert.deepEqual([...new Set(found)], []);
   });
 });
+
+/** A secret with no common four-character piece, so any piece of it found on disk is a leak. */
+const CUT_SECRET = 'Qz7kCUTxW9vJ';
+
+/** Every piece of {@link CUT_SECRET} a cut can leave: its starts and ends of four characters or more. */
+function cutPieces(text: string | Buffer): string[] {
+  const haystack = typeof text === 'string' ? Buffer.from(text) : text;
+  const pieces: string[] = [];
+  for (let n = 4; n <= CUT_SECRET.length; n++) pieces.push(CUT_SECRET.slice(0, n), CUT_SECRET.slice(-n));
+  return pieces.filter((piece) => haystack.includes(piece));
+}
+
+describe('a secret a command prints at the start of its cut stderr', function () {
+  this.timeout(90_000);
+  let work: ReturnType<typeof tempDir>;
+
+  beforeEach(() => {
+    work = tempDir('backfill-canary-cut-');
+  });
+  afterEach(() => work.cleanup());
+
+  it('leaves no piece of it in any file or output, from a command action or a command check', async () => {
+    // The secret, then PAD characters, on stderr: the kept tail (500 bytes), and the quoted end of it
+    // (200 characters for a check), start inside the secret for some of the paddings.
+    fs.writeFileSync(
+      path.join(work.dir, 'fail.sh'),
+      `#!/bin/sh\nprintf '%s' "$TOKEN" >&2\nprintf "%$1s" '' | tr ' ' y >&2\nexit $2\n`,
+      { mode: 0o755 },
+    );
+    const pads = [...Array(16).keys()].flatMap((i) => [185 + i, 485 + i]);
+    fs.writeFileSync(
+      path.join(work.dir, 'records.jsonl'),
+      pads.map((pad) => JSON.stringify({ id: `p${pad}`, pad })).join('\n') + '\n',
+    );
+    const file = path.join(work.dir, 'cut.backfill');
+    fs.writeFileSync(
+      file,
+      `---
+title: Cut
+name: cut
+owner: Tests
+environments:
+  test:
+    production: false
+---
+
+\`\`\`job id=items
+source: { type: jsonl, path: records.jsonl, key: id, fields: { id: string, pad: integer } }
+action:
+  type: command
+  argv: [./fail.sh, "\${record:pad}", "1"]
+  env: { TOKEN: "\${secret:TOKEN}" }
+throttle: { rate: 200, concurrency: 4, retries: 0, timeoutMs: 5000 }
+\`\`\`
+
+\`\`\`execute id=full
+job: items
+successThreshold: 0
+\`\`\`
+
+\`\`\`verify id=check
+job: items
+check:
+  type: command
+  argv: [./fail.sh, "\${record:pad}", "3"]
+  env: { TOKEN: "\${secret:TOKEN}" }
+\`\`\`
+`,
+    );
+    const env = { TOKEN: CUT_SECRET };
+    const printed: CliResult[] = [];
+    const cli = async (args: string[]) => {
+      const result = await runCli(args, { env, cwd: work.dir });
+      printed.push(result);
+      return result;
+    };
+    const run = await cli(['run', file, '--cell', 'full', '--execute']);
+    assert.notEqual(run.code, 70, run.stdout + run.stderr);
+    const verify = await cli(['run', file, '--cell', 'check']);
+    assert.notEqual(verify.code, 70, verify.stdout + verify.stderr);
+    const failed = await cli(['ledger', file, '--format', 'jsonl']);
+    await cli(['status', file, '--json']);
+    await cli(['report', file, '--format', 'md']);
+
+    // The commands really printed the secret, and their messages quote the cut stderr.
+    const rows = failed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const failures = rows.filter((row) => row.cell === 'full' && row.status === 'failed');
+    const mismatches = rows.filter((row) => row.cell === 'check' && row.status === 'mismatch');
+    assert.equal(failures.length, pads.length, failed.stdout);
+    assert.equal(mismatches.length, pads.length, failed.stdout);
+    assert.ok(
+      failures.some((row) => /^exit code 1: …\[redacted:TOKEN\]y+$/.test(String(row.lastError))),
+      'a failure quotes the end of the secret, redacted',
+    );
+
+    const found: string[] = [];
+    for (const f of allFiles(work.dir)) {
+      for (const piece of cutPieces(fs.readFileSync(f))) found.push(`${f} holds ${piece}`);
+    }
+    for (const [i, result] of printed.entries()) {
+      for (const piece of cutPieces(result.stdout + result.stderr))
+        found.push(`the output of command ${i} shows ${piece}`);
+    }
+    assert.deepEqual([...new Set(found)], []);
+  });
+});

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { describeRange, rangeProblem } from '../../core/model/numericRanges';
+import { describeRange, rangeProblem, typedNumber } from '../../core/model/numericRanges';
 import { stateDirFor } from '../../core/ledger/statePaths';
 import { sendControl, type ControlCommand } from '../../core/run/control';
 import { isLive, readStatus } from '../../core/run/runStatus';
@@ -70,7 +70,7 @@ export function parseCommand(action: string, value: string | undefined): Control
   if (action === 'rate' || action === 'concurrency') {
     if (value === undefined)
       throw new UserError(`${action} needs a value ${describeRange(action)}, e.g. ${action} 20`);
-    const number = value.trim() === '' ? Number.NaN : Number(value);
+    const number = typedNumber(value);
     const problem = rangeProblem(action, number);
     if (problem) throw new UserError(`${action} ${value}: ${problem}`);
     return { command: action, value: number };

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { serializeRunbookFile } from '../../core/format/runbookFile';
 import { redactorFor } from '../../core/report/knownSecrets';
@@ -25,15 +26,33 @@ export interface ReportCommandOptions {
  */
 export async function reportCommand(file: string, options: ReportCommandOptions): Promise<number> {
   const format = reportFormat(options.format ?? 'html');
+  if (options.out !== undefined) refuseFolder(options.out, format);
   const runbook = loadRunbook(file);
   const redactor = redactorFor(serializeRunbookFile(runbook.text), process.env);
   const model = await loadReportModel(runbook, redactor, {
     place: ledgerPlaceForCommand(runbook, options.env),
   });
   const out = options.out ?? defaultReportPath(file, format);
-  writeReport(out, renderReport(model, format, redactor));
+  try {
+    writeReport(out, renderReport(model, format, redactor));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    // Nothing half-written stays behind: the report is written to FILE.PID.tmp, then renamed.
+    fs.rmSync(`${path.resolve(out)}.${process.pid}.tmp`, { force: true });
+    throw new UserError(`--out ${out}: cannot write the report there (${(error as Error).message})`);
+  }
   process.stdout.write(`Report written to ${path.relative(process.cwd(), path.resolve(out)) || out}\n`);
   return ExitCode.ok;
+}
+
+/** `--out` names the report's file: a folder there would be replaced, so it is refused before any work. */
+function refuseFolder(out: string, format: ReportFormat): void {
+  if (fs.statSync(out, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UserError(
+      `--out ${out}: is a folder; name the report's file, e.g. --out ${path.join(out, `report.${format}`)}`,
+    );
+  }
 }
 
 function reportFormat(value: string): ReportFormat {

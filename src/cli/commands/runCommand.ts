@@ -17,6 +17,7 @@ import {
 import { recordRunResult } from '../../core/report/recordResult';
 import { runBackfill, type RunPlan, type RunResult } from '../../core/run/runner';
 import { RefusedError, UserError } from '../../core/model/types';
+import { openEventsFile, parseMetricsPort } from '../cliOptions';
 import { ExitCode, exitCodeOfRun } from '../exitCodes';
 import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
@@ -49,6 +50,7 @@ export interface RunCommandOptions {
  * a verification, which only reads (a production environment still needs --production).
  */
 export async function runCommand(file: string, options: RunCommandOptions): Promise<number> {
+  parseMetricsPort(options.metricsPort);
   const runbook = loadRunbook(file);
   const cell = findCell(runbook, options.cell);
   if (cell?.kind === 'verify') return verifyCell(file, runbook, cell, options);
@@ -146,7 +148,8 @@ async function performRunRecorded(
   setup: RunSetup,
 ): Promise<number> {
   const job = resolveJob(runbook, cell);
-  const events = options.events ? fs.openSync(options.events, 'a') : undefined;
+  const metricsPort = parseMetricsPort(options.metricsPort);
+  const events = openEventsFile(options.events);
   const progress = new ProgressLine(options.progress !== false && !options.json, `run ${cell.id}`);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
@@ -179,7 +182,7 @@ async function performRunRecorded(
               ),
           }
         : {}),
-      ...(options.metricsPort !== undefined ? { metricsPort: Number(options.metricsPort) } : {}),
+      ...(metricsPort !== undefined ? { metricsPort } : {}),
       signal: stop.signal,
       onPlan: (plan) => {
         announced = plan;

@@ -4,6 +4,7 @@ import { parseVarOverrides, resolveEnvironment } from '../../core/job/environmen
 import { resolveJob } from '../../core/job/job';
 import { UserError } from '../../core/model/types';
 import { joinBackfill } from '../../core/run/runner';
+import { openEventsFile, parseMetricsPort } from '../cliOptions';
 import { ExitCode, exitCodeOfRun } from '../exitCodes';
 import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
@@ -27,6 +28,7 @@ export interface WorkerCommandOptions {
  * SIGINT/SIGTERM make this worker leave (its chunks go back to the others); the run goes on.
  */
 export async function workerCommand(file: string, options: WorkerCommandOptions): Promise<number> {
+  const metricsPort = parseMetricsPort(options.metricsPort);
   const runbook = loadRunbook(file);
   const cell = findCell(runbook, options.cell);
   if (!cell || (cell.kind !== 'execute' && cell.kind !== 'verify')) {
@@ -36,7 +38,7 @@ export async function workerCommand(file: string, options: WorkerCommandOptions)
     );
   }
   const environment = resolveEnvironment(runbook.header, options.env, parseVarOverrides(options.var ?? []));
-  const events = options.events ? fs.openSync(options.events, 'a') : undefined;
+  const events = openEventsFile(options.events);
   const progress = new ProgressLine(options.progress !== false && !options.json, `worker ${cell.id}`);
   const leave = new AbortController();
   const onSignal = () => leave.abort();
@@ -49,7 +51,7 @@ export async function workerCommand(file: string, options: WorkerCommandOptions)
       environment,
       secretValues: process.env,
       operator: whoIsActing(runbook.file),
-      ...(options.metricsPort !== undefined ? { metricsPort: Number(options.metricsPort) } : {}),
+      ...(metricsPort !== undefined ? { metricsPort } : {}),
       signal: leave.signal,
       onEvent: (event) => {
         if (events !== undefined) fs.writeSync(events, JSON.stringify(event) + '\n');

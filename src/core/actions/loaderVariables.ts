@@ -12,10 +12,17 @@ const EXACT = new Set([
   'PYTHONINSPECT', 'PERL5LIB', 'PERL5OPT', 'PERLLIB', 'RUBYOPT', 'RUBYLIB', 'JAVA_TOOL_OPTIONS',
   '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'CLASSPATH', 'BASH_ENV', 'ENV', 'SHELLOPTS', 'BASHOPTS', 'PS4', 'IFS',
   'GCONV_PATH', 'LOCPATH', 'HOSTALIASES', 'OPENSSL_CONF', 'GIT_EXEC_PATH', 'GIT_SSH_COMMAND',
+  // Python imports the module a warning filter or breakpoint hook names; git and ssh run these programs.
+  'PYTHONWARNINGS', 'PYTHONBREAKPOINT', 'PERL5DB', 'GIT_SSH', 'GIT_ASKPASS', 'SSH_ASKPASS',
+  'GIT_PROXY_COMMAND', 'GIT_EXTERNAL_DIFF', 'GIT_PAGER', 'GIT_EDITOR', 'GIT_TEMPLATE_DIR',
 ]); // prettier-ignore
 
-/** Families: the dynamic linkers' own (LD_PRELOAD, LD_LIBRARY_PATH, DYLD_INSERT_LIBRARIES, …). */
-const PREFIXES = ['LD_', 'DYLD_'];
+/**
+ * Families: the dynamic linkers' own (LD_PRELOAD, LD_LIBRARY_PATH, DYLD_INSERT_LIBRARIES, …), and git's
+ * configuration from the environment (GIT_CONFIG_COUNT/KEY_n/VALUE_n, GIT_CONFIG_PARAMETERS, …), which
+ * can set core.sshCommand, core.hooksPath or an alias that runs a program.
+ */
+const PREFIXES = ['LD_', 'DYLD_', 'GIT_CONFIG'];
 
 /** True for a variable that changes how a program is loaded (case-insensitive, as on Windows). */
 export function isLoaderVariable(name: string): boolean {

@@ -170,6 +170,19 @@ export class ChunkWork {
     this.markIfComplete(chunk);
   }
 
+  /**
+   * The records this worker handed to be sent from chunks it fed whole, whose outcomes never came (a
+   * dispatcher that lost them): those chunks can never be marked done. Ask after {@link settled}, before
+   * {@link leave} gives them back.
+   */
+  unaccounted(): { records: number; chunks: number[] } {
+    const open = [...this.held.values()].filter(
+      (chunk) => chunk.fed && !chunk.marking && !chunk.lost && chunk.recorded < chunk.prepared,
+    );
+    const records = open.reduce((sum, chunk) => sum + chunk.prepared - chunk.recorded, 0);
+    return { records, chunks: open.map((chunk) => chunk.n) };
+  }
+
   /** Resolves once every chunk found complete so far is marked done. */
   async settled(): Promise<void> {
     while (this.marks.size > 0) await Promise.all([...this.marks]);

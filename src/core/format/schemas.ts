@@ -40,11 +40,11 @@ export const LedgerSettingSchema = z.strictObject({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a PostgreSQL schema name: lower-case letters, digits and "_"')
     .optional(),
   /** Records per chunk of a run shared by workers (default 1000). */
-  chunkSize: z.number().int().min(1).max(10_000_000).optional(),
+  chunkSize: rangedNumber('chunkSize').optional(),
   /** Seconds a worker's claim on a chunk lasts unless renewed (default 30): a killed worker's chunk waits this long. */
-  leaseSeconds: z.number().min(1).max(3600).optional(),
+  leaseSeconds: rangedNumber('leaseSeconds').optional(),
   /** Seconds a run waits for the database to come back after it went away, before it halts (default 300). */
-  outageSeconds: z.number().min(0).max(86_400).optional(),
+  outageSeconds: rangedNumber('outageSeconds').optional(),
 });
 
 export const EnvironmentSchema = z.strictObject({

@@ -1,6 +1,7 @@
 /**
  * The sane range of every numeric setting: the runbook's throttle, error budget, subset and preview, a
- * check's expectations, and `backfill control rate N | concurrency N`. A value outside its range is a
+ * check's expectations, a PostgreSQL ledger's and source's sizes, a SQL action's statement timeout,
+ * `backfill control rate N | concurrency N` and `--metrics-port`. A value outside its range is a
  * located error, never accepted: `rate: 1e308` once overflowed the permit arithmetic to Infinity and
  * silently skipped records, `concurrency: 100000` or `retries: 1e9` can only be typos. README's
  * "Numeric settings" table lists the same ranges (a test keeps the two in step).
@@ -58,6 +59,15 @@ export const NUMERIC_RANGES = {
   'expect.status': range(100, 599, true, 'HTTP status'),
   'expect.exitCode': range(0, 255, true, 'exit code'),
   'expect.tolerance': range(0, 1e15, false, 'absolute difference'),
+  // A PostgreSQL ledger's (environments.NAME.ledger) sharing of a run between workers.
+  chunkSize: range(1, 10_000_000, true, 'records per chunk'),
+  leaseSeconds: range(1, 3_600, false, 'seconds'),
+  outageSeconds: range(0, 86_400, false, 'seconds'),
+  // A postgres source's keyset page: held in memory whole.
+  pageSize: range(1, 100_000, true, 'rows per page'),
+  // PostgreSQL's statement_timeout is a 32-bit count of milliseconds.
+  statementTimeoutMs: range(1, 2_147_483_647, true, 'milliseconds'),
+  '--metrics-port': range(1, 65_535, true, 'TCP port on 127.0.0.1'),
 } as const satisfies Record<string, NumericRange>;
 
 export type NumericSetting = keyof typeof NUMERIC_RANGES;
@@ -79,6 +89,19 @@ export function rangeProblem(setting: NumericSetting, value: number): string | u
     return `${formatNumber(value)} is out of range: must be ${describeRange(setting)}`;
   }
   return undefined;
+}
+
+/**
+ * Why the typed `text` is not a valid `setting` (an empty or non-numeric text included), or undefined
+ * when it is: what `backfill control rate N` and the editor's "Change Rate…" box both check.
+ */
+export function typedRangeProblem(setting: NumericSetting, text: string): string | undefined {
+  return rangeProblem(setting, typedNumber(text));
+}
+
+/** The number typed in `text`; NaN for an empty text, which Number() would read as 0. */
+export function typedNumber(text: string): number {
+  return text.trim() === '' ? Number.NaN : Number(text);
 }
 
 /** 1000000 → "1,000,000"; 0.00001 → "0.00001"; 1e308 → "1e+308". */

@@ -8,6 +8,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { UserError } from '../model/types';
 import type { HistogramSnapshot } from './latencyHistogram';
 import type { RunStatus } from './runStatus';
 
@@ -34,7 +35,7 @@ export async function startMetricsServer(
     response.end(prometheusText(status(), latency?.()));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(port, error)));
     server.listen(port, '127.0.0.1', resolve);
   });
   return {
@@ -45,6 +46,21 @@ export async function startMetricsServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** A port taken or not ours to open is the user's to change, not an internal error. */
+function listenError(port: number, error: NodeJS.ErrnoException): Error {
+  if (error.code === 'EADDRINUSE') {
+    return new UserError(
+      `--metrics-port ${port}: 127.0.0.1:${port} is already in use: pick another port, or stop what listens there`,
+    );
+  }
+  if (error.code === 'EACCES') {
+    return new UserError(
+      `--metrics-port ${port}: not allowed to listen on 127.0.0.1:${port}: pick a port above 1023`,
+    );
+  }
+  return error;
 }
 
 export function prometheusText(status: RunStatus | undefined, latency?: HistogramSnapshot): string {

@@ -40,6 +40,8 @@ export interface FeedInput<U extends PreparedUnit> {
   accounting: SelectionAccounting;
   /** Tests only, never set by the CLI or the extension: the feed forgets the records it names. */
   dropRecord?: (key: string) => boolean;
+  /** The source, opened already (its first item read ahead: {@link readAhead}); opened here otherwise. */
+  items?: AsyncIterable<SourceItem>;
   /** Reads the source through this instead (a worker's chunks: fleet/chunkWork.ts); `open` opens it afresh. */
   readThrough?: (open: (keys?: KeyRange) => AsyncIterable<SourceItem>) => AsyncIterable<SourceItem>;
   /** How the feed finds repeated keys in bounded memory (sources/repeatedKeys.ts); tests make it small. */
@@ -71,16 +73,8 @@ export async function feedRecords<U extends PreparedUnit>(
   sink: FeedSink,
 ): Promise<void> {
   const { job, plan, subset, strategy, accounting } = input;
-  // The pass that sends records may last hours: a database source reads it page by page, in no snapshot.
-  const open = (keys?: KeyRange) =>
-    openSource(job.source, {
-      baseDir: input.baseDir,
-      sourceLine: job.sourceLine,
-      ...input.sourceOptions,
-      snapshot: false,
-      ...(keys ? { keyRange: keys } : {}),
-    });
-  const stream = input.readThrough ? input.readThrough(open) : open();
+  const open = (keys?: KeyRange) => openFeedSource(input, keys);
+  const stream = input.readThrough ? input.readThrough(open) : (input.items ?? open());
   const validator = new RecordValidator(job.source, { keysRemembered: input.keys?.keysRemembered });
   const onlyKeys = plan.rerun?.keys;
   const doneKeys = plan.doneKeys;
@@ -155,6 +149,55 @@ export async function feedRecords<U extends PreparedUnit>(
   } catch (error) {
     if (!stopped.aborted) throw error;
   }
+}
+
+/** Opens the job's source as the pass that sends records reads it; `keys` reads one range of a database's. */
+export function openFeedSource(
+  input: Pick<FeedInput<PreparedUnit>, 'job' | 'baseDir' | 'sourceOptions'>,
+  keys?: KeyRange,
+): AsyncIterable<SourceItem> {
+  // The pass that sends records may last hours: a database source reads it page by page, in no snapshot.
+  return openSource(input.job.source, {
+    baseDir: input.baseDir,
+    sourceLine: input.job.sourceLine,
+    ...input.sourceOptions,
+    snapshot: false,
+    ...(keys ? { keyRange: keys } : {}),
+  });
+}
+
+/** A source whose first item was read ahead; `close` ends the reading when nobody iterates it to the end. */
+export interface ReadAhead<T> extends AsyncIterable<T> {
+  close(): Promise<void>;
+}
+
+/**
+ * Reads the first item of `items` now — for a file source the part that can refuse the whole source (a
+ * CSV header, a JSON file that is no array) — and yields it first when iterated, then the rest. Can be
+ * iterated once.
+ */
+export async function readAhead<T>(items: AsyncIterable<T>): Promise<ReadAhead<T>> {
+  const iterator = items[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  let pending: IteratorResult<T> | undefined = first;
+  let closed = first.done === true;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await iterator.return?.();
+  };
+  const ahead: AsyncIterator<T> = {
+    next: () => {
+      const result = pending;
+      pending = undefined;
+      return result ? Promise.resolve(result) : iterator.next();
+    },
+    return: async () => {
+      await close();
+      return { done: true, value: undefined };
+    },
+  };
+  return { [Symbol.asyncIterator]: () => ahead, close };
 }
 
 /**

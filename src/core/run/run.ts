@@ -5,7 +5,7 @@
 import { fingerprintJob, type JobFingerprint } from '../job/fingerprint';
 import { Redactor, SecretResolver } from '../secrets/secrets';
 import { createSubsetFilter, type SubsetFilter } from '../sources/subsetFilter';
-import { UserError } from '../model/types';
+import { UserError, type SourceItem } from '../model/types';
 import { createVerificationStrategy } from '../verify/verificationStrategy';
 import {
   createExecutionStrategy,
@@ -26,7 +26,7 @@ import { newRunRecord } from './outcomeRecorder';
 import { resendsDelivered } from './deliveredElsewhere';
 import { FailureTally, type FailedRecord } from './failureReasons';
 import { keyMemoryFor, type KeyMemory } from './keyMemory';
-import { feedRecords, prepareSubset } from './recordFeed';
+import { feedRecords, openFeedSource, prepareSubset, readAhead, type ReadAhead } from './recordFeed';
 import { plannedRecords, plannedSelection, plannedTotal } from './planCounts';
 import { describeRunPlan, type ResumePlan } from './resumePlan';
 import { loadResumePlan } from './resumePlanLoader';
@@ -232,12 +232,63 @@ export class Run {
         redactor: this.redactor,
       });
     const halt = (reason: string) => this.dispatcher.stop(reason);
-    if (joined) this.recorder.join(this.record, this.redactor, halt);
-    else {
-      if (shareable) await this.createChunks();
-      await this.recorder.start(this.record, this.redactor, halt);
+    const sharing = shareable && !!this.options.shared;
+    // A metrics port that is taken, and a source refused at its first item (a CSV's header, say), are
+    // refused before the run is recorded: they leave no run behind, however long reading up to it took.
+    // A worker reads chunks instead; a re-judgement sends and reads nothing.
+    const metrics = plan.chain.rejudge ? undefined : await this.startMetrics();
+    let items: ReadAhead<SourceItem> | undefined;
+    const close = async () => {
+      await items?.close();
+      await metrics?.close();
+    };
+    try {
+      if (!sharing && !plan.chain.rejudge) items = await readAhead(this.openFeedSource());
+      if (joined) this.recorder.join(this.record, this.redactor, halt);
+      else {
+        if (shareable) await this.createChunks();
+        await this.recorder.start(this.record, this.redactor, halt);
+      }
+    } catch (error) {
+      await close();
+      throw error;
     }
-    if (shareable && this.options.shared) await this.startChunkWork(plan);
+    try {
+      return await this.afterStart(plan, { fingerprint, subset, sampled, sharing, items });
+    } catch (error) {
+      // A run that cannot go on (a source command that failed half-way, an internal error) ends on record
+      // with the reason, instead of staying 'running' until a later run calls it crashed.
+      if (!joined) await this.recordEndOfFailure(error);
+      throw error;
+    } finally {
+      await close();
+    }
+  }
+
+  /** Serves the run's metrics on `--metrics-port`, when asked. */
+  private async startMetrics(): Promise<MetricsServer | undefined> {
+    if (this.options.metricsPort === undefined) return undefined;
+    return startMetricsServer(
+      this.options.metricsPort,
+      () => this.status(),
+      () => this.counters.latencyHistogram.snapshot(),
+    );
+  }
+
+  /** Everything after the run's start is recorded: announce the plan, then send (or re-judge) and judge. */
+  private async afterStart(
+    plan: ResumePlan,
+    read: {
+      fingerprint: JobFingerprint;
+      subset: SubsetFilter;
+      sampled: number | undefined;
+      sharing: boolean;
+      items: ReadAhead<SourceItem> | undefined;
+    },
+  ): Promise<RunResult> {
+    const { job } = this.options;
+    const { fingerprint, subset, sampled } = read;
+    if (read.sharing) await this.startChunkWork(plan);
 
     const announced = describeRunPlan({
       run: this.runId,
@@ -265,24 +316,15 @@ export class Run {
     );
     const endControl = control.start(this.options.signal);
     const ticker = setInterval(() => this.tick(), 1000);
-    let metrics: MetricsServer | undefined;
     let fed = false;
     try {
-      if (this.options.metricsPort !== undefined) {
-        metrics = await startMetricsServer(
-          this.options.metricsPort,
-          () => this.status(),
-          () => this.counters.latencyHistogram.snapshot(),
-        );
-      }
       this.tick();
-      await this.feed(plan, fingerprint, subset);
+      await this.feed(plan, fingerprint, subset, read.items);
       fed = true;
       if (this.chunks) return await this.finishShare();
     } finally {
       endControl();
       clearInterval(ticker);
-      await metrics?.close();
       await this.fleet?.leave(memberEnd(fed, this.dispatcher.stopping));
     }
     return this.finish();
@@ -356,6 +398,18 @@ export class Run {
   private async finishShare(): Promise<RunResult> {
     const { leases, work } = this.chunks!;
     await work.settled();
+    // Records fed but never given an outcome keep their chunks from being done: the run halts saying so
+    // (and is resumed), rather than waiting for an end no worker will record.
+    const missing = work.unaccounted();
+    if (missing.records > 0) {
+      const { file } = this.options.runbook;
+      const chunks = missing.chunks.length === 1 ? 'its chunk' : 'their chunks';
+      this.dispatcher.stop(
+        `unaccounted records: ${missing.records} of the records this worker read have no outcome ` +
+          `(${chunks} ${missing.chunks.join(', ')} cannot be marked done) — this is a bug, please report it. ` +
+          `The run halted instead of finishing: run backfill run ${file} --cell ${this.record.cell} again to send them`,
+      );
+    }
     await work.leave();
     if (this.recorder.failed) return this.finishUnrecorded();
     const ended = work.endedElsewhere;
@@ -430,8 +484,39 @@ export class Run {
     });
   }
 
+  /** The source as the pass that sends records reads it (recordFeed.ts). */
+  private openFeedSource(): AsyncIterable<SourceItem> {
+    const { job, runbook } = this.options;
+    return openFeedSource({ job, baseDir: runbook.baseDir, sourceOptions: this.sourceOptions() });
+  }
+
+  /**
+   * Records the end of a run that failed after its start: halted, resumable, with the reason, and the
+   * final status written. Does nothing when the ledger no longer takes writes (its failure is the reason).
+   */
+  private async recordEndOfFailure(error: unknown): Promise<void> {
+    if (this.recorder.failed) return;
+    const why = this.redactor.redact(error instanceof Error ? error.message : String(error));
+    const reason = `the run stopped: ${why}; fix that, then run the same command to resume`;
+    const endedAt = new Date().toISOString();
+    const status = this.status('halted');
+    const counts = endOfRunCounts(this.kind, this.counters.own(), status, this.failures.firstFailed());
+    try {
+      if (await this.recorder.finish('halted', reason, counts, endedAt)) {
+        writeStatus(this.stateDir, { ...status, outcome: 'halted', reason });
+      }
+    } catch {
+      // The error that stopped the run is the one to report; its end is then marked crashed as before.
+    }
+  }
+
   /** Feeds the records to the dispatcher, then waits until every outcome is durable. */
-  private async feed(plan: ResumePlan, fingerprint: JobFingerprint, subset: SubsetFilter) {
+  private async feed(
+    plan: ResumePlan,
+    fingerprint: JobFingerprint,
+    subset: SubsetFilter,
+    items: AsyncIterable<SourceItem> | undefined,
+  ) {
     const { job, runbook } = this.options;
     try {
       await feedRecords(
@@ -439,6 +524,7 @@ export class Run {
           job,
           baseDir: runbook.baseDir,
           sourceOptions: this.sourceOptions(),
+          ...(items ? { items } : {}),
           runbookName: runbook.header.name,
           kind: this.kind,
           fingerprint: fingerprint.combined,

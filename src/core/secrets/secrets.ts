@@ -100,10 +100,10 @@ export class Redactor {
   constructor(private readonly secrets: SecretValueSource) {}
 
   /**
-   * Returns `text` with every known secret form replaced. A text cut short — ending (or, for the tail of
-   * an output, starting) with "…" or "..." — may hold only a piece of a secret at the cut, which no
-   * longer matches: a piece of at least {@link MIN_REDACTABLE_SECRET_LENGTH} characters there is
-   * replaced too.
+   * Returns `text` with every known secret form replaced. A text cut short — marked by "…" or "..."
+   * where it was cut, at its end, its start or inside it (a cut output quoted in a message) — may hold
+   * only a piece of a secret at the cut, which no longer matches: a piece of at least
+   * {@link MIN_REDACTABLE_SECRET_LENGTH} characters beside a mark is replaced too.
    */
   redact(text: string): string {
     const pattern = this.currentPattern();
@@ -121,21 +121,32 @@ export class Redactor {
     return redacted.length <= max ? redacted : this.redact(`${redacted.slice(0, max - 1)}…`);
   }
 
+  /**
+   * Redacts the pieces of secrets beside every cut mark, wherever it is: a message often puts a cut
+   * output after its own words (`exit code 1: …NARY_9f3k2…`), so a cut is not only at the text's ends.
+   * A text before a mark may end with a secret's start; a text after one may start with a secret's end
+   * (after the U+FFFD a byte cut through a character leaves).
+   */
   private redactCutPieces(text: string): string {
-    let result = text;
-    const end = CUT_MARKS.find((mark) => result.endsWith(mark));
-    if (end !== undefined) {
-      const body = result.slice(0, -end.length);
-      const piece = this.longestPiece(body, (form, length) => body.endsWith(form.slice(0, length)));
-      if (piece) result = `${body.slice(0, body.length - piece.length)}${piece.marker}${end}`;
+    const parts = text.split(CUT_MARK_PATTERN);
+    if (parts.length === 1) return text;
+    // split() with a capturing group alternates texts (even indexes) and the marks between them.
+    for (let i = 0; i < parts.length; i += 2) {
+      let body = parts[i] as string;
+      if (i + 1 < parts.length) {
+        const end = body;
+        const piece = this.longestPiece(end, (form, length) => end.endsWith(form.slice(0, length)));
+        if (piece) body = `${end.slice(0, end.length - piece.length)}${piece.marker}`;
+      }
+      if (i > 0) {
+        const damaged = /^\uFFFD*/.exec(body)?.[0] ?? '';
+        const start = body.slice(damaged.length);
+        const piece = this.longestPiece(start, (form, length) => start.startsWith(form.slice(-length)));
+        if (piece) body = `${damaged}${piece.marker}${start.slice(piece.length)}`;
+      }
+      parts[i] = body;
     }
-    const start = CUT_MARKS.find((mark) => result.startsWith(mark));
-    if (start !== undefined) {
-      const body = result.slice(start.length);
-      const piece = this.longestPiece(body, (form, length) => body.startsWith(form.slice(-length)));
-      if (piece) result = `${start}${piece.marker}${body.slice(piece.length)}`;
-    }
-    return result;
+    return parts.join('');
   }
 
   /** The longest piece (at least the minimum length, short of a whole form) of a secret that `fits`. */
@@ -191,7 +202,7 @@ export class Redactor {
 }
 
 /** How a text cut short says so: the ellipsis our own cuts append, and three dots. */
-const CUT_MARKS = ['…', '...'];
+const CUT_MARK_PATTERN = /(…|\.\.\.)/;
 
 /** The spellings a secret takes once it is put in a URL, a form body or a JSON string. */
 function encodedForms(value: string): Set<string> {

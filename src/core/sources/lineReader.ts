@@ -36,7 +36,14 @@ const BYTE_ORDER_MARK = '\uFEFF';
  * input yields no lines. A line longer than {@link MAX_LINE_CHARS} is yielded as `tooLong`, without its
  * text, and memory stays bounded however long it is.
  */
-export async function* readLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<TextLine[]> {
+export async function* readLines(
+  chunks: AsyncIterable<Buffer>,
+  /**
+   * Called as soon as a line is known to be too long, before it is read past (which may take the rest of
+   * a huge file): a reader that refuses such a line (a CSV header) throws here and stops reading.
+   */
+  onTooLong?: (line: number) => void,
+): AsyncGenerator<TextLine[]> {
   let partial = '';
   /** The unfinished line is already too long: its text is being dropped until its line break. */
   let overlong = false;
@@ -58,6 +65,7 @@ export async function* readLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<
       );
     }
     if (overlong || partial.length + rest.length > MAX_LINE_CHARS) {
+      if (!overlong) onTooLong?.(lineNumber + 1);
       overlong = true;
       partial = '';
     } else {

@@ -13,6 +13,8 @@ export interface FileReadOptions {
   signal?: AbortSignal;
   /** Size of the chunks read from disk; tests make it tiny to exercise chunk boundaries. */
   chunkBytes?: number;
+  /** Where the job's source is in the runbook, for a refusal of the whole file. */
+  location?: OpenSourceOptions['location'];
 }
 
 /**
@@ -66,8 +68,8 @@ export function fileSourceParts<S extends { type: string; path: string }>(
   return {
     open: (spec: S, options: OpenSourceOptions): RecordStream => {
       const file = locateSourceFile(spec.path, options.baseDir);
-      const { signal, chunkBytes } = options;
-      return read(file.path, spec, { totalBytes: file.size, signal, chunkBytes });
+      const { signal, chunkBytes, location } = options;
+      return read(file.path, spec, { totalBytes: file.size, signal, chunkBytes, location });
     },
     contentHash: (spec: S, options: OpenSourceOptions) => fileContentHash(spec.path, options),
     describe: (spec: S) => `${spec.type} ${spec.path}`,

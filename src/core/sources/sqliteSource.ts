@@ -7,19 +7,45 @@ import { readFile } from 'node:fs/promises';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import { loadSqlJs } from '../support/sqlite';
 import type { RecordStream, SourceItem } from '../model/types';
-import { UserError } from '../model/types';
+import { UserError, type Issue } from '../model/types';
 import { z } from 'zod';
 import { createRecordStream } from './recordStream';
 import { sourceCommon } from './sourceFields';
 import { fileSourceParts, hashFile, locateSourceFile } from './sourceFile';
-import type { SourceKind } from './sourceKind';
+import type { OpenSourceOptions, SourceKind } from './sourceKind';
+
+/**
+ * Largest SQLite source file: 1 GiB. sql.js reads the whole file into its WebAssembly memory (at most
+ * 2 GiB, and Node reads no file above 2 GiB at once), so a bigger file cannot be read: it is refused
+ * before the run starts, with what to do instead.
+ */
+export const MAX_SQLITE_SOURCE_BYTES = 1024 * 1024 * 1024;
+
+/** Refuses a SQLite source file above {@link MAX_SQLITE_SOURCE_BYTES}, located at the job's source when known. */
+function refuseHugeFile(path: string, size: number, location: OpenSourceOptions['location']): void {
+  if (size <= MAX_SQLITE_SOURCE_BYTES) return;
+  const message =
+    `${path} is ${(size / 2 ** 30).toFixed(1)} GiB: a sqlite source reads its file whole into memory, ` +
+    `up to 1 GiB; export the query's rows to CSV or JSON Lines (sqlite3 -csv FILE "QUERY") and read that ` +
+    `with a csv or jsonl source, which streams`;
+  if (!location) throw new UserError(`source.path: ${message}`);
+  const issue: Issue = {
+    file: location.file,
+    line: location.line,
+    cell: location.cell,
+    field: 'source.path',
+    message,
+  };
+  throw new UserError(`the source of job ${location.cell} cannot be read`, [issue]);
+}
 
 /** Reads the rows of `query` from the SQLite file at `path` (already resolved and known to exist). */
 export function sqliteSource(
   path: string,
   query: string,
-  options: { totalBytes: number; signal?: AbortSignal },
+  options: { totalBytes: number; signal?: AbortSignal; location?: OpenSourceOptions['location'] },
 ): RecordStream {
+  refuseHugeFile(path, options.totalBytes, options.location);
   return createRecordStream(async function* (tap) {
     const SQL = await loadSqlJsForUser();
     const bytes = await readFile(path);
@@ -60,9 +86,12 @@ export const sqliteSourceKind: SourceKind<typeof sqliteSourceSchema> = {
   ...fileSourceParts<z.output<typeof sqliteSourceSchema>>((path, spec, read) =>
     sqliteSource(path, spec.query, read),
   ),
-  // Raw bytes, with no sql.js and no parsing, so a resume starts fast.
+  // Raw bytes, with no sql.js and no parsing, so a resume starts fast; a file too big to read is refused
+  // here, before a run starts, rather than after hashing all of it.
   contentHash: async (spec, options) => {
-    const hash = await hashFile(locateSourceFile(spec.path, options.baseDir).path, options.signal);
+    const file = locateSourceFile(spec.path, options.baseDir);
+    refuseHugeFile(file.path, file.size, options.location);
+    const hash = await hashFile(file.path, options.signal);
     hashQuery(hash, spec.query);
     return hash.digest('hex');
   },

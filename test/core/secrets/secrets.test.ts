@@ -78,6 +78,20 @@ describe('secret redaction', () => {
     assert.equal(redactor.redact('not cut: CANARY_9f3'), 'not cut: CANARY_9f3', 'an unmarked text is whole');
   });
 
+  it('redacts a piece of a secret beside a cut mark inside the text, as a message quoting a cut output has', () => {
+    const redactor = redactorFor({ CANARY: 'CANARY_9f3k2' });
+    assert.equal(redactor.redact('exit code 1: …NARY_9f3k2yyyy'), 'exit code 1: …[redacted:CANARY]yyyy');
+    assert.equal(
+      redactor.redact('exit code 1: …\uFFFD\uFFFDf3k2 y'),
+      'exit code 1: …\uFFFD\uFFFD[redacted:CANARY] y',
+    );
+    assert.equal(
+      redactor.redact('expected 0: …k2 x CANARY_9f… then ...RY_9f3k2.'),
+      'expected 0: …k2 x [redacted:CANARY]… then ...[redacted:CANARY].',
+    );
+    assert.equal(redactor.redact('exit code 1: …3k2 x'), 'exit code 1: …3k2 x', 'three characters stay');
+  });
+
   it('replaces the URL-encoded, form-encoded and JSON-escaped forms too', () => {
     const redactor = redactorFor({ ORDERS_TOKEN: TOKEN });
     const text = [

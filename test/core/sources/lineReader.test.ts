@@ -34,4 +34,21 @@ describe('readLines', () => {
     assert.equal(lines[0]?.text.length, MAX_LINE_CHARS);
     assert.equal(lines[0]?.tooLong, undefined);
   });
+
+  it('says a line is too long as soon as it is known, before reading past the rest of it', async () => {
+    const long = 'x'.repeat(MAX_LINE_CHARS / 4);
+    let chunksRead = 0;
+    async function* source() {
+      for (const chunk of ['a\n', long, long, long, long, long, long, long, '\n']) {
+        chunksRead += 1;
+        yield Buffer.from(chunk);
+      }
+    }
+    const reported: { line: number; chunksRead: number }[] = [];
+    const lines: TextLine[] = [];
+    for await (const batch of readLines(source(), (line) => reported.push({ line, chunksRead })))
+      lines.push(...batch);
+    assert.deepEqual(reported, [{ line: 2, chunksRead: 6 }], 'told once, at the chunk that passed the limit');
+    assert.deepEqual(lines[1], { text: '', line: 2, tooLong: true });
+  });
 });

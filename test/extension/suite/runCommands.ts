@@ -46,6 +46,10 @@ describe('run commands', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.ok(posted(fixture.server).length - pausedAt <= 4, 'nothing new is sent while paused');
 
+    // A rate outside the runbook's range is refused, not sent (the run would ignore it).
+    const huge = { ...target, rate: 1e308 };
+    assert.equal(await vscode.commands.executeCommand('backfill.changeRate', huge), false);
+    assert.equal(statusOf(file)?.rate.configured, 30);
     assert.equal(await vscode.commands.executeCommand('backfill.changeRate', { ...target, rate: 60 }), true);
     await waitFor(() => statusOf(file)?.rate.configured === 60, 'the new rate');
     assert.equal(await vscode.commands.executeCommand('backfill.resume', target), true);

@@ -1,5 +1,6 @@
 /** The fields of `action: { type: sql }`. This folder cannot depend on the vscode API. */
 import { z } from 'zod';
+import { rangedNumber } from '../../model/rangedNumber';
 
 export const sqlActionSchema = z.strictObject({
   type: z.literal('sql'),
@@ -10,7 +11,7 @@ export const sqlActionSchema = z.strictObject({
   /** What a statement that changed no row means: the record `fail`s (the default) or `succeed`s. */
   zeroRows: z.enum(['fail', 'succeed']).default('fail'),
   /** Longest a statement may run (SET LOCAL statement_timeout); defaults to the throttle's timeoutMs. */
-  statementTimeoutMs: z.number().int().positive().optional(),
+  statementTimeoutMs: rangedNumber('statementTimeoutMs').optional(),
   /**
    * What the dry run does against the database: `explain` (PREPARE and EXPLAIN, never ANALYZE: nothing
    * runs) or `rollback` (outside production only: run each sampled statement in a transaction that is

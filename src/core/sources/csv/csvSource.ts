@@ -21,7 +21,9 @@ export function csvSource(path: string, delimiter: string, options: FileReadOpti
     const file = createReadStream(path, { highWaterMark: options.chunkBytes, signal: options.signal });
     const parser = new CsvRowParser(delimiter);
     const records = new CsvRecordBuilder(path, parser);
-    for await (const lines of readLines(tapChunks(file, tap))) {
+    // A header too long is refused as soon as it is known, not after reading past it to the file's end.
+    const refuseLongHeader = (line: number) => records.refuseLongHeader(line);
+    for await (const lines of readLines(tapChunks(file, tap), refuseLongHeader)) {
       for (const { text, line, tooLong } of lines) {
         if (tooLong) {
           yield records.tooLong(line);
@@ -51,8 +53,13 @@ class CsvRecordBuilder {
 
   /** A line too long to be a row: a rejected record, or a located refusal when it is the header. */
   tooLong(line: number): SourceItem {
-    if (!this.header) throw new UserError(`${this.path}:${line}: the header line: ${LINE_TOO_LONG_REASON}`);
+    this.refuseLongHeader(line);
     return { kind: 'rejected', line, reason: LINE_TOO_LONG_REASON };
+  }
+
+  /** Throws the located refusal of a header line that is too long; nothing for a later line. */
+  refuseLongHeader(line: number): void {
+    if (!this.header) throw new UserError(`${this.path}:${line}: the header line: ${LINE_TOO_LONG_REASON}`);
   }
 
   /** Returns the item for `row`, or nothing for the header row. */

@@ -2,11 +2,21 @@
  * Splits a JSON array, fed in chunks, into the texts of its top-level elements, each with the line it
  * starts on. It only tracks strings, escapes and bracket depth; each element is then parsed on its own,
  * so one malformed element is rejected while the others are still read, and memory holds one element
- * at a time instead of the whole file.
+ * at a time instead of the whole file. An element longer than {@link MAX_ELEMENT_CHARS} is read past
+ * without being held (a 2 GB file of NUL bytes would not fit in one string) and becomes a problem.
  *
  * Why it stays hand-written: streaming JSON libraries (stream-json, @streamparser/json) stop at the first
  * malformed element and report no source line, while a backfill must reject that one element and go on.
  */
+
+import { MAX_LINE_CHARS } from '../lineReader';
+
+/** Longest element a JSON source reads: the same 16 MiB of characters as a line of the line sources. */
+export const MAX_ELEMENT_CHARS = MAX_LINE_CHARS;
+
+/** The reason given for an element longer than {@link MAX_ELEMENT_CHARS}. */
+export const ELEMENT_TOO_LONG_REASON =
+  'the element is longer than 16 MiB (16,777,216 characters): not a record (is the file binary, or not JSON?)';
 
 /** A top-level element's text, a problem located at a line, or a file that is no array at all. */
 export type ArrayPiece =
@@ -25,6 +35,8 @@ export class JsonArrayScanner {
   private escaped = false;
   /** The current element's text from earlier chunks; undefined between elements. */
   private element: string | undefined;
+  /** The current element is longer than {@link MAX_ELEMENT_CHARS}: its text is dropped until it ends. */
+  private oversized = false;
   private elementLine = 0;
   /** After a comma an element must follow; another comma or `]` means an empty element. */
   private expectingElement = false;
@@ -68,7 +80,7 @@ export class JsonArrayScanner {
       }
       if (char === '\n') this.line++;
     }
-    if (elementFrom !== -1) this.element += chunk.slice(elementFrom);
+    if (elementFrom !== -1) this.keepElementPart(chunk.slice(elementFrom));
     return pieces;
   }
 
@@ -94,8 +106,9 @@ export class JsonArrayScanner {
             : {
                 kind: 'problem',
                 line: this.elementLine,
-                message:
-                  'the file ends inside this element; its brackets or quotes never close (truncated file?)',
+                message: this.oversized
+                  ? `${ELEMENT_TOO_LONG_REASON}; the file ends inside it`
+                  : 'the file ends inside this element; its brackets or quotes never close (truncated file?)',
               },
         ];
       default:
@@ -121,10 +134,24 @@ export class JsonArrayScanner {
     else if ((char === '}' || char === ']') && this.depth > 1) this.depth--;
   }
 
+  /** Holds the part of the current element a chunk ends in, unless the element is already too long. */
+  private keepElementPart(part: string): void {
+    if (!this.oversized && (this.element as string).length + part.length <= MAX_ELEMENT_CHARS) {
+      this.element += part;
+    } else {
+      this.oversized = true;
+      this.element = '';
+    }
+  }
+
   private takeElement(lastPart: string): ArrayPiece {
-    const text = this.element + lastPart;
+    const tooLong = this.oversized || (this.element as string).length + lastPart.length > MAX_ELEMENT_CHARS;
+    const text = tooLong ? '' : this.element + lastPart;
     this.element = undefined;
-    return { kind: 'element', line: this.elementLine, text };
+    this.oversized = false;
+    return tooLong
+      ? { kind: 'problem', line: this.elementLine, message: ELEMENT_TOO_LONG_REASON }
+      : { kind: 'element', line: this.elementLine, text };
   }
 
   /** Reports content before or after the top-level array, and stops scanning. */

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { rangedNumber } from '../../model/rangedNumber';
 import { SecretResolver } from '../../secrets/secrets';
 import { hashByReading } from '../recordStream';
 import { sourceCommon } from '../sourceFields';
@@ -22,7 +23,7 @@ const postgresSourceSchema = z.strictObject({
   /** Values of the query's `:name` parameters; `${env:NAME}`/`${var:NAME}` are filled, then bound. */
   params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   /** Rows per keyset page: memory stays one page whatever the number of rows. */
-  pageSize: z.number().int().positive().max(100_000).default(1000),
+  pageSize: rangedNumber('pageSize').default(1000),
   /**
    * What the fingerprint covers: `rows` (the query, its parameters and every row as read, so a production
    * run refuses when the data changed since the dry run, and a run stops at the first page that changed

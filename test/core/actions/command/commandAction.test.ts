@@ -82,7 +82,14 @@ describe('command action preview', () => {
   });
 
   it('refuses a record value in a variable that changes how the program is loaded', () => {
-    for (const name of ['LD_PRELOAD', 'LD_LIBRARY_PATH', 'NODE_OPTIONS', 'PATH', 'DYLD_INSERT_LIBRARIES']) {
+    const names = ['LD_PRELOAD', 'LD_LIBRARY_PATH', 'NODE_OPTIONS', 'PATH', 'DYLD_INSERT_LIBRARIES'];
+    const gitAndPython = [
+      'GIT_CONFIG_COUNT',
+      'GIT_CONFIG_KEY_0',
+      'GIT_CONFIG_VALUE_0',
+      'GIT_CONFIG_PARAMETERS',
+    ];
+    for (const name of [...names, ...gitAndPython, 'PYTHONWARNINGS', 'GIT_ASKPASS']) {
       const action = commandAction({ argv: ['./x'], env: { [name]: '/tmp/${record:id}.so' } });
       assert.deepEqual(
         action.issues.map((issue) => [issue.field, issue.message]),

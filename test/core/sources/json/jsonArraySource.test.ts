@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { JsonArrayScanner } from '../../../../src/core/sources/json/jsonArrayScanner';
+import { appendFileSync, truncateSync } from 'node:fs';
+import {
+  ELEMENT_TOO_LONG_REASON,
+  JsonArrayScanner,
+  MAX_ELEMENT_CHARS,
+} from '../../../../src/core/sources/json/jsonArrayScanner';
 import { openSource } from '../../../../src/core/sources/openSource';
 import { UserError } from '../../../../src/core/model/types';
 import { collect, fixtures, outline, sourceSpec, useTempDir } from '../helpers';
@@ -54,6 +59,28 @@ describe('jsonArraySource', () => {
     ]);
   });
 
+  it('rejects an element longer than 16 MiB with its line and reads the records after it', async () => {
+    const path = temp.write('long.json', `[{"id": 1},\n{"id": 2, "blob": "`);
+    appendFileSync(path, 'x'.repeat(MAX_ELEMENT_CHARS));
+    appendFileSync(path, '"},\n{"id": 3}]\n');
+    const items = await collect(
+      openSource(sourceSpec({ type: 'json', path: 'long.json' }), { baseDir: temp.path }),
+    );
+    assert.deepEqual(outline(items), ['1 record', `2 rejected: ${ELEMENT_TOO_LONG_REASON}`, '3 record']);
+  });
+
+  it('reads past a sparse tail of NUL bytes after the first element without holding it (one rejected element)', async () => {
+    const path = temp.write('sparse.json', '[{"id": "a1", "amount": 1},');
+    truncateSync(path, MAX_ELEMENT_CHARS + 64);
+    const items = await collect(
+      openSource(sourceSpec({ type: 'json', path: 'sparse.json' }), { baseDir: temp.path }),
+    );
+    assert.deepEqual(outline(items), [
+      '1 record',
+      `1 rejected: ${ELEMENT_TOO_LONG_REASON}; the file ends inside it`,
+    ]);
+  });
+
   it('rejects an array that is never closed', async () => {
     assert.deepEqual(outline(await readJson('[{"id": 1},\n')), [
       '1 record',
@@ -98,6 +125,21 @@ describe('jsonArraySource', () => {
 });
 
 describe('JsonArrayScanner', () => {
+  it('drops an element that grows past 16 MiB across chunks, then splits the next one as usual', () => {
+    const scanner = new JsonArrayScanner();
+    const chunk = 'y'.repeat(1024 * 1024);
+    const pieces = scanner.push('[\n"');
+    for (let i = 0; i < 16; i++) pieces.push(...scanner.push(chunk));
+    pieces.push(...scanner.push('z", 5]'));
+    assert.deepEqual(
+      [...pieces, ...scanner.end()],
+      [
+        { kind: 'problem', line: 2, message: ELEMENT_TOO_LONG_REASON },
+        { kind: 'element', line: 2, text: '5' },
+      ],
+    );
+  });
+
   it('splits elements that arrive split across chunks, keeping their starting lines', () => {
     const scanner = new JsonArrayScanner();
     const pieces = ['[{"a": "x\\', '"y"}', ',\n 7', '3, "s]"]'].flatMap((chunk) => scanner.push(chunk));

@@ -1,0 +1,33 @@
+/**
+ * Command-line values checked before a command records or writes anything: a bad one is the user's to
+ * fix (exit 2, saying what to type), never an internal error, and never leaves a run behind.
+ */
+import * as fs from 'node:fs';
+import { rangeProblem, typedNumber } from '../core/model/numericRanges';
+import { UserError } from '../core/model/types';
+
+/** `--metrics-port PORT`: a whole number from 1 to 65,535. */
+export function parseMetricsPort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = typedNumber(value);
+  const problem = rangeProblem('--metrics-port', port);
+  if (problem) throw new UserError(`--metrics-port ${value}: ${problem}`);
+  return port;
+}
+
+/** Opens `--events FILE` for appending; a folder or a missing folder is a usage error that says so. */
+export function openEventsFile(file: string | undefined): number | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return fs.openSync(file, 'a');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EISDIR'
+        ? 'it is a folder'
+        : code === 'ENOENT'
+          ? 'its folder does not exist'
+          : (error as Error).message;
+    throw new UserError(`--events ${file}: cannot append to it (${why}): name a file in an existing folder`);
+  }
+}
