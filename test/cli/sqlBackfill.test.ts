@@ -129,6 +129,42 @@ describe('SQL backfill from a postgres source', function () {
     assert.ok((await orders()).every((row) => row.updates === 0));
   });
 
+  for (const statement of [
+    'UPDATE orders SET total = :amount WHERE id = :id; DELETE FROM audit',
+    "UPDATE orders SET note = 'x'; DELETE FROM audit -- no parameter: pg would send it as a simple query",
+  ]) {
+    it(`refuses a second statement at action.statement, exit 2, and changes nothing: ${statement.slice(0, 40)}…`, async () => {
+      await pg.query(
+        'DROP TABLE IF EXISTS audit; CREATE TABLE audit (id int); INSERT INTO audit SELECT generate_series(1, 5)',
+      );
+      const file = writeSqlRunbook(work.dir, { statement: JSON.stringify(statement) });
+      for (const args of [
+        ['dry-run', file, '--cell', 'preview'],
+        ['run', file, '--cell', 'full', '--execute'],
+        ['check', file],
+      ]) {
+        const result = await runCli(args, { env: env() });
+        assert.equal(result.code, 2, `${args[0]}: ${result.stdout}${result.stderr}`);
+        assert.match(
+          result.stderr + result.stdout,
+          /orders\.backfill:\d+: cell (totals|preview|full): action\.statement: column \d+: a second statement follows the ";": write exactly one statement/,
+        );
+      }
+      assert.equal((await pg.query('SELECT * FROM audit')).length, 5, 'the audit table is intact');
+      assert.ok((await orders()).every((row) => row.updates === 0));
+    });
+  }
+
+  it('refuses CALL at action.statement with what to write instead, exit 2', async () => {
+    const file = writeSqlRunbook(work.dir, { statement: 'CALL fix_order(:id)' });
+    const result = await runCli(['dry-run', file, '--cell', 'preview'], { env: env() });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(
+      result.stderr,
+      /action\.statement: CALL cannot be prepared or explained.*SELECT my_function\(:id\)/,
+    );
+  });
+
   it('rejects a record that lacks a parameter the statement names', async () => {
     const file = writeSqlRunbook(work.dir, {
       statement: 'UPDATE orders SET total = :amount WHERE id = :order_no',
