@@ -87,6 +87,9 @@ export const postgresSourceKind: SourceKind<typeof postgresSourceSchema> = {
             .digest('hex'),
         )
       : hashByReading(open(spec, { ...options, snapshot: true }, 'record')),
+  // Keyset pages read keys in strictly increasing order and refuse a repeated one (postgresSource.ts),
+  // so a million-row read neither remembers its keys nor reads the table again to find repeats.
+  uniqueKeys: true,
   // The URL is a secret placeholder as written; a literal URL is shown without its user and password.
   describe: (spec) => `postgres ${spec.url.startsWith('${') ? spec.url : describeUrl(spec.url)}`,
   fieldHelp: {
