@@ -165,12 +165,46 @@ describe('SQL backfill from a postgres source', function () {
     );
   });
 
-  it('rejects a record that lacks a parameter the statement names', async () => {
+  it('refuses a parameter the query returns no column for at action.statement, exit 2, sending nothing', async () => {
     const file = writeSqlRunbook(work.dir, {
       statement: 'UPDATE orders SET total = :amount WHERE id = :order_no',
     });
-    const result = await runCli(['dry-run', file, '--cell', 'preview'], { env: env() });
-    assert.match(result.stdout, /the statement uses :order_no but the record has no such field/);
+    for (const args of [
+      ['dry-run', file, '--cell', 'preview'],
+      ['run', file, '--cell', 'full', '--execute'],
+    ]) {
+      const result = await runCli(args, { env: env() });
+      assert.equal(result.code, 2, `${args[0]}: ${result.stdout}${result.stderr}`);
+      assert.match(
+        result.stderr,
+        /orders\.backfill:\d+: cell totals: action\.statement: uses :order_no, but the source's query returns no such column \(it returns id, amount, note\)/,
+      );
+    }
+    assert.ok((await orders()).every((row) => row.updates === 0));
+    const ledger = await runCli(['ledger', file, '--cell', 'full', '--format', 'jsonl'], { env: env() });
+    assert.equal(ledger.stdout.trim(), '', 'no outcome recorded');
+  });
+
+  it('refuses a parameter the declared fields lack in backfill check, with no database', async () => {
+    const file = writeSqlRunbook(work.dir, {
+      statement: 'UPDATE orders SET total = :amount WHERE id = :order_no',
+      query: 'SELECT order_id AS id, amount, note FROM payments\n  fields: { amount: string, note: string }',
+    });
+    const result = await runCli(['check', file], { env: {} });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(
+      result.stdout + result.stderr,
+      /orders\.backfill:\d+: cell totals: action\.statement: uses :order_no, not among the source's declared fields \(amount, note, id\)/,
+    );
+  });
+
+  it('does not call a run succeeded when every record was rejected', async () => {
+    const file = writeSqlRunbook(work.dir, {
+      query: 'SELECT order_id AS id, amount, note FROM payments\n  fields: { amount: string, note: integer }',
+    });
+    const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
+    assert.notEqual(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout + result.stderr, /all 20 records were rejected and none was sent/);
     assert.ok((await orders()).every((row) => row.updates === 0));
   });
 

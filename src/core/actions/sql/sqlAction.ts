@@ -22,7 +22,11 @@ import type { SqlPreview } from './sqlPreview';
 
 /** A statement the database refused as a whole, as a located UserError. */
 export function statementError(error: unknown, url: string, location: ActionLocation | undefined): UserError {
-  return actionError(location, 'action.statement', `PostgreSQL refuses the statement: ${scrub(errorMessage(error), url)}`);
+  return actionError(
+    location,
+    'action.statement',
+    `PostgreSQL refuses the statement: ${scrub(errorMessage(error), url)}`,
+  );
 }
 
 /** The applied-markers table cannot be created or read: said at `action.appliedTable`, with what to do. */
@@ -81,6 +85,7 @@ export function compileSqlAction(spec: SqlActionSpec, location?: ActionLocation)
     spec: spec,
     issues: [],
     references: { recordFields: [...sql.names].sort(), envNames: [], secretNames: secretNamesOf(spec.url) },
+    requiredFields: { field: 'statement', names: sql.names },
     render,
     async preview(record, ctx) {
       const rendered = render(record);
@@ -102,7 +107,9 @@ export function compileSqlAction(spec: SqlActionSpec, location?: ActionLocation)
  * The statement with `$n` placeholders, or why it cannot be one: more than one statement, a positional
  * parameter, or CALL (which PREPARE and EXPLAIN refuse, so no dry run could check it).
  */
-export function compileStatement(statement: string): { ok: true; sql: NamedSql } | { ok: false; message: string } {
+export function compileStatement(
+  statement: string,
+): { ok: true; sql: NamedSql } | { ok: false; message: string } {
   const compiled = compileNamedSql(statement.replace(/[\s;]+$/, ''));
   if (!compiled.ok) return { ok: false, message: `column ${compiled.column}: ${compiled.message}` };
   if (firstKeyword(compiled.sql.text) === 'CALL') {

@@ -20,7 +20,13 @@ import type { AttemptOptions } from '../attempt';
 import { failed, startStopwatch } from '../attempt';
 import type { ExecutionUnit, Executor } from '../executor';
 import { appliedMarkers, type AppliedMarkers } from './appliedMarkers';
-import { appliedTableError, bindRecord, compileStatement, prepareStatement, statementError } from './sqlAction';
+import {
+  appliedTableError,
+  bindRecord,
+  compileStatement,
+  prepareStatement,
+  statementError,
+} from './sqlAction';
 import type { SqlActionSpec } from './sqlSchema';
 import { isStatementError, sqlFailure } from './sqlErrors';
 
@@ -207,7 +213,9 @@ async function applyOnce(
         ok: false,
         error:
           batch.error instanceof MarkedMeanwhile
-            ? Object.assign(new Error('another transaction applied these records meanwhile'), { code: '40001' })
+            ? Object.assign(new Error('another transaction applied these records meanwhile'), {
+                code: '40001',
+              })
             : batch.error,
       };
     }

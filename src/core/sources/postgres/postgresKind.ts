@@ -11,7 +11,7 @@ import { sourceCommon } from '../sourceFields';
 import type { OpenSourceOptions, SourceKind } from '../sourceKind';
 import { CheckpointTrail } from './checkpointTrail';
 import { describeUrl } from './connection';
-import { boundQuery, postgresSource } from './postgresSource';
+import { boundQuery, postgresColumns, postgresSource } from './postgresSource';
 
 const postgresSourceSchema = z.strictObject({
   type: z.literal('postgres'),
@@ -87,6 +87,7 @@ export const postgresSourceKind: SourceKind<typeof postgresSourceSchema> = {
             .digest('hex'),
         )
       : hashByReading(open(spec, { ...options, snapshot: true }, 'record')),
+  columns: (spec, options) => postgresColumns(spec, contextOf(options)),
   // Keyset pages read keys in strictly increasing order and refuse a repeated one (postgresSource.ts),
   // so a million-row read neither remembers its keys nor reads the table again to find repeats.
   uniqueKeys: true,
