@@ -141,6 +141,7 @@ export class Run {
     return createVerificationStrategy(job.cell, job.check, {
       ...options,
       concurrency: job.throttle.concurrency,
+      ...(job.checkLine !== undefined ? { checkLine: job.checkLine } : {}),
     });
   }
 
