@@ -165,6 +165,38 @@ describe('SQL backfill from a postgres source', function () {
     );
   });
 
+  it('says at action.appliedTable when the user can neither create nor use the markers table, and runs once it exists', async () => {
+    await pg.query('DROP ROLE IF EXISTS app_user');
+    await pg.query('CREATE ROLE app_user LOGIN');
+    await pg.query('GRANT SELECT ON payments TO app_user; GRANT SELECT, UPDATE ON orders TO app_user');
+    const app = { DB_URL: pg.url.replace('//backfill@', '//app_user@') };
+    assert.notEqual(app.DB_URL, pg.url);
+    const file = writeSqlRunbook(work.dir);
+    for (const args of [
+      ['dry-run', file, '--cell', 'preview'],
+      ['run', file, '--cell', 'full', '--execute'],
+    ]) {
+      const result = await runCli(args, { env: app });
+      assert.equal(result.code, 2, `${args[0]}: ${result.stdout}${result.stderr}`);
+      assert.match(
+        result.stderr,
+        /orders\.backfill:\d+: cell totals: action\.appliedTable: the table of applied records "backfill_applied" cannot be created or read: the table "backfill_applied" does not exist, and this user may not create it in schema public: grant CREATE/,
+      );
+    }
+    assert.ok((await orders()).every((row) => row.updates === 0));
+    // Created by someone who may, with only SELECT and INSERT for the backfill's user (README).
+    await pg.query(
+      'CREATE TABLE backfill_applied (idempotency_key text PRIMARY KEY, rows_affected integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    await pg.query('GRANT SELECT, INSERT ON backfill_applied TO app_user');
+    assert.equal((await runCli(['dry-run', file, '--cell', 'preview'], { env: app })).code, 0);
+    const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: app });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.ok((await orders()).every((row) => row.updates === 1));
+    const marked = await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM backfill_applied');
+    assert.equal(marked[0]!.n, ROWS);
+  });
+
   it('refuses a parameter the query returns no column for at action.statement, exit 2, sending nothing', async () => {
     const file = writeSqlRunbook(work.dir, {
       statement: 'UPDATE orders SET total = :amount WHERE id = :order_no',

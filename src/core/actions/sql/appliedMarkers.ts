@@ -10,6 +10,7 @@
  * `appliedTable: false` turns markers off (a record in flight at a kill may then run twice).
  */
 import type { ClientBase } from 'pg';
+import { extendedQuery } from '../../support/postgres/sqlText';
 
 /** The default table: in the first schema of the connection's search_path (usually `public`). */
 export const DEFAULT_APPLIED_TABLE = 'backfill_applied';
@@ -23,6 +24,11 @@ export interface AppliedMarkers {
   readonly table: string;
   /** Creates the table when it does not exist (the only statement that needs CREATE). */
   ensure(client: ClientBase): Promise<void>;
+  /**
+   * Why the run could not keep markers here (no table and no CREATE on its schema, or no SELECT and
+   * INSERT on it), or undefined: the dry run asks, so the run does not stop at its start.
+   */
+  problem(client: ClientBase): Promise<string | undefined>;
   /** Of `keys`, those already applied, with the rows their statement changed then. */
   applied(client: ClientBase, keys: string[]): Promise<Map<string, number>>;
   /**
@@ -54,6 +60,32 @@ export function appliedMarkers(table: string = DEFAULT_APPLIED_TABLE): AppliedMa
         // Two workers creating it at once: the loser's unique violation means the table is there.
         if ((error as { code?: string }).code !== '23505') throw error;
       }
+    },
+    async problem(client) {
+      const schema = table.includes('.') ? table.split('.')[0]! : undefined;
+      const found = await client.query<{ t: string | null; schema: string | null; create: boolean | null }>(
+        extendedQuery(
+          'SELECT to_regclass($1)::text AS t, coalesce($2, current_schema()) AS schema, has_schema_privilege(coalesce($2, current_schema()), $3) AS create',
+          [quoted, schema ?? null, 'CREATE'],
+        ),
+      );
+      const row = found.rows[0]!;
+      if (row.t) {
+        const rights = await client.query<{ ok: boolean }>(
+          extendedQuery('SELECT has_table_privilege($1, $2) AND has_table_privilege($1, $3) AS ok', [
+            quoted,
+            'SELECT',
+            'INSERT',
+          ]),
+        );
+        return rights.rows[0]?.ok
+          ? undefined
+          : `the table "${table}" exists, but this user may not SELECT and INSERT on it`;
+      }
+      if (!row.create) {
+        return `the table "${table}" does not exist, and this user may not create it in schema ${row.schema ?? '(none: the search_path is empty)'}`;
+      }
+      return undefined;
     },
     async applied(client, keys) {
       const found = await client.query<{ idempotency_key: string; rows_affected: number }>({

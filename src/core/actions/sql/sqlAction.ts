@@ -16,6 +16,7 @@ import type { ActionLocation } from '../actionKind';
 import { errorMessage } from '../attempt';
 import type { CompiledAction, RenderContext, RenderResult } from '../compiledAction';
 import { invalidAction } from '../compiledAction';
+import { appliedMarkers, type AppliedMarkers } from './appliedMarkers';
 import { isStatementError } from './sqlErrors';
 import type { SqlActionSpec } from './sqlSchema';
 import type { SqlPreview } from './sqlPreview';
@@ -93,7 +94,7 @@ export function compileSqlAction(spec: SqlActionSpec, location?: ActionLocation)
       const url = resolveConnectionUrl(spec.url, ctx, 'action.url');
       const client = await connectClient(url);
       try {
-        prepared ??= prepareOnce(client, sql, url, location);
+        prepared ??= prepareOnce(client, sql, url, location, markersOf(spec));
         await prepared;
         return { ok: true, preview: await dryRunOne(client, spec, sql, rendered.preview, record, ctx, url) };
       } finally {
@@ -122,18 +123,29 @@ export function compileStatement(
   return compiled;
 }
 
-/** PREPARE checks syntax, tables, columns and privileges without running anything; then DEALLOCATE. */
+/** The action's applied-markers, or undefined when `appliedTable: false` turns them off. */
+export function markersOf(spec: SqlActionSpec): AppliedMarkers | undefined {
+  return spec.appliedTable === false ? undefined : appliedMarkers(spec.appliedTable);
+}
+
+/**
+ * PREPARE checks syntax, tables, columns and privileges without running anything; then DEALLOCATE.
+ * The markers' table is looked at too: a run that could not keep them would stop at its start.
+ */
 async function prepareOnce(
   client: Client,
   sql: NamedSql,
   url: string,
-  location?: ActionLocation,
+  location: ActionLocation | undefined,
+  markers: AppliedMarkers | undefined,
 ): Promise<void> {
   try {
     await prepareStatement(client, sql);
   } catch (error) {
     throw statementError(error, url, location);
   }
+  const problem = await markers?.problem(client).catch((error: unknown) => errorMessage(error));
+  if (problem) throw appliedTableError(new Error(problem), url, markers!.table, location);
 }
 
 async function dryRunOne(

@@ -19,9 +19,10 @@ import type { ActionLocation } from '../actionKind';
 import type { AttemptOptions } from '../attempt';
 import { failed, startStopwatch } from '../attempt';
 import type { ExecutionUnit, Executor } from '../executor';
-import { appliedMarkers, type AppliedMarkers } from './appliedMarkers';
+import type { AppliedMarkers } from './appliedMarkers';
 import {
   appliedTableError,
+  markersOf,
   bindRecord,
   compileStatement,
   prepareStatement,
@@ -53,7 +54,7 @@ export async function createSqlExecutor(spec: SqlActionSpec, opts: SqlExecutorOp
     await pool.end().catch(() => undefined);
     throw connectionError(error, url);
   }
-  const markers = spec.appliedTable === false ? undefined : appliedMarkers(spec.appliedTable);
+  const markers = markersOf(spec);
   try {
     await prepareStatement(client, sql);
   } catch (error) {
@@ -62,6 +63,8 @@ export async function createSqlExecutor(spec: SqlActionSpec, opts: SqlExecutorOp
     throw statementError(error, url, opts.location);
   }
   try {
+    const problem = await markers?.problem(client);
+    if (problem) throw new Error(problem);
     await markers?.ensure(client);
   } catch (error) {
     client.release();
