@@ -1,53 +1,25 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import { runCli, tempDir } from '../support/cli';
-import { sleep, startCli } from '../support/cliProcess';
+import { runCli } from '../support/cli';
+import { startCli } from '../support/cliProcess';
 import { freePort } from '../support/freePort.mjs';
-import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
-import { writeSqlRunbook } from '../support/sqlRunbook';
+import { postgresVerifyCell, writeSqlRunbook } from '../support/sqlRunbook';
+import { killDuringCommit, slowCommitOnce, useOrdersDatabase } from '../support/sqlTables';
 
 const ROWS = 20;
 
 describe('SQL backfill from a postgres source', function () {
   this.timeout(120_000);
-  let pg: PostgresServer;
-  let work: ReturnType<typeof tempDir>;
-  const env = () => ({ DB_URL: pg.url });
-
-  before(async function () {
-    if (postgresUnavailable()) this.skip();
-    pg = await startPostgres();
-  });
-  after(() => pg?.stop());
-  beforeEach(async () => {
-    work = tempDir();
-    await pg.query('DROP TABLE IF EXISTS orders, payments, backfill_applied');
-    await pg.query(
-      'CREATE TABLE orders (id int PRIMARY KEY, total numeric, note text, updates int DEFAULT 0)',
-    );
-    await pg.query('CREATE TABLE payments (order_id int PRIMARY KEY, amount text, note text)');
-    await pg.query(`INSERT INTO orders (id) SELECT generate_series(1, ${ROWS})`);
-    await pg.query(
-      `INSERT INTO payments SELECT i, (i * 2.5)::text, 'paid ' || i FROM generate_series(1, ${ROWS}) i`,
-    );
-    await pg
-      .query(
-        `CREATE FUNCTION count_update() RETURNS trigger AS $$ BEGIN NEW.updates := OLD.updates + 1; RETURN NEW; END $$ LANGUAGE plpgsql`,
-      )
-      .catch(() => undefined);
-    await pg.query(
-      'CREATE TRIGGER count_updates BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION count_update()',
-    );
-  });
-  afterEach(() => work.cleanup());
+  const db = useOrdersDatabase(ROWS);
+  const env = db.env;
 
   const orders = () =>
-    pg.query<{ id: number; total: string | null; note: string | null; updates: number }>(
+    db.pg.query<{ id: number; total: string | null; note: string | null; updates: number }>(
       'SELECT id, total::text AS total, note, updates FROM orders ORDER BY id',
     );
 
   it('dry-runs without changing a row, showing the statement, its parameters and the plan', async () => {
-    const file = writeSqlRunbook(work.dir);
+    const file = writeSqlRunbook(db.dir);
     const result = await runCli(['dry-run', file, '--cell', 'preview'], { env: env() });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /UPDATE orders SET total = :amount, note = :note WHERE id = :id/);
@@ -58,7 +30,7 @@ describe('SQL backfill from a postgres source', function () {
   });
 
   it('updates every row exactly once, in transactions of batchSize, and keeps rows affected per record', async () => {
-    const file = writeSqlRunbook(work.dir);
+    const file = writeSqlRunbook(db.dir);
     const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
     assert.equal(result.code, 0, result.stderr + result.stdout);
     const rows = await orders();
@@ -81,8 +53,8 @@ describe('SQL backfill from a postgres source', function () {
   });
 
   it('fails only the record whose value the database refuses, and commits the rest of its batch', async () => {
-    await pg.query(`UPDATE payments SET amount = 'not a number' WHERE order_id = 3`);
-    const file = writeSqlRunbook(work.dir);
+    await db.pg.query(`UPDATE payments SET amount = 'not a number' WHERE order_id = 3`);
+    const file = writeSqlRunbook(db.dir);
     const result = await runCli(['run', file, '--cell', 'full', '--execute', '--json'], { env: env() });
     assert.notEqual(result.code, 2, result.stderr);
     const rows = await orders();
@@ -104,8 +76,8 @@ describe('SQL backfill from a postgres source', function () {
   });
 
   it("stores '); DROP TABLE orders; -- as data and leaves the table intact", async () => {
-    await pg.query(`UPDATE payments SET note = $1 WHERE order_id = 5`, ["'); DROP TABLE orders; --"]);
-    const file = writeSqlRunbook(work.dir);
+    await db.pg.query(`UPDATE payments SET note = $1 WHERE order_id = 5`, ["'); DROP TABLE orders; --"]);
+    const file = writeSqlRunbook(db.dir);
     const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
     assert.equal(result.code, 0, result.stderr + result.stdout);
     const rows = await orders();
@@ -114,7 +86,7 @@ describe('SQL backfill from a postgres source', function () {
   });
 
   it('refuses a statement with a syntax error at the action line, with the database message, sending nothing', async () => {
-    const file = writeSqlRunbook(work.dir, { statement: 'UPDATE orders SET totl = :amount WHERE id = :id' });
+    const file = writeSqlRunbook(db.dir, { statement: 'UPDATE orders SET totl = :amount WHERE id = :id' });
     for (const args of [
       ['run', file, '--cell', 'full', '--execute'],
       ['dry-run', file, '--cell', 'preview'],
@@ -134,10 +106,10 @@ describe('SQL backfill from a postgres source', function () {
     "UPDATE orders SET note = 'x'; DELETE FROM audit -- no parameter: pg would send it as a simple query",
   ]) {
     it(`refuses a second statement at action.statement, exit 2, and changes nothing: ${statement.slice(0, 40)}…`, async () => {
-      await pg.query(
+      await db.pg.query(
         'DROP TABLE IF EXISTS audit; CREATE TABLE audit (id int); INSERT INTO audit SELECT generate_series(1, 5)',
       );
-      const file = writeSqlRunbook(work.dir, { statement: JSON.stringify(statement) });
+      const file = writeSqlRunbook(db.dir, { statement: JSON.stringify(statement) });
       for (const args of [
         ['dry-run', file, '--cell', 'preview'],
         ['run', file, '--cell', 'full', '--execute'],
@@ -150,13 +122,13 @@ describe('SQL backfill from a postgres source', function () {
           /orders\.backfill:\d+: cell (totals|preview|full): action\.statement: column \d+: a second statement follows the ";": write exactly one statement/,
         );
       }
-      assert.equal((await pg.query('SELECT * FROM audit')).length, 5, 'the audit table is intact');
+      assert.equal((await db.pg.query('SELECT * FROM audit')).length, 5, 'the audit table is intact');
       assert.ok((await orders()).every((row) => row.updates === 0));
     });
   }
 
   it('refuses CALL at action.statement with what to write instead, exit 2', async () => {
-    const file = writeSqlRunbook(work.dir, { statement: 'CALL fix_order(:id)' });
+    const file = writeSqlRunbook(db.dir, { statement: 'CALL fix_order(:id)' });
     const result = await runCli(['dry-run', file, '--cell', 'preview'], { env: env() });
     assert.equal(result.code, 2, result.stdout + result.stderr);
     assert.match(
@@ -166,12 +138,12 @@ describe('SQL backfill from a postgres source', function () {
   });
 
   it('says at action.appliedTable when the user can neither create nor use the markers table, and runs once it exists', async () => {
-    await pg.query('DROP ROLE IF EXISTS app_user');
-    await pg.query('CREATE ROLE app_user LOGIN');
-    await pg.query('GRANT SELECT ON payments TO app_user; GRANT SELECT, UPDATE ON orders TO app_user');
-    const app = { DB_URL: pg.url.replace('//backfill@', '//app_user@') };
-    assert.notEqual(app.DB_URL, pg.url);
-    const file = writeSqlRunbook(work.dir);
+    await db.pg.query('DROP ROLE IF EXISTS app_user');
+    await db.pg.query('CREATE ROLE app_user LOGIN');
+    await db.pg.query('GRANT SELECT ON payments TO app_user; GRANT SELECT, UPDATE ON orders TO app_user');
+    const app = { DB_URL: db.pg.url.replace('//backfill@', '//app_user@') };
+    assert.notEqual(app.DB_URL, db.pg.url);
+    const file = writeSqlRunbook(db.dir);
     for (const args of [
       ['dry-run', file, '--cell', 'preview'],
       ['run', file, '--cell', 'full', '--execute'],
@@ -185,20 +157,20 @@ describe('SQL backfill from a postgres source', function () {
     }
     assert.ok((await orders()).every((row) => row.updates === 0));
     // Created by someone who may, with only SELECT and INSERT for the backfill's user (README).
-    await pg.query(
+    await db.pg.query(
       'CREATE TABLE backfill_applied (idempotency_key text PRIMARY KEY, rows_affected integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
     );
-    await pg.query('GRANT SELECT, INSERT ON backfill_applied TO app_user');
+    await db.pg.query('GRANT SELECT, INSERT ON backfill_applied TO app_user');
     assert.equal((await runCli(['dry-run', file, '--cell', 'preview'], { env: app })).code, 0);
     const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: app });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.ok((await orders()).every((row) => row.updates === 1));
-    const marked = await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM backfill_applied');
+    const marked = await db.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM backfill_applied');
     assert.equal(marked[0]!.n, ROWS);
   });
 
   it('refuses a parameter the query returns no column for at action.statement, exit 2, sending nothing', async () => {
-    const file = writeSqlRunbook(work.dir, {
+    const file = writeSqlRunbook(db.dir, {
       statement: 'UPDATE orders SET total = :amount WHERE id = :order_no',
     });
     for (const args of [
@@ -218,7 +190,7 @@ describe('SQL backfill from a postgres source', function () {
   });
 
   it('refuses a parameter the declared fields lack in backfill check, with no database', async () => {
-    const file = writeSqlRunbook(work.dir, {
+    const file = writeSqlRunbook(db.dir, {
       statement: 'UPDATE orders SET total = :amount WHERE id = :order_no',
       query: 'SELECT order_id AS id, amount, note FROM payments\n  fields: { amount: string, note: string }',
     });
@@ -231,7 +203,7 @@ describe('SQL backfill from a postgres source', function () {
   });
 
   it('does not call a run succeeded when every record was rejected', async () => {
-    const file = writeSqlRunbook(work.dir, {
+    const file = writeSqlRunbook(db.dir, {
       query: 'SELECT order_id AS id, amount, note FROM payments\n  fields: { amount: string, note: integer }',
     });
     const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
@@ -242,7 +214,7 @@ describe('SQL backfill from a postgres source', function () {
 
   it('says a database it cannot reach is unreachable, exit 2, with no password and no stack trace', async () => {
     const port = await freePort();
-    const file = writeSqlRunbook(work.dir);
+    const file = writeSqlRunbook(db.dir);
     const url = `postgresql://backfill:Sup3rSecretPw@127.0.0.1:${port}/postgres`;
     for (const args of [
       ['dry-run', file, '--cell', 'preview'],
@@ -264,15 +236,15 @@ describe('SQL backfill from a postgres source', function () {
   ] as const) {
     it(`retries a batch that hit ${what}, and every row is updated exactly once`, async () => {
       // The first statement for order 3 fails with the SQLSTATE; a sequence (not rolled back) remembers it.
-      await pg.query('DROP SEQUENCE IF EXISTS conflicts; CREATE SEQUENCE conflicts');
-      await pg.query(`CREATE OR REPLACE FUNCTION conflict_once(id int) RETURNS boolean AS $$
+      await db.pg.query('DROP SEQUENCE IF EXISTS conflicts; CREATE SEQUENCE conflicts');
+      await db.pg.query(`CREATE OR REPLACE FUNCTION conflict_once(id int) RETURNS boolean AS $$
         BEGIN
           IF id = 3 AND nextval('conflicts') = 1 THEN
             RAISE EXCEPTION 'simulated conflict' USING ERRCODE = '${code}';
           END IF;
           RETURN true;
         END $$ LANGUAGE plpgsql`);
-      const file = writeSqlRunbook(work.dir, {
+      const file = writeSqlRunbook(db.dir, {
         statement: 'UPDATE orders SET total = :amount, note = :note WHERE id = :id AND conflict_once(:id)',
       });
       const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
@@ -296,8 +268,8 @@ describe('SQL backfill from a postgres source', function () {
   }
 
   it('fails a record whose statement changes no row, unless zeroRows says succeed', async () => {
-    await pg.query('DELETE FROM orders WHERE id = 7');
-    const file = writeSqlRunbook(work.dir);
+    await db.pg.query('DELETE FROM orders WHERE id = 7');
+    const file = writeSqlRunbook(db.dir);
     await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
     const failed = await runCli(
       ['ledger', file, '--cell', 'full', '--status', 'failed', '--format', 'jsonl'],
@@ -310,7 +282,7 @@ describe('SQL backfill from a postgres source', function () {
       { key: '7', rows: 0 },
     );
 
-    const lenient = writeSqlRunbook(work.dir, { extraAction: '  zeroRows: succeed\n' });
+    const lenient = writeSqlRunbook(db.dir, { extraAction: '  zeroRows: succeed\n' });
     fs.rmSync(`${lenient}.d`, { recursive: true, force: true });
     await runCli(['run', lenient, '--cell', 'full', '--execute'], { env: env() });
     const seven = await runCli(['ledger', lenient, '--cell', 'full', '--format', 'jsonl'], { env: env() });
@@ -326,10 +298,12 @@ describe('SQL backfill from a postgres source', function () {
   });
 
   it('totals the rows the run changed in the report, from the ledger', async () => {
-    await pg.query('DELETE FROM orders WHERE id IN (7, 8)');
-    const file = writeSqlRunbook(work.dir, { extraAction: '  zeroRows: succeed\n' });
+    await db.pg.query('DELETE FROM orders WHERE id IN (7, 8)');
+    const file = writeSqlRunbook(db.dir, { extraAction: '  zeroRows: succeed\n' });
     assert.equal((await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() })).code, 0);
-    const changed = await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE updates = 1');
+    const changed = await db.pg.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM orders WHERE updates = 1',
+    );
     assert.equal(changed[0]!.n, 18);
     for (const format of ['md', 'html']) {
       const result = await runCli(['report', file, '--format', format], { env: env() });
@@ -340,7 +314,7 @@ describe('SQL backfill from a postgres source', function () {
   });
 
   it('shows rows affected in a rolled-back transaction with dryRun: rollback, changing nothing', async () => {
-    const file = writeSqlRunbook(work.dir, { extraAction: '  dryRun: rollback\n' });
+    const file = writeSqlRunbook(db.dir, { extraAction: '  dryRun: rollback\n' });
     const result = await runCli(['dry-run', file, '--cell', 'preview'], { env: env() });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /rows affected \(rolled back\): 1/);
@@ -348,23 +322,13 @@ describe('SQL backfill from a postgres source', function () {
   });
 
   it('verifies the backfill with a postgres check, and finds a row changed since', async () => {
-    const verify = `
-\`\`\`verify id=check
-job: totals
-check:
-  type: postgres
-  url: \${secret:DB_URL}
-  query: SELECT total::float8 AS total, note FROM orders WHERE id = :id
-  expect:
-    columns:
-      total: \${record:amount}
-      note: \${record:note}
-\`\`\`
-`;
-    const file = writeSqlRunbook(work.dir, { extraCells: verify });
+    const verify = postgresVerifyCell('SELECT total::float8 AS total, note FROM orders WHERE id = :id', {
+      after: '  expect:\n    columns:\n      total: ${record:amount}\n      note: ${record:note}\n',
+    });
+    const file = writeSqlRunbook(db.dir, { extraCells: verify });
     assert.equal((await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() })).code, 0);
-    await pg.query(`UPDATE orders SET total = 1 WHERE id = 4`);
-    await pg.query(`DELETE FROM orders WHERE id = 9`);
+    await db.pg.query(`UPDATE orders SET total = 1 WHERE id = 4`);
+    await db.pg.query(`DELETE FROM orders WHERE id = 9`);
     const result = await runCli(['run', file, '--cell', 'check'], { env: env() });
     assert.notEqual(result.code, 2, result.stderr);
     const ledger = async (status: string) =>
@@ -393,10 +357,10 @@ check:
     const updated = async () => (await orders()).filter((row) => row.total !== null).map((row) => row.id);
 
     it('refuses a production run when a row changed since the passing dry run, says where, and sends nothing', async () => {
-      const file = writeSqlRunbook(work.dir, { production: true });
+      const file = writeSqlRunbook(db.dir, { production: true });
       const dry = await runCli(['dry-run', file, '--cell', 'preview', '--env', 'prod'], { env: env() });
       assert.equal(dry.code, 0, dry.stderr + dry.stdout);
-      await pg.query(`UPDATE payments SET amount = '999' WHERE order_id = 12`);
+      await db.pg.query(`UPDATE payments SET amount = '999' WHERE order_id = 12`);
       const result = await runCli(
         ['run', file, '--cell', 'full', '--env', 'prod', '--production', '--confirm', 'orders-totals'],
         { env: env() },
@@ -414,7 +378,7 @@ check:
     it('stops at the page where a row changed after the check before the run, having sent only the pages before it', async () => {
       // The first record's statement changes the source row of key 20, in the last of three pages of 7,
       // long before the run reads that page (rate 2/s): the run must not send that page's rows.
-      const file = writeSqlRunbook(work.dir, {
+      const file = writeSqlRunbook(db.dir, {
         statement:
           "WITH touched AS (UPDATE payments SET note = 'changed' WHERE order_id = 20 AND :id = 1 RETURNING 1) UPDATE orders SET total = :amount, note = :note WHERE id = :id",
         batchSize: 1,
@@ -442,40 +406,23 @@ check:
         : 'without applied markers (appliedTable: false), the same kill runs the committed batch twice',
       async () => {
         const total = 400;
-        await pg.query(`INSERT INTO orders (id) SELECT generate_series(${ROWS + 1}, ${total})`);
-        await pg.query(
+        await db.pg.query(`INSERT INTO orders (id) SELECT generate_series(${ROWS + 1}, ${total})`);
+        await db.pg.query(
           `INSERT INTO payments SELECT i, (i * 2.5)::text, 'paid ' || i FROM generate_series(${ROWS + 1}, ${total}) i`,
         );
         // The batch holding order 103 sleeps inside its COMMIT (a deferred trigger, once): the kill lands
         // while the database commits a batch whose outcome the ledger will never learn from this process.
-        await pg.query('DROP SEQUENCE IF EXISTS slow_commits; CREATE SEQUENCE slow_commits');
-        await pg.query(`CREATE OR REPLACE FUNCTION slow_commit() RETURNS trigger AS $$
-          BEGIN
-            IF nextval('slow_commits') = 1 THEN PERFORM pg_sleep(2); END IF;
-            RETURN NULL;
-          END $$ LANGUAGE plpgsql`);
-        await pg.query(`CREATE CONSTRAINT TRIGGER slow_commit AFTER UPDATE ON orders DEFERRABLE INITIALLY DEFERRED
-          FOR EACH ROW WHEN (NEW.id = 103) EXECUTE FUNCTION slow_commit()`);
-        const file = writeSqlRunbook(work.dir, {
+        await slowCommitOnce(db.pg, 'orders', 103);
+        const file = writeSqlRunbook(db.dir, {
           rate: 200,
           batchSize: 5,
           ...(markers ? {} : { extraAction: '  appliedTable: false\n' }),
         });
         const first = startCli(['run', file, '--cell', 'full', '--execute'], env());
-        const sleeping = async () =>
-          (
-            await pg.query<{ n: number }>(
-              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep'",
-            )
-          )[0]!.n;
-        for (let i = 0; i < 600 && (await sleeping()) === 0; i++) await sleep(25);
-        first.child.kill('SIGKILL');
-        assert.equal(await first.exitedWith, 'SIGKILL');
-        // The batch commits after its client died.
-        for (let i = 0; i < 200 && (await sleeping()) > 0; i++) await sleep(25);
-        const committed = await pg.query<{ updates: number }>('SELECT updates FROM orders WHERE id = 103');
+        await killDuringCommit(db.pg, first);
+        const committed = await db.pg.query<{ updates: number }>('SELECT updates FROM orders WHERE id = 103');
         assert.equal(committed[0]!.updates, 1, 'the batch of order 103 committed after the kill');
-        const updated = await pg.query<{ n: number }>(
+        const updated = await db.pg.query<{ n: number }>(
           'SELECT count(*)::int AS n FROM orders WHERE updates > 0',
         );
         assert.ok(updated[0]!.n < total, `the kill landed mid-run (${updated[0]!.n} rows updated)`);
@@ -501,7 +448,7 @@ check:
           outcomes.every((o) => o.status === 'succeeded' && o.rowsAffected === 1),
           'every record succeeded with the row it changed',
         );
-        const marked = await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM backfill_applied');
+        const marked = await db.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM backfill_applied');
         assert.equal(marked[0]!.n, total, 'one applied marker per record, in the target database');
       },
     );

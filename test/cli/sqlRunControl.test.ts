@@ -1,51 +1,23 @@
 import { strict as assert } from 'node:assert';
-import { runCli, tempDir } from '../support/cli';
+import { runCli } from '../support/cli';
 import { sleep, startCli } from '../support/cliProcess';
-import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
-import { writeSqlRunbook } from '../support/sqlRunbook';
+import { postgresVerifyCell, writeSqlRunbook } from '../support/sqlRunbook';
+import { useOrdersDatabase } from '../support/sqlTables';
 
 const ROWS = 40;
 const SLOW = 'UPDATE orders SET total = :amount, note = :note WHERE id = :id AND pg_sleep(0.2) IS NOT NULL';
 
 describe('a SQL run steered live, and its statement timeout', function () {
   this.timeout(120_000);
-  let pg: PostgresServer;
-  let work: ReturnType<typeof tempDir>;
-  const env = () => ({ DB_URL: pg.url });
-
-  before(async function () {
-    if (postgresUnavailable()) this.skip();
-    pg = await startPostgres();
-  });
-  after(() => pg?.stop());
-  beforeEach(async () => {
-    work = tempDir();
-    await pg.query('DROP TABLE IF EXISTS orders, payments, backfill_applied');
-    await pg.query(
-      'CREATE TABLE orders (id int PRIMARY KEY, total numeric, note text, updates int DEFAULT 0)',
-    );
-    await pg.query('CREATE TABLE payments (order_id int PRIMARY KEY, amount text, note text)');
-    await pg.query(`INSERT INTO orders (id) SELECT generate_series(1, ${ROWS})`);
-    await pg.query(
-      `INSERT INTO payments SELECT i, (i * 2.5)::text, 'paid ' || i FROM generate_series(1, ${ROWS}) i`,
-    );
-    await pg
-      .query(
-        `CREATE FUNCTION count_update() RETURNS trigger AS $$ BEGIN NEW.updates := OLD.updates + 1; RETURN NEW; END $$ LANGUAGE plpgsql`,
-      )
-      .catch(() => undefined);
-    await pg.query(
-      'CREATE TRIGGER count_updates BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION count_update()',
-    );
-  });
-  afterEach(() => work.cleanup());
+  const db = useOrdersDatabase(ROWS);
+  const env = db.env;
 
   const updatedCount = async () =>
-    (await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE updates > 0'))[0]!.n;
+    (await db.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE updates > 0'))[0]!.n;
   /** Sessions running `text` right now: what the database sees of the run's concurrency. */
   const running = async (text: string) =>
     (
-      await pg.query<{ n: number }>(
+      await db.pg.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1`,
         [`${text}%`],
       )
@@ -63,7 +35,7 @@ describe('a SQL run steered live, and its statement timeout', function () {
   };
 
   it('raises the connections a SQL action uses when control concurrency goes up', async () => {
-    const file = writeSqlRunbook(work.dir, { statement: SLOW, concurrency: 1, batchSize: 1 });
+    const file = writeSqlRunbook(db.dir, { statement: SLOW, concurrency: 1, batchSize: 1 });
     const run = startCli(['run', file, '--cell', 'full', '--execute'], env());
     try {
       await waitUntil(async () => (await updatedCount()) > 0, 'the run updates rows');
@@ -82,18 +54,10 @@ describe('a SQL run steered live, and its statement timeout', function () {
   });
 
   it('raises the connections a postgres check uses when control concurrency goes up', async () => {
-    const verify = `
-\`\`\`verify id=check
-job: totals
-throttle:
-  concurrency: 1
-check:
-  type: postgres
-  url: \${secret:DB_URL}
-  query: SELECT id FROM orders WHERE id = :id AND pg_sleep(0.2) IS NOT NULL
-\`\`\`
-`;
-    const file = writeSqlRunbook(work.dir, { extraCells: verify });
+    const verify = postgresVerifyCell('SELECT id FROM orders WHERE id = :id AND pg_sleep(0.2) IS NOT NULL', {
+      before: 'throttle:\n  concurrency: 1\n',
+    });
+    const file = writeSqlRunbook(db.dir, { extraCells: verify });
     const run = startCli(['run', file, '--cell', 'check'], env());
     try {
       await waitUntil(async () => (await running('SELECT id FROM orders')) > 0, 'the check queries');
@@ -111,7 +75,7 @@ check:
   });
 
   it('stops a SQL run on control stop with the ledger agreeing with the rows, and a resume finishes each once', async () => {
-    const file = writeSqlRunbook(work.dir, { statement: SLOW, concurrency: 1, batchSize: 2 });
+    const file = writeSqlRunbook(db.dir, { statement: SLOW, concurrency: 1, batchSize: 2 });
     const run = startCli(['run', file, '--cell', 'full', '--execute'], env());
     await waitUntil(async () => (await updatedCount()) >= 4, 'the run updates rows');
     await control(file, 'stop');
@@ -129,7 +93,7 @@ check:
 
     const resumed = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
     assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
-    const rows = await pg.query<{ updates: number }>('SELECT updates FROM orders');
+    const rows = await db.pg.query<{ updates: number }>('SELECT updates FROM orders');
     assert.ok(
       rows.every((row) => row.updates === 1),
       'every row updated exactly once',
@@ -137,7 +101,7 @@ check:
   });
 
   it('pauses a SQL run on control pause (no row changes meanwhile) and goes on after resume', async () => {
-    const file = writeSqlRunbook(work.dir, { statement: SLOW, concurrency: 1, batchSize: 1 });
+    const file = writeSqlRunbook(db.dir, { statement: SLOW, concurrency: 1, batchSize: 1 });
     const run = startCli(['run', file, '--cell', 'full', '--execute'], env());
     await waitUntil(async () => (await updatedCount()) >= 2, 'the run updates rows');
     await control(file, 'pause');
@@ -149,12 +113,12 @@ check:
     assert.ok(paused < ROWS);
     await control(file, 'resume');
     assert.equal(await run.exitedWith, 0, run.stdout() + run.stderr());
-    const rows = await pg.query<{ updates: number }>('SELECT updates FROM orders');
+    const rows = await db.pg.query<{ updates: number }>('SELECT updates FROM orders');
     assert.ok(rows.every((row) => row.updates === 1));
   });
 
   it('cancels a statement slower than statementTimeoutMs and fails only its record', async () => {
-    const file = writeSqlRunbook(work.dir, {
+    const file = writeSqlRunbook(db.dir, {
       statement:
         'UPDATE orders SET total = :amount, note = :note WHERE id = :id AND (CASE WHEN :id = 3 THEN pg_sleep(5) END) IS NULL',
       extraAction: '  statementTimeoutMs: 300\n',
@@ -164,7 +128,7 @@ check:
     const result = await runCli(['run', file, '--cell', 'full', '--execute'], { env: env() });
     // The runbook's successThreshold is 0: the run ends, its one failure in the ledger.
     assert.equal(result.code, 0, result.stderr + result.stdout);
-    const rows = await pg.query<{ id: number; updates: number }>(
+    const rows = await db.pg.query<{ id: number; updates: number }>(
       'SELECT id, updates FROM orders ORDER BY id',
     );
     assert.deepEqual(
@@ -184,16 +148,8 @@ check:
   });
 
   it('refuses a check query the database refuses at its line, exit 2, checking nothing', async () => {
-    const verify = `
-\`\`\`verify id=check
-job: totals
-check:
-  type: postgres
-  url: \${secret:DB_URL}
-  query: SELEC total FROM orders WHERE id = :id
-\`\`\`
-`;
-    const file = writeSqlRunbook(work.dir, { extraCells: verify });
+    const verify = postgresVerifyCell('SELEC total FROM orders WHERE id = :id');
+    const file = writeSqlRunbook(db.dir, { extraCells: verify });
     const result = await runCli(['run', file, '--cell', 'check'], { env: env() });
     assert.equal(result.code, 2, result.stdout + result.stderr);
     assert.match(

@@ -2,8 +2,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli, tempDir } from '../support/cli';
-import { sleep, startCli } from '../support/cliProcess';
+import { startCli } from '../support/cliProcess';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
+import { countUpdates, killDuringCommit, slowCommitOnce } from '../support/sqlTables';
 
 const ROWS = 120;
 
@@ -32,17 +33,9 @@ describe('resuming a SQL backfill whose query excludes the rows it fixed', funct
         'CREATE TABLE s_orders (id int PRIMARY KEY, cents int, paid_cents int, updates int DEFAULT 0)',
       );
       await pg.query(`INSERT INTO s_orders (id, cents) SELECT i, i * 10 FROM generate_series(1, ${ROWS}) i`);
-      await pg.query(`CREATE OR REPLACE FUNCTION count_s_update() RETURNS trigger AS $$
-        BEGIN NEW.updates := OLD.updates + 1; RETURN NEW; END $$ LANGUAGE plpgsql`);
-      await pg.query(
-        'CREATE TRIGGER count_s_updates BEFORE UPDATE ON s_orders FOR EACH ROW EXECUTE FUNCTION count_s_update()',
-      );
+      await countUpdates(pg, 's_orders');
       // The batch of order 33 sleeps in its COMMIT, once: the kill lands while it commits.
-      await pg.query('DROP SEQUENCE IF EXISTS s_slow; CREATE SEQUENCE s_slow');
-      await pg.query(`CREATE OR REPLACE FUNCTION s_slow_commit() RETURNS trigger AS $$
-        BEGIN IF nextval('s_slow') = 1 THEN PERFORM pg_sleep(2); END IF; RETURN NULL; END $$ LANGUAGE plpgsql`);
-      await pg.query(`CREATE CONSTRAINT TRIGGER s_slow_commit AFTER UPDATE ON s_orders DEFERRABLE INITIALLY DEFERRED
-        FOR EACH ROW WHEN (NEW.id = 33) EXECUTE FUNCTION s_slow_commit()`);
+      await slowCommitOnce(pg, 's_orders', 33);
       const file = path.join(work.dir, 'paid.backfill');
       fs.writeFileSync(
         file,
@@ -80,16 +73,7 @@ job: paid
       );
       const env = { DB_URL: pg.url, BACKFILL_TEST_KEYS_IN_MEMORY: keysInMemory };
       const first = startCli(['run', file, '--cell', 'full', '--execute', '--no-write-result'], env);
-      const sleeping = async () =>
-        (
-          await pg.query<{ n: number }>(
-            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep'",
-          )
-        )[0]!.n;
-      for (let i = 0; i < 600 && (await sleeping()) === 0; i++) await sleep(25);
-      first.child.kill('SIGKILL');
-      assert.equal(await first.exitedWith, 'SIGKILL');
-      for (let i = 0; i < 200 && (await sleeping()) > 0; i++) await sleep(25);
+      await killDuringCommit(pg, first);
 
       let resumed = await runCli(['run', file, '--cell', 'full', '--execute', '--no-write-result'], { env });
       if (keysInMemory === '10') {
