@@ -56,10 +56,10 @@ export async function killDuringCommit(pg: PostgresServer, run: RunningCli): Pro
 }
 
 /**
- * Mocha hooks of a SQL backfill suite, called inside its `describe`: one PostgreSQL for the suite (the
- * suite is skipped without one), fresh `orders` and `payments` and a fresh folder for each test.
+ * Mocha hooks of a database suite, called inside its `describe`: one PostgreSQL for the suite (the suite
+ * is skipped without one) and a fresh folder for each test, then `setup` for each test.
  */
-export function useOrdersDatabase(rows: number): {
+export function usePostgres(setup?: (pg: PostgresServer) => Promise<void>): {
   readonly pg: PostgresServer;
   readonly dir: string;
   env(): { DB_URL: string };
@@ -73,7 +73,7 @@ export function useOrdersDatabase(rows: number): {
   after(() => pg?.stop());
   beforeEach(async () => {
     work = tempDir();
-    await createOrdersTables(pg!, rows);
+    await setup?.(pg!);
   });
   afterEach(() => work?.cleanup());
   return {
@@ -85,4 +85,9 @@ export function useOrdersDatabase(rows: number): {
     },
     env: () => ({ DB_URL: pg!.url }),
   };
+}
+
+/** {@link usePostgres} with fresh `orders` and `payments` (ids 1..rows) for each test. */
+export function useOrdersDatabase(rows: number): ReturnType<typeof usePostgres> {
+  return usePostgres((pg) => createOrdersTables(pg, rows));
 }
