@@ -25,6 +25,7 @@
  * Pages are read whole and never held open across a write (the Ledger contract), so the run records
  * outcomes while its feed reads ahead. This file cannot depend on the vscode API.
  */
+import { KeyFilter } from './keyFilter';
 import type { Ledger, OutcomePlace } from './ledger';
 import { RECORD_STATUSES, type RecordStatus } from '../model/runs';
 import { UserError } from '../model/types';
@@ -168,6 +169,8 @@ export class MergedChainRecords implements MergedRecords {
   private readonly everyStatus: boolean;
   /** Line of each key whose outcome is a rejection, when rejections are chosen: see the file's comment. */
   private rejectedAt: Map<string, number> | undefined;
+  /** By key: the chosen records' keys, so a key that is none of them is known without asking the ledger. */
+  private keys: KeyFilter | undefined;
   /** By key: the outcome of the last key looked up in the ledger because its line did not hold it. */
   private looked: { key: string; outcome: Pick<OutcomePlace, 'status' | 'at'> | undefined } | undefined;
 
@@ -191,6 +194,12 @@ export class MergedChainRecords implements MergedRecords {
 
   /** Reads the chain's rejections, when they are chosen, before the run writes anything. */
   async prepare(): Promise<void> {
+    if (this.byKey && !this.keys) {
+      this.keys = new KeyFilter(this.size);
+      for await (const place of placesOf(this.ledger, this.chain)) {
+        if (this.chosen(place)) this.keys.add(place.key);
+      }
+    }
     if (this.rejectedAt || !this.chosen({ status: 'rejected', at: '' })) return;
     this.rejectedAt = new Map();
     for await (const outcome of this.ledger.outcomes({ chain: this.chain, status: 'rejected' })) {
@@ -206,7 +215,9 @@ export class MergedChainRecords implements MergedRecords {
     return (async () => {
       await reading;
       if (this.cursor.placesAt(line).some((place) => place.key === key)) return;
-      this.looked = { key, outcome: await this.ledger.outcomeOf(this.chain, key) };
+      // Most moved records were never done (done ones left the query): the filter says so without a lookup.
+      const maybe = this.keys?.mayHave(key) ?? true;
+      this.looked = { key, outcome: maybe ? await this.ledger.outcomeOf(this.chain, key) : undefined };
     })();
   }
 
