@@ -62,3 +62,19 @@ ${options.extraCells ?? ''}`;
   fs.writeFileSync(file, text);
   return file;
 }
+
+/**
+ * A `verify id=check` cell of job `totals` with a postgres check of `query`; `before` goes before the
+ * check (a throttle), `after` inside it after the query (an expect), both as YAML lines.
+ */
+export function postgresVerifyCell(query: string, parts: { before?: string; after?: string } = {}): string {
+  return `
+\`\`\`verify id=check
+job: totals
+${parts.before ?? ''}check:
+  type: postgres
+  url: \${secret:DB_URL}
+  query: ${query}
+${parts.after ?? ''}\`\`\`
+`;
+}

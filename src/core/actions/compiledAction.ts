@@ -75,6 +75,12 @@ export interface CompiledAction {
   readonly issues: readonly ActionIssue[];
   /** Record fields, env names and secrets the spec references, for `check` and up-front resolution. */
   readonly references: TemplateReferences;
+  /**
+   * Record fields every record must have, and the spec's field that names them (a SQL statement's
+   * parameters): a source known to lack one is refused before anything is read or sent
+   * (job/requiredFields.ts), instead of rejecting every record the same way.
+   */
+  readonly requiredFields?: { field: string; names: readonly string[] };
   /** Pure: renders what would be sent, with no network, process or module code involved. */
   render(record: ValidRecord, ctx: RenderContext): RenderResult;
   /**

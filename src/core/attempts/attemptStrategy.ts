@@ -11,6 +11,7 @@ import type { ActionPreview, RenderContext } from '../actions/compiledAction';
 import type { Rendered } from '../actions/template';
 import type { ResolvedEnvironment } from '../job/environment';
 import type { ResolvedJob } from '../job/job';
+import { requireRecordFields } from '../job/requiredFields';
 import { UserError, type ValidRecord } from '../model/types';
 import type { AttemptResult } from '../model/runs';
 
@@ -73,6 +74,11 @@ export async function createExecutionStrategy(
   if (action.issues.length > 0) {
     throw new UserError(`the action of job ${job.job} is invalid: run ${options.checkCommand}`);
   }
+  await requireRecordFields(job.source, action, location, {
+    baseDir: options.baseDir,
+    connection: options.context,
+    location: { file: options.runbookFile, cell: job.job, line: job.sourceLine },
+  });
   const executor = await createExecutor(job.action, {
     baseDir: options.baseDir,
     concurrency: job.throttle.concurrency,

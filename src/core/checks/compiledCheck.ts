@@ -31,6 +31,8 @@ export interface CheckOpenOptions {
   concurrency: number;
   /** The run's environment vars and secrets; checks send no idempotency key. */
   context: Pick<RenderContext, 'env' | 'secrets'>;
+  /** Where the check is written, so errors the target finds in it (a SQL query) point at its line. */
+  location?: { file: string; cell: string; line: number };
 }
 
 /** A check spec compiled once. */

@@ -6,7 +6,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import type { AttemptOptions } from '../actions/attempt';
-import { failed, startStopwatch } from '../actions/attempt';
+import { errorMessage, failed, startStopwatch } from '../actions/attempt';
 import { compileJsonTemplate } from '../actions/jsonTemplate';
 import { sqlFailure } from '../actions/sql/sqlErrors';
 import { mergeReferences } from '../actions/template';
@@ -16,13 +16,16 @@ import {
   connectionError,
   createPool,
   describeUrl,
+  growPool,
   resolveConnectionUrl,
+  scrub,
   secretNamesOf,
 } from '../sources/postgres/connection';
+import { extendedQuery } from '../support/postgres/sqlText';
 import { bindNamed, compileNamedSql, type NamedSql } from '../support/postgres/namedSql';
 import { toParameter } from '../support/postgres/values';
 import type { CheckKind } from './checkKind';
-import type { CompiledCheck, OpenCheck } from './compiledCheck';
+import type { CheckOpenOptions, CompiledCheck, OpenCheck } from './compiledCheck';
 import { checked, invalidCheck } from './compiledCheck';
 import type { CompiledExpectations, ExpectedFields } from './expectations';
 import { compareFields, compileExpectations, expectedFieldsSchema, toleranceSchema } from './expectations';
@@ -69,9 +72,9 @@ export function compilePostgresCheck(spec: PostgresCheckSpec): CompiledCheck {
       expected.references,
       { recordFields, envNames: [], secretNames: secretNamesOf(spec.url) },
     ]),
-    open: async ({ context, concurrency }) => {
+    open: async ({ context, concurrency, location }) => {
       const url = resolveConnectionUrl(spec.url, context, 'check.url');
-      const pool = await openPool(url, concurrency, sql.sql);
+      const pool = await openPool(url, concurrency, sql.sql, location);
       const open: OpenCheck = {
         prepare: (record) => {
           const values = { record: record.fields, env: context.env, secrets: context.secrets };
@@ -108,7 +111,7 @@ export function compilePostgresCheck(spec: PostgresCheckSpec): CompiledCheck {
               ),
           };
         },
-        setConcurrency: () => undefined,
+        setConcurrency: (size) => growPool(pool, size),
         close: () => pool.end().catch(() => undefined),
       };
       return open;
@@ -117,7 +120,12 @@ export function compilePostgresCheck(spec: PostgresCheckSpec): CompiledCheck {
 }
 
 /** Connects and PREPAREs the query once: an unreachable database or a bad query stops the run before it starts. */
-async function openPool(url: string, size: number, sql: NamedSql): Promise<Pool> {
+async function openPool(
+  url: string,
+  size: number,
+  sql: NamedSql,
+  location: CheckOpenOptions['location'],
+): Promise<Pool> {
   const pool = createPool(url, size);
   try {
     let client: PoolClient;
@@ -128,10 +136,14 @@ async function openPool(url: string, size: number, sql: NamedSql): Promise<Pool>
       throw connectionError(error, url);
     }
     try {
-      await client.query(`PREPARE backfill_check AS ${sql.text}`);
+      await client.query(extendedQuery(`PREPARE backfill_check AS ${sql.text}`));
       await client.query('DEALLOCATE backfill_check');
     } catch (error) {
-      throw new UserError(`the check's query fails on ${describeUrl(url)}: ${(error as Error).message}`);
+      const message = `PostgreSQL at ${describeUrl(url)} refuses the query: ${scrub(errorMessage(error), url)}`;
+      if (!location) throw new UserError(`check.query: ${message}`);
+      throw new UserError(`the check of cell ${location.cell} is invalid`, [
+        { ...location, field: 'check.query', message },
+      ]);
     } finally {
       client.release();
     }
@@ -163,7 +175,7 @@ async function queryOnce(
     // Read-only: a check can never change what it checks, whatever its query says.
     await client.query('BEGIN READ ONLY');
     await client.query(`SET LOCAL statement_timeout = ${Math.floor(opts.timeoutMs)}`);
-    const result = await client.query(sql.text, values);
+    const result = await client.query(extendedQuery(sql.text, values));
     await client.query('COMMIT');
     const row = result.rows[0] as Record<string, unknown> | undefined;
     if (!row) return checked(elapsed(), { status: 'missing', detail: 'the query returned no row' });

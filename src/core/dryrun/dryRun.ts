@@ -8,6 +8,7 @@ import type { SourceCheckpoint } from '../sources/postgres/checkpointTrail';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { compileAction } from '../actions/preview';
+import { requireRecordFields } from '../job/requiredFields';
 import type { ResolvedEnvironment } from '../job/environment';
 import { fingerprintJob, sha256, type JobFingerprint } from '../job/fingerprint';
 import type { RunnableCell, Runbook } from '../format/runbook';
@@ -88,6 +89,12 @@ export async function dryRun(
     connection,
     location: { file: runbook.file, cell: job.job, line: job.sourceLine },
   };
+  await requireRecordFields(
+    job.source,
+    action,
+    { file: runbook.file, cell: job.job, line: job.actionLine },
+    reading,
+  );
   const stream = openSource(job.source, { ...reading, checkpoints });
   const keyLimits = keyLimitsFrom();
   const validator = new RecordValidator(job.source, keyLimits);

@@ -141,6 +141,7 @@ source:
   key: id
   fields:
     id: integer
+    new_value: string
 action:
   type: sql
   url: \${secret:DATABASE_URL}

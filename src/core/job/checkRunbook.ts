@@ -9,6 +9,7 @@ import type { TemplateReferences } from '../actions/template';
 import type { Cell, Runbook } from '../format/runbook';
 import type { Issue } from '../model/types';
 import { compileCheck } from '../checks/checkKinds';
+import { undeclaredFieldIssues } from './requiredFields';
 
 export function checkRunbook(runbook: Runbook): Issue[] {
   const issues: Issue[] = [];
@@ -16,6 +17,8 @@ export function checkRunbook(runbook: Runbook): Issue[] {
     if (cell.kind === 'job') {
       const action = compileAction(cell.spec.action, { baseDir: runbook.baseDir });
       issues.push(...locatedIssues(runbook, cell, 'action', action.issues, action.references));
+      const at = { file: runbook.file, cell: cell.id, line: cell.locate(['action']) };
+      issues.push(...undeclaredFieldIssues(cell.spec.source, action, at));
     } else if (cell.kind === 'verify') {
       const check = compileCheck(cell.spec.check);
       issues.push(...locatedIssues(runbook, cell, 'check', check.issues, check.references));

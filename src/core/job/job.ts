@@ -22,6 +22,8 @@ export interface ResolvedJob {
   successThreshold: number;
   /** A verify cell's check: its runs read each record's end state instead of sending the action. */
   check?: CheckSpec;
+  /** File line of a verify cell's `check`, for messages about the check (a query the database refuses). */
+  checkLine?: number;
 }
 
 export function resolveJob(runbook: Runbook, cell: RunnableCell): ResolvedJob {
@@ -41,6 +43,6 @@ export function resolveJob(runbook: Runbook, cell: RunnableCell): ResolvedJob {
     },
     successThreshold: cell.kind === 'verify' ? 1 : cell.spec.successThreshold,
     ...(cell.spec.subset ? { subset: cell.spec.subset } : {}),
-    ...(cell.kind === 'verify' ? { check: cell.spec.check } : {}),
+    ...(cell.kind === 'verify' ? { check: cell.spec.check, checkLine: cell.locate(['check']) } : {}),
   };
 }

@@ -25,6 +25,7 @@
  * Pages are read whole and never held open across a write (the Ledger contract), so the run records
  * outcomes while its feed reads ahead. This file cannot depend on the vscode API.
  */
+import { KeyFilter } from './keyFilter';
 import type { Ledger, OutcomePlace } from './ledger';
 import { RECORD_STATUSES, type RecordStatus } from '../model/runs';
 import { UserError } from '../model/types';
@@ -56,9 +57,10 @@ export async function readChainRecords(
   statuses: readonly RecordStatus[],
   count: number,
   keysInMemory = DEFAULT_KEYS_IN_MEMORY,
+  byKey = false,
 ): Promise<ChainRecords> {
   if (count <= keysInMemory) return await ledger.keysWithStatus(chain, statuses);
-  return new MergedChainRecords(ledger, chain, statuses, count);
+  return new MergedChainRecords(ledger, chain, statuses, count, byKey);
 }
 
 /**
@@ -67,8 +69,11 @@ export async function readChainRecords(
  */
 export interface MergedRecords extends ChainRecords {
   prepare(): Promise<void>;
-  /** Undefined when `has` can answer at `line` now, else the read that makes it able to. */
-  reach(line: number): Promise<void> | undefined;
+  /**
+   * Undefined when `has` can answer at `line` now, else the read that makes it able to. `key` is the
+   * key the record at `line` will be asked with (its typed key), for records merged by key.
+   */
+  reach(line: number, key?: string): Promise<void> | undefined;
   /** {@link ChainRecords.has} for a malformed row that has a key: its key may have its outcome elsewhere. */
   hasMalformed(key: string, line: number): Promise<boolean>;
 }
@@ -164,12 +169,22 @@ export class MergedChainRecords implements MergedRecords {
   private readonly everyStatus: boolean;
   /** Line of each key whose outcome is a rejection, when rejections are chosen: see the file's comment. */
   private rejectedAt: Map<string, number> | undefined;
+  /** By key: the chosen records' keys, so a key that is none of them is known without asking the ledger. */
+  private keys: KeyFilter | undefined;
+  /** By key: the outcome of the last key looked up in the ledger because its line did not hold it. */
+  private looked: { key: string; outcome: Pick<OutcomePlace, 'status' | 'at'> | undefined } | undefined;
 
+  /**
+   * `byKey`: the source's lines may move while its keys keep their meaning (a database query that
+   * excludes the rows the backfill fixed): a record whose line does not hold its key is looked up by key
+   * in the ledger (one lookup per such record), instead of refusing the resume.
+   */
   constructor(
     private readonly ledger: Pick<Ledger, 'outcomePlaces' | 'outcomeOf' | 'outcomes'>,
     readonly chain: string,
     chosen: readonly RecordStatus[] | ((place: Pick<OutcomePlace, 'status' | 'at'>) => boolean),
     readonly size: number,
+    private readonly byKey = false,
   ) {
     this.cursor = new ChainCursor(ledger, chain);
     this.chosen = typeof chosen === 'function' ? chosen : (place) => chosen.includes(place.status);
@@ -179,6 +194,12 @@ export class MergedChainRecords implements MergedRecords {
 
   /** Reads the chain's rejections, when they are chosen, before the run writes anything. */
   async prepare(): Promise<void> {
+    if (this.byKey && !this.keys) {
+      this.keys = new KeyFilter(this.size);
+      for await (const place of placesOf(this.ledger, this.chain)) {
+        if (this.chosen(place)) this.keys.add(place.key);
+      }
+    }
     if (this.rejectedAt || !this.chosen({ status: 'rejected', at: '' })) return;
     this.rejectedAt = new Map();
     for await (const outcome of this.ledger.outcomes({ chain: this.chain, status: 'rejected' })) {
@@ -187,8 +208,17 @@ export class MergedChainRecords implements MergedRecords {
   }
 
   /** Undefined when {@link has} can answer at `line` now, else the read that makes it able to. */
-  reach(line: number): Promise<void> | undefined {
-    return this.cursor.covers(line) ? undefined : this.cursor.reach(line);
+  reach(line: number, key?: string): Promise<void> | undefined {
+    const reading = this.cursor.covers(line) ? undefined : this.cursor.reach(line);
+    if (!this.byKey || key === undefined) return reading;
+    if (!reading && this.cursor.placesAt(line).some((place) => place.key === key)) return undefined;
+    return (async () => {
+      await reading;
+      if (this.cursor.placesAt(line).some((place) => place.key === key)) return;
+      // Most moved records were never done (done ones left the query): the filter says so without a lookup.
+      const maybe = this.keys?.mayHave(key) ?? true;
+      this.looked = { key, outcome: maybe ? await this.ledger.outcomeOf(this.chain, key) : undefined };
+    })();
   }
 
   has(key: string, line: number, asRead = false): boolean {
@@ -197,6 +227,10 @@ export class MergedChainRecords implements MergedRecords {
     if (place) return !(asRead && place.status === 'rejected') && this.chosen(place);
     // A key as read may differ from the typed one: the full check decides.
     if (asRead) return false;
+    if (this.byKey && this.looked?.key === key) {
+      const outcome = this.looked.outcome;
+      return outcome !== undefined && this.chosen(outcome);
+    }
     if (places.length > 0) {
       throw new UserError(
         `line ${line} holds key ${key}, but run chain ${this.chain} recorded key ${places[0]!.key} there: ` +

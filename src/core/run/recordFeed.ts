@@ -11,6 +11,7 @@ import type { ResolvedJob } from '../job/job';
 import { openSource, type OpenSourceOptions } from '../sources/openSource';
 import type { KeyRange } from '../sources/sourceKind';
 import { RecordValidator } from '../sources/recordValidator';
+import { sourceKindOf } from '../sources/sourceKinds';
 import { findRepeatedKeys, giveRepeatedKeys, keysAtLines, type RepeatedKeys } from '../sources/repeatedKeys';
 import { readRepeatedKeys, writeRepeatedKeys } from '../sources/repeatedKeysCache';
 import type { SubsetFilter } from '../sources/subsetFilter';
@@ -87,12 +88,15 @@ export async function feedRecords<U extends PreparedUnit>(
   const finishedAsRead = finishedByRawKey(job.source.key, doneKeys, !onlyKeys && !job.subset);
   // A big chain is merged with the source by line (ledger/chainRecords.ts).
   const merged = [onlyKeys ?? doneKeys, ...delivered.map((entry) => entry.keys)].filter(isMerged);
+  const mergedByKey = merged.length > 0 && sourceKindOf(job.source).uniqueKeys === true;
   for (const records of merged) await records.prepare();
   try {
     for await (const item of accounting.reading(stream)) {
       if (stopped.aborted) break;
+      // Records merged by key (a database source) look a moved key up: they need the key it will be asked with.
+      const key = mergedByKey ? validator.keyOf(item) : undefined;
       for (const records of merged) {
-        const reading = records.reach(item.line);
+        const reading = records.reach(item.line, key);
         if (reading) await reading;
       }
       if (validator.needsRepeatedKeys) validator.useRepeatedKeys(await repeatedKeysOf(input, validator));

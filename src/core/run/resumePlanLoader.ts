@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JobFingerprint } from '../job/fingerprint';
-import type { Runbook } from '../format/runbook';
 import type { Ledger, StatusCounts } from '../ledger/ledger';
 import { sumOf } from './statusCounts';
 import { findVerificationGaps, type VerificationGaps } from '../verify/gaps';
@@ -26,6 +25,8 @@ import {
   type RerunSelection,
 } from './resumePlan';
 import { RECORD_STATUSES, type RecordStatus } from '../model/runs';
+import { jobCell, type Runbook } from '../format/runbook';
+import { sourceKindOf } from '../sources/sourceKinds';
 
 export interface ResumePlanInput {
   request: ResumeRequest;
@@ -60,7 +61,15 @@ export async function loadResumePlan(ledger: Ledger, input: ResumePlanInput): Pr
   const doneKeys: ChainRecords =
     rerun || chain.rejudge
       ? new Set<string>()
-      : await readChainRecords(ledger, chain.id, RECORD_STATUSES, sumOf(chainCounts), keysInMemory);
+      : await readChainRecords(
+          ledger,
+          chain.id,
+          RECORD_STATUSES,
+          sumOf(chainCounts),
+          keysInMemory,
+          // A database source's keys keep their meaning when its lines move (a query that excludes fixed rows).
+          keysOutliveLines(input),
+        );
   const skipDelivered = !rerun && !chain.rejudge && request.kind === 'execute' && !request.resendDelivered;
   const delivered = skipDelivered
     ? await readDeliveredElsewhere(ledger, request.cell, fingerprint.combined, keysInMemory)
@@ -129,4 +138,10 @@ function withoutResent(chainCounts: StatusCounts, gaps: VerificationGaps, chain:
   for (const [status, count] of Object.entries(gaps.resending.counts))
     counts[status as RecordStatus] -= count;
   return counts;
+}
+
+/** Whether the job's source keeps its keys' meaning when its lines move (a database query). */
+function keysOutliveLines(input: ResumePlanInput): boolean {
+  const source = jobCell(input.runbook, input.job)?.spec.source;
+  return source !== undefined && sourceKindOf(source).uniqueKeys === true;
 }

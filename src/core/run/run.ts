@@ -143,6 +143,7 @@ export class Run {
     return createVerificationStrategy(job.cell, job.check, {
       ...options,
       concurrency: job.throttle.concurrency,
+      ...(job.checkLine !== undefined ? { checkLine: job.checkLine } : {}),
     });
   }
 

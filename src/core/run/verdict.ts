@@ -60,6 +60,13 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const reasons: string[] = [];
   if (share < input.successThreshold) reasons.push(belowThresholdReason(input, share));
   const rejected = input.totals.rejected;
+  // Every record rejected and none sent is no backfill, whatever the share of nothing says.
+  if (rejected > 0 && sentCount(input.kind, input.totals) === 0) {
+    reasons.push(
+      `all ${rejected} records were rejected and none was sent: fix the source or the action ` +
+        '(backfill ledger FILE --status rejected says why)',
+    );
+  }
   if (input.maxRejected !== undefined && rejected > input.maxRejected) {
     reasons.push(
       `${rejected} records rejected, more than maxRejected ${input.maxRejected}: fix them in the source ` +
@@ -85,10 +92,15 @@ export function unrecordedVerdict(stateDir: string, haltReason: string | undefin
  * success.
  */
 export function successShare(kind: RunKind, totals: StatusCounts): number {
-  const considered = RUN_STATUSES[kind]
+  const considered = sentCount(kind, totals);
+  return considered === 0 ? 1 : totals[SUCCESS_STATUS[kind]] / considered;
+}
+
+/** Records sent (or checked): every status of the kind but rejected. */
+function sentCount(kind: RunKind, totals: StatusCounts): number {
+  return RUN_STATUSES[kind]
     .filter((status) => status !== 'rejected')
     .reduce((sum, status) => sum + totals[status], 0);
-  return considered === 0 ? 1 : totals[SUCCESS_STATUS[kind]] / considered;
 }
 
 /**

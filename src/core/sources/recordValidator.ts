@@ -4,7 +4,9 @@
  * that fails is rejected with a reason precise enough to fix the source without guessing.
  */
 import type { FieldSpec } from './sourceFields';
-import type { SourceSpec } from './sourceKinds';
+import { sourceKindOf, type SourceSpec } from './sourceKinds';
+
+const NO_KEYS = { has: () => false };
 import type { RejectedRecord, SourceItem, ValidRecord } from '../model/types';
 import { UserError } from '../model/types';
 import { describeJsonType } from './jsonRecord';
@@ -64,9 +66,14 @@ export class RecordValidator {
   /** Key → line of its first valid record: every key, or only the repeated ones once they are known. */
   private readonly firstLineOfKey = new Map<string, number>();
   private repeated: { has(key: string): boolean } | undefined;
+  /** The source's keys are unique as it reads them; a typed key must then keep their text (see verdict). */
+  private uniqueAsRead = false;
 
   /** Throws a UserError when a declared pattern is not a valid regular expression. */
-  constructor(spec: Pick<SourceSpec, 'key' | 'fields'>, options: { keysRemembered?: number } = {}) {
+  constructor(
+    spec: Pick<SourceSpec, 'key' | 'fields'> & { type?: SourceSpec['type'] },
+    options: { keysRemembered?: number } = {},
+  ) {
     this.keyField = spec.key;
     this.fields = Object.entries(spec.fields).map(([name, field]) => ({
       name,
@@ -75,6 +82,11 @@ export class RecordValidator {
     }));
     this.keySpec = this.fields.find((field) => field.name === spec.key);
     this.keysRemembered = options.keysRemembered ?? DEFAULT_KEYS_REMEMBERED;
+    // A kind that never repeats a key has no repeated keys to find: nothing to remember, no second pass.
+    if (spec.type !== undefined && sourceKindOf(spec as SourceSpec).uniqueKeys) {
+      this.repeated = NO_KEYS;
+      this.uniqueAsRead = true;
+    }
   }
 
   /** True once the validator holds too many keys to go on without the source's repeated keys. */
@@ -140,6 +152,15 @@ export class RecordValidator {
     }
     if (problems.length > 0) {
       return { rejected: { line: item.line, key: key.key, reason: problems.join('; ') } };
+    }
+    // Unique as read, but typing could merge two keys ('01' and '1' are both the integer 1), and no key
+    // is remembered to catch it: a key whose text typing changes is refused instead.
+    if (this.uniqueAsRead && this.keySpec) {
+      const read = recordKey(this.keyField, ownValue(item.fields, this.keyField));
+      if ('key' in read && read.key !== key.key) {
+        const reason = `the key ${JSON.stringify(read.key)} reads as ${JSON.stringify(key.key)} as ${this.keySpec.spec.type}, so two keys could become one: declare the key as string, or return it as the database's ${this.keySpec.spec.type} (cast it in the query)`;
+        return { rejected: { line: item.line, key: read.key, reason } };
+      }
     }
     const firstLine = this.firstLineOfKey.get(key.key);
     if (firstLine !== undefined) return { duplicate: { key: key.key, line: item.line, firstLine } };

@@ -92,6 +92,16 @@ export interface SourceKind<Schema extends SourceKindSchema = SourceKindSchema> 
   contentHash(spec: z.output<Schema>, options: OpenSourceOptions): Promise<string>;
   /** Where the records come from, in words: `csv orders.csv`. */
   describe(spec: z.output<Schema>): string;
+  /**
+   * The fields every record of this source has, learnt without reading records (a database query's
+   * columns, from a LIMIT 0 probe); absent for kinds whose records can differ.
+   */
+  columns?(spec: z.output<Schema>, options: OpenSourceOptions): Promise<string[]>;
+  /**
+   * True when the kind itself yields every key at most once (a database read in keyset pages, which
+   * refuses a repeated key): the validator then remembers no key and makes no pass for repeated keys.
+   */
+  readonly uniqueKeys?: boolean;
   /** Help for each field but `type`, `key` and `fields`, for the editor. */
   readonly fieldHelp: FieldHelp;
 }

@@ -62,6 +62,12 @@ export function sourceContentHash(spec: SourceSpec, options: OpenSourceOptions):
   return sourceKindOf(spec).contentHash(spec, options);
 }
 
+/** The fields every record of the source has, when its kind knows them before reading (a query's columns). */
+export function sourceColumns(spec: SourceSpec, options: OpenSourceOptions): Promise<string[]> | undefined {
+  const kind = sourceKindOf(spec);
+  return kind.columns?.(spec, options);
+}
+
 /** Where the records come from, in words: `csv orders.csv`. */
 export function describeSource(spec: SourceSpec): string {
   return sourceKindOf(spec).describe(spec);

@@ -25,7 +25,7 @@ interface CheckUnit extends PreparedUnit {
 export async function createVerificationStrategy(
   cell: string,
   spec: CheckSpec,
-  options: StrategyOptions & { concurrency: number },
+  options: StrategyOptions & { concurrency: number; checkLine?: number },
 ): Promise<AttemptStrategy<CheckUnit>> {
   const kind = checkKindOf(spec);
   const compiled = kind.compile(spec);
@@ -36,6 +36,9 @@ export async function createVerificationStrategy(
     baseDir: options.baseDir,
     concurrency: options.concurrency,
     context: options.context,
+    ...(options.checkLine !== undefined
+      ? { location: { file: options.runbookFile, cell, line: options.checkLine } }
+      : {}),
   });
   return {
     target: `${kind.describe(spec, options.environment.vars)}${describeEnvironment(options.environment)}`,

@@ -111,4 +111,28 @@ describe('chain records merged with the source by line', function () {
         error instanceof UserError && /line 3 holds key x.*recorded key b.*--restart/.test(error.message),
     );
   });
+
+  it('by key (a database source whose lines move), looks a key its line does not hold up in the ledger', async () => {
+    // The first run recorded keys 1..4 at lines 1..4; the query now returns 3, 5 and 6 at lines 1..3.
+    await ledger.recordOutcomes([
+      outcome('1', { line: 1 }),
+      outcome('2', { line: 2 }),
+      outcome('3', { line: 3, status: 'failed' }),
+      outcome('4', { line: 4 }),
+    ]);
+    const merged = await readChainRecords(ledger, 'chain-1', RECORD_STATUSES, 4, 1, true);
+    const failed = await readChainRecords(ledger, 'chain-1', ['succeeded'], 3, 1, true);
+    assert.ok(isMerged(merged) && isMerged(failed));
+    if (!isMerged(merged) || !isMerged(failed)) return;
+    await merged.prepare();
+    const decide = async (records: typeof merged, key: string, line: number) => {
+      await records.reach(line, key);
+      return records.has(key, line);
+    };
+    assert.equal(await decide(merged, '3', 1), true, 'key 3 finished at line 3');
+    assert.equal(await decide(failed, '3', 1), false, 'its outcome is a failure, not a success');
+    assert.equal(await decide(merged, '5', 2), false, 'key 5 has no outcome: sent');
+    assert.equal(await decide(merged, '6', 3), false);
+    assert.equal(await decide(merged, '4', 4), true, 'a line that holds its key answers as before');
+  });
 });

@@ -57,6 +57,16 @@ describe('run verdict', () => {
       },
     ],
     [
+      'every record was rejected and none sent',
+      { totals: counts({ rejected: 20 }), successThreshold: 0 },
+      {
+        outcome: 'below-threshold',
+        reason:
+          'all 20 records were rejected and none was sent: fix the source or the action (backfill ledger ' +
+          'FILE --status rejected says why)',
+      },
+    ],
+    [
       'exactly at the threshold',
       { totals: counts({ succeeded: 99, failed: 1 }), successThreshold: 0.99 },
       { outcome: 'succeeded' },

@@ -214,4 +214,33 @@ describe('RecordValidator', () => {
     assert.equal(Object.getOwnPropertyDescriptor(typed, '__proto__')?.value, 12);
     assert.deepEqual(typing.check(record(2, { order_id: 'j' })).valid?.fields, { order_id: 'j' });
   });
+
+  describe('a source kind whose keys are unique as read (postgres)', () => {
+    const postgres = (fields: Record<string, unknown> = {}, keysRemembered = 3) =>
+      new RecordValidator(
+        sourceSpec({ type: 'postgres', url: 'postgresql://h/db', query: 'SELECT id FROM t', fields }),
+        { keysRemembered },
+      );
+
+    it('remembers no key and never asks for a pass for repeated keys', () => {
+      const plain = new RecordValidator(sourceSpec({ type: 'inline', records: [] }), { keysRemembered: 3 });
+      const unique = postgres();
+      for (let i = 1; i <= 10; i++) {
+        plain.check(record(i, { id: i }));
+        assert.ok(unique.check(record(i, { id: i })).valid);
+      }
+      assert.equal(plain.needsRepeatedKeys, true, 'another kind asks for the pass past its limit');
+      assert.equal(unique.needsRepeatedKeys, false);
+      assert.equal((unique as unknown as { firstLineOfKey: Map<string, number> }).firstLineOfKey.size, 0);
+    });
+
+    it('refuses a typed key whose text typing changes, which could merge two keys', () => {
+      const typed = postgres({ id: 'integer' });
+      assert.equal(typed.check(record(1, { id: '1' })).valid?.key, '1');
+      assert.match(
+        typed.check(record(2, { id: '01' })).rejected?.reason ?? '',
+        /the key "01" reads as "1" as integer, so two keys could become one: declare the key as string/,
+      );
+    });
+  });
 });

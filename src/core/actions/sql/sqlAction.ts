@@ -5,27 +5,55 @@
  * or, outside production with `dryRun: rollback`, runs it in a transaction that is rolled back. This file
  * cannot depend on the vscode API.
  */
-import type { Client } from 'pg';
+import type { Client, ClientBase } from 'pg';
 import type { ValidRecord } from '../../model/types';
 import { UserError } from '../../model/types';
 import { connectClient, resolveConnectionUrl, scrub, secretNamesOf } from '../../sources/postgres/connection';
-import { bindNamed, compileNamedSql, type NamedSql } from '../../support/postgres/namedSql';
+import { bindNamed, compileNamedSql, firstKeyword, type NamedSql } from '../../support/postgres/namedSql';
+import { extendedQuery } from '../../support/postgres/sqlText';
 import { toParameter } from '../../support/postgres/values';
 import type { ActionLocation } from '../actionKind';
 import { errorMessage } from '../attempt';
 import type { CompiledAction, RenderContext, RenderResult } from '../compiledAction';
 import { invalidAction } from '../compiledAction';
+import { appliedMarkers, type AppliedMarkers } from './appliedMarkers';
 import { isStatementError } from './sqlErrors';
 import type { SqlActionSpec } from './sqlSchema';
 import type { SqlPreview } from './sqlPreview';
 
 /** A statement the database refused as a whole, as a located UserError. */
 export function statementError(error: unknown, url: string, location: ActionLocation | undefined): UserError {
-  const message = `PostgreSQL refuses the statement: ${scrub(errorMessage(error), url)}`;
-  if (!location) return new UserError(`action.statement: ${message}`);
-  return new UserError(`the action of job ${location.cell} is invalid`, [
-    { ...location, field: 'action.statement', message },
-  ]);
+  return actionError(
+    location,
+    'action.statement',
+    `PostgreSQL refuses the statement: ${scrub(errorMessage(error), url)}`,
+  );
+}
+
+/** The applied-markers table cannot be created or read: said at `action.appliedTable`, with what to do. */
+export function appliedTableError(
+  error: unknown,
+  url: string,
+  table: string,
+  location: ActionLocation | undefined,
+): UserError {
+  return actionError(
+    location,
+    'action.appliedTable',
+    `the table of applied records "${table}" cannot be created or read: ${scrub(errorMessage(error), url)}: grant CREATE on its schema once (or create it: see README, "Exactly once"), name another with appliedTable, or turn markers off with appliedTable: false`,
+  );
+}
+
+/** A problem with a SQL action, as `FILE:LINE: cell ID: FIELD: message` when its location is known. */
+export function actionError(location: ActionLocation | undefined, field: string, message: string): UserError {
+  if (!location) return new UserError(`${field}: ${message}`);
+  return new UserError(`the action of job ${location.cell} is invalid`, [{ ...location, field, message }]);
+}
+
+/** PREPARE, sent alone with the extended protocol: checks syntax, tables, columns and privileges, runs nothing. */
+export async function prepareStatement(client: ClientBase, sql: NamedSql): Promise<void> {
+  await client.query(extendedQuery(`PREPARE backfill_check AS ${sql.text}`));
+  await client.query('DEALLOCATE backfill_check');
 }
 
 /** The statement with `$n` placeholders and the record's values in order, or why the record is refused. */
@@ -44,12 +72,8 @@ export function bindRecord(
 }
 
 export function compileSqlAction(spec: SqlActionSpec, location?: ActionLocation): CompiledAction {
-  const compiled = compileNamedSql(spec.statement.replace(/[\s;]+$/, ''));
-  if (!compiled.ok) {
-    return invalidAction(spec, [
-      { field: 'statement', message: `column ${compiled.column}: ${compiled.message}` },
-    ]);
-  }
+  const compiled = compileStatement(spec.statement);
+  if (!compiled.ok) return invalidAction(spec, [{ field: 'statement', message: compiled.message }]);
   const sql = compiled.sql;
   const render = (record: ValidRecord): RenderResult => {
     const bound = bindRecord(sql, record);
@@ -62,6 +86,7 @@ export function compileSqlAction(spec: SqlActionSpec, location?: ActionLocation)
     spec: spec,
     issues: [],
     references: { recordFields: [...sql.names].sort(), envNames: [], secretNames: secretNamesOf(spec.url) },
+    requiredFields: { field: 'statement', names: sql.names },
     render,
     async preview(record, ctx) {
       const rendered = render(record);
@@ -69,7 +94,7 @@ export function compileSqlAction(spec: SqlActionSpec, location?: ActionLocation)
       const url = resolveConnectionUrl(spec.url, ctx, 'action.url');
       const client = await connectClient(url);
       try {
-        prepared ??= prepareOnce(client, sql, url, location);
+        prepared ??= prepareOnce(client, sql, url, location, markersOf(spec));
         await prepared;
         return { ok: true, preview: await dryRunOne(client, spec, sql, rendered.preview, record, ctx, url) };
       } finally {
@@ -79,19 +104,48 @@ export function compileSqlAction(spec: SqlActionSpec, location?: ActionLocation)
   };
 }
 
-/** PREPARE checks syntax, tables, columns and privileges without running anything; then DEALLOCATE. */
+/**
+ * The statement with `$n` placeholders, or why it cannot be one: more than one statement, a positional
+ * parameter, or CALL (which PREPARE and EXPLAIN refuse, so no dry run could check it).
+ */
+export function compileStatement(
+  statement: string,
+): { ok: true; sql: NamedSql } | { ok: false; message: string } {
+  const compiled = compileNamedSql(statement.replace(/[\s;]+$/, ''));
+  if (!compiled.ok) return { ok: false, message: `column ${compiled.column}: ${compiled.message}` };
+  if (firstKeyword(compiled.sql.text) === 'CALL') {
+    return {
+      ok: false,
+      message:
+        'CALL cannot be prepared or explained, so no dry run could check it: write the procedure as a function and use SELECT my_function(:id), or put its statement here',
+    };
+  }
+  return compiled;
+}
+
+/** The action's applied-markers, or undefined when `appliedTable: false` turns them off. */
+export function markersOf(spec: SqlActionSpec): AppliedMarkers | undefined {
+  return spec.appliedTable === false ? undefined : appliedMarkers(spec.appliedTable);
+}
+
+/**
+ * PREPARE checks syntax, tables, columns and privileges without running anything; then DEALLOCATE.
+ * The markers' table is looked at too: a run that could not keep them would stop at its start.
+ */
 async function prepareOnce(
   client: Client,
   sql: NamedSql,
   url: string,
-  location?: ActionLocation,
+  location: ActionLocation | undefined,
+  markers: AppliedMarkers | undefined,
 ): Promise<void> {
   try {
-    await client.query(`PREPARE backfill_check AS ${sql.text}`);
-    await client.query('DEALLOCATE backfill_check');
+    await prepareStatement(client, sql);
   } catch (error) {
     throw statementError(error, url, location);
   }
+  const problem = await markers?.problem(client).catch((error: unknown) => errorMessage(error));
+  if (problem) throw appliedTableError(new Error(problem), url, markers!.table, location);
 }
 
 async function dryRunOne(
@@ -111,13 +165,15 @@ async function dryRunOne(
     if (rollback) {
       await client.query('BEGIN');
       try {
-        const result = await client.query(sql.text, bound.values);
+        const result = await client.query(extendedQuery(sql.text, bound.values));
         return { ...preview, rowsAffected: result.rowCount ?? 0 };
       } finally {
         await client.query('ROLLBACK');
       }
     }
-    const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql.text}`, bound.values);
+    const plan = await client.query<{ 'QUERY PLAN': string }>(
+      extendedQuery(`EXPLAIN ${sql.text}`, bound.values),
+    );
     return { ...preview, plan: plan.rows.map((row) => row['QUERY PLAN']) };
   } catch (error) {
     if (isStatementError(error)) throw statementError(error, url, undefined);

@@ -10,15 +10,24 @@ import type { AttemptResult } from '../../model/attemptResult';
 import {
   connectionError,
   createPool,
+  growPool,
   resolveConnectionUrl,
   type ConnectionContext,
 } from '../../sources/postgres/connection';
-import { compileNamedSql, type NamedSql } from '../../support/postgres/namedSql';
+import type { NamedSql } from '../../support/postgres/namedSql';
 import type { ActionLocation } from '../actionKind';
 import type { AttemptOptions } from '../attempt';
 import { failed, startStopwatch } from '../attempt';
 import type { ExecutionUnit, Executor } from '../executor';
-import { bindRecord, statementError } from './sqlAction';
+import type { AppliedMarkers } from './appliedMarkers';
+import {
+  appliedTableError,
+  markersOf,
+  bindRecord,
+  compileStatement,
+  prepareStatement,
+  statementError,
+} from './sqlAction';
 import type { SqlActionSpec } from './sqlSchema';
 import { isStatementError, sqlFailure } from './sqlErrors';
 
@@ -33,7 +42,7 @@ export interface SqlExecutorOptions {
  * UserError when the database cannot be reached or refuses the statement: the run then sends nothing.
  */
 export async function createSqlExecutor(spec: SqlActionSpec, opts: SqlExecutorOptions): Promise<Executor> {
-  const compiled = compileNamedSql(spec.statement.replace(/[\s;]+$/, ''));
+  const compiled = compileStatement(spec.statement);
   if (!compiled.ok) throw statementError(new Error(compiled.message), '', opts.location);
   const sql = compiled.sql;
   const url = resolveConnectionUrl(spec.url, opts.context, 'action.url');
@@ -45,17 +54,26 @@ export async function createSqlExecutor(spec: SqlActionSpec, opts: SqlExecutorOp
     await pool.end().catch(() => undefined);
     throw connectionError(error, url);
   }
+  const markers = markersOf(spec);
   try {
-    await client.query(`PREPARE backfill_check AS ${sql.text}`);
-    await client.query('DEALLOCATE backfill_check');
+    await prepareStatement(client, sql);
   } catch (error) {
     client.release();
     await pool.end().catch(() => undefined);
     throw statementError(error, url, opts.location);
   }
+  try {
+    const problem = await markers?.problem(client);
+    if (problem) throw new Error(problem);
+    await markers?.ensure(client);
+  } catch (error) {
+    client.release();
+    await pool.end().catch(() => undefined);
+    throw appliedTableError(error, url, markers!.table, opts.location);
+  }
   client.release();
   const run = (units: ExecutionUnit[], attempt: AttemptOptions) =>
-    runBatch(pool, spec, sql, url, units, attempt);
+    runBatch(pool, spec, sql, url, markers, units, attempt);
   return {
     mode: 'batch',
     execute: async (preview, record, _ctx, attempt) => {
@@ -66,7 +84,7 @@ export async function createSqlExecutor(spec: SqlActionSpec, opts: SqlExecutorOp
       return results.get(record.key)!;
     },
     executeUnits: run,
-    setConcurrency: () => undefined,
+    setConcurrency: (concurrency) => growPool(pool, concurrency),
     close: () => pool.end().catch(() => undefined),
   };
 }
@@ -76,6 +94,7 @@ async function runBatch(
   spec: SqlActionSpec,
   sql: NamedSql,
   url: string,
+  markers: AppliedMarkers | undefined,
   units: ExecutionUnit[],
   attempt: AttemptOptions,
 ): Promise<Map<string, AttemptResult>> {
@@ -97,15 +116,13 @@ async function runBatch(
     for (const unit of todo) results.set(unit.key, failed(elapsed(), sqlFailure(error, url)));
     return results;
   }
+  const apply = (group: ExecutionUnit[]) =>
+    applyOnce(client, { spec, sql, markers, timeoutMs, values: (unit) => bound.get(unit.key)! }, group);
   let broken = false;
   try {
-    const batch = await inTransaction(client, timeoutMs, async () => {
-      const rows: number[] = [];
-      for (const unit of todo) rows.push(await runStatement(client, sql, bound.get(unit.key)!));
-      return rows;
-    });
+    const batch = await apply(todo);
     if (batch.ok) {
-      todo.forEach((unit, i) => results.set(unit.key, outcome(spec, batch.value[i]!, elapsed())));
+      for (const [key, rows] of batch.rows) results.set(key, outcome(spec, rows, elapsed()));
       return results;
     }
     const failure = sqlFailure(batch.error, url);
@@ -117,10 +134,8 @@ async function runBatch(
     }
     for (const unit of todo) {
       const started = startStopwatch();
-      const one = await inTransaction(client, timeoutMs, () =>
-        runStatement(client, sql, bound.get(unit.key)!),
-      );
-      if (one.ok) results.set(unit.key, outcome(spec, one.value, started()));
+      const one = await apply([unit]);
+      if (one.ok) results.set(unit.key, outcome(spec, one.rows.get(unit.key)!, started()));
       else {
         const error = sqlFailure(one.error, url);
         broken ||= error.kind === 'connection';
@@ -130,6 +145,83 @@ async function runBatch(
     return results;
   } finally {
     client.release(broken);
+  }
+}
+
+interface ApplyContext {
+  spec: SqlActionSpec;
+  sql: NamedSql;
+  markers: AppliedMarkers | undefined;
+  timeoutMs: number;
+  values: (unit: ExecutionUnit) => unknown[];
+}
+
+/** Another transaction marked one of the batch's records while it ran: look again, then apply the rest. */
+class MarkedMeanwhile extends Error {}
+
+/**
+ * Applies a group of records in one transaction, with their applied-markers. A record marked before is
+ * not run again: its rows are those its marker kept. Resolves with the rows of every record of `group`.
+ */
+async function applyOnce(
+  client: PoolClient,
+  ctx: ApplyContext,
+  group: ExecutionUnit[],
+): Promise<{ ok: true; rows: Map<string, number> } | { ok: false; error: unknown }> {
+  for (let round = 0; ; round++) {
+    const rows = new Map<string, number>();
+    let pending = group;
+    if (ctx.markers) {
+      const keys = group.flatMap((unit) => (unit.idempotencyKey ? [unit.idempotencyKey] : []));
+      let applied: Map<string, number>;
+      try {
+        applied = keys.length > 0 ? await ctx.markers.applied(client, keys) : new Map<string, number>();
+      } catch (error) {
+        return { ok: false, error };
+      }
+      pending = group.filter((unit) => {
+        const before = unit.idempotencyKey ? applied.get(unit.idempotencyKey) : undefined;
+        if (before !== undefined) rows.set(unit.key, before);
+        return before === undefined;
+      });
+      if (pending.length === 0) return { ok: true, rows };
+    }
+    const batch = await inTransaction(client, ctx.timeoutMs, async () => {
+      const changed: number[] = [];
+      for (const unit of pending) changed.push(await runStatement(client, ctx.sql, ctx.values(unit)));
+      // A statement that changed nothing applied nothing: running it again cannot apply it twice, and a
+      // re-run after the data is fixed must not be skipped.
+      const marked = pending.flatMap((unit, i) =>
+        unit.idempotencyKey && changed[i]! > 0 ? [{ key: unit.idempotencyKey, rows: changed[i]! }] : [],
+      );
+      if (
+        ctx.markers &&
+        marked.length > 0 &&
+        !(await ctx.markers.mark(
+          client,
+          marked.map((m) => m.key),
+          marked.map((m) => m.rows),
+        ))
+      ) {
+        throw new MarkedMeanwhile();
+      }
+      return changed;
+    });
+    if (batch.ok) {
+      pending.forEach((unit, i) => rows.set(unit.key, batch.value[i]!));
+      return { ok: true, rows };
+    }
+    if (!(batch.error instanceof MarkedMeanwhile) || round >= 2) {
+      return {
+        ok: false,
+        error:
+          batch.error instanceof MarkedMeanwhile
+            ? Object.assign(new Error('another transaction applied these records meanwhile'), {
+                code: '40001',
+              })
+            : batch.error,
+      };
+    }
   }
 }
 

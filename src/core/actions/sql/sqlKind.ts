@@ -34,5 +34,7 @@ export const sqlAction: ActionKind<typeof sqlActionSchema, SqlPreview> = {
       'Longest one statement may run (SET LOCAL statement_timeout); default: the throttle’s timeoutMs.',
     dryRun:
       '`explain` (PREPARE and EXPLAIN, nothing runs) or `rollback` (outside production: run, then roll back).',
+    appliedTable:
+      'Table of applied records in the target (default `backfill_applied`, created once): a resume never runs a record twice. `false`: off.',
   },
 };

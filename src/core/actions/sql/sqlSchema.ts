@@ -1,6 +1,7 @@
 /** The fields of `action: { type: sql }`. This folder cannot depend on the vscode API. */
 import { z } from 'zod';
 import { rangedNumber } from '../../model/rangedNumber';
+import { APPLIED_TABLE_PATTERN } from './appliedMarkers';
 
 export const sqlActionSchema = z.strictObject({
   type: z.literal('sql'),
@@ -18,6 +19,17 @@ export const sqlActionSchema = z.strictObject({
    * rolled back, to show the rows it would change).
    */
   dryRun: z.enum(['explain', 'rollback']).default('explain'),
+  /**
+   * The table of applied records in the target database (appliedMarkers.ts): a record's marker commits
+   * with its statement, so a resume after a kill never runs it twice. Default `backfill_applied`;
+   * `false` turns markers off. Optional without a default, so runbooks without it keep their fingerprint.
+   */
+  appliedTable: z
+    .union([
+      z.string().regex(APPLIED_TABLE_PATTERN, 'a table name, or schema.name (letters, digits, _)'),
+      z.literal(false),
+    ])
+    .optional(),
 });
 
 export type SqlActionSpec = z.output<typeof sqlActionSchema>;

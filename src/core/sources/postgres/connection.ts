@@ -77,3 +77,11 @@ function describeConnectionError(error: unknown, url: string): UserError {
   }
   return new UserError(`cannot connect to PostgreSQL at ${where}: ${message}`);
 }
+
+/**
+ * Follows a live `control concurrency N` raise: the pool may open up to N connections from now on. A
+ * lower N keeps the connections open (idle ones close by themselves); the runner sends fewer at once.
+ */
+export function growPool(pool: Pool, size: number): void {
+  if (size > pool.options.max!) pool.options.max = size;
+}

@@ -12,7 +12,7 @@ import { sourceCommon } from '../sourceFields';
 import type { OpenSourceOptions, SourceKind } from '../sourceKind';
 import { CheckpointTrail } from './checkpointTrail';
 import { describeUrl } from './connection';
-import { boundQuery, postgresSource } from './postgresSource';
+import { boundQuery, postgresColumns, postgresSource } from './postgresSource';
 
 const postgresSourceSchema = z.strictObject({
   type: z.literal('postgres'),
@@ -88,6 +88,10 @@ export const postgresSourceKind: SourceKind<typeof postgresSourceSchema> = {
             .digest('hex'),
         )
       : hashByReading(open(spec, { ...options, snapshot: true }, 'record')),
+  columns: (spec, options) => postgresColumns(spec, contextOf(options)),
+  // Keyset pages read keys in strictly increasing order and refuse a repeated one (postgresSource.ts),
+  // so a million-row read neither remembers its keys nor reads the table again to find repeats.
+  uniqueKeys: true,
   // The URL is a secret placeholder as written; a literal URL is shown without its user and password.
   describe: (spec) => `postgres ${spec.url.startsWith('${') ? spec.url : describeUrl(spec.url)}`,
   fieldHelp: {

@@ -166,6 +166,31 @@ export function postgresSource(spec: PostgresSourceSpec, options: PostgresSource
   });
 }
 
+/** The columns the query returns, from a LIMIT 0 probe (nothing is read). */
+export async function postgresColumns(
+  spec: PostgresSourceSpec,
+  options: Pick<PostgresSourceOptions, 'context' | 'location'>,
+): Promise<string[]> {
+  const fail = (field: string, message: string) => locatedError(options.location, field, message);
+  const { sql, values } = boundQuery(spec, options);
+  const url = locatedConfig(options.location, 'source.url', () =>
+    resolveConnectionUrl(spec.url, options.context, 'source.url'),
+  );
+  const client = await connectClient(url);
+  try {
+    const probe = await query(
+      client,
+      `SELECT * FROM (${sql.text}) AS backfill_source LIMIT 0`,
+      values,
+      url,
+      fail,
+    );
+    return probe.fields.map((field) => field.name);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /**
  * The page hashes of one read: kept in the pin (the check before a run), or compared with it (the pass
  * that sends records), which throws before the rows of a page that changed since the check are yielded.

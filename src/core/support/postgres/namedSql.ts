@@ -51,6 +51,18 @@ export function compileNamedSql(sql: string): { ok: true; sql: NamedSql } | ({ o
       i = end;
       continue;
     }
+    if (ch === ';') {
+      // Only whitespace and comments may follow: a second statement would run too wherever the text
+      // goes through the simple protocol, so a "read-only" dry run could change the database.
+      if (!onlyCommentsFrom(sql, i + 1)) {
+        return {
+          ok: false,
+          column: i + 1,
+          message: 'a second statement follows the ";": write exactly one statement',
+        };
+      }
+      break;
+    }
     if (ch === '$' && next !== undefined && /[0-9]/.test(next)) {
       return {
         ok: false,
@@ -62,6 +74,26 @@ export function compileNamedSql(sql: string): { ok: true; sql: NamedSql } | ({ o
     i += 1;
   }
   return { ok: true, sql: { text, names } };
+}
+
+/** Whether only whitespace and comments are left from `i` on. */
+function onlyCommentsFrom(sql: string, i: number): boolean {
+  let j = i;
+  while (j < sql.length) {
+    if (/\s/.test(sql[j]!)) j += 1;
+    else if (sql.startsWith('--', j) || sql.startsWith('/*', j)) j = skipNonCode(sql, j);
+    else return false;
+  }
+  return true;
+}
+
+/** The first word of the statement (after comments), upper-cased: `CALL`, `UPDATE`, … */
+export function firstKeyword(sql: string): string {
+  let j = 0;
+  while (j < sql.length && (/\s/.test(sql[j]!) || sql.startsWith('--', j) || sql.startsWith('/*', j))) {
+    j = /\s/.test(sql[j]!) ? j + 1 : skipNonCode(sql, j);
+  }
+  return (/^[A-Za-z]+/.exec(sql.slice(j))?.[0] ?? '').toUpperCase();
 }
 
 /** The index just past a literal, quoted identifier, dollar-quoted body or comment starting at `i`; else `i`. */
