@@ -147,6 +147,7 @@ async function performRun(
                 fingerprint,
                 await ledger.dryRuns(),
                 setup.environment.name,
+                await ledger.signOffs(),
               ),
           }
         : {}),
