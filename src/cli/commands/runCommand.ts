@@ -13,6 +13,7 @@ import { UserError } from '../../core/model/types';
 import { ExitCode, exitCodeOfRun } from '../exitCodes';
 import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
+import { recordedSignOffs } from '../signOffLedgers';
 import { ProgressLine } from '../output/progressLine';
 import { describePlan, describeResult, describeVerification, progressText } from '../output/runText';
 import { dryRunCommand } from './dryRunCommand';
@@ -147,7 +148,7 @@ async function performRun(
                 fingerprint,
                 await ledger.dryRuns(),
                 setup.environment.name,
-                await ledger.signOffs(),
+                await recordedSignOffs(runbook, setup.environment, ledger),
               ),
           }
         : {}),

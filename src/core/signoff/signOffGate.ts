@@ -128,13 +128,18 @@ export function signOffProblems(runbook: Runbook, recorded?: readonly SignOff[])
   return problems;
 }
 
-/** Whether the ledger's latest record of the item is this sign-off: checked, by the same person, at the same time. */
+/**
+ * Whether a ledger recorded this very sign-off: checked, by the same person, at the same time. The runbook
+ * says whether the item is checked now; the ledger says this check was made by backfill.
+ */
 function recordedSignOff(
   recorded: readonly SignOff[],
   checklist: string,
   item: string,
   checked: { by: string; at: string },
 ): boolean {
-  const latest = recorded.filter((s) => s.checklist === checklist && s.item === item).at(-1);
-  return !!latest?.checked && latest.by === checked.by && latest.at === checked.at;
+  return recorded.some(
+    (s) =>
+      s.checklist === checklist && s.item === item && s.checked && s.by === checked.by && s.at === checked.at,
+  );
 }
