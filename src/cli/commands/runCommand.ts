@@ -156,7 +156,7 @@ async function performRun(
       signal: stop.signal,
       onPlan: (plan) => {
         announced = plan;
-        if (!options.json) process.stdout.write(describePlan(plan, setup.mode));
+        if (!options.json) process.stdout.write(describePlan(plan, setup.mode, runbook.file));
       },
       onResult: (ended) => (cellResult = ended),
       onEvent: (event) => {

@@ -10,8 +10,8 @@ import { roundLatency, type RunStatus } from '../../core/run/runStatus';
 import { gapResendCell } from '../../core/verify/gaps';
 import { duration } from './dryRunText';
 
-/** The plan of a run, printed before the first record is sent or checked. */
-export function describePlan(plan: RunPlan, mode: string): string {
+/** The plan of a run of the runbook `file`, printed before the first record is sent or checked. */
+export function describePlan(plan: RunPlan, mode: string, file: string): string {
   const title =
     plan.kind === 'verify' ? 'Verification run' : mode === 'production' ? 'PRODUCTION run' : 'Run';
   const resumed = plan.resumed
@@ -32,7 +32,7 @@ export function describePlan(plan: RunPlan, mode: string): string {
     `  Target: ${plan.target}`,
     `  Records: ${describeRecords(plan)} · rate ${plan.rate}/s · concurrency ${plan.concurrency}` +
       (plan.estimatedSeconds !== undefined ? ` · estimated ${duration(plan.estimatedSeconds)}` : ''),
-    `  Stop it with Ctrl-C, backfill control FILE stop, or a halt file; run the same command again to resume.`,
+    `  Stop it with Ctrl-C, backfill control ${file} stop, or a halt file; run the same command again to resume.`,
     '',
   ].join('\n');
 }
@@ -49,10 +49,8 @@ function describeRecords(plan: RunPlan): string {
     ...describeDoneElsewhere(plan.doneElsewhere ?? {}),
   ];
   const why = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-  if (records?.sending === undefined) {
-    const of = records?.ofSource !== undefined ? ` of ${n(records.ofSource)}` : '';
-    return `all selected${of}${why}`;
-  }
+  // Neither a dry run of the same data nor a cheap count up front (a database, a command, a huge file).
+  if (records?.sending === undefined) return `count unknown until read${why}`;
   const whole = records.sending === records.ofSource && !records.atMost;
   const of = records.ofSource !== undefined && !plan.rerun && !whole ? ` of ${n(records.ofSource)}` : '';
   return `${records.atMost ? 'up to ' : ''}${n(records.sending)}${of}${why}`;
