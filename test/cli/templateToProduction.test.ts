@@ -81,7 +81,7 @@ describe('from backfill new to production, with malformed rows in the source', f
     const full = await cli('run', file, '--cell', 'full', '--execute');
     assert.equal(full.code, 0, full.stdout + full.stderr);
     assert.match(full.stdout, /Records: 1,980 of 2,000 \(20 skipped: done by small-batch\)/);
-    assert.match(full.stdout, /Run succeeded/);
+    assert.match(full.stdout, /Run succeeded\.\n {2}1,980 succeeded, 0 failed, 5 rejected/);
     const received = staging.countsByKey();
     assert.deepEqual([...received.keys()].sort(), keys(firstKey, VALID));
     assert.ok(

@@ -135,9 +135,10 @@ function belowThresholdNext(status: RunStatus | undefined, file: string, cell: s
 function describeCounts(status: RunStatus): string {
   const elsewhere = describeDoneElsewhere(status.doneElsewhere ?? {});
   const byOthers = Object.values(status.doneElsewhere ?? {}).reduce((sum, n) => sum + n, 0);
+  const n = (value: number) => value.toLocaleString('en-US');
   return [
-    `${status.succeeded} succeeded, ${status.failed} failed, ${status.rejected} rejected`,
-    `${status.skipped - byOthers} skipped (done earlier)`,
+    `${n(status.succeeded)} succeeded, ${n(status.failed)} failed, ${n(status.rejected)} rejected`,
+    `${n(status.skipped - byOthers)} skipped (done earlier)`,
     ...elsewhere,
   ].join(', ');
 }
@@ -146,10 +147,12 @@ function describeCounts(status: RunStatus): string {
 export function describeVerification(result: RunResult, runbook: Runbook, cell: string, job: string): string {
   const { outcome, reason, status } = result;
   const v = status?.verification;
+  const n = (value: number) => value.toLocaleString('en-US');
   const counts =
     status && v
-      ? `  ${v.verified} verified, ${v.mismatch} mismatch, ${v.missing} missing, ${v.error} could not be checked, ` +
-        `${status.rejected} rejected, ${status.skipped} skipped (checked earlier)\n${describeFailures(status)}`
+      ? `  ${n(v.verified)} verified, ${n(v.mismatch)} mismatch, ${n(v.missing)} missing, ` +
+        `${n(v.error)} could not be checked, ${n(status.rejected)} rejected, ` +
+        `${n(status.skipped)} skipped (checked earlier)\n${describeFailures(status)}`
       : '';
   if (outcome === 'halted') {
     return `Verification halted.\n${counts}  Halted: ${reason}. Resume with the same command.\n`;
