@@ -151,7 +151,7 @@ export class Checklists extends Disposable {
     if (item.owner !== mark.by && !(await this.s.prompts.confirmSignOffFor(item.item, item.owner, mark.by))) {
       return undefined;
     }
-    return { ...mark, plan: planHash(runbook, cell) };
+    return { ...mark, plan: planHash(runbook, cell, { item: itemId, by: mark.by }) };
   }
 
   private onMessage(notebook: vscode.NotebookDocument, message: unknown): void {

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadRunbook } from '../../src/cli/loadRunbook';
 import { DURABILITY_WINDOW_PER_SLOT } from '../../src/core/run/runner';
+import { planHash } from '../../src/core/signoff/signOffPlan';
 import { runCli, tempDir } from '../support/cli';
 import { startCli, waitFor } from '../support/cliProcess';
 import { keyOf, usePostgresLedger, writeFixtureRunbook } from '../support/runbookFixture';
@@ -131,5 +133,49 @@ describe('a runbook whose ledger is in PostgreSQL', function () {
       result.stdout + result.stderr,
       /job\.backfill:\d+.*the URL holds a password: write \$\{secret:NAME\}/,
     );
+  });
+
+  it('holds a production sign-off to the one backfill sign recorded in PostgreSQL', async () => {
+    const file = writeFixtureRunbook(work.dir, { records: 5, production: true, requiredItem: 'unchecked' });
+    usePostgresLedger(file);
+    const env = { LEDGER_URL: database.url };
+    const vars = ['--env', 'prod', '--var', `BASE_URL=${target.url}`];
+    const produce = () =>
+      runCli(['run', file, '--cell', 'full', ...vars, '--production', '--confirm', 'fixture-job'], { env });
+    assert.equal((await runCli(['dry-run', file, ...vars], { env })).code, 0);
+
+    // Typed by hand for Mallory, with the very plan hash backfill would write: the ledger has no such sign-off.
+    const runbook = loadRunbook(file);
+    const checklist = runbook.cells.find((c) => c.kind === 'checklist')!;
+    if (checklist.kind !== 'checklist') throw new Error('no checklist');
+    const plan = planHash(runbook, checklist, { item: 'owner-approves', by: 'Mallory' });
+    const unsigned = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(
+      file,
+      unsigned.replace(
+        '  required: true\n',
+        `  required: true\n  checked: { by: "Mallory", at: "2026-12-06T10:00:00.000Z", plan: "${plan}" }\n`,
+      ),
+    );
+    const typed = await produce();
+    assert.equal(typed.code, 4, typed.stdout + typed.stderr);
+    assert.match(typed.stderr, /item owner-approves: the ledger has no sign-off of this item by Mallory/);
+    assert.equal(target.arrivals.length, 0, 'nothing sent while refused');
+
+    fs.writeFileSync(file, unsigned);
+    const signed = await runCli(['sign', file, '--item', 'owner-approves', '--as', 'Grace'], { env });
+    assert.equal(signed.code, 0, signed.stderr);
+    const recorded = await database.query<{ signed_by: string }>(
+      "SELECT signed_by FROM backfill.signoffs WHERE ledger = 'fixture-job'",
+    );
+    assert.deepEqual(
+      recorded.map((row) => row.signed_by),
+      ['Grace'],
+    );
+    // As on another host: no ledger beside the runbook, only the shared one.
+    fs.rmSync(`${file}.d`, { recursive: true, force: true });
+    const proceeds = await produce();
+    assert.equal(proceeds.code, 0, proceeds.stdout + proceeds.stderr);
+    assert.equal(target.countsByKey().size, 5);
   });
 });

@@ -84,8 +84,8 @@ describe('backfill run across cells', function () {
     const { run, dryRun } = await setUp({ records: 50, malformed: 2 });
     const small = await run('small-batch');
     assert.equal(small.code, 0, small.stdout + small.stderr);
-    // No dry run has counted the source yet: only the subset bounds it.
-    assert.match(small.stdout, /Records: up to 20 \(subset first: 20\) · rate/);
+    // No dry run has counted the source yet: the run counts it up front.
+    assert.match(small.stdout, /Records: 20 of 50 \(subset first: 20\) · rate/);
 
     assert.equal((await dryRun()).code, 0);
     const again = await run('small-batch', '--restart');

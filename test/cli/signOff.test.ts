@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadRunbook } from '../../src/cli/loadRunbook';
+import { planHash } from '../../src/core/signoff/signOffPlan';
 import { signOffMessage, sshSign } from '../../src/core/signoff/sshSignature';
 import { runCli, tempDir } from '../support/cli';
 import { writeFixtureRunbook } from '../support/runbookFixture';
@@ -69,7 +71,7 @@ describe('backfill sign and the sign-off gate', function () {
     assert.equal(confirmed.code, 0, confirmed.stderr);
     const after = fs.readFileSync(file, 'utf8');
     const line =
-      / {2}checked: \{ by: "Mallory", at: "[^"]+", plan: "([0-9a-f]{12}-[0-9a-f]{12}-[0-9a-f]{12})" \}\n/.exec(
+      / {2}checked: \{ by: "Mallory", at: "[^"]+", plan: "((?:[0-9a-f]{12}-){3}[0-9a-f]{12})" \}\n/.exec(
         after,
       );
     assert.ok(line, after);
@@ -80,6 +82,67 @@ describe('backfill sign and the sign-off gate', function () {
     const resigned = fs.readFileSync(file, 'utf8');
     assert.equal((resigned.match(/checked:/g) ?? []).length, 1, 'a new sign-off replaces the earlier one');
     assert.match(resigned, /checked: \{ by: "Grace"/);
+  });
+
+  it('refuses a sign-off copied onto another item, or typed by hand with a plausible hash, at its line', async () => {
+    const { file, sign, dryRun, produce } = setUp();
+    // A second required item, owned by Carol.
+    fs.writeFileSync(
+      file,
+      fs
+        .readFileSync(file, 'utf8')
+        .replace(
+          '  required: true\n```',
+          '  required: true\n- item: Ops approves\n  owner: Carol\n  required: true\n```',
+        ),
+    );
+    assert.equal((await sign('--as', 'Grace')).code, 0);
+    assert.equal((await dryRun()).code, 0);
+    const signed = fs.readFileSync(file, 'utf8');
+    const graceLine = /\n( {2}checked: \{ by: "Grace"[^\n]*)\n/.exec(signed)![1]!;
+
+    // Grace's line copied onto Carol's item, only `by` changed.
+    const copied = signed.replace(
+      '  owner: Carol\n  required: true\n',
+      `  owner: Carol\n  required: true\n${graceLine.replace('by: "Grace"', 'by: "Carol"')}\n`,
+    );
+    fs.writeFileSync(file, copied);
+    const refusedCopy = await produce();
+    assert.equal(refusedCopy.code, 4, refusedCopy.stdout + refusedCopy.stderr);
+    const copyLine = copied.split('\n').findIndex((l) => l.includes('by: "Carol"')) + 1;
+    assert.match(
+      refusedCopy.stderr,
+      new RegExp(
+        `job\\.backfill:${copyLine}: checklist sign-off: item ops-approves: this sign-off was made for another item or signer \\(copied by hand\\?\\), so it approves nothing: Carol signs it \\(backfill sign \\S+job\\.backfill --item ops-approves --as "Carol"\\)`,
+      ),
+    );
+    assert.doesNotMatch(refusedCopy.stderr, /item owner-approves/, "Grace's own sign-off holds");
+
+    // Typed by hand with the very hash backfill would write for Carol: the ledger has no such sign-off.
+    const runbook = loadRunbook(file);
+    const checklist = runbook.cells.find((c) => c.kind === 'checklist')!;
+    if (checklist.kind !== 'checklist') throw new Error('no checklist');
+    const plan = planHash(runbook, checklist, { item: 'ops-approves', by: 'Carol' });
+    const typed = signed.replace(
+      '  owner: Carol\n  required: true\n',
+      `  owner: Carol\n  required: true\n  checked: { by: "Carol", at: "2026-12-06T10:00:00.000Z", plan: "${plan}" }\n`,
+    );
+    fs.writeFileSync(file, typed);
+    const refusedTyped = await produce();
+    assert.equal(refusedTyped.code, 4);
+    assert.match(
+      refusedTyped.stderr,
+      /item ops-approves: the ledger has no sign-off of this item by Carol at 2026-12-06T10:00:00\.000Z \(typed or copied by hand, or signed against another ledger\?\), so it approves nothing: Carol signs it \(backfill sign \S+ --item ops-approves --as "Carol"\)/,
+    );
+    assert.equal(target.arrivals.length, 0, 'nothing sent while refused');
+
+    // Carol signs for real: the gate opens.
+    fs.writeFileSync(file, signed);
+    const carol = await runCli(['sign', file, '--item', 'ops-approves', '--as', 'Carol']);
+    assert.equal(carol.code, 0, carol.stderr);
+    const proceeds = await produce();
+    assert.equal(proceeds.code, 0, proceeds.stdout + proceeds.stderr);
+    assert.equal(target.countsByKey().size, 5);
   });
 
   it('refuses production when the plan changed after the sign-off, saying which and why', async () => {

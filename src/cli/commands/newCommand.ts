@@ -35,6 +35,7 @@ export function newCommand(file: string, options: NewOptions): void {
       name,
       owner: options.owner ?? whoIsActing(file),
       kind: kind as (typeof NEW_RUNBOOK_KINDS)[number],
+      file,
       ...(options.title ? { title: options.title } : {}),
     }),
     { flag: options.force ? 'w' : 'wx' },

@@ -21,6 +21,7 @@ import { openEventsFile, parseMetricsPort } from '../cliOptions';
 import { ExitCode, exitCodeOfRun } from '../exitCodes';
 import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
+import { recordedSignOffs } from '../signOffLedgers';
 import { ProgressLine } from '../output/progressLine';
 import { describePlan, describeResult, describeVerification, progressText } from '../output/runText';
 import { dryRunCommand } from './dryRunCommand';
@@ -179,6 +180,7 @@ async function performRunRecorded(
                 fingerprint,
                 await ledger.dryRuns(),
                 setup.environment.name,
+                await recordedSignOffs(runbook, setup.environment, ledger),
               ),
           }
         : {}),
@@ -186,7 +188,7 @@ async function performRunRecorded(
       signal: stop.signal,
       onPlan: (plan) => {
         announced = plan;
-        if (!options.json) process.stdout.write(describePlan(plan, setup.mode));
+        if (!options.json) process.stdout.write(describePlan(plan, setup.mode, runbook.file));
       },
       onResult: (ended) => (cellResult = ended),
       onEvent: (event) => {

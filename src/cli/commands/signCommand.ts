@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as readline from 'node:readline/promises';
-import { openLedger } from '../../core/ledger/openLedger';
 import { applySignOff, signOffMark, signOffTarget } from '../../core/signoff/signOff';
 import { UserError } from '../../core/model/types';
 import { ExitCode } from '../exitCodes';
 import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
+import { recordSignOffEverywhere } from '../signOffLedgers';
 
 export interface SignOptions {
   item: string;
@@ -43,7 +43,9 @@ export async function signCommand(file: string, options: SignOptions): Promise<n
   });
   const text = fs.readFileSync(file, 'utf8');
   fs.writeFileSync(file, applySignOff(text, file, target, mark));
-  await recordInLedger(file, { checklist: target.cell.id, item: target.itemId, by, at: mark.at });
+  const signOff = { checklist: target.cell.id, item: target.itemId, by, at: mark.at, checked: true };
+  for (const warning of await recordSignOffEverywhere(runbook, signOff))
+    process.stderr.write(`backfill: warning: ${warning}\n`);
   process.stdout.write(
     `Signed off ${target.cell.id}/${target.itemId} as ${by}${mark.signature ? ' (signed with ' + options.key + ')' : ''}, ` +
       `for plan ${mark.plan}: a change to the jobs, execute cells or this checklist needs a new sign-off.\n`,
@@ -57,25 +59,5 @@ async function confirm(question: string): Promise<boolean> {
     return /^y(es)?$/i.test((await prompt.question(question)).trim());
   } finally {
     prompt.close();
-  }
-}
-
-/** The ledger keeps the history of sign-offs; the runbook holds the one the gate reads. */
-async function recordInLedger(
-  file: string,
-  signOff: { checklist: string; item: string; by: string; at: string },
-): Promise<void> {
-  try {
-    const ledger = await openLedger(file);
-    try {
-      await ledger.recordSignOff({ ...signOff, checked: true });
-      await ledger.save();
-    } finally {
-      await ledger.close();
-    }
-  } catch (error) {
-    process.stderr.write(
-      `backfill: warning: the sign-off is in the runbook but not in the ledger: ${(error as Error).message}\n`,
-    );
   }
 }

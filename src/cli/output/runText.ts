@@ -10,8 +10,8 @@ import { roundLatency, type RunStatus } from '../../core/run/runStatus';
 import { gapResendCell } from '../../core/verify/gaps';
 import { duration } from './dryRunText';
 
-/** The plan of a run, printed before the first record is sent or checked. */
-export function describePlan(plan: RunPlan, mode: string): string {
+/** The plan of a run of the runbook `file`, printed before the first record is sent or checked. */
+export function describePlan(plan: RunPlan, mode: string, file: string): string {
   const title =
     plan.kind === 'verify' ? 'Verification run' : mode === 'production' ? 'PRODUCTION run' : 'Run';
   const resumed = plan.resumed
@@ -32,7 +32,7 @@ export function describePlan(plan: RunPlan, mode: string): string {
     `  Target: ${plan.target}`,
     `  Records: ${describeRecords(plan)} · rate ${plan.rate}/s · concurrency ${plan.concurrency}` +
       (plan.estimatedSeconds !== undefined ? ` · estimated ${duration(plan.estimatedSeconds)}` : ''),
-    `  Stop it with Ctrl-C, backfill control FILE stop, or a halt file; run the same command again to resume.`,
+    `  Stop it with Ctrl-C, backfill control ${file} stop, or a halt file; run the same command again to resume.`,
     '',
   ].join('\n');
 }
@@ -49,10 +49,8 @@ function describeRecords(plan: RunPlan): string {
     ...describeDoneElsewhere(plan.doneElsewhere ?? {}),
   ];
   const why = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-  if (records?.sending === undefined) {
-    const of = records?.ofSource !== undefined ? ` of ${n(records.ofSource)}` : '';
-    return `all selected${of}${why}`;
-  }
+  // Neither a dry run of the same data nor a cheap count up front (a database, a command, a huge file).
+  if (records?.sending === undefined) return `count unknown until read${why}`;
   const whole = records.sending === records.ofSource && !records.atMost;
   const of = records.ofSource !== undefined && !plan.rerun && !whole ? ` of ${n(records.ofSource)}` : '';
   return `${records.atMost ? 'up to ' : ''}${n(records.sending)}${of}${why}`;
@@ -137,9 +135,10 @@ function belowThresholdNext(status: RunStatus | undefined, file: string, cell: s
 function describeCounts(status: RunStatus): string {
   const elsewhere = describeDoneElsewhere(status.doneElsewhere ?? {});
   const byOthers = Object.values(status.doneElsewhere ?? {}).reduce((sum, n) => sum + n, 0);
+  const n = (value: number) => value.toLocaleString('en-US');
   return [
-    `${status.succeeded} succeeded, ${status.failed} failed, ${status.rejected} rejected`,
-    `${status.skipped - byOthers} skipped (done earlier)`,
+    `${n(status.succeeded)} succeeded, ${n(status.failed)} failed, ${n(status.rejected)} rejected`,
+    `${n(status.skipped - byOthers)} skipped (done earlier)`,
     ...elsewhere,
   ].join(', ');
 }
@@ -148,10 +147,12 @@ function describeCounts(status: RunStatus): string {
 export function describeVerification(result: RunResult, runbook: Runbook, cell: string, job: string): string {
   const { outcome, reason, status } = result;
   const v = status?.verification;
+  const n = (value: number) => value.toLocaleString('en-US');
   const counts =
     status && v
-      ? `  ${v.verified} verified, ${v.mismatch} mismatch, ${v.missing} missing, ${v.error} could not be checked, ` +
-        `${status.rejected} rejected, ${status.skipped} skipped (checked earlier)\n${describeFailures(status)}`
+      ? `  ${n(v.verified)} verified, ${n(v.mismatch)} mismatch, ${n(v.missing)} missing, ` +
+        `${n(v.error)} could not be checked, ${n(status.rejected)} rejected, ` +
+        `${n(status.skipped)} skipped (checked earlier)\n${describeFailures(status)}`
       : '';
   if (outcome === 'halted') {
     return `Verification halted.\n${counts}  Halted: ${reason}. Resume with the same command.\n`;

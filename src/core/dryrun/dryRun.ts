@@ -147,9 +147,9 @@ export async function dryRun(
   );
   const threshold = cell.kind === 'verify' ? 1 : cell.spec.successThreshold;
   const maxRejected = cell.kind === 'verify' ? undefined : cell.spec.maxRejected;
-  const limits = { threshold, ...(maxRejected !== undefined ? { maxRejected } : {}), kind: cell.kind };
+  const limits = { threshold, ...(maxRejected !== undefined ? { maxRejected } : {}) };
   const at = problemLocator(runbook, cell, job);
-  const problems = [...passProblems(counts, limits, missingSecrets, at), ...failed];
+  const problems = [...passProblems(counts, limits, missingSecrets, at, cell.id), ...failed];
   const report: DryRunReport = {
     id: randomUUID(),
     runbook: runbook.header.name,
@@ -214,14 +214,18 @@ export function idempotencyKeyFor(runbookName: string, fingerprint: string, key:
 }
 
 /**
- * Why the dry run does not pass. Rejected records are judged by `maxRejected` when the cell sets it; an
- * execute cell's `successThreshold` is then about the records sent (verdict.ts), not their validity.
+ * Why the dry run does not pass. Rejected (malformed) records are judged by the cell's `maxRejected`,
+ * for a dry-run cell and an execute cell alike: an execute cell's `successThreshold` is about the records
+ * sent (verdict.ts), never their validity. Only a cell without `maxRejected` falls back to the valid share
+ * against its `successThreshold`, so that nothing malformed passes unnoticed; the message then says to
+ * set `maxRejected`.
  */
 function passProblems(
   counts: DryRunReport['counts'],
-  limits: { threshold: number; maxRejected?: number; kind: RunnableCell['kind'] },
+  limits: { threshold: number; maxRejected?: number },
   missingSecrets: string[],
   at: (field: 'source' | 'subset' | 'successThreshold' | 'maxRejected') => string,
+  cellId: string,
 ): string[] {
   const { threshold, maxRejected } = limits;
   const problems: string[] = [];
@@ -232,19 +236,20 @@ function passProblems(
         : `${at('subset')}no record would be sent: the subset selects none of the ${counts.valid} valid records`,
     );
   }
+  const rejected = counts.rejected.toLocaleString('en-US');
   if (maxRejected !== undefined && counts.rejected > maxRejected) {
     problems.push(
-      `${at('maxRejected')}${counts.rejected} records are rejected, more than maxRejected ${maxRejected}: ` +
-        'fix the rejected records or raise maxRejected',
+      `${at('maxRejected')}${rejected} records are rejected, more than maxRejected ${maxRejected}: ` +
+        `fix the rejected records or raise maxRejected of cell ${cellId}`,
     );
   }
   const considered = counts.valid + counts.rejected;
-  const judgedByShare = maxRejected === undefined || limits.kind === 'dry-run';
-  if (judgedByShare && considered > 0 && counts.valid / considered < threshold) {
+  if (maxRejected === undefined && considered > 0 && counts.valid / considered < threshold) {
     const share = ((counts.valid / considered) * 100).toFixed(2);
     problems.push(
-      `${at('successThreshold')}only ${share} % of records are valid, below the success threshold of ` +
-        `${threshold * 100} %: fix the rejected records or lower successThreshold`,
+      `${at('successThreshold')}${rejected} records are rejected and cell ${cellId} sets no maxRejected, ` +
+        `so its successThreshold judges them (only ${share} % valid, below ${threshold * 100} %): fix the ` +
+        `rejected records, or accept them with maxRejected: ${counts.rejected} in cell ${cellId}`,
     );
   }
   for (const name of missingSecrets) {

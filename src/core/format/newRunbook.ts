@@ -10,12 +10,15 @@ export interface NewRunbookOptions {
   owner: string;
   /** What the job does: send HTTP requests (the default) or update a PostgreSQL table with SQL. */
   kind?: 'http' | 'sql';
+  /** The runbook's file, as the commands the template quotes name it; default NAME.backfill. */
+  file?: string;
 }
 
 /** The kinds `backfill new --kind` offers. */
 export const NEW_RUNBOOK_KINDS = ['http', 'sql'] as const;
 
-export function newRunbookText({ name, title, owner, kind = 'http' }: NewRunbookOptions): string {
+export function newRunbookText({ name, title, owner, kind = 'http', file }: NewRunbookOptions): string {
+  const runbookFile = file ?? `${name}.backfill`;
   return `---
 title: ${JSON.stringify(title ?? `Backfill: ${name}`)}
 name: ${name}
@@ -51,13 +54,16 @@ The job: where the records come from, what is done with each, and how fast.
 ${kind === 'sql' ? SQL_JOB : HTTP_JOB}
 ## 2. Communicate
 
-Stakeholders know when it runs, how fast, how to halt it and whom to call. Required items gate production.
+Stakeholders know when it runs, how fast, how to halt it and whom to call. Required items gate production:
+each owner signs theirs (\`backfill sign ${runbookFile} --item halt-known\`, or a click here).
 
 \`\`\`checklist id=sign-off
-- item: Owners of every touched system know the window and the rate
+- id: owners-informed
+  item: Owners of every touched system know the window and the rate
   owner: ${JSON.stringify(owner)}
   required: true
-- item: On-call knows how to halt the backfill (backfill control FILE stop)
+- id: halt-known
+  item: On-call knows how to halt the backfill (backfill control ${runbookFile} stop)
   owner: ${JSON.stringify(owner)}
   required: true
 \`\`\`
@@ -65,9 +71,12 @@ Stakeholders know when it runs, how fast, how to halt it and whom to call. Requi
 ## 3. Test
 
 A dry run reads every record, validates it and shows exactly what would be sent — and sends nothing.
+A malformed record is rejected at its line and never sent; \`maxRejected\` is how many of them each
+cell accepts (0: none) — raise it once you have read the list, or fix the source.
 
 \`\`\`dry-run id=preview
 job: main
+maxRejected: 10
 \`\`\`
 
 Then a small backfill on a safe subset, against staging first.
@@ -76,6 +85,7 @@ Then a small backfill on a safe subset, against staging first.
 job: main
 subset:
   first: 1
+maxRejected: 10
 \`\`\`
 
 ## 4. Run and monitor
@@ -85,6 +95,7 @@ Throttled, with checkpoints; watch the target's dashboards and slow down or stop
 \`\`\`execute id=full
 job: main
 successThreshold: 0.9999
+maxRejected: 10
 \`\`\`
 
 ## 5. Verify

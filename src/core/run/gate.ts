@@ -10,6 +10,7 @@ import type { ResolvedEnvironment } from '../job/environment';
 import type { JobFingerprint } from '../job/fingerprint';
 import { checklistItemId, type Runbook } from '../format/runbook';
 import type { DryRunRow } from '../ledger/ledger';
+import type { SignOff } from '../model/runs';
 import { signOffProblems } from '../signoff/signOffGate';
 
 export interface RunFlags {
@@ -101,9 +102,10 @@ export function checkProductionGates(
   fingerprint: JobFingerprint,
   dryRuns: DryRunRow[],
   environment: string,
+  signOffs: readonly SignOff[],
 ): GateDecision {
-  const signOffs = signOffGateReason(runbook);
-  if (signOffs) return refused('checklist', signOffs);
+  const unheld = signOffGateReason(runbook, signOffs);
+  if (unheld) return refused('checklist', unheld);
   if (dryRuns.some((row) => row.passed && row.fingerprint === fingerprint.combined)) {
     return { allowed: true, mode: 'production' };
   }
@@ -131,10 +133,11 @@ export function checkProductionGates(
 
 /**
  * Why the required sign-offs do not open the production gate (unchecked items, then sign-offs that do
- * not hold, each located), or undefined when they all hold.
+ * not hold, each located), or undefined when they all hold. `recorded`: the ledger's sign-offs, which
+ * a sign-off without a verified signature must be among (signOffGate.ts).
  */
-export function signOffGateReason(runbook: Runbook): string | undefined {
-  const problems = signOffProblems(runbook);
+export function signOffGateReason(runbook: Runbook, recorded?: readonly SignOff[]): string | undefined {
+  const problems = signOffProblems(runbook, recorded);
   if (problems.length === 0) return undefined;
   const unchecked = problems.filter((problem) => problem.kind === 'unchecked');
   const stale = problems.filter((problem) => problem.kind !== 'unchecked');
@@ -143,7 +146,9 @@ export function signOffGateReason(runbook: Runbook): string | undefined {
       ? [
           `required checklist items are not checked: ${unchecked
             .map((p) => `${p.checklist}: "${itemText(runbook, p.checklist, p.item)}" (owner ${p.owner})`)
-            .join('; ')} — have their owners check them in the runbook`,
+            .join('; ')} — have their owners sign them: ${unchecked
+            .map((p) => `backfill sign ${runbook.file} --item ${p.item}`)
+            .join('; ')}`,
         ]
       : []),
     ...(stale.length > 0

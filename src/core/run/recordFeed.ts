@@ -271,3 +271,36 @@ async function repeatedKeysOf(
   if (cacheFile !== undefined) await writeRepeatedKeys(cacheFile, input.fingerprint, found);
   return found;
 }
+
+/** The sources cheap enough to read once more before a run: local files and the runbook's own records. */
+const COUNTABLE_SOURCES: ReadonlySet<string> = new Set(['csv', 'jsonl', 'json', 'inline', 'sqlite']);
+
+/** Records a plan-line count reads at most before it gives up: about a second of reading. */
+export const PLAN_COUNT_LIMIT = 1_000_000;
+
+/**
+ * Valid records of the job's source, counted before a run that no dry run of the same data counted, so
+ * the plan line says a real number instead of "all selected". Streaming, one record at a time, with the
+ * validator's bounded key memory; undefined — the plan then says the count is unknown until read — for
+ * a database or a command (reading them costs the source), past `limit` records, or when telling
+ * repeated keys apart would take the big-source pass.
+ */
+export async function countValidRecords(
+  job: Pick<ResolvedJob, 'source' | 'sourceLine'>,
+  baseDir: string,
+  sourceOptions: Pick<OpenSourceOptions, 'connection' | 'location'> = {},
+  keys: KeyMemory = {},
+  limit = PLAN_COUNT_LIMIT,
+): Promise<number | undefined> {
+  if (!COUNTABLE_SOURCES.has(job.source.type)) return undefined;
+  const validator = new RecordValidator(job.source, { keysRemembered: keys.keysRemembered });
+  const read = { baseDir, sourceLine: job.sourceLine, ...sourceOptions };
+  let seen = 0;
+  let valid = 0;
+  for await (const item of openSource(job.source, read)) {
+    seen += 1;
+    if (seen > limit || validator.needsRepeatedKeys) return undefined;
+    if (validator.check(item).valid) valid += 1;
+  }
+  return valid;
+}

@@ -26,7 +26,14 @@ import { newRunRecord } from './outcomeRecorder';
 import { resendsDelivered } from './deliveredElsewhere';
 import { FailureTally, type FailedRecord } from './failureReasons';
 import { keyMemoryFor, type KeyMemory } from './keyMemory';
-import { feedRecords, openFeedSource, prepareSubset, readAhead, type ReadAhead } from './recordFeed';
+import {
+  countValidRecords,
+  feedRecords,
+  openFeedSource,
+  prepareSubset,
+  readAhead,
+  type ReadAhead,
+} from './recordFeed';
 import { plannedRecords, plannedSelection, plannedTotal } from './planCounts';
 import { describeRunPlan, type ResumePlan } from './resumePlan';
 import { loadResumePlan } from './resumePlanLoader';
@@ -119,6 +126,17 @@ export class Run {
   }
 
   /** What a database source needs: the environment's vars, the run's secrets, where its errors point. */
+  /**
+   * Valid records of the source for the plan line: a dry run's count of the same data, else counted now
+   * when that is cheap (recordFeed.ts countValidRecords), else unknown. Not for a re-run of chosen records
+   * or a re-judgement, which say their own counts.
+   */
+  private async sourceCount(plan: ResumePlan): Promise<number | undefined> {
+    if (plan.ofSource !== undefined || plan.rerun || plan.chain.rejudge) return plan.ofSource;
+    const { job, runbook } = this.options;
+    return countValidRecords(job, runbook.baseDir, this.sourceOptions(), this.keys);
+  }
+
   private sourceOptions() {
     const { job, runbook, environment } = this.options;
     return {
@@ -299,7 +317,7 @@ export class Run {
       throttle: job.throttle,
       plan,
       total: this.total,
-      records: plannedRecords({ plan, subset: job.subset, ofSource: plan.ofSource, sampled }),
+      records: plannedRecords({ plan, subset: job.subset, ofSource: await this.sourceCount(plan), sampled }),
     });
     this.options.onPlan?.(announced);
     this.emit({ type: 'start', at: new Date().toISOString(), plan: announced });

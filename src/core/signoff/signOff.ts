@@ -62,7 +62,7 @@ export function signOffMark(runbook: Runbook, target: SignOffTarget, request: Si
   const mark: SignOffMark = {
     by: request.by,
     at: request.at ?? new Date().toISOString(),
-    plan: planHash(runbook, target.cell),
+    plan: planHash(runbook, target.cell, { item: target.itemId, by: request.by }),
   };
   if (request.key === undefined) {
     if (runbook.header.requireSignedSignOffs) {

@@ -7,6 +7,9 @@
  * checked them, so one sign-off does not invalidate another). Parsed values are hashed, not text: a
  * comment or a re-indented line does not invalidate a sign-off; a changed URL, rate or item does, and the
  * part that differs says why.
+ *
+ * A sign-off made by `backfill sign` or the editor adds a fourth hash, of the runbook, the checklist, the
+ * item and the signer: a `checked:` line copied onto another item, or with another `by`, holds nothing.
  */
 import { canonicalJson, sha256 } from '../job/fingerprint';
 import { checklistItemId, type Cell, type Runbook } from '../format/runbook';
@@ -20,8 +23,17 @@ export const PLAN_PARTS = [
 
 type ChecklistCell = Extract<Cell, { kind: 'checklist' }>;
 
-/** The plan hash a sign-off of an item of `checklist` records now. */
-export function planHash(runbook: Runbook, checklist: ChecklistCell): string {
+/** Who signed which item: what the fourth part of a sign-off's plan hash binds it to. */
+export interface SignOffBinding {
+  item: string;
+  by: string;
+}
+
+/**
+ * The plan hash a sign-off of an item of `checklist` records now: `JOBS-CELLS-CHECKLIST`, and with
+ * `binding` `-WHO` (the item and the signer).
+ */
+export function planHash(runbook: Runbook, checklist: ChecklistCell, binding?: SignOffBinding): string {
   const jobs = runbook.cells.flatMap((cell) =>
     cell.kind === 'job' ? [{ id: cell.id, spec: cell.spec }] : [],
   );
@@ -34,14 +46,35 @@ export function planHash(runbook: Runbook, checklist: ChecklistCell): string {
     owner,
     required,
   }));
-  return [jobs, cells, items].map((part) => sha256(canonicalJson(part)).slice(0, 12)).join('-');
+  const plan = [jobs, cells, items].map((part) => sha256(canonicalJson(part)).slice(0, 12)).join('-');
+  return binding ? `${plan}-${bindingHash(runbook, checklist, binding)}` : plan;
+}
+
+function bindingHash(runbook: Runbook, checklist: ChecklistCell, binding: SignOffBinding): string {
+  const bound = { runbook: runbook.header.name, checklist: checklist.id, ...binding };
+  return sha256(canonicalJson(bound)).slice(0, 12);
+}
+
+/**
+ * Whether a recorded plan hash was made for this item and signer: true for one with no binding part
+ * (written before sign-offs were bound; the ledger's record still has to match, signOffGate.ts).
+ */
+export function boundTo(
+  recorded: string,
+  runbook: Runbook,
+  checklist: ChecklistCell,
+  binding: SignOffBinding,
+): boolean {
+  const parts = recorded.split('-');
+  return parts.length !== PLAN_PARTS.length + 1 || parts[3] === bindingHash(runbook, checklist, binding);
 }
 
 /** Why a recorded plan hash differs from the current one, in words ("the job definitions changed"). */
 export function planChanges(recorded: string, current: string): string[] {
-  const before = recorded.split('-');
-  const now = current.split('-');
-  if (before.length !== PLAN_PARTS.length) return ['the recorded plan hash is not one backfill wrote'];
+  // The binding part (who signed which item) is not the plan: boundTo() checks it.
+  const before = recorded.split('-').slice(0, PLAN_PARTS.length + 1);
+  const now = current.split('-').slice(0, PLAN_PARTS.length);
+  if (before.length < PLAN_PARTS.length) return ['the recorded plan hash is not one backfill wrote'];
   return PLAN_PARTS.flatMap((part, index) => (before[index] === now[index] ? [] : [part.changed]));
 }
 

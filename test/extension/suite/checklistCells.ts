@@ -70,7 +70,7 @@ describe('checklist cells', () => {
     );
     const after = fs.readFileSync(fixture.file, 'utf8');
     const line =
-      /\n {2}required: true\n {2}checked: \{ by: "([^"]+)", at: "([^"]+)", plan: "[0-9a-f-]{38}" \}\n- item: Support knows/.exec(
+      /\n {2}required: true\n {2}checked: \{ by: "([^"]+)", at: "([^"]+)", plan: "(?:[0-9a-f]{12}-){3}[0-9a-f]{12}" \}\n- item: Support knows/.exec(
         after,
       );
     assert.ok(line, after);
