@@ -42,7 +42,12 @@ describe('benchmarks, run small', function () {
     ['sqlBackfill.mjs', 'benchSqlBackfill', { rows: 1000, batchSize: 100, concurrency: 2 }, 1],
     ['postgresSource.mjs', 'benchPostgresSource', { rows: 2000, pageSize: 300 }, 1],
     ['amqpPublish.mjs', 'benchAmqpPublish', { records: 1000, batchSize: 100, concurrency: 2 }, 1],
-    ['workers.mjs', 'benchWorkers', { records: 2000, workers: [1, 2], chunkSize: 500 }, 4],
+    [
+      'workers.mjs',
+      'benchWorkers',
+      { records: 2000, workers: [1, 2], chunkSize: 500, fleetRates: [100], fleetSeconds: 2 },
+      5,
+    ],
   ];
   for (const [file, name, options, rowCount] of cases) {
     it(`${file} measures and reports ${rowCount} figure${rowCount > 1 ? 's' : ''}`, async () => {
