@@ -11,7 +11,7 @@ describe("the editor's field help for one kind", () => {
     assert.match(sql.type!, /http, .*sql/, 'the type line still lists every action kind');
     assert.deepEqual(
       Object.keys(sql).sort(),
-      ['dryRun', 'statement', 'statementTimeoutMs', 'type', 'url', 'zeroRows'],
+      ['appliedTable', 'dryRun', 'statement', 'statementTimeoutMs', 'type', 'url', 'zeroRows'],
       'only the fields a SQL action takes are completed',
     );
     assert.match(actionFieldHelpFor('amqp').url!, /Broker URL/);
