@@ -120,7 +120,7 @@ describe('notebook renderer in Chromium', function () {
     const view = gallery.page.locator('#progress');
     assert.equal(
       await view.locator('.bf-headline').textContent(),
-      '15,000 of 50,000 records in the source · 30 %',
+      '15,000 of 50,000 records to process · 30 %',
     );
     assert.equal(await view.locator('.bf-bar').getAttribute('aria-valuenow'), '30.0');
     assert.equal(await view.locator('.bf-eta').textContent(), 'ETA 9 min 45 s');
