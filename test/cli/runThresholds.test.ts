@@ -22,6 +22,25 @@ describe('backfill run thresholds', function () {
     assert.equal(server.arrivals.length, 30);
   });
 
+  it('names the runbook and the environment in use, not FILE, in the command that lists rejected records', async () => {
+    const target = await work.serve();
+    const file = writeFixtureRunbook(work.dir, {
+      records: 5,
+      malformed: 2,
+      executeExtra: 'maxRejected: 0\n',
+      headerExtra: '  staging:\n    vars:\n      BASE_URL: http://127.0.0.1:9\n',
+    });
+    const args = ['--var', `BASE_URL=${target.url}`, '--execute', '--env', 'staging'];
+    const run = await runCli(['run', file, '--cell', 'full', ...args]);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    const command = `backfill ledger ${file} --cell full --env staging --status rejected`;
+    assert.ok(run.stdout.includes(`(${command} lists them)`), run.stdout);
+    const listed = await runCli(command.split(' ').slice(1));
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /bad1/);
+    assert.match(listed.stdout, /bad2/);
+  });
+
   it('holds rejected records to maxRejected, and judges a finished run again without sending when it changes', async () => {
     const target = await work.serve();
     const file = writeFixtureRunbook(work.dir, {
@@ -41,6 +60,10 @@ describe('backfill run thresholds', function () {
     assert.equal(first.code, 1, first.stdout + first.stderr);
     assert.match(first.stdout, /Run below-threshold\./);
     assert.match(first.stdout, /3 records rejected, more than maxRejected 2/);
+    assert.ok(
+      first.stdout.includes(`(backfill ledger ${file} --cell full --status rejected lists them)`),
+      first.stdout,
+    );
     assert.match(first.stdout, /To accept it, change successThreshold or maxRejected of cell full/);
     assert.equal(target.arrivals.length, 30);
 
