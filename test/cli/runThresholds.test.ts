@@ -5,7 +5,13 @@ import { cliWorkspace } from '../support/cliWorkspace';
 import { writeFixtureRunbook } from '../support/runbookFixture';
 
 interface StatusJson {
-  cells: { cell: string; state: string; history: { what: string; outcome: string }[] }[];
+  cells: {
+    cell: string;
+    state: string;
+    failed: number;
+    history: { what: string; outcome: string }[];
+    failures?: { reason: string; count: number; key: string }[];
+  }[];
 }
 
 /** successThreshold over the records that could be sent, maxRejected for the rest, judged again on change. */
@@ -94,5 +100,39 @@ describe('backfill run thresholds', function () {
         ['judged again', 'succeeded'],
       ],
     );
+  });
+
+  it('keeps the failure reasons in the summary and in status (text and --json) after a run judged again', async () => {
+    const target = await work.serve((arrival) =>
+      arrival.path === '/items/k00003' ? { status: 404, body: { error: 'no such item' } } : {},
+    );
+    const file = writeFixtureRunbook(work.dir, { records: 10, retries: 0, threshold: 0.95 });
+    const run = () => runCli(['run', file, '--cell', 'full', '--var', `BASE_URL=${target.url}`, '--execute']);
+    const first = await run();
+    assert.equal(first.code, 1, first.stdout + first.stderr);
+    assert.match(first.stdout, /Failures: 1 × .*404.* — e\.g\. key k00003/);
+
+    fs.writeFileSync(
+      file,
+      fs.readFileSync(file, 'utf8').replace('successThreshold: 0.95', 'successThreshold: 0.9'),
+    );
+    const judged = await run();
+    assert.equal(judged.code, 0, judged.stdout + judged.stderr);
+    assert.match(judged.stdout, /judged again without sending/);
+    assert.match(judged.stdout, /Failures: 1 × .*404.* — e\.g\. key k00003/);
+    assert.match(judged.stdout, /key k00003: .*404/);
+    assert.equal(target.arrivals.length, 10, 'nothing is sent to judge again');
+
+    const text = await runCli(['status', file]);
+    assert.match(text.stdout, /full \(execute\): succeeded/);
+    assert.match(text.stdout, /\n {2}failures: 1 × .*404.* — e\.g\. key k00003\n/);
+    const status = JSON.parse((await runCli(['status', file, '--json'])).stdout) as StatusJson;
+    const full = status.cells.find((cell) => cell.cell === 'full')!;
+    assert.equal(full.failed, 1);
+    assert.deepEqual(
+      full.failures?.map(({ count, key }) => ({ count, key })),
+      [{ count: 1, key: 'k00003' }],
+    );
+    assert.match(full.failures?.[0]?.reason ?? '', /404/);
   });
 });

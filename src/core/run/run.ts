@@ -323,7 +323,10 @@ export class Run {
     this.options.onPlan?.(announced);
     this.emit({ type: 'start', at: new Date().toISOString(), plan: announced });
     // Judged again with changed thresholds: the verdict comes from the ledger, nothing is sent.
-    if (plan.chain.rejudge) return this.finish(plan.chain.rejudge);
+    if (plan.chain.rejudge) {
+      if (plan.chain.judgedFailures) this.failures.carry(plan.chain.judgedFailures);
+      return this.finish(plan.chain.rejudge);
+    }
 
     this.fleet = await this.joinFleet();
     const forward = this.fleet && forwardLocalControl(this.fleet);
