@@ -134,5 +134,15 @@ describe('backfill run thresholds', function () {
       [{ count: 1, key: 'k00003' }],
     );
     assert.match(full.failures?.[0]?.reason ?? '', /404/);
+
+    // The report calls the re-judgement what it is, not a resume that skipped 0 records.
+    const report = await runCli(['report', file, '--format', 'md']);
+    assert.equal(report.code, 0, report.stderr);
+    const md = fs.readFileSync(file.replace(/\.backfill$/, '.report.md'), 'utf8');
+    assert.match(
+      md,
+      /\*\*judged again\*\* — successThreshold 0\.9 \(was 0\.95\): run [0-9a-f]{8}, which had ended below-threshold, now succeeded; nothing sent/,
+    );
+    assert.doesNotMatch(md, /\*\*resume\*\*/);
   });
 });
