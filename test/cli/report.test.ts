@@ -200,6 +200,13 @@ describe('backfill report and announce after a real run', function () {
       /\*\*re-run\*\* — re-ran exactly the failed records with --only failed: 1 succeeded, 2 failed/,
     );
     assert.match(md, /\*\*halt\*\* — halted: stopped by backfill control/);
+    // Buckets follow each run's own length: no chart shows a peak below its run's average, the short
+    // re-run of three records included.
+    const rates = [...md.matchAll(/peak ([\d.,]+)\/s, average ([\d.,]+)\/s/g)].map((m) =>
+      [m[1]!, m[2]!].map((n) => Number(n.replace(/,/g, ''))),
+    );
+    assert.equal(rates.length, 3, md);
+    for (const [peak, average] of rates) assert.ok(peak! >= average!, `peak ${peak}/s, average ${average}/s`);
     const port = new URL(server.url).port;
     assert.ok(
       md.includes(
