@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFil
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { extensionReadme } from './extensionReadme.mjs';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -40,10 +41,15 @@ if (missing.length > 0) fail(`the build did not produce ${missing.join(', ')}`);
 
 rmSync(STAGE, { recursive: true, force: true });
 mkdirSync(STAGE, { recursive: true });
-for (const entry of ['README.md', 'LICENSE', 'CHANGELOG.md', 'dist', 'media']) {
+for (const entry of ['LICENSE', 'CHANGELOG.md', 'dist', 'media']) {
   if (existsSync(path.join(ROOT, entry)))
     cpSync(path.join(ROOT, entry), path.join(STAGE, entry), { recursive: true });
 }
+// The extension's page shows the README without links to repository files it does not ship.
+writeFileSync(
+  path.join(STAGE, 'README.md'),
+  extensionReadme(readFileSync(path.join(ROOT, 'README.md'), 'utf8')),
+);
 writeFileSync(path.join(STAGE, 'package.json'), JSON.stringify(shippedManifest(manifest), null, 2) + '\n');
 
 mkdirSync(path.dirname(out), { recursive: true });
@@ -55,7 +61,8 @@ run(
     'package',
     ...['--no-dependencies', '--out', out],
     ...['--ignoreFile', path.join(ROOT, '.vscodeignore')],
-    // Until the project has a public repository: relative README links stay relative.
+    // Until the project has a public repository there is nothing to rewrite relative links against:
+    // the staged README has none left (scripts/extensionReadme.mjs).
     ...(manifest.repository ? [] : ['--allow-missing-repository', '--no-rewrite-relative-links']),
   ],
   STAGE,

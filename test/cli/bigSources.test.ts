@@ -79,6 +79,10 @@ describe('backfill run over huge source files', function () {
         ),
         result.stderr,
       );
+      assert.ok(
+        result.stderr.includes(`(sqlite3 -csv ${sqlite} "the source's query" > rows.csv)`),
+        result.stderr,
+      );
       assert.equal(fs.existsSync(`${file}.d`), false, 'the refused run left its state folder');
       assert.equal(target.arrivals.length, 0);
     });

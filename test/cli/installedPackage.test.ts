@@ -1,7 +1,8 @@
 // The package as a user gets it: `npm pack`, `npm install -g` of the tarball into a prefix of its own
 // (offline: the package needs nothing from the registry), then the installed `backfill` used from a
 // folder outside the repository — new, check, dry-run, and real runs against a local server, one of
-// them through a TypeScript module action (esbuild's WebAssembly, found in the installed package).
+// them through a TypeScript module action (esbuild's WebAssembly, found in the installed package). And
+// the README's `npx --yes --package` line, run as written, from a folder that holds only the tarball.
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -57,18 +58,21 @@ describe('the npm package, installed outside the repository', function () {
   let work: ReturnType<typeof tempDir>;
   let target: TargetServer | undefined;
 
-  before(() => (work = tempDir('backfill-package-')));
+  let tarball: string;
+
+  before(async () => {
+    work = tempDir('backfill-package-');
+    const packed = await run('npm', ['pack', '--pack-destination', work.dir], REPO);
+    assert.equal(packed.code, 0, packed.stderr);
+    tarball = path.join(work.dir, packed.stdout.trim().split('\n').pop()!);
+    assert.match(path.basename(tarball), /^backfill-runbooks-.*\.tgz$/);
+  });
   after(async () => {
     await target?.stop();
     work.cleanup();
   });
 
   it('packs, installs with npm install -g from the tarball, and runs new, check, dry-run and real runs', async () => {
-    const packed = await run('npm', ['pack', '--pack-destination', work.dir], REPO);
-    assert.equal(packed.code, 0, packed.stderr);
-    const tarball = path.join(work.dir, packed.stdout.trim().split('\n').pop()!);
-    assert.match(path.basename(tarball), /^backfill-runbooks-.*\.tgz$/);
-
     const prefix = path.join(work.dir, 'prefix');
     const install = await run(
       'npm',
@@ -117,5 +121,44 @@ describe('the npm package, installed outside the repository', function () {
     assert.equal(viaModule.code, 0, viaModule.stdout + viaModule.stderr);
     const fromModule = target.arrivals.filter((a) => a.path.startsWith('/module/')).map((a) => a.path);
     assert.deepEqual(fromModule.sort(), ['/module/order-m1', '/module/order-m2']);
+  });
+
+  it("runs through the README's npx line, as written, from a folder holding only the tarball (offline, no prompt)", async () => {
+    const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const start = readme.indexOf('## Start here');
+    const install = readme.indexOf('### Installing `backfill` anywhere else');
+    const firstBlockEnd = readme.indexOf('```\n', readme.indexOf('```sh', start) + 5);
+    assert.ok(start >= 0 && install > firstBlockEnd, 'the README has "Installing" under "Start here"');
+    assert.equal(
+      readme.slice(firstBlockEnd + 4, install).trim(),
+      '',
+      'installing comes first thing after the two commands',
+    );
+    const line = /^npx --yes --package \.\/backfill-runbooks-\*\.tgz backfill --help\b/m.exec(readme)?.[0];
+    assert.ok(line, "the README's npx line, with --yes so npx asks nothing");
+
+    // A folder outside the repository with the tarball alone; an npm cache of its own, offline: the
+    // package needs nothing from the registry.
+    const alone = path.join(work.dir, 'only-the-tarball');
+    fs.mkdirSync(alone);
+    fs.copyFileSync(tarball, path.join(alone, path.basename(tarball)));
+    const env = { npm_config_cache: path.join(work.dir, 'npx-cache'), npm_config_offline: 'true' };
+    const npx = (args: string) => run('sh', ['-c', `${line.replace(/ --help$/, '')} ${args}`], alone, env);
+
+    const help = await run('sh', ['-c', line], alone, env);
+    assert.equal(help.code, 0, help.stdout + help.stderr);
+    assert.match(help.stdout, /^Usage: backfill /);
+    const created = await npx('new orders.backfill');
+    assert.equal(created.code, 0, created.stdout + created.stderr);
+    const checked = await npx('check orders.backfill');
+    assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, /valid runbook "orders"/);
+
+    target ??= await startTargetServer();
+    const before = target.arrivals.length;
+    const real = await npx(`run orders.backfill --cell full --execute --var BASE_URL=${target.url}`);
+    assert.equal(real.code, 0, real.stdout + real.stderr);
+    const sent = target.arrivals.slice(before).map((a) => `${a.method} ${a.path}`);
+    assert.deepEqual(sent.sort(), ['POST /records/1001/reprocess', 'POST /records/1002/reprocess']);
   });
 });

@@ -193,6 +193,19 @@ describe('backfill report and announce after a real run', function () {
     assert.equal(total('succeeded', counts.slice(0, 2)), RECORDS - 3);
     assert.equal(total('failed', counts.slice(0, 2)), 3);
     assert.equal(counts[2], '1 succeeded, 2 failed');
+    // Each run shows its own duration; the summary adds up the cell's runs, not the last re-run's alone.
+    const seconds = (text: string) => Number(/^([\d.]+) s\b/.exec(text)?.[1]);
+    const durations = runRows.map((row) => seconds(row.split(' | ')[7]!));
+    const summary = /^\| `full` \| execute \| succeeded \| [^|]+\| [^|]+\| ([\d.]+ s) \(3 runs\) \|$/m.exec(
+      md,
+    );
+    assert.ok(summary, md);
+    const sum = durations.reduce((a, b) => a + b, 0);
+    assert.ok(
+      Math.abs(seconds(summary[1]!) - sum) < 0.05,
+      `${summary[1]} is the sum of ${durations.join(', ')}`,
+    );
+    assert.ok(durations.every((d) => d > 0 && d < sum));
     assert.match(runRows[0]!, /halted — stopped by backfill control \|$/);
     assert.match(md, /\*\*resume\*\* — resumed the halted run/);
     assert.match(
@@ -200,6 +213,13 @@ describe('backfill report and announce after a real run', function () {
       /\*\*re-run\*\* — re-ran exactly the failed records with --only failed: 1 succeeded, 2 failed/,
     );
     assert.match(md, /\*\*halt\*\* — halted: stopped by backfill control/);
+    // Buckets follow each run's own length: no chart shows a peak below its run's average, the short
+    // re-run of three records included.
+    const rates = [...md.matchAll(/peak ([\d.,]+)\/s, average ([\d.,]+)\/s/g)].map((m) =>
+      [m[1]!, m[2]!].map((n) => Number(n.replace(/,/g, ''))),
+    );
+    assert.equal(rates.length, 3, md);
+    for (const [peak, average] of rates) assert.ok(peak! >= average!, `peak ${peak}/s, average ${average}/s`);
     const port = new URL(server.url).port;
     assert.ok(
       md.includes(

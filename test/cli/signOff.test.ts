@@ -84,6 +84,24 @@ describe('backfill sign and the sign-off gate', function () {
     assert.match(resigned, /checked: \{ by: "Grace"/);
   });
 
+  it('names the checklists to choose from when the item is in several, not a placeholder', async () => {
+    const file = writeFixtureRunbook(work.dir, {
+      records: 5,
+      requiredItem: 'unchecked',
+      extraCells: '```checklist id=go-live\n- item: Owner approves\n  owner: Grace\n```\n',
+    });
+    const before = fs.readFileSync(file, 'utf8');
+    const ambiguous = await runCli(['sign', file, '--item', ITEM, '--as', 'Grace']);
+    assert.equal(ambiguous.code, 2, ambiguous.stdout + ambiguous.stderr);
+    assert.match(
+      ambiguous.stderr,
+      /is in several checklists \(sign-off, go-live\): add --checklist sign-off or --checklist go-live/,
+    );
+    assert.equal(fs.readFileSync(file, 'utf8'), before);
+    const chosen = await runCli(['sign', file, '--item', ITEM, '--as', 'Grace', '--checklist', 'go-live']);
+    assert.equal(chosen.code, 0, chosen.stderr);
+  });
+
   it('refuses a sign-off copied onto another item, or typed by hand with a plausible hash, at its line', async () => {
     const { file, sign, dryRun, produce } = setUp();
     // A second required item, owned by Carol.

@@ -55,6 +55,12 @@ describe('backfill run --only unverified: re-sending the gaps a verification fou
     assert.equal(resent.code, 1, 'one of the 30 re-sends failed: ' + resent.stdout + resent.stderr);
     assert.deepEqual(written(before, service), GAPS.slice().sort());
     assert.match(resent.stdout, /299 succeeded, 1 failed, 0 rejected/, 'the chain, each gap counted once');
+    // Judged on its own 30 records, and the one that failed is named with its reason.
+    assert.match(resent.stdout, /Run below-threshold\./);
+    assert.ok(
+      resent.stdout.includes(`Failed records (first 1):\n    key ${STUBBORN}: HTTP 500`),
+      resent.stdout,
+    );
 
     before = new Map(service.writes);
     const again = await run('--cell', 'full', '--execute', '--only', 'unverified');

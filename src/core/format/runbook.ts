@@ -61,6 +61,16 @@ const CELL_SCHEMAS = {
   verify: VerifyCellSchema,
 } as const;
 
+/** "maxRejected is a field of dry-run and execute cells, not of verify cells", or undefined. */
+function otherCellKindsWith(key: string, kind: CellKind): string | undefined {
+  const homes = Object.entries(CELL_SCHEMAS)
+    .filter(([other, schema]) => other !== kind && 'shape' in schema && key in schema.shape)
+    .map(([other]) => other);
+  if (homes.length === 0) return undefined;
+  const kinds = homes.length === 1 ? homes[0] : `${homes.slice(0, -1).join(', ')} and ${homes.at(-1)}`;
+  return `${key} is a field of ${kinds} cells, not of ${kind} cells`;
+}
+
 /** Parses and validates a whole runbook. `runbook` is set only when there are no issues. */
 export function parseRunbook(text: string, file: string): { runbook?: Runbook; issues: Issue[] } {
   const { doc, issues } = parseRunbookFile(text, file);
@@ -81,7 +91,13 @@ export function parseRunbook(text: string, file: string): { runbook?: Runbook; i
       if (parsed.ok) results.set(segment.for, parsed.value);
     } else if (segment.type === 'cell') {
       const schema = CELL_SCHEMAS[segment.kind];
-      const where = { file, firstLine, emptyLine: segment.line, cell: segment.id };
+      const where = {
+        file,
+        firstLine,
+        emptyLine: segment.line,
+        cell: segment.id,
+        elsewhere: (key: string) => otherCellKindsWith(key, segment.kind),
+      };
       const parsed = parseYamlBlock(segment.body, schema, where, issues);
       if (parsed.ok) {
         cells.push({

@@ -17,6 +17,11 @@ export interface BlockLocation {
   /** Line to report when the block is empty (a cell's opening fence). */
   emptyLine?: number;
   cell?: string;
+  /**
+   * Where a top-level field this block does not take belongs instead ("maxRejected is a field of dry-run
+   * and execute cells, not of verify cells"), or undefined when it belongs nowhere else.
+   */
+  elsewhere?: (key: string) => string | undefined;
 }
 
 export type Parsed<T> = { ok: true; value: T; locate: (path: PropertyKey[]) => number } | { ok: false };
@@ -62,7 +67,7 @@ export function parseYamlBlock<S extends z.ZodType>(
           ...base,
           line: locate([...path, key]),
           field: fieldName([...path, key]),
-          message: unknownFieldMessage(key),
+          message: unknownFieldMessage(key, path.length === 0 ? where.elsewhere?.(key) : undefined),
         });
       }
       continue;
@@ -205,7 +210,15 @@ const KNOWN_FIELDS = [
   'schema', 'chunkSize', 'leaseSeconds', 'outageSeconds',
 ]; // prettier-ignore
 
-function unknownFieldMessage(key: string): string {
+/**
+ * Why `key` is refused here. A field spelt right but placed wrong is never "did you mean" itself: it says
+ * where it belongs when that is known, and that it is not a field here otherwise.
+ */
+function unknownFieldMessage(key: string, elsewhere: string | undefined): string {
+  if (elsewhere) return `${elsewhere}: remove it here`;
+  if (KNOWN_FIELDS.includes(key)) {
+    return `"${key}" is not a field here: remove it, or move it where it belongs (see the runbook format in README.md)`;
+  }
   const suggestion = closest(key, KNOWN_FIELDS);
   return suggestion
     ? `unknown field "${key}": did you mean "${suggestion}"?`

@@ -38,6 +38,21 @@ export function resolveEnvironment(
   return { name, production: environment.production, vars: { ...environment.vars, ...overrides } };
 }
 
+/**
+ * ` --env NAME` for a command a message suggests, when the environment in use is not the one the command
+ * picks without `--env`; nothing when it is (or when the runbook declares no environments).
+ */
+export function envArgument(header: Header, environment: string): string {
+  if (environment === '') return '';
+  let implicit: string | undefined;
+  try {
+    implicit = resolveEnvironment(header).name;
+  } catch {
+    implicit = undefined; // every environment is production: none is picked without --env
+  }
+  return environment === implicit ? '' : ` --env ${environment}`;
+}
+
 /** Parses repeated `--var NAME=VALUE` options. */
 export function parseVarOverrides(pairs: readonly string[]): Record<string, string> {
   const vars: Record<string, string> = {};

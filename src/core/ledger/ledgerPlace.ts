@@ -38,5 +38,6 @@ export function ledgerPlaceOf(
     name: setting.name ?? header.name,
     ...(setting.schema ? { schema: setting.schema } : {}),
     ...(setting.outageSeconds !== undefined ? { outageSeconds: setting.outageSeconds } : {}),
+    environment: environment.name,
   };
 }

@@ -22,7 +22,7 @@ const NOTHING_TO_RECOVER = { entries: 0, lastSeq: 0, validBytes: 0 };
 export function postgresBackend(place: PostgresLedgerPlace): LedgerBackend {
   return {
     open: () => PostgresLedger.open(place),
-    lockRuns: (_runbookFile, holder) => lockPostgresRuns(place, holder),
+    lockRuns: (runbookFile, holder) => lockPostgresRuns(place, holder, runbookFile),
     async openForRun() {
       const ledger = await PostgresLedger.open(place);
       return { ledger, journal: new PostgresRecorder(ledger), recovered: NOTHING_TO_RECOVER };
@@ -30,8 +30,15 @@ export function postgresBackend(place: PostgresLedgerPlace): LedgerBackend {
   };
 }
 
-/** Takes the ledger's run lock, or refuses with who holds it. */
-export async function lockPostgresRuns(place: PostgresLedgerPlace, holder: LockInfo): Promise<RunLock> {
+/**
+ * Takes the ledger's run lock, or refuses with who holds it and the command that stops it (`runbookFile`:
+ * the runbook as the person named it).
+ */
+export async function lockPostgresRuns(
+  place: PostgresLedgerPlace,
+  holder: LockInfo,
+  runbookFile?: string,
+): Promise<RunLock> {
   // Opening the ledger creates the schema when it is new, and gives the name the lock is keyed by.
   const ledger = await PostgresLedger.open(place);
   const { schema, name } = ledger.identity;
@@ -42,7 +49,7 @@ export async function lockPostgresRuns(place: PostgresLedgerPlace, holder: LockI
   const client = await connectClient(place.url);
   try {
     const held = await takeAdvisoryLock(client, key, schema, name, holder);
-    if (held !== true) throw refusal(held, where);
+    if (held !== true) throw refusal(held, where, stopCommand(runbookFile, place));
   } catch (error) {
     await client.end().catch(() => undefined);
     throw error;
@@ -160,12 +167,21 @@ class PostgresRunLock implements RunLock {
   }
 }
 
-function refusal(holder: LockInfo | undefined, where: string): UserError {
+/**
+ * `backfill control orders.backfill stop --env prod`: the environment is always named, since it is what
+ * tells `control` that the run is steered through this database.
+ */
+function stopCommand(runbookFile: string | undefined, place: PostgresLedgerPlace): string {
+  const env = place.environment ? ` --env ${place.environment}` : '';
+  return `backfill control ${runbookFile ?? 'the-runbook.backfill'} stop${env}`;
+}
+
+function refusal(holder: LockInfo | undefined, where: string, stop: string): UserError {
   const who = holder
     ? `pid ${holder.pid} on ${holder.host} since ${holder.startedAt} (run ${holder.runId}, cell ${holder.cell})`
     : 'another process';
   return new UserError(
     `runbook is already being run by ${who}, which holds the run lock of ${where}: wait for it, or stop it ` +
-      'with backfill control FILE stop on its host',
+      `with ${stop} on any host`,
   );
 }

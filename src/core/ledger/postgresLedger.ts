@@ -30,6 +30,8 @@ export interface PostgresLedgerPlace {
   schema?: string;
   /** How long a run waits for the database to come back before it halts (default 300 s). */
   outageSeconds?: number;
+  /** The runbook environment whose ledger this is, for the commands and settings messages name. */
+  environment?: string;
 }
 
 /** Outcomes read per round trip while streaming: pages keep memory flat whatever the ledger's size. */
@@ -372,6 +374,11 @@ export class PostgresLedger implements Ledger {
   unreachableSince: number | undefined;
 
   /** How long a run waits for this ledger's database to come back before it halts. */
+  /** The setting that says how long an outage may last: `environments.prod.ledger.outageSeconds`. */
+  get outageSetting(): string {
+    return `environments.${this.place.environment ?? '<environment>'}.ledger.outageSeconds`;
+  }
+
   get outageAllowanceMs(): number {
     return (this.place.outageSeconds ?? DEFAULT_OUTAGE_SECONDS) * 1000;
   }

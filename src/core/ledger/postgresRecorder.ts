@@ -76,7 +76,7 @@ export class PostgresRecorder implements OutcomeRecorder {
       const outage =
         since === undefined
           ? ''
-          : ` after ${Math.round((Date.now() - since) / 1000)} s of retrying (environments.ENV.ledger.outageSeconds allows ${this.ledger.outageAllowanceMs / 1000} s)`;
+          : ` after ${Math.round((Date.now() - since) / 1000)} s of retrying (${this.ledger.outageSetting} allows ${this.ledger.outageAllowanceMs / 1000} s)`;
       throw this.writes.stop(
         new UserError(
           `the ledger ${this.ledger.location} could not be written (${(error as Error).message})${outage}: the run must ` +

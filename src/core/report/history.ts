@@ -5,8 +5,10 @@
 import type { Runbook } from '../format/runbook';
 import type { ChecklistReport, RunReport } from './runReport';
 import { countsText } from './text';
+import { describeChange, recordedThresholds } from '../run/thresholds';
 
-export type InterventionKind = 'resume' | 're-run' | 'restart' | 'halt' | 'crash' | 'override';
+export type InterventionKind =
+  'resume' | 're-run' | 'judged again' | 'restart' | 'halt' | 'crash' | 'override';
 
 export interface Intervention {
   at: string;
@@ -37,6 +39,7 @@ export function interventionsOf(runs: RunReport[], runbook: Runbook): Interventi
     const previous = run.chain ? previousInChain.get(run.chain) : undefined;
     const only = onlyFlag(run);
     if (only) add('re-run', rerunText(run, only));
+    else if (run.params.rejudge === true) add('judged again', judgedAgainText(run, previous));
     else if (previous) add('resume', resumeText(run, previous));
     if (run.params.restart)
       add('restart', 'started over with --restart: a new chain (earlier outcomes stay in the ledger)');
@@ -69,6 +72,18 @@ export function onlyFlag(run: RunReport): string | undefined {
 function rerunText(run: RunReport, only: string): string {
   const finished = Object.entries(run.counts).filter(([name]) => name !== 'skipped');
   return `re-ran exactly the ${only} records with --only ${only}: ${countsText(Object.fromEntries(finished))}`;
+}
+
+/**
+ * "successThreshold 0.99 (was 0.9999): run 1a2b3c4d, which had ended below-threshold, now succeeded;
+ * nothing sent" — a run that sent nothing: the chain's records were judged with the changed thresholds.
+ */
+function judgedAgainText(run: RunReport, judged: RunReport | undefined): string {
+  const now = recordedThresholds(JSON.stringify(run.params));
+  const before = judged && recordedThresholds(JSON.stringify(judged.params));
+  const changed = now ? describeChange(before, now) : '';
+  const was = judged ? `run ${shortId(judged.id)}, which had ended ${judged.outcome}, ` : '';
+  return `${changed ? `${changed}: ` : ''}${was}now ${run.outcome}; nothing sent`;
 }
 
 function resumeText(run: RunReport, previous: RunReport): string {

@@ -266,7 +266,7 @@ function runFigure(run: RunReport): SafeHtml {
     }
     <div class="facts">
       Average ${run.rate !== undefined ? `${formatNumber(run.rate)}/s` : '—'} · peak
-      ${formatNumber(peakRate(series))}/s · buckets of ${formatNumber(series.bucketSeconds)} s ·
+      ${formatNumber(peakRate(series, run.rate))}/s · buckets of ${formatNumber(series.bucketSeconds)} s ·
       ${failures > 0 ? `errors: ${errors.join(', ') || formatNumber(failures)}` : 'no failures'} ·
       ${formatNumber(run.retried)} records needed a retry
     </div>

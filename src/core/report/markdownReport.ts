@@ -132,7 +132,7 @@ function sparklines(run: RunReport): string {
     `**Run \`${shortId(run.id)}\`** (${run.cell}, ${run.kind}, ${run.outcome}) — buckets of ${series.bucketSeconds} s`,
     '',
     '```text',
-    `rate     ${sparkline(ratePerBucket(series))}  peak ${formatNumber(peakRate(series))}/s, average ${run.rate !== undefined ? formatNumber(run.rate) : '—'}/s`,
+    `rate     ${sparkline(ratePerBucket(series))}  peak ${formatNumber(peakRate(series, run.rate))}/s, average ${run.rate !== undefined ? formatNumber(run.rate) : '—'}/s`,
     `failures ${sparkline(badRatePerBucket(series))}  ${failures} records${errors.length > 0 ? ` (${errors.join(', ')})` : ''}`,
     '```',
   ].join('\n');

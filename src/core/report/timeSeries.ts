@@ -17,7 +17,10 @@ export interface TimeSeries {
   /** Epoch milliseconds where the first bucket starts: the run's start. */
   start: number;
   bucketSeconds: number;
-  /** Length of the last bucket, which the end of the run cuts short (seconds, at least half a bucket). */
+  /**
+   * Length of the last bucket: the buckets cover the run exactly, so a remainder shorter than half a
+   * bucket joins the last one (between half a bucket and a bucket and a half long, seconds).
+   */
   lastBucketSeconds: number;
   buckets: Bucket[];
 }
@@ -37,14 +40,16 @@ const NEUTRAL = new Set(['rejected']);
 /**
  * The bucket width for a run of this length: 10 s for a 10-minute run, 0.1 s for a 5-second one — and,
  * when the number of records is known, wide enough to hold a few records each (a 22-second run of 110
- * records gets 1 s buckets, not 0.5 s ones holding two or three).
+ * records gets 1 s buckets, not 0.5 s ones holding two or three). Never wider than the run itself: a
+ * 1.4-second re-send of one record gets 1 s buckets, not 10 s ones.
  */
 export function bucketSecondsFor(durationMs: number, records?: number): number {
   const seconds = durationMs / 1000;
   const fewest = records !== undefined && records > 0 ? (seconds * MIN_RECORDS_PER_BUCKET) / records : 0;
-  return (
-    NICE_SECONDS.find((width) => seconds / width <= MAX_BUCKETS && width >= fewest) ?? NICE_SECONDS.at(-1)!
-  );
+  const fitting =
+    NICE_SECONDS.find((width) => seconds / width <= MAX_BUCKETS && width >= fewest) ?? NICE_SECONDS.at(-1)!;
+  const longest = [...NICE_SECONDS].reverse().find((width) => width <= seconds) ?? NICE_SECONDS[0]!;
+  return Math.min(fitting, longest);
 }
 
 /** Builds a series incrementally, one outcome at a time, in constant memory per bucket. */
@@ -55,13 +60,20 @@ export class SeriesBuilder {
   constructor(startMs: number, endMs: number, records?: number) {
     const durationMs = Math.max(0, endMs - startMs);
     const bucketSeconds = bucketSecondsFor(durationMs, records);
-    const count = Math.max(1, Math.ceil(durationMs / 1000 / bucketSeconds));
-    // A last bucket cut very short would show a few records as a spike of rate: give it at least half a width.
-    const lastBucketSeconds = Math.max(bucketSeconds / 2, durationMs / 1000 - (count - 1) * bucketSeconds);
+    const seconds = durationMs / 1000;
+    // Buckets cover exactly the run, so the rates average to the run's rate and the peak is never below
+    // it; a remainder shorter than half a bucket joins the last full bucket instead of showing a few
+    // records in a sliver of time as a spike.
+    const whole = Math.floor(seconds / bucketSeconds + 1e-9);
+    const rest = Math.max(0, seconds - whole * bucketSeconds);
+    const ownBucket = whole === 0 || rest >= bucketSeconds / 2;
+    const count = ownBucket ? whole + 1 : whole;
+    const last = ownBucket ? rest : bucketSeconds + rest;
     this.series = {
       start: startMs,
       bucketSeconds,
-      lastBucketSeconds: Math.min(bucketSeconds, lastBucketSeconds),
+      // A run of no measurable length: one bucket of the smallest width rather than a rate divided by 0.
+      lastBucketSeconds: last > 0 ? last : bucketSeconds,
       buckets: Array.from({ length: count }, () => ({ good: 0, bad: 0 })),
     };
   }
@@ -98,7 +110,11 @@ function widthOf(series: TimeSeries, index: number): number {
   return index === series.buckets.length - 1 ? series.lastBucketSeconds : series.bucketSeconds;
 }
 
-/** Peak rate over the buckets; short runs have one bucket, whose rate is the average. */
-export function peakRate(series: TimeSeries): number {
-  return Math.max(0, ...ratePerBucket(series));
+/**
+ * Peak rate over the buckets. The busiest bucket of a run is at least as fast as its average, but the
+ * series holds only outcomes no later run took over (a resume, `--only failed`): given the run's
+ * `average`, the peak shown is never below it.
+ */
+export function peakRate(series: TimeSeries, average = 0): number {
+  return Math.max(average, ...ratePerBucket(series));
 }

@@ -21,6 +21,12 @@ export interface FailedRecord {
   reason: string;
 }
 
+/** The failures a run recorded at its end, in its `runs.counts`. */
+export interface RecordedFailures {
+  failures: FailureReason[];
+  firstFailed: FailedRecord[];
+}
+
 /** Distinct reasons kept; a target answering with record-specific messages must not grow memory. */
 const MAX_REASONS = 50;
 /** Failed records kept in order of failure. */
@@ -51,6 +57,15 @@ export class FailureTally {
     else this.byReason.set(bucket, { reason: bucket, count: 1, key });
   }
 
+  /**
+   * Takes over what another run recorded (see {@link recordedFailures}): a run judged again sends nothing,
+   * and the records its chain's last run saw fail are failed still — its summary and status keep saying why.
+   */
+  carry(recorded: RecordedFailures): void {
+    for (const entry of recorded.failures) this.byReason.set(entry.reason, { ...entry });
+    this.first.push(...recorded.firstFailed.slice(0, FIRST_FAILED - this.first.length));
+  }
+
   /** The most frequent reasons, most first (ties: the one seen first). */
   top(count = TOP_REASONS): FailureReason[] {
     return [...this.byReason.values()]
@@ -79,4 +94,29 @@ export function reasonOf(message: string, key: string): string {
 /** "50 × connection refused (127.0.0.1:9) — e.g. key 1017". */
 export function describeFailureReason(entry: FailureReason): string {
   return `${entry.count.toLocaleString('en-US')} × ${entry.reason} — e.g. key ${entry.key}`;
+}
+
+/** The failures a run recorded with its counts (`runs.counts`, JSON); none when it recorded none. */
+export function recordedFailures(counts: string | undefined): RecordedFailures {
+  let parsed: { failures?: unknown; firstFailed?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(counts ?? '') as typeof parsed;
+  } catch {
+    parsed = undefined;
+  }
+  const failures = Array.isArray(parsed?.failures) ? parsed.failures.filter(isFailureReason) : [];
+  const firstFailed = Array.isArray(parsed?.firstFailed) ? parsed.firstFailed.filter(isFailedRecord) : [];
+  return { failures, firstFailed };
+}
+
+function isFailureReason(value: unknown): value is FailureReason {
+  const entry = value as Partial<FailureReason> | null;
+  return (
+    typeof entry?.reason === 'string' && typeof entry.count === 'number' && typeof entry.key === 'string'
+  );
+}
+
+function isFailedRecord(value: unknown): value is FailedRecord {
+  const entry = value as Partial<FailedRecord> | null;
+  return typeof entry?.key === 'string' && typeof entry.reason === 'string';
 }

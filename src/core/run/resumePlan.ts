@@ -10,6 +10,7 @@ import type { StatusCounts } from '../ledger/ledger';
 import { UserError } from '../model/types';
 import type { ChainRecords } from '../ledger/chainRecords';
 import type { DeliveredElsewhere } from './deliveredElsewhere';
+import { recordedFailures, type RecordedFailures } from './failureReasons';
 import type { PlannedRecords, Rejudge, Rerun, RunPlan } from './runEvents';
 import { rejudgeChange, type Thresholds } from './thresholds';
 import { UNVERIFIED_STATUSES, type RecordStatus, type RunRecord } from '../model/runs';
@@ -44,6 +45,8 @@ export interface ChainChoice {
    * from the ledger, nothing is sent. Names that run, how it ended, and what changed.
    */
   rejudge?: Rejudge;
+  /** With `rejudge`: the failures the judged run recorded, which the judging run reports as its own. */
+  judgedFailures?: RecordedFailures;
 }
 
 /** The records chosen for a re-run, and the verification loop that chose them (gap re-backfills). */
@@ -53,7 +56,7 @@ export interface RerunSelection extends Rerun {
 
 /** The latest run of the cell, as far as the plan cares. */
 export type LatestRun = Pick<RunRecord, 'id' | 'chain' | 'outcome' | 'fingerprint'> &
-  Partial<Pick<RunRecord, 'params'>>;
+  Partial<Pick<RunRecord, 'params' | 'counts'>>;
 
 /** A dry run, as far as the expected total cares. */
 export interface DryRunView {
@@ -120,7 +123,12 @@ export function chooseChain(
   if (verifying) return { id: newChainId(), resumed: false };
   const changed = request.thresholds && rejudgeChange(latest, request.thresholds);
   if (changed !== undefined) {
-    return { id: latest.chain, resumed: true, rejudge: { run: latest.id, outcome: latest.outcome, changed } };
+    return {
+      id: latest.chain,
+      resumed: true,
+      rejudge: { run: latest.id, outcome: latest.outcome, changed },
+      judgedFailures: recordedFailures(latest.counts),
+    };
   }
   throw new UserError(
     `cell ${cell} already finished in run ${latest.id} (${latest.outcome}): re-run its failed records ` +

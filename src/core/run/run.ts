@@ -2,6 +2,7 @@
  * One run, wired from its parts (see runner.ts for the list): the strategy, the resume plan, the record
  * feed, the dispatcher, the recorder, live status and control, and the verdict at the end.
  */
+import { envArgument } from '../job/environment';
 import { fingerprintJob, type JobFingerprint } from '../job/fingerprint';
 import { Redactor, SecretResolver } from '../secrets/secrets';
 import { createSubsetFilter, type SubsetFilter } from '../sources/subsetFilter';
@@ -322,7 +323,10 @@ export class Run {
     this.options.onPlan?.(announced);
     this.emit({ type: 'start', at: new Date().toISOString(), plan: announced });
     // Judged again with changed thresholds: the verdict comes from the ledger, nothing is sent.
-    if (plan.chain.rejudge) return this.finish(plan.chain.rejudge);
+    if (plan.chain.rejudge) {
+      if (plan.chain.judgedFailures) this.failures.carry(plan.chain.judgedFailures);
+      return this.finish(plan.chain.rejudge);
+    }
 
     this.fleet = await this.joinFleet();
     const forward = this.fleet && forwardLocalControl(this.fleet);
@@ -653,6 +657,7 @@ export class Run {
       haltReason: this.dispatcher.stopReason,
       totals,
       ...this.thresholds,
+      listRejected: this.ledgerCommand('rejected'),
       ...(unaccounted ? { unaccounted } : {}),
       ...(empty ? { empty } : {}),
     });
@@ -687,6 +692,13 @@ export class Run {
     if (writable) writeStatus(this.stateDir, final);
     this.emit({ type: 'finish', at, outcome, status: final, ...this.firstFailed() });
     return { outcome, ...(reason ? { reason } : {}), status: final, ...this.firstFailed() };
+  }
+
+  /** `backfill ledger orders.backfill --cell full --status rejected`, `--env` named when not the default. */
+  private ledgerCommand(status: string): string {
+    const { runbook, environment } = this.options;
+    const env = envArgument(runbook.header, environment.name);
+    return `backfill ledger ${runbook.file} --cell ${this.record.cell}${env} --status ${status}`;
   }
 
   /** The first records this run saw fail, with their reasons; nothing when none failed. */

@@ -32,6 +32,8 @@ export interface VerdictInput {
   successThreshold: number;
   /** Most rejected (malformed) records the run may have; absent: not limited here (the dry run judges). */
   maxRejected?: number;
+  /** The command that lists the run's rejected records, as the person types it: `backfill ledger orders.backfill --cell full --status rejected`. */
+  listRejected: string;
   /** Why the run's books do not balance (selectionAccounting.ts): the run halts instead of finishing. */
   unaccounted?: string;
   /** Why the selection was empty (selectionAccounting.ts): no success of the backfill. */
@@ -64,13 +66,13 @@ export function decideVerdict(input: VerdictInput): Verdict {
   if (rejected > 0 && sentCount(input.kind, input.totals) === 0) {
     reasons.push(
       `all ${rejected} records were rejected and none was sent: fix the source or the action ` +
-        '(backfill ledger FILE --status rejected says why)',
+        `(${input.listRejected} says why)`,
     );
   }
   if (input.maxRejected !== undefined && rejected > input.maxRejected) {
     reasons.push(
       `${rejected} records rejected, more than maxRejected ${input.maxRejected}: fix them in the source ` +
-        '(backfill ledger FILE --status rejected lists them) or raise maxRejected',
+        `(${input.listRejected} lists them) or raise maxRejected`,
     );
   }
   if (reasons.length === 0) return { outcome: 'succeeded' };

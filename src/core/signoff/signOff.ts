@@ -46,7 +46,8 @@ export function signOffTarget(runbook: Runbook, item: string, checklist?: string
   }
   if (found.length > 1) {
     throw new UserError(
-      `item "${item}" is in several checklists (${found.map((f) => f.cell.id).join(', ')}): add --checklist ID`,
+      `item "${item}" is in several checklists (${found.map((f) => f.cell.id).join(', ')}): add ` +
+        found.map((f) => `--checklist ${f.cell.id}`).join(' or '),
     );
   }
   const { cell, index } = found[0]!;

@@ -26,7 +26,7 @@ function refuseHugeFile(path: string, size: number, location: OpenSourceOptions[
   if (size <= MAX_SQLITE_SOURCE_BYTES) return;
   const message =
     `${path} is ${(size / 2 ** 30).toFixed(1)} GiB: a sqlite source reads its file whole into memory, ` +
-    `up to 1 GiB; export the query's rows to CSV or JSON Lines (sqlite3 -csv FILE "QUERY") and read that ` +
+    `up to 1 GiB; export the query's rows to CSV or JSON Lines (sqlite3 -csv ${path} "the source's query" > rows.csv) and read that ` +
     `with a csv or jsonl source, which streams`;
   if (!location) throw new UserError(`source.path: ${message}`);
   const issue: Issue = {

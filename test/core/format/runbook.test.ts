@@ -61,6 +61,22 @@ describe('runbook validation', () => {
     );
   });
 
+  it('says which cells take a field placed in a cell that does not, never suggesting the field itself', () => {
+    const text =
+      '---\ntitle: T\nname: t\nowner: o\n---\n```job id=j\nsource:\n  type: inline\n  key: id\n  records: []\n' +
+      'action:\n  type: http\n  url: http://127.0.0.1:1/\n```\n\n```verify id=v\njob: j\nmaxRejected: 2\n' +
+      'check:\n  type: http\n  url: http://127.0.0.1:1/\n  expect: { status: 200 }\n```\n\n' +
+      '```execute id=e\njob: j\nthrottle:\n  maxRejected: 1\n```\n';
+    const { issues } = parseRunbook(text, 'bad.backfill');
+    assert.deepEqual(
+      issues.map((issue) => formatIssue(issue)),
+      [
+        'bad.backfill:18: cell v: maxRejected: maxRejected is a field of dry-run and execute cells, not of verify cells: remove it here',
+        'bad.backfill:28: cell e: throttle.maxRejected: "maxRejected" is not a field here: remove it, or move it where it belongs (see the runbook format in README.md)',
+      ],
+    );
+  });
+
   it('says how to add a missing job without suggesting jobs when there are none', () => {
     const text = '---\ntitle: T\nname: t\nowner: o\n---\n```dry-run id=d\njob: orders\n```\n';
     const { issues } = parseRunbook(text, 'bad.backfill');

@@ -67,9 +67,11 @@ describe('the PostgreSQL ledger as a backend: recorder and run lock', function (
   });
 
   it('with no outage allowance, stops recording when the database goes away, and nothing of the lost group is in the ledger', async () => {
-    const { ledger, journal } = await postgresBackend({ ...place, outageSeconds: 0 }).openForRun(
-      'unused.backfill',
-    );
+    const { ledger, journal } = await postgresBackend({
+      ...place,
+      outageSeconds: 0,
+      environment: 'prod',
+    }).openForRun('unused.backfill');
     journal.append({ type: 'run-start', run: run('run-1') });
     await journal.flush();
     for (let i = 0; i < 100; i += 1)
@@ -83,6 +85,7 @@ describe('the PostgreSQL ledger as a backend: recorder and run lock', function (
         error.message,
         /could not be written .*the run must stop; .*sent again, with the same idempotency key/,
       );
+      assert.match(error.message, /\(environments\.prod\.ledger\.outageSeconds allows 0 s\)/);
       return true;
     });
     assert.throws(() => journal.append({ type: 'outcome', outcome: outcome('late') }), UserError);
@@ -98,14 +101,22 @@ describe('the PostgreSQL ledger as a backend: recorder and run lock', function (
     }
   });
 
-  it('lets one run hold the run lock and tells a second who holds it', async () => {
+  it('lets one run hold the run lock and tells a second who holds it and the command that stops it', async () => {
     const lock = await lockPostgresRuns(place, HOLDER);
     try {
       await assert.rejects(
-        lockPostgresRuns(place, { ...HOLDER, pid: 1, host: 'worker-b' }),
+        lockPostgresRuns(
+          { ...place, environment: 'prod' },
+          { ...HOLDER, pid: 1, host: 'worker-b' },
+          'orders.backfill',
+        ),
         (error: Error) => {
           assert.ok(error instanceof UserError);
           assert.match(error.message, /already being run by pid 4242 on worker-a .*\(run run-1, cell full\)/);
+          assert.match(
+            error.message,
+            /stop it with backfill control orders\.backfill stop --env prod on any host/,
+          );
           return true;
         },
       );

@@ -187,9 +187,11 @@ describe('the report', () => {
   });
 
   it('builds a time series from outcome times, its buckets picked from the run’s length and records', () => {
-    // 3 records in 30 s: half-second buckets would show two lone bars; a few records a bucket at least.
+    // 3 records in 30 s: half-second buckets would show two lone bars; a few records a bucket at least,
+    // but no bucket longer than the run: one bucket, the run's 30 s.
     const series = model.runs[0]!.series!;
-    assert.equal(series.bucketSeconds, 60);
+    assert.equal(series.bucketSeconds, 30);
+    assert.equal(series.lastBucketSeconds, 30);
     assert.equal(series.buckets.length, 1);
     assert.deepEqual(series.buckets[0], { good: 2, bad: 0 });
     assert.equal(

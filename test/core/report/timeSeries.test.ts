@@ -1,6 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { niceCeiling } from '../../../src/core/report/charts';
-import { bucketSecondsFor, ratePerBucket, SeriesBuilder } from '../../../src/core/report/timeSeries';
+import fc from 'fast-check';
+import {
+  bucketSecondsFor,
+  peakRate,
+  ratePerBucket,
+  SeriesBuilder,
+} from '../../../src/core/report/timeSeries';
 
 describe('run time series', () => {
   it('picks buckets that read well: 10 s for a 10-minute run, 0.1 s for a 5-second one, at most 60', () => {
@@ -28,11 +34,51 @@ describe('run time series', () => {
     assert.equal(ratePerBucket(series)[0], 0.2);
   });
 
-  it('gives a last bucket cut short its real width, but no less than half a bucket', () => {
-    const cutShort = new SeriesBuilder(0, 590_500).build(); // 10-second buckets, the 60th is 0.5 s long
-    assert.equal(cutShort.buckets.length, 60);
-    assert.equal(cutShort.lastBucketSeconds, 5);
-    assert.equal(new SeriesBuilder(0, 587_000).build().lastBucketSeconds, 7);
+  it('covers the run exactly: a remainder under half a bucket joins the last bucket, a longer one is its own', () => {
+    const joined = new SeriesBuilder(0, 590_500).build(); // 10-second buckets, 0.5 s left over
+    assert.equal(joined.buckets.length, 59);
+    assert.equal(joined.lastBucketSeconds, 10.5);
+    const own = new SeriesBuilder(0, 587_000).build(); // 7 s left over: a bucket of its own
+    assert.equal(own.buckets.length, 59);
+    assert.equal(own.lastBucketSeconds, 7);
+  });
+
+  it('gives a 1-record re-send of 1.4 s one bucket of its own length, whose rate is the average', () => {
+    assert.equal(bucketSecondsFor(1_400, 1), 1);
+    const builder = new SeriesBuilder(0, 1_400, 1);
+    builder.add('succeeded', 1_300);
+    const series = builder.build();
+    assert.equal(series.buckets.length, 1);
+    assert.equal(series.lastBucketSeconds, 1.4);
+    assert.equal(peakRate(series), 1 / 1.4);
+  });
+
+  it('never picks buckets longer than the run, and never shows a peak below the average', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3_600_000 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 300 }),
+        (durationMs, positions) => {
+          const builder = new SeriesBuilder(0, durationMs, positions.length);
+          for (const at of positions) builder.add('succeeded', at * durationMs);
+          const series = builder.build();
+          assert.ok(series.bucketSeconds <= Math.max(0.1, durationMs / 1000));
+          const widths = (series.buckets.length - 1) * series.bucketSeconds + series.lastBucketSeconds;
+          assert.ok(Math.abs(widths - durationMs / 1000) < 1e-6, 'buckets cover the run');
+          const average = positions.length / (durationMs / 1000);
+          assert.ok(
+            peakRate(series) >= average * (1 - 1e-9),
+            `peak ${peakRate(series)} < average ${average}`,
+          );
+        },
+      ),
+    );
+  });
+
+  it('shows the average as the peak when later runs took over outcomes the series would have held', () => {
+    const builder = new SeriesBuilder(0, 10_000, 20);
+    builder.add('succeeded', 5_000);
+    assert.equal(peakRate(builder.build(), 2), 2);
   });
 
   it('puts outcomes stamped outside the run (clock skew) in the first or last bucket', () => {

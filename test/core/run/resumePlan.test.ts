@@ -67,11 +67,18 @@ describe('resume plan', () => {
     }
 
     it("judges a finished chain again, sending nothing, when the cell's thresholds changed since", () => {
-      const judged = { ...latest('below-threshold'), params: JSON.stringify({ successThreshold: 0.9999 }) };
+      const failures = [{ reason: 'HTTP 404', count: 1, key: 'k3' }];
+      const firstFailed = [{ key: 'k3', reason: 'HTTP 404' }];
+      const judged = {
+        ...latest('below-threshold'),
+        params: JSON.stringify({ successThreshold: 0.9999 }),
+        counts: JSON.stringify({ succeeded: 9, failed: 1, failures, firstFailed }),
+      };
       assert.deepEqual(choose({ thresholds: { successThreshold: 0.99 } }, judged), {
         id: 'chain-1',
         resumed: true,
         rejudge: { run: 'run-1', outcome: 'below-threshold', changed: 'successThreshold 0.99 (was 0.9999)' },
+        judgedFailures: { failures, firstFailed },
       });
       assert.throws(() => choose({ thresholds: { successThreshold: 0.9999 } }, judged), /already finished/);
       const withLimit = { thresholds: { successThreshold: 0.9999, maxRejected: 5 } };

@@ -19,6 +19,7 @@ function verdictOf(input: Partial<VerdictInput>) {
     halted: false,
     totals: zeroCounts(),
     successThreshold: 1,
+    listRejected: 'backfill ledger orders.backfill --cell full --status rejected',
     ...input,
   });
 }
@@ -52,8 +53,8 @@ describe('run verdict', () => {
         outcome: 'below-threshold',
         reason:
           '90.00 % of the 10 records sent succeeded, below the successThreshold of 100 %; 6 records ' +
-          'rejected, more than maxRejected 5: fix them in the source (backfill ledger FILE --status ' +
-          'rejected lists them) or raise maxRejected',
+          'rejected, more than maxRejected 5: fix them in the source (backfill ledger orders.backfill ' +
+          '--cell full --status rejected lists them) or raise maxRejected',
       },
     ],
     [
@@ -63,7 +64,7 @@ describe('run verdict', () => {
         outcome: 'below-threshold',
         reason:
           'all 20 records were rejected and none was sent: fix the source or the action (backfill ledger ' +
-          'FILE --status rejected says why)',
+          'orders.backfill --cell full --status rejected says why)',
       },
     ],
     [

@@ -65,6 +65,16 @@ describe('the packaged extension (.vsix)', function () {
       if (isNativeExecutable(await readFile(path.join(installed, file)))) natives.push(file);
     }
     assert.deepEqual(natives, [], 'no native executable of any platform (ELF, Mach-O, PE)');
+    // The extension's page shows this README: no link may point at a repository file it does not ship.
+    const readmeFile = files.find((file) => file.toLowerCase() === 'readme.md');
+    assert.ok(readmeFile, 'the README is installed');
+    const readme = await readFile(path.join(installed, readmeFile), 'utf8');
+    const links = [...readme.matchAll(/(?<!!)\[[^\]\n]+\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
+    assert.deepEqual(
+      links.filter((target) => !/^(https?:|mailto:|#)/.test(target)),
+      [],
+      "the extension page's README links only the web and its own headings",
+    );
     assert.deepEqual(
       files.filter(
         (file) => /^(src|test|media\/renderer)\/|\.map$|\.ts$/.test(file) && !file.endsWith('.d.ts'),

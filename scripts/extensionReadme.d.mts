@@ -1,0 +1,1 @@
+export declare function extensionReadme(markdown: string): string;
