@@ -19,7 +19,7 @@ interface Row {
 }
 
 describe('verification and gap re-backfill of 100,000 records', function () {
-  this.timeout(180_000);
+  this.timeout(600_000);
   let work: ReturnType<typeof tempDir>;
   let service: StateService;
 

@@ -29,7 +29,7 @@ function host(root: string, name: string, fixture: FixtureOptions, ledgerExtra =
 }
 
 describe('backfill worker: many processes sharing one run through a PostgreSQL ledger', function () {
-  this.timeout(180_000);
+  this.timeout(600_000);
   let database: PostgresServer;
   let work: ReturnType<typeof tempDir>;
   let target: TargetServer;
@@ -192,12 +192,22 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
     for (let i = 0; i < 2; i += 1) track(startOn(newHost(), 'worker'));
 
+    // The victim is a process holding a leased chunk at that instant, so every kill leaves a chunk to
+    // take over (on a slow machine a process killed before its first claim would test nothing).
+    const holdersOfLeases = async () => {
+      const rows = await database.query<{ worker: string }>(
+        "SELECT worker FROM backfill.chunks WHERE state = 'leased'",
+      );
+      const pids = new Set(rows.map((row) => Number(row.worker.split(':')[1])));
+      return [...alive].filter((cli) => pids.has(cli.child.pid ?? -1));
+    };
     let kills = 0;
     while (kills < KILLS && alive.size > 0) {
       await sleep(400 + random() * 1200);
-      const live = [...alive];
-      const victim = live[Math.floor(random() * live.length)];
-      if (!victim || target.arrivals.length >= RECORDS * 0.9) break;
+      if (target.arrivals.length >= RECORDS * 0.9) break;
+      const holders = await holdersOfLeases();
+      const victim = holders[Math.floor(random() * holders.length)];
+      if (!victim) continue;
       victim.child.kill('SIGKILL');
       await victim.exited;
       kills += 1;

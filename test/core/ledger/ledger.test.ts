@@ -154,7 +154,9 @@ describe('Ledger', () => {
     assert.deepEqual([...keys].sort(), [...odd].sort());
   });
 
-  it('returns the keys of a million outcomes with the asked statuses as a set', async () => {
+  it('returns the keys of a million outcomes with the asked statuses as a set', async function () {
+    // A million rows: seconds on a quiet machine, minutes on a loaded one (a guard, not a timing check).
+    this.timeout(300_000);
     const ledger = await SqlJsLedger.open(paths.runbook);
     try {
       const count = ledger.upsertOutcomes(millionOutcomes());
