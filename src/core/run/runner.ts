@@ -29,6 +29,7 @@ import { SecretResolver } from '../secrets/secrets';
 import { haltFileFor } from './control';
 import { OutcomeRecorder } from './outcomeRecorder';
 import type { RunResult } from './runEvents';
+import type { RunRecord } from '../model/runs';
 import { Run } from './run';
 import { hasUnfoldedJournal, releaseLock, takeLock } from './runLock';
 import type { RunOptions } from './runOptions';
@@ -182,13 +183,29 @@ async function joinLiveRun(
       live.id,
       live.startedAt,
     );
-    const result = await run.execute();
+    const result = await run.execute().catch(async (error: unknown) => {
+      const now = (await recorder.ledger.runs(job.cell)).find((r) => r.id === live.id);
+      return endedBeforeJoining(now, error);
+    });
     const block = options.onResult ? await recorder.resultBlock(job.cell, live.id) : undefined;
     if (block) options.onResult?.(block);
     return result;
   } finally {
     await recorder.close();
   }
+}
+
+/**
+ * A worker that found the run live but got to it after its last chunk was done (a late start, a slow
+ * host) has nothing left to do: it reports the run's end instead of the resume plan's refusal, so a
+ * scheduler that starts workers late (a Kubernetes Job's last pods) does not see a failure.
+ */
+export function endedBeforeJoining(now: RunRecord | undefined, error: unknown): RunResult {
+  if (!now || now.outcome === 'running') throw error;
+  return {
+    outcome: now.outcome === 'crashed' ? 'halted' : now.outcome,
+    reason: `run ${now.id} ended (${now.outcome}) before this worker took any of it: nothing was left to do`,
+  };
 }
 
 /** How this runbook's environment shares runs through its PostgreSQL ledger. */
