@@ -288,15 +288,15 @@ export class BackfillController extends Disposable {
       return ok;
     };
     await execution.replaceOutput([textOutput('Dry run: reading every record (nothing is sent)…')]);
-    const prepared = await prepareRun(cell.notebook, this.s);
-    if (isNotReady(prepared))
-      return finish([errorOutput(prepared.title, prepared.message, prepared.next)], false);
     const id = cellId(cell);
     if (!id)
       return finish(
         [errorOutput('No cell id', 'Save the runbook so the cell gets its id, then run it.')],
         false,
       );
+    const prepared = await prepareRun(cell.notebook, this.s, { cell: id, command: 'dry-run' });
+    if (isNotReady(prepared))
+      return finish([errorOutput(prepared.title, prepared.message, prepared.next)], false);
     const abort = new AbortController();
     execution.token.onCancellationRequested(() => abort.abort());
     const outcome = await this.s.cli.dryRun({

@@ -348,7 +348,7 @@ export class RealRuns {
   }
 
   private async prepare(cell: vscode.NotebookCell): Promise<PreparedRun | undefined> {
-    const prepared = await prepareRun(cell.notebook, this.s);
+    const prepared = await prepareRun(cell.notebook, this.s, { cell: cellId(cell)!, command: 'run' });
     if (!isNotReady(prepared)) return prepared;
     await this.refuse(cell, prepared.title, prepared.message, prepared.next);
     return undefined;
