@@ -1,7 +1,9 @@
 /**
  * Checklist cells: ▶ shows their items; checking one (Backfill: Check or Uncheck a Checklist Item, or a
  * click in the rendered checklist) edits the cell's YAML — `checked: { by, at }` added or removed, every
- * other byte kept — and records the sign-off in the ledger. A sign-off records the plan it approves
+ * other byte kept — and records the sign-off where `backfill sign` does, with the same core function
+ * (core/ledger/signOffLedgers.ts): beside the runbook, and in each production environment's PostgreSQL
+ * ledger, so a production run on another host finds it. A sign-off records the plan it approves
  * (core/signoff/signOffPlan.ts); signing an item someone else owns asks first. `by` is `backfill.checklists.signOffAs`, else
  * `git config user.name` in the runbook's folder, else the OS user; `at` is the current time (ISO 8601).
  *
@@ -12,9 +14,9 @@
 import * as vscode from 'vscode';
 import { checklistItems, toggleChecklistItem, type SignOffMark } from '../core/format/checklistEdit';
 import { checklistItemId } from '../core/format/runbook';
-import { openLedger } from '../core/ledger/openLedger';
+import { recordSignOffEverywhere } from '../core/ledger/signOffLedgers';
+import type { SignOff } from '../core/model/runs';
 import { planHash } from '../core/signoff/signOffPlan';
-import { UserError } from '../core/model/types';
 import { Disposable } from './disposable';
 import { whoIsActing } from './identity';
 import {
@@ -27,6 +29,7 @@ import {
 } from './notebookDocument';
 import { checklistOutput, checklistView, errorOutput } from './outputs';
 import type { Prompts } from './prompts';
+import type { RunbookSecrets } from './secrets';
 import { ensureTrusted } from './workspaceTrust';
 
 export const RENDERER_ID = 'backfill-renderer';
@@ -37,6 +40,8 @@ export interface ToggleArguments extends CellReference {
 
 export interface ChecklistServices {
   prompts: Prompts;
+  /** The secrets a production environment's PostgreSQL ledger needs, known without asking. */
+  secrets: Pick<RunbookSecrets, 'knownValuesFor'>;
   showOutputs(
     cell: vscode.NotebookCell,
     outputs: vscode.NotebookCellOutput[],
@@ -106,7 +111,8 @@ export class Checklists extends Disposable {
     if (!(await vscode.workspace.applyEdit(edit))) return fail('the checklist cell could not be edited');
 
     if (notebook.uri.scheme === 'file') {
-      await recordSignOff(notebook.uri.fsPath, { checklist: id, item, ...mark, checked: toggled.checked });
+      const signOff = { checklist: id, item, by: mark.by, at: mark.at, checked: toggled.checked };
+      await this.record(notebook, signOff);
     }
     if (!wasDirty) {
       await notebook.save();
@@ -154,6 +160,19 @@ export class Checklists extends Disposable {
     return { ...mark, plan: planHash(runbook, cell, { item: itemId, by: mark.by }) };
   }
 
+  /**
+   * Records the sign-off where `backfill sign` records it (the same core function): beside the runbook,
+   * and in each production environment's PostgreSQL ledger, with the secrets the editor knows.
+   */
+  private async record(notebook: vscode.NotebookDocument, signOff: SignOff): Promise<void> {
+    const { runbook, text } = parseNotebook(notebook);
+    if (!runbook) return;
+    const warnings = await recordSignOffEverywhere(runbook, signOff, (environment) =>
+      this.s.secrets.knownValuesFor(text, environment),
+    );
+    for (const warning of warnings) void vscode.window.showWarningMessage(`Backfill: ${warning}`);
+  }
+
   private onMessage(notebook: vscode.NotebookDocument, message: unknown): void {
     const m = message as { type?: string; cell?: unknown; item?: unknown } | undefined;
     if (m?.type !== 'toggleChecklistItem' || typeof m.cell !== 'string' || typeof m.item !== 'string') return;
@@ -174,28 +193,4 @@ export class Checklists extends Disposable {
 function fail(reason: string): undefined {
   void vscode.window.showErrorMessage(`Backfill: ${reason}`);
   return undefined;
-}
-
-async function recordSignOff(
-  file: string,
-  signOff: { checklist: string; item: string; by: string; at: string; checked: boolean },
-): Promise<void> {
-  // A run folding its journal may save the ledger at the same moment: open it again and retry.
-  for (let attempt = 1; ; attempt += 1) {
-    const ledger = await openLedger(file);
-    try {
-      await ledger.recordSignOff(signOff);
-      await ledger.save();
-      return;
-    } catch (error) {
-      if (!(error instanceof UserError) || attempt >= 3) {
-        void vscode.window.showWarningMessage(
-          `Backfill: the sign-off is in the runbook but not in the ledger: ${(error as Error).message}`,
-        );
-        return;
-      }
-    } finally {
-      await ledger.close();
-    }
-  }
 }

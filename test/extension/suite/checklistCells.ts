@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { openLedger } from '../../../src/core/ledger/openLedger';
+import { postgresUnavailable, startPostgres } from '../../support/postgresServer.mjs';
 import {
   answer,
   cellById,
@@ -95,6 +96,44 @@ describe('checklist cells', () => {
       () => fs.readFileSync(file, 'utf8') === before && !notebook.isDirty,
       'the uncheck to be saved, every byte as before',
     );
+  });
+
+  it("records a sign-off where backfill sign does: in the production environment's PostgreSQL ledger too", async function () {
+    if (postgresUnavailable()) this.skip();
+    const database = await startPostgres({ password: 'editor-signoff-CANARY-8d2k' });
+    process.env.LEDGER_URL = database.url;
+    try {
+      fixture = await demoFixture((text) => {
+        const shared = text.replace(
+          '  production:\n    production: true\n',
+          '  production:\n    production: true\n    ledger: { type: postgres, url: "${secret:LEDGER_URL}" }\n',
+        );
+        assert.notEqual(shared, text, 'the production environment got a PostgreSQL ledger');
+        return shared;
+      });
+      prompts = await answer();
+      const notebook = await openRunbook(fixture.uri);
+      const item = 'orders-service-owner-agrees-to-the-window-and-50-requests-pe';
+      const args = { notebookUri: notebook.uri.toString(), cell: 'sign-off', item };
+      assert.equal(await vscode.commands.executeCommand<boolean>('backfill.toggleChecklistItem', args), true);
+      const file = fixture.file;
+      await waitFor(
+        () => /checked: \{ by: "/.test(fs.readFileSync(file, 'utf8')),
+        'the sign-off in the file',
+      );
+      const [, by, at] = /checked: \{ by: "([^"]+)", at: "([^"]+)"/.exec(fs.readFileSync(file, 'utf8'))!;
+      const stored = await database.query<{ item: string; signed_by: string; at: string; checked: number }>(
+        "SELECT item, signed_by, at, checked FROM backfill.signoffs WHERE ledger = 'resend-order-confirmations'",
+      );
+      assert.deepEqual(
+        stored.map((row) => [row.item, row.signed_by, new Date(row.at).toISOString(), Number(row.checked)]),
+        [[item, by, at, 1]],
+        'a production run on another host finds the sign-off in its ledger',
+      );
+    } finally {
+      delete process.env.LEDGER_URL;
+      await database.stop();
+    }
   });
 
   it('warns before signing an item someone else owns, and signs nothing when told no', async () => {
