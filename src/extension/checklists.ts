@@ -14,7 +14,11 @@
 import * as vscode from 'vscode';
 import { checklistItems, toggleChecklistItem, type SignOffMark } from '../core/format/checklistEdit';
 import { checklistItemId } from '../core/format/runbook';
-import { recordSignOffEverywhere } from '../core/ledger/signOffLedgers';
+import { recordSignOffEverywhere, signOffsRecordedEverywhere } from '../core/ledger/signOffLedgers';
+import { signOffInCell } from '../core/signoff/signOff';
+import { signOffProblems } from '../core/signoff/signOffGate';
+import type { ChecklistItem } from '../core/format/schemas';
+import { UserError } from '../core/model/types';
 import type { SignOff } from '../core/model/runs';
 import { planHash } from '../core/signoff/signOffPlan';
 import { Disposable } from './disposable';
@@ -49,17 +53,42 @@ export interface ChecklistServices {
   ): Promise<boolean>;
 }
 
-/** The outputs ▶ shows for a checklist cell. */
-export function checklistOutputFor(cell: vscode.NotebookCell): {
-  outputs: vscode.NotebookCellOutput[];
-  ok: boolean;
-} {
+/**
+ * The outputs ▶ shows for a checklist cell: its items, each sign-off marked as holding or not. The core
+ * says which do not hold and why (a hand-typed, copied or stale one: signOffGate.ts), against the
+ * sign-offs recorded where the editor and `backfill sign` record them; the renderer only shows it.
+ */
+export async function checklistOutputFor(
+  cell: vscode.NotebookCell,
+  secrets: Pick<RunbookSecrets, 'knownValuesFor'>,
+): Promise<{ outputs: vscode.NotebookCellOutput[]; ok: boolean }> {
   const read = checklistItems(cell.document.getText());
   if (!read.ok) return { outputs: [errorOutput('Invalid checklist', read.reason)], ok: false };
+  const id = cellId(cell) ?? '';
+  const unheld = await unheldSignOffs(cell.notebook, id, secrets);
   return {
-    outputs: [checklistOutput(checklistView(cellId(cell) ?? '', read.items, checklistItemId))],
+    outputs: [checklistOutput(checklistView(id, read.items, checklistItemId, unheld))],
     ok: true,
   };
+}
+
+/** Why each checked item of checklist `checklistId` does not hold, by item id (what to do included). */
+async function unheldSignOffs(
+  notebook: vscode.NotebookDocument,
+  checklistId: string,
+  secrets: Pick<RunbookSecrets, 'knownValuesFor'>,
+): Promise<Map<string, string>> {
+  const { runbook, text } = parseNotebook(notebook);
+  if (!runbook) return new Map();
+  const recorded =
+    notebook.uri.scheme === 'file'
+      ? await signOffsRecordedEverywhere(runbook, (environment) => secrets.knownValuesFor(text, environment))
+      : undefined;
+  return new Map(
+    signOffProblems(runbook, recorded, { optionalItems: true })
+      .filter((problem) => problem.checklist === checklistId && problem.kind !== 'unchecked')
+      .map((problem) => [problem.item, problem.message]),
+  );
 }
 
 export class Checklists extends Disposable {
@@ -101,9 +130,13 @@ export class Checklists extends Disposable {
     if (!item) return undefined;
 
     const wasDirty = notebook.isDirty;
-    const mark = await this.signOffMark(notebook, id, item);
+    // A sign-off that does not hold (stale, typed by hand) is signed again, not unchecked.
+    const resign = (await unheldSignOffs(notebook, id, this.s.secrets)).has(item);
+    const mark = await this.signOffMark(notebook, id, item, resign);
     if (!mark) return undefined;
-    const toggled = toggleChecklistItem(cell.document.getText(), item, mark);
+    const toggled = resign
+      ? signedAgain(cell.document.getText(), item, mark)
+      : toggleChecklistItem(cell.document.getText(), item, mark);
     if (!toggled.ok) return fail(toggled.reason);
     const edit = new vscode.WorkspaceEdit();
     const whole = new vscode.Range(0, 0, cell.document.lineCount, 0);
@@ -124,7 +157,7 @@ export class Checklists extends Disposable {
     }
     const current = cell.index >= 0 && !notebook.isClosed ? cell : undefined;
     if (current) {
-      const { outputs, ok } = checklistOutputFor(current);
+      const { outputs, ok } = await checklistOutputFor(current, this.s.secrets);
       await this.s.showOutputs(current, outputs, ok);
     }
     return toggled.checked;
@@ -138,6 +171,7 @@ export class Checklists extends Disposable {
     notebook: vscode.NotebookDocument,
     checklistId: string,
     itemId: string,
+    resign: boolean,
   ): Promise<SignOffMark | undefined> {
     const mark: SignOffMark = { by: await whoIsActing(notebook), at: new Date().toISOString() };
     const { runbook } = parseNotebook(notebook);
@@ -147,7 +181,7 @@ export class Checklists extends Disposable {
     if (!runbook || cell?.kind !== 'checklist' || !item) {
       return fail('fix the problems shown in the runbook first: a sign-off records the plan it approves');
     }
-    if (item.checked) return mark; // unchecking
+    if (item.checked && !resign) return mark; // unchecking
     if (runbook.header.requireSignedSignOffs) {
       return fail(
         `this runbook requires signed sign-offs: sign with your SSH key from a terminal: ` +
@@ -193,4 +227,23 @@ export class Checklists extends Disposable {
 function fail(reason: string): undefined {
   void vscode.window.showErrorMessage(`Backfill: ${reason}`);
   return undefined;
+}
+
+/** The cell's YAML with the item signed off again by `mark` (the core's replacement of a sign-off). */
+function signedAgain(
+  text: string,
+  item: string,
+  mark: SignOffMark,
+): { ok: true; text: string; checked: true; item: ChecklistItem } | { ok: false; reason: string } {
+  try {
+    const signed = signOffInCell(text, item, mark);
+    const read = checklistItems(signed);
+    const found = read.ok ? read.items.find((i) => checklistItemId(i) === item) : undefined;
+    return found
+      ? { ok: true, text: signed, checked: true, item: found }
+      : { ok: false, reason: `no item ${item}` };
+  } catch (error) {
+    if (error instanceof UserError) return { ok: false, reason: error.message };
+    throw error;
+  }
 }

@@ -252,7 +252,7 @@ export class BackfillController extends Disposable {
         case 'execute':
           return await this.dryRun(cell);
         case 'checklist':
-          return await this.run(cell, async () => checklistOutputFor(cell));
+          return await this.run(cell, () => checklistOutputFor(cell, this.s.secrets));
         case 'verify':
           return await this.realRuns.verify(cell);
         default:

@@ -52,7 +52,44 @@ export async function recordSignOffEverywhere(
   signOff: SignOff,
   secrets: SecretsOf,
 ): Promise<string[]> {
-  const places: { what: string; place: () => Promise<LedgerPlace> }[] = [
+  const warnings: string[] = [];
+  for (const { what, place } of signOffPlaces(runbook, secrets)) {
+    try {
+      await recordIn(runbook.file, await place(), signOff);
+    } catch (error) {
+      warnings.push(`the sign-off is in the runbook but not in ${what}: ${(error as Error).message}`);
+    }
+  }
+  return warnings;
+}
+
+/**
+ * Every sign-off recorded where {@link recordSignOffEverywhere} records them, for showing which sign-offs
+ * hold. A ledger that cannot be read (its secret not set, unreachable) adds nothing.
+ */
+export async function signOffsRecordedEverywhere(runbook: Runbook, secrets: SecretsOf): Promise<SignOff[]> {
+  const recorded: SignOff[] = [];
+  for (const { place } of signOffPlaces(runbook, secrets)) {
+    try {
+      const ledger = await openLedger(runbook.file, await place());
+      try {
+        recorded.push(...(await ledger.signOffs()));
+      } finally {
+        await ledger.close();
+      }
+    } catch {
+      // Not readable from here: the gate of a run that can read it decides.
+    }
+  }
+  return recorded;
+}
+
+/** The ledger beside the runbook, and the PostgreSQL ledger of each production environment that has one. */
+function signOffPlaces(
+  runbook: Runbook,
+  secrets: SecretsOf,
+): { what: string; place: () => Promise<LedgerPlace> }[] {
+  return [
     { what: 'the ledger beside the runbook', place: async () => EMBEDDED_LEDGER },
     ...Object.entries(runbook.header.environments)
       .filter(([, env]) => env.production && env.ledger !== undefined)
@@ -66,15 +103,6 @@ export async function recordSignOffEverywhere(
           ),
       })),
   ];
-  const warnings: string[] = [];
-  for (const { what, place } of places) {
-    try {
-      await recordIn(runbook.file, await place(), signOff);
-    } catch (error) {
-      warnings.push(`the sign-off is in the runbook but not in ${what}: ${(error as Error).message}`);
-    }
-  }
-  return warnings;
 }
 
 async function recordIn(file: string, place: LedgerPlace, signOff: SignOff): Promise<void> {

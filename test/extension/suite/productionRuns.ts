@@ -69,6 +69,67 @@ describe('Run in Production…', () => {
     assert.equal(fixture!.server.received.length, 0);
   });
 
+  it('is refused by the checklist gate when the plan changed after the sign-offs, and the checklist says they no longer hold', async () => {
+    const notebook = await productionRunbook();
+    let asked = false;
+    prompts = await answer({
+      confirmRun: async () => ((asked = true), true),
+      typeRunbookName: async (name) => name,
+    });
+    for (const item of SIGN_OFF) {
+      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
+        notebookUri: notebook.uri.toString(),
+        cell: 'sign-off',
+        item,
+      });
+    }
+    // The job changes after the stakeholders signed: 50 requests per second becomes 80.
+    const job = cellById(notebook, 'orders');
+    const text = job.document.getText();
+    assert.match(text, /rate: 50\n/);
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(
+      job.document.uri,
+      new vscode.Range(0, 0, job.document.lineCount, 0),
+      text.replace('rate: 50\n', 'rate: 80\n'),
+    );
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.ok(await notebook.save());
+
+    await vscode.commands.executeCommand('backfill.runInProduction', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    const cell = cellById(notebook, 'small-batch');
+    await waitFor(() => cell.outputs.length > 0, 'the refusal');
+    assert.match(outputText(cell), /Refused by the checklist gate/);
+    assert.match(outputText(cell), /the job definitions changed since: \S.* signs it again \(backfill sign /);
+    const [attempt] = readAttempts(stateDirFor(fixture!.file));
+    assert.deepEqual([attempt?.outcome, attempt?.gate], ['refused', 'checklist']);
+    assert.equal(asked, false, 'no confirmation is asked for a run a gate refuses');
+
+    const checklist = cellById(notebook, 'sign-off');
+    await executeCell(checklist);
+    await waitFor(() => outputJson(checklist, MIME.checklist) !== undefined, 'the checklist');
+    const items = outputJson<{ items: { checked?: unknown; problem?: string }[] }>(
+      checklist,
+      MIME.checklist,
+    )!.items;
+    assert.deepEqual(
+      items
+        .slice(0, 2)
+        .map((item) => [
+          item.checked !== undefined,
+          /the job definitions changed since/.test(item.problem ?? ''),
+        ]),
+      [
+        [true, true],
+        [true, true],
+      ],
+    );
+    assert.equal(fixture!.server.received.length, 0);
+  });
+
   it('Execute… on a production environment is refused, names Run in Production…, and sends nothing', async () => {
     const notebook = await productionRunbook();
     let asked = false;
