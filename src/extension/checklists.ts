@@ -54,21 +54,23 @@ export interface ChecklistServices {
 }
 
 /**
- * The outputs ▶ shows for a checklist cell: its items, each sign-off marked as holding or not. The core
- * says which do not hold and why (a hand-typed, copied or stale one: signOffGate.ts), against the
- * sign-offs recorded where the editor and `backfill sign` record them; the renderer only shows it.
+ * The outputs ▶ shows for a checklist cell (and how many sign-offs do not hold): its items, each
+ * sign-off marked as holding or not. The core says which do not hold and why (a hand-typed, copied or
+ * stale one: signOffGate.ts), against the sign-offs recorded where the editor and `backfill sign` record
+ * them; the renderer only shows it.
  */
 export async function checklistOutputFor(
   cell: vscode.NotebookCell,
   secrets: Pick<RunbookSecrets, 'knownValuesFor'>,
-): Promise<{ outputs: vscode.NotebookCellOutput[]; ok: boolean }> {
+): Promise<{ outputs: vscode.NotebookCellOutput[]; ok: boolean; unheld: number }> {
   const read = checklistItems(cell.document.getText());
-  if (!read.ok) return { outputs: [errorOutput('Invalid checklist', read.reason)], ok: false };
+  if (!read.ok) return { outputs: [errorOutput('Invalid checklist', read.reason)], ok: false, unheld: 0 };
   const id = cellId(cell) ?? '';
   const unheld = await unheldSignOffs(cell.notebook, id, secrets);
   return {
     outputs: [checklistOutput(checklistView(id, read.items, checklistItemId, unheld))],
     ok: true,
+    unheld: unheld.size,
   };
 }
 

@@ -354,6 +354,30 @@ export class BackfillController extends Disposable {
     void this.attachLiveRun(notebook);
     void this.showRecordedVerifications(notebook);
     void this.showRecordedDryRuns(notebook);
+    void this.showUnheldSignOffs(notebook);
+  }
+
+  /**
+   * A checklist opened from the file shows its sign-offs as written; one that does not hold (typed by
+   * hand, stale) is shown again as the core judges it, with why — once per opening, like the records.
+   */
+  private async showUnheldSignOffs(notebook: vscode.NotebookDocument): Promise<void> {
+    const pending = notebook.getCells().filter((cell) => {
+      const meta = cellMeta(cell);
+      const key = `${keyOf(cell)}#sign-offs`;
+      return meta && 'id' in meta && meta.kind === 'checklist' && !this.recordsShown.has(key);
+    });
+    pending.forEach((cell) => this.recordsShown.add(`${keyOf(cell)}#sign-offs`));
+    for (const cell of pending) {
+      const { outputs, unheld } = await checklistOutputFor(cell, this.s.secrets);
+      if (!unheld || notebook.isClosed || cell.index < 0 || this.attachments.has(keyOf(cell))) continue;
+      const execution = await this.createExecution(cell);
+      if (!execution) continue;
+      // No times and no verdict: the checklist is shown again, nothing ran.
+      execution.start();
+      await execution.replaceOutput(outputs);
+      execution.end(undefined);
+    }
   }
 
   /**

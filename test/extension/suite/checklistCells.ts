@@ -110,6 +110,9 @@ describe('checklist cells', () => {
     prompts = await answer();
     const notebook = await openRunbook(fixture.uri);
     const cell = cellById(notebook, 'sign-off');
+    const problem = () => outputJson<ChecklistPayload>(cell, MIME.checklist)?.items[0]?.problem;
+    // Judged on opening already, then by ▶.
+    await waitFor(() => problem() !== undefined, 'the typed sign-off judged on opening');
     await executeCell(cell);
     await waitFor(() => outputJson(cell, MIME.checklist) !== undefined, 'the checklist output');
     const typed = outputJson<ChecklistPayload>(cell, MIME.checklist)!.items[0]!;

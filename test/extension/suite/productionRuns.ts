@@ -76,13 +76,7 @@ describe('Run in Production…', () => {
       confirmRun: async () => ((asked = true), true),
       typeRunbookName: async (name) => name,
     });
-    for (const item of SIGN_OFF) {
-      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
-        notebookUri: notebook.uri.toString(),
-        cell: 'sign-off',
-        item,
-      });
-    }
+    await signOffRequiredItems(notebook);
     // The job changes after the stakeholders signed: 50 requests per second becomes 80.
     const job = cellById(notebook, 'orders');
     const text = job.document.getText();
@@ -188,13 +182,7 @@ describe('Run in Production…', () => {
       confirmRun: async (run) => ((shown = run), true),
       typeRunbookName: async () => undefined,
     });
-    for (const item of SIGN_OFF) {
-      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
-        notebookUri: notebook.uri.toString(),
-        cell: 'sign-off',
-        item,
-      });
-    }
+    await signOffRequiredItems(notebook);
     await vscode.commands.executeCommand('backfill.runInProduction', {
       notebookUri: notebook.uri.toString(),
       cell: 'small-batch',
@@ -224,13 +212,7 @@ describe('Run in Production…', () => {
         return name;
       },
     });
-    for (const item of SIGN_OFF) {
-      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
-        notebookUri: notebook.uri.toString(),
-        cell: 'sign-off',
-        item,
-      });
-    }
+    await signOffRequiredItems(notebook);
     const cell = cellById(notebook, 'small-batch');
     await executeCell(cell);
     await waitFor(() => outputJson(cell, MIME.dryRun) !== undefined, 'the dry-run preview', 60_000);
@@ -253,13 +235,7 @@ describe('Run in Production…', () => {
   it('with the name typed and the gates satisfied, runs in production and the cell shows the result', async () => {
     const notebook = await productionRunbook();
     prompts = await answer({ typeRunbookName: async (name) => name });
-    for (const item of SIGN_OFF) {
-      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
-        notebookUri: notebook.uri.toString(),
-        cell: 'sign-off',
-        item,
-      });
-    }
+    await signOffRequiredItems(notebook);
     await vscode.commands.executeCommand('backfill.runInProduction', {
       notebookUri: notebook.uri.toString(),
       cell: 'small-batch',
@@ -282,3 +258,14 @@ describe('Run in Production…', () => {
     );
   });
 });
+
+/** Signs off the demo's required checklist items from the editor, as their owners would. */
+async function signOffRequiredItems(notebook: vscode.NotebookDocument): Promise<void> {
+  for (const item of SIGN_OFF) {
+    await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'sign-off',
+      item,
+    });
+  }
+}
