@@ -35,6 +35,22 @@ describe('Run in Production…', () => {
     fixture = undefined;
   });
 
+  /** Run in Production… on small-batch, refused by the checklist gate and recorded so: the cell and its text. */
+  async function checklistRefusal(
+    notebook: vscode.NotebookDocument,
+  ): Promise<{ cell: vscode.NotebookCell; text: string }> {
+    await vscode.commands.executeCommand('backfill.runInProduction', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    const cell = cellById(notebook, 'small-batch');
+    await waitFor(() => cell.outputs.length > 0, 'the refusal');
+    assert.match(outputText(cell), /Refused by the checklist gate/);
+    const [attempt] = readAttempts(stateDirFor(fixture!.file));
+    assert.deepEqual([attempt?.outcome, attempt?.gate], ['refused', 'checklist']);
+    return { cell, text: outputText(cell) };
+  }
+
   async function productionRunbook(): Promise<vscode.NotebookDocument> {
     fixture = await demoFixture();
     const notebook = await openRunbook(fixture.uri);
@@ -54,17 +70,9 @@ describe('Run in Production…', () => {
       confirmRun: async () => ((asked = true), true),
       typeRunbookName: async (name) => name,
     });
-    await vscode.commands.executeCommand('backfill.runInProduction', {
-      notebookUri: notebook.uri.toString(),
-      cell: 'small-batch',
-    });
-    const cell = cellById(notebook, 'small-batch');
-    await waitFor(() => cell.outputs.length > 0, 'the refusal');
-    assert.match(outputText(cell), /Refused by the checklist gate/);
-    assert.match(outputText(cell), /Orders service owner agrees/);
+    const { cell, text } = await checklistRefusal(notebook);
+    assert.match(text, /Orders service owner agrees/);
     assert.equal(cell.executionSummary?.success, undefined, 'a refusal is not a failed run: no ✗');
-    const [attempt] = readAttempts(stateDirFor(fixture!.file));
-    assert.deepEqual([attempt?.outcome, attempt?.gate], ['refused', 'checklist']);
     assert.equal(asked, false, 'no confirmation is asked for a run a gate refuses');
     assert.equal(fixture!.server.received.length, 0);
   });
@@ -90,16 +98,8 @@ describe('Run in Production…', () => {
     assert.ok(await vscode.workspace.applyEdit(edit));
     assert.ok(await notebook.save());
 
-    await vscode.commands.executeCommand('backfill.runInProduction', {
-      notebookUri: notebook.uri.toString(),
-      cell: 'small-batch',
-    });
-    const cell = cellById(notebook, 'small-batch');
-    await waitFor(() => cell.outputs.length > 0, 'the refusal');
-    assert.match(outputText(cell), /Refused by the checklist gate/);
-    assert.match(outputText(cell), /the job definitions changed since: \S.* signs it again \(backfill sign /);
-    const [attempt] = readAttempts(stateDirFor(fixture!.file));
-    assert.deepEqual([attempt?.outcome, attempt?.gate], ['refused', 'checklist']);
+    const refused = (await checklistRefusal(notebook)).text;
+    assert.match(refused, /the job definitions changed since: \S.* signs it again \(backfill sign /);
     assert.equal(asked, false, 'no confirmation is asked for a run a gate refuses');
 
     const checklist = cellById(notebook, 'sign-off');
