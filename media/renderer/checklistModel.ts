@@ -1,6 +1,7 @@
 /**
  * A stakeholder checklist: who owns each item, which are required to go to production, who checked
- * each and when. Pure (no DOM), unit-tested.
+ * each and when — and which sign-offs do not hold (the extension asks the core and says why): such an
+ * item shows unchecked, with the reason and what to do. Pure (no DOM), unit-tested.
  */
 import { formatClock, revealInvisible } from './format';
 import type { ChecklistPayload } from './payloads';
@@ -11,8 +12,11 @@ export interface ChecklistRow {
   label: string;
   owner: string;
   required: boolean;
+  /** Signed off, and the sign-off holds. */
   checked: boolean;
-  /** `checked by ada at 14:02:11`, or who must check it. */
+  /** A sign-off is written down but does not hold. */
+  unheld: boolean;
+  /** `checked by ada at 14:02:11`, who must check it, or why a sign-off does not hold and what to do. */
   note: string;
 }
 
@@ -23,29 +27,40 @@ export interface ChecklistModel {
 }
 
 export function checklistModel(payload: ChecklistPayload, now: Date = new Date()): ChecklistModel {
-  const rows = payload.items.map((item) => ({
-    id: String(item.id),
-    label: revealInvisible(String(item.item ?? '')),
-    owner: revealInvisible(item.owner ?? ''),
-    required: item.required === true,
-    checked: item.checked !== undefined && item.checked !== null,
-    note: item.checked
-      ? `checked by ${revealInvisible(item.checked.by)} at ${formatClock(item.checked.at, now)}`
-      : item.owner
-        ? `waiting for ${revealInvisible(item.owner)}`
-        : 'not checked',
-  }));
+  const rows = payload.items.map((item) => {
+    const signed = item.checked !== undefined && item.checked !== null;
+    const problem = signed && typeof item.problem === 'string' ? item.problem : undefined;
+    const by = signed ? `${revealInvisible(item.checked!.by)} at ${formatClock(item.checked!.at, now)}` : '';
+    return {
+      id: String(item.id),
+      label: revealInvisible(String(item.item ?? '')),
+      owner: revealInvisible(item.owner ?? ''),
+      required: item.required === true,
+      checked: signed && problem === undefined,
+      unheld: problem !== undefined,
+      note:
+        problem !== undefined
+          ? `signed off by ${by}, but it does not hold: ${revealInvisible(problem)} — or check the box to sign it again`
+          : signed
+            ? `checked by ${by}`
+            : item.owner
+              ? `waiting for ${revealInvisible(item.owner)}`
+              : 'not checked',
+    };
+  });
   const checked = rows.filter((row) => row.checked).length;
+  const unheld = rows.filter((row) => row.unheld).length;
   const openRequired = rows.filter((row) => row.required && !row.checked).length;
   return {
     summary:
       `${checked} of ${rows.length} checked` +
+      (unheld > 0 ? ` · ${unheld} sign-off${unheld === 1 ? ' does' : 's do'} not hold` : '') +
       (openRequired > 0
         ? ` · ${openRequired} required ${openRequired === 1 ? 'item blocks' : 'items block'} production`
         : rows.some((row) => row.required)
           ? ' · every required item is checked'
           : ''),
-    tone: openRequired > 0 ? 'warning' : 'success',
+    tone: openRequired > 0 || unheld > 0 ? 'warning' : 'success',
     rows,
   };
 }

@@ -71,6 +71,7 @@ function updateItem(item: HTMLElement, row: ChecklistRow): void {
   box.checked = row.checked;
   delete item.dataset.pending;
   setAttr(item, 'data-checked', String(row.checked));
+  setAttr(item, 'data-unheld', row.unheld ? 'true' : undefined);
   setText(item.querySelector('.bf-checklist-label') as HTMLElement, row.label);
   (item.querySelector('.bf-required') as HTMLElement).hidden = !row.required;
   setText(item.querySelector('.bf-checklist-note') as HTMLElement, row.note);

@@ -83,6 +83,11 @@ export interface ChecklistItem {
   owner?: string;
   required?: boolean;
   checked?: { by: string; at: string };
+  /**
+   * Set by the extension when the sign-off does not hold (typed by hand, copied onto another item, or
+   * given before the plan changed): why, and what to do. The box then shows unchecked.
+   */
+  problem?: string;
 }
 
 export interface ChecklistPayload {

@@ -4,7 +4,7 @@
  */
 import { staleHeartbeat } from '../../src/core/run/heartbeat';
 import type { RunState, RunStatus } from '../../src/core/run/runStatus';
-import { inProduction, selectionProgress } from '../../src/core/run/statusFigures';
+import { describeDoneElsewhere, inProduction, selectionProgress } from '../../src/core/run/statusFigures';
 import { errorKindRows, type ErrorKindRow } from './aggregate';
 import { formatClock, formatCount, formatDuration, formatLatency, formatPercent, formatRate } from './format';
 
@@ -43,6 +43,8 @@ export interface ProgressModel {
   /** 0–100 for assistive technology; undefined when the total is unknown. */
   percent?: number;
   headline: string;
+  /** Records the run skips because other cells delivered them: "10 skipped: done by small-batch". */
+  doneElsewhere: string;
   eta: string;
   /** What happened to the records: succeeded, failed, rejected, skipped, in flight. */
   recordStats: Stat[];
@@ -82,6 +84,7 @@ export function progressModel(status: RunStatus, now: Date = new Date()): Progre
     segments: segments(status, total),
     ...(determinate ? { percent: Math.min(100, (status.done / total) * 100) } : {}),
     headline: headline(status, total),
+    doneElsewhere: doneElsewhereText(status),
     eta: etaText(status),
     recordStats: recordStats(status),
     speedStats: speedStats(status),
@@ -153,10 +156,24 @@ function recordStats(status: RunStatus): Stat[] {
       id: 'skipped',
       label: 'Skipped',
       value: formatCount(status.skipped),
-      title: 'Already finished by an earlier run of this chain',
+      title: skippedTitle(status),
     },
     { id: 'in-flight', label: 'In flight', value: formatCount(status.inFlight) },
   ];
+}
+
+/** What the skipped records are: finished by an earlier run of this chain, or delivered by another cell. */
+function skippedTitle(status: RunStatus): string {
+  const byOthers = doneElsewhereText(status);
+  return byOthers
+    ? `Already done: ${byOthers}; the rest by an earlier run of this chain`
+    : 'Already finished by an earlier run of this chain';
+}
+
+/** "10 skipped: done by small-batch", or empty when no other cell delivered any of the records. */
+function doneElsewhereText(status: Pick<RunStatus, 'doneElsewhere'>): string {
+  const elsewhere = status.doneElsewhere;
+  return elsewhere && typeof elsewhere === 'object' ? describeDoneElsewhere(elsewhere).join('; ') : '';
 }
 
 function speedStats(status: RunStatus): Stat[] {

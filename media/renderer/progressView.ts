@@ -25,6 +25,8 @@ export class ProgressView {
   private readonly segments = SEGMENTS.map((name) => el('div', `bf-bar-segment bf-${name}`));
   private readonly headline = el('span', 'bf-headline');
   private readonly eta = el('span', 'bf-eta');
+  /** Which cells delivered the records this run skips. */
+  private readonly doneElsewhere = el('div', 'bf-muted bf-done-elsewhere');
   private readonly recordStats = createStatTiles();
   private readonly speedStats = createStatTiles();
   private readonly chart = new ChartView();
@@ -61,6 +63,7 @@ export class ProgressView {
       this.banner,
       this.bar,
       caption,
+      this.doneElsewhere,
       stats,
       this.workers.root,
       this.failureReasons.root,
@@ -90,6 +93,8 @@ export class ProgressView {
     });
     setText(this.headline, model.headline);
     setText(this.eta, model.eta);
+    setText(this.doneElsewhere, model.doneElsewhere);
+    setHidden(this.doneElsewhere, model.doneElsewhere === '');
 
     this.recordStats.update(model.recordStats);
     this.speedStats.update(model.speedStats);

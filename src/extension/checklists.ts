@@ -1,7 +1,9 @@
 /**
  * Checklist cells: ▶ shows their items; checking one (Backfill: Check or Uncheck a Checklist Item, or a
  * click in the rendered checklist) edits the cell's YAML — `checked: { by, at }` added or removed, every
- * other byte kept — and records the sign-off in the ledger. A sign-off records the plan it approves
+ * other byte kept — and records the sign-off where `backfill sign` does, with the same core function
+ * (core/ledger/signOffLedgers.ts): beside the runbook, and in each production environment's PostgreSQL
+ * ledger, so a production run on another host finds it. A sign-off records the plan it approves
  * (core/signoff/signOffPlan.ts); signing an item someone else owns asks first. `by` is `backfill.checklists.signOffAs`, else
  * `git config user.name` in the runbook's folder, else the OS user; `at` is the current time (ISO 8601).
  *
@@ -12,9 +14,13 @@
 import * as vscode from 'vscode';
 import { checklistItems, toggleChecklistItem, type SignOffMark } from '../core/format/checklistEdit';
 import { checklistItemId } from '../core/format/runbook';
-import { openLedger } from '../core/ledger/openLedger';
-import { planHash } from '../core/signoff/signOffPlan';
+import { recordSignOffEverywhere, signOffsRecordedEverywhere } from '../core/ledger/signOffLedgers';
+import { signOffInCell } from '../core/signoff/signOff';
+import { signOffProblems } from '../core/signoff/signOffGate';
+import type { ChecklistItem } from '../core/format/schemas';
 import { UserError } from '../core/model/types';
+import type { SignOff } from '../core/model/runs';
+import { planHash } from '../core/signoff/signOffPlan';
 import { Disposable } from './disposable';
 import { whoIsActing } from './identity';
 import {
@@ -27,6 +33,7 @@ import {
 } from './notebookDocument';
 import { checklistOutput, checklistView, errorOutput } from './outputs';
 import type { Prompts } from './prompts';
+import type { RunbookSecrets } from './secrets';
 import { ensureTrusted } from './workspaceTrust';
 
 export const RENDERER_ID = 'backfill-renderer';
@@ -37,6 +44,8 @@ export interface ToggleArguments extends CellReference {
 
 export interface ChecklistServices {
   prompts: Prompts;
+  /** The secrets a production environment's PostgreSQL ledger needs, known without asking. */
+  secrets: Pick<RunbookSecrets, 'knownValuesFor'>;
   showOutputs(
     cell: vscode.NotebookCell,
     outputs: vscode.NotebookCellOutput[],
@@ -44,17 +53,44 @@ export interface ChecklistServices {
   ): Promise<boolean>;
 }
 
-/** The outputs ▶ shows for a checklist cell. */
-export function checklistOutputFor(cell: vscode.NotebookCell): {
-  outputs: vscode.NotebookCellOutput[];
-  ok: boolean;
-} {
+/**
+ * The outputs ▶ shows for a checklist cell (and how many sign-offs do not hold): its items, each
+ * sign-off marked as holding or not. The core says which do not hold and why (a hand-typed, copied or
+ * stale one: signOffGate.ts), against the sign-offs recorded where the editor and `backfill sign` record
+ * them; the renderer only shows it.
+ */
+export async function checklistOutputFor(
+  cell: vscode.NotebookCell,
+  secrets: Pick<RunbookSecrets, 'knownValuesFor'>,
+): Promise<{ outputs: vscode.NotebookCellOutput[]; ok: boolean; unheld: number }> {
   const read = checklistItems(cell.document.getText());
-  if (!read.ok) return { outputs: [errorOutput('Invalid checklist', read.reason)], ok: false };
+  if (!read.ok) return { outputs: [errorOutput('Invalid checklist', read.reason)], ok: false, unheld: 0 };
+  const id = cellId(cell) ?? '';
+  const unheld = await unheldSignOffs(cell.notebook, id, secrets);
   return {
-    outputs: [checklistOutput(checklistView(cellId(cell) ?? '', read.items, checklistItemId))],
+    outputs: [checklistOutput(checklistView(id, read.items, checklistItemId, unheld))],
     ok: true,
+    unheld: unheld.size,
   };
+}
+
+/** Why each checked item of checklist `checklistId` does not hold, by item id (what to do included). */
+async function unheldSignOffs(
+  notebook: vscode.NotebookDocument,
+  checklistId: string,
+  secrets: Pick<RunbookSecrets, 'knownValuesFor'>,
+): Promise<Map<string, string>> {
+  const { runbook, text } = parseNotebook(notebook);
+  if (!runbook) return new Map();
+  const recorded =
+    notebook.uri.scheme === 'file'
+      ? await signOffsRecordedEverywhere(runbook, (environment) => secrets.knownValuesFor(text, environment))
+      : undefined;
+  return new Map(
+    signOffProblems(runbook, recorded, { optionalItems: true })
+      .filter((problem) => problem.checklist === checklistId && problem.kind !== 'unchecked')
+      .map((problem) => [problem.item, problem.message]),
+  );
 }
 
 export class Checklists extends Disposable {
@@ -96,9 +132,13 @@ export class Checklists extends Disposable {
     if (!item) return undefined;
 
     const wasDirty = notebook.isDirty;
-    const mark = await this.signOffMark(notebook, id, item);
+    // A sign-off that does not hold (stale, typed by hand) is signed again, not unchecked.
+    const resign = (await unheldSignOffs(notebook, id, this.s.secrets)).has(item);
+    const mark = await this.signOffMark(notebook, id, item, resign);
     if (!mark) return undefined;
-    const toggled = toggleChecklistItem(cell.document.getText(), item, mark);
+    const toggled = resign
+      ? signedAgain(cell.document.getText(), item, mark)
+      : toggleChecklistItem(cell.document.getText(), item, mark);
     if (!toggled.ok) return fail(toggled.reason);
     const edit = new vscode.WorkspaceEdit();
     const whole = new vscode.Range(0, 0, cell.document.lineCount, 0);
@@ -106,7 +146,8 @@ export class Checklists extends Disposable {
     if (!(await vscode.workspace.applyEdit(edit))) return fail('the checklist cell could not be edited');
 
     if (notebook.uri.scheme === 'file') {
-      await recordSignOff(notebook.uri.fsPath, { checklist: id, item, ...mark, checked: toggled.checked });
+      const signOff = { checklist: id, item, by: mark.by, at: mark.at, checked: toggled.checked };
+      await this.record(notebook, signOff);
     }
     if (!wasDirty) {
       await notebook.save();
@@ -118,7 +159,7 @@ export class Checklists extends Disposable {
     }
     const current = cell.index >= 0 && !notebook.isClosed ? cell : undefined;
     if (current) {
-      const { outputs, ok } = checklistOutputFor(current);
+      const { outputs, ok } = await checklistOutputFor(current, this.s.secrets);
       await this.s.showOutputs(current, outputs, ok);
     }
     return toggled.checked;
@@ -132,6 +173,7 @@ export class Checklists extends Disposable {
     notebook: vscode.NotebookDocument,
     checklistId: string,
     itemId: string,
+    resign: boolean,
   ): Promise<SignOffMark | undefined> {
     const mark: SignOffMark = { by: await whoIsActing(notebook), at: new Date().toISOString() };
     const { runbook } = parseNotebook(notebook);
@@ -141,7 +183,7 @@ export class Checklists extends Disposable {
     if (!runbook || cell?.kind !== 'checklist' || !item) {
       return fail('fix the problems shown in the runbook first: a sign-off records the plan it approves');
     }
-    if (item.checked) return mark; // unchecking
+    if (item.checked && !resign) return mark; // unchecking
     if (runbook.header.requireSignedSignOffs) {
       return fail(
         `this runbook requires signed sign-offs: sign with your SSH key from a terminal: ` +
@@ -152,6 +194,19 @@ export class Checklists extends Disposable {
       return undefined;
     }
     return { ...mark, plan: planHash(runbook, cell, { item: itemId, by: mark.by }) };
+  }
+
+  /**
+   * Records the sign-off where `backfill sign` records it (the same core function): beside the runbook,
+   * and in each production environment's PostgreSQL ledger, with the secrets the editor knows.
+   */
+  private async record(notebook: vscode.NotebookDocument, signOff: SignOff): Promise<void> {
+    const { runbook, text } = parseNotebook(notebook);
+    if (!runbook) return;
+    const warnings = await recordSignOffEverywhere(runbook, signOff, (environment) =>
+      this.s.secrets.knownValuesFor(text, environment),
+    );
+    for (const warning of warnings) void vscode.window.showWarningMessage(`Backfill: ${warning}`);
   }
 
   private onMessage(notebook: vscode.NotebookDocument, message: unknown): void {
@@ -176,26 +231,21 @@ function fail(reason: string): undefined {
   return undefined;
 }
 
-async function recordSignOff(
-  file: string,
-  signOff: { checklist: string; item: string; by: string; at: string; checked: boolean },
-): Promise<void> {
-  // A run folding its journal may save the ledger at the same moment: open it again and retry.
-  for (let attempt = 1; ; attempt += 1) {
-    const ledger = await openLedger(file);
-    try {
-      await ledger.recordSignOff(signOff);
-      await ledger.save();
-      return;
-    } catch (error) {
-      if (!(error instanceof UserError) || attempt >= 3) {
-        void vscode.window.showWarningMessage(
-          `Backfill: the sign-off is in the runbook but not in the ledger: ${(error as Error).message}`,
-        );
-        return;
-      }
-    } finally {
-      await ledger.close();
-    }
+/** The cell's YAML with the item signed off again by `mark` (the core's replacement of a sign-off). */
+function signedAgain(
+  text: string,
+  item: string,
+  mark: SignOffMark,
+): { ok: true; text: string; checked: true; item: ChecklistItem } | { ok: false; reason: string } {
+  try {
+    const signed = signOffInCell(text, item, mark);
+    const read = checklistItems(signed);
+    const found = read.ok ? read.items.find((i) => checklistItemId(i) === item) : undefined;
+    return found
+      ? { ok: true, text: signed, checked: true, item: found }
+      : { ok: false, reason: `no item ${item}` };
+  } catch (error) {
+    if (error instanceof UserError) return { ok: false, reason: error.message };
+    throw error;
   }
 }

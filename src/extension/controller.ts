@@ -252,7 +252,7 @@ export class BackfillController extends Disposable {
         case 'execute':
           return await this.dryRun(cell);
         case 'checklist':
-          return await this.run(cell, async () => checklistOutputFor(cell));
+          return await this.run(cell, () => checklistOutputFor(cell, this.s.secrets));
         case 'verify':
           return await this.realRuns.verify(cell);
         default:
@@ -288,15 +288,15 @@ export class BackfillController extends Disposable {
       return ok;
     };
     await execution.replaceOutput([textOutput('Dry run: reading every record (nothing is sent)…')]);
-    const prepared = await prepareRun(cell.notebook, this.s);
-    if (isNotReady(prepared))
-      return finish([errorOutput(prepared.title, prepared.message, prepared.next)], false);
     const id = cellId(cell);
     if (!id)
       return finish(
         [errorOutput('No cell id', 'Save the runbook so the cell gets its id, then run it.')],
         false,
       );
+    const prepared = await prepareRun(cell.notebook, this.s, { cell: id, command: 'dry-run' });
+    if (isNotReady(prepared))
+      return finish([errorOutput(prepared.title, prepared.message, prepared.next)], false);
     const abort = new AbortController();
     execution.token.onCancellationRequested(() => abort.abort());
     const outcome = await this.s.cli.dryRun({
@@ -354,6 +354,30 @@ export class BackfillController extends Disposable {
     void this.attachLiveRun(notebook);
     void this.showRecordedVerifications(notebook);
     void this.showRecordedDryRuns(notebook);
+    void this.showUnheldSignOffs(notebook);
+  }
+
+  /**
+   * A checklist opened from the file shows its sign-offs as written; one that does not hold (typed by
+   * hand, stale) is shown again as the core judges it, with why — once per opening, like the records.
+   */
+  private async showUnheldSignOffs(notebook: vscode.NotebookDocument): Promise<void> {
+    const pending = notebook.getCells().filter((cell) => {
+      const meta = cellMeta(cell);
+      const key = `${keyOf(cell)}#sign-offs`;
+      return meta && 'id' in meta && meta.kind === 'checklist' && !this.recordsShown.has(key);
+    });
+    pending.forEach((cell) => this.recordsShown.add(`${keyOf(cell)}#sign-offs`));
+    for (const cell of pending) {
+      const { outputs, unheld } = await checklistOutputFor(cell, this.s.secrets);
+      if (!unheld || notebook.isClosed || cell.index < 0 || this.attachments.has(keyOf(cell))) continue;
+      const execution = await this.createExecution(cell);
+      if (!execution) continue;
+      // No times and no verdict: the checklist is shown again, nothing ran.
+      execution.start();
+      await execution.replaceOutput(outputs);
+      execution.end(undefined);
+    }
   }
 
   /**

@@ -80,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): BackfillTestApi | un
     new RunControls(runs, prompts),
     new Checklists({
       prompts,
+      secrets,
       showOutputs: (cell, outputs, success) => controller.showOutputs(cell, outputs, success),
     }),
     command('backfill.newRunbook', (argument) =>

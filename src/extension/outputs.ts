@@ -7,7 +7,9 @@ import * as vscode from 'vscode';
 import { MIME } from '../../media/renderer/payloads';
 import type { DryRunReport } from '../core/dryrun/dryRun';
 import type { ChecklistItem } from '../core/format/schemas';
+import { describeFailureReason } from '../core/run/failureReasons';
 import type { RunStatus } from '../core/run/runStatus';
+import { describeDoneElsewhere } from '../core/run/statusFigures';
 import { humanSeconds } from './prompts';
 import type { ProgressView } from './runMonitor';
 
@@ -61,16 +63,23 @@ export function progressOutput(view: ProgressView): vscode.NotebookCellOutput {
   ]);
 }
 
+/**
+ * The run in text, under the rendered view: its state, counts, which cells delivered the records it
+ * skips ("10 skipped: done by small-batch") and its top failure reasons ("50 × connection refused
+ * (127.0.0.1:9) — e.g. key 1017"), in the core's words.
+ */
 export function progressSummary(s: RunStatus): string {
   const of = s.total !== undefined ? ` of ${s.total}` : '';
   const eta =
     s.etaSeconds !== undefined && s.state === 'running' ? ` · ETA ${humanSeconds(s.etaSeconds)}` : '';
   const end = s.reason ? ` — ${s.reason}` : '';
-  return (
-    `${s.mode === 'production' ? 'PRODUCTION run' : 'Run'} of ${s.cell} (${s.environment || 'default'}): ${s.state}${end}\n` +
+  return [
+    `${s.mode === 'production' ? 'PRODUCTION run' : 'Run'} of ${s.cell} (${s.environment || 'default'}): ${s.state}${end}`,
     `${s.done}${of} done · ${s.succeeded} succeeded · ${s.failed} failed · ${s.rejected} rejected · ` +
-    `${s.skipped} skipped · ${s.rate.now}/s (configured ${s.rate.configured}/s)${eta}`
-  );
+      `${s.skipped} skipped · ${s.rate.now}/s (configured ${s.rate.configured}/s)${eta}`,
+    ...describeDoneElsewhere(s.doneElsewhere ?? {}),
+    ...(s.failures ?? []).map((failure) => `Failures: ${describeFailureReason(failure)}`),
+  ].join('\n');
 }
 
 export interface ChecklistView {
@@ -81,14 +90,19 @@ export interface ChecklistView {
     owner: string;
     required: boolean;
     checked?: { by: string; at: string };
+    /** Set when the sign-off does not hold (typed by hand, copied, stale): why, and what to do. */
+    problem?: string;
   }[];
 }
 
 export function checklistOutput(view: ChecklistView): vscode.NotebookCellOutput {
   const text = view.items
     .map((i) => {
-      const mark = i.checked ? '☑' : '☐';
-      const who = i.checked ? ` — checked by ${i.checked.by} at ${i.checked.at}` : '';
+      const mark = i.checked && !i.problem ? '☑' : '☐';
+      const who = i.checked
+        ? ` — checked by ${i.checked.by} at ${i.checked.at}` +
+          (i.problem ? `, but it does not hold: ${i.problem}` : '')
+        : '';
       return `${mark} ${i.item} (${i.owner}${i.required ? ', required' : ''})${who}`;
     })
     .join('\n');
@@ -98,20 +112,26 @@ export function checklistOutput(view: ChecklistView): vscode.NotebookCellOutput 
   ]);
 }
 
+/** The checklist payload; `unheld` says, by item id, why a sign-off does not hold (the core decides). */
 export function checklistView(
   cell: string,
   items: ChecklistItem[],
   idOf: (item: ChecklistItem) => string,
+  unheld: ReadonlyMap<string, string> = new Map(),
 ): ChecklistView {
   return {
     cell,
-    items: items.map((item) => ({
-      id: idOf(item),
-      item: item.item,
-      owner: item.owner,
-      required: item.required,
-      ...(item.checked ? { checked: item.checked } : {}),
-    })),
+    items: items.map((item) => {
+      const problem = item.checked ? unheld.get(idOf(item)) : undefined;
+      return {
+        id: idOf(item),
+        item: item.item,
+        owner: item.owner,
+        required: item.required,
+        ...(item.checked ? { checked: { by: item.checked.by, at: item.checked.at } } : {}),
+        ...(problem ? { problem } : {}),
+      };
+    }),
   };
 }
 

@@ -18,6 +18,11 @@ export interface RunConfirmation {
   target: string;
   /** Records that would be sent (checked, for a verification); undefined when not counted beforehand. */
   records: number | undefined;
+  /**
+   * The records in the words of the run's plan line (core/run/plannedRecordsText.ts), when the core could
+   * count them the runner's way: "1,980 of 2,000 (20 skipped: done by small-batch)".
+   */
+  recordsText?: string;
   /** A verification (it only reads): the modal's button says so. */
   verification?: boolean;
   rate: number;
@@ -212,9 +217,11 @@ const ONLY_NOTE = {
 export function describeRun(run: RunConfirmation): string {
   return [
     `Target: ${run.target}`,
-    run.records === undefined
-      ? 'Records: every record the cell selects'
-      : `Records: ${run.records.toLocaleString('en-US')}${ONLY_NOTE[run.only ?? 'all']}`,
+    run.recordsText !== undefined
+      ? `Records: ${run.recordsText}`
+      : run.records === undefined
+        ? 'Records: every record the cell selects'
+        : `Records: ${run.records.toLocaleString('en-US')}${ONLY_NOTE[run.only ?? 'all']}`,
     `Rate: ${run.rate}/s · concurrency ${run.concurrency}`,
     ...(run.estimatedSeconds !== undefined
       ? [`Estimated duration: ${humanSeconds(run.estimatedSeconds)}`]

@@ -24,6 +24,7 @@ import { openLedger } from '../core/ledger/openLedger';
 import { stateDirFor } from '../core/ledger/statePaths';
 import { readableTime } from '../core/report/cellRecord';
 import { finishedRunOf } from '../core/ledger/finishedRun';
+import { recordsBeforeRun } from '../core/run/recordsBeforeRun';
 import { readStatus } from '../core/run/runStatus';
 import { signOffGateReason } from '../core/run/gate';
 import { cellThresholds, rejudgeChange } from '../core/run/thresholds';
@@ -181,7 +182,7 @@ export class RealRuns {
           ? await this.gapFigures(prepared, id)
           : await this.dryRunFigures(cell, prepared, id);
     if (!measured) return;
-    const { fingerprint, ...figures } = measured;
+    const { fingerprint, dryRun, ...figures } = measured;
     let restart = false;
     if (!options.only) {
       const again = await this.runAgain(prepared, id, fingerprint);
@@ -194,6 +195,7 @@ export class RealRuns {
     const confirmation: RunConfirmation = {
       ...this.figures(prepared, id, environment),
       ...figures,
+      ...(dryRun ? await this.recordsToSend(prepared, id, dryRun, restart) : {}),
       ...(options.only ? { only: options.only } : {}),
     };
     // A retry of failures on a non-production environment was asked for by name; anything else confirms.
@@ -348,7 +350,7 @@ export class RealRuns {
   }
 
   private async prepare(cell: vscode.NotebookCell): Promise<PreparedRun | undefined> {
-    const prepared = await prepareRun(cell.notebook, this.s);
+    const prepared = await prepareRun(cell.notebook, this.s, { cell: cellId(cell)!, command: 'run' });
     if (!isNotReady(prepared)) return prepared;
     await this.refuse(cell, prepared.title, prepared.message, prepared.next);
     return undefined;
@@ -364,6 +366,41 @@ export class RealRuns {
     };
   }
 
+  /**
+   * What the run will really send, as its plan line will say it (the core counts it the runner's way):
+   * the dry run's selection less what this cell's chain already finished and what other cells of the
+   * job delivered — "1,980 of 2,000 (20 skipped: done by small-batch)". Nothing to add when the core
+   * cannot tell (the runner's own refusal then says why).
+   */
+  private async recordsToSend(
+    prepared: PreparedRun,
+    id: string,
+    dryRun: DryRunReport,
+    restart: boolean,
+  ): Promise<Partial<Pick<RunConfirmation, 'records' | 'recordsText' | 'estimatedSeconds'>>> {
+    const ledger = await openLedger(prepared.file);
+    let before;
+    try {
+      before = await recordsBeforeRun(ledger, {
+        runbook: prepared.runbook,
+        cell: id,
+        fingerprint: dryRun.fingerprint,
+        restart,
+        ofSource: dryRun.counts.valid,
+      });
+    } finally {
+      await ledger.close();
+    }
+    if (!before) return {};
+    const { sending } = before;
+    return {
+      recordsText: before.text,
+      ...(sending !== undefined
+        ? { records: sending, estimatedSeconds: sending / dryRun.estimate.rate }
+        : { records: undefined }),
+    };
+  }
+
   /** The dry run behind the confirmation: the real figures of what would be sent (and the gate's dry run). */
   private async dryRunFigures(
     cell: vscode.NotebookCell,
@@ -372,6 +409,7 @@ export class RealRuns {
   ): Promise<
     | (Pick<RunConfirmation, 'target' | 'records' | 'rate' | 'concurrency' | 'estimatedSeconds'> & {
         fingerprint?: string;
+        dryRun?: DryRunReport;
       })
     | undefined
   > {
@@ -429,6 +467,7 @@ export class RealRuns {
       concurrency: report.estimate.concurrency,
       estimatedSeconds: report.estimate.seconds,
       fingerprint: report.fingerprint.combined,
+      dryRun: report,
     };
   }
 
@@ -525,6 +564,7 @@ function rerunFigures(prepared: PreparedRun, id: string, records: number) {
     concurrency: job.throttle.concurrency,
     estimatedSeconds: records / job.throttle.rate,
     fingerprint: undefined,
+    dryRun: undefined,
   };
 }
 

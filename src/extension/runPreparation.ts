@@ -38,9 +38,16 @@ export interface PreparationServices {
   secrets: RunbookSecrets;
 }
 
+/** The cell a run is for, and the command that runs it from a terminal (for a message to copy). */
+export interface RunIntent {
+  cell: string;
+  command: 'run' | 'dry-run';
+}
+
 export async function prepareRun(
   notebook: vscode.NotebookDocument,
   services: PreparationServices,
+  intent: RunIntent,
 ): Promise<PreparedRun | NotReady> {
   const located = runbookFile(notebook);
   if ('reason' in located) return { title: 'Not saved', message: located.reason };
@@ -90,7 +97,11 @@ export async function prepareRun(
         `Environment ${environment.name} keeps its ledger in PostgreSQL: its runs are started from a terminal, ` +
         'not from the editor. Once a run is going, this notebook shows it live with its workers, and its ' +
         'stop, pause and rate controls reach every worker.',
-      next: `Run it from a terminal: backfill run ${located.file} --cell ID --env ${environment.name} (add workers with backfill worker; backfill status --env ${environment.name} shows them).`,
+      next:
+        `Run it from a terminal: backfill ${intent.command} ${located.file} --cell ${intent.cell} --env ${environment.name}` +
+        (intent.command === 'run'
+          ? ` (add workers with backfill worker; backfill status --env ${environment.name} shows them).`
+          : '.'),
     };
   }
   const secrets = await services.secrets.valuesFor(parsed.text, environment.name);

@@ -1,5 +1,9 @@
 import * as fs from 'node:fs';
 import { strict as assert } from 'node:assert';
+import { loadRunbook } from '../../src/cli/loadRunbook';
+import type { DryRunReport } from '../../src/core/dryrun/dryRun';
+import { openLedger } from '../../src/core/ledger/openLedger';
+import { recordsBeforeRun } from '../../src/core/run/recordsBeforeRun';
 import { runCli } from '../support/cli';
 import { cliWorkspace, ledgerRows } from '../support/cliWorkspace';
 import { keyOf, writeFixtureRunbook, type FixtureOptions } from '../support/runbookFixture';
@@ -98,6 +102,39 @@ describe('backfill run across cells', function () {
     assert.equal(json.status.succeeded, 30);
   });
 
+  it("counts before the run, for the editor's confirmation, the records the plan line then says", async () => {
+    const { file, target, run } = await setUp({ records: 50, malformed: 2 });
+    assert.equal((await run('small-batch')).code, 0);
+    const vars = ['--var', `BASE_URL=${target.url}`];
+    const dryRun = await runCli(['dry-run', file, '--cell', 'full', ...vars, '--json', '--no-write-result']);
+    assert.equal(dryRun.code, 0, dryRun.stdout + dryRun.stderr);
+    const report = JSON.parse(dryRun.stdout) as DryRunReport;
+    const before = async (restart: boolean) => {
+      const ledger = await openLedger(file);
+      try {
+        const runbook = loadRunbook(file);
+        return await recordsBeforeRun(ledger, {
+          runbook,
+          cell: 'full',
+          fingerprint: report.fingerprint,
+          restart,
+          ofSource: report.counts.valid,
+        });
+      } finally {
+        await ledger.close();
+      }
+    };
+    const planned = await before(false);
+    assert.deepEqual(planned, { text: '30 of 50 (20 skipped: done by small-batch)', sending: 30 });
+    assert.equal(report.counts.selected, 50, 'the dry run selects them all');
+    const full = await run('full');
+    assert.equal(full.code, 0, full.stdout + full.stderr);
+    assert.match(full.stdout, new RegExp(`Records: ${escape(planned!.text)} · rate`));
+    // Finished: only a run from the start would go, and it skips the small batch's records too.
+    assert.equal(await before(false), undefined);
+    assert.deepEqual(await before(true), planned);
+  });
+
   it('sends the delivered records again with --resend-delivered, or with the cell field resend: delivered', async () => {
     const again = `\`\`\`execute id=again
 job: items
@@ -169,3 +206,7 @@ resend: delivered
     assert.equal(json.cells.find((cell) => cell.cell === 'small-batch')!.doneElsewhere, undefined);
   });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

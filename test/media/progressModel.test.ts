@@ -25,6 +25,19 @@ describe('renderer progress model', () => {
     assert.equal(at(872_068).updated, 'no sign of life for 10 days');
   });
 
+  it('says which cell delivered the records the run skips, in view and on the Skipped figure', () => {
+    const model = progressModel(runStatus({ skipped: 12, doneElsewhere: { 'small-batch': 10 } }), NOW);
+    assert.equal(model.doneElsewhere, '10 skipped: done by small-batch');
+    const skipped = model.recordStats.find((stat) => stat.id === 'skipped');
+    assert.equal(skipped?.value, '12');
+    assert.match(skipped?.title ?? '', /10 skipped: done by small-batch/);
+    assert.equal(
+      progressModel(runStatus(), NOW).doneElsewhere,
+      '',
+      'nothing said when no other cell delivered any',
+    );
+  });
+
   it('splits the bar by outcome over the total', () => {
     const { segments } = progressModel(
       runStatus({ total: 1000, succeeded: 500, failed: 100, rejected: 50, skipped: 50 }),

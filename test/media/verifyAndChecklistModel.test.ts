@@ -54,6 +54,26 @@ describe('renderer checklist model', () => {
     assert.equal(model.tone, 'warning');
   });
 
+  it('shows a sign-off that does not hold as unchecked, with the reason and what to do', () => {
+    const payload = checklistPayload();
+    const why =
+      'job.backfill:75: checklist sign-off: item orders-owner: signed off by grace at 2026-12-06T10:00:00Z, ' +
+      'but the job definitions changed since: grace signs it again (backfill sign job.backfill --item orders-owner)';
+    payload.items[0]!.problem = why;
+    const model = checklistModel(payload, new Date(STARTED));
+    const [stale] = model.rows;
+    assert.equal(stale?.checked, false);
+    assert.equal(stale?.unheld, true);
+    assert.match(stale?.note ?? '', /^signed off by grace at \d\d:\d\d:\d\d, but it does not hold: /);
+    assert.ok(stale?.note.includes(why), stale?.note);
+    assert.match(stale?.note ?? '', /check the box to sign it again$/);
+    assert.equal(
+      model.summary,
+      '0 of 3 checked · 1 sign-off does not hold · 2 required items block production',
+    );
+    assert.equal(model.tone, 'warning');
+  });
+
   it('records who checked an item and when, and whom an open item waits for', () => {
     const [checked, open] = checklistModel(checklistPayload(), new Date(STARTED)).rows;
     assert.match(checked?.note ?? '', /^checked by grace at \d\d:\d\d:\d\d$/);

@@ -21,7 +21,7 @@ import { openEventsFile, parseMetricsPort } from '../cliOptions';
 import { ExitCode, exitCodeOfRun } from '../exitCodes';
 import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
-import { recordedSignOffs } from '../signOffLedgers';
+import { recordedSignOffs } from '../../core/ledger/signOffLedgers';
 import { ProgressLine } from '../output/progressLine';
 import { describePlan, describeResult, describeVerification, progressText } from '../output/runText';
 import { dryRunCommand } from './dryRunCommand';
@@ -180,7 +180,7 @@ async function performRunRecorded(
                 fingerprint,
                 await ledger.dryRuns(),
                 setup.environment.name,
-                await recordedSignOffs(runbook, setup.environment, ledger),
+                await recordedSignOffs(runbook, setup.environment, ledger, () => process.env),
               ),
           }
         : {}),

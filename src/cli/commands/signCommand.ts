@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as readline from 'node:readline/promises';
 import { applySignOff, signOffMark, signOffTarget } from '../../core/signoff/signOff';
+import { recordSignOffEverywhere } from '../../core/ledger/signOffLedgers';
 import { UserError } from '../../core/model/types';
 import { ExitCode } from '../exitCodes';
 import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
-import { recordSignOffEverywhere } from '../signOffLedgers';
 
 export interface SignOptions {
   item: string;
@@ -44,7 +44,7 @@ export async function signCommand(file: string, options: SignOptions): Promise<n
   const text = fs.readFileSync(file, 'utf8');
   fs.writeFileSync(file, applySignOff(text, file, target, mark));
   const signOff = { checklist: target.cell.id, item: target.itemId, by, at: mark.at, checked: true };
-  for (const warning of await recordSignOffEverywhere(runbook, signOff))
+  for (const warning of await recordSignOffEverywhere(runbook, signOff, () => process.env))
     process.stderr.write(`backfill: warning: ${warning}\n`);
   process.stdout.write(
     `Signed off ${target.cell.id}/${target.itemId} as ${by}${mark.signature ? ' (signed with ' + options.key + ')' : ''}, ` +

@@ -6,6 +6,7 @@ import type { Runbook } from '../../core/format/runbook';
 import type { RunResult, RunPlan } from '../../core/run/runner';
 import { describeDoneElsewhere } from '../../core/run/deliveredElsewhere';
 import { describeFailureReason } from '../../core/run/failureReasons';
+import { describePlannedRecords } from '../../core/run/plannedRecordsText';
 import { roundLatency, type RunStatus } from '../../core/run/runStatus';
 import { gapResendCell } from '../../core/verify/gaps';
 import { duration } from './dryRunText';
@@ -30,30 +31,11 @@ export function describePlan(plan: RunPlan, mode: string, file: string): string 
     `${title} ${plan.run}${resumed}`,
     ...(plan.rerun ? [`  ${describeRerun(plan)}`] : []),
     `  Target: ${plan.target}`,
-    `  Records: ${describeRecords(plan)} · rate ${plan.rate}/s · concurrency ${plan.concurrency}` +
+    `  Records: ${describePlannedRecords(plan)} · rate ${plan.rate}/s · concurrency ${plan.concurrency}` +
       (plan.estimatedSeconds !== undefined ? ` · estimated ${duration(plan.estimatedSeconds)}` : ''),
     `  Stop it with Ctrl-C, backfill control ${file} stop, or a halt file; run the same command again to resume.`,
     '',
   ].join('\n');
-}
-
-/**
- * "20 of 1,995 (subset first: 20)", "1,975 of 1,995 (20 skipped: done by small-batch)", "up to 3 of 100
- * (subset keys: 3 listed)": what the run really sends, as far as known before it starts.
- */
-function describeRecords(plan: RunPlan): string {
-  const n = (value: number) => value.toLocaleString('en-US');
-  const { records } = plan;
-  const notes = [
-    ...(records?.subset ? [`subset ${records.subset}`] : []),
-    ...describeDoneElsewhere(plan.doneElsewhere ?? {}),
-  ];
-  const why = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-  // Neither a dry run of the same data nor a cheap count up front (a database, a command, a huge file).
-  if (records?.sending === undefined) return `count unknown until read${why}`;
-  const whole = records.sending === records.ofSource && !records.atMost;
-  const of = records.ofSource !== undefined && !plan.rerun && !whole ? ` of ${n(records.ofSource)}` : '';
-  return `${records.atMost ? 'up to ' : ''}${n(records.sending)}${of}${why}`;
 }
 
 function describeRerun(plan: RunPlan): string {

@@ -145,12 +145,8 @@ function lookupByLine(
   };
 }
 
-/** "20 skipped: done by small-batch" for each cell, in words. */
-export function describeDoneElsewhere(skipped: Readonly<Record<string, number>>): string[] {
-  return Object.entries(skipped)
-    .filter(([, count]) => count > 0)
-    .map(([cell, count]) => `${count.toLocaleString('en-US')} skipped: done by ${cell}`);
-}
+// In words, where the renderer can read it too (statusFigures.ts is bundled into it).
+export { describeDoneElsewhere } from './statusFigures';
 
 /**
  * What a finished chain skipped because other cells had delivered it, by cell, as its runs recorded it:

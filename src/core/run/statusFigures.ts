@@ -29,3 +29,10 @@ export function selectionProgress(
 export function inProduction(status: Pick<RunStatus, 'mode' | 'production'>): boolean {
   return status.mode === 'production' || status.production === true;
 }
+
+/** "20 skipped: done by small-batch" for each cell that delivered records a run skips, in words. */
+export function describeDoneElsewhere(skipped: Readonly<Record<string, number>>): string[] {
+  return Object.entries(skipped)
+    .filter(([, count]) => count > 0)
+    .map(([cell, count]) => `${count.toLocaleString('en-US')} skipped: done by ${cell}`);
+}

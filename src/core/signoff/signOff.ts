@@ -102,14 +102,19 @@ export function applySignOff(text: string, file: string, target: SignOffTarget, 
   const segment = doc?.segments.find((s) => s.type === 'cell' && s.id === target.cell.id);
   if (!doc || !segment || segment.type !== 'cell')
     throw new UserError(`${file}: checklist ${target.cell.id} not found`);
-  let body = segment.body;
-  if (target.cell.spec[target.index]!.checked) {
-    const removed = toggleChecklistItem(body, target.itemId, mark);
-    if (!removed.ok) throw new UserError(removed.reason);
-    body = removed.text;
-  }
-  const added = toggleChecklistItem(body, target.itemId, mark);
-  if (!added.ok) throw new UserError(added.reason);
-  segment.body = added.text;
+  segment.body = signOffInCell(segment.body, target.itemId, mark);
   return serializeRunbookFile(doc);
+}
+
+/**
+ * A checklist cell's YAML with item `itemId` signed off by `mark`, replacing an earlier sign-off of it
+ * (a stale or hand-typed one, say); every other byte kept.
+ */
+export function signOffInCell(body: string, itemId: string, mark: SignOffMark): string {
+  const toggled = toggleChecklistItem(body, itemId, mark);
+  if (!toggled.ok) throw new UserError(toggled.reason);
+  if (toggled.checked) return toggled.text;
+  const added = toggleChecklistItem(toggled.text, itemId, mark);
+  if (!added.ok) throw new UserError(added.reason);
+  return added.text;
 }

@@ -32,18 +32,24 @@ export interface SignOffProblem {
 }
 
 /**
- * Every required sign-off that does not hold, in the order of the runbook. `recorded` is the ledger's
+ * Every required sign-off that does not hold (with `optionalItems`, every sign-off), in the order of the
+ * runbook. `recorded` is the ledger's
  * history of sign-offs (Ledger.signOffs()); without it (the editor, before it opens the ledger) a
  * sign-off is not checked against its record — the run's own gate does that.
  */
-export function signOffProblems(runbook: Runbook, recorded?: readonly SignOff[]): SignOffProblem[] {
+export function signOffProblems(
+  runbook: Runbook,
+  recorded?: readonly SignOff[],
+  options: { optionalItems?: boolean } = {},
+): SignOffProblem[] {
   const problems: SignOffProblem[] = [];
   const keys = new Map(runbook.header.stakeholders.flatMap((s) => (s.key ? [[s.name, s.key]] : [])));
   for (const cell of runbook.cells) {
     if (cell.kind !== 'checklist') continue;
     const plan = planHash(runbook, cell);
     cell.spec.forEach((item, index) => {
-      if (!item.required) return;
+      // The gate asks about required items; the checklist view also about the others (optionalItems).
+      if (!item.required && !options.optionalItems) return;
       const id = checklistItemId(item);
       const sign = `backfill sign ${runbook.file} --item ${id}`;
       const at = (field: string[], kind: SignOffProblem['kind'], why: string) =>

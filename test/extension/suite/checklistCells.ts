@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { openLedger } from '../../../src/core/ledger/openLedger';
+import { postgresUnavailable, startPostgres } from '../../support/postgresServer.mjs';
 import {
   answer,
   cellById,
@@ -13,13 +14,14 @@ import {
   MIME,
   openRunbook,
   outputJson,
+  outputText,
   waitFor,
   type Fixture,
 } from './support';
 
 interface ChecklistPayload {
   cell: string;
-  items: { id: string; required: boolean; checked?: { by: string; at: string } }[];
+  items: { id: string; required: boolean; checked?: { by: string; at: string }; problem?: string }[];
 }
 
 describe('checklist cells', () => {
@@ -95,6 +97,84 @@ describe('checklist cells', () => {
       () => fs.readFileSync(file, 'utf8') === before && !notebook.isDirty,
       'the uncheck to be saved, every byte as before',
     );
+  });
+
+  it('shows a sign-off typed by hand as not holding, with why and what to do; checking it signs it again', async () => {
+    const item = 'orders-service-owner-agrees-to-the-window-and-50-requests-pe';
+    fixture = await demoFixture((text) =>
+      text.replace(
+        '  owner: Grace Hopper\n  required: true\n',
+        '  owner: Grace Hopper\n  required: true\n  checked: { by: "Grace Hopper", at: "2026-12-06T10:00:00.000Z" }\n',
+      ),
+    );
+    prompts = await answer();
+    const notebook = await openRunbook(fixture.uri);
+    const cell = cellById(notebook, 'sign-off');
+    const problem = () => outputJson<ChecklistPayload>(cell, MIME.checklist)?.items[0]?.problem;
+    // Judged on opening already, then by ▶.
+    await waitFor(() => problem() !== undefined, 'the typed sign-off judged on opening');
+    await executeCell(cell);
+    await waitFor(() => outputJson(cell, MIME.checklist) !== undefined, 'the checklist output');
+    const typed = outputJson<ChecklistPayload>(cell, MIME.checklist)!.items[0]!;
+    assert.equal(typed.checked?.by, 'Grace Hopper');
+    assert.match(
+      typed.problem ?? '',
+      /demo\.backfill:\d+: checklist sign-off: item orders-service-owner-agrees-to-the-window-and-50-requests-pe: the sign-off by Grace Hopper records no plan \(typed by hand\?\), so it approves nothing: backfill sign \S+demo\.backfill --item orders-service-owner/,
+    );
+    assert.match(outputText(cell), /^☐ Orders service owner agrees .*, but it does not hold: /m);
+
+    // Checking it signs it again (it is not unchecked): bound to the plan, recorded, holding.
+    const args = { notebookUri: notebook.uri.toString(), cell: 'sign-off', item };
+    assert.equal(await vscode.commands.executeCommand<boolean>('backfill.toggleChecklistItem', args), true);
+    const file = fixture.file;
+    await waitFor(
+      () => /checked: \{ by: "[^"]+", at: "[^"]+", plan: "/.test(fs.readFileSync(file, 'utf8')),
+      'signed again',
+    );
+    await waitFor(
+      () => outputJson<ChecklistPayload>(cell, MIME.checklist)?.items[0]?.problem === undefined,
+      'the sign-off to hold',
+    );
+    assert.notEqual(outputJson<ChecklistPayload>(cell, MIME.checklist)?.items[0]?.checked, undefined);
+    assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /2026-12-06T10:00:00\.000Z/, 'the typed one is gone');
+  });
+
+  it("records a sign-off where backfill sign does: in the production environment's PostgreSQL ledger too", async function () {
+    if (postgresUnavailable()) this.skip();
+    const database = await startPostgres({ password: 'editor-signoff-CANARY-8d2k' });
+    process.env.LEDGER_URL = database.url;
+    try {
+      fixture = await demoFixture((text) => {
+        const shared = text.replace(
+          '  production:\n    production: true\n',
+          '  production:\n    production: true\n    ledger: { type: postgres, url: "${secret:LEDGER_URL}" }\n',
+        );
+        assert.notEqual(shared, text, 'the production environment got a PostgreSQL ledger');
+        return shared;
+      });
+      prompts = await answer();
+      const notebook = await openRunbook(fixture.uri);
+      const item = 'orders-service-owner-agrees-to-the-window-and-50-requests-pe';
+      const args = { notebookUri: notebook.uri.toString(), cell: 'sign-off', item };
+      assert.equal(await vscode.commands.executeCommand<boolean>('backfill.toggleChecklistItem', args), true);
+      const file = fixture.file;
+      await waitFor(
+        () => /checked: \{ by: "/.test(fs.readFileSync(file, 'utf8')),
+        'the sign-off in the file',
+      );
+      const [, by, at] = /checked: \{ by: "([^"]+)", at: "([^"]+)"/.exec(fs.readFileSync(file, 'utf8'))!;
+      const stored = await database.query<{ item: string; signed_by: string; at: string; checked: number }>(
+        "SELECT item, signed_by, at, checked FROM backfill.signoffs WHERE ledger = 'resend-order-confirmations'",
+      );
+      assert.deepEqual(
+        stored.map((row) => [row.item, row.signed_by, new Date(row.at).toISOString(), Number(row.checked)]),
+        [[item, by, at, 1]],
+        'a production run on another host finds the sign-off in its ledger',
+      );
+    } finally {
+      delete process.env.LEDGER_URL;
+      await database.stop();
+    }
   });
 
   it('warns before signing an item someone else owns, and signs nothing when told no', async () => {

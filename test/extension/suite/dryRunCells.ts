@@ -88,7 +88,7 @@ describe('running cells with ▶', () => {
     assert.equal(cellById(notebook, 'check').outputs.length, 0);
     assert.equal(fixture.server.received.length, 0);
   });
-  it('runs nothing in an environment whose ledger is in PostgreSQL, and says how to run it from a terminal', async () => {
+  it('runs nothing in an environment whose ledger is in PostgreSQL, and says how to run that cell from a terminal', async () => {
     fixture = await demoFixture((text) => {
       const shared = text.replace(
         '  local:\n',
@@ -103,7 +103,8 @@ describe('running cells with ▶', () => {
     await executeCell(cell);
     await waitFor(() => cell.executionSummary?.success === false, 'the refusal', 30_000);
     assert.match(outputText(cell), /keeps its ledger in PostgreSQL/);
-    assert.match(outputText(cell), /backfill run .* --cell ID --env local/);
+    assert.match(outputText(cell), /backfill dry-run \S+demo\.backfill --cell preview --env local/);
+    assert.doesNotMatch(outputText(cell), /--cell ID/);
     assert.equal(fs.existsSync(`${fixture.file}.d`), false, 'no state beside the runbook');
     assert.equal(fixture.server.received.length, 0);
   });

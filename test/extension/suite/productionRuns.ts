@@ -35,6 +35,22 @@ describe('Run in Production…', () => {
     fixture = undefined;
   });
 
+  /** Run in Production… on small-batch, refused by the checklist gate and recorded so: the cell and its text. */
+  async function checklistRefusal(
+    notebook: vscode.NotebookDocument,
+  ): Promise<{ cell: vscode.NotebookCell; text: string }> {
+    await vscode.commands.executeCommand('backfill.runInProduction', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'small-batch',
+    });
+    const cell = cellById(notebook, 'small-batch');
+    await waitFor(() => cell.outputs.length > 0, 'the refusal');
+    assert.match(outputText(cell), /Refused by the checklist gate/);
+    const [attempt] = readAttempts(stateDirFor(fixture!.file));
+    assert.deepEqual([attempt?.outcome, attempt?.gate], ['refused', 'checklist']);
+    return { cell, text: outputText(cell) };
+  }
+
   async function productionRunbook(): Promise<vscode.NotebookDocument> {
     fixture = await demoFixture();
     const notebook = await openRunbook(fixture.uri);
@@ -54,18 +70,57 @@ describe('Run in Production…', () => {
       confirmRun: async () => ((asked = true), true),
       typeRunbookName: async (name) => name,
     });
-    await vscode.commands.executeCommand('backfill.runInProduction', {
-      notebookUri: notebook.uri.toString(),
-      cell: 'small-batch',
-    });
-    const cell = cellById(notebook, 'small-batch');
-    await waitFor(() => cell.outputs.length > 0, 'the refusal');
-    assert.match(outputText(cell), /Refused by the checklist gate/);
-    assert.match(outputText(cell), /Orders service owner agrees/);
+    const { cell, text } = await checklistRefusal(notebook);
+    assert.match(text, /Orders service owner agrees/);
     assert.equal(cell.executionSummary?.success, undefined, 'a refusal is not a failed run: no ✗');
-    const [attempt] = readAttempts(stateDirFor(fixture!.file));
-    assert.deepEqual([attempt?.outcome, attempt?.gate], ['refused', 'checklist']);
     assert.equal(asked, false, 'no confirmation is asked for a run a gate refuses');
+    assert.equal(fixture!.server.received.length, 0);
+  });
+
+  it('is refused by the checklist gate when the plan changed after the sign-offs, and the checklist says they no longer hold', async () => {
+    const notebook = await productionRunbook();
+    let asked = false;
+    prompts = await answer({
+      confirmRun: async () => ((asked = true), true),
+      typeRunbookName: async (name) => name,
+    });
+    await signOffRequiredItems(notebook);
+    // The job changes after the stakeholders signed: 50 requests per second becomes 80.
+    const job = cellById(notebook, 'orders');
+    const text = job.document.getText();
+    assert.match(text, /rate: 50\n/);
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(
+      job.document.uri,
+      new vscode.Range(0, 0, job.document.lineCount, 0),
+      text.replace('rate: 50\n', 'rate: 80\n'),
+    );
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.ok(await notebook.save());
+
+    const refused = (await checklistRefusal(notebook)).text;
+    assert.match(refused, /the job definitions changed since: \S.* signs it again \(backfill sign /);
+    assert.equal(asked, false, 'no confirmation is asked for a run a gate refuses');
+
+    const checklist = cellById(notebook, 'sign-off');
+    await executeCell(checklist);
+    await waitFor(() => outputJson(checklist, MIME.checklist) !== undefined, 'the checklist');
+    const items = outputJson<{ items: { checked?: unknown; problem?: string }[] }>(
+      checklist,
+      MIME.checklist,
+    )!.items;
+    assert.deepEqual(
+      items
+        .slice(0, 2)
+        .map((item) => [
+          item.checked !== undefined,
+          /the job definitions changed since/.test(item.problem ?? ''),
+        ]),
+      [
+        [true, true],
+        [true, true],
+      ],
+    );
     assert.equal(fixture!.server.received.length, 0);
   });
 
@@ -127,13 +182,7 @@ describe('Run in Production…', () => {
       confirmRun: async (run) => ((shown = run), true),
       typeRunbookName: async () => undefined,
     });
-    for (const item of SIGN_OFF) {
-      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
-        notebookUri: notebook.uri.toString(),
-        cell: 'sign-off',
-        item,
-      });
-    }
+    await signOffRequiredItems(notebook);
     await vscode.commands.executeCommand('backfill.runInProduction', {
       notebookUri: notebook.uri.toString(),
       cell: 'small-batch',
@@ -163,13 +212,7 @@ describe('Run in Production…', () => {
         return name;
       },
     });
-    for (const item of SIGN_OFF) {
-      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
-        notebookUri: notebook.uri.toString(),
-        cell: 'sign-off',
-        item,
-      });
-    }
+    await signOffRequiredItems(notebook);
     const cell = cellById(notebook, 'small-batch');
     await executeCell(cell);
     await waitFor(() => outputJson(cell, MIME.dryRun) !== undefined, 'the dry-run preview', 60_000);
@@ -192,13 +235,7 @@ describe('Run in Production…', () => {
   it('with the name typed and the gates satisfied, runs in production and the cell shows the result', async () => {
     const notebook = await productionRunbook();
     prompts = await answer({ typeRunbookName: async (name) => name });
-    for (const item of SIGN_OFF) {
-      await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
-        notebookUri: notebook.uri.toString(),
-        cell: 'sign-off',
-        item,
-      });
-    }
+    await signOffRequiredItems(notebook);
     await vscode.commands.executeCommand('backfill.runInProduction', {
       notebookUri: notebook.uri.toString(),
       cell: 'small-batch',
@@ -221,3 +258,14 @@ describe('Run in Production…', () => {
     );
   });
 });
+
+/** Signs off the demo's required checklist items from the editor, as their owners would. */
+async function signOffRequiredItems(notebook: vscode.NotebookDocument): Promise<void> {
+  for (const item of SIGN_OFF) {
+    await vscode.commands.executeCommand('backfill.toggleChecklistItem', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'sign-off',
+      item,
+    });
+  }
+}

@@ -2,6 +2,7 @@
 // ledger's failed records, and re-running exactly those.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { describeRun, type RunConfirmation } from '../../../src/extension/prompts';
 import {
   answer,
   cellById,
@@ -12,6 +13,7 @@ import {
   outputJson,
   outputText,
   posted,
+  progressOf,
   statusOf,
   waitFor,
   type Fixture,
@@ -108,6 +110,78 @@ describe('run commands', () => {
     assert.deepEqual(new Set(retried), new Set(rows.map((row) => row.key)));
     assert.equal(retried.length, failed, 'each failed record was sent once more, nothing else');
   });
+  it('confirms the full run with the records it will send, as the plan line says them: the small batch skipped', async () => {
+    fixture = await demoFixture();
+    const confirmations: RunConfirmation[] = [];
+    prompts = await answer({ confirmRun: async (run) => (confirmations.push(run), true) });
+    const notebook = await openRunbook(fixture.uri);
+    const target = { notebookUri: notebook.uri.toString() };
+    await vscode.commands.executeCommand('backfill.execute', { ...target, cell: 'small-batch' });
+    await waitFor(() => statusOf(fixture!.file)?.state === 'finished', 'the small batch', 30_000);
+    const delivered = statusOf(fixture.file)!.succeeded;
+    assert.equal(delivered, posted(fixture.server).length);
+    assert.ok(delivered > 0);
+
+    await vscode.commands.executeCommand('backfill.execute', { ...target, cell: 'full' });
+    const full = confirmations.find((run) => run.cell === 'full');
+    assert.ok(full, 'the full run was confirmed');
+    const words = /^([\d,]+) of ([\d,]+) \((\d+) skipped: done by small-batch\)$/.exec(
+      full.recordsText ?? '',
+    );
+    assert.ok(words, full.recordsText);
+    const [sending, ofSource, skipped] = words.slice(1).map((n) => Number(n.replace(/,/g, '')));
+    assert.equal(skipped, delivered);
+    assert.equal(sending, ofSource! - delivered);
+    assert.equal(full.records, sending);
+    // What the modal shows.
+    assert.match(describeRun(full), new RegExp(`^Records: ${words[0]!.replace(/[()]/g, '\\$&')}$`, 'm'));
+
+    // The run sends what the confirmation said, and its progress view says which cell delivered the rest.
+    const cell = cellById(notebook, 'full');
+    await waitFor(() => cell.executionSummary?.success !== undefined, 'the full run', 90_000);
+    assert.equal(posted(fixture.server).length, delivered + sending!);
+    assert.equal(new Set(posted(fixture.server)).size, delivered + sending!, 'no order sent twice');
+    assert.deepEqual(progressOf(cell)?.doneElsewhere, { 'small-batch': delivered });
+    assert.match(outputText(cell), new RegExp(`^${delivered} skipped: done by small-batch$`, 'm'));
+  });
+
+  it('shows in the notebook why a halted run failed: the top reasons with counts and a sample key', async () => {
+    fixture = await demoFixture((text) =>
+      text
+        .replace(/(local:\n[^]*?BASE_URL: )http:\/\/127\.0\.0\.1:\d+/, '$1http://127.0.0.1:9')
+        .replace(
+          '```execute id=full\njob: orders\n',
+          '```execute id=full\njob: orders\nthrottle:\n  retries: 0\n',
+        ),
+    );
+    prompts = await answer();
+    const notebook = await openRunbook(fixture.uri);
+    await vscode.commands.executeCommand('backfill.execute', {
+      notebookUri: notebook.uri.toString(),
+      cell: 'full',
+    });
+    const cell = cellById(notebook, 'full');
+    await waitFor(() => cell.executionSummary?.success !== undefined, 'the run to halt', 90_000);
+    assert.equal(cell.executionSummary?.success, false);
+    const status = progressOf(cell)!;
+    assert.equal(status.state, 'halted');
+    const [top] = status.failures ?? [];
+    assert.match(
+      top?.reason ?? '',
+      /^connection refused \(127\.0\.0\.1:9\)$/,
+      JSON.stringify(status.failures),
+    );
+    assert.ok((top?.count ?? 0) >= 50, `${top?.count} failures`);
+    assert.match(
+      outputText(cell),
+      new RegExp(
+        `^Failures: ${top!.count} × connection refused \\(127\\.0\\.0\\.1:9\\) — e\\.g\\. key ${top!.key}$`,
+        'm',
+      ),
+    );
+    assert.equal(fixture.server.received.length, 0, 'nothing reached the service');
+  });
+
   it('runs a finished cell again only when asked to start over', async () => {
     fixture = await demoFixture();
     let choice = 'cancel';

@@ -182,6 +182,37 @@ describe('notebook renderer in Chromium', function () {
     assert.match((await item.locator('.bf-checklist-note').textContent()) ?? '', /^checked by ada at /);
   });
 
+  it('shows a sign-off that does not hold as unchecked, with the reason the extension gave, in every theme', async () => {
+    const payload = checklistPayload();
+    const why =
+      'demo.backfill:73: checklist sign-off: item orders-owner: signed off by grace at 2026-12-06T10:00:00Z, but ' +
+      'the job definitions changed since: grace signs it again (backfill sign demo.backfill --item orders-owner)';
+    payload.items[0]!.problem = why;
+    await gallery.render('unheld', MIME.checklist, payload);
+    const view = gallery.page.locator('#unheld');
+    const item = view.locator('.bf-checklist-item').first();
+    assert.equal(await item.locator('input').isChecked(), false);
+    assert.equal(await item.getAttribute('data-unheld'), 'true');
+    const note = (await item.locator('.bf-checklist-note').textContent()) ?? '';
+    assert.ok(note.includes(`but it does not hold: ${why}`), note);
+    assert.match((await view.locator('.bf-context').textContent()) ?? '', /1 sign-off does not hold/);
+    for (const theme of ['dark', 'light'] as ThemeName[]) {
+      await gallery.setTheme(theme);
+      await view.screenshot({ path: path.join(SCREENSHOTS, `renderer-${theme}-unheld-sign-off.png`) });
+    }
+    await gallery.setTheme('dark');
+  });
+
+  it('says which cell delivered the records a run skips', async () => {
+    const status = runStatus({ skipped: 10, doneElsewhere: { 'small-batch': 10 } });
+    await gallery.render('elsewhere', MIME.progress, { ...progressPayload(), status });
+    const line = gallery.page.locator('#elsewhere .bf-done-elsewhere');
+    assert.equal(await line.isVisible(), true);
+    assert.equal(await line.textContent(), '10 skipped: done by small-batch');
+    await gallery.render('local-only', MIME.progress, progressPayload());
+    assert.equal(await gallery.page.locator('#local-only .bf-done-elsewhere').isHidden(), true);
+  });
+
   it('renders verification results with the records that are not right', async () => {
     await gallery.render('verify', MIME.verify, verifyPayload());
     const view = gallery.page.locator('#verify');
