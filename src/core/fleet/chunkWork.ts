@@ -1,6 +1,7 @@
 /**
  * One worker's share of a run shared through a PostgreSQL ledger: it claims chunks one after another
- * (the next while it still feeds the current one, so the dispatcher never waits for a claim between two),
+ * (of a file source, the next while it feeds the last lines of the current one, so the dispatcher does not
+ * wait for a claim between two),
  * feeds the runner only the records of the chunks it holds, keeps their leases alive while it works, and
  * marks a chunk done once every record of it has an outcome committed — or gives its chunks back when it
  * stops. The worker that marks the last chunk done is the one that records the run's end.
@@ -42,6 +43,8 @@ export interface ChunkWorkHooks {
 
 /** A chunk held, and how far its records got. */
 interface HeldChunk extends ClaimedChunk {
+  /** The line from which the next chunk is claimed ahead (its last tenth). */
+  claimAheadAt: number;
   /** Units handed to the dispatcher. */
   prepared: number;
   /** Of those, the ones whose outcome is recorded. */
@@ -54,6 +57,8 @@ interface HeldChunk extends ClaimedChunk {
   lost: boolean;
 }
 
+/** The next chunk is claimed once the feed is in the last 1/CLAIM_AHEAD_DIVISOR of the current one. */
+const CLAIM_AHEAD_DIVISOR = 10;
 /** Most time between two looks at the chunks while waiting for another worker's lease to run out. */
 const WAIT_MS = 1000;
 /** Most time between two renewals: also how soon a worker notices the run ended elsewhere. */
@@ -142,7 +147,9 @@ export class ChunkWork {
         }
         if (!chunk || behind) break;
         previous = item.line;
-        if (item.line >= chunk.firstLine) yield item;
+        if (item.line < chunk.firstLine) continue;
+        if (item.line >= chunk.claimAheadAt) this.claimAhead();
+        yield item;
       }
       if (behind) continue;
       if (!chunk) return;
@@ -229,10 +236,18 @@ export class ChunkWork {
     const ahead = this.ahead;
     this.ahead = undefined;
     const chunk = (ahead && (await ahead)) ?? (await this.claimOrWait());
-    if (!chunk) return undefined;
-    this.hooks.onChunk?.(chunk.n);
-    if (!this.hooks.stopped.aborted) this.ahead = this.claimOne();
+    if (chunk) this.hooks.onChunk?.(chunk.n);
     return chunk;
+  }
+
+  /**
+   * Claims the chunk after the current one while the current one's last lines are fed. Not sooner: a
+   * chunk held ahead is one no other worker can take, and with few big chunks a worker holding two
+   * would leave another idle.
+   */
+  private claimAhead(): void {
+    if (this.ahead || this.hooks.stopped.aborted) return;
+    this.ahead = this.claimOne();
   }
 
   /** A chunk claimed now, waiting while only other workers' chunks are open; undefined: none left. */
@@ -276,6 +291,8 @@ export class ChunkWork {
     this.waitingFor(false);
     const chunk: HeldChunk = {
       ...claimed,
+      claimAheadAt:
+        claimed.lastLine - Math.floor((claimed.lastLine - claimed.firstLine) / CLAIM_AHEAD_DIVISOR),
       prepared: 0,
       recorded: 0,
       fed: false,

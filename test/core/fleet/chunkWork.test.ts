@@ -158,7 +158,7 @@ describe("a worker's chunks", () => {
     assert.deepEqual(waiting, [false, true, false, true]);
   });
 
-  it('claims the next chunk while it still feeds the current one, so the feed never waits for a claim', async () => {
+  it('claims the next chunk while it feeds the last lines of the current one, so the feed does not wait for a claim', async () => {
     const log: (string | number)[] = [];
     const { leases } = scriptedLeases([chunk(0, 1, 10), chunk(1, 11, 20)]);
     const claim = leases.claim.bind(leases);
@@ -169,8 +169,10 @@ describe("a worker's chunks", () => {
     const { chunkWork } = work(leases);
     for await (const item of chunkWork.items(items)) log.push(item.line);
     await chunkWork.leave();
-    // The second claim went out before line 10, the last of chunk 0, was fed.
+    // The second claim went out before line 10, the last of chunk 0, was fed — and not before its last
+    // tenth, so a worker does not hold a second chunk another could be working on.
     assert.ok(log.indexOf('claim', 1) < log.indexOf(10), JSON.stringify(log));
+    assert.ok(log.indexOf('claim', 1) > log.indexOf(9), JSON.stringify(log));
     assert.deepEqual(
       log.filter((entry) => entry !== 'claim'),
       Array.from({ length: 20 }, (_, i) => i + 1),
