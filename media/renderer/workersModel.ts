@@ -41,7 +41,7 @@ export function workersModel(fleet: FleetPayload | undefined, now: Date = new Da
     key: String(member.id),
     host: String(member.host),
     pid: String(member.pid),
-    chunk: typeof member.chunk === 'number' ? formatCount(member.chunk) : member.waiting ? 'waiting' : '–',
+    chunk: chunkText(member.chunk, member.waiting),
     rate: member.health === 'alive' ? formatRate(member.rate) : '–',
     sent: formatCount(member.sent),
     heartbeat: heartbeatText(member.heartbeatAt, member.silentMs, now),
@@ -55,6 +55,13 @@ export function workersModel(fleet: FleetPayload | undefined, now: Date = new Da
     rows,
     more: members.length - rows.length,
   };
+}
+
+/** Its chunk, and whether it waits (starting, or nothing to claim now: it takes no share of the rate). */
+function chunkText(chunk: unknown, waiting: unknown): string {
+  const held = typeof chunk === 'number' ? formatCount(chunk) : undefined;
+  if (waiting === true) return held === undefined ? 'waiting' : `${held} · waiting`;
+  return held ?? '–';
 }
 
 function heartbeatText(at: string, silentMs: number, now: Date): string {

@@ -233,6 +233,70 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     assert.ok(Number(taken?.n) >= 1, 'no chunk was taken over');
   });
 
+  it('shows in status the counts the outcomes table holds, after a run with failures and a worker killed with kill -9', async () => {
+    const RECORDS = 6000;
+    // One record in 40 always answers 500: it fails after its retries, and the run still succeeds.
+    target = await startTargetServer((arrival) => ({
+      delayMs: 2,
+      ...(Number(arrival.key.slice(1)) % 40 === 0 ? { status: 500 } : {}),
+    }));
+    const fixture = { records: RECORDS, rate: 100_000, concurrency: 4, retries: 1 };
+    const ledgerExtra = '      chunkSize: 500\n      leaseSeconds: 2\n';
+    const run = startOn(host(work.dir, 'a', fixture, ledgerExtra), 'run');
+    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
+    const victim = startOn(host(work.dir, 'b', fixture, ledgerExtra), 'worker');
+    await waitForDatabase(
+      async () =>
+        (
+          await database.query(
+            `SELECT 1 FROM backfill.chunks WHERE state = 'leased' AND split_part(worker, ':', 2) = '${victim.child.pid}'`,
+          )
+        ).length > 0,
+      'the worker to hold a chunk',
+    );
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const heir = startOn(host(work.dir, 'c', fixture, ledgerExtra), 'worker');
+    await Promise.all([run.exited, heir.exited]);
+
+    const truth = await database.query<{ status: string; n: number }>(
+      `SELECT r.status, COUNT(*)::int AS n FROM backfill.records r
+         JOIN backfill.chains c ON c.id = r.chain WHERE c.ledger = 'fixture-job' GROUP BY 1 ORDER BY 1`,
+    );
+    assert.deepEqual(
+      truth.map((row) => row.status),
+      ['failed', 'succeeded'],
+    );
+    assert.equal(
+      truth.reduce((sum, row) => sum + row.n, 0),
+      RECORDS,
+    );
+    // Kept as the outcomes were written, by every process, in the same transactions: what status reads.
+    const tallied = await database.query<{ status: string; n: number }>(
+      `SELECT t.status, SUM(t.n)::int AS n FROM backfill.tallies t
+         JOIN backfill.chains c ON c.id = t.chain WHERE c.ledger = 'fixture-job' GROUP BY 1 ORDER BY 1`,
+    );
+    assert.deepEqual(tallied, truth);
+    const status = await runCli(
+      ['status', host(work.dir, 'd', fixture, ledgerExtra), '--json', '--env', 'test'],
+      {
+        env: env(),
+      },
+    );
+    assert.equal(status.code, 0, status.stderr);
+    const full = (
+      JSON.parse(status.stdout) as { cells: { cell: string; succeeded: number; failed: number }[] }
+    ).cells.find((cell) => cell.cell === 'full')!;
+    const count = (name: string) => truth.find((row) => row.status === name)!.n;
+    assert.deepEqual(
+      { succeeded: full.succeeded, failed: full.failed },
+      {
+        succeeded: count('succeeded'),
+        failed: count('failed'),
+      },
+    );
+  });
+
   for (const how of ['SIGTERM', 'the halt file of its host'] as const) {
     it(`lets a worker leave on ${how}: its chunks go back at once and the others finish the run`, async () => {
       const RECORDS = 6000;

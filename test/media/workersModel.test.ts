@@ -47,6 +47,11 @@ describe('renderer workers model', () => {
     assert.equal(model.rows[0]!.chunk, 'waiting');
   });
 
+  it('says a worker waits while the last units of the chunk it still holds are in flight', () => {
+    const model = workersModel(fleet([member({ id: 'w', chunk: 12, waiting: true })]), NOW);
+    assert.equal(model.rows[0]!.chunk, '12 · waiting');
+  });
+
   it('says how the fleet is steered in its heading', () => {
     const model = workersModel(fleet([member()], { paused: true, rate: 100, stop: true }), NOW);
     assert.equal(model.heading, 'Workers — 1 alive, 0 lost, 0 ended · paused, stop sent, rate 100/s');

@@ -36,6 +36,10 @@ const dispatcher: FleetControllable = {
     if (share !== limiter.rate) process.stdout.write(`rate ${share}\n`);
     limiter.setRate(share);
   },
+  setShare: (share) => {
+    if (share !== limiter.rate) process.stdout.write(`rate ${share}\n`);
+    limiter.reshare(share);
+  },
   setConcurrency: () => undefined,
   slowDown: () => undefined,
 };

@@ -19,12 +19,11 @@ export function describeFleet(fleet: FleetStatus): string[] {
 }
 
 function describeMember(member: FleetMemberRow): string {
+  // Waiting: starting (no chunk yet), or nothing to claim until another member's lease runs out — perhaps
+  // while the last units of its own chunk are in flight. It takes no share of the fleet's rate meanwhile.
   const chunk =
-    member.chunk !== undefined
-      ? `chunk ${member.chunk}`
-      : member.waiting
-        ? 'waiting for a lease'
-        : 'no chunk';
+    (member.chunk !== undefined ? `chunk ${member.chunk}` : 'no chunk') +
+    (member.waiting ? ' · waiting (no share of the rate)' : '');
   const silent = `last heartbeat ${member.heartbeatAt} (${(member.silentMs / 1000).toFixed(1)} s ago)`;
   const health =
     member.health === 'ended'

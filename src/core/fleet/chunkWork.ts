@@ -1,5 +1,7 @@
 /**
- * One worker's share of a run shared through a PostgreSQL ledger: it claims chunks one after another,
+ * One worker's share of a run shared through a PostgreSQL ledger: it claims chunks one after another
+ * (of a file source, the next while it feeds the last lines of the current one, so the dispatcher does not
+ * wait for a claim between two),
  * feeds the runner only the records of the chunks it holds, keeps their leases alive while it works, and
  * marks a chunk done once every record of it has an outcome committed — or gives its chunks back when it
  * stops. The worker that marks the last chunk done is the one that records the run's end.
@@ -41,6 +43,8 @@ export interface ChunkWorkHooks {
 
 /** A chunk held, and how far its records got. */
 interface HeldChunk extends ClaimedChunk {
+  /** The line from which the next chunk is claimed ahead (its last tenth). */
+  claimAheadAt: number;
   /** Units handed to the dispatcher. */
   prepared: number;
   /** Of those, the ones whose outcome is recorded. */
@@ -53,6 +57,8 @@ interface HeldChunk extends ClaimedChunk {
   lost: boolean;
 }
 
+/** The next chunk is claimed once the feed is in the last 1/CLAIM_AHEAD_DIVISOR of the current one. */
+const CLAIM_AHEAD_DIVISOR = 10;
 /** Most time between two looks at the chunks while waiting for another worker's lease to run out. */
 const WAIT_MS = 1000;
 /** Most time between two renewals: also how soon a worker notices the run ended elsewhere. */
@@ -65,7 +71,13 @@ export class ChunkWork {
   private renewing = false;
   private position = 0;
   private lastDone = false;
-  private waiting = false;
+  /**
+   * Starts true: a member takes no share of the fleet's rate until it holds its first chunk, so a worker
+   * still starting does not slow the others down.
+   */
+  private waiting = true;
+  /** The chunk after the current one, being claimed (or claimed) while the current one is fed. */
+  private ahead: Promise<HeldChunk | undefined> | undefined;
   private ended: string | undefined;
   /** Chunks claimed, and of them taken over from another worker: for the worker's report. */
   readonly tally = { claimed: 0, takenOver: 0, done: 0 };
@@ -135,7 +147,9 @@ export class ChunkWork {
         }
         if (!chunk || behind) break;
         previous = item.line;
-        if (item.line >= chunk.firstLine) yield item;
+        if (item.line < chunk.firstLine) continue;
+        if (item.line >= chunk.claimAheadAt) this.claimAhead();
+        yield item;
       }
       if (behind) continue;
       if (!chunk) return;
@@ -192,6 +206,8 @@ export class ChunkWork {
   async leave(): Promise<void> {
     clearInterval(this.renewal);
     this.renewal = undefined;
+    // A chunk being claimed ahead is held once the claim returns: it goes back with the others.
+    await this.ahead;
     await this.settled();
     const open = [...this.held.values()]
       .filter((chunk) => !chunk.marking && !chunk.lost)
@@ -211,53 +227,90 @@ export class ChunkWork {
     return (await this.leases.remaining()).heldElsewhere > 0;
   }
 
-  /** The next chunk to work on, waiting while only other workers' chunks are open; undefined: none left. */
+  /**
+   * The next chunk to work on: the one claimed ahead while the previous one was fed, or one claimed now,
+   * waiting while only other workers' chunks are open; undefined: none left. The chunk after it is then
+   * claimed ahead, so the feed never waits for the database between two chunks.
+   */
   private async next(): Promise<HeldChunk | undefined> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const chunk = (ahead && (await ahead)) ?? (await this.claimOrWait());
+    if (chunk) this.hooks.onChunk?.(chunk.n);
+    return chunk;
+  }
+
+  /**
+   * Claims the chunk after the current one while the current one's last lines are fed. Not sooner: a
+   * chunk held ahead is one no other worker can take, and with few big chunks a worker holding two
+   * would leave another idle.
+   */
+  private claimAhead(): void {
+    if (this.ahead || this.hooks.stopped.aborted) return;
+    this.ahead = this.claimOne();
+  }
+
+  /** A chunk claimed now, waiting while only other workers' chunks are open; undefined: none left. */
+  private async claimOrWait(): Promise<HeldChunk | undefined> {
     for (;;) {
       if (this.hooks.stopped.aborted) return undefined;
-      let claimed: ClaimedChunk | undefined;
+      const chunk = await this.claimOne();
+      if (chunk || this.hooks.stopped.aborted) return chunk;
       try {
-        claimed = await this.leases.claim(this.position, this.hooks.byKey);
-        if (!claimed) {
-          const left = await this.leases.remaining();
-          if (left.runOutcome !== 'running') {
-            if (left.runOutcome !== undefined) this.runEnded(left.runOutcome);
-            return undefined;
-          }
-          // Only this worker's own chunks are open: they finish with the units already fed.
-          if (left.heldElsewhere === 0) return undefined;
-          if (this.held.size === 0) this.waitingFor(true);
-          await sleep(Math.min(WAIT_MS, (left.soonestExpiryMs ?? WAIT_MS) + 50), this.hooks.stopped);
-          continue;
+        const left = await this.leases.remaining();
+        if (left.runOutcome !== 'running') {
+          if (left.runOutcome !== undefined) this.runEnded(left.runOutcome);
+          return undefined;
         }
+        // Only this worker's own chunks are open: they finish with the units already fed.
+        if (left.heldElsewhere === 0) return undefined;
+        // Every chunk held here is fed whole: what is left of them is in flight and needs no more rate,
+        // so the others share it without this worker now, not once those last units have outcomes.
+        if ([...this.held.values()].every((held) => held.fed)) this.waitingFor(true);
+        await sleep(Math.min(WAIT_MS, (left.soonestExpiryMs ?? WAIT_MS) + 50), this.hooks.stopped);
       } catch (error) {
         this.hooks.onFailure(error);
         return undefined;
       }
-      this.waitingFor(false);
-      const chunk: HeldChunk = {
-        ...claimed,
-        prepared: 0,
-        recorded: 0,
-        fed: false,
-        marking: false,
-        lost: false,
-      };
-      this.held.set(chunk.n, chunk);
-      this.position = chunk.n + 1;
-      this.tally.claimed += 1;
-      if (chunk.claims > 1) this.tally.takenOver += 1;
-      try {
-        // Finished by an earlier holder of the chunk (or an earlier run of the chain): skipped.
-        for (const key of await this.leases.finishedKeys(this.hooks.chain, chunk))
-          this.hooks.doneKeys.add(key);
-      } catch (error) {
-        this.hooks.onFailure(error);
-        return undefined;
-      }
-      this.hooks.onChunk?.(chunk.n);
-      return chunk;
     }
+  }
+
+  /**
+   * One claim, with the finished keys of the chunk claimed; undefined when nothing can be claimed now (or
+   * the claim failed: the worker is then stopping).
+   */
+  private async claimOne(): Promise<HeldChunk | undefined> {
+    let claimed: ClaimedChunk | undefined;
+    try {
+      claimed = await this.leases.claim(this.position, this.hooks.byKey);
+    } catch (error) {
+      this.hooks.onFailure(error);
+      return undefined;
+    }
+    if (!claimed) return undefined;
+    this.waitingFor(false);
+    const chunk: HeldChunk = {
+      ...claimed,
+      claimAheadAt:
+        claimed.lastLine - Math.floor((claimed.lastLine - claimed.firstLine) / CLAIM_AHEAD_DIVISOR),
+      prepared: 0,
+      recorded: 0,
+      fed: false,
+      marking: false,
+      lost: false,
+    };
+    this.held.set(chunk.n, chunk);
+    this.position = chunk.n + 1;
+    this.tally.claimed += 1;
+    if (chunk.claims > 1) this.tally.takenOver += 1;
+    try {
+      // Finished by an earlier holder of the chunk (or an earlier run of the chain): skipped.
+      for (const key of await this.leases.finishedKeys(this.hooks.chain, chunk)) this.hooks.doneKeys.add(key);
+    } catch (error) {
+      this.hooks.onFailure(error);
+      return undefined;
+    }
+    return chunk;
   }
 
   private waitingFor(waiting: boolean): void {

@@ -54,6 +54,11 @@ export interface FleetMemberOptions {
    * not halt it. A worker joining a live run passes false and takes the controls as they are.
    */
   fresh: boolean;
+  /**
+   * This member has no chunk yet (a worker of a shared run, still starting): it takes no share of the
+   * fleet's rate until `setWaiting(false)`, so the others do not slow down for a member not yet sending.
+   */
+  waiting?: boolean;
   /** This member's observed rate (records per second) and records finished, for its heartbeat. */
   figures(): { rate: number; sent: number };
   /** The controls or the live members changed (and once on joining): apply them. */
@@ -81,7 +86,9 @@ export class FleetMember {
   private left = false;
   private waiting = false;
 
-  private constructor(private readonly options: FleetMemberOptions) {}
+  private constructor(private readonly options: FleetMemberOptions) {
+    this.waiting = options.waiting ?? false;
+  }
 
   /**
    * Joins the fleet: registers, applies the controls and the shares as they are, then follows them until
@@ -224,6 +231,7 @@ export class FleetMember {
         host: this.host,
         pid: process.pid,
         startedAt: this.startedAt,
+        waiting: this.waiting,
       });
     } catch (error) {
       await db.client.end().catch(() => undefined);

@@ -52,13 +52,13 @@ export interface MemberFigures {
 /** Registers a member of run `run` (again, after a reconnect: the row is kept). */
 export async function registerMember(
   db: FleetDatabase,
-  member: { run: string; id: string; host: string; pid: number; startedAt: string },
+  member: { run: string; id: string; host: string; pid: number; startedAt: string; waiting: boolean },
 ): Promise<void> {
   await db.client.query(
-    `INSERT INTO ${db.schema}.workers AS w (ledger, run, id, host, pid, started_at, heartbeat_at, state)
-     VALUES ($1, $2, $3, $4, $5, $6, now(), 'working')
-     ON CONFLICT (ledger, run, id) DO UPDATE SET heartbeat_at = now(), state = 'working'`,
-    [db.ledger, member.run, member.id, member.host, member.pid, member.startedAt],
+    `INSERT INTO ${db.schema}.workers AS w (ledger, run, id, host, pid, started_at, heartbeat_at, state, waiting)
+     VALUES ($1, $2, $3, $4, $5, $6, now(), 'working', $7)
+     ON CONFLICT (ledger, run, id) DO UPDATE SET heartbeat_at = now(), state = 'working', waiting = $7`,
+    [db.ledger, member.run, member.id, member.host, member.pid, member.startedAt, member.waiting],
   );
   await announceMembersChanged(db);
 }

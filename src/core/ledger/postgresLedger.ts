@@ -268,20 +268,22 @@ export class PostgresLedger implements Ledger {
 
   async countByStatus(chain: string): Promise<StatusCounts> {
     const counts = Object.fromEntries(RECORD_STATUSES.map((status) => [status, 0])) as StatusCounts;
-    const rows = await this.chainRows(chain, 'SELECT r.status, COUNT(*) AS n', 'GROUP BY r.status');
-    for (const row of rows) counts[String(row.status) as RecordStatus] += Number(row.n);
+    for (const tally of await this.tallyChain(chain)) counts[tally.status] += tally.count;
     return counts;
   }
 
+  /** From `tallies`, which triggers keep as outcomes are written (postgresSchema.ts, version 4): no scan. */
   async tallyChain(chain: string): Promise<ChainTally[]> {
-    const rows = await this.chainRows(
-      chain,
-      'SELECT r.status, r.error_kind, r.run, COUNT(*) AS n',
-      'GROUP BY r.status, r.error_kind, r.run',
+    const rows = await this.rows(
+      `SELECT t.status, t.error_kind, t.run, SUM(t.n) AS n
+         FROM ${this.schema}.tallies t JOIN ${this.schema}.chains c ON c.id = t.chain
+        WHERE c.ledger = $1 AND c.name = $2
+        GROUP BY t.status, t.error_kind, t.run HAVING SUM(t.n) <> 0`,
+      [this.name, chain],
     );
     return rows.map((row) => ({
       status: String(row.status) as RecordStatus,
-      ...(row.error_kind === null ? {} : { errorKind: String(row.error_kind) as ErrorKind }),
+      ...(row.error_kind === '' ? {} : { errorKind: String(row.error_kind) as ErrorKind }),
       run: String(row.run),
       count: Number(row.n),
     }));

@@ -237,6 +237,16 @@ export class Dispatcher<U extends PreparedUnit> {
     this.limiter.setRate(this.rate.effective());
   }
 
+  /**
+   * This member's share of a fleet's unchanged rate changed (members joined, left or wait): the new share
+   * applies from the next permit on, without the permits sent at the old share held against it
+   * (RateLimiter.reshare).
+   */
+  setShare(rate: number): void {
+    this.rate.setConfigured(rate);
+    this.limiter.reshare(this.rate.effective());
+  }
+
   setConcurrency(concurrency: number): void {
     this.cap = concurrency;
     this.strategy.setConcurrency(concurrency);

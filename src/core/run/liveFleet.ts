@@ -10,11 +10,14 @@ import { FleetMember, type FleetView } from '../fleet/fleetMember';
 import type { MemberState } from '../fleet/fleetMembers';
 import { concurrencyShare, rateShare } from '../fleet/fleetShare';
 import type { ControlState } from './control';
+import { rangeProblem } from '../model/numericRanges';
 import { applyControl, type Controllable } from './liveControl';
 
 /** What the fleet steers: the dispatcher, which also slows down when another member saw an overload. */
 export interface FleetControllable extends Controllable {
   slowDown(): void;
+  /** A new share of an unchanged fleet rate: applied without holding the old share's permits against it. */
+  setShare(rate: number): void;
 }
 
 export interface LiveFleetOptions {
@@ -23,6 +26,8 @@ export interface LiveFleetOptions {
   run: string;
   /** This process created the run: the fleet's controls start clean. A joining worker passes false. */
   fresh: boolean;
+  /** A worker of a shared run: it takes no share until it holds its first chunk (fleetMember.ts). */
+  waiting?: boolean;
   dispatcher: FleetControllable;
   /** The runbook's rate and concurrency: the fleet's, until `backfill control` changes them. */
   throttle: { rate: number; concurrency: number };
@@ -34,20 +39,29 @@ export interface LiveFleetOptions {
 /** Joins the fleet and applies its controls and shares now and whenever they change; `leave` ends it. */
 export async function joinLiveFleet(options: LiveFleetOptions): Promise<FleetMember> {
   const { dispatcher, throttle } = options;
+  /** The fleet's rate at the last view: a share that changes while it stays is a change of members. */
+  let fleetRate: number | undefined;
   return FleetMember.join({
     place: options.place,
     run: options.run,
     fresh: options.fresh,
+    waiting: options.waiting ?? false,
     figures: options.figures,
     onSlowdown: () => dispatcher.slowDown(),
     onView: (view: FleetView) => {
       const { controls, members, me } = view;
+      const total = controls.rate ?? throttle.rate;
+      const rate = rateShare(total, members, me);
+      // A rate lowered by `backfill control` holds from the next permit on, the last second included
+      // (applyControl); a share lowered because a member joined must not: the joiner's permits replace it.
+      if (total === fleetRate && !rangeProblem('rate', rate)) dispatcher.setShare(rate);
+      fleetRate = total;
       applyControl(
         {
           seq: controls.seq,
           paused: controls.paused,
           stop: controls.stop,
-          rate: rateShare(controls.rate ?? throttle.rate, members, me),
+          rate,
           concurrency: concurrencyShare(controls.concurrency ?? throttle.concurrency, members, me),
         },
         dispatcher,

@@ -170,6 +170,21 @@ export class RateLimiter {
   }
 
   /**
+   * Changes the rate as {@link setRate} does, except that the permits already granted are not counted
+   * against the new rate's one-second window: for one member's share of a fleet's rate, which changes
+   * when members join, leave or wait while the fleet's total stays. The members' permits in any second
+   * then still add up to the total (the old share before the change, the new one after it), whereas
+   * counting the last second against a lowered share held the member back for up to a second after each
+   * join — rate the fleet never got back.
+   */
+  reshare(rate: number): void {
+    checkRate(rate);
+    if (rate === this.currentRate) return;
+    this.recent.fill(Number.NEGATIVE_INFINITY);
+    this.setRate(rate);
+  }
+
+  /**
    * Slot of the last of `count` permits asked for at `requestedAt`. Computed when needed rather than
    * stored, so a rate change re-schedules the whole queue for free.
    */

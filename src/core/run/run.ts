@@ -367,6 +367,7 @@ export class Run {
       run: this.runId,
       // A worker joins a run under way: the fleet's controls stay as they are.
       fresh: !this.options.shared?.join,
+      waiting: this.chunks !== undefined,
       dispatcher: this.dispatcher,
       throttle: job.throttle,
       figures: () => ({ rate: this.status().rate.now, sent: this.sent() }),

@@ -153,6 +153,51 @@ describe("a worker's chunks", () => {
       ...Array.from({ length: 10 }, (_, i) => i + 1),
       ...Array.from({ length: 10 }, (_, i) => i + 21),
     ]);
-    assert.deepEqual(waiting, [true, false]);
+    // Waiting from the start until its first chunk (it takes no share while it starts), then waiting for
+    // the lease, working again, and waiting at the end while the other worker finishes.
+    assert.deepEqual(waiting, [false, true, false, true]);
+  });
+
+  it('claims the next chunk while it feeds the last lines of the current one, so the feed does not wait for a claim', async () => {
+    const log: (string | number)[] = [];
+    const { leases } = scriptedLeases([chunk(0, 1, 10), chunk(1, 11, 20)]);
+    const claim = leases.claim.bind(leases);
+    leases.claim = (...args) => {
+      log.push('claim');
+      return claim(...args);
+    };
+    const { chunkWork } = work(leases);
+    for await (const item of chunkWork.items(items)) log.push(item.line);
+    await chunkWork.leave();
+    // The second claim went out before line 10, the last of chunk 0, was fed — and not before its last
+    // tenth, so a worker does not hold a second chunk another could be working on.
+    assert.ok(log.indexOf('claim', 1) < log.indexOf(10), JSON.stringify(log));
+    assert.ok(log.indexOf('claim', 1) > log.indexOf(9), JSON.stringify(log));
+    assert.deepEqual(
+      log.filter((entry) => entry !== 'claim'),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+  });
+
+  it('gives up its share as soon as its last chunk is fed whole, before the units in flight have outcomes', async () => {
+    let elsewhere = 1;
+    const { leases, marked } = scriptedLeases([chunk(0, 1, 10)]);
+    leases.remaining = () =>
+      Promise.resolve({ open: 2, heldElsewhere: elsewhere--, soonestExpiryMs: 0, runOutcome: 'running' });
+    const { chunkWork, waiting } = work(leases);
+    const strategy = chunkWork.counting({
+      batchSize: 1,
+      prepare: (record: { key: string; line: number }) => ({ ok: true as const, value: record }),
+    });
+    for await (const item of chunkWork.items(items)) {
+      strategy.prepare({ key: `k${item.line}`, line: item.line, fields: {} }, '');
+    }
+    // Ten units fed and none recorded: the chunk is not done, yet the worker waits (takes no share).
+    assert.deepEqual(waiting, [false, true]);
+    assert.deepEqual(marked, []);
+    for (let line = 1; line <= 10; line += 1) chunkWork.recorded(line);
+    await chunkWork.settled();
+    assert.deepEqual(marked, [0]);
+    await chunkWork.leave();
   });
 });

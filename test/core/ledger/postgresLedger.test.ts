@@ -81,6 +81,80 @@ describe('the PostgreSQL ledger, shared by many processes', function () {
     ]);
   });
 
+  /** The chain's counts as a GROUP BY over its records gives them: the truth the tallies must equal. */
+  const trueCounts = async (name: string) =>
+    server.query(
+      `SELECT r.status, coalesce(r.error_kind, '') AS kind, r.run, COUNT(*)::int AS n
+         FROM backfill.records r JOIN backfill.chains c ON c.id = r.chain
+        WHERE c.ledger = $1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      [name],
+    );
+  /** What `tallies` holds for the ledger, summed over the connections that counted. */
+  const tallied = async (name: string) =>
+    server.query(
+      `SELECT t.status, t.error_kind AS kind, t.run, SUM(t.n)::int AS n
+         FROM backfill.tallies t JOIN backfill.chains c ON c.id = t.chain
+        WHERE c.ledger = $1 GROUP BY 1, 2, 3 HAVING SUM(t.n) <> 0 ORDER BY 1, 2, 3`,
+      [name],
+    );
+
+  it('keeps its counts as outcomes are written, across connections and replaced outcomes, equal to its records', async () => {
+    const writers = await Promise.all(Array.from({ length: 4 }, () => open('tallied')));
+    const failed = { status: 'failed' as const, errorKind: 'http-5xx' as const, lastError: 'HTTP 500' };
+    // Each writer records its own keys and, at the same time as another writer, 100 shared ones (a record
+    // repeated by two workers after a lease was taken over): some fail, then a later run retries them.
+    await Promise.all(
+      writers.map(async (writer, w) => {
+        for (let batch = 0; batch < 5; batch += 1) {
+          await writer.recordOutcomes(
+            Array.from({ length: 100 }, (_, i) =>
+              outcome(i % 2 === 0 ? `own-${w}-${batch}-${i}` : `shared-${batch}-${i}`, {
+                line: i + 2,
+                ...(i % 7 === 0 ? failed : {}),
+              }),
+            ),
+          );
+        }
+      }),
+    );
+    await writers[0]!.recordOutcomes(
+      Array.from({ length: 50 }, (_, i) =>
+        outcome(`own-1-0-${i * 2}`, { run: 'run-2', status: 'succeeded' }),
+      ),
+    );
+    const truth = await trueCounts('tallied');
+    assert.ok(truth.some((row) => row.run === 'run-2') && truth.some((row) => row.status === 'failed'));
+    assert.deepEqual(await tallied('tallied'), truth);
+    const shards = await server.query(
+      "SELECT DISTINCT t.shard FROM backfill.tallies t JOIN backfill.chains c ON c.id = t.chain WHERE c.ledger = 'tallied'",
+    );
+    assert.ok(shards.length >= 4, 'each connection counts into rows of its own');
+    const read = await writers[2]!.tallyChain('chain-1');
+    const asRows = read
+      .map((t) => ({ status: t.status, kind: t.errorKind ?? '', run: t.run, n: t.count }))
+      .sort((a, b) => `${a.status} ${a.kind} ${a.run}`.localeCompare(`${b.status} ${b.kind} ${b.run}`));
+    assert.deepEqual(asRows, truth);
+  });
+
+  it('counts what a ledger of an earlier version already holds when it migrates it', async () => {
+    const ledger = await open('older', 'older');
+    await ledger.recordOutcomes([outcome('a'), outcome('b', { status: 'failed' }), outcome('c')]);
+    await ledger.close();
+    opened.splice(opened.indexOf(ledger), 1);
+    // Back to version 3: no tallies, no triggers.
+    await server.query(`DROP TABLE older.tallies; DROP FUNCTION older.tally_inserted, older.tally_updated,
+      older.tally_deleted CASCADE; UPDATE older.meta SET value = '3' WHERE key = 'schema_version'`);
+    const migrated = await open('older', 'older');
+    assert.deepEqual(await migrated.countByStatus('chain-1'), {
+      ...(await migrated.countByStatus('none')),
+      succeeded: 2,
+      failed: 1,
+    });
+    await migrated.recordOutcomes([outcome('b')]);
+    assert.equal((await migrated.countByStatus('chain-1')).succeeded, 3);
+    assert.equal((await migrated.countByStatus('chain-1')).failed, 0);
+  });
+
   it('never shows its password: not where it is, not when the connection is refused', async () => {
     const ledger = await open('quiet');
     assert.doesNotMatch(ledger.location, /CANARY/);

@@ -257,6 +257,23 @@ describe('RateLimiter', () => {
     );
   });
 
+  it("takes a lowered share of a fleet's rate from the next slot on, not holding the last second against it", async () => {
+    // A member alone at 200/s, then three more join: its share drops to 50/s. setRate would hold its next
+    // permit until a second after the one 50 before it (about 750 ms of nothing); the joiners' permits
+    // replace the ones it no longer sends, so the fleet would lose that rate.
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(200, clock);
+    for (let i = 0; i < 200; i += 1) await track(limiter, clock).done.then(() => clock.advance(5));
+    const before = clock.now();
+    limiter.reshare(50);
+    const next = Array.from({ length: 3 }, () => track(limiter, clock));
+    await clock.advance(100);
+    assert.deepEqual(
+      next.map((w) => w.at! - before),
+      [10, 30, 50], // one 20 ms interval after the last slot, and so on
+    );
+  });
+
   it('speeds up the waiters already queued when the rate is raised', async () => {
     const clock = new ManualClock();
     const limiter = new RateLimiter(1, clock);
