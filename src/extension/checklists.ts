@@ -93,6 +93,22 @@ async function unheldSignOffs(
   );
 }
 
+/** One item in the Check or Uncheck quick pick: a sign-off that does not hold is not shown as checked. */
+function pickItemOf(item: ChecklistItem, problem: string | undefined) {
+  const icon = problem ? '$(warning)' : item.checked ? '$(pass-filled)' : '$(circle-large-outline)';
+  const detail = problem
+    ? `does not hold: ${problem} — pick it to sign it again`
+    : item.checked
+      ? `checked by ${item.checked.by} at ${item.checked.at}`
+      : undefined;
+  return {
+    id: checklistItemId(item),
+    label: `${icon} ${item.item}`,
+    description: `${item.owner}${item.required ? ' · required' : ''}`,
+    ...(detail ? { detail } : {}),
+  };
+}
+
 export class Checklists extends Disposable {
   constructor(private readonly s: ChecklistServices) {
     super();
@@ -118,22 +134,18 @@ export class Checklists extends Disposable {
     const id = cellId(cell)!;
     const read = checklistItems(cell.document.getText());
     if (!read.ok) return fail(read.reason);
+    // A sign-off that does not hold (stale, typed by hand) is shown as such and signed again, not unchecked.
+    const unheld = await unheldSignOffs(notebook, id, this.s.secrets);
     const item =
       (argument as ToggleArguments | undefined)?.item ??
       (await this.s.prompts.pick(
-        read.items.map((i) => ({
-          id: checklistItemId(i),
-          label: `${i.checked ? '$(pass-filled)' : '$(circle-large-outline)'} ${i.item}`,
-          description: `${i.owner}${i.required ? ' · required' : ''}`,
-          ...(i.checked ? { detail: `checked by ${i.checked.by} at ${i.checked.at}` } : {}),
-        })),
+        read.items.map((i) => pickItemOf(i, unheld.get(checklistItemId(i)))),
         'Check or uncheck an item',
       ));
     if (!item) return undefined;
 
     const wasDirty = notebook.isDirty;
-    // A sign-off that does not hold (stale, typed by hand) is signed again, not unchecked.
-    const resign = (await unheldSignOffs(notebook, id, this.s.secrets)).has(item);
+    const resign = unheld.has(item);
     const mark = await this.signOffMark(notebook, id, item, resign);
     if (!mark) return undefined;
     const toggled = resign

@@ -123,9 +123,14 @@ describe('checklist cells', () => {
     );
     assert.match(outputText(cell), /^☐ Orders service owner agrees .*, but it does not hold: /m);
 
-    // Checking it signs it again (it is not unchecked): bound to the plan, recorded, holding.
-    const args = { notebookUri: notebook.uri.toString(), cell: 'sign-off', item };
+    // Checking it from the quick pick, which shows it as not holding, signs it again (it is not
+    // unchecked): bound to the plan, recorded, holding.
+    let offered: { label: string; detail?: string }[] = [];
+    prompts = await answer({ pick: async (choices) => ((offered = choices), item) });
+    const args = { notebookUri: notebook.uri.toString(), cell: 'sign-off' };
     assert.equal(await vscode.commands.executeCommand<boolean>('backfill.toggleChecklistItem', args), true);
+    assert.match(offered[0]?.label ?? '', /^\$\(warning\) Orders service owner agrees/);
+    assert.match(offered[0]?.detail ?? '', /^does not hold: .*typed by hand.* — pick it to sign it again$/);
     const file = fixture.file;
     await waitFor(
       () => /checked: \{ by: "[^"]+", at: "[^"]+", plan: "/.test(fs.readFileSync(file, 'utf8')),
