@@ -258,14 +258,15 @@ async function repeatedKeysOf(
   const cacheFile = input.keys?.cacheFile;
   const cached = cacheFile === undefined ? undefined : await readRepeatedKeys(cacheFile, input.fingerprint);
   if (cached) return cached;
-  const items = openSource(input.job.source, {
-    baseDir: input.baseDir,
-    sourceLine: input.job.sourceLine,
-    ...input.sourceOptions,
-    snapshot: false,
-  });
+  const items = () =>
+    openSource(input.job.source, {
+      baseDir: input.baseDir,
+      sourceLine: input.job.sourceLine,
+      ...input.sourceOptions,
+      snapshot: false,
+    });
   const found = await findRepeatedKeys(
-    keysAtLines(items, (item) => validator.keyOf(item)),
+    () => keysAtLines(items(), (item) => validator.keyOf(item)),
     input.keys?.runSize === undefined ? {} : { runSize: input.keys.runSize },
   );
   if (cacheFile !== undefined) await writeRepeatedKeys(cacheFile, input.fingerprint, found);
