@@ -15,6 +15,8 @@ export interface FileReadOptions {
   chunkBytes?: number;
   /** Where the job's source is in the runbook, for a refusal of the whole file. */
   location?: OpenSourceOptions['location'];
+  /** Record line starts, or start at one (sourceSeek.ts). */
+  seek?: OpenSourceOptions['seek'];
 }
 
 /**
@@ -68,8 +70,8 @@ export function fileSourceParts<S extends { type: string; path: string }>(
   return {
     open: (spec: S, options: OpenSourceOptions): RecordStream => {
       const file = locateSourceFile(spec.path, options.baseDir);
-      const { signal, chunkBytes, location } = options;
-      return read(file.path, spec, { totalBytes: file.size, signal, chunkBytes, location });
+      const { signal, chunkBytes, location, seek } = options;
+      return read(file.path, spec, { totalBytes: file.size, signal, chunkBytes, location, seek });
     },
     contentHash: (spec: S, options: OpenSourceOptions) => fileContentHash(spec.path, options),
     describe: (spec: S) => `${spec.type} ${spec.path}`,
