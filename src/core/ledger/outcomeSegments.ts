@@ -24,6 +24,13 @@ import { readFileIfExists, removeDeadTemporaries, replaceFileDurably } from './d
 import type { ChainTally, OutcomeFilter, OutcomePlace, StatusCounts } from './ledger';
 import { linesPerNewSegment, OutcomeSegment, type SegmentTally, segmentOfLine } from './outcomeSegment';
 import { notALedger } from './sqlJsFile';
+import {
+  readSegmentMarks,
+  removeDeadMarkTemporaries,
+  type SegmentMark,
+  type SegmentProgress,
+  writeSegmentMarks,
+} from './segmentMarks';
 
 /** Clean segments kept in memory besides those being changed: the run's current one and one behind. */
 const CLEAN_SEGMENTS_KEPT = 2;
@@ -199,6 +206,28 @@ export class OutcomeSegments {
     return undefined;
   }
 
+  /** The chain's outcomes, their number by segment, and the source marks kept beside them (segmentMarks.ts). */
+  segmentProgress(chain: string): SegmentProgress {
+    const outcomes = new Map<number, number>();
+    for (const state of this.known(chain)) {
+      for (const n of this.segmentNumbers(state)) {
+        const segment = this.open.get(this.id(state, n));
+        const rows = segment?.dirty || segment?.volatile ? segment.tally() : (state.tallies.get(n) ?? []);
+        outcomes.set(
+          n,
+          rows.reduce((total, row) => total + row.count, 0),
+        );
+      }
+    }
+    const marks = this.fresh ? new Map() : readSegmentMarks(this.chainDir(chain), this.linesPerSegment);
+    return { linesPerSegment: this.linesPerSegment, outcomes, marks };
+  }
+
+  /** Keeps a chain's source marks (segmentMarks.ts); only the process that holds the run lock calls it. */
+  saveSegmentMarks(chain: string, marks: ReadonlyMap<number, SegmentMark>): void {
+    writeSegmentMarks(this.chainDir(chain), this.linesPerSegment, marks);
+  }
+
   countByStatus(chain: string): StatusCounts {
     const counts = Object.fromEntries(RECORD_STATUSES.map((status) => [status, 0])) as StatusCounts;
     for (const row of this.tallies(chain)) counts[row.status] += row.count;
@@ -278,6 +307,7 @@ export class OutcomeSegments {
     removeDeadTemporaries(this.chainListFile());
     for (const chain of this.chains.values()) {
       removeDeadTemporaries(this.talliesFile(chain));
+      removeDeadMarkTemporaries(path.join(this.dir, chain.dir));
       for (const n of chain.tallies.keys()) removeDeadTemporaries(this.segmentFile(chain, n));
     }
   }
@@ -421,6 +451,10 @@ export class OutcomeSegments {
 
   private chainListFile(): string {
     return path.join(this.dir, 'chains.json');
+  }
+
+  private chainDir(name: string): string {
+    return path.join(this.dir, this.chain(name).dir);
   }
 
   private talliesFile(chain: ChainState): string {

@@ -26,6 +26,7 @@ import { newRunRecord } from './outcomeRecorder';
 import { resendsDelivered } from './deliveredElsewhere';
 import { FailureTally, type FailedRecord } from './failureReasons';
 import { keyMemoryFor, type KeyMemory } from './keyMemory';
+import { planFeedSeek, type FeedSeek } from './feedSeek';
 import {
   countValidRecords,
   feedRecords,
@@ -67,6 +68,8 @@ export class Run {
   private strategy!: AttemptStrategy;
   private record!: RunRecord;
   private total: number | undefined;
+  /** How the feed reads a seekable file source: from where, noting marks (feedSeek.ts). */
+  private seek: FeedSeek | undefined;
   /** Records the cell selects to send, as the confirmation counts them (planCounts.ts). */
   private selected: number | undefined;
   /** The run re-sends (re-checks) chosen records only: it is judged on them alone. */
@@ -223,6 +226,14 @@ export class Run {
     // that starts them.
     const shareable =
       !plan.rerun && sampled === undefined && !plan.chain.rejudge && chunkingOf(job.source) !== undefined;
+    this.seek = await planFeedSeek({
+      ledger: this.recorder.ledger,
+      plan,
+      source: job.source,
+      whole: !job.subset && sampled === undefined && !this.options.shared,
+      repeatedKeysFile: this.keys.cacheFile,
+      fingerprint: fingerprint.combined,
+    });
     if (joined && (!shareable || plan.chain.id !== joined.chain)) {
       return {
         outcome: 'refused',
@@ -506,7 +517,8 @@ export class Run {
   /** The source as the pass that sends records reads it (recordFeed.ts). */
   private openFeedSource(): AsyncIterable<SourceItem> {
     const { job, runbook } = this.options;
-    return openFeedSource({ job, baseDir: runbook.baseDir, sourceOptions: this.sourceOptions() });
+    const seek = this.seek ? { seek: this.seek } : {};
+    return openFeedSource({ job, baseDir: runbook.baseDir, sourceOptions: this.sourceOptions(), ...seek });
   }
 
   /**
@@ -554,6 +566,7 @@ export class Run {
           ...(this.chunks ? { readThrough: (open) => this.chunks!.work.items(open) } : {}),
           ...(this.options.testDropRecord ? { dropRecord: this.options.testDropRecord } : {}),
           keys: this.keys,
+          ...(this.seek ? { seek: this.seek } : {}),
         },
         this.dispatcher,
         {
