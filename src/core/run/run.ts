@@ -44,7 +44,7 @@ import { cellThresholds, type Thresholds } from './thresholds';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
 import { emptySelectionReason, SelectionAccounting } from './selectionAccounting';
 import { sumOf } from './statusCounts';
-import { sourceContentHash } from '../sources/sourceKinds';
+import { cachedSourceHash } from './sourceHashCache';
 import { SourcePin } from '../sources/sourcePin';
 import { pinDryRunCheckpoints, withSourceChange } from './sourceChangeSinceDryRun';
 import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
@@ -174,11 +174,11 @@ export class Run {
     if (missing.length > 0) throw new UserError(missing.join('; '));
 
     await pinDryRunCheckpoints(this.pin, this.recorder.ledger, job.cell, job, environment);
-    const contentHash = await sourceContentHash(job.source, {
-      baseDir: runbook.baseDir,
-      sourceLine: job.sourceLine,
-      ...this.sourceOptions(),
-    });
+    const contentHash = await cachedSourceHash(
+      job.source,
+      { baseDir: runbook.baseDir, sourceLine: job.sourceLine, ...this.sourceOptions() },
+      this.stateDir,
+    );
     const fingerprint = fingerprintJob(job, environment, contentHash);
     const joined = this.options.shared?.join;
     if (joined) {
