@@ -134,6 +134,9 @@ export class OutcomeSegments {
     const chains = filter.chain === undefined ? [...this.chains.values()] : this.known(filter.chain);
     for (const chain of chains) {
       for (const n of this.segmentNumbers(chain)) {
+        // A saved segment whose tally has none of the statuses asked for is not opened (a resume asks for
+        // the rejections of a chain that has none: opening its 150 segments took seconds).
+        if (statuses && !this.mayHold(chain, n, statuses)) continue;
         const segment = this.reading(chain, n);
         try {
           yield* segment.outcomes({
@@ -173,6 +176,14 @@ export class OutcomeSegments {
       }
     }
     return places;
+  }
+
+  /** False when segment n of `chain` is saved, unchanged since, and its tally has none of `statuses`. */
+  private mayHold(chain: ChainState, n: number, statuses: readonly RecordStatus[]): boolean {
+    const segment = this.open.get(this.id(chain, n));
+    const saved = chain.tallies.get(n);
+    if (segment?.dirty || segment?.volatile || !saved) return true;
+    return saved.some((row) => row.count > 0 && statuses.includes(row.status));
   }
 
   keysWithStatus(chain: string, statuses: readonly RecordStatus[]): Set<string> {

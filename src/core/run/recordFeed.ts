@@ -10,7 +10,7 @@ import { idempotencyKeyFor } from '../dryrun/dryRun';
 import type { ResolvedJob } from '../job/job';
 import { openSource, type OpenSourceOptions } from '../sources/openSource';
 import type { KeyRange } from '../sources/sourceKind';
-import { RecordValidator } from '../sources/recordValidator';
+import { DEFAULT_KEYS_REMEMBERED, RecordValidator } from '../sources/recordValidator';
 import { sourceKindOf } from '../sources/sourceKinds';
 import { findRepeatedKeys, giveRepeatedKeys, keysAtLines, type RepeatedKeys } from '../sources/repeatedKeys';
 import { readRepeatedKeys, writeRepeatedKeys } from '../sources/repeatedKeysCache';
@@ -332,8 +332,12 @@ export async function countValidRecords(
   sourceOptions: Pick<OpenSourceOptions, 'connection' | 'location'> = {},
   keys: KeyMemory = {},
   limit = PLAN_COUNT_LIMIT,
+  /** Distinct keys already known to be valid (a resumed chain's outcomes other than rejections). */
+  knownValid = 0,
 ): Promise<number | undefined> {
   if (!COUNTABLE_SOURCES.has(job.source.type)) return undefined;
+  // More valid keys than the validator holds: reading would give up at that many, and say the same.
+  if (knownValid > (keys.keysRemembered ?? DEFAULT_KEYS_REMEMBERED)) return undefined;
   const validator = new RecordValidator(job.source, { keysRemembered: keys.keysRemembered });
   const read = { baseDir, sourceLine: job.sourceLine, ...sourceOptions };
   let seen = 0;

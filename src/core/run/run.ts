@@ -137,7 +137,8 @@ export class Run {
   private async sourceCount(plan: ResumePlan): Promise<number | undefined> {
     if (plan.ofSource !== undefined || plan.rerun || plan.chain.rejudge) return plan.ofSource;
     const { job, runbook } = this.options;
-    return countValidRecords(job, runbook.baseDir, this.sourceOptions(), this.keys);
+    const valid = sumOf(plan.earlier) - plan.earlier.rejected;
+    return countValidRecords(job, runbook.baseDir, this.sourceOptions(), this.keys, undefined, valid);
   }
 
   private sourceOptions() {
