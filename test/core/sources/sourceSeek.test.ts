@@ -56,8 +56,7 @@ describe('reading a file source from a recorded line start', () => {
         const { full, marks, tails } = await readFromEveryMark(spec, dir.path, every, chunkBytes);
         assert.ok(full.length >= 10 && marks.length >= 3, `${full.length} items, ${marks.length} marks`);
         // Never inside a quoted field, never the header.
-        for (const mark of marks)
-          assert.ok(![1, 5, 10, 11].includes(mark.line), `mark at line ${mark.line}`);
+        for (const mark of marks) assert.ok(![1, 5, 10, 11].includes(mark.line), `mark at line ${mark.line}`);
         marks.forEach((mark, at) => {
           assert.deepEqual(
             tails[at],
