@@ -1,15 +1,13 @@
 /** JSON Lines record source: one JSON object per line; blank lines are skipped. */
-import { createReadStream } from 'node:fs';
 import type { RecordStream, SourceItem } from '../model/types';
 import { jsonTextToItem } from './jsonRecord';
-import type { TextLine } from './lineReader';
-import { LINE_TOO_LONG_REASON, LineStarts, readLines } from './lineReader';
+import type { LineStarts, TextLine } from './lineReader';
+import { LINE_TOO_LONG_REASON } from './lineReader';
 import { MarkFinder } from './sourceSeek';
-import { createRecordStream, tapChunks } from './recordStream';
-import type { FileReadOptions } from './sourceFile';
+import { createRecordStream } from './recordStream';
+import { fileSourceParts, readFileLines, type FileReadOptions } from './sourceFile';
 import { z } from 'zod';
 import { sourceCommon } from './sourceFields';
-import { fileSourceParts } from './sourceFile';
 import type { SourceKind } from './sourceKind';
 
 /**
@@ -20,15 +18,9 @@ export function jsonlSource(path: string, options: FileReadOptions): RecordStrea
   const from = options.seek?.from;
   return createRecordStream(
     async function* (tap) {
-      const file = createReadStream(path, {
-        highWaterMark: options.chunkBytes,
-        signal: options.signal,
-        ...(from ? { start: from.byte } : {}),
-      });
-      const marks = options.seek?.marks;
-      const starts = marks ? new LineStarts() : undefined;
-      const lines = readLines(tapChunks(file, tap), undefined, { ...(from ? { start: from } : {}), starts });
-      yield* jsonLinesToItems(starts ? markLines(lines, starts, new MarkFinder(marks)) : lines);
+      const { lines, starts } = readFileLines(path, options, tap);
+      const marking = starts ? markLines(lines, starts, new MarkFinder(options.seek?.marks)) : lines;
+      yield* jsonLinesToItems(marking);
     },
     options.totalBytes,
     from?.byte,

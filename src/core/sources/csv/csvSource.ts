@@ -11,16 +11,10 @@ import type { RecordStream, SourceItem } from '../../model/types';
 import { UserError } from '../../model/types';
 import { CsvRowParser } from './csvRowParser';
 import type { CsvRow } from './csvRowParser';
-import {
-  hasUndecodableBytes,
-  LINE_TOO_LONG_REASON,
-  LineStarts,
-  NOT_UTF8_REASON,
-  readLines,
-} from '../lineReader';
+import { hasUndecodableBytes, LINE_TOO_LONG_REASON, NOT_UTF8_REASON, readLines } from '../lineReader';
 import { MarkFinder } from '../sourceSeek';
-import { createRecordStream, tapChunks } from '../recordStream';
-import type { FileReadOptions } from '../sourceFile';
+import { createRecordStream } from '../recordStream';
+import { readFileLines, type FileReadOptions } from '../sourceFile';
 
 /**
  * Reads the CSV file at `path` (already resolved and known to exist); from a recorded line start when
@@ -36,18 +30,8 @@ export function csvSource(path: string, delimiter: string, options: FileReadOpti
       // A header too long is refused as soon as it is known, not after reading past it to the file's end.
       const refuseLongHeader = (line: number) => records.refuseLongHeader(line);
       if (from) await readHeader(path, records, parser, options);
-      const file = createReadStream(path, {
-        highWaterMark: options.chunkBytes,
-        signal: options.signal,
-        ...(from ? { start: from.byte } : {}),
-      });
-      const marks = options.seek?.marks;
-      const starts = marks ? new LineStarts() : undefined;
-      const finder = new MarkFinder(marks);
-      const lines = readLines(tapChunks(file, tap), refuseLongHeader, {
-        ...(from ? { start: from } : {}),
-        starts,
-      });
+      const { lines, starts } = readFileLines(path, options, tap, refuseLongHeader);
+      const finder = new MarkFinder(options.seek?.marks);
       for await (const batch of lines) {
         for (const { text, line, tooLong } of batch) {
           if (tooLong) {
