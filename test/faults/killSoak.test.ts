@@ -23,10 +23,12 @@ const STARTUP_MS = 1500;
 const UNDURABLE_PER_SLOT = 1 + DURABILITY_WINDOW_PER_SLOT;
 
 /**
- * Segments of 1,000 source lines instead of 262,144: the runs cross a segment boundary every few hundred
- * milliseconds, so kills land while a run fills, saves and leaves segments behind.
+ * Segments of 1,000 source lines instead of 65,536: the runs cross a segment boundary every few hundred
+ * milliseconds, so kills land while a run fills, saves and leaves segments behind. The validator asks for
+ * the source's repeated keys past 2,000 keys, so they are kept and every resume opens the source at the
+ * first segment that is not finished (run/feedSeek.ts): kills land while marks are taken and saved too.
  */
-const SEGMENT_ENV = { BACKFILL_LINES_PER_SEGMENT: '1000' };
+const SEGMENT_ENV = { BACKFILL_LINES_PER_SEGMENT: '1000', BACKFILL_TEST_KEYS_REMEMBERED: '2000' };
 
 /**
  * Keys whose outcome is checkpointed — in the journal, or already folded into the ledger's outcome

@@ -76,6 +76,8 @@ export interface MergedRecords extends ChainRecords {
   reach(line: number, key?: string): Promise<void> | undefined;
   /** {@link ChainRecords.has} for a malformed row that has a key: its key may have its outcome elsewhere. */
   hasMalformed(key: string, line: number): Promise<boolean>;
+  /** The source is read from `line` on (a resume's seek): the outcomes before it need not be read. */
+  skipTo?(line: number): void;
 }
 
 export function isMerged(records: ChainRecords): records is MergedRecords {
@@ -116,6 +118,11 @@ export class ChainCursor {
     private readonly ledger: Pick<Ledger, 'outcomePlaces'>,
     readonly chain: string,
   ) {}
+
+  /** Nothing before `line` will be asked: pages are read from there (before anything was read). */
+  skipTo(line: number): void {
+    if (this.places.length === 0 && !this.ended) this.after = { line: line - 0.5, key: '' };
+  }
 
   /** True when {@link placesAt} can answer for `line` without reading more. */
   covers(line: number): boolean {
@@ -239,6 +246,10 @@ export class MergedChainRecords implements MergedRecords {
     }
     // A valid row whose key a later malformed row carries: that row's rejection replaced its outcome.
     return (this.rejectedAt?.get(key) ?? -1) > line;
+  }
+
+  skipTo(line: number): void {
+    this.cursor.skipTo(line);
   }
 
   async hasMalformed(key: string, line: number): Promise<boolean> {

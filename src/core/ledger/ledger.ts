@@ -14,6 +14,7 @@
  */
 import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../model/runs';
 import type { JournalScan, NewJournalEntry } from './journalFile';
+import type { SegmentMark, SegmentProgress } from './segmentMarks';
 
 /** One dry run as the ledger keeps it: what the production gate looks for. */
 export interface DryRunRow {
@@ -127,6 +128,13 @@ export interface Ledger {
   countByStatus(chain: string): Promise<StatusCounts>;
   /** The latest outcomes of a chain counted by status, error kind and run, without reading them out. */
   tallyChain(chain: string): Promise<ChainTally[]>;
+  /**
+   * The chain's outcomes by segment and the source marks kept beside them, for a resume that opens a
+   * file source where the finished part ends (segmentMarks.ts); absent where outcomes are not segmented.
+   */
+  segmentProgress?(chain: string): Promise<SegmentProgress>;
+  /** Keeps the chain's source marks; absent with {@link segmentProgress}. */
+  saveSegmentMarks?(chain: string, marks: ReadonlyMap<number, SegmentMark>): Promise<void>;
 
   /** Appends a sign-off to the history; unchecking an item is a sign-off with `checked: false`. */
   recordSignOff(signOff: SignOff): Promise<void>;

@@ -24,6 +24,13 @@ import { readFileIfExists, removeDeadTemporaries, replaceFileDurably } from './d
 import type { ChainTally, OutcomeFilter, OutcomePlace, StatusCounts } from './ledger';
 import { linesPerNewSegment, OutcomeSegment, type SegmentTally, segmentOfLine } from './outcomeSegment';
 import { notALedger } from './sqlJsFile';
+import {
+  readSegmentMarks,
+  removeDeadMarkTemporaries,
+  type SegmentMark,
+  type SegmentProgress,
+  writeSegmentMarks,
+} from './segmentMarks';
 
 /** Clean segments kept in memory besides those being changed: the run's current one and one behind. */
 const CLEAN_SEGMENTS_KEPT = 2;
@@ -127,6 +134,9 @@ export class OutcomeSegments {
     const chains = filter.chain === undefined ? [...this.chains.values()] : this.known(filter.chain);
     for (const chain of chains) {
       for (const n of this.segmentNumbers(chain)) {
+        // A saved segment whose tally has none of the statuses asked for is not opened (a resume asks for
+        // the rejections of a chain that has none: opening its 150 segments took seconds).
+        if (statuses && !this.mayHold(chain, n, statuses)) continue;
         const segment = this.reading(chain, n);
         try {
           yield* segment.outcomes({
@@ -168,6 +178,14 @@ export class OutcomeSegments {
     return places;
   }
 
+  /** False when segment n of `chain` is saved, unchanged since, and its tally has none of `statuses`. */
+  private mayHold(chain: ChainState, n: number, statuses: readonly RecordStatus[]): boolean {
+    const segment = this.open.get(this.id(chain, n));
+    const saved = chain.tallies.get(n);
+    if (segment?.dirty || segment?.volatile || !saved) return true;
+    return saved.some((row) => row.count > 0 && statuses.includes(row.status));
+  }
+
   keysWithStatus(chain: string, statuses: readonly RecordStatus[]): Set<string> {
     const keys = new Set<string>();
     for (const state of this.known(chain)) {
@@ -197,6 +215,28 @@ export class OutcomeSegments {
       }
     }
     return undefined;
+  }
+
+  /** The chain's outcomes, their number by segment, and the source marks kept beside them (segmentMarks.ts). */
+  segmentProgress(chain: string): SegmentProgress {
+    const outcomes = new Map<number, number>();
+    for (const state of this.known(chain)) {
+      for (const n of this.segmentNumbers(state)) {
+        const segment = this.open.get(this.id(state, n));
+        const rows = segment?.dirty || segment?.volatile ? segment.tally() : (state.tallies.get(n) ?? []);
+        outcomes.set(
+          n,
+          rows.reduce((total, row) => total + row.count, 0),
+        );
+      }
+    }
+    const marks = this.fresh ? new Map() : readSegmentMarks(this.chainDir(chain), this.linesPerSegment);
+    return { linesPerSegment: this.linesPerSegment, outcomes, marks };
+  }
+
+  /** Keeps a chain's source marks (segmentMarks.ts); only the process that holds the run lock calls it. */
+  saveSegmentMarks(chain: string, marks: ReadonlyMap<number, SegmentMark>): void {
+    writeSegmentMarks(this.chainDir(chain), this.linesPerSegment, marks);
   }
 
   countByStatus(chain: string): StatusCounts {
@@ -278,6 +318,7 @@ export class OutcomeSegments {
     removeDeadTemporaries(this.chainListFile());
     for (const chain of this.chains.values()) {
       removeDeadTemporaries(this.talliesFile(chain));
+      removeDeadMarkTemporaries(path.join(this.dir, chain.dir));
       for (const n of chain.tallies.keys()) removeDeadTemporaries(this.segmentFile(chain, n));
     }
   }
@@ -421,6 +462,10 @@ export class OutcomeSegments {
 
   private chainListFile(): string {
     return path.join(this.dir, 'chains.json');
+  }
+
+  private chainDir(name: string): string {
+    return path.join(this.dir, this.chain(name).dir);
   }
 
   private talliesFile(chain: ChainState): string {

@@ -24,6 +24,7 @@ import { UserError } from '../model/types';
 import { removeDeadTemporaries, replaceFileDurably } from './durableFs';
 import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, OutcomePlace, StatusCounts } from './ledger';
 import { OutcomeSegments } from './outcomeSegments';
+import type { SegmentMark, SegmentProgress } from './segmentMarks';
 import type { Row } from './rows';
 import { dryRunParameters, runParameters, toDryRunRow, toOutcome, toRun, toSignOff } from './rows';
 import { identityOf, identityOfStats, loadDatabase, PreparedStatements, rowsOf } from './sqlJsFile';
@@ -230,6 +231,16 @@ export class SqlJsLedger implements Ledger {
   /** The latest outcomes of a chain counted by status, error kind and run, from the segments' tallies. */
   async tallyChain(chain: string): Promise<ChainTally[]> {
     return this.segments.tallyChain(chain);
+  }
+
+  /** See {@link Ledger.segmentProgress}. */
+  async segmentProgress(chain: string): Promise<SegmentProgress> {
+    return this.segments.segmentProgress(chain);
+  }
+
+  /** See {@link Ledger.saveSegmentMarks}. */
+  async saveSegmentMarks(chain: string, marks: ReadonlyMap<number, SegmentMark>): Promise<void> {
+    this.segments.saveSegmentMarks(chain, marks);
   }
 
   /** Appends a sign-off to the history; unchecking an item is a sign-off with `checked: false`. */

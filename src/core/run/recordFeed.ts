@@ -10,7 +10,7 @@ import { idempotencyKeyFor } from '../dryrun/dryRun';
 import type { ResolvedJob } from '../job/job';
 import { openSource, type OpenSourceOptions } from '../sources/openSource';
 import type { KeyRange } from '../sources/sourceKind';
-import { RecordValidator } from '../sources/recordValidator';
+import { DEFAULT_KEYS_REMEMBERED, RecordValidator } from '../sources/recordValidator';
 import { sourceKindOf } from '../sources/sourceKinds';
 import { findRepeatedKeys, giveRepeatedKeys, keysAtLines, type RepeatedKeys } from '../sources/repeatedKeys';
 import { readRepeatedKeys, writeRepeatedKeys } from '../sources/repeatedKeysCache';
@@ -19,6 +19,7 @@ import type { SourceItem } from '../model/types';
 import type { AttemptStrategy, PreparedUnit } from '../attempts/attemptStrategy';
 import { hasMalformed, isMerged, type ChainRecords } from '../ledger/chainRecords';
 import type { KeyMemory } from './keyMemory';
+import type { FeedSeek, SegmentMarkBook } from './feedSeek';
 import { deliveredBy } from './deliveredElsewhere';
 import type { SelectionAccounting } from './selectionAccounting';
 import { idempotencyScope, type ResumePlan } from './resumePlan';
@@ -47,6 +48,8 @@ export interface FeedInput<U extends PreparedUnit> {
   readThrough?: (open: (keys?: KeyRange) => AsyncIterable<SourceItem>) => AsyncIterable<SourceItem>;
   /** How the feed finds repeated keys in bounded memory (sources/repeatedKeys.ts); tests make it small. */
   keys?: KeyMemory;
+  /** A whole run of a seekable file source: where it starts reading, and the marks it takes (feedSeek.ts). */
+  seek?: FeedSeek;
 }
 
 /** Where the feed sends units: the dispatcher. */
@@ -71,9 +74,11 @@ export interface FeedSink {
 export async function feedRecords<U extends PreparedUnit>(
   input: FeedInput<U>,
   target: FeedTarget<U>,
-  sink: FeedSink,
+  given: FeedSink,
 ): Promise<void> {
   const { job, plan, subset, strategy, accounting } = input;
+  const book = input.seek?.book;
+  const sink = book ? owingSink(given, book) : given;
   const open = (keys?: KeyRange) => openFeedSource(input, keys);
   const stream = input.readThrough ? input.readThrough(open) : (input.items ?? open());
   const validator = new RecordValidator(job.source, { keysRemembered: input.keys?.keysRemembered });
@@ -90,9 +95,22 @@ export async function feedRecords<U extends PreparedUnit>(
   const merged = [onlyKeys ?? doneKeys, ...delivered.map((entry) => entry.keys)].filter(isMerged);
   const mergedByKey = merged.length > 0 && sourceKindOf(job.source).uniqueKeys === true;
   for (const records of merged) await records.prepare();
+  const from = input.seek?.from;
+  if (from) {
+    // What the seek reads past is finished, every item of it: skipped, as a walk would count them.
+    for (const records of merged) records.skipTo?.(from.line);
+    accounting.passed(input.seek!.skippedBefore);
+    for (let n = 0; n < input.seek!.skippedBefore; n += 1) given.skipped();
+  }
+  let readToEnd = true;
   try {
     for await (const item of accounting.reading(stream)) {
-      if (stopped.aborted) break;
+      if (stopped.aborted) {
+        readToEnd = false;
+        break;
+      }
+      const marking = book?.reading(item.line);
+      if (marking) await marking;
       // Records merged by key (a database source) look a moved key up: they need the key it will be asked with.
       const key = mergedByKey ? validator.keyOf(item) : undefined;
       for (const records of merged) {
@@ -141,12 +159,18 @@ export async function feedRecords<U extends PreparedUnit>(
         sink.rejected(record.key, record.line, prepared.reason);
         continue;
       }
+      // Owed before a test's drop: a dropped record leaves its segment short of what it owed.
+      book?.owe();
       if (input.dropRecord?.(record.key)) continue;
       batch.push(prepared.value);
       if (batch.length < batchSize) continue;
-      if (!target.trySend(batch) && !(await target.dispatch(batch))) break;
+      if (!target.trySend(batch) && !(await target.dispatch(batch))) {
+        readToEnd = false;
+        break;
+      }
       batch = [];
     }
+    if (readToEnd && !stopped.aborted) await book?.ended();
     if (batch.length > 0 && !stopped.aborted && !target.trySend(batch)) {
       await target.dispatch(batch);
     }
@@ -155,11 +179,26 @@ export async function feedRecords<U extends PreparedUnit>(
   }
 }
 
+/** The sink that also tells `book` which items were owed an outcome: skipped as finished, or rejected. */
+function owingSink(sink: FeedSink, book: SegmentMarkBook): FeedSink {
+  return {
+    skipped: (by) => {
+      if (by === undefined) book.owe();
+      sink.skipped(by);
+    },
+    rejected: (key, line, reason) => {
+      book.owe();
+      sink.rejected(key, line, reason);
+    },
+  };
+}
+
 /** Opens the job's source as the pass that sends records reads it; `keys` reads one range of a database's. */
 export function openFeedSource(
-  input: Pick<FeedInput<PreparedUnit>, 'job' | 'baseDir' | 'sourceOptions'>,
+  input: Pick<FeedInput<PreparedUnit>, 'job' | 'baseDir' | 'sourceOptions' | 'seek'>,
   keys?: KeyRange,
 ): AsyncIterable<SourceItem> {
+  const seek = input.seek;
   // The pass that sends records may last hours: a database source reads it page by page, in no snapshot.
   return openSource(input.job.source, {
     baseDir: input.baseDir,
@@ -167,6 +206,7 @@ export function openFeedSource(
     ...input.sourceOptions,
     snapshot: false,
     ...(keys ? { keyRange: keys } : {}),
+    ...(seek ? { seek: { ...(seek.from ? { from: seek.from } : {}), marks: seek.book.sourceMarks() } } : {}),
   });
 }
 
@@ -258,14 +298,15 @@ async function repeatedKeysOf(
   const cacheFile = input.keys?.cacheFile;
   const cached = cacheFile === undefined ? undefined : await readRepeatedKeys(cacheFile, input.fingerprint);
   if (cached) return cached;
-  const items = openSource(input.job.source, {
-    baseDir: input.baseDir,
-    sourceLine: input.job.sourceLine,
-    ...input.sourceOptions,
-    snapshot: false,
-  });
+  const items = () =>
+    openSource(input.job.source, {
+      baseDir: input.baseDir,
+      sourceLine: input.job.sourceLine,
+      ...input.sourceOptions,
+      snapshot: false,
+    });
   const found = await findRepeatedKeys(
-    keysAtLines(items, (item) => validator.keyOf(item)),
+    () => keysAtLines(items(), (item) => validator.keyOf(item)),
     input.keys?.runSize === undefined ? {} : { runSize: input.keys.runSize },
   );
   if (cacheFile !== undefined) await writeRepeatedKeys(cacheFile, input.fingerprint, found);
@@ -291,8 +332,12 @@ export async function countValidRecords(
   sourceOptions: Pick<OpenSourceOptions, 'connection' | 'location'> = {},
   keys: KeyMemory = {},
   limit = PLAN_COUNT_LIMIT,
+  /** Distinct keys already known to be valid (a resumed chain's outcomes other than rejections). */
+  knownValid = 0,
 ): Promise<number | undefined> {
   if (!COUNTABLE_SOURCES.has(job.source.type)) return undefined;
+  // More valid keys than the validator holds: reading would give up at that many, and say the same.
+  if (knownValid > (keys.keysRemembered ?? DEFAULT_KEYS_REMEMBERED)) return undefined;
   const validator = new RecordValidator(job.source, { keysRemembered: keys.keysRemembered });
   const read = { baseDir, sourceLine: job.sourceLine, ...sourceOptions };
   let seen = 0;

@@ -27,6 +27,7 @@ import { newRunRecord } from './outcomeRecorder';
 import { resendsDelivered } from './deliveredElsewhere';
 import { FailureTally, type FailedRecord } from './failureReasons';
 import { keyMemoryFor, type KeyMemory } from './keyMemory';
+import { planFeedSeek, type FeedSeek } from './feedSeek';
 import {
   countValidRecords,
   feedRecords,
@@ -44,7 +45,7 @@ import { cellThresholds, type Thresholds } from './thresholds';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
 import { emptySelectionReason, SelectionAccounting } from './selectionAccounting';
 import { sumOf } from './statusCounts';
-import { sourceContentHash } from '../sources/sourceKinds';
+import { cachedSourceHash } from './sourceHashCache';
 import { SourcePin } from '../sources/sourcePin';
 import { pinDryRunCheckpoints, withSourceChange } from './sourceChangeSinceDryRun';
 import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
@@ -68,6 +69,8 @@ export class Run {
   private strategy!: AttemptStrategy;
   private record!: RunRecord;
   private total: number | undefined;
+  /** How the feed reads a seekable file source: from where, noting marks (feedSeek.ts). */
+  private seek: FeedSeek | undefined;
   /** Records the cell selects to send, as the confirmation counts them (planCounts.ts). */
   private selected: number | undefined;
   /** The run re-sends (re-checks) chosen records only: it is judged on them alone. */
@@ -135,7 +138,8 @@ export class Run {
   private async sourceCount(plan: ResumePlan): Promise<number | undefined> {
     if (plan.ofSource !== undefined || plan.rerun || plan.chain.rejudge) return plan.ofSource;
     const { job, runbook } = this.options;
-    return countValidRecords(job, runbook.baseDir, this.sourceOptions(), this.keys);
+    const valid = sumOf(plan.earlier) - plan.earlier.rejected;
+    return countValidRecords(job, runbook.baseDir, this.sourceOptions(), this.keys, undefined, valid);
   }
 
   private sourceOptions() {
@@ -172,11 +176,11 @@ export class Run {
     if (missing.length > 0) throw new UserError(missing.join('; '));
 
     await pinDryRunCheckpoints(this.pin, this.recorder.ledger, job.cell, job, environment);
-    const contentHash = await sourceContentHash(job.source, {
-      baseDir: runbook.baseDir,
-      sourceLine: job.sourceLine,
-      ...this.sourceOptions(),
-    });
+    const contentHash = await cachedSourceHash(
+      job.source,
+      { baseDir: runbook.baseDir, sourceLine: job.sourceLine, ...this.sourceOptions() },
+      this.stateDir,
+    );
     const fingerprint = fingerprintJob(job, environment, contentHash);
     const joined = this.options.shared?.join;
     if (joined) {
@@ -224,6 +228,14 @@ export class Run {
     // that starts them.
     const shareable =
       !plan.rerun && sampled === undefined && !plan.chain.rejudge && chunkingOf(job.source) !== undefined;
+    this.seek = await planFeedSeek({
+      ledger: this.recorder.ledger,
+      plan,
+      source: job.source,
+      whole: !job.subset && sampled === undefined && !this.options.shared,
+      repeatedKeysFile: this.keys.cacheFile,
+      fingerprint: fingerprint.combined,
+    });
     if (joined && (!shareable || plan.chain.id !== joined.chain)) {
       return {
         outcome: 'refused',
@@ -511,7 +523,8 @@ export class Run {
   /** The source as the pass that sends records reads it (recordFeed.ts). */
   private openFeedSource(): AsyncIterable<SourceItem> {
     const { job, runbook } = this.options;
-    return openFeedSource({ job, baseDir: runbook.baseDir, sourceOptions: this.sourceOptions() });
+    const seek = this.seek ? { seek: this.seek } : {};
+    return openFeedSource({ job, baseDir: runbook.baseDir, sourceOptions: this.sourceOptions(), ...seek });
   }
 
   /**
@@ -559,6 +572,7 @@ export class Run {
           ...(this.chunks ? { readThrough: (open) => this.chunks!.work.items(open) } : {}),
           ...(this.options.testDropRecord ? { dropRecord: this.options.testDropRecord } : {}),
           keys: this.keys,
+          ...(this.seek ? { seek: this.seek } : {}),
         },
         this.dispatcher,
         {

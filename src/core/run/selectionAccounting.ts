@@ -43,6 +43,11 @@ export class SelectionAccounting {
     return { [Symbol.asyncIterator]: () => counted };
   }
 
+  /** A resume's seek read past `count` items, every one owed a skip (run/feedSeek.ts). */
+  passed(count: number): void {
+    this.read += count;
+  }
+
   /** The item just read is not part of this run's selection: it is owed no outcome. */
   onOutside(): void {
     this.outside += 1;

@@ -1,22 +1,44 @@
 /** JSON Lines record source: one JSON object per line; blank lines are skipped. */
-import { createReadStream } from 'node:fs';
 import type { RecordStream, SourceItem } from '../model/types';
 import { jsonTextToItem } from './jsonRecord';
-import type { TextLine } from './lineReader';
-import { LINE_TOO_LONG_REASON, readLines } from './lineReader';
-import { createRecordStream, tapChunks } from './recordStream';
-import type { FileReadOptions } from './sourceFile';
+import type { LineStarts, TextLine } from './lineReader';
+import { LINE_TOO_LONG_REASON } from './lineReader';
+import { MarkFinder } from './sourceSeek';
+import { createRecordStream } from './recordStream';
+import { fileSourceParts, readFileLines, type FileReadOptions } from './sourceFile';
 import { z } from 'zod';
 import { sourceCommon } from './sourceFields';
-import { fileSourceParts } from './sourceFile';
 import type { SourceKind } from './sourceKind';
 
-/** Reads the JSON Lines file at `path` (already resolved and known to exist). */
+/**
+ * Reads the JSON Lines file at `path` (already resolved and known to exist); from a recorded line start
+ * when `options.seek.from` says so, reporting line starts to `options.seek.marks` (sourceSeek.ts).
+ */
 export function jsonlSource(path: string, options: FileReadOptions): RecordStream {
-  return createRecordStream(async function* (tap) {
-    const file = createReadStream(path, { highWaterMark: options.chunkBytes, signal: options.signal });
-    yield* jsonLinesToItems(readLines(tapChunks(file, tap)));
-  }, options.totalBytes);
+  const from = options.seek?.from;
+  return createRecordStream(
+    async function* (tap) {
+      const { lines, starts } = readFileLines(path, options, tap);
+      const marking = starts ? markLines(lines, starts, new MarkFinder(options.seek?.marks)) : lines;
+      yield* jsonLinesToItems(marking);
+    },
+    options.totalBytes,
+    from?.byte,
+  );
+}
+
+/** Every line of JSON Lines can be read from: the first line of a batch past a boundary is its mark. */
+async function* markLines(
+  batches: AsyncIterable<TextLine[]>,
+  starts: LineStarts,
+  finder: MarkFinder,
+): AsyncGenerator<TextLine[]> {
+  for await (const lines of batches) {
+    for (const { line } of lines) {
+      if (finder.due(line)) finder.found(line, starts.startOf(line));
+    }
+    yield lines;
+  }
 }
 
 /** Parses batches of lines as JSON Lines; also reads a command's standard output. */
@@ -40,5 +62,6 @@ export const jsonlSourceKind: SourceKind<typeof jsonlSourceSchema> = {
   type: 'jsonl',
   schema: jsonlSourceSchema,
   ...fileSourceParts((path, _spec, read) => jsonlSource(path, read)),
+  seekable: true,
   fieldHelp: { path: 'File, relative to the runbook.' },
 };

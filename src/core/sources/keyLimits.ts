@@ -9,7 +9,7 @@
 export interface KeyLimits {
   /** Keys the validator remembers before it asks for the repeated keys (recordValidator.ts). */
   keysRemembered?: number;
-  /** Pairs sorted in memory per run of the external sort (repeatedKeys.ts). */
+  /** Key hashes sorted in memory per run of the external sort, 8 bytes each (repeatedHashes.ts). */
   runSize?: number;
 }
 

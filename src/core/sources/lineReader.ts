@@ -28,6 +28,63 @@ export const LINE_TOO_LONG_REASON =
 
 const BYTE_ORDER_MARK = '\uFEFF';
 
+/** Where a reading starts in a file: a line's number and the byte offset of its first byte. */
+export interface LineStart {
+  line: number;
+  byte: number;
+}
+
+/**
+ * The byte offsets of the lines {@link readLines} just yielded, for a reader that records where a line
+ * begins (to open the file there later: sources/sourceMarks.ts). Valid for the lines of the latest
+ * batch, until the next one is read.
+ *
+ * Why from the raw bytes and not the decoded text: a newline byte (0x0A) never occurs inside a UTF-8
+ * sequence, so the n-th line break of the text is the n-th 0x0A of the bytes, even where bytes that are
+ * not UTF-8 were decoded to U+FFFD (which has another length); and a byte order mark is counted.
+ */
+export class LineStarts {
+  /** The raw chunk the latest batch's lines after its first begin in, and its offset in the file. */
+  private chunk: Buffer | undefined;
+  private chunkStart = 0;
+  /** The first line of the latest batch, which may have begun in an earlier chunk, and its offset. */
+  private firstLine = 0;
+  private firstStart = 0;
+
+  /** The byte offset of `line`'s first byte, when `line` is in the latest batch. */
+  startOf(line: number): number | undefined {
+    if (line === this.firstLine) return this.firstStart;
+    let breaks = line - this.firstLine;
+    if (breaks < 1 || !this.chunk) return undefined;
+    let at = -1;
+    while (breaks-- > 0) {
+      at = this.chunk.indexOf(NEWLINE_BYTE, at + 1);
+      if (at === -1) return undefined;
+    }
+    return this.chunkStart + at + 1;
+  }
+
+  /** @internal The latest batch begins at `firstLine` (offset `firstStart`); later lines in `chunk`. */
+  batch(firstLine: number, firstStart: number, chunk: Buffer | undefined, chunkStart: number): void {
+    this.firstLine = firstLine;
+    this.firstStart = firstStart;
+    this.chunk = chunk;
+    this.chunkStart = chunkStart;
+  }
+}
+
+const NEWLINE_BYTE = 0x0a;
+
+export interface ReadLinesOptions {
+  /**
+   * Reading starts at this line, `chunks` being the file from its byte (no byte order mark is looked
+   * for there): a reading resumed from a recorded line start.
+   */
+  start?: LineStart;
+  /** Kept up to date with the byte offsets of each batch's lines. */
+  starts?: LineStarts;
+}
+
 /**
  * Yields the lines of `chunks` in batches (one batch per chunk), because one `await` per line
  * costs more than the splitting itself on million-line files.
@@ -43,17 +100,28 @@ export async function* readLines(
    * a huge file): a reader that refuses such a line (a CSV header) throws here and stops reading.
    */
   onTooLong?: (line: number) => void,
+  options: ReadLinesOptions = {},
 ): AsyncGenerator<TextLine[]> {
   let partial = '';
   /** The unfinished line is already too long: its text is being dropped until its line break. */
   let overlong = false;
-  let lineNumber = 0;
+  let lineNumber = (options.start?.line ?? 1) - 1;
+  const starts = options.starts;
+  /** Offset of the next chunk's first byte, and of the unfinished line's first byte. */
+  let position = options.start?.byte ?? 0;
+  let partialStart = position;
   const tooLong = (): TextLine => ({ text: '', line: ++lineNumber, tooLong: true });
-  for await (const text of decodeUtf8(chunks)) {
+  const decoder = utf8Decoder(position === 0);
+  for await (const chunk of chunks) {
+    const chunkStart = position;
+    position += chunk.length;
+    const text = decoder.write(chunk);
     // Split only the new text, so a very long line costs one concatenation per chunk, not a re-scan.
     const pieces = text.split('\n');
     const rest = pieces.pop() ?? '';
     if (pieces.length > 0) {
+      starts?.batch(lineNumber + 1, partialStart, chunk, chunkStart);
+      partialStart = chunkStart + chunk.lastIndexOf(NEWLINE_BYTE) + 1;
       const firstTooLong = overlong || partial.length + pieces[0]!.length > MAX_LINE_CHARS;
       pieces[0] = firstTooLong ? '' : partial + pieces[0];
       partial = '';
@@ -72,25 +140,39 @@ export async function* readLines(
       partial += rest;
     }
   }
+  partial += decoder.end();
+  starts?.batch(lineNumber + 1, partialStart, undefined, position);
   if (overlong) yield [tooLong()];
   else if (partial.length > 0) yield [{ text: withoutCarriageReturn(partial), line: ++lineNumber }];
 }
 
 /** Decodes UTF-8 chunks to text, dropping a byte order mark at the start. */
 export async function* decodeUtf8(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
-  // StringDecoder keeps a multi-byte character that is split across two chunks intact.
-  const decoder = new StringDecoder('utf8');
-  let atStart = true;
+  const decoder = utf8Decoder(true);
   for await (const chunk of chunks) {
-    let text = decoder.write(chunk);
-    if (atStart && text.length > 0) {
-      if (text.startsWith(BYTE_ORDER_MARK)) text = text.slice(1);
-      atStart = false;
-    }
+    const text = decoder.write(chunk);
     if (text.length > 0) yield text;
   }
   const rest = decoder.end();
   if (rest.length > 0) yield rest;
+}
+
+/** A UTF-8 decoder of successive chunks that drops a byte order mark at the start when `atStart`. */
+function utf8Decoder(atStart: boolean): { write(chunk: Buffer): string; end(): string } {
+  // StringDecoder keeps a multi-byte character that is split across two chunks intact.
+  const decoder = new StringDecoder('utf8');
+  let looking = atStart;
+  return {
+    write(chunk) {
+      let text = decoder.write(chunk);
+      if (looking && text.length > 0) {
+        if (text.startsWith(BYTE_ORDER_MARK)) text = text.slice(1);
+        looking = false;
+      }
+      return text;
+    },
+    end: () => decoder.end(),
+  };
 }
 
 /**

@@ -9,7 +9,12 @@ import type { RecordStream, SourceItem } from '../model/types';
 /** Hashes and counts bytes as they flow past, so a source never has to read its input twice. */
 export class ByteTap {
   private readonly hash: Hash = createHash('sha256');
-  private count = 0;
+  private count: number;
+
+  /** `skipped`: bytes of the file before where the reading starts (a resume's seek), counted as read. */
+  constructor(readonly skipped = 0) {
+    this.count = skipped;
+  }
 
   /** Records a chunk that was just read. */
   update(chunk: Buffer | string): void {
@@ -44,8 +49,10 @@ export async function* tapChunks(chunks: AsyncIterable<Buffer>, tap: ByteTap): A
 export function createRecordStream(
   read: (tap: ByteTap) => AsyncGenerator<SourceItem>,
   totalBytes?: number,
+  /** The reading starts at this byte of the file (a resume's seek): it has no content hash then. */
+  startByte = 0,
 ): RecordStream {
-  const tap = new ByteTap();
+  const tap = new ByteTap(startByte);
   let started = false;
   let hash: string | undefined;
 
@@ -61,6 +68,8 @@ export function createRecordStream(
       return readToEnd();
     },
     contentHash() {
+      if (startByte > 0)
+        throw new Error('a record stream read from the middle of its file has no content hash');
       if (hash === undefined) {
         throw new Error('the content hash is only known once the record stream was read to its end');
       }

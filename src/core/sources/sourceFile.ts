@@ -3,6 +3,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RecordStream } from '../model/types';
+import { LineStarts, readLines, type TextLine } from './lineReader';
+import { tapChunks, type ByteTap } from './recordStream';
 import { UserError } from '../model/types';
 import type { OpenSourceOptions } from './sourceKind';
 
@@ -15,6 +17,8 @@ export interface FileReadOptions {
   chunkBytes?: number;
   /** Where the job's source is in the runbook, for a refusal of the whole file. */
   location?: OpenSourceOptions['location'];
+  /** Record line starts, or start at one (sourceSeek.ts). */
+  seek?: OpenSourceOptions['seek'];
 }
 
 /**
@@ -68,10 +72,31 @@ export function fileSourceParts<S extends { type: string; path: string }>(
   return {
     open: (spec: S, options: OpenSourceOptions): RecordStream => {
       const file = locateSourceFile(spec.path, options.baseDir);
-      const { signal, chunkBytes, location } = options;
-      return read(file.path, spec, { totalBytes: file.size, signal, chunkBytes, location });
+      const { signal, chunkBytes, location, seek } = options;
+      return read(file.path, spec, { totalBytes: file.size, signal, chunkBytes, location, seek });
     },
     contentHash: (spec: S, options: OpenSourceOptions) => fileContentHash(spec.path, options),
     describe: (spec: S) => `${spec.type} ${spec.path}`,
   };
+}
+
+/**
+ * The lines of a file source as a reading needs them: from `options.seek.from` when a resume starts
+ * there, with `starts` kept up to date when the reading reports marks (sourceSeek.ts).
+ */
+export function readFileLines(
+  path: string,
+  options: FileReadOptions,
+  tap: ByteTap,
+  onTooLong?: (line: number) => void,
+): { lines: AsyncGenerator<TextLine[]>; starts: LineStarts | undefined } {
+  const from = options.seek?.from;
+  const file = createReadStream(path, {
+    highWaterMark: options.chunkBytes,
+    signal: options.signal,
+    ...(from ? { start: from.byte } : {}),
+  });
+  const starts = options.seek?.marks ? new LineStarts() : undefined;
+  const lines = readLines(tapChunks(file, tap), onTooLong, { ...(from ? { start: from } : {}), starts });
+  return { lines, starts };
 }

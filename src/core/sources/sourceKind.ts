@@ -9,6 +9,7 @@ import type { RecordStream } from '../model/types';
 import type { SecretLookup } from '../secrets/secrets';
 import type { SourceCheckpoint } from './postgres/checkpointTrail';
 import type { SourcePin } from './sourcePin';
+import type { SourceSeek } from './sourceSeek';
 
 /** The strict zod object schema of one kind's spec, whose `type` is the kind's literal name. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- zod's object config is not ours to name
@@ -52,6 +53,8 @@ export interface OpenSourceOptions {
   location?: { file: string; cell: string; line: number };
   /** Read only this range of keys (a worker's chunk of a shared run); only database sources take it. */
   keyRange?: KeyRange;
+  /** Record line starts, or start at one (sourceSeek.ts); only the `seekable` kinds take it. */
+  seek?: SourceSeek;
 }
 
 /**
@@ -102,6 +105,8 @@ export interface SourceKind<Schema extends SourceKindSchema = SourceKindSchema> 
    * refuses a repeated key): the validator then remembers no key and makes no pass for repeated keys.
    */
   readonly uniqueKeys?: boolean;
+  /** True when {@link open} honours `seek` (sourceSeek.ts): records line starts and starts at one. */
+  readonly seekable?: boolean;
   /** Help for each field but `type`, `key` and `fields`, for the editor. */
   readonly fieldHelp: FieldHelp;
 }

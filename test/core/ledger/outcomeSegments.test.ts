@@ -67,6 +67,29 @@ describe('the embedded ledger in segments', () => {
     assert.deepEqual(read, written);
   });
 
+  it('reads outcomes of some statuses only from the segments whose tallies hold them', async () => {
+    // Failed outcomes on lines 2–101 only (segments 0 and 1); the other segments hold successes alone.
+    const written = outcomes(450).map((each) =>
+      each.line > 101 ? { ...each, status: 'succeeded' as const } : each,
+    );
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcomes(written));
+    // Segment 3 made unreadable: a read that opened it would fail.
+    const third = segmentFiles(paths.stateDir).find((f) => f.endsWith('/3.sqlite'))!;
+    fs.writeFileSync(path.join(paths.stateDir, 'outcomes', third), 'not a database');
+    const failed = await readLedger(paths.runbook, async (ledger) =>
+      all(ledger.outcomes({ chain: 'chain-1', status: 'failed' })),
+    );
+    assert.deepEqual(
+      failed,
+      written.filter((each) => each.status === 'failed'),
+    );
+    await assert.rejects(
+      readLedger(paths.runbook, async (ledger) =>
+        all(ledger.outcomes({ chain: 'chain-1', status: 'succeeded' })),
+      ),
+    );
+  });
+
   it('pages a chain’s places in line order across segment boundaries, from any place on', async () => {
     const written = outcomes(450);
     await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcomes([...written].reverse()));

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { RecordValidator } from '../../../src/core/sources/recordValidator';
 import { findRepeatedKeys, keysAtLines, type KeyAtLine } from '../../../src/core/sources/repeatedKeys';
 import { readRepeatedKeys, writeRepeatedKeys } from '../../../src/core/sources/repeatedKeysCache';
+import { findRepeatedNumbers } from '../../../src/core/sources/repeatedHashes';
 import type { SourceItem } from '../../../src/core/model/types';
 import { sourceSpec } from './helpers';
 
@@ -45,7 +46,7 @@ async function verdicts(items: SourceItem[], options: { keysRemembered?: number;
   for (const item of items) {
     if (validator.needsRepeatedKeys) {
       asked += 1;
-      const pairs = keysAtLines(iterate(items), (each) => validator.keyOf(each));
+      const pairs = () => keysAtLines(iterate(items), (each) => validator.keyOf(each));
       validator.useRepeatedKeys(await findRepeatedKeys(pairs, { runSize: options.runSize ?? 1000 }));
     }
     out.push(validator.check(item));
@@ -65,7 +66,7 @@ function reference(pairs: KeyAtLine[]): Map<string, number[]> {
 }
 
 describe('repeated keys in bounded memory', () => {
-  it('finds exactly the keys on several lines, with their lines, through sorted runs spilled to disk', async () => {
+  it('finds exactly the keys on several lines, with their lines, through sorted runs of hashes spilled to disk', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'repeated-keys-test-'));
     try {
       const pairs: KeyAtLine[] = [];
@@ -75,13 +76,15 @@ describe('repeated keys in bounded memory', () => {
         { key: 'new\nline\t"', line: 6001 },
         { key: '', line: 6002 },
       );
-      let spilled = 0;
-      // Looks into the temporary folder once every pair was read: the full runs are on disk by then.
+      let spilled: number | undefined;
+      // Looks into the temporary folder once every pair was first read: the full runs are on disk by then.
       function* watched() {
         yield* pairs;
-        for (const folder of fs.readdirSync(tmp)) spilled += fs.readdirSync(path.join(tmp, folder)).length;
+        spilled ??= fs
+          .readdirSync(tmp)
+          .reduce((n, folder) => n + fs.readdirSync(path.join(tmp, folder)).length, 0);
       }
-      const found = await findRepeatedKeys(watched(), { runSize: 300, tmpDir: tmp });
+      const found = await findRepeatedKeys(watched, { runSize: 300, tmpDir: tmp });
       assert.deepEqual(found, reference(pairs));
       assert.ok(found.size > 1000, `${found.size} repeated keys`);
       assert.equal(spilled, Math.floor(pairs.length / 300), 'every full run was written to disk');
@@ -95,12 +98,59 @@ describe('repeated keys in bounded memory', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'repeated-keys-test-'));
     try {
       const pairs = [3, 1, 2].map((n) => ({ key: `k${n}`, line: n }));
-      assert.deepEqual(await findRepeatedKeys(pairs, { tmpDir: tmp }), new Map());
+      let reads = 0;
+      const read = () => {
+        reads += 1;
+        return pairs;
+      };
+      assert.deepEqual(await findRepeatedKeys(read, { tmpDir: tmp }), new Map());
+      assert.equal(reads, 1, 'a source without repeated hashes is read once');
       assert.deepEqual(
-        await findRepeatedKeys([...pairs, { key: 'k1', line: 9 }], { tmpDir: tmp, runSize: 10 }),
+        await findRepeatedKeys(() => [...pairs, { key: 'k1', line: 9 }], { tmpDir: tmp, runSize: 10 }),
         new Map([['k1', [1, 9]]]),
       );
       assert.deepEqual(fs.readdirSync(tmp), []);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('never invents a repeat when different keys share a hash, and never misses one', async () => {
+    const pairs: KeyAtLine[] = [];
+    for (let line = 1; line <= 3000; line += 1) pairs.push({ key: `k${(line * 7919) % 2600}`, line });
+    pairs.push({ key: 'once', line: 4000 }, { key: '', line: 4001 }, { key: '', line: 4002 });
+    const expected = reference(pairs);
+    assert.ok(expected.size > 100 && !expected.has('once'));
+    // Every key on one hash, and keys hashed by their length: all candidates, sorted out by the key itself.
+    for (const hash of [() => 7, (key: string) => key.length]) {
+      assert.deepEqual(await findRepeatedKeys(() => pairs, { hash, runSize: 128 }), expected);
+    }
+    // Lines come back in ascending order even when the pairs are read in another.
+    const shuffled = [...pairs].reverse();
+    assert.deepEqual(await findRepeatedKeys(() => shuffled, { runSize: 100 }), expected);
+  });
+
+  it('merges more runs than it may open at once in several levels, and removes every file', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'repeated-keys-test-'));
+    try {
+      const values: number[] = [];
+      for (let n = 0; n < 5000; n += 1) values.push((n * 7919) % 4700);
+      let seen = 0;
+      const found = await findRepeatedNumbers(values, (value) => value, {
+        runSize: 37,
+        fanIn: 3,
+        tmpDir: tmp,
+      });
+      const expected = new Set(values.filter((value, at) => values.indexOf(value) !== at));
+      assert.deepEqual(
+        [...found].sort((a, b) => a - b),
+        [...expected].sort((a, b) => a - b),
+      );
+      assert.equal(expected.size, 300);
+      for (const value of [0.5, -3, 2 ** 52 - 1])
+        seen += (await findRepeatedNumbers([value, 1, value], (v) => v)).has(value) ? 1 : 0;
+      assert.equal(seen, 3);
+      assert.deepEqual(fs.readdirSync(tmp), [], 'the runs are removed');
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

@@ -18,6 +18,7 @@ export const csvSourceKind: SourceKind<typeof csvSourceSchema> = {
   ...fileSourceParts<z.output<typeof csvSourceSchema>>((path, spec, read) =>
     csvSource(path, spec.delimiter, read),
   ),
+  seekable: true,
   fieldHelp: {
     path: 'File, relative to the runbook.',
     delimiter: 'CSV delimiter (default `,`).',

@@ -33,6 +33,11 @@ export class CsvRowParser {
     private readonly maxRecordChars = DEFAULT_MAX_RECORD_CHARS,
   ) {}
 
+  /** True when no quoted field is open: the next line starts a row. */
+  get betweenRows(): boolean {
+    return !this.inQuotedField;
+  }
+
   /** Parses one line (without its line break) and returns the rows it completes. */
   pushLine(text: string, line: number): CsvRow[] {
     if (this.inQuotedField) {

@@ -12,39 +12,83 @@ import { UserError } from '../../model/types';
 import { CsvRowParser } from './csvRowParser';
 import type { CsvRow } from './csvRowParser';
 import { hasUndecodableBytes, LINE_TOO_LONG_REASON, NOT_UTF8_REASON, readLines } from '../lineReader';
-import { createRecordStream, tapChunks } from '../recordStream';
-import type { FileReadOptions } from '../sourceFile';
+import { MarkFinder } from '../sourceSeek';
+import { createRecordStream } from '../recordStream';
+import { readFileLines, type FileReadOptions } from '../sourceFile';
 
-/** Reads the CSV file at `path` (already resolved and known to exist). */
+/**
+ * Reads the CSV file at `path` (already resolved and known to exist); from a recorded line start when
+ * `options.seek.from` says so (the header is read from the file's start first), reporting the line
+ * starts of rows to `options.seek.marks` (sourceSeek.ts).
+ */
 export function csvSource(path: string, delimiter: string, options: FileReadOptions): RecordStream {
-  return createRecordStream(async function* (tap) {
-    const file = createReadStream(path, { highWaterMark: options.chunkBytes, signal: options.signal });
-    const parser = new CsvRowParser(delimiter);
-    const records = new CsvRecordBuilder(path, parser);
-    // A header too long is refused as soon as it is known, not after reading past it to the file's end.
-    const refuseLongHeader = (line: number) => records.refuseLongHeader(line);
-    for await (const lines of readLines(tapChunks(file, tap), refuseLongHeader)) {
-      for (const { text, line, tooLong } of lines) {
-        if (tooLong) {
-          yield records.tooLong(line);
-          continue;
-        }
-        for (const row of parser.pushLine(text, line)) {
-          const item = records.fromRow(row);
-          if (item) yield item;
+  const from = options.seek?.from;
+  return createRecordStream(
+    async function* (tap) {
+      const parser = new CsvRowParser(delimiter);
+      const records = new CsvRecordBuilder(path, parser);
+      // A header too long is refused as soon as it is known, not after reading past it to the file's end.
+      const refuseLongHeader = (line: number) => records.refuseLongHeader(line);
+      if (from) await readHeader(path, records, parser, options);
+      const { lines, starts } = readFileLines(path, options, tap, refuseLongHeader);
+      const finder = new MarkFinder(options.seek?.marks);
+      for await (const batch of lines) {
+        for (const { text, line, tooLong } of batch) {
+          if (tooLong) {
+            yield records.tooLong(line);
+            continue;
+          }
+          // A row starts on this line: no quoted field is open, and the header is behind.
+          if (finder.due(line) && parser.betweenRows && records.hasHeader) {
+            finder.found(line, starts?.startOf(line));
+          }
+          for (const row of parser.pushLine(text, line)) {
+            const item = records.fromRow(row);
+            if (item) yield item;
+          }
         }
       }
+      for (const row of parser.end()) {
+        const item = records.fromRow(row);
+        if (item) yield item;
+      }
+    },
+    options.totalBytes,
+    from?.byte,
+  );
+}
+
+/** Reads the file from its start up to the end of its header row, for a reading that starts later. */
+async function readHeader(
+  path: string,
+  records: CsvRecordBuilder,
+  parser: CsvRowParser,
+  options: FileReadOptions,
+): Promise<void> {
+  const file = createReadStream(path, { highWaterMark: options.chunkBytes, signal: options.signal });
+  try {
+    for await (const batch of readLines(file, (line) => records.refuseLongHeader(line))) {
+      for (const { text, line, tooLong } of batch) {
+        if (tooLong) records.tooLong(line);
+        for (const row of tooLong ? [] : parser.pushLine(text, line)) records.fromRow(row);
+        if (records.hasHeader) return;
+      }
     }
-    for (const row of parser.end()) {
-      const item = records.fromRow(row);
-      if (item) yield item;
-    }
-  }, options.totalBytes);
+  } finally {
+    file.destroy();
+  }
+  throw new UserError(
+    `${path}: the header row was not found where the run recorded it: start over with --restart`,
+  );
 }
 
 /** Turns parsed rows into source items, taking the first row as the header. */
 class CsvRecordBuilder {
   private header: string[] | undefined;
+
+  get hasHeader(): boolean {
+    return this.header !== undefined;
+  }
 
   constructor(
     private readonly path: string,
