@@ -13,7 +13,8 @@ import {
 } from '../../core/run/runStatus';
 import type { RunRecord } from '../../core/model/runs';
 import { describeFailureReason, type FailureReason } from '../../core/run/failureReasons';
-import { describeDoneElsewhere, recordedDoneElsewhere } from '../../core/run/deliveredElsewhere';
+import { recordedDoneElsewhere } from '../../core/run/deliveredElsewhere';
+import { describeDoneElsewhere } from '../../core/run/statusFigures';
 import { parseRunCounts } from '../../core/run/cellResult';
 import type { PostgresLedgerPlace } from '../../core/ledger/postgresLedger';
 import { readFleetStatus, type FleetStatus } from '../../core/fleet/fleetStatus';

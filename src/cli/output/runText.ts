@@ -4,7 +4,7 @@
  */
 import type { Runbook } from '../../core/format/runbook';
 import type { RunResult, RunPlan } from '../../core/run/runner';
-import { describeDoneElsewhere } from '../../core/run/deliveredElsewhere';
+import { describeDoneElsewhere } from '../../core/run/statusFigures';
 import { describeFailureReason } from '../../core/run/failureReasons';
 import { describePlannedRecords } from '../../core/run/plannedRecordsText';
 import { roundLatency, type RunStatus } from '../../core/run/runStatus';

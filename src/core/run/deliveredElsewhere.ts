@@ -145,9 +145,6 @@ function lookupByLine(
   };
 }
 
-// In words, where the renderer can read it too (statusFigures.ts is bundled into it).
-export { describeDoneElsewhere } from './statusFigures';
-
 /**
  * What a finished chain skipped because other cells had delivered it, by cell, as its runs recorded it:
  * the newest run of `chain` (runs listed newest first) that says so. A re-send of failed records or a

@@ -4,7 +4,7 @@
  * line's plan and the editor's confirmation alike, so the two never say different things. This file
  * cannot depend on the vscode API.
  */
-import { describeDoneElsewhere } from './deliveredElsewhere';
+import { describeDoneElsewhere } from './statusFigures';
 import type { RunPlan } from './runEvents';
 
 /** What the run really sends, as far as known before it starts. */

@@ -7,9 +7,9 @@ import {
   countDeliveredOutside,
   deliveredBy,
   deliveringChains,
-  describeDoneElsewhere,
   readDeliveredElsewhere,
 } from '../../../src/core/run/deliveredElsewhere';
+import { describeDoneElsewhere } from '../../../src/core/run/statusFigures';
 
 describe('deliveredElsewhere', () => {
   const run = (cell: string, chain: string, fingerprint = 'f1', mode: 'execute' | 'verify' = 'execute') => ({
