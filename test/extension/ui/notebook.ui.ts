@@ -5,7 +5,7 @@
 //
 //   npm run test:ui   (needs scripts/install-code-server.sh once)
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -386,13 +386,15 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     // file's result block and the report the ledger stored.
     const second = path.join(workspace, 'second.backfill');
     await cp(path.join(workspace, 'demo.backfill'), second);
-    execFileSync(
+    const dryRun = spawnSync(
       process.execPath,
       [path.join(REPO_ROOT, 'dist/cli.js'), 'dry-run', second, '--cell', 'preview'],
-      {
-        env: { ...process.env, ORDERS_API_TOKEN: TOKEN },
-        stdio: 'ignore',
-      },
+      { env: { ...process.env, ORDERS_API_TOKEN: TOKEN }, encoding: 'utf8' },
+    );
+    assert.equal(
+      dryRun.status,
+      0,
+      `backfill dry-run of second.backfill failed:\n${dryRun.stdout}${dryRun.stderr}`,
     );
     const launches = () => server.log().match(/Launched Extension Host Process/g)?.length ?? 0;
     const before = launches();
