@@ -3,9 +3,9 @@
  * feed, the dispatcher, the recorder, live status and control, and the verdict at the end.
  */
 import { envArgument } from '../job/environment';
-import { fingerprintJob, type JobFingerprint } from '../job/fingerprint';
+import type { JobFingerprint } from '../job/fingerprint';
 import { Redactor, SecretResolver } from '../secrets/secrets';
-import { createSubsetFilter, type SubsetFilter } from '../sources/subsetFilter';
+import type { SubsetFilter } from '../sources/subsetFilter';
 import { UserError, type SourceItem } from '../model/types';
 import { createVerificationStrategy } from '../verify/verificationStrategy';
 import {
@@ -27,34 +27,23 @@ import { newRunRecord } from './outcomeRecorder';
 import { resendsDelivered } from './deliveredElsewhere';
 import { FailureTally, type FailedRecord } from './failureReasons';
 import { keyMemoryFor, type KeyMemory } from './keyMemory';
-import { planFeedSeek, type FeedSeek } from './feedSeek';
-import {
-  countValidRecords,
-  feedRecords,
-  openFeedSource,
-  prepareSubset,
-  readAhead,
-  type ReadAhead,
-} from './recordFeed';
+import type { FeedSeek } from './feedSeek';
+import { countValidRecords, feedRecords, openFeedSource, readAhead, type ReadAhead } from './recordFeed';
 import { plannedRecords, plannedSelection, plannedTotal } from './planCounts';
 import { describeRunPlan, type ResumePlan } from './resumePlan';
-import { loadResumePlan } from './resumePlanLoader';
+import { planRun } from './runPlanning';
 import type { Rejudge, RunEvent, RunResult } from './runEvents';
 import type { RunOptions } from './runOptions';
 import { cellThresholds, type Thresholds } from './thresholds';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
 import { emptySelectionReason, SelectionAccounting } from './selectionAccounting';
 import { sumOf } from './statusCounts';
-import { cachedSourceHash } from './sourceHashCache';
 import { SourcePin } from '../sources/sourcePin';
-import { pinDryRunCheckpoints, withSourceChange } from './sourceChangeSinceDryRun';
 import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
 import { decideVerdict, endOfRunCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
 import { openSource } from '../sources/openSource';
-import { chunkingOf } from '../fleet/chunkRanges';
 import type { ChunkLeases } from '../fleet/chunkLeases';
 import type { ChunkWork } from '../fleet/chunkWork';
-import { joinRefusal } from '../fleet/sharedRun';
 import { PostgresLedger } from '../ledger/postgresLedger';
 import { sharedRunEnd, type SharedRunEnd } from './sharedRunEnd';
 import { connectChunkWork, startSharedRun, waitForRunEnd } from './sharedRunWork';
@@ -129,7 +118,6 @@ export class Run {
     }
   }
 
-  /** What a database source needs: the environment's vars, the run's secrets, where its errors point. */
   /**
    * Valid records of the source for the plan line: a dry run's count of the same data, else counted now
    * when that is cheap (recordFeed.ts countValidRecords), else unknown. Not for a re-run of chosen records
@@ -142,6 +130,7 @@ export class Run {
     return countValidRecords(job, runbook.baseDir, this.sourceOptions(), this.keys, undefined, valid);
   }
 
+  /** What a database source needs: the environment's vars, the run's secrets, where its errors point. */
   private sourceOptions() {
     const { job, runbook, environment } = this.options;
     return {
@@ -171,77 +160,26 @@ export class Run {
   }
 
   private async executeWith(): Promise<RunResult> {
-    const { job, runbook, environment } = this.options;
+    const { job } = this.options;
     const missing = this.secrets.resolveAll(this.strategy.secretNames);
     if (missing.length > 0) throw new UserError(missing.join('; '));
 
-    await pinDryRunCheckpoints(this.pin, this.recorder.ledger, job.cell, job, environment);
-    const contentHash = await cachedSourceHash(
-      job.source,
-      { baseDir: runbook.baseDir, sourceLine: job.sourceLine, ...this.sourceOptions() },
-      this.stateDir,
-    );
-    const fingerprint = fingerprintJob(job, environment, contentHash);
-    const joined = this.options.shared?.join;
-    if (joined) {
-      const refusal = joinRefusal(
-        joined,
-        { environment: environment.name, fingerprint: fingerprint.combined, subset: job.subset },
-        runbook.file,
-      );
-      if (refusal) return { outcome: 'refused', reason: refusal };
-    }
-    const loaded = await loadResumePlan(this.recorder.ledger, {
-      request: {
-        cell: job.cell,
-        runbookFile: runbook.file,
-        kind: this.kind,
-        restart: !!this.options.restart,
-        onlyFailed: !!this.options.onlyFailed,
-        onlyUnverified: !!this.options.onlyUnverified,
-        failureStatus: this.strategy.failureStatus,
-        resendDelivered: this.resendDelivered(),
-        thresholds: this.thresholds,
-      },
-      runbook,
-      job: job.job,
-      fingerprint,
-      hasSubset: !!job.subset,
-      ...(this.options.gate ? { gate: this.options.gate } : {}),
-      // A worker reads its chunks out of line order, which a merge by line cannot follow: a shared run
-      // keeps its finished keys as a Set (chunks add the keys finished by an earlier holder to it).
-      ...(this.options.shared
-        ? { keysInMemory: Infinity }
-        : this.keys.keysInMemory !== undefined
-          ? { keysInMemory: this.keys.keysInMemory }
-          : {}),
-    });
-    if ('refused' in loaded)
-      return { outcome: 'refused', reason: withSourceChange(loaded.refused, this.pin) };
-    const plan = loaded.plan;
-    const subset = createSubsetFilter(job.subset, { baseDir: runbook.baseDir });
-    const sampled =
-      job.subset?.sample?.count !== undefined
-        ? await prepareSubset(job, runbook.baseDir, subset, this.sourceOptions(), this.keys)
-        : undefined;
-    // A re-run of chosen records, a count sample, a re-judgement and a command's output run in the process
-    // that starts them.
-    const shareable =
-      !plan.rerun && sampled === undefined && !plan.chain.rejudge && chunkingOf(job.source) !== undefined;
-    this.seek = await planFeedSeek({
+    const planned = await planRun({
+      options: this.options,
       ledger: this.recorder.ledger,
-      plan,
-      source: job.source,
-      whole: !job.subset && sampled === undefined && !this.options.shared,
-      repeatedKeysFile: this.keys.cacheFile,
-      fingerprint: fingerprint.combined,
+      kind: this.kind,
+      failureStatus: this.strategy.failureStatus,
+      pin: this.pin,
+      stateDir: this.stateDir,
+      sourceOptions: this.sourceOptions(),
+      keys: this.keys,
+      resendDelivered: this.resendDelivered(),
+      thresholds: this.thresholds,
     });
-    if (joined && (!shareable || plan.chain.id !== joined.chain)) {
-      return {
-        outcome: 'refused',
-        reason: `run ${joined.id} of cell ${job.cell} is not split into chunks (a re-run of chosen records, a sample, a re-judgement or a ${job.source.type} source runs in the process that started it): there is nothing for a worker to join`,
-      };
-    }
+    if ('refused' in planned) return { outcome: 'refused', reason: planned.refused };
+    const { fingerprint, plan, subset, sampled, shareable } = planned;
+    const joined = this.options.shared?.join;
+    this.seek = planned.seek;
     this.total = plannedTotal(plan, sampled, !!job.subset);
     this.selected = plannedSelection({ plan, subset: job.subset, ofSource: plan.ofSource, sampled });
     this.rerun = !!plan.rerun;
