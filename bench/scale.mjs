@@ -1,7 +1,7 @@
 // Benchmark: what the tool costs as the number of records grows. At each size (1M and 10M records; set
 // BENCH_SCALE=100000000 to add 100M, or BENCH_SCALE=a,b,… for other sizes) a no-op module action runs
-// the whole source with the full ledger, then `status`, `ledger --status failed` and a resume are
-// measured against what it left. The cost per record must not grow with the number of records.
+// the whole source with the full ledger, then `status`, `ledger --status failed`, `report`, a
+// verification of every record (a module check) and a resume are measured against what it left. The cost per record must not grow with the number of records.
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { clearInterval, setInterval } from 'node:timers';
@@ -49,6 +49,20 @@ export async function benchScale({ sizes = sizesFromEnvironment(), concurrency =
     const failed = await measureNode([CLI, 'ledger', file, '--status', 'failed']);
     assertExit(failed, 0, 'backfill ledger --status failed');
     rows.push(readerRow(`scale: ledger --status failed, ${label} records`, failed, {}));
+
+    const report = await measureNode([CLI, 'report', file, '--out', join(dir, 'report.html')]);
+    assertExit(report, 0, 'backfill report');
+    rows.push(readerRow(`scale: report, ${label} records`, report, {}));
+
+    const verify = await measureCli(['run', file, '--cell', 'check-noop', '--json', '--no-progress']);
+    assertExit(verify, 0, 'backfill run --cell check-noop');
+    const verified = readerRow(`scale: verify every record (module check), ${label} records`, verify, {});
+    const verifiedPerSecond = Math.round(records / verify.seconds);
+    rows.push({
+      ...verified,
+      figure: `${verifiedPerSecond.toLocaleString('en-US')} records/s, ${verified.figure}`,
+      recordsPerSecond: verifiedPerSecond,
+    });
 
     rmSync(dir, { recursive: true, force: true });
     rows.push(await resumeRow(records, label, concurrency));

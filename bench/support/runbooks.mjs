@@ -1,5 +1,6 @@
 // Writes the benchmark runbooks: one job (HTTP to the no-op target, or an in-process no-op module),
-// an execute cell `full` and a verify cell `check`, over a generated CSV of `records` rows.
+// an execute cell `full`, verify cells `check` (HTTP) and `check-noop` (a module: every record right),
+// over a generated CSV of `records` rows.
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -27,6 +28,12 @@ export async function writeRecords(file, records) {
   out.end();
   await once(out, 'finish');
 }
+
+// The module check: every record is right (scale's verification costs only the engine and the ledger).
+const NOOP_CHECK = `export function verify() {
+  return { ok: true };
+}
+`;
 
 // The module action: does nothing, except what a benchmark asks through the environment — note when
 // its first record arrived (resume), or stop the run at one key by creating the halt file.
@@ -69,6 +76,7 @@ const ACTIONS = {
 export async function writeRunbook(dir, { records, action, rate = 1e6, concurrency = 32, timeoutMs = 5000 }) {
   await writeRecords(join(dir, 'records.csv'), records);
   writeFileSync(join(dir, 'noop.mjs'), NOOP_MODULE);
+  writeFileSync(join(dir, 'noop-check.mjs'), NOOP_CHECK);
   const file = join(dir, 'bench.backfill');
   writeFileSync(
     file,
@@ -95,6 +103,12 @@ job: items
 \`\`\`verify id=check
 job: items
 check: { type: http, url: "\${env:BASE_URL}/items/\${record:id}", expect: { status: 200 } }
+throttle: { rate: ${rate}, concurrency: ${concurrency}, retries: 0, timeoutMs: ${timeoutMs} }
+\`\`\`
+
+\`\`\`verify id=check-noop
+job: items
+check: { type: module, path: noop-check.mjs }
 throttle: { rate: ${rate}, concurrency: ${concurrency}, retries: 0, timeoutMs: ${timeoutMs} }
 \`\`\`
 `,
