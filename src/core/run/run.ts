@@ -46,7 +46,7 @@ import type { ChunkLeases } from '../fleet/chunkLeases';
 import type { ChunkWork } from '../fleet/chunkWork';
 import { PostgresLedger } from '../ledger/postgresLedger';
 import { sharedRunEnd, type SharedRunEnd } from './sharedRunEnd';
-import { connectChunkWork, startSharedRun, waitForRunEnd } from './sharedRunWork';
+import { connectChunkWork, startSharedRun, verdictRecordedElsewhere } from './sharedRunWork';
 import * as fs from 'node:fs';
 
 /** One run, from its strategy to its verdict: wires the parts and holds what they share. */
@@ -402,30 +402,14 @@ export class Run {
       this.fleetEnd = await sharedRunEnd(this.recorder.ledger, this.record);
       return this.finish();
     }
-    const outcome = await waitForRunEnd(leases);
-    const run = (await this.recorder.ledger.runs(this.record.cell)).find((r) => r.id === this.record.id);
-    const final = outcome === 'running' || outcome === undefined ? undefined : run;
-    if (!final) {
-      return this.ended(
-        {
-          outcome: 'halted',
-          reason: `every chunk of run ${this.record.id} is done, but its end was not recorded: run backfill run ${this.options.runbook.file} --cell ${this.record.cell} again to record it`,
-        },
-        'halted',
-        new Date().toISOString(),
-        true,
-      );
-    }
-    const verdict = {
-      outcome: final.outcome as Verdict['outcome'],
-      ...(final.reason ? { reason: final.reason } : {}),
-    };
-    return this.ended(
-      verdict,
-      verdict.outcome === 'halted' ? 'halted' : 'finished',
-      new Date().toISOString(),
-      true,
+    const verdict = await verdictRecordedElsewhere(
+      leases,
+      this.recorder.ledger,
+      this.record,
+      this.options.runbook.file,
     );
+    const state = verdict.outcome === 'halted' ? 'halted' : 'finished';
+    return this.ended(verdict, state, new Date().toISOString(), true);
   }
 
   /** What the run is judged by: the cell's `successThreshold` and `maxRejected` as they are now. */

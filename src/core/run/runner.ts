@@ -5,11 +5,13 @@
  * records are skipped, records that were in flight are sent again with the same idempotency key.
  *
  * This file only wires the parts, each with one reason to change:
- * - resumePlan.ts (pure) and resumePlanLoader.ts: resume, refuse, restart or re-run, from the ledger;
+ * - runPlanning.ts, with resumePlan.ts (pure) and resumePlanLoader.ts: the fingerprint, and whether to
+ *   resume, refuse, restart or re-run, from the ledger, before anything is recorded;
  * - recordFeed.ts: the source's records this run attempts;
  * - dispatcher.ts: rate, concurrency, retries, back-pressure, live control;
  * - outcomeRecorder.ts: the journal and the ledger;
  * - liveStatus.ts and liveControl.ts: the status others read, the commands they send;
+ * - sharedRunWork.ts: a run shared by workers through a PostgreSQL ledger (chunks, its end);
  * - verdict.ts: how the run ended.
  * What one attempt does is an {@link AttemptStrategy}: the job's action (execution) or the cell's check
  * (verification).

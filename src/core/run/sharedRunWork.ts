@@ -12,10 +12,12 @@ import { chunkingOf, cutIntoChunks } from '../fleet/chunkRanges';
 import { ChunkLeases, insertChunks } from '../fleet/chunkLeases';
 import { ChunkWork } from '../fleet/chunkWork';
 import type { SharedRunOptions } from '../fleet/sharedRun';
+import type { Ledger } from '../ledger/ledger';
 import { PostgresLedger } from '../ledger/postgresLedger';
 import type { RunRecord } from '../model/runs';
 import type { SourceItem } from '../model/types';
 import type { ResumePlan } from './resumePlan';
+import type { Verdict } from './verdict';
 
 /**
  * Records a new shared run's start and its chunks in one transaction, so no worker ever sees the run
@@ -92,8 +94,29 @@ export async function connectChunkWork(
 /** Most time a worker waits for the worker that finished the last chunk to record the run's end. */
 const RUN_END_WAIT_MS = 30_000;
 
+/**
+ * The verdict the worker that finished the last chunk recorded, for a worker that ran out of chunks
+ * before: halted, saying how to record it, when no end is recorded within {@link RUN_END_WAIT_MS}.
+ */
+export async function verdictRecordedElsewhere(
+  leases: ChunkLeases,
+  ledger: Ledger,
+  run: Pick<RunRecord, 'id' | 'cell'>,
+  runbookFile: string,
+): Promise<Verdict> {
+  const outcome = await waitForRunEnd(leases);
+  const final = (await ledger.runs(run.cell)).find((r) => r.id === run.id);
+  if (outcome === 'running' || outcome === undefined || !final) {
+    return {
+      outcome: 'halted',
+      reason: `every chunk of run ${run.id} is done, but its end was not recorded: run backfill run ${runbookFile} --cell ${run.cell} again to record it`,
+    };
+  }
+  return { outcome: final.outcome as Verdict['outcome'], ...(final.reason ? { reason: final.reason } : {}) };
+}
+
 /** The run's outcome once it is no longer `running`, or as it is after {@link RUN_END_WAIT_MS}. */
-export async function waitForRunEnd(leases: ChunkLeases): Promise<string | undefined> {
+async function waitForRunEnd(leases: ChunkLeases): Promise<string | undefined> {
   const deadline = Date.now() + RUN_END_WAIT_MS;
   for (;;) {
     const outcome = await leases.runOutcome();
