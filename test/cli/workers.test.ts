@@ -494,6 +494,37 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     assert.equal(target.arrivals.length, 0);
   });
 
+  it("refuses a worker whose records differ from the live run's, even by bytes that leave every chunk's first byte in place", async () => {
+    target = await startTargetServer(() => ({ delayMs: 40 }));
+    const fixture = { records: 2000, rate: 100_000, concurrency: 2 };
+    const creator = host(work.dir, 'a', fixture, '      chunkSize: 100\n');
+    const edited = host(work.dir, 'b', fixture, '      chunkSize: 100\n');
+    const records = path.join(path.dirname(edited), 'records.csv');
+    const text = fs.readFileSync(records, 'utf8');
+    // The same length: a worker opening its chunks at their first bytes would read the changed amount.
+    fs.writeFileSync(records, text.replace(`${keyOf(1500)},1500.5\n`, `${keyOf(1500)},9999.5\n`));
+    assert.equal(fs.statSync(records).size, Buffer.byteLength(text));
+    const run = startOn(creator, 'run');
+    await waitFor(() => target.arrivals.length > 0, 'the run to send');
+    const result = await runCli(['worker', edited, '--cell', 'full', '--no-progress', ...vars()], {
+      env: env(),
+    });
+    assert.equal(result.code, 4, result.stdout + result.stderr);
+    assert.match(result.stderr, /refused: the job definition or source data of this runbook differ from run/);
+    const workerPids = await database.query<{ pid: number }>(
+      'SELECT pid FROM backfill.workers WHERE pid <> $1',
+      [run.child.pid],
+    );
+    assert.deepEqual(workerPids, [], 'the refused worker never joined the fleet');
+    assert.deepEqual(
+      target.arrivals.filter((arrival) => arrival.body.includes('9999.5')),
+      [],
+      'the changed record was not sent',
+    );
+    run.child.kill('SIGKILL');
+    await run.exited;
+  });
+
   it("refuses a worker whose runbook differs from the live run's, before it sends anything", async () => {
     target = await startTargetServer(() => ({ delayMs: 40 }));
     const fixture = { records: 2000, rate: 100_000, concurrency: 2 };
