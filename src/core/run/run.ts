@@ -50,7 +50,7 @@ import { SourcePin } from '../sources/sourcePin';
 import { pinDryRunCheckpoints, withSourceChange } from './sourceChangeSinceDryRun';
 import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
 import { decideVerdict, endOfRunCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
-import { openSource, type OpenSourceOptions } from '../sources/openSource';
+import { openSource } from '../sources/openSource';
 import { chunkingOf } from '../fleet/chunkRanges';
 import type { ChunkLeases } from '../fleet/chunkLeases';
 import type { ChunkWork } from '../fleet/chunkWork';
@@ -399,14 +399,14 @@ export class Run {
     const ledger = this.recorder.ledger;
     if (!shared || !(ledger instanceof PostgresLedger)) return;
     const { job, runbook } = this.options;
-    const open = (seek?: OpenSourceOptions['seek']) =>
+    await startSharedRun(ledger, shared, this.record, job.source, (seek) =>
       openSource(job.source, {
         baseDir: runbook.baseDir,
         sourceLine: job.sourceLine,
         ...this.sourceOptions(),
         ...(seek ? { seek } : {}),
-      });
-    await startSharedRun(ledger, shared, this.record, job.source, open);
+      }),
+    );
   }
 
   /** Connects this worker to the run's chunks: from now on the feed reads only the chunks it claims. */
