@@ -172,6 +172,53 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     assert.equal(Number(kept[0]?.n), 0);
   });
 
+  it('keeps where each chunk of a CSV starts, quoted line breaks and all, and its workers send every record once', async () => {
+    const RECORDS = 3000;
+    target = await startTargetServer(() => ({}));
+    const fixture = { records: RECORDS, rate: 100_000, concurrency: 8 };
+    // Every seventh record's note holds a line break inside quotes: a chunk must never start there.
+    const rows = ['id,amount,note'];
+    const rowStarts = new Set<number>();
+    for (let i = 1, line = 2; i <= RECORDS; i += 1) {
+      rowStarts.add(line);
+      rows.push(i % 7 === 0 ? `${keyOf(i)},${i}.5,"two\nlines, é"` : `${keyOf(i)},${i}.5,plain`);
+      line += i % 7 === 0 ? 2 : 1;
+    }
+    const csv = Buffer.from(rows.join('\n') + '\n');
+    const files = ['a', 'b', 'c'].map((name) => {
+      const file = host(work.dir, name, fixture, '      chunkSize: 100\n');
+      const text = fs.readFileSync(file, 'utf8');
+      fs.writeFileSync(file, text.replace('    amount: number\n', '    amount: number\n    note: string\n'));
+      fs.writeFileSync(path.join(path.dirname(file), 'records.csv'), csv);
+      return file;
+    });
+    const run = startOn(files[0]!, 'run');
+    await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
+    const workers = files.slice(1).map((file) => startOn(file, 'worker'));
+    const codes = await Promise.all([run, ...workers].map((cli) => cli.exitedWith));
+    const outputs = [run, ...workers].map((cli) => cli.stdout() + cli.stderr());
+    assert.deepEqual(codes, [0, 0, 0], outputs.join('\n----\n'));
+
+    await assertLedgerEqualsTarget(RECORDS);
+    assert.equal(target.arrivals.length, RECORDS, 'no record was sent twice');
+    // Each chunk's first byte is where its first line starts in the file (found here from its line
+    // feeds), and that line starts a row: never the inside of a quoted field.
+    const lineStarts = [0, 0];
+    for (let at = csv.indexOf(0x0a); at !== -1 && at + 1 < csv.length; at = csv.indexOf(0x0a, at + 1)) {
+      lineStarts.push(at + 1);
+    }
+    const chunks = await database.query<{ n: number; first_line: string; first_byte: string | null }>(
+      'SELECT n, first_line, first_byte FROM backfill.chunks ORDER BY n',
+    );
+    assert.equal(chunks.length, RECORDS / 100);
+    assert.deepEqual(chunks[0], { n: 0, first_line: '0', first_byte: '0' });
+    for (const chunk of chunks.slice(1)) {
+      const line = Number(chunk.first_line);
+      assert.ok(rowStarts.has(line), `chunk ${chunk.n} starts at line ${line}, inside a row`);
+      assert.equal(Number(chunk.first_byte), lineStarts[line], `chunk ${chunk.n}`);
+    }
+  });
+
   it("survives kill -9 of random workers at random instants: a dead worker's chunk is taken over after its lease, nothing lost, repeats only in flight", async () => {
     const RECORDS = 12_000;
     const CONCURRENCY = 4;
@@ -445,6 +492,37 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     );
     assert.doesNotMatch(result.stdout + result.stderr, /CANARY/);
     assert.equal(target.arrivals.length, 0);
+  });
+
+  it("refuses a worker whose records differ from the live run's, even by bytes that leave every chunk's first byte in place", async () => {
+    target = await startTargetServer(() => ({ delayMs: 40 }));
+    const fixture = { records: 2000, rate: 100_000, concurrency: 2 };
+    const creator = host(work.dir, 'a', fixture, '      chunkSize: 100\n');
+    const edited = host(work.dir, 'b', fixture, '      chunkSize: 100\n');
+    const records = path.join(path.dirname(edited), 'records.csv');
+    const text = fs.readFileSync(records, 'utf8');
+    // The same length: a worker opening its chunks at their first bytes would read the changed amount.
+    fs.writeFileSync(records, text.replace(`${keyOf(1500)},1500.5\n`, `${keyOf(1500)},9999.5\n`));
+    assert.equal(fs.statSync(records).size, Buffer.byteLength(text));
+    const run = startOn(creator, 'run');
+    await waitFor(() => target.arrivals.length > 0, 'the run to send');
+    const result = await runCli(['worker', edited, '--cell', 'full', '--no-progress', ...vars()], {
+      env: env(),
+    });
+    assert.equal(result.code, 4, result.stdout + result.stderr);
+    assert.match(result.stderr, /refused: the job definition or source data of this runbook differ from run/);
+    const workerPids = await database.query<{ pid: number }>(
+      'SELECT pid FROM backfill.workers WHERE pid <> $1',
+      [run.child.pid],
+    );
+    assert.deepEqual(workerPids, [], 'the refused worker never joined the fleet');
+    assert.deepEqual(
+      target.arrivals.filter((arrival) => arrival.body.includes('9999.5')),
+      [],
+      'the changed record was not sent',
+    );
+    run.child.kill('SIGKILL');
+    await run.exited;
   });
 
   it("refuses a worker whose runbook differs from the live run's, before it sends anything", async () => {

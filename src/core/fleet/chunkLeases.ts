@@ -54,9 +54,10 @@ export interface ChunkScope {
 /** Writes a new run's chunks, inside the caller's transaction (the one that records the run's start). */
 export async function insertChunks(db: Queryable, scope: ChunkScope, ranges: readonly ChunkRange[]) {
   await db.query(
-    `INSERT INTO ${scope.schema}.chunks (ledger, run, n, first_line, last_line, key_from, key_to, rows_hash)
+    `INSERT INTO ${scope.schema}.chunks
+            (ledger, run, n, first_line, last_line, key_from, key_to, rows_hash, first_byte)
      SELECT $1, $2, unnest($3::integer[]), unnest($4::bigint[]), unnest($5::bigint[]), unnest($6::text[]),
-            unnest($7::text[]), unnest($8::text[])`,
+            unnest($7::text[]), unnest($8::text[]), unnest($9::bigint[])`,
     [
       scope.ledger,
       scope.run,
@@ -66,6 +67,7 @@ export async function insertChunks(db: Queryable, scope: ChunkScope, ranges: rea
       ranges.map((range) => range.keys?.after ?? null),
       ranges.map((range) => range.keys?.through ?? null),
       ranges.map((range) => range.keys?.rowsHash ?? null),
+      ranges.map((range) => range.firstByte ?? null),
     ],
   );
 }
@@ -242,7 +244,7 @@ export class ChunkLeases {
           SET state = 'leased', worker = $4, lease_until = now() + make_interval(secs => $5),
               claims = c.claims + 1
          FROM next WHERE c.ledger = $1 AND c.run = $2 AND c.n = next.n
-       RETURNING c.n, c.first_line, c.last_line, c.key_from, c.key_to, c.rows_hash, c.claims`,
+       RETURNING c.n, c.first_line, c.last_line, c.first_byte, c.key_from, c.key_to, c.rows_hash, c.claims`,
       [ledger, run, from, this.worker, this.leaseSeconds],
     );
     const row = rows[0] as Record<string, unknown> | undefined;
@@ -252,6 +254,9 @@ export class ChunkLeases {
       firstLine: Number(row.first_line),
       lastLine: Number(row.last_line),
       claims: Number(row.claims),
+      ...(row.first_byte !== null && row.first_byte !== undefined
+        ? { firstByte: Number(row.first_byte) }
+        : {}),
       ...(byKey ? { keys: keysOf(row) } : {}),
     };
   }

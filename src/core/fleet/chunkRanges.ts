@@ -5,7 +5,10 @@
  *
  * - **Files, inline records and SQLite files** are cut into ordinal ranges of their line numbers
  *   (`first_line`..`last_line`): their content is part of the fingerprint every worker must match, so a
- *   line is the same record for every worker and every read.
+ *   line is the same record for every worker and every read. A CSV or JSON Lines file is cut only where
+ *   a row starts (a CSV line where no quoted field is open: sources/sourceSeek.ts), and each chunk keeps
+ *   the byte offset of its first line (`first_byte`), where a worker opens the file instead of reading it
+ *   from its first byte: reading from there yields the very items a whole read yields from that line on.
  * - **A PostgreSQL query** is cut into ranges of its key (`key_from` exclusive .. `key_to` inclusive,
  *   compared by the database), and a worker reads its chunk alone (`WHERE key > from AND key <= to`). Its
  *   rows cannot be cut by ordinal: they are numbered as read, and those numbers move while the backfill
@@ -22,6 +25,8 @@
 import type { Header } from '../format/schemas';
 import { UserError, type SourceItem } from '../model/types';
 import type { KeyRange } from '../sources/sourceKind';
+import { sourceKindOf, type SourceSpec } from '../sources/sourceKinds';
+import type { LineStart, SourceSeek } from '../sources/sourceSeek';
 import { RowsHash } from '../sources/sourcePin';
 
 /** One chunk: its number in the run, and the source lines it holds (inclusive). */
@@ -29,6 +34,8 @@ export interface ChunkRange {
   n: number;
   firstLine: number;
   lastLine: number;
+  /** A chunk of a CSV or JSON Lines file: the byte offset where its first line starts (see above). */
+  firstByte?: number;
   /** A chunk of a database source's keys: the range a worker reads alone (see above). */
   keys?: Omit<KeyRange, 'lineBase'>;
 }
@@ -94,6 +101,39 @@ export async function chunkRanges(items: AsyncIterable<SourceItem>, size: number
 }
 
 /**
+ * Cuts a seekable file source (csv, jsonl) into chunks of about `size` items, like {@link chunkRanges},
+ * but each chunk after the first starts at the first row start the source reports once the chunk before
+ * holds `size` items, with its byte offset. The source reports a row start before it hands out the items
+ * of that line, so a chunk holds exactly `size` items (and the blank lines after them). `open` reads the
+ * source from its start, reporting row starts as `seek.marks` asks.
+ */
+export async function fileChunkRanges(
+  open: (seek: Pick<SourceSeek, 'marks'>) => AsyncIterable<SourceItem>,
+  size: number,
+): Promise<ChunkRange[]> {
+  const starts: LineStart[] = [{ line: 0, byte: 0 }];
+  let count = 0;
+  const marks = {
+    every: 1,
+    found: (start: LineStart) => {
+      if (count < size) return;
+      starts.push(start);
+      count = 0;
+    },
+  };
+  for await (const item of open({ marks })) {
+    void item;
+    count += 1;
+  }
+  return starts.map((start, n) => ({
+    n,
+    firstLine: start.line,
+    lastLine: n + 1 < starts.length ? starts[n + 1]!.line - 1 : END_OF_SOURCE,
+    firstByte: start.byte,
+  }));
+}
+
+/**
  * Cuts a database source's records into ranges of `size` keys, in key order (the order it reads them):
  * a range ends at every `size`-th key, and the last one has no end. With `hashRows`, each range keeps the
  * hash of its rows, which a worker compares before it sends any of them. `tooMany` says what to do when
@@ -128,20 +168,23 @@ export async function keyChunkRanges(
 }
 
 /**
- * Cuts a new shared run's source into chunks as its kind asks (see above): `items` is one read of it, in
- * the snapshot of the check before the run. `environment` names where `ledger.chunkSize` is set.
+ * Cuts a new shared run's source into chunks as its kind asks (see above): `open` reads it once, in the
+ * snapshot of the check before the run (reporting row starts when asked to).
+ * `environment` names where `ledger.chunkSize` is set.
  */
 export function cutIntoChunks(
-  source: { type: string; key: string; fingerprint?: string },
-  items: AsyncIterable<SourceItem>,
+  source: SourceSpec,
+  open: (seek?: Pick<SourceSeek, 'marks'>) => AsyncIterable<SourceItem>,
   size: number,
   environment: string,
 ): Promise<ChunkRange[]> {
-  if (chunkingOf(source) !== 'keys') return chunkRanges(items, size);
-  return keyChunkRanges(items, {
+  // The files read line by line, which a reading can start in the middle of, keep their chunks' first bytes.
+  if (sourceKindOf(source).seekable) return fileChunkRanges(open, size);
+  if (chunkingOf(source) !== 'keys') return chunkRanges(open(), size);
+  return keyChunkRanges(open(), {
     size,
     key: source.key,
-    hashRows: source.fingerprint === 'rows',
+    hashRows: 'fingerprint' in source && source.fingerprint === 'rows',
     tooMany: (chunks) =>
       new UserError(
         `the source has more than ${MAX_KEY_CHUNKS * size} records, more than ${MAX_KEY_CHUNKS} chunks of ${size} (${chunks} so far): raise ledger.chunkSize of environment ${environment}`,

@@ -6,9 +6,12 @@
  * marks a chunk done once every record of it has an outcome committed — or gives its chunks back when it
  * stops. The worker that marks the last chunk done is the one that records the run's end.
  *
- * The source is read in order, once, skipping the lines of chunks other workers hold; only a chunk that
- * lies behind the reading position (taken over from a dead worker) makes it read the source again. A
- * database source's chunks are key ranges, each read alone.
+ * A chunk of a CSV or JSON Lines file knows the byte where its first line starts: the file is opened
+ * there, read to the chunk's end, and read on only into a chunk claimed next that starts right there;
+ * any other chunk is opened at its own first byte. Without that byte (a run split before the chunks kept
+ * it, a JSON array, inline records, SQLite), the source is read in order, once, skipping the lines of
+ * chunks other workers hold; only a chunk that lies behind the reading position (taken over from a dead
+ * worker) makes it read the source again. A database source's chunks are key ranges, each read alone.
  * Records a chunk's earlier holder finished are skipped: their keys are read when the chunk is claimed,
  * so a takeover repeats only what was in flight, with the same idempotency key.
  *
@@ -16,6 +19,7 @@
  */
 import type { ValidRecord, SourceItem } from '../model/types';
 import type { KeyRange } from '../sources/sourceKind';
+import type { LineStart } from '../sources/sourceSeek';
 import { chunkOfLine, keyRangeOf } from './chunkRanges';
 import type { ChunkLeases, ClaimedChunk } from './chunkLeases';
 
@@ -39,6 +43,20 @@ export interface ChunkWorkHooks {
   onWaiting?: (waiting: boolean) => void;
   /** The run's chunks are ranges of a database source's keys, each read alone (chunkRanges.ts). */
   byKey?: boolean;
+}
+
+/** Where a worker opens the source for a chunk: a range of a database's keys, or a line start of a file. */
+export interface ChunkReading {
+  keys?: KeyRange;
+  from?: LineStart;
+}
+
+/**
+ * Where a reading of `chunk` starts: its first line's byte when it knows it, unless that is the file's
+ * start (read from there as a whole read does, byte order mark and all); undefined: the source's start.
+ */
+function startOf(chunk: ClaimedChunk): LineStart | undefined {
+  return chunk.firstByte ? { line: chunk.firstLine, byte: chunk.firstByte } : undefined;
 }
 
 /** A chunk held, and how far its records got. */
@@ -109,11 +127,13 @@ export class ChunkWork {
 
   /**
    * The source's items restricted to the chunks this worker claims, claiming the next chunk as the read
-   * passes the end of one, until no chunk is left (or the run stops). `open` opens the source afresh, or
-   * only a range of its keys.
+   * passes the end of one, until no chunk is left (or the run stops). `open` opens the source afresh:
+   * from its start, only a range of its keys, or from a line start of its file.
    */
-  items(open: (keys?: KeyRange) => AsyncIterable<SourceItem>): AsyncGenerator<SourceItem> {
-    return this.hooks.byKey ? this.keyRangeItems(open) : this.lineRangeItems(open);
+  items(open: (where?: ChunkReading) => AsyncIterable<SourceItem>): AsyncGenerator<SourceItem> {
+    return this.hooks.byKey
+      ? this.keyRangeItems((keys) => open({ keys }))
+      : this.lineRangeItems((from) => open(from ? { from } : undefined));
   }
 
   /** Each claimed chunk's key range read alone, one after another. */
@@ -130,19 +150,23 @@ export class ChunkWork {
     }
   }
 
-  /** The source read in line order, once, yielding the lines of claimed chunks (see the file's comment). */
-  private async *lineRangeItems(open: () => AsyncIterable<SourceItem>): AsyncGenerator<SourceItem> {
+  /** The source read in line order, yielding the lines of claimed chunks (see the file's comment). */
+  private async *lineRangeItems(
+    open: (from?: LineStart) => AsyncIterable<SourceItem>,
+  ): AsyncGenerator<SourceItem> {
     let chunk = await this.next();
     while (chunk) {
       let previous = -1;
       let behind = false;
-      for await (const item of open()) {
+      for await (const item of open(startOf(chunk))) {
         // A lost chunk is left to its new holder: what this worker fed of it ends in flight.
         while (chunk && (item.line > chunk.lastLine || chunk.lost)) {
           this.fed(chunk);
           chunk = await this.next();
-          // Lines of the new chunk were read already in this pass: read the source again.
+          // Lines of the new chunk were read already in this pass: read the source again. A chunk that
+          // knows its first byte and does not start at this item is opened there instead.
           if (chunk && chunk.firstLine <= previous) behind = true;
+          if (chunk?.firstByte !== undefined && chunk.firstLine > item.line) behind = true;
           if (behind) break;
         }
         if (!chunk || behind) break;

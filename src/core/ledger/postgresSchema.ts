@@ -12,7 +12,7 @@ import type { Client } from 'pg';
 import { UserError } from '../model/types';
 
 /** The schema version this backfill writes; a database with a higher one is refused (upgrade backfill). */
-export const POSTGRES_SCHEMA_VERSION = 4;
+export const POSTGRES_SCHEMA_VERSION = 5;
 
 /**
  * Version 1. Timestamps are kept as the ISO text the rest of backfill uses, so they read back exactly;
@@ -226,12 +226,23 @@ CREATE TRIGGER records_tallied_on_delete AFTER DELETE ON ${schema}.records
 `;
 }
 
+/**
+ * Version 5: a chunk of a file source (CSV, JSON Lines) keeps the byte offset where its first line starts
+ * (`first_byte`), a line where a row starts, so a worker opens the file there instead of reading it from
+ * its first byte to skip the lines before (sources/sourceSeek.ts). NULL for the chunks of other sources
+ * and of runs split before version 5: those are read from the source's start, as before.
+ */
+function version5(schema: string): string {
+  return `ALTER TABLE ${schema}.chunks ADD COLUMN first_byte BIGINT;`;
+}
+
 /** Migrations in order; `sql(schema)` brings the database from version `to - 1` to version `to`. */
 const MIGRATIONS: readonly { to: number; sql: (schema: string) => string }[] = [
   { to: 1, sql: version1 },
   { to: 2, sql: version2 },
   { to: 3, sql: version3 },
   { to: 4, sql: version4 },
+  { to: 5, sql: version5 },
 ];
 
 /** A schema name that can be written into SQL as it is: what `ledger.schema` in a runbook may say. */

@@ -9,7 +9,7 @@
 import { idempotencyKeyFor } from '../dryrun/dryRun';
 import type { ResolvedJob } from '../job/job';
 import { openSource, type OpenSourceOptions } from '../sources/openSource';
-import type { KeyRange } from '../sources/sourceKind';
+import type { ChunkReading } from '../fleet/chunkWork';
 import { DEFAULT_KEYS_REMEMBERED, RecordValidator } from '../sources/recordValidator';
 import { sourceKindOf } from '../sources/sourceKinds';
 import { findRepeatedKeys, giveRepeatedKeys, keysAtLines, type RepeatedKeys } from '../sources/repeatedKeys';
@@ -44,8 +44,11 @@ export interface FeedInput<U extends PreparedUnit> {
   dropRecord?: (key: string) => boolean;
   /** The source, opened already (its first item read ahead: {@link readAhead}); opened here otherwise. */
   items?: AsyncIterable<SourceItem>;
-  /** Reads the source through this instead (a worker's chunks: fleet/chunkWork.ts); `open` opens it afresh. */
-  readThrough?: (open: (keys?: KeyRange) => AsyncIterable<SourceItem>) => AsyncIterable<SourceItem>;
+  /**
+   * Reads the source through this instead (a worker's chunks: fleet/chunkWork.ts); `open` opens it afresh,
+   * from its start, a range of a database's keys only, or from a line start of its file.
+   */
+  readThrough?: (open: (where?: ChunkReading) => AsyncIterable<SourceItem>) => AsyncIterable<SourceItem>;
   /** How the feed finds repeated keys in bounded memory (sources/repeatedKeys.ts); tests make it small. */
   keys?: KeyMemory;
   /** A whole run of a seekable file source: where it starts reading, and the marks it takes (feedSeek.ts). */
@@ -79,7 +82,7 @@ export async function feedRecords<U extends PreparedUnit>(
   const { job, plan, subset, strategy, accounting } = input;
   const book = input.seek?.book;
   const sink = book ? owingSink(given, book) : given;
-  const open = (keys?: KeyRange) => openFeedSource(input, keys);
+  const open = (where?: ChunkReading) => openFeedSource(input, where);
   const stream = input.readThrough ? input.readThrough(open) : (input.items ?? open());
   const validator = new RecordValidator(job.source, { keysRemembered: input.keys?.keysRemembered });
   const onlyKeys = plan.rerun?.keys;
@@ -193,20 +196,28 @@ function owingSink(sink: FeedSink, book: SegmentMarkBook): FeedSink {
   };
 }
 
-/** Opens the job's source as the pass that sends records reads it; `keys` reads one range of a database's. */
+/**
+ * Opens the job's source as the pass that sends records reads it; `where` reads one range of a database's
+ * keys, or a file from one of its line starts (a worker's chunk: fleet/chunkWork.ts).
+ */
 export function openFeedSource(
   input: Pick<FeedInput<PreparedUnit>, 'job' | 'baseDir' | 'sourceOptions' | 'seek'>,
-  keys?: KeyRange,
+  where: ChunkReading = {},
 ): AsyncIterable<SourceItem> {
   const seek = input.seek;
   // The pass that sends records may last hours: a database source reads it page by page, in no snapshot.
+  // A chunk's start and a resume's marks never meet: a run shared by workers takes no marks (feedSeek.ts).
   return openSource(input.job.source, {
     baseDir: input.baseDir,
     sourceLine: input.job.sourceLine,
     ...input.sourceOptions,
     snapshot: false,
-    ...(keys ? { keyRange: keys } : {}),
-    ...(seek ? { seek: { ...(seek.from ? { from: seek.from } : {}), marks: seek.book.sourceMarks() } } : {}),
+    ...(where.keys ? { keyRange: where.keys } : {}),
+    ...(where.from
+      ? { seek: { from: where.from } }
+      : seek
+        ? { seek: { ...(seek.from ? { from: seek.from } : {}), marks: seek.book.sourceMarks() } }
+        : {}),
   });
 }
 

@@ -337,12 +337,14 @@ export class Run {
     const ledger = this.recorder.ledger;
     if (!shared || !(ledger instanceof PostgresLedger)) return;
     const { job, runbook } = this.options;
-    const items = openSource(job.source, {
-      baseDir: runbook.baseDir,
-      sourceLine: job.sourceLine,
-      ...this.sourceOptions(),
-    });
-    await startSharedRun(ledger, shared, this.record, job.source, items);
+    await startSharedRun(ledger, shared, this.record, job.source, (seek) =>
+      openSource(job.source, {
+        baseDir: runbook.baseDir,
+        sourceLine: job.sourceLine,
+        ...this.sourceOptions(),
+        ...(seek ? { seek } : {}),
+      }),
+    );
   }
 
   /** Connects this worker to the run's chunks: from now on the feed reads only the chunks it claims. */

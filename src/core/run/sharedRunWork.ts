@@ -16,21 +16,23 @@ import type { Ledger } from '../ledger/ledger';
 import { PostgresLedger } from '../ledger/postgresLedger';
 import type { RunRecord } from '../model/runs';
 import type { SourceItem } from '../model/types';
+import type { SourceSpec } from '../sources/sourceKinds';
+import type { SourceSeek } from '../sources/sourceSeek';
 import type { ResumePlan } from './resumePlan';
 import type { Verdict } from './verdict';
 
 /**
  * Records a new shared run's start and its chunks in one transaction, so no worker ever sees the run
- * without its chunks. `items` is one read of the source, cut as its kind asks (fleet/chunkRanges.ts).
+ * without its chunks. `open` reads the source once, to cut it as its kind asks (fleet/chunkRanges.ts).
  */
 export async function startSharedRun(
   ledger: PostgresLedger,
   shared: SharedRunOptions,
   run: RunRecord,
-  source: { type: string; key: string; fingerprint?: string },
-  items: AsyncIterable<SourceItem>,
+  source: SourceSpec,
+  open: (seek?: Pick<SourceSeek, 'marks'>) => AsyncIterable<SourceItem>,
 ): Promise<void> {
-  const ranges = await cutIntoChunks(source, items, shared.settings.chunkSize, run.environment);
+  const ranges = await cutIntoChunks(source, open, shared.settings.chunkSize, run.environment);
   const scope = { schema: shared.schema, ledger: shared.ledger, run: run.id };
   await ledger.transaction(async () => {
     await ledger.startRun(run);

@@ -19,36 +19,48 @@ export function jsonlSource(path: string, options: FileReadOptions): RecordStrea
   return createRecordStream(
     async function* (tap) {
       const { lines, starts } = readFileLines(path, options, tap);
-      const marking = starts ? markLines(lines, starts, new MarkFinder(options.seek?.marks)) : lines;
-      yield* jsonLinesToItems(marking);
+      yield* starts
+        ? markedItems(lines, starts, new MarkFinder(options.seek?.marks))
+        : jsonLinesToItems(lines);
     },
     options.totalBytes,
     from?.byte,
   );
 }
 
-/** Every line of JSON Lines can be read from: the first line of a batch past a boundary is its mark. */
-async function* markLines(
+/**
+ * Every line of JSON Lines can be read from: a line past a boundary is its mark, reported before the
+ * line's item is handed out, so a reader cutting the source where it stands (fleet/chunkRanges.ts) sees
+ * the start of the line it is about to read.
+ */
+async function* markedItems(
   batches: AsyncIterable<TextLine[]>,
   starts: LineStarts,
   finder: MarkFinder,
-): AsyncGenerator<TextLine[]> {
+): AsyncGenerator<SourceItem> {
   for await (const lines of batches) {
-    for (const { line } of lines) {
-      if (finder.due(line)) finder.found(line, starts.startOf(line));
+    for (const line of lines) {
+      if (finder.due(line.line)) finder.found(line.line, starts.startOf(line.line));
+      const item = jsonLineItem(line);
+      if (item) yield item;
     }
-    yield lines;
   }
 }
 
 /** Parses batches of lines as JSON Lines; also reads a command's standard output. */
 export async function* jsonLinesToItems(batches: AsyncIterable<TextLine[]>): AsyncGenerator<SourceItem> {
   for await (const lines of batches) {
-    for (const { text, line, tooLong } of lines) {
-      if (tooLong) yield { kind: 'rejected', line, reason: LINE_TOO_LONG_REASON };
-      else if (text.trim() !== '') yield jsonTextToItem(text, line);
+    for (const line of lines) {
+      const item = jsonLineItem(line);
+      if (item) yield item;
     }
   }
+}
+
+/** The item of one line of JSON Lines; none for a blank line. */
+function jsonLineItem({ text, line, tooLong }: TextLine): SourceItem | undefined {
+  if (tooLong) return { kind: 'rejected', line, reason: LINE_TOO_LONG_REASON };
+  return text.trim() === '' ? undefined : jsonTextToItem(text, line);
 }
 
 const jsonlSourceSchema = z.strictObject({

@@ -50,17 +50,26 @@ export class LineStarts {
   /** The first line of the latest batch, which may have begun in an earlier chunk, and its offset. */
   private firstLine = 0;
   private firstStart = 0;
+  /**
+   * The latest line found after the batch's first, and the index in `chunk` of the break before it: a
+   * reader asking for line after line (a shared run cut at row starts) scans each break once.
+   */
+  private foundLine = 0;
+  private foundBreak = -1;
 
   /** The byte offset of `line`'s first byte, when `line` is in the latest batch. */
   startOf(line: number): number | undefined {
     if (line === this.firstLine) return this.firstStart;
-    let breaks = line - this.firstLine;
-    if (breaks < 1 || !this.chunk) return undefined;
-    let at = -1;
+    if (line <= this.firstLine || !this.chunk) return undefined;
+    const resume = this.foundLine > this.firstLine && this.foundLine <= line;
+    let breaks = line - (resume ? this.foundLine : this.firstLine);
+    let at = resume ? this.foundBreak : -1;
     while (breaks-- > 0) {
       at = this.chunk.indexOf(NEWLINE_BYTE, at + 1);
       if (at === -1) return undefined;
     }
+    this.foundLine = line;
+    this.foundBreak = at;
     return this.chunkStart + at + 1;
   }
 
@@ -70,6 +79,7 @@ export class LineStarts {
     this.firstStart = firstStart;
     this.chunk = chunk;
     this.chunkStart = chunkStart;
+    this.foundLine = 0;
   }
 }
 

@@ -3,7 +3,8 @@ import { PostgresLedger } from '../../../src/core/ledger/postgresLedger';
 import { POSTGRES_SCHEMA_VERSION } from '../../../src/core/ledger/postgresSchema';
 import { UserError } from '../../../src/core/model/types';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../../support/postgresServer.mjs';
-import { all, outcome } from './helpers';
+import { ChunkLeases, insertChunks } from '../../../src/core/fleet/chunkLeases';
+import { all, outcome, run } from './helpers';
 
 /** What only a ledger shared by many processes must do; the rest is the contract (postgresLedgerContract). */
 describe('the PostgreSQL ledger, shared by many processes', function () {
@@ -141,9 +142,10 @@ describe('the PostgreSQL ledger, shared by many processes', function () {
     await ledger.recordOutcomes([outcome('a'), outcome('b', { status: 'failed' }), outcome('c')]);
     await ledger.close();
     opened.splice(opened.indexOf(ledger), 1);
-    // Back to version 3: no tallies, no triggers.
+    // Back to version 3: no tallies, no triggers (and no chunks' first bytes, version 5).
     await server.query(`DROP TABLE older.tallies; DROP FUNCTION older.tally_inserted, older.tally_updated,
-      older.tally_deleted CASCADE; UPDATE older.meta SET value = '3' WHERE key = 'schema_version'`);
+      older.tally_deleted CASCADE; ALTER TABLE older.chunks DROP COLUMN first_byte;
+      UPDATE older.meta SET value = '3' WHERE key = 'schema_version'`);
     const migrated = await open('older', 'older');
     assert.deepEqual(await migrated.countByStatus('chain-1'), {
       ...(await migrated.countByStatus('none')),
@@ -153,6 +155,48 @@ describe('the PostgreSQL ledger, shared by many processes', function () {
     await migrated.recordOutcomes([outcome('b')]);
     assert.equal((await migrated.countByStatus('chain-1')).succeeded, 3);
     assert.equal((await migrated.countByStatus('chain-1')).failed, 0);
+  });
+
+  it("keeps a version 4 ledger's chunks when it migrates it, with no first byte, and keeps the first bytes of new ones", async () => {
+    const ledger = await open('chunky', 'chunky');
+    await ledger.startRun(run('old-run'));
+    await ledger.startRun(run('new-run'));
+    await ledger.close();
+    opened.splice(opened.indexOf(ledger), 1);
+    // Back to version 4, with a chunk split by a backfill of that version.
+    await server.query(`ALTER TABLE chunky.chunks DROP COLUMN first_byte;
+      UPDATE chunky.meta SET value = '4' WHERE key = 'schema_version';
+      INSERT INTO chunky.chunks (ledger, run, n, first_line, last_line) VALUES ('chunky', 'old-run', 0, 0, 99)`);
+    const migrated = await open('chunky', 'chunky');
+    assert.deepEqual(await server.query("SELECT value FROM chunky.meta WHERE key = 'schema_version'"), [
+      { value: String(POSTGRES_SCHEMA_VERSION) },
+    ]);
+    assert.equal(POSTGRES_SCHEMA_VERSION, 5);
+    const scope = { schema: 'chunky', ledger: 'chunky' };
+    await insertChunks(migrated, { ...scope, run: 'new-run' }, [
+      { n: 0, firstLine: 0, lastLine: 9, firstByte: 0 },
+      { n: 1, firstLine: 10, lastLine: 19, firstByte: 1234 },
+    ]);
+    assert.deepEqual(await server.query('SELECT run, n, first_byte FROM chunky.chunks ORDER BY run, n'), [
+      { run: 'new-run', n: 0, first_byte: '0' },
+      { run: 'new-run', n: 1, first_byte: '1234' },
+      { run: 'old-run', n: 0, first_byte: null },
+    ]);
+    const oldRun = await ChunkLeases.connect(server.url, { ...scope, run: 'old-run' }, 'w1', 30);
+    const newRun = await ChunkLeases.connect(server.url, { ...scope, run: 'new-run' }, 'w1', 30);
+    try {
+      assert.deepEqual(await oldRun.claim(0), { n: 0, firstLine: 0, lastLine: 99, claims: 1 });
+      assert.deepEqual(await newRun.claim(1), {
+        n: 1,
+        firstLine: 10,
+        lastLine: 19,
+        firstByte: 1234,
+        claims: 1,
+      });
+    } finally {
+      await oldRun.close();
+      await newRun.close();
+    }
   });
 
   it('never shows its password: not where it is, not when the connection is refused', async () => {
