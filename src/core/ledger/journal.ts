@@ -101,6 +101,12 @@ export class Journal {
       this.unfolded = [];
       try {
         await applyYielding(ledger, entries, this.file);
+        if (!ledger.isUnchangedOnDisk()) {
+          // Another process saved the ledger while this fold yielded (a sign-off): read its work back
+          // and apply the fold again, in one go, so the save keeps both.
+          ledger.reload();
+          ledger.transaction(() => applyEntries(ledger, entries, this.file, 1));
+        }
         if (entries.length > 0) await ledger.save();
         // Only after the save is durable: a crash before this line leaves the journal to be folded again.
         if (entries.length > 0) truncateDurably(this.file, 0);

@@ -482,6 +482,37 @@ describe('openLedgerForRun', () => {
     assert.deepEqual(after, { signOffs: 1, outcomes: 1, runs: 1 });
   });
 
+  it('keeps a sign-off another process saves while a checkpoint applies its slices', async () => {
+    const opened = await openLedgerForRun(paths.runbook);
+    const { journal } = opened;
+    const ledger = opened.ledger as SqlJsLedger;
+    await ledger.save();
+    const other = await SqlJsLedger.open(paths.runbook);
+    await other.recordSignOff({ checklist: 'approvals', item: 'owner', by: 'ada', at: 'now', checked: true });
+    let transactions = 0;
+    const transaction = ledger.transaction.bind(ledger);
+    ledger.transaction = <T>(work: () => T): T => {
+      transactions += 1;
+      // Between two slices of the fold, as another process would, between two turns of the event loop.
+      if (transactions === 2) void other.save();
+      return transaction(work);
+    };
+    try {
+      journal.append({ type: 'run-start', run: run('run-1') });
+      for (let i = 0; i < 2000; i += 1) journal.append({ type: 'outcome', outcome: outcome(`k${i}`) });
+      await journal.checkpoint();
+    } finally {
+      await other.close();
+      await journal.close();
+      await ledger.close();
+    }
+    const after = await readLedger(paths.runbook, async (ledger) => ({
+      signOffs: (await ledger.signOffs()).length,
+      outcomes: (await ledger.countByStatus('chain-1')).succeeded,
+    }));
+    assert.deepEqual(after, { signOffs: 1, outcomes: 2000 });
+  });
+
   it('refuses a corrupted ledger and leaves it and the journal byte for byte', async () => {
     const journal = await Journal.open(paths.stateDir);
     journal.append({ type: 'outcome', outcome: outcome('1') });
