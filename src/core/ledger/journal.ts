@@ -96,12 +96,25 @@ export class Journal {
       await this.writePending();
       if (!ledger.isUnchangedOnDisk()) ledger.reload();
       if (!this.startedEmpty) return foldJournal(ledger, this.stateDir);
+      // What is in the file now; entries appended while this fold yields join the next one.
       const entries = this.unfolded;
-      ledger.transaction(() => applyEntries(ledger, entries, this.file, 1));
-      if (entries.length > 0) await ledger.save();
-      // Only after the save is durable: a crash before this line leaves the journal to be folded again.
-      if (entries.length > 0) truncateDurably(this.file, 0);
       this.unfolded = [];
+      try {
+        await applyYielding(ledger, entries, this.file);
+        if (!ledger.isUnchangedOnDisk()) {
+          // Another process saved the ledger while this fold yielded (a sign-off): read its work back
+          // and apply the fold again, in one go, so the save keeps both.
+          ledger.reload();
+          ledger.transaction(() => applyEntries(ledger, entries, this.file, 1));
+        }
+        if (entries.length > 0) await ledger.save();
+        // Only after the save is durable: a crash before this line leaves the journal to be folded again.
+        if (entries.length > 0) truncateDurably(this.file, 0);
+      } catch (error) {
+        // Still in the file: the next fold applies them again, which changes nothing already applied.
+        this.unfolded = entries.concat(this.unfolded);
+        throw error;
+      }
       return { entries: entries.length, lastSeq: this.nextSeq - 1, validBytes: 0 };
     });
   }
@@ -221,6 +234,28 @@ export async function foldJournal(ledger: SqlJsLedger, stateDir: string): Promis
 
 /** Outcomes of a journal handed to the ledger at once: enough to fill its multi-row statements. */
 const OUTCOMES_PER_BATCH = 4096;
+
+/**
+ * Entries a fold during a run applies between two turns of the event loop: a few milliseconds' worth
+ * (outcomes take 5 to 10 µs each), which the rate limiter makes up.
+ */
+const ENTRIES_PER_TURN = 512;
+
+/**
+ * Applies a running journal's entries to `ledger` in slices, each in its own transaction, letting the
+ * event loop turn between them. Applied in one go, the few seconds of outcomes a fold during a run
+ * holds (tens of thousands at 5,000/s) kept the loop busy for a tenth of a second or more: no response
+ * was read and no record sent meanwhile, and the rate limiter, which makes up no more than 5 ms, lost the
+ * rest of that time. A prefix of the journal applied is a state the fold passes through anyway, and
+ * nothing is saved before the last slice.
+ */
+async function applyYielding(ledger: SqlJsLedger, entries: readonly NewJournalEntry[], file: string) {
+  for (let start = 0; start < entries.length; start += ENTRIES_PER_TURN) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+    const slice = entries.slice(start, start + ENTRIES_PER_TURN);
+    ledger.transaction(() => applyEntries(ledger, slice, file, start + 1));
+  }
+}
 
 /** Applies a run's start or end (outcomes go through `SqlJsLedger.upsertOutcomes`). */
 function applyRunEntry(

@@ -12,7 +12,7 @@
  *
  * The methods of {@link Ledger} are asynchronous; the few that are not part of it (`transaction`,
  * `upsertOutcomes`, `startRunSync`, `finishRunSync`, `reload`, `isUnchangedOnDisk`, `showingJournal`) are
- * synchronous on purpose: the journal folds in one go, which an await would break.
+ * synchronous on purpose: each transaction of a fold applies in one go, which an await would break.
  *
  * This folder cannot depend on the vscode API.
  */

@@ -400,6 +400,57 @@ describe('openLedgerForRun', () => {
     );
   });
 
+  it("lets the event loop turn while a run's checkpoint applies thousands of outcomes, and loses none of them", async () => {
+    // A run goes on during its checkpoints: responses are read and records sent between the slices the
+    // fold applies. Appended from those turns, as a run's outcomes are, outcomes land in the next fold.
+    const opened = await openLedgerForRun(paths.runbook);
+    const { journal } = opened;
+    const ledger = opened.ledger as SqlJsLedger;
+    const events: string[] = [];
+    const transaction = ledger.transaction.bind(ledger);
+    ledger.transaction = <T>(work: () => T): T => {
+      events.push('transaction');
+      return transaction(work);
+    };
+    let turning = true;
+    let appendedMeanwhile = 0;
+    const turn = (): void => {
+      if (!turning) return;
+      events.push('turn');
+      if (events.includes('transaction')) {
+        journal.append({ type: 'outcome', outcome: outcome(`meanwhile-${appendedMeanwhile}`) });
+        appendedMeanwhile += 1;
+      }
+      setImmediate(turn);
+    };
+    try {
+      journal.append({ type: 'run-start', run: run('run-1') });
+      for (let i = 0; i < 5000; i += 1) journal.append({ type: 'outcome', outcome: outcome(`k${i}`) });
+      await journal.flush();
+      events.length = 0;
+      setImmediate(turn);
+      await journal.checkpoint();
+      turning = false;
+      const applying = events.slice(events.indexOf('transaction'), events.lastIndexOf('transaction'));
+      assert.ok(applying.includes('turn'), `no turn of the event loop between ${events.join(', ')}`);
+      assert.ok(appendedMeanwhile > 0);
+      await journal.flush();
+      const lines = fs.readFileSync(journalFile(), 'utf8').split('\n').filter(Boolean);
+      assert.equal(lines.length, appendedMeanwhile, 'what was appended during the fold is in the journal');
+      await journal.checkpoint();
+      assert.equal(fs.statSync(journalFile()).size, 0);
+    } finally {
+      turning = false;
+      await journal.close();
+      await ledger.close();
+    }
+    const saved = await readLedger(
+      paths.runbook,
+      async (ledger) => (await ledger.countByStatus('chain-1')).succeeded,
+    );
+    assert.equal(saved, 5000 + appendedMeanwhile);
+  });
+
   it('keeps a sign-off another process saved during the run when the run checkpoints', async () => {
     const { ledger, journal } = await openLedgerForRun(paths.runbook);
     try {
@@ -429,6 +480,37 @@ describe('openLedgerForRun', () => {
       runs: (await ledger.runs()).length,
     }));
     assert.deepEqual(after, { signOffs: 1, outcomes: 1, runs: 1 });
+  });
+
+  it('keeps a sign-off another process saves while a checkpoint applies its slices', async () => {
+    const opened = await openLedgerForRun(paths.runbook);
+    const { journal } = opened;
+    const ledger = opened.ledger as SqlJsLedger;
+    await ledger.save();
+    const other = await SqlJsLedger.open(paths.runbook);
+    await other.recordSignOff({ checklist: 'approvals', item: 'owner', by: 'ada', at: 'now', checked: true });
+    let transactions = 0;
+    const transaction = ledger.transaction.bind(ledger);
+    ledger.transaction = <T>(work: () => T): T => {
+      transactions += 1;
+      // Between two slices of the fold, as another process would, between two turns of the event loop.
+      if (transactions === 2) void other.save();
+      return transaction(work);
+    };
+    try {
+      journal.append({ type: 'run-start', run: run('run-1') });
+      for (let i = 0; i < 2000; i += 1) journal.append({ type: 'outcome', outcome: outcome(`k${i}`) });
+      await journal.checkpoint();
+    } finally {
+      await other.close();
+      await journal.close();
+      await ledger.close();
+    }
+    const after = await readLedger(paths.runbook, async (ledger) => ({
+      signOffs: (await ledger.signOffs()).length,
+      outcomes: (await ledger.countByStatus('chain-1')).succeeded,
+    }));
+    assert.deepEqual(after, { signOffs: 1, outcomes: 2000 });
   });
 
   it('refuses a corrupted ledger and leaves it and the journal byte for byte', async () => {
