@@ -131,8 +131,24 @@ describe('a runbook whose ledger is in PostgreSQL', function () {
     assert.equal(result.code, 2, result.stdout + result.stderr);
     assert.match(
       result.stdout + result.stderr,
-      /job\.backfill:\d+.*the URL holds a password: write \$\{secret:NAME\}/,
+      /job\.backfill:\d+.*the URL holds a password written out .*\$\{secret:NAME\}/,
     );
+  });
+
+  it('refuses, at the line, a ledger URL whose password comes from ${env:…}, and takes ${env:…} for the user', async () => {
+    const file = sharedLedgerRunbook(work.dir);
+    const written = fs.readFileSync(file, 'utf8');
+    const withUrl = (url: string) => fs.writeFileSync(file, written.replace('${secret:LEDGER_URL}', url));
+    withUrl('postgresql://backfill:${env:LEDGER_PASSWORD}@db:5432/x');
+    const refused = await runCli(['check', file]);
+    assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+    assert.match(
+      refused.stdout + refused.stderr,
+      /job\.backfill:\d+.*the URL holds a password .*\$\{secret:NAME\}/,
+    );
+    withUrl('postgresql://${env:LEDGER_USER}:${secret:LEDGER_PASSWORD}@db:5432/x');
+    const taken = await runCli(['check', file]);
+    assert.equal(taken.code, 0, taken.stdout + taken.stderr);
   });
 
   it('holds a production sign-off to the one backfill sign recorded in PostgreSQL', async () => {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ActionSchema } from '../actions/actionKinds';
 import { CheckSchema } from '../checks/checkKinds';
 import { SourceSchema } from '../sources/sourceKinds';
+import { passwordWrittenSafely } from '../sources/configText';
 import { rangedNumber } from '../model/rangedNumber';
 import { SubsetSchema } from '../sources/subset';
 
@@ -29,8 +30,8 @@ export const LedgerSettingSchema = z.strictObject({
     .string()
     .min(1)
     .refine(
-      (url) => url.includes('${') || !/:\/\/[^/@]*:[^/@]*@/.test(url),
-      'the URL holds a password: write ${secret:NAME} and export NAME=… instead, so it never reaches the runbook',
+      passwordWrittenSafely,
+      'the URL holds a password written out or from ${env:…}/${var:…}, which would be kept in the clear: write it as ${secret:NAME} and export NAME=… instead',
     ),
   /** The ledger's name in the database, which many runbooks can share (default: the runbook's `name`). */
   name: name.optional(),

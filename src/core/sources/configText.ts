@@ -44,16 +44,38 @@ export function resolveConfigText(text: string, ctx: ConnectionContext, what: st
  */
 export function resolveConnectionUrl(text: string, ctx: ConnectionContext, what: string): string {
   const url = resolveConfigText(text, ctx, what);
-  const written = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@]*?:([^@/]*)@/.exec(text);
-  const fromSecret = written
-    ? written[1] === '' || /^\$\{secret:[A-Za-z_][A-Za-z0-9_]*\}$/.test(written[1]!)
-    : secretNamesOf(text).length > 0 || passwordOf(url) === '';
+  const written = writtenPassword(text);
+  const fromSecret =
+    written !== undefined
+      ? passwordWrittenSafely(text)
+      : secretNamesOf(text).length > 0 || passwordOf(url) === '';
   if (!fromSecret) {
     throw new UserError(
       `${what}: the connection URL's password does not come from a secret: a password written in the runbook or taken from \${env:…}/\${var:…} is kept in the clear with the run (ledger, report); write the password as \${secret:NAME}, or the whole URL as \${secret:NAME}`,
     );
   }
   return url;
+}
+
+/**
+ * Whether a URL's text, before its placeholders are filled, writes no password, an empty one, or one that is
+ * exactly `${secret:NAME}`: a password written out or taken from `${env:…}`/`${var:…}` would be kept in the
+ * clear. A URL that is one placeholder as a whole is judged once filled ({@link resolveConnectionUrl}).
+ */
+export function passwordWrittenSafely(text: string): boolean {
+  const written = writtenPassword(text);
+  return written === undefined || written === '' || /^\$\{secret:[A-Za-z_][A-Za-z0-9_]*\}$/.test(written);
+}
+
+/**
+ * The password as written in a URL's text, placeholders kept, or undefined when none is written. The
+ * placeholders are set aside first: the colon of `${env:USER}` in the user part is not the password's.
+ */
+function writtenPassword(text: string): string | undefined {
+  const placeholders: string[] = [];
+  const masked = text.replace(PLACEHOLDER, (whole) => `\u0000${placeholders.push(whole) - 1}\u0000`);
+  const written = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:([^@/]*)@/.exec(masked);
+  return written?.[1]!.replace(/\u0000(\d+)\u0000/g, (_whole, index: string) => placeholders[Number(index)]!);
 }
 
 function passwordOf(url: string): string {

@@ -4,7 +4,12 @@ import { SecretResolver } from '../../../src/core/secrets/secrets';
 
 describe('connection URLs', () => {
   const ctx = {
-    env: { HOST: 'db.internal', PW: 'from-a-var', URL: 'postgresql://app:from-a-var@db.internal/orders' },
+    env: {
+      HOST: 'db.internal',
+      USER: 'app',
+      PW: 'from-a-var',
+      URL: 'postgresql://app:from-a-var@db.internal/orders',
+    },
     secrets: new SecretResolver({
       DB_PASSWORD: 'S3cret',
       DB_URL: 'postgresql://app:S3cret@db.internal/orders',
@@ -19,6 +24,11 @@ describe('connection URLs', () => {
       'postgresql://app:S3cret@db.internal/orders',
     );
     assert.equal(resolve('postgresql://app@${env:HOST}/orders'), 'postgresql://app@db.internal/orders');
+    // The colon inside `${env:USER}` is not where the password starts.
+    assert.equal(
+      resolve('postgresql://${env:USER}:${secret:DB_PASSWORD}@${env:HOST}/orders'),
+      'postgresql://app:S3cret@db.internal/orders',
+    );
     assert.equal(resolve('amqp://127.0.0.1:5672'), 'amqp://127.0.0.1:5672');
   });
 
@@ -26,6 +36,8 @@ describe('connection URLs', () => {
     for (const text of [
       'postgresql://app:hunter2@db.internal/orders',
       'postgresql://app:${env:PW}@db.internal/orders',
+      'postgresql://${env:USER}:${env:PW}@db.internal/orders',
+      'postgresql://app:hunter2@${env:HOST}/orders',
       'postgresql://app:${secret:DB_PASSWORD}x@db.internal/orders',
       '${env:URL}',
     ]) {
