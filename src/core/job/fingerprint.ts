@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ResolvedEnvironment } from './environment';
 import type { ResolvedJob } from './job';
 
@@ -36,8 +36,12 @@ export function fingerprintJob(
   };
 }
 
+/**
+ * SHA-256 of the text's UTF-8 bytes, in hex. One call with no Hash object: every record's idempotency
+ * key is one, and `createHash` made three objects per record for the same digest.
+ */
 export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /** JSON with object keys sorted, so equal definitions hash equally whatever order they were written in. */

@@ -66,8 +66,12 @@ export class Journal {
     const seq = this.nextSeq;
     this.nextSeq += 1;
     // Serialised now, so a caller changing the object afterwards cannot change what was checkpointed.
-    // `seq` first without copying the entry into a new object: one line per record adds up.
-    const line = `{"seq":${seq},${JSON.stringify(entry).slice(1)}\n`;
+    // `seq` first without copying the entry into a new object: one line per record adds up. An outcome's
+    // line is written around its outcome alone (the same text), without cutting a copy of a longer one.
+    const line =
+      entry.type === 'outcome'
+        ? `{"seq":${seq},"type":"outcome","outcome":${JSON.stringify(entry.outcome)}}\n`
+        : `{"seq":${seq},${JSON.stringify(entry).slice(1)}\n`;
     this.pending.push(line);
     // Kept for the next fold, which then need not read back and parse what it wrote. An outcome is a
     // new object per record that nobody changes; a run entry (rare) is parsed back from its line.

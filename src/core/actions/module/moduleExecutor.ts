@@ -84,6 +84,29 @@ function callHandler(
     return stopHandler.signal;
   };
 
+  const context: HandlerContext = {
+    ...ctx,
+    dryRun: false,
+    get signal() {
+      return handlerSignal();
+    },
+  };
+  let pending: PromiseLike<unknown>;
+  try {
+    // A copy, so a handler that mutates its argument cannot change the record the engine goes on to use.
+    const returned = handler(copyOf(fields), context);
+    // A handler that returned without a promise is done: no deadline or stop can overtake a result that
+    // is already there (its settlement always ran ahead of any timer). So no timer, no abort listener
+    // and no promise chain for it: they were most of the engine's cost per record of a no-op handler.
+    if (!isThenable(returned)) return Promise.resolve(interpret(returned, elapsed()));
+    pending = returned;
+  } catch (error) {
+    // Thrown by the handler, or by a getter of what it returned: the handler failed.
+    handlerStopped = true;
+    stopHandler?.abort();
+    return Promise.resolve(failed(elapsed(), handlerFailure(error)));
+  }
+
   return new Promise((resolve) => {
     let settled = false;
     const settle = (result: () => AttemptResult, stop: boolean): void => {
@@ -111,21 +134,20 @@ function callHandler(
       opts.timeoutMs,
     );
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const context: HandlerContext = {
-      ...ctx,
-      dryRun: false,
-      get signal() {
-        return handlerSignal();
-      },
-    };
-    // A copy, so a handler that mutates its argument cannot change the record the engine goes on to use.
-    // Wrapped in a promise so a handler that throws synchronously is handled like one that rejects.
-    new Promise<unknown>((run) => run(handler(copyOf(fields), context))).then(
-      (returned) => settle(() => interpret(returned, elapsed()), false),
+    // Resolved through a promise of our own, so a thenable that is no real promise is handled alike.
+    Promise.resolve(pending).then(
+      (value) => settle(() => interpret(value, elapsed()), false),
       (error: unknown) => finish(handlerFailure(error)),
     );
   });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**
