@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, REPO, allFiles, runCli, tempDir } from '../support/cli';
-import { sleep, startCli, type RunningCli } from '../support/cliProcess';
+import { killAll, sleep, startCli, watchCli, type RunningCli } from '../support/cliProcess';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
 import { startTargetServer, type TargetServer } from '../support/targetServer';
 import { workerArgs, workerEnvironment } from '../support/workerCommand';
@@ -36,20 +36,7 @@ function startAs(
     stdio: ['ignore', 'pipe', 'pipe'],
     ...user,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exitedWith = new Promise<number | string>((resolve) =>
-    child.on('close', (code, signal) => resolve(code ?? signal ?? -1)),
-  );
-  return {
-    child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    exited: exitedWith.then((value) => (typeof value === 'number' ? value : null)),
-    exitedWith,
-  };
+  return watchCli(child);
 }
 
 /**
@@ -85,10 +72,7 @@ describe("backfill worker as deploy/ starts it: a read-only runbook folder, only
     fs.chmodSync(work.dir, 0o755);
   });
   afterEach(async () => {
-    for (const cli of started.splice(0)) {
-      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
-      await cli.exited;
-    }
+    await killAll(started);
     await target?.stop();
     work.cleanup();
   });
