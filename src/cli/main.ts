@@ -18,6 +18,7 @@ import { announceCommand } from './commands/announceCommand';
 import { reportCommand } from './commands/reportCommand';
 import { signCommand } from './commands/signCommand';
 import { ExitCode } from './exitCodes';
+import { keepStateIn, STATE_DIR_VARIABLE } from '../core/ledger/statePaths';
 import { LEDGER_ENV_OPTION } from './ledgerPlace';
 
 const EXIT_CODES_HELP = `
@@ -27,6 +28,10 @@ Exit codes:
   2  invalid input or usage
   3  halted and resumable
   4  refused by a safety gate`;
+
+const STATE_DIR_HELP =
+  "keep this host's state folder (status, control, caches: DIR/FILE.d) in DIR instead of beside the " +
+  `runbook, for a runbook in a read-only folder; only with a ledger in PostgreSQL (env: ${STATE_DIR_VARIABLE})`;
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -40,7 +45,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .version('0.1.0')
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    // Every command of this host finds the state folder where run and worker keep it: the option, else
+    // the environment variable (which status and control read too), else beside the runbook.
+    .hook('preAction', (_program, command) =>
+      keepStateIn((command.opts() as { stateDir?: string }).stateDir ?? process.env[STATE_DIR_VARIABLE]),
+    );
 
   program
     .command('new')
@@ -113,6 +123,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .option('--events <file>', 'append JSON Lines events (start, progress, errors, halt, finish) to a file')
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--detach', 'run in a background process; watch it with status, steer it with control')
     .option('--json', 'print the result as JSON')
     .option('--no-progress', 'no progress line on the terminal')
@@ -133,6 +144,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .option('--events <file>', 'append JSON Lines events (start, progress, errors, halt, finish) to a file')
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--json', 'print the result as JSON')
     .option('--no-progress', 'no progress line on the terminal')
     .action(async (file: string, options) => setExitCode(await workerCommand(file, options)));
@@ -273,8 +285,13 @@ function refusedWrite(error: unknown): string | undefined {
   const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
   const why = code === undefined ? undefined : REFUSED_WRITES[code];
   if (!why || !path) return undefined;
+  // A state folder the worker cannot create beside a read-only runbook (a ConfigMap, ReadOnlyPaths=).
+  const elsewhere = /\.d(\/|$)/.test(path)
+    ? `; or keep the state folder in a writable one with --state-dir DIR or ${STATE_DIR_VARIABLE}=DIR ` +
+      '(a ledger in PostgreSQL)'
+    : '';
   return (
     `${path}: ${why} (${code}): check the permissions of the file and its folder, and that the file ` +
-    'system is writable and has space, then run the same command again'
+    `system is writable and has space, then run the same command again${elsewhere}`
   );
 }

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ExitCode } from '../cli/exitCodes';
 import type { DryRunReport } from '../core/dryrun/dryRun';
-import { stateDirFor } from '../core/ledger/statePaths';
+import { STATE_DIR_VARIABLE, stateDirFor } from '../core/ledger/statePaths';
 
 /** What the CLI printed and how it exited. */
 export interface CliResult {
@@ -187,7 +187,11 @@ function operatorEnv(operator: string | undefined): Record<string, string> {
 }
 
 function childEnvironment(secrets: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...secrets };
+  // The editor watches the state folder beside the runbook: a BACKFILL_STATE_DIR the editor inherited
+  // from a shell must not move the runner's elsewhere.
+  const inherited = { ...process.env };
+  delete inherited[STATE_DIR_VARIABLE];
+  return { ...inherited, ELECTRON_RUN_AS_NODE: '1', ...secrets };
 }
 
 function readResult(file: string): { result?: RunExit['result'] } {

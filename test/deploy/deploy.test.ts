@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { ExitCode } from '../../src/cli/exitCodes';
 import { REPO, runCli, tempDir } from '../support/cli';
 import { LEDGER_SECRET } from '../support/sharedLedgerRunbook';
-import { workerArgs } from '../support/workerCommand';
+import { workerArgs, workerEnvironment } from '../support/workerCommand';
 
 const DEPLOY = path.join(REPO, 'deploy');
 const RUNBOOK = path.join(DEPLOY, 'example', 'orders.backfill');
@@ -28,8 +28,9 @@ interface JobManifest {
             value?: string;
             valueFrom?: { secretKeyRef?: { name: string; key: string } };
           }[];
-          volumeMounts: { mountPath: string }[];
+          volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
         }[];
+        volumes: { name: string; configMap?: object; emptyDir?: object }[];
       };
     };
   };
@@ -56,19 +57,32 @@ describe('deploy/', () => {
     assert.equal(job.spec.completionMode, 'Indexed');
     assert.equal(job.spec.parallelism, job.spec.completions);
     const [container] = job.spec.template.spec.containers;
-    const mount = container!.volumeMounts[0]!.mountPath;
+    const { volumes } = job.spec.template.spec;
+    const mountOf = (kind: 'configMap' | 'emptyDir') =>
+      container!.volumeMounts.find((mount) => volumes.find((v) => v.name === mount.name)?.[kind]);
+    const mount = mountOf('configMap')!.mountPath;
     assert.deepEqual(container!.command, [
       'backfill',
       ...workerArgs(`${mount}/${path.basename(RUNBOOK)}`, 'resend', 'production'),
     ]);
-    // The only variable is the secret, from a Secret: nothing else the worker needs, no URL in the manifest.
+    // Exactly the variables the deployed-worker test runs with: the secret, from a Secret (no URL in the
+    // manifest), and the state folder in a writable emptyDir, the runbook's ConfigMap being read-only.
+    const state = mountOf('emptyDir');
+    assert.ok(state && !state.readOnly, 'the state folder is a writable emptyDir');
+    const expected = workerEnvironment('(from the Secret)', state.mountPath);
     assert.deepEqual(
       container!.env.map((variable) => [variable.name, variable.value, !!variable.valueFrom?.secretKeyRef]),
-      [[LEDGER_SECRET, undefined, true]],
+      Object.entries(expected).map(([name, value]) =>
+        name === LEDGER_SECRET ? [name, undefined, true] : [name, value, false],
+      ),
     );
-    // A stopped or refused worker fails the Job rather than restarting into the same stop.
+    // Invalid input, a stop or a refusal fails the Job rather than restarting into the same answer.
     const failJob = job.spec.podFailurePolicy.rules.find((rule) => rule.action === 'FailJob');
-    assert.deepEqual(failJob?.onExitCodes?.values, [ExitCode.haltedResumable, ExitCode.refused]);
+    assert.deepEqual(failJob?.onExitCodes?.values, [
+      ExitCode.invalid,
+      ExitCode.haltedResumable,
+      ExitCode.refused,
+    ]);
   });
 
   it('runs the same command line from the systemd unit, the URL from an EnvironmentFile', () => {
@@ -80,7 +94,19 @@ describe('deploy/', () => {
       ...workerArgs('/srv/backfill/orders.backfill', 'resend', 'production'),
     ]);
     assert.ok(setting('EnvironmentFile'));
+    // The rest of the worker's environment: its state folder in the instance's StateDirectory, as
+    // /srv/backfill is read-only (ReadOnlyPaths=) to the DynamicUser.
+    assert.match(unit, /^ReadOnlyPaths=\/srv\/backfill$/m);
+    assert.equal(setting('StateDirectory'), 'backfill/%i');
+    const environment = Object.fromEntries(
+      [...unit.matchAll(/^Environment=([^=]+)=(.*)$/gm)].map((match) => [match[1], match[2]]),
+    );
+    // LEDGER_URL comes from the EnvironmentFile; everything else is set in the unit.
+    const expected = workerEnvironment('', '/var/lib/backfill/%i');
+    delete expected[LEDGER_SECRET];
+    assert.deepEqual(environment, expected);
     assert.deepEqual(setting('RestartPreventExitStatus')?.split(' ').map(Number), [
+      ExitCode.invalid,
       ExitCode.haltedResumable,
       ExitCode.refused,
     ]);

@@ -17,6 +17,11 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningCl
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return watchCli(child);
+}
+
+/** Collects the output and exit of a CLI process a test spawned itself (its own user, environment, folder). */
+export function watchCli(child: ChildProcess): RunningCli {
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -31,6 +36,14 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningCl
     exited: exitedWith.then((value) => (typeof value === 'number' ? value : null)),
     exitedWith,
   };
+}
+
+/** Kills (-9) every process of `started` still running and waits for each, emptying the list. */
+export async function killAll(started: RunningCli[]): Promise<void> {
+  for (const cli of started.splice(0)) {
+    if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
+    await cli.exited;
+  }
 }
 
 /** Polls `condition` every 20 ms until it holds; fails with `what` after `timeoutMs`. */

@@ -11,24 +11,27 @@ import { EMBEDDED_LEDGER, type LedgerPlace } from './ledgerPlace';
 import { acquireRunLock } from './lock';
 import { postgresBackend } from './postgresBackend';
 import { SqlJsLedger } from './sqlJsLedger';
-import { assertStateDirUsable, stateDirFor } from './statePaths';
+import { assertLedgerBesideRunbook, assertStateDirUsable, stateDirFor } from './statePaths';
 import { UserError } from '../model/types';
 
 /** The embedded ledger: `<runbook>.d/ledger.sqlite`, its journal and its lock file beside it. */
 const EMBEDDED: LedgerBackend = {
   async open(runbookFile) {
+    assertLedgerBesideRunbook(runbookFile);
     const ledger = await SqlJsLedger.open(runbookFile);
     showUnfoldedJournal(ledger, stateDirFor(runbookFile));
     return ledger;
   },
 
   async lockRuns(runbookFile, holder) {
+    assertLedgerBesideRunbook(runbookFile);
     const stateDir = stateDirFor(runbookFile);
     assertStateDirUsable(stateDir);
     return acquireRunLock(stateDir, holder);
   },
 
   async openForRun(runbookFile) {
+    assertLedgerBesideRunbook(runbookFile);
     const stateDir = stateDirFor(runbookFile);
     const ledger = await SqlJsLedger.open(runbookFile);
     try {
