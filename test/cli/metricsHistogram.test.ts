@@ -82,31 +82,24 @@ describe('the metrics endpoint', function () {
       await run.exited;
     }
   });
-});
 
-describe('the metrics endpoint of backfill worker', function () {
-  this.timeout(120_000);
-  let database: PostgresServer;
-  let work: ReturnType<typeof tempDir>;
-  let target: TargetServer;
-  const started: RunningCli[] = [];
-  before(async function () {
+  it("exposes a worker's attempt latency as a Prometheus histogram whose count is what that worker sent", async function () {
     if (postgresUnavailable()) this.skip();
-    database = await startPostgres();
-    work = tempDir('backfill-worker-metrics-');
-    target = await startTargetServer(() => ({ delayMs: 30 }));
-  });
-  after(async () => {
-    for (const cli of started.splice(0)) {
-      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
-      await cli.exited;
+    const database = await startPostgres();
+    const started: RunningCli[] = [];
+    try {
+      await sendThroughWorker(database, started);
+    } finally {
+      for (const cli of started) {
+        if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
+        await cli.exited;
+      }
+      await database.stop();
     }
-    await target?.stop();
-    work?.cleanup();
-    await database?.stop();
   });
 
-  it("exposes the worker's attempt latency as a Prometheus histogram whose count is what that worker sent", async () => {
+  /** A run and a worker with --metrics-port on two hosts, sharing the run through `database`. */
+  async function sendThroughWorker(database: PostgresServer, started: RunningCli[]) {
     const CHUNK = 100;
     const fixture = { records: 3000, rate: 60, concurrency: 2, retries: 0 };
     const vars = ['--var', `BASE_URL=${target.url}`];
@@ -170,5 +163,5 @@ describe('the metrics endpoint of backfill worker', function () {
       [keys],
     );
     assert.equal(recorded?.attempts, sent);
-  });
+  }
 });
