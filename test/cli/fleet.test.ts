@@ -1,47 +1,25 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { sendControl } from '../../src/core/run/control';
 import { runCli, tempDir } from '../support/cli';
 import { sleep, startCli, waitFor, type RunningCli } from '../support/cliProcess';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
-import { writeSharedLedgerRunbook } from '../support/sharedLedgerRunbook';
+import { usePostgresLedger, writeFixtureRunbook, type FixtureOptions } from '../support/runbookFixture';
 import { startTargetServer, type TargetServer } from '../support/targetServer';
 
 const RATE = 40;
+/** The exit code of a process stopped by `backfill control FILE stop` (or the editor's stop). */
+const STOPPED = 3;
 
-interface MemberProcess {
-  stdout(): string;
-  kill(signal: NodeJS.Signals): void;
+interface FleetMember {
   pid: number;
-  exited: Promise<number | string>;
-}
-
-/** A second member of the run's fleet (test/support/fleetMemberProcess.ts), posting to TARGET/member/N. */
-function startMember(run: string, target: string, ledgerUrl: string): MemberProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(__dirname, '..', 'support', 'fleetMemberProcess.ts'),
-      run,
-      target,
-      String(RATE),
-      '4',
-    ],
-    { env: { ...process.env, LEDGER_URL: ledgerUrl }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  return {
-    stdout: () => stdout,
-    kill: (signal) => child.kill(signal),
-    pid: child.pid!,
-    exited: new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? -1))),
-  };
+  host: string;
+  chunk?: number;
+  rate: number;
+  heartbeatAt: string;
+  health: string;
 }
 
 interface FleetJson {
@@ -49,18 +27,25 @@ interface FleetJson {
     cell: string;
     state: string;
     succeeded: number;
-    fleet?: { alive: number; lost: number; members: { pid: number; health: string; host: string }[] };
+    fleet?: { alive: number; lost: number; members: FleetMember[] };
   }[];
 }
 
-describe('a fleet sharing a PostgreSQL ledger', function () {
-  this.timeout(90_000);
+/**
+ * Control and status of a fleet of real processes: `backfill run` (the run's creator) and `backfill worker`
+ * processes, each on its own "host" (a folder with the same runbook and records), sharing one run through
+ * a PostgreSQL ledger and sending to one counting target. The target cannot tell the processes apart:
+ * "nothing from any process" is nothing at the target.
+ */
+describe('a fleet of backfill worker processes sharing a PostgreSQL ledger', function () {
+  this.timeout(120_000);
   let database: PostgresServer;
   let work: ReturnType<typeof tempDir>;
   let target: TargetServer;
-  let file: string;
-  let run: RunningCli | undefined;
-  const members: MemberProcess[] = [];
+  let hosts = 0;
+  /** The run's creator's runbook (host h1), whose folder holds the editor's control.json. */
+  let creatorFile: string;
+  const started: RunningCli[] = [];
   const env = () => ({ LEDGER_URL: database.url });
 
   before(async function () {
@@ -70,170 +55,211 @@ describe('a fleet sharing a PostgreSQL ledger', function () {
   after(async () => database?.stop());
   beforeEach(async () => {
     work = tempDir('backfill-fleet-');
-    target = await startTargetServer(() => ({ delayMs: 2 }));
-    file = writeSharedLedgerRunbook(work.dir, { records: 20_000, rate: RATE, concurrency: 4 });
+    hosts = 0;
     await database.query('DROP SCHEMA IF EXISTS backfill CASCADE');
   });
   afterEach(async () => {
-    run?.child.kill('SIGKILL');
-    for (const member of members.splice(0)) member.kill('SIGKILL');
-    await run?.exited;
-    run = undefined;
-    await target.stop();
+    for (const cli of started.splice(0)) {
+      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
+      await cli.exited;
+    }
+    await target?.stop();
     work.cleanup();
   });
 
-  const control = (...args: string[]) => runCli(['control', file, ...args, '--env', 'test'], { env: env() });
-  const items = () => target.arrivals.filter((a) => a.path.startsWith('/items/')).length;
-  const fromMembers = () => target.arrivals.filter((a) => a.path.startsWith('/member/')).length;
-  /** Arrivals at the target during the next `ms` milliseconds. */
-  async function arrivalsDuring(ms: number): Promise<{ run: number; member: number }> {
-    const before = { run: items(), member: fromMembers() };
-    await sleep(ms);
-    return { run: items() - before.run, member: fromMembers() - before.member };
+  /** A new host's copy of the fixture runbook, its ledger in PostgreSQL in chunks of 500. */
+  function newHost(fixture: FixtureOptions): string {
+    const dir = path.join(work.dir, `h${(hosts += 1)}`);
+    fs.mkdirSync(dir);
+    const file = writeFixtureRunbook(dir, fixture);
+    usePostgresLedger(file, '      chunkSize: 500\n');
+    return file;
   }
 
-  /** Starts `backfill run` on the shared ledger and one more member of its fleet; returns the run id. */
-  async function startFleet(extraMembers = 1): Promise<string> {
-    const vars = ['--var', `BASE_URL=${target.url}`];
-    const dryRun = await runCli(['dry-run', file, '--cell', 'preview', ...vars], { env: env() });
-    assert.equal(dryRun.code, 0, dryRun.stdout + dryRun.stderr);
-    run = startCli(['run', file, '--cell', 'full', '--execute', '--no-progress', ...vars], env());
-    await waitFor(() => items() >= 5, 'the run to send');
-    const [running] = await database.query<{ id: string }>(
-      "SELECT id FROM backfill.runs WHERE outcome = 'running'",
+  function start(as: 'run' | 'worker', file: string): RunningCli {
+    const execute = as === 'run' ? ['--execute'] : [];
+    const cli = startCli(
+      [as, file, '--cell', 'full', ...execute, '--no-progress', '--var', `BASE_URL=${target.url}`],
+      env(),
     );
-    const id = running!.id;
-    for (let i = 0; i < extraMembers; i += 1) {
-      const member = startMember(id, target.url, database.url);
-      members.push(member);
-      await waitFor(
-        () => member.stdout().includes('joined'),
-        `member ${i} to join: ${member.stdout()}`,
-        30_000,
-      );
+    started.push(cli);
+    return cli;
+  }
+
+  const output = (clis: RunningCli[]) => clis.map((cli) => cli.stdout() + cli.stderr()).join('\n----\n');
+
+  /**
+   * `backfill run` on one host and `workers` `backfill worker` processes on others, all working (each
+   * holding a chunk) and each having taken its share at a heartbeat. The run first, the creator of the run.
+   */
+  async function startFleet(fixture: FixtureOptions, workers: number): Promise<RunningCli[]> {
+    creatorFile = newHost(fixture);
+    const run = start('run', creatorFile);
+    await waitFor(() => target.arrivals.length >= 5, `the run to send: ${output([run])}`, 30_000);
+    const fleet = [run, ...Array.from({ length: workers }, () => start('worker', newHost(fixture)))];
+    const deadline = Date.now() + 30_000;
+    const holding = async () =>
+      (
+        await database.query(
+          "SELECT id FROM backfill.workers WHERE state = 'working' AND chunk IS NOT NULL AND NOT waiting",
+        )
+      ).length;
+    while ((await holding()) < fleet.length) {
+      if (Date.now() > deadline) throw new Error(`the fleet did not start: ${output(fleet)}`);
+      await sleep(200);
     }
-    const working = async () =>
-      (await database.query("SELECT id FROM backfill.workers WHERE state = 'working'")).length;
-    const deadline = Date.now() + 10_000;
-    while ((await working()) < 1 + extraMembers && Date.now() < deadline) await sleep(100);
     // Each member re-computes its share at its next heartbeat, a second at most.
     await sleep(2500);
-    return id;
+    return fleet;
   }
 
-  it('shares one rate, and pause, rate and stop sent through PostgreSQL reach every member', async () => {
-    await startFleet();
+  const control = (file: string, ...args: string[]) => runCli(['control', file, ...args], { env: env() });
 
-    // Two members at a configured 40/s: 20/s each, 40/s together — not 40/s each.
-    const shared = await arrivalsDuring(4000);
-    const together = shared.run + shared.member;
-    assert.ok(together >= RATE * 4 * 0.7 && together <= RATE * 4 * 1.3, `40/s for 4 s, got ${together}`);
-    assert.ok(shared.run > 0 && shared.member > 0, JSON.stringify(shared));
-    assert.ok(shared.run <= RATE * 4 * 0.75 && shared.member <= RATE * 4 * 0.75, JSON.stringify(shared));
-
-    const paused = await control('pause');
-    assert.equal(paused.code, 0, paused.stdout + paused.stderr);
-    assert.match(paused.stdout, /Sent "pause" to run .* and its 2 live members/);
-    await sleep(1500); // applied within a second; requests in flight land
-    assert.deepEqual(await arrivalsDuring(2500), { run: 0, member: 0 }, 'nothing arrives while paused');
+  async function statusOf(file: string) {
     const status = await runCli(['status', file, '--json', '--env', 'test'], { env: env() });
-    const full = (JSON.parse(status.stdout) as FleetJson).cells.find((cell) => cell.cell === 'full')!;
-    assert.equal(full.state, 'paused');
-    assert.equal(full.fleet?.alive, 2);
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    return (JSON.parse(status.stdout) as FleetJson).cells.find((cell) => cell.cell === 'full')!;
+  }
 
-    assert.equal((await control('rate', '100')).code, 0);
-    assert.equal((await control('resume')).code, 0);
+  /** Arrivals at the target during the next `ms` milliseconds, from every process together. */
+  async function arrivalsDuring(ms: number): Promise<number> {
+    const before = target.arrivals.length;
+    await sleep(ms);
+    return target.arrivals.length - before;
+  }
+
+  it('pause, rate and stop sent through PostgreSQL reach every worker', async () => {
+    target = await startTargetServer(() => ({ delayMs: 2 }));
+    const fixture = { records: 20_000, rate: RATE, concurrency: 4 };
+    const fleet = await startFleet(fixture, 2);
+    // A control file on any host: here a fourth host, which runs nothing.
+    const file = newHost(fixture);
+
+    // Three processes at a configured 40/s: 40/s together, not 40/s each.
+    const shared = await arrivalsDuring(4000);
+    assert.ok(shared >= RATE * 4 * 0.6 && shared <= RATE * 4 * 1.4, `40/s for 4 s, got ${shared}`);
+
+    const paused = await control(file, 'pause');
+    assert.equal(paused.code, 0, paused.stdout + paused.stderr);
+    await sleep(1500); // applied within a second; requests in flight land
+    assert.equal(await arrivalsDuring(2500), 0, 'nothing arrives from any process while paused');
+    const whilePaused = await statusOf(file);
+    assert.equal(whilePaused.state, 'paused');
+    assert.equal(whilePaused.fleet?.alive, 3);
+
+    assert.equal((await control(file, 'rate', '100')).code, 0);
+    assert.equal((await control(file, 'resume')).code, 0);
+    const [controls] = await database.query<{ rate: number; paused: number }>(
+      'SELECT rate, paused FROM backfill.controls',
+    );
+    assert.deepEqual(controls, { rate: 100, paused: 0 });
     await sleep(2500);
     const faster = await arrivalsDuring(3000);
-    const after = faster.run + faster.member;
-    assert.ok(after >= 100 * 3 * 0.7 && after <= 100 * 3 * 1.3, `100/s for 3 s, got ${after}`);
-    assert.ok(faster.run > 0 && faster.member > 0, JSON.stringify(faster));
-
-    assert.equal((await control('stop')).code, 0);
-    const [runExit, memberExit] = await Promise.all([run!.exitedWith, members[0]!.exited]);
-    assert.notEqual(runExit, 'SIGKILL');
-    assert.equal(memberExit, 0);
-    assert.deepEqual(await arrivalsDuring(1500), { run: 0, member: 0 }, 'nothing arrives once stopped');
-    const states = await database.query<{ state: string }>(
-      'SELECT state FROM backfill.workers ORDER BY state',
-    );
-    assert.deepEqual(
-      states.map((row) => row.state),
-      ['stopped', 'stopped'],
-    );
-  });
-
-  it("forwards the editor's commands (control.json on the run's host) to every member", async () => {
-    await startFleet();
-    sendControl(`${file}.d`, { command: 'pause' });
+    assert.ok(faster >= 100 * 3 * 0.6 && faster <= 100 * 3 * 1.4, `100/s for 3 s, got ${faster}`);
+    // Each member sends its share (a third, 33/s), not the whole 100/s: as measured by each at its beat.
     await sleep(1500);
-    assert.deepEqual(await arrivalsDuring(2500), { run: 0, member: 0 }, 'nothing arrives while paused');
-    sendControl(`${file}.d`, { command: 'stop' });
-    const [runExit, memberExit] = await Promise.all([run!.exitedWith, members[0]!.exited]);
-    assert.equal(runExit, 3);
-    assert.equal(memberExit, 0);
-  });
+    const rates = (await statusOf(file)).fleet!.members.map((member) => member.rate);
+    assert.equal(rates.length, 3);
+    for (const rate of rates) assert.ok(rate > 0 && rate <= 100 * 0.7, `rates ${rates.join(', ')}`);
 
-  it('stops only the process of its own host on the halt file; the rest of the fleet carries on', async () => {
-    await startFleet();
-    fs.writeFileSync(`${file}.halt`, '');
-    assert.equal(await run!.exitedWith, 3);
-    await sleep(1000); // its last requests, already on their way, land
-    const carryingOn = await arrivalsDuring(2000);
-    assert.equal(carryingOn.run, 0);
-    assert.ok(carryingOn.member > 0, 'the other member still sends');
+    assert.equal((await control(file, 'stop')).code, 0);
+    const codes = await Promise.all(fleet.map((cli) => cli.exitedWith));
+    assert.deepEqual(codes, [STOPPED, STOPPED, STOPPED], output(fleet));
+    assert.equal(await arrivalsDuring(1500), 0, 'nothing arrives once stopped');
     const states = await database.query<{ pid: number; state: string }>(
-      'SELECT pid, state FROM backfill.workers ORDER BY started_at',
+      'SELECT pid, state FROM backfill.workers ORDER BY pid',
     );
     assert.deepEqual(
-      states.map((row) => row.state),
-      ['stopped', 'working'],
+      states,
+      fleet.map((cli) => ({ pid: cli.child.pid, state: 'stopped' })).sort((a, b) => a.pid! - b.pid!),
     );
-    fs.rmSync(`${file}.halt`);
-    assert.equal((await control('stop')).code, 0);
-    assert.equal(await members[0]!.exited, 0);
   });
 
-  it('lists every member in status, one killed with kill -9 as lost', async () => {
-    await startFleet(2);
-    const [victim, survivor] = [members[0]!, members[1]!];
-    // Three members at 40/s: a third each...
-    await waitFor(
-      () => survivor.stdout().includes(`rate ${RATE / 3}\n`),
-      `a third of the rate: ${survivor.stdout()}`,
+  it('keeps in-flight requests at the target within the concurrency sent by backfill control', async () => {
+    const LIMIT = 3;
+    // Slow answers and no rate limit to speak of: the concurrency is what binds.
+    target = await startTargetServer(() => ({ delayMs: 80 }));
+    const fixture = { records: 20_000, rate: 100_000, concurrency: 12 };
+    const fleet = await startFleet(fixture, 2);
+    const file = newHost(fixture);
+    assert.ok(target.maxInFlight > LIMIT, `${target.maxInFlight} in flight before the change`);
+
+    const changed = await control(file, 'concurrency', String(LIMIT));
+    assert.equal(changed.code, 0, changed.stdout + changed.stderr);
+    await sleep(2500); // applied within a second; requests beyond the limit already on their way land
+    target.resetMaxInFlight();
+    const sent = await arrivalsDuring(4000);
+    assert.ok(sent > 0, 'the fleet still sends');
+    assert.ok(target.maxInFlight <= LIMIT, `${target.maxInFlight} in flight after concurrency ${LIMIT}`);
+    const [controls] = await database.query<{ concurrency: number }>(
+      'SELECT concurrency FROM backfill.controls',
     );
-    victim.kill('SIGKILL');
-    await victim.exited;
-    const statusOf = async () => {
-      const status = await runCli(['status', file, '--json', '--env', 'test'], { env: env() });
-      assert.equal(status.code, 0, status.stderr);
-      return (JSON.parse(status.stdout) as FleetJson).cells.find((cell) => cell.cell === 'full')!;
-    };
-    let full = await statusOf();
-    const deadline = Date.now() + 20_000;
-    while (full.fleet?.lost !== 1 && Date.now() < deadline) {
-      await sleep(500);
-      full = await statusOf();
-    }
-    assert.equal(full.state, 'running');
-    assert.equal(full.fleet?.members.length, 3);
-    assert.equal(full.fleet?.alive, 2);
-    const lost = full.fleet?.members.filter((member) => member.health === 'lost');
+    assert.equal(controls?.concurrency, LIMIT);
+
+    assert.equal((await control(file, 'stop')).code, 0);
+    assert.deepEqual(await Promise.all(fleet.map((cli) => cli.exitedWith)), [STOPPED, STOPPED, STOPPED]);
+  });
+
+  it("forwards the editor's commands (control.json on the run's host) to every worker", async () => {
+    target = await startTargetServer(() => ({ delayMs: 2 }));
+    const fleet = await startFleet({ records: 20_000, rate: RATE, concurrency: 4 }, 2);
+    sendControl(`${creatorFile}.d`, { command: 'pause' });
+    await sleep(1500);
+    assert.equal(await arrivalsDuring(2500), 0, 'nothing arrives from any process while paused');
+    sendControl(`${creatorFile}.d`, { command: 'stop' });
     assert.deepEqual(
-      lost?.map((member) => member.pid),
-      [victim.pid],
+      await Promise.all(fleet.map((cli) => cli.exitedWith)),
+      [STOPPED, STOPPED, STOPPED],
+      output(fleet),
     );
-    assert.ok(full.succeeded > 0, 'totals come from the ledger');
-    // ...and half each once one is lost: the survivors take its share.
-    await waitFor(
-      () => survivor.stdout().endsWith(`rate ${RATE / 2}\n`),
-      `half the rate: ${survivor.stdout()}`,
+  });
+
+  it('lists every worker in status (host, pid, chunk, last heartbeat), one killed with kill -9 as lost', async () => {
+    target = await startTargetServer(() => ({ delayMs: 2 }));
+    const fixture = { records: 20_000, rate: RATE, concurrency: 4 };
+    const fleet = await startFleet(fixture, 3);
+    const file = newHost(fixture);
+    const pids = fleet.map((cli) => cli.child.pid!).sort((a, b) => a - b);
+
+    const before = await statusOf(file);
+    assert.equal(before.state, 'running');
+    assert.deepEqual(
+      before.fleet!.members.map((member) => member.pid).sort((a, b) => a - b),
+      pids,
     );
+    for (const member of before.fleet!.members) {
+      assert.equal(member.host, os.hostname());
+      assert.equal(member.health, 'alive');
+      assert.equal(typeof member.chunk, 'number', JSON.stringify(member));
+      assert.ok(!Number.isNaN(Date.parse(member.heartbeatAt)), JSON.stringify(member));
+    }
+
+    const victim = fleet[2]!;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    let after = await statusOf(file);
+    const deadline = Date.now() + 20_000;
+    while (after.fleet?.lost !== 1 && Date.now() < deadline) {
+      await sleep(500);
+      after = await statusOf(file);
+    }
+    assert.equal(after.state, 'running');
+    assert.equal(after.fleet?.members.length, 4);
+    assert.equal(after.fleet?.alive, 3);
+    assert.deepEqual(
+      after.fleet?.members.filter((member) => member.health === 'lost').map((member) => member.pid),
+      [victim.child.pid],
+    );
+    assert.ok(after.succeeded > 0, 'totals come from the ledger');
     const text = await runCli(['status', file, '--env', 'test'], { env: env() });
-    assert.match(text.stdout, /fleet: 2 alive, 1 lost, 0 ended/);
-    assert.match(text.stdout, new RegExp(`pid ${victim.pid} .*LOST`));
-    assert.equal((await control('stop')).code, 0);
-    await run!.exited;
+    assert.match(text.stdout, /fleet: 3 alive, 1 lost, 0 ended/);
+    assert.match(text.stdout, new RegExp(`pid ${victim.child.pid} .*LOST`));
+    for (const cli of fleet.filter((cli) => cli !== victim)) {
+      assert.match(text.stdout, new RegExp(`pid ${cli.child.pid} · chunk \\d+ .*last heartbeat .*alive`));
+    }
+
+    assert.equal((await control(file, 'stop')).code, 0);
+    const survivors = fleet.filter((cli) => cli !== victim);
+    assert.deepEqual(await Promise.all(survivors.map((cli) => cli.exitedWith)), [STOPPED, STOPPED, STOPPED]);
   });
 });

@@ -28,6 +28,8 @@ export interface TargetServer {
   url: string;
   arrivals: Arrival[];
   maxInFlight: number;
+  /** Starts tracking `maxInFlight` afresh from the requests in flight now (after a concurrency change). */
+  resetMaxInFlight(): void;
   /** Arrivals per key. */
   countsByKey(): Map<string, number>;
   /** The most arrivals within any window of `ms` milliseconds. */
@@ -84,6 +86,9 @@ export async function startTargetServer(
     arrivals,
     get maxInFlight() {
       return maxInFlight;
+    },
+    resetMaxInFlight() {
+      maxInFlight = inFlight;
     },
     countsByKey() {
       const counts = new Map<string, number>();
