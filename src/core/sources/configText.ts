@@ -73,9 +73,10 @@ export function passwordWrittenSafely(text: string): boolean {
  */
 function writtenPassword(text: string): string | undefined {
   const placeholders: string[] = [];
-  const masked = text.replace(PLACEHOLDER, (whole) => `\u0000${placeholders.push(whole) - 1}\u0000`);
+  // Each placeholder becomes a mark no URL holds (private-use characters), without `:`, `@` or `/`.
+  const masked = text.replace(PLACEHOLDER, (whole) => `\uE000${placeholders.push(whole) - 1}\uE001`);
   const written = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:([^@/]*)@/.exec(masked);
-  return written?.[1]!.replace(/\u0000(\d+)\u0000/g, (_whole, index: string) => placeholders[Number(index)]!);
+  return written?.[1]!.replace(/\uE000(\d+)\uE001/g, (_whole, index: string) => placeholders[Number(index)]!);
 }
 
 function passwordOf(url: string): string {
