@@ -384,8 +384,9 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     const { page, server } = session;
     // A runbook this window never showed, dry-run from a terminal: its preview can only come from the
     // file's result block and the report the ledger stored.
+    // Written from the runbook as shipped, not copied from demo.backfill: the earlier tests edit that one.
     const second = path.join(workspace, 'second.backfill');
-    await cp(path.join(workspace, 'demo.backfill'), second);
+    await writeFile(second, await demoRunbookText(orders.url));
     const dryRun = spawnSync(
       process.execPath,
       [path.join(REPO_ROOT, 'dist/cli.js'), 'dry-run', second, '--cell', 'preview'],
@@ -427,15 +428,19 @@ function fullCell(cells: Locator): Locator {
 async function demoWorkspace(baseUrl: string): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'backfill-ui-'));
   await cp(path.join(REPO_ROOT, 'runbooks'), dir, { recursive: true });
-  const runbook = path.join(dir, 'demo.backfill');
-  const text = await readFile(runbook, 'utf8');
+  await writeFile(path.join(dir, 'demo.backfill'), await demoRunbookText(baseUrl));
+  return dir;
+}
+
+/** The demo runbook as shipped, pointed at the test's service. */
+async function demoRunbookText(baseUrl: string): Promise<string> {
+  const text = await readFile(path.join(REPO_ROOT, 'runbooks/demo.backfill'), 'utf8');
   // 25 per second instead of 50: a 20-second run leaves time to watch (and screenshot) it live.
   const pointed = text
     .replace('BASE_URL: http://127.0.0.1:8080', `BASE_URL: ${baseUrl}`)
     .replace(/^ {2}rate: 50$/m, '  rate: 25');
   assert.notEqual(pointed, text);
-  await writeFile(runbook, pointed);
-  return dir;
+  return pointed;
 }
 
 /** Polls until `probe` returns a value (the extension writes files asynchronously), or undefined. */
