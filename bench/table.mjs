@@ -3,7 +3,19 @@
 import { readFileSync } from 'node:fs';
 
 const { machine, benchmarks } = JSON.parse(readFileSync(new URL('./results.json', import.meta.url), 'utf8'));
-const ORDER = ['throughput', 'overhead', 'checkpoint', 'resume', 'rate', 'kill', 'dry-run', 'verify'];
+const ORDER = [
+  'throughput',
+  'overhead',
+  'checkpoint',
+  'resume',
+  'rate',
+  'kill',
+  'dry-run',
+  'verify',
+  'sql',
+  'postgres-source',
+  'amqp',
+];
 const cell = (value) => String(value).replaceAll('|', '\\|');
 
 console.log(`Machine: ${machine}.\n`);
