@@ -5,14 +5,31 @@
 import * as fs from 'node:fs';
 import { rangeProblem, typedNumber } from '../core/model/numericRanges';
 import { UserError } from '../core/model/types';
+import { metricsHostProblem, type MetricsAddress } from '../core/run/metricsServer';
 
-/** `--metrics-port PORT`: a whole number from 1 to 65,535. */
-export function parseMetricsPort(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const port = typedNumber(value);
+/**
+ * `--metrics-port PORT` (a whole number from 1 to 65,535) and `--metrics-host ADDRESS` (an IP address of
+ * this host; 127.0.0.1 when left out). An address without a port serves nothing: refused, not ignored.
+ */
+export function parseMetricsAddress(options: {
+  metricsPort?: string;
+  metricsHost?: string;
+}): MetricsAddress | undefined {
+  const { metricsPort, metricsHost } = options;
+  if (metricsHost !== undefined) {
+    const problem = metricsHostProblem(metricsHost);
+    if (problem) throw new UserError(`--metrics-host ${metricsHost}: ${problem}`);
+    if (metricsPort === undefined) {
+      throw new UserError(
+        `--metrics-host ${metricsHost}: serves metrics only with --metrics-port PORT: add it, or leave --metrics-host out`,
+      );
+    }
+  }
+  if (metricsPort === undefined) return undefined;
+  const port = typedNumber(metricsPort);
   const problem = rangeProblem('--metrics-port', port);
-  if (problem) throw new UserError(`--metrics-port ${value}: ${problem}`);
-  return port;
+  if (problem) throw new UserError(`--metrics-port ${metricsPort}: ${problem}`);
+  return { port, ...(metricsHost !== undefined ? { host: metricsHost } : {}) };
 }
 
 /** Opens `--events FILE` for appending; a folder or a missing folder is a usage error that says so. */

@@ -33,6 +33,12 @@ const STATE_DIR_HELP =
   "keep this host's state folder (status, control, caches: DIR/FILE.d) in DIR instead of beside the " +
   `runbook, for a runbook in a read-only folder; only with a ledger in PostgreSQL (env: ${STATE_DIR_VARIABLE})`;
 
+const METRICS_PORT_HELP = 'serve Prometheus metrics on PORT/metrics, on 127.0.0.1 unless --metrics-host';
+const METRICS_HOST_HELP =
+  'the IP address --metrics-port listens on (default 127.0.0.1, this host only); 0.0.0.0 for every ' +
+  'interface, so Prometheus can scrape it from other hosts (the metrics carry no secrets; firewall the ' +
+  'port to the scraper)';
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -122,7 +128,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         'skipped: "20 skipped: done by small-batch"); the cell\'s resend: delivered asks the same',
     )
     .option('--events <file>', 'append JSON Lines events (start, progress, errors, halt, finish) to a file')
-    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics')
+    .option('--metrics-port <port>', METRICS_PORT_HELP)
+    .option('--metrics-host <address>', METRICS_HOST_HELP)
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--detach', 'run in a background process; watch it with status, steer it with control')
     .option('--json', 'print the result as JSON')
@@ -143,7 +150,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       new Option('--var <name=value>', 'override an environment variable (repeatable)').argParser(collect),
     )
     .option('--events <file>', 'append JSON Lines events (start, progress, errors, halt, finish) to a file')
-    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics')
+    .option('--metrics-port <port>', METRICS_PORT_HELP)
+    .option('--metrics-host <address>', METRICS_HOST_HELP)
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--json', 'print the result as JSON')
     .option('--no-progress', 'no progress line on the terminal')

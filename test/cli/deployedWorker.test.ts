@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, REPO, allFiles, runCli, tempDir } from '../support/cli';
 import { killAll, sleep, startCli, watchCli, type RunningCli } from '../support/cliProcess';
+import { freePort } from '../support/freePort.mjs';
+import { listeningAddresses } from '../support/listeningSockets';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
 import { startTargetServer, type TargetServer } from '../support/targetServer';
 import { workerArgs, workerEnvironment } from '../support/workerCommand';
@@ -12,6 +14,8 @@ const PASSWORD = 'deployed-CANARY-4k8x';
 const EXAMPLE = path.join(REPO, 'deploy', 'example');
 const RECORDS = 3000;
 const keyOf = (i: number) => `o-${String(i).padStart(5, '0')}`;
+/** The line of record `key` in exampleHost's CSV, the header being line 1: what chunks are cut by. */
+const lineOf = (key: string) => Number(key.slice(2)) + 1;
 
 /**
  * Who the worker runs as: the deploy files run it as a user that cannot write the runbook's folder
@@ -77,10 +81,11 @@ describe("backfill worker as deploy/ starts it: a read-only runbook folder, only
     work.cleanup();
   });
 
-  it("joins the run and delivers its share from a state folder outside the runbook's; without one it is refused with the fix", async () => {
-    // Answers slowly until the worker holds a chunk, so the run's creator cannot finish the run alone.
-    let workerJoined = false;
-    target = await startTargetServer(() => ({ delayMs: workerJoined ? 0 : 100 }));
+  it("joins the run and delivers its share from a state folder outside the runbook's, its metrics scraped where it was told; without one it is refused with the fix", async () => {
+    // Answers slowly until the worker's metrics are read, so the run's creator cannot finish the run alone
+    // and the worker is still at work when it is paused to be scraped.
+    let scraped = false;
+    target = await startTargetServer(() => ({ delayMs: scraped ? 0 : 300 }));
     const creatorFile = exampleHost(path.join(work.dir, 'creator'), target.url);
     const runbookDir = path.join(work.dir, 'runbook');
     const workerFile = exampleHost(runbookDir, target.url);
@@ -109,7 +114,7 @@ describe("backfill worker as deploy/ starts it: a read-only runbook folder, only
     // Today's deploy files without a state folder elsewhere: the runbook's folder refuses it, and the
     // message names the way out.
     const refused = startAs(
-      workerArgs(workerFile, 'resend', 'production'),
+      workerArgs(workerFile, 'resend', 'production', { host: '127.0.0.1', port: String(await freePort()) }),
       { LEDGER_URL: database.url },
       '/',
     );
@@ -120,9 +125,11 @@ describe("backfill worker as deploy/ starts it: a read-only runbook folder, only
       /orders\.backfill\.d: permission denied \(EACCES\).*--state-dir DIR or BACKFILL_STATE_DIR=DIR/,
     );
 
-    // Exactly the manifests' command line and environment, nothing inherited.
+    // Exactly the manifests' command line and environment, nothing inherited; its metrics on 127.0.0.1
+    // (where tests may listen) instead of the manifests' 0.0.0.0, through the same options.
+    const metricsPort = await freePort();
     const worker = startAs(
-      workerArgs(workerFile, 'resend', 'production'),
+      workerArgs(workerFile, 'resend', 'production', { host: '127.0.0.1', port: String(metricsPort) }),
       workerEnvironment(database.url, stateDir),
       runbookDir,
     );
@@ -131,7 +138,34 @@ describe("backfill worker as deploy/ starts it: a read-only runbook folder, only
       async () => (await chunkHolders()).includes(String(worker.child.pid)),
       'the worker to claim a chunk',
     );
-    workerJoined = true;
+
+    // Its metrics, paused so they hold still: the attempt histogram counts what the target received from
+    // this worker — the records of the chunks it held — and nothing of the creator's.
+    const fromWorker = async () => {
+      const chunks = await workerChunks(worker.child.pid!);
+      return target!.arrivals.filter(({ path: url }) => {
+        const line = lineOf(url.split('/').at(-2)!);
+        return chunks.some((chunk) => line >= chunk.first && line <= chunk.last);
+      }).length;
+    };
+    await waitForDatabase(async () => (await fromWorker()) >= 5, 'the worker to send');
+    const control = (action: string) =>
+      runCli(['control', creatorFile, action, '--env', 'production'], { env: creatorEnv });
+    assert.equal((await control('pause')).code, 0);
+    assert.deepEqual(listeningAddresses(metricsPort), ['127.0.0.1'], 'its metrics listen where it was told');
+    let metrics = '';
+    let counted: number | undefined;
+    await waitForDatabase(async () => {
+      metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      counted = Number(metrics.match(/^backfill_attempt_duration_seconds_count\{[^}]*\} (\d+)$/m)?.[1]);
+      return counted === (await fromWorker());
+    }, 'the histogram count to equal what the target received from the worker').catch((error: Error) => {
+      throw new Error(`${error.message}: ${counted} counted${metrics ? '' : ' (no metrics)'}`);
+    });
+    assert.ok(counted! >= 5, `${counted}`);
+    assert.doesNotMatch(metrics, /CANARY/, 'the metrics carry no secret');
+    scraped = true;
+    assert.equal((await control('resume')).code, 0);
 
     const codes = await Promise.all([creator.exitedWith, worker.exitedWith]);
     const outputs = [creator, worker].map((cli) => cli.stdout() + cli.stderr());
@@ -176,6 +210,15 @@ describe("backfill worker as deploy/ starts it: a read-only runbook folder, only
       "SELECT DISTINCT split_part(worker, ':', 2) AS pid FROM backfill.chunks WHERE worker IS NOT NULL",
     );
     return rows.map((row) => row.pid);
+  }
+
+  /** The source lines of the chunks process `pid` holds or held. */
+  async function workerChunks(pid: number): Promise<{ first: number; last: number }[]> {
+    const rows = await database.query<{ first_line: string; last_line: string }>(
+      "SELECT first_line, last_line FROM backfill.chunks WHERE split_part(worker, ':', 2) = $1",
+      [String(pid)],
+    );
+    return rows.map((row) => ({ first: Number(row.first_line), last: Number(row.last_line) }));
   }
 
   /** Polls the database until `condition` holds. */

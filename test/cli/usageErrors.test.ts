@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { runCli, tempDir } from '../support/cli';
+import { freePort } from '../support/freePort.mjs';
+import { bindsNonLocalAddresses } from '../support/listeningSockets';
 import { writeFixtureRunbook } from '../support/runbookFixture';
 import { startTargetServer, type TargetServer } from '../support/targetServer';
 
@@ -41,7 +43,7 @@ describe('backfill usage errors on the command line', function () {
       assertRefusedCleanly(
         result,
         new RegExp(
-          `--metrics-port ${port.replace('.', '\\.')}: .*between 1 and 65,535 \\(TCP port on 127\\.0\\.0\\.1\\), a whole number`,
+          `--metrics-port ${port.replace('.', '\\.')}: .*between 1 and 65,535 \\(TCP port\\), a whole number`,
         ),
       );
     });
@@ -60,6 +62,51 @@ describe('backfill usage errors on the command line', function () {
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }
+  });
+
+  for (const host of ['localhost', '0.0.0.0:9464', '300.1.1.1']) {
+    it(`refuses --metrics-host ${host}: not an IP address, saying what to give`, async () => {
+      const result = await run('--metrics-host', host, '--metrics-port', '9464');
+      assertRefusedCleanly(
+        result,
+        new RegExp(
+          `--metrics-host ${host.replace(/\./g, '\\.')}: not an IP address.*: give an address of this host, 0\\.0\\.0\\.0`,
+        ),
+      );
+    });
+  }
+
+  it('refuses --metrics-host without --metrics-port, which would serve nothing', async () => {
+    assertRefusedCleanly(
+      await run('--metrics-host', '127.0.0.1'),
+      /--metrics-host 127\.0\.0\.1: serves metrics only with --metrics-port PORT/,
+    );
+  });
+
+  it('refuses a --metrics-host this host has no interface for, before the run is recorded', async function () {
+    if (bindsNonLocalAddresses()) this.skip();
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never a host's address, so nothing listens there.
+    const result = await run('--metrics-host', '192.0.2.1', '--metrics-port', `${await freePort()}`);
+    assertRefusedCleanly(
+      result,
+      /--metrics-host 192\.0\.2\.1: this host has no network interface with the address 192\.0\.2\.1 \(EADDRNOTAVAIL\)/,
+    );
+  });
+
+  it('refuses a bad --metrics-host on a worker before it reads the runbook or a ledger', async () => {
+    const result = await runCli([
+      'worker',
+      file,
+      '--cell',
+      'full',
+      '--metrics-host',
+      'nope',
+      '--metrics-port',
+      '9464',
+    ]);
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /--metrics-host nope: not an IP address/);
+    assert.equal(fs.existsSync(`${file}.d`), false, 'a state folder was left behind');
   });
 
   it('refuses --events in a folder that does not exist, and --events naming a folder', async () => {

@@ -19,9 +19,11 @@ interface JobManifest {
     parallelism: number;
     podFailurePolicy: { rules: { action: string; onExitCodes?: { values: number[] } }[] };
     template: {
+      metadata: { annotations?: Record<string, string> };
       spec: {
         containers: {
           command: string[];
+          ports?: { name: string; containerPort: number; protocol?: string }[];
           workingDir: string;
           env: {
             name: string;
@@ -61,10 +63,21 @@ describe('deploy/', () => {
     const mountOf = (kind: 'configMap' | 'emptyDir') =>
       container!.volumeMounts.find((mount) => volumes.find((v) => v.name === mount.name)?.[kind]);
     const mount = mountOf('configMap')!.mountPath;
+    const metricsPort = container!.ports?.find((port) => port.name === 'metrics');
+    assert.ok(metricsPort, 'the container names its metrics port');
+    // On every interface of the pod: Prometheus connects to the pod's IP, which 127.0.0.1 is not.
     assert.deepEqual(container!.command, [
       'backfill',
-      ...workerArgs(`${mount}/${path.basename(RUNBOOK)}`, 'resend', 'production'),
+      ...workerArgs(`${mount}/${path.basename(RUNBOOK)}`, 'resend', 'production', {
+        host: '0.0.0.0',
+        port: String(metricsPort.containerPort),
+      }),
     ]);
+    assert.deepEqual(job.spec.template.metadata.annotations, {
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(metricsPort.containerPort),
+      'prometheus.io/path': '/metrics',
+    });
     // Exactly the variables the deployed-worker test runs with: the secret, from a Secret (no URL in the
     // manifest), and the state folder in a writable emptyDir, the runbook's ConfigMap being read-only.
     const state = mountOf('emptyDir');
@@ -88,10 +101,12 @@ describe('deploy/', () => {
   it('runs the same command line from the systemd unit, the URL from an EnvironmentFile', () => {
     const unit = fs.readFileSync(path.join(DEPLOY, 'systemd', 'backfill-worker@.service'), 'utf8');
     const setting = (name: string) => unit.match(new RegExp(`^${name}=(.*)$`, 'm'))?.[1];
+    // Metrics on every interface, on the port the instance is named after (backfill-worker@9464), so
+    // two instances on one host do not collide.
     assert.deepEqual(setting('ExecStart')?.split(' '), [
       '/usr/bin/env',
       'backfill',
-      ...workerArgs('/srv/backfill/orders.backfill', 'resend', 'production'),
+      ...workerArgs('/srv/backfill/orders.backfill', 'resend', 'production', { host: '0.0.0.0', port: '%i' }),
     ]);
     assert.ok(setting('EnvironmentFile'));
     // The rest of the worker's environment: its state folder in the instance's StateDirectory, as
@@ -131,7 +146,8 @@ describe('deploy/', () => {
       assert.equal(result.status, 0, result.stderr);
       for (const host of ['host-a', 'host-b']) {
         const remote = fs.readFileSync(path.join(work.dir, `${host}.args`), 'utf8');
-        const command = `backfill ${workerArgs("'/srv/backfill/orders.backfill'", "'resend'", "'production'").join(' ')}`;
+        const metrics = { host: "'0.0.0.0'", port: "'9464'" };
+        const command = `backfill ${workerArgs("'/srv/backfill/orders.backfill'", "'resend'", "'production'", metrics).join(' ')}`;
         assert.ok(remote.includes(`exec ${command} `), remote);
         assert.ok(remote.includes(`read -r ${LEDGER_SECRET} && export ${LEDGER_SECRET}`), remote);
         assert.doesNotMatch(remote, /CANARY/);

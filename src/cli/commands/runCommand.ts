@@ -17,7 +17,7 @@ import {
 import { recordRunResult } from '../../core/report/recordResult';
 import { runBackfill, type RunPlan, type RunResult } from '../../core/run/runner';
 import { RefusedError, UserError } from '../../core/model/types';
-import { openEventsFile, parseMetricsPort } from '../cliOptions';
+import { openEventsFile, parseMetricsAddress } from '../cliOptions';
 import { ExitCode, exitCodeOfRun } from '../exitCodes';
 import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
@@ -38,6 +38,7 @@ export interface RunCommandOptions {
   resendDelivered?: boolean;
   events?: string;
   metricsPort?: string;
+  metricsHost?: string;
   detach?: boolean;
   json?: boolean;
   progress?: boolean;
@@ -51,7 +52,7 @@ export interface RunCommandOptions {
  * a verification, which only reads (a production environment still needs --production).
  */
 export async function runCommand(file: string, options: RunCommandOptions): Promise<number> {
-  parseMetricsPort(options.metricsPort);
+  parseMetricsAddress(options);
   const runbook = loadRunbook(file);
   const cell = findCell(runbook, options.cell);
   if (cell?.kind === 'verify') return verifyCell(file, runbook, cell, options);
@@ -149,7 +150,7 @@ async function performRunRecorded(
   setup: RunSetup,
 ): Promise<number> {
   const job = resolveJob(runbook, cell);
-  const metricsPort = parseMetricsPort(options.metricsPort);
+  const metrics = parseMetricsAddress(options);
   const events = openEventsFile(options.events);
   const progress = new ProgressLine(options.progress !== false && !options.json, `run ${cell.id}`);
   const stop = new AbortController();
@@ -184,7 +185,7 @@ async function performRunRecorded(
               ),
           }
         : {}),
-      ...(metricsPort !== undefined ? { metricsPort } : {}),
+      ...(metrics !== undefined ? { metrics } : {}),
       signal: stop.signal,
       onPlan: (plan) => {
         announced = plan;

@@ -4,7 +4,7 @@ import { parseVarOverrides, resolveEnvironment } from '../../core/job/environmen
 import { resolveJob } from '../../core/job/job';
 import { UserError } from '../../core/model/types';
 import { joinBackfill } from '../../core/run/runner';
-import { openEventsFile, parseMetricsPort } from '../cliOptions';
+import { openEventsFile, parseMetricsAddress } from '../cliOptions';
 import { ExitCode, exitCodeOfRun } from '../exitCodes';
 import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
@@ -17,6 +17,7 @@ export interface WorkerCommandOptions {
   var?: string[];
   events?: string;
   metricsPort?: string;
+  metricsHost?: string;
   json?: boolean;
   progress?: boolean;
 }
@@ -28,7 +29,7 @@ export interface WorkerCommandOptions {
  * SIGINT/SIGTERM make this worker leave (its chunks go back to the others); the run goes on.
  */
 export async function workerCommand(file: string, options: WorkerCommandOptions): Promise<number> {
-  const metricsPort = parseMetricsPort(options.metricsPort);
+  const metrics = parseMetricsAddress(options);
   const runbook = loadRunbook(file);
   const cell = findCell(runbook, options.cell);
   if (!cell || (cell.kind !== 'execute' && cell.kind !== 'verify')) {
@@ -51,7 +52,7 @@ export async function workerCommand(file: string, options: WorkerCommandOptions)
       environment,
       secretValues: process.env,
       operator: whoIsActing(runbook.file),
-      ...(metricsPort !== undefined ? { metricsPort } : {}),
+      ...(metrics !== undefined ? { metrics } : {}),
       signal: leave.signal,
       onEvent: (event) => {
         if (events !== undefined) fs.writeSync(events, JSON.stringify(event) + '\n');

@@ -67,7 +67,8 @@ export const NUMERIC_RANGES = {
   pageSize: range(1, 100_000, true, 'rows per page'),
   // PostgreSQL's statement_timeout is a 32-bit count of milliseconds.
   statementTimeoutMs: range(1, 2_147_483_647, true, 'milliseconds'),
-  '--metrics-port': range(1, 65_535, true, 'TCP port on 127.0.0.1'),
+  // On 127.0.0.1 unless --metrics-host names another address (run/metricsServer.ts).
+  '--metrics-port': range(1, 65_535, true, 'TCP port'),
 } as const satisfies Record<string, NumericRange>;
 
 export type NumericSetting = keyof typeof NUMERIC_RANGES;

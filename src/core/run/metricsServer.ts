@@ -1,28 +1,66 @@
 /**
- * Prometheus text exposition of a run's status on 127.0.0.1, so existing dashboards and alerts can
- * watch a backfill like any other service — every worker of a fleet its own endpoint, with the attempt
- * latency as a histogram Prometheus can aggregate across them.
+ * Prometheus text exposition of a run's status, so existing dashboards and alerts can watch a backfill
+ * like any other service — every worker of a fleet its own endpoint, with the attempt latency as a
+ * histogram Prometheus can aggregate across them.
+ *
+ * It listens on 127.0.0.1 unless told another address (`--metrics-host`): a worker in a pod or on a
+ * fleet host is scraped from outside, so it must be able to listen on 0.0.0.0 or the host's own
+ * address. What it serves is safe to expose: the cell id, the run's random id, fixed status and error
+ * kind names, and numbers — never a URL, a record, a host name or a secret.
  *
  * Written by hand rather than with prom-client: the text format is a few lines, and prom-client is not
  * among the dependencies (the tests parse the output as Prometheus would).
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { UserError } from '../model/types';
 import type { HistogramSnapshot } from './latencyHistogram';
 import type { RunStatus } from './runStatus';
 
+/** Where metrics are served when no address is given: this host only. */
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
+
+/** Where to serve metrics: `--metrics-port` and `--metrics-host`. */
+export interface MetricsAddress {
+  /** 0 for any free port. */
+  port: number;
+  /** An IPv4 or IPv6 address of this host (0.0.0.0 or :: for every interface); default 127.0.0.1. */
+  host?: string;
+}
+
 export interface MetricsServer {
+  /** The port it listens on (the free one picked, when asked for port 0). */
   port: number;
   close(): Promise<void>;
 }
 
 /**
- * Serves `/metrics` on 127.0.0.1:`port` (0 for any free port) until closed.
+ * Why `host` cannot be a metrics address, or undefined when it can: an IP address, not a name, so what
+ * the endpoint is exposed on is exactly what was typed (a name may resolve to an outside address, or to
+ * several). An IPv6 address may come in brackets, as in a URL.
+ */
+export function metricsHostProblem(host: string): string | undefined {
+  if (isIP(unbracketed(host)) !== 0) return undefined;
+  // HOST:PORT, as node_exporter's --web.listen-address takes it: here the port has its own option.
+  const port = /^(?:[^:]+|\[[^\]]*\]):\d+$/.test(host) ? '; the port goes in --metrics-port' : '';
+  return (
+    `not an IP address${port}: give an address of this host, 0.0.0.0 (every interface, to be scraped ` +
+    `from other hosts), :: (every interface, IPv6 too) or ${DEFAULT_METRICS_HOST} (the default: this host only)`
+  );
+}
+
+/** `[::1]` → `::1` (an IPv6 address as URLs write it); any other address as given. */
+export function unbracketed(host: string): string {
+  return /^\[.*:.*\]$/.test(host) ? host.slice(1, -1) : host;
+}
+
+/**
+ * Serves `/metrics` on `address` (127.0.0.1 unless it names another host) until closed. A port taken,
+ * not ours to open, or an address this host does not have is a UserError that says what to change.
  * @param latency the attempt latency histogram, when the run keeps one.
  */
 export async function startMetricsServer(
-  port: number,
+  address: MetricsAddress,
   status: () => RunStatus | undefined,
   latency?: () => HistogramSnapshot,
 ): Promise<MetricsServer> {
@@ -34,9 +72,10 @@ export async function startMetricsServer(
     response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
     response.end(prometheusText(status(), latency?.()));
   });
+  const host = unbracketed(address.host ?? DEFAULT_METRICS_HOST);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(port, error)));
-    server.listen(port, '127.0.0.1', resolve);
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(address, host, error)));
+    server.listen(address.port, host, resolve);
   });
   return {
     port: (server.address() as AddressInfo).port,
@@ -48,19 +87,33 @@ export async function startMetricsServer(
   };
 }
 
-/** A port taken or not ours to open is the user's to change, not an internal error. */
-function listenError(port: number, error: NodeJS.ErrnoException): Error {
-  if (error.code === 'EADDRINUSE') {
-    return new UserError(
-      `--metrics-port ${port}: 127.0.0.1:${port} is already in use: pick another port, or stop what listens there`,
-    );
+/** A port taken or not ours to open, an address not ours: the user's to change, not an internal error. */
+function listenError(address: MetricsAddress, host: string, error: NodeJS.ErrnoException): Error {
+  const { port } = address;
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new UserError(
+        `--metrics-port ${port}: ${where} is already in use: pick another port, or stop what listens there`,
+      );
+    case 'EACCES':
+      return new UserError(
+        `--metrics-port ${port}: not allowed to listen on ${where}: pick a port above 1023`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new UserError(
+        `--metrics-host ${address.host ?? host}: this host has no network interface with the address ${host} ` +
+          `(EADDRNOTAVAIL): give one of its own addresses, 0.0.0.0 for every interface, or leave ` +
+          `--metrics-host out to listen on ${DEFAULT_METRICS_HOST}`,
+      );
+    case 'EAFNOSUPPORT':
+      return new UserError(
+        `--metrics-host ${address.host ?? host}: this host does not support IPv6 (EAFNOSUPPORT): give an ` +
+          'IPv4 address, such as 0.0.0.0 for every interface',
+      );
+    default:
+      return error;
   }
-  if (error.code === 'EACCES') {
-    return new UserError(
-      `--metrics-port ${port}: not allowed to listen on 127.0.0.1:${port}: pick a port above 1023`,
-    );
-  }
-  return error;
 }
 
 export function prometheusText(status: RunStatus | undefined, latency?: HistogramSnapshot): string {

@@ -203,8 +203,9 @@ export class Run {
       });
     const halt = (reason: string) => this.dispatcher.stop(reason);
     const sharing = shareable && !!this.options.shared;
-    // A metrics port that is taken, and a source refused at its first item (a CSV's header, say), are
-    // refused before the run is recorded: they leave no run behind, however long reading up to it took.
+    // A metrics port that is taken or an address this host lacks, and a source refused at its first item
+    // (a CSV's header, say), are refused before the run is recorded: they leave no run behind, however
+    // long reading up to it took.
     // A worker reads chunks instead; a re-judgement sends and reads nothing.
     const metrics = plan.chain.rejudge ? undefined : await this.startMetrics();
     let items: ReadAhead<SourceItem> | undefined;
@@ -235,11 +236,11 @@ export class Run {
     }
   }
 
-  /** Serves the run's metrics on `--metrics-port`, when asked. */
+  /** Serves the run's metrics on `--metrics-port` (and `--metrics-host`), when asked. */
   private async startMetrics(): Promise<MetricsServer | undefined> {
-    if (this.options.metricsPort === undefined) return undefined;
+    if (this.options.metrics === undefined) return undefined;
     return startMetricsServer(
-      this.options.metricsPort,
+      this.options.metrics,
       () => this.status(),
       () => this.counters.latencyHistogram.snapshot(),
     );

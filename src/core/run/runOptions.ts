@@ -12,6 +12,7 @@ import type { Ledger } from '../ledger/ledger';
 import type { SharedRunOptions } from '../fleet/sharedRun';
 import type { Clock } from './clock';
 import type { GateDecision } from './gate';
+import type { MetricsAddress } from './metricsServer';
 import type { RunEvent, RunPlan } from './runEvents';
 
 export interface RunOptions {
@@ -46,7 +47,8 @@ export interface RunOptions {
    */
   onResult?: (result: Result) => void;
   onEvent?: (event: RunEvent) => void;
-  metricsPort?: number;
+  /** Serve Prometheus metrics there while the run goes (`--metrics-port`, `--metrics-host`). */
+  metrics?: MetricsAddress;
   /** Aborting it is a stop: the same as `backfill control FILE stop`. */
   signal?: AbortSignal;
   clock?: Clock;
