@@ -46,7 +46,8 @@ describe('benchmarks, run small', function () {
       'workers.mjs',
       'benchWorkers',
       { records: 2000, workers: [1, 2], chunkSize: 500, fleetRates: [100], fleetSeconds: 2 },
-      5,
+      // the embedded baseline, 2 fleets, the coordination cost, 2 projections, claims, 1 rate, takeover
+      9,
     ],
   ];
   for (const [file, name, options, rowCount] of cases) {
