@@ -8,9 +8,11 @@
  * `git config user.name` in the runbook's folder, else the OS user; `at` is the current time (ISO 8601).
  *
  * A sign-off is a record and the production gate reads it from the file, so a toggle saves the runbook
- * right away — unless the runbook already had unsaved changes of the user's, which are never saved
- * behind their back: then it stays dirty and says so.
+ * right away — unless the runbook has unsaved changes of the user's, which are never saved behind their
+ * back (typed before the toggle, or while it asked who signs and recorded the sign-off): then it stays
+ * dirty and says so.
  */
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { checklistItems, toggleChecklistItem, type SignOffMark } from '../core/format/checklistEdit';
 import { checklistItemId } from '../core/format/runbook';
@@ -26,6 +28,7 @@ import { whoIsActing } from './identity';
 import {
   cellId,
   cellKind,
+  notebookText,
   parseNotebook,
   resolveCell,
   resolveNotebook,
@@ -144,7 +147,6 @@ export class Checklists extends Disposable {
       ));
     if (!item) return undefined;
 
-    const wasDirty = notebook.isDirty;
     const resign = unheld.has(item);
     const mark = await this.signOffMark(notebook, id, item, resign);
     if (!mark) return undefined;
@@ -152,16 +154,21 @@ export class Checklists extends Disposable {
       ? signedAgain(cell.document.getText(), item, mark)
       : toggleChecklistItem(cell.document.getText(), item, mark);
     if (!toggled.ok) return fail(toggled.reason);
+    // Judged here, not when the toggle began: the questions above (who signs, the owner's warning) take
+    // as long as the user likes, and what they type meanwhile is theirs to save.
+    const hadNoOtherChanges = matchesDisk(notebook);
     const edit = new vscode.WorkspaceEdit();
     const whole = new vscode.Range(0, 0, cell.document.lineCount, 0);
     edit.replace(cell.document.uri, whole, toggled.text);
     if (!(await vscode.workspace.applyEdit(edit))) return fail('the checklist cell could not be edited');
+    const edited = notebookText(notebook).text;
 
     if (notebook.uri.scheme === 'file') {
       const signOff = { checklist: id, item, by: mark.by, at: mark.at, checked: toggled.checked };
       await this.record(notebook, signOff);
     }
-    if (!wasDirty) {
+    // Recording (a PostgreSQL ledger included) takes a while too: saved only if nothing else changed since.
+    if (hadNoOtherChanges && notebookText(notebook).text === edited) {
       await notebook.save();
     } else {
       void vscode.window.showInformationMessage(
@@ -235,6 +242,19 @@ export class Checklists extends Disposable {
       'Which checklist?',
     );
     return cells.find((c) => cellId(c) === picked);
+  }
+}
+
+/**
+ * Whether saving the notebook now would write the file as it is on disk: no unsaved change of the user's
+ * (read from the text, not `isDirty`, whose update reaches the extension host after the edit itself).
+ */
+function matchesDisk(notebook: vscode.NotebookDocument): boolean {
+  if (notebook.uri.scheme !== 'file') return !notebook.isDirty;
+  try {
+    return fs.readFileSync(notebook.uri.fsPath, 'utf8') === notebookText(notebook).text;
+  } catch {
+    return false;
   }
 }
 

@@ -21,6 +21,11 @@ const USER_SETTINGS = {
   'update.mode': 'none',
   // Test workspaces sit inside this repository; the prompt to open it would cover the notebook.
   'git.openRepositoryInParentFolders': 'never',
+  // VS Code in a browser (code-server included) saves every edit a second after typing stops by default
+  // (`files.autoSave` is `afterDelay` on the web, `off` on the desktop). The tests are written for the
+  // desktop's default: a cell edited by a test stays unsaved until the test or the extension saves it.
+  // Left on, a test's half-typed edit reached the runbook on disk (a later test read it, in CI).
+  'files.autoSave': 'off',
 };
 
 export interface CodeServerOptions {

@@ -213,6 +213,49 @@ describe('checklist cells', () => {
     }
   });
 
+  it('never saves an edit typed in another cell while the sign-off was being asked for', async () => {
+    fixture = await demoFixture();
+    const notebook = await openRunbook(fixture.uri);
+    const before = fs.readFileSync(fixture.file, 'utf8');
+    // Valid YAML: a typo would make the runbook invalid, and the toggle then records nothing to compare.
+    const typed = '# slow down if the mail queue';
+    // The owner's warning stays open as long as the user likes; the user types in another cell meanwhile.
+    prompts = await answer({
+      confirmSignOffFor: async () => {
+        const cell = cellById(notebook, 'small-batch');
+        const edit = new vscode.WorkspaceEdit();
+        edit.insert(cell.document.uri, new vscode.Position(0, 0), `${typed}\n`);
+        assert.ok(await vscode.workspace.applyEdit(edit));
+        return true;
+      },
+    });
+    await vscode.workspace
+      .getConfiguration('backfill.checklists')
+      .update('signOffAs', 'Mallory', vscode.ConfigurationTarget.Global);
+    try {
+      const item = 'orders-service-owner-agrees-to-the-window-and-50-requests-pe';
+      const args = { notebookUri: notebook.uri.toString(), cell: 'sign-off', item };
+      assert.equal(await vscode.commands.executeCommand('backfill.toggleChecklistItem', args), true);
+      // Recorded in the ledger and in the cell, not in the file: saving is the user's, with their edit.
+      const ledger = await openLedger(fixture.file);
+      try {
+        assert.equal((await ledger.signOffs('sign-off')).length, 1);
+      } finally {
+        await ledger.close();
+      }
+      assert.match(cellById(notebook, 'sign-off').document.getText(), /checked: \{ by: "Mallory"/);
+      assert.ok(notebook.isDirty);
+      assert.equal(fs.readFileSync(fixture.file, 'utf8'), before, 'the file is as it was, byte for byte');
+      assert.ok(await notebook.save());
+      const saved = fs.readFileSync(fixture.file, 'utf8');
+      assert.ok(saved.includes(typed) && saved.includes('checked: { by: "Mallory"'), saved);
+    } finally {
+      await vscode.workspace
+        .getConfiguration('backfill.checklists')
+        .update('signOffAs', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('records one identity: a sign-off and a dry run name the same person (the setting, else git, else the OS user)', async () => {
     const config = () => vscode.workspace.getConfiguration('backfill');
     await config().update('checklists.signOffAs', 'Ada Lovelace', vscode.ConfigurationTarget.Global);

@@ -333,11 +333,25 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     }, 60_000);
     assert.ok(resent, 'the service received the re-sends');
     if (gaps <= shown.length) assert.deepEqual(resent, new Set(shown), 'exactly the gaps');
+    // The re-send ends in its cell, whose result makes the runbook dirty (not saved). Saved once it is
+    // there, so the next tests start from a runbook with no unsaved change (closing a dirty one asks).
+    await page
+      .locator('.statusbar-item', { hasText: 'Backfill full' })
+      .first()
+      .waitFor({ state: 'hidden', timeout: 60_000 });
+    await page.locator('.tab.dirty', { hasText: 'demo.backfill' }).waitFor({ timeout: 30_000 });
+    await runCommand(page, 'File: Save All');
   });
 
   it('offers the quick fix of a misspelt key on Ctrl+. in the cell, and applying it clears the problem', async () => {
     const { page } = session;
     await openRunbook(page, 'demo.backfill');
+    // The typo is an unsaved edit: nothing may write it to the file (CI once found it there, saved by
+    // code-server's default auto save, now off in the harness).
+    const file = path.join(workspace, 'demo.backfill');
+    const onDisk = await readFile(file, 'utf8');
+    const unchanged = async (when: string) =>
+      assert.equal(await readFile(file, 'utf8'), onDisk, `demo.backfill on disk changed ${when}`);
     try {
       // The earlier tests' outputs (a dry-run preview hundreds of pixels tall) can keep the cell from
       // scrolling into view; the finally block reverts the file, outputs and edit alike.
@@ -349,6 +363,7 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       await page.keyboard.type('concurency: 2');
       // The problem is drawn under the key once the extension has checked the edited cell.
       await cell.locator('.squiggly-error, .squiggly-warning').first().waitFor({ timeout: 30_000 });
+      await unchanged('after the typo was typed');
       await page.keyboard.press('Home');
       // The squiggle can be an earlier check's, of a half-typed key ("concu"), whose fix is not this one;
       // a menu opened then keeps what it found, so it is closed and asked again until the fix is there.
@@ -372,11 +387,13 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       await cell.locator('.view-line', { hasText: 'concurrency: 2' }).waitFor();
       assert.equal(await cell.locator('.view-line', { hasText: 'concurency' }).count(), 0);
       await cell.locator('.squiggly-error, .squiggly-warning').first().waitFor({ state: 'detached' });
+      await unchanged('after the quick fix');
     } finally {
       // Leave the runbook as it is on disk for whatever runs next.
       await page.keyboard.press('Escape');
       await runCommand(page, 'File: Revert File');
     }
+    await unchanged('after File: Revert File');
   });
 
   it("shows a dry run's preview again after Developer: Reload Window, rebuilt from the ledger", async function () {
