@@ -11,10 +11,18 @@ import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import type { ErrorKind, RecordOutcome, RecordStatus } from '../model/runs';
 import { readFileIfExists, replaceFileDurably } from './durableFs';
 import type { OutcomePlace } from './ledger';
-import { OUTCOME_COLUMNS, outcomeParameters, type Row, toOutcome } from './rows';
+import {
+  isPlainOutcome,
+  OUTCOME_COLUMNS,
+  type OutcomeNameIds,
+  PLAIN_OUTCOME_COLUMNS,
+  pushOutcomeParameters,
+  type Row,
+  toOutcome,
+} from './rows';
 import { notALedger, placeholders, PreparedStatements, rowsOf } from './sqlJsFile';
 import { NameTable } from './sqlJsNames';
-import { INSERT_OUTCOME, INSERT_OUTCOMES, OUTCOMES_PER_STATEMENT, SELECT_OUTCOME } from './sqlJsStatements';
+import { insertOutcomesSql, OUTCOMES_PER_STATEMENT, SELECT_OUTCOME } from './sqlJsStatements';
 
 /**
  * Source lines per segment: 2^16. At about 120 bytes an outcome a full segment is 8 MB, which a fold
@@ -78,6 +86,14 @@ END;
  */
 const COUNT_REPLACED_ROWS = 'PRAGMA recursive_triggers = ON';
 
+/**
+ * The rollback journal of each transaction kept in memory rather than in sql.js's in-memory file system:
+ * a fold commits every 512 outcomes, and each commit created, grew and deleted a journal file there (a
+ * quarter of a fold's time in SQLite). Durability is not sql.js's job here (a segment is saved whole,
+ * atomically); ROLLBACK still works. A setting of the connection, not of the file.
+ */
+const JOURNAL_IN_MEMORY = 'PRAGMA journal_mode = MEMORY';
+
 /** A segment's outcomes counted by status, error kind and run, with the time of the run's last one. */
 export interface SegmentTally {
   status: RecordStatus;
@@ -106,6 +122,8 @@ export class OutcomeSegment {
   /** Iterations reading it now: it is not closed under them. */
   readers = 0;
   private inTransaction = false;
+  /** The names of the latest outcome upserted, with their ids. */
+  private lastIds: (OutcomeNameIds & { chainName: string; runName: string; cellName: string }) | undefined;
 
   private constructor(
     private readonly db: Database,
@@ -126,12 +144,14 @@ export class OutcomeSegment {
     if (bytes === undefined) {
       const db = new sql.Database();
       db.run(COUNT_REPLACED_ROWS);
+      db.run(JOURNAL_IN_MEMORY);
       db.run(SEGMENT_SCHEMA);
       return new OutcomeSegment(db, file);
     }
     const db = new sql.Database(bytes);
     try {
       db.run(COUNT_REPLACED_ROWS);
+      db.run(JOURNAL_IN_MEMORY);
       db.exec('SELECT 1 FROM records LIMIT 1; SELECT 1 FROM names LIMIT 1; SELECT 1 FROM tallies LIMIT 1');
     } catch (error) {
       db.close();
@@ -161,7 +181,7 @@ export class OutcomeSegment {
     if (!this.inTransaction) return;
     this.db.run('ROLLBACK');
     this.inTransaction = false;
-    this.names.forget();
+    this.forgetNames();
   }
 
   /** Upserts outcomes in one transaction (or the one `begin` opened), in order, several per statement. */
@@ -170,25 +190,27 @@ export class OutcomeSegment {
     const own = !this.inTransaction;
     if (own) this.db.run('BEGIN');
     try {
+      // In order, as runs of plain outcomes (few columns to bind) and of the others, many rows a statement.
       let parameters: SqlValue[] = [];
-      let inStatement = 0;
+      let rows = 0;
+      let plain = true;
       for (const outcome of outcomes) {
-        for (const value of this.parameters(outcome)) parameters.push(value);
-        inStatement += 1;
-        if (inStatement === OUTCOMES_PER_STATEMENT) {
-          this.statements.get(INSERT_OUTCOMES).run(parameters);
+        const ids = this.ids(outcome);
+        const isPlain = isPlainOutcome(outcome);
+        if (rows > 0 && (isPlain !== plain || rows === OUTCOMES_PER_STATEMENT)) {
+          this.insertRows(parameters, rows, plain);
           parameters = [];
-          inStatement = 0;
+          rows = 0;
         }
+        plain = isPlain;
+        pushOutcomeParameters(parameters, outcome, ids, plain);
+        rows += 1;
       }
-      for (let row = 0; row < inStatement; row += 1) {
-        const from = row * OUTCOME_COLUMNS.length;
-        this.statements.get(INSERT_OUTCOME).run(parameters.slice(from, from + OUTCOME_COLUMNS.length));
-      }
+      this.insertRows(parameters, rows, plain);
       if (own) this.db.run('COMMIT');
     } catch (error) {
       if (own) this.db.run('ROLLBACK');
-      if (own) this.names.forget();
+      if (own) this.forgetNames();
       throw error;
     }
     this.dirty = true;
@@ -283,17 +305,54 @@ export class OutcomeSegment {
 
   close(): void {
     this.statements.free();
-    this.names.forget();
+    this.forgetNames();
     this.db.close();
   }
 
-  private parameters(outcome: RecordOutcome): SqlValue[] {
-    return outcomeParameters(outcome, {
+  /** The ids of an outcome's names: those of the previous outcome when it has the same (nearly always). */
+  private ids(outcome: RecordOutcome): OutcomeNameIds {
+    const last = this.lastIds;
+    if (
+      last &&
+      last.chainName === outcome.chain &&
+      last.runName === outcome.run &&
+      last.cellName === outcome.cell
+    ) {
+      return last;
+    }
+    this.lastIds = {
+      chainName: outcome.chain,
+      runName: outcome.run,
+      cellName: outcome.cell,
       // One chain per segment: its id is always 1, the name stays in `names` for a reader's sake.
       chain: this.names.intern(outcome.chain),
       run: this.names.intern(outcome.run),
       cell: this.names.intern(outcome.cell),
-    });
+    };
+    return this.lastIds;
+  }
+
+  /** Drops what is known of the names' ids: they may no longer be in the database (rollback, close). */
+  private forgetNames(): void {
+    this.names.forget();
+    this.lastIds = undefined;
+  }
+
+  /**
+   * Inserts `rows` rows of `parameters` in statements of 256, 128, …, 1 rows: any number in a few
+   * statements (a slice's last rows went one statement each).
+   */
+  private insertRows(parameters: SqlValue[], rows: number, plain: boolean): void {
+    const width = plain ? PLAIN_OUTCOME_COLUMNS.length : OUTCOME_COLUMNS.length;
+    let done = 0;
+    for (let size = OUTCOMES_PER_STATEMENT; size >= 1 && done < rows; size >>= 1) {
+      while (rows - done >= size) {
+        const values =
+          done === 0 && size === rows ? parameters : parameters.slice(done * width, (done + size) * width);
+        this.statements.get(insertOutcomesSql(size, plain)).run(values);
+        done += size;
+      }
+    }
   }
 
   private single(sql: string, parameters: SqlValue[]): SqlValue | undefined {

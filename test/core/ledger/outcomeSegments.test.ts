@@ -141,6 +141,36 @@ describe('the embedded ledger in segments', () => {
     assert.equal(last, '2026-03-01T10:00:00.000Z');
   });
 
+  it('keeps every key’s latest outcome when plain outcomes and failures replace each other in one fold', async () => {
+    // 600 lines in one segment: plain outcomes, failures replacing some (error columns set), then plain
+    // ones replacing some failures (error columns NULL again): runs of both shapes, of odd lengths.
+    process.env.BACKFILL_LINES_PER_SEGMENT = '1000';
+    const plain = (i: number, run: string) => outcome(`k${i}`, { line: i, run, durationMs: i % 7 });
+    const failed = (i: number) =>
+      outcome(`k${i}`, {
+        line: i,
+        run: 'run-2',
+        status: 'failed',
+        lastError: `HTTP 500 for k${i}`,
+        errorKind: 'http-5xx',
+        httpStatus: 500,
+        rowsAffected: 0,
+      });
+    const written = [
+      ...Array.from({ length: 600 }, (_, i) => plain(i + 1, 'run-1')),
+      ...Array.from({ length: 301 }, (_, i) => failed(i + 1)),
+      ...Array.from({ length: 37 }, (_, i) => plain(i + 1, 'run-3')),
+    ];
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcomes(written));
+    const latest = new Map(written.map((o) => [o.key, o]));
+    const read = await readLedger(paths.runbook, (ledger) => all(ledger.outcomes({ chain: 'chain-1' })));
+    const counts = await readLedger(paths.runbook, (ledger) => ledger.countByStatus('chain-1'));
+    assert.equal(read.length, 600);
+    for (const got of read) assert.deepEqual(got, latest.get(got.key));
+    assert.equal(counts.failed, 301 - 37);
+    assert.equal(counts.succeeded, 600 - 301 + 37);
+  });
+
   it('shows a live run’s journal to a reader, and never saves it from there', async () => {
     await withSavedLedger(paths.runbook, async (ledger) => {
       await ledger.startRun(run('run-1'));
