@@ -171,6 +171,37 @@ describe('the embedded ledger in segments', () => {
     assert.equal(counts.succeeded, 600 - 301 + 37);
   });
 
+  it('saves segments with the triggers that keep their tallies, for any version that writes them', async () => {
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcomes(outcomes(50)));
+    const [file] = segmentFiles(paths.stateDir);
+    const SQL = await loadSqlJs();
+    const bytes = fs.readFileSync(path.join(paths.stateDir, 'outcomes', file!));
+    const db = new SQL.Database(bytes);
+    try {
+      // A writer that counts with the file's triggers, as the versions before this one did.
+      db.run('PRAGMA recursive_triggers = ON');
+      db.run(
+        `INSERT OR REPLACE INTO records (chain, key, run, cell, status, attempts, line, idempotency_key, at)
+         SELECT chain, key, run, cell, 'failed', 2, line, idempotency_key, at FROM records WHERE key = 'k3'`,
+      );
+      const tallies = db.exec('SELECT status, count FROM tallies WHERE count > 0 ORDER BY status')[0]?.values;
+      assert.deepEqual(tallies, [
+        ['failed', 6],
+        ['succeeded', 44],
+      ]);
+      fs.writeFileSync(path.join(paths.stateDir, 'outcomes', file!), db.export());
+    } finally {
+      db.close();
+    }
+    // This version goes on from what that writer counted.
+    await withSavedLedger(paths.runbook, (ledger) =>
+      ledger.upsertOutcomes([outcome('k60', { line: 60 }), outcome('k4', { line: 4, status: 'failed' })]),
+    );
+    const counts = await readLedger(paths.runbook, (ledger) => ledger.countByStatus('chain-1'));
+    assert.equal(counts.failed, 7);
+    assert.equal(counts.succeeded, 44);
+  });
+
   it('shows a live run’s journal to a reader, and never saves it from there', async () => {
     await withSavedLedger(paths.runbook, async (ledger) => {
       await ledger.startRun(run('run-1'));
