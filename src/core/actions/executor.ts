@@ -77,21 +77,36 @@ export function recordModeExecutor(
   parts: Pick<Executor, 'execute'> & Partial<Executor>,
 ): Executor {
   const { execute } = parts;
-  const runContext = opts.context ?? { env: {}, secrets: new SecretResolver({}) };
+  const { env, secrets } = opts.context ?? { env: {}, secrets: new SecretResolver({}) };
+  const attemptOne = (unit: ExecutionUnit, attempt: AttemptOptions) =>
+    execute(unit.preview, unit, { env, secrets, idempotencyKey: unit.idempotencyKey }, attempt);
   return {
     mode: 'record',
     execute,
-    executeUnits: async (units, attempt) => {
-      const results = new Map<string, AttemptResult>();
-      for (const unit of units) {
-        const ctx: RenderContext = { ...runContext, idempotencyKey: unit.idempotencyKey };
-        results.set(unit.key, await execute(unit.preview, unit, ctx, attempt));
+    executeUnits: (units, attempt) => {
+      // One unit per attempt is the rule in record mode: no async function and no await for it.
+      if (units.length === 1) {
+        const unit = units[0]!;
+        return attemptOne(unit, attempt).then((result) =>
+          new Map<string, AttemptResult>().set(unit.key, result),
+        );
       }
-      return results;
+      return attemptInTurn(units, attempt, attemptOne);
     },
     setConcurrency: parts.setConcurrency ?? (() => undefined),
     close: parts.close ?? (() => Promise.resolve()),
   };
+}
+
+/** Attempts the units one after another, so the runner's concurrency is never exceeded. */
+async function attemptInTurn(
+  units: ExecutionUnit[],
+  attempt: AttemptOptions,
+  attemptOne: (unit: ExecutionUnit, attempt: AttemptOptions) => Promise<AttemptResult>,
+): Promise<Map<string, AttemptResult>> {
+  const results = new Map<string, AttemptResult>();
+  for (const unit of units) results.set(unit.key, await attemptOne(unit, attempt));
+  return results;
 }
 
 /** A preview of another action type: a bug in the caller, reported as a value like everything else. */

@@ -7,6 +7,7 @@
  */
 import { compileAction, createExecutor, describeAction, recordsPerAttempt } from '../actions/actionKinds';
 import type { AttemptOptions } from '../actions/attempt';
+import type { ExecutionUnit as ExecutorUnit } from '../actions/executor';
 import type { ActionPreview, RenderContext } from '../actions/compiledAction';
 import type { Rendered } from '../actions/template';
 import type { ResolvedEnvironment } from '../job/environment';
@@ -56,7 +57,8 @@ export interface StrategyOptions {
   checkCommand: string;
 }
 
-interface ExecutionUnit extends PreparedUnit {
+/** A prepared unit that is also what the executor takes: built once, handed to every attempt as it is. */
+interface ExecutionUnit extends PreparedUnit, Omit<ExecutorUnit, 'idempotencyKey'> {
   preview: ActionPreview;
 }
 
@@ -92,22 +94,15 @@ export async function createExecutionStrategy(
     failureStatus: 'failed',
     batchSize: recordsPerAttempt(job.action, job.throttle.batchSize),
     prepare: (record, idempotencyKey) => {
-      const rendered = action.render(record, { ...options.context, idempotencyKey });
-      return rendered.ok
-        ? { ok: true, value: { record, idempotencyKey, preview: rendered.preview } }
-        : rendered;
+      const { env, secrets } = options.context;
+      const rendered = action.render(record, { env, secrets, idempotencyKey });
+      if (!rendered.ok) return rendered;
+      const { key, line, fields } = record;
+      const unit = { record, idempotencyKey, preview: rendered.preview, key, line, fields };
+      return { ok: true, value: unit };
     },
-    attempt: (units, opts) =>
-      executor.executeUnits(
-        units.map((unit) => ({
-          key: unit.record.key,
-          fields: unit.record.fields,
-          preview: unit.preview,
-          line: unit.record.line,
-          idempotencyKey: unit.idempotencyKey,
-        })),
-        opts,
-      ),
+    // No copy per attempt: each unit already has the executor's fields.
+    attempt: (units, opts) => executor.executeUnits(units, opts),
     setConcurrency: (concurrency) => executor.setConcurrency(concurrency),
     close: () => executor.close(),
   };

@@ -86,8 +86,11 @@ export class Journal {
    * what reached the disk is unknown, and the run must stop rather than count unwritten outcomes.
    */
   flush(): Promise<void> {
-    return this.writes.coalesce(() => this.writePending());
+    return this.writes.coalesce(this.writeBuffered);
   }
+
+  /** `writePending` as a callback made once: every record's wait for its group commit calls `flush`. */
+  private readonly writeBuffered = (): Promise<void> => this.writePending();
 
   /**
    * Folds the journal into `ledger` and empties it: flushes, applies every entry, saves the ledger

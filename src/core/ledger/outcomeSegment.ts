@@ -11,10 +11,26 @@ import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import type { ErrorKind, RecordOutcome, RecordStatus } from '../model/runs';
 import { readFileIfExists, replaceFileDurably } from './durableFs';
 import type { OutcomePlace } from './ledger';
-import { OUTCOME_COLUMNS, outcomeParameters, type Row, toOutcome } from './rows';
+import {
+  isPlainOutcome,
+  OUTCOME_COLUMNS,
+  type OutcomeNameIds,
+  PLAIN_OUTCOME_COLUMNS,
+  pushOutcomeParameters,
+  type Row,
+  toOutcome,
+} from './rows';
 import { notALedger, placeholders, PreparedStatements, rowsOf } from './sqlJsFile';
 import { NameTable } from './sqlJsNames';
-import { INSERT_OUTCOME, INSERT_OUTCOMES, OUTCOMES_PER_STATEMENT, SELECT_OUTCOME } from './sqlJsStatements';
+import { TallyChanges, type TallyGroup } from './segmentTallies';
+import {
+  DROP_SEGMENT_TRIGGERS,
+  JOURNAL_IN_MEMORY,
+  SEGMENT_TABLES,
+  SEGMENT_TRIGGERS,
+  SELECT_ROWS_OF_KEYS,
+} from './segmentSchema';
+import { insertOutcomesSql, OUTCOMES_PER_STATEMENT, SELECT_OUTCOME } from './sqlJsStatements';
 
 /**
  * Source lines per segment: 2^16. At about 120 bytes an outcome a full segment is 8 MB, which a fold
@@ -32,51 +48,6 @@ export function linesPerNewSegment(): number {
 export function segmentOfLine(line: number, linesPerSegment: number): number {
   return Number.isFinite(line) && line > 0 ? Math.floor(line / linesPerSegment) : 0;
 }
-
-const SEGMENT_SCHEMA = `
-CREATE TABLE names (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE);
-CREATE TABLE records (
-  chain INTEGER NOT NULL,
-  key TEXT NOT NULL,
-  run INTEGER NOT NULL,
-  cell INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  attempts INTEGER NOT NULL,
-  line INTEGER NOT NULL,
-  last_error TEXT,
-  error_kind TEXT,
-  http_status INTEGER,
-  duration_ms REAL,
-  idempotency_key TEXT NOT NULL,
-  at TEXT NOT NULL,
-  expected TEXT,
-  actual TEXT,
-  rows_affected INTEGER,
-  PRIMARY KEY (chain, key)
-) WITHOUT ROWID;
-CREATE TABLE tallies (
-  status TEXT NOT NULL,
-  error_kind TEXT NOT NULL,
-  run INTEGER NOT NULL,
-  count INTEGER NOT NULL,
-  last_at TEXT NOT NULL,
-  PRIMARY KEY (status, error_kind, run)
-) WITHOUT ROWID;
-CREATE TRIGGER count_outcome AFTER INSERT ON records BEGIN
-  INSERT INTO tallies VALUES (new.status, coalesce(new.error_kind, ''), new.run, 1, new.at)
-    ON CONFLICT DO UPDATE SET count = count + 1, last_at = max(last_at, excluded.last_at);
-END;
-CREATE TRIGGER uncount_outcome AFTER DELETE ON records BEGIN
-  UPDATE tallies SET count = count - 1
-    WHERE status = old.status AND error_kind = coalesce(old.error_kind, '') AND run = old.run;
-END;
-`;
-
-/**
- * Fires the delete trigger for a row that INSERT OR REPLACE replaces, so the tallies that the triggers
- * keep stay exact: counting a segment's outcomes again on every save took longer than the save itself.
- */
-const COUNT_REPLACED_ROWS = 'PRAGMA recursive_triggers = ON';
 
 /** A segment's outcomes counted by status, error kind and run, with the time of the run's last one. */
 export interface SegmentTally {
@@ -106,6 +77,8 @@ export class OutcomeSegment {
   /** Iterations reading it now: it is not closed under them. */
   readers = 0;
   private inTransaction = false;
+  /** The names of the latest outcome upserted, with their ids. */
+  private lastIds: (OutcomeNameIds & { chainName: string; runName: string; cellName: string }) | undefined;
 
   private constructor(
     private readonly db: Database,
@@ -125,14 +98,15 @@ export class OutcomeSegment {
     const bytes = fresh ? undefined : readFileIfExists(file);
     if (bytes === undefined) {
       const db = new sql.Database();
-      db.run(COUNT_REPLACED_ROWS);
-      db.run(SEGMENT_SCHEMA);
+      db.run(JOURNAL_IN_MEMORY);
+      db.run(SEGMENT_TABLES);
       return new OutcomeSegment(db, file);
     }
     const db = new sql.Database(bytes);
     try {
-      db.run(COUNT_REPLACED_ROWS);
+      db.run(JOURNAL_IN_MEMORY);
       db.exec('SELECT 1 FROM records LIMIT 1; SELECT 1 FROM names LIMIT 1; SELECT 1 FROM tallies LIMIT 1');
+      db.run(DROP_SEGMENT_TRIGGERS);
     } catch (error) {
       db.close();
       throw notALedger(file, `not an outcome segment: ${(error as Error).message}`);
@@ -161,7 +135,7 @@ export class OutcomeSegment {
     if (!this.inTransaction) return;
     this.db.run('ROLLBACK');
     this.inTransaction = false;
-    this.names.forget();
+    this.forgetNames();
   }
 
   /** Upserts outcomes in one transaction (or the one `begin` opened), in order, several per statement. */
@@ -170,25 +144,38 @@ export class OutcomeSegment {
     const own = !this.inTransaction;
     if (own) this.db.run('BEGIN');
     try {
+      // The tallies change as the triggers changed them: the row each outcome replaces (one already
+      // here, or an earlier one of this batch) is uncounted, and the outcome counted.
+      const tallies = new TallyChanges();
+      const replaced = this.rowsOfKeys(outcomes, tallies);
+      const written = new Map<string, TallyGroup>();
+      // In order, as runs of plain outcomes (few columns to bind) and of the others, many rows a statement.
       let parameters: SqlValue[] = [];
-      let inStatement = 0;
+      let rows = 0;
+      let plain = true;
       for (const outcome of outcomes) {
-        for (const value of this.parameters(outcome)) parameters.push(value);
-        inStatement += 1;
-        if (inStatement === OUTCOMES_PER_STATEMENT) {
-          this.statements.get(INSERT_OUTCOMES).run(parameters);
+        const ids = this.ids(outcome);
+        const before = written.get(outcome.key) ?? replaced.get(outcome.key);
+        if (before) tallies.remove(before);
+        const group = tallies.group(outcome.status, outcome.errorKind ?? '', ids.run);
+        tallies.add(group, outcome.at);
+        written.set(outcome.key, group);
+        const isPlain = isPlainOutcome(outcome);
+        if (rows > 0 && (isPlain !== plain || rows === OUTCOMES_PER_STATEMENT)) {
+          this.insertRows(parameters, rows, plain);
           parameters = [];
-          inStatement = 0;
+          rows = 0;
         }
+        plain = isPlain;
+        pushOutcomeParameters(parameters, outcome, ids, plain);
+        rows += 1;
       }
-      for (let row = 0; row < inStatement; row += 1) {
-        const from = row * OUTCOME_COLUMNS.length;
-        this.statements.get(INSERT_OUTCOME).run(parameters.slice(from, from + OUTCOME_COLUMNS.length));
-      }
+      this.insertRows(parameters, rows, plain);
+      for (const [sql, values] of tallies.statements()) this.statements.get(sql).run(values);
       if (own) this.db.run('COMMIT');
     } catch (error) {
       if (own) this.db.run('ROLLBACK');
-      if (own) this.names.forget();
+      if (own) this.forgetNames();
       throw error;
     }
     this.dirty = true;
@@ -277,23 +264,96 @@ export class OutcomeSegment {
 
   /** Writes the segment atomically (temporary file, fsync, rename) and marks it clean. */
   save(): void {
-    replaceFileDurably(this.file, this.db.export());
+    // Saved with the triggers, as every segment file has them (SEGMENT_TRIGGERS).
+    this.db.run(SEGMENT_TRIGGERS);
+    let bytes: Uint8Array;
+    try {
+      bytes = this.db.export();
+    } finally {
+      this.db.run(DROP_SEGMENT_TRIGGERS);
+    }
+    replaceFileDurably(this.file, bytes);
     this.dirty = false;
   }
 
   close(): void {
     this.statements.free();
-    this.names.forget();
+    this.forgetNames();
     this.db.close();
   }
 
-  private parameters(outcome: RecordOutcome): SqlValue[] {
-    return outcomeParameters(outcome, {
+  /** The ids of an outcome's names: those of the previous outcome when it has the same (nearly always). */
+  private ids(outcome: RecordOutcome): OutcomeNameIds {
+    const last = this.lastIds;
+    if (
+      last &&
+      last.chainName === outcome.chain &&
+      last.runName === outcome.run &&
+      last.cellName === outcome.cell
+    ) {
+      return last;
+    }
+    this.lastIds = {
+      chainName: outcome.chain,
+      runName: outcome.run,
+      cellName: outcome.cell,
       // One chain per segment: its id is always 1, the name stays in `names` for a reader's sake.
       chain: this.names.intern(outcome.chain),
       run: this.names.intern(outcome.run),
       cell: this.names.intern(outcome.cell),
-    });
+    };
+    return this.lastIds;
+  }
+
+  /**
+   * The tally groups of the rows already here under the keys of `outcomes`, by key: read in one query per
+   * chain (a segment holds one), nothing found for a key not written before.
+   */
+  private rowsOfKeys(outcomes: readonly RecordOutcome[], tallies: TallyChanges): Map<string, TallyGroup> {
+    const keysByChain = new Map<number, string[]>();
+    for (const outcome of outcomes) {
+      const chain = this.ids(outcome).chain;
+      const keys = keysByChain.get(chain);
+      if (keys) keys.push(outcome.key);
+      else keysByChain.set(chain, [outcome.key]);
+    }
+    const found = new Map<string, TallyGroup>();
+    const statement = this.statements.get(SELECT_ROWS_OF_KEYS);
+    for (const [chain, keys] of keysByChain) {
+      try {
+        statement.bind([chain, JSON.stringify(keys)]);
+        while (statement.step()) {
+          const [key, status, errorKind, run] = statement.get();
+          found.set(String(key), tallies.group(String(status), String(errorKind ?? ''), Number(run)));
+        }
+      } finally {
+        statement.reset();
+      }
+    }
+    return found;
+  }
+
+  /** Drops what is known of the names' ids: they may no longer be in the database (rollback, close). */
+  private forgetNames(): void {
+    this.names.forget();
+    this.lastIds = undefined;
+  }
+
+  /**
+   * Inserts `rows` rows of `parameters` in statements of 256, 128, …, 1 rows: any number in a few
+   * statements (a slice's last rows went one statement each).
+   */
+  private insertRows(parameters: SqlValue[], rows: number, plain: boolean): void {
+    const width = plain ? PLAIN_OUTCOME_COLUMNS.length : OUTCOME_COLUMNS.length;
+    let done = 0;
+    for (let size = OUTCOMES_PER_STATEMENT; size >= 1 && done < rows; size >>= 1) {
+      while (rows - done >= size) {
+        const values =
+          done === 0 && size === rows ? parameters : parameters.slice(done * width, (done + size) * width);
+        this.statements.get(insertOutcomesSql(size, plain)).run(values);
+        done += size;
+      }
+    }
   }
 
   private single(sql: string, parameters: SqlValue[]): SqlValue | undefined {

@@ -129,6 +129,51 @@ export function outcomeParameters(outcome: RecordOutcome, ids: OutcomeNameIds): 
   ];
 }
 
+/**
+ * The columns of an outcome with nothing wrong to say (no error, no expected and actual values, no rows
+ * affected): nearly every outcome of a run. The rest are NULL, so they need not be bound one by one.
+ */
+export const PLAIN_OUTCOME_COLUMNS = [
+  'chain',
+  'key',
+  'run',
+  'cell',
+  'status',
+  'attempts',
+  'line',
+  'http_status',
+  'duration_ms',
+  'idempotency_key',
+  'at',
+] as const;
+
+/** True when the outcome's columns outside {@link PLAIN_OUTCOME_COLUMNS} are all NULL. */
+export function isPlainOutcome(outcome: RecordOutcome): boolean {
+  return (
+    outcome.lastError === undefined &&
+    outcome.errorKind === undefined &&
+    outcome.expected === undefined &&
+    outcome.actual === undefined &&
+    outcome.rowsAffected === undefined
+  );
+}
+
+/**
+ * Appends to `into` the values of {@link PLAIN_OUTCOME_COLUMNS} (a plain outcome) or of
+ * {@link OUTCOME_COLUMNS}, in their order: no array per outcome.
+ */
+export function pushOutcomeParameters(
+  into: SqlValue[],
+  outcome: RecordOutcome,
+  ids: OutcomeNameIds,
+  plain: boolean,
+): void {
+  into.push(ids.chain, outcome.key, ids.run, ids.cell, outcome.status, outcome.attempts, outcome.line);
+  if (!plain) into.push(outcome.lastError ?? null, outcome.errorKind ?? null);
+  into.push(outcome.httpStatus ?? null, outcome.durationMs ?? null, outcome.idempotencyKey, outcome.at);
+  if (!plain) into.push(outcome.expected ?? null, outcome.actual ?? null, outcome.rowsAffected ?? null);
+}
+
 /** An outcome from its row; `nameOf` turns the row's chain, run and cell ids back into their names. */
 export function toOutcome(row: Row, nameOf: (id: SqlValue | undefined) => string): RecordOutcome {
   return {

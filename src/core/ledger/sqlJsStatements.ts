@@ -1,14 +1,15 @@
 /** The SQL of the embedded ledger's hot paths, prepared once per ledger and reused. */
-import { OUTCOME_COLUMNS, RUN_COLUMNS } from './rows';
+import { OUTCOME_COLUMNS, PLAIN_OUTCOME_COLUMNS, RUN_COLUMNS } from './rows';
 
-/** An upsert of `rows` outcomes in one statement; later rows replace earlier ones of the same key. */
-function insertOutcomes(rows: number): string {
-  const row = `(${OUTCOME_COLUMNS.map(() => '?').join(', ')})`;
-  return `INSERT OR REPLACE INTO records (${OUTCOME_COLUMNS.join(', ')})
+/**
+ * An upsert of `rows` outcomes in one statement; later rows replace earlier ones of the same key. The
+ * columns left out are NULL in the rows it writes.
+ */
+function insertOutcomes(rows: number, columns: readonly string[] = OUTCOME_COLUMNS): string {
+  const row = `(${columns.map(() => '?').join(', ')})`;
+  return `INSERT OR REPLACE INTO records (${columns.join(', ')})
   VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
 }
-
-export const INSERT_OUTCOME = insertOutcomes(1);
 
 /**
  * Outcomes per statement in `upsertOutcomes`: each statement costs a round trip into sql.js and a
@@ -16,7 +17,19 @@ export const INSERT_OUTCOME = insertOutcomes(1);
  * parameters, far below SQLite's limit of 32,766).
  */
 export const OUTCOMES_PER_STATEMENT = 256;
-export const INSERT_OUTCOMES = insertOutcomes(OUTCOMES_PER_STATEMENT);
+
+const insertSql = new Map<string, string>();
+
+/** The upsert of `rows` plain outcomes (rows.ts PLAIN_OUTCOME_COLUMNS) or of any outcomes, made once. */
+export function insertOutcomesSql(rows: number, plain: boolean): string {
+  const id = `${plain ? 'plain' : 'full'} ${rows}`;
+  let sql = insertSql.get(id);
+  if (sql === undefined) {
+    sql = insertOutcomes(rows, plain ? PLAIN_OUTCOME_COLUMNS : OUTCOME_COLUMNS);
+    insertSql.set(id, sql);
+  }
+  return sql;
+}
 
 // An upsert rather than INSERT OR REPLACE: replaying a run-start keeps the row (and its rowid, which
 // orders runs that started in the same millisecond) instead of deleting and re-inserting it.

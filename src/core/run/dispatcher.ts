@@ -89,6 +89,8 @@ export class Dispatcher<U extends PreparedUnit> {
   private readonly dispatchStop = new AbortController();
   /** Aborted when the grace period after a stop ends: aborts requests still in flight. */
   private readonly hardStop = new AbortController();
+  /** What every attempt is given: the same object each time. */
+  private readonly attemptOptions: { timeoutMs: number; signal: AbortSignal };
 
   constructor(options: DispatcherOptions<U>) {
     this.strategy = options.strategy;
@@ -100,6 +102,7 @@ export class Dispatcher<U extends PreparedUnit> {
     this.limiter = new RateLimiter(options.throttle.rate, options.clock);
     this.permits = new PermitReserve(this.limiter);
     this.cap = options.throttle.concurrency;
+    this.attemptOptions = { timeoutMs: options.throttle.timeoutMs, signal: this.hardStop.signal };
     // Every attempt in flight and every wait listens to these two signals (at most `concurrency` plus
     // the dispatcher at a time, each removed when done): not a leak, so no MaxListenersExceededWarning.
     setMaxListeners(0, this.dispatchStop.signal, this.hardStop.signal);
@@ -270,24 +273,26 @@ export class Dispatcher<U extends PreparedUnit> {
   private send(units: U[]): void {
     this.attempting += 1;
     this.undurable += 1;
-    void this.attempt(units)
-      .then(
-        () => {
-          this.attempting -= 1;
-          this.wakeDispatcher();
-          return this.hooks.durable();
-        },
-        (error: unknown) => {
-          // An attempt throws only on a bug: stop sending and report it once in-flight records end.
-          this.attempting -= 1;
-          this.internalFailure ??= error instanceof Error ? error : new Error(String(error));
-        },
-      )
-      .then(() => {
-        this.undurable -= 1;
-        this.wakeDispatcher();
-      });
+    // Callbacks made once, not per unit: a million units made three million closures.
+    void this.attempt(units, 1).then(this.attemptEnded, this.attemptThrew).then(this.madeDurable);
   }
+
+  private readonly attemptEnded = (): Promise<void> => {
+    this.attempting -= 1;
+    this.wakeDispatcher();
+    return this.hooks.durable();
+  };
+
+  private readonly attemptThrew = (error: unknown): void => {
+    // An attempt throws only on a bug: stop sending and report it once in-flight records end.
+    this.attempting -= 1;
+    this.internalFailure ??= error instanceof Error ? error : new Error(String(error));
+  };
+
+  private readonly madeDurable = (): void => {
+    this.undurable -= 1;
+    this.wakeDispatcher();
+  };
 
   private mustWaitForRoom(): boolean {
     return this.attempting >= this.cap || this.undurable >= this.cap + this.durabilityWindow();
@@ -321,54 +326,73 @@ export class Dispatcher<U extends PreparedUnit> {
     return new Promise((resolve) => this.resumeWaiters.push(resolve));
   }
 
-  /** Attempts the units until each has an outcome, retrying what may work next time. */
-  private async attempt(units: U[]): Promise<void> {
-    const throttle = this.throttle;
-    let pending = units;
-    for (let attempt = 1; pending.length > 0; attempt += 1) {
-      this.recordsInFlight += pending.length;
-      let results: Map<string, AttemptResult>;
-      try {
-        results = await this.strategy.attempt(pending, {
-          timeoutMs: throttle.timeoutMs,
-          signal: this.hardStop.signal,
-        });
-      } finally {
-        this.recordsInFlight -= pending.length;
-      }
-      // Aborted at a stop: no outcome, so a resume sends these records again with the same key.
-      if (this.hardStop.signal.aborted) return;
-      const retry: U[] = [];
-      let retryAfterMs = 0;
-      for (const unit of pending) {
-        const result = results.get(unit.record.key)!;
-        this.hooks.onAttempt(unit, result);
-        if (result.ok) {
-          this.rate.onSuccess();
-          this.hooks.onOutcome(unit, result.verdict?.status ?? this.strategy.successStatus, attempt, result);
-          continue;
-        }
-        if (result.overload) {
-          if (this.rate.onOverload()) this.hooks.onOverload?.();
-          this.limiter.setRate(this.rate.effective());
-        }
-        if (result.retryable && retryAllowed(result, throttle.retryOn) && attempt <= throttle.retries) {
-          retry.push(unit);
-          retryAfterMs = Math.max(retryAfterMs, result.retryAfterMs ?? 0);
-        } else {
-          this.hooks.onOutcome(unit, this.strategy.failureStatus, attempt, result);
-        }
-      }
-      if (retry.length === 0) return;
-      const delay = retryDelayMs(attempt, { retryAfterMs, random: this.random });
-      try {
-        await this.clock.sleep(delay, this.dispatchStop.signal);
-        await this.limiter.acquire(retry.length, this.dispatchStop.signal);
-      } catch {
-        return; // stopping: the records waiting to be retried have no outcome and will be resumed
-      }
-      pending = retry;
+  /**
+   * Attempts the units until each has an outcome, retrying what may work next time. Not an async
+   * function: an attempt that needs no retry (nearly all) costs its strategy's promise and one callback.
+   */
+  private attempt(units: U[], attempt: number): Promise<void> {
+    this.recordsInFlight += units.length;
+    let results: Promise<Map<string, AttemptResult>>;
+    try {
+      results = this.strategy.attempt(units, this.attemptOptions);
+    } catch (error) {
+      this.recordsInFlight -= units.length;
+      return Promise.reject(error as Error);
     }
+    return results.then(
+      (byKey) => {
+        this.recordsInFlight -= units.length;
+        return this.judge(units, attempt, byKey);
+      },
+      (error: unknown) => {
+        this.recordsInFlight -= units.length;
+        throw error;
+      },
+    );
+  }
+
+  /** Gives each unit its outcome, or retries it (after a backoff and a permit): what one attempt decided. */
+  private judge(
+    pending: U[],
+    attempt: number,
+    results: Map<string, AttemptResult>,
+  ): Promise<void> | undefined {
+    const throttle = this.throttle;
+    // Aborted at a stop: no outcome, so a resume sends these records again with the same key.
+    if (this.hardStop.signal.aborted) return undefined;
+    let retry: U[] | undefined;
+    let retryAfterMs = 0;
+    for (const unit of pending) {
+      const result = results.get(unit.record.key)!;
+      this.hooks.onAttempt(unit, result);
+      if (result.ok) {
+        this.rate.onSuccess();
+        this.hooks.onOutcome(unit, result.verdict?.status ?? this.strategy.successStatus, attempt, result);
+        continue;
+      }
+      if (result.overload) {
+        if (this.rate.onOverload()) this.hooks.onOverload?.();
+        this.limiter.setRate(this.rate.effective());
+      }
+      if (result.retryable && retryAllowed(result, throttle.retryOn) && attempt <= throttle.retries) {
+        (retry ??= []).push(unit);
+        retryAfterMs = Math.max(retryAfterMs, result.retryAfterMs ?? 0);
+      } else {
+        this.hooks.onOutcome(unit, this.strategy.failureStatus, attempt, result);
+      }
+    }
+    return retry && this.retry(retry, attempt, retryAfterMs);
+  }
+
+  private async retry(units: U[], attempt: number, retryAfterMs: number): Promise<void> {
+    const delay = retryDelayMs(attempt, { retryAfterMs, random: this.random });
+    try {
+      await this.clock.sleep(delay, this.dispatchStop.signal);
+      await this.limiter.acquire(units.length, this.dispatchStop.signal);
+    } catch {
+      return; // stopping: the records waiting to be retried have no outcome and will be resumed
+    }
+    await this.attempt(units, attempt + 1);
   }
 }
 

@@ -31,8 +31,9 @@ export class LatencyHistogram {
   record(ms: number): void {
     if (!(ms >= 0 && ms < Number.POSITIVE_INFINITY)) return;
     const seconds = ms / 1000;
-    let bucket = LATENCY_BUCKETS_SECONDS.findIndex((bound) => seconds <= bound);
-    if (bucket < 0) bucket = LATENCY_BUCKETS_SECONDS.length;
+    // A loop, not findIndex: no closure per record.
+    let bucket = 0;
+    while (bucket < LATENCY_BUCKETS_SECONDS.length && seconds > LATENCY_BUCKETS_SECONDS[bucket]!) bucket += 1;
     this.counts[bucket]! += 1;
     this.sumSeconds += seconds;
     this.n += 1;

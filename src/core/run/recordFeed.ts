@@ -107,7 +107,8 @@ export async function feedRecords<U extends PreparedUnit>(
   }
   let readToEnd = true;
   try {
-    for await (const item of accounting.reading(stream)) {
+    for await (const item of stream) {
+      accounting.counted();
       if (stopped.aborted) {
         readToEnd = false;
         break;
@@ -173,6 +174,7 @@ export async function feedRecords<U extends PreparedUnit>(
       }
       batch = [];
     }
+    if (readToEnd) accounting.ended();
     if (readToEnd && !stopped.aborted) await book?.ended();
     if (batch.length > 0 && !stopped.aborted && !target.trySend(batch)) {
       await target.dispatch(batch);

@@ -33,14 +33,27 @@ export class SelectionAccounting {
     const counted: AsyncIterator<T> = {
       next: () =>
         iterator.next().then((result) => {
-          if (result.done) this.readToEnd = true;
-          else this.read += 1;
+          if (result.done) this.ended();
+          else this.counted();
           return result;
         }),
       return: (value?: unknown) =>
         iterator.return ? iterator.return(value) : Promise.resolve({ done: true, value: undefined }),
     };
     return { [Symbol.asyncIterator]: () => counted };
+  }
+
+  /**
+   * An item was read: what a loop over the source calls for each item when it counts them itself (the
+   * feed: a wrapper's promise per item cost more than the counting).
+   */
+  counted(): void {
+    this.read += 1;
+  }
+
+  /** The source was read to its end. */
+  ended(): void {
+    this.readToEnd = true;
   }
 
   /** A resume's seek read past `count` items, every one owed a skip (run/feedSeek.ts). */

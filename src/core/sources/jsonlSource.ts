@@ -4,7 +4,7 @@ import { jsonTextToItem } from './jsonRecord';
 import type { LineStarts, TextLine } from './lineReader';
 import { LINE_TOO_LONG_REASON } from './lineReader';
 import { MarkFinder } from './sourceSeek';
-import { createRecordStream } from './recordStream';
+import { createLineRecordStream } from './recordStream';
 import { fileSourceParts, readFileLines, type FileReadOptions } from './sourceFile';
 import { z } from 'zod';
 import { sourceCommon } from './sourceFields';
@@ -16,35 +16,30 @@ import type { SourceKind } from './sourceKind';
  */
 export function jsonlSource(path: string, options: FileReadOptions): RecordStream {
   const from = options.seek?.from;
-  return createRecordStream(
-    async function* (tap) {
-      const { lines, starts } = readFileLines(path, options, tap);
-      yield* starts
-        ? markedItems(lines, starts, new MarkFinder(options.seek?.marks))
-        : jsonLinesToItems(lines);
+  return createLineRecordStream(
+    (tap) => {
+      const finder = new MarkFinder(options.seek?.marks);
+      let starts: LineStarts | undefined;
+      return {
+        lines: () => {
+          const read = readFileLines(path, options, tap);
+          starts = read.starts;
+          return read.lines;
+        },
+        // Every line of JSON Lines can be read from: a line past a boundary is its mark, reported before
+        // the line's item is handed out, so a reader cutting the source where it stands
+        // (fleet/chunkRanges.ts) sees the start of the line it is about to read.
+        itemsOf: (line, out) => {
+          if (starts && finder.due(line.line)) finder.found(line.line, starts.startOf(line.line));
+          const item = jsonLineItem(line);
+          if (item) out.push(item);
+        },
+        end: () => undefined,
+      };
     },
     options.totalBytes,
     from?.byte,
   );
-}
-
-/**
- * Every line of JSON Lines can be read from: a line past a boundary is its mark, reported before the
- * line's item is handed out, so a reader cutting the source where it stands (fleet/chunkRanges.ts) sees
- * the start of the line it is about to read.
- */
-async function* markedItems(
-  batches: AsyncIterable<TextLine[]>,
-  starts: LineStarts,
-  finder: MarkFinder,
-): AsyncGenerator<SourceItem> {
-  for await (const lines of batches) {
-    for (const line of lines) {
-      if (finder.due(line.line)) finder.found(line.line, starts.startOf(line.line));
-      const item = jsonLineItem(line);
-      if (item) yield item;
-    }
-  }
 }
 
 /** Parses batches of lines as JSON Lines; also reads a command's standard output. */

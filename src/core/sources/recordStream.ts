@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import type { RecordStream, SourceItem } from '../model/types';
+import { lineItems, type LineItemReader } from './lineItems';
 
 /** Hashes and counts bytes as they flow past, so a source never has to read its input twice. */
 export class ByteTap {
@@ -52,20 +53,47 @@ export function createRecordStream(
   /** The reading starts at this byte of the file (a resume's seek): it has no content hash then. */
   startByte = 0,
 ): RecordStream {
+  return recordStreamOf(
+    (tap, onEnd) => {
+      async function* readToEnd(): AsyncGenerator<SourceItem> {
+        yield* read(tap);
+        onEnd();
+      }
+      return readToEnd();
+    },
+    totalBytes,
+    startByte,
+  );
+}
+
+/**
+ * A {@link RecordStream} of a line-based file source (lineItems.ts): the same stream as
+ * {@link createRecordStream} gives, without a generator step per item.
+ */
+export function createLineRecordStream(
+  read: (tap: ByteTap) => LineItemReader,
+  totalBytes?: number,
+  startByte = 0,
+): RecordStream {
+  return recordStreamOf((tap, onEnd) => lineItems(read(tap), onEnd), totalBytes, startByte);
+}
+
+function recordStreamOf(
+  iterate: (tap: ByteTap, onEnd: () => void) => AsyncIterator<SourceItem>,
+  totalBytes: number | undefined,
+  startByte: number,
+): RecordStream {
   const tap = new ByteTap(startByte);
   let started = false;
   let hash: string | undefined;
-
-  async function* readToEnd(): AsyncGenerator<SourceItem> {
-    yield* read(tap);
-    hash = tap.digest();
-  }
 
   return {
     [Symbol.asyncIterator]() {
       if (started) throw new Error('a record stream can be iterated only once; open the source again');
       started = true;
-      return readToEnd();
+      return iterate(tap, () => {
+        hash = tap.digest();
+      });
     },
     contentHash() {
       if (startByte > 0)

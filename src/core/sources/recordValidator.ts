@@ -145,12 +145,13 @@ export class RecordValidator {
 
   private verdict(item: SourceItem): CheckResult {
     if (item.kind === 'rejected') return { rejected: { line: item.line, reason: item.reason } };
-    const { fields, problems } = this.coerceFields(item.fields);
+    const fields = { ...item.fields };
+    const problems = this.coerceFields(fields);
     const key = recordKey(this.keyField, ownValue(fields, this.keyField));
     if ('problem' in key) {
-      return { rejected: { line: item.line, reason: [key.problem, ...problems].join('; ') } };
+      return { rejected: { line: item.line, reason: [key.problem, ...(problems ?? [])].join('; ') } };
     }
-    if (problems.length > 0) {
+    if (problems) {
       return { rejected: { line: item.line, key: key.key, reason: problems.join('; ') } };
     }
     // Unique as read, but typing could merge two keys ('01' and '1' are both the integer 1), and no key
@@ -172,29 +173,28 @@ export class RecordValidator {
     if (this.repeated === undefined || this.repeated.has(key)) this.firstLineOfKey.set(key, line);
   }
 
-  /** Returns the record with declared fields typed and empty optional ones removed, plus every problem. */
-  private coerceFields(raw: Record<string, unknown>): {
-    fields: Record<string, unknown>;
-    problems: string[];
-  } {
-    const fields = { ...raw };
-    const problems: string[] = [];
+  /**
+   * Types the declared fields of `fields` (a copy of the record's) in place and removes empty optional
+   * ones; returns every problem, or nothing when there is none (no array for a valid record).
+   */
+  private coerceFields(fields: Record<string, unknown>): string[] | undefined {
+    let problems: string[] | undefined;
     for (const { name, spec, pattern } of this.fields) {
       const value = ownValue(fields, name);
       if (isMissing(value)) {
         // An empty CSV cell (or null) means "no value": absent for optional fields, an error for required
         // ones, except the key, whose absence is reported once as a missing key.
         if (!spec.required) delete fields[name];
-        else if (name !== this.keyField) problems.push(`field ${name}: required but missing`);
+        else if (name !== this.keyField) (problems ??= []).push(`field ${name}: required but missing`);
         continue;
       }
       const coerced = coerceValue(value, spec.type);
       if ('problem' in coerced) {
-        problems.push(`field ${name}: ${coerced.problem}`);
+        (problems ??= []).push(`field ${name}: ${coerced.problem}`);
         continue;
       }
       if (pattern && !pattern.test(String(coerced.value))) {
-        problems.push(
+        (problems ??= []).push(
           `field ${name}: ${show(String(coerced.value))} does not match pattern ${pattern.source}`,
         );
         continue;
@@ -202,7 +202,7 @@ export class RecordValidator {
       // Safe even for a field named "__proto__": the value exists, so it is an own property that shadows the setter.
       fields[name] = coerced.value;
     }
-    return { fields, problems };
+    return problems;
   }
 }
 

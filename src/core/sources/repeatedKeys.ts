@@ -68,15 +68,32 @@ export async function findRepeatedKeys(
   return repeats;
 }
 
-/** The (key, line) of each keyed item, as `keyOf` derives keys (RecordValidator.keyOf). */
-export async function* keysAtLines(
+/**
+ * The (key, line) of each keyed item, as `keyOf` derives keys (RecordValidator.keyOf). A plain iterator,
+ * not an async generator: one callback per item instead of a generator step (this pass reads every line
+ * of a big source once more).
+ */
+export function keysAtLines(
   items: AsyncIterable<SourceItem>,
   keyOf: (item: SourceItem) => string | undefined,
-): AsyncGenerator<KeyAtLine> {
-  for await (const item of items) {
-    const key = keyOf(item);
-    if (key !== undefined) yield { key, line: item.line };
-  }
+): AsyncIterable<KeyAtLine> {
+  const iterator = items[Symbol.asyncIterator]();
+  const pairOf = (
+    read: IteratorResult<SourceItem>,
+  ): IteratorResult<KeyAtLine> | Promise<IteratorResult<KeyAtLine>> => {
+    if (read.done) return { done: true, value: undefined };
+    const key = keyOf(read.value);
+    return key === undefined ? next() : { done: false, value: { key, line: read.value.line } };
+  };
+  const next = (): Promise<IteratorResult<KeyAtLine>> => iterator.next().then(pairOf);
+  const pairs: AsyncIterator<KeyAtLine> = {
+    next,
+    return: async () => {
+      await iterator.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+  return { [Symbol.asyncIterator]: () => pairs };
 }
 
 /**

@@ -141,6 +141,67 @@ describe('the embedded ledger in segments', () => {
     assert.equal(last, '2026-03-01T10:00:00.000Z');
   });
 
+  it('keeps every key’s latest outcome when plain outcomes and failures replace each other in one fold', async () => {
+    // 600 lines in one segment: plain outcomes, failures replacing some (error columns set), then plain
+    // ones replacing some failures (error columns NULL again): runs of both shapes, of odd lengths.
+    process.env.BACKFILL_LINES_PER_SEGMENT = '1000';
+    const plain = (i: number, run: string) => outcome(`k${i}`, { line: i, run, durationMs: i % 7 });
+    const failed = (i: number) =>
+      outcome(`k${i}`, {
+        line: i,
+        run: 'run-2',
+        status: 'failed',
+        lastError: `HTTP 500 for k${i}`,
+        errorKind: 'http-5xx',
+        httpStatus: 500,
+        rowsAffected: 0,
+      });
+    const written = [
+      ...Array.from({ length: 600 }, (_, i) => plain(i + 1, 'run-1')),
+      ...Array.from({ length: 301 }, (_, i) => failed(i + 1)),
+      ...Array.from({ length: 37 }, (_, i) => plain(i + 1, 'run-3')),
+    ];
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcomes(written));
+    const latest = new Map(written.map((o) => [o.key, o]));
+    const read = await readLedger(paths.runbook, (ledger) => all(ledger.outcomes({ chain: 'chain-1' })));
+    const counts = await readLedger(paths.runbook, (ledger) => ledger.countByStatus('chain-1'));
+    assert.equal(read.length, 600);
+    for (const got of read) assert.deepEqual(got, latest.get(got.key));
+    assert.equal(counts.failed, 301 - 37);
+    assert.equal(counts.succeeded, 600 - 301 + 37);
+  });
+
+  it('saves segments with the triggers that keep their tallies, for any version that writes them', async () => {
+    await withSavedLedger(paths.runbook, (ledger) => ledger.upsertOutcomes(outcomes(50)));
+    const [file] = segmentFiles(paths.stateDir);
+    const SQL = await loadSqlJs();
+    const bytes = fs.readFileSync(path.join(paths.stateDir, 'outcomes', file!));
+    const db = new SQL.Database(bytes);
+    try {
+      // A writer that counts with the file's triggers, as the versions before this one did.
+      db.run('PRAGMA recursive_triggers = ON');
+      db.run(
+        `INSERT OR REPLACE INTO records (chain, key, run, cell, status, attempts, line, idempotency_key, at)
+         SELECT chain, key, run, cell, 'failed', 2, line, idempotency_key, at FROM records WHERE key = 'k3'`,
+      );
+      const tallies = db.exec('SELECT status, count FROM tallies WHERE count > 0 ORDER BY status')[0]?.values;
+      assert.deepEqual(tallies, [
+        ['failed', 6],
+        ['succeeded', 44],
+      ]);
+      fs.writeFileSync(path.join(paths.stateDir, 'outcomes', file!), db.export());
+    } finally {
+      db.close();
+    }
+    // This version goes on from what that writer counted.
+    await withSavedLedger(paths.runbook, (ledger) =>
+      ledger.upsertOutcomes([outcome('k60', { line: 60 }), outcome('k4', { line: 4, status: 'failed' })]),
+    );
+    const counts = await readLedger(paths.runbook, (ledger) => ledger.countByStatus('chain-1'));
+    assert.equal(counts.failed, 7);
+    assert.equal(counts.succeeded, 44);
+  });
+
   it('shows a live run’s journal to a reader, and never saves it from there', async () => {
     await withSavedLedger(paths.runbook, async (ledger) => {
       await ledger.startRun(run('run-1'));

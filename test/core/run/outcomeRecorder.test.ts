@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openLedger } from '../../../src/core/ledger/openLedger';
-import { newRunRecord, OutcomeRecorder } from '../../../src/core/run/outcomeRecorder';
+import { IsoClock, newRunRecord, OutcomeRecorder } from '../../../src/core/run/outcomeRecorder';
 import type { AttemptResult } from '../../../src/core/model/runs';
 import { Redactor, SecretResolver } from '../../../src/core/secrets/secrets';
 
@@ -161,5 +161,20 @@ describe('outcome recorder', () => {
     } finally {
       await recorder.close();
     }
+  });
+});
+
+describe('the time outcomes are stamped with', () => {
+  it('is the ISO 8601 text of the current millisecond, the same text within one', () => {
+    const clock = new IsoClock();
+    const before = Date.now();
+    const first = clock.now();
+    const second = clock.now();
+    const after = Date.now();
+    const at = Date.parse(first);
+    assert.ok(at >= before && at <= after, `${first} is not between ${before} and ${after}`);
+    assert.equal(new Date(at).toISOString(), first);
+    if (Date.parse(second) === at) assert.equal(second, first);
+    else assert.ok(Date.parse(second) > at);
   });
 });

@@ -26,6 +26,7 @@ import {
   succeeded,
 } from '../attempt';
 import { parseRetryAfter } from './retryAfter';
+import { offStop, onStop } from '../stopSignal';
 
 /** How much of an error response's body the message quotes. */
 const KEPT_BODY_BYTES = 300;
@@ -155,7 +156,7 @@ function sendOnce(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      if (opts.signal) offStop(opts.signal, onAbort);
       resolve(result);
     };
     const fail = (failure: Failure): void => finish(failed(elapsed(), failure));
@@ -166,7 +167,7 @@ function sendOnce(
     };
     const onAbort = (): void => stop(abortedFailure());
     const timer = setTimeout(() => stop(timeoutFailure(opts.timeoutMs, status)), opts.timeoutMs);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal) onStop(opts.signal, onAbort);
 
     try {
       request = buildRequest(preview, target.url, agents);

@@ -19,7 +19,9 @@ export function compileModuleAction(spec: ModuleActionSpec, opts: { baseDir: str
   }
   // Loaded on the first preview, then reused: evaluating a module's top level once is enough.
   let loading: Promise<ModuleLoadResult> | undefined;
-  const render = (): RenderResult => ({ ok: true, preview: describeModule(spec) });
+  // Rendering names the module and export only, the same for every record: one result, shared.
+  const rendered: RenderResult = Object.freeze({ ok: true, preview: Object.freeze(describeModule(spec)) });
+  const render = (): RenderResult => rendered;
   const preview = async (record: ValidRecord, ctx: RenderContext): Promise<RenderResult> => {
     loading ??= loadActionModule(spec, opts.baseDir);
     const loaded = await loading;

@@ -11,6 +11,7 @@ import { UserError } from '../../model/types';
 import type { AttemptResult } from '../../model/attemptResult';
 import type { AttemptOptions, Failure } from '../attempt';
 import { abortedFailure, errorMessage, failed, startStopwatch, succeeded } from '../attempt';
+import { offStop, onStop } from '../stopSignal';
 
 /**
  * What a handler receives as its second argument during execution: the usual context (with `dryRun`
@@ -59,10 +60,13 @@ export async function createModuleExecutor(
   const { main, absolutePath } = loaded.module;
   return {
     absolutePath,
-    execute: (fields, ctx, opts, interpret = (_returned, durationMs) => succeeded(durationMs)) =>
+    execute: (fields, ctx, opts, interpret = returnedAtAll) =>
       callHandler(main, fields, ctx, opts, interpret),
   };
 }
+
+/** A handler's default reading: it returned at all, so it succeeded. */
+const returnedAtAll: ReturnInterpreter = (_returned, durationMs) => succeeded(durationMs);
 
 function callHandler(
   handler: ModuleFunction,
@@ -113,7 +117,7 @@ function callHandler(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      if (opts.signal) offStop(opts.signal, onAbort);
       if (stop) {
         handlerStopped = true;
         stopHandler?.abort();
@@ -133,7 +137,7 @@ function callHandler(
         }),
       opts.timeoutMs,
     );
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal) onStop(opts.signal, onAbort);
     // Resolved through a promise of our own, so a thenable that is no real promise is handled alike.
     Promise.resolve(pending).then(
       (value) => settle(() => interpret(value, elapsed()), false),

@@ -11,9 +11,15 @@ import type { RecordStream, SourceItem } from '../../model/types';
 import { UserError } from '../../model/types';
 import { CsvRowParser } from './csvRowParser';
 import type { CsvRow } from './csvRowParser';
-import { hasUndecodableBytes, LINE_TOO_LONG_REASON, NOT_UTF8_REASON, readLines } from '../lineReader';
+import {
+  hasUndecodableBytes,
+  LINE_TOO_LONG_REASON,
+  NOT_UTF8_REASON,
+  readLines,
+  type LineStarts,
+} from '../lineReader';
 import { MarkFinder } from '../sourceSeek';
-import { createRecordStream } from '../recordStream';
+import { createLineRecordStream } from '../recordStream';
 import { readFileLines, type FileReadOptions } from '../sourceFile';
 
 /**
@@ -23,35 +29,39 @@ import { readFileLines, type FileReadOptions } from '../sourceFile';
  */
 export function csvSource(path: string, delimiter: string, options: FileReadOptions): RecordStream {
   const from = options.seek?.from;
-  return createRecordStream(
-    async function* (tap) {
+  return createLineRecordStream(
+    (tap) => {
       const parser = new CsvRowParser(delimiter);
       const records = new CsvRecordBuilder(path, parser);
-      // A header too long is refused as soon as it is known, not after reading past it to the file's end.
-      const refuseLongHeader = (line: number) => records.refuseLongHeader(line);
-      if (from) await readHeader(path, records, parser, options);
-      const { lines, starts } = readFileLines(path, options, tap, refuseLongHeader);
       const finder = new MarkFinder(options.seek?.marks);
-      for await (const batch of lines) {
-        for (const { text, line, tooLong } of batch) {
+      let starts: LineStarts | undefined;
+      const pushRows = (rows: CsvRow[], out: SourceItem[]) => {
+        for (const row of rows) {
+          const item = records.fromRow(row);
+          if (item) out.push(item);
+        }
+      };
+      return {
+        ...(from ? { open: () => readHeader(path, records, parser, options) } : {}),
+        lines: () => {
+          // A header too long is refused as soon as it is known, not after reading past it to the file's end.
+          const read = readFileLines(path, options, tap, (line) => records.refuseLongHeader(line));
+          starts = read.starts;
+          return read.lines;
+        },
+        itemsOf: ({ text, line, tooLong }, out) => {
           if (tooLong) {
-            yield records.tooLong(line);
-            continue;
+            out.push(records.tooLong(line));
+            return;
           }
           // A row starts on this line: no quoted field is open, and the header is behind.
           if (finder.due(line) && parser.betweenRows && records.hasHeader) {
             finder.found(line, starts?.startOf(line));
           }
-          for (const row of parser.pushLine(text, line)) {
-            const item = records.fromRow(row);
-            if (item) yield item;
-          }
-        }
-      }
-      for (const row of parser.end()) {
-        const item = records.fromRow(row);
-        if (item) yield item;
-      }
+          pushRows(parser.pushLine(text, line), out);
+        },
+        end: (out) => pushRows(parser.end(), out),
+      };
     },
     options.totalBytes,
     from?.byte,
@@ -121,15 +131,11 @@ class CsvRecordBuilder {
         reason: `expected ${this.header.length} fields as in the header, got ${row.values.length}`,
       };
     }
-    if (row.values.some(hasUndecodableBytes))
-      return { kind: 'rejected', line: row.line, reason: NOT_UTF8_REASON };
-    const header = this.header;
-    // fromEntries defines own properties, so a column named "__proto__" stays plain data.
-    return {
-      kind: 'record',
-      line: row.line,
-      fields: Object.fromEntries(row.values.map((v, i) => [header[i], v])),
-    };
+    const { values } = row;
+    for (const value of values) {
+      if (hasUndecodableBytes(value)) return { kind: 'rejected', line: row.line, reason: NOT_UTF8_REASON };
+    }
+    return { kind: 'record', line: row.line, fields: fieldsOf(this.header, values) };
   }
 
   private readHeader(row: CsvRow): string[] {
@@ -149,4 +155,26 @@ class CsvRecordBuilder {
   private headerError(line: number, message: string): UserError {
     return new UserError(`${this.path}:${line}: ${message}`, [{ file: this.path, line, message }]);
   }
+}
+
+/**
+ * A row's fields by column name, as own data properties in column order (what Object.fromEntries gave,
+ * without an array per field). A column named "__proto__" is defined, not assigned, so it stays data.
+ */
+function fieldsOf(header: readonly string[], values: readonly string[]): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (let i = 0; i < header.length; i += 1) {
+    const name = header[i]!;
+    if (name === '__proto__') {
+      Object.defineProperty(fields, name, {
+        value: values[i],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      fields[name] = values[i];
+    }
+  }
+  return fields;
 }
