@@ -68,6 +68,7 @@ export const NUMERIC_RANGES = {
   // PostgreSQL's statement_timeout is a 32-bit count of milliseconds.
   statementTimeoutMs: range(1, 2_147_483_647, true, 'milliseconds'),
   '--metrics-port': range(1, 65_535, true, 'TCP port on 127.0.0.1'),
+  '--wait-for-run': range(0, 86_400, false, 'seconds'),
 } as const satisfies Record<string, NumericRange>;
 
 export type NumericSetting = keyof typeof NUMERIC_RANGES;
