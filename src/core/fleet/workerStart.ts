@@ -9,6 +9,7 @@
 import { FIRST_RETRY_MS, isConnectionLoss, MAX_RETRY_MS } from '../ledger/postgresOutage';
 import type { RunRecord } from '../model/runs';
 import { UserError } from '../model/types';
+import { abortableSleep } from '../support/abortableSleep';
 
 /** How long a worker waits for the run of its cell to be created, unless told otherwise (`--wait-for-run`). */
 export const DEFAULT_RUN_WAIT_SECONDS = 300;
@@ -130,16 +131,4 @@ export async function awaitRun(
     await sleep(Math.min(wait.pollMs ?? RUN_POLL_MS, left), wait.signal);
     if (wait.signal?.aborted) return undefined;
   }
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
