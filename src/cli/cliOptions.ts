@@ -32,6 +32,15 @@ export function parseMetricsAddress(options: {
   return { port, ...(metricsHost !== undefined ? { host: metricsHost } : {}) };
 }
 
+/** `backfill worker --wait-for-run SECONDS`: from 0 (look once) to a day. */
+export function parseWaitSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = typedNumber(value);
+  const problem = rangeProblem('--wait-for-run', seconds);
+  if (problem) throw new UserError(`--wait-for-run ${value}: ${problem}`);
+  return seconds;
+}
+
 /** Opens `--events FILE` for appending; a folder or a missing folder is a usage error that says so. */
 export function openEventsFile(file: string | undefined): number | undefined {
   if (file === undefined) return undefined;

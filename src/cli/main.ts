@@ -20,6 +20,7 @@ import { signCommand } from './commands/signCommand';
 import { ExitCode } from './exitCodes';
 import { keepStateIn, STATE_DIR_VARIABLE } from '../core/ledger/statePaths';
 import { LEDGER_ENV_OPTION } from './ledgerPlace';
+import { DEFAULT_RUN_WAIT_SECONDS } from '../core/fleet/workerStart';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -152,6 +153,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--events <file>', 'append JSON Lines events (start, progress, errors, halt, finish) to a file')
     .option('--metrics-port <port>', METRICS_PORT_HELP)
     .option('--metrics-host <address>', METRICS_HOST_HELP)
+    .option(
+      '--wait-for-run <seconds>',
+      'how long to wait for the run of the cell to be created (backfill run) when it is not yet, ' +
+        `default ${DEFAULT_RUN_WAIT_SECONDS}; the ledger's database is waited for up to its outageSeconds`,
+    )
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--json', 'print the result as JSON')
     .option('--no-progress', 'no progress line on the terminal')

@@ -503,12 +503,11 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     assert.ok(target.arrivals.length - RECORDS <= 2 * CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT));
   });
 
-  it('refuses a worker when no run of the cell is live, and sends nothing', async () => {
+  it('refuses a worker when no run of the cell is live (told not to wait for one), and sends nothing', async () => {
     target = await startTargetServer(() => ({}));
     const file = host(work.dir, 'a', { records: 20 });
-    const result = await runCli(['worker', file, '--cell', 'full', '--no-progress', ...vars()], {
-      env: env(),
-    });
+    const args = ['worker', file, '--cell', 'full', '--wait-for-run', '0', '--no-progress', ...vars()];
+    const result = await runCli(args, { env: env() });
     assert.equal(result.code, 2, result.stdout + result.stderr);
     assert.match(
       result.stderr,

@@ -4,7 +4,7 @@ import { parseVarOverrides, resolveEnvironment } from '../../core/job/environmen
 import { resolveJob } from '../../core/job/job';
 import { UserError } from '../../core/model/types';
 import { joinBackfill } from '../../core/run/runner';
-import { openEventsFile, parseMetricsAddress } from '../cliOptions';
+import { openEventsFile, parseMetricsAddress, parseWaitSeconds } from '../cliOptions';
 import { ExitCode, exitCodeOfRun } from '../exitCodes';
 import { whoIsActing } from '../identity';
 import { loadRunbook } from '../loadRunbook';
@@ -18,6 +18,7 @@ export interface WorkerCommandOptions {
   events?: string;
   metricsPort?: string;
   metricsHost?: string;
+  waitForRun?: string;
   json?: boolean;
   progress?: boolean;
 }
@@ -26,10 +27,12 @@ export interface WorkerCommandOptions {
  * `backfill worker FILE --cell ID`: joins the live run of the cell in the environment's PostgreSQL
  * ledger and works on its chunks until none is left. No dry run and no production confirmation of its
  * own: the run's creator passed the gates, and a worker whose runbook differs from the run's is refused.
- * SIGINT/SIGTERM make this worker leave (its chunks go back to the others); the run goes on.
+ * SIGINT/SIGTERM make this worker leave (its chunks go back to the others); the run goes on. At its start
+ * it waits for the ledger's database and for the run, saying so once on stderr.
  */
 export async function workerCommand(file: string, options: WorkerCommandOptions): Promise<number> {
   const metrics = parseMetricsAddress(options);
+  const runWaitSeconds = parseWaitSeconds(options.waitForRun);
   const runbook = loadRunbook(file);
   const cell = findCell(runbook, options.cell);
   if (!cell || (cell.kind !== 'execute' && cell.kind !== 'verify')) {
@@ -46,19 +49,27 @@ export async function workerCommand(file: string, options: WorkerCommandOptions)
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await joinBackfill({
-      runbook,
-      job: resolveJob(runbook, cell),
-      environment,
-      secretValues: process.env,
-      operator: whoIsActing(runbook.file),
-      ...(metrics !== undefined ? { metrics } : {}),
-      signal: leave.signal,
-      onEvent: (event) => {
-        if (events !== undefined) fs.writeSync(events, JSON.stringify(event) + '\n');
-        if (event.type === 'progress') progress.show(progressText(event.status));
+    const say = (message: string) => {
+      progress.clear();
+      process.stderr.write(`backfill: ${message}\n`);
+    };
+    const start = { say, ...(runWaitSeconds !== undefined ? { runWaitSeconds } : {}) };
+    const result = await joinBackfill(
+      {
+        runbook,
+        job: resolveJob(runbook, cell),
+        environment,
+        secretValues: process.env,
+        operator: whoIsActing(runbook.file),
+        ...(metrics !== undefined ? { metrics } : {}),
+        signal: leave.signal,
+        onEvent: (event) => {
+          if (events !== undefined) fs.writeSync(events, JSON.stringify(event) + '\n');
+          if (event.type === 'progress') progress.show(progressText(event.status));
+        },
       },
-    });
+      start,
+    );
     progress.clear();
     const exitCode = exitCodeOfRun(result.outcome);
     if (options.json) {

@@ -5,7 +5,7 @@
  * Why an even split and not a central token bucket in the database: a permit per record would cost a
  * database round trip per record, the very cost the fleet exists to spread. An even split costs nothing
  * per record. A member with nothing left to send takes no share (fleetMembers.ts: `waiting`, from the
- * moment its last chunk is fed until it claims another, and until its first chunk while it starts), so
+ * moment its last chunk is fed until it sends from another, and until its first unit to send while it starts), so
  * the fleet's total is kept as members come, go and run dry.
  */
 

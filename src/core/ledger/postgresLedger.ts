@@ -14,7 +14,7 @@ import { RECORD_STATUSES } from '../model/runs';
 import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../model/runs';
 import { connectClient, describeUrl } from '../sources/postgres/connection';
 import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, OutcomePlace, StatusCounts } from './ledger';
-import { DEFAULT_OUTAGE_SECONDS } from './postgresOutage';
+import { outageAllowanceMsOf, outageSettingOf } from './postgresOutage';
 import { migratePostgresLedger } from './postgresSchema';
 import type { Row } from './rows';
 import { dryRunParameters, OUTCOME_COLUMNS, outcomeParameters, runParameters, RUN_COLUMNS } from './rows';
@@ -375,14 +375,14 @@ export class PostgresLedger implements Ledger {
   /** Since when (ms since the epoch) the database has been unreachable to the run's commits, while it is. */
   unreachableSince: number | undefined;
 
-  /** How long a run waits for this ledger's database to come back before it halts. */
   /** The setting that says how long an outage may last: `environments.prod.ledger.outageSeconds`. */
   get outageSetting(): string {
-    return `environments.${this.place.environment ?? '<environment>'}.ledger.outageSeconds`;
+    return outageSettingOf(this.place);
   }
 
+  /** How long a run waits for this ledger's database to come back before it halts. */
   get outageAllowanceMs(): number {
-    return (this.place.outageSeconds ?? DEFAULT_OUTAGE_SECONDS) * 1000;
+    return outageAllowanceMsOf(this.place);
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,23 @@
 /** How long a run waits for its ledger to come back before it halts, unless the runbook says otherwise. */
 export const DEFAULT_OUTAGE_SECONDS = 300;
 
+/** Where a ledger's outage allowance is set: what a run's outage and a worker's start wait by. */
+export interface OutagePlace {
+  /** The runbook environment whose ledger this is. */
+  environment?: string;
+  outageSeconds?: number;
+}
+
+/** The setting that says how long an outage may last: `environments.prod.ledger.outageSeconds`. */
+export function outageSettingOf(place: OutagePlace): string {
+  return `environments.${place.environment ?? '<environment>'}.ledger.outageSeconds`;
+}
+
+/** How long the database may stay unreachable, in ms. */
+export function outageAllowanceMsOf(place: OutagePlace): number {
+  return (place.outageSeconds ?? DEFAULT_OUTAGE_SECONDS) * 1000;
+}
+
 /** The retry's first wait, doubled after each failure up to {@link MAX_RETRY_MS}. */
 export const FIRST_RETRY_MS = 250;
 export const MAX_RETRY_MS = 5000;

@@ -69,6 +69,7 @@ export const NUMERIC_RANGES = {
   statementTimeoutMs: range(1, 2_147_483_647, true, 'milliseconds'),
   // On 127.0.0.1 unless --metrics-host names another address (run/metricsServer.ts).
   '--metrics-port': range(1, 65_535, true, 'TCP port'),
+  '--wait-for-run': range(0, 86_400, false, 'seconds'),
 } as const satisfies Record<string, NumericRange>;
 
 export type NumericSetting = keyof typeof NUMERIC_RANGES;

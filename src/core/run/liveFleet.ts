@@ -26,7 +26,7 @@ export interface LiveFleetOptions {
   run: string;
   /** This process created the run: the fleet's controls start clean. A joining worker passes false. */
   fresh: boolean;
-  /** A worker of a shared run: it takes no share until it holds its first chunk (fleetMember.ts). */
+  /** A worker of a shared run: it takes no share until it has its first unit to send (chunkWork.ts). */
   waiting?: boolean;
   dispatcher: FleetControllable;
   /** The runbook's rate and concurrency: the fleet's, until `backfill control` changes them. */

@@ -36,6 +36,8 @@ import { Run } from './run';
 import { hasUnfoldedJournal, releaseLock, takeLock } from './runLock';
 import type { RunOptions } from './runOptions';
 import { isStateWriteFailure, stateWriteHaltReason } from './stateWriteFailure';
+import { awaitRun, DEFAULT_RUN_WAIT_SECONDS, openWhenReachable } from '../fleet/workerStart';
+import { outageAllowanceMsOf, outageSettingOf } from '../ledger/postgresOutage';
 export { DURABILITY_WINDOW_PER_SLOT } from './dispatcher';
 export type { Rerun, RunEvent, RunPlan, RunResult } from './runEvents';
 export type { RunOptions } from './runOptions';
@@ -127,13 +129,27 @@ async function runInStateDir(options: RunOptions, stateDir: string, haltFile: st
   }
 }
 
+/** How a worker waits at its start (fleet/workerStart.ts). */
+export interface WorkerStart {
+  /** Told once what the worker waits for and for how long (the CLI writes it on stderr). */
+  say?: (message: string) => void;
+  /** Seconds to wait for the run of the cell to be created (default DEFAULT_RUN_WAIT_SECONDS). */
+  runWaitSeconds?: number;
+}
+
 /**
  * `backfill worker`: joins the live run of the cell in the environment's PostgreSQL ledger and works on
  * its chunks until none is left. It takes no run lock (the run's creator holds it) and passes no gate of
- * its own: the creator passed them for this very job, which the worker checks by the fingerprint.
+ * its own: the creator passed them for this very job, which the worker checks by the fingerprint. At its
+ * start it waits for the ledger's database (up to the ledger's `outageSeconds`) and then for the run to
+ * be created (up to `start.runWaitSeconds`), so a scheduler may start the workers with the run.
  */
-export async function joinBackfill(options: Omit<RunOptions, 'mode' | 'gate'>): Promise<RunResult> {
-  const { runbook, environment } = options;
+export async function joinBackfill(
+  options: Omit<RunOptions, 'mode' | 'gate'>,
+  start: WorkerStart = {},
+): Promise<RunResult> {
+  const since = Date.now();
+  const { runbook, environment, job, signal } = options;
   const haltFile = haltFileFor(runbook.file);
   if (fs.existsSync(haltFile)) {
     throw new UserError(
@@ -150,51 +166,103 @@ export async function joinBackfill(options: Omit<RunOptions, 'mode' | 'gate'>): 
   const stateDir = stateDirFor(runbook.file);
   assertStateDirUsable(stateDir);
   fs.mkdirSync(stateDir, { recursive: true });
-  return joinLiveRun(options, place, stateDir, haltFile);
+  const say = start.say ?? (() => undefined);
+  const recorder = await openWhenReachable(() => OutcomeRecorder.open(runbook.file, '', place, false), {
+    allowanceMs: outageAllowanceMsOf(place),
+    setting: outageSettingOf(place),
+    say,
+    ...(signal ? { signal } : {}),
+  });
+  if (!recorder) return leftWhileWaiting("the ledger's database");
+  try {
+    const seconds = start.runWaitSeconds ?? DEFAULT_RUN_WAIT_SECONDS;
+    const missing = noLiveRun(options, recorder.ledger.location);
+    const found = await awaitRun(() => recorder.ledger.runs(job.cell), {
+      allowanceMs: seconds * 1000,
+      since,
+      waiting: `waiting for a live run of cell ${job.cell} in ${recorder.ledger.location}, for up to ${seconds} s (--wait-for-run): ${missing.fix}`,
+      missing: `${missing.message} (this worker waited ${seconds} s for it: --wait-for-run SECONDS)`,
+      say,
+      ...(signal ? { signal } : {}),
+    });
+    if (!found) return leftWhileWaiting(`a live run of cell ${job.cell}`);
+    if ('ended' in found) return endedBeforeJoining(found.ended, undefined);
+    return await workOnLiveRun(options, place, recorder, stateDir, haltFile, found.live);
+  } finally {
+    await recorder.close();
+  }
+}
+
+/** A worker told to leave (SIGINT, SIGTERM) while it waited at its start: it took nothing. */
+function leftWhileWaiting(what: string): RunResult {
+  return {
+    outcome: 'halted',
+    reason: `stopped by signal while waiting for ${what}: this worker took nothing`,
+  };
+}
+
+/** Why a worker found no run to join, and how to start one. */
+function noLiveRun(
+  options: Pick<RunOptions, 'runbook' | 'job' | 'environment'>,
+  location: string,
+): { message: string; fix: string } {
+  const { runbook, job, environment } = options;
+  const fix =
+    `start it with backfill run ${runbook.file} --cell ${job.cell} --env ${environment.name} ` +
+    '--execute (or --production)';
+  return { message: `no live run of cell ${job.cell} in ${location}: ${fix} first`, fix };
 }
 
 /**
- * Works on the chunks of the live run of the cell (run `id`, or the one `running`), as a worker: no run
- * lock needed, no gate of its own, refused when this runbook's job is not the run's.
+ * Works on the chunks of the live run of the cell (run `id`), as `backfill run` does when it finds its
+ * run already shared by workers: no run lock needed, no gate of its own.
  */
 async function joinLiveRun(
   options: Omit<RunOptions, 'mode' | 'gate'>,
   place: Extract<LedgerPlace, { type: 'postgres' }>,
   stateDir: string,
   haltFile: string,
-  id?: string,
+  id: string,
 ): Promise<RunResult> {
-  const { runbook, job, environment } = options;
+  const { runbook, job } = options;
   const recorder = await OutcomeRecorder.open(runbook.file, '', place, false);
   try {
     const live = (await recorder.ledger.runs(job.cell)).find(
-      (run) => run.outcome === 'running' && (id === undefined || run.id === id),
+      (run) => run.outcome === 'running' && run.id === id,
     );
-    if (!live) {
-      throw new UserError(
-        `no live run of cell ${job.cell} in ${recorder.ledger.location}: start it with ` +
-          `backfill run ${runbook.file} --cell ${job.cell} --env ${environment.name} --execute (or --production) first`,
-      );
-    }
-    const shared = { ...sharedRunOf(options, place), join: live };
-    const run = new Run(
-      { ...options, mode: live.mode, shared },
-      recorder,
-      stateDir,
-      haltFile,
-      live.id,
-      live.startedAt,
-    );
-    const result = await run.execute().catch(async (error: unknown) => {
-      const now = (await recorder.ledger.runs(job.cell)).find((r) => r.id === live.id);
-      return endedBeforeJoining(now, error);
-    });
-    const block = options.onResult ? await recorder.resultBlock(job.cell, live.id) : undefined;
-    if (block) options.onResult?.(block);
-    return result;
+    if (!live) throw new UserError(noLiveRun(options, recorder.ledger.location).message);
+    return await workOnLiveRun(options, place, recorder, stateDir, haltFile, live);
   } finally {
     await recorder.close();
   }
+}
+
+/** Works on the chunks of the live run `live`, as a worker; refused when this runbook's job is not the run's. */
+async function workOnLiveRun(
+  options: Omit<RunOptions, 'mode' | 'gate'>,
+  place: Extract<LedgerPlace, { type: 'postgres' }>,
+  recorder: OutcomeRecorder,
+  stateDir: string,
+  haltFile: string,
+  live: RunRecord,
+): Promise<RunResult> {
+  const { job } = options;
+  const shared = { ...sharedRunOf(options, place), join: live };
+  const run = new Run(
+    { ...options, mode: live.mode, shared },
+    recorder,
+    stateDir,
+    haltFile,
+    live.id,
+    live.startedAt,
+  );
+  const result = await run.execute().catch(async (error: unknown) => {
+    const now = (await recorder.ledger.runs(job.cell)).find((r) => r.id === live.id);
+    return endedBeforeJoining(now, error);
+  });
+  const block = options.onResult ? await recorder.resultBlock(job.cell, live.id) : undefined;
+  if (block) options.onResult?.(block);
+  return result;
 }
 
 /**

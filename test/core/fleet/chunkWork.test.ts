@@ -146,16 +146,42 @@ describe("a worker's chunks", () => {
       markDone: () => Promise.resolve(false),
     } as unknown as ChunkLeases;
     const { chunkWork, waiting } = work(leases);
+    const strategy = chunkWork.counting({
+      batchSize: 1,
+      prepare: (record: { key: string; line: number }) => ({ ok: true as const, value: record }),
+    });
     const read: number[] = [];
-    for await (const item of chunkWork.items(items)) read.push(item.line);
+    for await (const item of chunkWork.items(items)) {
+      read.push(item.line);
+      strategy.prepare({ key: `k${item.line}`, line: item.line, fields: {} }, '');
+    }
     await chunkWork.leave();
     assert.deepEqual(read, [
       ...Array.from({ length: 10 }, (_, i) => i + 1),
       ...Array.from({ length: 10 }, (_, i) => i + 21),
     ]);
-    // Waiting from the start until its first chunk (it takes no share while it starts), then waiting for
+    // Waiting from the start until its first unit (it takes no share while it starts), then waiting for
     // the lease, working again, and waiting at the end while the other worker finishes.
     assert.deepEqual(waiting, [false, true, false, true]);
+  });
+
+  it('takes no share from claiming its first chunk until it hands the dispatcher its first unit', async () => {
+    const { leases } = scriptedLeases([chunk(0, 1, 10)]);
+    const { chunkWork, waiting } = work(leases);
+    const strategy = chunkWork.counting({
+      batchSize: 1,
+      prepare: (record: { key: string; line: number }) => ({ ok: true as const, value: record }),
+    });
+    const seen: boolean[][] = [];
+    for await (const item of chunkWork.items(items)) {
+      // Claimed, its finished keys read and the source opened: still nothing to send, still no share.
+      seen.push([...waiting]);
+      strategy.prepare({ key: `k${item.line}`, line: item.line, fields: {} }, '');
+    }
+    await chunkWork.leave();
+    assert.deepEqual(seen[0], []);
+    assert.deepEqual(seen[1], [false]);
+    assert.deepEqual(waiting, [false]);
   });
 
   it('claims the next chunk while it feeds the last lines of the current one, so the feed does not wait for a claim', async () => {
