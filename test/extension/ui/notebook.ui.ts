@@ -301,6 +301,13 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     const listedKeys = async () =>
       (await verify.locator('.bf-list tbody td.bf-key').allTextContents()).join();
     const [live, liveKeys] = [await figures(), await listedKeys()];
+    // The view shows before the verification ends; its result then makes the runbook dirty. Saved after
+    // that, or closing the editor would stop on "save changes?" (auto save is off in the harness).
+    await page
+      .locator('.statusbar-item', { hasText: 'Backfill check' })
+      .first()
+      .waitFor({ state: 'hidden', timeout: 60_000 });
+    await page.locator('.tab.dirty', { hasText: 'demo.backfill' }).waitFor({ timeout: 30_000 });
     await runCommand(page, 'File: Save All');
     await runCommand(page, 'View: Close All Editors');
     await openRunbook(page, 'demo.backfill');
