@@ -30,8 +30,13 @@ export async function benchResume({ records = 1_000_000, haltAt = 0.6 } = {}) {
  * resumes: `toFirst` is the seconds from the resume's spawn to its first dispatched record, `resumed`
  * the resumed process's measure (wall time, peak RSS), `doneBefore` what the halted run had done.
  */
-export async function haltAndResume(name, { records, haltAt, concurrency }) {
-  const { dir, file, doneBefore } = await haltedRun(name, { records, haltAt, concurrency });
+export async function haltAndResume(name, { records, haltAt, concurrency, onRunbook }) {
+  const { dir, file, halted, doneBefore } = await haltedRun(name, {
+    records,
+    haltAt,
+    concurrency,
+    onRunbook,
+  });
 
   const firstFile = join(dir, 'first-record');
   const spawnedAt = now();
@@ -39,13 +44,17 @@ export async function haltAndResume(name, { records, haltAt, concurrency }) {
   assertExit(resumed, 0, 'the resumed run');
   if (!existsSync(firstFile)) throw new Error('the resumed run dispatched nothing');
   const toFirst = (Number(readFileSync(firstFile, 'utf8')) - spawnedAt) / 1000;
-  return { dir, toFirst, resumed, doneBefore };
+  return { dir, toFirst, halted, resumed, doneBefore };
 }
 
-/** A run of `records` records of the no-op module in bench/output/NAME, halted at `haltAt` of them. */
-export async function haltedRun(name, { records, haltAt, concurrency }) {
+/**
+ * A run of `records` records of the no-op module in bench/output/NAME, halted at `haltAt` of them;
+ * `onRunbook(file)` is called once the runbook is written, before the run starts.
+ */
+export async function haltedRun(name, { records, haltAt, concurrency, onRunbook }) {
   const dir = freshDir(name);
   const file = await writeRunbook(dir, { records, action: 'module', concurrency });
+  onRunbook?.(file);
   const haltFile = `${file}.halt`;
   const halted = await measureCli(executeArgs(file), {
     BENCH_HALT_AT: keyOf(Math.round(records * haltAt)),
@@ -53,5 +62,5 @@ export async function haltedRun(name, { records, haltAt, concurrency }) {
   });
   assertExit(halted, 3, `the run halted at ${haltAt * 100} %`);
   rmSync(haltFile);
-  return { dir, file, doneBefore: JSON.parse(halted.stdout).status.done };
+  return { dir, file, halted, doneBefore: JSON.parse(halted.stdout).status.done };
 }
