@@ -2,15 +2,15 @@
  * Sends one rendered HTTP request and classifies what happened as an {@link AttemptResult}. This file
  * cannot depend on the vscode API.
  *
- * It uses node:http and node:https directly rather than fetch: the request must be exactly the preview
+ * It uses undici's dispatcher rather than fetch or node:http: the request must be exactly the preview
  * (method, URL, headers, body, nothing added but framing), the deadline must cover the response body
- * too, and connections are pooled per executor with a known maximum.
+ * too, and connections are pooled per executor with a known maximum. undici's callbacks cost about half
+ * the CPU of a node:http request (bench/README.md, "The HTTP client"): at thousands of records a
+ * second, the client is most of what a run does.
  *
  * Messages never contain request headers or the URL: either may carry a secret or a token.
  */
-import http from 'node:http';
-import https from 'node:https';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { Agent, type Dispatcher } from 'undici';
 import type { HttpPreview } from '../compiledAction';
 import type { Redactor } from '../../secrets/secrets';
 import type { AttemptResult } from '../../model/attemptResult';
@@ -70,41 +70,57 @@ export interface HttpExecutor {
   close(): Promise<void>;
 }
 
-/** The agents a request may go through, one per protocol. */
-interface Agents {
-  http: http.Agent;
-  https: https.Agent;
-}
-
 /**
  * An executor whose connections are kept alive and reused between attempts, at most `maxSockets` per
  * host (use the run's concurrency): a backfill sends many requests to one host, and a new TCP and TLS
  * handshake per record would cost more than the request.
  */
 export function createHttpExecutor(opts: { maxSockets: number; redactor?: Redactor }): HttpExecutor {
-  const agents: Agents = {
-    http: new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets }),
-    https: new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets }),
-  };
+  const pool = new ConnectionPool(opts.maxSockets);
   const forExecution: ResponseReading = {
     keptBodyBytes: KEPT_BODY_BYTES + REDACTION_LOOKAHEAD_BYTES,
-    classify: (response, body, durationMs) => classifyResponse(response, body, durationMs, opts.redactor),
+    classify: (head, body, durationMs) => classifyResponse(head, body, durationMs, opts.redactor),
   };
   return {
-    execute: (preview, attempt) => sendOnce(preview, agents, attempt, forExecution),
+    execute: (preview, attempt) => sendOnce(preview, pool.agent, attempt, forExecution),
     check: (preview, attempt, judge) =>
-      sendOnce(preview, agents, attempt, { keptBodyBytes: MAX_CHECK_BODY_BYTES, classify: judging(judge) }),
-    setMaxSockets: (maxSockets) => {
-      // Agents read the cap whenever a request needs a socket, so the change applies to the next request.
-      agents.http.maxSockets = maxSockets;
-      agents.https.maxSockets = maxSockets;
-    },
-    close: () => {
-      agents.http.destroy();
-      agents.https.destroy();
-      return Promise.resolve();
-    },
+      sendOnce(preview, pool.agent, attempt, {
+        keptBodyBytes: MAX_CHECK_BODY_BYTES,
+        classify: judging(judge),
+      }),
+    setMaxSockets: (maxSockets) => pool.resize(maxSockets),
+    close: () => pool.destroy(),
   };
+}
+
+/**
+ * The keep-alive connections of an executor. undici fixes an agent's cap when it is made, so a new cap
+ * takes a new agent for the next requests; the old one closes once the requests it holds have ended.
+ */
+class ConnectionPool {
+  agent: Agent;
+  private readonly retired = new Set<Agent>();
+
+  constructor(maxSockets: number) {
+    this.agent = newAgent(maxSockets);
+  }
+
+  resize(maxSockets: number): void {
+    const old = this.agent;
+    this.agent = newAgent(maxSockets);
+    this.retired.add(old);
+    void old.close().finally(() => this.retired.delete(old));
+  }
+
+  /** Closes every connection; requests still in flight are cut off. */
+  async destroy(): Promise<void> {
+    await Promise.all([this.agent, ...this.retired].map((agent) => agent.destroy()));
+  }
+}
+
+function newAgent(maxSockets: number): Agent {
+  // undici's own timeouts are off: the attempt's deadline (one timer, over the whole exchange) decides.
+  return new Agent({ connections: maxSockets, headersTimeout: 0, bodyTimeout: 0 });
 }
 
 /**
@@ -120,25 +136,37 @@ export async function executeHttp(preview: HttpPreview, opts: AttemptOptions): P
   }
 }
 
+/** What a response said before its body: its status line and the one header a failure needs. */
+interface ResponseHead {
+  status: number;
+  statusText: string;
+  retryAfter: string | undefined;
+}
+
 /** How much of a response body to keep, and what the response means once it has been read. */
 interface ResponseReading {
   keptBodyBytes: number;
-  classify(response: IncomingMessage, body: HeadBuffer, durationMs: number): AttemptResult;
+  classify(head: ResponseHead, body: HeadBuffer, durationMs: number): AttemptResult;
 }
 
 /** A check's reading: overload and server errors are failures; any other response goes to the judge. */
 function judging(judge: ResponseJudge): ResponseReading['classify'] {
-  return (response, body, durationMs) => {
-    const status = response.statusCode ?? 0;
+  return (head, body, durationMs) => {
+    const status = head.status;
     if (status === 429 || (status >= 500 && status < 600))
-      return classifyResponse(response, body, durationMs, undefined);
+      return classifyResponse(head, body, durationMs, undefined);
     return judge({ status, body: body.text(), truncated: body.truncated }, durationMs);
   };
 }
 
+/**
+ * Sends the preview and reads the whole response (keeping its start for the message) so the connection
+ * can be reused, then classifies it. undici's dispatch callbacks, not a stream: nothing is made per
+ * response but what the result needs. Never rejects.
+ */
 function sendOnce(
   preview: HttpPreview,
-  agents: Agents,
+  agent: Agent,
   opts: AttemptOptions,
   reading: ResponseReading,
 ): Promise<AttemptResult> {
@@ -148,9 +176,10 @@ function sendOnce(
   if (opts.signal?.aborted) return Promise.resolve(failed(elapsed(), abortedFailure()));
 
   return new Promise((resolve) => {
-    let request: http.ClientRequest | undefined;
-    let status: number | undefined;
+    let head: ResponseHead | undefined;
+    let abortRequest: ((reason: Error) => void) | undefined;
     let settled = false;
+    const kept = new HeadBuffer(reading.keptBodyBytes);
 
     const finish = (result: AttemptResult): void => {
       if (settled) return;
@@ -160,31 +189,42 @@ function sendOnce(
       resolve(result);
     };
     const fail = (failure: Failure): void => finish(failed(elapsed(), failure));
-    // Destroying the request also closes its socket, so a stopped attempt never returns to the pool.
+    // Aborting a request under way also closes its connection, so a stopped attempt never returns to
+    // the pool; one still waiting for a connection is aborted as soon as it gets one (onConnect).
     const stop = (failure: Failure): void => {
       fail(failure);
-      request?.destroy();
+      abortRequest?.(new Error('stopped'));
     };
     const onAbort = (): void => stop(abortedFailure());
-    const timer = setTimeout(() => stop(timeoutFailure(opts.timeoutMs, status)), opts.timeoutMs);
+    const timer = setTimeout(() => stop(timeoutFailure(opts.timeoutMs, head?.status)), opts.timeoutMs);
     if (opts.signal) onStop(opts.signal, onAbort);
 
-    try {
-      request = buildRequest(preview, target.url, agents);
-    } catch (error) {
-      // Node refuses an invalid header name or value before anything is sent; its message names the header only.
-      fail({ kind: 'other', retryable: false, message: `the request was not sent: ${errorMessage(error)}` });
-      return;
-    }
-    request.on('error', (error) => fail(connectionFailure(error, status)));
-    request.on('response', (response) => {
-      status = response.statusCode;
-      readResponse(response, reading.keptBodyBytes, {
-        onEnd: (body) => finish(reading.classify(response, body, elapsed())),
-        onCutOff: fail,
-      });
-    });
-    request.end(preview.body);
+    const handler: Dispatcher.DispatchHandlers = {
+      onConnect: (abort) => {
+        abortRequest = abort;
+        if (settled) abort(new Error('stopped'));
+      },
+      onHeaders: (status, rawHeaders, _resume, statusText) => {
+        head = { status, statusText, retryAfter: isSuccess(status) ? undefined : retryAfterOf(rawHeaders) };
+        return true;
+      },
+      onData: (chunk) => {
+        kept.write(chunk);
+        return true;
+      },
+      onComplete: () => finish(reading.classify(head!, kept, elapsed())),
+      onError: (error) => fail(head ? cutOffFailure(head.status) : requestFailure(error)),
+    };
+    agent.dispatch(
+      {
+        origin: target.url.origin,
+        path: target.url.pathname + target.url.search,
+        method: preview.method as Dispatcher.HttpMethod,
+        headers: preview.headers,
+        ...(preview.body === undefined ? {} : { body: preview.body }),
+      },
+      handler,
+    );
   });
 }
 
@@ -204,46 +244,25 @@ function parseTarget(text: string): Target {
   return { ok: true, url };
 }
 
-function buildRequest(preview: HttpPreview, url: URL, agents: Agents): http.ClientRequest {
-  const headers: Record<string, string> = { ...preview.headers };
-  if (preview.body !== undefined && !hasHeader(headers, 'content-length')) {
-    // Explicit, so the body is never sent chunked: some targets refuse chunked uploads.
-    headers['Content-Length'] = String(Buffer.byteLength(preview.body));
+const isSuccess = (status: number): boolean => status >= 200 && status < 300;
+
+/** The first Retry-After of raw headers (name, value, name, value…). */
+function retryAfterOf(rawHeaders: Buffer[] | string[] | null): string | undefined {
+  if (!rawHeaders) return undefined;
+  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+    if (String(rawHeaders[index]).toLowerCase() === 'retry-after') return String(rawHeaders[index + 1]);
   }
-  const options = { method: preview.method, headers };
-  return url.protocol === 'https:'
-    ? https.request(url, { ...options, agent: agents.https })
-    : http.request(url, { ...options, agent: agents.http });
+  return undefined;
 }
 
-function hasHeader(headers: Record<string, string>, lowerCaseName: string): boolean {
-  return Object.keys(headers).some((name) => name.toLowerCase() === lowerCaseName);
-}
-
-/**
- * Reads the whole body (keeping its start for the message) so the connection can be reused, then
- * classifies the response. A body cut off half-way is a connection failure, whatever the status said.
- */
-function readResponse(
-  response: IncomingMessage,
-  keptBodyBytes: number,
-  on: { onEnd: (keptBody: HeadBuffer) => void; onCutOff: (failure: Failure) => void },
-): void {
-  const status = response.statusCode ?? 0;
-  const kept = new HeadBuffer(keptBodyBytes);
-  const cutOff = (): void =>
-    on.onCutOff({
-      kind: 'connection',
-      retryable: true,
-      httpStatus: status,
-      message: `the connection closed before the end of the response (HTTP ${status})`,
-    });
-  response.on('data', (chunk: Buffer) => kept.write(chunk));
-  response.on('end', () => on.onEnd(kept));
-  response.on('error', cutOff);
-  response.on('close', () => {
-    if (!response.complete) cutOff();
-  });
+/** A body cut off half-way is a connection failure, whatever the status said. */
+function cutOffFailure(status: number): Failure {
+  return {
+    kind: 'connection',
+    retryable: true,
+    httpStatus: status,
+    message: `the connection closed before the end of the response (HTTP ${status})`,
+  };
 }
 
 /**
@@ -252,16 +271,16 @@ function readResponse(
  * help. Redirects are not followed: the action must name the final URL.
  */
 function classifyResponse(
-  response: IncomingMessage,
+  head: ResponseHead,
   body: HeadBuffer,
   durationMs: number,
   redactor: Redactor | undefined,
 ): AttemptResult {
-  const status = response.statusCode ?? 0;
-  if (status >= 200 && status < 300) return succeeded(durationMs, status);
+  const status = head.status;
+  if (isSuccess(status)) return succeeded(durationMs, status);
 
-  const message = describeResponse(status, response.statusMessage, quotedBody(body, redactor));
-  const retryAfterMs = parseRetryAfter(singleHeader(response.headers, 'retry-after'));
+  const message = describeResponse(status, head.statusText, quotedBody(body, redactor));
+  const retryAfterMs = parseRetryAfter(head.retryAfter);
   const retryHint = retryAfterMs === undefined ? {} : { retryAfterMs };
   if (status === 429) {
     return failed(durationMs, {
@@ -307,11 +326,6 @@ function describeResponse(status: number, reason: string | undefined, body: stri
   return body.trim() === '' ? statusLine : `${statusLine}: ${body}`;
 }
 
-function singleHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function timeoutFailure(timeoutMs: number, status: number | undefined): Failure {
   const waitingFor = status === undefined ? 'a response' : `the end of the response (HTTP ${status})`;
   const failure: Failure = {
@@ -334,23 +348,28 @@ const TRANSIENT_NETWORK_ERRORS: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
   ENETDOWN: 'network down',
   EAI_AGAIN: 'temporary DNS failure',
+  // undici's names for a connection the other side closed, and for a connect that took too long.
+  UND_ERR_SOCKET: 'connection closed',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
 };
 
 /**
- * A request that got no complete response. Transient network errors are retryable. An unknown host is
- * not: it is almost always a typo in the URL, and retrying every record would only delay saying so.
- * TLS and other errors are not retryable either; they need a change in configuration.
+ * A request that got no response. Transient network errors are retryable. An unknown host is not: it is
+ * almost always a typo in the URL, and retrying every record would only delay saying so. A request
+ * refused before sending (a header value that cannot be sent), TLS and other errors are not retryable
+ * either; they need a change in configuration.
  */
-function connectionFailure(error: unknown, status: number | undefined): Failure {
+function requestFailure(error: unknown): Failure {
   const code = errorCode(error);
   const detail = errorMessage(error);
-  const withStatus = status === undefined ? {} : { httpStatus: status };
   const transient = code === undefined ? undefined : TRANSIENT_NETWORK_ERRORS[code];
-  if (transient !== undefined) {
-    return { kind: 'connection', retryable: true, message: `${transient}: ${detail}`, ...withStatus };
+  if (transient !== undefined)
+    return { kind: 'connection', retryable: true, message: `${transient}: ${detail}` };
+  if (code === 'ENOTFOUND')
+    return { kind: 'connection', retryable: false, message: `host not found: ${detail}` };
+  if (code === 'UND_ERR_INVALID_ARG') {
+    // undici refuses an invalid header before anything is sent; its message names the header only.
+    return { kind: 'other', retryable: false, message: `the request was not sent: ${detail}` };
   }
-  if (code === 'ENOTFOUND') {
-    return { kind: 'connection', retryable: false, message: `host not found: ${detail}`, ...withStatus };
-  }
-  return { kind: 'other', retryable: false, message: detail, ...withStatus };
+  return { kind: 'other', retryable: false, message: detail };
 }

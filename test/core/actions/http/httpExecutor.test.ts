@@ -158,8 +158,11 @@ describe('HTTP executor', () => {
       response.writeHead(request.path === '/big' ? 400 : 200);
       response.end(request.path === '/big' ? 'x'.repeat(1_000_000) : 'ok');
     });
-    const big = failure(await executor.execute(post(server, '/big'), { timeoutMs: 5000 }));
-    const next = await executor.execute(post(server, '/next'), { timeoutMs: 5000 });
+    // One connection at most: the second request can only reuse it if the first body was read to the end.
+    const single = createHttpExecutor({ maxSockets: 1 });
+    cleanup.add(() => single.close());
+    const big = failure(await single.execute(post(server, '/big'), { timeoutMs: 5000 }));
+    const next = await single.execute(post(server, '/next'), { timeoutMs: 5000 });
 
     assert.ok(big.message.length <= 600, `message has ${big.message.length} characters`);
     assert.equal(next.ok, true);
