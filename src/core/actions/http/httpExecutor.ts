@@ -10,7 +10,8 @@
  *
  * Messages never contain request headers or the URL: either may carry a secret or a token.
  */
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import Agent from 'undici/lib/dispatcher/agent';
 import type { HttpPreview } from '../compiledAction';
 import type { Redactor } from '../../secrets/secrets';
 import type { AttemptResult } from '../../model/attemptResult';
