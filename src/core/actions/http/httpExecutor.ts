@@ -10,6 +10,7 @@
  *
  * Messages never contain request headers or the URL: either may carry a secret or a token.
  */
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Dispatcher } from 'undici';
 import Agent from 'undici/lib/dispatcher/agent';
 import type { HttpPreview } from '../compiledAction';
@@ -214,7 +215,7 @@ function sendOnce(
         return true;
       },
       onComplete: () => finish(reading.classify(head!, kept, elapsed())),
-      onError: (error) => fail(head ? cutOffFailure(head.status) : requestFailure(error)),
+      onError: (error) => fail(head ? cutOffFailure(head.status) : requestFailure(error, preview.headers)),
     };
     agent.dispatch(
       {
@@ -338,6 +339,22 @@ function timeoutFailure(timeoutMs: number, status: number | undefined): Failure 
   return failure;
 }
 
+/**
+ * Why undici refused a request before sending it, naming the header when one is at fault: its own words
+ * ("invalid header key") do not say which. Node's validators name the header, never its value.
+ */
+function whyRefused(detail: string, headers: Record<string, string>): string {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch (error) {
+      return errorMessage(error);
+    }
+  }
+  return detail;
+}
+
 /** Network errors that a later attempt may well not meet: the target restarting, a dropped connection. */
 const TRANSIENT_NETWORK_ERRORS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
@@ -360,7 +377,7 @@ const TRANSIENT_NETWORK_ERRORS: Record<string, string> = {
  * refused before sending (a header value that cannot be sent), TLS and other errors are not retryable
  * either; they need a change in configuration.
  */
-function requestFailure(error: unknown): Failure {
+function requestFailure(error: unknown, headers: Record<string, string>): Failure {
   const code = errorCode(error);
   const detail = errorMessage(error);
   const transient = code === undefined ? undefined : TRANSIENT_NETWORK_ERRORS[code];
@@ -368,9 +385,12 @@ function requestFailure(error: unknown): Failure {
     return { kind: 'connection', retryable: true, message: `${transient}: ${detail}` };
   if (code === 'ENOTFOUND')
     return { kind: 'connection', retryable: false, message: `host not found: ${detail}` };
-  if (code === 'UND_ERR_INVALID_ARG') {
-    // undici refuses an invalid header before anything is sent; its message names the header only.
-    return { kind: 'other', retryable: false, message: `the request was not sent: ${detail}` };
+  if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') {
+    return {
+      kind: 'other',
+      retryable: false,
+      message: `the request was not sent: ${whyRefused(detail, headers)}`,
+    };
   }
   return { kind: 'other', retryable: false, message: detail };
 }

@@ -294,6 +294,18 @@ describe('HTTP executor', () => {
     assert.equal(server.requests.length, 0);
   });
 
+  it('refuses a header name that is not a token, naming it', async () => {
+    const server = await serve(answer(200));
+    const preview: HttpPreview = { ...post(server), headers: { 'X Token': 'secret-value' } };
+    const result = failure(await executor.execute(preview, { timeoutMs: 5000 }));
+
+    assert.equal(result.kind, 'other');
+    assert.equal(result.retryable, false);
+    assert.match(result.message, /^the request was not sent: .*"X Token"/);
+    assert.doesNotMatch(result.message, /secret-value/);
+    assert.equal(server.requests.length, 0);
+  });
+
   it('sends a single request on a connection of its own with executeHttp', async () => {
     const server = await serve(answer(204));
     const result = await executeHttp(post(server), { timeoutMs: 5000 });
