@@ -103,11 +103,13 @@ class ConnectionPool {
   agent: Agent;
   private readonly retired = new Set<Agent>();
 
-  constructor(maxSockets: number) {
+  constructor(private maxSockets: number) {
     this.agent = newAgent(maxSockets);
   }
 
   resize(maxSockets: number): void {
+    if (maxSockets === this.maxSockets) return;
+    this.maxSockets = maxSockets;
     const old = this.agent;
     this.agent = newAgent(maxSockets);
     this.retired.add(old);

@@ -306,6 +306,31 @@ describe('HTTP executor', () => {
     assert.equal(server.requests.length, 0);
   });
 
+  it('opens no more connections than its cap, and takes a new cap for the next requests', async () => {
+    // From the fourth request on, answers only once three are in: they must have been sent together.
+    const held: (() => void)[] = [];
+    const server = await serve((request, response) => {
+      if (server.requests.length <= 3) return void response.end('ok');
+      held.push(() => response.end('ok'));
+      if (held.length === 3) for (const release of held.splice(0)) release();
+    });
+    const capped = createHttpExecutor({ maxSockets: 1 });
+    cleanup.add(() => capped.close());
+    const sendThree = () =>
+      Promise.all([1, 2, 3].map((n) => capped.execute(post(server, `/${n}`), { timeoutMs: 5000 })));
+
+    await sendThree();
+    assert.equal(server.connections(), 1);
+    capped.setMaxSockets(3);
+    const together = await sendThree();
+
+    assert.deepEqual(
+      together.map((result) => result.ok),
+      [true, true, true],
+    );
+    assert.equal(server.connections(), 4);
+  });
+
   it('sends a single request on a connection of its own with executeHttp', async () => {
     const server = await serve(answer(204));
     const result = await executeHttp(post(server), { timeoutMs: 5000 });
