@@ -16,6 +16,7 @@ import { UserError } from '../model/types';
 import { fsyncDirectory, truncateDurably } from './durableFs';
 import type { JournalEntry, JournalScan, NewJournalEntry } from './journalFile';
 import { journalFileIn, scanJournal } from './journalFile';
+import { PendingBytes } from './pendingBytes';
 import { SerialWrites } from './serialWrites';
 import type { SqlJsLedger } from './sqlJsLedger';
 
@@ -24,7 +25,8 @@ export { journalFileIn } from './journalFile';
 
 /** An open journal, appended to by the one process that holds the run lock. */
 export class Journal {
-  private pending: string[] = [];
+  /** The lines appended since the last write, already encoded. */
+  private readonly pending = new PendingBytes();
   /**
    * Every entry in the file, in order: the file is empty when a journal is opened for a run (the run
    * folds what a crashed one left first), and emptied by each fold.
@@ -72,7 +74,7 @@ export class Journal {
       entry.type === 'outcome'
         ? `{"seq":${seq},"type":"outcome","outcome":${JSON.stringify(entry.outcome)}}\n`
         : `{"seq":${seq},${JSON.stringify(entry).slice(1)}\n`;
-    this.pending.push(line);
+    this.pending.add(line);
     // Kept for the next fold, which then need not read back and parse what it wrote. An outcome is a
     // new object per record that nobody changes; a run entry (rare) is parsed back from its line.
     this.unfolded.push(entry.type === 'outcome' ? entry : (JSON.parse(line) as JournalEntry));
@@ -143,11 +145,11 @@ export class Journal {
   }
 
   private async writePending(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const bytes = Buffer.from(this.pending.join(''), 'utf8');
-    this.pending = [];
+    if (this.pending.isEmpty) return;
+    const bytes = this.pending.take();
     try {
       await writeAll(this.fd, bytes);
+      this.pending.written();
       if (!checkpointsDisabledForBenchmark()) {
         await fsync(this.fd);
         this.syncs += 1;

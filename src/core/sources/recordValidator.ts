@@ -64,7 +64,7 @@ export class RecordValidator {
   private readonly fields: CompiledField[];
   private readonly keysRemembered: number;
   /** Key → line of its first valid record: every key, or only the repeated ones once they are known. */
-  private readonly firstLineOfKey = new Map<string, number>();
+  private firstLineOfKey = new Map<string, number>();
   private repeated: { has(key: string): boolean } | undefined;
   /** The source's keys are unique as it reads them; a typed key must then keep their text (see verdict). */
   private uniqueAsRead = false;
@@ -97,7 +97,10 @@ export class RecordValidator {
   /** From now on, remembers only these keys: those the whole source holds on more than one line. */
   useRepeatedKeys(repeated: { has(key: string): boolean }): void {
     this.repeated = repeated;
-    for (const key of this.firstLineOfKey.keys()) if (!repeated.has(key)) this.firstLineOfKey.delete(key);
+    // Copied rather than deleted from: deleting a quarter of a million keys one by one cost 70 ms more.
+    const kept = new Map<string, number>();
+    for (const [key, line] of this.firstLineOfKey) if (repeated.has(key)) kept.set(key, line);
+    this.firstLineOfKey = kept;
   }
 
   /**

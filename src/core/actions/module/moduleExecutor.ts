@@ -5,6 +5,7 @@
  * error with `retryable: true`, e.g. `throw Object.assign(new Error('busy'), { retryable: true })`.
  * Any other thrown error fails the record for good.
  */
+import { handlerContext } from './handlerContext';
 import type { ModuleContext, ModuleFunction } from './moduleLoader';
 import { loadActionModule } from './moduleLoader';
 import { UserError } from '../../model/types';
@@ -13,14 +14,7 @@ import type { AttemptOptions, Failure } from '../attempt';
 import { abortedFailure, errorMessage, failed, startStopwatch, succeeded } from '../attempt';
 import { offStop, onStop } from '../stopSignal';
 
-/**
- * What a handler receives as its second argument during execution: the usual context (with `dryRun`
- * false) plus a signal that fires when the attempt times out or the run is stopped, so a handler that
- * passes it on (to fetch, a database client) stops working once its result no longer counts.
- */
-export interface HandlerContext extends ModuleContext {
-  signal: AbortSignal;
-}
+export type { HandlerContext } from './handlerContext';
 
 /**
  * Turns what a module function returned into the attempt's result. A handler's return value does not
@@ -88,13 +82,7 @@ function callHandler(
     return stopHandler.signal;
   };
 
-  const context: HandlerContext = {
-    ...ctx,
-    dryRun: false,
-    get signal() {
-      return handlerSignal();
-    },
-  };
+  const context = handlerContext(ctx, handlerSignal);
   let pending: PromiseLike<unknown>;
   try {
     // A copy, so a handler that mutates its argument cannot change the record the engine goes on to use.

@@ -54,6 +54,18 @@ describe('module executor', () => {
     });
   });
 
+  it('gives the handler its context as a plain object whose last property is an enumerable signal getter', async () => {
+    await executor.execute({ behaviour: 'describe-context' }, context(), { timeoutMs: 5000 });
+
+    assert.deepEqual(await readEvidence(outputDir, 'context.json'), {
+      keys: ['key', 'line', 'dryRun', 'env', 'secret', 'idempotencyKey', 'signal'],
+      plain: true,
+      signal: { enumerable: true, configurable: true, getter: 'get signal' },
+      sameSignal: true,
+      inherited: true,
+    });
+  });
+
   it('gives the handler a copy, so its changes never reach the engine record', async () => {
     const fields = { id: 'A-1' };
     await executor.execute(fields, context(), { timeoutMs: 5000 });
