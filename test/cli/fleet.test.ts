@@ -1,12 +1,10 @@
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { sendControl } from '../../src/core/run/control';
-import { runCli, tempDir } from '../support/cli';
-import { sleep, startCli, waitFor, type RunningCli } from '../support/cliProcess';
-import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
-import { usePostgresLedger, writeFixtureRunbook, type FixtureOptions } from '../support/runbookFixture';
+import { runCli } from '../support/cli';
+import { sleep, waitFor, type RunningCli } from '../support/cliProcess';
+import { usePostgresFleet } from '../support/postgresFleet';
+import type { FixtureOptions } from '../support/runbookFixture';
 import { startTargetServer, type TargetServer } from '../support/targetServer';
 
 const RATE = 40;
@@ -39,51 +37,23 @@ interface FleetJson {
  */
 describe('a fleet of backfill worker processes sharing a PostgreSQL ledger', function () {
   this.timeout(120_000);
-  let database: PostgresServer;
-  let work: ReturnType<typeof tempDir>;
+  const pg = usePostgresFleet('backfill-fleet-');
   let target: TargetServer;
   let hosts = 0;
   /** The run's creator's runbook (host h1), whose folder holds the editor's control.json. */
   let creatorFile: string;
-  const started: RunningCli[] = [];
-  const env = () => ({ LEDGER_URL: database.url });
-
-  before(async function () {
-    if (postgresUnavailable()) this.skip();
-    database = await startPostgres();
-  });
-  after(async () => database?.stop());
-  beforeEach(async () => {
-    work = tempDir('backfill-fleet-');
+  beforeEach(() => {
     hosts = 0;
-    await database.query('DROP SCHEMA IF EXISTS backfill CASCADE');
   });
-  afterEach(async () => {
-    for (const cli of started.splice(0)) {
-      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
-      await cli.exited;
-    }
-    await target?.stop();
-    work.cleanup();
-  });
+  afterEach(async () => target?.stop());
 
   /** A new host's copy of the fixture runbook, its ledger in PostgreSQL in chunks of 500. */
   function newHost(fixture: FixtureOptions): string {
-    const dir = path.join(work.dir, `h${(hosts += 1)}`);
-    fs.mkdirSync(dir);
-    const file = writeFixtureRunbook(dir, fixture);
-    usePostgresLedger(file, '      chunkSize: 500\n');
-    return file;
+    return pg.host(`h${(hosts += 1)}`, fixture, '      chunkSize: 500\n');
   }
 
   function start(as: 'run' | 'worker', file: string): RunningCli {
-    const execute = as === 'run' ? ['--execute'] : [];
-    const cli = startCli(
-      [as, file, '--cell', 'full', ...execute, '--no-progress', '--var', `BASE_URL=${target.url}`],
-      env(),
-    );
-    started.push(cli);
-    return cli;
+    return pg.startOn(file, as, target.url);
   }
 
   const output = (clis: RunningCli[]) => clis.map((cli) => cli.stdout() + cli.stderr()).join('\n----\n');
@@ -100,7 +70,7 @@ describe('a fleet of backfill worker processes sharing a PostgreSQL ledger', fun
     const deadline = Date.now() + 30_000;
     const holding = async () =>
       (
-        await database.query(
+        await pg.database.query(
           "SELECT id FROM backfill.workers WHERE state = 'working' AND chunk IS NOT NULL AND NOT waiting",
         )
       ).length;
@@ -113,10 +83,10 @@ describe('a fleet of backfill worker processes sharing a PostgreSQL ledger', fun
     return fleet;
   }
 
-  const control = (file: string, ...args: string[]) => runCli(['control', file, ...args], { env: env() });
+  const control = (file: string, ...args: string[]) => runCli(['control', file, ...args], { env: pg.env() });
 
   async function statusOf(file: string) {
-    const status = await runCli(['status', file, '--json', '--env', 'test'], { env: env() });
+    const status = await runCli(['status', file, '--json', '--env', 'test'], { env: pg.env() });
     assert.equal(status.code, 0, status.stdout + status.stderr);
     return (JSON.parse(status.stdout) as FleetJson).cells.find((cell) => cell.cell === 'full')!;
   }
@@ -149,7 +119,7 @@ describe('a fleet of backfill worker processes sharing a PostgreSQL ledger', fun
 
     assert.equal((await control(file, 'rate', '100')).code, 0);
     assert.equal((await control(file, 'resume')).code, 0);
-    const [controls] = await database.query<{ rate: number; paused: number }>(
+    const [controls] = await pg.database.query<{ rate: number; paused: number }>(
       'SELECT rate, paused FROM backfill.controls',
     );
     assert.deepEqual(controls, { rate: 100, paused: 0 });
@@ -166,7 +136,7 @@ describe('a fleet of backfill worker processes sharing a PostgreSQL ledger', fun
     const codes = await Promise.all(fleet.map((cli) => cli.exitedWith));
     assert.deepEqual(codes, [STOPPED, STOPPED, STOPPED], output(fleet));
     assert.equal(await arrivalsDuring(1500), 0, 'nothing arrives once stopped');
-    const states = await database.query<{ pid: number; state: string }>(
+    const states = await pg.database.query<{ pid: number; state: string }>(
       'SELECT pid, state FROM backfill.workers ORDER BY pid',
     );
     assert.deepEqual(
@@ -191,7 +161,7 @@ describe('a fleet of backfill worker processes sharing a PostgreSQL ledger', fun
     const sent = await arrivalsDuring(4000);
     assert.ok(sent > 0, 'the fleet still sends');
     assert.ok(target.maxInFlight <= LIMIT, `${target.maxInFlight} in flight after concurrency ${LIMIT}`);
-    const [controls] = await database.query<{ concurrency: number }>(
+    const [controls] = await pg.database.query<{ concurrency: number }>(
       'SELECT concurrency FROM backfill.controls',
     );
     assert.equal(controls?.concurrency, LIMIT);
@@ -251,7 +221,7 @@ describe('a fleet of backfill worker processes sharing a PostgreSQL ledger', fun
       [victim.child.pid],
     );
     assert.ok(after.succeeded > 0, 'totals come from the ledger');
-    const text = await runCli(['status', file, '--env', 'test'], { env: env() });
+    const text = await runCli(['status', file, '--env', 'test'], { env: pg.env() });
     assert.match(text.stdout, /fleet: 3 alive, 1 lost, 0 ended/);
     assert.match(text.stdout, new RegExp(`pid ${victim.child.pid} .*LOST`));
     for (const cli of fleet.filter((cli) => cli !== victim)) {

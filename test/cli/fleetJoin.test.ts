@@ -1,10 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tempDir } from '../support/cli';
-import { killAll, sleep, startCli, waitFor, type RunningCli } from '../support/cliProcess';
-import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
-import { keyOf, usePostgresLedger, writeFixtureRunbook } from '../support/runbookFixture';
+import { sleep, waitFor, type RunningCli } from '../support/cliProcess';
+import { usePostgresFleet } from '../support/postgresFleet';
+import { keyOf } from '../support/runbookFixture';
 import { startTargetServer, type TargetServer } from '../support/targetServer';
 
 const RATE = 200;
@@ -20,46 +19,29 @@ const HALF = 500_000;
  */
 describe("a fleet's rate while a worker joins", function () {
   this.timeout(300_000);
-  let database: PostgresServer;
-  let work: ReturnType<typeof tempDir>;
+  const pg = usePostgresFleet('backfill-fleet-join-');
   let target: TargetServer;
-  const started: RunningCli[] = [];
-
-  before(async function () {
-    if (postgresUnavailable()) this.skip();
-    database = await startPostgres();
-    work = tempDir('backfill-fleet-join-');
+  before(async () => {
     target = await startTargetServer(() => ({}));
   });
-  after(async () => {
-    await killAll(started);
-    await target?.stop();
-    await database?.stop();
-    work?.cleanup();
-  });
+  after(async () => target?.stop());
 
   /** A host's copy of the runbook: a JSON array of 2 × HALF records, cut into two chunks. */
   function newHost(name: string): string {
-    const dir = path.join(work.dir, name);
-    fs.mkdirSync(dir);
-    const file = writeFixtureRunbook(dir, { records: 0, rate: RATE, concurrency: 8 });
+    const file = pg.host(name, { records: 0, rate: RATE, concurrency: 8 }, `      chunkSize: ${HALF}\n`);
+    const dir = path.dirname(file);
     const text = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(
       file,
       text.replace(/ {2}type: csv\n {2}path: records\.csv\n/, '  type: json\n  path: records.json\n'),
     );
-    usePostgresLedger(file, `      chunkSize: ${HALF}\n`);
     const elements = Array.from({ length: 2 * HALF }, (_, i) => `{"id":"${keyOf(i + 1)}","amount":${i}.5}`);
     fs.writeFileSync(path.join(dir, 'records.json'), `[\n${elements.join(',\n')}\n]\n`);
     return file;
   }
 
   function start(as: 'run' | 'worker', file: string): RunningCli {
-    const execute = as === 'run' ? ['--execute'] : [];
-    const args = [as, file, '--cell', 'full', ...execute, '--no-progress', '--var', `BASE_URL=${target.url}`];
-    const cli = startCli(args, { LEDGER_URL: database.url });
-    started.push(cli);
-    return cli;
+    return pg.startOn(file, as, target.url);
   }
 
   it('keeps sending at the whole rate from a worker claiming its chunk until that worker sends its first record', async () => {
@@ -70,7 +52,7 @@ describe("a fleet's rate while a worker joins", function () {
     // The worker's claim of the second chunk, as the ledger holds it.
     let claimedAt: number | undefined;
     while (claimedAt === undefined) {
-      const rows = await database.query(
+      const rows = await pg.database.query(
         `SELECT 1 FROM backfill.chunks WHERE n = 1 AND state = 'leased' AND split_part(worker, ':', 2) = $1`,
         [String(worker.child.pid)],
       );

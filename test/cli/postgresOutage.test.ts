@@ -2,10 +2,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DURABILITY_WINDOW_PER_SLOT } from '../../src/core/run/runner';
-import { tempDir } from '../support/cli';
-import { sleep, startCli, waitFor, type RunningCli } from '../support/cliProcess';
-import { keyOf, usePostgresLedger, writeFixtureRunbook } from '../support/runbookFixture';
-import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
+import { sleep, waitFor, type RunningCli } from '../support/cliProcess';
+import { keyOf } from '../support/runbookFixture';
+import { usePostgresFleet } from '../support/postgresFleet';
 import { startTargetServer, type TargetServer } from '../support/targetServer';
 
 const RECORDS = 3000;
@@ -15,47 +14,24 @@ const IN_FLIGHT_BOUND = CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT);
 
 describe('a run on a PostgreSQL ledger while the database goes away', function () {
   this.timeout(180_000);
-  let database: PostgresServer;
-  let work: ReturnType<typeof tempDir>;
+  const pg = usePostgresFleet('backfill-pg-outage-', { password: 'outage-CANARY-4h8d' });
   let target: TargetServer;
-  const started: RunningCli[] = [];
-
-  before(async function () {
-    if (postgresUnavailable()) this.skip();
-    database = await startPostgres({ password: 'outage-CANARY-4h8d' });
-  });
-  after(async () => database?.stop());
   beforeEach(async () => {
-    work = tempDir('backfill-pg-outage-');
-    await database.query('DROP SCHEMA IF EXISTS backfill CASCADE');
     target = await startTargetServer(() => ({ delayMs: 2 }));
   });
-  afterEach(async () => {
-    for (const cli of started.splice(0)) {
-      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
-      await cli.exited;
-    }
-    await target.stop();
-    work.cleanup();
-  });
+  afterEach(async () => target.stop());
 
   /** Hosts with the fixture runbook, its ledger in PostgreSQL; `backfill run` started on the first. */
   function startRun(hosts: string[], rate: number): string[] {
-    const files = hosts.map((name) => {
-      const dir = path.join(work.dir, name);
-      fs.mkdirSync(dir);
-      const file = writeFixtureRunbook(dir, { records: RECORDS, rate, concurrency: CONCURRENCY });
-      usePostgresLedger(file, '      chunkSize: 500\n');
-      return file;
-    });
-    started.push(cliOn(files[0]!, 'run'));
+    const fixture = { records: RECORDS, rate, concurrency: CONCURRENCY };
+    const files = hosts.map((name) => pg.host(name, fixture, '      chunkSize: 500\n'));
+    cliOn(files[0]!, 'run');
     return files;
   }
 
+  /** `backfill run FILE --cell full --execute` (the run's creator), or `backfill worker FILE --cell full`. */
   function cliOn(file: string, as: 'run' | 'worker'): RunningCli {
-    const execute = as === 'run' ? ['--execute'] : [];
-    const args = [as, file, '--cell', 'full', ...execute, '--no-progress', '--var', `BASE_URL=${target.url}`];
-    return startCli(args, { LEDGER_URL: database.url });
+    return pg.startOn(file, as, target.url);
   }
 
   /**
@@ -63,13 +39,13 @@ describe('a run on a PostgreSQL ledger while the database goes away', function (
    * most the in-flight bound of them twice; the ledger holds every record succeeded and the run finished.
    */
   async function audit(processes = 1): Promise<void> {
-    for (const cli of started) {
+    for (const cli of pg.started) {
       const code = await cli.exited;
       const output = cli.stdout() + cli.stderr();
       assert.equal(code, 0, output);
       assert.doesNotMatch(output, /CANARY/);
     }
-    const rows = await database.query<{ key: string; status: string; idempotency_key: string }>(
+    const rows = await pg.database.query<{ key: string; status: string; idempotency_key: string }>(
       `SELECT r.key, r.status, r.idempotency_key FROM backfill.records r
          JOIN backfill.chains c ON c.id = r.chain WHERE c.ledger = 'fixture-job'`,
     );
@@ -91,7 +67,7 @@ describe('a run on a PostgreSQL ledger while the database goes away', function (
       target.arrivals.length - RECORDS <= processes * IN_FLIGHT_BOUND,
       `${target.arrivals.length - RECORDS} records sent twice`,
     );
-    const runs = await database.query<{ outcome: string }>(
+    const runs = await pg.database.query<{ outcome: string }>(
       "SELECT outcome FROM backfill.runs WHERE ledger = 'fixture-job' AND cell = 'full'",
     );
     assert.deepEqual(
@@ -103,14 +79,14 @@ describe('a run on a PostgreSQL ledger while the database goes away', function (
   it('carries on through pg_ctl restart, nothing lost and nothing sent twice', async () => {
     startRun(['a'], 400);
     await waitFor(() => target.arrivals.length >= 500, 'a sixth of the records to arrive', 30_000);
-    await database.restart();
+    await pg.database.restart();
     await audit();
   });
 
   it('stops sending while the database is stopped for 10 s, then carries on when it is back', async () => {
     const [file] = startRun(['a'], 300);
     await waitFor(() => target.arrivals.length >= 500, 'a sixth of the records to arrive', 30_000);
-    await database.down();
+    await pg.database.down();
     const atStop = target.arrivals.length;
     await sleep(10_000);
     const whileDown = target.arrivals.length - atStop;
@@ -119,7 +95,7 @@ describe('a run on a PostgreSQL ledger while the database goes away', function (
       state: string;
       waiting?: string;
     };
-    await database.up();
+    await pg.database.up();
     assert.ok(whileDown <= IN_FLIGHT_BOUND, `${whileDown} records sent while the ledger was down`);
     assert.equal(status.state, 'running');
     assert.match(status.waiting ?? '', /^for the ledger: reconnecting/);
@@ -129,16 +105,16 @@ describe('a run on a PostgreSQL ledger while the database goes away', function (
   it('carries on with a worker beside the run through a 10 s stop, each of them sending nothing meanwhile', async () => {
     const [, workerFile] = startRun(['a', 'b'], 300);
     await waitFor(() => target.arrivals.length >= 100, 'the run to start sending', 30_000);
-    started.push(cliOn(workerFile!, 'worker'));
+    cliOn(workerFile!, 'worker');
     await waitFor(() => target.arrivals.length >= 800, 'a quarter of the records to arrive', 30_000);
-    await database.down();
+    await pg.database.down();
     const atStop = target.arrivals.length;
     await sleep(10_000);
     const whileDown = target.arrivals.length - atStop;
-    await database.up();
+    await pg.database.up();
     assert.ok(whileDown <= 2 * IN_FLIGHT_BOUND, `${whileDown} records sent while the ledger was down`);
     await audit(2);
-    const workers = await database.query(
+    const workers = await pg.database.query(
       "SELECT DISTINCT worker FROM backfill.chunks WHERE ledger = 'fixture-job'",
     );
     assert.equal(workers.length, 2, 'both processes worked on chunks');

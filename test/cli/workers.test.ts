@@ -2,70 +2,26 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DURABILITY_WINDOW_PER_SLOT } from '../../src/core/run/runner';
-import { allFiles, runCli, tempDir } from '../support/cli';
-import { sleep, startCli, waitFor, type RunningCli } from '../support/cliProcess';
-import {
-  keyOf,
-  usePostgresLedger,
-  writeFixtureRunbook,
-  type FixtureOptions,
-} from '../support/runbookFixture';
-import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
+import { allFiles, runCli } from '../support/cli';
+import { sleep, waitFor, type RunningCli } from '../support/cliProcess';
+import { keyOf } from '../support/runbookFixture';
+import { usePostgresFleet } from '../support/postgresFleet';
 import { startTargetServer, type TargetServer } from '../support/targetServer';
 import { seededRandom } from '../../src/core/support/seededRandom';
 
 const PASSWORD = 'workers-CANARY-7q2v';
 
-/**
- * A "host": its own folder with the fixture runbook, whose environment's ledger is in PostgreSQL (the URL
- * a secret), and its records. Every host gets the same runbook and data, as a worker on another machine.
- */
-function host(root: string, name: string, fixture: FixtureOptions, ledgerExtra = ''): string {
-  const dir = path.join(root, name);
-  fs.mkdirSync(dir);
-  const file = writeFixtureRunbook(dir, fixture);
-  usePostgresLedger(file, ledgerExtra);
-  return file;
-}
-
 describe('backfill worker: many processes sharing one run through a PostgreSQL ledger', function () {
   this.timeout(600_000);
-  let database: PostgresServer;
-  let work: ReturnType<typeof tempDir>;
+  const pg = usePostgresFleet('backfill-workers-', { password: PASSWORD });
   let target: TargetServer;
-  const started: RunningCli[] = [];
+  afterEach(async () => target?.stop());
 
-  before(async function () {
-    if (postgresUnavailable()) this.skip();
-    database = await startPostgres({ password: PASSWORD });
-  });
-  after(async () => database?.stop());
-  beforeEach(async () => {
-    work = tempDir('backfill-workers-');
-    await database.query('DROP SCHEMA IF EXISTS backfill CASCADE');
-  });
-  afterEach(async () => {
-    for (const cli of started.splice(0)) {
-      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
-      await cli.exited;
-    }
-    await target?.stop();
-    work.cleanup();
-  });
-
-  const env = () => ({ LEDGER_URL: database.url });
   const vars = () => ['--var', `BASE_URL=${target.url}`];
-
-  function start(args: string[]): RunningCli {
-    const cli = startCli(args, env());
-    started.push(cli);
-    return cli;
-  }
 
   /** `backfill run FILE --cell full --execute` (the creator), or `backfill worker FILE --cell full`. */
   function startOn(file: string, as: 'run' | 'worker'): RunningCli {
-    const execute = as === 'run' ? ['--execute'] : [];
-    return start([as, file, '--cell', 'full', ...execute, '--no-progress', ...vars()]);
+    return pg.startOn(file, as, target.url);
   }
 
   /**
@@ -76,8 +32,8 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     target = await startTargetServer(() => ({ delayMs: 2 }));
     const fixture = { records, rate: 100_000, concurrency };
     const ledgerExtra = `      chunkSize: ${chunkSize}\n`;
-    const creatorFile = host(work.dir, 'a', fixture, ledgerExtra);
-    const workerFile = host(work.dir, 'b', fixture, ledgerExtra);
+    const creatorFile = pg.host('a', fixture, ledgerExtra);
+    const workerFile = pg.host('b', fixture, ledgerExtra);
     const run = startOn(creatorFile, 'run');
     await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
     return { creatorFile, workerFile, run };
@@ -85,16 +41,18 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
 
   /** Latest outcomes of the fixture's ledger, from the database itself. */
   function storedOutcomes(): Promise<{ key: string; status: string; idempotency_key: string }[]> {
-    return database.query(
+    return pg.database.query(
       `SELECT r.key, r.status, r.idempotency_key FROM backfill.records r
          JOIN backfill.chains c ON c.id = r.chain WHERE c.ledger = 'fixture-job'`,
     );
   }
 
   async function chunkCount(): Promise<number> {
-    const exists = await database.query<{ t: string | null }>("SELECT to_regclass('backfill.chunks') AS t");
+    const exists = await pg.database.query<{ t: string | null }>(
+      "SELECT to_regclass('backfill.chunks') AS t",
+    );
     if (exists[0]?.t === null) return 0;
-    const [row] = await database.query<{ n: string }>('SELECT COUNT(*) AS n FROM backfill.chunks');
+    const [row] = await pg.database.query<{ n: string }>('SELECT COUNT(*) AS n FROM backfill.chunks');
     return Number(row?.n);
   }
 
@@ -123,7 +81,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
 
   /** No row of any table of the backfill schema, every column of it as text, holds `secret`. */
   async function assertNothingKeptHolds(secret: string) {
-    const tables = await database.query<{ table_name: string }>(
+    const tables = await pg.database.query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'backfill' ORDER BY 1",
     );
     const names = tables.map((table) => table.table_name);
@@ -131,7 +89,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
       assert.ok(names.includes(expected), `the schema has no ${expected} table: ${names.join(', ')}`);
     }
     for (const name of names) {
-      const [found] = await database.query<{ rows: number; holding: number }>(
+      const [found] = await pg.database.query<{ rows: number; holding: number }>(
         `SELECT COUNT(*)::int AS rows, (COUNT(*) FILTER (WHERE strpos(t::text, $1) > 0))::int AS holding
            FROM backfill."${name}" t`,
         [secret],
@@ -142,7 +100,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
   }
 
   async function runsOfCell(): Promise<{ id: string; outcome: string; counts: string | null }[]> {
-    return database.query(
+    return pg.database.query(
       "SELECT id, outcome, counts FROM backfill.runs WHERE ledger = 'fixture-job' AND cell = 'full'",
     );
   }
@@ -151,7 +109,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     const RECORDS = 50_000;
     target = await startTargetServer(() => ({}));
     const fixture = { records: RECORDS, rate: 100_000, concurrency: 8 };
-    const files = ['a', 'b', 'c', 'd'].map((name) => host(work.dir, name, fixture));
+    const files = ['a', 'b', 'c', 'd'].map((name) => pg.host(name, fixture));
     const run = startOn(files[0]!, 'run');
     await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
     const workers = files.slice(1).map((file) => startOn(file, 'worker'));
@@ -170,14 +128,14 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     await assertLedgerEqualsTarget(RECORDS);
     assert.equal(target.arrivals.length, RECORDS, 'no record was sent twice');
     // Several processes did the work: done chunks name their workers' pids.
-    const holders = await database.query<{ worker: string }>(
+    const holders = await pg.database.query<{ worker: string }>(
       "SELECT DISTINCT split_part(worker, ':', 2) AS worker FROM backfill.chunks WHERE state = 'done'",
     );
     assert.ok(holders.length >= 2, `chunks done by ${holders.length} process(es)`);
     assert.equal(
       Number(
         (
-          await database.query<{ n: string }>(
+          await pg.database.query<{ n: string }>(
             "SELECT COUNT(*) AS n FROM backfill.chunks WHERE state <> 'done'",
           )
         )[0]?.n,
@@ -191,8 +149,9 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     assert.equal((JSON.parse(runs[0]!.counts!) as { succeeded: number }).succeeded, RECORDS);
     // The ledger's password: in no output, no file of any host, nothing the database keeps.
     for (const output of outputs) assert.doesNotMatch(output, /CANARY/);
-    for (const file of allFiles(work.dir)) assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /CANARY/, file);
-    assert.ok(database.url.includes(PASSWORD), 'the ledger URL holds the password searched for');
+    for (const file of allFiles(pg.work.dir))
+      assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /CANARY/, file);
+    assert.ok(pg.database.url.includes(PASSWORD), 'the ledger URL holds the password searched for');
     await assertNothingKeptHolds(PASSWORD);
   });
 
@@ -210,7 +169,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     }
     const csv = Buffer.from(rows.join('\n') + '\n');
     const files = ['a', 'b', 'c'].map((name) => {
-      const file = host(work.dir, name, fixture, '      chunkSize: 100\n');
+      const file = pg.host(name, fixture, '      chunkSize: 100\n');
       const text = fs.readFileSync(file, 'utf8');
       fs.writeFileSync(file, text.replace('    amount: number\n', '    amount: number\n    note: string\n'));
       fs.writeFileSync(path.join(path.dirname(file), 'records.csv'), csv);
@@ -231,7 +190,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     for (let at = csv.indexOf(0x0a); at !== -1 && at + 1 < csv.length; at = csv.indexOf(0x0a, at + 1)) {
       lineStarts.push(at + 1);
     }
-    const chunks = await database.query<{ n: number; first_line: string; first_byte: string | null }>(
+    const chunks = await pg.database.query<{ n: number; first_line: string; first_byte: string | null }>(
       'SELECT n, first_line, first_byte FROM backfill.chunks ORDER BY n',
     );
     assert.equal(chunks.length, RECORDS / 100);
@@ -252,7 +211,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     const ledgerExtra = '      chunkSize: 500\n      leaseSeconds: 2\n';
     const random = seededRandom(12);
     let hosts = 0;
-    const newHost = () => host(work.dir, `h${(hosts += 1)}`, fixture, ledgerExtra);
+    const newHost = () => pg.host(`h${(hosts += 1)}`, fixture, ledgerExtra);
     const alive = new Set<RunningCli>();
     const track = (cli: RunningCli) => {
       alive.add(cli);
@@ -266,7 +225,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     // The victim is a process holding a leased chunk at that instant, so every kill leaves a chunk to
     // take over (on a slow machine a process killed before its first claim would test nothing).
     const holdersOfLeases = async () => {
-      const rows = await database.query<{ worker: string }>(
+      const rows = await pg.database.query<{ worker: string }>(
         "SELECT worker FROM backfill.chunks WHERE state = 'leased'",
       );
       const pids = new Set(rows.map((row) => Number(row.worker.split(':')[1])));
@@ -298,7 +257,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
       `${repeats} repeats after ${kills} kills`,
     );
     // A killed worker's chunks were claimed again.
-    const [taken] = await database.query<{ n: string }>(
+    const [taken] = await pg.database.query<{ n: string }>(
       'SELECT COUNT(*) AS n FROM backfill.chunks WHERE claims > 1',
     );
     assert.ok(Number(taken?.n) >= 1, 'no chunk was taken over');
@@ -313,13 +272,13 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     }));
     const fixture = { records: RECORDS, rate: 100_000, concurrency: 4, retries: 1 };
     const ledgerExtra = '      chunkSize: 500\n      leaseSeconds: 2\n';
-    const run = startOn(host(work.dir, 'a', fixture, ledgerExtra), 'run');
+    const run = startOn(pg.host('a', fixture, ledgerExtra), 'run');
     await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
-    const victim = startOn(host(work.dir, 'b', fixture, ledgerExtra), 'worker');
+    const victim = startOn(pg.host('b', fixture, ledgerExtra), 'worker');
     await waitForDatabase(
       async () =>
         (
-          await database.query(
+          await pg.database.query(
             `SELECT 1 FROM backfill.chunks WHERE state = 'leased' AND split_part(worker, ':', 2) = '${victim.child.pid}'`,
           )
         ).length > 0,
@@ -327,10 +286,10 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     );
     victim.child.kill('SIGKILL');
     await victim.exited;
-    const heir = startOn(host(work.dir, 'c', fixture, ledgerExtra), 'worker');
+    const heir = startOn(pg.host('c', fixture, ledgerExtra), 'worker');
     await Promise.all([run.exited, heir.exited]);
 
-    const truth = await database.query<{ status: string; n: number }>(
+    const truth = await pg.database.query<{ status: string; n: number }>(
       `SELECT r.status, COUNT(*)::int AS n FROM backfill.records r
          JOIN backfill.chains c ON c.id = r.chain WHERE c.ledger = 'fixture-job' GROUP BY 1 ORDER BY 1`,
     );
@@ -343,17 +302,14 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
       RECORDS,
     );
     // Kept as the outcomes were written, by every process, in the same transactions: what status reads.
-    const tallied = await database.query<{ status: string; n: number }>(
+    const tallied = await pg.database.query<{ status: string; n: number }>(
       `SELECT t.status, SUM(t.n)::int AS n FROM backfill.tallies t
          JOIN backfill.chains c ON c.id = t.chain WHERE c.ledger = 'fixture-job' GROUP BY 1 ORDER BY 1`,
     );
     assert.deepEqual(tallied, truth);
-    const status = await runCli(
-      ['status', host(work.dir, 'd', fixture, ledgerExtra), '--json', '--env', 'test'],
-      {
-        env: env(),
-      },
-    );
+    const status = await runCli(['status', pg.host('d', fixture, ledgerExtra), '--json', '--env', 'test'], {
+      env: pg.env(),
+    });
     assert.equal(status.code, 0, status.stderr);
     const full = (
       JSON.parse(status.stdout) as { cells: { cell: string; succeeded: number; failed: number }[] }
@@ -376,7 +332,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
       await waitForDatabase(
         async () =>
           (
-            await database.query(
+            await pg.database.query(
               `SELECT 1 FROM backfill.chunks WHERE split_part(worker, ':', 2) = '${worker.child.pid}'`,
             )
           ).length > 0,
@@ -385,7 +341,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
       if (how === 'SIGTERM') worker.child.kill('SIGTERM');
       else fs.writeFileSync(`${workerFile}.halt`, 'stop this host\n');
       assert.equal(await worker.exitedWith, 3, worker.stdout() + worker.stderr());
-      const held = await database.query(
+      const held = await pg.database.query(
         `SELECT n FROM backfill.chunks WHERE state = 'leased' AND split_part(worker, ':', 2) = '${worker.child.pid}'`,
       );
       assert.deepEqual(held, [], 'the leaving worker gave its chunks back');
@@ -402,7 +358,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     const worker = startOn(workerFile, 'worker');
     const holds = async (pid: number | undefined) =>
       (
-        await database.query(
+        await pg.database.query(
           `SELECT 1 FROM backfill.chunks WHERE state = 'leased' AND split_part(worker, ':', 2) = '${pid}'`,
         )
       ).length > 0;
@@ -431,15 +387,15 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     target = await startTargetServer(() => ({ delayMs: 2 }));
     const fixture = { records: RECORDS, rate: 100_000, concurrency: 4, production: true };
     const ledgerExtra = '      chunkSize: 200\n';
-    const creator = host(work.dir, 'a', fixture, ledgerExtra);
+    const creator = pg.host('a', fixture, ledgerExtra);
     const production = ['--env', 'prod', '--no-progress', ...vars()];
     const unconfirmed = await runCli(['run', creator, '--cell', 'full', '--execute', ...production], {
-      env: env(),
+      env: pg.env(),
     });
     assert.equal(unconfirmed.code, 4, unconfirmed.stdout + unconfirmed.stderr);
-    const dryRun = await runCli(['dry-run', creator, '--cell', 'preview', ...production], { env: env() });
+    const dryRun = await runCli(['dry-run', creator, '--cell', 'preview', ...production], { env: pg.env() });
     assert.equal(dryRun.code, 0, dryRun.stdout + dryRun.stderr);
-    const run = start([
+    const run = pg.start([
       'run',
       creator,
       '--cell',
@@ -450,20 +406,14 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
       ...production,
     ]);
     await waitForDatabase(async () => (await chunkCount()) > 0, 'the run to be split into chunks');
-    const worker = start([
-      'worker',
-      host(work.dir, 'b', fixture, ledgerExtra),
-      '--cell',
-      'full',
-      ...production,
-    ]);
+    const worker = pg.start(['worker', pg.host('b', fixture, ledgerExtra), '--cell', 'full', ...production]);
     assert.equal(await worker.exitedWith, 0, worker.stdout() + worker.stderr());
     assert.equal(await run.exitedWith, 0, run.stdout() + run.stderr());
-    const byWorker = await database.query(
+    const byWorker = await pg.database.query(
       `SELECT 1 FROM backfill.chunks WHERE state = 'done' AND split_part(worker, ':', 2) = '${worker.child.pid}'`,
     );
     assert.ok(byWorker.length > 0, 'the worker did some of the chunks');
-    const runs = await database.query<{ mode: string; outcome: string }>(
+    const runs = await pg.database.query<{ mode: string; outcome: string }>(
       "SELECT mode, outcome FROM backfill.runs WHERE ledger = 'fixture-job' AND cell = 'full'",
     );
     assert.deepEqual(runs, [{ mode: 'production', outcome: 'succeeded' }]);
@@ -476,7 +426,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     const { run, creatorFile, workerFile } = await startSharedRun(RECORDS, 200, CONCURRENCY);
     const worker = startOn(workerFile, 'worker');
     await waitFor(() => target.arrivals.length >= 1000, 'a sixth of the records to arrive');
-    const stop = await runCli(['control', workerFile, 'stop'], { env: env() });
+    const stop = await runCli(['control', workerFile, 'stop'], { env: pg.env() });
     assert.equal(stop.code, 0, stop.stdout + stop.stderr);
     assert.equal(await worker.exitedWith, 3, worker.stdout() + worker.stderr());
     assert.equal(await run.exitedWith, 3, run.stdout() + run.stderr());
@@ -489,13 +439,13 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     const resumed = await runCli(
       ['run', creatorFile, '--cell', 'full', '--execute', '--no-progress', ...vars()],
       {
-        env: env(),
+        env: pg.env(),
       },
     );
     assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
     const runs = await runsOfCell();
     assert.deepEqual(runs.map((r) => r.outcome).sort(), ['halted', 'succeeded']);
-    const chains = await database.query(
+    const chains = await pg.database.query(
       "SELECT DISTINCT chain FROM backfill.runs WHERE ledger = 'fixture-job'",
     );
     assert.equal(chains.length, 1, 'the resume continued the same chain');
@@ -505,9 +455,9 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
 
   it('refuses a worker when no run of the cell is live (told not to wait for one), and sends nothing', async () => {
     target = await startTargetServer(() => ({}));
-    const file = host(work.dir, 'a', { records: 20 });
+    const file = pg.host('a', { records: 20 });
     const args = ['worker', file, '--cell', 'full', '--wait-for-run', '0', '--no-progress', ...vars()];
-    const result = await runCli(args, { env: env() });
+    const result = await runCli(args, { env: pg.env() });
     assert.equal(result.code, 2, result.stdout + result.stderr);
     assert.match(
       result.stderr,
@@ -520,8 +470,8 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
   it("refuses a worker whose records differ from the live run's, even by bytes that leave every chunk's first byte in place", async () => {
     target = await startTargetServer(() => ({ delayMs: 40 }));
     const fixture = { records: 2000, rate: 100_000, concurrency: 2 };
-    const creator = host(work.dir, 'a', fixture, '      chunkSize: 100\n');
-    const edited = host(work.dir, 'b', fixture, '      chunkSize: 100\n');
+    const creator = pg.host('a', fixture, '      chunkSize: 100\n');
+    const edited = pg.host('b', fixture, '      chunkSize: 100\n');
     const records = path.join(path.dirname(edited), 'records.csv');
     const text = fs.readFileSync(records, 'utf8');
     // The same length: a worker opening its chunks at their first bytes would read the changed amount.
@@ -530,11 +480,11 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     const run = startOn(creator, 'run');
     await waitFor(() => target.arrivals.length > 0, 'the run to send');
     const result = await runCli(['worker', edited, '--cell', 'full', '--no-progress', ...vars()], {
-      env: env(),
+      env: pg.env(),
     });
     assert.equal(result.code, 4, result.stdout + result.stderr);
     assert.match(result.stderr, /refused: the job definition or source data of this runbook differ from run/);
-    const workerPids = await database.query<{ pid: number }>(
+    const workerPids = await pg.database.query<{ pid: number }>(
       'SELECT pid FROM backfill.workers WHERE pid <> $1',
       [run.child.pid],
     );
@@ -551,8 +501,8 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
   it("refuses a worker whose runbook differs from the live run's, before it sends anything", async () => {
     target = await startTargetServer(() => ({ delayMs: 40 }));
     const fixture = { records: 2000, rate: 100_000, concurrency: 2 };
-    const creator = host(work.dir, 'a', fixture);
-    const edited = host(work.dir, 'b', fixture);
+    const creator = pg.host('a', fixture);
+    const edited = pg.host('b', fixture);
     const text = fs.readFileSync(edited, 'utf8');
     fs.writeFileSync(
       edited,
@@ -562,7 +512,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     const run = startOn(creator, 'run');
     await waitFor(() => target.arrivals.length > 0, 'the run to send');
     const result = await runCli(['worker', edited, '--cell', 'full', '--no-progress', ...vars()], {
-      env: env(),
+      env: pg.env(),
     });
     assert.equal(result.code, 4, result.stdout + result.stderr);
     assert.match(

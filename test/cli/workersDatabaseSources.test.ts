@@ -2,50 +2,32 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadSqlJs } from '../../src/core/support/sqlite';
-import { tempDir } from '../support/cli';
-import { startCli, waitFor, type RunningCli } from '../support/cliProcess';
-import { keyOf, usePostgresLedger, writeFixtureRunbook } from '../support/runbookFixture';
-import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgresServer.mjs';
+import { waitFor, type RunningCli } from '../support/cliProcess';
+import { keyOf } from '../support/runbookFixture';
+import { usePostgresFleet } from '../support/postgresFleet';
 import { startTargetServer, type TargetServer } from '../support/targetServer';
 
 const PASSWORD = 'bykey-CANARY-4t8w';
 
 /**
- * Workers sharing a run whose records come from a database. A PostgreSQL query is cut into ranges of the
+ * Workers sharing a run whose records come from a pg.database. A PostgreSQL query is cut into ranges of the
  * key, each read alone by the worker that claims it, so records whose position in the query moves while
  * the backfill runs (rows deleted, a shrinking selection) still arrive, and a chunk whose rows changed
  * since the run was split is never sent. A SQLite file is part of the fingerprint, so it is cut by line.
  */
 describe('backfill worker: database sources', function () {
   this.timeout(180_000);
-  let database: PostgresServer;
-  let work: ReturnType<typeof tempDir>;
+  const pg = usePostgresFleet('backfill-bykey-', { password: PASSWORD });
   let target: TargetServer;
-  const started: RunningCli[] = [];
-
-  before(async function () {
-    if (postgresUnavailable()) this.skip();
-    database = await startPostgres({ password: PASSWORD });
-  });
-  after(async () => database?.stop());
-  beforeEach(() => {
-    work = tempDir('backfill-bykey-');
-  });
   afterEach(async () => {
-    for (const cli of started.splice(0)) {
-      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
-      await cli.exited;
-    }
     await target?.stop();
-    await database.query('DROP SCHEMA IF EXISTS backfill CASCADE');
-    await database.query('DROP TABLE IF EXISTS items_src');
-    work.cleanup();
+    await pg.database.query('DROP TABLE IF EXISTS items_src');
   });
 
   /** The source table: `records` rows keyed k00001…, with amounts 1.5, 2.5, … */
   async function fillSource(records: number): Promise<void> {
-    await database.query('CREATE TABLE items_src (id text PRIMARY KEY, amount double precision NOT NULL)');
-    await database.query(
+    await pg.database.query('CREATE TABLE items_src (id text PRIMARY KEY, amount double precision NOT NULL)');
+    await pg.database.query(
       `INSERT INTO items_src SELECT 'k' || lpad(i::text, 5, '0'), i + 0.5 FROM generate_series(1, $1) AS i`,
       [records],
     );
@@ -61,9 +43,9 @@ describe('backfill worker: database sources', function () {
       { fingerprint: 'rows' | 'query' } | { sqlite: Uint8Array }
     ),
   ) {
-    const dir = path.join(work.dir, name);
-    fs.mkdirSync(dir);
-    const file = writeFixtureRunbook(dir, { records: 0, rate: options.rate, concurrency: 4 });
+    const fixture = { records: 0, rate: options.rate, concurrency: 4 };
+    const file = pg.host(name, fixture, `      chunkSize: ${options.chunkSize}\n`);
+    const dir = path.dirname(file);
     const text = fs.readFileSync(file, 'utf8');
     if ('sqlite' in options) fs.writeFileSync(path.join(dir, 'items.sqlite'), options.sqlite);
     const fromTable = text.replace(
@@ -75,25 +57,21 @@ describe('backfill worker: database sources', function () {
     );
     assert.notEqual(fromTable, text, 'the fixture runbook no longer reads records.csv');
     fs.writeFileSync(file, fromTable);
-    usePostgresLedger(file, `      chunkSize: ${options.chunkSize}\n`);
     return file;
   }
 
   function startOn(file: string, as: 'run' | 'worker'): RunningCli {
-    const args = [as, file, '--cell', 'full', ...(as === 'run' ? ['--execute'] : [])];
-    const cli = startCli([...args, '--no-progress', '--var', `BASE_URL=${target.url}`], {
-      LEDGER_URL: database.url,
-    });
-    started.push(cli);
-    return cli;
+    return pg.startOn(file, as, target.url);
   }
 
   async function chunks(): Promise<
     { n: number; key_from: string | null; key_to: string | null; state: string }[]
   > {
-    const exists = await database.query<{ t: string | null }>("SELECT to_regclass('backfill.chunks') AS t");
+    const exists = await pg.database.query<{ t: string | null }>(
+      "SELECT to_regclass('backfill.chunks') AS t",
+    );
     if (exists[0]?.t === null) return [];
-    return database.query('SELECT n, key_from, key_to, state FROM backfill.chunks ORDER BY n');
+    return pg.database.query('SELECT n, key_from, key_to, state FROM backfill.chunks ORDER BY n');
   }
 
   async function waitForChunks(): Promise<void> {
@@ -131,7 +109,7 @@ describe('backfill worker: database sources', function () {
       'k00001…k00500 to arrive',
       60_000,
     );
-    await database.query("DELETE FROM items_src WHERE id <= 'k00500'");
+    await pg.database.query("DELETE FROM items_src WHERE id <= 'k00500'");
     const workers = [startOn(host('b', options), 'worker'), startOn(host('c', options), 'worker')];
     const codes = await Promise.all([run, ...workers].map((cli) => cli.exitedWith));
     assert.deepEqual(
@@ -143,7 +121,7 @@ describe('backfill worker: database sources', function () {
     const twice = [...target.countsByKey()].filter(([, count]) => count > 1);
     assert.deepEqual(twice, [], 'no row was sent twice');
     assert.ok((await chunks()).every((chunk) => chunk.state === 'done'));
-    const [stored] = await database.query<{ n: string }>(
+    const [stored] = await pg.database.query<{ n: string }>(
       "SELECT COUNT(*) AS n FROM backfill.records WHERE status = 'succeeded'",
     );
     assert.equal(Number(stored?.n), RECORDS);
@@ -156,7 +134,7 @@ describe('backfill worker: database sources', function () {
     const run = startOn(host('a', { rate: 300, chunkSize: 100, fingerprint: 'rows' }), 'run');
     await waitForChunks();
     await waitFor(() => target.arrivals.length > 0, 'the first record to arrive', 60_000);
-    await database.query("UPDATE items_src SET amount = 0 WHERE id = 'k00950'");
+    await pg.database.query("UPDATE items_src SET amount = 0 WHERE id = 'k00950'");
 
     assert.equal(await run.exitedWith, 2, run.stdout() + run.stderr());
     assert.match(run.stderr(), /source data changed.*keys after "k00900" up to "k01000"/);
@@ -187,7 +165,7 @@ describe('backfill worker: database sources', function () {
     assert.ok(
       cut.every((chunk) => chunk.key_from === null && chunk.key_to === null && chunk.state === 'done'),
     );
-    const [byWorker] = await database.query<{ n: string }>(
+    const [byWorker] = await pg.database.query<{ n: string }>(
       `SELECT COUNT(*) AS n FROM backfill.chunks WHERE split_part(worker, ':', 2) = '${worker.child.pid}'`,
     );
     assert.ok(Number(byWorker?.n) >= 1, 'the worker did no chunk');

@@ -6,23 +6,26 @@
  * marks a chunk done once every record of it has an outcome committed — or gives its chunks back when it
  * stops. The worker that marks the last chunk done is the one that records the run's end.
  *
- * A chunk of a CSV or JSON Lines file knows the byte where its first line starts: the file is opened
- * there, read to the chunk's end, and read on only into a chunk claimed next that starts right there;
- * any other chunk is opened at its own first byte. Without that byte (a run split before the chunks kept
- * it, a JSON array, inline records, SQLite), the source is read in order, once, skipping the lines of
- * chunks other workers hold; only a chunk that lies behind the reading position (taken over from a dead
- * worker) makes it read the source again. A database source's chunks are key ranges, each read alone.
- * Records a chunk's earlier holder finished are skipped: their keys are read when the chunk is claimed,
- * so a takeover repeats only what was in flight, with the same idempotency key.
+ * How the source is read for the chunks held (from a chunk's first byte, in line order, or by key range)
+ * is chunkReading.ts. Records a chunk's earlier holder finished are skipped: their keys are read when the
+ * chunk is claimed, so a takeover repeats only what was in flight, with the same idempotency key.
  *
  * This folder cannot depend on the vscode API.
  */
 import type { ValidRecord, SourceItem } from '../model/types';
-import type { KeyRange } from '../sources/sourceKind';
-import type { LineStart } from '../sources/sourceSeek';
-import { chunkOfLine, keyRangeOf } from './chunkRanges';
+import { chunkOfLine } from './chunkRanges';
 import type { ChunkLeases, ClaimedChunk } from './chunkLeases';
+import {
+  keyRangeItems,
+  lineRangeItems,
+  type ChunkCursor,
+  type ChunkReading,
+  type ReadChunk,
+} from './chunkReading';
 import { abortableSleep } from '../support/abortableSleep';
+
+// Re-exported: the run's record feed (run/recordFeed.ts) and the fleet tests import it from here.
+export type { ChunkReading } from './chunkReading';
 
 /** What the worker needs from the run it works for. */
 export interface ChunkWorkHooks {
@@ -46,24 +49,8 @@ export interface ChunkWorkHooks {
   byKey?: boolean;
 }
 
-/** Where a worker opens the source for a chunk: a range of a database's keys, or a line start of a file. */
-export interface ChunkReading {
-  keys?: KeyRange;
-  from?: LineStart;
-}
-
-/**
- * Where a reading of `chunk` starts: its first line's byte when it knows it, unless that is the file's
- * start (read from there as a whole read does, byte order mark and all); undefined: the source's start.
- */
-function startOf(chunk: ClaimedChunk): LineStart | undefined {
-  return chunk.firstByte ? { line: chunk.firstLine, byte: chunk.firstByte } : undefined;
-}
-
 /** A chunk held, and how far its records got. */
-interface HeldChunk extends ClaimedChunk {
-  /** The line from which the next chunk is claimed ahead (its last tenth). */
-  claimAheadAt: number;
+interface HeldChunk extends ReadChunk {
   /** Units handed to the dispatcher. */
   prepared: number;
   /** Of those, the ones whose outcome is recorded. */
@@ -72,8 +59,6 @@ interface HeldChunk extends ClaimedChunk {
   fed: boolean;
   /** Being marked done. */
   marking: boolean;
-  /** Its lease ran out before a renewal (a stalled process) and another worker may hold it now. */
-  lost: boolean;
 }
 
 /** The next chunk is claimed once the feed is in the last 1/CLAIM_AHEAD_DIVISOR of the current one. */
@@ -134,55 +119,15 @@ export class ChunkWork {
    * from its start, only a range of its keys, or from a line start of its file.
    */
   items(open: (where?: ChunkReading) => AsyncIterable<SourceItem>): AsyncGenerator<SourceItem> {
+    // The reading moves through chunks as this worker claims them; claiming stays private to it.
+    const chunks: ChunkCursor<HeldChunk> = {
+      next: () => this.next(),
+      fed: (chunk) => this.fed(chunk),
+      claimAhead: () => this.claimAhead(),
+    };
     return this.hooks.byKey
-      ? this.keyRangeItems((keys) => open({ keys }))
-      : this.lineRangeItems((from) => open(from ? { from } : undefined));
-  }
-
-  /** Each claimed chunk's key range read alone, one after another. */
-  private async *keyRangeItems(
-    open: (keys: KeyRange) => AsyncIterable<SourceItem>,
-  ): AsyncGenerator<SourceItem> {
-    for (let chunk = await this.next(); chunk; chunk = await this.next()) {
-      for await (const item of open(keyRangeOf(chunk))) {
-        // A lost chunk is left to its new holder: what this worker fed of it ends in flight.
-        if (chunk.lost) break;
-        yield item;
-      }
-      this.fed(chunk);
-    }
-  }
-
-  /** The source read in line order, yielding the lines of claimed chunks (see the file's comment). */
-  private async *lineRangeItems(
-    open: (from?: LineStart) => AsyncIterable<SourceItem>,
-  ): AsyncGenerator<SourceItem> {
-    let chunk = await this.next();
-    while (chunk) {
-      let previous = -1;
-      let behind = false;
-      for await (const item of open(startOf(chunk))) {
-        // A lost chunk is left to its new holder: what this worker fed of it ends in flight.
-        while (chunk && (item.line > chunk.lastLine || chunk.lost)) {
-          this.fed(chunk);
-          chunk = await this.next();
-          // Lines of the new chunk were read already in this pass: read the source again. A chunk that
-          // knows its first byte and does not start at this item is opened there instead.
-          if (chunk && chunk.firstLine <= previous) behind = true;
-          if (chunk?.firstByte !== undefined && chunk.firstLine > item.line) behind = true;
-          if (behind) break;
-        }
-        if (!chunk || behind) break;
-        previous = item.line;
-        if (item.line < chunk.firstLine) continue;
-        if (item.line >= chunk.claimAheadAt) this.claimAhead();
-        yield item;
-      }
-      if (behind) continue;
-      if (!chunk) return;
-      this.fed(chunk); // the source ended inside it
-      chunk = await this.next();
-    }
+      ? keyRangeItems(chunks, (keys) => open({ keys }))
+      : lineRangeItems(chunks, (from) => open(from ? { from } : undefined));
   }
 
   /**

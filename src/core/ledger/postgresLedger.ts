@@ -7,6 +7,9 @@
  * The connection URL comes from a secret and is never shown: `location` names the host, port, database,
  * schema and ledger name only.
  *
+ * This class owns the runs and the record outcomes; the production gate's evidence (dry runs, sign-offs)
+ * is in postgresGateRecords.ts, and the connection that outlives a database restart in postgresSession.ts.
+ *
  * This folder cannot depend on the vscode API.
  */
 import type { Client } from 'pg';
@@ -14,11 +17,12 @@ import { RECORD_STATUSES } from '../model/runs';
 import type { ErrorKind, RecordOutcome, RecordStatus, RunOutcome, RunRecord, SignOff } from '../model/runs';
 import { connectClient, describeUrl } from '../sources/postgres/connection';
 import type { ChainTally, DryRunRow, Ledger, OutcomeFilter, OutcomePlace, StatusCounts } from './ledger';
+import { PostgresGateRecords } from './postgresGateRecords';
 import { outageAllowanceMsOf, outageSettingOf } from './postgresOutage';
 import { migratePostgresLedger } from './postgresSchema';
+import { numbered, PostgresSession } from './postgresSession';
 import type { Row } from './rows';
-import { dryRunParameters, OUTCOME_COLUMNS, outcomeParameters, runParameters, RUN_COLUMNS } from './rows';
-import { toDryRunRow, toOutcome, toRun, toSignOff } from './rows';
+import { OUTCOME_COLUMNS, outcomeParameters, runParameters, RUN_COLUMNS, toOutcome, toRun } from './rows';
 
 /** Where a PostgreSQL ledger is: the database, the schema of backfill's tables, and this ledger's name. */
 export interface PostgresLedgerPlace {
@@ -40,20 +44,18 @@ const PAGE = 2000;
 export class PostgresLedger implements Ledger {
   /** Chain name → id in `chains`, as this process has met them. */
   private readonly chainIds = new Map<string, number>();
-  /** The connection ended under this ledger (the database restarted): the next statement reconnects. */
-  private ended = false;
-  private reconnecting: Promise<void> | undefined;
-  /** The session of the transaction under way, if one is. */
-  private pinned: Client | undefined;
+  private readonly db: PostgresSession;
+  private readonly gate: PostgresGateRecords;
 
   private constructor(
-    private client: Client,
+    client: Client,
     private readonly place: PostgresLedgerPlace,
     private readonly name: string,
     private readonly schema: string,
     readonly location: string,
   ) {
-    this.watch(client);
+    this.db = new PostgresSession(client, place);
+    this.gate = new PostgresGateRecords(this.db, schema, name);
   }
 
   /** Connects, creates or migrates backfill's schema if needed, and opens the ledger `place.name`. */
@@ -70,34 +72,16 @@ export class PostgresLedger implements Ledger {
     }
   }
 
-  async recordDryRun(row: DryRunRow): Promise<void> {
-    const values = [this.name, ...dryRunParameters(row)];
-    await (
-      await this.session()
-    ).query(
-      `INSERT INTO ${this.schema}.dry_runs (ledger, id, cell, job, environment, operator, host, started_at,
-         finished_at, definition_hash, content_hash, fingerprint, passed, total, valid, rejected, duplicates, report)
-       VALUES (${numbered(values.length)})`,
-      values,
-    );
+  recordDryRun(row: DryRunRow): Promise<void> {
+    return this.gate.recordDryRun(row);
   }
 
-  async dryRuns(cell?: string): Promise<DryRunRow[]> {
-    const byCell = cell === undefined ? '' : 'AND cell = $2';
-    const rows = await this.rows(
-      `SELECT * FROM ${this.schema}.dry_runs WHERE ledger = $1 ${byCell} ORDER BY started_at DESC, seq DESC`,
-      cell === undefined ? [this.name] : [this.name, cell],
-    );
-    return rows.map(toDryRunRow);
+  dryRuns(cell?: string): Promise<DryRunRow[]> {
+    return this.gate.dryRuns(cell);
   }
 
-  async passingDryRun(fingerprint: string): Promise<DryRunRow | undefined> {
-    const [row] = await this.rows(
-      `SELECT * FROM ${this.schema}.dry_runs WHERE ledger = $1 AND fingerprint = $2 AND passed = 1
-        ORDER BY started_at DESC, seq DESC LIMIT 1`,
-      [this.name, fingerprint],
-    );
-    return row && toDryRunRow(row);
+  passingDryRun(fingerprint: string): Promise<DryRunRow | undefined> {
+    return this.gate.passingDryRun(fingerprint);
   }
 
   async startRun(run: RunRecord): Promise<void> {
@@ -105,9 +89,7 @@ export class PostgresLedger implements Ledger {
       .map((column) => `${column} = excluded.${column}`)
       .join(', ');
     const values = [this.name, ...runParameters(run)];
-    await (
-      await this.session()
-    ).query(
+    await this.db.statement(
       `INSERT INTO ${this.schema}.runs (ledger, ${RUN_COLUMNS.join(', ')}) VALUES (${numbered(values.length)})
        ON CONFLICT (ledger, id) DO UPDATE SET ${updates}`,
       values,
@@ -121,9 +103,7 @@ export class PostgresLedger implements Ledger {
     counts?: string,
     endedAt: string = new Date().toISOString(),
   ): Promise<boolean> {
-    const result = await (
-      await this.session()
-    ).query(
+    const result = await this.db.statement(
       `UPDATE ${this.schema}.runs SET outcome = $1, reason = $2, counts = $3, ended_at = $4
         WHERE ledger = $5 AND id = $6`,
       [outcome, reason ?? null, counts ?? null, endedAt, this.name, id],
@@ -133,7 +113,7 @@ export class PostgresLedger implements Ledger {
 
   async runs(cell?: string): Promise<RunRecord[]> {
     const byCell = cell === undefined ? '' : 'AND cell = $2';
-    const rows = await this.rows(
+    const rows = await this.db.rows(
       `SELECT * FROM ${this.schema}.runs WHERE ledger = $1 ${byCell} ORDER BY started_at DESC, seq DESC`,
       cell === undefined ? [this.name] : [this.name, cell],
     );
@@ -141,7 +121,7 @@ export class PostgresLedger implements Ledger {
   }
 
   async latestRun(cell: string): Promise<RunRecord | undefined> {
-    const [row] = await this.rows(
+    const [row] = await this.db.rows(
       `SELECT * FROM ${this.schema}.runs WHERE ledger = $1 AND cell = $2 ORDER BY started_at DESC, seq DESC LIMIT 1`,
       [this.name, cell],
     );
@@ -149,7 +129,7 @@ export class PostgresLedger implements Ledger {
   }
 
   async runningRuns(): Promise<RunRecord[]> {
-    const rows = await this.rows(
+    const rows = await this.db.rows(
       `SELECT * FROM ${this.schema}.runs WHERE ledger = $1 AND outcome = 'running' ORDER BY started_at, seq`,
       [this.name],
     );
@@ -157,7 +137,7 @@ export class PostgresLedger implements Ledger {
   }
 
   async lastOutcomeAt(run: string): Promise<string | undefined> {
-    const [row] = await this.rows(
+    const [row] = await this.db.rows(
       `SELECT MAX(r.at) AS at FROM ${this.schema}.records r JOIN ${this.schema}.chains c ON c.id = r.chain
         WHERE c.ledger = $1 AND r.run = $2`,
       [this.name, run],
@@ -193,9 +173,7 @@ export class PostgresLedger implements Ledger {
     const updates = OUTCOME_COLUMNS.filter((column) => column !== 'chain' && column !== 'key')
       .map((column) => `${column} = excluded.${column}`)
       .join(', ');
-    await (
-      await this.session()
-    ).query(
+    await this.db.statement(
       `INSERT INTO ${this.schema}.records (${OUTCOME_COLUMNS.join(', ')})
        SELECT * FROM unnest(${types.join(', ')})
        ON CONFLICT (chain, key) DO UPDATE SET ${updates}`,
@@ -220,7 +198,7 @@ export class PostgresLedger implements Ledger {
     const after = parameters.length;
     let cursor: [number, number, string] = [0, -1, ''];
     for (;;) {
-      const rows = await this.rows(
+      const rows = await this.db.rows(
         `SELECT c.name AS chain_name, r.chain AS chain_id, r.* FROM ${this.schema}.records r
            JOIN ${this.schema}.chains c ON c.id = r.chain
           WHERE ${conditions.join(' AND ')} AND (r.chain, r.line, r.key) > ($${after + 1}, $${after + 2}, $${after + 3})
@@ -274,7 +252,7 @@ export class PostgresLedger implements Ledger {
 
   /** From `tallies`, which triggers keep as outcomes are written (postgresSchema.ts, version 4): no scan. */
   async tallyChain(chain: string): Promise<ChainTally[]> {
-    const rows = await this.rows(
+    const rows = await this.db.rows(
       `SELECT t.status, t.error_kind, t.run, SUM(t.n) AS n
          FROM ${this.schema}.tallies t JOIN ${this.schema}.chains c ON c.id = t.chain
         WHERE c.ledger = $1 AND c.name = $2
@@ -289,49 +267,20 @@ export class PostgresLedger implements Ledger {
     }));
   }
 
-  async recordSignOff(signOff: SignOff): Promise<void> {
-    await (
-      await this.session()
-    ).query(
-      `INSERT INTO ${this.schema}.signoffs (ledger, checklist, item, signed_by, at, checked)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [this.name, signOff.checklist, signOff.item, signOff.by, signOff.at, signOff.checked ? 1 : 0],
-    );
+  recordSignOff(signOff: SignOff): Promise<void> {
+    return this.gate.recordSignOff(signOff);
   }
 
-  async signOffs(checklist?: string): Promise<SignOff[]> {
-    const byChecklist = checklist === undefined ? '' : 'AND checklist = $2';
-    const rows = await this.rows(
-      `SELECT * FROM ${this.schema}.signoffs WHERE ledger = $1 ${byChecklist} ORDER BY id`,
-      checklist === undefined ? [this.name] : [this.name, checklist],
-    );
-    return rows.map(toSignOff);
+  signOffs(checklist?: string): Promise<SignOff[]> {
+    return this.gate.signOffs(checklist);
   }
 
   /** Every write was committed when it resolved. */
   async save(): Promise<void> {}
 
-  /**
-   * Runs `work` in one transaction: all of its writes are committed, or none. The connection is this
-   * ledger's only one, so a read made through the ledger meanwhile sees the transaction's writes.
-   */
-  async transaction(work: () => Promise<void>): Promise<void> {
-    const client = await this.session();
-    // Every statement of the transaction goes to its session: were it to end, a statement run on a new
-    // connection would commit on its own while the rest rolls back.
-    this.pinned = client;
-    try {
-      await client.query('BEGIN');
-      try {
-        await work();
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    } finally {
-      this.pinned = undefined;
-    }
+  /** Runs `work` in one transaction: all of its writes are committed, or none (see {@link PostgresSession}). */
+  transaction(work: () => Promise<void>): Promise<void> {
+    return this.db.transaction(work);
   }
 
   /** The schema and name this ledger has in its database: what the run lock is named after. */
@@ -339,37 +288,9 @@ export class PostgresLedger implements Ledger {
     return { schema: this.schema, name: this.name };
   }
 
-  /**
-   * Replaces the connection with a new one, after the database went away (a restart ends every session).
-   * The schema is there already, and chain ids stay valid: only the session is new.
-   */
-  async reconnect(): Promise<void> {
-    // Callers that find the connection gone at once (a commit, a read) share one new connection.
-    this.reconnecting ??= connectClient(this.place.url)
-      .then((fresh) => {
-        const old = this.client;
-        this.client = fresh;
-        this.ended = false;
-        this.watch(fresh);
-        void old.end().catch(() => undefined);
-      })
-      .finally(() => {
-        this.reconnecting = undefined;
-      });
-    await this.reconnecting;
-  }
-
-  /** The connection, a new one first when the last ended: a read after an outage need not fail once. */
-  private async session(): Promise<Client> {
-    if (this.pinned) return this.pinned;
-    if (this.ended) await this.reconnect();
-    return this.client;
-  }
-
-  private watch(client: Client): void {
-    client.on('end', () => {
-      if (this.client === client) this.ended = true;
-    });
+  /** A new connection after the database went away; chain ids stay valid, the schema is there already. */
+  reconnect(): Promise<void> {
+    return this.db.reconnect();
   }
 
   /** Since when (ms since the epoch) the database has been unreachable to the run's commits, while it is. */
@@ -385,13 +306,13 @@ export class PostgresLedger implements Ledger {
     return outageAllowanceMsOf(this.place);
   }
 
-  async close(): Promise<void> {
-    await this.client.end();
+  close(): Promise<void> {
+    return this.db.close();
   }
 
   /** `select` from a chain's records (`r`, joined to `c`) with more conditions or a GROUP BY after. */
   private async chainRows(chain: string, select: string, rest: string, more: unknown[] = []): Promise<Row[]> {
-    return this.rows(
+    return this.db.rows(
       `${select} FROM ${this.schema}.records r JOIN ${this.schema}.chains c ON c.id = r.chain
         WHERE c.ledger = $1 AND c.name = $2 ${rest}`,
       [this.name, chain, ...more],
@@ -402,13 +323,11 @@ export class PostgresLedger implements Ledger {
   private async chainIdsOf(chains: Set<string>): Promise<Map<string, number>> {
     const missing = [...chains].filter((chain) => !this.chainIds.has(chain));
     if (missing.length > 0) {
-      await (
-        await this.session()
-      ).query(
+      await this.db.statement(
         `INSERT INTO ${this.schema}.chains (ledger, name) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
         [this.name, missing],
       );
-      const rows = await this.rows(
+      const rows = await this.db.rows(
         `SELECT id, name FROM ${this.schema}.chains WHERE ledger = $1 AND name = ANY($2)`,
         [this.name, missing],
       );
@@ -417,19 +336,10 @@ export class PostgresLedger implements Ledger {
     return this.chainIds;
   }
 
-  private async rows(sql: string, parameters: unknown[]): Promise<Row[]> {
-    return (await this.query(sql, parameters)).rows;
-  }
-
   /** Runs one statement on the ledger's connection: inside {@link transaction}, part of it (the run's chunks). */
   async query(sql: string, parameters: unknown[]): Promise<{ rows: Row[] }> {
-    return { rows: (await (await this.session()).query(sql, parameters)).rows as Row[] };
+    return { rows: await this.db.rows(sql, parameters) };
   }
-}
-
-/** `$1, $2, …, $count`. */
-function numbered(count: number): string {
-  return Array.from({ length: count }, (_, i) => `$${i + 1}`).join(', ');
 }
 
 /** The PostgreSQL type of each outcome column, for `unnest` of one array per column. */

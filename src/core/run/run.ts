@@ -1,18 +1,13 @@
 /**
  * One run, wired from its parts (see runner.ts for the list): the strategy, the resume plan, the record
- * feed, the dispatcher, the recorder, live status and control, and the verdict at the end.
+ * feed, the dispatcher, the recorder, live status and control, and the verdict at the end (runEnd.ts).
+ * A worker of a run shared through a PostgreSQL ledger drives its share through workerShare.ts.
  */
-import { envArgument } from '../job/environment';
 import type { JobFingerprint } from '../job/fingerprint';
 import { Redactor, SecretResolver } from '../secrets/secrets';
 import type { SubsetFilter } from '../sources/subsetFilter';
 import { UserError, type SourceItem } from '../model/types';
-import { createVerificationStrategy } from '../verify/verificationStrategy';
-import {
-  createExecutionStrategy,
-  type AttemptStrategy,
-  type PreparedUnit,
-} from '../attempts/attemptStrategy';
+import type { AttemptStrategy, PreparedUnit } from '../attempts/attemptStrategy';
 import { realClock, type Clock } from './clock';
 import { Dispatcher } from './dispatcher';
 import { ErrorBudget } from './errorBudget';
@@ -25,29 +20,26 @@ import { startMetricsServer, type MetricsServer } from './metricsServer';
 import type { OutcomeRecorder } from './outcomeRecorder';
 import { newRunRecord } from './outcomeRecorder';
 import { resendsDelivered } from './deliveredElsewhere';
-import { FailureTally, type FailedRecord } from './failureReasons';
+import { FailureTally } from './failureReasons';
 import { keyMemoryFor, type KeyMemory } from './keyMemory';
 import type { FeedSeek } from './feedSeek';
-import { countValidRecords, feedRecords, openFeedSource, readAhead, type ReadAhead } from './recordFeed';
+import { feedRecords, openFeedSource, readAhead, type ReadAhead } from './recordFeed';
 import { plannedRecords, plannedSelection, plannedTotal } from './planCounts';
 import { describeRunPlan, type ResumePlan } from './resumePlan';
 import { planRun } from './runPlanning';
-import type { Rejudge, RunEvent, RunResult } from './runEvents';
+import type { RunEvent, RunResult } from './runEvents';
 import type { RunOptions } from './runOptions';
 import { cellThresholds, type Thresholds } from './thresholds';
 import { writeStatus, type RunState, type RunStatus } from './runStatus';
-import { emptySelectionReason, SelectionAccounting } from './selectionAccounting';
+import { SelectionAccounting } from './selectionAccounting';
 import { sumOf } from './statusCounts';
 import { SourcePin } from '../sources/sourcePin';
 import type { AttemptResult, RecordStatus, RunRecord } from '../model/runs';
-import { decideVerdict, endOfRunCounts, unrecordedVerdict, type RunKind, type Verdict } from './verdict';
-import { openSource } from '../sources/openSource';
-import type { ChunkLeases } from '../fleet/chunkLeases';
-import type { ChunkWork } from '../fleet/chunkWork';
+import type { RunKind } from './verdict';
 import { PostgresLedger } from '../ledger/postgresLedger';
-import { sharedRunEnd, type SharedRunEnd } from './sharedRunEnd';
-import { connectChunkWork, startSharedRun, verdictRecordedElsewhere } from './sharedRunWork';
-import * as fs from 'node:fs';
+import { RunEnd } from './runEnd';
+import { createRunStrategy, runSourceOptions, sourceCount, type RunSourceOptions } from './runSetup';
+import { createChunks, WorkerShare, type SharingRun } from './workerShare';
 
 /** One run, from its strategy to its verdict: wires the parts and holds what they share. */
 export class Run {
@@ -74,9 +66,7 @@ export class Run {
   /** This process as a member of the run's fleet, when the ledger is in PostgreSQL. */
   private fleet: FleetMember | undefined;
   /** This worker's share of a run shared through a PostgreSQL ledger (options.shared). */
-  private chunks: { leases: ChunkLeases; work: ChunkWork } | undefined;
-  /** The whole fleet's counts, read from the ledger by the worker that finished the last chunk. */
-  private fleetEnd: SharedRunEnd | undefined;
+  private share: WorkerShare | undefined;
   /** A halt asked before the dispatcher existed. */
   private haltAsked: string | undefined;
 
@@ -106,57 +96,18 @@ export class Run {
   }
 
   async execute(): Promise<RunResult> {
-    this.strategy = await this.createStrategy();
+    this.strategy = await createRunStrategy(this.options, this.kind, this.secrets);
     try {
       return await this.executeWith();
     } finally {
-      if (this.chunks) {
-        await this.chunks.work.leave();
-        await this.chunks.leases.close();
-      }
+      await this.share?.close();
       await this.strategy.close();
     }
   }
 
-  /**
-   * Valid records of the source for the plan line: a dry run's count of the same data, else counted now
-   * when that is cheap (recordFeed.ts countValidRecords), else unknown. Not for a re-run of chosen records
-   * or a re-judgement, which say their own counts.
-   */
-  private async sourceCount(plan: ResumePlan): Promise<number | undefined> {
-    if (plan.ofSource !== undefined || plan.rerun || plan.chain.rejudge) return plan.ofSource;
-    const { job, runbook } = this.options;
-    const valid = sumOf(plan.earlier) - plan.earlier.rejected;
-    return countValidRecords(job, runbook.baseDir, this.sourceOptions(), this.keys, undefined, valid);
-  }
-
   /** What a database source needs: the environment's vars, the run's secrets, where its errors point. */
-  private sourceOptions() {
-    const { job, runbook, environment } = this.options;
-    return {
-      connection: { env: environment.vars, secrets: this.secrets },
-      location: { file: runbook.file, cell: job.job, line: job.sourceLine },
-      pin: this.pin,
-    };
-  }
-
-  /** The attempt strategy: the cell's check for a verification, the job's action otherwise. */
-  private createStrategy(): Promise<AttemptStrategy> {
-    const { job, runbook, environment } = this.options;
-    const options = {
-      baseDir: runbook.baseDir,
-      environment,
-      context: { env: environment.vars, secrets: this.secrets },
-      runbookFile: runbook.file,
-      checkCommand: `backfill check ${runbook.file}`,
-    };
-    if (this.kind === 'execute') return createExecutionStrategy(job, options);
-    if (!job.check) throw new Error(`internal error: cell ${job.cell} has no check to verify with`);
-    return createVerificationStrategy(job.cell, job.check, {
-      ...options,
-      concurrency: job.throttle.concurrency,
-      ...(job.checkLine !== undefined ? { checkLine: job.checkLine } : {}),
-    });
+  private sourceOptions(): RunSourceOptions {
+    return runSourceOptions(this.options, this.secrets, this.pin);
   }
 
   private async executeWith(): Promise<RunResult> {
@@ -217,7 +168,7 @@ export class Run {
       if (!sharing && !plan.chain.rejudge) items = await readAhead(this.openFeedSource());
       if (joined) this.recorder.join(this.record, this.redactor, halt);
       else {
-        if (shareable) await this.createChunks();
+        if (shareable) await createChunks(this.sharingRun(), this.sourceOptions());
         await this.recorder.start(this.record, this.redactor, halt);
       }
     } catch (error) {
@@ -229,7 +180,7 @@ export class Run {
     } catch (error) {
       // A run that cannot go on (a source command that failed half-way, an internal error) ends on record
       // with the reason, instead of staying 'running' until a later run calls it crashed.
-      if (!joined) await this.recordEndOfFailure(error);
+      if (!joined) await this.end().afterFailure(error);
       throw error;
     } finally {
       await close();
@@ -259,7 +210,7 @@ export class Run {
   ): Promise<RunResult> {
     const { job } = this.options;
     const { fingerprint, subset, sampled } = read;
-    if (read.sharing) await this.startChunkWork(plan);
+    if (read.sharing) this.share = await WorkerShare.connect(this.sharingRun(), plan);
 
     const announced = describeRunPlan({
       run: this.runId,
@@ -269,14 +220,19 @@ export class Run {
       throttle: job.throttle,
       plan,
       total: this.total,
-      records: plannedRecords({ plan, subset: job.subset, ofSource: await this.sourceCount(plan), sampled }),
+      records: plannedRecords({
+        plan,
+        subset: job.subset,
+        ofSource: await sourceCount(this.options, plan, this.sourceOptions(), this.keys),
+        sampled,
+      }),
     });
     this.options.onPlan?.(announced);
     this.emit({ type: 'start', at: new Date().toISOString(), plan: announced });
     // Judged again with changed thresholds: the verdict comes from the ledger, nothing is sent.
     if (plan.chain.rejudge) {
       if (plan.chain.judgedFailures) this.failures.carry(plan.chain.judgedFailures);
-      return this.finish(plan.chain.rejudge);
+      return this.end().finish(plan.chain.rejudge);
     }
 
     this.fleet = await this.joinFleet();
@@ -295,13 +251,13 @@ export class Run {
       this.tick();
       await this.feed(plan, fingerprint, subset, read.items);
       fed = true;
-      if (this.chunks) return await this.finishShare();
+      if (this.share) return await this.endShare(this.share);
     } finally {
       endControl();
       clearInterval(ticker);
       await this.fleet?.leave(memberEnd(fed, this.dispatcher.stopping));
     }
-    return this.finish();
+    return this.end().finish();
   }
 
   /**
@@ -318,7 +274,7 @@ export class Run {
       run: this.runId,
       // A worker joins a run under way: the fleet's controls stay as they are.
       fresh: !this.options.shared?.join,
-      waiting: this.chunks !== undefined,
+      waiting: this.share !== undefined,
       dispatcher: this.dispatcher,
       throttle: job.throttle,
       figures: () => ({ rate: this.status().rate.now, sent: this.sent() }),
@@ -332,87 +288,24 @@ export class Run {
     return sumOf(own) - own.rejected;
   }
 
-  /** A shared run's creator: records the run's start and cuts its source into chunks (sharedRunWork.ts). */
-  private async createChunks(): Promise<void> {
-    const shared = this.options.shared;
-    const ledger = this.recorder.ledger;
-    if (!shared || !(ledger instanceof PostgresLedger)) return;
-    const { job, runbook } = this.options;
-    await startSharedRun(ledger, shared, this.record, job.source, (seek) =>
-      openSource(job.source, {
-        baseDir: runbook.baseDir,
-        sourceLine: job.sourceLine,
-        ...this.sourceOptions(),
-        ...(seek ? { seek } : {}),
-      }),
-    );
-  }
-
-  /** Connects this worker to the run's chunks: from now on the feed reads only the chunks it claims. */
-  private async startChunkWork(plan: ResumePlan): Promise<void> {
-    this.chunks = await connectChunkWork(this.options.shared!, {
+  /** What this worker's share of a shared run needs of the run (workerShare.ts). */
+  private sharingRun(): SharingRun {
+    return {
+      options: this.options,
       record: this.record,
-      plan,
-      source: this.options.job.source,
-      flush: async () => {
-        await this.recorder.flush();
-        if (this.recorder.failed) throw new Error('the outcomes of the chunk were not committed');
-      },
-      stop: (reason) => this.dispatcher.stop(reason),
-      stopped: this.dispatcher.stopSignal,
-      onChunk: (n) => this.fleet?.setChunk(n),
-      onWaiting: (waiting) => this.fleet?.setWaiting(waiting),
-      ledger: this.recorder.ledger,
-    });
+      recorder: this.recorder,
+      dispatcher: this.dispatcher,
+      haltFile: this.haltFile,
+      fleet: () => this.fleet,
+    };
   }
 
-  /**
-   * The end of this worker's share. Stopped: its chunks go back for the others (or a resume), and the
-   * run is recorded as halted unless this worker only left (a signal, its host's halt file) or the run
-   * already ended elsewhere. Out of chunks: the worker that marked the last one done judges the whole run from the
-   * ledger and records its end; the others wait for that record and report it.
-   */
-  private async finishShare(): Promise<RunResult> {
-    const { leases, work } = this.chunks!;
-    await work.settled();
-    // Records fed but never given an outcome keep their chunks from being done: the run halts saying so
-    // (and is resumed), rather than waiting for an end no worker will record.
-    const missing = work.unaccounted();
-    if (missing.records > 0) {
-      const { file } = this.options.runbook;
-      const chunks = missing.chunks.length === 1 ? 'its chunk' : 'their chunks';
-      this.dispatcher.stop(
-        `unaccounted records: ${missing.records} of the records this worker read have no outcome ` +
-          `(${chunks} ${missing.chunks.join(', ')} cannot be marked done) — this is a bug, please report it. ` +
-          `The run halted instead of finishing: run backfill run ${file} --cell ${this.record.cell} again to send them`,
-      );
-    }
-    await work.leave();
-    if (this.recorder.failed) return this.finishUnrecorded();
-    const ended = work.endedElsewhere;
-    // Every chunk done and judged by the worker that finished the last one: nothing was cut short here.
-    const judgedElsewhere = ended === 'succeeded' || ended === 'below-threshold';
-    if (this.dispatcher.stopping && !judgedElsewhere) {
-      // A signal or this host's halt file stops this worker only: the others go on with its chunks, and
-      // the last one to stop halts the run.
-      const thisHostOnly = this.options.signal?.aborted || fs.existsSync(this.haltFile);
-      const left = thisHostOnly && (await work.othersAtWork());
-      if (ended === undefined && !left) return this.finish();
-      const reason = this.dispatcher.stopReason ?? 'this worker was stopped';
-      return this.ended({ outcome: 'halted', reason }, 'halted', new Date().toISOString(), true);
-    }
-    if (work.finishedLastChunk) {
-      this.fleetEnd = await sharedRunEnd(this.recorder.ledger, this.record);
-      return this.finish();
-    }
-    const verdict = await verdictRecordedElsewhere(
-      leases,
-      this.recorder.ledger,
-      this.record,
-      this.options.runbook.file,
-    );
-    const state = verdict.outcome === 'halted' ? 'halted' : 'finished';
-    return this.ended(verdict, state, new Date().toISOString(), true);
+  /** The end of this worker's share: the run is judged here, or ends as the share found it ended. */
+  private async endShare(share: WorkerShare): Promise<RunResult> {
+    const shareEnd = await share.end();
+    if (shareEnd.type === 'unrecorded') return this.end().unrecorded();
+    if (shareEnd.type === 'judge') return this.end().finish();
+    return this.end().ended(shareEnd.verdict, shareEnd.state, new Date().toISOString(), true);
   }
 
   /** What the run is judged by: the cell's `successThreshold` and `maxRejected` as they are now. */
@@ -452,26 +345,6 @@ export class Run {
     return openFeedSource({ job, baseDir: runbook.baseDir, sourceOptions: this.sourceOptions(), ...seek });
   }
 
-  /**
-   * Records the end of a run that failed after its start: halted, resumable, with the reason, and the
-   * final status written. Does nothing when the ledger no longer takes writes (its failure is the reason).
-   */
-  private async recordEndOfFailure(error: unknown): Promise<void> {
-    if (this.recorder.failed) return;
-    const why = this.redactor.redact(error instanceof Error ? error.message : String(error));
-    const reason = `the run stopped: ${why}; fix that, then run the same command to resume`;
-    const endedAt = new Date().toISOString();
-    const status = this.status('halted');
-    const counts = endOfRunCounts(this.kind, this.counters.own(), status, this.failures.firstFailed());
-    try {
-      if (await this.recorder.finish('halted', reason, counts, endedAt)) {
-        writeStatus(this.stateDir, { ...status, outcome: 'halted', reason });
-      }
-    } catch {
-      // The error that stopped the run is the one to report; its end is then marked crashed as before.
-    }
-  }
-
   /** Feeds the records to the dispatcher, then waits until every outcome is durable. */
   private async feed(
     plan: ResumePlan,
@@ -492,9 +365,9 @@ export class Run {
           fingerprint: fingerprint.combined,
           plan,
           subset,
-          strategy: this.chunks ? this.chunks.work.counting(this.strategy) : this.strategy,
+          strategy: this.share ? this.share.work.counting(this.strategy) : this.strategy,
           accounting: this.accounting,
-          ...(this.chunks ? { readThrough: (open) => this.chunks!.work.items(open) } : {}),
+          ...(this.share ? { readThrough: (open) => this.share!.work.items(open) } : {}),
           ...(this.options.testDropRecord ? { dropRecord: this.options.testDropRecord } : {}),
           keys: this.keys,
           ...(this.seek ? { seek: this.seek } : {}),
@@ -529,7 +402,7 @@ export class Run {
 
   private onOutcome(unit: PreparedUnit, status: RecordStatus, attempts: number, result: AttemptResult): void {
     if (!this.recorder.recordAttempt(unit, status, attempts, result)) return;
-    this.chunks?.work.recorded(unit.record.line);
+    this.share?.work.recorded(unit.record.line);
     this.counters.countOutcome(status);
     if (status === this.strategy.failureStatus && !result.ok) {
       this.failures.record(unit.record.key, this.redactor.redact(result.message));
@@ -577,74 +450,29 @@ export class Run {
     return `for the ledger: reconnecting (unreachable for ${seconds} s)`;
   }
 
-  private async finish(rejudged?: Rejudge): Promise<RunResult> {
-    if (this.recorder.failed) return this.finishUnrecorded();
-    const halted = this.dispatcher.stopping;
-    const status = this.status();
-    // A re-send of chosen records is judged on its own records: one failure in three is no success,
-    // however well the rest of the chain went.
-    const fleet = this.fleetEnd;
-    const totals = fleet?.totals ?? (this.rerun ? this.counters.own() : this.counters.totals());
-    // A worker reads only its chunks: the books it could balance are its own, not the run's.
-    const unaccounted =
-      halted || rejudged || this.chunks
-        ? undefined
-        : this.accounting.problem({ outcomes: sumOf(this.counters.own()), skipped: this.counters.skipped });
-    const empty = emptySelectionReason(sumOf(totals), fleet?.skipped ?? this.counters.skipped);
-    const verdict = decideVerdict({
-      kind: this.kind,
-      halted,
-      haltReason: this.dispatcher.stopReason,
-      totals,
-      ...this.thresholds,
-      listRejected: this.ledgerCommand('rejected'),
-      ...(unaccounted ? { unaccounted } : {}),
-      ...(empty ? { empty } : {}),
-    });
-    const endedAt = new Date().toISOString();
-    const counts = endOfRunCounts(
-      this.kind,
-      fleet?.own ?? this.counters.own(),
-      fleet ? { ...status, skipped: fleet.skipped, done: sumOf(fleet.totals) } : status,
-      this.failures.firstFailed(),
-    );
-    if (!(await this.recorder.finish(verdict.outcome, verdict.reason, counts, endedAt))) {
-      return this.finishUnrecorded();
-    }
-    const result = this.ended(verdict, verdict.outcome === 'halted' ? 'halted' : 'finished', endedAt, true);
-    if (rejudged) return { ...result, rejudged };
-    return empty && verdict.outcome !== 'halted' ? { ...result, empty: true } : result;
-  }
-
   /**
-   * The end of a run whose state folder stopped taking writes: halted, resumable, and nothing more is
-   * written there. What was checkpointed before the failure is in the journal; the next run folds it.
+   * The run's end (runEnd.ts), given what the run holds now: read when it ends, after the share and the
+   * dispatcher settled.
    */
-  private finishUnrecorded(): RunResult {
-    const verdict = unrecordedVerdict(this.stateDir, this.dispatcher.stopReason);
-    return this.ended(verdict, 'halted', new Date().toISOString(), false);
-  }
-
-  /** The final status (written when the state folder takes it), the finish event, the result. */
-  private ended(verdict: Verdict, state: RunState, at: string, writable: boolean): RunResult {
-    const { outcome, reason } = verdict;
-    const final = { ...this.status(state), outcome, ...(reason ? { reason } : {}) };
-    if (writable) writeStatus(this.stateDir, final);
-    this.emit({ type: 'finish', at, outcome, status: final, ...this.firstFailed() });
-    return { outcome, ...(reason ? { reason } : {}), status: final, ...this.firstFailed() };
-  }
-
-  /** `backfill ledger orders.backfill --cell full --status rejected`, `--env` named when not the default. */
-  private ledgerCommand(status: string): string {
-    const { runbook, environment } = this.options;
-    const env = envArgument(runbook.header, environment.name);
-    return `backfill ledger ${runbook.file} --cell ${this.record.cell}${env} --status ${status}`;
-  }
-
-  /** The first records this run saw fail, with their reasons; nothing when none failed. */
-  private firstFailed(): { firstFailed?: FailedRecord[] } {
-    const first = this.failures.firstFailed();
-    return first.length > 0 ? { firstFailed: first } : {};
+  private end(): RunEnd {
+    return new RunEnd({
+      kind: this.kind,
+      options: this.options,
+      stateDir: this.stateDir,
+      record: this.record,
+      recorder: this.recorder,
+      dispatcher: this.dispatcher,
+      counters: this.counters,
+      failures: this.failures,
+      accounting: this.accounting,
+      redactor: this.redactor,
+      thresholds: this.thresholds,
+      rerun: this.rerun,
+      worker: this.share !== undefined,
+      fleetEnd: this.share?.fleetEnd,
+      status: (state) => this.status(state),
+      emit: (event) => this.emit(event),
+    });
   }
 
   private emit(event: RunEvent): void {
