@@ -25,7 +25,6 @@ import {
 import { abortableSleep } from '../support/abortableSleep';
 
 // Re-exported: the run's record feed (run/recordFeed.ts) and the fleet tests import it from here.
-export type { ChunkReading } from './chunkReading';
 
 /** What the worker needs from the run it works for. */
 export interface ChunkWorkHooks {

@@ -9,7 +9,7 @@
 import { idempotencyKeyFor } from '../dryrun/dryRun';
 import type { ResolvedJob } from '../job/job';
 import { openSource, type OpenSourceOptions } from '../sources/openSource';
-import type { ChunkReading } from '../fleet/chunkWork';
+import type { ChunkReading } from '../fleet/chunkReading';
 import { DEFAULT_KEYS_REMEMBERED, RecordValidator } from '../sources/recordValidator';
 import { sourceKindOf } from '../sources/sourceKinds';
 import { findRepeatedKeys, giveRepeatedKeys, keysAtLines, type RepeatedKeys } from '../sources/repeatedKeys';
