@@ -41,18 +41,33 @@ export function replaceFileDurably(link: string, bytes: Uint8Array): fs.BigIntSt
 export function removeDeadTemporaries(link: string): void {
   const file = followLinks(link);
   const prefix = `${path.basename(file)}.`;
+  removeDeadTemporariesWhere(path.dirname(file), (name) => name.startsWith(prefix));
+}
+
+/**
+ * Removes the temporary files (`NAME.PID.tmp`) of every file of `directory` that dead processes left, in
+ * one scan: a folder of 1,500 segments scanned once per segment read 2.3 million names at every start.
+ */
+export function removeDeadTemporariesIn(directory: string): void {
+  removeDeadTemporariesWhere(directory, () => true);
+}
+
+function removeDeadTemporariesWhere(directory: string, belongs: (name: string) => boolean): void {
   let names: string[];
   try {
-    names = fs.readdirSync(path.dirname(file));
+    names = fs.readdirSync(directory);
   } catch {
     return; // no folder yet: nothing left behind
   }
   for (const name of names) {
-    const pid = /^(\d+)\.tmp$/.exec(name.slice(prefix.length));
-    if (!name.startsWith(prefix) || !pid || processExists(Number(pid[1]))) continue;
-    fs.rmSync(path.join(path.dirname(file), name), { force: true });
+    const pid = TEMPORARY.exec(name)?.[1];
+    if (pid === undefined || !belongs(name) || processExists(Number(pid))) continue;
+    fs.rmSync(path.join(directory, name), { force: true });
   }
 }
+
+/** `replaceFileDurably`'s temporary file: the file's name, the writer's pid, `.tmp`. */
+const TEMPORARY = /^.+\.(\d+)\.tmp$/;
 
 /** Whether process `pid` of this host still runs (one of another user counts as running). */
 export function processExists(pid: number): boolean {

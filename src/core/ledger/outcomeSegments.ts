@@ -20,17 +20,16 @@ import * as path from 'node:path';
 import type { SqlJsStatic } from 'sql.js';
 import type { RecordOutcome, RecordStatus } from '../model/runs';
 import { RECORD_STATUSES } from '../model/runs';
-import { readFileIfExists, removeDeadTemporaries, replaceFileDurably } from './durableFs';
+import {
+  readFileIfExists,
+  removeDeadTemporaries,
+  removeDeadTemporariesIn,
+  replaceFileDurably,
+} from './durableFs';
 import type { ChainTally, OutcomeFilter, OutcomePlace, StatusCounts } from './ledger';
 import { linesPerNewSegment, OutcomeSegment, type SegmentTally, segmentOfLine } from './outcomeSegment';
 import { notALedger } from './sqlJsFile';
-import {
-  readSegmentMarks,
-  removeDeadMarkTemporaries,
-  type SegmentMark,
-  type SegmentProgress,
-  writeSegmentMarks,
-} from './segmentMarks';
+import { readSegmentMarks, type SegmentMark, type SegmentProgress, writeSegmentMarks } from './segmentMarks';
 
 /** Clean segments kept in memory besides those being changed: the run's current one and one behind. */
 const CLEAN_SEGMENTS_KEPT = 2;
@@ -316,11 +315,8 @@ export class OutcomeSegments {
   /** Removes what a process killed in the middle of a save left (`FILE.PID.tmp`). */
   removeDeadTemporaries(): void {
     removeDeadTemporaries(this.chainListFile());
-    for (const chain of this.chains.values()) {
-      removeDeadTemporaries(this.talliesFile(chain));
-      removeDeadMarkTemporaries(path.join(this.dir, chain.dir));
-      for (const n of chain.tallies.keys()) removeDeadTemporaries(this.segmentFile(chain, n));
-    }
+    // A chain's folder holds only its segments, tallies and marks: one scan for all of them.
+    for (const chain of this.chains.values()) removeDeadTemporariesIn(path.join(this.dir, chain.dir));
   }
 
   close(): void {

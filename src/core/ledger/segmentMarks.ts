@@ -11,7 +11,7 @@
  * reads the source from its start, as it always did. This file cannot depend on the vscode API.
  */
 import * as path from 'node:path';
-import { readFileIfExists, removeDeadTemporaries, replaceFileDurably } from './durableFs';
+import { readFileIfExists, replaceFileDurably } from './durableFs';
 
 /** One segment's mark; `owed` is absent until the run has read the segment to its end. */
 export interface SegmentMark {
@@ -72,9 +72,4 @@ export function writeSegmentMarks(
   }
   const file: MarksFile = { version: VERSION, linesPerSegment, segments };
   replaceFileDurably(path.join(chainDir, FILE), Buffer.from(JSON.stringify(file)));
-}
-
-/** Removes what a process killed while writing the marks left. */
-export function removeDeadMarkTemporaries(chainDir: string): void {
-  removeDeadTemporaries(path.join(chainDir, FILE));
 }

@@ -317,6 +317,35 @@ describe('Ledger', () => {
     fs.rmSync(live);
   });
 
+  it("removes what dead processes left beside a chain's segments, tallies and marks, and keeps a live process's", async () => {
+    await withSavedLedger(paths.runbook, async (ledger) => {
+      await ledger.startRun(run('run-1'));
+      ledger.upsertOutcome(outcome('1'));
+    });
+    const outcomes = path.join(path.dirname(paths.ledgerFile), 'outcomes');
+    const [chainDir] = fs
+      .readdirSync(outcomes, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => path.join(outcomes, entry.name));
+    assert.ok(chainDir, 'the saved ledger has a chain folder');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid; // a process that has exited
+    const left = ['0.sqlite', 'tallies.json', 'marks.json'].map((name) =>
+      path.join(chainDir, `${name}.${dead}.tmp`),
+    );
+    const live = path.join(chainDir, `0.sqlite.${process.pid}.tmp`);
+    for (const file of [...left, live]) fs.writeFileSync(file, 'half a file');
+
+    const ledger = await SqlJsLedger.open(paths.runbook);
+    await ledger.close();
+
+    assert.deepEqual(
+      left.filter((file) => fs.existsSync(file)),
+      [],
+    );
+    assert.equal(fs.existsSync(live), true);
+    fs.rmSync(live);
+  });
+
   it('migrates a version 1 ledger: keeps its dry runs and adds runs, records and sign-offs', async () => {
     await writeVersion1Ledger(paths.ledgerFile);
     await withSavedLedger(paths.runbook, async (ledger) => {
