@@ -29,6 +29,12 @@ describe('a SQL run steered live, and its statement timeout', function () {
     }
     throw new Error(`timed out waiting until ${what}`);
   };
+  const cellState = async (file: string) => {
+    const status = await runCli(['status', file, '--json'], { env: env() });
+    const cells =
+      status.code === 0 ? (JSON.parse(status.stdout).cells as { cell: string; state: string }[]) : [];
+    return cells.find((cell) => cell.cell === 'full')?.state;
+  };
   const control = async (file: string, ...command: string[]) => {
     const sent = await runCli(['control', file, ...command]);
     assert.equal(sent.code, 0, sent.stderr);
@@ -103,18 +109,26 @@ describe('a SQL run steered live, and its statement timeout', function () {
   it('pauses a SQL run on control pause (no row changes meanwhile) and goes on after resume', async () => {
     const file = writeSqlRunbook(db.dir, { statement: SLOW, concurrency: 1, batchSize: 1 });
     const run = startCli(['run', file, '--cell', 'full', '--execute'], env());
-    await waitUntil(async () => (await updatedCount()) >= 2, 'the run updates rows');
-    await control(file, 'pause');
-    // The statement in flight when the pause arrived may still finish; after it, nothing moves.
-    await waitUntil(async () => (await running('UPDATE orders')) === 0, 'the statement in flight ends');
-    const paused = await updatedCount();
-    await sleep(1500);
-    assert.equal(await updatedCount(), paused, 'no row changed while paused');
-    assert.ok(paused < ROWS);
-    await control(file, 'resume');
-    assert.equal(await run.exitedWith, 0, run.stdout() + run.stderr());
-    const rows = await db.pg.query<{ updates: number }>('SELECT updates FROM orders');
-    assert.ok(rows.every((row) => row.updates === 1));
+    try {
+      await waitUntil(async () => (await updatedCount()) >= 2, 'the run updates rows');
+      await control(file, 'pause');
+      // The runner sees the control file on its next poll: until its status says paused, a gap between two
+      // statements is not a pause.
+      await waitUntil(async () => (await cellState(file)) === 'paused', 'the run says it is paused');
+      // The statement in flight when the pause arrived may still finish; after it, nothing moves.
+      await waitUntil(async () => (await running('UPDATE orders')) === 0, 'the statement in flight ends');
+      const paused = await updatedCount();
+      await sleep(1500);
+      assert.equal(await updatedCount(), paused, 'no row changed while paused');
+      assert.ok(paused < ROWS);
+      await control(file, 'resume');
+      assert.equal(await run.exitedWith, 0, run.stdout() + run.stderr());
+      const rows = await db.pg.query<{ updates: number }>('SELECT updates FROM orders');
+      assert.ok(rows.every((row) => row.updates === 1));
+    } finally {
+      run.child.kill('SIGKILL');
+      await run.exitedWith;
+    }
   });
 
   it('cancels a statement slower than statementTimeoutMs and fails only its record', async () => {
