@@ -21,6 +21,8 @@ const node = {
     control: 'src/cli/commands/controlCommand.ts',
     demo: 'src/demo/demo.ts',
     extension: 'src/extension/extension.ts',
+    // The thread that folds a run's journal into its ledger (src/core/ledger/foldThread.ts starts it).
+    foldWorker: 'src/core/ledger/foldWorker.ts',
   }),
   outdir: 'dist',
   bundle: true,
@@ -30,7 +32,8 @@ const node = {
   sourcemap: true,
   // pg tries `require('pg-native')` only when asked for it (never here); leaving it external keeps the
   // bundle free of an optional native module that is not installed.
-  external: ['vscode', 'pg-native'],
+  // tsx is only looked for (require.resolve) when run from source: the fold worker's TypeScript in tests.
+  external: ['vscode', 'pg-native', 'tsx'],
   logLevel: 'warning',
 };
 

@@ -20,6 +20,7 @@ const REQUIRED = [
   'dist/cli.js',
   'dist/cli-main.js',
   'dist/control.js',
+  'dist/foldWorker.js',
   'dist/renderer.js',
   'dist/sql-wasm.wasm',
   'dist/esbuild.wasm',

@@ -4,47 +4,53 @@
  * far too slow to do per record; appending one line is not. An outcome counts as checkpointed once the
  * `flush()` that wrote it has resolved: its bytes are then fsync'd.
  *
- * The journal is folded into the ledger (at the end of a run, and on the next open after a crash):
- * entries are applied, the ledger is saved atomically, and only then is the journal emptied. Applying
- * an entry twice gives the same state, so a crash between the save and the truncation is harmless.
+ * Every few seconds a run rotates its journal: the file is renamed `journal-<last seq>.jsonl` and the run
+ * goes on in a new, empty one while a worker thread (foldWorker.ts) folds the rotated file into the
+ * ledger: its entries are applied, the ledger is saved atomically, and only then is the file removed.
+ * The run's thread never runs SQLite and never waits for a fold. Applying an entry twice gives the same
+ * state, so a crash between the save and the removal is harmless; a crashed run's files are folded on
+ * the next open, rotated ones first. Readers apply every file, in the same order.
  *
  * This folder cannot depend on the vscode API.
  */
 import * as fs from 'node:fs';
 import type { RecordOutcome } from '../model/runs';
 import { UserError } from '../model/types';
-import { fsyncDirectory, truncateDurably } from './durableFs';
+import { fsyncDirectory, truncateDurably, writeAllSync } from './durableFs';
 import type { JournalEntry, JournalScan, NewJournalEntry } from './journalFile';
-import { journalFileIn, scanJournal } from './journalFile';
+import {
+  journalFileIn,
+  journalFilesIn,
+  rotatedJournalFile,
+  rotatedJournalFilesIn,
+  scanJournal,
+} from './journalFile';
 import { PendingBytes } from './pendingBytes';
 import { SerialWrites } from './serialWrites';
 import type { SqlJsLedger } from './sqlJsLedger';
 
 export type { JournalEntry, JournalScan, NewJournalEntry } from './journalFile';
-export { journalFileIn } from './journalFile';
+export { journalFileIn, rotatedJournalFilesIn } from './journalFile';
 
 /** An open journal, appended to by the one process that holds the run lock. */
 export class Journal {
   /** The lines appended since the last write, already encoded. */
   private readonly pending = new PendingBytes();
-  /**
-   * Every entry in the file, in order: the file is empty when a journal is opened for a run (the run
-   * folds what a crashed one left first), and emptied by each fold.
-   */
-  private unfolded: NewJournalEntry[] = [];
-  /** Every write, fold and close runs after the previous one: the file has one writer at a time. */
+  /** Every write, rotation and close runs after the previous one: the file has one writer at a time. */
   private readonly writes = new SerialWrites();
   private closing: Promise<void> | undefined;
   private syncs = 0;
+  /** `seq` of the last entry in a rotated file: the current file holds the entries after it. */
+  private rotatedThrough: number;
 
   private constructor(
     readonly file: string,
     private readonly stateDir: string,
-    private readonly fd: number,
+    private fd: number,
     private nextSeq: number,
-    /** The file held no entry when opened, so `unfolded` is all of it. */
-    private readonly startedEmpty: boolean,
-  ) {}
+  ) {
+    this.rotatedThrough = nextSeq - 1;
+  }
 
   /**
    * Opens (creating) the journal of a state folder for appending. A torn last line is cut away first, so
@@ -59,7 +65,8 @@ export class Journal {
     const fd = fs.openSync(file, 'a');
     // A new file is only durable once its folder is: without it, fsync'd lines could vanish with it.
     if (!existed) fsyncDirectory(stateDir);
-    return new Journal(file, stateDir, fd, scan.lastSeq + 1, scan.entries === 0);
+    const lastSeq = scan.entries > 0 ? scan.lastSeq : lastRotatedSeq(stateDir);
+    return new Journal(file, stateDir, fd, lastSeq + 1);
   }
 
   /** Buffers an entry (nothing is written until `flush`); returns its seq. */
@@ -75,9 +82,6 @@ export class Journal {
         ? `{"seq":${seq},"type":"outcome","outcome":${JSON.stringify(entry.outcome)}}\n`
         : `{"seq":${seq},${JSON.stringify(entry).slice(1)}\n`;
     this.pending.add(line);
-    // Kept for the next fold, which then need not read back and parse what it wrote. An outcome is a
-    // new object per record that nobody changes; a run entry (rare) is parsed back from its line.
-    this.unfolded.push(entry.type === 'outcome' ? entry : (JSON.parse(line) as JournalEntry));
     return seq;
   }
 
@@ -95,36 +99,27 @@ export class Journal {
   private readonly writeBuffered = (): Promise<void> => this.writePending();
 
   /**
-   * Folds the journal into `ledger` and empties it: flushes, applies every entry, saves the ledger
-   * atomically, truncates the journal. If another process saved the ledger meanwhile (a dry run, a
-   * sign-off), the ledger is first read again so their work is kept; everything this run recorded is in
-   * the journal, so nothing of it is lost by the reload. Entries appended during the fold stay buffered.
+   * Writes what is buffered, then renames the file `journal-<last seq>.jsonl` for a fold to take and
+   * goes on in a new, empty one. False when nothing was appended since the last rotation (no file is
+   * made). Entries appended meanwhile are written to the new file.
    */
-  checkpoint(ledger: SqlJsLedger): Promise<JournalScan> {
+  rotate(): Promise<boolean> {
     return this.writes.run(async () => {
       await this.writePending();
-      if (!ledger.isUnchangedOnDisk()) ledger.reload();
-      if (!this.startedEmpty) return foldJournal(ledger, this.stateDir);
-      // What is in the file now; entries appended while this fold yields join the next one.
-      const entries = this.unfolded;
-      this.unfolded = [];
+      const lastSeq = this.nextSeq - 1;
+      if (lastSeq === this.rotatedThrough) return false;
       try {
-        await applyYielding(ledger, entries, this.file);
-        if (!ledger.isUnchangedOnDisk()) {
-          // Another process saved the ledger while this fold yielded (a sign-off): read its work back
-          // and apply the fold again, in one go, so the save keeps both.
-          ledger.reload();
-          ledger.transaction(() => applyEntries(ledger, entries, this.file, 1));
-        }
-        if (entries.length > 0) await ledger.save();
-        // Only after the save is durable: a crash before this line leaves the journal to be folded again.
-        if (entries.length > 0) truncateDurably(this.file, 0);
+        fs.renameSync(this.file, rotatedJournalFile(this.stateDir, lastSeq));
+        const fd = fs.openSync(this.file, 'a');
+        // Both names are durable only once the folder is: a crash before leaves the old name, folded alike.
+        fsyncDirectory(this.stateDir);
+        fs.closeSync(this.fd);
+        this.fd = fd;
       } catch (error) {
-        // Still in the file: the next fold applies them again, which changes nothing already applied.
-        this.unfolded = entries.concat(this.unfolded);
-        throw error;
+        throw this.refuseWrites(error);
       }
-      return { entries: entries.length, lastSeq: this.nextSeq - 1, validBytes: 0 };
+      this.rotatedThrough = lastSeq;
+      return true;
     });
   }
 
@@ -148,20 +143,28 @@ export class Journal {
     if (this.pending.isEmpty) return;
     const bytes = this.pending.take();
     try {
-      await writeAll(this.fd, bytes);
+      // Into the page cache, synchronously: a fraction of a millisecond, where an asynchronous write
+      // waited for a thread of libuv's pool and then for its callback's turn, and outcomes piled up
+      // behind it until the durability window held the dispatch back.
+      writeAllSync(this.fd, bytes);
       this.pending.written();
       if (!checkpointsDisabledForBenchmark()) {
         await fsync(this.fd);
         this.syncs += 1;
       }
     } catch (error) {
-      throw this.writes.stop(
-        new UserError(
-          `journal ${this.file} could not be written (${(error as Error).message}): the run must stop; ` +
-            'records whose outcome was not written are sent again, with the same idempotency key, on resume',
-        ),
-      );
+      throw this.refuseWrites(error);
     }
+  }
+
+  /** A write failed: what reached the disk is unknown, so the journal takes no more entries. */
+  private refuseWrites(error: unknown): Error {
+    return this.writes.stop(
+      new UserError(
+        `journal ${this.file} could not be written (${(error as Error).message}): the run must stop; ` +
+          'records whose outcome was not written are sent again, with the same idempotency key, on resume',
+      ),
+    );
   }
 
   private assertWritable(): void {
@@ -170,31 +173,66 @@ export class Journal {
   }
 }
 
-/** Reads the journal of a state folder: its valid entries in order, and a torn last line if there is one. */
+/** The seq of the last entry of the newest rotated file of a state folder; 0 when there is none. */
+function lastRotatedSeq(stateDir: string): number {
+  const newest = rotatedJournalFilesIn(stateDir).at(-1);
+  return newest === undefined ? 0 : Number(/journal-(\d+)\.jsonl$/.exec(newest)?.[1] ?? 0);
+}
+
+/**
+ * Reads the journal of a state folder, every file in order: its valid entries, and what the scan found
+ * (a torn last line is the current file's).
+ */
 export function replay(stateDir: string): { entries: JournalEntry[]; scan: JournalScan } {
   const entries: JournalEntry[] = [];
-  const scan = scanJournal(journalFileIn(stateDir), (entry) => entries.push(entry));
+  const scan = scanFiles(journalFilesIn(stateDir), (entry) => entries.push(entry));
   return { entries, scan };
+}
+
+/** Scans files in order as one journal: the entries of all, the seq and torn tail of the last. */
+function scanFiles(
+  files: readonly string[],
+  visit: (entry: JournalEntry, file: string, line: number) => void,
+) {
+  const total: JournalScan = { entries: 0, lastSeq: 0, validBytes: 0 };
+  for (const file of files) {
+    const scan = scanJournal(file, (entry, line) => visit(entry, file, line));
+    total.entries += scan.entries;
+    if (scan.entries > 0) total.lastSeq = scan.lastSeq;
+    total.validBytes = scan.validBytes;
+    if (scan.tornTail) total.tornTail = scan.tornTail;
+    else delete total.tornTail;
+  }
+  return total;
 }
 
 /**
  * Applies the journal of a state folder to `ledger` in memory, in one transaction; nothing is saved or
- * truncated. What a reader (`status`, `ledger`, the report, the extension) needs to see what a run that
+ * removed. What a reader (`status`, `ledger`, the report, the extension) needs to see what a run that
  * crashed, or still runs, has recorded. A malformed journal is refused (UserError) and the ledger in
  * memory is left as it was.
  */
 export function applyJournal(ledger: SqlJsLedger, stateDir: string): JournalScan {
-  const file = journalFileIn(stateDir);
+  return applyFiles(ledger, journalFilesIn(stateDir));
+}
+
+/** Applies journal files in order, in one transaction, a batch at a time so no file is held whole. */
+function applyFiles(ledger: SqlJsLedger, files: readonly string[]): JournalScan {
   return ledger.transaction(() => {
     const entries: JournalEntry[] = [];
+    let batchFile = '';
     let firstLine = 1;
-    const read = scanJournal(file, (entry, line) => {
-      if (entries.length === 0) firstLine = line;
+    const applyBatch = () => applyEntries(ledger, entries.splice(0), batchFile, firstLine);
+    const read = scanFiles(files, (entry, file, line) => {
+      if (file !== batchFile) applyBatch();
+      if (entries.length === 0) {
+        batchFile = file;
+        firstLine = line;
+      }
       entries.push(entry);
-      // Applied a batch at a time so a long journal (left by a crash) is never held whole.
-      if (entries.length === OUTCOMES_PER_BATCH) applyEntries(ledger, entries.splice(0), file, firstLine);
+      if (entries.length === OUTCOMES_PER_BATCH) applyBatch();
     });
-    applyEntries(ledger, entries, file, firstLine);
+    applyBatch();
     return read;
   });
 }
@@ -227,44 +265,53 @@ function applyEntries(
 }
 
 /**
- * Applies the journal of a state folder to `ledger` in one transaction, saves the ledger, then empties
- * the journal. Idempotent: folding the same journal again gives the same ledger. A malformed journal is
- * refused (UserError) before anything is saved or truncated; the ledger in memory is left as it was.
- * Must not run while a `Journal` of the same folder is writing: use `Journal.checkpoint` then.
+ * Applies the journal of a state folder to `ledger` in one transaction, saves the ledger, then removes
+ * the rotated files and empties the current one. Idempotent: folding the same journal again gives the
+ * same ledger. A malformed journal is refused (UserError) before anything is saved or removed; the ledger
+ * in memory is left as it was. Must not run while a `Journal` of the same folder is writing: a run's
+ * folds use `foldRotatedJournals`.
  */
 export async function foldJournal(ledger: SqlJsLedger, stateDir: string): Promise<JournalScan> {
+  const rotated = rotatedJournalFilesIn(stateDir);
   const file = journalFileIn(stateDir);
-  const scan = applyJournal(ledger, stateDir);
+  const scan = applyFiles(ledger, [...rotated, file]);
   if (scan.entries > 0) await ledger.save();
   // Only after the save is durable: a crash before this line leaves the journal to be folded again.
   if (scan.entries > 0 || scan.tornTail) truncateDurably(file, 0);
+  removeDurably(stateDir, rotated);
   return scan;
+}
+
+/**
+ * A running journal's fold (foldWorker.ts runs it beside the run): applies the rotated files to `ledger`,
+ * saves it, then removes them. If another process saved the ledger (a sign-off), it is read again first
+ * so its work is kept; everything the run recorded is in the journal, so nothing of it is lost by the
+ * reload. Returns how many entries were folded.
+ */
+export async function foldRotatedJournals(ledger: SqlJsLedger, stateDir: string): Promise<number> {
+  const rotated = rotatedJournalFilesIn(stateDir);
+  if (rotated.length === 0) return 0;
+  if (!ledger.isUnchangedOnDisk()) ledger.reload();
+  let scan = applyFiles(ledger, rotated);
+  if (!ledger.isUnchangedOnDisk()) {
+    // Saved by another process while this fold applied: read its work back and apply the fold again.
+    ledger.reload();
+    scan = applyFiles(ledger, rotated);
+  }
+  await ledger.save();
+  // Only after the save is durable: a crash before this line leaves the files to be folded again.
+  removeDurably(stateDir, rotated);
+  return scan.entries;
+}
+
+function removeDurably(stateDir: string, files: readonly string[]): void {
+  if (files.length === 0) return;
+  for (const file of files) fs.rmSync(file, { force: true });
+  fsyncDirectory(stateDir);
 }
 
 /** Outcomes of a journal handed to the ledger at once: enough to fill its multi-row statements. */
 const OUTCOMES_PER_BATCH = 4096;
-
-/**
- * Entries a fold during a run applies between two turns of the event loop: a few milliseconds' worth
- * (outcomes take 5 to 10 µs each), which the rate limiter makes up.
- */
-const ENTRIES_PER_TURN = 512;
-
-/**
- * Applies a running journal's entries to `ledger` in slices, each in its own transaction, letting the
- * event loop turn between them. Applied in one go, the few seconds of outcomes a fold during a run
- * holds (tens of thousands at 5,000/s) kept the loop busy for a tenth of a second or more: no response
- * was read and no record sent meanwhile, and the rate limiter, which makes up no more than 5 ms, lost the
- * rest of that time. A prefix of the journal applied is a state the fold passes through anyway, and
- * nothing is saved before the last slice.
- */
-async function applyYielding(ledger: SqlJsLedger, entries: readonly NewJournalEntry[], file: string) {
-  for (let start = 0; start < entries.length; start += ENTRIES_PER_TURN) {
-    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-    const slice = entries.slice(start, start + ENTRIES_PER_TURN);
-    ledger.transaction(() => applyEntries(ledger, slice, file, start + 1));
-  }
-}
 
 /** Applies a run's start or end (outcomes go through `SqlJsLedger.upsertOutcomes`). */
 function applyRunEntry(
@@ -286,20 +333,6 @@ function applyRunEntry(
       }
       return;
   }
-}
-
-/** `fs.write` may write less than asked; loop until every byte is out. */
-async function writeAll(fd: number, bytes: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await write(fd, bytes, offset);
-}
-
-function write(fd: number, bytes: Buffer, offset: number): Promise<number> {
-  return new Promise((resolve, reject) =>
-    fs.write(fd, bytes, offset, bytes.length - offset, null, (error, written) =>
-      error ? reject(error) : resolve(written),
-    ),
-  );
 }
 
 /**

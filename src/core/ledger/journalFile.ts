@@ -43,9 +43,38 @@ export interface JournalScan {
   tornTail?: { line: number; bytes: number };
 }
 
-/** The journal file inside a state folder. */
+/** The journal file inside a state folder: the one a run appends to. */
 export function journalFileIn(stateDir: string): string {
   return path.join(stateDir, 'journal.jsonl');
+}
+
+/**
+ * Where a run puts its journal when it rotates it for a fold (journal.ts): named by the seq of its last
+ * entry, so the rotated files of a folder sort in the order they were written.
+ */
+export function rotatedJournalFile(stateDir: string, lastSeq: number): string {
+  return path.join(stateDir, `journal-${lastSeq}.jsonl`);
+}
+
+/** The rotated journal files of a state folder, waiting for a fold, oldest first. */
+export function rotatedJournalFilesIn(stateDir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(stateDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return names
+    .map((name) => ({ name, seq: /^journal-(\d+)\.jsonl$/.exec(name)?.[1] }))
+    .filter((file): file is { name: string; seq: string } => file.seq !== undefined)
+    .sort((a, b) => Number(a.seq) - Number(b.seq))
+    .map((file) => path.join(stateDir, file.name));
+}
+
+/** Every journal file of a state folder in the order its entries were written: the rotated ones, then the current one. */
+export function journalFilesIn(stateDir: string): string[] {
+  return [...rotatedJournalFilesIn(stateDir), journalFileIn(stateDir)];
 }
 
 /**

@@ -161,7 +161,7 @@ export interface OutcomeRecorder {
   /** Writes everything buffered durably; calls made meanwhile join the next group commit. */
   flush(): Promise<void>;
   /** Makes everything recorded so far readable through the ledger (the embedded one folds its journal). */
-  checkpoint(): Promise<JournalScan>;
+  checkpoint(): Promise<void>;
   /** Flushes what is buffered and releases the recorder; later calls return the same promise. */
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@
  *
  * This folder cannot depend on the vscode API.
  */
+import { FoldThread } from './foldThread';
 import { applyJournal, foldJournal, Journal } from './journal';
 import type { Ledger, LedgerBackend, LockInfo, OutcomeRecorder, RunLedger, RunLock } from './ledger';
 import { EMBEDDED_LEDGER, type LedgerPlace } from './ledgerPlace';
@@ -37,7 +38,7 @@ const EMBEDDED: LedgerBackend = {
     try {
       const recovered = await foldJournal(ledger, stateDir);
       const journal = await Journal.open(stateDir);
-      return { ledger, journal: recorderOf(journal, ledger), recovered };
+      return { ledger, journal: recorderOf(journal, new FoldThread(runbookFile, ledger)), recovered };
     } catch (error) {
       await ledger.close();
       throw error;
@@ -92,12 +93,23 @@ export function openLedgerForRun(
   return backendFor(place).openForRun(runbookFile);
 }
 
-/** The journal as a run's recorder: its checkpoint folds it into the ledger it was opened with. */
-function recorderOf(journal: Journal, ledger: SqlJsLedger): OutcomeRecorder {
+/**
+ * The journal as a run's recorder: its checkpoint rotates the journal and has the fold thread fold what
+ * was rotated into the ledger, while the run appends to the new file.
+ */
+function recorderOf(journal: Journal, folds: FoldThread): OutcomeRecorder {
   return {
     append: (entry) => journal.append(entry),
     flush: () => journal.flush(),
-    checkpoint: () => journal.checkpoint(ledger),
-    close: () => journal.close(),
+    checkpoint: async () => {
+      if (await journal.rotate()) await folds.fold();
+    },
+    close: async () => {
+      try {
+        await journal.close();
+      } finally {
+        await folds.close();
+      }
+    },
   };
 }

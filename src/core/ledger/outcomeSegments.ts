@@ -325,11 +325,18 @@ export class OutcomeSegments {
   }
 
   /**
-   * Reads the chain list and the tallies again: what another process saved since (a ledger reloaded after
-   * a save it did not make). Segments changed in memory keep their own counts.
+   * Reads the chain list and the tallies again: what another process (or a run's fold thread) saved since.
+   * Open segments unchanged here are let go, since their files may have changed; segments changed in
+   * memory keep their own counts.
    */
   reload(): void {
-    if (!this.fresh) this.readChainList();
+    if (this.fresh) return;
+    for (const [id, segment] of this.open) {
+      if (segment.dirty || segment.volatile || segment.readers > 0) continue;
+      segment.close();
+      this.open.delete(id);
+    }
+    this.readChainList();
   }
 
   private readChainList(): void {

@@ -8,7 +8,7 @@
  */
 import type { RecordOutcome } from '../model/runs';
 import { UserError } from '../model/types';
-import type { JournalScan, NewJournalEntry } from './journalFile';
+import type { NewJournalEntry } from './journalFile';
 import type { OutcomeRecorder } from './ledger';
 import type { PostgresLedger } from './postgresLedger';
 import { retryThroughOutage } from './postgresOutage';
@@ -17,7 +17,6 @@ import { SerialWrites } from './serialWrites';
 export class PostgresRecorder implements OutcomeRecorder {
   private pending: NewJournalEntry[] = [];
   private nextSeq = 1;
-  private committed = 0;
   /** Every commit runs after the previous one: entries reach the database in the order appended. */
   private readonly writes = new SerialWrites();
   private closing: Promise<void> | undefined;
@@ -37,9 +36,8 @@ export class PostgresRecorder implements OutcomeRecorder {
   }
 
   /** Committed entries are already in the ledger: a checkpoint is a flush. */
-  async checkpoint(): Promise<JournalScan> {
-    await this.flush();
-    return { entries: this.committed, lastSeq: this.nextSeq - 1, validBytes: 0 };
+  checkpoint(): Promise<void> {
+    return this.flush();
   }
 
   close(): Promise<void> {
@@ -70,7 +68,6 @@ export class PostgresRecorder implements OutcomeRecorder {
           this.ledger.unreachableSince = error === undefined ? undefined : Date.now();
         },
       });
-      this.committed += entries.length;
     } catch (error) {
       const since = this.ledger.unreachableSince;
       const outage =

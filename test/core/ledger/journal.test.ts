@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { foldJournal, Journal, journalFileIn, replay } from '../../../src/core/ledger/journal';
-import { openLedgerForRun } from '../../../src/core/ledger/openLedger';
+import * as path from 'node:path';
+import {
+  foldJournal,
+  foldRotatedJournals,
+  Journal,
+  journalFileIn,
+  replay,
+  rotatedJournalFilesIn,
+} from '../../../src/core/ledger/journal';
+import { openLedger, openLedgerForRun } from '../../../src/core/ledger/openLedger';
 import { SqlJsLedger } from '../../../src/core/ledger/sqlJsLedger';
 import { UserError } from '../../../src/core/model/types';
 import { outcome, readLedger, run, useRunbook, withSavedLedger, all } from './helpers';
@@ -350,6 +358,7 @@ describe('foldJournal', () => {
 describe('openLedgerForRun', () => {
   const paths = useRunbook();
   const journalFile = () => journalFileIn(paths.stateDir);
+  const outcomesDir = () => path.join(paths.stateDir, 'outcomes');
 
   it('folds what a crashed run left and opens the journal for the next run', async () => {
     const crashed = await Journal.open(paths.stateDir);
@@ -400,43 +409,32 @@ describe('openLedgerForRun', () => {
     );
   });
 
-  it("lets the event loop turn while a run's checkpoint applies thousands of outcomes, and loses none of them", async () => {
-    // A run goes on during its checkpoints: responses are read and records sent between the slices the
-    // fold applies. Appended from those turns, as a run's outcomes are, outcomes land in the next fold.
-    const opened = await openLedgerForRun(paths.runbook);
-    const { journal } = opened;
-    const ledger = opened.ledger as SqlJsLedger;
-    const events: string[] = [];
-    const transaction = ledger.transaction.bind(ledger);
-    ledger.transaction = <T>(work: () => T): T => {
-      events.push('transaction');
-      return transaction(work);
-    };
+  it('goes on appending while a rotated journal is folded beside the run, and loses none of it', async () => {
+    // A run goes on during its checkpoints: the fold runs in a worker thread while outcomes are appended to
+    // the new journal file, and they land in the next fold.
+    const { ledger, journal } = await openLedgerForRun(paths.runbook);
     let turning = true;
     let appendedMeanwhile = 0;
     const turn = (): void => {
       if (!turning) return;
-      events.push('turn');
-      if (events.includes('transaction')) {
-        journal.append({ type: 'outcome', outcome: outcome(`meanwhile-${appendedMeanwhile}`) });
-        appendedMeanwhile += 1;
-      }
+      journal.append({ type: 'outcome', outcome: outcome(`meanwhile-${appendedMeanwhile}`) });
+      appendedMeanwhile += 1;
       setImmediate(turn);
     };
     try {
       journal.append({ type: 'run-start', run: run('run-1') });
       for (let i = 0; i < 5000; i += 1) journal.append({ type: 'outcome', outcome: outcome(`k${i}`) });
       await journal.flush();
-      events.length = 0;
       setImmediate(turn);
       await journal.checkpoint();
       turning = false;
-      const applying = events.slice(events.indexOf('transaction'), events.lastIndexOf('transaction'));
-      assert.ok(applying.includes('turn'), `no turn of the event loop between ${events.join(', ')}`);
-      assert.ok(appendedMeanwhile > 0);
+      assert.ok(appendedMeanwhile > 0, 'nothing was appended while the fold went on');
       await journal.flush();
+      assert.deepEqual(rotatedJournalFilesIn(paths.stateDir), [], 'the folded file is removed');
       const lines = fs.readFileSync(journalFile(), 'utf8').split('\n').filter(Boolean);
       assert.equal(lines.length, appendedMeanwhile, 'what was appended during the fold is in the journal');
+      // The run's own copy of the ledger reads what the fold saved.
+      assert.equal((await ledger.countByStatus('chain-1')).succeeded, 5000);
       await journal.checkpoint();
       assert.equal(fs.statSync(journalFile()).size, 0);
     } finally {
@@ -449,6 +447,37 @@ describe('openLedgerForRun', () => {
       async (ledger) => (await ledger.countByStatus('chain-1')).succeeded,
     );
     assert.equal(saved, 5000 + appendedMeanwhile);
+  });
+
+  it('leaves a rotated file whose fold failed to the next open, which folds it before the current file', async () => {
+    const { ledger, journal } = await openLedgerForRun(paths.runbook);
+    try {
+      journal.append({ type: 'run-start', run: run('run-1') });
+      journal.append({ type: 'outcome', outcome: outcome('1', { status: 'failed', attempts: 1 }) });
+      // The fold cannot save: a file stands where the ledger keeps its outcome segments.
+      fs.writeFileSync(outcomesDir(), '');
+      await assert.rejects(journal.checkpoint(), /ENOTDIR|not a directory/);
+    } finally {
+      fs.rmSync(outcomesDir(), { force: true });
+      await journal.close();
+      await ledger.close();
+    }
+    assert.equal(rotatedJournalFilesIn(paths.stateDir).length, 1);
+    // What a reader shows meanwhile includes the rotated file.
+    const reader = await openLedger(paths.runbook);
+    try {
+      assert.equal((await reader.countByStatus('chain-1')).failed, 1);
+    } finally {
+      await reader.close();
+    }
+    // The next run's journal goes on after the rotated file; its later outcome of key 1 wins.
+    const next = await Journal.open(paths.stateDir);
+    next.append({ type: 'outcome', outcome: outcome('1', { status: 'succeeded', attempts: 2 }) });
+    await next.close();
+    await fold(paths.runbook, paths.stateDir);
+    assert.deepEqual(rotatedJournalFilesIn(paths.stateDir), []);
+    const counts = await readLedger(paths.runbook, (reader) => reader.countByStatus('chain-1'));
+    assert.deepEqual([counts.failed, counts.succeeded], [0, 1]);
   });
 
   it('keeps a sign-off another process saved during the run when the run checkpoints', async () => {
@@ -482,10 +511,13 @@ describe('openLedgerForRun', () => {
     assert.deepEqual(after, { signOffs: 1, outcomes: 1, runs: 1 });
   });
 
-  it('keeps a sign-off another process saves while a checkpoint applies its slices', async () => {
-    const opened = await openLedgerForRun(paths.runbook);
-    const { journal } = opened;
-    const ledger = opened.ledger as SqlJsLedger;
+  it('keeps a sign-off another process saves while a fold applies a rotated journal', async () => {
+    const journal = await Journal.open(paths.stateDir);
+    journal.append({ type: 'run-start', run: run('run-1') });
+    for (let i = 0; i < 2000; i += 1) journal.append({ type: 'outcome', outcome: outcome(`k${i}`) });
+    assert.equal(await journal.rotate(), true);
+    await journal.close();
+    const ledger = await SqlJsLedger.open(paths.runbook);
     await ledger.save();
     const other = await SqlJsLedger.open(paths.runbook);
     await other.recordSignOff({ checklist: 'approvals', item: 'owner', by: 'ada', at: 'now', checked: true });
@@ -493,17 +525,14 @@ describe('openLedgerForRun', () => {
     const transaction = ledger.transaction.bind(ledger);
     ledger.transaction = <T>(work: () => T): T => {
       transactions += 1;
-      // Between two slices of the fold, as another process would, between two turns of the event loop.
-      if (transactions === 2) void other.save();
+      // While the fold applies, as another process would.
+      if (transactions === 1) void other.save();
       return transaction(work);
     };
     try {
-      journal.append({ type: 'run-start', run: run('run-1') });
-      for (let i = 0; i < 2000; i += 1) journal.append({ type: 'outcome', outcome: outcome(`k${i}`) });
-      await journal.checkpoint();
+      assert.equal(await foldRotatedJournals(ledger, paths.stateDir), 2001);
     } finally {
       await other.close();
-      await journal.close();
       await ledger.close();
     }
     const after = await readLedger(paths.runbook, async (ledger) => ({
@@ -511,6 +540,7 @@ describe('openLedgerForRun', () => {
       outcomes: (await ledger.countByStatus('chain-1')).succeeded,
     }));
     assert.deepEqual(after, { signOffs: 1, outcomes: 2000 });
+    assert.deepEqual(rotatedJournalFilesIn(paths.stateDir), []);
   });
 
   it('refuses a corrupted ledger and leaves it and the journal byte for byte', async () => {

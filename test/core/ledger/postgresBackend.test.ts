@@ -47,8 +47,7 @@ describe('the PostgreSQL ledger as a backend: recorder and run lock', function (
       outcome: 'succeeded',
       endedAt: '2026-12-06T07:05:00.000Z',
     });
-    const scan = await journal.checkpoint();
-    assert.equal(scan.entries, 5);
+    await journal.checkpoint();
     await journal.close();
     await ledger.close();
 
