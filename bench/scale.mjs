@@ -151,17 +151,33 @@ function readerRow(name, result, { seconds }) {
   };
 }
 
-/** Polls the journal of runbook `file` while runs go on; `stop()` returns the largest size seen, in MB. */
+/**
+ * Polls the journal of runbook `file` while runs go on: the current file and the rotated ones waiting
+ * for their fold (journal-N.jsonl); `stop()` returns the largest total seen, in MB.
+ */
 function sampleJournal(file) {
-  const journal = join(`${file}.d`, 'journal.jsonl');
+  const stateDir = `${file}.d`;
+  const journalSize = () =>
+    listed(stateDir)
+      .filter((name) => /^journal(-\d+)?\.jsonl$/.test(name))
+      .reduce((total, name) => total + sizeMb(join(stateDir, name)), 0);
   let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, sizeMb(journal))), 100);
+  const timer = setInterval(() => (peak = Math.max(peak, journalSize())), 100);
   return {
     stop() {
       clearInterval(timer);
       return peak;
     },
   };
+}
+
+/** The names in a folder; none when it does not exist (yet). */
+function listed(dir) {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /** The size of a file, or of every file under a folder. */
