@@ -9,6 +9,7 @@
 import { idempotencyKeyFor } from '../dryrun/dryRun';
 import type { ResolvedJob } from '../job/job';
 import { openSource, type OpenSourceOptions } from '../sources/openSource';
+import { hasMoreLinesThan, locateSourceFile } from '../sources/sourceFile';
 import type { ChunkReading } from '../fleet/chunkReading';
 import { DEFAULT_KEYS_REMEMBERED, RecordValidator } from '../sources/recordValidator';
 import { sourceKindOf } from '../sources/sourceKinds';
@@ -329,6 +330,13 @@ async function repeatedKeysOf(
 /** The sources cheap enough to read once more before a run: local files and the runbook's own records. */
 const COUNTABLE_SOURCES: ReadonlySet<string> = new Set(['csv', 'jsonl', 'json', 'inline', 'sqlite']);
 
+/** The sources that hold at most one record per line (a CSV's header aside). */
+function isLineSource(
+  source: ResolvedJob['source'],
+): source is Extract<ResolvedJob['source'], { path: string }> {
+  return (source.type === 'csv' || source.type === 'jsonl') && 'path' in source;
+}
+
 /** Records a plan-line count reads at most before it gives up: about a second of reading. */
 export const PLAN_COUNT_LIMIT = 1_000_000;
 
@@ -349,8 +357,17 @@ export async function countValidRecords(
   knownValid = 0,
 ): Promise<number | undefined> {
   if (!COUNTABLE_SOURCES.has(job.source.type)) return undefined;
+  const remembered = keys.keysRemembered ?? DEFAULT_KEYS_REMEMBERED;
   // More valid keys than the validator holds: reading would give up at that many, and say the same.
-  if (knownValid > (keys.keysRemembered ?? DEFAULT_KEYS_REMEMBERED)) return undefined;
+  if (knownValid > remembered) return undefined;
+  // A file of more lines than that is, but for rare sources mostly made of bad rows, one whose count
+  // would give up the same way after a second of parsing and validating: a newline scan says so first.
+  if (
+    isLineSource(job.source) &&
+    hasMoreLinesThan(locateSourceFile(job.source.path, baseDir).path, remembered + 1)
+  ) {
+    return undefined;
+  }
   const validator = new RecordValidator(job.source, { keysRemembered: keys.keysRemembered });
   const read = { baseDir, sourceLine: job.sourceLine, ...sourceOptions };
   let seen = 0;

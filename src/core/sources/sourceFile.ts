@@ -1,6 +1,6 @@
 /** Locating a file-based record source before any reading starts. */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RecordStream } from '../model/types';
 import { LineStarts, readLines, type TextLine } from './lineReader';
@@ -99,4 +99,25 @@ export function readFileLines(
   const starts = options.seek?.marks ? new LineStarts() : undefined;
   const lines = readLines(tapChunks(file, tap), onTooLong, { ...(from ? { start: from } : {}), starts });
   return { lines, starts };
+}
+
+/**
+ * True when the file holds more than `limit` newlines: a scan of its bytes that stops as soon as it
+ * knows, tens of times faster than parsing the lines it counts.
+ */
+export function hasMoreLinesThan(path: string, limit: number): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    let lines = 0;
+    for (let read = readSync(fd, chunk); read > 0; read = readSync(fd, chunk)) {
+      for (let at = chunk.indexOf(10); at >= 0 && at < read; at = chunk.indexOf(10, at + 1)) {
+        lines += 1;
+        if (lines > limit) return true;
+      }
+    }
+    return false;
+  } finally {
+    closeSync(fd);
+  }
 }
