@@ -32,8 +32,7 @@ const node = {
   sourcemap: true,
   // pg tries `require('pg-native')` only when asked for it (never here); leaving it external keeps the
   // bundle free of an optional native module that is not installed.
-  // tsx is only looked for (require.resolve) when run from source: the fold worker's TypeScript in tests.
-  external: ['vscode', 'pg-native', 'tsx'],
+  external: ['vscode', 'pg-native'],
   logLevel: 'warning',
 };
 

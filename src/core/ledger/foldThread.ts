@@ -5,6 +5,7 @@
  *
  * This folder cannot depend on the vscode API.
  */
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../model/types';
@@ -88,7 +89,10 @@ function workerFile(): string {
 }
 
 function workerExecArgv(): string[] | undefined {
-  return runFromSource() ? [...process.execArgv, '--require', require.resolve('tsx/cjs')] : undefined;
+  // createRequire: a bundler leaves it alone, where it would try to bundle `require.resolve('tsx/cjs')`.
+  return runFromSource()
+    ? [...process.execArgv, '--require', createRequire(__filename).resolve('tsx/cjs')]
+    : undefined;
 }
 
 function runFromSource(): boolean {
