@@ -276,7 +276,8 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     this.timeout(180_000);
     const { page } = session;
     await useEnvironment(page, 'local');
-    await runCell(await findCodeCell(page, 'confirmationResent: true'));
+    const verifyCell = await findCodeCell(page, 'confirmationResent: true');
+    await runCell(verifyCell);
     const verify = outputFrame(page).locator('.bf-verify');
     await verify.waitFor({ timeout: 120_000 });
     assert.equal(await verify.count(), 1, 'one verification view');
@@ -307,6 +308,11 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
       .locator('.statusbar-item', { hasText: 'Backfill check' })
       .first()
       .waitFor({ state: 'hidden', timeout: 60_000 });
+    // The result block lands after the run's status bar item goes (the extension reads the ledger first),
+    // and the tab may already be dirty from the environment chosen: the cell's "last:" item is the sign.
+    await verifyCell
+      .locator('.cell-statusbar-container', { hasText: /last: .*verify/i })
+      .waitFor({ timeout: 60_000 });
     await page.locator('.tab.dirty', { hasText: 'demo.backfill' }).waitFor({ timeout: 30_000 });
     await runCommand(page, 'File: Save All');
     await runCommand(page, 'View: Close All Editors');
