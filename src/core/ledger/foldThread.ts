@@ -16,22 +16,30 @@ export class FoldThread {
   private worker: Worker | undefined;
   /** The fold under way: the worker answers each request once, in order. */
   private waiting: { resolve: (entries: number) => void; reject: (error: Error) => void } | undefined;
+  private folded = false;
 
+  /**
+   * Starts the worker at once, so that loading its bundle and compiling sql.js (a few hundred ms) go on
+   * beside the run instead of delaying the first fold, which may be the run's last.
+   */
   constructor(
     private readonly runbookFile: string,
     /** The run's own copy of the ledger: saved before the worker opens its own, read again after each fold. */
     private readonly ledger: SqlJsLedger,
-  ) {}
+  ) {
+    this.worker = this.start();
+  }
 
   /** Folds the rotated journal files into the ledger on disk; resolves with how many entries. */
   async fold(): Promise<number> {
     if (this.waiting) throw new Error('a fold is already under way');
-    if (!this.worker) {
+    if (!this.folded) {
       // What this process changed before the run (runs it found crashed) is saved first: the worker
-      // folds into the ledger on disk. A ledger another process saved meanwhile is the worker's to read.
+      // opens the ledger on disk at its first fold. One another process saved meanwhile is its to read.
       if (this.ledger.isUnchangedOnDisk()) await this.ledger.save();
-      this.worker = this.start();
+      this.folded = true;
     }
+    this.worker ??= this.start();
     const worker = this.worker;
     worker.ref();
     try {

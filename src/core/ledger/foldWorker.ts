@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { UserError } from '../model/types';
 import { foldRotatedJournals } from './journal';
 import { SqlJsLedger } from './sqlJsLedger';
+import { loadSqlJs } from '../support/sqlite';
 import { stateDirFor } from './statePaths';
 
 /** What the run's thread sends: fold what is rotated now. */
@@ -20,6 +21,9 @@ export interface FoldRequest {
 export type FoldReply = { ok: true; entries: number } | { ok: false; message: string; userError: boolean };
 
 const { runbookFile } = workerData as { runbookFile: string };
+// Compiled now, while the run goes on, not when the first fold (perhaps the run's last) needs it; a
+// failure shows again, with its message, when the ledger is opened.
+loadSqlJs().catch(() => undefined);
 let ledger: SqlJsLedger | undefined;
 let previous: Promise<void> = Promise.resolve();
 
