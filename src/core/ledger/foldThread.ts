@@ -1,6 +1,6 @@
 /**
- * The run's side of the fold worker (foldWorker.ts): started at the first fold, asked to fold each time
- * the journal rotates, stopped when the run closes its journal. A fold that fails rejects with the
+ * The run's side of the fold worker (foldWorker.ts): started with the run's recorder, asked to fold
+ * each time the journal rotates, stopped when the run closes its journal. A fold that fails rejects with the
  * worker's message (a UserError stays one), and the run halts as for any write the state folder refuses.
  *
  * This folder cannot depend on the vscode API.

@@ -21,6 +21,7 @@ import type { JournalEntry, JournalScan, NewJournalEntry } from './journalFile';
 import {
   journalFileIn,
   journalFilesIn,
+  lastRotatedSeq,
   rotatedJournalFile,
   rotatedJournalFilesIn,
   scanJournal,
@@ -171,12 +172,6 @@ export class Journal {
     if (this.writes.failure) throw this.writes.failure;
     if (this.closing) throw new Error(`journal ${this.file} is closed`);
   }
-}
-
-/** The seq of the last entry of the newest rotated file of a state folder; 0 when there is none. */
-function lastRotatedSeq(stateDir: string): number {
-  const newest = rotatedJournalFilesIn(stateDir).at(-1);
-  return newest === undefined ? 0 : Number(/journal-(\d+)\.jsonl$/.exec(newest)?.[1] ?? 0);
 }
 
 /**

@@ -58,6 +58,16 @@ export function rotatedJournalFile(stateDir: string, lastSeq: number): string {
 
 /** The rotated journal files of a state folder, waiting for a fold, oldest first. */
 export function rotatedJournalFilesIn(stateDir: string): string[] {
+  return rotatedJournals(stateDir).map((rotated) => rotated.file);
+}
+
+/** The seq of the last entry of the newest rotated file of a state folder; 0 when there is none. */
+export function lastRotatedSeq(stateDir: string): number {
+  return rotatedJournals(stateDir).at(-1)?.lastSeq ?? 0;
+}
+
+/** The rotated files of a state folder with the seq each is named by, oldest first. */
+function rotatedJournals(stateDir: string): { file: string; lastSeq: number }[] {
   let names: string[];
   try {
     names = fs.readdirSync(stateDir);
@@ -66,10 +76,11 @@ export function rotatedJournalFilesIn(stateDir: string): string[] {
     throw error;
   }
   return names
-    .map((name) => ({ name, seq: /^journal-(\d+)\.jsonl$/.exec(name)?.[1] }))
-    .filter((file): file is { name: string; seq: string } => file.seq !== undefined)
-    .sort((a, b) => Number(a.seq) - Number(b.seq))
-    .map((file) => path.join(stateDir, file.name));
+    .flatMap((name) => {
+      const seq = /^journal-(\d+)\.jsonl$/.exec(name)?.[1];
+      return seq === undefined ? [] : [{ file: path.join(stateDir, name), lastSeq: Number(seq) }];
+    })
+    .sort((a, b) => a.lastSeq - b.lastSeq);
 }
 
 /** Every journal file of a state folder in the order its entries were written: the rotated ones, then the current one. */
