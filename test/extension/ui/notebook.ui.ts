@@ -334,6 +334,8 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     assert.equal(await button.textContent(), `Re-send the ${gaps} unverified record${gaps === 1 ? '' : 's'}`);
     const shown = await verify.locator('.bf-list tbody td.bf-key').allTextContents();
     const before = orders.received.length;
+    const file = path.join(workspace, 'demo.backfill');
+    const runsBefore = runIds(await readFile(file, 'utf8'));
     await revealInNotebook(page, button);
     await button.click();
     assert.equal(await focusedDialogButton(page), 'Cancel', 'Enter in the confirmation cancels');
@@ -346,14 +348,17 @@ describe('demo runbook in VS Code (code-server + Chromium)', function () {
     }, 60_000);
     assert.ok(resent, 'the service received the re-sends');
     if (gaps <= shown.length) assert.deepEqual(resent, new Set(shown), 'exactly the gaps');
-    // The re-send ends in its cell, whose result makes the runbook dirty (not saved). Saved once it is
-    // there, so the next tests start from a runbook with no unsaved change (closing a dirty one asks).
-    await page
-      .locator('.statusbar-item', { hasText: 'Backfill full' })
-      .first()
-      .waitFor({ state: 'hidden', timeout: 60_000 });
-    await page.locator('.tab.dirty', { hasText: 'demo.backfill' }).waitFor({ timeout: 30_000 });
-    await runCommand(page, 'File: Save All');
+    // The re-send ends in its cell, whose result makes the runbook dirty (not saved). Saved until the file
+    // holds it, so the next tests start from a runbook with no unsaved change and no save still to land
+    // (CI once saw this save reach the disk in the middle of the next test).
+    const landed = await waitFor(async () => {
+      const newRun = runIds(await readFile(file, 'utf8')).some((id) => !runsBefore.includes(id));
+      const dirty = await page.locator('.tab.dirty', { hasText: 'demo.backfill' }).count();
+      if (newRun && dirty === 0) return true;
+      if (dirty > 0) await runCommand(page, 'File: Save All');
+      return undefined;
+    }, 90_000);
+    assert.ok(landed, "the re-send's result block was saved to demo.backfill");
   });
 
   it('offers the quick fix of a misspelt key on Ctrl+. in the cell, and applying it clears the problem', async () => {
@@ -474,6 +479,11 @@ async function demoRunbookText(baseUrl: string): Promise<string> {
 }
 
 /** Polls until `probe` returns a value (the extension writes files asynchronously), or undefined. */
+/** The run ids of a runbook's result blocks. */
+function runIds(text: string): string[] {
+  return [...text.matchAll(/^run: (\S+)$/gm)].map((match) => match[1]!);
+}
+
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T | undefined> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
     const value = await probe();
