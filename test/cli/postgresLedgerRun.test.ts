@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadRunbook } from '../../src/cli/loadRunbook';
-import { DURABILITY_WINDOW_PER_SLOT } from '../../src/core/run/runner';
+import { COMMITTED_WINDOW_PER_SLOT } from '../../src/core/ledger/ledger';
 import { planHash } from '../../src/core/signoff/signOffPlan';
 import { runCli, tempDir } from '../support/cli';
 import { startCli, waitFor } from '../support/cliProcess';
@@ -91,7 +91,7 @@ describe('a runbook whose ledger is in PostgreSQL', function () {
     }
     const resent = target.arrivals.slice(arrivedBefore).filter((a) => checkpointed.has(a.key));
     assert.deepEqual(resent, [], 'a committed record is never sent again');
-    assert.ok(target.arrivals.length - RECORDS <= CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT));
+    assert.ok(target.arrivals.length - RECORDS <= CONCURRENCY * (1 + COMMITTED_WINDOW_PER_SLOT));
 
     // Nothing of the ledger beside the runbook, and the password nowhere on disk.
     const stateDir = `${file}.d`;

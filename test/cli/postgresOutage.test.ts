@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DURABILITY_WINDOW_PER_SLOT } from '../../src/core/run/runner';
+import { COMMITTED_WINDOW_PER_SLOT } from '../../src/core/ledger/ledger';
 import { sleep, waitFor, type RunningCli } from '../support/cliProcess';
 import { keyOf } from '../support/runbookFixture';
 import { usePostgresFleet } from '../support/postgresFleet';
@@ -10,7 +10,7 @@ import { startTargetServer, type TargetServer } from '../support/targetServer';
 const RECORDS = 3000;
 const CONCURRENCY = 4;
 /** What may be sent while outcomes cannot be recorded: the units in flight and the durability window. */
-const IN_FLIGHT_BOUND = CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT);
+const IN_FLIGHT_BOUND = CONCURRENCY * (1 + COMMITTED_WINDOW_PER_SLOT);
 
 describe('a run on a PostgreSQL ledger while the database goes away', function () {
   this.timeout(180_000);

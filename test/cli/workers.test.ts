@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DURABILITY_WINDOW_PER_SLOT } from '../../src/core/run/runner';
+import { COMMITTED_WINDOW_PER_SLOT } from '../../src/core/ledger/ledger';
 import { allFiles, runCli } from '../support/cli';
 import { sleep, waitFor, type RunningCli } from '../support/cliProcess';
 import { keyOf } from '../support/runbookFixture';
@@ -253,7 +253,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     // Only what was in flight at each kill was sent again.
     const repeats = target.arrivals.length - RECORDS;
     assert.ok(
-      repeats <= kills * CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT),
+      repeats <= kills * CONCURRENCY * (1 + COMMITTED_WINDOW_PER_SLOT),
       `${repeats} repeats after ${kills} kills`,
     );
     // A killed worker's chunks were claimed again.
@@ -379,7 +379,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
       'the second backfill run joined the live run instead of marking it crashed',
     );
     await assertLedgerEqualsTarget(RECORDS);
-    assert.ok(target.arrivals.length - RECORDS <= CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT));
+    assert.ok(target.arrivals.length - RECORDS <= CONCURRENCY * (1 + COMMITTED_WINDOW_PER_SLOT));
   });
 
   it('runs a production backfill shared by a worker that needs neither a dry run nor the confirmation of its own', async () => {
@@ -450,7 +450,7 @@ describe('backfill worker: many processes sharing one run through a PostgreSQL l
     );
     assert.equal(chains.length, 1, 'the resume continued the same chain');
     await assertLedgerEqualsTarget(RECORDS);
-    assert.ok(target.arrivals.length - RECORDS <= 2 * CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT));
+    assert.ok(target.arrivals.length - RECORDS <= 2 * CONCURRENCY * (1 + COMMITTED_WINDOW_PER_SLOT));
   });
 
   it('refuses a worker when no run of the cell is live (told not to wait for one), and sends nothing', async () => {

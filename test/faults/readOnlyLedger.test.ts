@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DURABILITY_WINDOW_PER_SLOT } from '../../src/core/run/runner';
+import { WRITTEN_AT_ONCE_WINDOW_PER_SLOT } from '../../src/core/ledger/ledger';
 import { runCli, tempDir } from '../support/cli';
 import { startCli, waitFor } from '../support/cliProcess';
 import { writeFixtureRunbook } from '../support/runbookFixture';
@@ -91,7 +91,7 @@ describe('the ledger folder turning read-only mid-run', function () {
     assert.deepEqual(resent, [], 'a checkpointed record is never sent again');
     // Only records not yet checkpointed at the fault: in flight, or waiting for their fsync.
     const repeats = target.received.length - RECORDS;
-    const bound = CONCURRENCY * (1 + DURABILITY_WINDOW_PER_SLOT);
+    const bound = CONCURRENCY * (1 + WRITTEN_AT_ONCE_WINDOW_PER_SLOT);
     assert.ok(
       repeats <= bound,
       `${repeats} records repeated: only those not checkpointed at the fault may be`,

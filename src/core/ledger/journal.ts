@@ -41,6 +41,8 @@ export class Journal {
   private readonly writes = new SerialWrites();
   private closing: Promise<void> | undefined;
   private syncs = 0;
+  /** Bytes were written since the last fsync began. */
+  private unsynced = false;
   /** `seq` of the last entry in a rotated file: the current file holds the entries after it. */
   private rotatedThrough: number;
 
@@ -87,29 +89,38 @@ export class Journal {
   }
 
   /**
-   * Writes every buffered entry with one write and fsyncs it; resolves once they are durable. Calls
-   * made while a flush is in progress coalesce into the next one, so a thousand outcomes finishing
-   * together cost two fsyncs, not a thousand. After a failed write the journal refuses further use:
-   * what reached the disk is unknown, and the run must stop rather than count unwritten outcomes.
+   * Writes every buffered entry now, with one write, and resolves once an fsync has made them durable.
+   * The write does not wait for an fsync under way: once written, an entry survives a `kill -9` (the
+   * page cache outlives the process), so a killed run repeats only what was still buffered. The fsyncs,
+   * which only a power loss needs, are coalesced: flushes made while one is under way share the next,
+   * so a thousand outcomes finishing together cost two fsyncs, not a thousand. After a failed write the
+   * journal refuses further use: what reached the disk is unknown, and the run must stop rather than
+   * count unwritten outcomes.
    */
   flush(): Promise<void> {
-    return this.writes.coalesce(this.writeBuffered);
+    try {
+      this.writeBuffered();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.writes.coalesce(this.groupCommit);
   }
 
-  /** `writePending` as a callback made once: every record's wait for its group commit calls `flush`. */
-  private readonly writeBuffered = (): Promise<void> => this.writePending();
-
   /**
-   * Writes what is buffered, then renames the file `journal-<last seq>.jsonl` for a fold to take and
-   * goes on in a new, empty one. False when nothing was appended since the last rotation (no file is
-   * made). Entries appended meanwhile are written to the new file.
+   * Writes what is buffered and fsyncs it, then renames the file `journal-<last seq>.jsonl` for a fold to
+   * take and goes on in a new, empty one. False when nothing was appended since the last rotation (no
+   * file is made).
    */
   rotate(): Promise<boolean> {
+    // In its turn (no fsync is then under way on the file it closes), and synchronously: nothing is
+    // appended meanwhile, so the rotated file holds exactly the entries up to the seq it is named by, all
+    // fsync'd, and the flushes that wrote them resolve on that fsync, never on one of the next file.
     return this.writes.run(async () => {
-      await this.writePending();
+      this.writeBuffered();
       const lastSeq = this.nextSeq - 1;
       if (lastSeq === this.rotatedThrough) return false;
       try {
+        this.syncWrittenNow();
         fs.renameSync(this.file, rotatedJournalFile(this.stateDir, lastSeq));
         const fd = fs.openSync(this.file, 'a');
         // Both names are durable only once the folder is: a crash before leaves the old name, folded alike.
@@ -140,22 +151,49 @@ export class Journal {
     return this.syncs;
   }
 
+  /** Writes what is buffered and fsyncs what is written. */
   private async writePending(): Promise<void> {
+    this.writeBuffered();
+    await this.syncWritten();
+  }
+
+  /** `writePending` as a callback made once: every record's wait for its group commit calls `flush`. */
+  private readonly groupCommit = (): Promise<void> => this.writePending();
+
+  /**
+   * Writes what is buffered into the page cache, synchronously: a fraction of a millisecond, where an
+   * asynchronous write waited for a thread of libuv's pool and then for its callback's turn.
+   */
+  private writeBuffered(): void {
+    if (this.writes.failure) throw this.writes.failure;
     if (this.pending.isEmpty) return;
-    const bytes = this.pending.take();
     try {
-      // Into the page cache, synchronously: a fraction of a millisecond, where an asynchronous write
-      // waited for a thread of libuv's pool and then for its callback's turn, and outcomes piled up
-      // behind it until the durability window held the dispatch back.
-      writeAllSync(this.fd, bytes);
-      this.pending.written();
-      if (!checkpointsDisabledForBenchmark()) {
-        await fsync(this.fd);
-        this.syncs += 1;
-      }
+      writeAllSync(this.fd, this.pending.take());
     } catch (error) {
       throw this.refuseWrites(error);
     }
+    this.unsynced = true;
+  }
+
+  /** Fsyncs what was written before it starts. */
+  private async syncWritten(): Promise<void> {
+    if (!this.unsynced || checkpointsDisabledForBenchmark()) return;
+    // Cleared first: what is written during the fsync is another fsync's.
+    this.unsynced = false;
+    try {
+      await fsync(this.fd);
+    } catch (error) {
+      throw this.refuseWrites(error);
+    }
+    this.syncs += 1;
+  }
+
+  /** Fsyncs what was written, blocking: a rotation's few milliseconds every few seconds. */
+  private syncWrittenNow(): void {
+    if (!this.unsynced || checkpointsDisabledForBenchmark()) return;
+    this.unsynced = false;
+    fs.fsyncSync(this.fd);
+    this.syncs += 1;
   }
 
   /** A write failed: what reached the disk is unknown, so the journal takes no more entries. */

@@ -7,7 +7,15 @@
  */
 import { FoldThread } from './foldThread';
 import { applyJournal, foldJournal, Journal } from './journal';
-import type { Ledger, LedgerBackend, LockInfo, OutcomeRecorder, RunLedger, RunLock } from './ledger';
+import {
+  WRITTEN_AT_ONCE_WINDOW_PER_SLOT,
+  type Ledger,
+  type LedgerBackend,
+  type LockInfo,
+  type OutcomeRecorder,
+  type RunLedger,
+  type RunLock,
+} from './ledger';
 import { EMBEDDED_LEDGER, type LedgerPlace } from './ledgerPlace';
 import { acquireRunLock } from './lock';
 import { postgresBackend } from './postgresBackend';
@@ -99,6 +107,7 @@ export function openLedgerForRun(
  */
 function recorderOf(journal: Journal, folds: FoldThread): OutcomeRecorder {
   return {
+    durabilityWindowPerSlot: WRITTEN_AT_ONCE_WINDOW_PER_SLOT,
     append: (entry) => journal.append(entry),
     flush: () => journal.flush(),
     checkpoint: async () => {

@@ -4,20 +4,17 @@
  * string and a new buffer per group, about a tenth of the main thread's time per record; encoding each
  * line into a buffer that is kept costs neither.
  *
- * Two buffers take turns: lines go into one while the other is being written, so bytes handed to a
- * write are never changed under it.
+ * One buffer is enough: the journal writes the bytes `take` returns synchronously, before anything is
+ * added again.
  *
  * This folder cannot depend on the vscode API.
  */
 export class PendingBytes {
-  private current: Buffer;
+  private buffer: Buffer;
   private used = 0;
-  /** The buffer handed to the write under way, reused once `written` says it is out. */
-  private writing: Buffer | undefined;
-  private spare: Buffer | undefined;
 
   constructor(private readonly initialSize = INITIAL_SIZE) {
-    this.current = Buffer.allocUnsafe(initialSize);
+    this.buffer = Buffer.allocUnsafe(initialSize);
   }
 
   get isEmpty(): boolean {
@@ -28,34 +25,25 @@ export class PendingBytes {
   add(text: string): void {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit: room for that is room enough, without measuring.
     const room = text.length * 3;
-    if (this.current.length - this.used < room) this.grow(room);
-    this.used += this.current.write(text, this.used, 'utf8');
+    if (this.buffer.length - this.used < room) this.grow(room);
+    this.used += this.buffer.write(text, this.used, 'utf8');
   }
 
   /**
-   * The bytes added so far; later lines go to another buffer. The bytes stay as they are until
-   * `written` is called (at most one write is under way at a time: the journal's writes are serial).
+   * The bytes added so far, to be written before the next `add` (which reuses their buffer); a buffer
+   * grown past what a group commit needs is let go.
    */
   take(): Buffer {
-    const full = this.current;
-    const bytes = full.subarray(0, this.used);
-    this.writing = full;
-    this.current = this.spare ?? Buffer.allocUnsafe(this.initialSize);
-    this.spare = undefined;
+    const bytes = this.buffer.subarray(0, this.used);
     this.used = 0;
+    if (this.buffer.length > KEPT_AT_MOST) this.buffer = Buffer.allocUnsafe(this.initialSize);
     return bytes;
   }
 
-  /** The bytes `take` returned are written: their buffer takes lines again (unless it grew too big). */
-  written(): void {
-    if (this.writing !== undefined && this.writing.length <= KEPT_AT_MOST) this.spare = this.writing;
-    this.writing = undefined;
-  }
-
   private grow(room: number): void {
-    const bigger = Buffer.allocUnsafe(Math.max(this.current.length * 2, this.used + room));
-    this.current.copy(bigger, 0, 0, this.used);
-    this.current = bigger;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.used + room));
+    this.buffer.copy(bigger, 0, 0, this.used);
+    this.buffer = bigger;
   }
 }
 
@@ -63,7 +51,7 @@ export class PendingBytes {
 const INITIAL_SIZE = 64 * 1024;
 
 /**
- * A buffer grown past this (lines appended while a fold held the writes: seconds of outcomes) is let go
- * after its write rather than kept for the rest of the run.
+ * A buffer grown past this (a turn of the event loop that finished thousands of outcomes) is let go after
+ * its write rather than kept for the rest of the run.
  */
 const KEPT_AT_MOST = 1024 * 1024;

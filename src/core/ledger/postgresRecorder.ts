@@ -9,7 +9,7 @@
 import type { RecordOutcome } from '../model/runs';
 import { UserError } from '../model/types';
 import type { NewJournalEntry } from './journalFile';
-import type { OutcomeRecorder } from './ledger';
+import { COMMITTED_WINDOW_PER_SLOT, type OutcomeRecorder } from './ledger';
 import type { PostgresLedger } from './postgresLedger';
 import { retryThroughOutage } from './postgresOutage';
 import { SerialWrites } from './serialWrites';
@@ -20,6 +20,7 @@ export class PostgresRecorder implements OutcomeRecorder {
   /** Every commit runs after the previous one: entries reach the database in the order appended. */
   private readonly writes = new SerialWrites();
   private closing: Promise<void> | undefined;
+  readonly durabilityWindowPerSlot = COMMITTED_WINDOW_PER_SLOT;
 
   constructor(private readonly ledger: PostgresLedger) {}
 

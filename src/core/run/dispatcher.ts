@@ -17,13 +17,6 @@ import { PermitReserve } from './permitReserve';
 import { RateLimiter } from './rateLimiter';
 import type { AttemptResult, RecordStatus } from '../model/runs';
 
-/**
- * Units per concurrency slot that may wait for their outcome's fsync while new ones are sent: a kill -9
- * sends again at most `concurrency × (1 + DURABILITY_WINDOW_PER_SLOT)` units, in practice the units in
- * flight plus a few milliseconds' worth. Sixteen keeps a no-op action from waiting on fsyncs of 5 ms.
- */
-export const DURABILITY_WINDOW_PER_SLOT = 16;
-
 /** Where dispatching stands; the run adds `halted` and `finished` once it ends. */
 export type DispatchState = 'running' | 'paused' | 'stopping';
 
@@ -55,6 +48,11 @@ export interface DispatcherOptions<U extends PreparedUnit> {
   throttle: DispatchThrottle;
   hooks: DispatchHooks<U>;
   clock: Clock;
+  /**
+   * Units per concurrency slot that may wait for their outcome to be durable while new ones are sent (the
+   * recorder's `durabilityWindowPerSlot`): a crash sends again at most `concurrency × (1 + it)` units.
+   */
+  durabilityWindowPerSlot: number;
   /** Uniform in [0, 1), for the backoff's jitter; `Math.random` unless a test fixes it. */
   random?: () => number;
 }
@@ -65,6 +63,7 @@ export class Dispatcher<U extends PreparedUnit> {
   private readonly hooks: DispatchHooks<U>;
   private readonly clock: Clock;
   private readonly random: () => number;
+  private readonly windowPerSlot: number;
   private readonly rate: AdaptiveRate;
   private readonly limiter: RateLimiter;
   /** The dispatch loop's permits, taken a little ahead at rates above what timers can pace one by one. */
@@ -98,6 +97,7 @@ export class Dispatcher<U extends PreparedUnit> {
     this.hooks = options.hooks;
     this.clock = options.clock;
     this.random = options.random ?? Math.random;
+    this.windowPerSlot = options.durabilityWindowPerSlot;
     this.rate = new AdaptiveRate(options.throttle.rate, options.clock);
     this.limiter = new RateLimiter(options.throttle.rate, options.clock);
     this.permits = new PermitReserve(this.limiter);
@@ -299,12 +299,12 @@ export class Dispatcher<U extends PreparedUnit> {
   }
 
   /**
-   * How many attempted units may wait for their outcome's fsync while new ones are sent. Without it a
-   * slot would be held for an fsync after every response — half of a fast target's throughput; with it
-   * unbounded, a kill -9 could repeat any number of records.
+   * How many attempted units may wait for their outcome to be durable while new ones are sent. Without it
+   * a slot would be held for an fsync after every response — half of a fast target's throughput; with it
+   * unbounded, a crash could repeat any number of records.
    */
   private durabilityWindow(): number {
-    return this.cap * DURABILITY_WINDOW_PER_SLOT;
+    return this.cap * this.windowPerSlot;
   }
 
   /** Resolves the next time a slot or a durability-window place is freed, or the dispatcher stops. */

@@ -1,9 +1,9 @@
 /**
  * The outcome recorder: writes what a run did where a crash cannot lose it — the run's start and end in
  * the ledger and the journal, and every record's outcome in the fsync'd journal, group-committed
- * (outcomes finished in the same tick share one write and one fsync) and folded into the ledger when the
- * run ends (or on the next open after a crash). A state folder that refuses a write halts the run,
- * resumable. With the resume plan's loader, the only part of a run that touches the ledger. This file
+ * (outcomes finished in the same tick share one write; writes made during an fsync share the next) and
+ * folded into the ledger every few seconds, when the run ends (or on the next open after a crash). A
+ * state folder that refuses a write halts the run, resumable. With the resume plan's loader, the only part of a run that touches the ledger. This file
  * cannot depend on the vscode API.
  */
 import * as os from 'node:os';
@@ -169,6 +169,11 @@ export class OutcomeRecorder {
     this.halt = halt;
   }
 
+  /** How many outcomes per concurrency slot may wait to be durable (the ledger's recorder decides). */
+  get durabilityWindowPerSlot(): number {
+    return this.journal.durabilityWindowPerSlot;
+  }
+
   /** The state folder refused a write: no outcome is recorded from now on. */
   get failed(): boolean {
     return this.failure !== undefined;
@@ -219,6 +224,13 @@ export class OutcomeRecorder {
 
   /** Resolves once the outcomes recorded so far are durable, or the state folder refused them. */
   durable(): Promise<void> {
+    // Every record asks once its attempt ends: outcomes still buffered wait for the group commit due
+    // for them, rather than each writing on its own.
+    return this.flushing ?? this.flushNow();
+  }
+
+  /** Writes what is buffered now; resolves once it is durable, or the state folder refused it. */
+  private flushNow(): Promise<void> {
     const flush = this.journal.flush();
     // Every record asks once its attempt ends; those of one group commit share its flush, and so one
     // promise here instead of two more each.
@@ -336,12 +348,12 @@ export class OutcomeRecorder {
     return true;
   }
 
-  /** Group commit: outcomes finished in the same tick share one write and one fsync. */
+  /** Group commit: outcomes finished in the same tick share one write, written once the tick ends. */
   private scheduleFlush(): void {
     if (this.flushing) return;
-    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       this.flushing = undefined;
-      await this.durable();
+      return this.flushNow();
     });
   }
 

@@ -328,6 +328,7 @@ export class Run {
       strategy: this.strategy,
       throttle: this.options.job.throttle,
       clock: this.clock,
+      durabilityWindowPerSlot: this.recorder.durabilityWindowPerSlot,
       hooks: {
         onAttempt: (unit, result) => this.onAttempt(unit, result),
         onOutcome: (unit, status, attempts, result) => this.onOutcome(unit, status, attempts, result),

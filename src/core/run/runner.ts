@@ -38,7 +38,6 @@ import type { RunOptions } from './runOptions';
 import { isStateWriteFailure, stateWriteHaltReason } from './stateWriteFailure';
 import { awaitRun, DEFAULT_RUN_WAIT_SECONDS, openWhenReachable } from '../fleet/workerStart';
 import { outageAllowanceMsOf, outageSettingOf } from '../ledger/postgresOutage';
-export { DURABILITY_WINDOW_PER_SLOT } from './dispatcher';
 export type { Rerun, RunEvent, RunPlan, RunResult } from './runEvents';
 export type { RunOptions } from './runOptions';
 

@@ -46,7 +46,23 @@ describe('Journal', () => {
     }
   });
 
-  it('coalesces flushes called while one is in progress into a single next write and fsync', async () => {
+  it('writes what a flush is given at once, while an earlier fsync is under way: a kill -9 then loses none of it', async () => {
+    const journal = await Journal.open(paths.stateDir);
+    try {
+      journal.append({ type: 'outcome', outcome: outcome('1') });
+      const first = journal.flush();
+      assert.equal(lines().length, 1, 'in the file as flush returns, before its fsync');
+      journal.append({ type: 'outcome', outcome: outcome('2') });
+      const second = journal.flush();
+      assert.equal(lines().length, 2, 'written without waiting for the first fsync');
+      await Promise.all([first, second]);
+      assert.equal(lines().length, 2);
+    } finally {
+      await journal.close();
+    }
+  });
+
+  it('coalesces the fsyncs of flushes called while one is in progress into a single next one', async () => {
     const journal = await Journal.open(paths.stateDir);
     try {
       journal.append({ type: 'outcome', outcome: outcome('first') });
@@ -230,6 +246,37 @@ describe('Journal', () => {
       () => replay(paths.stateDir),
       /:3 is not a valid journal entry \(seq 2 does not follow seq 3/,
     );
+  });
+
+  it('names a rotated file by the last entry it holds, and writes what is appended after the rotation to the new one', async () => {
+    const journal = await Journal.open(paths.stateDir);
+    try {
+      journal.append({ type: 'outcome', outcome: outcome('1') });
+      await journal.flush();
+      journal.append({ type: 'outcome', outcome: outcome('2') });
+      const rotation = journal.rotate();
+      // Appended and flushed as the rotation takes its turn.
+      await Promise.resolve();
+      journal.append({ type: 'outcome', outcome: outcome('3') });
+      const flushed = journal.flush();
+      assert.equal(await rotation, true);
+      await flushed;
+      const seqsIn = (file: string) =>
+        fs
+          .readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => (JSON.parse(line) as { seq: number }).seq);
+      const rotated = rotatedJournalFilesIn(paths.stateDir);
+      assert.deepEqual(
+        rotated.map((file) => path.basename(file)),
+        ['journal-2.jsonl'],
+      );
+      assert.deepEqual(seqsIn(rotated[0]!), [1, 2]);
+      assert.deepEqual(seqsIn(journalFile()), [3]);
+    } finally {
+      await journal.close();
+    }
   });
 
   it('refuses any further use after a write fails, so a run cannot count unwritten outcomes', async () => {
