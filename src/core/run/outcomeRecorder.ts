@@ -98,6 +98,23 @@ const MAX_STORED_VALUE_LENGTH = 2000;
 const FOLD_EVERY_MS = 5000;
 const FOLD_EVERY_OUTCOMES = 65_536;
 
+/** When the journal is folded, and how far it may fall behind; tests make them small. */
+export interface FoldLimits {
+  /** Outcomes after which a fold is due (it is due every 5 s too). */
+  foldEveryOutcomes: number;
+  /**
+   * Outcomes the journal may hold unfolded (the file being folded and the current one) before the run
+   * waits for the fold under way: a fold that falls behind (a busy machine, the worker's start) slows
+   * the run down instead of letting the journal grow. Twice a fold's worth: about 42 MB of lines.
+   */
+  mostUnfolded: number;
+}
+
+const FOLD_LIMITS: FoldLimits = {
+  foldEveryOutcomes: FOLD_EVERY_OUTCOMES,
+  mostUnfolded: 2 * FOLD_EVERY_OUTCOMES,
+};
+
 export class OutcomeRecorder {
   private run!: RunRecord;
   private redactor!: Redactor;
@@ -107,7 +124,9 @@ export class OutcomeRecorder {
   private failure: Error | undefined;
   /** A fold of the journal into the ledger under way, and what decides when the next is due. */
   private folding: Promise<void> | undefined;
+  /** Outcomes in the journal's current file, and in the file the fold under way folds. */
   private outcomesSinceFold = 0;
+  private outcomesFolding = 0;
   /** The journal's flush `durable` last waited for, and what it returned for it. */
   private lastFlush: Promise<void> | undefined;
   private lastDurable: Promise<void> | undefined;
@@ -121,7 +140,13 @@ export class OutcomeRecorder {
     private readonly journal: Journal,
     /** Where outcomes are written and what to do when that fails, for the halt reason. */
     private readonly writesTo: { where: string; fix: string },
+    private readonly limits: FoldLimits = FOLD_LIMITS,
   ) {}
+
+  /** A recorder over a ledger and journal already open (a test's, to hold a fold back). */
+  static over(ledger: Ledger, journal: Journal, limits: FoldLimits): OutcomeRecorder {
+    return new OutcomeRecorder(ledger, journal, { where: 'the journal', fix: 'make it writable' }, limits);
+  }
 
   /**
    * Opens the runbook's ledger for the run `runId` (folding what a crashed run left in the journal) and
@@ -224,6 +249,9 @@ export class OutcomeRecorder {
 
   /** Resolves once the outcomes recorded so far are durable, or the state folder refused them. */
   durable(): Promise<void> {
+    if (this.folding && this.outcomesFolding + this.outcomesSinceFold >= this.limits.mostUnfolded) {
+      return this.folding.then(() => this.durable());
+    }
     // Every record asks once its attempt ends: outcomes still buffered wait for the group commit due
     // for them, rather than each writing on its own.
     return this.flushing ?? this.flushNow();
@@ -249,8 +277,10 @@ export class OutcomeRecorder {
   private foldWhenDue(): void {
     if (this.folding || this.failure) return;
     const due =
-      this.outcomesSinceFold >= FOLD_EVERY_OUTCOMES || Date.now() - this.lastFoldAt >= FOLD_EVERY_MS;
+      this.outcomesSinceFold >= this.limits.foldEveryOutcomes ||
+      Date.now() - this.lastFoldAt >= FOLD_EVERY_MS;
     if (!due) return;
+    this.outcomesFolding = this.outcomesSinceFold;
     this.outcomesSinceFold = 0;
     this.lastFoldAt = Date.now();
     this.folding = this.journal
@@ -260,6 +290,7 @@ export class OutcomeRecorder {
         (error: unknown) => this.fail(error),
       )
       .finally(() => {
+        this.outcomesFolding = 0;
         this.folding = undefined;
       });
   }

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openLedger } from '../../../src/core/ledger/openLedger';
+import { openLedger, openLedgerForRun } from '../../../src/core/ledger/openLedger';
 import { IsoClock, newRunRecord, OutcomeRecorder } from '../../../src/core/run/outcomeRecorder';
 import type { AttemptResult } from '../../../src/core/model/runs';
 import { Redactor, SecretResolver } from '../../../src/core/secrets/secrets';
@@ -28,8 +28,14 @@ describe('outcome recorder', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function started(runId = 'run-1') {
-    const recorder = await OutcomeRecorder.open(file, runId);
+  const journalLines = () =>
+    fs
+      .readFileSync(path.join(`${file}.d`, 'journal.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
+
+  async function started(runId = 'run-1', given?: OutcomeRecorder) {
+    const recorder = given ?? (await OutcomeRecorder.open(file, runId));
     const halts: string[] = [];
     const run = newRunRecord({
       id: runId,
@@ -159,6 +165,45 @@ describe('outcome recorder', () => {
       assert.equal(recorder.recordAttempt(unit('a'), 'succeeded', 1, { ok: true, durationMs: 1 }), false);
       assert.equal(recorder.recordRejected('b', 1, 'x'), false);
     } finally {
+      await recorder.close();
+    }
+  });
+
+  it('holds the run back while its journal holds more unfolded outcomes than allowed, until the fold ends', async () => {
+    const { ledger, journal } = await openLedgerForRun(file);
+    // The journal as it is, except that its fold waits for the test.
+    let releaseFold!: () => void;
+    let folds = 0;
+    const held: typeof journal = {
+      durabilityWindowPerSlot: journal.durabilityWindowPerSlot,
+      append: (entry) => journal.append(entry),
+      flush: () => journal.flush(),
+      checkpoint: async () => {
+        folds += 1;
+        await new Promise<void>((resolve) => (releaseFold = resolve));
+        await journal.checkpoint();
+      },
+      close: () => journal.close(),
+    };
+    const recorder = OutcomeRecorder.over(ledger, held, { foldEveryOutcomes: 2, mostUnfolded: 4 });
+    const { run } = await started('run-held', recorder);
+    try {
+      const ok = { ok: true as const, durationMs: 1 };
+      recorder.recordAttempt(unit('a'), 'succeeded', 1, ok);
+      recorder.recordAttempt(unit('b'), 'succeeded', 1, ok);
+      await recorder.durable();
+      assert.equal(folds, 1, 'two outcomes make a fold due');
+      for (const key of ['c', 'd', 'e']) recorder.recordAttempt(unit(key), 'succeeded', 1, ok);
+      let durable = false;
+      const waiting = recorder.durable().then(() => (durable = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(durable, false, 'five outcomes unfolded, four allowed: the run waits for the fold');
+      assert.equal(journalLines().length, 6, 'the outcomes are written meanwhile (the run start and five)');
+      releaseFold();
+      await waiting;
+      assert.equal((await ledger.runs('full')).find((r) => r.id === run.id)?.outcome, 'running');
+    } finally {
+      releaseFold?.();
       await recorder.close();
     }
   });
