@@ -7,11 +7,11 @@ import { assertExit, executeArgs, measureCli } from './support/cli.mjs';
 import { now } from './support/now.mjs';
 import { freshDir, keyOf, writeRunbook } from './support/runbooks.mjs';
 
-export async function benchResume({ records = 1_000_000, haltAt = 0.6 } = {}) {
+export async function benchResume({ records = 1_000_000, haltAt = 0.6, concurrency = 256 } = {}) {
   const { toFirst, resumed, doneBefore } = await haltAndResume('resume', {
     records,
     haltAt,
-    concurrency: 256,
+    concurrency,
   });
   return [
     {
