@@ -3,8 +3,8 @@
  * the ledger and the journal, and every record's outcome in the fsync'd journal, group-committed
  * (outcomes finished in the same tick share one write; writes made during an fsync share the next) and
  * folded into the ledger every few seconds, when the run ends (or on the next open after a crash). A
- * state folder that refuses a write halts the run, resumable. With the resume plan's loader, the only part of a run that touches the ledger. This file
- * cannot depend on the vscode API.
+ * state folder that refuses a write halts the run, resumable. With the resume plan's loader, the only
+ * part of a run that touches the ledger. This file cannot depend on the vscode API.
  */
 import * as os from 'node:os';
 import type { ResolvedEnvironment } from '../job/environment';
@@ -260,8 +260,7 @@ export class OutcomeRecorder {
   /** Writes what is buffered now; resolves once it is durable, or the state folder refused it. */
   private flushNow(): Promise<void> {
     const flush = this.journal.flush();
-    // Every record asks once its attempt ends; those of one group commit share its flush, and so one
-    // promise here instead of two more each.
+    // The records of one group commit share its flush, and so one promise here instead of two more each.
     if (flush !== this.lastFlush || !this.lastDurable) {
       this.lastFlush = flush;
       this.lastDurable = flush.then(() => this.foldWhenDue()).catch((error: unknown) => this.fail(error));
